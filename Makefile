@@ -1,0 +1,134 @@
+# Makefile — builds coffer and runs its tests. One non-recursive makefile; every build product
+# lives under build/: the binary at build/coffer, the sanitizer build under build/asan/, the
+# fuzzers under build/fuzz/.
+#
+#   make          build build/coffer
+#   make run      install what is missing, build, serve the demo at https://127.0.0.1:8443
+#   make test     install what is missing, build everything, run every suite
+#   make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.PHONY: all asan unit fuzzers run test fuzz deps test-deps clean format
+
+PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp
+# Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes -Wpointer-arith \
+        -Wcast-qual -Wundef
+BASE_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Isrc -fstack-protector-strong -fPIE -MMD -MP \
+              $(PKG_CFLAGS)
+REL_CFLAGS = $(BASE_CFLAGS) -O2 -g -D_FORTIFY_SOURCE=2
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS = $(BASE_CFLAGS) -O1 -g $(SAN)
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+
+SRC := $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+all: build/coffer
+
+# Quiet by default; `make V=1` shows the commands.
+Q := $(if $(V),,@)
+
+# --- release build -----------------------------------------------------------------------
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(REL_CFLAGS) -c $< -o $@
+
+build/libcoffer.a: $(REL_LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/coffer: build/obj/src/main.o build/libcoffer.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(REL_CFLAGS) $(HARDEN_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# --- AddressSanitizer + UndefinedBehaviorSanitizer build ----------------------------------
+build/asan/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/asan/libcoffer.a: $(ASAN_LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/asan/coffer: build/asan/obj/src/main.o build/asan/libcoffer.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $(HARDEN_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+build/asan/tests/%: tests/unit/%.c build/asan/libcoffer.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libcoffer.a $(PKG_LIBS) -lcmocka -o $@
+
+asan: build/asan/coffer
+unit: $(UNIT_BIN)
+
+# --- libFuzzer targets (clang) -------------------------------------------------------------
+FUZZ_CC := clang
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=all
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/libcoffer.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libcoffer.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcoffer.a $(PKG_LIBS) -o $@
+
+fuzzers: $(FUZZ_BIN)
+
+# --- front-door targets --------------------------------------------------------------------
+deps:
+	@sh scripts/install-deps.sh build
+
+test-deps:
+	@sh scripts/install-deps.sh test
+
+DEMO := var/demo
+run: deps
+	@$(MAKE) --no-print-directory build/coffer
+	@sh scripts/demo.sh $(DEMO)
+
+test: test-deps
+	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers
+	@/usr/bin/python3 tests/run_all.py
+
+FUZZ_SECONDS ?= 60
+fuzz: test-deps
+	@$(MAKE) --no-print-directory fuzzers
+	@for f in $(FUZZ_BIN); do \
+	  n=$${f##*/}; mkdir -p build/fuzz/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n \
+	    tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+format:
+	clang-format -i $(SRC) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard src/*/*.h src/*/*/*.h src/*.h)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian 12 packages coffer needs to build, test and run, and only those missing.
+# Idempotent: a machine that already has everything runs no apt-get at all.
+set -eu
+
+# Build and runtime libraries (the -dev packages pull in the shared libraries).
+build="gcc make pkg-config libc6-dev
+libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev
+liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev"
+# Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients.
+test="libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest python3-requests
+oathtool openssl gnutls-bin sqlite3 procps"
+
+want="$build"
+case "${1:-build}" in
+  build) ;;
+  test) want="$build $test" ;;
+  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+  # dpkg-query prints "install ok installed" only for a fully installed package.
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing Debian packages:$missing (run as root, or install them)" >&2
+  exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

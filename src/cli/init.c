@@ -1,0 +1,278 @@
+/* init.c — `coffer init`: create a new deployment in a data directory.
+ *
+ * Order matters: the directory is checked and created first, coffer.conf is written last, and a
+ * failure on the way removes what this run created, so a half-made deployment is never left to
+ * be mistaken for a whole one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/email.h"
+#include "common/fileio.h"
+#include "common/timefmt.h"
+#include "config/config.h"
+#include "crypto/master_key.h"
+#include "crypto/selfsigned.h"
+#include "crypto/token.h"
+#include "store/store.h"
+
+#define USAGE                                                                                  \
+	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                     \
+	"[--tls-cert F --tls-key F] [--passphrase-file F]"
+#define INVITE_TTL_S (72 * 3600)
+
+struct init_args {
+	const char *data_dir;
+	char email[EMAIL_MAX + 1];
+	struct listen_addr listen;
+	const char *tls_cert, *tls_key;
+};
+
+/* Files this run created, removed again if a later step fails. */
+static const char *const created_files[] = {
+	"coffer.conf", "system.db", "system.db-wal", "system.db-shm", "tls/cert.pem",
+	"tls/key.pem", MASTER_KEY_FILE,
+};
+
+static void undo(const char *dir, bool made_dir)
+{
+	char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof created_files / sizeof created_files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, created_files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/tls", dir);
+	rmdir(path);
+	if (made_dir)
+		rmdir(dir);
+}
+
+/* 0: absent, 1: present and empty, -1: present with something in it (or not a directory). */
+static int dir_state(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	int state = 1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			state = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return state;
+}
+
+/* mkdir -p for the parents of DIR, then DIR itself with mode 0700. */
+static int make_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+		return -1;
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0700);
+}
+
+static int parse_args(int argc, char **argv, struct init_args *a)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"admin-email", required_argument, NULL, 'e'},
+		{"listen", required_argument, NULL, 'l'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"passphrase-file", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *email = NULL, *listen = NULL, *passphrase = NULL;
+	int c;
+	memset(a, 0, sizeof *a);
+	a->data_dir = cli_default_data_dir();
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->data_dir = optarg; break;
+		case 'e': email = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'c': a->tls_cert = optarg; break;
+		case 'k': a->tls_key = optarg; break;
+		case 'p': passphrase = optarg; break;
+		default: return cli_usage(USAGE, "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage(USAGE, "unexpected argument");
+	if (email == NULL)
+		return cli_usage(USAGE, "--admin-email is required");
+	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
+		return cli_usage(USAGE, "--tls-cert and --tls-key go together");
+	if (passphrase != NULL)
+		return cli_fail("--passphrase-file: sealing the master key is not available yet");
+	if (!email_normalize(email, a->email))
+		return cli_fail("--admin-email: not a valid email address");
+	a->listen.port = 8443;
+	memcpy(a->listen.host, "127.0.0.1", sizeof "127.0.0.1");
+	if (listen != NULL && listen_addr_parse(listen, &a->listen) != COFFER_OK)
+		return cli_fail("--listen: expected HOST:PORT or [IPV6]:PORT");
+	return 0;
+}
+
+static int write_config(const struct init_args *a, const char *path, const char *cert,
+			const char *key)
+{
+	char listen[CONFIG_HOST_MAX + 16], text[8192];
+	listen_addr_format(&a->listen, listen, sizeof listen);
+	int n = snprintf(text, sizeof text,
+			 "# coffer deployment settings; see README.md for every key.\n"
+			 "listen = %s\n"
+			 "tls_cert = %s\n"
+			 "tls_key = %s\n"
+			 "# Sessions: absolute and idle lifetime, in seconds.\n"
+			 "session_absolute_ttl = 43200\n"
+			 "session_idle_ttl = 1800\n"
+			 "# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).\n"
+			 "trusted_proxies =\n"
+			 "# A Pwned Passwords file (SHA1HEX:COUNT lines, sorted), if you have one.\n"
+			 "breached_passwords_file =\n"
+			 "max_file_size = 2147483648\n"
+			 "log_level = info\n",
+			 listen, cert, key);
+	if (n < 0 || (size_t)n >= sizeof text)
+		return -1;
+	/* Prove that what we write is what serve will accept. */
+	struct coffer_config cfg;
+	char why[256];
+	if (config_parse(&cfg, "coffer.conf", text, (size_t)n, why, sizeof why) != COFFER_OK)
+		return -1;
+	config_free(&cfg);
+	return file_write_atomic(path, text, (size_t)n, 0600, 1) == COFFER_OK ? 0 : -1;
+}
+
+/* Config values are single-line ASCII; a path with anything else cannot be written. */
+static bool config_safe_path(const char *p)
+{
+	for (; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
+			return false;
+	}
+	return true;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct init_args a;
+	char path[PATH_MAX], cert_abs[PATH_MAX], key_abs[PATH_MAX];
+	bool made_dir = false;
+	int rc = parse_args(argc, argv, &a);
+	if (rc != 0)
+		return rc;
+
+	if (a.tls_cert != NULL) {
+		/* Stored as absolute paths, so the deployment does not depend on where init ran. */
+		if (realpath(a.tls_cert, cert_abs) == NULL || access(cert_abs, R_OK) != 0)
+			return cli_fail("--tls-cert: cannot read %s", a.tls_cert);
+		if (realpath(a.tls_key, key_abs) == NULL || access(key_abs, R_OK) != 0)
+			return cli_fail("--tls-key: cannot read %s", a.tls_key);
+		if (!config_safe_path(cert_abs) || !config_safe_path(key_abs))
+			return cli_fail("TLS paths must be plain ASCII without '#'");
+	}
+	switch (dir_state(a.data_dir)) {
+	case 0:
+		if (make_dir(a.data_dir) != 0)
+			return cli_fail("cannot create %s: %s", a.data_dir, strerror(errno));
+		made_dir = true;
+		break;
+	case 1:
+		if (chmod(a.data_dir, 0700) != 0)
+			return cli_fail("cannot set the mode of %s: %s", a.data_dir,
+					strerror(errno));
+		break;
+	default:
+		snprintf(path, sizeof path, "%s/coffer.conf", a.data_dir);
+		if (access(path, F_OK) == 0)
+			return cli_fail("%s already holds a deployment; refusing to touch it",
+					a.data_dir);
+		return cli_fail("%s exists and is not an empty directory", a.data_dir);
+	}
+
+	const char *step = "master key";
+	snprintf(path, sizeof path, "%s/%s", a.data_dir, MASTER_KEY_FILE);
+	if (master_key_create(path) != COFFER_OK)
+		goto fail;
+
+	step = "TLS certificate";
+	if (a.tls_cert == NULL) {
+		char dir[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/tls", a.data_dir);
+		snprintf(cert, sizeof cert, "%s/tls/cert.pem", a.data_dir);
+		snprintf(key, sizeof key, "%s/tls/key.pem", a.data_dir);
+		const char *host = a.listen.host;
+		if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+			host = "localhost";
+		if (mkdir(dir, 0700) != 0 || selfsigned_create(host, cert, key) != COFFER_OK)
+			goto fail;
+		snprintf(cert_abs, sizeof cert_abs, "tls/cert.pem");
+		snprintf(key_abs, sizeof key_abs, "tls/key.pem");
+	}
+
+	step = "system database";
+	struct store *st = NULL;
+	if (store_system_create(a.data_dir) != COFFER_OK ||
+	    store_system_open(a.data_dir, &st) != COFFER_OK)
+		goto fail;
+
+	step = "bootstrap invite";
+	char token[TOKEN_TEXT_LEN + 1];
+	struct token_hash hash;
+	struct invite_record inv;
+	memset(&inv, 0, sizeof inv);
+	token_generate(token, &hash);
+	memcpy(inv.email, a.email, sizeof inv.email);
+	memcpy(inv.role, "sysadmin", sizeof "sysadmin");
+	inv.created_at = time_now();
+	inv.expires_at = inv.created_at + INVITE_TTL_S;
+	enum coffer_err err = store_invite_add(st, &hash, &inv);
+	store_close(st);
+	if (err != COFFER_OK)
+		goto fail;
+
+	step = "coffer.conf";
+	snprintf(path, sizeof path, "%s/coffer.conf", a.data_dir);
+	if (write_config(&a, path, cert_abs, key_abs) != 0 || dir_fsync(a.data_dir) != COFFER_OK)
+		goto fail;
+
+	char url_host[CONFIG_HOST_MAX + 16];
+	struct listen_addr shown = a.listen;
+	if (strcmp(shown.host, "0.0.0.0") == 0 || strcmp(shown.host, "::") == 0)
+		memcpy(shown.host, "localhost", sizeof "localhost");
+	listen_addr_format(&shown, url_host, sizeof url_host);
+	printf("coffer: created a deployment in %s\n", a.data_dir);
+	printf("coffer: invite for the first system administrator (%s), valid 72 hours:\n",
+	       a.email);
+	printf("https://%s/invite/%s\n", url_host, token);
+	sodium_memzero(token, sizeof token);
+	return fflush(stdout) == 0 ? 0 : EXIT_USER_ERROR;
+fail:
+	undo(a.data_dir, made_dir);
+	return cli_fail("cannot create the %s in %s", step, a.data_dir);
+}

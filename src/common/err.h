@@ -1,0 +1,48 @@
+/* err.h — the one error enum of coffer, and its table of JSON codes and HTTP statuses. */
+#ifndef COFFER_ERR_H
+#define COFFER_ERR_H
+
+/* A function that can fail returns this; results go through out-parameters only on success. */
+#define COFFER_MUST_CHECK __attribute__((warn_unused_result))
+
+enum coffer_err {
+	COFFER_OK = 0,
+	/* Client errors (4xx): the peer sent something we refuse. */
+	COFFER_ERR_INVALID_INPUT,
+	COFFER_ERR_UNAUTHENTICATED,
+	COFFER_ERR_INVALID_CREDENTIALS,
+	COFFER_ERR_FORBIDDEN,
+	COFFER_ERR_CSRF,
+	COFFER_ERR_LOGIN_POLICY,
+	COFFER_ERR_PASSWORD_CHANGE_REQUIRED,
+	COFFER_ERR_NOT_FOUND,
+	COFFER_ERR_METHOD_NOT_ALLOWED,
+	COFFER_ERR_VERSION_CONFLICT,
+	COFFER_ERR_TOO_LARGE,
+	COFFER_ERR_HEADERS_TOO_LARGE,
+	COFFER_ERR_UNSUPPORTED_MEDIA_TYPE,
+	COFFER_ERR_THROTTLED,
+	COFFER_ERR_PASSWORD_POLICY,
+	COFFER_ERR_PASSWORD_COMPROMISED,
+	/* Server-side failures (5xx, or exit status 1 on the command line). */
+	COFFER_ERR_INTERNAL,
+	COFFER_ERR_NOMEM,
+	COFFER_ERR_IO,
+	COFFER_ERR_CRYPTO,
+	COFFER_ERR_STORAGE,
+	COFFER_ERR_CONFIG,
+	COFFER_ERR_EXISTS,
+	COFFER_ERR_UNAVAILABLE,
+	COFFER_ERR__COUNT
+};
+
+struct coffer_err_info {
+	const char *code;       /* snake_case code for the JSON error object */
+	unsigned int http_status;
+	const char *message;    /* plain default message, safe to show to any client */
+};
+
+/* Borrowed pointer into a static table; never NULL (unknown values map to "internal"). */
+const struct coffer_err_info *coffer_err_info(enum coffer_err err);
+
+#endif

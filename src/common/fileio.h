@@ -1,0 +1,23 @@
+/* fileio.h — durable file writes (temp, fsync, rename, fsync dir) and bounded reads. */
+#ifndef COFFER_FILEIO_H
+#define COFFER_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+/* Writes DATA to PATH atomically and durably with MODE: a crash leaves either the old file or
+ * the new one, never a part. Fails with COFFER_ERR_EXISTS when EXCLUSIVE and PATH exists. */
+COFFER_MUST_CHECK enum coffer_err file_write_atomic(const char *path, const void *data, size_t len,
+						    mode_t mode, int exclusive);
+
+/* Reads the whole of PATH if it is at most MAX bytes. *OUT (caller frees with free(), or with
+ * sodium_free() when SECURE) holds LEN bytes plus a NUL terminator. */
+COFFER_MUST_CHECK enum coffer_err file_read_all(const char *path, size_t max, int secure,
+						char **out, size_t *len);
+
+/* fsync(2)s the directory PATH so that entries created in it survive a crash. */
+COFFER_MUST_CHECK enum coffer_err dir_fsync(const char *path);
+
+#endif

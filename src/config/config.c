@@ -1,0 +1,351 @@
+/* config.c — the coffer.conf parser: a table of keys, each with its own strict value parser. */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fileio.h"
+
+#define LINE_MAX_LEN 4096
+
+void config_defaults(struct coffer_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	memcpy(cfg->listen.host, "127.0.0.1", sizeof "127.0.0.1");
+	cfg->listen.port = 8443;
+	cfg->session_absolute_ttl = 12 * 3600;
+	cfg->session_idle_ttl = 30 * 60;
+	cfg->max_file_size = 2ull << 30; /* 2 GiB, CONTRACT §3.8 */
+	cfg->log_level = LOG_INFO;
+}
+
+void config_free(struct coffer_config *cfg)
+{
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->breached_passwords_file);
+	config_defaults(cfg);
+}
+
+/* Digits only: no sign, no spaces, no hex — strtoull alone accepts all of those. */
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 19 || s[n] != '\0')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, NULL, 10);
+	if (errno != 0 || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool valid_hostname(const char *h)
+{
+	size_t len = strlen(h);
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)h[i];
+		if (!isalnum(c) && c != '-' && c != '.')
+			return false;
+	}
+	return h[0] != '-' && h[0] != '.';
+}
+
+enum coffer_err listen_addr_parse(const char *text, struct listen_addr *out)
+{
+	struct listen_addr a;
+	const char *colon;
+	size_t hlen;
+	memset(&a, 0, sizeof a);
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL || close[1] != ':')
+			return COFFER_ERR_INVALID_INPUT;
+		hlen = (size_t)(close - text - 1);
+		colon = close + 1;
+		if (hlen == 0 || hlen > CONFIG_HOST_MAX)
+			return COFFER_ERR_INVALID_INPUT;
+		memcpy(a.host, text + 1, hlen);
+		struct netaddr na;
+		if (strchr(a.host, ':') == NULL || !netaddr_parse(a.host, &na))
+			return COFFER_ERR_INVALID_INPUT;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL)
+			return COFFER_ERR_INVALID_INPUT;
+		hlen = (size_t)(colon - text);
+		if (hlen == 0 || hlen > CONFIG_HOST_MAX)
+			return COFFER_ERR_INVALID_INPUT;
+		memcpy(a.host, text, hlen);
+		if (!valid_hostname(a.host))
+			return COFFER_ERR_INVALID_INPUT;
+	}
+	uint64_t port;
+	if (!parse_u64(colon + 1, 1, 65535, &port))
+		return COFFER_ERR_INVALID_INPUT;
+	a.port = (uint16_t)port;
+	*out = a;
+	return COFFER_OK;
+}
+
+void listen_addr_format(const struct listen_addr *addr, char *out, size_t outlen)
+{
+	bool v6 = strchr(addr->host, ':') != NULL;
+	snprintf(out, outlen, v6 ? "[%s]:%u" : "%s:%u", addr->host, (unsigned int)addr->port);
+}
+
+/* Each setter parses VALUE into CFG or answers why not (a short phrase for the message). */
+typedef const char *(*setter_fn)(struct coffer_config *cfg, const char *value);
+
+static const char *set_string(char **slot, const char *value, bool allow_empty)
+{
+	if (value[0] == '\0') {
+		if (!allow_empty)
+			return "a value is required";
+		free(*slot);
+		*slot = NULL;
+		return NULL;
+	}
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return "out of memory";
+	free(*slot);
+	*slot = copy;
+	return NULL;
+}
+
+static const char *set_listen(struct coffer_config *cfg, const char *v)
+{
+	return listen_addr_parse(v, &cfg->listen) == COFFER_OK ? NULL
+							       : "expected HOST:PORT or [IPV6]:PORT";
+}
+
+static const char *set_tls_cert(struct coffer_config *cfg, const char *v)
+{
+	return set_string(&cfg->tls_cert, v, false);
+}
+
+static const char *set_tls_key(struct coffer_config *cfg, const char *v)
+{
+	return set_string(&cfg->tls_key, v, false);
+}
+
+static const char *set_breached(struct coffer_config *cfg, const char *v)
+{
+	return set_string(&cfg->breached_passwords_file, v, true);
+}
+
+static const char *set_ttl(long *slot, const char *v)
+{
+	uint64_t n;
+	/* A minute to 30 days: shorter is unusable, longer defeats expiry. */
+	if (!parse_u64(v, 60, 30 * 86400, &n))
+		return "expected whole seconds from 60 to 2592000";
+	*slot = (long)n;
+	return NULL;
+}
+
+static const char *set_abs_ttl(struct coffer_config *cfg, const char *v)
+{
+	return set_ttl(&cfg->session_absolute_ttl, v);
+}
+
+static const char *set_idle_ttl(struct coffer_config *cfg, const char *v)
+{
+	return set_ttl(&cfg->session_idle_ttl, v);
+}
+
+static const char *set_trusted(struct coffer_config *cfg, const char *v)
+{
+	char item[128];
+	size_t n = 0;
+	const char *p = v;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		const char *start = p, *end = p + len;
+		while (start < end && isspace((unsigned char)*start))
+			start++;
+		while (end > start && isspace((unsigned char)end[-1]))
+			end--;
+		if (end == start)
+			return "empty entry in the list";
+		if ((size_t)(end - start) >= sizeof item)
+			return "entry too long";
+		if (n == CONFIG_MAX_TRUSTED_PROXIES)
+			return "too many entries (at most 64)";
+		memcpy(item, start, (size_t)(end - start));
+		item[end - start] = '\0';
+		if (!cidr_parse(item, &cfg->trusted_proxies[n]))
+			return "expected addresses or CIDR blocks separated by commas";
+		n++;
+		p += len;
+		if (*p == ',') {
+			p++;
+			if (*p == '\0')
+				return "empty entry in the list";
+		}
+	}
+	cfg->n_trusted_proxies = n;
+	return NULL;
+}
+
+static const char *set_max_file_size(struct coffer_config *cfg, const char *v)
+{
+	if (!parse_u64(v, 1, 1ull << 40, &cfg->max_file_size))
+		return "expected a size in bytes from 1 to 1099511627776";
+	return NULL;
+}
+
+static const char *set_log_level(struct coffer_config *cfg, const char *v)
+{
+	return log_level_parse(v, &cfg->log_level) ? NULL : "expected debug, info, warn or error";
+}
+
+static const struct {
+	const char *key;
+	setter_fn set;
+} keys[] = {
+	{"listen", set_listen},
+	{"tls_cert", set_tls_cert},
+	{"tls_key", set_tls_key},
+	{"session_absolute_ttl", set_abs_ttl},
+	{"session_idle_ttl", set_idle_ttl},
+	{"trusted_proxies", set_trusted},
+	{"breached_passwords_file", set_breached},
+	{"max_file_size", set_max_file_size},
+	{"log_level", set_log_level},
+};
+
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, const char *fmt, ...)
+{
+	int n = snprintf(errbuf, errlen, "%s:%zu: ", name, lineno);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const char *text,
+			     size_t len, char *errbuf, size_t errlen)
+{
+	struct coffer_config next;
+	size_t seen_line[N_KEYS] = {0};
+	char line[LINE_MAX_LEN + 1];
+	size_t lineno = 0, pos = 0;
+
+	config_defaults(&next);
+	while (pos < len) {
+		size_t start = pos;
+		while (pos < len && text[pos] != '\n')
+			pos++;
+		size_t llen = pos - start;
+		if (pos < len)
+			pos++; /* the newline */
+		lineno++;
+		if (llen > LINE_MAX_LEN) {
+			say(errbuf, errlen, name, lineno, "line longer than %d bytes", LINE_MAX_LEN);
+			goto fail;
+		}
+		memcpy(line, text + start, llen);
+		line[llen] = '\0';
+		if (memchr(text + start, '\0', llen) != NULL) {
+			say(errbuf, errlen, name, lineno, "NUL byte in line");
+			goto fail;
+		}
+		for (size_t i = 0; i < llen; i++) {
+			unsigned char c = (unsigned char)line[i];
+			if ((c < 0x20 && c != '\t' && c != '\r') || c >= 0x7f) {
+				say(errbuf, errlen, name, lineno,
+				    "control or non-ASCII character in line");
+				goto fail;
+			}
+		}
+		char *hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		char *content = trim(line);
+		if (*content == '\0')
+			continue;
+		char *eq = strchr(content, '=');
+		if (eq == NULL) {
+			say(errbuf, errlen, name, lineno, "expected 'key = value'");
+			goto fail;
+		}
+		*eq = '\0';
+		char *key = trim(content), *value = trim(eq + 1);
+		size_t k;
+		for (k = 0; k < N_KEYS; k++) {
+			if (strcmp(keys[k].key, key) == 0)
+				break;
+		}
+		if (k == N_KEYS) {
+			say(errbuf, errlen, name, lineno, "unknown key '%.64s'", key);
+			goto fail;
+		}
+		if (seen_line[k] != 0) {
+			say(errbuf, errlen, name, lineno, "'%s' already set on line %zu", key,
+			    seen_line[k]);
+			goto fail;
+		}
+		seen_line[k] = lineno;
+		const char *why = keys[k].set(&next, value);
+		if (why != NULL) {
+			say(errbuf, errlen, name, lineno, "bad value for '%s': %s", key, why);
+			goto fail;
+		}
+	}
+	if (next.session_idle_ttl > next.session_absolute_ttl) {
+		size_t a = seen_line[3], i = seen_line[4];
+		say(errbuf, errlen, name, a > i ? a : i,
+		    "session_idle_ttl must not exceed session_absolute_ttl");
+		goto fail;
+	}
+	*cfg = next;
+	return COFFER_OK;
+fail:
+	config_free(&next);
+	return COFFER_ERR_CONFIG;
+}
+
+enum coffer_err config_load(struct coffer_config *cfg, const char *path, char *errbuf,
+			    size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	enum coffer_err err = file_read_all(path, CONFIG_FILE_MAX, 0, &text, &len);
+	if (err != COFFER_OK) {
+		snprintf(errbuf, errlen, "%s: %s", path,
+			 err == COFFER_ERR_NOT_FOUND	? "no such file"
+			 : err == COFFER_ERR_TOO_LARGE ? "file too large"
+						       : "cannot read");
+		return COFFER_ERR_CONFIG;
+	}
+	err = config_parse(cfg, path, text, len, errbuf, errlen);
+	free(text);
+	return err;
+}

@@ -1,0 +1,60 @@
+/* config.h — coffer.conf: the settings of a deployment, parsed strictly.
+ *
+ * The file is `key = value` lines; `#` starts a comment anywhere on a line; blank lines are
+ * ignored. An unknown key, a key given twice, or a bad value is an error naming the line.
+ */
+#ifndef COFFER_CONFIG_H
+#define COFFER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+
+#define CONFIG_HOST_MAX 255
+#define CONFIG_MAX_TRUSTED_PROXIES 64
+#define CONFIG_FILE_MAX (64 * 1024)
+
+struct listen_addr {
+	char host[CONFIG_HOST_MAX + 1]; /* a DNS name or an address literal, without brackets */
+	uint16_t port;
+};
+
+struct coffer_config {
+	struct listen_addr listen;
+	char *tls_cert;                /* path; relative paths are relative to the data dir */
+	char *tls_key;
+	long session_absolute_ttl;     /* seconds */
+	long session_idle_ttl;         /* seconds */
+	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED_PROXIES];
+	size_t n_trusted_proxies;
+	char *breached_passwords_file; /* NULL when unset */
+	uint64_t max_file_size;        /* bytes */
+	enum log_level log_level;
+};
+
+/* Fills CFG with the defaults. Owns no memory until a parse sets a string. */
+void config_defaults(struct coffer_config *cfg);
+
+/* Parses TEXT (LEN bytes, need not be NUL-terminated) on top of CFG's current values. On failure
+ * writes "NAME:LINE: what is wrong" to ERRBUF and leaves CFG as it was. NAME labels the source. */
+COFFER_MUST_CHECK enum coffer_err config_parse(struct coffer_config *cfg, const char *name,
+					       const char *text, size_t len, char *errbuf,
+					       size_t errlen);
+
+/* Reads and parses PATH (defaults first). Errors as config_parse. */
+COFFER_MUST_CHECK enum coffer_err config_load(struct coffer_config *cfg, const char *path,
+					      char *errbuf, size_t errlen);
+
+/* Parses "HOST:PORT", "[V6]:PORT". */
+COFFER_MUST_CHECK enum coffer_err listen_addr_parse(const char *text, struct listen_addr *out);
+
+/* Writes "HOST:PORT" or "[V6]:PORT" — the form a URL needs. */
+void listen_addr_format(const struct listen_addr *addr, char *out, size_t outlen);
+
+/* Frees the strings CFG owns and resets it to the defaults. */
+void config_free(struct coffer_config *cfg);
+
+#endif

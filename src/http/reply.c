@@ -1,0 +1,84 @@
+/* reply.c — building and queueing responses with the headers of CONTRACT §3.1. */
+#include "http/reply.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* Headers on every response. The CSP allows only our own origin and no framing; the UI (a later
+ * issue) is built to need nothing more: no inline scripts or styles. */
+static const struct {
+	const char *name, *value;
+} security_headers[] = {
+	{"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Referrer-Policy", "no-referrer"},
+	{"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+				    "form-action 'self'; object-src 'none'"},
+	{"X-Frame-Options", "DENY"},
+	{"Cross-Origin-Opener-Policy", "same-origin"},
+	{"Cross-Origin-Resource-Policy", "same-origin"},
+	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"},
+};
+
+void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool api)
+{
+	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+		MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
+	if (api)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (request_id != NULL)
+		MHD_add_response_header(resp, "X-Request-Id", request_id);
+}
+
+enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_Response *resp)
+{
+	/* Routes that are not API routes (static files, later) set their own caching. */
+	bool api = rq->route == NULL || rq->route->api;
+	reply_add_security_headers(resp, rq->id, api);
+	enum MHD_Result ok = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (ok != MHD_YES) {
+		log_msg(LOG_WARN, "reply", "request %s: could not queue status %u", rq->id, status);
+		return COFFER_ERR_INTERNAL;
+	}
+	rq->status = status;
+	rq->replied = true;
+	return COFFER_OK;
+}
+
+enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json)
+{
+	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(json);
+	if (text == NULL)
+		return COFFER_ERR_NOMEM;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return COFFER_ERR_NOMEM;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json; charset=utf-8");
+	return reply_queue(rq, status, resp);
+}
+
+enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char *message)
+{
+	const struct coffer_err_info *info = coffer_err_info(err);
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message",
+				 message ? message : info->message);
+	return reply_json(rq, info->http_status, body);
+}
+
+enum coffer_err reply_no_content(struct request *rq)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return COFFER_ERR_NOMEM;
+	return reply_queue(rq, 204, resp);
+}

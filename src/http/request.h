@@ -1,0 +1,39 @@
+/* request.h — one HTTP request in flight: everything a handler may use, freed in one place
+ * (the completion callback) when libmicrohttpd is done with the connection's request. */
+#ifndef COFFER_REQUEST_H
+#define COFFER_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/netaddr.h"
+#include "http/router.h"
+
+struct MHD_Connection;
+struct coffer_app;
+
+#define REQUEST_ID_LEN 32
+
+struct request {
+	char id[REQUEST_ID_LEN + 1];  /* random hex, logged and sent as X-Request-Id */
+	const char *method;           /* borrowed from libmicrohttpd */
+	const struct route *route;    /* NULL when the path matched nothing */
+	struct route_params params;   /* borrowed from the path */
+	char *path;                   /* owned copy; params point into it */
+	struct MHD_Connection *conn;
+	struct coffer_app *app;
+	struct netaddr peer;          /* the TCP peer */
+
+	/* Body: BODY_LEN bytes held in BODY_ALLOC, never more than BODY_CAP. */
+	char *body;
+	size_t body_len, body_alloc, body_cap;
+	json_t *json;                 /* the validated JSON body, for ROUTE_BODY_JSON routes */
+
+	uint64_t start_ns;
+	unsigned int status;          /* the status replied, for the log; 0 = none yet */
+	bool replied;
+};
+
+#endif

@@ -1,0 +1,66 @@
+/* router.h — the static route table and its matcher: method + path pattern → handler.
+ *
+ * Patterns are literal segments and `{name}` parameters ("/api/v1/orgs/{org}/records/{id}").
+ * A path that matches no pattern is 404; one that matches only under other methods is 405.
+ * The matcher is pure (no I/O, no allocation) so it can be unit-tested and fuzzed directly.
+ */
+#ifndef COFFER_ROUTER_H
+#define COFFER_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct request;
+struct json_schema;
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_MAX_PATH 2048
+
+/* How a route takes its request body. JSON bodies are parsed and validated against the route's
+ * schema before the handler runs, so no handler can skip validation. */
+enum route_body {
+	ROUTE_BODY_NONE,   /* a body is refused with 413 */
+	ROUTE_BODY_JSON,   /* application/json, at most max_body bytes, checked against schema */
+};
+
+typedef enum coffer_err (*route_handler)(struct request *rq);
+
+struct route {
+	const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *pattern;
+	route_handler handler;
+	enum route_body body;
+	const struct json_schema *schema; /* for ROUTE_BODY_JSON */
+	size_t max_body;                  /* for ROUTE_BODY_JSON; 0 means the default */
+	bool api;                         /* an API route: answers carry Cache-Control: no-store */
+};
+
+struct route_params {
+	size_t n;
+	struct {
+		const char *name; /* borrowed from the pattern, not NUL-terminated at NAME_LEN */
+		size_t name_len;
+		const char *value; /* borrowed from the path, VALUE_LEN bytes */
+		size_t value_len;
+	} p[ROUTE_MAX_PARAMS];
+};
+
+enum route_match {
+	ROUTE_MATCH_OK,
+	ROUTE_MATCH_NO_PATH,   /* 404 */
+	ROUTE_MATCH_NO_METHOD, /* 405: ALLOW lists the methods that would match */
+};
+
+/* Finds the route for METHOD and PATH in TABLE. HEAD matches GET routes. On ROUTE_MATCH_OK
+ * sets *OUT and PARAMS (pointing into PATH and the pattern); on ROUTE_MATCH_NO_METHOD writes
+ * the comma-separated list of allowed methods to ALLOW. */
+enum route_match router_match(const struct route *table, size_t n, const char *method,
+			      const char *path, const struct route **out,
+			      struct route_params *params, char *allow, size_t allow_len);
+
+/* Copies the parameter NAME into OUT (NUL-terminated). False when absent or too long. */
+bool route_param(const struct route_params *params, const char *name, char *out, size_t outlen);
+
+#endif

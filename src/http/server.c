@@ -1,0 +1,377 @@
+/* server.c — libmicrohttpd set-up and the request lifecycle: route, take the body within its
+ * cap, validate, dispatch, reply, log, free.
+ *
+ * Design points:
+ * - Limits are explicit: connections overall and per address, a per-connection memory pool that
+ *   bounds request headers, an inactivity timeout, and a cap on every body set before it is read.
+ * - A handler never runs before its route's body rules are enforced: bodies of JSON routes are
+ *   parsed and validated here, and a route that takes no body refuses one.
+ * - The request log holds the route pattern, never the raw path (paths can carry tokens), and
+ *   never a header, cookie or body.
+ */
+#include "http/server.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "http/json_body.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+/* Limits against resource exhaustion. The memory pool bounds the request line and headers:
+ * anything larger is answered 431 by libmicrohttpd. */
+#define CONNECTION_LIMIT 1024
+#define PER_IP_CONNECTION_LIMIT 256 /* generous: a reverse proxy is one address */
+#define CONNECTION_TIMEOUT_S 30
+#define CONNECTION_MEMORY_LIMIT (32 * 1024)
+#define JSON_BODY_DEFAULT_MAX (64 * 1024)
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct route *routes;
+	size_t n_routes;
+	struct coffer_app *app;
+	atomic_uint inflight;
+};
+
+static void request_free(struct request *rq)
+{
+	if (rq == NULL)
+		return;
+	json_decref(rq->json);
+	if (rq->body != NULL) {
+		/* Bodies can hold passwords: wipe before release. */
+		sodium_memzero(rq->body, rq->body_alloc);
+		free(rq->body);
+	}
+	free(rq->path);
+	free(rq);
+}
+
+static struct request *request_new(struct http_server *srv, struct MHD_Connection *conn,
+				   const char *url, const char *method)
+{
+	struct request *rq = calloc(1, sizeof *rq);
+	if (rq == NULL)
+		return NULL;
+	rq->start_ns = time_mono_ns();
+	rq->conn = conn;
+	rq->app = srv->app;
+	rq->method = method;
+	rq->path = strndup(url, ROUTE_MAX_PATH + 1);
+	if (rq->path == NULL) {
+		free(rq);
+		return NULL;
+	}
+	unsigned char id[REQUEST_ID_LEN / 2];
+	randombytes_buf(id, sizeof id);
+	sodium_bin2hex(rq->id, sizeof rq->id, id, sizeof id);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || !netaddr_from_sockaddr(ci->client_addr, &rq->peer))
+		memset(&rq->peer, 0, sizeof rq->peer);
+	return rq;
+}
+
+/* True when the Content-Type is application/json, with or without parameters. */
+static bool is_json_content_type(struct MHD_Connection *conn)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct == NULL)
+		return false;
+	size_t n = strlen("application/json");
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Reads Content-Length; -1 when absent (chunked or no body). */
+static long long declared_length(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl == NULL)
+		return -1;
+	/* libmicrohttpd has already refused a malformed Content-Length. */
+	return strtoll(cl, NULL, 10);
+}
+
+static bool has_body(struct MHD_Connection *conn)
+{
+	return declared_length(conn) > 0 ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+static void reply_405(struct request *rq, const char *allow)
+{
+	const struct coffer_err_info *info = coffer_err_info(COFFER_ERR_METHOD_NOT_ALLOWED);
+	json_t *body =
+	    json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message", info->message);
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		return;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	reply_queue(rq, 405, resp);
+}
+
+/* First call for a request: route it and refuse early what its headers already condemn. */
+static void request_begin(struct http_server *srv, struct request *rq)
+{
+	char allow[64];
+	enum route_match m = router_match(srv->routes, srv->n_routes, rq->method, rq->path,
+					  &rq->route, &rq->params, allow, sizeof allow);
+	if (m == ROUTE_MATCH_NO_PATH) {
+		reply_error(rq, COFFER_ERR_NOT_FOUND, NULL);
+		return;
+	}
+	if (m == ROUTE_MATCH_NO_METHOD) {
+		reply_405(rq, allow);
+		return;
+	}
+	const struct route *r = rq->route;
+	if (r->body == ROUTE_BODY_NONE) {
+		if (has_body(rq->conn))
+			reply_error(rq, COFFER_ERR_TOO_LARGE, "This request takes no body.");
+		return;
+	}
+	rq->body_cap = r->max_body ? r->max_body : JSON_BODY_DEFAULT_MAX;
+	if (!is_json_content_type(rq->conn)) {
+		reply_error(rq, COFFER_ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
+		return;
+	}
+	long long len = declared_length(rq->conn);
+	if (len > (long long)rq->body_cap) {
+		reply_error(rq, COFFER_ERR_TOO_LARGE, NULL);
+		return;
+	}
+}
+
+/* Appends a piece of the body, refusing with 413 once it would pass the cap. The buffer grows
+ * by doubling rather than being allocated at the cap, so idle clients cannot pin memory. */
+static void request_take_body(struct request *rq, const char *data, size_t len)
+{
+	if (len > rq->body_cap - rq->body_len) {
+		reply_error(rq, COFFER_ERR_TOO_LARGE, NULL);
+		return;
+	}
+	size_t need = rq->body_len + len;
+	if (need > rq->body_alloc) {
+		size_t grow = rq->body_alloc ? rq->body_alloc : 4096;
+		while (grow < need)
+			grow *= 2;
+		if (grow > rq->body_cap)
+			grow = rq->body_cap;
+		/* malloc + copy rather than realloc, so the old copy can be wiped. */
+		char *bigger = malloc(grow);
+		if (bigger == NULL) {
+			reply_error(rq, COFFER_ERR_NOMEM, NULL);
+			return;
+		}
+		if (rq->body != NULL) {
+			memcpy(bigger, rq->body, rq->body_len);
+			sodium_memzero(rq->body, rq->body_alloc);
+			free(rq->body);
+		}
+		rq->body = bigger;
+		rq->body_alloc = grow;
+	}
+	memcpy(rq->body + rq->body_len, data, len);
+	rq->body_len += len;
+}
+
+static void dispatch(struct request *rq)
+{
+	char msg[512];
+	enum coffer_err err;
+	if (rq->route->body == ROUTE_BODY_JSON) {
+		if (rq->body_len == 0) {
+			reply_error(rq, COFFER_ERR_INVALID_INPUT, "A JSON body is required.");
+			return;
+		}
+		err = json_body_parse(rq->body, rq->body_len, rq->route->schema, &rq->json, msg,
+				      sizeof msg);
+		if (err != COFFER_OK) {
+			reply_error(rq, err, msg);
+			return;
+		}
+	}
+	err = rq->route->handler(rq);
+	if (rq->replied)
+		return;
+	if (err == COFFER_OK)
+		err = COFFER_ERR_INTERNAL; /* a handler that returns OK must have replied */
+	const struct coffer_err_info *info = coffer_err_info(err);
+	if (info->http_status >= 500)
+		log_event(LOG_ERROR, "handler_error",
+			  json_pack("{s:s,s:s,s:s}", "request_id", rq->id, "route",
+				    rq->route->pattern, "error", info->message));
+	reply_error(rq, err, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct request *rq = *con_cls;
+	(void)version;
+
+	if (rq == NULL) {
+		rq = request_new(srv, conn, url, method);
+		if (rq == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		atomic_fetch_add(&srv->inflight, 1);
+		request_begin(srv, rq);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!rq->replied)
+			request_take_body(rq, upload_data, *upload_data_size);
+		*upload_data_size = 0; /* consumed, or discarded after a refusal */
+		return MHD_YES;
+	}
+	if (!rq->replied)
+		dispatch(rq);
+	return rq->replied ? MHD_YES : MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request *rq = *con_cls;
+	(void)conn;
+	if (rq == NULL)
+		return;
+	*con_cls = NULL;
+	double ms = (double)(time_mono_ns() - rq->start_ns) / 1e6;
+	char peer[46];
+	netaddr_format(&rq->peer, peer);
+	json_t *fields = json_pack("{s:s,s:s,s:s?,s:i,s:f,s:s}", "request_id", rq->id, "method",
+				   rq->method, "route", rq->route ? rq->route->pattern : NULL,
+				   "status", (json_int_t)rq->status, "duration_ms", ms, "peer", peer);
+	if (fields != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		json_object_set_new(fields, "terminated", json_integer(toe));
+	log_event(LOG_INFO, "request", fields);
+	request_free(rq);
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* libmicrohttpd's own messages can quote protocol details; keep them at debug level. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\r\n")] = '\0';
+	log_event(LOG_DEBUG, "http", json_pack("{s:s}", "msg", msg));
+}
+
+static bool resolve(const struct listen_addr *l, struct sockaddr_storage *ss, bool *v6,
+		    char *errbuf, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	snprintf(port, sizeof port, "%u", (unsigned int)l->port);
+	int rc = getaddrinfo(l->host, port, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		snprintf(errbuf, errlen, "cannot resolve listen host '%s': %s", l->host,
+			 gai_strerror(rc));
+		return false;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*v6 = res->ai_family == AF_INET6;
+	freeaddrinfo(res);
+	return true;
+}
+
+enum coffer_err http_server_start(const struct http_server_opts *opts, struct http_server **out,
+				  char *errbuf, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	bool v6 = false;
+	if (!resolve(&opts->listen, &ss, &v6, errbuf, errlen))
+		return COFFER_ERR_CONFIG;
+
+	struct http_server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL)
+		return COFFER_ERR_NOMEM;
+	srv->routes = opts->routes;
+	srv->n_routes = opts->n_routes;
+	srv->app = opts->app;
+	atomic_init(&srv->inflight, 0);
+
+	unsigned int threads = opts->threads;
+	if (threads == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cores < 1 ? 1 : cores > 64 ? 64 : (unsigned int)cores;
+	}
+	unsigned int flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+			     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	srv->daemon = MHD_start_daemon(
+	    flags, opts->listen.port, NULL, NULL, on_request, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_HTTPS_MEM_CERT, opts->cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_IP_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		snprintf(errbuf, errlen,
+			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",
+			 opts->listen.host, (unsigned int)opts->listen.port);
+		free(srv);
+		return COFFER_ERR_CONFIG;
+	}
+	*out = srv;
+	return COFFER_OK;
+}
+
+unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_ms)
+{
+	/* Stop accepting first, so that nothing new starts while we wait. */
+	MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
+	uint64_t deadline = time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+	while (atomic_load(&srv->inflight) > 0 && time_mono_ns() < deadline)
+		usleep(10 * 1000);
+	unsigned int cut = atomic_load(&srv->inflight);
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+	return cut;
+}

@@ -1,0 +1,40 @@
+/* server.h — the HTTPS server: libmicrohttpd over GnuTLS, with coffer's limits, TLS policy,
+ * request lifecycle and graceful shutdown. */
+#ifndef COFFER_SERVER_H
+#define COFFER_SERVER_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "config/config.h"
+#include "http/router.h"
+
+struct http_server;
+struct coffer_app;
+
+/* TLS 1.2 and 1.3 only, ECDHE (or TLS 1.3 groups) for forward secrecy, AEAD ciphers only. */
+#define HTTP_TLS_PRIORITIES                                                                    \
+	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"                 \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"      \
+	"%SERVER_PRECEDENCE"
+
+struct http_server_opts {
+	struct listen_addr listen;
+	const char *cert_pem;           /* borrowed, NUL-terminated; must outlive the server */
+	const char *key_pem;            /* borrowed, NUL-terminated; must outlive the server */
+	const struct route *routes;     /* borrowed static table */
+	size_t n_routes;
+	struct coffer_app *app;         /* handed to every request */
+	unsigned int threads;           /* 0: one per online core */
+};
+
+/* Starts serving. On failure writes why to ERRBUF. */
+COFFER_MUST_CHECK enum coffer_err http_server_start(const struct http_server_opts *opts,
+						    struct http_server **out, char *errbuf,
+						    size_t errlen);
+
+/* Stops accepting new connections, lets requests in flight finish for up to TIMEOUT_MS, then
+ * closes everything and frees SRV. Returns the number of requests cut off (0 = clean). */
+unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_ms);
+
+#endif

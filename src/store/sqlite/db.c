@@ -1,0 +1,152 @@
+/* db.c — SQLite connections: pragmas, migrations and the connection pool. */
+#include "store/sqlite/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+
+enum coffer_err db_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return COFFER_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return COFFER_ERR_UNAVAILABLE;
+	case SQLITE_NOMEM:
+		return COFFER_ERR_NOMEM;
+	case SQLITE_CONSTRAINT:
+		return COFFER_ERR_EXISTS;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		return COFFER_ERR_IO;
+	default:
+		return COFFER_ERR_STORAGE;
+	}
+}
+
+enum coffer_err db_open(const char *path, bool create, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "db", "cannot open %s: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return rc == SQLITE_CANTOPEN ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	}
+	/* synchronous=FULL: with WAL, NORMAL can lose the last commits on power loss, and every
+	 * acknowledged write must survive. secure_delete overwrites freed pages. */
+	static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+				      "PRAGMA synchronous=FULL;"
+				      "PRAGMA foreign_keys=ON;"
+				      "PRAGMA secure_delete=ON;"
+				      "PRAGMA trusted_schema=OFF;";
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "db", "cannot configure %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return db_err(rc);
+	}
+	*out = db;
+	return COFFER_OK;
+}
+
+enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps, unsigned int n_steps)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1, rc;
+	enum coffer_err err = COFFER_ERR_STORAGE;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(rc);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0)
+		goto out;
+	if ((unsigned int)version > n_steps) {
+		log_msg(LOG_ERROR, "db", "database schema %d is newer than this coffer (%u)",
+			version, n_steps);
+		goto out;
+	}
+	for (unsigned int i = (unsigned int)version; i < n_steps; i++) {
+		rc = sqlite3_exec(db, steps[i].sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			log_msg(LOG_ERROR, "db", "schema step %u failed: %s", i + 1,
+				sqlite3_errmsg(db));
+			goto out;
+		}
+	}
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%u", n_steps);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return db_err(rc);
+out:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+enum coffer_err db_pool_open(struct db_pool *pool, const char *path, unsigned int size)
+{
+	memset(pool, 0, sizeof *pool);
+	if (size == 0 || size > DB_POOL_MAX)
+		size = DB_POOL_MAX;
+	pthread_mutex_init(&pool->mu, NULL);
+	pthread_cond_init(&pool->cv, NULL);
+	for (unsigned int i = 0; i < size; i++) {
+		enum coffer_err err = db_open(path, false, &pool->conns[i]);
+		if (err != COFFER_OK) {
+			db_pool_close(pool);
+			return err;
+		}
+		pool->n++;
+	}
+	return COFFER_OK;
+}
+
+void db_pool_close(struct db_pool *pool)
+{
+	for (unsigned int i = 0; i < pool->n; i++)
+		sqlite3_close(pool->conns[i]);
+	pool->n = 0;
+	pthread_cond_destroy(&pool->cv);
+	pthread_mutex_destroy(&pool->mu);
+}
+
+sqlite3 *db_pool_get(struct db_pool *pool)
+{
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		for (unsigned int i = 0; i < pool->n; i++) {
+			if (!pool->busy[i]) {
+				pool->busy[i] = true;
+				pthread_mutex_unlock(&pool->mu);
+				return pool->conns[i];
+			}
+		}
+		pthread_cond_wait(&pool->cv, &pool->mu);
+	}
+}
+
+void db_pool_put(struct db_pool *pool, sqlite3 *db)
+{
+	pthread_mutex_lock(&pool->mu);
+	for (unsigned int i = 0; i < pool->n; i++) {
+		if (pool->conns[i] == db)
+			pool->busy[i] = false;
+	}
+	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mu);
+}

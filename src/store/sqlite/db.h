@@ -1,0 +1,45 @@
+/* db.h — SQLite plumbing shared by the embedded store: opening with coffer's pragmas, schema
+ * migrations, and a small pool of connections for the server's threads. */
+#ifndef COFFER_SQLITE_DB_H
+#define COFFER_SQLITE_DB_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+
+#define DB_POOL_MAX 16
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *conns[DB_POOL_MAX];
+	bool busy[DB_POOL_MAX];
+	unsigned int n;
+};
+
+/* Schema steps, applied in order; PRAGMA user_version counts how many a database has had. */
+struct db_migration {
+	const char *sql;
+};
+
+/* Opens PATH (creating it when CREATE) with WAL, full fsync, foreign keys and a busy timeout. */
+COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3 **out);
+
+/* Brings DB up to the N_STEPS of STEPS in one transaction. Refuses a database newer than us. */
+COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
+					     unsigned int n_steps);
+
+COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path,
+					       unsigned int size);
+void db_pool_close(struct db_pool *pool);
+
+/* Borrows a connection (waiting for one if all are busy); give it back with db_pool_put. */
+sqlite3 *db_pool_get(struct db_pool *pool);
+void db_pool_put(struct db_pool *pool, sqlite3 *db);
+
+/* Maps an SQLite result code to coffer's errors (busy/locked → unavailable, rest → storage). */
+enum coffer_err db_err(int rc);
+
+#endif

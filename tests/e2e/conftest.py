@@ -1,0 +1,364 @@
+"""Shared fixtures and helpers for the coffer end-to-end suite.
+
+The binary under test comes from $COFFER_BIN (default: <repo>/build/coffer), so the
+same suite runs against the normal and the AddressSanitizer builds.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COFFER_BIN = Path(os.environ.get("COFFER_BIN", str(REPO_ROOT / "build" / "coffer")))
+if not COFFER_BIN.is_absolute():
+    COFFER_BIN = (REPO_ROOT / COFFER_BIN).resolve()
+
+ADMIN_EMAIL = "admin@example.test"
+# Generous: the ASan build is several times slower.
+CMD_TIMEOUT = 60
+READY_TIMEOUT = 30
+SHUTDOWN_TIMEOUT = 10
+
+INVITE_URL_RE = re.compile(r"^https://(?P<host>[^/:]+):(?P<port>\d+)/invite/(?P<token>[A-Za-z0-9_-]{43})$")
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
+
+
+def assert_no_sanitizer_report(text, what="process"):
+    for marker in SANITIZER_MARKERS:
+        assert marker not in text, f"{what} produced a sanitizer report:\n{text[-6000:]}"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_coffer(*args, timeout=CMD_TIMEOUT, env=None, cwd=None):
+    """Run the coffer binary to completion; returns CompletedProcess (text mode)."""
+    full_env = dict(os.environ)
+    full_env.pop("COFFER_DATA", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([str(COFFER_BIN), *[str(a) for a in args]],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=full_env, cwd=cwd, stdin=subprocess.DEVNULL)
+    assert_no_sanitizer_report(proc.stderr, f"coffer {' '.join(map(str, args))}")
+    return proc
+
+
+def assert_user_error(proc, code=1):
+    """Exit status `code` with a one-line stderr message starting 'coffer: '."""
+    assert proc.returncode == code, (
+        f"expected exit {code}, got {proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert lines, "expected an error message on stderr, got nothing"
+    assert any(l.startswith("coffer: ") for l in lines), f"no 'coffer: ' line on stderr: {proc.stderr!r}"
+
+
+def snapshot_dir(path):
+    """{relative path: (mode, bytes)} for every file and directory under path."""
+    out = {}
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            p = Path(root) / name
+            rel = str(p.relative_to(path))
+            st = p.lstat()
+            data = p.read_bytes() if p.is_file() else None
+            out[rel] = (st.st_mode, data)
+    return out
+
+
+def read_conf_lines(conf_path):
+    return Path(conf_path).read_text().splitlines()
+
+
+def set_conf(conf_path, key, value):
+    """Set `key = value` in coffer.conf (replacing an active line for key, else appending).
+
+    Returns the 1-based line number of the line written."""
+    lines = read_conf_lines(conf_path)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("#") or "=" not in stripped:
+            continue
+        if stripped.split("=", 1)[0].strip() == key:
+            lines[i] = f"{key} = {value}"
+            Path(conf_path).write_text("\n".join(lines) + "\n")
+            return i + 1
+    lines.append(f"{key} = {value}")
+    Path(conf_path).write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+def append_conf_line(conf_path, raw_line):
+    lines = read_conf_lines(conf_path)
+    lines.append(raw_line)
+    Path(conf_path).write_text("\n".join(lines) + "\n")
+    return len(lines)
+
+
+class Deployment:
+    def __init__(self, data_dir, port, init_proc):
+        self.data_dir = Path(data_dir)
+        self.port = port
+        self.init_proc = init_proc
+        lines = [l for l in init_proc.stdout.splitlines() if l.strip()]
+        assert lines, f"coffer init printed nothing on stdout; stderr={init_proc.stderr!r}"
+        self.invite_url = lines[-1].strip()
+        m = INVITE_URL_RE.match(self.invite_url)
+        assert m, f"last stdout line of init is not an invite URL: {self.invite_url!r}"
+        self.invite_host = m.group("host")
+        self.invite_port = int(m.group("port"))
+        self.token = m.group("token")
+
+    @property
+    def conf(self):
+        return self.data_dir / "coffer.conf"
+
+    @property
+    def cert(self):
+        return self.data_dir / "tls" / "cert.pem"
+
+    @property
+    def key(self):
+        return self.data_dir / "tls" / "key.pem"
+
+    @property
+    def master_key(self):
+        return self.data_dir / "master.key"
+
+
+def init_deployment(data_dir, port=None, email=ADMIN_EMAIL):
+    port = port or free_port()
+    proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
+                      "--listen", f"127.0.0.1:{port}")
+    assert proc.returncode == 0, (
+        f"coffer init failed: rc={proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
+    return Deployment(data_dir, port, proc)
+
+
+def copy_deployment(src, dst_dir):
+    """Clone a deployment (same keys and token) onto a new port, for tests that only need
+    a valid data dir. Faster than a fresh init."""
+    shutil.copytree(src.data_dir, dst_dir, symlinks=True)
+    os.chmod(dst_dir, 0o700)
+    clone = Deployment.__new__(Deployment)
+    clone.__dict__.update(src.__dict__)
+    clone.data_dir = Path(dst_dir)
+    clone.port = free_port()
+    set_conf(clone.conf, "listen", f"127.0.0.1:{clone.port}")
+    return clone
+
+
+class Server:
+    """A running `coffer serve`."""
+
+    def __init__(self, deployment, port=None, extra_args=()):
+        self.deployment = deployment
+        self.data_dir = deployment.data_dir
+        self.port = port or deployment.port
+        self.base_url = f"https://127.0.0.1:{self.port}"
+        self.log_path = self.data_dir.parent / f"serve-{self.port}.stderr.log"
+        self.stdout_path = self.data_dir.parent / f"serve-{self.port}.stdout.log"
+        self._log_f = open(self.log_path, "wb")
+        self._out_f = open(self.stdout_path, "wb")
+        env = dict(os.environ)
+        env.pop("COFFER_DATA", None)
+        self.proc = subprocess.Popen([str(COFFER_BIN), "serve", "--data", str(self.data_dir), *extra_args],
+                                     stdin=subprocess.DEVNULL, stdout=self._out_f, stderr=self._log_f,
+                                     env=env)
+        self.returncode = None
+
+    # -- HTTP helpers (verify against the deployment's own certificate) --
+    @property
+    def cert(self):
+        return str(self.deployment.cert)
+
+    def request(self, method, path, **kw):
+        kw.setdefault("verify", self.cert)
+        kw.setdefault("timeout", 30)
+        return requests.request(method, self.base_url + path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        return ctx
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        last_err = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"coffer serve exited early with {self.proc.returncode}; stderr:\n{self.log_text()[-4000:]}")
+            try:
+                # verify=False here so that a certificate problem shows up as a precise test
+                # failure (test_tls) instead of a fixture timeout.
+                r = requests.get(self.base_url + "/healthz", verify=False, timeout=5)
+                if r.status_code == 200:
+                    return
+                last_err = f"status {r.status_code}"
+            except requests.RequestException as e:
+                last_err = e
+            time.sleep(0.1)
+        raise AssertionError(f"coffer serve not ready after {timeout}s ({last_err}); stderr:\n"
+                             f"{self.log_text()[-4000:]}")
+
+    def log_text(self):
+        if not self._log_f.closed:
+            self._log_f.flush()
+        return self.log_path.read_bytes().decode("utf-8", "replace")
+
+    def log_lines(self):
+        return [l for l in self.log_text().splitlines() if l.strip()]
+
+    def log_records(self):
+        """Parsed JSON log lines (raises on a non-JSON line)."""
+        out = []
+        for line in self.log_lines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise AssertionError(f"stderr line is not JSON: {line!r}")
+            assert isinstance(obj, dict), f"stderr line is not a JSON object: {line!r}"
+            out.append(obj)
+        return out
+
+    def wait_log(self, predicate, timeout=10):
+        """Wait until some parsed log record satisfies predicate; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_lines():
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and predicate(obj):
+                    return obj
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no matching log line within {timeout}s; log:\n{self.log_text()[-4000:]}")
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM, timeout=SHUTDOWN_TIMEOUT):
+        """Send sig, wait for exit; returns (returncode, seconds taken)."""
+        t0 = time.monotonic()
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    self.returncode = self.proc.returncode
+                    raise AssertionError(f"coffer serve did not exit within {timeout}s of {sig.name}; "
+                                         f"stderr tail:\n{self.log_text()[-3000:]}")
+        finally:
+            for f in (self._log_f, self._out_f):
+                if not f.closed:
+                    f.close()
+        self.returncode = self.proc.returncode
+        return self.returncode, time.monotonic() - t0
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for f in (self._log_f, self._out_f):
+            if not f.closed:
+                f.close()
+
+
+def start_server(deployment, port=None, extra_args=()):
+    srv = Server(deployment, port=port, extra_args=extra_args)
+    try:
+        srv.wait_ready()
+    except BaseException:
+        srv.kill()
+        raise
+    return srv
+
+
+def finish_server(srv):
+    """Teardown: SIGTERM, assert clean exit 0 and no sanitizer report."""
+    if srv.proc.poll() is not None and srv.returncode is not None:
+        return  # a test already stopped it and made its own assertions
+    try:
+        rc, _ = srv.stop(signal.SIGTERM, timeout=SHUTDOWN_TIMEOUT + 5)
+    finally:
+        srv.kill()
+    log = srv.log_path.read_bytes().decode("utf-8", "replace")
+    assert_no_sanitizer_report(log, "coffer serve")
+    assert rc == 0, f"coffer serve exited {rc} on SIGTERM; stderr tail:\n{log[-4000:]}"
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session", autouse=True)
+def _check_binary():
+    if not COFFER_BIN.is_file() or not os.access(COFFER_BIN, os.X_OK):
+        pytest.exit(f"coffer binary not found or not executable: {COFFER_BIN} (set COFFER_BIN or run make)",
+                    returncode=1)
+
+
+def pytest_configure(config):
+    # Only the readiness probe uses verify=False (see Server.wait_ready).
+    config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+
+
+@pytest.fixture
+def port():
+    return free_port()
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    """A fresh `coffer init` in a temporary directory, listening on a free loopback port."""
+    return init_deployment(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def template_deployment(tmp_path_factory):
+    return init_deployment(tmp_path_factory.mktemp("template") / "data")
+
+
+@pytest.fixture
+def cloned_deployment(template_deployment, tmp_path):
+    """A copy of a pre-initialised deployment on a fresh port (cheap)."""
+    return copy_deployment(template_deployment, tmp_path / "data")
+
+
+@pytest.fixture
+def server(deployment):
+    srv = start_server(deployment)
+    yield srv
+    finish_server(srv)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server per test module, for tests that do not change server state."""
+    dep = init_deployment(tmp_path_factory.mktemp("shared") / "data")
+    srv = start_server(dep)
+    yield srv
+    finish_server(srv)
