@@ -1,5 +1,6 @@
 /* main.c — the coffer command: initialise the libraries, dispatch to a subcommand. */
 #include <sodium.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 		return usage(stderr);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
 		return usage(stdout);
+	/* Everything coffer creates (databases, keys, blobs) is for its own user alone. */
+	umask(077);
 	/* libsodium must be initialised before any randomness or guarded memory is used. */
 	if (sodium_init() < 0)
 		return cli_fail("cannot initialise libsodium");

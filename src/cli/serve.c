@@ -142,10 +142,11 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("%s", why);
 		goto out;
 	}
-	char where[CONFIG_HOST_MAX + 16];
+	char where[CONFIG_HOST_MAX + 16], url[CONFIG_HOST_MAX + 32];
 	listen_addr_format(&cfg.listen, where, sizeof where);
+	snprintf(url, sizeof url, "https://%s", where);
 	log_event(LOG_INFO, "listening",
-		  json_pack("{s:s,s:s}", "url", where, "version", COFFER_VERSION));
+		  json_pack("{s:s,s:s}", "url", url, "version", COFFER_VERSION));
 
 	int sig = wait_for_stop(&set);
 	log_event(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGTERM ? "TERM" : "INT"));

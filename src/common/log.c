@@ -57,7 +57,7 @@ void log_event(enum log_level level, const char *event, json_t *fields)
 	if (fields != NULL)
 		json_object_update(line, fields);
 	/* JSON_ENSURE_ASCII keeps the line plain ASCII whatever a message holds. */
-	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (text != NULL) {
 		write_line(text, strlen(text));
 		free(text);

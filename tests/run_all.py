@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""run_all.py — runs every test suite of coffer and sums them into one closing line.
+
+Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the end-to-end suite against the
+release binary and again against the sanitizer binary, and a short smoke run of every libFuzzer
+target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FUZZ_SECONDS = int(os.environ.get("COFFER_FUZZ_SMOKE_SECONDS", "15"))
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:strict_string_checks=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+totals = {"passed": 0, "failed": 0}
+summary = []
+
+
+def record(suite, passed, failed):
+    totals["passed"] += passed
+    totals["failed"] += failed
+    summary.append(f"  {suite}: {passed} passed, {failed} failed")
+
+
+def run_unit():
+    binaries = sorted(glob.glob(os.path.join(ROOT, "build/asan/tests/test_*")))
+    passed = failed = 0
+    for b in binaries:
+        name = os.path.basename(b)
+        env = dict(os.environ, **SANITIZER_ENV)
+        p = subprocess.run([b], cwd=ROOT, env=env, capture_output=True, text=True)
+        out = p.stdout + p.stderr
+        m_run = re.search(r"\[=+\] (\d+) test\(s\) run\.", out)
+        m_pass = re.search(r"\[  PASSED  \] (\d+) test\(s\)\.", out)
+        m_fail = re.search(r"\[  FAILED  \] (\d+) test\(s\), listed below", out)
+        p_n = int(m_pass.group(1)) if m_pass else 0
+        f_n = int(m_fail.group(1)) if m_fail else 0
+        if p.returncode != 0 and f_n == 0:
+            f_n = 1  # a crash or sanitizer report outside any counted test
+        if m_run is None and p.returncode == 0:
+            f_n += 1  # a binary that ran nothing proves nothing
+        passed += p_n
+        failed += f_n
+        status = "ok" if f_n == 0 else "FAILED"
+        print(f"unit {name}: {p_n} passed, {f_n} failed [{status}]", flush=True)
+        if f_n:
+            print(out[-6000:], flush=True)
+    if not binaries:
+        failed += 1
+        print("unit: no test binaries found", flush=True)
+    record("unit (ASan+UBSan)", passed, failed)
+
+
+def run_e2e(label, binary):
+    xml = tempfile.NamedTemporaryFile(suffix=".xml", delete=False).name
+    env = dict(os.environ, COFFER_BIN=os.path.join(ROOT, binary), **SANITIZER_ENV)
+    cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+           f"--junitxml={xml}", os.path.join(ROOT, "tests/e2e")]
+    print(f"e2e ({label}): {' '.join(cmd[3:])}", flush=True)
+    p = subprocess.run(cmd, cwd=ROOT, env=env)
+    passed = failed = 0
+    try:
+        root = ET.parse(xml).getroot()
+        suites = [root] if root.tag == "testsuite" else list(root)
+        for s in suites:
+            n = int(s.get("tests", 0))
+            f = int(s.get("failures", 0)) + int(s.get("errors", 0))
+            sk = int(s.get("skipped", 0))
+            passed += n - f - sk
+            failed += f
+    except (ET.ParseError, FileNotFoundError):
+        failed += 1
+    finally:
+        if os.path.exists(xml):
+            os.unlink(xml)
+    if p.returncode != 0 and failed == 0:
+        failed = 1  # pytest failed outside any test (collection error, no tests)
+    record(f"e2e ({label})", passed, failed)
+
+
+def run_fuzz_smoke():
+    passed = failed = 0
+    for f in sorted(glob.glob(os.path.join(ROOT, "build/fuzz/fuzz_*"))):
+        name = os.path.basename(f)
+        seeds = os.path.join(ROOT, "tests/fuzz/corpus", name)
+        scratch = tempfile.mkdtemp(prefix=f"coffer-{name}-")
+        try:
+            # New inputs go to the scratch dir (the first one); the seeds stay untouched.
+            cmd = [f, f"-max_total_time={FUZZ_SECONDS}", "-print_final_stats=0", scratch]
+            if os.path.isdir(seeds):
+                cmd.append(seeds)
+            p = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True)
+            ok = p.returncode == 0
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        print(f"fuzz {name}: {FUZZ_SECONDS} s [{'ok' if ok else 'FAILED'}]", flush=True)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(p.stderr[-6000:], flush=True)
+    record(f"fuzz smoke ({FUZZ_SECONDS} s each)", passed, failed)
+
+
+def main():
+    run_unit()
+    run_e2e("release", "build/coffer")
+    run_e2e("ASan+UBSan", "build/asan/coffer")
+    run_fuzz_smoke()
+    print("\nsuites:")
+    print("\n".join(summary))
+    print(f"{totals['passed']} passed, {totals['failed']} failed")
+    return 1 if totals["failed"] or totals["passed"] == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
