@@ -38,6 +38,8 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 	/* Routes that are not API routes (static files, later) set their own caching. */
 	bool api = rq->route == NULL || rq->route->api;
 	reply_add_security_headers(resp, rq->id, api);
+	if (rq->close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ok = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/err.h"
 #include "common/netaddr.h"
 #include "http/router.h"
 
@@ -19,7 +20,10 @@ struct coffer_app;
 struct request {
 	char id[REQUEST_ID_LEN + 1];  /* random hex, logged and sent as X-Request-Id */
 	const char *method;           /* borrowed from libmicrohttpd */
-	const struct route *route;    /* NULL when the path matched nothing */
+	const struct route *route;    /* the route dispatched to; NULL when none will be */
+	const char *route_pattern;    /* for the log: the pattern the path matched, or NULL */
+	enum coffer_err early_err;    /* a refusal decided from the headers, sent at the end */
+	char allow[64];               /* for a 405: the methods the path allows */
 	struct route_params params;   /* borrowed from the path */
 	char *path;                   /* owned copy; params point into it */
 	struct MHD_Connection *conn;
@@ -33,6 +37,7 @@ struct request {
 
 	uint64_t start_ns;
 	unsigned int status;          /* the status replied, for the log; 0 = none yet */
+	bool close_after;             /* ask libmicrohttpd to close the connection after */
 	bool replied;
 };
 

@@ -59,7 +59,7 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
 			      const char *path, const struct route **out,
 			      struct route_params *params, char *allow, size_t allow_len)
 {
-	bool path_seen = false;
+	const struct route *path_seen = NULL;
 	bool head = strcmp(method, "HEAD") == 0;
 	struct route_params tmp;
 	if (allow_len > 0)
@@ -75,12 +75,16 @@ enum route_match router_match(const struct route *table, size_t n, const char *m
 			*params = tmp;
 			return ROUTE_MATCH_OK;
 		}
-		path_seen = true;
+		if (path_seen == NULL)
+			path_seen = &table[i];
 		append_allow(allow, allow_len, table[i].method);
 		if (strcmp(table[i].method, "GET") == 0)
 			append_allow(allow, allow_len, "HEAD");
 	}
-	return path_seen ? ROUTE_MATCH_NO_METHOD : ROUTE_MATCH_NO_PATH;
+	if (path_seen == NULL)
+		return ROUTE_MATCH_NO_PATH;
+	*out = path_seen;
+	return ROUTE_MATCH_NO_METHOD;
 }
 
 bool route_param(const struct route_params *params, const char *name, char *out, size_t outlen)

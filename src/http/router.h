@@ -54,8 +54,9 @@ enum route_match {
 };
 
 /* Finds the route for METHOD and PATH in TABLE. HEAD matches GET routes. On ROUTE_MATCH_OK
- * sets *OUT and PARAMS (pointing into PATH and the pattern); on ROUTE_MATCH_NO_METHOD writes
- * the comma-separated list of allowed methods to ALLOW. */
+ * sets *OUT and PARAMS (pointing into PATH and the pattern); on ROUTE_MATCH_NO_METHOD sets *OUT
+ * to the first route with that path (for logging; it must not be dispatched) and writes the
+ * comma-separated list of allowed methods to ALLOW. */
 enum route_match router_match(const struct route *table, size_t n, const char *method,
 			      const char *path, const struct route **out,
 			      struct route_params *params, char *allow, size_t allow_len);

@@ -41,6 +41,7 @@ struct http_server {
 	size_t n_routes;
 	struct coffer_app *app;
 	atomic_uint inflight;
+	atomic_bool stopping;
 };
 
 static void request_free(struct request *rq)
@@ -133,36 +134,50 @@ static void reply_405(struct request *rq, const char *allow)
 	reply_queue(rq, 405, resp);
 }
 
-/* First call for a request: route it and refuse early what its headers already condemn. */
+/* Sends the refusal decided in request_begin. */
+static void reply_early(struct request *rq)
+{
+	if (rq->early_err == COFFER_ERR_METHOD_NOT_ALLOWED)
+		reply_405(rq, rq->allow);
+	else
+		reply_error(rq, rq->early_err, NULL);
+}
+
+/* First call for a request: route it and decide what its headers already condemn. A refusal of
+ * a request without a body waits for the final call, so that the connection can be kept alive;
+ * one with a body goes out at once, and libmicrohttpd then closes the connection rather than
+ * read a body nobody wants. */
 static void request_begin(struct http_server *srv, struct request *rq)
 {
-	char allow[64];
-	enum route_match m = router_match(srv->routes, srv->n_routes, rq->method, rq->path,
-					  &rq->route, &rq->params, allow, sizeof allow);
-	if (m == ROUTE_MATCH_NO_PATH) {
-		reply_error(rq, COFFER_ERR_NOT_FOUND, NULL);
+	const struct route *r = NULL;
+	enum route_match m = router_match(srv->routes, srv->n_routes, rq->method, rq->path, &r,
+					  &rq->params, rq->allow, sizeof rq->allow);
+	bool body = has_body(rq->conn);
+	if (m != ROUTE_MATCH_NO_PATH)
+		rq->route_pattern = r->pattern;
+	if (atomic_load(&srv->stopping)) {
+		rq->early_err = COFFER_ERR_UNAVAILABLE;
+		rq->close_after = true;
+	}
+	else if (m == ROUTE_MATCH_NO_PATH)
+		rq->early_err = COFFER_ERR_NOT_FOUND;
+	else if (m == ROUTE_MATCH_NO_METHOD)
+		rq->early_err = COFFER_ERR_METHOD_NOT_ALLOWED;
+	else if (r->body == ROUTE_BODY_NONE && body)
+		rq->early_err = COFFER_ERR_TOO_LARGE;
+	else if (r->body == ROUTE_BODY_JSON && !is_json_content_type(rq->conn))
+		rq->early_err = COFFER_ERR_UNSUPPORTED_MEDIA_TYPE;
+	else if (r->body == ROUTE_BODY_JSON &&
+		 declared_length(rq->conn) > (long long)(r->max_body ? r->max_body
+								     : JSON_BODY_DEFAULT_MAX))
+		rq->early_err = COFFER_ERR_TOO_LARGE;
+	if (rq->early_err != COFFER_OK) {
+		if (body)
+			reply_early(rq);
 		return;
 	}
-	if (m == ROUTE_MATCH_NO_METHOD) {
-		reply_405(rq, allow);
-		return;
-	}
-	const struct route *r = rq->route;
-	if (r->body == ROUTE_BODY_NONE) {
-		if (has_body(rq->conn))
-			reply_error(rq, COFFER_ERR_TOO_LARGE, "This request takes no body.");
-		return;
-	}
+	rq->route = r;
 	rq->body_cap = r->max_body ? r->max_body : JSON_BODY_DEFAULT_MAX;
-	if (!is_json_content_type(rq->conn)) {
-		reply_error(rq, COFFER_ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
-		return;
-	}
-	long long len = declared_length(rq->conn);
-	if (len > (long long)rq->body_cap) {
-		reply_error(rq, COFFER_ERR_TOO_LARGE, NULL);
-		return;
-	}
 }
 
 /* Appends a piece of the body, refusing with 413 once it would pass the cap. The buffer grows
@@ -251,8 +266,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0; /* consumed, or discarded after a refusal */
 		return MHD_YES;
 	}
-	if (!rq->replied)
-		dispatch(rq);
+	if (!rq->replied) {
+		if (rq->early_err != COFFER_OK)
+			reply_early(rq);
+		else
+			dispatch(rq);
+	}
 	return rq->replied ? MHD_YES : MHD_NO;
 }
 
@@ -269,13 +288,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	char peer[46];
 	netaddr_format(&rq->peer, peer);
 	json_t *fields = json_pack("{s:s,s:s,s:s?,s:i,s:f,s:s}", "request_id", rq->id, "method",
-				   rq->method, "route", rq->route ? rq->route->pattern : NULL,
+				   rq->method, "route", rq->route_pattern,
 				   "status", (json_int_t)rq->status, "duration_ms", ms, "peer", peer);
 	if (fields != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		json_object_set_new(fields, "terminated", json_integer(toe));
 	log_event(LOG_INFO, "request", fields);
 	request_free(rq);
 	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Once shutdown has begun, new connections are closed as soon as they are accepted. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
 }
 
 /* libmicrohttpd's own messages can quote protocol details; keep them at debug level. */
@@ -327,6 +355,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->n_routes = opts->n_routes;
 	srv->app = opts->app;
 	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->stopping, false);
 
 	unsigned int threads = opts->threads;
 	if (threads == 0) {
@@ -336,7 +365,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	unsigned int flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 			     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
-	    flags, opts->listen.port, NULL, NULL, on_request, srv,
+	    flags, opts->listen.port, on_accept, srv, on_request, srv,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, opts->cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem,
@@ -363,10 +392,10 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 
 unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_ms)
 {
-	/* Stop accepting first, so that nothing new starts while we wait. */
-	MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
-	if (lsock != MHD_INVALID_SOCKET)
-		close(lsock);
+	/* Stop taking work: new connections are closed on accept and new requests on kept-alive
+	 * connections answered 503. (MHD_quiesce_daemon would close the listening socket sooner,
+	 * but with epoll and a thread pool it races the workers and can abort the process.) */
+	atomic_store(&srv->stopping, true);
 	uint64_t deadline = time_mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	while (atomic_load(&srv->inflight) > 0 && time_mono_ns() < deadline)
 		usleep(10 * 1000);

@@ -99,7 +99,7 @@ def test_log_stays_json_through_shutdown(server):
     r = server.get("/healthz")
     _record_for(server, r)
     rc, _ = server.stop(signal.SIGTERM, timeout=10)
-    assert rc == 0
+    assert rc == 0, f"exit {rc} on SIGTERM; stderr:\n{server.log_text()[-3000:]}"
     lines = [l for l in server.log_path.read_text().splitlines() if l.strip()]
     for line in lines:
         try:
