@@ -36,6 +36,7 @@ struct init_args {
 	char email[EMAIL_MAX + 1];
 	struct listen_addr listen;
 	const char *tls_cert, *tls_key;
+	const char *passphrase_file;
 };
 
 /* Files this run created, removed again if a later step fails. */
@@ -103,7 +104,7 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		{"passphrase-file", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *email = NULL, *listen = NULL, *passphrase = NULL;
+	const char *email = NULL, *listen = NULL;
 	int c;
 	memset(a, 0, sizeof *a);
 	a->data_dir = cli_default_data_dir();
@@ -116,7 +117,7 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		case 'l': listen = optarg; break;
 		case 'c': a->tls_cert = optarg; break;
 		case 'k': a->tls_key = optarg; break;
-		case 'p': passphrase = optarg; break;
+		case 'p': a->passphrase_file = optarg; break;
 		default: return cli_usage(USAGE, "unknown or incomplete option");
 		}
 	}
@@ -126,8 +127,6 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		return cli_usage(USAGE, "--admin-email is required");
 	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
 		return cli_usage(USAGE, "--tls-cert and --tls-key go together");
-	if (passphrase != NULL)
-		return cli_fail("--passphrase-file: sealing the master key is not available yet");
 	if (!email_normalize(email, a->email))
 		return cli_fail("--admin-email: not a valid email address");
 	a->listen.port = 8443;
@@ -178,14 +177,11 @@ static bool config_safe_path(const char *p)
 	return true;
 }
 
-int cmd_init(int argc, char **argv)
+static int init_deployment(const struct init_args *args, const char *pass, size_t pass_len)
 {
-	struct init_args a;
+	struct init_args a = *args;
 	char path[PATH_MAX], cert_abs[PATH_MAX], key_abs[PATH_MAX];
 	bool made_dir = false;
-	int rc = parse_args(argc, argv, &a);
-	if (rc != 0)
-		return rc;
 
 	if (a.tls_cert != NULL) {
 		/* Stored as absolute paths, so the deployment does not depend on where init ran. */
@@ -217,7 +213,7 @@ int cmd_init(int argc, char **argv)
 
 	const char *step = "master key";
 	snprintf(path, sizeof path, "%s/%s", a.data_dir, MASTER_KEY_FILE);
-	if (master_key_create(path) != COFFER_OK)
+	if (master_key_create(path, pass, pass_len) != COFFER_OK)
 		goto fail;
 
 	step = "TLS certificate";
@@ -275,4 +271,22 @@ int cmd_init(int argc, char **argv)
 fail:
 	undo(a.data_dir, made_dir);
 	return cli_fail("cannot create the %s in %s", step, a.data_dir);
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct init_args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc != 0)
+		return rc;
+
+	char *pass = NULL;
+	size_t pass_len = 0;
+	if (a.passphrase_file != NULL &&
+	    passphrase_read(a.passphrase_file, &pass, &pass_len) != COFFER_OK)
+		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
+				PASSPHRASE_MAX, a.passphrase_file);
+	rc = init_deployment(&a, pass, pass_len);
+	sodium_free(pass);
+	return rc;
 }

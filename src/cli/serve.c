@@ -19,6 +19,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "crypto/master_key.h"
 #include "http/server.h"
 #include "version.h"
 
@@ -26,7 +27,8 @@
 #define SHUTDOWN_GRACE_MS 10000
 #define PEM_MAX (256 * 1024)
 
-static int parse_args(int argc, char **argv, const char **data_dir, const char **listen)
+static int parse_args(int argc, char **argv, const char **data_dir, const char **listen,
+		      const char **passphrase_file)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
@@ -37,13 +39,14 @@ static int parse_args(int argc, char **argv, const char **data_dir, const char *
 	int c;
 	*data_dir = cli_default_data_dir();
 	*listen = NULL;
+	*passphrase_file = NULL;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': *data_dir = optarg; break;
 		case 'l': *listen = optarg; break;
-		case 'p': return cli_fail("--passphrase-file: this deployment's master key is not sealed");
+		case 'p': *passphrase_file = optarg; break;
 		default: return cli_usage(USAGE, "unknown or incomplete option");
 		}
 	}
@@ -69,6 +72,33 @@ static enum coffer_err read_pem(const char *data_dir, const char *p, int secure,
 	return file_read_all(path, PEM_MAX, secure, out, &len);
 }
 
+/* Proves that the master key can be unsealed before anything is served, and wipes it again.
+ * (The key service, which will hold the key for the life of the process, replaces this.) */
+static int check_master_key(const char *data_dir, const char *passphrase_file)
+{
+	char path[PATH_MAX], *pass = NULL;
+	size_t pass_len = 0;
+	unsigned char *key = NULL;
+	if (passphrase_file != NULL && passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
+		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
+				PASSPHRASE_MAX, passphrase_file);
+	data_path(data_dir, MASTER_KEY_FILE, path);
+	enum coffer_err err = master_key_load(path, pass, pass_len, &key);
+	sodium_free(pass);
+	sodium_free(key);
+	switch (err) {
+	case COFFER_OK: return 0;
+	case COFFER_ERR_NOT_FOUND: return cli_fail("%s is missing", path);
+	case COFFER_ERR_FORBIDDEN: return cli_fail("%s is readable by others; chmod 600 it", path);
+	case COFFER_ERR_UNAUTHENTICATED:
+		return cli_fail("the master key is sealed: give --passphrase-file");
+	case COFFER_ERR_INVALID_CREDENTIALS: return cli_fail("wrong passphrase for the master key");
+	case COFFER_ERR_INVALID_INPUT:
+		return cli_fail("the master key is not sealed: drop --passphrase-file");
+	default: return cli_fail("%s is damaged or unreadable", path);
+	}
+}
+
 /* Waits for SIGTERM or SIGINT; SIGHUP will reload what can be reloaded (a later issue). */
 static int wait_for_stop(const sigset_t *set)
 {
@@ -86,13 +116,13 @@ static int wait_for_stop(const sigset_t *set)
 
 int cmd_serve(int argc, char **argv)
 {
-	const char *data_dir, *listen;
+	const char *data_dir, *listen, *passphrase_file;
 	char conf_path[PATH_MAX], why[512];
 	struct coffer_config cfg;
 	char *cert = NULL, *key = NULL;
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
-	int rc = parse_args(argc, argv, &data_dir, &listen);
+	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
 		return rc;
 
@@ -105,6 +135,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(cfg.log_level);
+	rc = check_master_key(data_dir, passphrase_file);
+	if (rc != 0)
+		goto out;
 
 	if (read_pem(data_dir, cfg.tls_cert, 0, &cert) != COFFER_OK) {
 		rc = cli_fail("cannot read the TLS certificate %s", cfg.tls_cert);
