@@ -31,8 +31,14 @@ def record(suite, passed, failed):
     summary.append(f"  {suite}: {passed} passed, {failed} failed")
 
 
+def executables(pattern):
+    """The built programs matching PATTERN (make's .d dependency files sit beside them)."""
+    return sorted(p for p in glob.glob(os.path.join(ROOT, pattern))
+                  if not p.endswith(".d") and os.path.isfile(p) and os.access(p, os.X_OK))
+
+
 def run_unit():
-    binaries = sorted(glob.glob(os.path.join(ROOT, "build/asan/tests/test_*")))
+    binaries = executables("build/asan/tests/test_*")
     passed = failed = 0
     for b in binaries:
         name = os.path.basename(b)
@@ -89,7 +95,7 @@ def run_e2e(label, binary):
 
 def run_fuzz_smoke():
     passed = failed = 0
-    for f in sorted(glob.glob(os.path.join(ROOT, "build/fuzz/fuzz_*"))):
+    for f in executables("build/fuzz/fuzz_*"):
         name = os.path.basename(f)
         seeds = os.path.join(ROOT, "tests/fuzz/corpus", name)
         scratch = tempfile.mkdtemp(prefix=f"coffer-{name}-")

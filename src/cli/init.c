@@ -161,6 +161,7 @@ static int write_config(const struct init_args *a, const char *path, const char 
 	/* Prove that what we write is what serve will accept. */
 	struct coffer_config cfg;
 	char why[256];
+	config_defaults(&cfg);
 	if (config_parse(&cfg, "coffer.conf", text, (size_t)n, why, sizeof why) != COFFER_OK)
 		return -1;
 	config_free(&cfg);

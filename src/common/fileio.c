@@ -91,7 +91,9 @@ enum coffer_err file_read_all(const char *path, size_t max, int secure, char **o
 	enum coffer_err err = COFFER_ERR_IO;
 	char *buf = NULL;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block us before fstat can refuse it. It has no effect on
+	 * the regular files we go on to read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))

@@ -258,7 +258,18 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 	char line[LINE_MAX_LEN + 1];
 	size_t lineno = 0, pos = 0;
 
-	config_defaults(&next);
+	/* Work on a copy, so that a failure leaves CFG untouched. */
+	next = *cfg;
+	next.tls_cert = NULL;
+	next.tls_key = NULL;
+	next.breached_passwords_file = NULL;
+	if ((cfg->tls_cert && (next.tls_cert = strdup(cfg->tls_cert)) == NULL) ||
+	    (cfg->tls_key && (next.tls_key = strdup(cfg->tls_key)) == NULL) ||
+	    (cfg->breached_passwords_file &&
+	     (next.breached_passwords_file = strdup(cfg->breached_passwords_file)) == NULL)) {
+		snprintf(errbuf, errlen, "%s: out of memory", name);
+		goto fail;
+	}
 	while (pos < len) {
 		size_t start = pos;
 		while (pos < len && text[pos] != '\n')
@@ -325,6 +336,7 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 		    "session_idle_ttl must not exceed session_absolute_ttl");
 		goto fail;
 	}
+	config_free(cfg);
 	*cfg = next;
 	return COFFER_OK;
 fail:

@@ -38,13 +38,14 @@ struct coffer_config {
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */
 void config_defaults(struct coffer_config *cfg);
 
-/* Parses TEXT (LEN bytes, need not be NUL-terminated) on top of CFG's current values. On failure
+/* Parses TEXT (LEN bytes, need not be NUL-terminated) on top of CFG's current values (start
+ * from config_defaults; a later parse overrides only the keys it sets). On failure
  * writes "NAME:LINE: what is wrong" to ERRBUF and leaves CFG as it was. NAME labels the source. */
 COFFER_MUST_CHECK enum coffer_err config_parse(struct coffer_config *cfg, const char *name,
 					       const char *text, size_t len, char *errbuf,
 					       size_t errlen);
 
-/* Reads and parses PATH (defaults first). Errors as config_parse. */
+/* Reads and parses PATH on top of CFG, as config_parse. */
 COFFER_MUST_CHECK enum coffer_err config_load(struct coffer_config *cfg, const char *path,
 					      char *errbuf, size_t errlen);
 

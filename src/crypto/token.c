@@ -30,7 +30,11 @@ bool token_hash_text(const char *text, struct token_hash *hash)
 	uint8_t raw[TOKEN_BYTES];
 	size_t rawlen = 0;
 	const char *end = NULL;
-	if (strnlen(text, TOKEN_TEXT_LEN + 1) != TOKEN_TEXT_LEN)
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	/* Check the alphabet ourselves: libsodium 1.0.18 reads high bytes as '_'. */
+	if (strnlen(text, TOKEN_TEXT_LEN + 1) != TOKEN_TEXT_LEN ||
+	    strspn(text, alphabet) != TOKEN_TEXT_LEN)
 		return false;
 	if (sodium_base642bin(raw, sizeof raw, text, TOKEN_TEXT_LEN, NULL, &rawlen, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

@@ -106,9 +106,13 @@ static enum coffer_err check_field(json_t *v, const struct json_field *f, const 
 		if (!json_is_array(v))
 			return fail(msg, msglen, path, "must be an array of strings");
 		size_t n = json_array_size(v);
-		if (n < f->min_len || (f->max_len != 0 && n > f->max_len))
+		if (n < f->min_len || (f->max_len != 0 && n > f->max_len)) {
+			if (f->max_len == 0)
+				return fail(msg, msglen, path, "must have at least %zu elements",
+					    f->min_len);
 			return fail(msg, msglen, path, "must have %zu to %zu elements", f->min_len,
 				    f->max_len);
+		}
 		for (size_t i = 0; i < n; i++) {
 			char elem[256];
 			if (snprintf(elem, sizeof elem, "%s[%zu]", path, i) >= (int)sizeof elem)
@@ -141,11 +145,14 @@ static enum coffer_err check_object(json_t *obj, const struct json_schema *schem
 				break;
 		}
 		if (i == schema->n_fields) {
-			/* Name the unknown field, truncated, without control characters. */
+			/* Name the unknown field, truncated, as printable ASCII: '?' stands for
+			 * every other byte, so the message is valid UTF-8 without controls. */
 			char shown[65];
 			size_t j = 0;
-			for (const char *k = key; *k != '\0' && j < sizeof shown - 1; k++)
-				shown[j++] = ((unsigned char)*k < 0x20 || *k == 0x7f) ? '?' : *k;
+			for (const char *k = key; *k != '\0' && j < sizeof shown - 1; k++) {
+				unsigned char c = (unsigned char)*k;
+				shown[j++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+			}
 			shown[j] = '\0';
 			if (snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
 				     shown) >= (int)sizeof path)

@@ -33,6 +33,8 @@ static bool match_pattern(const char *pattern, const char *path, struct route_pa
 
 static void append_allow(char *allow, size_t allow_len, const char *method)
 {
+	if (allow_len == 0)
+		return;
 	size_t used = strlen(allow);
 	/* Each method once: several routes may share a pattern and method list. */
 	const char *p = allow;
