@@ -226,6 +226,14 @@ static const struct {
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
+static size_t key_index(const char *key)
+{
+	size_t k = 0;
+	while (k < N_KEYS && strcmp(keys[k].key, key) != 0)
+		k++;
+	return k;
+}
+
 static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
@@ -309,11 +317,7 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 		}
 		*eq = '\0';
 		char *key = trim(content), *value = trim(eq + 1);
-		size_t k;
-		for (k = 0; k < N_KEYS; k++) {
-			if (strcmp(keys[k].key, key) == 0)
-				break;
-		}
+		size_t k = key_index(key);
 		if (k == N_KEYS) {
 			say(errbuf, errlen, name, lineno, "unknown key '%.64s'", key);
 			goto fail;
@@ -331,7 +335,9 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 		}
 	}
 	if (next.session_idle_ttl > next.session_absolute_ttl) {
-		size_t a = seen_line[3], i = seen_line[4];
+		/* Blame the later of the two lines (0 when a value is the default). */
+		size_t a = seen_line[key_index("session_absolute_ttl")];
+		size_t i = seen_line[key_index("session_idle_ttl")];
 		say(errbuf, errlen, name, a > i ? a : i,
 		    "session_idle_ttl must not exceed session_absolute_ttl");
 		goto fail;

@@ -51,29 +51,49 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 	return COFFER_OK;
 }
 
-enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json)
+/* A response holding JSON (stolen), or NULL when memory runs out. */
+static struct MHD_Response *json_response(json_t *json)
 {
 	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(json);
 	if (text == NULL)
-		return COFFER_ERR_NOMEM;
+		return NULL;
 	struct MHD_Response *resp =
 	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
-		return COFFER_ERR_NOMEM;
+		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/json; charset=utf-8");
-	return reply_queue(rq, status, resp);
+	return resp;
+}
+
+static json_t *error_object(enum coffer_err err, const char *message)
+{
+	const struct coffer_err_info *info = coffer_err_info(err);
+	return json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message",
+			 message ? message : info->message);
+}
+
+enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json)
+{
+	struct MHD_Response *resp = json_response(json);
+	return resp ? reply_queue(rq, status, resp) : COFFER_ERR_NOMEM;
 }
 
 enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char *message)
 {
-	const struct coffer_err_info *info = coffer_err_info(err);
-	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message",
-				 message ? message : info->message);
-	return reply_json(rq, info->http_status, body);
+	return reply_json(rq, coffer_err_info(err)->http_status, error_object(err, message));
+}
+
+enum coffer_err reply_method_not_allowed(struct request *rq, const char *allow)
+{
+	struct MHD_Response *resp = json_response(error_object(COFFER_ERR_METHOD_NOT_ALLOWED, NULL));
+	if (resp == NULL)
+		return COFFER_ERR_NOMEM;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	return reply_queue(rq, 405, resp);
 }
 
 enum coffer_err reply_no_content(struct request *rq)

@@ -18,6 +18,9 @@ enum coffer_err reply_json(struct request *rq, unsigned int status,
 /* Sends the error object for ERR; MESSAGE (may be NULL for the default) must be safe to show. */
 enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char *message);
 
+/* Sends 405 method_not_allowed with the Allow header listing ALLOW. */
+enum coffer_err reply_method_not_allowed(struct request *rq, const char *allow);
+
 /* Sends 204 with no body. */
 enum coffer_err reply_no_content(struct request *rq);
 

@@ -113,32 +113,11 @@ static bool has_body(struct MHD_Connection *conn)
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
-static void reply_405(struct request *rq, const char *allow)
-{
-	const struct coffer_err_info *info = coffer_err_info(COFFER_ERR_METHOD_NOT_ALLOWED);
-	json_t *body =
-	    json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message", info->message);
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(body);
-	if (text == NULL)
-		return;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(text);
-		return;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json; charset=utf-8");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	reply_queue(rq, 405, resp);
-}
-
 /* Sends the refusal decided in request_begin. */
 static void reply_early(struct request *rq)
 {
 	if (rq->early_err == COFFER_ERR_METHOD_NOT_ALLOWED)
-		reply_405(rq, rq->allow);
+		reply_method_not_allowed(rq, rq->allow);
 	else
 		reply_error(rq, rq->early_err, NULL);
 }
