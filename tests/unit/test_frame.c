@@ -1,0 +1,133 @@
+/* test_frame.c — key service frames: round trips, and refusal of every malformed frame
+ * (short, long, trailing bytes, wrong version, non-zero reserved bits, oversize strings). */
+#include "test_util.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "keyd/frame.h"
+
+static struct frame_writer w; /* 64 KiB: static, not on the stack */
+
+static void build_sample(void)
+{
+	frame_begin(&w, 7);
+	frame_put_u8(&w, 0xab);
+	frame_put_u32(&w, 0xdeadbeef);
+	frame_put_u64(&w, 0x0102030405060708ull);
+	frame_put_bytes(&w, "org-1", 5);
+	frame_put_bytes(&w, "", 0);
+	assert_true(frame_end(&w));
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	build_sample();
+	/* length prefix + header + 1 + 4 + 8 + (2+5) + 2 */
+	assert_int_equal(w.len, 4 + 4 + 1 + 4 + 8 + 7 + 2);
+	assert_int_equal(w.buf[3], w.len - 4);
+	struct frame_reader r;
+	uint8_t type = 0;
+	char s[16];
+	assert_true(frame_open(w.buf + 4, w.len - 4, &type, &r));
+	assert_int_equal(type, 7);
+	assert_int_equal(frame_get_u8(&r), 0xab);
+	assert_int_equal(frame_get_u32(&r), 0xdeadbeef);
+	assert_true(frame_get_u64(&r) == 0x0102030405060708ull);
+	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 5);
+	assert_memory_equal(s, "org-1", 5);
+	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 0);
+	assert_true(frame_reader_end(&r));
+}
+
+static void test_malformed_refused(void **state)
+{
+	(void)state;
+	struct frame_reader r;
+	uint8_t type, body[64];
+	char s[16];
+	build_sample();
+	size_t len = w.len - 4;
+
+	/* Reading one field too many, or leaving one unread, fails at the end. */
+	assert_true(frame_open(w.buf + 4, len, &type, &r));
+	frame_get_u8(&r);
+	frame_get_u32(&r);
+	assert_false(frame_reader_end(&r));
+	/* Truncated: the last string's length runs past the end. */
+	assert_true(frame_open(w.buf + 4, len - 3, &type, &r));
+	frame_get_u8(&r);
+	frame_get_u32(&r);
+	frame_get_u64(&r);
+	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 0);
+	assert_false(frame_reader_end(&r));
+	/* A string longer than the caller's buffer. */
+	assert_true(frame_open(w.buf + 4, len, &type, &r));
+	frame_get_u8(&r);
+	frame_get_u32(&r);
+	frame_get_u64(&r);
+	assert_int_equal(frame_get_bytes(&r, s, 4), 0);
+	assert_false(frame_reader_end(&r));
+	/* Header checks: too short, wrong version, reserved bits, too long. */
+	memcpy(body, w.buf + 4, 8);
+	assert_false(frame_open(body, 3, &type, &r));
+	body[0] = FRAME_VERSION + 1;
+	assert_false(frame_open(body, 8, &type, &r));
+	body[0] = FRAME_VERSION;
+	body[3] = 1;
+	assert_false(frame_open(body, 8, &type, &r));
+	body[3] = 0;
+	assert_true(frame_open(body, 8, &type, &r));
+	assert_false(frame_open(w.buf + 4, FRAME_MAX + 1, &type, &r));
+}
+
+static void test_writer_limits(void **state)
+{
+	(void)state;
+	static uint8_t big[0x10000];
+	frame_begin(&w, 1);
+	frame_put_bytes(&w, big, 0x10000); /* one over the u16 length */
+	assert_false(frame_end(&w));
+	frame_begin(&w, 1);
+	frame_put_bytes(&w, big, 0xffff);
+	assert_false(frame_end(&w)); /* more than FRAME_MAX in all */
+	frame_begin(&w, 1);
+	frame_put_bytes(&w, big, FRAME_PAYLOAD_MAX - 2);
+	assert_true(frame_end(&w));
+}
+
+static void test_socket_transport(void **state)
+{
+	(void)state;
+	int sv[2];
+	static uint8_t buf[FRAME_MAX];
+	size_t len = 0;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	build_sample();
+	assert_int_equal(frame_send(sv[0], &w), COFFER_OK);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_OK);
+	assert_int_equal(len, w.len - 4);
+	assert_memory_equal(buf, w.buf + 4, len);
+	/* A length prefix out of range is refused before anything is read into BUF. */
+	const uint8_t huge[4] = {0, 1, 0, 1};
+	assert_int_equal(write(sv[0], huge, 4), 4);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
+	/* A peer that closes mid-frame. */
+	const uint8_t part[6] = {0, 0, 0, 8, FRAME_VERSION, 1};
+	assert_int_equal(write(sv[0], part, sizeof part), (ssize_t)sizeof part);
+	close(sv[0]);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_malformed_refused),
+		cmocka_unit_test(test_writer_limits),
+		cmocka_unit_test(test_socket_transport),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
