@@ -9,6 +9,7 @@ struct coffer_app {
 	const struct coffer_config *cfg;
 	const char *data_dir;
 	struct store *store;
+	int keyd_fd; /* the web process's end of the socket pair to the key service */
 };
 
 #endif

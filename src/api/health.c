@@ -1,8 +1,13 @@
-/* health.c — GET /healthz: the readiness probe. */
+/* health.c — GET /healthz: the readiness probe. Ready means the key service answers too: a
+ * coffer without its key service can serve nothing worth having. */
+#include "api/app.h"
 #include "api/routes.h"
 #include "http/reply.h"
+#include "keyd/keyd.h"
 
 enum coffer_err health_get(struct request *rq)
 {
+	if (keyd_ping(rq->app->keyd_fd) != COFFER_OK)
+		return COFFER_ERR_UNAVAILABLE;
 	return reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
 }

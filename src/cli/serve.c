@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "api/app.h"
@@ -20,6 +21,8 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "crypto/master_key.h"
+#include "keyd/harden.h"
+#include "keyd/keyd.h"
 #include "http/server.h"
 #include "version.h"
 
@@ -72,22 +75,24 @@ static enum coffer_err read_pem(const char *data_dir, const char *p, int secure,
 	return file_read_all(path, PEM_MAX, secure, out, &len);
 }
 
-/* Proves that the master key can be unsealed before anything is served, and wipes it again.
- * (The key service, which will hold the key for the life of the process, replaces this.) */
-static int check_master_key(const char *data_dir, const char *passphrase_file)
+/* Starts keyd and waits until it holds the master key; explains a failure in one line. */
+static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *pid, int *fd)
 {
-	char path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0;
-	unsigned char *key = NULL;
-	if (passphrase_file != NULL && passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
+	struct keyd_start start = {.data_dir = data_dir, .passphrase_file = passphrase_file};
+	char path[PATH_MAX];
+	enum coffer_err err = keyd_spawn(&start, pid, fd);
+	if (err != COFFER_OK)
+		return cli_fail("cannot start the key service");
+	err = keyd_wait_ready(*fd);
+	if (err == COFFER_OK)
+		return 0;
+	close(*fd);
+	waitpid(*pid, NULL, 0);
+	data_path(data_dir, MASTER_KEY_FILE, path);
+	switch (err) {
+	case COFFER_ERR_CONFIG:
 		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
 				PASSPHRASE_MAX, passphrase_file);
-	data_path(data_dir, MASTER_KEY_FILE, path);
-	enum coffer_err err = master_key_load(path, pass, pass_len, &key);
-	sodium_free(pass);
-	sodium_free(key);
-	switch (err) {
-	case COFFER_OK: return 0;
 	case COFFER_ERR_NOT_FOUND: return cli_fail("%s is missing", path);
 	case COFFER_ERR_FORBIDDEN: return cli_fail("%s is readable by others; chmod 600 it", path);
 	case COFFER_ERR_UNAUTHENTICATED:
@@ -95,12 +100,14 @@ static int check_master_key(const char *data_dir, const char *passphrase_file)
 	case COFFER_ERR_INVALID_CREDENTIALS: return cli_fail("wrong passphrase for the master key");
 	case COFFER_ERR_INVALID_INPUT:
 		return cli_fail("the master key is not sealed: drop --passphrase-file");
+	case COFFER_ERR_INTERNAL: return cli_fail("the key service could not harden its process");
 	default: return cli_fail("%s is damaged or unreadable", path);
 	}
 }
 
-/* Waits for SIGTERM or SIGINT; SIGHUP will reload what can be reloaded (a later issue). */
-static int wait_for_stop(const sigset_t *set)
+/* Waits for SIGTERM or SIGINT, or for keyd to die (SIGCHLD): serving without the key service
+ * is not an option. SIGHUP will reload what can be reloaded (a later issue). */
+static int wait_for_stop(const sigset_t *set, pid_t keyd)
 {
 	for (;;) {
 		int sig = 0;
@@ -110,6 +117,8 @@ static int wait_for_stop(const sigset_t *set)
 			log_msg(LOG_INFO, "reload", "SIGHUP received; nothing to reload yet");
 			continue;
 		}
+		if (sig == SIGCHLD && waitpid(keyd, NULL, WNOHANG) != keyd)
+			continue;
 		return sig;
 	}
 }
@@ -122,22 +131,31 @@ int cmd_serve(int argc, char **argv)
 	char *cert = NULL, *key = NULL;
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
+	pid_t keyd_pid = -1;
+	int keyd_fd = -1;
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
 		return rc;
+	/* keyd first: it must not inherit anything the parsing below might leave behind. */
+	rc = start_keyd(data_dir, passphrase_file, &keyd_pid, &keyd_fd);
+	if (rc != 0)
+		return rc;
+	if (harden_process() != COFFER_OK) {
+		rc = cli_fail("cannot harden the web process");
+		goto out_keyd;
+	}
 
 	config_defaults(&cfg);
 	snprintf(conf_path, sizeof conf_path, "%s/coffer.conf", data_dir);
-	if (config_load(&cfg, conf_path, why, sizeof why) != COFFER_OK)
-		return cli_fail("%s", why);
+	if (config_load(&cfg, conf_path, why, sizeof why) != COFFER_OK) {
+		rc = cli_fail("%s", why);
+		goto out;
+	}
 	if (listen != NULL && listen_addr_parse(listen, &cfg.listen) != COFFER_OK) {
 		rc = cli_fail("--listen: expected HOST:PORT or [IPV6]:PORT");
 		goto out;
 	}
 	log_set_level(cfg.log_level);
-	rc = check_master_key(data_dir, passphrase_file);
-	if (rc != 0)
-		goto out;
 
 	if (read_pem(data_dir, cfg.tls_cert, 0, &cert) != COFFER_OK) {
 		rc = cli_fail("cannot read the TLS certificate %s", cfg.tls_cert);
@@ -159,10 +177,12 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct coffer_app app = {.cfg = &cfg, .data_dir = data_dir, .store = store};
+	struct coffer_app app = {
+		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd_fd = keyd_fd};
 	struct http_server_opts opts = {
 		.listen = cfg.listen,
 		.cert_pem = cert,
@@ -181,19 +201,31 @@ int cmd_serve(int argc, char **argv)
 	log_event(LOG_INFO, "listening",
 		  json_pack("{s:s,s:s}", "url", url, "version", COFFER_VERSION));
 
-	int sig = wait_for_stop(&set);
-	log_event(LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGTERM ? "TERM" : "INT"));
+	int sig = wait_for_stop(&set, keyd_pid);
+	if (sig == SIGCHLD) {
+		keyd_pid = -1; /* reaped */
+		log_msg(LOG_ERROR, "keyd", "the key service stopped; shutting down");
+		rc = 1;
+	} else {
+		log_event(LOG_INFO, "stopping",
+			  json_pack("{s:s}", "signal", sig == SIGTERM ? "TERM" : "INT"));
+		rc = 0;
+	}
 	unsigned int cut = http_server_shutdown(srv, SHUTDOWN_GRACE_MS);
 	if (cut > 0)
 		log_event(LOG_WARN, "stopped", json_pack("{s:i}", "requests_cut_off", (json_int_t)cut));
 	else
 		log_event(LOG_INFO, "stopped", NULL);
-	rc = 0;
 out:
 	store_close(store);
 	free(cert);
 	if (key != NULL)
 		sodium_free(key);
 	config_free(&cfg);
+out_keyd:
+	/* Closing our end tells keyd to wipe its keys and exit. */
+	close(keyd_fd);
+	if (keyd_pid > 0)
+		waitpid(keyd_pid, NULL, 0);
 	return rc;
 }

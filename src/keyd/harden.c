@@ -1,0 +1,14 @@
+/* harden.c — the prctl and rlimit settings both coffer processes run with. */
+#include "keyd/harden.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+enum coffer_err harden_process(void)
+{
+	const struct rlimit no_core = {0, 0};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &no_core) != 0)
+		return COFFER_ERR_INTERNAL;
+	return COFFER_OK;
+}

@@ -1,0 +1,105 @@
+"""The key service runs as its own process: the web process never holds the master key, both
+processes are hardened, and serve stops (non-zero) when keyd dies."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from conftest import finish_server, start_server
+
+
+def children(pid):
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces; the fields after it are space-separated.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def keyd_pid(srv):
+    kids = [p for p in children(srv.proc.pid) if Path(f"/proc/{p}/comm").read_text().strip() == "coffer-keyd"]
+    assert len(kids) == 1, f"expected one coffer-keyd child, found {kids}"
+    return kids[0]
+
+
+def memory_contains(pid, needle):
+    """Scans every readable mapping of PID for NEEDLE, a megabyte at a time. Mappings over
+    1 GiB are skipped: they are AddressSanitizer's shadow, reserved but never holding data."""
+    step = 1 << 20
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or end - start > (1 << 30):
+                continue
+            if len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]"):
+                continue
+            pos, tail = start, b""
+            while pos < end:
+                try:
+                    mem.seek(pos)
+                    chunk = mem.read(min(step, end - pos))
+                except (OSError, OverflowError, ValueError):
+                    break
+                if not chunk:
+                    break
+                if needle in tail + chunk:
+                    return True
+                tail = chunk[-(len(needle) - 1):]
+                pos += len(chunk)
+    return False
+
+
+def status_field(pid, name):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"{name} not in /proc/{pid}/status")
+
+
+def test_master_key_only_in_keyd(server):
+    key = server.deployment.master_key.read_bytes()[10:42]
+    assert len(key) == 32
+    kp = keyd_pid(server)
+    # Control: the scanner finds the key where it must be.
+    assert memory_contains(kp, key), "the key is not in keyd's memory: the scan proves nothing"
+    assert not memory_contains(server.proc.pid, key), "the web process holds the master key"
+
+
+def test_both_processes_hardened(server):
+    for pid in (server.proc.pid, keyd_pid(server)):
+        assert status_field(pid, "NoNewPrivs") == "1"
+        limits = Path(f"/proc/{pid}/limits").read_text()
+        core = [l for l in limits.splitlines() if l.startswith("Max core file size")][0]
+        assert core.split()[4:6] == ["0", "0"], core
+
+
+def test_serve_stops_when_keyd_dies(cloned_deployment):
+    srv = start_server(cloned_deployment)
+    try:
+        os.kill(keyd_pid(srv), signal.SIGKILL)
+        rc = srv.proc.wait(timeout=15)
+        assert rc != 0, "serve went on (or exited 0) without its key service"
+        assert any(r.get("event") == "keyd" and r.get("level") == "error"
+                   for r in srv.log_records())
+    finally:
+        srv.kill()
+
+
+def test_keyd_ends_with_serve(cloned_deployment):
+    srv = start_server(cloned_deployment)
+    kp = keyd_pid(srv)
+    finish_server(srv)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{kp}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{kp}").exists(), "keyd outlived serve"
