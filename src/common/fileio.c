@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static enum coffer_err write_fully(int fd, const void *data, size_t len)
+enum coffer_err fd_write_all(int fd, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	while (len > 0) {
@@ -20,6 +20,21 @@ static enum coffer_err write_fully(int fd, const void *data, size_t len)
 			continue;
 		if (n <= 0)
 			return COFFER_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return COFFER_OK;
+}
+
+enum coffer_err fd_read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return COFFER_ERR_IO; /* 0: end of file before LEN bytes */
 		p += n;
 		len -= (size_t)n;
 	}
@@ -59,7 +74,7 @@ enum coffer_err file_write_atomic(const char *path, const void *data, size_t len
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return COFFER_ERR_IO;
-	if (fchmod(fd, mode) != 0 || write_fully(fd, data, len) != COFFER_OK || fsync(fd) != 0)
+	if (fchmod(fd, mode) != 0 || fd_write_all(fd, data, len) != COFFER_OK || fsync(fd) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;

@@ -1,7 +1,8 @@
 /* frame.c — writing, reading and moving key service frames (format in frame.h). */
 #include "keyd/frame.h"
 
-#include <errno.h>
+#include "common/fileio.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -125,52 +126,24 @@ size_t frame_get_bytes(struct frame_reader *r, void *out, size_t max)
 
 bool frame_reader_end(const struct frame_reader *r) { return !r->bad && r->left == 0; }
 
-static enum coffer_err write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return COFFER_ERR_IO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return COFFER_OK;
-}
-
-static enum coffer_err read_all(int fd, uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return COFFER_ERR_IO; /* 0: the peer closed mid-frame */
-		buf += n;
-		len -= (size_t)n;
-	}
-	return COFFER_OK;
-}
-
 enum coffer_err frame_send(int fd, const struct frame_writer *w)
 {
 	if (w->bad || w->len < 4 + FRAME_HEADER_BYTES)
 		return COFFER_ERR_INTERNAL;
-	return write_all(fd, w->buf, w->len);
+	return fd_write_all(fd, w->buf, w->len);
 }
 
 enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len)
 {
 	uint8_t prefix[4];
-	enum coffer_err err = read_all(fd, prefix, sizeof prefix);
+	enum coffer_err err = fd_read_all(fd, prefix, sizeof prefix);
 	if (err != COFFER_OK)
 		return err;
 	size_t body = (size_t)prefix[0] << 24 | (size_t)prefix[1] << 16 | (size_t)prefix[2] << 8 |
 		      prefix[3];
 	if (body < FRAME_HEADER_BYTES || body > FRAME_MAX)
 		return COFFER_ERR_IO;
-	err = read_all(fd, buf, body);
+	err = fd_read_all(fd, buf, body);
 	if (err == COFFER_OK)
 		*len = body;
 	return err;
