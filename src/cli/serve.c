@@ -225,7 +225,18 @@ out:
 out_keyd:
 	/* Closing our end tells keyd to wipe its keys and exit. */
 	close(keyd_fd);
-	if (keyd_pid > 0)
-		waitpid(keyd_pid, NULL, 0);
+	if (keyd_pid > 0) {
+		int status = 0;
+		waitpid(keyd_pid, &status, 0);
+		/* keyd ends with exit(0) when we close the socket; anything else is a bug, e.g. a
+		 * system call its sandbox did not expect (killed by SIGSYS). */
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			log_event(LOG_ERROR, "keyd",
+				  json_pack("{s:s,s:i}", "msg", "the key service ended abnormally",
+					    "status", (json_int_t)status));
+			if (rc == 0)
+				rc = 1;
+		}
+	}
 	return rc;
 }

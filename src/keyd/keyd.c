@@ -5,6 +5,8 @@
  *   so it inherits nothing an attacker could have shaped; it closes every descriptor but its
  *   end of the socket pair and stderr.
  * - The master key is read here and nowhere else, into guarded memory, and wiped on exit.
+ * - Once its keys are loaded, keyd runs under a seccomp allow-list (sandbox.h): no open, no
+ *   socket, no exec.
  * - The dispatch table lists every message keyd accepts; anything else ends it (OpenSSH's
  *   monitor: "unpermitted request").
  */
@@ -25,6 +27,7 @@
 #include "crypto/master_key.h"
 #include "keyd/frame.h"
 #include "keyd/harden.h"
+#include "keyd/sandbox.h"
 
 struct keyd_state {
 	int fd;
@@ -91,6 +94,9 @@ static void __attribute__((noreturn)) keyd_main(const struct keyd_start *start, 
 	enum coffer_err err = harden_process();
 	if (err == COFFER_OK)
 		err = load_keys(start, &st);
+	/* Keys loaded: from here on keyd needs no file, socket or process of its own. */
+	if (err == COFFER_OK && !sandbox_skipped_for_sanitizers())
+		err = sandbox_keyd();
 	if (err != COFFER_OK) {
 		tell(fd, KEYD_MSG_FAIL, (uint32_t)err);
 		_exit(1);

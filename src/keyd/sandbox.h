@@ -1,0 +1,19 @@
+/* sandbox.h — seccomp allow-lists, installed once start-up is over. */
+#ifndef COFFER_SANDBOX_H
+#define COFFER_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+
+/* keyd's filter: it may read and write its socket and stderr, manage memory (including the
+ * mlock and mprotect of guarded memory), draw randomness, read clocks and exit. No open, no
+ * socket, no exec, no fork: any other system call kills the process. */
+COFFER_MUST_CHECK enum coffer_err sandbox_keyd(void);
+
+/* True when this build runs under AddressSanitizer, whose leak check at exit needs system calls
+ * (ptrace, clone, open of /proc) that no sandbox of ours should allow: sanitizer builds leave
+ * the filter out, and the release build's tests check it. */
+bool sandbox_skipped_for_sanitizers(void);
+
+#endif
