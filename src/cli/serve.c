@@ -23,6 +23,7 @@
 #include "crypto/master_key.h"
 #include "keyd/harden.h"
 #include "keyd/keyd.h"
+#include "keyd/sandbox.h"
 #include "http/server.h"
 #include "version.h"
 
@@ -193,6 +194,12 @@ int cmd_serve(int argc, char **argv)
 	};
 	if (http_server_start(&opts, &srv, why, sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);
+		goto out;
+	}
+	/* Start-up is over: from here on the web process lives under its allow-list. */
+	if (!sandbox_skipped_for_sanitizers() && sandbox_web() != COFFER_OK) {
+		rc = cli_fail("cannot install the web process's seccomp filter");
+		http_server_shutdown(srv, 0);
 		goto out;
 	}
 	char where[CONFIG_HOST_MAX + 16], url[CONFIG_HOST_MAX + 32];

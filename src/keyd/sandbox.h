@@ -11,6 +11,13 @@
  * socket, no exec, no fork: any other system call kills the process. */
 COFFER_MUST_CHECK enum coffer_err sandbox_keyd(void);
 
+/* The web process's filter, for every thread (installed once the server is up): networking on
+ * sockets it already has or accepts, files (the databases and blobs under the data directory),
+ * memory, threads' own housekeeping, clocks and signals. Not allowed, among everything else:
+ * exec, fork, ptrace and other processes' memory, creating or connecting sockets, mounting,
+ * changing identity, loading kernel code. */
+COFFER_MUST_CHECK enum coffer_err sandbox_web(void);
+
 /* True when this build runs under AddressSanitizer, whose leak check at exit needs system calls
  * (ptrace, clone, open of /proc) that no sandbox of ours should allow: sanitizer builds leave
  * the filter out, and the release build's tests check it. */

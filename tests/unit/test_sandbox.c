@@ -1,10 +1,12 @@
-/* test_sandbox.c — keyd's seccomp filter: what keyd does still works, anything else (opening a
- * file, making a socket, forking) kills the process with SIGSYS. Each case runs in a child. */
+/* test_sandbox.c — the seccomp filters: what each process does still works, anything else
+ * (a socket, a fork, an exec; for keyd also opening a file) kills it with SIGSYS. Each case
+ * runs in a child. */
 #include "test_util.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -12,17 +14,20 @@
 
 #include "keyd/sandbox.h"
 
-enum action { DO_NOTHING, DO_ALLOWED_WORK, DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC };
+enum action {
+	DO_NOTHING, DO_ALLOWED_WORK, DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC, DO_NAME_THREAD,
+	DO_MAKE_DUMPABLE
+};
 
-/* Runs ACTION in a sandboxed child; returns its wait status. */
-static int run_sandboxed(enum action action)
+/* Runs ACTION in a child under the filter INSTALL; returns its wait status. */
+static int run_under(enum coffer_err (*install)(void), enum action action)
 {
 	int pipefd[2];
 	assert_int_equal(pipe(pipefd), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (sandbox_keyd() != COFFER_OK)
+		if (install() != COFFER_OK)
 			_exit(3);
 		switch (action) {
 		case DO_NOTHING: break;
@@ -35,10 +40,16 @@ static int run_sandboxed(enum action action)
 			sodium_free(guarded);
 			break;
 		}
-		case DO_OPEN: (void)open("/etc/hostname", O_RDONLY); break;
+		case DO_OPEN:
+			/* Exit status 5 tells the web filter's "allowed" apart from keyd's kill. */
+			if (open("/etc/hostname", O_RDONLY) >= 0)
+				_exit(5);
+			break;
 		case DO_SOCKET: (void)socket(AF_INET, SOCK_STREAM, 0); break;
 		case DO_FORK: (void)fork(); break;
 		case DO_EXEC: execl("/bin/true", "true", (char *)NULL); break;
+		case DO_NAME_THREAD: (void)prctl(PR_SET_NAME, "worker", 0, 0, 0); break;
+		case DO_MAKE_DUMPABLE: (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); break;
 		}
 		_exit(0);
 	}
@@ -49,25 +60,44 @@ static int run_sandboxed(enum action action)
 	return status;
 }
 
-static void test_allowed_work_runs(void **state)
+static void assert_exits(int st, int code)
 {
-	(void)state;
-	int st = run_sandboxed(DO_NOTHING);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	st = run_sandboxed(DO_ALLOWED_WORK);
 	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(WEXITSTATUS(st), code);
 }
 
-static void test_forbidden_calls_kill(void **state)
+static void assert_killed(int st)
+{
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void test_keyd_allowed_work_runs(void **state)
 {
 	(void)state;
-	const enum action forbidden[] = {DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC};
-	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++) {
-		int st = run_sandboxed(forbidden[i]);
-		assert_true(WIFSIGNALED(st));
-		assert_int_equal(WTERMSIG(st), SIGSYS);
-	}
+	assert_exits(run_under(sandbox_keyd, DO_NOTHING), 0);
+	assert_exits(run_under(sandbox_keyd, DO_ALLOWED_WORK), 0);
+}
+
+static void test_keyd_forbidden_calls_kill(void **state)
+{
+	(void)state;
+	const enum action forbidden[] = {DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC, DO_NAME_THREAD};
+	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
+		assert_killed(run_under(sandbox_keyd, forbidden[i]));
+}
+
+static void test_web_filter(void **state)
+{
+	(void)state;
+	/* The web process opens files and names its threads... */
+	assert_exits(run_under(sandbox_web, DO_ALLOWED_WORK), 0);
+	assert_exits(run_under(sandbox_web, DO_OPEN), 5);
+	assert_exits(run_under(sandbox_web, DO_NAME_THREAD), 0);
+	/* ...but makes no sockets, runs nothing, and cannot undo its hardening. */
+	const enum action forbidden[] = {DO_SOCKET, DO_FORK, DO_EXEC, DO_MAKE_DUMPABLE};
+	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
+		assert_killed(run_under(sandbox_web, forbidden[i]));
 }
 
 int main(void)
@@ -75,8 +105,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allowed_work_runs),
-		cmocka_unit_test(test_forbidden_calls_kill),
+		cmocka_unit_test(test_keyd_allowed_work_runs),
+		cmocka_unit_test(test_keyd_forbidden_calls_kill),
+		cmocka_unit_test(test_web_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
