@@ -76,8 +76,10 @@ static const int web_syscalls[] = {
  * can happen after the filter is in place. */
 static int allow_thread_naming(scmp_filter_ctx ctx)
 {
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	const struct scmp_arg_cmp first_arg_is_set_name = {
+		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = PR_SET_NAME, .datum_b = 0};
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				      &first_arg_is_set_name);
 }
 
 static enum coffer_err load(const int *calls, size_t n, bool all_threads)
