@@ -23,6 +23,7 @@ struct request {
 	const struct route *route;    /* the route dispatched to; NULL when none will be */
 	const char *route_pattern;    /* for the log: the pattern the path matched, or NULL */
 	enum coffer_err early_err;    /* a refusal decided from the headers, sent at the end */
+	const char *early_msg;        /* its message (static), or NULL for the default */
 	char allow[64];               /* for a 405: the methods the path allows */
 	struct route_params params;   /* borrowed from the path */
 	char *path;                   /* owned copy; params point into it */

@@ -119,7 +119,7 @@ static void reply_early(struct request *rq)
 	if (rq->early_err == COFFER_ERR_METHOD_NOT_ALLOWED)
 		reply_method_not_allowed(rq, rq->allow);
 	else
-		reply_error(rq, rq->early_err, NULL);
+		reply_error(rq, rq->early_err, rq->early_msg);
 }
 
 /* First call for a request: route it and decide what its headers already condemn. A refusal of
@@ -132,8 +132,12 @@ static void request_begin(struct http_server *srv, struct request *rq)
 	enum route_match m = router_match(srv->routes, srv->n_routes, rq->method, rq->path, &r,
 					  &rq->params, rq->allow, sizeof rq->allow);
 	bool body = has_body(rq->conn);
-	if (m != ROUTE_MATCH_NO_PATH)
+	size_t cap = JSON_BODY_DEFAULT_MAX;
+	if (m != ROUTE_MATCH_NO_PATH) {
 		rq->route_pattern = r->pattern;
+		if (r->max_body != 0)
+			cap = r->max_body;
+	}
 	if (atomic_load(&srv->stopping)) {
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
 		rq->close_after = true;
@@ -142,13 +146,13 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->early_err = COFFER_ERR_NOT_FOUND;
 	else if (m == ROUTE_MATCH_NO_METHOD)
 		rq->early_err = COFFER_ERR_METHOD_NOT_ALLOWED;
-	else if (r->body == ROUTE_BODY_NONE && body)
+	else if (r->body == ROUTE_BODY_NONE && body) {
 		rq->early_err = COFFER_ERR_TOO_LARGE;
+		rq->early_msg = "This request takes no body.";
+	}
 	else if (r->body == ROUTE_BODY_JSON && !is_json_content_type(rq->conn))
 		rq->early_err = COFFER_ERR_UNSUPPORTED_MEDIA_TYPE;
-	else if (r->body == ROUTE_BODY_JSON &&
-		 declared_length(rq->conn) > (long long)(r->max_body ? r->max_body
-								     : JSON_BODY_DEFAULT_MAX))
+	else if (r->body == ROUTE_BODY_JSON && declared_length(rq->conn) > (long long)cap)
 		rq->early_err = COFFER_ERR_TOO_LARGE;
 	if (rq->early_err != COFFER_OK) {
 		if (body)
@@ -156,7 +160,7 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		return;
 	}
 	rq->route = r;
-	rq->body_cap = r->max_body ? r->max_body : JSON_BODY_DEFAULT_MAX;
+	rq->body_cap = cap;
 }
 
 /* Appends a piece of the body, refusing with 413 once it would pass the cap. The buffer grows

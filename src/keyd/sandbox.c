@@ -82,6 +82,15 @@ static int allow_thread_naming(scmp_filter_ctx ctx)
 				      &first_arg_is_set_name);
 }
 
+static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static enum coffer_err load(const int *calls, size_t n, bool all_threads)
 {
 	enum coffer_err err = COFFER_ERR_INTERNAL;
@@ -91,15 +100,11 @@ static enum coffer_err load(const int *calls, size_t n, bool all_threads)
 	if (all_threads &&
 	    (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 || allow_thread_naming(ctx) != 0))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0) != 0)
-			goto out;
-	}
+	if (allow_all(ctx, calls, n) != 0)
+		goto out;
 #ifdef UNDER_ASAN
-	for (size_t i = 0; i < sizeof asan_syscalls / sizeof asan_syscalls[0]; i++) {
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, asan_syscalls[i], 0) != 0)
-			goto out;
-	}
+	if (allow_all(ctx, asan_syscalls, sizeof asan_syscalls / sizeof asan_syscalls[0]) != 0)
+		goto out;
 #endif
 	if (seccomp_load(ctx) == 0)
 		err = COFFER_OK;

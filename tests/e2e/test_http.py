@@ -343,3 +343,12 @@ def test_client_disconnects_mid_body(shared_server):
         finally:
             s.close()
     _assert_still_healthy(srv)
+
+
+def test_body_on_bodiless_route_refused_with_reason(shared_server):
+    """GET with a body on a route that takes none: 413 with a message that says why."""
+    r = shared_server.request("GET", "/healthz", data=b"{}",
+                              headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json() == {"error": {"code": "too_large", "message": "This request takes no body."}}
+    assert r.headers["Cache-Control"] == "no-store"
