@@ -3,13 +3,14 @@
 #define COFFER_APP_H
 
 #include "config/config.h"
+#include "keyd/keyd.h"
 #include "store/store.h"
 
 struct coffer_app {
 	const struct coffer_config *cfg;
 	const char *data_dir;
 	struct store *store;
-	int keyd_fd; /* the web process's end of the socket pair to the key service */
+	struct keyd_client *keyd; /* the web process's connections to the key service */
 };
 
 #endif

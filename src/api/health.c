@@ -7,7 +7,7 @@
 
 enum coffer_err health_get(struct request *rq)
 {
-	if (keyd_ping(rq->app->keyd_fd) != COFFER_OK)
+	if (keyd_ping(rq->app->keyd) != COFFER_OK)
 		return COFFER_ERR_UNAVAILABLE;
 	return reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
 }

@@ -77,17 +77,19 @@ static enum coffer_err read_pem(const char *data_dir, const char *p, int secure,
 }
 
 /* Starts keyd and waits until it holds the master key; explains a failure in one line. */
-static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *pid, int *fd)
+static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *pid,
+		      struct keyd_client **keyd)
 {
 	struct keyd_start start = {.data_dir = data_dir, .passphrase_file = passphrase_file};
 	char path[PATH_MAX];
-	enum coffer_err err = keyd_spawn(&start, pid, fd);
+	enum coffer_err err = keyd_spawn(&start, pid, keyd);
 	if (err != COFFER_OK)
 		return cli_fail("cannot start the key service");
-	err = keyd_wait_ready(*fd);
+	err = keyd_wait_ready(*keyd);
 	if (err == COFFER_OK)
 		return 0;
-	close(*fd);
+	keyd_client_free(*keyd);
+	*keyd = NULL;
 	waitpid(*pid, NULL, 0);
 	data_path(data_dir, MASTER_KEY_FILE, path);
 	switch (err) {
@@ -133,12 +135,12 @@ int cmd_serve(int argc, char **argv)
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
-	int keyd_fd = -1;
+	struct keyd_client *keyd = NULL;
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
 		return rc;
 	/* keyd first: it must not inherit anything the parsing below might leave behind. */
-	rc = start_keyd(data_dir, passphrase_file, &keyd_pid, &keyd_fd);
+	rc = start_keyd(data_dir, passphrase_file, &keyd_pid, &keyd);
 	if (rc != 0)
 		return rc;
 	if (harden_process() != COFFER_OK) {
@@ -183,7 +185,7 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct coffer_app app = {
-		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd_fd = keyd_fd};
+		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd = keyd};
 	struct http_server_opts opts = {
 		.listen = cfg.listen,
 		.cert_pem = cert,
@@ -230,8 +232,8 @@ out:
 		sodium_free(key);
 	config_free(&cfg);
 out_keyd:
-	/* Closing our end tells keyd to wipe its keys and exit. */
-	close(keyd_fd);
+	/* Closing our ends tells keyd to wipe its keys and exit. */
+	keyd_client_free(keyd);
 	if (keyd_pid > 0) {
 		int status = 0;
 		waitpid(keyd_pid, &status, 0);

@@ -6,9 +6,10 @@
 
 #include "common/err.h"
 
-/* keyd's filter: it may read and write its socket and stderr, manage memory (including the
- * mlock and mprotect of guarded memory), draw randomness, read clocks and exit. No open, no
- * socket, no exec, no fork: any other system call kills the process. */
+/* keyd's filter, for every thread: it may read and write its sockets and stderr, manage memory
+ * (including the mlock and mprotect of guarded memory), wait on its own locks, draw randomness,
+ * read clocks and exit. No open, no socket, no exec, no fork, no new thread: any other system
+ * call kills the process. */
 COFFER_MUST_CHECK enum coffer_err sandbox_keyd(void);
 
 /* The web process's filter, for every thread (installed once the server is up): networking on

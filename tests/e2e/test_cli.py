@@ -82,17 +82,19 @@ def test_init_creates_layout_and_modes(deployment):
 
 def test_master_key_format(deployment):
     data = deployment.master_key.read_bytes()
-    assert len(data) == 42, f"master.key is {len(data)} bytes"
+    assert len(data) == 47, f"master.key is {len(data)} bytes"
     assert data[:8] == b"COFFERMK"
-    assert data[8] == 1, "format version"
+    assert data[8] == 2, "format version"
     assert data[9] == 0, "kind (plain)"
-    key = data[10:]
+    assert data[10] == 1, "one key in the keyring"
+    assert data[11:15] == b"\x00\x00\x00\x01", "its version is 1"
+    key = data[15:]
     assert len(set(key)) > 8, f"key bytes look non-random: {key.hex()}"
 
 
 def test_init_is_random_each_time(template_deployment, deployment):
     a, b = template_deployment, deployment
-    assert a.master_key.read_bytes()[10:] != b.master_key.read_bytes()[10:], "same master key twice"
+    assert a.master_key.read_bytes()[15:] != b.master_key.read_bytes()[15:], "same master key twice"
     assert a.token != b.token, "same invite token twice"
     assert a.cert.read_bytes() != b.cert.read_bytes()
     assert a.key.read_bytes() != b.key.read_bytes()

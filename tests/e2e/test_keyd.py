@@ -67,7 +67,7 @@ def status_field(pid, name):
 
 
 def test_master_key_only_in_keyd(server):
-    key = server.deployment.master_key.read_bytes()[10:42]
+    key = server.deployment.master_key.read_bytes()[15:47]
     assert len(key) == 32
     kp = keyd_pid(server)
     # Control: the scanner finds the key where it must be.

@@ -108,5 +108,5 @@ def test_log_stays_json_through_shutdown(server):
             pytest.fail(f"non-JSON stderr line: {line!r}")
         assert isinstance(obj, dict), line
     assert server.deployment.token not in "\n".join(lines)
-    key_bytes = server.deployment.master_key.read_bytes()[10:]
+    key_bytes = server.deployment.master_key.read_bytes()[15:47]
     assert key_bytes.hex() not in "\n".join(lines).lower()

@@ -20,8 +20,8 @@ def init_sealed(tmp_path, passphrase=b"correct horse battery staple\n"):
 def test_sealed_key_file_holds_no_plain_key(tmp_path):
     dep, _ = init_sealed(tmp_path)
     raw = dep.master_key.read_bytes()
-    assert len(raw) == 94
-    assert raw[:10] == b"COFFERMK\x01\x01"
+    assert len(raw) == 99  # header, cost, salt, nonce, one sealed key with its version, tag
+    assert raw[:10] == b"COFFERMK\x02\x01"
     assert oct(dep.master_key.stat().st_mode & 0o777) == "0o600"
 
 

@@ -12,11 +12,11 @@ static struct frame_writer w; /* 64 KiB: static, not on the stack */
 static void build_sample(void)
 {
 	frame_begin(&w, 7);
-	frame_put_u8(&w, 0xab);
-	frame_put_u32(&w, 0xdeadbeef);
-	frame_put_u64(&w, 0x0102030405060708ull);
-	frame_put_bytes(&w, "org-1", 5);
-	frame_put_bytes(&w, "", 0);
+	wire_put_u8(&w.w, 0xab);
+	wire_put_u32(&w.w, 0xdeadbeef);
+	wire_put_u64(&w.w, 0x0102030405060708ull);
+	wire_put_bytes(&w.w, "org-1", 5);
+	wire_put_bytes(&w.w, "", 0);
 	assert_true(frame_end(&w));
 }
 
@@ -25,50 +25,50 @@ static void test_round_trip(void **state)
 	(void)state;
 	build_sample();
 	/* length prefix + header + 1 + 4 + 8 + (2+5) + 2 */
-	assert_int_equal(w.len, 4 + 4 + 1 + 4 + 8 + 7 + 2);
-	assert_int_equal(w.buf[3], w.len - 4);
-	struct frame_reader r;
+	assert_int_equal(w.w.len, 4 + 4 + 1 + 4 + 8 + 7 + 2);
+	assert_int_equal(w.buf[3], w.w.len - 4);
+	struct wire_reader r;
 	uint8_t type = 0;
 	char s[16];
-	assert_true(frame_open(w.buf + 4, w.len - 4, &type, &r));
+	assert_true(frame_open(w.buf + 4, w.w.len - 4, &type, &r));
 	assert_int_equal(type, 7);
-	assert_int_equal(frame_get_u8(&r), 0xab);
-	assert_int_equal(frame_get_u32(&r), 0xdeadbeef);
-	assert_true(frame_get_u64(&r) == 0x0102030405060708ull);
-	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 5);
+	assert_int_equal(wire_get_u8(&r), 0xab);
+	assert_int_equal(wire_get_u32(&r), 0xdeadbeef);
+	assert_true(wire_get_u64(&r) == 0x0102030405060708ull);
+	assert_int_equal(wire_get_bytes(&r, s, sizeof s), 5);
 	assert_memory_equal(s, "org-1", 5);
-	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 0);
-	assert_true(frame_reader_end(&r));
+	assert_int_equal(wire_get_bytes(&r, s, sizeof s), 0);
+	assert_true(wire_reader_end(&r));
 }
 
 static void test_malformed_refused(void **state)
 {
 	(void)state;
-	struct frame_reader r;
+	struct wire_reader r;
 	uint8_t type, body[64];
 	char s[16];
 	build_sample();
-	size_t len = w.len - 4;
+	size_t len = w.w.len - 4;
 
 	/* Reading one field too many, or leaving one unread, fails at the end. */
 	assert_true(frame_open(w.buf + 4, len, &type, &r));
-	frame_get_u8(&r);
-	frame_get_u32(&r);
-	assert_false(frame_reader_end(&r));
+	wire_get_u8(&r);
+	wire_get_u32(&r);
+	assert_false(wire_reader_end(&r));
 	/* Truncated: the last string's length runs past the end. */
 	assert_true(frame_open(w.buf + 4, len - 3, &type, &r));
-	frame_get_u8(&r);
-	frame_get_u32(&r);
-	frame_get_u64(&r);
-	assert_int_equal(frame_get_bytes(&r, s, sizeof s), 0);
-	assert_false(frame_reader_end(&r));
+	wire_get_u8(&r);
+	wire_get_u32(&r);
+	wire_get_u64(&r);
+	assert_int_equal(wire_get_bytes(&r, s, sizeof s), 0);
+	assert_false(wire_reader_end(&r));
 	/* A string longer than the caller's buffer. */
 	assert_true(frame_open(w.buf + 4, len, &type, &r));
-	frame_get_u8(&r);
-	frame_get_u32(&r);
-	frame_get_u64(&r);
-	assert_int_equal(frame_get_bytes(&r, s, 4), 0);
-	assert_false(frame_reader_end(&r));
+	wire_get_u8(&r);
+	wire_get_u32(&r);
+	wire_get_u64(&r);
+	assert_int_equal(wire_get_bytes(&r, s, 4), 0);
+	assert_false(wire_reader_end(&r));
 	/* Header checks: too short, wrong version, reserved bits, too long. */
 	memcpy(body, w.buf + 4, 8);
 	assert_false(frame_open(body, 3, &type, &r));
@@ -87,13 +87,13 @@ static void test_writer_limits(void **state)
 	(void)state;
 	static uint8_t big[0x10000];
 	frame_begin(&w, 1);
-	frame_put_bytes(&w, big, 0x10000); /* one over the u16 length */
+	wire_put_bytes(&w.w, big, 0x10000); /* one over the u16 length */
 	assert_false(frame_end(&w));
 	frame_begin(&w, 1);
-	frame_put_bytes(&w, big, 0xffff);
+	wire_put_bytes(&w.w, big, 0xffff);
 	assert_false(frame_end(&w)); /* more than FRAME_MAX in all */
 	frame_begin(&w, 1);
-	frame_put_bytes(&w, big, FRAME_PAYLOAD_MAX - 2);
+	wire_put_bytes(&w.w, big, FRAME_PAYLOAD_MAX - 2);
 	assert_true(frame_end(&w));
 }
 
@@ -107,7 +107,7 @@ static void test_socket_transport(void **state)
 	build_sample();
 	assert_int_equal(frame_send(sv[0], &w), COFFER_OK);
 	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_OK);
-	assert_int_equal(len, w.len - 4);
+	assert_int_equal(len, w.w.len - 4);
 	assert_memory_equal(buf, w.buf + 4, len);
 	/* A length prefix out of range is refused before anything is read into BUF. */
 	const uint8_t huge[4] = {0, 1, 0, 1};

@@ -1,0 +1,239 @@
+/* client.c — the web process's side of the key service protocol (messages in keyd.h).
+ *
+ * Design points:
+ * - KEYD_CHANNELS connections, each with its own lock and buffers; a caller takes a free one,
+ *   or waits for one, so requests run in parallel in keyd's threads.
+ * - Request buffers hold session tokens and replies hold data keys: both are wiped as soon as
+ *   the call is over.
+ * - Anything unexpected from keyd is COFFER_ERR_UNAVAILABLE: keyd is then gone or broken, and
+ *   `coffer serve` stops when it notices keyd has died.
+ */
+#include "keyd/keyd.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/token.h"
+#include "keyd/frame.h"
+#include "keyd/ticket.h"
+
+struct keyd_channel {
+	int fd;
+	pthread_mutex_t mu;
+	struct frame_writer request;
+	uint8_t reply[FRAME_MAX];
+	size_t reply_len;
+};
+
+struct keyd_client {
+	atomic_uint next;
+	struct keyd_channel ch[KEYD_CHANNELS];
+};
+
+struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
+
+struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS])
+{
+	struct keyd_client *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	for (int i = 0; i < KEYD_CHANNELS; i++) {
+		c->ch[i].fd = fds[i];
+		pthread_mutex_init(&c->ch[i].mu, NULL);
+	}
+	return c;
+}
+
+void keyd_client_free(struct keyd_client *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < KEYD_CHANNELS; i++) {
+		close(c->ch[i].fd);
+		pthread_mutex_destroy(&c->ch[i].mu);
+	}
+	sodium_memzero(c, sizeof *c);
+	free(c);
+}
+
+/* A free channel if there is one, else the next in turn, once it is free. */
+static struct keyd_channel *acquire(struct keyd_client *c)
+{
+	unsigned int start = atomic_fetch_add(&c->next, 1u);
+	for (unsigned int i = 0; i < KEYD_CHANNELS; i++) {
+		struct keyd_channel *ch = &c->ch[(start + i) % KEYD_CHANNELS];
+		if (pthread_mutex_trylock(&ch->mu) == 0)
+			return ch;
+	}
+	struct keyd_channel *ch = &c->ch[start % KEYD_CHANNELS];
+	pthread_mutex_lock(&ch->mu);
+	return ch;
+}
+
+static void release(struct keyd_channel *ch)
+{
+	sodium_memzero(ch->request.buf, ch->request.w.len);
+	sodium_memzero(ch->reply, ch->reply_len);
+	ch->reply_len = 0;
+	pthread_mutex_unlock(&ch->mu);
+}
+
+/* Sends the request built in CH and reads the answer: COFFER_OK with R over a reply of type
+ * WANT, the reason keyd gave for a DENIED, or COFFER_ERR_UNAVAILABLE. */
+static enum coffer_err round_trip(struct keyd_channel *ch, uint8_t want, struct wire_reader *r)
+{
+	uint8_t type = 0;
+	if (!frame_end(&ch->request) || frame_send(ch->fd, &ch->request) != COFFER_OK ||
+	    frame_recv(ch->fd, ch->reply, &ch->reply_len) != COFFER_OK ||
+	    !frame_open(ch->reply, ch->reply_len, &type, r))
+		return COFFER_ERR_UNAVAILABLE;
+	if (type == want)
+		return COFFER_OK;
+	if (type == KEYD_MSG_DENIED) {
+		uint32_t code = wire_get_u32(r);
+		if (wire_reader_end(r) && code > 0 && code < COFFER_ERR__COUNT)
+			return (enum coffer_err)code;
+	}
+	return COFFER_ERR_UNAVAILABLE;
+}
+
+enum coffer_err keyd_wait_ready(struct keyd_client *c)
+{
+	struct keyd_channel *ch = &c->ch[0];
+	uint8_t type = 0;
+	struct wire_reader r;
+	enum coffer_err err = COFFER_ERR_UNAVAILABLE;
+	pthread_mutex_lock(&ch->mu);
+	if (frame_recv(ch->fd, ch->reply, &ch->reply_len) == COFFER_OK &&
+	    frame_open(ch->reply, ch->reply_len, &type, &r)) {
+		if (type == KEYD_MSG_READY && wire_reader_end(&r)) {
+			err = COFFER_OK;
+		} else if (type == KEYD_MSG_FAIL) {
+			uint32_t code = wire_get_u32(&r);
+			if (wire_reader_end(&r) && code > 0 && code < COFFER_ERR__COUNT)
+				err = (enum coffer_err)code;
+		}
+	}
+	release(ch);
+	return err;
+}
+
+enum coffer_err keyd_ping(struct keyd_client *c)
+{
+	uint64_t nonce;
+	struct wire_reader r;
+	randombytes_buf(&nonce, sizeof nonce);
+	struct keyd_channel *ch = acquire(c);
+	wire_put_u64(frame_begin(&ch->request, KEYD_MSG_PING), nonce);
+	enum coffer_err err = round_trip(ch, KEYD_MSG_PONG, &r);
+	if (err == COFFER_OK && (wire_get_u64(&r) != nonce || !wire_reader_end(&r)))
+		err = COFFER_ERR_UNAVAILABLE;
+	release(ch);
+	return err;
+}
+
+enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint32_t version,
+				 struct keyd_org_key *out)
+{
+	struct wire_reader r;
+	struct keyd_channel *ch = acquire(c);
+	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_ORG_KEY_NEW);
+	wire_put_str(w, org_id);
+	wire_put_u32(w, version);
+	enum coffer_err err = round_trip(ch, KEYD_MSG_ORG_KEY, &r);
+	if (err == COFFER_OK) {
+		out->master_version = wire_get_u32(&r);
+		wire_get_exact(&r, out->wrapped, KEYWRAP_BYTES);
+		if (!wire_reader_end(&r))
+			err = COFFER_ERR_UNAVAILABLE;
+		out->org_id = org_id;
+		out->version = version;
+	}
+	release(ch);
+	return err;
+}
+
+static void put_data_key_request(struct wire_writer *w, const struct keyd_session *s,
+				 const struct keyd_org_key *org, const struct object_ctx *ctx)
+{
+	wire_put_str(w, s->token);
+	wire_put_bytes(w, s->ticket, s->ticket_len);
+	wire_put_str(w, org->org_id);
+	wire_put_u32(w, org->version);
+	wire_put_u32(w, org->master_version);
+	wire_put_bytes(w, org->wrapped, KEYWRAP_BYTES);
+	wire_put_str(w, ctx->kind);
+	wire_put_str(w, ctx->object_id);
+	wire_put_u32(w, ctx->version);
+	wire_put_u8(w, (uint8_t)ctx->level);
+}
+
+/* Reads a DATA_KEY reply into KEY (and WRAPPED when not NULL). */
+static enum coffer_err get_data_key(struct wire_reader *r, uint8_t key[AEAD_KEY_BYTES],
+				    uint8_t wrapped[KEYWRAP_BYTES])
+{
+	uint8_t w[KEYWRAP_BYTES];
+	wire_get_exact(r, key, AEAD_KEY_BYTES);
+	wire_get_exact(r, w, KEYWRAP_BYTES);
+	if (!wire_reader_end(r)) {
+		sodium_memzero(key, AEAD_KEY_BYTES);
+		return COFFER_ERR_UNAVAILABLE;
+	}
+	if (wrapped != NULL)
+		memcpy(wrapped, w, KEYWRAP_BYTES);
+	return COFFER_OK;
+}
+
+/* Refuses, before keyd sees it, a request keyd would take for garbage and stop over. */
+static enum coffer_err check_request(const struct keyd_session *s, const struct keyd_org_key *org,
+				     const struct object_ctx *ctx)
+{
+	uint8_t aad[KEYWRAP_AAD_MAX];
+	if (s->token == NULL || strnlen(s->token, TOKEN_TEXT_LEN + 1) != TOKEN_TEXT_LEN ||
+	    s->ticket == NULL || s->ticket_len > TICKET_SEALED_MAX)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (org->org_id == NULL || ctx->org_id == NULL || strcmp(org->org_id, ctx->org_id) != 0 ||
+	    ctx->kind == NULL || strnlen(ctx->kind, KEYD_KIND_MAX + 1) > KEYD_KIND_MAX ||
+	    (unsigned int)ctx->level > LEVEL_RESTRICTED || keywrap_object_aad(ctx, aad) == 0)
+		return COFFER_ERR_INVALID_INPUT;
+	return COFFER_OK;
+}
+
+static enum coffer_err data_key_call(struct keyd_client *c, uint8_t type,
+				     const struct keyd_session *s, const struct keyd_org_key *org,
+				     const struct object_ctx *ctx, const uint8_t *wrapped_in,
+				     uint8_t key[AEAD_KEY_BYTES], uint8_t *wrapped_out)
+{
+	struct wire_reader r;
+	enum coffer_err err = check_request(s, org, ctx);
+	if (err != COFFER_OK)
+		return err;
+	struct keyd_channel *ch = acquire(c);
+	struct wire_writer *w = frame_begin(&ch->request, type);
+	put_data_key_request(w, s, org, ctx);
+	if (wrapped_in != NULL)
+		wire_put_bytes(w, wrapped_in, KEYWRAP_BYTES);
+	err = round_trip(ch, KEYD_MSG_DATA_KEY, &r);
+	if (err == COFFER_OK)
+		err = get_data_key(&r, key, wrapped_out);
+	release(ch);
+	return err;
+}
+
+enum coffer_err keyd_data_key_new(struct keyd_client *c, const struct keyd_session *s,
+				  const struct keyd_org_key *org, const struct object_ctx *ctx,
+				  uint8_t key[AEAD_KEY_BYTES], uint8_t wrapped[KEYWRAP_BYTES])
+{
+	return data_key_call(c, KEYD_MSG_DATA_KEY_NEW, s, org, ctx, NULL, key, wrapped);
+}
+
+enum coffer_err keyd_data_key_open(struct keyd_client *c, const struct keyd_session *s,
+				   const struct keyd_org_key *org, const struct object_ctx *ctx,
+				   const uint8_t wrapped[KEYWRAP_BYTES], uint8_t key[AEAD_KEY_BYTES])
+{
+	return data_key_call(c, KEYD_MSG_DATA_KEY_OPEN, s, org, ctx, wrapped, key, NULL);
+}

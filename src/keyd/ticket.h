@@ -1,0 +1,59 @@
+/* ticket.h — session tickets: what keyd knows about a session, sealed by keyd so that the web
+ * process can store it and hand it back but never forge or alter it.
+ *
+ * keyd keeps no state of its own (it has no database: its sandbox allows no file opens, and
+ * several servers share one deployment). At login keyd issues a ticket: the hash of the
+ * session token, the user, their role and memberships with clearances, and the absolute expiry.
+ * Every later key request carries the session token and its ticket; keyd checks the MAC, that
+ * the token hashes to the ticket's, and the expiry by its own clock, then decides (policy.h).
+ *
+ * Sealed encoding (wire fields, common/wire.h):
+ *   u8 format = 1 | bytes(32) token hash | str user id | u8 role | u64 issued at |
+ *   u64 expires at | u8 n | n × (str org id | u8 org role | u8 clearance) | raw MAC (32)
+ * The MAC is HMAC-SHA256 over every byte before it, under a key derived from the newest master
+ * key with the label TICKET_KEY_LABEL.
+ */
+#ifndef COFFER_TICKET_H
+#define COFFER_TICKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/mac.h"
+#include "crypto/token.h"
+
+#define TICKET_ID_MAX 36
+#define TICKET_ORGS_MAX 64
+#define TICKET_SEALED_MAX 4096
+#define TICKET_KEY_LABEL "coffer/keyd/session-ticket/v1"
+
+enum ticket_role { TICKET_ROLE_USER = 1, TICKET_ROLE_SYSADMIN = 2 };
+enum ticket_org_role { TICKET_ORG_MEMBER = 1, TICKET_ORG_ADMIN = 2 };
+
+struct ticket_membership {
+	char org_id[TICKET_ID_MAX + 1];
+	uint8_t org_role;  /* enum ticket_org_role */
+	uint8_t clearance; /* enum level */
+};
+
+struct ticket {
+	struct token_hash token;
+	char user_id[TICKET_ID_MAX + 1];
+	uint8_t role; /* enum ticket_role */
+	int64_t issued_at, expires_at;
+	uint32_t n_orgs;
+	struct ticket_membership orgs[TICKET_ORGS_MAX];
+};
+
+/* Encodes and MACs T into OUT (TICKET_SEALED_MAX bytes); sets *LEN. COFFER_ERR_INVALID_INPUT
+ * when a field is out of range. */
+COFFER_MUST_CHECK enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES],
+					      const struct ticket *t, uint8_t *out, size_t *len);
+
+/* Checks the MAC of IN and decodes it into T. COFFER_ERR_UNAUTHENTICATED for anything keyd
+ * did not seal itself, exactly as it sealed it. */
+COFFER_MUST_CHECK enum coffer_err ticket_open(const uint8_t key[MAC_KEY_BYTES], const uint8_t *in,
+					      size_t len, struct ticket *t);
+
+#endif
