@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
 	{"init", cmd_init, "create a deployment in a data directory"},
 	{"serve", cmd_serve, "serve HTTPS in the foreground"},
+	{"keys", cmd_keys, "rotate the master key or an organisation's key"},
 	{"version", cmd_version, "print versions"},
 };
 

@@ -3,7 +3,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "crypto/master_key.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -31,4 +38,41 @@ const char *cli_default_data_dir(void)
 {
 	const char *env = getenv("COFFER_DATA");
 	return env != NULL && env[0] != '\0' ? env : "./var/coffer";
+}
+
+int cli_master_key_failure(const char *data_dir, const char *passphrase_file, enum coffer_err err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	switch (err) {
+	case COFFER_ERR_CONFIG:
+		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
+				PASSPHRASE_MAX, passphrase_file);
+	case COFFER_ERR_NOT_FOUND: return cli_fail("%s is missing", path);
+	case COFFER_ERR_FORBIDDEN: return cli_fail("%s is readable by others; chmod 600 it", path);
+	case COFFER_ERR_UNAUTHENTICATED:
+		return cli_fail("the master key is sealed: give --passphrase-file");
+	case COFFER_ERR_INVALID_CREDENTIALS: return cli_fail("wrong passphrase for the master key");
+	case COFFER_ERR_INVALID_INPUT:
+		return cli_fail("the master key is not sealed: drop --passphrase-file");
+	case COFFER_ERR_INTERNAL: return cli_fail("the key service could not harden its process");
+	default: return cli_fail("%s is damaged or unreadable", path);
+	}
+}
+
+enum coffer_err cli_lock_data(const char *data_dir, int *fd)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/serve.lock", data_dir) >= (int)sizeof path)
+		return COFFER_ERR_INVALID_INPUT;
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f < 0)
+		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(f);
+		return e == EWOULDBLOCK ? COFFER_ERR_EXISTS : COFFER_ERR_IO;
+	}
+	*fd = f;
+	return COFFER_OK;
 }

@@ -6,12 +6,15 @@
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H
 
+#include "common/err.h"
+
 #define EXIT_USER_ERROR 1
 #define EXIT_USAGE 2
 
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -21,5 +24,16 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
 
 /* The data directory when --data is not given: $COFFER_DATA, else ./var/coffer. */
 const char *cli_default_data_dir(void);
+
+/* Explains in one line why the master key of DATA_DIR did not load (ERR as master_key_load
+ * reports it; COFFER_ERR_CONFIG for an unreadable passphrase file) and returns
+ * EXIT_USER_ERROR. */
+int cli_master_key_failure(const char *data_dir, const char *passphrase_file,
+			   enum coffer_err err);
+
+/* Takes DATA_DIR's lock (DATA/serve.lock, an exclusive flock held for the life of the process):
+ * `coffer serve` holds it while it runs, and what must not run beside it (rotating the master
+ * key) takes it too. COFFER_ERR_EXISTS when another process holds it. */
+COFFER_MUST_CHECK enum coffer_err cli_lock_data(const char *data_dir, int *fd);
 
 #endif

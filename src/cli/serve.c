@@ -81,7 +81,6 @@ static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *
 		      struct keyd_client **keyd)
 {
 	struct keyd_start start = {.data_dir = data_dir, .passphrase_file = passphrase_file};
-	char path[PATH_MAX];
 	enum coffer_err err = keyd_spawn(&start, pid, keyd);
 	if (err != COFFER_OK)
 		return cli_fail("cannot start the key service");
@@ -91,21 +90,7 @@ static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *
 	keyd_client_free(*keyd);
 	*keyd = NULL;
 	waitpid(*pid, NULL, 0);
-	data_path(data_dir, MASTER_KEY_FILE, path);
-	switch (err) {
-	case COFFER_ERR_CONFIG:
-		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
-				PASSPHRASE_MAX, passphrase_file);
-	case COFFER_ERR_NOT_FOUND: return cli_fail("%s is missing", path);
-	case COFFER_ERR_FORBIDDEN: return cli_fail("%s is readable by others; chmod 600 it", path);
-	case COFFER_ERR_UNAUTHENTICATED:
-		return cli_fail("the master key is sealed: give --passphrase-file");
-	case COFFER_ERR_INVALID_CREDENTIALS: return cli_fail("wrong passphrase for the master key");
-	case COFFER_ERR_INVALID_INPUT:
-		return cli_fail("the master key is not sealed: drop --passphrase-file");
-	case COFFER_ERR_INTERNAL: return cli_fail("the key service could not harden its process");
-	default: return cli_fail("%s is damaged or unreadable", path);
-	}
+	return cli_master_key_failure(data_dir, passphrase_file, err);
 }
 
 /* Waits for SIGTERM or SIGINT, or for keyd to die (SIGCHLD): serving without the key service
@@ -136,6 +121,7 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
+	int lock_fd = -1;
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
 		return rc;
@@ -143,6 +129,15 @@ int cmd_serve(int argc, char **argv)
 	rc = start_keyd(data_dir, passphrase_file, &keyd_pid, &keyd);
 	if (rc != 0)
 		return rc;
+	/* One server per data directory; held until we exit, so that `keys rotate --master`
+	 * cannot change the keyring under a running keyd. */
+	enum coffer_err lock_err = cli_lock_data(data_dir, &lock_fd);
+	if (lock_err != COFFER_OK) {
+		rc = lock_err == COFFER_ERR_EXISTS
+			 ? cli_fail("%s is already being served by another coffer serve", data_dir)
+			 : cli_fail("cannot lock %s", data_dir);
+		goto out_keyd;
+	}
 	if (harden_process() != COFFER_OK) {
 		rc = cli_fail("cannot harden the web process");
 		goto out_keyd;
@@ -234,6 +229,8 @@ out:
 out_keyd:
 	/* Closing our ends tells keyd to wipe its keys and exit. */
 	keyd_client_free(keyd);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (keyd_pid > 0) {
 		int status = 0;
 		waitpid(keyd_pid, &status, 0);

@@ -150,3 +150,47 @@ void db_pool_put(struct db_pool *pool, sqlite3 *db)
 	pthread_cond_signal(&pool->cv);
 	pthread_mutex_unlock(&pool->mu);
 }
+
+enum coffer_err db_begin(sqlite3 *db)
+{
+	return db_err(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+}
+
+enum coffer_err db_commit(sqlite3 *db)
+{
+	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		db_rollback(db);
+	return db_err(rc);
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+{
+	int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "db", "cannot prepare a statement: %s", sqlite3_errmsg(db));
+		*out = NULL;
+	}
+	return db_err(rc);
+}
+
+void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+	snprintf(out, outlen, "%s", v ? (const char *)v : "");
+}
+
+bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len)
+{
+	const void *v = sqlite3_column_blob(s, col);
+	if (v == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
+		return false;
+	memcpy(out, v, len);
+	return true;
+}

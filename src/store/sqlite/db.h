@@ -42,4 +42,19 @@ void db_pool_put(struct db_pool *pool, sqlite3 *db);
 /* Maps an SQLite result code to coffer's errors (busy/locked → unavailable, rest → storage). */
 enum coffer_err db_err(int rc);
 
+/* Transactions: BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads
+ * before it writes cannot fail half-way for another writer. */
+COFFER_MUST_CHECK enum coffer_err db_begin(sqlite3 *db);
+COFFER_MUST_CHECK enum coffer_err db_commit(sqlite3 *db);
+void db_rollback(sqlite3 *db);
+
+/* Prepares SQL on DB; logs and maps a failure. */
+COFFER_MUST_CHECK enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
+
+/* Copies a TEXT column into OUT (NUL-terminated, truncated to OUTLEN - 1); NULL gives "". */
+void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen);
+
+/* Copies a BLOB column of exactly LEN bytes; false when it has another length. */
+bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len);
+
 #endif

@@ -7,14 +7,12 @@
 
 #include "common/fileio.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/system_db.h"
 #include "store/store.h"
 
 #define SYSTEM_DB_NAME "system.db"
 #define POOL_SIZE 8
 
-struct store {
-	struct db_pool pool;
-};
 
 /* Append-only: a deployed database has had every step up to its user_version. */
 static const struct db_migration system_schema[] = {
@@ -29,6 +27,21 @@ static const struct db_migration system_schema[] = {
 	 " expires_at INTEGER NOT NULL,"
 	 " used_at INTEGER"
 	 ") STRICT;"},
+	/* 2: organisations and the versions of their keys, each wrapped by a master key version. */
+	{"CREATE TABLE orgs ("
+	 " id TEXT PRIMARY KEY CHECK (length(id) = 36),"
+	 " name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 800),"
+	 " created_at INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE TABLE org_keys ("
+	 " org_id TEXT NOT NULL REFERENCES orgs (id),"
+	 " version INTEGER NOT NULL CHECK (version >= 1),"
+	 " master_version INTEGER NOT NULL CHECK (master_version >= 1),"
+	 " wrapped BLOB NOT NULL CHECK (length(wrapped) = 60),"
+	 " created_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (org_id, version)"
+	 ") STRICT;"
+	 "CREATE INDEX org_keys_by_master ON org_keys (master_version);"},
 };
 
 #define N_STEPS (sizeof system_schema / sizeof system_schema[0])
@@ -123,12 +136,6 @@ enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
 }
 
-static void copy_column(sqlite3_stmt *s, int col, char *out, size_t outlen)
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	snprintf(out, outlen, "%s", v ? (const char *)v : "");
-}
-
 enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, int64_t now,
 				 struct invite_record *out)
 {
@@ -145,10 +152,10 @@ enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, i
 		rc = sqlite3_step(s);
 	}
 	if (rc == SQLITE_ROW) {
-		copy_column(s, 0, out->email, sizeof out->email);
-		copy_column(s, 1, out->role, sizeof out->role);
-		copy_column(s, 2, out->org_id, sizeof out->org_id);
-		copy_column(s, 3, out->clearance, sizeof out->clearance);
+		db_column_text(s, 0, out->email, sizeof out->email);
+		db_column_text(s, 1, out->role, sizeof out->role);
+		db_column_text(s, 2, out->org_id, sizeof out->org_id);
+		db_column_text(s, 3, out->clearance, sizeof out->clearance);
 		out->created_at = sqlite3_column_int64(s, 4);
 		out->expires_at = sqlite3_column_int64(s, 5);
 		err = COFFER_OK;

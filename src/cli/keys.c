@@ -1,0 +1,201 @@
+/* keys.c — `coffer keys rotate`: add a version of the master key or of an organisation's key,
+ * and with --rewrap move every key wrapped by an older version under the new one.
+ *
+ *   coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] [--passphrase-file F]
+ *
+ * This runs beside a live `coffer serve` for an organisation's key (the server reads key
+ * versions from the system database as it needs them), but not for the master key: a running
+ * keyd holds the keyring it started with and could not open what the new version wraps, so
+ * --master takes the data directory's lock and refuses while a server holds it.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/rewrap.h"
+#include "common/timefmt.h"
+#include "common/uuid.h"
+#include "crypto/master_key.h"
+#include "store/store.h"
+
+#define USAGE                                                                                    \
+	"coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] "                    \
+	"[--passphrase-file F]"
+
+struct rotate_args {
+	const char *data_dir, *org_id, *passphrase_file;
+	bool master, rewrap;
+};
+
+static int parse_args(int argc, char **argv, struct rotate_args *a)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"org", required_argument, NULL, 'o'},
+		{"master", no_argument, NULL, 'm'},
+		{"rewrap", no_argument, NULL, 'r'},
+		{"passphrase-file", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	memset(a, 0, sizeof *a);
+	a->data_dir = cli_default_data_dir();
+	if (argc < 2 || strcmp(argv[1], "rotate") != 0)
+		return cli_usage(USAGE, "expected 'keys rotate'");
+	opterr = 0;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->data_dir = optarg; break;
+		case 'o': a->org_id = optarg; break;
+		case 'm': a->master = true; break;
+		case 'r': a->rewrap = true; break;
+		case 'p': a->passphrase_file = optarg; break;
+		default: return cli_usage(USAGE, "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage(USAGE, "unexpected argument");
+	if (a->master == (a->org_id != NULL))
+		return cli_usage(USAGE, "give exactly one of --org and --master");
+	if (a->org_id != NULL && !uuid_valid(a->org_id))
+		return cli_usage(USAGE, "--org: expected an organisation id (a UUID)");
+	return 0;
+}
+
+/* Reads the passphrase (if any) into guarded memory. */
+static int read_passphrase(const struct rotate_args *a, char **pass, size_t *len)
+{
+	*pass = NULL;
+	*len = 0;
+	if (a->passphrase_file != NULL &&
+	    passphrase_read(a->passphrase_file, pass, len) != COFFER_OK)
+		return cli_master_key_failure(a->data_dir, a->passphrase_file, COFFER_ERR_CONFIG);
+	return 0;
+}
+
+static int open_store(const char *data_dir, struct store **st)
+{
+	if (store_system_open(data_dir, st) != COFFER_OK)
+		return cli_fail("cannot open the system database in %s", data_dir);
+	return 0;
+}
+
+static int rotate_master(const struct rotate_args *a, const char *key_path, const char *pass,
+			 size_t pass_len)
+{
+	int lock = -1;
+	uint32_t version = 0;
+	struct master_keyring *ring = NULL;
+	struct store *st = NULL;
+	size_t done = 0;
+	enum coffer_err err = cli_lock_data(a->data_dir, &lock);
+	if (err == COFFER_ERR_EXISTS)
+		return cli_fail("coffer serve is running on %s: stop it before rotating the master "
+				"key",
+				a->data_dir);
+	if (err != COFFER_OK)
+		return cli_fail("cannot lock %s", a->data_dir);
+	int rc = 0;
+	err = master_key_rotate(key_path, pass, pass_len, &version);
+	if (err == COFFER_ERR_TOO_LARGE)
+		rc = cli_fail("the master keyring is full (%d versions)", MASTER_KEYRING_MAX);
+	else if (err != COFFER_OK)
+		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+	if (rc == 0)
+		printf("master key: version %u\n", (unsigned int)version);
+	if (rc == 0 && a->rewrap) {
+		err = master_key_load(key_path, pass, pass_len, &ring);
+		if (err != COFFER_OK)
+			rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+		if (rc == 0)
+			rc = open_store(a->data_dir, &st);
+		if (rc == 0 && rewrap_org_keys(st, ring, &done) != COFFER_OK)
+			rc = cli_fail("re-wrapping stopped after %zu organisation keys; run the "
+				      "command again to finish",
+				      done);
+		if (rc == 0)
+			printf("re-wrapped %zu organisation key versions under master key version "
+			       "%u\n",
+			       done, (unsigned int)version);
+	}
+	store_close(st);
+	master_keyring_free(ring);
+	close(lock);
+	return rc;
+}
+
+static int rotate_org(const struct rotate_args *a, const char *key_path, const char *pass,
+		      size_t pass_len)
+{
+	struct master_keyring *ring = NULL;
+	struct store *st = NULL;
+	struct org_db *odb = NULL;
+	uint32_t version = 0;
+	size_t done = 0;
+	char failed[STORE_ID_MAX + 1];
+	enum coffer_err err = master_key_load(key_path, pass, pass_len, &ring);
+	if (err != COFFER_OK)
+		return cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+	int rc = open_store(a->data_dir, &st);
+	if (rc == 0) {
+		err = rotate_org_key(st, ring, a->org_id, time_now(), &version);
+		if (err == COFFER_ERR_NOT_FOUND)
+			rc = cli_fail("no organisation %s (or its keys were destroyed)", a->org_id);
+		else if (err == COFFER_ERR_VERSION_CONFLICT)
+			rc = cli_fail("another rotation of %s happened at the same time; run the "
+				      "command again",
+				      a->org_id);
+		else if (err != COFFER_OK)
+			rc = cli_fail("cannot add a key version for %s", a->org_id);
+	}
+	if (rc == 0)
+		printf("organisation %s: key version %u\n", a->org_id, (unsigned int)version);
+	if (rc == 0 && a->rewrap) {
+		err = store_org_db_open(a->data_dir, a->org_id, true, &odb);
+		if (err == COFFER_OK)
+			err = rewrap_data_keys(st, odb, ring, a->org_id, &done, failed);
+		if (err == COFFER_ERR_CRYPTO && failed[0] != '\0')
+			rc = cli_fail("the data key of object %s does not open: it is damaged; "
+				      "%zu data keys were re-wrapped before it",
+				      failed, done);
+		else if (err != COFFER_OK)
+			rc = cli_fail("re-wrapping stopped after %zu data keys; run the command "
+				      "again to finish",
+				      done);
+		else
+			printf("re-wrapped %zu data keys under key version %u\n", done,
+			       (unsigned int)version);
+	}
+	store_org_db_close(odb);
+	store_close(st);
+	master_keyring_free(ring);
+	return rc;
+}
+
+int cmd_keys(int argc, char **argv)
+{
+	struct rotate_args a;
+	char key_path[PATH_MAX], *pass = NULL;
+	size_t pass_len = 0;
+	int rc = parse_args(argc, argv, &a);
+	if (rc != 0)
+		return rc;
+	if (snprintf(key_path, sizeof key_path, "%s/%s", a.data_dir, MASTER_KEY_FILE) >=
+	    (int)sizeof key_path)
+		return cli_fail("--data: path too long");
+	if (access(key_path, F_OK) != 0)
+		return cli_fail("%s holds no coffer deployment", a.data_dir);
+	rc = read_passphrase(&a, &pass, &pass_len);
+	if (rc != 0)
+		return rc;
+	rc = a.master ? rotate_master(&a, key_path, pass, pass_len)
+		      : rotate_org(&a, key_path, pass, pass_len);
+	sodium_free(pass);
+	return rc;
+}
