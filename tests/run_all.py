@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """run_all.py — runs every test suite of coffer and sums them into one closing line.
 
-Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the end-to-end suite against the
+Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
+key formats against python3-cryptography, the end-to-end suite against the
 release binary and again against the sanitizer binary, and a short smoke run of every libFuzzer
 target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
@@ -66,12 +67,14 @@ def run_unit():
     record("unit (ASan+UBSan)", passed, failed)
 
 
-def run_e2e(label, binary):
+def run_pytest(label, path, binary=None):
     xml = tempfile.NamedTemporaryFile(suffix=".xml", delete=False).name
-    env = dict(os.environ, COFFER_BIN=os.path.join(ROOT, binary), **SANITIZER_ENV)
+    env = dict(os.environ, **SANITIZER_ENV)
+    if binary is not None:
+        env["COFFER_BIN"] = os.path.join(ROOT, binary)
     cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           f"--junitxml={xml}", os.path.join(ROOT, "tests/e2e")]
-    print(f"e2e ({label}): {' '.join(cmd[3:])}", flush=True)
+           f"--junitxml={xml}", os.path.join(ROOT, path)]
+    print(f"{label}: {' '.join(cmd[3:])}", flush=True)
     p = subprocess.run(cmd, cwd=ROOT, env=env)
     passed = failed = 0
     try:
@@ -90,7 +93,7 @@ def run_e2e(label, binary):
             os.unlink(xml)
     if p.returncode != 0 and failed == 0:
         failed = 1  # pytest failed outside any test (collection error, no tests)
-    record(f"e2e ({label})", passed, failed)
+    record(label, passed, failed)
 
 
 def run_fuzz_smoke():
@@ -119,8 +122,9 @@ def run_fuzz_smoke():
 
 def main():
     run_unit()
-    run_e2e("release", "build/coffer")
-    run_e2e("ASan+UBSan", "build/asan/coffer")
+    run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
+    run_pytest("e2e (release)", "tests/e2e", "build/coffer")
+    run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
     run_fuzz_smoke()
     print("\nsuites:")
     print("\n".join(summary))
