@@ -6,10 +6,11 @@
 #   make run      install what is missing, build, serve the demo at https://127.0.0.1:8443
 #   make test     install what is missing, build everything, run every suite
 #   make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)
+#   make bench    run the benchmarks, write bench/results/latest.md
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit fuzzers run test fuzz deps test-deps clean format
+.PHONY: all asan unit fuzzers run test fuzz bench deps test-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
@@ -106,6 +107,15 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libcoffer.a
 
 fuzzers: $(FUZZ_BIN)
 
+# --- benchmarks (release flags) ------------------------------------------------------------
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+
+build/bench/%: bench/%.c build/libcoffer.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(REL_CFLAGS) $(HARDEN_LDFLAGS) $< build/libcoffer.a $(PKG_LIBS) -o $@
+
 # --- front-door targets --------------------------------------------------------------------
 deps:
 	@sh scripts/install-deps.sh build
@@ -121,6 +131,10 @@ run: deps
 test: test-deps
 	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers
 	@/usr/bin/python3 tests/run_all.py
+
+bench: test-deps
+	@$(MAKE) --no-print-directory build/coffer $(BENCH_BIN)
+	@/usr/bin/python3 bench/run.py
 
 FUZZ_SECONDS ?= 60
 fuzz: test-deps

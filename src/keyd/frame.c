@@ -1,7 +1,9 @@
 /* frame.c — writing, reading and moving key service frames (format in frame.h). */
 #include "keyd/frame.h"
 
-#include "common/fileio.h"
+#include <errno.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 struct wire_writer *frame_begin(struct frame_writer *f, uint8_t type)
 {
@@ -37,21 +39,30 @@ enum coffer_err frame_send(int fd, const struct frame_writer *f)
 {
 	if (f->w.bad || f->w.len < 4 + FRAME_HEADER_BYTES)
 		return COFFER_ERR_INTERNAL;
-	return fd_write_all(fd, f->buf, f->w.len);
+	/* One datagram: on a SOCK_SEQPACKET socket a write is all or nothing. */
+	ssize_t n;
+	do
+		n = write(fd, f->buf, f->w.len);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)f->w.len ? COFFER_OK : COFFER_ERR_IO;
 }
 
 enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len)
 {
-	uint8_t prefix[4];
-	enum coffer_err err = fd_read_all(fd, prefix, sizeof prefix);
-	if (err != COFFER_OK)
-		return err;
+	uint8_t prefix[4], spare;
+	/* One read takes one whole datagram; a frame longer than the buffers would spill into
+	 * the spare byte, which no valid frame reaches. */
+	struct iovec iov[3] = {{prefix, sizeof prefix}, {buf, FRAME_MAX}, {&spare, 1}};
+	ssize_t n;
+	do
+		n = readv(fd, iov, 3);
+	while (n < 0 && errno == EINTR);
+	if (n < 4 + FRAME_HEADER_BYTES || n > 4 + FRAME_MAX)
+		return COFFER_ERR_IO; /* closed, short or oversized: drop the connection */
 	size_t body = (size_t)prefix[0] << 24 | (size_t)prefix[1] << 16 | (size_t)prefix[2] << 8 |
 		      prefix[3];
-	if (body < FRAME_HEADER_BYTES || body > FRAME_MAX)
+	if (body != (size_t)n - 4)
 		return COFFER_ERR_IO;
-	err = fd_read_all(fd, buf, body);
-	if (err == COFFER_OK)
-		*len = body;
-	return err;
+	*len = body;
+	return COFFER_OK;
 }

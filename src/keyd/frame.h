@@ -38,10 +38,14 @@ COFFER_MUST_CHECK bool frame_end(struct frame_writer *f);
 COFFER_MUST_CHECK bool frame_open(const uint8_t *body, size_t len, uint8_t *type,
 				  struct wire_reader *r);
 
+/* Frames travel as datagrams on SOCK_SEQPACKET socket pairs: one write sends a frame, one read
+ * takes it whole (two system calls a round trip on each side, not four). */
+
 /* Writes the whole frame to FD. */
 COFFER_MUST_CHECK enum coffer_err frame_send(int fd, const struct frame_writer *f);
-/* Reads one frame body (after its length prefix) into BUF (FRAME_MAX bytes). A length out of
- * range or a short read is COFFER_ERR_IO: the connection must be dropped. */
+/* Reads one frame into BUF (FRAME_MAX bytes) and sets *LEN to its body's length (what follows
+ * the length prefix). A closed peer, or a datagram whose length prefix disagrees with its size
+ * or that is out of range, is COFFER_ERR_IO: the connection must be dropped. */
 COFFER_MUST_CHECK enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len);
 
 #endif

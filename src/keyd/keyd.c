@@ -155,7 +155,7 @@ enum coffer_err keyd_spawn(const struct keyd_start *start, pid_t *pid, struct ke
 	int web[KEYD_CHANNELS], kd[KEYD_CHANNELS], made = 0;
 	for (; made < KEYD_CHANNELS; made++) {
 		int sv[2];
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 			break;
 		web[made] = sv[0];
 		kd[made] = sv[1];

@@ -23,7 +23,8 @@ bool sandbox_skipped_for_sanitizers(void)
 }
 
 static const int keyd_syscalls[] = {
-	SCMP_SYS(read),         SCMP_SYS(write),         SCMP_SYS(writev),
+	SCMP_SYS(read),         SCMP_SYS(readv),         SCMP_SYS(write),
+	SCMP_SYS(writev),
 	SCMP_SYS(close),        SCMP_SYS(exit),          SCMP_SYS(exit_group),
 	SCMP_SYS(brk),          SCMP_SYS(mmap),          SCMP_SYS(munmap),
 	SCMP_SYS(mremap),       SCMP_SYS(mprotect),      SCMP_SYS(madvise),

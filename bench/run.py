@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""run.py — runs coffer's benchmarks and writes bench/results/latest.md.
+
+Every figure stands beside a ceiling measured in the same run on the same machine, so the
+table says how far coffer is from what the hardware and the libraries allow: `openssl speed` for
+AES-256-GCM, a bare socket-pair ping-pong for the key service's round trip.
+
+Each benchmark program (build/bench/bench_*) prints NAME <TAB> VALUE <TAB> UNIT <TAB> NOTE lines.
+"""
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "results", "latest.md")
+TARGET_KEYD_US = 20.0  # the key service issue's target for the round trip per record
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True).stdout.strip() or "?"
+    return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}, coffer {rev}"
+
+
+def run_program(path):
+    p = subprocess.run([path], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        sys.exit(f"bench: {path} failed:\n{p.stderr}")
+    rows = {}
+    for line in p.stdout.splitlines():
+        name, value, unit, note = line.split("\t")
+        rows[name] = (float(value), unit, note)
+    return rows
+
+
+def openssl_gcm(extra=()):
+    """AES-256-GCM throughput in MB/s by block size, from openssl speed (one core)."""
+    p = subprocess.run(["openssl", "speed", "-evp", "aes-256-gcm", "-seconds", "1", *extra],
+                       capture_output=True, text=True, timeout=120)
+    lines = p.stdout.splitlines()
+    head = next((l for l in lines if l.startswith("type")), None)
+    row = next((l for l in lines if l.lower().startswith("aes-256-gcm")), None)
+    if head is None or row is None:
+        sys.exit(f"bench: cannot read openssl speed's output:\n{p.stdout}\n{p.stderr}")
+    sizes = [int(s) for s in re.findall(r"(\d+) bytes", head)]
+    values = [float(v.rstrip("k")) * 1000 / 1e6 for v in row.split()[1:]]
+    return dict(zip(sizes, values))
+
+
+def main():
+    results = {}
+    for name in sorted(os.listdir(os.path.join(ROOT, "build", "bench"))):
+        path = os.path.join(ROOT, "build", "bench", name)
+        if name.startswith("bench_") and os.access(path, os.X_OK) and not name.endswith(".d"):
+            print(f"bench: {name}", flush=True)
+            results.update(run_program(path))
+    print("bench: openssl speed -evp aes-256-gcm", flush=True)
+    gcm = openssl_gcm()
+    gcm.update(openssl_gcm(("-bytes", "65536")))
+
+    def v(name):
+        return results[name][0]
+
+    lines = [
+        "# coffer benchmarks",
+        "",
+        f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} on "
+        f"{machine()}. Written by `make bench`; every ceiling was measured in the same run.",
+        "",
+        "## Key service and envelope encryption",
+        "",
+        "| what | coffer | ceiling in this run | note |",
+        "| --- | ---: | ---: | --- |",
+        f"| keyd round trip (PING) | {v('keyd_ping_rtt'):.1f} µs | {v('ipc_floor_rtt'):.1f} µs "
+        f"bare socket-pair ping-pong | target {TARGET_KEYD_US:.0f} µs |",
+        f"| 1 KiB record written: new data key via keyd + AES-256-GCM seal | "
+        f"{v('record_write_1t'):,.0f} records/s ({v('record_write_1t_us'):.1f} µs) | "
+        f"{gcm.get(1024, 0) * 1e6 / 1024:,.0f} seals/s (openssl speed, 1 KiB, no key "
+        f"service) | one thread |",
+        f"| 1 KiB record read: data key opened via keyd + open | "
+        f"{v('record_read_1t'):,.0f} records/s ({v('record_read_1t_us'):.1f} µs) | "
+        f"{gcm.get(1024, 0) * 1e6 / 1024:,.0f} opens/s | one thread |",
+        f"| the same, in parallel | write {v('record_write_mt'):,.0f} / read "
+        f"{v('record_read_mt'):,.0f} records/s | | {results['record_write_mt'][2].split(', ')[-1]} |",
+        f"| file stream, 64 KiB segments sealed | {v('stream_seal'):,.0f} MB/s | "
+        f"{gcm.get(65536, 0):,.0f} MB/s (openssl speed, 64 KiB blocks) | one core |",
+        f"| file stream, segments opened and checked | {v('stream_open'):,.0f} MB/s | "
+        f"{gcm.get(65536, 0):,.0f} MB/s | one core |",
+        "",
+        "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
+        ", ".join(f"{size} B: {mbs:,.0f}" for size, mbs in sorted(gcm.items())) + ".",
+        "",
+    ]
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT + ".tmp", "w") as f:
+        f.write("\n".join(lines))
+    os.replace(OUT + ".tmp", OUT)
+    print("\n".join(lines))
+    print(f"bench: wrote {os.path.relpath(OUT, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
