@@ -28,13 +28,15 @@ ASAN_CFLAGS = $(BASE_CFLAGS) -O1 -g $(SAN)
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
+# Assembler files only embed data files in the binary (.incbin), e.g. the common-password list.
+ASM_SRC := $(sort $(wildcard src/*/*.S))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-REL_LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
-ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+REL_LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
@@ -44,6 +46,12 @@ all: build/coffer
 Q := $(if $(V),,@)
 
 # --- release build -----------------------------------------------------------------------
+# Embedded data: the same object serves every build (it holds no code).
+build/obj/%.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $@"
+	$(Q)$(CC) -c -Isrc -MMD -MP $< -o $@
+
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
@@ -153,3 +161,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# .incbin is invisible to -MMD: name the embedded data file by hand.
+build/obj/src/auth/common_passwords_data.o: data/common-passwords-top100k.txt

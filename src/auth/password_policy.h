@@ -1,0 +1,50 @@
+/* password_policy.h — the password rules of an organisation's policy (CONTRACT §3.6) and the
+ * checks made whenever a password is set.
+ *
+ * Two kinds of refusal, answered differently (CONTRACT §3.3):
+ *   - the policy's rules (length, punctuation): 400 password_policy, naming every rule broken;
+ *   - a password known to attackers (the common list when reject_common is on, the breached
+ *     list always): 400 password_compromised. The breached list is checked by the caller
+ *     (auth/breached.h), which holds it.
+ * Lengths count Unicode code points, not bytes: "ü" is one character. The caller has already
+ * checked that the password is valid UTF-8 (the JSON layer does).
+ */
+#ifndef COFFER_PASSWORD_POLICY_H
+#define COFFER_PASSWORD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PASSWORD_MIN_LENGTH_FLOOR 8  /* a policy may never ask for less */
+#define PASSWORD_MIN_LENGTH_CEILING 256
+#define PASSWORD_MAX_CHARS 1024      /* longer is refused: Argon2 takes any length, but why */
+#define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
+
+struct password_rules {
+	uint32_t min_length; /* PASSWORD_MIN_LENGTH_FLOOR..PASSWORD_MIN_LENGTH_CEILING */
+	bool require_punctuation;
+	bool reject_common;
+};
+
+enum password_flaw {
+	PASSWORD_TOO_SHORT = 1u << 0,
+	PASSWORD_TOO_LONG = 1u << 1,
+	PASSWORD_NEEDS_PUNCTUATION = 1u << 2,
+	PASSWORD_COMMON = 1u << 3, /* compromised, not a policy flaw */
+};
+
+/* The flaws of the LEN bytes of PASSWORD under RULES, as a set of enum password_flaw bits;
+ * 0 when it may be set (as far as these rules go: the breached list is separate). */
+unsigned int password_flaws(const struct password_rules *rules, const char *password, size_t len);
+
+/* A sentence naming every policy rule FLAWS breaks (PASSWORD_COMMON is not a rule and is left
+ * out), e.g. "The password must be at least 12 characters long and contain a punctuation
+ * character." Returns the length written (truncated to CAP - 1). */
+size_t password_flaws_message(unsigned int flaws, const struct password_rules *rules, char *out,
+			      size_t cap);
+
+/* Characters of UTF-8 text (code points; continuation bytes are not counted). */
+size_t utf8_chars(const char *s, size_t len);
+
+#endif
