@@ -69,7 +69,8 @@ uint32_t wire_get_u32(struct wire_reader *r)
 uint64_t wire_get_u64(struct wire_reader *r)
 {
 	uint64_t hi = wire_get_u32(r);
-	return hi << 32 | wire_get_u32(r);
+	uint64_t lo = wire_get_u32(r);
+	return r->bad ? 0 : hi << 32 | lo;
 }
 
 /* Reads a length prefix and points at that many bytes; NULL and bad past MAX. */

@@ -140,6 +140,9 @@ enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint
 				 struct keyd_org_key *out)
 {
 	struct wire_reader r;
+	size_t id_len = org_id != NULL ? strnlen(org_id, KEYWRAP_ID_MAX + 1) : 0;
+	if (id_len == 0 || id_len > KEYWRAP_ID_MAX || version == 0)
+		return COFFER_ERR_INVALID_INPUT; /* keyd would take it for garbage and stop */
 	struct keyd_channel *ch = acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_ORG_KEY_NEW);
 	wire_put_str(w, org_id);

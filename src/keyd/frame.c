@@ -2,6 +2,7 @@
 #include "keyd/frame.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,10 +40,11 @@ enum coffer_err frame_send(int fd, const struct frame_writer *f)
 {
 	if (f->w.bad || f->w.len < 4 + FRAME_HEADER_BYTES)
 		return COFFER_ERR_INTERNAL;
-	/* One datagram: on a SOCK_SEQPACKET socket a write is all or nothing. */
+	/* One datagram: on a SOCK_SEQPACKET socket a write is all or nothing. MSG_NOSIGNAL: a
+	 * peer that has gone is an error to report, not a SIGPIPE to die of. */
 	ssize_t n;
 	do
-		n = write(fd, f->buf, f->w.len);
+		n = send(fd, f->buf, f->w.len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n == (ssize_t)f->w.len ? COFFER_OK : COFFER_ERR_IO;
 }
@@ -57,8 +59,10 @@ enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len)
 	do
 		n = readv(fd, iov, 3);
 	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return COFFER_ERR_UNAVAILABLE; /* the peer closed its end */
 	if (n < 4 + FRAME_HEADER_BYTES || n > 4 + FRAME_MAX)
-		return COFFER_ERR_IO; /* closed, short or oversized: drop the connection */
+		return COFFER_ERR_IO; /* an error, or a short or oversized frame */
 	size_t body = (size_t)prefix[0] << 24 | (size_t)prefix[1] << 16 | (size_t)prefix[2] << 8 |
 		      prefix[3];
 	if (body != (size_t)n - 4)

@@ -44,8 +44,9 @@ COFFER_MUST_CHECK bool frame_open(const uint8_t *body, size_t len, uint8_t *type
 /* Writes the whole frame to FD. */
 COFFER_MUST_CHECK enum coffer_err frame_send(int fd, const struct frame_writer *f);
 /* Reads one frame into BUF (FRAME_MAX bytes) and sets *LEN to its body's length (what follows
- * the length prefix). A closed peer, or a datagram whose length prefix disagrees with its size
- * or that is out of range, is COFFER_ERR_IO: the connection must be dropped. */
+ * the length prefix). COFFER_ERR_UNAVAILABLE when the peer has closed its end; COFFER_ERR_IO
+ * for an error or a datagram whose length prefix disagrees with its size or is out of range.
+ * Either way the connection must be dropped. */
 COFFER_MUST_CHECK enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len);
 
 #endif

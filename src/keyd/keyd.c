@@ -65,9 +65,14 @@ static void serve_channel(struct channel *c)
 		size_t len = 0;
 		uint8_t type = 0;
 		struct wire_reader r;
-		if (frame_recv(c->fd, c->request, &len) != COFFER_OK)
-			return; /* the web process is gone (or sent a broken length: same end) */
-		if (!frame_open(c->request, len, &type, &r) || !keyd_handle(&keys, type, &r, &c->reply)) {
+		enum coffer_err got = frame_recv(c->fd, c->request, &len);
+		if (got == COFFER_ERR_UNAVAILABLE)
+			return; /* the web process closed the channel: it is stopping */
+		if (got != COFFER_OK || !frame_open(c->request, len, &type, &r)) {
+			log_msg(LOG_ERROR, "keyd", "malformed frame; stopping");
+			stop_now(1);
+		}
+		if (!keyd_handle(&keys, type, &r, &c->reply)) {
 			log_msg(LOG_ERROR, "keyd", "unpermitted or malformed request (type %u); stopping",
 				(unsigned int)type);
 			stop_now(1);

@@ -24,7 +24,7 @@ bool sandbox_skipped_for_sanitizers(void)
 
 static const int keyd_syscalls[] = {
 	SCMP_SYS(read),         SCMP_SYS(readv),         SCMP_SYS(write),
-	SCMP_SYS(writev),
+	SCMP_SYS(writev),       SCMP_SYS(sendto), /* send(MSG_NOSIGNAL) on its own sockets */
 	SCMP_SYS(close),        SCMP_SYS(exit),          SCMP_SYS(exit_group),
 	SCMP_SYS(brk),          SCMP_SYS(mmap),          SCMP_SYS(munmap),
 	SCMP_SYS(mremap),       SCMP_SYS(mprotect),      SCMP_SYS(madvise),
@@ -95,14 +95,16 @@ static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 	return 0;
 }
 
-static enum coffer_err load(const int *calls, size_t n, bool all_threads)
+/* Every filter goes on all threads of the process at once (TSYNC); only the web process may
+ * also name its threads. */
+static enum coffer_err load(const int *calls, size_t n, bool may_name_threads)
 {
 	enum coffer_err err = COFFER_ERR_INTERNAL;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		return COFFER_ERR_NOMEM;
-	if (all_threads &&
-	    (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 || allow_thread_naming(ctx) != 0))
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
+	    (may_name_threads && allow_thread_naming(ctx) != 0))
 		goto out;
 	if (allow_all(ctx, calls, n) != 0)
 		goto out;
@@ -120,7 +122,7 @@ out:
 
 enum coffer_err sandbox_keyd(void)
 {
-	return load(keyd_syscalls, sizeof keyd_syscalls / sizeof keyd_syscalls[0], true);
+	return load(keyd_syscalls, sizeof keyd_syscalls / sizeof keyd_syscalls[0], false);
 }
 
 enum coffer_err sandbox_web(void)

@@ -103,21 +103,37 @@ static void test_socket_transport(void **state)
 	int sv[2];
 	static uint8_t buf[FRAME_MAX];
 	size_t len = 0;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	build_sample();
 	assert_int_equal(frame_send(sv[0], &w), COFFER_OK);
 	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_OK);
 	assert_int_equal(len, w.w.len - 4);
 	assert_memory_equal(buf, w.buf + 4, len);
-	/* A length prefix out of range is refused before anything is read into BUF. */
-	const uint8_t huge[4] = {0, 1, 0, 1};
-	assert_int_equal(write(sv[0], huge, 4), 4);
+	/* A length prefix that disagrees with the datagram's size, either way. */
+	const uint8_t huge[8] = {0, 1, 0, 1, FRAME_VERSION, 1, 0, 0};
+	assert_int_equal(write(sv[0], huge, sizeof huge), (ssize_t)sizeof huge);
 	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
-	/* A peer that closes mid-frame. */
-	const uint8_t part[6] = {0, 0, 0, 8, FRAME_VERSION, 1};
+	const uint8_t small[9] = {0, 0, 0, 4, FRAME_VERSION, 1, 0, 0, 7};
+	assert_int_equal(write(sv[0], small, sizeof small), (ssize_t)sizeof small);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
+	/* Shorter than a header. */
+	const uint8_t part[6] = {0, 0, 0, 2, FRAME_VERSION, 1};
 	assert_int_equal(write(sv[0], part, sizeof part), (ssize_t)sizeof part);
-	close(sv[0]);
 	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
+	/* Longer than any frame: it would spill past BUF. */
+	static uint8_t big[4 + FRAME_MAX + 1];
+	big[0] = 0;
+	big[1] = 1;
+	big[2] = 0;
+	big[3] = 1;
+	big[4] = FRAME_VERSION;
+	assert_int_equal(write(sv[0], big, sizeof big), (ssize_t)sizeof big);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_IO);
+	/* A peer that has closed: told apart from garbage. */
+	close(sv[0]);
+	assert_int_equal(frame_recv(sv[1], buf, &len), COFFER_ERR_UNAVAILABLE);
+	/* And sending to it is an error, not a SIGPIPE. */
+	assert_int_equal(frame_send(sv[1], &w), COFFER_ERR_IO);
 	close(sv[1]);
 }
 
