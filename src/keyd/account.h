@@ -1,0 +1,87 @@
+/* account.h — the account records and invitations keyd seals (seal.h).
+ *
+ * keyd decides who may have a data key, so what it believes about a user must not be the web
+ * process's to invent: the user's id, email, role, memberships and clearances, password hash
+ * and TOTP secret live in an account record that keyd seals when it creates or changes it (at
+ * an invitation's acceptance, a TOTP confirmation, a password change) and checks whenever it
+ * is handed one back. An invitation is sealed when a sysadmin's session creates it (or by
+ * `coffer init` for the first sysadmin), so accepting one cannot grant more than the sysadmin
+ * did. The web process keeps both in the system database.
+ *
+ * What is not in the record, because it changes without keyd (status, lockout, idle time,
+ * revocation), is enforced by the web process from the database.
+ *
+ * Encodings (wire fields, common/wire.h), each then sealed:
+ *   account: u8 format = 1 | str user id | str email | u8 role | u8 n |
+ *            n × (str org id | u8 org role | u8 clearance) | str password hash (Argon2id,
+ *            libsodium's encoded form) | u8 totp state | bytes encrypted TOTP secret
+ *   invite:  u8 format = 1 | bytes(32) token hash | str email | u8 role |
+ *            bytes org id (empty for a sysadmin) | u8 clearance | i64 expires at
+ * The TOTP secret is AES-256-GCM-sealed under the TOTP key of the newest master key version
+ * (seal.h) with the user id as AAD: u32 master version | nonce | ciphertext (20) | tag.
+ */
+#ifndef COFFER_ACCOUNT_H
+#define COFFER_ACCOUNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/email.h"
+#include "common/err.h"
+#include "crypto/token.h"
+#include "keyd/seal.h"
+#include "keyd/ticket.h"
+
+#define ACCOUNT_SEALED_MAX 4096
+#define INVITE_SEALED_MAX 512
+#define ACCOUNT_HASH_MAX 127 /* crypto_pwhash_STRBYTES - 1 */
+#define ACCOUNT_TOTP_SECRET_BYTES 20
+#define ACCOUNT_TOTP_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
+
+enum account_totp { ACCOUNT_TOTP_NONE = 0, ACCOUNT_TOTP_PENDING = 1, ACCOUNT_TOTP_ACTIVE = 2 };
+
+/* Invitation roles: a sysadmin, or a member or org_admin of one organisation. */
+enum invite_role { INVITE_SYSADMIN = 1, INVITE_MEMBER = 2, INVITE_ORG_ADMIN = 3 };
+
+struct account {
+	char user_id[TICKET_ID_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	uint8_t role; /* enum ticket_role */
+	uint32_t n_orgs;
+	struct ticket_membership orgs[TICKET_ORGS_MAX];
+	char password_hash[ACCOUNT_HASH_MAX + 1];
+	uint8_t totp; /* enum account_totp */
+	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES]; /* when totp != NONE */
+};
+
+struct invite {
+	struct token_hash token;
+	char email[EMAIL_MAX + 1];
+	uint8_t role; /* enum invite_role */
+	char org_id[TICKET_ID_MAX + 1]; /* "" for a sysadmin */
+	uint8_t clearance;              /* enum level; 0 for a sysadmin */
+	int64_t expires_at;
+};
+
+/* Encodes and seals A into OUT (ACCOUNT_SEALED_MAX bytes). COFFER_ERR_INVALID_INPUT when a
+ * field is out of range. */
+COFFER_MUST_CHECK enum coffer_err account_seal(const struct seal_keys *k, const struct account *a,
+					       uint8_t *out, size_t *len);
+/* Checks and decodes; COFFER_ERR_UNAUTHENTICATED for anything keyd did not seal as an account. */
+COFFER_MUST_CHECK enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in,
+					       size_t len, struct account *a);
+
+COFFER_MUST_CHECK enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv,
+					      uint8_t *out, size_t *len);
+COFFER_MUST_CHECK enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in,
+					      size_t len, struct invite *inv);
+
+/* Encrypts a TOTP secret for the account USER_ID under the newest TOTP key, and back. */
+COFFER_MUST_CHECK enum coffer_err account_totp_seal(const struct seal_keys *k, const char *user_id,
+						    const uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES],
+						    uint8_t out[ACCOUNT_TOTP_SEALED_BYTES]);
+COFFER_MUST_CHECK enum coffer_err account_totp_open(const struct seal_keys *k, const char *user_id,
+						    const uint8_t in[ACCOUNT_TOTP_SEALED_BYTES],
+						    uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES]);
+
+#endif
