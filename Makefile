@@ -84,7 +84,7 @@ build/asan/tests/%: tests/unit/%.c build/asan/libcoffer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libcoffer.a $(PKG_LIBS) -lcmocka -o $@
 
-# The C side of the cross-implementation check (tests/e2e/test_crosscheck.py drives it against
+# The C side of the cross-implementation check (tests/vectors/test_crosscheck.py drives it against
 # python3-cryptography).
 build/asan/tests/crosscheck: tests/vectors/crosscheck.c build/asan/libcoffer.a
 	@mkdir -p $(@D)
