@@ -2,6 +2,7 @@
 #ifndef COFFER_APP_H
 #define COFFER_APP_H
 
+#include "auth/breached.h"
 #include "config/config.h"
 #include "keyd/keyd.h"
 #include "store/store.h"
@@ -11,6 +12,7 @@ struct coffer_app {
 	const char *data_dir;
 	struct store *store;
 	struct keyd_client *keyd; /* the web process's connections to the key service */
+	struct breached_db *breached; /* the breached-password list (re-opened on SIGHUP) */
 };
 
 #endif

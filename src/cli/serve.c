@@ -16,6 +16,7 @@
 
 #include "api/app.h"
 #include "api/routes.h"
+#include "auth/breached.h"
 #include "cli/cli.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -93,16 +94,33 @@ static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *
 	return cli_master_key_failure(data_dir, passphrase_file, err);
 }
 
+/* Re-opens the breached-password list (SIGHUP): a failure keeps the list in use. */
+static void reload_breached(struct breached_db *db, const char *path)
+{
+	enum coffer_err err = breached_db_reload(db);
+	if (err == COFFER_OK)
+		log_event(LOG_INFO, "reload", json_pack("{s:s,s:s}", "what", "breached_passwords_file",
+							  "path", path ? path : ""));
+	else
+		log_event(LOG_ERROR, "reload",
+			  json_pack("{s:s,s:s,s:s}", "what", "breached_passwords_file", "msg",
+				    err == COFFER_ERR_CONFIG ? "not a Pwned Passwords list"
+				    : err == COFFER_ERR_NOT_FOUND ? "the file is missing"
+								  : "cannot read the file",
+				    "kept", "the list loaded before stays in use"));
+}
+
 /* Waits for SIGTERM or SIGINT, or for keyd to die (SIGCHLD): serving without the key service
- * is not an option. SIGHUP will reload what can be reloaded (a later issue). */
-static int wait_for_stop(const sigset_t *set, pid_t keyd)
+ * is not an option. SIGHUP re-opens the breached-password list. */
+static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *breached,
+			 const char *breached_path)
 {
 	for (;;) {
 		int sig = 0;
 		if (sigwait(set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_msg(LOG_INFO, "reload", "SIGHUP received; nothing to reload yet");
+			reload_breached(breached, breached_path);
 			continue;
 		}
 		if (sig == SIGCHLD && waitpid(keyd, NULL, WNOHANG) != keyd)
@@ -121,6 +139,8 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
+	struct breached_db *breached = NULL;
+	char breached_path[PATH_MAX];
 	int lock_fd = -1;
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
@@ -163,6 +183,17 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("cannot read the TLS key %s", cfg.tls_key);
 		goto out;
 	}
+	data_path(data_dir, cfg.breached_passwords_file ? cfg.breached_passwords_file : "",
+		  breached_path);
+	enum coffer_err berr = breached_db_open(cfg.breached_passwords_file ? breached_path : NULL,
+						&breached);
+	if (berr != COFFER_OK) {
+		rc = berr == COFFER_ERR_CONFIG
+			 ? cli_fail("%s is not a Pwned Passwords list (SHA1HEX:COUNT lines)",
+				    breached_path)
+			 : cli_fail("cannot open breached_passwords_file %s", breached_path);
+		goto out;
+	}
 	if (store_system_open(data_dir, &store) != COFFER_OK) {
 		rc = cli_fail("cannot open the system database in %s", data_dir);
 		goto out;
@@ -180,7 +211,8 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct coffer_app app = {
-		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd = keyd};
+		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd = keyd,
+		.breached = breached};
 	struct http_server_opts opts = {
 		.listen = cfg.listen,
 		.cert_pem = cert,
@@ -205,7 +237,8 @@ int cmd_serve(int argc, char **argv)
 	log_event(LOG_INFO, "listening",
 		  json_pack("{s:s,s:s}", "url", url, "version", COFFER_VERSION));
 
-	int sig = wait_for_stop(&set, keyd_pid);
+	int sig = wait_for_stop(&set, keyd_pid, breached,
+				cfg.breached_passwords_file ? breached_path : NULL);
 	if (sig == SIGCHLD) {
 		keyd_pid = -1; /* reaped */
 		log_msg(LOG_ERROR, "keyd", "the key service stopped; shutting down");
@@ -221,6 +254,8 @@ int cmd_serve(int argc, char **argv)
 	else
 		log_event(LOG_INFO, "stopped", NULL);
 out:
+	/* After the server's threads are gone: no lookup can be in flight. */
+	breached_db_close(breached);
 	store_close(store);
 	free(cert);
 	if (key != NULL)
