@@ -73,6 +73,9 @@ def main():
     def v(name):
         return results[name][0]
 
+    # The best large-block figure openssl speed gave: its 64 KiB run is sometimes the slower.
+    big = max((16384, 65536), key=lambda b: gcm.get(b, 0))
+
     lines = [
         "# coffer benchmarks",
         "",
@@ -95,9 +98,9 @@ def main():
         f"| the same, in parallel | write {v('record_write_mt'):,.0f} / read "
         f"{v('record_read_mt'):,.0f} records/s | | {results['record_write_mt'][2].split(', ')[-1]} |",
         f"| file stream, 64 KiB segments sealed | {v('stream_seal'):,.0f} MB/s | "
-        f"{gcm.get(65536, 0):,.0f} MB/s (openssl speed, 64 KiB blocks) | one core |",
+        f"{gcm.get(big, 0):,.0f} MB/s (openssl speed, {big // 1024} KiB blocks) | one core |",
         f"| file stream, segments opened and checked | {v('stream_open'):,.0f} MB/s | "
-        f"{gcm.get(65536, 0):,.0f} MB/s | one core |",
+        f"{gcm.get(big, 0):,.0f} MB/s | one core |",
         "",
         "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
         ", ".join(f"{size} B: {mbs:,.0f}" for size, mbs in sorted(gcm.items())) + ".",
