@@ -156,18 +156,22 @@ enum coffer_err db_begin(sqlite3 *db)
 	return db_err(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
 }
 
-enum coffer_err db_commit(sqlite3 *db)
-{
-	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		db_rollback(db);
-	return db_err(rc);
-}
-
-void db_rollback(sqlite3 *db)
+static void rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
+{
+	if (err != COFFER_OK) {
+		rollback(db);
+		return err;
+	}
+	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		rollback(db);
+	return db_err(rc);
 }
 
 enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)

@@ -45,8 +45,9 @@ enum coffer_err db_err(int rc);
 /* Transactions: BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads
  * before it writes cannot fail half-way for another writer. */
 COFFER_MUST_CHECK enum coffer_err db_begin(sqlite3 *db);
-COFFER_MUST_CHECK enum coffer_err db_commit(sqlite3 *db);
-void db_rollback(sqlite3 *db);
+/* Ends the transaction: commits when ERR is COFFER_OK (returning the commit's result), else
+ * rolls back and returns ERR. */
+COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
 
 /* Prepares SQL on DB; logs and maps a failure. */
 COFFER_MUST_CHECK enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);

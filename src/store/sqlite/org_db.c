@@ -205,10 +205,7 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 		err = rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
 	}
 	sqlite3_finalize(s);
-	if (err == COFFER_OK)
-		err = db_commit(db);
-	else
-		db_rollback(db);
+	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
 	return err;
 }

@@ -47,10 +47,7 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 	}
 	sqlite3_finalize(org);
 	sqlite3_finalize(k);
-	if (err == COFFER_OK)
-		err = db_commit(db);
-	else
-		db_rollback(db);
+	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err; /* COFFER_ERR_EXISTS for a clash of id or name */
 }
@@ -131,10 +128,7 @@ enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 	}
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
-	if (err == COFFER_OK)
-		err = db_commit(db);
-	else
-		db_rollback(db);
+	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -186,10 +180,7 @@ enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_
 		err = step_done(s);
 	}
 	sqlite3_finalize(s);
-	if (err == COFFER_OK)
-		err = db_commit(db);
-	else
-		db_rollback(db);
+	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
 }
