@@ -2,6 +2,7 @@
  * last line), malformed lines, open errors, reload (also under concurrent lookups) and a search
  * of a generated file of 10 million lines. */
 #include "test_util.h"
+#include "test_tmpdir.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,46 +19,6 @@
 #include "common/fileio.h"
 
 #define SHA1_LEN BREACHED_SHA1_BYTES
-
-struct fixture {
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/coffer-test-breached-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-/* Removes the directory and every file a test left in it, even after a failed assertion. */
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return rc;
-}
-
-static void path_in(const struct fixture *f, const char *name, char out[PATH_MAX])
-{
-	snprintf(out, PATH_MAX, "%s/%s", f->dir, name);
-}
 
 /* Writes a new file and renames it over PATH, as an operator replaces the list. No fsync (as
  * file_write_atomic would do): hundreds of files are written, and none must survive a crash. */

@@ -1,5 +1,6 @@
 /* test_fileio.c — atomic writes (mode, exclusivity, no leftovers) and bounded reads. */
 #include "test_util.h"
+#include "test_tmpdir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,46 +15,6 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
-
-struct fixture {
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/coffer-test-fileio-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-/* Removes the directory and everything a test left in it, even after a failed assertion. */
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return rc;
-}
-
-static void path_in(const struct fixture *f, const char *name, char out[PATH_MAX])
-{
-	snprintf(out, PATH_MAX, "%s/%s", f->dir, name);
-}
 
 /* The names in DIR, sorted and joined with ','. */
 static void list_dir(const char *dir, char *out, size_t outlen)
