@@ -141,6 +141,7 @@ int cmd_serve(int argc, char **argv)
 	struct keyd_client *keyd = NULL;
 	struct breached_db *breached = NULL;
 	char breached_path[PATH_MAX];
+	const char *breached_file = NULL; /* breached_path, when one is configured */
 	int lock_fd = -1;
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
 	if (rc != 0)
@@ -183,10 +184,11 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("cannot read the TLS key %s", cfg.tls_key);
 		goto out;
 	}
-	data_path(data_dir, cfg.breached_passwords_file ? cfg.breached_passwords_file : "",
-		  breached_path);
-	enum coffer_err berr = breached_db_open(cfg.breached_passwords_file ? breached_path : NULL,
-						&breached);
+	if (cfg.breached_passwords_file != NULL) {
+		data_path(data_dir, cfg.breached_passwords_file, breached_path);
+		breached_file = breached_path;
+	}
+	enum coffer_err berr = breached_db_open(breached_file, &breached);
 	if (berr != COFFER_OK) {
 		rc = berr == COFFER_ERR_CONFIG
 			 ? cli_fail("%s is not a Pwned Passwords list (SHA1HEX:COUNT lines)",
@@ -237,8 +239,7 @@ int cmd_serve(int argc, char **argv)
 	log_event(LOG_INFO, "listening",
 		  json_pack("{s:s,s:s}", "url", url, "version", COFFER_VERSION));
 
-	int sig = wait_for_stop(&set, keyd_pid, breached,
-				cfg.breached_passwords_file ? breached_path : NULL);
+	int sig = wait_for_stop(&set, keyd_pid, breached, breached_file);
 	if (sig == SIGCHLD) {
 		keyd_pid = -1; /* reaped */
 		log_msg(LOG_ERROR, "keyd", "the key service stopped; shutting down");
