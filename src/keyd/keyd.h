@@ -17,6 +17,40 @@
  *   DATA_KEY      keyd → web:  bytes(32) data key | bytes(60) the data key wrapped
  *   DENIED        keyd → web:  u32 coffer_err (UNAUTHENTICATED, FORBIDDEN, INVALID_INPUT,
  *                              CRYPTO when a wrapped key does not open in its context)
+ *
+ * Identity (account.h; every password and code is wiped after use, on both sides):
+ *   INVITE_SEAL   web → keyd:  SESSION | bytes(32) invite token hash | str email | u8 role |
+ *                              str org id ("" for a sysadmin) | u8 clearance | i64 expires at
+ *                 The session must be a sysadmin's.
+ *   SEALED        keyd → web:  bytes sealed invite
+ *   ACCEPT        web → keyd:  str invite token (43) | bytes sealed invite |
+ *                              bytes sealed account ("" for a new user) | str new user id |
+ *                              bytes password | u8 with TOTP (0/1; ignored for a sysadmin,
+ *                              who always gets one)
+ *                 New user: hashes the password (Argon2id) into a new account with the
+ *                 invite's role and membership, and a fresh TOTP secret (state PENDING) when
+ *                 asked. Existing user (joining another organisation): checks the password
+ *                 against the account, and adds the invite's membership.
+ *   ACCOUNT       keyd → web:  bytes sealed account | bytes TOTP secret (20, or "" when the
+ *                              account has none pending: shown once, for enrolment)
+ *   TOTP_CONFIRM  web → keyd:  bytes sealed account | str code
+ *                 Checks the code against the PENDING secret and makes it ACTIVE.
+ *   TOTP_OK       keyd → web:  bytes sealed account | i64 the code's step (the first use)
+ *   LOGIN         web → keyd:  bytes sealed account ("" for an unknown email: keyd then
+ *                              verifies against a dummy hash, so it costs the same) |
+ *                              bytes password | str code ("" when none) | i64 last used step
+ *                              (-1 none) | u32 session lifetime in seconds
+ *   SESSION_NEW   keyd → web:  str session token (43) | bytes ticket | i64 expires at |
+ *                              i64 the code's step (-1 when the account has no TOTP)
+ *   LOGIN_FAILED  keyd → web:  u8 enum keyd_login_failure
+ *   PASSWORD_SET  web → keyd:  bytes sealed account | bytes current password | bytes new
+ *   ACCOUNT       (as above, with no TOTP secret)
+ * Identity refusals come back as DENIED: UNAUTHENTICATED for a seal keyd did not make or a
+ * token that does not match, FORBIDDEN for an invite seal asked by a non-sysadmin,
+ * INVALID_CREDENTIALS for a wrong password or code, NOT_FOUND for an expired invite,
+ * EXISTS for a membership the account already has, INVALID_INPUT for out-of-range fields.
+ * Password hashing (ACCEPT, LOGIN, PASSWORD_SET) runs at most KEYD_HASH_CONCURRENCY at once.
+ *
  * where
  *   SESSION     = str session token (43) | bytes session ticket (ticket.h)
  *   ORG_KEY_REF = str org id | u32 org key version | u32 master key version |
@@ -32,8 +66,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 #include "common/err.h"
 #include "crypto/keywrap.h"
+#include "keyd/account.h"
 
 #define KEYD_CHANNELS 8
 #define KEYD_KIND_MAX 16 /* "record", "file" */
@@ -49,7 +86,34 @@ enum keyd_msg {
 	KEYD_MSG_DATA_KEY_OPEN = 8,
 	KEYD_MSG_DATA_KEY = 9,
 	KEYD_MSG_DENIED = 10,
+	KEYD_MSG_INVITE_SEAL = 11,
+	KEYD_MSG_SEALED = 12,
+	KEYD_MSG_ACCEPT = 13,
+	KEYD_MSG_ACCOUNT = 14,
+	KEYD_MSG_TOTP_CONFIRM = 15,
+	KEYD_MSG_TOTP_OK = 16,
+	KEYD_MSG_LOGIN = 17,
+	KEYD_MSG_SESSION_NEW = 18,
+	KEYD_MSG_LOGIN_FAILED = 19,
+	KEYD_MSG_PASSWORD_SET = 20,
 };
+
+/* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"
+ * whatever the reason, so that nothing distinguishes an unknown account from a wrong code. */
+enum keyd_login_failure {
+	KEYD_LOGIN_BAD_PASSWORD = 1,  /* wrong password, or no such account */
+	KEYD_LOGIN_TOTP_MISSING = 2,  /* the account has TOTP and no code came */
+	KEYD_LOGIN_TOTP_WRONG = 3,
+	KEYD_LOGIN_TOTP_REUSED = 4,   /* the code's step was already used */
+	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* a sysadmin without TOTP: never allowed in */
+};
+
+/* Password hashing: Argon2id (libsodium), t = 2 passes over 64 MiB, one lane. The cost is
+ * justified in docs/SECURITY.md from measurements on the project's 2-core machine. */
+#define KEYD_PWHASH_OPSLIMIT 2
+#define KEYD_PWHASH_MEMLIMIT (64u * 1024 * 1024)
+#define KEYD_HASH_CONCURRENCY 2 /* hashes running at once in keyd; more wait their turn */
+#define KEYD_PASSWORD_MAX 4096  /* bytes: 1024 characters of up to 4 bytes */
 
 struct keyd_start {
 	const char *data_dir;
@@ -109,5 +173,69 @@ COFFER_MUST_CHECK enum coffer_err keyd_data_key_open(struct keyd_client *c,
 						     const struct object_ctx *ctx,
 						     const uint8_t wrapped[KEYWRAP_BYTES],
 						     uint8_t key[AEAD_KEY_BYTES]);
+
+/* --- identity (see the messages above) ----------------------------------------------- */
+
+/* A sealed record as keyd returns it: an account (ACCOUNT_SEALED_MAX) or an invite. */
+struct keyd_sealed {
+	uint8_t bytes[ACCOUNT_SEALED_MAX];
+	size_t len;
+};
+
+/* Seals INV (made by the sysadmin of session S) for storage with the invite. */
+COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
+						   const struct keyd_session *s,
+						   const struct invite *inv,
+						   struct keyd_sealed *out);
+
+struct keyd_accept {
+	const char *invite_token;             /* the token's text, from the URL */
+	const uint8_t *invite; size_t invite_len;   /* the sealed invite, from storage */
+	const uint8_t *account; size_t account_len; /* the existing account, or NULL/0 */
+	const char *user_id;                  /* the new user's id (ignored when joining) */
+	const char *password; size_t password_len;
+	bool with_totp;
+};
+
+/* Accepts an invitation (ACCEPT). On success *ACCOUNT holds the sealed account and, when
+ * *HAS_TOTP_SECRET, TOTP_SECRET the new secret to show once (wipe it after). */
+COFFER_MUST_CHECK enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
+					      struct keyd_sealed *account,
+					      uint8_t totp_secret[ACCOUNT_TOTP_SECRET_BYTES],
+					      bool *has_totp_secret);
+
+/* Confirms a pending TOTP enrolment with CODE: the updated account and the step used. */
+COFFER_MUST_CHECK enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
+						    size_t account_len, const char *code,
+						    struct keyd_sealed *out, int64_t *step);
+
+struct keyd_login {
+	const uint8_t *account; size_t account_len; /* NULL/0 for an unknown email */
+	const char *password; size_t password_len;
+	const char *code;                           /* "" or NULL when none was given */
+	int64_t last_step;                          /* -1 when none */
+	uint32_t ttl_s;                             /* the session's absolute lifetime */
+};
+
+struct keyd_login_result {
+	char token[TOKEN_TEXT_LEN + 1]; /* the new session's token (wipe after use) */
+	uint8_t ticket[TICKET_SEALED_MAX];
+	size_t ticket_len;
+	int64_t expires_at;
+	int64_t step;                   /* the TOTP step used, -1 when none */
+	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
+};
+
+/* Checks a login (LOGIN). COFFER_OK with a new session, or COFFER_ERR_INVALID_CREDENTIALS with
+ * OUT->failure saying why (for the audit trail only). */
+COFFER_MUST_CHECK enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
+					     struct keyd_login_result *out);
+
+/* Changes an account's password (PASSWORD_SET): COFFER_ERR_INVALID_CREDENTIALS when CURRENT is
+ * wrong. */
+COFFER_MUST_CHECK enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
+						    size_t account_len, const char *current,
+						    size_t current_len, const char *new_password,
+						    size_t new_len, struct keyd_sealed *out);
 
 #endif

@@ -20,13 +20,21 @@ struct org_db;
 
 #define STORE_ROLE_MAX 15
 #define STORE_ID_MAX 36
+#define STORE_INVITE_SEALED_MAX 512   /* INVITE_SEALED_MAX */
+#define STORE_ACCOUNT_SEALED_MAX 4096 /* ACCOUNT_SEALED_MAX */
+#define STORE_TICKET_MAX 4096         /* TICKET_SEALED_MAX */
+#define STORE_ORGS_MAX 64             /* memberships per user: TICKET_ORGS_MAX */
 
 struct invite_record {
-	char email[EMAIL_MAX + 1];
+	char email[EMAIL_MAX + 1];           /* normal form (email_normalize) */
 	char role[STORE_ROLE_MAX + 1];        /* "sysadmin", "member", "org_admin" */
 	char org_id[STORE_ID_MAX + 1];        /* "" when the role has no organisation */
 	char clearance[STORE_ROLE_MAX + 1];   /* "" when the role has no organisation */
 	int64_t created_at, expires_at;       /* seconds since the epoch */
+	char created_by[STORE_ID_MAX + 1];    /* the sysadmin's user id; "" for `coffer init` */
+	uint8_t sealed[STORE_INVITE_SEALED_MAX]; /* keyd's seal of the invite (account.h) */
+	size_t sealed_len;
+	char user_id[STORE_ID_MAX + 1];       /* the account accepting it; "" before acceptance */
 };
 
 /* Creates the system database of a new deployment in DATA_DIR. COFFER_ERR_EXISTS if present. */
@@ -41,7 +49,9 @@ void store_close(struct store *st);
 COFFER_MUST_CHECK enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 						   const struct invite_record *inv);
 
-/* Finds an invite that is unused and unexpired at NOW; COFFER_ERR_NOT_FOUND otherwise. */
+/* Finds an invite that is unused and unexpired at NOW; COFFER_ERR_NOT_FOUND otherwise. An
+ * invite accepted but not yet confirmed (its user still "invited", waiting for a TOTP code)
+ * is still found: it is used once its account becomes active. */
 COFFER_MUST_CHECK enum coffer_err store_invite_get(struct store *st, const struct token_hash *h,
 						   int64_t now, struct invite_record *out);
 
@@ -137,5 +147,177 @@ COFFER_MUST_CHECK enum coffer_err store_data_keys_wrapped_before(struct org_db *
 COFFER_MUST_CHECK enum coffer_err store_data_keys_rewrapped(struct org_db *odb,
 							    const struct data_key_record *keys,
 							    const uint32_t *old_version, size_t n);
+
+/* --- organisations (system database) ----------------------------------------------------- */
+
+struct org_record {
+	char id[STORE_ID_MAX + 1];
+	char name[STORE_ORG_NAME_MAX * 4 + 1]; /* up to 200 characters of UTF-8 */
+	int64_t created_at;
+};
+
+COFFER_MUST_CHECK enum coffer_err store_org_get(struct store *st, const char *org_id,
+						struct org_record *out);
+/* Every organisation, by name; *OUT is malloc'd (free it), *N set. */
+COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_record **out,
+						  size_t *n);
+
+/* --- users and their memberships (system database) -------------------------------------- */
+
+struct membership_record {
+	char org_id[STORE_ID_MAX + 1];
+	char org_name[STORE_ORG_NAME_MAX * 4 + 1]; /* filled in by reads, ignored by writes */
+	char role[STORE_ROLE_MAX + 1];      /* "member" | "org_admin" */
+	char clearance[STORE_ROLE_MAX + 1]; /* "public" … "restricted" */
+};
+
+struct user_record {
+	char id[STORE_ID_MAX + 1];
+	char email[EMAIL_MAX + 1];          /* normal form; unique */
+	char role[STORE_ROLE_MAX + 1];      /* "sysadmin" | "user" */
+	char status[STORE_ROLE_MAX + 1];    /* "invited" | "active" | "disabled" */
+	int64_t totp_last_step;             /* -1 when no code has been used */
+	int64_t created_at;
+	size_t n_orgs;
+	struct membership_record orgs[STORE_ORGS_MAX];
+	uint8_t account[STORE_ACCOUNT_SEALED_MAX]; /* keyd's sealed account record */
+	size_t account_len;
+};
+
+/* The user with this (normalised) email, or this id; COFFER_ERR_NOT_FOUND otherwise. */
+COFFER_MUST_CHECK enum coffer_err store_user_by_email(struct store *st, const char *email,
+						      struct user_record *out);
+COFFER_MUST_CHECK enum coffer_err store_user_get(struct store *st, const char *user_id,
+						 struct user_record *out);
+/* Every user (without the sealed account: account_len 0), by email; *OUT malloc'd. */
+COFFER_MUST_CHECK enum coffer_err store_users_list(struct store *st, struct user_record **out,
+						   size_t *n);
+
+/* Accepting invite H, in one transaction, when the invite is still unused and unexpired at
+ * NOW (else COFFER_ERR_NOT_FOUND):
+ * - STORE_ACCEPT_PENDING: a new user U (status "invited", waiting for a TOTP code) with
+ *   U->orgs; replaces the pending user of an earlier acceptance of the same invite (the
+ *   person reloaded the page), and records U->id as the invite's user.
+ * - STORE_ACCEPT_ACTIVE: the same, but U is "active" and the invite is used at once.
+ * - STORE_ACCEPT_JOIN: an existing active user U->id joins: its account becomes U->account,
+ *   the memberships U->orgs are added, and the invite is used.
+ * COFFER_ERR_EXISTS when the email belongs to another user (PENDING/ACTIVE) or the membership
+ * exists (JOIN). */
+enum store_accept { STORE_ACCEPT_PENDING, STORE_ACCEPT_ACTIVE, STORE_ACCEPT_JOIN };
+COFFER_MUST_CHECK enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h,
+						      const struct user_record *u,
+						      enum store_accept mode, int64_t now);
+
+/* Confirms the TOTP enrolment of the invite's pending user USER_ID: the account becomes
+ * ACCOUNT, the user "active" with TOTP_LAST_STEP, and the invite used, in one transaction.
+ * COFFER_ERR_NOT_FOUND when the invite is used, expired, or not accepted by USER_ID. */
+COFFER_MUST_CHECK enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *h,
+						       const char *user_id, const uint8_t *account,
+						       size_t account_len, int64_t totp_last_step,
+						       int64_t now);
+
+/* Sets the status of USER_ID ("active" or "disabled"). Disabling deletes all the user's
+ * sessions in the same transaction. COFFER_ERR_NOT_FOUND for no such user, or one still
+ * "invited". */
+COFFER_MUST_CHECK enum coffer_err store_user_set_status(struct store *st, const char *user_id,
+							const char *status, int64_t now);
+
+/* Replaces USER_ID's sealed account (a password change) and deletes every session of the user
+ * but KEEP (NULL: all), clearing KEEP's must_change_password, in one transaction. */
+COFFER_MUST_CHECK enum coffer_err store_user_set_account(struct store *st, const char *user_id,
+							 const uint8_t *account, size_t account_len,
+							 const struct token_hash *keep, int64_t now);
+
+/* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
+ * recorded (compare and set), so a code is accepted once across every server;
+ * COFFER_ERR_VERSION_CONFLICT otherwise (a replay that raced). */
+COFFER_MUST_CHECK enum coffer_err store_totp_step_use(struct store *st, const char *user_id,
+						      int64_t step);
+
+/* --- sessions (system database) --------------------------------------------------------- */
+
+#define STORE_CSRF_MAX 43
+
+struct session_record {
+	struct token_hash token; /* the hash of the session token */
+	char user_id[STORE_ID_MAX + 1];
+	char csrf_token[STORE_CSRF_MAX + 1];
+	uint8_t ticket[STORE_TICKET_MAX]; /* keyd's session ticket */
+	size_t ticket_len;
+	int64_t created_at, last_seen, expires_at;
+	bool must_change_password;
+};
+
+/* Adds a session; also deletes sessions that have expired (absolute) before NOW. */
+COFFER_MUST_CHECK enum coffer_err store_session_add(struct store *st,
+						    const struct session_record *s, int64_t now);
+
+/* The session with token hash H, if it exists, its user is "active", NOW is before its
+ * absolute expiry and within IDLE_TTL seconds of its last use; COFFER_ERR_NOT_FOUND otherwise. */
+COFFER_MUST_CHECK enum coffer_err store_session_get(struct store *st, const struct token_hash *h,
+						    int64_t now, int64_t idle_ttl,
+						    struct session_record *out);
+
+/* Records a use of the session at NOW (callers do this at most once a minute per session). */
+COFFER_MUST_CHECK enum coffer_err store_session_touch(struct store *st, const struct token_hash *h,
+						      int64_t now);
+
+/* Deletes the session (logout). Deleting one that is gone is not an error. */
+COFFER_MUST_CHECK enum coffer_err store_session_delete(struct store *st,
+						       const struct token_hash *h);
+
+/* --- login throttling (system database, so every server sees the same counts) ---------- */
+
+struct throttle_state {
+	uint32_t account_failures; /* consecutive failures for the account */
+	int64_t account_last;      /* time of the last of them, 0 when none */
+	uint32_t address_failures; /* failures from the address in the window */
+	int64_t address_last;
+};
+
+/* The counts for ACCOUNT (a normalised email, known or not) and ADDRESS (text) at NOW, the
+ * address's counted over the WINDOW seconds before NOW. */
+COFFER_MUST_CHECK enum coffer_err store_throttle_get(struct store *st, const char *account,
+						     const char *address, int64_t now,
+						     int64_t window, struct throttle_state *out);
+
+/* Counts one failed login for ACCOUNT and ADDRESS at NOW, in one transaction (and forgets
+ * address failures older than WINDOW, and account counts idle for a day). */
+COFFER_MUST_CHECK enum coffer_err store_throttle_fail(struct store *st, const char *account,
+						      const char *address, int64_t now,
+						      int64_t window);
+
+/* A successful login resets ACCOUNT's count (not the address's). */
+COFFER_MUST_CHECK enum coffer_err store_throttle_reset(struct store *st, const char *account);
+
+/* --- policies (system database) --------------------------------------------------------- */
+
+#define STORE_POLICY_SYSTEM "system"
+#define STORE_POLICY_MAX 16384
+
+/* The policy of SCOPE (an org id, or STORE_POLICY_SYSTEM) as JSON text (NUL-terminated, at
+ * most STORE_POLICY_MAX bytes); COFFER_ERR_NOT_FOUND when none was ever set (the defaults
+ * apply). */
+COFFER_MUST_CHECK enum coffer_err store_policy_get(struct store *st, const char *scope,
+						   char *out, size_t outlen);
+COFFER_MUST_CHECK enum coffer_err store_policy_put(struct store *st, const char *scope,
+						   const char *json, int64_t now);
+
+/* --- the system audit chain (system database); audit/chain.h defines the entries -------- */
+
+struct audit_entry;
+
+/* Appends E (its seq and hash are computed here, under a write lock, and written back to E)
+ * to the system chain. */
+COFFER_MUST_CHECK enum coffer_err store_audit_append(struct store *st, struct audit_entry *e);
+
+/* Up to MAX entries with seq > AFTER, oldest first; *N set. */
+COFFER_MUST_CHECK enum coffer_err store_audit_list(struct store *st, uint64_t after,
+						   struct audit_entry *out, size_t max, size_t *n);
+
+/* Verifies the whole system chain: COFFER_OK and *N entries when intact; COFFER_ERR_CRYPTO
+ * with *BROKEN the seq (position) of the first broken entry otherwise. */
+COFFER_MUST_CHECK enum coffer_err store_audit_verify(struct store *st, uint64_t *n,
+						     uint64_t *broken);
 
 #endif
