@@ -1,11 +1,60 @@
-/* routes.c — the one table from method and path to handler: to find the code behind a URL,
- * start here. */
+/* routes.c — the one table from method and path to handler, with who may call each: to find
+ * the code behind a URL, or who can reach it, start here. A route without an access level is
+ * refused to everyone (api_authorize). */
 #include "api/routes.h"
 
+#include "api/auth.h"
+#include "auth/org_policy.h"
+
+#define JSON(s) .body = ROUTE_BODY_JSON, .schema = &(s)
+
 const struct route api_routes[] = {
-	{.method = "GET", .pattern = "/healthz", .handler = health_get, .api = true},
+	{.method = "GET", .pattern = "/healthz", .handler = health_get, .api = true,
+	 .access = ACCESS_PUBLIC},
+
+	/* invitations (§3.3) */
 	{.method = "GET", .pattern = "/api/v1/invites/{token}", .handler = invites_get,
-	 .api = true},
+	 .api = true, .access = ACCESS_PUBLIC},
+	{.method = "POST", .pattern = "/api/v1/invites/{token}/accept", .handler = invites_accept,
+	 JSON(invite_accept_schema), .api = true, .access = ACCESS_PUBLIC, .slow = true},
+	{.method = "POST", .pattern = "/api/v1/invites/{token}/totp", .handler = invites_totp,
+	 JSON(invite_totp_schema), .api = true, .access = ACCESS_PUBLIC},
+
+	/* sessions (§3.2, §3.4) */
+	{.method = "POST", .pattern = "/api/v1/login", .handler = login_post, JSON(login_schema),
+	 .api = true, .access = ACCESS_PUBLIC, .slow = true},
+	{.method = "POST", .pattern = "/api/v1/logout", .handler = logout_post, .api = true,
+	 .access = ACCESS_SESSION_ANY},
+	{.method = "GET", .pattern = "/api/v1/session", .handler = session_get, .api = true,
+	 .access = ACCESS_SESSION_ANY},
+	{.method = "POST", .pattern = "/api/v1/me/password", .handler = me_password_post,
+	 JSON(me_password_schema), .api = true, .access = ACCESS_SESSION_ANY, .slow = true},
+
+	/* administration (§3.5) */
+	{.method = "GET", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_get, .api = true,
+	 .access = ACCESS_SYSADMIN},
+	{.method = "POST", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_post,
+	 JSON(admin_org_schema), .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "POST", .pattern = "/api/v1/admin/invites", .handler = admin_invites_post,
+	 JSON(admin_invite_schema), .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "GET", .pattern = "/api/v1/admin/users", .handler = admin_users_get,
+	 .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "POST", .pattern = "/api/v1/admin/users/{id}/disable",
+	 .handler = admin_user_disable, .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "POST", .pattern = "/api/v1/admin/users/{id}/enable",
+	 .handler = admin_user_enable, .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "GET", .pattern = "/api/v1/admin/audit", .handler = admin_audit_get,
+	 .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "GET", .pattern = "/api/v1/admin/policy", .handler = policy_system_get,
+	 .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
+	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
+
+	/* organisation policy (§3.6): the handler checks sysadmin or that org's org_admin */
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
+	 .api = true, .access = ACCESS_SESSION},
+	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
+	 JSON(org_policy_schema), .api = true, .access = ACCESS_SESSION},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "http/json_body.h"
 #include "http/request.h"
 #include "http/router.h"
 
@@ -13,6 +14,31 @@ extern const size_t api_routes_count;
 /* src/api/health.c */
 enum coffer_err health_get(struct request *rq);
 /* src/api/invites.c */
+extern const struct json_schema invite_accept_schema, invite_totp_schema;
 enum coffer_err invites_get(struct request *rq);
+enum coffer_err invites_accept(struct request *rq);
+enum coffer_err invites_totp(struct request *rq);
+/* src/api/login.c */
+extern const struct json_schema login_schema;
+enum coffer_err login_post(struct request *rq);
+enum coffer_err logout_post(struct request *rq);
+enum coffer_err session_get(struct request *rq);
+/* src/api/me.c */
+extern const struct json_schema me_password_schema;
+enum coffer_err me_password_post(struct request *rq);
+/* src/api/admin.c */
+extern const struct json_schema admin_org_schema, admin_invite_schema;
+enum coffer_err admin_orgs_post(struct request *rq);
+enum coffer_err admin_orgs_get(struct request *rq);
+enum coffer_err admin_invites_post(struct request *rq);
+enum coffer_err admin_users_get(struct request *rq);
+enum coffer_err admin_user_disable(struct request *rq);
+enum coffer_err admin_user_enable(struct request *rq);
+enum coffer_err admin_audit_get(struct request *rq);
+/* src/api/policy.c */
+enum coffer_err policy_org_get(struct request *rq);
+enum coffer_err policy_org_put(struct request *rq);
+enum coffer_err policy_system_get(struct request *rq);
+enum coffer_err policy_system_put(struct request *rq);
 
 #endif

@@ -29,7 +29,6 @@
 #define USAGE                                                                                  \
 	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                     \
 	"[--tls-cert F --tls-key F] [--passphrase-file F]"
-#define INVITE_TTL_S (72 * 3600)
 
 struct init_args {
 	const char *data_dir;

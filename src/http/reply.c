@@ -2,6 +2,7 @@
 #include "http/reply.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,21 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 	reply_add_security_headers(resp, rq->id, api);
 	if (rq->close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (rq->set_cookie[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
+	if (rq->retry_after > 0) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%u", rq->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	if (rq->on_worker) {
+		/* Only libmicrohttpd's own thread may queue: hold it until the connection resumes. */
+		rq->held = resp;
+		rq->held_status = status;
+		rq->status = status;
+		rq->replied = true;
+		return COFFER_OK;
+	}
 	enum MHD_Result ok = MHD_queue_response(rq->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (ok != MHD_YES) {

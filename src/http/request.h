@@ -36,6 +36,21 @@ struct request {
 	size_t body_len, body_alloc, body_cap;
 	json_t *json;                 /* the validated JSON body, for ROUTE_BODY_JSON routes */
 
+	/* Set by handlers for reply.c to add: a Set-Cookie header, a Retry-After (seconds). */
+	char set_cookie[160];
+	unsigned int retry_after;
+
+	/* What the authorize hook learnt about the caller (the API's session), freed by
+	 * CLEANUP when the request ends. */
+	void *auth;
+	void (*cleanup)(struct request *rq);
+
+	/* Slow routes run on a worker: the connection is suspended meanwhile and the reply is
+	 * held here until libmicrohttpd's thread queues it. */
+	bool on_worker;
+	struct MHD_Response *held;
+	unsigned int held_status;
+
 	uint64_t start_ns;
 	unsigned int status;          /* the status replied, for the log; 0 = none yet */
 	bool close_after;             /* ask libmicrohttpd to close the connection after */

@@ -35,6 +35,8 @@ struct route {
 	const struct json_schema *schema; /* for ROUTE_BODY_JSON */
 	size_t max_body;                  /* for ROUTE_BODY_JSON; 0 means the default */
 	bool api;                         /* an API route: answers carry Cache-Control: no-store */
+	int access;  /* who may call it, as the server's authorize hook reads it; 0 denies all */
+	bool slow;   /* runs on a worker thread (password hashing), never on a connection thread */
 };
 
 struct route_params {

@@ -26,6 +26,7 @@
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "http/workers.h"
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
  * anything larger is answered 431 by libmicrohttpd. */
@@ -34,12 +35,15 @@
 #define CONNECTION_TIMEOUT_S 30
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
 #define JSON_BODY_DEFAULT_MAX (64 * 1024)
+#define SLOW_QUEUE_CAP 64 /* slow requests waiting for a worker; beyond it, 503 at once */
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct route *routes;
 	size_t n_routes;
 	struct coffer_app *app;
+	enum coffer_err (*authorize)(struct request *rq);
+	struct workers *workers;
 	atomic_uint inflight;
 	atomic_bool stopping;
 };
@@ -48,6 +52,10 @@ static void request_free(struct request *rq)
 {
 	if (rq == NULL)
 		return;
+	if (rq->cleanup != NULL)
+		rq->cleanup(rq);
+	if (rq->held != NULL)
+		MHD_destroy_response(rq->held);
 	json_decref(rq->json);
 	if (rq->body != NULL) {
 		/* Bodies can hold passwords: wipe before release. */
@@ -196,10 +204,49 @@ static void request_take_body(struct request *rq, const char *data, size_t len)
 	rq->body_len += len;
 }
 
-static void dispatch(struct request *rq)
+/* Runs the handler and, when it did not reply, answers its error. */
+static void call_handler(struct request *rq)
+{
+	enum coffer_err err = rq->route->handler(rq);
+	if (rq->replied)
+		return;
+	if (err == COFFER_OK)
+		err = COFFER_ERR_INTERNAL; /* a handler that returns OK must have replied */
+	const struct coffer_err_info *info = coffer_err_info(err);
+	if (info->http_status >= 500)
+		log_event(LOG_ERROR, "handler_error",
+			  json_pack("{s:s,s:s,s:s}", "request_id", rq->id, "route",
+				    rq->route->pattern, "error", info->message));
+	reply_error(rq, err, NULL);
+}
+
+/* A worker's job: the slow handler, then back to libmicrohttpd, which queues the held reply.
+ * After the resume the request belongs to libmicrohttpd's thread again: touch nothing. */
+static void run_slow(void *ctx, void *job)
+{
+	(void)ctx;
+	struct request *rq = job;
+	call_handler(rq);
+	MHD_resume_connection(rq->conn);
+}
+
+/* Who may call the route is decided before its body is even parsed: default-deny. */
+static enum coffer_err authorize(struct http_server *srv, struct request *rq)
+{
+	if (srv->authorize != NULL)
+		return srv->authorize(rq);
+	return rq->route->access != 0 ? COFFER_OK : COFFER_ERR_FORBIDDEN;
+}
+
+static void dispatch(struct http_server *srv, struct request *rq)
 {
 	char msg[512];
-	enum coffer_err err;
+	enum coffer_err err = authorize(srv, rq);
+	if (err != COFFER_OK) {
+		if (!rq->replied)
+			reply_error(rq, err, NULL);
+		return;
+	}
 	if (rq->route->body == ROUTE_BODY_JSON) {
 		if (rq->body_len == 0) {
 			reply_error(rq, COFFER_ERR_INVALID_INPUT, "A JSON body is required.");
@@ -212,17 +259,19 @@ static void dispatch(struct request *rq)
 			return;
 		}
 	}
-	err = rq->route->handler(rq);
-	if (rq->replied)
+	if (!rq->route->slow) {
+		call_handler(rq);
 		return;
-	if (err == COFFER_OK)
-		err = COFFER_ERR_INTERNAL; /* a handler that returns OK must have replied */
-	const struct coffer_err_info *info = coffer_err_info(err);
-	if (info->http_status >= 500)
-		log_event(LOG_ERROR, "handler_error",
-			  json_pack("{s:s,s:s,s:s}", "request_id", rq->id, "route",
-				    rq->route->pattern, "error", info->message));
-	reply_error(rq, err, NULL);
+	}
+	/* Suspend first, so that the worker's resume always follows it. */
+	MHD_suspend_connection(rq->conn);
+	rq->on_worker = true;
+	if (!workers_submit(srv->workers, rq)) {
+		rq->on_worker = false;
+		MHD_resume_connection(rq->conn);
+		rq->retry_after = 1;
+		reply_error(rq, COFFER_ERR_UNAVAILABLE, "The server is busy; try again in a moment.");
+	}
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -249,12 +298,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0; /* consumed, or discarded after a refusal */
 		return MHD_YES;
 	}
+	if (rq->held != NULL) {
+		/* Back from a worker: queue what it answered. */
+		struct MHD_Response *resp = rq->held;
+		rq->held = NULL;
+		rq->on_worker = false;
+		enum MHD_Result ok = MHD_queue_response(conn, rq->held_status, resp);
+		MHD_destroy_response(resp);
+		return ok;
+	}
 	if (!rq->replied) {
 		if (rq->early_err != COFFER_OK)
 			reply_early(rq);
 		else
-			dispatch(rq);
+			dispatch(srv, rq);
 	}
+	if (rq->on_worker)
+		return MHD_YES; /* suspended until the worker is done */
 	return rq->replied ? MHD_YES : MHD_NO;
 }
 
@@ -339,6 +399,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->routes = opts->routes;
 	srv->n_routes = opts->n_routes;
 	srv->app = opts->app;
+	srv->authorize = opts->authorize;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 
@@ -347,7 +408,13 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cores < 1 ? 1 : cores > 64 ? 64 : (unsigned int)cores;
 	}
-	unsigned int flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+	if (workers_start(opts->workers ? opts->workers : 1, SLOW_QUEUE_CAP, run_slow, srv,
+			  &srv->workers) != COFFER_OK) {
+		snprintf(errbuf, errlen, "cannot start the worker threads");
+		free(srv);
+		return COFFER_ERR_NOMEM;
+	}
+	unsigned int flags = MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 			     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
 	    flags, opts->listen.port, on_accept, srv, on_request, srv,
@@ -368,6 +435,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 		snprintf(errbuf, errlen,
 			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",
 			 opts->listen.host, (unsigned int)opts->listen.port);
+		workers_stop(srv->workers);
 		free(srv);
 		return COFFER_ERR_CONFIG;
 	}
@@ -385,6 +453,9 @@ unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_
 	while (atomic_load(&srv->inflight) > 0 && time_mono_ns() < deadline)
 		usleep(10 * 1000);
 	unsigned int cut = atomic_load(&srv->inflight);
+	/* Finish the slow requests already queued (they resume their connections), before the
+	 * daemon they belong to goes. */
+	workers_stop(srv->workers);
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 	return cut;

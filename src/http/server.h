@@ -11,6 +11,7 @@
 
 struct http_server;
 struct coffer_app;
+struct request;
 
 /* TLS 1.2 and 1.3 only, ECDHE (or TLS 1.3 groups) for forward secrecy, AEAD ciphers only. */
 #define HTTP_TLS_PRIORITIES                                                                    \
@@ -26,6 +27,10 @@ struct http_server_opts {
 	size_t n_routes;
 	struct coffer_app *app;         /* handed to every request */
 	unsigned int threads;           /* 0: one per online core */
+	unsigned int workers;           /* threads for slow routes; 0: one */
+	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
+	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
+	enum coffer_err (*authorize)(struct request *rq);
 };
 
 /* Starts serving. On failure writes why to ERRBUF. */

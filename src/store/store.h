@@ -25,6 +25,8 @@ struct org_db;
 #define STORE_TICKET_MAX 4096         /* TICKET_SEALED_MAX */
 #define STORE_ORGS_MAX 64             /* memberships per user: TICKET_ORGS_MAX */
 
+#define INVITE_TTL_S (72 * 3600) /* invitations live 72 hours (CONTRACT §3.3) */
+
 struct invite_record {
 	char email[EMAIL_MAX + 1];           /* normal form (email_normalize) */
 	char role[STORE_ROLE_MAX + 1];        /* "sysadmin", "member", "org_admin" */

@@ -1,0 +1,279 @@
+/* admin.c — /api/v1/admin/…: organisations, invitations, users and the system audit trail
+ * (CONTRACT §3.5). Every route here is ACCESS_SYSADMIN: api_authorize has checked the role. A
+ * sysadmin administers; keyd never gives one a data key, so nothing here reaches content.
+ */
+#include <microhttpd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/identity.h"
+#include "api/routes.h"
+#include "audit/chain.h"
+#include "common/email.h"
+#include "common/level.h"
+#include "common/timefmt.h"
+#include "common/uuid.h"
+#include "http/json_body.h"
+#include "http/reply.h"
+#include "keyd/keyd.h"
+
+/* --- organisations ------------------------------------------------------------------------ */
+
+static const struct json_field org_fields[] = {
+	{.name = "name", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
+	 .min_len = 1, .max_len = STORE_ORG_NAME_MAX},
+};
+const struct json_schema admin_org_schema = JSON_SCHEMA(org_fields);
+
+enum coffer_err admin_orgs_post(struct request *rq)
+{
+	const char *name = json_string_value(json_object_get(rq->json, "name"));
+	char id[UUID_TEXT_LEN + 1];
+	struct keyd_org_key key;
+	uuid_generate(id);
+	/* keyd makes the organisation's key and hands it out only wrapped by the master key. */
+	enum coffer_err err = keyd_org_key_new(rq->app->keyd, id, 1, &key);
+	if (err != COFFER_OK)
+		return err;
+	struct org_key_record rec = {.version = key.version, .master_version = key.master_version};
+	memcpy(rec.wrapped, key.wrapped, sizeof rec.wrapped);
+	err = store_org_create(rq->app->store, id, name, &rec, time_now());
+	if (err == COFFER_ERR_EXISTS)
+		return reply_error(rq, err, "An organisation with this name already exists.");
+	struct org_db *odb = NULL;
+	if (err == COFFER_OK)
+		err = store_org_db_open(rq->app->data_dir, id, true, &odb);
+	store_org_db_close(odb);
+	if (err != COFFER_OK)
+		return err;
+	api_audit(rq, api_actor(rq), "org.create", id, "success", "");
+	return reply_json(rq, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
+}
+
+enum coffer_err admin_orgs_get(struct request *rq)
+{
+	struct org_record *orgs = NULL;
+	size_t n = 0;
+	enum coffer_err err = store_orgs_list(rq->app->store, &orgs, &n);
+	if (err != COFFER_OK)
+		return err;
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		char created[TIMEFMT_RFC3339_LEN];
+		timefmt_rfc3339(orgs[i].created_at, created);
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "id", orgs[i].id, "name",
+						      orgs[i].name, "created_at", created));
+	}
+	free(orgs);
+	return reply_json(rq, 200, json_pack("{s:o*}", "orgs", list));
+}
+
+/* --- invitations -------------------------------------------------------------------------- */
+
+static const char *const invite_roles[] = {"sysadmin", "member", "org_admin", NULL};
+
+static const struct json_field invite_fields[] = {
+	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
+	 .min_len = 3, .max_len = EMAIL_MAX},
+	{.name = "role", .type = JSON_FIELD_STRING, .required = true, .one_of = invite_roles},
+	{.name = "org_id", .type = JSON_FIELD_STRING, .single_line = true, .min_len = 1,
+	 .max_len = 64},
+	{.name = "clearance", .type = JSON_FIELD_STRING, .one_of = level_names},
+};
+const struct json_schema admin_invite_schema = JSON_SCHEMA(invite_fields);
+
+/* The URL an invitee opens: on the address the server is configured to be reached at. */
+static void invite_url(const struct request *rq, const char *token, char *out, size_t outlen)
+{
+	struct listen_addr shown = rq->app->cfg->listen;
+	char host[CONFIG_HOST_MAX + 16];
+	if (strcmp(shown.host, "0.0.0.0") == 0 || strcmp(shown.host, "::") == 0)
+		snprintf(shown.host, sizeof shown.host, "localhost");
+	listen_addr_format(&shown, host, sizeof host);
+	snprintf(out, outlen, "https://%s/invite/%s", host, token);
+}
+
+static uint8_t invite_role_code(const char *role)
+{
+	return strcmp(role, "sysadmin") == 0  ? INVITE_SYSADMIN
+	       : strcmp(role, "member") == 0 ? INVITE_MEMBER
+					     : INVITE_ORG_ADMIN;
+}
+
+enum coffer_err admin_invites_post(struct request *rq)
+{
+	json_t *j = rq->json;
+	const struct api_auth *a = api_caller(rq);
+	const char *role = json_string_value(json_object_get(j, "role"));
+	const char *org_id = json_string_value(json_object_get(j, "org_id"));
+	const char *clearance = json_string_value(json_object_get(j, "clearance"));
+	bool sysadmin = strcmp(role, "sysadmin") == 0;
+	struct invite_record rec;
+	struct invite inv;
+	struct org_record org;
+	memset(&rec, 0, sizeof rec);
+	memset(&inv, 0, sizeof inv);
+
+	if (!email_normalize(json_string_value(json_object_get(j, "email")), rec.email))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'email': not an email address");
+	if (sysadmin && (org_id != NULL || clearance != NULL))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+				   "fields 'org_id' and 'clearance' are only for the roles "
+				   "member and org_admin");
+	if (!sysadmin && org_id == NULL)
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+				   "field 'org_id': required for the roles member and org_admin");
+	enum level level = LEVEL_CONFIDENTIAL;
+	if (clearance != NULL && !level_parse(clearance, &level))
+		return COFFER_ERR_INVALID_INPUT; /* the schema allows only level names */
+	if (!sysadmin) {
+		if (!uuid_valid(org_id))
+			return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+					   "field 'org_id': not an organisation id");
+		enum coffer_err err = store_org_get(rq->app->store, org_id, &org);
+		if (err == COFFER_ERR_NOT_FOUND)
+			return reply_error(rq, COFFER_ERR_NOT_FOUND, "No such organisation.");
+		if (err != COFFER_OK)
+			return err;
+		snprintf(rec.org_id, sizeof rec.org_id, "%s", org_id);
+		snprintf(rec.clearance, sizeof rec.clearance, "%s", level_name(level));
+	}
+	snprintf(rec.role, sizeof rec.role, "%s", role);
+	snprintf(rec.created_by, sizeof rec.created_by, "%s", a->user.id);
+	rec.created_at = time_now();
+	rec.expires_at = rec.created_at + INVITE_TTL_S;
+
+	/* keyd seals what this sysadmin's session grants, so acceptance cannot grant more. */
+	char token[TOKEN_TEXT_LEN + 1];
+	token_generate(token, &inv.token);
+	memcpy(inv.email, rec.email, sizeof inv.email);
+	inv.role = invite_role_code(role);
+	memcpy(inv.org_id, rec.org_id, sizeof inv.org_id);
+	inv.clearance = sysadmin ? 0 : (uint8_t)level;
+	inv.expires_at = rec.expires_at;
+	struct keyd_session s = {.token = a->token, .ticket = a->session.ticket,
+				 .ticket_len = a->session.ticket_len};
+	struct keyd_sealed *sealed = calloc(1, sizeof *sealed);
+	enum coffer_err err = sealed != NULL ? keyd_invite_seal(rq->app->keyd, &s, &inv, sealed)
+					     : COFFER_ERR_NOMEM;
+	if (err == COFFER_OK && sealed->len > sizeof rec.sealed)
+		err = COFFER_ERR_INTERNAL;
+	if (err == COFFER_OK) {
+		memcpy(rec.sealed, sealed->bytes, sealed->len);
+		rec.sealed_len = sealed->len;
+		err = store_invite_add(rq->app->store, &inv.token, &rec);
+	}
+	free(sealed);
+	if (err == COFFER_OK) {
+		char url[512], expires[TIMEFMT_RFC3339_LEN];
+		invite_url(rq, token, url, sizeof url);
+		timefmt_rfc3339(rec.expires_at, expires);
+		api_audit(rq, a->user.id, "invite.create", rec.email, "success", role);
+		err = reply_json(rq, 201, json_pack("{s:s,s:s,s:s}", "token", token, "url", url,
+						    "expires_at", expires));
+		sodium_memzero(url, sizeof url);
+	}
+	sodium_memzero(token, sizeof token);
+	return err;
+}
+
+/* --- users -------------------------------------------------------------------------------- */
+
+enum coffer_err admin_users_get(struct request *rq)
+{
+	struct user_record *users = NULL;
+	size_t n = 0;
+	enum coffer_err err = store_users_list(rq->app->store, &users, &n);
+	if (err != COFFER_OK)
+		return err;
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < n; i++)
+		json_array_append_new(list, api_user_json(&users[i]));
+	free(users);
+	return reply_json(rq, 200, json_pack("{s:o*}", "users", list));
+}
+
+static enum coffer_err set_status(struct request *rq, const char *status)
+{
+	char id[UUID_TEXT_LEN + 1];
+	if (!route_param(&rq->params, "id", id, sizeof id) || !uuid_valid(id))
+		return COFFER_ERR_NOT_FOUND;
+	if (strcmp(id, api_actor(rq)) == 0)
+		return reply_error(rq, COFFER_ERR_FORBIDDEN,
+				   "You cannot disable or enable your own account.");
+	enum coffer_err err = store_user_set_status(rq->app->store, id, status, time_now());
+	if (err != COFFER_OK)
+		return err;
+	api_audit(rq, api_actor(rq), strcmp(status, "disabled") == 0 ? "user.disable"
+								   : "user.enable",
+		  id, "success", "");
+	return reply_no_content(rq);
+}
+
+enum coffer_err admin_user_disable(struct request *rq)
+{
+	return set_status(rq, "disabled");
+}
+
+enum coffer_err admin_user_enable(struct request *rq)
+{
+	return set_status(rq, "active");
+}
+
+/* --- the system audit trail --------------------------------------------------------------- */
+
+#define AUDIT_PAGE_MAX 1000
+
+/* Reads ?NAME= as a whole number in 1..MAX (or 0..MAX when ZERO_OK); DFLT when absent. */
+static bool query_uint(struct request *rq, const char *name, uint64_t dflt, uint64_t max,
+		       uint64_t *out)
+{
+	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (v == NULL) {
+		*out = dflt;
+		return true;
+	}
+	if (*v == '\0' || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
+		return false;
+	*out = strtoull(v, NULL, 10);
+	return *out <= max;
+}
+
+enum coffer_err admin_audit_get(struct request *rq)
+{
+	uint64_t after, limit;
+	if (!query_uint(rq, "after", 0, INT64_MAX, &after))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "parameter 'after': not a sequence number");
+	if (!query_uint(rq, "limit", AUDIT_PAGE_MAX, AUDIT_PAGE_MAX, &limit) || limit == 0)
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "parameter 'limit': 1 to 1000");
+	struct audit_entry *entries = calloc(limit, sizeof *entries);
+	size_t n = 0;
+	if (entries == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = store_audit_list(rq->app->store, after, entries, limit, &n);
+	json_t *list = json_array();
+	for (size_t i = 0; err == COFFER_OK && list != NULL && i < n; i++) {
+		const struct audit_entry *e = &entries[i];
+		char when[TIMEFMT_RFC3339_LEN], hash[AUDIT_HASH_BYTES * 2 + 1];
+		timefmt_rfc3339(e->time, when);
+		sodium_bin2hex(hash, sizeof hash, e->hash, sizeof e->hash);
+		json_array_append_new(
+		    list, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+				    (json_int_t)e->seq, "time", when, "actor", e->actor, "action",
+				    e->action, "target", e->target, "ip", e->ip, "outcome",
+				    e->outcome, "reason", e->reason, "hash", hash));
+	}
+	json_t *next = n == limit && n > 0 ? json_integer((json_int_t)entries[n - 1].seq)
+					   : json_null();
+	free(entries);
+	if (err != COFFER_OK) {
+		json_decref(list);
+		json_decref(next);
+		return err;
+	}
+	return reply_json(rq, 200, json_pack("{s:o*,s:o*}", "entries", list, "next", next));
+}

@@ -1,0 +1,222 @@
+/* login.c — POST /api/v1/login, POST /api/v1/logout, GET /api/v1/session (CONTRACT §3.2, §3.4).
+ *
+ * A login runs on a worker thread (the route is slow): keyd verifies the password with
+ * Argon2id and the TOTP code, and issues the session's ticket. The order of the checks matters:
+ *   1. throttling, from the counts in the system database: 429 at once, never a sleep;
+ *   2. the credentials, all in keyd; an unknown, pending or disabled account still costs a
+ *      full verification, and every failure answers the same 401;
+ *   3. the TOTP step, recorded with a compare-and-set so a code is used once across servers;
+ *   4. only then the login policy (address, days, hours), answered 403 login_policy: it says
+ *      nothing to someone who does not hold the credentials.
+ * The audit trail gets every attempt, with a reason code and never a secret.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/identity.h"
+#include "api/routes.h"
+#include "auth/password_policy.h"
+#include "auth/throttle.h"
+#include "auth/totp.h"
+#include "common/email.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "http/json_body.h"
+#include "http/reply.h"
+#include "keyd/keyd.h"
+
+static const struct json_field login_fields[] = {
+	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
+	 .min_len = 3, .max_len = EMAIL_MAX},
+	{.name = "password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
+	 .max_len = PASSWORD_MAX_CHARS},
+	{.name = "totp", .type = JSON_FIELD_STRING, .required = false, .max_len = 6},
+};
+const struct json_schema login_schema = JSON_SCHEMA(login_fields);
+
+static const char *failure_reason(enum keyd_login_failure f)
+{
+	switch (f) {
+	case KEYD_LOGIN_TOTP_MISSING: return "totp_missing";
+	case KEYD_LOGIN_TOTP_WRONG: return "totp_wrong";
+	case KEYD_LOGIN_TOTP_REUSED: return "totp_reused";
+	case KEYD_LOGIN_TOTP_NOT_ENROLLED: return "totp_not_enrolled";
+	case KEYD_LOGIN_BAD_PASSWORD: break;
+	}
+	return "bad_password";
+}
+
+/* Everything a login handles, on the heap (a user record is large) and wiped at the end. */
+struct login_state {
+	char email[EMAIL_MAX + 1];
+	char address[46];
+	struct netaddr addr;
+	struct user_record user;
+	bool known;
+	struct keyd_login_result result;
+	struct session_record session;
+};
+
+/* 401 invalid_credentials, counted for throttling and audited with REASON. */
+static enum coffer_err fail(struct request *rq, struct login_state *st, const char *reason)
+{
+	int64_t now = time_now();
+	if (store_throttle_fail(rq->app->store, st->email, st->address, now, THROTTLE_WINDOW_S) !=
+	    COFFER_OK)
+		log_msg(LOG_ERROR, "login", "could not count a failed login");
+	api_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
+	return COFFER_ERR_INVALID_CREDENTIALS;
+}
+
+/* 429 with Retry-After when the account or the address must wait. */
+static bool throttled(struct request *rq, struct login_state *st, enum coffer_err *err)
+{
+	struct throttle_state t;
+	int64_t now = time_now();
+	*err = store_throttle_get(rq->app->store, st->email, st->address, now, THROTTLE_WINDOW_S,
+				  &t);
+	if (*err != COFFER_OK)
+		return true;
+	int64_t wait = throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES,
+				     now);
+	int64_t wait_addr = throttle_wait(t.address_failures, t.address_last,
+					  THROTTLE_ADDRESS_FREE + 1, now);
+	if (wait_addr > wait)
+		wait = wait_addr;
+	if (wait == 0)
+		return false;
+	rq->retry_after = (unsigned int)wait;
+	api_audit(rq, st->email, "login", "", "refused",
+		  wait_addr >= wait ? "throttled_address" : "throttled_account");
+	char msg[128];
+	snprintf(msg, sizeof msg, "Too many failed logins; try again in %lld seconds.",
+		 (long long)wait);
+	*err = reply_error(rq, COFFER_ERR_THROTTLED, msg);
+	if (*err == COFFER_OK)
+		*err = COFFER_ERR_THROTTLED;
+	return true;
+}
+
+static enum coffer_err login_reply(struct request *rq, struct login_state *st)
+{
+	const struct coffer_config *cfg = rq->app->cfg;
+	api_set_session_cookie(rq, st->result.token, cfg->session_absolute_ttl);
+	json_t *body = json_pack("{s:o*,s:s,s:b}", "user", api_user_json(&st->user), "csrf_token",
+				 st->session.csrf_token, "must_change_password",
+				 st->session.must_change_password);
+	return reply_json(rq, 200, body);
+}
+
+static enum coffer_err do_login(struct request *rq, struct login_state *st)
+{
+	json_t *j = rq->json;
+	const char *password = json_string_value(json_object_get(j, "password"));
+	size_t password_len = json_string_length(json_object_get(j, "password"));
+	const char *code = json_string_value(json_object_get(j, "totp"));
+	enum coffer_err err;
+
+	if (!email_normalize(json_string_value(json_object_get(j, "email")), st->email))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'email': not an email address");
+	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
+	api_client_address(rq, &st->addr);
+	netaddr_format(&st->addr, st->address);
+	if (throttled(rq, st, &err))
+		return err;
+
+	err = store_user_by_email(rq->app->store, st->email, &st->user);
+	if (err != COFFER_OK && err != COFFER_ERR_NOT_FOUND)
+		return err;
+	/* A pending invitee has no password worth checking yet: treated as unknown. */
+	st->known = err == COFFER_OK && strcmp(st->user.status, "invited") != 0;
+	struct keyd_login in = {
+	    .account = st->known ? st->user.account : NULL,
+	    .account_len = st->known ? st->user.account_len : 0,
+	    .password = password,
+	    .password_len = password_len,
+	    .code = code != NULL ? code : "",
+	    .last_step = st->known ? st->user.totp_last_step : TOTP_STEP_NONE,
+	    .ttl_s = (uint32_t)rq->app->cfg->session_absolute_ttl,
+	};
+	err = keyd_login(rq->app->keyd, &in, &st->result);
+	if (err == COFFER_ERR_INVALID_CREDENTIALS)
+		return fail(rq, st, st->known ? failure_reason(st->result.failure) : "unknown_account");
+	if (err != COFFER_OK)
+		return err;
+	if (strcmp(st->user.status, "active") != 0)
+		return fail(rq, st, "disabled");
+	if (st->result.step >= 0) {
+		err = store_totp_step_use(rq->app->store, st->user.id, st->result.step);
+		if (err == COFFER_ERR_VERSION_CONFLICT)
+			return fail(rq, st, "totp_reused");
+		if (err != COFFER_OK)
+			return err;
+	}
+
+	bool allowed = false, require_totp = false;
+	err = api_login_allowed(rq, &st->user, &st->addr, &allowed, &require_totp);
+	if (err != COFFER_OK)
+		return err;
+	if (!allowed || (require_totp && st->result.step < 0)) {
+		api_audit(rq, st->user.id, "login", "", "refused",
+			  allowed ? "totp_required" : "login_policy");
+		return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
+				   allowed ? "Your organisation requires an authenticator app; "
+					     "ask an administrator for a new invitation."
+					   : NULL);
+	}
+
+	int64_t now = time_now();
+	struct session_record *s = &st->session;
+	struct token_hash ignored;
+	if (!token_hash_text(st->result.token, &s->token))
+		return COFFER_ERR_UNAVAILABLE;
+	token_generate(s->csrf_token, &ignored);
+	memcpy(s->user_id, st->user.id, sizeof s->user_id);
+	memcpy(s->ticket, st->result.ticket, st->result.ticket_len);
+	s->ticket_len = st->result.ticket_len;
+	s->created_at = s->last_seen = now;
+	s->expires_at = st->result.expires_at;
+	s->must_change_password = api_password_breached(rq, password, password_len);
+	if ((err = store_session_add(rq->app->store, s, now)) != COFFER_OK)
+		return err;
+	if (store_throttle_reset(rq->app->store, st->email) != COFFER_OK)
+		log_msg(LOG_ERROR, "login", "could not reset a throttle count");
+	api_audit(rq, st->user.id, "login", "", "success",
+		  s->must_change_password ? "password_breached" : "");
+	return login_reply(rq, st);
+}
+
+enum coffer_err login_post(struct request *rq)
+{
+	struct login_state *st = sodium_malloc(sizeof *st);
+	if (st == NULL)
+		return COFFER_ERR_NOMEM;
+	memset(st, 0, sizeof *st);
+	enum coffer_err err = do_login(rq, st);
+	sodium_free(st); /* wipes the token, the ticket and the account */
+	return err;
+}
+
+enum coffer_err logout_post(struct request *rq)
+{
+	const struct api_auth *a = api_caller(rq);
+	enum coffer_err err = store_session_delete(rq->app->store, &a->session.token);
+	if (err != COFFER_OK)
+		return err;
+	api_audit(rq, a->user.id, "logout", "", "success", "");
+	api_set_session_cookie(rq, NULL, 0);
+	return reply_no_content(rq);
+}
+
+enum coffer_err session_get(struct request *rq)
+{
+	const struct api_auth *a = api_caller(rq);
+	return reply_json(rq, 200,
+			  json_pack("{s:o*,s:s,s:b}", "user", api_user_json(&a->user), "csrf_token",
+				    a->session.csrf_token, "must_change_password",
+				    a->session.must_change_password));
+}

@@ -1,0 +1,63 @@
+/* me.c — POST /api/v1/me/password: the caller changes their own password (CONTRACT §3.4).
+ *
+ * keyd checks the current password and hashes the new one. Every other session of the user
+ * ends at once; this one stays (the person is using it) and its must_change_password clears.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/identity.h"
+#include "api/routes.h"
+#include "auth/password_policy.h"
+#include "common/timefmt.h"
+#include "http/json_body.h"
+#include "http/reply.h"
+#include "keyd/keyd.h"
+
+static const struct json_field password_fields[] = {
+	{.name = "current_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
+	 .max_len = PASSWORD_MAX_CHARS},
+	{.name = "new_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
+	 .max_len = PASSWORD_MAX_CHARS},
+};
+const struct json_schema me_password_schema = JSON_SCHEMA(password_fields);
+
+enum coffer_err me_password_post(struct request *rq)
+{
+	const struct api_auth *a = api_caller(rq);
+	json_t *cur = json_object_get(rq->json, "current_password");
+	json_t *new = json_object_get(rq->json, "new_password");
+	struct password_rules rules;
+	bool require_totp;
+	bool sysadmin = strcmp(a->user.role, "sysadmin") == 0;
+	enum coffer_err err = api_password_rules(rq, sysadmin, &a->user, NULL, &rules,
+						 &require_totp);
+	if (err != COFFER_OK)
+		return err;
+	if (json_equal(cur, new))
+		return reply_error(rq, COFFER_ERR_PASSWORD_POLICY,
+				   "The new password must differ from the current one.");
+	err = api_password_acceptable(rq, &rules, json_string_value(new), json_string_length(new));
+	if (err != COFFER_OK)
+		return err;
+	struct keyd_sealed *account = sodium_malloc(sizeof *account);
+	if (account == NULL)
+		return COFFER_ERR_NOMEM;
+	err = keyd_password_set(rq->app->keyd, a->user.account, a->user.account_len,
+				json_string_value(cur), json_string_length(cur),
+				json_string_value(new), json_string_length(new), account);
+	if (err == COFFER_OK)
+		err = store_user_set_account(rq->app->store, a->user.id, account->bytes, account->len,
+					     &a->session.token, time_now());
+	sodium_free(account);
+	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
+		api_audit(rq, a->user.id, "password.change", a->user.id, "failure", "bad_password");
+		return reply_error(rq, err, "The current password is not right.");
+	}
+	if (err != COFFER_OK)
+		return err;
+	api_audit(rq, a->user.id, "password.change", a->user.id, "success", "");
+	return reply_no_content(rq);
+}
