@@ -14,6 +14,7 @@ static const struct {
 	{"init", cmd_init, "create a deployment in a data directory"},
 	{"serve", cmd_serve, "serve HTTPS in the foreground"},
 	{"keys", cmd_keys, "rotate the master key or an organisation's key"},
+	{"audit", cmd_audit, "verify the audit trail"},
 	{"version", cmd_version, "print versions"},
 };
 

@@ -15,6 +15,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

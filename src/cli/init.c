@@ -24,6 +24,8 @@
 #include "crypto/master_key.h"
 #include "crypto/selfsigned.h"
 #include "crypto/token.h"
+#include "keyd/account.h"
+#include "keyd/seal.h"
 #include "store/store.h"
 
 #define USAGE                                                                                  \
@@ -177,6 +179,43 @@ static bool config_safe_path(const char *p)
 	return true;
 }
 
+/* The first sysadmin's invitation. keyd seals every other invite for the sysadmin who makes it;
+ * this one is sealed here, with the master keyring just created, since no sysadmin exists yet. */
+static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
+					const char *pass, size_t pass_len, struct store *st,
+					char token[TOKEN_TEXT_LEN + 1], struct token_hash *hash)
+{
+	char path[PATH_MAX];
+	struct master_keyring *ring = NULL;
+	struct seal_keys *seals = NULL;
+	struct invite inv;
+	struct invite_record rec;
+	memset(&inv, 0, sizeof inv);
+	memset(&rec, 0, sizeof rec);
+	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
+	if (err == COFFER_OK)
+		err = seal_keys_derive(ring, &seals);
+	master_keyring_free(ring);
+	if (err != COFFER_OK)
+		return err;
+
+	token_generate(token, hash);
+	memcpy(rec.email, email, sizeof rec.email);
+	memcpy(rec.role, "sysadmin", sizeof "sysadmin");
+	rec.created_at = time_now();
+	rec.expires_at = rec.created_at + INVITE_TTL_S;
+	inv.token = *hash;
+	memcpy(inv.email, email, sizeof inv.email);
+	inv.role = INVITE_SYSADMIN;
+	inv.expires_at = rec.expires_at;
+	err = invite_seal(seals, &inv, rec.sealed, &rec.sealed_len);
+	seal_keys_free(seals);
+	if (err == COFFER_OK)
+		err = store_invite_add(st, hash, &rec);
+	return err;
+}
+
 static int init_deployment(const struct init_args *args, const char *pass, size_t pass_len)
 {
 	struct init_args a = *args;
@@ -240,14 +279,8 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 	step = "bootstrap invite";
 	char token[TOKEN_TEXT_LEN + 1];
 	struct token_hash hash;
-	struct invite_record inv;
-	memset(&inv, 0, sizeof inv);
-	token_generate(token, &hash);
-	memcpy(inv.email, a.email, sizeof inv.email);
-	memcpy(inv.role, "sysadmin", sizeof "sysadmin");
-	inv.created_at = time_now();
-	inv.expires_at = inv.created_at + INVITE_TTL_S;
-	enum coffer_err err = store_invite_add(st, &hash, &inv);
+	enum coffer_err err = bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token,
+					       &hash);
 	store_close(st);
 	if (err != COFFER_OK)
 		goto fail;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "audit/chain.h"
 #include "cli/rewrap.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
@@ -86,6 +87,25 @@ static int open_store(const char *data_dir, struct store **st)
 	return 0;
 }
 
+/* Records the rotation in the system audit chain (CONTRACT §3.9). The command line has no
+ * user or address: the actor is "cli". A failure to record is reported, not fatal: the key
+ * version exists either way. */
+static void audit_rotation(const char *data_dir, const char *target, uint32_t version)
+{
+	struct store *st = NULL;
+	struct audit_entry e;
+	memset(&e, 0, sizeof e);
+	e.time = time_now();
+	snprintf(e.actor, sizeof e.actor, "cli");
+	snprintf(e.action, sizeof e.action, "key.rotate");
+	snprintf(e.target, sizeof e.target, "%s", target);
+	snprintf(e.outcome, sizeof e.outcome, "success");
+	snprintf(e.reason, sizeof e.reason, "version %u", (unsigned int)version);
+	if (store_system_open(data_dir, &st) != COFFER_OK || store_audit_append(st, &e) != COFFER_OK)
+		fprintf(stderr, "coffer: warning: could not record the rotation in the audit trail\n");
+	store_close(st);
+}
+
 static int rotate_master(const struct rotate_args *a, const char *key_path, const char *pass,
 			 size_t pass_len)
 {
@@ -107,8 +127,10 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 		rc = cli_fail("the master keyring is full (%d versions)", MASTER_KEYRING_MAX);
 	else if (err != COFFER_OK)
 		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
-	if (rc == 0)
+	if (rc == 0) {
 		printf("master key: version %u\n", (unsigned int)version);
+		audit_rotation(a->data_dir, "master", version);
+	}
 	if (rc == 0 && a->rewrap) {
 		err = master_key_load(key_path, pass, pass_len, &ring);
 		if (err != COFFER_OK)
@@ -154,8 +176,10 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 		else if (err != COFFER_OK)
 			rc = cli_fail("cannot add a key version for %s", a->org_id);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		printf("organisation %s: key version %u\n", a->org_id, (unsigned int)version);
+		audit_rotation(a->data_dir, a->org_id, version);
+	}
 	if (rc == 0 && a->rewrap) {
 		err = store_org_db_open(a->data_dir, a->org_id, true, &odb);
 		if (err == COFFER_OK)

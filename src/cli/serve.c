@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/routes.h"
 #include "auth/breached.h"
 #include "cli/cli.h"
@@ -222,6 +223,10 @@ int cmd_serve(int argc, char **argv)
 		.routes = api_routes,
 		.n_routes = api_routes_count,
 		.app = &app,
+		/* Password hashing runs on as many workers as keyd hashes at once: the connection
+		 * threads stay free for everything else. */
+		.workers = KEYD_HASH_CONCURRENCY,
+		.authorize = api_authorize,
 	};
 	if (http_server_start(&opts, &srv, why, sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);

@@ -56,6 +56,7 @@ static void request_free(struct request *rq)
 		rq->cleanup(rq);
 	if (rq->held != NULL)
 		MHD_destroy_response(rq->held);
+	sodium_memzero(rq->set_cookie, sizeof rq->set_cookie); /* holds a session token */
 	json_decref(rq->json);
 	if (rq->body != NULL) {
 		/* Bodies can hold passwords: wipe before release. */
