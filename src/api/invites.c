@@ -41,7 +41,7 @@ const struct json_schema invite_totp_schema = JSON_SCHEMA(totp_fields);
 static enum coffer_err find_invite(struct request *rq, char token[TOKEN_TEXT_LEN + 1],
 				   struct token_hash *hash, struct invite_record *inv)
 {
-	if (!route_param(&rq->params, "token", token, sizeof token) ||
+	if (!route_param(&rq->params, "token", token, TOKEN_TEXT_LEN + 1) ||
 	    !token_hash_text(token, hash))
 		return COFFER_ERR_NOT_FOUND;
 	return store_invite_get(rq->app->store, hash, time_now(), inv);
