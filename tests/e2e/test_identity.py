@@ -1,0 +1,569 @@
+"""Identity and access end to end (CONTRACT §3.2–3.6, §3.9), through the real `coffer serve`
+over HTTPS, with TOTP codes from oathtool: the bootstrap invite, organisations and invitations,
+login with password and code, replay, throttling, login policies by address and by day,
+breached passwords forcing a change, disabling, CSRF, bad input, and the audit chain."""
+
+import datetime
+import hashlib
+import signal
+import sqlite3
+import time
+import uuid
+import zoneinfo
+
+import pytest
+
+from conftest import (ADMIN_EMAIL, assert_user_error, finish_server, init_deployment, run_coffer,
+                      set_conf, start_server)
+from coffer_client import (ADMIN_PASSWORD, Authenticator, Client, Person, accept_invite,
+                           token_of, totp_code)
+
+BREACHED_PASSWORD = "Tr0ub4dor&3 was breached"
+
+
+def pwned_line(password):
+    return hashlib.sha1(password.encode()).hexdigest().upper() + ":42"
+
+
+def write_pwned(path, passwords):
+    lines = sorted(pwned_line(p) for p in passwords)
+    path.write_text("\r\n".join(lines) + "\r\n")
+
+
+class World:
+    """One deployment for the module: its server, the first sysadmin, an organisation."""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    base = tmp_path_factory.mktemp("identity")
+    dep = init_deployment(base / "data")
+    # Tests give each client its own address through a trusted proxy (loopback), so the
+    # per-address throttle of one test never touches another.
+    set_conf(dep.conf, "trusted_proxies", "127.0.0.1")
+    pwned = base / "pwned.txt"
+    write_pwned(pwned, ["placeholder that nobody uses"])
+    set_conf(dep.conf, "breached_passwords_file", str(pwned))
+    srv = start_server(dep)
+    w = World()
+    w.dep, w.srv, w.pwned = dep, srv, pwned
+    w.admin = accept_invite(srv, dep.invite_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    w.admin.login(srv, headers={"X-Forwarded-For": "192.0.2.1"})
+    r = w.admin.client.post("/api/v1/admin/orgs", {"name": "Acme Legal"})
+    assert r.status_code == 201, r.text
+    w.org = r.json()["id"]
+    yield w
+    finish_server(srv)
+
+
+_addr = iter(range(2, 250))
+
+
+def new_address():
+    return f"192.0.2.{next(_addr)}"
+
+
+def invite(w, email, role="member", clearance=None, org=None):
+    body = {"email": email, "role": role}
+    if role != "sysadmin":
+        body["org_id"] = org or w.org
+        if clearance:
+            body["clearance"] = clearance
+    r = w.admin.client.post("/api/v1/admin/invites", body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def new_member(w, email, role="member", password="a long enough secret 9"):
+    inv = invite(w, email, role)
+    person = accept_invite(w.srv, inv["url"], email, password)
+    return person
+
+
+def login_as(w, person):
+    return person.login(w.srv, headers={"X-Forwarded-For": new_address()})
+
+
+# ------------------------------------------------------------------------------ invitations
+
+def test_bootstrap_invite_is_single_use(world):
+    anon = Client(world.srv)
+    token = world.dep.token
+    assert anon.get(f"/api/v1/invites/{token}").status_code == 404
+    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "another long password"})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_invite_lookup_and_enrolment_answer(world):
+    email = "enrol@example.test"
+    inv = invite(world, email, "org_admin", "restricted")
+    assert inv["url"].startswith(f"https://127.0.0.1:{world.dep.port}/invite/")
+    token = token_of(inv["url"])
+    assert token == inv["token"]
+    anon = Client(world.srv)
+    r = anon.get(f"/api/v1/invites/{token}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["email"] == email and body["role"] == "org_admin"
+    assert body["org"] == {"id": world.org, "name": "Acme Legal"}
+    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "enrolment password 42"})
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["totp_required"] is True
+    secret = a["totp_secret"]
+    assert len(secret) == 32
+    assert a["otpauth_uri"] == (f"otpauth://totp/coffer:enrol%40example.test?secret={secret}"
+                                "&issuer=coffer&algorithm=SHA1&digits=6&period=30")
+    assert a["qr_svg"].lstrip().startswith("<svg") or a["qr_svg"].lstrip().startswith("<?xml")
+    # Not active yet: no login before the code is confirmed.
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    auth = Authenticator(secret)
+    assert c.login(email, "enrolment password 42", auth.next_code()).status_code == 401
+    # A wrong code, then a malformed one, then the right one.
+    r = anon.post(f"/api/v1/invites/{token}/totp", {"code": "000000" if totp_code(secret, auth.current_step()) != "000000" else "111111"})
+    assert r.status_code == 401
+    r = anon.post(f"/api/v1/invites/{token}/totp", {"code": "12345"})
+    assert r.status_code == 400 and "code" in r.json()["error"]["message"]
+    r = anon.post(f"/api/v1/invites/{token}/totp", {"code": auth.next_code()})
+    assert r.status_code == 200 and r.json() == {"status": "active"}
+    assert anon.get(f"/api/v1/invites/{token}").status_code == 404
+    p = Person(email, "enrolment password 42")
+    p.auth = auth
+    c = login_as(world, p)
+    me = c.get("/api/v1/session").json()["user"]
+    assert me["orgs"] == [{"id": world.org, "name": "Acme Legal", "role": "org_admin",
+                           "clearance": "restricted"}]
+
+
+def test_invite_bad_input(world):
+    c = world.admin.client
+    cases = [
+        ({"email": "not-an-email", "role": "member", "org_id": world.org}, "email"),
+        ({"email": "x@example.test", "role": "king", "org_id": world.org}, "role"),
+        ({"email": "x@example.test", "role": "member"}, "org_id"),
+        ({"email": "x@example.test", "role": "member", "org_id": world.org,
+          "clearance": "secret"}, "clearance"),
+        ({"email": "x@example.test", "role": "sysadmin", "org_id": world.org}, "org_id"),
+        ({"email": "x@example.test", "role": "member", "org_id": "'; DROP TABLE users; --"},
+         "org_id"),
+        ({"email": "x@example.test", "role": "member", "org_id": world.org, "extra": 1},
+         "extra"),
+    ]
+    for body, field in cases:
+        r = c.post("/api/v1/admin/invites", body)
+        assert r.status_code == 400, (body, r.text)
+        assert field in r.json()["error"]["message"], (body, r.text)
+    r = c.post("/api/v1/admin/invites", {"email": "x@example.test", "role": "member",
+                                         "org_id": str(uuid.uuid4())})
+    assert r.status_code == 404
+
+
+def test_accept_refuses_weak_and_compromised_passwords(world):
+    inv = invite(world, "weak@example.test")
+    token = inv["token"]
+    anon = Client(world.srv)
+    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "short"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "password_policy"
+    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "password123"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "password_compromised"
+    # The invite is still good after refusals.
+    assert anon.get(f"/api/v1/invites/{token}").status_code == 200
+
+
+def test_accept_allows_long_unicode_passwords(world):
+    password = "ŝekreta pasvorto " * 15  # 255 characters, multi-byte
+    person = new_member(world, "unicode@example.test", password=password)
+    login_as(world, person)
+
+
+# ------------------------------------------------------------------------------ login
+
+def test_session_cookie_and_session_endpoint(world):
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    r = c.login(ADMIN_EMAIL, ADMIN_PASSWORD, world.admin.auth.next_code())
+    assert r.status_code == 200, r.text
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("coffer_session=")
+    for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
+        assert flag in cookie
+    body = r.json()
+    assert body["user"]["role"] == "sysadmin" and body["user"]["status"] == "active"
+    assert body["must_change_password"] is False
+    s = c.get("/api/v1/session")
+    assert s.status_code == 200
+    assert s.json()["csrf_token"] == body["csrf_token"]
+    assert Client(world.srv).get("/api/v1/session").status_code == 401
+
+
+def test_csrf_is_required_on_state_changes(world):
+    c = login_as(world, world.admin)
+    r = c.post("/api/v1/logout", csrf=False)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    r = c.post("/api/v1/logout", csrf=False, headers={"X-CSRF-Token": "x" * 43})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    r = c.post("/api/v1/admin/orgs", {"name": "No CSRF"}, csrf=False)
+    assert r.status_code == 403
+    assert c.get("/api/v1/session").status_code == 200
+    r = c.post("/api/v1/logout")
+    assert r.status_code == 204
+    assert c.get("/api/v1/session").status_code == 401
+
+
+def test_every_failure_is_the_same_401(world):
+    p = new_member(world, "same401@example.test")
+    addr = {"X-Forwarded-For": new_address()}
+    attempts = [
+        ("nobody@example.test", p.password, p.auth.next_code()),  # unknown account
+        (p.email, "the wrong password", p.auth.next_code()),       # wrong password
+        (p.email, p.password, None),                               # missing code
+    ]
+    bodies = set()
+    for email, password, code in attempts:
+        r = Client(world.srv, addr).login(email, password, code)
+        assert r.status_code == 401, r.text
+        bodies.add(r.text)
+    assert len(bodies) == 1
+    assert '"invalid_credentials"' in bodies.pop()
+
+
+def test_totp_code_is_used_once(world):
+    p = new_member(world, "replay@example.test")
+    addr = {"X-Forwarded-For": new_address()}
+    code = p.auth.next_code()
+    assert Client(world.srv, addr).login(p.email, p.password, code).status_code == 200
+    r = Client(world.srv, addr).login(p.email, p.password, code)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    # A malformed code is bad input, not a failed login.
+    r = Client(world.srv, addr).login(p.email, p.password, "12a456")
+    assert r.status_code == 400 and "totp" in r.json()["error"]["message"]
+    r = Client(world.srv, addr).login(p.email, p.password, p.auth.next_code())
+    assert r.status_code == 200
+
+
+def test_unknown_email_costs_like_a_wrong_password(world):
+    p = new_member(world, "timing@example.test")
+
+    def timed(email):
+        c = Client(world.srv, {"X-Forwarded-For": new_address()})
+        t0 = time.monotonic()
+        r = c.login(email, "definitely wrong", "123456")
+        assert r.status_code == 401
+        return time.monotonic() - t0
+
+    known = min(timed(p.email) for _ in range(2))
+    unknown = min(timed(f"ghost{i}@example.test") for i in range(2))
+    # Both run a full Argon2id verification (tens of milliseconds); loose bounds, robust on a
+    # loaded machine, that would still catch a shortcut for unknown accounts.
+    assert unknown > 0.3 * known, (known, unknown)
+
+
+def test_login_bad_input(world):
+    c = Client(world.srv)
+    cases = [
+        ({"email": "a@b.test"}, "password"),
+        ({"email": "nope", "password": "x"}, "email"),
+        ({"email": "a@b.test", "password": "x", "totp": 123456}, "totp"),
+        ({"email": "a@b.test", "password": "x" * 1025}, "password"),
+        ({"email": "a@b.test", "password": "x", "remember": True}, "remember"),
+    ]
+    for body, field in cases:
+        r = c.post("/api/v1/login", body)
+        assert r.status_code == 400, (body, r.text)
+        assert field in r.json()["error"]["message"]
+    r = c.post("/api/v1/login", data="{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    r = c.post("/api/v1/login", data="email=a", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+
+# ------------------------------------------------------------------------------ throttling
+
+def test_account_throttle_doubles_and_resets(world):
+    p = new_member(world, "throttle@example.test")
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    for _ in range(3):
+        assert c.login(p.email, "wrong password", "123456").status_code == 401
+    r = c.login(p.email, p.password, p.auth.next_code())
+    assert r.status_code == 429, r.text
+    assert r.json()["error"]["code"] == "throttled"
+    assert r.headers["Retry-After"] == "1"
+    time.sleep(1.2)
+    assert c.login(p.email, "wrong password", "123456").status_code == 401
+    r = c.login(p.email, "wrong password", "123456")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) in (1, 2)
+    time.sleep(2.2)
+    # The right credentials after the wait: in, and the count starts again.
+    r = c.login(p.email, p.password, p.auth.next_code())
+    assert r.status_code == 200, r.text
+    c2 = Client(world.srv, {"X-Forwarded-For": new_address()})
+    assert c2.login(p.email, "wrong password", "123456").status_code == 401
+    assert c2.login(p.email, "wrong password", "123456").status_code == 401
+
+
+def test_unknown_accounts_are_throttled_too(world):
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    for _ in range(3):
+        assert c.login("ghost-throttle@example.test", "x", "123456").status_code == 401
+    r = c.login("ghost-throttle@example.test", "x", "123456")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+
+
+def test_address_throttle_after_twenty_failures(world):
+    addr = new_address()
+    c = Client(world.srv, {"X-Forwarded-For": addr})
+    for i in range(21):
+        r = c.login(f"spray{i}@example.test", "x", "123456")
+        assert r.status_code == 401, (i, r.text)
+    r = c.login("spray-next@example.test", "x", "123456")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    # Another address is not affected.
+    other = Client(world.srv, {"X-Forwarded-For": new_address()})
+    assert other.login("spray-next@example.test", "x", "123456").status_code == 401
+
+
+# ------------------------------------------------------------------------------ policies
+
+def default_policy():
+    return {"require_totp": True,
+            "password": {"min_length": 8, "require_punctuation": False, "reject_common": True},
+            "login": {"allowed_cidrs": ["0.0.0.0/0", "::/0"],
+                      "allowed_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                      "allowed_hours": {"from": "00:00", "to": "24:00"},
+                      "timezone": "Europe/London"}}
+
+
+def test_policy_access_and_validation(world):
+    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Policy Org"})
+    org = r.json()["id"]
+    admin_p = accept_invite(world.srv, invite(world, "padmin@example.test", "org_admin",
+                                              org=org)["url"], "padmin@example.test",
+                            "org admin password 1")
+    member_p = accept_invite(world.srv, invite(world, "pmember@example.test", org=org)["url"],
+                             "pmember@example.test", "member password 1")
+    a = login_as(world, admin_p)
+    m = login_as(world, member_p)
+    path = f"/api/v1/orgs/{org}/policy"
+    assert a.get(path).json() == default_policy()
+    assert world.admin.client.get(path).json() == default_policy()
+    assert m.get(path).status_code == 403
+    assert m.put(path, default_policy()).status_code == 403
+    # An org admin of one organisation cannot see another's policy.
+    assert a.get(f"/api/v1/orgs/{world.org}/policy").status_code == 403
+    bad = default_policy()
+    bad["password"]["min_length"] = 7
+    r = a.put(path, bad)
+    assert r.status_code == 400 and "min_length" in r.json()["error"]["message"]
+    for field, value in (("allowed_cidrs", ["300.1.1.1/8"]), ("allowed_days", ["someday"]),
+                         ("timezone", "Mars/Olympus"), ("allowed_hours", {"from": "9am", "to": "17:00"})):
+        bad = default_policy()
+        bad["login"][field] = value
+        r = a.put(path, bad)
+        assert r.status_code == 400 and field in r.json()["error"]["message"], r.text
+    assert a.get(path).json() == default_policy()  # nothing changed
+    good = default_policy()
+    good["password"] = {"min_length": 14, "require_punctuation": True, "reject_common": True}
+    r = a.put(path, good)
+    assert r.status_code == 200 and r.json() == good
+    assert a.get(path).json() == good
+    # The new rules apply to the next password set in the organisation.
+    inv = invite(world, "pnew@example.test", org=org)
+    r = Client(world.srv).post(f"/api/v1/invites/{inv['token']}/accept",
+                               {"password": "only letters here"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "password_policy"
+    msg = r.json()["error"]["message"]
+    assert "14" in msg and "punctuation" in msg
+    # The system policy always requires TOTP.
+    sp = world.admin.client.get("/api/v1/admin/policy").json()
+    assert sp["require_totp"] is True
+    sp["require_totp"] = False
+    assert world.admin.client.put("/api/v1/admin/policy", sp).status_code == 400
+    assert m.get("/api/v1/admin/policy").status_code == 403
+
+
+def test_login_policy_by_address_and_day(world):
+    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Office Hours Org"})
+    org = r.json()["id"]
+    p = accept_invite(world.srv, invite(world, "office@example.test", org=org)["url"],
+                      "office@example.test", "office password 11")
+    path = f"/api/v1/orgs/{org}/policy"
+    pol = default_policy()
+    pol["login"]["allowed_cidrs"] = ["10.0.0.0/8", "2001:db8::/32"]
+    assert world.admin.client.put(path, pol).status_code == 200
+    r = Client(world.srv, {"X-Forwarded-For": "192.0.2.200"}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 403 and r.json()["error"]["code"] == "login_policy"
+    r = Client(world.srv, {"X-Forwarded-For": "10.20.30.40"}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 200, r.text
+    r = Client(world.srv, {"X-Forwarded-For": "2001:db8::7"}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 200, r.text
+    # Today (in the policy's zone) is not allowed: refused, even with the right address.
+    zone = "Pacific/Auckland"
+    today = datetime.datetime.now(zoneinfo.ZoneInfo(zone)).strftime("%a").lower()
+    pol = default_policy()
+    pol["login"]["timezone"] = zone
+    pol["login"]["allowed_days"] = [d for d in pol["login"]["allowed_days"] if d != today]
+    assert world.admin.client.put(path, pol).status_code == 200
+    r = Client(world.srv, {"X-Forwarded-For": new_address()}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 403 and r.json()["error"]["code"] == "login_policy"
+    # Wrong credentials still say nothing about the policy.
+    r = Client(world.srv, {"X-Forwarded-For": new_address()}).login(
+        p.email, "wrong password", p.auth.next_code())
+    assert r.status_code == 401
+
+
+# ------------------------------------------------------------------------------ passwords
+
+def test_breached_password_forces_a_change(world):
+    p = new_member(world, "breached@example.test", password=BREACHED_PASSWORD)
+    # The list learns of the breach after the password was chosen.
+    write_pwned(world.pwned, ["placeholder that nobody uses", BREACHED_PASSWORD,
+                              "also breached password"])
+    world.srv.proc.send_signal(signal.SIGHUP)
+    world.srv.wait_log(lambda o: o.get("event") == "reload")
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    r = c.login(p.email, p.password, p.auth.next_code())
+    assert r.status_code == 200, r.text
+    assert r.json()["must_change_password"] is True
+    r = c.get(f"/api/v1/orgs/{world.org}/policy")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    assert c.get("/api/v1/session").json()["must_change_password"] is True
+    # Setting another breached password is refused, and changes nothing.
+    r = c.post("/api/v1/me/password", {"current_password": p.password,
+                                       "new_password": "also breached password"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "password_compromised"
+    assert c.get("/api/v1/session").json()["must_change_password"] is True
+    r = c.post("/api/v1/me/password", {"current_password": p.password,
+                                       "new_password": "a fresh unbreached password"})
+    assert r.status_code == 204, r.text
+    s = c.get("/api/v1/session").json()
+    assert s["must_change_password"] is False
+    assert c.get(f"/api/v1/orgs/{world.org}/policy").status_code == 403  # a member: forbidden
+    # The old password no longer works; the new one does.
+    r = Client(world.srv, {"X-Forwarded-For": new_address()}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 401
+
+
+def test_password_change_rules_and_revocation(world):
+    p = new_member(world, "changer@example.test")
+    c1 = login_as(world, p)
+    c2 = login_as(world, p)
+    r = c1.post("/api/v1/me/password", {"current_password": "not it",
+                                        "new_password": "a brand new password"})
+    assert r.status_code == 401
+    r = c1.post("/api/v1/me/password", {"current_password": p.password, "new_password": "short"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "password_policy"
+    r = c1.post("/api/v1/me/password", {"current_password": p.password,
+                                        "new_password": "iloveyou"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "password_compromised"
+    r = c1.post("/api/v1/me/password", {"current_password": p.password,
+                                        "new_password": "a brand new password"})
+    assert r.status_code == 204, r.text
+    assert c1.get("/api/v1/session").status_code == 200   # this session stays
+    assert c2.get("/api/v1/session").status_code == 401   # every other one ends
+    p.password = "a brand new password"
+    login_as(world, p)
+
+
+# ------------------------------------------------------------------------------ administration
+
+def test_disable_ends_sessions_and_enable_restores_login(world):
+    p = new_member(world, "disable-me@example.test")
+    c = login_as(world, p)
+    users = world.admin.client.get("/api/v1/admin/users").json()["users"]
+    mine = [u for u in users if u["email"] == p.email]
+    assert len(mine) == 1 and mine[0]["status"] == "active"
+    uid = mine[0]["id"]
+    r = c.post(f"/api/v1/admin/users/{uid}/disable")
+    assert r.status_code == 403  # a member is not a sysadmin
+    r = world.admin.client.post(f"/api/v1/admin/users/{uid}/disable")
+    assert r.status_code == 204
+    assert c.get("/api/v1/session").status_code == 401
+    r = Client(world.srv, {"X-Forwarded-For": new_address()}).login(
+        p.email, p.password, p.auth.next_code())
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    users = world.admin.client.get("/api/v1/admin/users").json()["users"]
+    assert [u["status"] for u in users if u["id"] == uid] == ["disabled"]
+    assert world.admin.client.post(f"/api/v1/admin/users/{uid}/enable").status_code == 204
+    assert c.get("/api/v1/session").status_code == 401  # old sessions stay ended
+    login_as(world, p)
+    assert world.admin.client.post(f"/api/v1/admin/users/{uuid.uuid4()}/disable").status_code == 404
+    me = world.admin.user["id"]
+    assert world.admin.client.post(f"/api/v1/admin/users/{me}/disable").status_code == 403
+
+
+def test_admin_routes_need_a_sysadmin(world):
+    p = new_member(world, "nosy@example.test")
+    c = login_as(world, p)
+    for method, path in (("GET", "/api/v1/admin/orgs"), ("GET", "/api/v1/admin/users"),
+                         ("GET", "/api/v1/admin/audit"), ("GET", "/api/v1/admin/policy")):
+        assert c.request(method, path).status_code == 403
+    assert c.post("/api/v1/admin/orgs", {"name": "Mine"}).status_code == 403
+    anon = Client(world.srv)
+    assert anon.get("/api/v1/admin/orgs").status_code == 401
+
+
+def test_orgs_create_and_list(world):
+    c = world.admin.client
+    r = c.post("/api/v1/admin/orgs", {"name": "Acme Legal"})
+    assert r.status_code == 409
+    for bad in ({"name": ""}, {"name": "x" * 201}, {"name": "line\nbreak"}, {}, {"name": 5}):
+        assert c.post("/api/v1/admin/orgs", bad).status_code == 400, bad
+    name = "Ünïcode & <Partners> '; DROP TABLE orgs; --"
+    r = c.post("/api/v1/admin/orgs", {"name": name})
+    assert r.status_code == 201
+    org = r.json()
+    assert org["name"] == name
+    names = {o["name"]: o["id"] for o in c.get("/api/v1/admin/orgs").json()["orgs"]}
+    assert names[name] == org["id"] and "Acme Legal" in names
+    assert (world.dep.data_dir / "orgs" / org["id"] / "org.db").is_file()
+
+
+# ------------------------------------------------------------------------------ audit
+
+def test_audit_trail_records_and_verifies(world):
+    entries = world.admin.client.get("/api/v1/admin/audit").json()["entries"]
+    actions = {(e["action"], e["outcome"]) for e in entries}
+    for want in (("invite.accept", "success"), ("invite.totp", "success"),
+                 ("login", "success"), ("login", "failure"), ("org.create", "success"),
+                 ("invite.create", "success")):
+        assert want in actions, want
+    seqs = [e["seq"] for e in entries]
+    assert seqs == list(range(1, len(seqs) + 1))
+    text = str(entries)
+    for secret in (ADMIN_PASSWORD, "wrong password", world.dep.token):
+        assert secret not in text
+    assert all(len(e["hash"]) == 64 for e in entries)
+    page = world.admin.client.get("/api/v1/admin/audit?after=2&limit=3").json()
+    assert [e["seq"] for e in page["entries"]] == [3, 4, 5] and page["next"] == 5
+    assert world.admin.client.get("/api/v1/admin/audit?limit=0").status_code == 400
+    assert world.admin.client.get("/api/v1/admin/audit?after=-1").status_code == 400
+
+    proc = run_coffer("audit", "verify", "--data", world.dep.data_dir)
+    assert proc.returncode == 0, proc.stderr
+    n = int(proc.stdout.strip().split()[1])
+    assert proc.stdout.strip() == f"ok: {n} entries" and n >= len(entries)
+
+
+def test_audit_verify_names_an_edited_entry(tmp_path, world):
+    import shutil
+    copy = tmp_path / "copy"
+    # A consistent copy of the live database (the WAL included), edited offline.
+    src = sqlite3.connect(world.dep.data_dir / "system.db")
+    copy.mkdir()
+    dst = sqlite3.connect(copy / "system.db")
+    src.backup(dst)
+    src.close()
+    shutil.copy(world.dep.data_dir / "coffer.conf", copy / "coffer.conf")
+    dst.execute("UPDATE audit SET outcome = 'tampered' WHERE seq = 4")
+    dst.commit()
+    dst.close()
+    proc = run_coffer("audit", "verify", "--data", copy)
+    assert_user_error(proc)
+    assert "entry 4" in proc.stderr
