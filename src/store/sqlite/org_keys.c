@@ -18,13 +18,6 @@ static void bind_key(sqlite3_stmt *s, int first, const char *org_id,
 static const char insert_key_sql[] = "INSERT INTO org_keys (org_id, version, master_version, "
 				     "wrapped, created_at) VALUES (?,?,?,?,?)";
 
-/* Runs a statement that returns no rows. */
-static enum coffer_err step_done(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
-}
-
 enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
 				 const struct org_key_record *key, int64_t now)
 {
@@ -37,13 +30,13 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 		sqlite3_bind_text(org, 1, org_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(org, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(org, 3, now);
-		err = step_done(org);
+		err = db_step_done(org);
 	}
 	if (err == COFFER_OK)
 		err = db_prepare(db, insert_key_sql, &k);
 	if (err == COFFER_OK) {
 		bind_key(k, 1, org_id, key, now);
-		err = step_done(k);
+		err = db_step_done(k);
 	}
 	sqlite3_finalize(org);
 	sqlite3_finalize(k);
@@ -124,7 +117,7 @@ enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 		err = db_prepare(db, insert_key_sql, &ins);
 	if (err == COFFER_OK) {
 		bind_key(ins, 1, org_id, key, now);
-		err = step_done(ins);
+		err = db_step_done(ins);
 	}
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
@@ -177,7 +170,7 @@ enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_
 		sqlite3_bind_text(s, 3, refs[i].org_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, refs[i].key.version);
 		sqlite3_bind_int64(s, 5, old_master[i]);
-		err = step_done(s);
+		err = db_step_done(s);
 	}
 	sqlite3_finalize(s);
 	err = db_end(db, err);
@@ -192,7 +185,7 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 	enum coffer_err err = db_prepare(db, "DELETE FROM org_keys WHERE org_id = ?", &s);
 	if (err == COFFER_OK) {
 		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
-		err = step_done(s);
+		err = db_step_done(s);
 		if (err == COFFER_OK && sqlite3_changes(db) == 0)
 			err = COFFER_ERR_NOT_FOUND;
 	}
