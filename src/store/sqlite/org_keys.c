@@ -1,4 +1,5 @@
 /* org_keys.c — organisations and the versions of their keys in the embedded system database. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite/db.h"
@@ -201,4 +202,66 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 	}
 	db_pool_put(&st->pool, db);
 	return err;
+}
+
+/* Reads one organisation row: id, name, created_at. */
+static void read_org(sqlite3_stmt *s, struct org_record *out)
+{
+	db_column_text(s, 0, out->id, sizeof out->id);
+	db_column_text(s, 1, out->name, sizeof out->name);
+	out->created_at = sqlite3_column_int64(s, 2);
+}
+
+enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_record *out)
+{
+	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err =
+	    db_prepare(db, "SELECT id, name, created_at FROM orgs WHERE id = ?", &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			read_org(s, out);
+		else
+			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(s);
+	db_pool_put(&st->pool, db);
+	return err;
+}
+
+enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_t *n)
+{
+	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3_stmt *s = NULL;
+	struct org_record *list = NULL;
+	size_t len = 0, cap = 0;
+	int rc = SQLITE_DONE;
+	enum coffer_err err =
+	    db_prepare(db, "SELECT id, name, created_at FROM orgs ORDER BY name, id", &s);
+	while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct org_record *grown = reallocarray(list, ncap, sizeof *list);
+			if (grown == NULL) {
+				err = COFFER_ERR_NOMEM;
+				break;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		read_org(s, &list[len++]);
+	}
+	if (err == COFFER_OK && rc != SQLITE_DONE)
+		err = db_err(rc);
+	sqlite3_finalize(s);
+	db_pool_put(&st->pool, db);
+	if (err != COFFER_OK) {
+		free(list);
+		return err;
+	}
+	*out = list;
+	*n = len;
+	return COFFER_OK;
 }
