@@ -19,7 +19,16 @@ enum coffer_err db_err(int rc)
 	case SQLITE_NOMEM:
 		return COFFER_ERR_NOMEM;
 	case SQLITE_CONSTRAINT:
-		return COFFER_ERR_EXISTS;
+		/* Connections are opened with extended result codes, so the kind is known. */
+		switch (rc) {
+		case SQLITE_CONSTRAINT_PRIMARYKEY:
+		case SQLITE_CONSTRAINT_UNIQUE:
+			return COFFER_ERR_EXISTS;
+		case SQLITE_CONSTRAINT_FOREIGNKEY:
+			return COFFER_ERR_NOT_FOUND;
+		default:
+			return COFFER_ERR_INVALID_INPUT;
+		}
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
 	case SQLITE_FULL:
@@ -156,6 +165,11 @@ enum coffer_err db_begin(sqlite3 *db)
 	return db_err(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL));
 }
 
+enum coffer_err db_begin_read(sqlite3 *db)
+{
+	return db_err(sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL));
+}
+
 static void rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
@@ -184,6 +198,19 @@ enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	return db_err(rc);
 }
 
+enum coffer_err db_step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
+}
+
+int db_bind_text_or_null(sqlite3_stmt *s, int idx, const char *text)
+{
+	if (text[0] == '\0')
+		return sqlite3_bind_null(s, idx);
+	return sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT);
+}
+
 void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
 {
 	const unsigned char *v = sqlite3_column_text(s, col);
@@ -196,5 +223,20 @@ bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len)
 	if (v == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
 		return false;
 	memcpy(out, v, len);
+	return true;
+}
+
+bool db_column_blob_max(sqlite3_stmt *s, int col, void *out, size_t max, size_t *len)
+{
+	const void *v = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	if (v == NULL) {
+		*len = 0;
+		return true;
+	}
+	if (n > max)
+		return false;
+	memcpy(out, v, n);
+	*len = n;
 	return true;
 }

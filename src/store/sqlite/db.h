@@ -39,12 +39,17 @@ void db_pool_close(struct db_pool *pool);
 sqlite3 *db_pool_get(struct db_pool *pool);
 void db_pool_put(struct db_pool *pool, sqlite3 *db);
 
-/* Maps an SQLite result code to coffer's errors (busy/locked → unavailable, rest → storage). */
+/* Maps an SQLite result code to coffer's errors: busy/locked → unavailable; a clash of a key
+ * or a unique column → exists; a reference to a row that is not there → not found; a value a
+ * CHECK or NOT NULL refuses → invalid input; the rest → storage or I/O. */
 enum coffer_err db_err(int rc);
 
 /* Transactions: BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads
  * before it writes cannot fail half-way for another writer. */
 COFFER_MUST_CHECK enum coffer_err db_begin(sqlite3 *db);
+/* BEGIN DEFERRED: one consistent snapshot for a read of several statements (no write lock).
+ * End it with db_end. */
+COFFER_MUST_CHECK enum coffer_err db_begin_read(sqlite3 *db);
 /* Ends the transaction: commits when ERR is COFFER_OK (returning the commit's result), else
  * rolls back and returns ERR. */
 COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
@@ -52,10 +57,19 @@ COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
 /* Prepares SQL on DB; logs and maps a failure. */
 COFFER_MUST_CHECK enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
 
+/* Runs a statement that returns no rows. */
+COFFER_MUST_CHECK enum coffer_err db_step_done(sqlite3_stmt *s);
+
+/* Binds TEXT, or NULL when TEXT is "" (an optional column). */
+int db_bind_text_or_null(sqlite3_stmt *s, int idx, const char *text);
+
 /* Copies a TEXT column into OUT (NUL-terminated, truncated to OUTLEN - 1); NULL gives "". */
 void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen);
 
 /* Copies a BLOB column of exactly LEN bytes; false when it has another length. */
 bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len);
+
+/* Copies a BLOB column of at most MAX bytes, setting *LEN (0 for NULL); false when longer. */
+bool db_column_blob_max(sqlite3_stmt *s, int col, void *out, size_t max, size_t *len);
 
 #endif

@@ -1,4 +1,5 @@
 /* org_keys.c — organisations and the versions of their keys in the embedded system database. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite/db.h"
@@ -18,13 +19,6 @@ static void bind_key(sqlite3_stmt *s, int first, const char *org_id,
 static const char insert_key_sql[] = "INSERT INTO org_keys (org_id, version, master_version, "
 				     "wrapped, created_at) VALUES (?,?,?,?,?)";
 
-/* Runs a statement that returns no rows. */
-static enum coffer_err step_done(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
-}
-
 enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
 				 const struct org_key_record *key, int64_t now)
 {
@@ -37,13 +31,13 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 		sqlite3_bind_text(org, 1, org_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(org, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(org, 3, now);
-		err = step_done(org);
+		err = db_step_done(org);
 	}
 	if (err == COFFER_OK)
 		err = db_prepare(db, insert_key_sql, &k);
 	if (err == COFFER_OK) {
 		bind_key(k, 1, org_id, key, now);
-		err = step_done(k);
+		err = db_step_done(k);
 	}
 	sqlite3_finalize(org);
 	sqlite3_finalize(k);
@@ -124,7 +118,7 @@ enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 		err = db_prepare(db, insert_key_sql, &ins);
 	if (err == COFFER_OK) {
 		bind_key(ins, 1, org_id, key, now);
-		err = step_done(ins);
+		err = db_step_done(ins);
 	}
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
@@ -177,7 +171,7 @@ enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_
 		sqlite3_bind_text(s, 3, refs[i].org_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, refs[i].key.version);
 		sqlite3_bind_int64(s, 5, old_master[i]);
-		err = step_done(s);
+		err = db_step_done(s);
 	}
 	sqlite3_finalize(s);
 	err = db_end(db, err);
@@ -192,7 +186,7 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 	enum coffer_err err = db_prepare(db, "DELETE FROM org_keys WHERE org_id = ?", &s);
 	if (err == COFFER_OK) {
 		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
-		err = step_done(s);
+		err = db_step_done(s);
 		if (err == COFFER_OK && sqlite3_changes(db) == 0)
 			err = COFFER_ERR_NOT_FOUND;
 	}
@@ -208,4 +202,66 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 	}
 	db_pool_put(&st->pool, db);
 	return err;
+}
+
+/* Reads one organisation row: id, name, created_at. */
+static void read_org(sqlite3_stmt *s, struct org_record *out)
+{
+	db_column_text(s, 0, out->id, sizeof out->id);
+	db_column_text(s, 1, out->name, sizeof out->name);
+	out->created_at = sqlite3_column_int64(s, 2);
+}
+
+enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_record *out)
+{
+	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err =
+	    db_prepare(db, "SELECT id, name, created_at FROM orgs WHERE id = ?", &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			read_org(s, out);
+		else
+			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(s);
+	db_pool_put(&st->pool, db);
+	return err;
+}
+
+enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_t *n)
+{
+	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3_stmt *s = NULL;
+	struct org_record *list = NULL;
+	size_t len = 0, cap = 0;
+	int rc = SQLITE_DONE;
+	enum coffer_err err =
+	    db_prepare(db, "SELECT id, name, created_at FROM orgs ORDER BY name, id", &s);
+	while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct org_record *grown = reallocarray(list, ncap, sizeof *list);
+			if (grown == NULL) {
+				err = COFFER_ERR_NOMEM;
+				break;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		read_org(s, &list[len++]);
+	}
+	if (err == COFFER_OK && rc != SQLITE_DONE)
+		err = db_err(rc);
+	sqlite3_finalize(s);
+	db_pool_put(&st->pool, db);
+	if (err != COFFER_OK) {
+		free(list);
+		return err;
+	}
+	*out = list;
+	*n = len;
+	return COFFER_OK;
 }

@@ -42,6 +42,74 @@ static const struct db_migration system_schema[] = {
 	 " PRIMARY KEY (org_id, version)"
 	 ") STRICT;"
 	 "CREATE INDEX org_keys_by_master ON org_keys (master_version);"},
+	/* 3: identity. Invites gain keyd's seal, their creator and the user accepting them; users
+	 * with their sealed account and last TOTP step, memberships, sessions, login throttling,
+	 * policies and the system audit chain. */
+	{"ALTER TABLE invites ADD COLUMN sealed BLOB"
+	 " CHECK (sealed IS NULL OR length(sealed) BETWEEN 1 AND 512);"
+	 "ALTER TABLE invites ADD COLUMN created_by TEXT"
+	 " CHECK (created_by IS NULL OR length(created_by) = 36);"
+	 "ALTER TABLE invites ADD COLUMN user_id TEXT REFERENCES users (id) ON DELETE SET NULL;"
+	 "CREATE TABLE users ("
+	 " id TEXT PRIMARY KEY CHECK (length(id) = 36),"
+	 " email TEXT NOT NULL UNIQUE CHECK (length(email) BETWEEN 3 AND 254),"
+	 " role TEXT NOT NULL CHECK (role IN ('sysadmin', 'user')),"
+	 " status TEXT NOT NULL CHECK (status IN ('invited', 'active', 'disabled')),"
+	 " account BLOB NOT NULL CHECK (length(account) BETWEEN 1 AND 4096),"
+	 " totp_last_step INTEGER NOT NULL DEFAULT -1 CHECK (totp_last_step >= -1),"
+	 " created_at INTEGER NOT NULL,"
+	 " updated_at INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX invites_by_user ON invites (user_id);"
+	 "CREATE TABLE memberships ("
+	 " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	 " org_id TEXT NOT NULL REFERENCES orgs (id),"
+	 " role TEXT NOT NULL CHECK (role IN ('member', 'org_admin')),"
+	 " clearance TEXT NOT NULL"
+	 "   CHECK (clearance IN ('public', 'internal', 'confidential', 'restricted')),"
+	 " PRIMARY KEY (user_id, org_id)"
+	 ") STRICT;"
+	 "CREATE INDEX memberships_by_org ON memberships (org_id);"
+	 "CREATE TABLE sessions ("
+	 " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+	 " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	 " csrf_token TEXT NOT NULL CHECK (length(csrf_token) BETWEEN 1 AND 43),"
+	 " ticket BLOB NOT NULL CHECK (length(ticket) <= 4096),"
+	 " created_at INTEGER NOT NULL,"
+	 " last_seen INTEGER NOT NULL,"
+	 " expires_at INTEGER NOT NULL,"
+	 " must_change_password INTEGER NOT NULL CHECK (must_change_password IN (0, 1))"
+	 ") STRICT;"
+	 "CREATE INDEX sessions_by_user ON sessions (user_id);"
+	 "CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+	 "CREATE TABLE throttle_accounts ("
+	 " account TEXT PRIMARY KEY,"
+	 " failures INTEGER NOT NULL CHECK (failures >= 1),"
+	 " last_failure INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX throttle_accounts_by_time ON throttle_accounts (last_failure);"
+	 "CREATE TABLE throttle_addresses ("
+	 " address TEXT NOT NULL,"
+	 " time INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX throttle_addresses_by_address ON throttle_addresses (address, time);"
+	 "CREATE INDEX throttle_addresses_by_time ON throttle_addresses (time);"
+	 "CREATE TABLE policies ("
+	 " scope TEXT PRIMARY KEY CHECK (scope = 'system' OR length(scope) = 36),"
+	 " json TEXT NOT NULL,"
+	 " updated_at INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE TABLE audit ("
+	 " seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	 " time INTEGER NOT NULL,"
+	 " actor TEXT NOT NULL,"
+	 " action TEXT NOT NULL,"
+	 " target TEXT NOT NULL,"
+	 " ip TEXT NOT NULL,"
+	 " outcome TEXT NOT NULL,"
+	 " reason TEXT NOT NULL,"
+	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
+	 ") STRICT;"},
 };
 
 #define N_STEPS (sizeof system_schema / sizeof system_schema[0])
@@ -106,61 +174,68 @@ void store_close(struct store *st)
 	free(st);
 }
 
-static int bind_text_or_null(sqlite3_stmt *s, int idx, const char *text)
-{
-	if (text[0] == '\0')
-		return sqlite3_bind_null(s, idx);
-	return sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT);
-}
-
 enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 				 const struct invite_record *inv)
 {
 	static const char sql[] = "INSERT INTO invites (token_hash, email, role, org_id, "
-				  "clearance, created_at, expires_at) VALUES (?,?,?,?,?,?,?)";
+				  "clearance, created_at, expires_at, sealed, created_by) "
+				  "VALUES (?,?,?,?,?,?,?,?,?)";
+	if (inv->sealed_len > sizeof inv->sealed)
+		return COFFER_ERR_INVALID_INPUT;
 	sqlite3 *db = db_pool_get(&st->pool);
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
+	enum coffer_err err = db_prepare(db, sql, &s);
+	if (err == COFFER_OK) {
 		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, inv->email, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, inv->role, -1, SQLITE_STATIC);
-		bind_text_or_null(s, 4, inv->org_id);
-		bind_text_or_null(s, 5, inv->clearance);
+		db_bind_text_or_null(s, 4, inv->org_id);
+		db_bind_text_or_null(s, 5, inv->clearance);
 		sqlite3_bind_int64(s, 6, inv->created_at);
 		sqlite3_bind_int64(s, 7, inv->expires_at);
-		rc = sqlite3_step(s);
+		if (inv->sealed_len > 0)
+			sqlite3_bind_blob(s, 8, inv->sealed, (int)inv->sealed_len, SQLITE_STATIC);
+		db_bind_text_or_null(s, 9, inv->created_by);
+		err = db_step_done(s);
 	}
 	sqlite3_finalize(s);
 	db_pool_put(&st->pool, db);
-	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
+	return err;
 }
 
 enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, int64_t now,
 				 struct invite_record *out)
 {
-	static const char sql[] = "SELECT email, role, org_id, clearance, created_at, expires_at "
-				  "FROM invites WHERE token_hash = ? AND used_at IS NULL "
-				  "AND expires_at > ?";
+	static const char sql[] = "SELECT email, role, org_id, clearance, created_at, expires_at, "
+				  "sealed, created_by, user_id FROM invites WHERE token_hash = ? "
+				  "AND used_at IS NULL AND expires_at > ?";
 	sqlite3 *db = db_pool_get(&st->pool);
 	sqlite3_stmt *s = NULL;
-	enum coffer_err err;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
+	enum coffer_err err = db_prepare(db, sql, &s);
+	if (err == COFFER_OK) {
 		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
-		rc = sqlite3_step(s);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			err = COFFER_ERR_NOT_FOUND;
+		else if (rc != SQLITE_ROW)
+			err = db_err(rc);
 	}
-	if (rc == SQLITE_ROW) {
-		db_column_text(s, 0, out->email, sizeof out->email);
-		db_column_text(s, 1, out->role, sizeof out->role);
-		db_column_text(s, 2, out->org_id, sizeof out->org_id);
-		db_column_text(s, 3, out->clearance, sizeof out->clearance);
-		out->created_at = sqlite3_column_int64(s, 4);
-		out->expires_at = sqlite3_column_int64(s, 5);
-		err = COFFER_OK;
-	} else {
-		err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	if (err == COFFER_OK) {
+		struct invite_record r;
+		memset(&r, 0, sizeof r);
+		db_column_text(s, 0, r.email, sizeof r.email);
+		db_column_text(s, 1, r.role, sizeof r.role);
+		db_column_text(s, 2, r.org_id, sizeof r.org_id);
+		db_column_text(s, 3, r.clearance, sizeof r.clearance);
+		r.created_at = sqlite3_column_int64(s, 4);
+		r.expires_at = sqlite3_column_int64(s, 5);
+		db_column_text(s, 7, r.created_by, sizeof r.created_by);
+		db_column_text(s, 8, r.user_id, sizeof r.user_id);
+		if (db_column_blob_max(s, 6, r.sealed, sizeof r.sealed, &r.sealed_len))
+			*out = r;
+		else
+			err = COFFER_ERR_STORAGE;
 	}
 	sqlite3_finalize(s);
 	db_pool_put(&st->pool, db);
