@@ -1,4 +1,5 @@
-/* client.c — the web process's side of the key service protocol (messages in keyd.h).
+/* client.c — the web process's side of the key service protocol (messages in keyd.h): the
+ * channels (client_channel.h) and the key calls; the identity calls are in client_identity.c.
  *
  * Design points:
  * - KEYD_CHANNELS connections, each with its own lock and buffers; a caller takes a free one,
@@ -18,21 +19,9 @@
 #include <unistd.h>
 
 #include "crypto/token.h"
+#include "keyd/client_channel.h"
 #include "keyd/frame.h"
 #include "keyd/ticket.h"
-
-struct keyd_channel {
-	int fd;
-	pthread_mutex_t mu;
-	struct frame_writer request;
-	uint8_t reply[FRAME_MAX];
-	size_t reply_len;
-};
-
-struct keyd_client {
-	atomic_uint next;
-	struct keyd_channel ch[KEYD_CHANNELS];
-};
 
 struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
 
@@ -60,8 +49,7 @@ void keyd_client_free(struct keyd_client *c)
 	free(c);
 }
 
-/* A free channel if there is one, else the next in turn, once it is free. */
-static struct keyd_channel *acquire(struct keyd_client *c)
+struct keyd_channel *keyd_channel_acquire(struct keyd_client *c)
 {
 	unsigned int start = atomic_fetch_add(&c->next, 1u);
 	for (unsigned int i = 0; i < KEYD_CHANNELS; i++) {
@@ -74,7 +62,7 @@ static struct keyd_channel *acquire(struct keyd_client *c)
 	return ch;
 }
 
-static void release(struct keyd_channel *ch)
+void keyd_channel_release(struct keyd_channel *ch)
 {
 	sodium_memzero(ch->request.buf, ch->request.w.len);
 	sodium_memzero(ch->reply, ch->reply_len);
@@ -82,9 +70,8 @@ static void release(struct keyd_channel *ch)
 	pthread_mutex_unlock(&ch->mu);
 }
 
-/* Sends the request built in CH and reads the answer: COFFER_OK with R over a reply of type
- * WANT, the reason keyd gave for a DENIED, or COFFER_ERR_UNAVAILABLE. */
-static enum coffer_err round_trip(struct keyd_channel *ch, uint8_t want, struct wire_reader *r)
+enum coffer_err keyd_channel_round_trip(struct keyd_channel *ch, uint8_t want,
+					struct wire_reader *r, enum keyd_login_failure *failure)
 {
 	uint8_t type = 0;
 	if (!frame_end(&ch->request) || frame_send(ch->fd, &ch->request) != COFFER_OK ||
@@ -97,6 +84,14 @@ static enum coffer_err round_trip(struct keyd_channel *ch, uint8_t want, struct 
 		uint32_t code = wire_get_u32(r);
 		if (wire_reader_end(r) && code > 0 && code < COFFER_ERR__COUNT)
 			return (enum coffer_err)code;
+	}
+	if (type == KEYD_MSG_LOGIN_FAILED && failure != NULL) {
+		uint8_t why = wire_get_u8(r);
+		if (wire_reader_end(r) && why >= KEYD_LOGIN_BAD_PASSWORD &&
+		    why <= KEYD_LOGIN_TOTP_NOT_ENROLLED) {
+			*failure = (enum keyd_login_failure)why;
+			return COFFER_ERR_INVALID_CREDENTIALS;
+		}
 	}
 	return COFFER_ERR_UNAVAILABLE;
 }
@@ -118,7 +113,7 @@ enum coffer_err keyd_wait_ready(struct keyd_client *c)
 				err = (enum coffer_err)code;
 		}
 	}
-	release(ch);
+	keyd_channel_release(ch);
 	return err;
 }
 
@@ -127,12 +122,12 @@ enum coffer_err keyd_ping(struct keyd_client *c)
 	uint64_t nonce;
 	struct wire_reader r;
 	randombytes_buf(&nonce, sizeof nonce);
-	struct keyd_channel *ch = acquire(c);
+	struct keyd_channel *ch = keyd_channel_acquire(c);
 	wire_put_u64(frame_begin(&ch->request, KEYD_MSG_PING), nonce);
-	enum coffer_err err = round_trip(ch, KEYD_MSG_PONG, &r);
+	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_PONG, &r, NULL);
 	if (err == COFFER_OK && (wire_get_u64(&r) != nonce || !wire_reader_end(&r)))
 		err = COFFER_ERR_UNAVAILABLE;
-	release(ch);
+	keyd_channel_release(ch);
 	return err;
 }
 
@@ -143,11 +138,11 @@ enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint
 	size_t id_len = org_id != NULL ? strnlen(org_id, KEYWRAP_ID_MAX + 1) : 0;
 	if (id_len == 0 || id_len > KEYWRAP_ID_MAX || version == 0)
 		return COFFER_ERR_INVALID_INPUT; /* keyd would take it for garbage and stop */
-	struct keyd_channel *ch = acquire(c);
+	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_ORG_KEY_NEW);
 	wire_put_str(w, org_id);
 	wire_put_u32(w, version);
-	enum coffer_err err = round_trip(ch, KEYD_MSG_ORG_KEY, &r);
+	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_ORG_KEY, &r, NULL);
 	if (err == COFFER_OK) {
 		out->master_version = wire_get_u32(&r);
 		wire_get_exact(&r, out->wrapped, KEYWRAP_BYTES);
@@ -156,7 +151,7 @@ enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint
 		out->org_id = org_id;
 		out->version = version;
 	}
-	release(ch);
+	keyd_channel_release(ch);
 	return err;
 }
 
@@ -215,15 +210,15 @@ static enum coffer_err data_key_call(struct keyd_client *c, uint8_t type,
 	enum coffer_err err = check_request(s, org, ctx);
 	if (err != COFFER_OK)
 		return err;
-	struct keyd_channel *ch = acquire(c);
+	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, type);
 	put_data_key_request(w, s, org, ctx);
 	if (wrapped_in != NULL)
 		wire_put_bytes(w, wrapped_in, KEYWRAP_BYTES);
-	err = round_trip(ch, KEYD_MSG_DATA_KEY, &r);
+	err = keyd_channel_round_trip(ch, KEYD_MSG_DATA_KEY, &r, NULL);
 	if (err == COFFER_OK)
 		err = get_data_key(&r, key, wrapped_out);
-	release(ch);
+	keyd_channel_release(ch);
 	return err;
 }
 

@@ -1,4 +1,5 @@
-/* handlers.c — keyd's requests: parsing each one strictly, deciding it, answering it.
+/* handlers.c — keyd's requests: parsing each one strictly, deciding it, answering it. The
+ * key requests are here; the identity requests (logins, invitations) in identity.c.
  *
  * Design points:
  * - A request that does not parse ends keyd (the caller's job, on a false return); a request
@@ -19,25 +20,37 @@
 #include "crypto/kdf.h"
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
+#include "keyd/identity.h"
 #include "keyd/keyd.h"
 #include "keyd/policy.h"
+#include "keyd/seal.h"
 #include "keyd/ticket.h"
 
 enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_keys *keys)
 {
+	struct seal_keys *seals = NULL;
+	struct keyd_hash_gate *hashing = NULL;
 	uint8_t *tk = sodium_malloc(MAC_KEY_BYTES);
 	if (tk == NULL)
 		return COFFER_ERR_NOMEM;
 	const struct master_key *newest = master_keyring_newest(ring);
 	enum coffer_err err = kdf_derive(newest->key, MASTER_KEY_BYTES, TICKET_KEY_LABEL, tk,
 					 MAC_KEY_BYTES);
+	if (err == COFFER_OK)
+		err = seal_keys_derive(ring, &seals);
+	if (err == COFFER_OK)
+		err = keyd_hash_gate_new(&hashing);
 	if (err != COFFER_OK) {
 		sodium_free(tk);
+		if (seals != NULL)
+			seal_keys_free(seals);
 		return err;
 	}
 	sodium_mprotect_readonly(tk);
 	keys->ring = ring;
 	keys->ticket_key = tk;
+	keys->seals = seals;
+	keys->hashing = hashing;
 	return COFFER_OK;
 }
 
@@ -66,8 +79,13 @@ void keyd_keys_free(struct keyd_keys *keys)
 {
 	master_keyring_free(keys->ring);
 	sodium_free(keys->ticket_key);
+	if (keys->seals != NULL)
+		seal_keys_free(keys->seals);
+	keyd_hash_gate_free(keys->hashing);
 	keys->ring = NULL;
 	keys->ticket_key = NULL;
+	keys->seals = NULL;
+	keys->hashing = NULL;
 }
 
 static bool on_ping(const struct keyd_keys *keys, struct wire_reader *r, struct frame_writer *f)
@@ -80,7 +98,7 @@ static bool on_ping(const struct keyd_keys *keys, struct wire_reader *r, struct 
 	return true;
 }
 
-static void deny(struct frame_writer *f, enum coffer_err why)
+void keyd_deny(struct frame_writer *f, enum coffer_err why)
 {
 	wire_put_u32(frame_begin(f, KEYD_MSG_DENIED), (uint32_t)why);
 }
@@ -95,7 +113,7 @@ static bool on_org_key_new(const struct keyd_keys *keys, struct wire_reader *r,
 	if (!wire_reader_end(r))
 		return false;
 	if (version == 0) {
-		deny(f, COFFER_ERR_INVALID_INPUT);
+		keyd_deny(f, COFFER_ERR_INVALID_INPUT);
 		return true;
 	}
 	const struct master_key *mk = master_keyring_newest(keys->ring);
@@ -103,7 +121,7 @@ static bool on_org_key_new(const struct keyd_keys *keys, struct wire_reader *r,
 	enum coffer_err err = keywrap_org_key(mk->key, org_id, version, org_key, wrapped);
 	sodium_memzero(org_key, sizeof org_key);
 	if (err != COFFER_OK) {
-		deny(f, err);
+		keyd_deny(f, err);
 		return true;
 	}
 	struct wire_writer *w = frame_begin(f, KEYD_MSG_ORG_KEY);
@@ -192,7 +210,7 @@ static bool on_data_key(const struct keyd_keys *keys, struct wire_reader *r,
 		wire_put_bytes(w, data_key, sizeof data_key);
 		wire_put_bytes(w, wrapped, sizeof wrapped);
 	} else {
-		deny(f, err);
+		keyd_deny(f, err);
 	}
 	sodium_memzero(org_key, sizeof org_key);
 	sodium_memzero(data_key, sizeof data_key);
@@ -224,6 +242,11 @@ static const struct {
 	{KEYD_MSG_ORG_KEY_NEW, on_org_key_new},
 	{KEYD_MSG_DATA_KEY_NEW, on_data_key_new},
 	{KEYD_MSG_DATA_KEY_OPEN, on_data_key_open},
+	{KEYD_MSG_INVITE_SEAL, keyd_on_invite_seal},
+	{KEYD_MSG_ACCEPT, keyd_on_accept},
+	{KEYD_MSG_TOTP_CONFIRM, keyd_on_totp_confirm},
+	{KEYD_MSG_LOGIN, keyd_on_login},
+	{KEYD_MSG_PASSWORD_SET, keyd_on_password_set},
 };
 
 bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader *r,

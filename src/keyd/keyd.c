@@ -29,6 +29,7 @@
 #include "keyd/handlers.h"
 #include "keyd/harden.h"
 #include "keyd/sandbox.h"
+#include "keyd/seal.h"
 
 struct channel {
 	int fd;
@@ -55,6 +56,8 @@ static void __attribute__((noreturn)) stop_now(int status)
 		sodium_mprotect_readwrite(keys.ticket_key);
 		sodium_memzero(keys.ticket_key, MAC_KEY_BYTES);
 	}
+	if (keys.seals != NULL)
+		seal_keys_wipe(keys.seals);
 	_exit(status);
 }
 

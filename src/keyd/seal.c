@@ -51,6 +51,12 @@ enum coffer_err seal_keys_derive(const struct master_keyring *ring, struct seal_
 
 void seal_keys_free(struct seal_keys *k) { sodium_free(k); }
 
+void seal_keys_wipe(struct seal_keys *k)
+{
+	sodium_mprotect_readwrite(k);
+	sodium_memzero(k, sizeof *k);
+}
+
 static int find(const struct seal_keys *k, uint32_t version)
 {
 	for (uint32_t i = 0; i < k->count; i++) {

@@ -37,6 +37,8 @@ struct seal_keys;
 COFFER_MUST_CHECK enum coffer_err seal_keys_derive(const struct master_keyring *ring,
 						   struct seal_keys **out);
 void seal_keys_free(struct seal_keys *k);
+/* Zeroes every key in K without freeing it (keyd on its way out, with other threads about). */
+void seal_keys_wipe(struct seal_keys *k);
 
 /* Seals the BODY_LEN bytes at the start of BUF (CAP bytes in all) in place, appending the
  * version and MAC; sets *SEALED_LEN. COFFER_ERR_TOO_LARGE when CAP is too small. */

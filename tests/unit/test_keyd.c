@@ -928,7 +928,12 @@ static void test_keyd_handle_direct(void **state)
 					  KEYD_MSG_ORG_KEY,
 					  KEYD_MSG_DATA_KEY,
 					  KEYD_MSG_DENIED,
-					  11,
+					  KEYD_MSG_SEALED,
+					  KEYD_MSG_ACCOUNT,
+					  KEYD_MSG_TOTP_OK,
+					  KEYD_MSG_SESSION_NEW,
+					  KEYD_MSG_LOGIN_FAILED,
+					  21,
 					  0x80,
 					  0xff};
 	for (size_t i = 0; i < ARRAY_LEN(unknown); i++) {

@@ -1,0 +1,47 @@
+/* client_channel.h — the web process's channels to keyd, shared by the client calls of
+ * client.c (keys) and client_identity.c (identity). Internal to src/keyd/.
+ *
+ * Design points:
+ * - KEYD_CHANNELS connections, each with its own lock and buffers; a caller takes a free one,
+ *   or waits for one, so requests run in parallel in keyd's threads.
+ * - Request buffers hold session tokens and passwords, replies hold data keys, tickets and
+ *   TOTP secrets: keyd_channel_release wipes both as soon as the call is over.
+ */
+#ifndef COFFER_KEYD_CLIENT_CHANNEL_H
+#define COFFER_KEYD_CLIENT_CHANNEL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "keyd/frame.h"
+#include "keyd/keyd.h"
+
+struct keyd_channel {
+	int fd;
+	pthread_mutex_t mu;
+	struct frame_writer request;
+	uint8_t reply[FRAME_MAX];
+	size_t reply_len;
+};
+
+struct keyd_client {
+	atomic_uint next;
+	struct keyd_channel ch[KEYD_CHANNELS];
+};
+
+/* A free channel if there is one, else the next in turn, once it is free. Locked: give it back
+ * with keyd_channel_release. */
+struct keyd_channel *keyd_channel_acquire(struct keyd_client *c);
+
+/* Wipes the channel's request and reply, and unlocks it. */
+void keyd_channel_release(struct keyd_channel *ch);
+
+/* Sends the request built in CH and reads the answer: COFFER_OK with R over a reply of type
+ * WANT; the reason keyd gave for a DENIED; COFFER_ERR_INVALID_CREDENTIALS with *FAILURE set
+ * for a LOGIN_FAILED, when FAILURE is not NULL (only a LOGIN may be answered so); anything
+ * else is COFFER_ERR_UNAVAILABLE. */
+COFFER_MUST_CHECK enum coffer_err keyd_channel_round_trip(struct keyd_channel *ch, uint8_t want,
+							  struct wire_reader *r,
+							  enum keyd_login_failure *failure);
+
+#endif
