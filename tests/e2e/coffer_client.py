@@ -45,7 +45,6 @@ class Client:
     def __init__(self, server, headers=None):
         self.server = server
         self.http = requests.Session()
-        self.http.verify = server.cert
         self.csrf = None
         self.extra = dict(headers or {})
 
@@ -55,6 +54,8 @@ class Client:
             h["X-CSRF-Token"] = self.csrf
         h.update(headers or {})
         kw.setdefault("timeout", 60)
+        # Per request: requests lets REQUESTS_CA_BUNDLE override a session-wide verify.
+        kw.setdefault("verify", self.server.cert)
         return self.http.request(method, self.server.base_url + path, json=json, headers=h, **kw)
 
     def get(self, path, **kw):

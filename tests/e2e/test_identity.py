@@ -182,15 +182,18 @@ def test_accept_allows_long_unicode_passwords(world):
 # ------------------------------------------------------------------------------ login
 
 def test_session_cookie_and_session_endpoint(world):
+    p = new_member(world, "cookie@example.test")
     c = Client(world.srv, {"X-Forwarded-For": new_address()})
-    r = c.login(ADMIN_EMAIL, ADMIN_PASSWORD, world.admin.auth.next_code())
+    r = c.login(p.email, p.password, p.auth.next_code())
     assert r.status_code == 200, r.text
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith("coffer_session=")
     for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
         assert flag in cookie
     body = r.json()
-    assert body["user"]["role"] == "sysadmin" and body["user"]["status"] == "active"
+    assert body["user"]["role"] == "user" and body["user"]["status"] == "active"
+    assert body["user"]["orgs"] == [{"id": world.org, "name": "Acme Legal", "role": "member",
+                                     "clearance": "confidential"}]
     assert body["must_change_password"] is False
     s = c.get("/api/v1/session")
     assert s.status_code == 200
@@ -199,13 +202,13 @@ def test_session_cookie_and_session_endpoint(world):
 
 
 def test_csrf_is_required_on_state_changes(world):
-    c = login_as(world, world.admin)
+    c = login_as(world, new_member(world, "csrf@example.test"))
     r = c.post("/api/v1/logout", csrf=False)
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
     r = c.post("/api/v1/logout", csrf=False, headers={"X-CSRF-Token": "x" * 43})
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
-    r = c.post("/api/v1/admin/orgs", {"name": "No CSRF"}, csrf=False)
-    assert r.status_code == 403
+    r = c.put(f"/api/v1/orgs/{world.org}/policy", {}, csrf=False)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
     assert c.get("/api/v1/session").status_code == 200
     r = c.post("/api/v1/logout")
     assert r.status_code == 204
@@ -371,7 +374,7 @@ def test_policy_access_and_validation(world):
     # The new rules apply to the next password set in the organisation.
     inv = invite(world, "pnew@example.test", org=org)
     r = Client(world.srv).post(f"/api/v1/invites/{inv['token']}/accept",
-                               {"password": "only letters here"})
+                               {"password": "letters only"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "password_policy"
     msg = r.json()["error"]["message"]
     assert "14" in msg and "punctuation" in msg
