@@ -48,7 +48,9 @@ static sqlite3 *raw_open(const struct env *e)
 	char path[PATH_MAX];
 	sqlite3 *db = NULL;
 	path_in(e->tmp, "system.db", path);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	    SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	return db;
 }

@@ -9,12 +9,11 @@
 
 #include "crypto/token.h"
 
-#define T0 1700000000 /* "now" in these tests */
+#define T0  1700000000 /* "now" in these tests */
 #define DAY 86400
 
-static void add_invite(const struct env *e, const char *email, const char *role,
-		       const char *org_id, const char *clearance, int64_t expires,
-		       struct token_hash *h)
+static void add_invite(const struct env *e, const char *email, const char *role, const char *org_id,
+		       const char *clearance, int64_t expires, struct token_hash *h)
 {
 	char token[TOKEN_TEXT_LEN + 1];
 	struct invite_record inv;
@@ -66,8 +65,8 @@ static void make_active_user(const struct env *e, struct user_record *u, const c
 	assert_int_equal(store_invite_accept(e->st, &h, u, STORE_ACCEPT_ACTIVE, T0), COFFER_OK);
 }
 
-static void make_session(const struct env *e, const char *user_id, int64_t created,
-			 int64_t expires, bool must_change, struct token_hash *h)
+static void make_session(const struct env *e, const char *user_id, int64_t created, int64_t expires,
+			 bool must_change, struct token_hash *h)
 {
 	char token[TOKEN_TEXT_LEN + 1];
 	struct session_record s;
@@ -486,9 +485,9 @@ static void test_confirm(void **state)
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_string_equal(got.status, "invited");
 
-	assert_int_equal(store_invite_confirm(e->st, &h, u.id, account, sizeof account, 56666667,
-					      T0 + 30),
-			 COFFER_OK);
+	assert_int_equal(
+	    store_invite_confirm(e->st, &h, u.id, account, sizeof account, 56666667, T0 + 30),
+	    COFFER_OK);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_string_equal(got.status, "active");
 	assert_int_equal(got.totp_last_step, 56666667);
@@ -754,15 +753,13 @@ static void test_sessions(void **state)
 
 	/* Idle: found at exactly idle_ttl after the last use, not a second later. */
 	assert_true(store_session_get(e->st, &h, T0 + 1800, 1800, &got) == COFFER_OK);
-	assert_int_equal(store_session_get(e->st, &h, T0 + 1801, 1800, &got),
-			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(e->st, &h, T0 + 1801, 1800, &got), COFFER_ERR_NOT_FOUND);
 	/* A touch moves the idle window (never backwards). */
 	assert_int_equal(store_session_touch(e->st, &h, T0 + 1700), COFFER_OK);
 	assert_int_equal(store_session_touch(e->st, &h, T0 + 1600), COFFER_OK);
 	assert_int_equal(store_session_get(e->st, &h, T0 + 3500, 1800, &got), COFFER_OK);
 	assert_int_equal(got.last_seen, T0 + 1700);
-	assert_int_equal(store_session_get(e->st, &h, T0 + 3501, 1800, &got),
-			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(e->st, &h, T0 + 3501, 1800, &got), COFFER_ERR_NOT_FOUND);
 	/* Absolute: found up to the second before expires_at, whatever the idle time. */
 	assert_int_equal(store_session_touch(e->st, &h, T0 + 43190), COFFER_OK);
 	assert_int_equal(store_session_get(e->st, &h, T0 + 43199, 1800, &got), COFFER_OK);
