@@ -456,6 +456,39 @@ static void test_accept_join(void **state)
 			 COFFER_ERR_NOT_FOUND); /* disabled */
 }
 
+/* A user belongs to at most STORE_ORGS_MAX organisations (the most a session ticket names). */
+static void test_membership_cap(void **state)
+{
+	struct env *e = *state;
+	static char orgs[STORE_ORGS_MAX + 1][STORE_ID_MAX + 1];
+	struct user_record u, join, got;
+	struct token_hash h;
+	char name[32];
+	for (int i = 0; i <= STORE_ORGS_MAX; i++) {
+		snprintf(name, sizeof name, "Org %02d", i);
+		make_org(e, name, orgs[i]);
+	}
+	add_invite(e, "oli@example.org", "member", orgs[0], "public", T0 + DAY, &h);
+	new_user(&u, "oli@example.org", "user", 1);
+	for (int i = 0; i < STORE_ORGS_MAX - 1; i++)
+		add_membership(&u, orgs[i], "member", "public");
+	assert_int_equal(store_invite_accept(e->st, &h, &u, STORE_ACCEPT_ACTIVE, T0), COFFER_OK);
+	add_invite(e, "oli@example.org", "member", orgs[STORE_ORGS_MAX - 1], "public", T0 + DAY,
+		   &h);
+	memset(&join, 0, sizeof join);
+	memcpy(join.id, u.id, sizeof join.id);
+	join.account_len = 1;
+	add_membership(&join, orgs[STORE_ORGS_MAX - 1], "member", "public");
+	add_membership(&join, orgs[STORE_ORGS_MAX], "member", "public");
+	assert_int_equal(store_invite_accept(e->st, &h, &join, STORE_ACCEPT_JOIN, T0),
+			 COFFER_ERR_TOO_LARGE);
+	join.n_orgs = 1;
+	assert_int_equal(store_invite_accept(e->st, &h, &join, STORE_ACCEPT_JOIN, T0), COFFER_OK);
+	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
+	assert_int_equal(got.n_orgs, STORE_ORGS_MAX);
+	assert_string_equal(got.orgs[STORE_ORGS_MAX - 1].org_name, "Org 63");
+}
+
 static void test_confirm(void **state)
 {
 	struct env *e = *state;
@@ -868,6 +901,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_accept_active, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_accept_refused, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_accept_join, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_membership_cap, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_users_list, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_disable, env_setup, env_teardown),

@@ -470,6 +470,51 @@ static void test_audit_killed_writer(void **state)
 	verify_ok(e, n + 1);
 }
 
+#define CHILDREN 2
+
+/* Processes appending to the same file at once (each with its own store), while this one's
+ * threads do too: still one chain. */
+static void test_audit_processes(void **state)
+{
+	struct env *e = *state;
+	pid_t pids[CHILDREN];
+	store_close(e->st); /* no connection crosses a fork */
+	e->st = NULL;
+	for (int c = 0; c < CHILDREN; c++) {
+		pids[c] = fork();
+		assert_true(pids[c] >= 0);
+		if (pids[c] == 0) {
+			struct store *st = NULL;
+			struct appender a = {.id = 100 + c};
+			if (store_system_open(e->tmp->dir, &st) != COFFER_OK)
+				_exit(2);
+			a.st = st;
+			append_many(&a);
+			store_close(st);
+			_exit(a.err == COFFER_OK ? 0 : 3);
+		}
+	}
+	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
+	pthread_t t[THREADS];
+	static struct appender a[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		a[i] = (struct appender){.st = e->st, .id = i};
+		assert_int_equal(pthread_create(&t[i], NULL, append_many, &a[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].err, COFFER_OK);
+	}
+	for (int c = 0; c < CHILDREN; c++) {
+		int status = 0;
+		assert_int_equal(waitpid(pids[c], &status, 0), pids[c]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	verify_ok(e, (CHILDREN + THREADS) * PER_THREAD);
+	assert_int_equal(raw_int(e, "SELECT count(DISTINCT actor) FROM audit"), CHILDREN + THREADS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +525,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_concurrent, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_list, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_tampering, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_processes, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_killed_writer, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
