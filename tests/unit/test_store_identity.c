@@ -358,7 +358,14 @@ static void test_accept_refused(void **state)
 	strcpy(u.email, "mallory@example.org");
 	assert_int_equal(store_invite_accept(e->st, &h, &u, STORE_ACCEPT_ACTIVE, T0),
 			 COFFER_ERR_INVALID_INPUT);
+	memset(u.email, 'd', sizeof u.email); /* no NUL: never read past the field */
+	assert_int_equal(store_invite_accept(e->st, &h, &u, STORE_ACCEPT_ACTIVE, T0),
+			 COFFER_ERR_INVALID_INPUT);
 	strcpy(u.email, "dan@example.org");
+	memset(u.orgs[0].clearance, 'c', sizeof u.orgs[0].clearance);
+	assert_int_equal(store_invite_accept(e->st, &h, &u, STORE_ACCEPT_ACTIVE, T0),
+			 COFFER_ERR_INVALID_INPUT);
+	strcpy(u.orgs[0].clearance, "public");
 	/* A membership of an organisation that does not exist: nothing of the user is kept. */
 	uuid_generate(unknown_org);
 	add_membership(&u, unknown_org, "member", "public");

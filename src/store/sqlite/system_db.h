@@ -3,7 +3,13 @@
 #ifndef COFFER_SQLITE_SYSTEM_DB_H
 #define COFFER_SQLITE_SYSTEM_DB_H
 
+#include <string.h>
+
 #include "store/sqlite/db.h"
+
+/* True when the char array FIELD of a record holds its NUL: bound as text, it is never read
+ * past its end. */
+#define FIELD_TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
 struct store {
 	struct db_pool pool;

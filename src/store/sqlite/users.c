@@ -317,10 +317,17 @@ enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h
 {
 	char email[EMAIL_MAX + 1], pending[STORE_ID_MAX + 1];
 	if (!uuid_valid(u->id) || !account_ok(u->account, u->account_len) ||
+	    !FIELD_TERMINATED(u->email) || !FIELD_TERMINATED(u->role) ||
 	    u->n_orgs > STORE_ORGS_MAX || now < 0 ||
 	    (mode != STORE_ACCEPT_PENDING && mode != STORE_ACCEPT_ACTIVE &&
 	     mode != STORE_ACCEPT_JOIN))
 		return COFFER_ERR_INVALID_INPUT;
+	for (size_t i = 0; i < u->n_orgs; i++) {
+		const struct membership_record *m = &u->orgs[i];
+		if (!FIELD_TERMINATED(m->org_id) || !FIELD_TERMINATED(m->role) ||
+		    !FIELD_TERMINATED(m->clearance))
+			return COFFER_ERR_INVALID_INPUT;
+	}
 	sqlite3 *db = db_pool_get(&st->pool);
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
