@@ -1,5 +1,6 @@
 /* system_db.h — the embedded system store's insides, shared by the files that query it
- * (system.c, org_keys.c). Nothing outside src/store/sqlite/ includes this. */
+ * (system.c: schema and invites; org_keys.c; users.c; sessions.c; throttle.c; policies.c;
+ * audit.c). Nothing outside src/store/sqlite/ includes this. */
 #ifndef COFFER_SQLITE_SYSTEM_DB_H
 #define COFFER_SQLITE_SYSTEM_DB_H
 

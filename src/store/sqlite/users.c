@@ -19,8 +19,11 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
+/* A user's columns, in the order read_user() reads them; lists leave the account out. */
 #define USER_COLUMNS                                                                               \
 	"SELECT id, email, role, status, totp_last_step, created_at, account FROM users "
+#define USER_COLUMNS_NO_ACCOUNT                                                                    \
+	"SELECT id, email, role, status, totp_last_step, created_at, NULL FROM users "
 
 static const char memberships_sql[] =
     "SELECT m.org_id, o.name, m.role, m.clearance FROM memberships m "
@@ -115,7 +118,7 @@ enum coffer_err store_users_list(struct store *st, struct user_record **out, siz
 	int rc = SQLITE_DONE;
 	enum coffer_err err = db_begin_read(db);
 	if (err == COFFER_OK)
-		err = db_prepare(db, USER_COLUMNS "ORDER BY email", &u);
+		err = db_prepare(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", &u);
 	if (err == COFFER_OK)
 		err = db_prepare(db, memberships_sql, &m);
 	while (err == COFFER_OK && (rc = sqlite3_step(u)) == SQLITE_ROW) {
