@@ -180,7 +180,9 @@ enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 	static const char sql[] = "INSERT INTO invites (token_hash, email, role, org_id, "
 				  "clearance, created_at, expires_at, sealed, created_by) "
 				  "VALUES (?,?,?,?,?,?,?,?,?)";
-	if (inv->sealed_len > sizeof inv->sealed)
+	if (inv->sealed_len > sizeof inv->sealed || !FIELD_TERMINATED(inv->email) ||
+	    !FIELD_TERMINATED(inv->role) || !FIELD_TERMINATED(inv->org_id) ||
+	    !FIELD_TERMINATED(inv->clearance) || !FIELD_TERMINATED(inv->created_by))
 		return COFFER_ERR_INVALID_INPUT;
 	sqlite3 *db = db_pool_get(&st->pool);
 	sqlite3_stmt *s = NULL;

@@ -19,8 +19,11 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
+/* A user's columns, in the order read_user() reads them; lists leave the account out. */
 #define USER_COLUMNS                                                                               \
 	"SELECT id, email, role, status, totp_last_step, created_at, account FROM users "
+#define USER_COLUMNS_NO_ACCOUNT                                                                    \
+	"SELECT id, email, role, status, totp_last_step, created_at, NULL FROM users "
 
 static const char memberships_sql[] =
     "SELECT m.org_id, o.name, m.role, m.clearance FROM memberships m "
@@ -115,7 +118,7 @@ enum coffer_err store_users_list(struct store *st, struct user_record **out, siz
 	int rc = SQLITE_DONE;
 	enum coffer_err err = db_begin_read(db);
 	if (err == COFFER_OK)
-		err = db_prepare(db, USER_COLUMNS "ORDER BY email", &u);
+		err = db_prepare(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", &u);
 	if (err == COFFER_OK)
 		err = db_prepare(db, memberships_sql, &m);
 	while (err == COFFER_OK && (rc = sqlite3_step(u)) == SQLITE_ROW) {
@@ -317,10 +320,17 @@ enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h
 {
 	char email[EMAIL_MAX + 1], pending[STORE_ID_MAX + 1];
 	if (!uuid_valid(u->id) || !account_ok(u->account, u->account_len) ||
+	    !FIELD_TERMINATED(u->email) || !FIELD_TERMINATED(u->role) ||
 	    u->n_orgs > STORE_ORGS_MAX || now < 0 ||
 	    (mode != STORE_ACCEPT_PENDING && mode != STORE_ACCEPT_ACTIVE &&
 	     mode != STORE_ACCEPT_JOIN))
 		return COFFER_ERR_INVALID_INPUT;
+	for (size_t i = 0; i < u->n_orgs; i++) {
+		const struct membership_record *m = &u->orgs[i];
+		if (!FIELD_TERMINATED(m->org_id) || !FIELD_TERMINATED(m->role) ||
+		    !FIELD_TERMINATED(m->clearance))
+			return COFFER_ERR_INVALID_INPUT;
+	}
 	sqlite3 *db = db_pool_get(&st->pool);
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
