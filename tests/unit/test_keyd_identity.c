@@ -35,8 +35,8 @@
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
 
-#define TTL 3600
-#define PASSWORD "correct horse battery staple"
+#define TTL	       3600
+#define PASSWORD       "correct horse battery staple"
 #define OTHER_PASSWORD "Tr0ub4dor&3 but longer"
 
 /* The shared data directory (unsealed keyring, version 1) and its keys, loaded here too. */
@@ -105,7 +105,10 @@ static int reap_keyd(void **state)
 
 /* ---- records made here -------------------------------------------------------------------- */
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
 
 static double now_ms(void)
 {
@@ -188,8 +191,9 @@ static void accept_new(const struct made_invite *m, bool with_totp, struct acct 
 	assert_int_equal(opened.totp, totp ? ACCOUNT_TOTP_PENDING : ACCOUNT_TOTP_NONE);
 	if (totp) {
 		uint8_t back[ACCOUNT_TOTP_SECRET_BYTES];
-		assert_int_equal(account_totp_open(keys.seals, opened.user_id, opened.totp_sealed, back),
-				 COFFER_OK);
+		assert_int_equal(
+		    account_totp_open(keys.seals, opened.user_id, opened.totp_sealed, back),
+		    COFFER_OK);
 		assert_memory_equal(back, a->secret, sizeof back);
 	}
 }
@@ -226,8 +230,9 @@ static int64_t confirm(struct acct *a)
 	struct keyd_sealed out;
 	int64_t before = now_s() / TOTP_STEP_SECONDS;
 	code_at(a->secret, now_s(), code);
-	assert_int_equal(keyd_totp_confirm(client, a->sealed.bytes, a->sealed.len, code, &out, &step),
-			 COFFER_OK);
+	assert_int_equal(
+	    keyd_totp_confirm(client, a->sealed.bytes, a->sealed.len, code, &out, &step),
+	    COFFER_OK);
 	assert_true(step >= before - 1 && step <= now_s() / TOTP_STEP_SECONDS + 1);
 	struct account opened;
 	assert_int_equal(account_open(keys.seals, out.bytes, out.len, &opened), COFFER_OK);
@@ -325,10 +330,9 @@ static void local_account(struct keyd_sealed *out, uint8_t role, uint8_t totp, c
 		a.orgs[0].org_role = TICKET_ORG_MEMBER;
 		a.orgs[0].clearance = LEVEL_INTERNAL;
 	}
-	assert_int_equal(crypto_pwhash_str_alg(a.password_hash, pw, strlen(pw),
-					       crypto_pwhash_argon2id_OPSLIMIT_MIN,
-					       crypto_pwhash_argon2id_MEMLIMIT_MIN,
-					       crypto_pwhash_ALG_ARGON2ID13),
+	assert_int_equal(crypto_pwhash_str_alg(
+			     a.password_hash, pw, strlen(pw), crypto_pwhash_argon2id_OPSLIMIT_MIN,
+			     crypto_pwhash_argon2id_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13),
 			 0);
 	a.totp = totp;
 	if (totp != ACCOUNT_TOTP_NONE) {
@@ -365,15 +369,17 @@ static void test_user_with_totp(void **state)
 	/* Confirmation: a wrong code, a code of the wrong form (refused by the client), then the
 	 * right one; once active there is nothing left to confirm. */
 	wrong_code(a.secret, bad);
-	assert_int_equal(keyd_totp_confirm(client, a.sealed.bytes, a.sealed.len, bad, &still, &step),
-			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(
+	    keyd_totp_confirm(client, a.sealed.bytes, a.sealed.len, bad, &still, &step),
+	    COFFER_ERR_INVALID_CREDENTIALS);
 	assert_int_equal(
 	    keyd_totp_confirm(client, a.sealed.bytes, a.sealed.len, "12345", &still, &step),
 	    COFFER_ERR_INVALID_CREDENTIALS);
 	int64_t confirmed = confirm(&a);
 	code_at(a.secret, now_s(), code);
-	assert_int_equal(keyd_totp_confirm(client, a.sealed.bytes, a.sealed.len, code, &still, &step),
-			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(
+	    keyd_totp_confirm(client, a.sealed.bytes, a.sealed.len, code, &still, &step),
+	    COFFER_ERR_INVALID_INPUT);
 
 	/* The confirmation's step is used: its code again is a replay. */
 	code_at(a.secret, confirmed * TOTP_STEP_SECONDS, code);
@@ -418,8 +424,7 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 	struct keyd_sealed local;
 	char org[UUID_TEXT_LEN + 1];
 	uuid_generate(org);
-	make_invite(&m, INVITE_ORG_ADMIN, "bob@example.org", org, LEVEL_RESTRICTED,
-		    now_s() + 3600);
+	make_invite(&m, INVITE_ORG_ADMIN, "bob@example.org", org, LEVEL_RESTRICTED, now_s() + 3600);
 	accept_new(&m, false, &a);
 	login_ok(&a.sealed, PASSWORD, NULL, TOTP_STEP_NONE, &out, &t);
 	assert_int_equal(out.step, TOTP_STEP_NONE);
@@ -538,10 +543,10 @@ static void test_sysadmin_seals_invites(void **state)
 	bad[0].role = 0;
 	bad[1].role = 4;
 	bad[2].clearance = LEVEL_RESTRICTED + 1;
-	bad[3].org_id[0] = '\0';                           /* a member of no organisation */
-	bad[4] = sys;                                      /* a sysadmin in an organisation */
+	bad[3].org_id[0] = '\0'; /* a member of no organisation */
+	bad[4] = sys;		 /* a sysadmin in an organisation */
 	snprintf(bad[4].org_id, sizeof bad[4].org_id, "%s", org);
-	bad[5] = sys;                                      /* a sysadmin with a clearance */
+	bad[5] = sys; /* a sysadmin with a clearance */
 	bad[5].clearance = LEVEL_PUBLIC + 1;
 	snprintf(bad[6].email, sizeof bad[6].email, "Carol@example.org"); /* not normalised */
 	snprintf(bad[7].email, sizeof bad[7].email, "carol");
@@ -667,8 +672,7 @@ static void test_join_second_org(void **state)
 	char org_a[UUID_TEXT_LEN + 1], org_b[UUID_TEXT_LEN + 1];
 	uuid_generate(org_a);
 	uuid_generate(org_b);
-	make_invite(&first, INVITE_MEMBER, "eve@example.org", org_a, LEVEL_INTERNAL,
-		    now_s() + 600);
+	make_invite(&first, INVITE_MEMBER, "eve@example.org", org_a, LEVEL_INTERNAL, now_s() + 600);
 	make_invite(&second, INVITE_ORG_ADMIN, "eve@example.org", org_b, LEVEL_RESTRICTED,
 		    now_s() + 600);
 	make_invite(&again, INVITE_ORG_ADMIN, "eve@example.org", org_a, LEVEL_RESTRICTED,
@@ -755,9 +759,9 @@ static void test_password_set(void **state)
 	/* Refused by the client: an empty current password, an empty or too long new one. */
 	assert_int_equal(keyd_password_set(client, acc, len, "", 0, OTHER_PASSWORD, np, &out),
 			 COFFER_ERR_INVALID_CREDENTIALS);
-	assert_int_equal(keyd_password_set(client, acc, len, PASSWORD, strlen(PASSWORD), "", 0,
-					   &out),
-			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(
+	    keyd_password_set(client, acc, len, PASSWORD, strlen(PASSWORD), "", 0, &out),
+	    COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(keyd_password_set(client, acc, len, PASSWORD, strlen(PASSWORD),
 					   OTHER_PASSWORD, KEYD_PASSWORD_MAX + 1, &out),
 			 COFFER_ERR_INVALID_INPUT);
@@ -850,7 +854,8 @@ static void test_concurrent_logins(void **state)
 	accept_new(&m, false, &a);
 	assert_int_equal(pthread_barrier_init(&go, NULL, LOGINS), 0);
 	for (int i = 0; i < LOGINS; i++) {
-		w[i] = (struct login_worker){.account = &a.sealed, .go = &go, .got = COFFER_ERR_INTERNAL};
+		w[i] = (struct login_worker){
+		    .account = &a.sealed, .go = &go, .got = COFFER_ERR_INTERNAL};
 		assert_int_equal(pthread_create(&th[i], NULL, login_work, &w[i]), 0);
 	}
 	for (int i = 0; i < LOGINS; i++)
@@ -896,9 +901,8 @@ static void test_hashing_bounded(void **state)
 {
 	(void)state;
 	pthread_t th[LOGINS];
-	struct handle_worker *w = calloc(LOGINS, sizeof *w);
+	static struct handle_worker w[LOGINS];
 	pthread_barrier_t go;
-	assert_non_null(w);
 	assert_int_equal(pthread_barrier_init(&go, NULL, LOGINS), 0);
 	atomic_store(&keys.hashing->peak, 0u);
 	for (int i = 0; i < LOGINS; i++) {
@@ -917,7 +921,6 @@ static void test_hashing_bounded(void **state)
 		assert_true(w[i].handled);
 		assert_int_equal(w[i].reply_type, KEYD_MSG_LOGIN_FAILED);
 	}
-	free(w);
 }
 
 /* ---- malformed identity requests ---------------------------------------------------------- */
@@ -930,7 +933,10 @@ static bool handle_cut(size_t len)
 	return keyd_handle(&keys, req.buf[5], &r, &reply);
 }
 
-static bool handle(void) { return handle_cut(req.w.len - 8); }
+static bool handle(void)
+{
+	return handle_cut(req.w.len - 8);
+}
 
 /* The request in REQ is handled, its reply is of type WANT; cut anywhere, or with a byte
  * more, it is not handled. */
@@ -1041,7 +1047,10 @@ static void test_identity_frames_direct(void **state)
 	assert_false(handle());
 	w = frame_begin(&req, KEYD_MSG_TOTP_CONFIRM);
 	wire_put_bytes(w, local.bytes, local.len);
-	wire_put_bytes(w, "12\0" "456", 6);
+	wire_put_bytes(w,
+		       "12\0"
+		       "456",
+		       6);
 	assert_true(frame_end(&req));
 	assert_false(handle());
 	w = frame_begin(&req, KEYD_MSG_TOTP_CONFIRM);
