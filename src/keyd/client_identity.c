@@ -121,9 +121,8 @@ enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
 	return err;
 }
 
-enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
-				  size_t account_len, const char *code, struct keyd_sealed *out,
-				  int64_t *step)
+enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account, size_t account_len,
+				  const char *code, struct keyd_sealed *out, int64_t *step)
 {
 	struct wire_reader r;
 	if (c == NULL || out == NULL || step == NULL)
@@ -159,9 +158,11 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	    !password_ok(in->password, in->password_len))
 		return COFFER_ERR_INVALID_INPUT;
 	_Static_assert(KEYD_CODE_MAX >= TOTP_DIGITS, "keyd parses a six-digit code");
-	const char *code = in->code == NULL || in->code[0] == '\0' ? ""
-			   : totp_code_valid(in->code)		    ? in->code
-								    : "-";
+	const char *code = "-"; /* a code keyd refuses as wrong */
+	if (in->code == NULL || in->code[0] == '\0')
+		code = "";
+	else if (totp_code_valid(in->code))
+		code = in->code;
 	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_LOGIN);
 	wire_put_bytes(w, in->account_len > 0 ? in->account : NULL, in->account_len);
@@ -188,9 +189,9 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	return err;
 }
 
-enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
-				  size_t account_len, const char *current, size_t current_len,
-				  const char *new_password, size_t new_len, struct keyd_sealed *out)
+enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account, size_t account_len,
+				  const char *current, size_t current_len, const char *new_password,
+				  size_t new_len, struct keyd_sealed *out)
 {
 	struct wire_reader r;
 	if (c == NULL || out == NULL || !password_ok(new_password, new_len))

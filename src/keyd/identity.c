@@ -87,10 +87,13 @@ static enum coffer_err hash_password(struct keyd_hash_gate *g, const uint8_t *pw
 				       crypto_pwhash_ALG_ARGON2ID13);
 	gate_leave(g);
 	size_t n = rc == 0 ? strnlen(h, sizeof h) : 0;
+	enum coffer_err err = COFFER_OK;
 	if (n == 0 || n > ACCOUNT_HASH_MAX)
-		return COFFER_ERR_NOMEM; /* libsodium fails only to allocate the 64 MiB */
-	memcpy(out, h, n + 1);
-	return COFFER_OK;
+		err = COFFER_ERR_NOMEM; /* libsodium fails only to allocate the 64 MiB */
+	else
+		memcpy(out, h, n + 1);
+	sodium_memzero(h, sizeof h);
+	return err;
 }
 
 /* Whether PW matches HASH, taking a slot. */
@@ -168,7 +171,10 @@ static struct scratch *scratch_begin(void)
 	return &scratch;
 }
 
-static void scratch_end(struct scratch *x) { sodium_memzero(x, sizeof *x); }
+static void scratch_end(struct scratch *x)
+{
+	sodium_memzero(x, sizeof *x);
+}
 
 /* A byte string of 0..MAX bytes without a NUL, as a C string in OUT (MAX + 1 bytes): a wire
  * str that may be empty ("" for none). */
@@ -201,8 +207,7 @@ static bool same_hash(const struct token_hash *a, const struct token_hash *b)
 /* ---- INVITE_SEAL -------------------------------------------------------------------------- */
 
 /* The session in X (token and ticket) must be a live sysadmin's. */
-static enum coffer_err check_sysadmin(const struct keyd_keys *keys, struct scratch *x,
-				      int64_t now)
+static enum coffer_err check_sysadmin(const struct keyd_keys *keys, struct scratch *x, int64_t now)
 {
 	struct token_hash presented;
 	if (!token_hash_text(x->token, &presented) ||
@@ -258,8 +263,7 @@ bool keyd_on_invite_seal(const struct keyd_keys *keys, struct wire_reader *r,
 
 /* A new account for the invite in X, with a pending TOTP secret when WITH_TOTP (always for a
  * sysadmin). */
-static enum coffer_err accept_new(const struct keyd_keys *keys, struct scratch *x,
-				  bool with_totp)
+static enum coffer_err accept_new(const struct keyd_keys *keys, struct scratch *x, bool with_totp)
 {
 	struct account *a = &x->a;
 	const struct invite *inv = &x->inv;
@@ -353,8 +357,7 @@ bool keyd_on_accept(const struct keyd_keys *keys, struct wire_reader *r, struct 
 
 /* ---- TOTP_CONFIRM ------------------------------------------------------------------------- */
 
-static enum coffer_err totp_confirm(const struct keyd_keys *keys, struct scratch *x,
-				    int64_t *step)
+static enum coffer_err totp_confirm(const struct keyd_keys *keys, struct scratch *x, int64_t *step)
 {
 	struct account *a = &x->a;
 	if (account_open(keys->seals, x->account, x->account_len, a) != COFFER_OK)
@@ -398,8 +401,8 @@ bool keyd_on_totp_confirm(const struct keyd_keys *keys, struct wire_reader *r,
  * TOTP_STEP_NONE) for a login that may go ahead, COFFER_OK with *FAILURE set for one that
  * may not, or an error for a fault (DENIED). */
 static enum coffer_err check_login(const struct keyd_keys *keys, struct scratch *x,
-				   int64_t last_step, int64_t now,
-				   enum keyd_login_failure *failure, int64_t *step)
+				   int64_t last_step, int64_t now, enum keyd_login_failure *failure,
+				   int64_t *step)
 {
 	struct account *a = &x->a;
 	*failure = 0;
@@ -431,8 +434,9 @@ static enum coffer_err check_login(const struct keyd_keys *keys, struct scratch 
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		/* Right code for a step already used (or an earlier one): a replay. */
 		int64_t any = TOTP_STEP_NONE;
-		bool reused = last_step != TOTP_STEP_NONE &&
-			      totp_verify(x->secret, x->code, now, TOTP_STEP_NONE, &any) == COFFER_OK;
+		bool reused =
+		    last_step != TOTP_STEP_NONE &&
+		    totp_verify(x->secret, x->code, now, TOTP_STEP_NONE, &any) == COFFER_OK;
 		*failure = reused ? KEYD_LOGIN_TOTP_REUSED : KEYD_LOGIN_TOTP_WRONG;
 		*step = TOTP_STEP_NONE;
 		return COFFER_OK;
@@ -441,8 +445,8 @@ static enum coffer_err check_login(const struct keyd_keys *keys, struct scratch 
 }
 
 /* A new session for the account in X, until NOW + TTL: its token and sealed ticket. */
-static enum coffer_err issue_session(const struct keyd_keys *keys, struct scratch *x,
-				     int64_t now, uint32_t ttl)
+static enum coffer_err issue_session(const struct keyd_keys *keys, struct scratch *x, int64_t now,
+				     uint32_t ttl)
 {
 	struct ticket *t = &x->t;
 	const struct account *a = &x->a;
@@ -506,8 +510,8 @@ static enum coffer_err password_set(const struct keyd_keys *keys, struct scratch
 		return COFFER_ERR_UNAUTHENTICATED;
 	if (!verify_password(keys->hashing, a->password_hash, x->password, x->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
-	enum coffer_err err = hash_password(keys->hashing, x->new_password, x->new_password_len,
-					    a->password_hash);
+	enum coffer_err err =
+	    hash_password(keys->hashing, x->new_password, x->new_password_len, a->password_hash);
 	if (err == COFFER_OK)
 		err = account_seal(keys->seals, a, x->out, &x->out_len);
 	return err;

@@ -23,9 +23,9 @@
 #define KEYD_CODE_MAX TOTP_DIGITS
 
 struct keyd_hash_gate {
-	sem_t slots;                      /* KEYD_HASH_CONCURRENCY */
-	atomic_uint running;              /* Argon2id runs under way */
-	atomic_uint peak;                 /* the most ever under way at once (for the tests) */
+	sem_t slots;			       /* KEYD_HASH_CONCURRENCY */
+	atomic_uint running;		       /* Argon2id runs under way */
+	atomic_uint peak;		       /* the most ever under way at once (for the tests) */
 	char dummy_hash[ACCOUNT_HASH_MAX + 1]; /* of a random password nobody knows */
 };
 

@@ -1,9 +1,11 @@
 /* sandbox.c — libseccomp filters for the coffer processes. */
 #include "keyd/sandbox.h"
 
+#include <jansson.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <time.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -125,6 +127,13 @@ out:
 
 enum coffer_err sandbox_keyd(void)
 {
+	/* keyd logs after the filter is on (refusals, as warnings), and a log line opens files
+	 * the first time one is made in a process: jansson seeds its hash function from
+	 * /dev/urandom at its first object, and glibc reads /etc/localtime at the first gmtime_r
+	 * (the timestamp). Both are opens the filter kills: do them now (each is a no-op if it
+	 * has been done already). */
+	json_object_seed(0);
+	tzset();
 	return load(keyd_syscalls, sizeof keyd_syscalls / sizeof keyd_syscalls[0], false);
 }
 
