@@ -50,7 +50,7 @@
 #define PWHASH_MEMLIMIT KEYD_PWHASH_MEMLIMIT
 #endif
 
-#define SESSION_TTL_MAX (7 * 24 * 3600) /* seconds: a LOGIN asking for more is bad input */
+#define SESSION_TTL_MAX (30 * 24 * 3600) /* coffer.conf's ceiling for session_absolute_ttl */
 
 _Static_assert(crypto_pwhash_STRBYTES == ACCOUNT_HASH_MAX + 1, "account hash size");
 _Static_assert(ACCOUNT_TOTP_SECRET_BYTES == TOTP_SECRET_BYTES, "TOTP secret size");

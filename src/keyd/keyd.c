@@ -13,7 +13,6 @@
  */
 #include "keyd/keyd.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,7 +22,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -137,10 +135,6 @@ static void __attribute__((noreturn)) keyd_main(const struct keyd_start *start,
 		err = keyd_keys_load(start->data_dir, start->passphrase_file, &keys);
 	if (err == COFFER_OK)
 		err = start_threads(fds);
-	/* What keyd's log lines need from files, read now while keyd may still open one: jansson
-	 * seeds its hash tables from /dev/urandom on first use, and strftime reads the zone. */
-	json_object_seed(0);
-	tzset();
 	/* Keys loaded, threads started: from here on keyd needs no file, socket or process. */
 	if (err == COFFER_OK && !sandbox_skipped_for_sanitizers())
 		err = sandbox_keyd();
