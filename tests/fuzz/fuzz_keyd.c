@@ -288,7 +288,7 @@ static void check_session(const uint8_t *p, size_t len, struct wire_reader *r)
 	check(wire_reader_end(&q), "keyd answered a login that does not parse");
 	check(strcmp(t.user_id, a.user_id) == 0 && t.role == a.role && t.n_orgs == a.n_orgs,
 	      "session for another user than the account's");
-	check(t.expires_at - t.issued_at == (int64_t)ttl && ttl >= 1 && ttl <= 7 * 24 * 3600,
+	check(t.expires_at - t.issued_at == (int64_t)ttl && ttl >= 1 && ttl <= 30 * 24 * 3600,
 	      "session lifetime not the one asked");
 	check(a.totp != ACCOUNT_TOTP_PENDING, "session for an account with TOTP pending");
 	check(a.role != TICKET_ROLE_SYSADMIN || a.totp == ACCOUNT_TOTP_ACTIVE,

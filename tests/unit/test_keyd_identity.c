@@ -450,7 +450,7 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 	local_account(&local, TICKET_ROLE_USER, ACCOUNT_TOTP_NONE, "pw");
 	login_ok(&local, "pw", NULL, TOTP_STEP_NONE, &out, &t);
 	/* Session lifetimes keyd will not issue: 0 and more than 7 days; a last step below -1. */
-	const uint32_t ttls[] = {0, 7 * 24 * 3600 + 1, UINT32_MAX};
+	const uint32_t ttls[] = {0, 30 * 24 * 3600 + 1, UINT32_MAX};
 	for (size_t i = 0; i < ARRAY_LEN(ttls); i++) {
 		const struct keyd_login in = {.account = local.bytes,
 					      .account_len = local.len,
@@ -465,7 +465,7 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 					.password = "pw",
 					.password_len = 2,
 					.last_step = TOTP_STEP_NONE,
-					.ttl_s = 7 * 24 * 3600};
+					.ttl_s = 30 * 24 * 3600};
 	assert_int_equal(keyd_login(client, &week, &out), COFFER_OK);
 	const struct keyd_login old = {.account = local.bytes,
 				       .account_len = local.len,
