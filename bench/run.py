@@ -34,8 +34,9 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}, coffer {rev}"
 
 
-def run_program(path):
-    p = subprocess.run([path], capture_output=True, text=True, timeout=600)
+def run_program(*argv):
+    path = argv[-1]
+    p = subprocess.run(list(argv), capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         sys.exit(f"bench: {path} failed:\n{p.stderr}")
     rows = {}
@@ -66,6 +67,8 @@ def main():
         if name.startswith("bench_") and os.access(path, os.X_OK) and not name.endswith(".d"):
             print(f"bench: {name}", flush=True)
             results.update(run_program(path))
+    print("bench: bench_login.py (coffer serve over HTTPS)", flush=True)
+    results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_login.py")))
     print("bench: openssl speed -evp aes-256-gcm", flush=True)
     gcm = openssl_gcm()
     gcm.update(openssl_gcm(("-bytes", "65536")))
@@ -101,6 +104,19 @@ def main():
         f"{gcm.get(big, 0):,.0f} MB/s (openssl speed, {big // 1024} KiB blocks) | one core |",
         f"| file stream, segments opened and checked | {v('stream_open'):,.0f} MB/s | "
         f"{gcm.get(big, 0):,.0f} MB/s | one core |",
+        "",
+        "## Identity",
+        "",
+        "| what | coffer | ceiling in this run | note |",
+        "| --- | ---: | ---: | --- |",
+        f"| login over HTTPS (password; Argon2id in keyd), p50 | {v('login_p50_ms'):.1f} ms | "
+        f"{v('argon2id_verify_ms'):.1f} ms raw Argon2id verify (best {v('argon2id_verify_best_ms'):.1f}) | "
+        f"target: within 10 % of the raw cost ({v('login_p50_ms') / v('argon2id_verify_ms') - 1:+.0%}) |",
+        f"| login p99 | {v('login_p99_ms'):.1f} ms | | {results['login_p99_ms'][2]} |",
+        f"| logins per second, 4 clients | {v('logins_per_s'):.1f}/s | "
+        f"{2 * 1000 / v('argon2id_verify_ms'):.1f}/s (2 hashes at once, KEYD_HASH_CONCURRENCY) | |",
+        f"| breached-password lookup | {v('breached_lookup_us'):.1f} µs | | "
+        f"target < 50 µs; {results['breached_lookup_us'][2]} |",
         "",
         "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
         ", ".join(f"{size} B: {mbs:,.0f}" for size, mbs in sorted(gcm.items())) + ".",

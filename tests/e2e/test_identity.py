@@ -579,3 +579,26 @@ def test_audit_verify_names_an_edited_entry(tmp_path, world):
     proc = run_coffer("audit", "verify", "--data", copy)
     assert_user_error(proc)
     assert "entry 4" in proc.stderr
+
+
+def test_forwarded_for_is_ignored_from_untrusted_peers(deployment):
+    """Without trusted_proxies, X-Forwarded-For is the client's word: never believed. The
+    system policy (sysadmins' logins) then refuses by the TCP peer's address."""
+    srv = start_server(deployment)
+    try:
+        admin = accept_invite(srv, deployment.invite_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        c = admin.login(srv)
+        pol = c.get("/api/v1/admin/policy").json()
+        assert pol["require_totp"] is True
+        pol["login"]["allowed_cidrs"] = ["10.0.0.0/8"]
+        r = c.put("/api/v1/admin/policy", pol)
+        assert r.status_code == 200, r.text
+        spoof = Client(srv, {"X-Forwarded-For": "10.1.2.3"})
+        r = spoof.login(ADMIN_EMAIL, ADMIN_PASSWORD, admin.auth.next_code())
+        assert r.status_code == 403 and r.json()["error"]["code"] == "login_policy"
+        entries = c.get("/api/v1/admin/audit").json()["entries"]
+        refused = [e for e in entries if e["action"] == "login" and e["outcome"] == "refused"]
+        assert refused and refused[-1]["ip"] == "127.0.0.1"
+        assert refused[-1]["reason"] == "login_policy"
+    finally:
+        finish_server(srv)
