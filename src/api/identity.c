@@ -9,6 +9,7 @@
 #include "api/auth.h"
 #include "audit/chain.h"
 #include "auth/breached.h"
+#include "auth/throttle.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
@@ -173,4 +174,47 @@ enum coffer_err api_password_acceptable(struct request *rq, const struct passwor
 		return COFFER_ERR_PASSWORD_COMPROMISED;
 	}
 	return COFFER_OK;
+}
+
+/* 429 with Retry-After when the account or the address must wait (throttle.h). */
+bool api_throttled(struct request *rq, const char *account, const char *action,
+		   enum coffer_err *err)
+{
+	struct throttle_state t;
+	struct netaddr addr;
+	char address[46], msg[128];
+	int64_t now = time_now();
+	api_client_address(rq, &addr);
+	netaddr_format(&addr, address);
+	*err = store_throttle_get(rq->app->store, account, address, now, THROTTLE_WINDOW_S, &t);
+	if (*err != COFFER_OK)
+		return true;
+	int64_t wait = throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES,
+				     now);
+	int64_t wait_addr = throttle_wait(t.address_failures, t.address_last,
+					  THROTTLE_ADDRESS_FREE + 1, now);
+	if (wait == 0 && wait_addr == 0)
+		return false;
+	if (wait_addr > wait)
+		wait = wait_addr;
+	rq->retry_after = (unsigned int)wait;
+	api_audit(rq, account, action, "", "refused",
+		  wait_addr >= wait ? "throttled_address" : "throttled_account");
+	snprintf(msg, sizeof msg, "Too many failed attempts; try again in %lld seconds.",
+		 (long long)wait);
+	*err = reply_error(rq, COFFER_ERR_THROTTLED, msg);
+	if (*err == COFFER_OK)
+		*err = COFFER_ERR_THROTTLED;
+	return true;
+}
+
+void api_count_failure(struct request *rq, const char *account)
+{
+	struct netaddr addr;
+	char address[46];
+	api_client_address(rq, &addr);
+	netaddr_format(&addr, address);
+	if (store_throttle_fail(rq->app->store, account, address, time_now(), THROTTLE_WINDOW_S) !=
+	    COFFER_OK)
+		log_msg(LOG_ERROR, "throttle", "could not count a failed attempt");
 }

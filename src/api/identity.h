@@ -51,4 +51,13 @@ COFFER_MUST_CHECK enum coffer_err api_password_acceptable(struct request *rq,
 /* Whether PASSWORD is in the breached list (false when no list is configured). */
 bool api_password_breached(struct request *rq, const char *password, size_t len);
 
+/* Throttling of password guesses (CONTRACT §3.4), for ACCOUNT (a normalised email) and the
+ * client's address: when either must wait, replies 429 with Retry-After, audits ACTION as
+ * refused, sets *ERR and returns true. */
+bool api_throttled(struct request *rq, const char *account, const char *action,
+		   enum coffer_err *err);
+
+/* Counts one failed guess for ACCOUNT and the client's address. */
+void api_count_failure(struct request *rq, const char *account);
+
 #endif

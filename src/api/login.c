@@ -19,7 +19,6 @@
 #include "api/identity.h"
 #include "api/routes.h"
 #include "auth/password_policy.h"
-#include "auth/throttle.h"
 #include "auth/totp.h"
 #include "common/email.h"
 #include "common/log.h"
@@ -63,41 +62,9 @@ struct login_state {
 /* 401 invalid_credentials, counted for throttling and audited with REASON. */
 static enum coffer_err fail(struct request *rq, struct login_state *st, const char *reason)
 {
-	int64_t now = time_now();
-	if (store_throttle_fail(rq->app->store, st->email, st->address, now, THROTTLE_WINDOW_S) !=
-	    COFFER_OK)
-		log_msg(LOG_ERROR, "login", "could not count a failed login");
+	api_count_failure(rq, st->email);
 	api_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
 	return COFFER_ERR_INVALID_CREDENTIALS;
-}
-
-/* 429 with Retry-After when the account or the address must wait. */
-static bool throttled(struct request *rq, struct login_state *st, enum coffer_err *err)
-{
-	struct throttle_state t;
-	int64_t now = time_now();
-	*err = store_throttle_get(rq->app->store, st->email, st->address, now, THROTTLE_WINDOW_S,
-				  &t);
-	if (*err != COFFER_OK)
-		return true;
-	int64_t wait = throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES,
-				     now);
-	int64_t wait_addr = throttle_wait(t.address_failures, t.address_last,
-					  THROTTLE_ADDRESS_FREE + 1, now);
-	if (wait_addr > wait)
-		wait = wait_addr;
-	if (wait == 0)
-		return false;
-	rq->retry_after = (unsigned int)wait;
-	api_audit(rq, st->email, "login", "", "refused",
-		  wait_addr >= wait ? "throttled_address" : "throttled_account");
-	char msg[128];
-	snprintf(msg, sizeof msg, "Too many failed logins; try again in %lld seconds.",
-		 (long long)wait);
-	*err = reply_error(rq, COFFER_ERR_THROTTLED, msg);
-	if (*err == COFFER_OK)
-		*err = COFFER_ERR_THROTTLED;
-	return true;
 }
 
 static enum coffer_err login_reply(struct request *rq, struct login_state *st)
@@ -124,7 +91,7 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
 	api_client_address(rq, &st->addr);
 	netaddr_format(&st->addr, st->address);
-	if (throttled(rq, st, &err))
+	if (api_throttled(rq, st->email, "login", &err))
 		return err;
 
 	err = store_user_by_email(rq->app->store, st->email, &st->user);

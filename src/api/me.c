@@ -11,6 +11,7 @@
 #include "api/identity.h"
 #include "api/routes.h"
 #include "auth/password_policy.h"
+#include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
@@ -42,6 +43,10 @@ enum coffer_err me_password_post(struct request *rq)
 	err = api_password_acceptable(rq, &rules, json_string_value(new), json_string_length(new));
 	if (err != COFFER_OK)
 		return err;
+	/* A stolen session must not become an oracle for the password: guesses of the current
+	 * one are throttled like logins, on the same counts. */
+	if (api_throttled(rq, a->user.email, "password.change", &err))
+		return err;
 	struct keyd_sealed *account = sodium_malloc(sizeof *account);
 	if (account == NULL)
 		return COFFER_ERR_NOMEM;
@@ -53,11 +58,14 @@ enum coffer_err me_password_post(struct request *rq)
 					     &a->session.token, time_now());
 	sodium_free(account);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
+		api_count_failure(rq, a->user.email);
 		api_audit(rq, a->user.id, "password.change", a->user.id, "failure", "bad_password");
 		return reply_error(rq, err, "The current password is not right.");
 	}
 	if (err != COFFER_OK)
 		return err;
+	if (store_throttle_reset(rq->app->store, a->user.email) != COFFER_OK)
+		log_msg(LOG_ERROR, "password", "could not reset a throttle count");
 	api_audit(rq, a->user.id, "password.change", a->user.id, "success", "");
 	return reply_no_content(rq);
 }

@@ -602,3 +602,19 @@ def test_forwarded_for_is_ignored_from_untrusted_peers(deployment):
         assert refused[-1]["reason"] == "login_policy"
     finally:
         finish_server(srv)
+
+
+def test_password_change_guesses_are_throttled(world):
+    p = new_member(world, "guesser@example.test")
+    c = login_as(world, p)
+    for _ in range(3):
+        r = c.post("/api/v1/me/password", {"current_password": "a guess at it",
+                                           "new_password": "a brand new password"})
+        assert r.status_code == 401
+    r = c.post("/api/v1/me/password", {"current_password": p.password,
+                                       "new_password": "a brand new password"})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    time.sleep(1.2)
+    r = c.post("/api/v1/me/password", {"current_password": p.password,
+                                       "new_password": "a brand new password"})
+    assert r.status_code == 204, r.text
