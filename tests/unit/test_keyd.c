@@ -6,6 +6,7 @@
  * keyd (over a raw channel, and through keyd_handle directly). Every keyd started is waited
  * for, and its exit status checked. */
 #include "test_util.h"
+#include "test_keyd_fixture.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,13 +29,7 @@
 #include "keyd/keyd.h"
 #include "keyd/ticket.h"
 
-/* The shared data directory (unsealed keyring, version 1) and its keys, loaded here too. */
-static char dir[] = "/tmp/coffer-test-keyd-XXXXXX";
-static struct keyd_keys keys;
-
-/* The keyd of the current test, and the data directory of its own it may have made. */
-static pid_t pid = -1;
-static struct keyd_client *client;
+/* The data directory of its own a test may have made. */
 static char own_dir[64];
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -79,59 +74,11 @@ static void spawn_in(const char *data_dir, const char *passphrase_file)
 	assert_non_null(client);
 }
 
-/* Closes the channels, then waits for keyd: it must end with exit status CODE. */
-static void stop_expect(int code)
-{
-	int st = 0;
-	keyd_client_free(client);
-	client = NULL;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	pid = -1;
-	if (!WIFEXITED(st))
-		fail_msg("keyd did not exit (wait status 0x%x)", st);
-	assert_int_equal(WEXITSTATUS(st), code);
-}
-
-/* Waits up to MS milliseconds for keyd to end on its own; its wait status, or -1. */
-static int wait_exit(int ms)
-{
-	for (int i = 0; i < ms / 10; i++) {
-		int st = 0;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		assert_true(r >= 0);
-		if (r == pid) {
-			pid = -1;
-			return st;
-		}
-		usleep(10 * 1000);
-	}
-	return -1;
-}
-
-/* Per-test fixture: a keyd over the shared directory, ready. */
-static int start_keyd(void **state)
-{
-	(void)state;
-	spawn_in(dir, NULL);
-	assert_int_equal(keyd_wait_ready(client), COFFER_OK);
-	return 0;
-}
-
 /* Cleans up after a test that failed before stop_expect. */
 static int reap_keyd(void **state)
 {
 	(void)state;
-	if (client != NULL) {
-		keyd_client_free(client);
-		client = NULL;
-	}
-	if (pid > 0) {
-		if (wait_exit(2000) < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		pid = -1;
-	}
+	keyd_reap();
 	if (own_dir[0] != '\0') {
 		remove_dir(own_dir);
 		own_dir[0] = '\0';
@@ -855,20 +802,6 @@ static void test_bad_frame_length_ends_keyd(void **state)
 }
 
 /* The same refusals without a process: keyd_handle says false to anything malformed. */
-static struct frame_writer req, reply;
-
-/* Runs the request built in REQ through keyd_handle, cut to LEN payload bytes. */
-static bool handle_cut(size_t len)
-{
-	const uint8_t type = req.buf[5];
-	struct wire_reader r = wire_reader_init(req.buf + 8, len);
-	return keyd_handle(&keys, type, &r, &reply);
-}
-
-static bool handle(void)
-{
-	return handle_cut(req.w.len - 8);
-}
 
 static void put_data_key_request(uint8_t type, const struct sess *x, const struct keyd_org_key *o,
 				 const struct object_ctx *ctx, const uint8_t *wrapped)
@@ -1011,31 +944,6 @@ static void test_keyd_handle_direct(void **state)
 	r = reply_of(KEYD_MSG_DENIED);
 	assert_int_equal(wire_get_u32(&r), COFFER_ERR_FORBIDDEN);
 	assert_true(wire_reader_end(&r));
-}
-
-/* ---- fixture ------------------------------------------------------------------------------ */
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char path[256];
-	struct master_keyring *ring = NULL;
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof path, "%s/%s", dir, MASTER_KEY_FILE);
-	if (master_key_create(path, NULL, 0) != COFFER_OK ||
-	    master_key_load(path, NULL, 0, &ring) != COFFER_OK ||
-	    keyd_keys_from_ring(ring, &keys) != COFFER_OK)
-		return -1;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	keyd_keys_free(&keys);
-	remove_dir(dir);
-	return 0;
 }
 
 int main(void)

@@ -12,6 +12,9 @@
  * made here rather than by keyd carry hashes at libsodium's minimum cost, which verify fast. */
 #include "test_util.h"
 
+#define KEYD_FIXTURE_DIR "/tmp/coffer-test-keyd-identity-XXXXXX"
+#include "test_keyd_fixture.h"
+
 #include <fcntl.h>
 #include <liboath/oath.h>
 #include <pthread.h>
@@ -39,67 +42,11 @@
 #define PASSWORD       "correct horse battery staple"
 #define OTHER_PASSWORD "Tr0ub4dor&3 but longer"
 
-/* The shared data directory (unsealed keyring, version 1) and its keys, loaded here too. */
-static char dir[] = "/tmp/coffer-test-keyd-identity-XXXXXX";
-static struct keyd_keys keys;
-
-/* The keyd of the current test. */
-static pid_t pid = -1;
-static struct keyd_client *client;
-
-/* ---- keyd --------------------------------------------------------------------------------- */
-
-static int start_keyd(void **state)
-{
-	(void)state;
-	const struct keyd_start start = {.data_dir = dir, .passphrase_file = NULL};
-	assert_int_equal(keyd_spawn(&start, &pid, &client), COFFER_OK);
-	assert_int_equal(keyd_wait_ready(client), COFFER_OK);
-	return 0;
-}
-
-/* Waits up to MS milliseconds for keyd to end on its own; its wait status, or -1. */
-static int wait_exit(int ms)
-{
-	for (int i = 0; i < ms / 10; i++) {
-		int st = 0;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		assert_true(r >= 0);
-		if (r == pid) {
-			pid = -1;
-			return st;
-		}
-		usleep(10 * 1000);
-	}
-	return -1;
-}
-
-/* Closes the channels; keyd must then end with exit status 0. */
-static void stop_keyd(void)
-{
-	int st = 0;
-	keyd_client_free(client);
-	client = NULL;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	pid = -1;
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
 
 static int reap_keyd(void **state)
 {
 	(void)state;
-	if (client != NULL) {
-		keyd_client_free(client);
-		client = NULL;
-	}
-	if (pid > 0) {
-		if (wait_exit(2000) < 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		pid = -1;
-	}
+	keyd_reap();
 	return 0;
 }
 
@@ -409,7 +356,7 @@ static void test_user_with_totp(void **state)
 	login_fails(&tampered, PASSWORD, next, confirmed, KEYD_LOGIN_BAD_PASSWORD);
 	/* keyd is still serving. */
 	assert_int_equal(keyd_ping(client), COFFER_OK);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* A member without TOTP logs in with the password alone (a code given is ignored); an
@@ -474,7 +421,7 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 				       .last_step = -2,
 				       .ttl_s = TTL};
 	assert_int_equal(keyd_login(client, &old, &out), COFFER_ERR_INVALID_INPUT);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* ---- sysadmins and invite sealing --------------------------------------------------------- */
@@ -584,7 +531,7 @@ static void test_sysadmin_seals_invites(void **state)
 	memset(unterminated.email, 'e', sizeof unterminated.email);
 	assert_int_equal(seal_invite(&admin_s, &unterminated), COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(seal_invite(&admin_s, &inv), COFFER_OK);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* ---- accepting: refusals, joining another organisation ------------------------------------ */
@@ -656,7 +603,7 @@ static void test_accept_refusals(void **state)
 	in.password_len = KEYD_PASSWORD_MAX;
 	assert_int_equal(keyd_accept(client, &in, &acc, secret, &has), COFFER_OK);
 	assert_false(has);
-	stop_keyd();
+	stop_expect(0);
 }
 
 static void test_join_second_org(void **state)
@@ -728,7 +675,7 @@ static void test_join_second_org(void **state)
 	assert_int_equal(t.n_orgs, 2);
 	assert_string_equal(t.orgs[0].org_id, org_a);
 	assert_string_equal(t.orgs[1].org_id, org_b);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* ---- password change ---------------------------------------------------------------------- */
@@ -782,7 +729,7 @@ static void test_password_set(void **state)
 	assert_memory_equal(&before, &after, sizeof before);
 	login_ok(&changed, OTHER_PASSWORD, NULL, TOTP_STEP_NONE, &res, &t);
 	login_fails(&changed, PASSWORD, NULL, TOTP_STEP_NONE, KEYD_LOGIN_BAD_PASSWORD);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* ---- cost and concurrency ----------------------------------------------------------------- */
@@ -813,7 +760,7 @@ static void test_unknown_account_costs_a_hash(void **state)
 		      unknown, wrong);
 	assert_true(unknown > 10.0 && wrong > 10.0);
 	assert_true(unknown >= wrong / 2 && wrong >= unknown / 2);
-	stop_keyd();
+	stop_expect(0);
 }
 
 #define LOGINS 4
@@ -863,7 +810,7 @@ static void test_concurrent_logins(void **state)
 	pthread_barrier_destroy(&go);
 	for (int i = 0; i < LOGINS; i++)
 		assert_int_equal(w[i].got, COFFER_OK);
-	stop_keyd();
+	stop_expect(0);
 }
 
 /* The same in process, through keyd_handle, where the gate's high-water mark can be read: never
@@ -924,19 +871,6 @@ static void test_hashing_bounded(void **state)
 }
 
 /* ---- malformed identity requests ---------------------------------------------------------- */
-
-static struct frame_writer req, reply;
-
-static bool handle_cut(size_t len)
-{
-	struct wire_reader r = wire_reader_init(req.buf + 8, len);
-	return keyd_handle(&keys, req.buf[5], &r, &reply);
-}
-
-static bool handle(void)
-{
-	return handle_cut(req.w.len - 8);
-}
 
 /* The request in REQ is handled, its reply is of type WANT; cut anywhere, or with a byte
  * more, it is not handled. */
@@ -1103,34 +1037,6 @@ static void test_malformed_login_ends_keyd(void **state)
 	int status = wait_exit(5000);
 	assert_true(status >= 0 && WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
-}
-
-/* ---- fixture ------------------------------------------------------------------------------ */
-
-static int group_setup(void **state)
-{
-	(void)state;
-	char path[256];
-	struct master_keyring *ring = NULL;
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof path, "%s/%s", dir, MASTER_KEY_FILE);
-	if (master_key_create(path, NULL, 0) != COFFER_OK ||
-	    master_key_load(path, NULL, 0, &ring) != COFFER_OK ||
-	    keyd_keys_from_ring(ring, &keys) != COFFER_OK)
-		return -1;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	char path[256];
-	keyd_keys_free(&keys);
-	snprintf(path, sizeof path, "%s/%s", dir, MASTER_KEY_FILE);
-	unlink(path);
-	rmdir(dir);
-	return 0;
 }
 
 int main(void)
