@@ -228,7 +228,7 @@ enum coffer_err admin_user_enable(struct request *rq)
 
 #define AUDIT_PAGE_MAX 1000
 
-/* Reads ?NAME= as a whole number in 1..MAX (or 0..MAX when ZERO_OK); DFLT when absent. */
+/* Reads ?NAME= as a whole number up to MAX; DFLT when absent. False for anything else. */
 static bool query_uint(struct request *rq, const char *name, uint64_t dflt, uint64_t max,
 		       uint64_t *out)
 {

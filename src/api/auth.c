@@ -45,8 +45,12 @@ static bool csrf_ok(struct request *rq, const struct session_record *s)
 	       sodium_memcmp(given, s->csrf_token, want) == 0;
 }
 
+static void client_address(const struct request *rq, struct netaddr *out);
+
 enum coffer_err api_authorize(struct request *rq)
 {
+	client_address(rq, &rq->client);
+	netaddr_format(&rq->client, rq->client_text);
 	int access = rq->route->access;
 	if (access == ACCESS_PUBLIC)
 		return COFFER_OK;
@@ -100,7 +104,7 @@ static bool trusted_proxy(const struct coffer_config *cfg, const struct netaddr 
 	return false;
 }
 
-void api_client_address(const struct request *rq, struct netaddr *out)
+static void client_address(const struct request *rq, struct netaddr *out)
 {
 	*out = rq->peer;
 	const struct coffer_config *cfg = rq->app->cfg;

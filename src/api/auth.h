@@ -41,9 +41,9 @@ enum coffer_err api_authorize(struct request *rq);
 /* The caller, on routes with a session (NULL on public ones). */
 const struct api_auth *api_caller(const struct request *rq);
 
-/* The client's address: the TCP peer, or, when the peer is a trusted proxy, the nearest
- * address in X-Forwarded-For that is not one. */
-void api_client_address(const struct request *rq, struct netaddr *out);
+/* The client's address, decided once per request by api_authorize into rq->client and
+ * rq->client_text: the TCP peer, or, when the peer is a trusted proxy, the nearest address in
+ * X-Forwarded-For that is not one. */
 
 /* Sets the session cookie (TOKEN) or, with NULL, clears it, on the reply. */
 void api_set_session_cookie(struct request *rq, const char *token, int64_t max_age);

@@ -24,16 +24,12 @@ void api_audit(struct request *rq, const char *actor, const char *action, const 
 	       const char *outcome, const char *reason)
 {
 	struct audit_entry e;
-	struct netaddr addr;
-	char ip[46];
 	memset(&e, 0, sizeof e);
-	api_client_address(rq, &addr);
-	netaddr_format(&addr, ip);
 	e.time = time_now();
 	copy_field(e.actor, actor);
 	copy_field(e.action, action);
 	copy_field(e.target, target);
-	copy_field(e.ip, ip);
+	copy_field(e.ip, rq->client_text);
 	copy_field(e.outcome, outcome);
 	copy_field(e.reason, reason);
 	enum coffer_err err = store_audit_append(rq->app->store, &e);
@@ -181,12 +177,9 @@ bool api_throttled(struct request *rq, const char *account, const char *action,
 		   enum coffer_err *err)
 {
 	struct throttle_state t;
-	struct netaddr addr;
-	char address[46], msg[128];
+	char msg[128];
 	int64_t now = time_now();
-	api_client_address(rq, &addr);
-	netaddr_format(&addr, address);
-	*err = store_throttle_get(rq->app->store, account, address, now, THROTTLE_WINDOW_S, &t);
+	*err = store_throttle_get(rq->app->store, account, rq->client_text, now, THROTTLE_WINDOW_S, &t);
 	if (*err != COFFER_OK)
 		return true;
 	int64_t wait = throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES,
@@ -210,11 +203,7 @@ bool api_throttled(struct request *rq, const char *account, const char *action,
 
 void api_count_failure(struct request *rq, const char *account)
 {
-	struct netaddr addr;
-	char address[46];
-	api_client_address(rq, &addr);
-	netaddr_format(&addr, address);
-	if (store_throttle_fail(rq->app->store, account, address, time_now(), THROTTLE_WINDOW_S) !=
+	if (store_throttle_fail(rq->app->store, account, rq->client_text, time_now(), THROTTLE_WINDOW_S) !=
 	    COFFER_OK)
 		log_msg(LOG_ERROR, "throttle", "could not count a failed attempt");
 }

@@ -59,7 +59,7 @@ enum coffer_err invites_get(struct request *rq)
 	json_t *org_json = json_null();
 	if (inv.org_id[0] != '\0') {
 		if ((err = store_org_get(rq->app->store, inv.org_id, &org)) != COFFER_OK)
-			return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_NOT_FOUND : err;
+			return err;
 		org_json = json_pack("{s:s,s:s}", "id", org.id, "name", org.name);
 	}
 	char expires[TIMEFMT_RFC3339_LEN];
@@ -134,7 +134,11 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 				 &require_totp);
 	if (err != COFFER_OK)
 		return err;
-	/* Joining proves the current password; a new one meets the policy. */
+	/* Joining proves the current password, so it is throttled like a login (an invitation
+	 * must not become a way to guess an existing user's password); a new one meets the
+	 * policy. */
+	if (join && api_throttled(rq, inv->email, "invite.join", &err))
+		return err;
 	if (!join && (err = api_password_acceptable(rq, &rules, password, password_len)) !=
 			 COFFER_OK)
 		return err;
@@ -158,7 +162,8 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 	bool has_secret = false;
 	err = keyd_accept(rq->app->keyd, &in, &st->account, st->secret, &has_secret);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
-		api_audit(rq, st->existing.id, "invite.accept", inv->org_id, "failure",
+		api_count_failure(rq, inv->email);
+		api_audit(rq, st->existing.id, "invite.join", inv->org_id, "failure",
 			  "bad_password");
 		return err;
 	}

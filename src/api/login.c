@@ -51,8 +51,6 @@ static const char *failure_reason(enum keyd_login_failure f)
 /* Everything a login handles, on the heap (a user record is large) and wiped at the end. */
 struct login_state {
 	char email[EMAIL_MAX + 1];
-	char address[46];
-	struct netaddr addr;
 	struct user_record user;
 	bool known;
 	struct keyd_login_result result;
@@ -89,8 +87,6 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'email': not an email address");
 	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
-	api_client_address(rq, &st->addr);
-	netaddr_format(&st->addr, st->address);
 	if (api_throttled(rq, st->email, "login", &err))
 		return err;
 
@@ -124,7 +120,7 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 	}
 
 	bool allowed = false, require_totp = false;
-	err = api_login_allowed(rq, &st->user, &st->addr, &allowed, &require_totp);
+	err = api_login_allowed(rq, &st->user, &rq->client, &allowed, &require_totp);
 	if (err != COFFER_OK)
 		return err;
 	if (!allowed || (require_totp && st->result.step < 0)) {

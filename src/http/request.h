@@ -30,6 +30,10 @@ struct request {
 	struct MHD_Connection *conn;
 	struct coffer_app *app;
 	struct netaddr peer;          /* the TCP peer */
+	/* The client as the authorize hook decided it (the API: the peer, or what a trusted
+	 * proxy forwarded), in binary and as text; the peer until then. */
+	struct netaddr client;
+	char client_text[46];
 
 	/* Body: BODY_LEN bytes held in BODY_ALLOC, never more than BODY_CAP. */
 	char *body;

@@ -89,6 +89,8 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || !netaddr_from_sockaddr(ci->client_addr, &rq->peer))
 		memset(&rq->peer, 0, sizeof rq->peer);
+	rq->client = rq->peer;
+	netaddr_format(&rq->client, rq->client_text);
 	return rq;
 }
 

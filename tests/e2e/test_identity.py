@@ -618,3 +618,29 @@ def test_password_change_guesses_are_throttled(world):
     r = c.post("/api/v1/me/password", {"current_password": p.password,
                                        "new_password": "a brand new password"})
     assert r.status_code == 204, r.text
+
+
+def test_existing_user_joins_a_second_organisation(world):
+    p = new_member(world, "joiner@example.test")
+    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Second Org"})
+    second = r.json()["id"]
+    inv = invite(world, p.email, "org_admin", "internal", org=second)
+    anon = Client(world.srv, {"X-Forwarded-For": new_address()})
+    path = f"/api/v1/invites/{inv['token']}/accept"
+    # Joining proves the current password; guesses are throttled like logins.
+    for _ in range(3):
+        r = anon.post(path, {"password": "not the password"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    r = anon.post(path, {"password": p.password})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    time.sleep(1.2)
+    r = anon.post(path, {"password": p.password})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"totp_required": False, "status": "active"}
+    assert anon.get(f"/api/v1/invites/{inv['token']}").status_code == 404
+    c = login_as(world, p)
+    orgs = sorted(c.get("/api/v1/session").json()["user"]["orgs"], key=lambda o: o["name"])
+    assert orgs == [{"id": world.org, "name": "Acme Legal", "role": "member",
+                     "clearance": "confidential"},
+                    {"id": second, "name": "Second Org", "role": "org_admin",
+                     "clearance": "internal"}]
