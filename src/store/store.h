@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
+#include "audit/chain.h"
 
 struct store;
 struct org_db;
@@ -149,6 +150,182 @@ COFFER_MUST_CHECK enum coffer_err store_data_keys_wrapped_before(struct org_db *
 COFFER_MUST_CHECK enum coffer_err store_data_keys_rewrapped(struct org_db *odb,
 							    const struct data_key_record *keys,
 							    const uint32_t *old_version, size_t n);
+
+/* --- the cache of organisation databases (the server's way in) -------------------------- */
+
+/* A deployment may hold 10,000 organisations; the server keeps at most CAPACITY of their
+ * databases open at once (least recently used closed first), so it never runs out of file
+ * descriptors. Thread-safe. */
+struct org_cache;
+
+#define ORG_CACHE_DEFAULT 64
+
+COFFER_MUST_CHECK enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
+						      struct org_cache **out);
+/* Closes every database; none may be borrowed. */
+void store_org_cache_free(struct org_cache *c);
+
+/* Borrows ORG_ID's database, opening it (and creating it when CREATE) if it is not open;
+ * COFFER_ERR_NOT_FOUND when it does not exist and !CREATE, COFFER_ERR_INVALID_INPUT for an id
+ * that is not a UUID. A database stays open while borrowed; when every slot is borrowed the
+ * call waits for one to come back. Give it back with store_org_return. */
+COFFER_MUST_CHECK enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id,
+						   bool create, struct org_db **out);
+void store_org_return(struct org_cache *c, struct org_db *odb);
+
+/* How many databases the cache holds open now (for tests). */
+unsigned int store_org_cache_open_count(struct org_cache *c);
+
+/* --- an organisation's audit chain (its own database; entries as audit/chain.h) --------- */
+
+/* The chain id of an organisation's chain is its id (audit_hash's CHAIN). Every write below
+ * that takes a struct audit_entry *AUDIT appends it to the chain in the same transaction as
+ * the change, filling in its seq and hash: a change and its audit entry are durable together
+ * or not at all. */
+
+/* Appends N entries (seq and hash computed here and written back) in one transaction: the
+ * group commit of the audit of reads. */
+COFFER_MUST_CHECK enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,
+							 struct audit_entry *e, size_t n);
+/* Up to MAX entries with seq > AFTER, oldest first; *N set. */
+COFFER_MUST_CHECK enum coffer_err store_org_audit_list(struct org_db *odb, uint64_t after,
+						       struct audit_entry *out, size_t max,
+						       size_t *n);
+/* Verifies ORG_ID's whole chain, as store_audit_verify. */
+COFFER_MUST_CHECK enum coffer_err store_org_audit_verify(struct org_db *odb, const char *org_id,
+							 uint64_t *n, uint64_t *broken);
+
+/* --- records (an organisation's database) ------------------------------------------------ */
+
+#define RECORD_TITLE_MAX 200               /* characters (code points) */
+#define RECORD_BODY_MAX (1024u * 1024u)    /* bytes of UTF-8 */
+/* Sealed forms (content.h): the plaintext plus AEAD_OVERHEAD. */
+#define RECORD_TITLE_SEALED_MAX (RECORD_TITLE_MAX * 4 + AEAD_OVERHEAD)
+#define RECORD_BODY_SEALED_MAX (RECORD_BODY_MAX + AEAD_OVERHEAD)
+#define RECORD_LIST_MAX 1000               /* rows per page at most */
+
+/* A record's clear metadata: its current version. */
+struct record_meta {
+	char id[STORE_ID_MAX + 1];
+	enum level level;
+	uint32_t version;                  /* 1 at creation, +1 per update (and the delete) */
+	int64_t created_at;
+	char created_by[STORE_ID_MAX + 1]; /* user ids */
+	int64_t updated_at;
+	char updated_by[STORE_ID_MAX + 1];
+	bool deleted;
+};
+
+/* One version of a record as stored: metadata, the data key that seals it, and the sealed
+ * title and body. BODY is malloc'd by the reads that return it (NULL otherwise): free it. */
+struct record_row {
+	struct record_meta meta;           /* as of this version */
+	struct data_key_record key;        /* kind "record", object (id, version, level) */
+	uint8_t title[RECORD_TITLE_SEALED_MAX];
+	size_t title_len;
+	uint8_t *body;
+	size_t body_len;
+};
+
+/* One entry of a record's history. */
+struct record_version {
+	uint32_t version;
+	enum level level;
+	int64_t updated_at;
+	char updated_by[STORE_ID_MAX + 1];
+	char action[8];                    /* "create", "update", "delete" */
+};
+
+/* Creates record ROW->meta.id at version 1 with its data key, sealed title and body, and
+ * AUDIT, in one transaction. COFFER_ERR_EXISTS if the id is taken. */
+COFFER_MUST_CHECK enum coffer_err store_record_create(struct org_db *odb, const char *org_id,
+						      const struct record_row *row,
+						      struct audit_entry *audit);
+
+/* Adds version ROW->meta.version (which must be one above the current version) with its data
+ * key and content, and AUDIT, in one transaction; the record's metadata becomes ROW->meta
+ * (created_* kept as stored). COFFER_ERR_VERSION_CONFLICT when the current version is another;
+ * COFFER_ERR_NOT_FOUND when the record does not exist or is deleted. */
+COFFER_MUST_CHECK enum coffer_err store_record_update(struct org_db *odb, const char *org_id,
+						      const struct record_row *row,
+						      struct audit_entry *audit);
+
+/* Deletes record ID if its current version is still VERSION: adds a version VERSION + 1 with
+ * action "delete" (level kept, no content), marks the record deleted, destroys the data keys
+ * and sealed content of every version (history metadata stays), and appends AUDIT, in one
+ * transaction. COFFER_ERR_VERSION_CONFLICT when the version moved on; COFFER_ERR_NOT_FOUND when
+ * there is no such record or it is deleted already. */
+COFFER_MUST_CHECK enum coffer_err store_record_delete(struct org_db *odb, const char *org_id,
+						      const char *id, uint32_t version,
+						      const char *actor, int64_t now,
+						      struct audit_entry *audit);
+
+/* The current version of record ID: its metadata only (OUT) — also for a deleted record
+ * (meta.deleted). COFFER_ERR_NOT_FOUND when there is no such record. */
+COFFER_MUST_CHECK enum coffer_err store_record_meta(struct org_db *odb, const char *id,
+						    struct record_meta *out);
+
+/* The current version of record ID with its key and content (the body only when WITH_BODY), in
+ * one read snapshot. COFFER_ERR_NOT_FOUND when there is no such record or it is deleted. */
+COFFER_MUST_CHECK enum coffer_err store_record_get(struct org_db *odb, const char *id,
+						   bool with_body, struct record_row *out);
+
+/* A page of the records (not deleted) at or below MAX_LEVEL, newest created first, without
+ * bodies: up to LIMIT (≤ RECORD_LIST_MAX) rows into OUT, *N set, *MORE when there are more.
+ * AFTER ("" for the first page) is the id of the last record of the previous page: the page
+ * starts after it in creation order, so records created or deleted meanwhile never shift a
+ * page. COFFER_ERR_NOT_FOUND when AFTER is no record at or below MAX_LEVEL (deleted ones
+ * included: a cursor stays valid). */
+COFFER_MUST_CHECK enum coffer_err store_records_list(struct org_db *odb, enum level max_level,
+						     const char *after, size_t limit,
+						     struct record_row *out, size_t *n, bool *more);
+
+/* Every version of record ID, oldest first; *OUT malloc'd (free it), *N set.
+ * COFFER_ERR_NOT_FOUND when there is no such record. */
+COFFER_MUST_CHECK enum coffer_err store_record_history(struct org_db *odb, const char *id,
+						       struct record_version **out, size_t *n);
+
+/* --- files (an organisation's database; the bytes are in blobs, store/blobs.h) ----------- */
+
+#define FILE_NAME_MAX 255              /* bytes of UTF-8 */
+#define FILE_CONTENT_TYPE_MAX 127
+/* The sealed metadata (content.h): name and SHA-256 of the plaintext, sealed like a record's
+ * title so that neither is readable at rest. */
+#define FILE_META_SEALED_MAX 512
+#define FILE_LIST_MAX 1000
+
+struct file_row {
+	char id[STORE_ID_MAX + 1];
+	enum level level;
+	uint64_t size;                     /* plaintext bytes */
+	char content_type[FILE_CONTENT_TYPE_MAX + 1];
+	int64_t created_at;
+	char created_by[STORE_ID_MAX + 1];
+	struct data_key_record key;        /* kind "file", object (id, 1, level) */
+	uint8_t meta[FILE_META_SEALED_MAX];
+	size_t meta_len;
+};
+
+/* Records a file whose blob is already durable, with its data key and AUDIT, in one
+ * transaction. COFFER_ERR_EXISTS if the id is taken. */
+COFFER_MUST_CHECK enum coffer_err store_file_add(struct org_db *odb, const char *org_id,
+						 const struct file_row *row,
+						 struct audit_entry *audit);
+/* COFFER_ERR_NOT_FOUND when there is no such file. */
+COFFER_MUST_CHECK enum coffer_err store_file_get(struct org_db *odb, const char *id,
+						 struct file_row *out);
+/* A page of the files at or below MAX_LEVEL, newest first, as store_records_list. */
+COFFER_MUST_CHECK enum coffer_err store_files_list(struct org_db *odb, enum level max_level,
+						   const char *after, size_t limit,
+						   struct file_row *out, size_t *n, bool *more);
+/* Deletes file ID's row and data key, and appends AUDIT, in one transaction (the caller then
+ * removes the blob; a crash in between leaves an orphan that the start-up sweep removes).
+ * COFFER_ERR_NOT_FOUND when there is no such file. */
+COFFER_MUST_CHECK enum coffer_err store_file_delete(struct org_db *odb, const char *org_id,
+						    const char *id, struct audit_entry *audit);
+/* Whether file ID is recorded (for the orphan sweep). */
+COFFER_MUST_CHECK enum coffer_err store_file_exists(struct org_db *odb, const char *id,
+						    bool *exists);
 
 /* --- organisations (system database) ----------------------------------------------------- */
 
