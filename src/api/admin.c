@@ -18,6 +18,7 @@
 #include "common/timefmt.h"
 #include "common/uuid.h"
 #include "http/json_body.h"
+#include "http/query.h"
 #include "http/reply.h"
 #include "keyd/keyd.h"
 
@@ -46,8 +47,9 @@ enum coffer_err admin_orgs_post(struct request *rq)
 		return reply_error(rq, err, "An organisation with this name already exists.");
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
-		err = store_org_db_open(rq->app->data_dir, id, true, &odb);
-	store_org_db_close(odb);
+		err = store_org_borrow(rq->app->orgs, id, true, &odb);
+	if (odb != NULL)
+		store_org_return(rq->app->orgs, odb);
 	if (err != COFFER_OK)
 		return err;
 	api_audit(rq, api_actor(rq), "org.create", id, "success", "");
@@ -226,54 +228,13 @@ enum coffer_err admin_user_enable(struct request *rq)
 
 /* --- the system audit trail --------------------------------------------------------------- */
 
-#define AUDIT_PAGE_MAX 1000
-
-/* Reads ?NAME= as a whole number up to MAX; DFLT when absent. False for anything else. */
-static bool query_uint(struct request *rq, const char *name, uint64_t dflt, uint64_t max,
-		       uint64_t *out)
+static enum coffer_err list_system(void *ctx, uint64_t after, struct audit_entry *out,
+				   size_t max, size_t *n)
 {
-	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (v == NULL) {
-		*out = dflt;
-		return true;
-	}
-	if (*v == '\0' || strlen(v) > 19 || strspn(v, "0123456789") != strlen(v))
-		return false;
-	*out = strtoull(v, NULL, 10);
-	return *out <= max;
+	return store_audit_list(ctx, after, out, max, n);
 }
 
 enum coffer_err admin_audit_get(struct request *rq)
 {
-	uint64_t after, limit;
-	if (!query_uint(rq, "after", 0, INT64_MAX, &after))
-		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "parameter 'after': not a sequence number");
-	if (!query_uint(rq, "limit", AUDIT_PAGE_MAX, AUDIT_PAGE_MAX, &limit) || limit == 0)
-		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "parameter 'limit': 1 to 1000");
-	struct audit_entry *entries = calloc(limit, sizeof *entries);
-	size_t n = 0;
-	if (entries == NULL)
-		return COFFER_ERR_NOMEM;
-	enum coffer_err err = store_audit_list(rq->app->store, after, entries, limit, &n);
-	json_t *list = json_array();
-	for (size_t i = 0; err == COFFER_OK && list != NULL && i < n; i++) {
-		const struct audit_entry *e = &entries[i];
-		char when[TIMEFMT_RFC3339_LEN], hash[AUDIT_HASH_BYTES * 2 + 1];
-		timefmt_rfc3339(e->time, when);
-		sodium_bin2hex(hash, sizeof hash, e->hash, sizeof e->hash);
-		json_array_append_new(
-		    list, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
-				    (json_int_t)e->seq, "time", when, "actor", e->actor, "action",
-				    e->action, "target", e->target, "ip", e->ip, "outcome",
-				    e->outcome, "reason", e->reason, "hash", hash));
-	}
-	json_t *next = n == limit && n > 0 ? json_integer((json_int_t)entries[n - 1].seq)
-					   : json_null();
-	free(entries);
-	if (err != COFFER_OK) {
-		json_decref(list);
-		json_decref(next);
-		return err;
-	}
-	return reply_json(rq, 200, json_pack("{s:o*,s:o*}", "entries", list, "next", next));
+	return api_audit_page(rq, list_system, rq->app->store);
 }

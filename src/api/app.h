@@ -2,6 +2,7 @@
 #ifndef COFFER_APP_H
 #define COFFER_APP_H
 
+#include "audit/batch.h"
 #include "auth/breached.h"
 #include "config/config.h"
 #include "keyd/keyd.h"
@@ -13,6 +14,8 @@ struct coffer_app {
 	struct store *store;
 	struct keyd_client *keyd; /* the web process's connections to the key service */
 	struct breached_db *breached; /* the breached-password list (re-opened on SIGHUP) */
+	struct org_cache *orgs;       /* the organisations' databases, a bounded number open */
+	struct audit_batch *audit;    /* group commit of the organisations' audit entries */
 };
 
 #endif

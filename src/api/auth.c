@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/app.h"
 #include "common/timefmt.h"
 #include "http/router.h"
@@ -54,7 +55,7 @@ enum coffer_err api_authorize(struct request *rq)
 	int access = rq->route->access;
 	if (access == ACCESS_PUBLIC)
 		return COFFER_OK;
-	if (access < ACCESS_SESSION_ANY || access > ACCESS_SYSADMIN)
+	if (access < ACCESS_SESSION_ANY || access > ACCESS_ORG_ADMIN)
 		return COFFER_ERR_FORBIDDEN; /* default-deny: a route with no access level */
 
 	const char *cookie =
@@ -92,6 +93,8 @@ enum coffer_err api_authorize(struct request *rq)
 	if (now - a->session.last_seen >= SESSION_TOUCH_INTERVAL_S &&
 	    store_session_touch(rq->app->store, &hash, now) == COFFER_OK)
 		a->session.last_seen = now;
+	if (access == ACCESS_ORG_MEMBER || access == ACCESS_ORG_ADMIN)
+		return access_org(rq, a, access == ACCESS_ORG_ADMIN);
 	return COFFER_OK;
 }
 

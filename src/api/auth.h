@@ -26,6 +26,8 @@ enum api_access {
 	ACCESS_SESSION_ANY = 2,   /* signed in, even with a password change pending */
 	ACCESS_SESSION = 3,       /* signed in; the handler decides about organisations */
 	ACCESS_SYSADMIN = 4,      /* signed in as a sysadmin */
+	ACCESS_ORG_MEMBER = 5,    /* a member of the path's {org} (never a sysadmin): content */
+	ACCESS_ORG_ADMIN = 6,     /* that org's org_admin, or a sysadmin (policy, audit) */
 };
 
 /* The caller of a signed-in route. */
@@ -33,6 +35,11 @@ struct api_auth {
 	char token[TOKEN_TEXT_LEN + 1]; /* the session token, for keyd (wiped at the end) */
 	struct session_record session;
 	struct user_record user;
+	/* On ACCESS_ORG_* routes (access.h): the path's organisation and the caller's standing
+	 * in it. A sysadmin on an ORG_ADMIN route has no membership (member NULL). */
+	char org_id[STORE_ID_MAX + 1];
+	const struct membership_record *member;
+	enum level clearance;
 };
 
 /* The hook for http_server_opts.authorize. */

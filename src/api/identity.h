@@ -19,6 +19,14 @@
 void api_audit(struct request *rq, const char *actor, const char *action, const char *target,
 	       const char *outcome, const char *reason);
 
+/* Lists up to MAX entries of a chain after seq AFTER (as store_audit_list). */
+typedef enum coffer_err (*api_audit_lister)(void *ctx, uint64_t after, struct audit_entry *out,
+					    size_t max, size_t *n);
+
+/* Replies with the page of a chain that ?after= and ?limit= ask for (at most 1000 entries). */
+COFFER_MUST_CHECK enum coffer_err api_audit_page(struct request *rq, api_audit_lister list,
+						 void *ctx);
+
 /* USER of CONTRACT §3.4 (a new reference). */
 json_t *api_user_json(const struct user_record *u);
 

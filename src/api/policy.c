@@ -1,9 +1,9 @@
 /* policy.c — GET|PUT /api/v1/orgs/{org}/policy (a sysadmin, or that organisation's org_admin)
  * and GET|PUT /api/v1/admin/policy (the system policy, sysadmins only): CONTRACT §3.5–3.6.
  *
- * A PUT replaces the whole policy. It is validated completely (org_policy_from_json) before it
- * is stored, and stored as the canonical JSON this server writes, so what is read back is
- * exactly what applies.
+ * Who may is the routes' access levels (access.h). A PUT replaces the whole policy. It is
+ * validated completely (org_policy_from_json) before it is stored, and stored as the canonical
+ * JSON this server writes, so what is read back is exactly what applies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +17,6 @@
 #include "http/json_body.h"
 #include "http/reply.h"
 
-
-/* The organisation of the path, if the caller may administer its policy. Non-members get
- * 403 (CONTRACT §3.7: every /orgs/{org}/ route); an unknown org is 403 too, for anyone but a
- * sysadmin, so that ids cannot be probed. */
-static enum coffer_err policy_scope(struct request *rq, char org_id[UUID_TEXT_LEN + 1])
-{
-	const struct api_auth *a = api_caller(rq);
-	struct org_record org;
-	if (!route_param(&rq->params, "org", org_id, UUID_TEXT_LEN + 1) || !uuid_valid(org_id))
-		return strcmp(a->user.role, "sysadmin") == 0 ? COFFER_ERR_NOT_FOUND
-							      : COFFER_ERR_FORBIDDEN;
-	if (strcmp(a->user.role, "sysadmin") != 0) {
-		for (size_t i = 0; i < a->user.n_orgs; i++) {
-			if (strcmp(a->user.orgs[i].org_id, org_id) == 0 &&
-			    strcmp(a->user.orgs[i].role, "org_admin") == 0)
-				return COFFER_OK;
-		}
-		return COFFER_ERR_FORBIDDEN;
-	}
-	return store_org_get(rq->app->store, org_id, &org);
-}
 
 static enum coffer_err policy_reply(struct request *rq, const char *scope)
 {
@@ -69,18 +48,15 @@ static enum coffer_err policy_store(struct request *rq, const char *scope)
 	return reply_json(rq, 200, canonical);
 }
 
+/* The route's access level (ACCESS_ORG_ADMIN, access.h) has checked the caller and the org. */
 enum coffer_err policy_org_get(struct request *rq)
 {
-	char org[UUID_TEXT_LEN + 1];
-	enum coffer_err err = policy_scope(rq, org);
-	return err != COFFER_OK ? err : policy_reply(rq, org);
+	return policy_reply(rq, api_caller(rq)->org_id);
 }
 
 enum coffer_err policy_org_put(struct request *rq)
 {
-	char org[UUID_TEXT_LEN + 1];
-	enum coffer_err err = policy_scope(rq, org);
-	return err != COFFER_OK ? err : policy_store(rq, org);
+	return policy_store(rq, api_caller(rq)->org_id);
 }
 
 enum coffer_err policy_system_get(struct request *rq)

@@ -7,6 +7,9 @@
 #include "auth/org_policy.h"
 
 #define JSON(s) .body = ROUTE_BODY_JSON, .schema = &(s)
+/* A record's body may be 1 MiB of text, which JSON escaping can make up to six times longer
+ * (\uXXXX); the exact limit is checked on the decoded body. */
+#define RECORD_BODY(s) JSON(s), .max_body = 6 * RECORD_BODY_MAX + 64 * 1024
 
 const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/healthz", .handler = health_get, .api = true,
@@ -50,11 +53,43 @@ const struct route api_routes[] = {
 	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
 	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
 
-	/* organisation policy (§3.6): the handler checks sysadmin or that org's org_admin */
+	/* an organisation's administration (§3.6, §3.9): its org_admin, or a sysadmin */
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
-	 .api = true, .access = ACCESS_SESSION},
+	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
-	 JSON(org_policy_schema), .api = true, .access = ACCESS_SESSION},
+	 JSON(org_policy_schema), .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/audit", .handler = org_audit_get,
+	 .api = true, .access = ACCESS_ORG_ADMIN},
+
+	/* confidential records (§3.7): members of the org, within their clearance */
+	{.method = "POST", .pattern = "/api/v1/orgs/{org}/records", .handler = records_post,
+	 RECORD_BODY(record_create_schema), .api = true, .access = ACCESS_ORG_MEMBER,
+	 .audit = "record.create"},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records", .handler = records_list,
+	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "record.list"},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}",
+	 .handler = records_get_one, .api = true, .access = ACCESS_ORG_MEMBER,
+	 .audit = "record.read"},
+	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/records/{id}", .handler = records_put,
+	 RECORD_BODY(record_update_schema), .api = true, .access = ACCESS_ORG_MEMBER,
+	 .audit = "record.update"},
+	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/records/{id}",
+	 .handler = records_delete, .api = true, .access = ACCESS_ORG_MEMBER,
+	 .audit = "record.delete"},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}/history",
+	 .handler = records_history, .api = true, .access = ACCESS_ORG_MEMBER,
+	 .audit = "record.history"},
+
+	/* files (§3.8): streamed in and out */
+	{.method = "POST", .pattern = "/api/v1/orgs/{org}/files", .handler = files_upload,
+	 .body = ROUTE_BODY_STREAM, .stream = &files_upload_stream, .api = true,
+	 .access = ACCESS_ORG_MEMBER, .audit = "file.upload"},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/files", .handler = files_list,
+	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.list"},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_download,
+	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.download"},
+	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_delete,
+	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.delete"},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

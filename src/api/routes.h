@@ -40,5 +40,21 @@ enum coffer_err policy_org_get(struct request *rq);
 enum coffer_err policy_org_put(struct request *rq);
 enum coffer_err policy_system_get(struct request *rq);
 enum coffer_err policy_system_put(struct request *rq);
+/* src/api/records.c */
+extern const struct json_schema record_create_schema, record_update_schema;
+enum coffer_err records_post(struct request *rq);
+enum coffer_err records_list(struct request *rq);
+enum coffer_err records_get_one(struct request *rq);
+enum coffer_err records_put(struct request *rq);
+enum coffer_err records_delete(struct request *rq);
+enum coffer_err records_history(struct request *rq);
+/* src/api/files.c */
+extern const struct route_stream files_upload_stream;
+enum coffer_err files_upload(struct request *rq);
+enum coffer_err files_list(struct request *rq);
+enum coffer_err files_download(struct request *rq);
+enum coffer_err files_delete(struct request *rq);
+/* src/api/org_audit.c */
+enum coffer_err org_audit_get(struct request *rq);
 
 #endif

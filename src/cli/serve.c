@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "api/app.h"
 #include "api/auth.h"
+#include "api/org_audit.h"
 #include "api/routes.h"
 #include "auth/breached.h"
 #include "cli/cli.h"
@@ -27,6 +29,7 @@
 #include "keyd/keyd.h"
 #include "keyd/sandbox.h"
 #include "http/server.h"
+#include "store/sweep.h"
 #include "version.h"
 
 #define USAGE "coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F]"
@@ -111,6 +114,24 @@ static void reload_breached(struct breached_db *db, const char *path)
 				    "kept", "the list loaded before stays in use"));
 }
 
+/* Up to 1024 connections, each a descriptor, beside the open organisations' databases (a few
+ * each, ORG_CACHE_DEFAULT of them) and blobs being read or written: the default soft limit of
+ * 1024 is too low. Raised as far as the hard limit allows, and no further than needed. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = 8192;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_msg(LOG_WARN, "limits", "cannot raise the open-file limit");
+	}
+}
+
 /* Waits for SIGTERM or SIGINT, or for keyd to die (SIGCHLD): serving without the key service
  * is not an option. SIGHUP re-opens the breached-password list. */
 static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *breached,
@@ -137,6 +158,9 @@ int cmd_serve(int argc, char **argv)
 	struct coffer_config cfg;
 	char *cert = NULL, *key = NULL;
 	struct store *store = NULL;
+	struct org_cache *orgs = NULL;
+	struct audit_batch *audit = NULL;
+	struct sweep *sweep = NULL;
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
@@ -201,6 +225,12 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("cannot open the system database in %s", data_dir);
 		goto out;
 	}
+	raise_fd_limit();
+	if (store_org_cache_new(data_dir, ORG_CACHE_DEFAULT, &orgs) != COFFER_OK ||
+	    audit_batch_start(org_audit_commit, orgs, &audit) != COFFER_OK) {
+		rc = cli_fail("cannot set up the organisations' storage");
+		goto out;
+	}
 
 	/* Block the signals before libmicrohttpd starts its threads, so they inherit the mask
 	 * and only sigwait() below ever takes them. A closed peer must not kill us: SIGPIPE off. */
@@ -215,7 +245,7 @@ int cmd_serve(int argc, char **argv)
 
 	struct coffer_app app = {
 		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd = keyd,
-		.breached = breached};
+		.breached = breached, .orgs = orgs, .audit = audit};
 	struct http_server_opts opts = {
 		.listen = cfg.listen,
 		.cert_pem = cert,
@@ -232,6 +262,9 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("%s", why);
 		goto out;
 	}
+	/* Blobs left by a crash go, in the background. */
+	if (sweep_start(data_dir, store, orgs, &sweep) != COFFER_OK)
+		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
 	/* Start-up is over: from here on the web process lives under its allow-list. */
 	if (!sandbox_skipped_for_sanitizers() && sandbox_web() != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
@@ -260,7 +293,11 @@ int cmd_serve(int argc, char **argv)
 	else
 		log_event(LOG_INFO, "stopped", NULL);
 out:
-	/* After the server's threads are gone: no lookup can be in flight. */
+	/* After the server's threads are gone: no request can be in flight. The audit batch
+	 * commits what is queued before it stops. */
+	sweep_stop(sweep);
+	audit_batch_stop(audit);
+	store_org_cache_free(orgs);
 	breached_db_close(breached);
 	store_close(store);
 	free(cert);

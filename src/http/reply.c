@@ -67,6 +67,16 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 	return COFFER_OK;
 }
 
+void reply_discard(struct request *rq)
+{
+	if (rq->held != NULL)
+		MHD_destroy_response(rq->held);
+	rq->held = NULL;
+	rq->held_status = 0;
+	rq->status = 0;
+	rq->replied = false;
+}
+
 /* A response holding JSON (stolen), or NULL when memory runs out. */
 static struct MHD_Response *json_response(json_t *json)
 {
@@ -119,4 +129,48 @@ enum coffer_err reply_no_content(struct request *rq)
 	if (resp == NULL)
 		return COFFER_ERR_NOMEM;
 	return reply_queue(rq, 204, resp);
+}
+
+/* libmicrohttpd's reader: ours, with its own error convention mapped. */
+struct stream_reply {
+	reply_reader read;
+	void (*free)(void *);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream_reply *sr = cls;
+	long n = sr->read(sr->ctx, pos, buf, max);
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream_reply *sr = cls;
+	if (sr->free != NULL)
+		sr->free(sr->ctx);
+	free(sr);
+}
+
+enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size,
+			     size_t block, reply_reader read, void *ctx, void (*free_ctx)(void *),
+			     const struct reply_header *headers, size_t n)
+{
+	struct stream_reply *sr = malloc(sizeof *sr);
+	if (sr == NULL) {
+		if (free_ctx != NULL)
+			free_ctx(ctx);
+		return COFFER_ERR_NOMEM;
+	}
+	*sr = (struct stream_reply){.read = read, .free = free_ctx, .ctx = ctx};
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback(size, block, stream_read, sr, stream_free);
+	if (resp == NULL) {
+		stream_free(sr);
+		return COFFER_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		MHD_add_response_header(resp, headers[i].name, headers[i].value);
+	return reply_queue(rq, status, resp);
 }

@@ -4,6 +4,8 @@
 #define COFFER_REPLY_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "http/request.h"
@@ -23,6 +25,25 @@ enum coffer_err reply_method_not_allowed(struct request *rq, const char *allow);
 
 /* Sends 204 with no body. */
 enum coffer_err reply_no_content(struct request *rq);
+
+/* A header of a streamed reply. */
+struct reply_header {
+	const char *name, *value;
+};
+
+/* Produces the body of a streamed reply: up to MAX bytes at position POS (sequential) into
+ * BUF; returns how many (more than 0 while POS < the size), or -1 to give up, which cuts the
+ * connection (the client sees a short body: Content-Length tells it so). */
+typedef long (*reply_reader)(void *ctx, uint64_t pos, char *buf, size_t max);
+
+/* Sends SIZE bytes made by READ(CTX, …) with STATUS and the N HEADERS; FREE(CTX) runs when the
+ * reply is done with (sent, cut off, or not queued). Memory stays at one block of BLOCK bytes. */
+enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size,
+			     size_t block, reply_reader read, void *ctx, void (*free)(void *),
+			     const struct reply_header *headers, size_t n);
+
+/* Drops a reply made but held (http_request_hold), so that another can be made instead. */
+void reply_discard(struct request *rq);
 
 /* Adds the headers every response carries. API answers also get Cache-Control: no-store. */
 void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool api);

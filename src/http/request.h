@@ -23,7 +23,8 @@ struct request {
 	const struct route *route;    /* the route dispatched to; NULL when none will be */
 	const char *route_pattern;    /* for the log: the pattern the path matched, or NULL */
 	enum coffer_err early_err;    /* a refusal decided from the headers, sent at the end */
-	const char *early_msg;        /* its message (static), or NULL for the default */
+	const char *early_msg;        /* its message (static, or msg), or NULL for the default */
+	char msg[256];                /* room for a message made for this request */
 	char allow[64];               /* for a 405: the methods the path allows */
 	struct route_params params;   /* borrowed from the path */
 	char *path;                   /* owned copy; params point into it */
@@ -48,6 +49,12 @@ struct request {
 	 * CLEANUP when the request ends. */
 	void *auth;
 	void (*cleanup)(struct request *rq);
+
+	/* A streamed body's state (ROUTE_BODY_STREAM), freed by UPLOAD_FREE when the request
+	 * ends, whether or not the body arrived whole. */
+	void *upload;
+	void (*upload_free)(struct request *rq);
+	bool authorized;              /* the authorize hook has let the request through */
 
 	/* Slow routes run on a worker: the connection is suspended meanwhile and the reply is
 	 * held here until libmicrohttpd's thread queues it. */

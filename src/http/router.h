@@ -23,6 +23,18 @@ struct json_schema;
 enum route_body {
 	ROUTE_BODY_NONE,   /* a body is refused with 413 */
 	ROUTE_BODY_JSON,   /* application/json, at most max_body bytes, checked against schema */
+	ROUTE_BODY_STREAM, /* any type, any length: handed to the route's stream callbacks as it
+			    * arrives, never held whole (file uploads) */
+};
+
+/* How a ROUTE_BODY_STREAM route takes its body. BEGIN runs once the caller is authorised and
+ * before any of the body is read: it validates what it can (the query, the declared length)
+ * and sets up (rq->upload); a failure is the answer, and no byte of the body is read. DATA
+ * takes each piece; a failure is the answer and the rest is discarded. The route's handler runs
+ * at the end of the body, and rq->upload_free whenever the request ends. */
+struct route_stream {
+	enum coffer_err (*begin)(struct request *rq);
+	enum coffer_err (*data)(struct request *rq, const char *data, size_t len);
 };
 
 typedef enum coffer_err (*route_handler)(struct request *rq);
@@ -33,10 +45,12 @@ struct route {
 	route_handler handler;
 	enum route_body body;
 	const struct json_schema *schema; /* for ROUTE_BODY_JSON */
+	const struct route_stream *stream; /* for ROUTE_BODY_STREAM */
 	size_t max_body;                  /* for ROUTE_BODY_JSON; 0 means the default */
 	bool api;                         /* an API route: answers carry Cache-Control: no-store */
 	int access;  /* who may call it, as the server's authorize hook reads it; 0 denies all */
 	bool slow;   /* runs on a worker thread (password hashing), never on a connection thread */
+	const char *audit; /* the audit action of a content route ("record.read"), for refusals */
 };
 
 struct route_params {

@@ -52,6 +52,8 @@ static void request_free(struct request *rq)
 {
 	if (rq == NULL)
 		return;
+	if (rq->upload_free != NULL)
+		rq->upload_free(rq); /* first: it may still need the caller (rq->auth) */
 	if (rq->cleanup != NULL)
 		rq->cleanup(rq);
 	if (rq->held != NULL)
@@ -124,6 +126,36 @@ static bool has_body(struct MHD_Connection *conn)
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
+/* Who may call the route is decided before its body is even parsed: default-deny. */
+static enum coffer_err authorize(struct http_server *srv, struct request *rq)
+{
+	enum coffer_err err = COFFER_OK;
+	if (srv->authorize != NULL)
+		err = srv->authorize(rq);
+	else if (rq->route->access == 0)
+		err = COFFER_ERR_FORBIDDEN;
+	rq->authorized = err == COFFER_OK;
+	return err;
+}
+
+/* A streamed body's route is authorised, and its BEGIN run, before any of the body is read:
+ * an upload nobody may make is refused before it is sent (libmicrohttpd answers "100 Continue"
+ * only when we have not replied). */
+static void stream_begin(struct http_server *srv, struct request *rq, bool body)
+{
+	enum coffer_err err = authorize(srv, rq);
+	if (err == COFFER_OK)
+		err = rq->route->stream->begin(rq);
+	if (err == COFFER_OK || rq->replied)
+		return;
+	if (body) {
+		reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
+	} else {
+		rq->early_err = err;
+		rq->early_msg = rq->msg[0] ? rq->msg : NULL;
+	}
+}
+
 /* Sends the refusal decided in request_begin. */
 static void reply_early(struct request *rq)
 {
@@ -172,6 +204,8 @@ static void request_begin(struct http_server *srv, struct request *rq)
 	}
 	rq->route = r;
 	rq->body_cap = cap;
+	if (r->body == ROUTE_BODY_STREAM)
+		stream_begin(srv, rq, body);
 }
 
 /* Appends a piece of the body, refusing with 413 once it would pass the cap. The buffer grows
@@ -220,7 +254,7 @@ static void call_handler(struct request *rq)
 		log_event(LOG_ERROR, "handler_error",
 			  json_pack("{s:s,s:s,s:s}", "request_id", rq->id, "route",
 				    rq->route->pattern, "error", info->message));
-	reply_error(rq, err, NULL);
+	reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
 }
 
 /* A worker's job: the slow handler, then back to libmicrohttpd, which queues the held reply.
@@ -233,21 +267,13 @@ static void run_slow(void *ctx, void *job)
 	MHD_resume_connection(rq->conn);
 }
 
-/* Who may call the route is decided before its body is even parsed: default-deny. */
-static enum coffer_err authorize(struct http_server *srv, struct request *rq)
-{
-	if (srv->authorize != NULL)
-		return srv->authorize(rq);
-	return rq->route->access != 0 ? COFFER_OK : COFFER_ERR_FORBIDDEN;
-}
-
 static void dispatch(struct http_server *srv, struct request *rq)
 {
 	char msg[512];
-	enum coffer_err err = authorize(srv, rq);
+	enum coffer_err err = rq->authorized ? COFFER_OK : authorize(srv, rq);
 	if (err != COFFER_OK) {
 		if (!rq->replied)
-			reply_error(rq, err, NULL);
+			reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
 		return;
 	}
 	if (rq->route->body == ROUTE_BODY_JSON) {
@@ -277,6 +303,17 @@ static void dispatch(struct http_server *srv, struct request *rq)
 	}
 }
 
+void http_request_hold(struct request *rq)
+{
+	MHD_suspend_connection(rq->conn);
+	rq->on_worker = true;
+}
+
+void http_request_release(struct request *rq)
+{
+	MHD_resume_connection(rq->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -296,8 +333,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!rq->replied)
+		if (!rq->replied && rq->route != NULL && rq->route->body == ROUTE_BODY_STREAM) {
+			enum coffer_err err = rq->route->stream->data(rq, upload_data,
+								       *upload_data_size);
+			if (err != COFFER_OK && !rq->replied)
+				reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
+		} else if (!rq->replied) {
 			request_take_body(rq, upload_data, *upload_data_size);
+		}
 		*upload_data_size = 0; /* consumed, or discarded after a refusal */
 		return MHD_YES;
 	}

@@ -33,6 +33,13 @@ struct http_server_opts {
 	enum coffer_err (*authorize)(struct request *rq);
 };
 
+/* Holds a request's reply: the handler (on libmicrohttpd's thread) suspends the connection,
+ * makes its reply (kept, not sent), and hands the request to another thread, which calls
+ * http_request_release — once — when the reply may go (e.g. its audit entry is durable). The
+ * connection's thread serves others meanwhile. */
+void http_request_hold(struct request *rq);
+void http_request_release(struct request *rq);
+
 /* Starts serving. On failure writes why to ERRBUF. */
 COFFER_MUST_CHECK enum coffer_err http_server_start(const struct http_server_opts *opts,
 						    struct http_server **out, char *errbuf,

@@ -1,0 +1,385 @@
+/* records.c — /api/v1/orgs/{org}/records (CONTRACT §3.7): confidential records, every version
+ * kept, each sealed under a data key of its own.
+ *
+ * The route's access level has already made the caller a member of {org} (access.h); here each
+ * record's level is checked against their clearance, and keyd checks it once more before it
+ * releases a data key. Titles and bodies exist in clear only in this process, for the length
+ * of a request: sealed before they reach storage, opened only for a reply.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/access.h"
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/object_keys.h"
+#include "api/org_audit.h"
+#include "api/page.h"
+#include "api/routes.h"
+#include "common/level.h"
+#include "common/timefmt.h"
+#include "common/uuid.h"
+#include "crypto/content.h"
+#include "http/reply.h"
+
+#define KIND "record"
+
+static const struct json_field record_fields[] = {
+	{.name = "title", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
+	 .min_len = 1, .max_len = RECORD_TITLE_MAX},
+	/* Counted in code points here; the byte limit is checked by the handler. */
+	{.name = "body", .type = JSON_FIELD_STRING, .required = true, .max_len = RECORD_BODY_MAX},
+	{.name = "level", .type = JSON_FIELD_STRING, .required = true, .one_of = level_names},
+	{.name = "version", .type = JSON_FIELD_INTEGER, .required = true, .min = 1,
+	 .max = UINT32_MAX - 1},
+};
+const struct json_schema record_create_schema = {record_fields, 3};
+const struct json_schema record_update_schema = {record_fields, 4};
+
+/* A record's content in clear, as the request gave it or as it was opened. */
+struct plain {
+	const char *title;
+	size_t title_len;
+	const char *body; /* NULL in lists */
+	size_t body_len;
+};
+
+static json_t *record_json(const struct record_meta *m, const struct plain *p)
+{
+	char created[TIMEFMT_RFC3339_LEN], updated[TIMEFMT_RFC3339_LEN];
+	timefmt_rfc3339(m->created_at, created);
+	timefmt_rfc3339(m->updated_at, updated);
+	json_t *o = json_pack("{s:s,s:s%}", "id", m->id, "title", p->title, p->title_len);
+	if (o != NULL && p->body != NULL)
+		json_object_set_new(o, "body", json_stringn(p->body, p->body_len));
+	json_t *rest = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "level", level_name(m->level),
+				 "version", (json_int_t)m->version, "created_at", created,
+				 "created_by", m->created_by, "updated_at", updated, "updated_by",
+				 m->updated_by);
+	if (o != NULL && (rest == NULL || json_object_update(o, rest) != 0)) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(rest);
+	return o;
+}
+
+/* The {id} of the path: 400 when it is not a well-formed id. */
+static enum coffer_err path_id(struct request *rq, char id[UUID_TEXT_LEN + 1])
+{
+	if (route_param(&rq->params, "id", id, UUID_TEXT_LEN + 1) && uuid_valid(id))
+		return COFFER_OK;
+	snprintf(rq->msg, sizeof rq->msg, "The record id is not well-formed.");
+	return COFFER_ERR_INVALID_INPUT;
+}
+
+/* Seals P into ROW (title in place, body malloc'd) under a new data key for ROW->meta's id,
+ * version and level. */
+static enum coffer_err seal_version(struct request *rq, const struct plain *p,
+				    struct record_row *row)
+{
+	uint8_t key[AEAD_KEY_BYTES];
+	struct object_ctx ctx;
+	const struct record_meta *m = &row->meta;
+	enum coffer_err err = object_key_new(rq, KIND, m->id, m->version, m->level, key, &row->key);
+	if (err != COFFER_OK)
+		return err;
+	object_ctx_of(rq, &row->key, &ctx);
+	row->body = malloc(p->body_len + AEAD_OVERHEAD);
+	if (row->body == NULL)
+		err = COFFER_ERR_NOMEM;
+	if (err == COFFER_OK)
+		err = content_seal(key, &ctx, CONTENT_TITLE, (const uint8_t *)p->title, p->title_len,
+				   row->title);
+	if (err == COFFER_OK)
+		err = content_seal(key, &ctx, CONTENT_BODY, (const uint8_t *)p->body, p->body_len,
+				   row->body);
+	sodium_memzero(key, sizeof key);
+	row->title_len = p->title_len + AEAD_OVERHEAD;
+	row->body_len = p->body_len + AEAD_OVERHEAD;
+	return err;
+}
+
+/* Opens ROW's title (into TITLE, RECORD_TITLE_MAX * 4 + 1 bytes) and, when BODY is not NULL,
+ * its body (into *BODY, malloc'd, wiped and freed by the caller). */
+static enum coffer_err open_version(struct request *rq, const struct record_row *row,
+				    char *title, size_t *title_len, char **body, size_t *body_len)
+{
+	uint8_t key[AEAD_KEY_BYTES];
+	struct object_ctx ctx;
+	if (row->title_len < AEAD_OVERHEAD || (body != NULL && row->body_len < AEAD_OVERHEAD))
+		return COFFER_ERR_STORAGE;
+	enum coffer_err err = object_key_open(rq, &row->key, key);
+	if (err != COFFER_OK)
+		return err;
+	object_ctx_of(rq, &row->key, &ctx);
+	*title_len = row->title_len - AEAD_OVERHEAD;
+	err = content_open(key, &ctx, CONTENT_TITLE, row->title, row->title_len,
+			   (uint8_t *)title);
+	if (err == COFFER_OK && body != NULL) {
+		*body_len = row->body_len - AEAD_OVERHEAD;
+		*body = malloc(*body_len + 1);
+		err = *body == NULL ? COFFER_ERR_NOMEM
+				    : content_open(key, &ctx, CONTENT_BODY, row->body, row->body_len,
+						   (uint8_t *)*body);
+	}
+	sodium_memzero(key, sizeof key);
+	if (err == COFFER_ERR_CRYPTO)
+		err = COFFER_ERR_INTERNAL; /* stored content that does not open: ours to fix */
+	return err;
+}
+
+static void free_secret(char *p, size_t len)
+{
+	if (p != NULL) {
+		sodium_memzero(p, len);
+		free(p);
+	}
+}
+
+/* The request's title, body and level, checked (the schema has done the rest). */
+static enum coffer_err read_plain(struct request *rq, struct plain *p, enum level *level)
+{
+	json_t *t = json_object_get(rq->json, "title"), *b = json_object_get(rq->json, "body");
+	p->title = json_string_value(t);
+	p->title_len = json_string_length(t);
+	p->body = json_string_value(b);
+	p->body_len = json_string_length(b);
+	if (p->body_len > RECORD_BODY_MAX) {
+		snprintf(rq->msg, sizeof rq->msg, "field 'body': at most %u bytes", RECORD_BODY_MAX);
+		return COFFER_ERR_INVALID_INPUT;
+	}
+	if (!level_parse(json_string_value(json_object_get(rq->json, "level")), level))
+		return COFFER_ERR_INVALID_INPUT;
+	return COFFER_OK;
+}
+
+enum coffer_err records_post(struct request *rq)
+{
+	struct plain p;
+	enum level level;
+	enum coffer_err err = read_plain(rq, &p, &level);
+	if (err == COFFER_OK)
+		err = access_level(rq, level, "");
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	struct record_row row = {0};
+	struct record_meta *m = &row.meta;
+	uuid_generate(m->id);
+	m->level = level;
+	m->version = 1;
+	m->created_at = m->updated_at = time_now();
+	snprintf(m->created_by, sizeof m->created_by, "%s", a->user.id);
+	snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
+	err = seal_version(rq, &p, &row);
+	struct org_db *odb = NULL;
+	if (err == COFFER_OK)
+		err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err == COFFER_OK) {
+		struct audit_entry e;
+		org_audit_entry(rq, "record.create", m->id, &e);
+		err = store_record_create(odb, a->org_id, &row, &e);
+		store_org_return(rq->app->orgs, odb);
+	}
+	free(row.body);
+	if (err != COFFER_OK)
+		return err;
+	return reply_json(rq, 201, record_json(m, &p));
+}
+
+enum coffer_err records_put(struct request *rq)
+{
+	char id[UUID_TEXT_LEN + 1];
+	struct plain p;
+	enum level level;
+	enum coffer_err err = path_id(rq, id);
+	if (err == COFFER_OK)
+		err = read_plain(rq, &p, &level);
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	uint32_t version = (uint32_t)json_integer_value(json_object_get(rq->json, "version"));
+	struct record_row row = {0};
+	struct record_meta *m = &row.meta;
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err != COFFER_OK)
+		return err;
+	err = store_record_meta(odb, id, m);
+	if (err == COFFER_OK && m->deleted)
+		err = COFFER_ERR_NOT_FOUND;
+	/* Both the version it is and the version it becomes must be within the clearance. */
+	if (err == COFFER_OK)
+		err = access_level(rq, m->level, id);
+	if (err == COFFER_OK)
+		err = access_level(rq, level, id);
+	if (err == COFFER_OK && m->version != version)
+		err = COFFER_ERR_VERSION_CONFLICT; /* stale: no need to ask keyd for a key */
+	if (err == COFFER_OK) {
+		m->version = version + 1;
+		m->level = level;
+		m->updated_at = time_now();
+		snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
+		err = seal_version(rq, &p, &row);
+	}
+	if (err == COFFER_OK) {
+		struct audit_entry e;
+		org_audit_entry(rq, "record.update", id, &e);
+		err = store_record_update(odb, a->org_id, &row, &e);
+	}
+	store_org_return(rq->app->orgs, odb);
+	free(row.body);
+	if (err != COFFER_OK)
+		return err;
+	return reply_json(rq, 200, record_json(m, &p));
+}
+
+enum coffer_err records_get_one(struct request *rq)
+{
+	char id[UUID_TEXT_LEN + 1];
+	enum coffer_err err = path_id(rq, id);
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	struct record_row row = {0};
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err != COFFER_OK)
+		return err;
+	err = store_record_get(odb, id, true, &row);
+	store_org_return(rq->app->orgs, odb);
+	if (err == COFFER_OK)
+		err = access_level(rq, row.meta.level, id);
+	char title[RECORD_TITLE_MAX * 4 + 1], *body = NULL;
+	struct plain p = {.title = title};
+	if (err == COFFER_OK)
+		err = open_version(rq, &row, title, &p.title_len, &body, &p.body_len);
+	free(row.body);
+	if (err == COFFER_OK) {
+		p.body = body;
+		org_audit_hold(rq);
+		reply_json(rq, 200, record_json(&row.meta, &p));
+		err = org_audit_release(rq, "record.read", id);
+	}
+	sodium_memzero(title, sizeof title);
+	free_secret(body, p.body_len);
+	return err;
+}
+
+enum coffer_err records_list(struct request *rq)
+{
+	struct page pg;
+	enum coffer_err err = page_query(rq, &pg);
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	struct record_row *rows = calloc(pg.limit, sizeof *rows);
+	if (rows == NULL)
+		return COFFER_ERR_NOMEM;
+	size_t n = 0;
+	bool more = false;
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err == COFFER_OK) {
+		err = store_records_list(odb, a->clearance, pg.after, pg.limit, rows, &n, &more);
+		store_org_return(rq->app->orgs, odb);
+	}
+	if (err == COFFER_ERR_NOT_FOUND) {
+		snprintf(rq->msg, sizeof rq->msg, "parameter 'after': no such record");
+		err = COFFER_ERR_INVALID_INPUT;
+	}
+	json_t *list = json_array();
+	char title[RECORD_TITLE_MAX * 4 + 1];
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+		struct plain p = {.title = title};
+		err = open_version(rq, &rows[i], title, &p.title_len, NULL, NULL);
+		if (err == COFFER_OK)
+			err = json_array_append_new(list, record_json(&rows[i].meta, &p)) == 0
+				  ? COFFER_OK
+				  : COFFER_ERR_NOMEM;
+	}
+	sodium_memzero(title, sizeof title);
+	json_t *next = more && n > 0 ? json_string(rows[n - 1].meta.id) : json_null();
+	free(rows);
+	if (err != COFFER_OK || list == NULL) {
+		json_decref(list);
+		json_decref(next);
+		return err != COFFER_OK ? err : COFFER_ERR_NOMEM;
+	}
+	org_audit_hold(rq);
+	reply_json(rq, 200, json_pack("{s:o,s:o*}", "records", list, "next", next));
+	return org_audit_release(rq, "record.list", "");
+}
+
+enum coffer_err records_delete(struct request *rq)
+{
+	char id[UUID_TEXT_LEN + 1];
+	enum coffer_err err = path_id(rq, id);
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err != COFFER_OK)
+		return err;
+	/* The level is checked on the version read; if an update slips in between, the delete
+	 * finds the version moved on and looks again. */
+	for (int tries = 0; tries < 3; tries++) {
+		struct record_meta m;
+		err = store_record_meta(odb, id, &m);
+		if (err == COFFER_OK && m.deleted)
+			err = COFFER_ERR_NOT_FOUND;
+		if (err == COFFER_OK)
+			err = access_level(rq, m.level, id);
+		if (err == COFFER_OK) {
+			struct audit_entry e;
+			org_audit_entry(rq, "record.delete", id, &e);
+			err = store_record_delete(odb, a->org_id, id, m.version, a->user.id,
+						  time_now(), &e);
+		}
+		if (err != COFFER_ERR_VERSION_CONFLICT)
+			break;
+	}
+	store_org_return(rq->app->orgs, odb);
+	if (err != COFFER_OK)
+		return err;
+	return reply_no_content(rq);
+}
+
+enum coffer_err records_history(struct request *rq)
+{
+	char id[UUID_TEXT_LEN + 1];
+	enum coffer_err err = path_id(rq, id);
+	if (err != COFFER_OK)
+		return err;
+	const struct api_auth *a = api_caller(rq);
+	struct record_meta m;
+	struct record_version *versions = NULL;
+	size_t n = 0;
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	if (err != COFFER_OK)
+		return err;
+	err = store_record_meta(odb, id, &m);
+	if (err == COFFER_OK)
+		err = access_level(rq, m.level, id);
+	if (err == COFFER_OK)
+		err = store_record_history(odb, id, &versions, &n);
+	store_org_return(rq->app->orgs, odb);
+	json_t *list = err == COFFER_OK ? json_array() : NULL;
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		char when[TIMEFMT_RFC3339_LEN];
+		timefmt_rfc3339(versions[i].updated_at, when);
+		json_array_append_new(
+		    list, json_pack("{s:I,s:s,s:s,s:s,s:s}", "version",
+				    (json_int_t)versions[i].version, "level",
+				    level_name(versions[i].level), "updated_at", when, "updated_by",
+				    versions[i].updated_by, "action", versions[i].action));
+	}
+	free(versions);
+	if (err != COFFER_OK)
+		return err;
+	return reply_json(rq, 200, json_pack("{s:o*}", "versions", list));
+}
