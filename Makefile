@@ -10,7 +10,7 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit fuzzers run test fuzz bench deps test-deps clean format
+.PHONY: all asan unit fuzzers run test fuzz bench deps test-deps bench-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
@@ -143,7 +143,10 @@ test: test-deps
 	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers
 	@/usr/bin/python3 tests/run_all.py
 
-bench: test-deps
+bench-deps:
+	@sh scripts/install-deps.sh bench
+
+bench: bench-deps
 	@$(MAKE) --no-print-directory build/coffer $(BENCH_BIN)
 	@/usr/bin/python3 bench/run.py
 

@@ -12,11 +12,15 @@ test="libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest python3-requ
 python3-cryptography
 oathtool openssl gnutls-bin sqlite3 procps"
 
+# Benchmarks: the load generator and the static-file server whose rates are the ceilings.
+bench="wrk nginx-light"
+
 want="$build"
 case "${1:-build}" in
   build) ;;
   test) want="$build $test" ;;
-  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+  bench) want="$build $test $bench" ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
