@@ -10,8 +10,11 @@
  *   whole segment with more bytes after it, that segment is sealed straight from the caller's
  *   buffer. Only a segment that might be the last is copied and held back.
  * - Opening releases plaintext one verified segment at a time and never more than one segment
- *   per call; the first failure (of the source or of a segment) is sticky, so nothing after a
- *   bad segment is ever released. The sizes are checked before the source is touched.
+ *   per call; the first failure is sticky, so nothing after a bad segment is ever released: a
+ *   segment that does not verify gives COFFER_ERR_CRYPTO on that call and every later one, and
+ *   a source that fails gives its own error (COFFER_ERR_IO) the same way. The sizes are checked
+ *   before the source is touched. A read with MAX = 0 is refused (*N = 0 would read as the
+ *   end).
  */
 #include "crypto/file_seal.h"
 
@@ -250,12 +253,25 @@ out:
 	return err;
 }
 
+static uint64_t next_offset(const struct file_opener *o)
+{
+	return STREAM_HEADER_BYTES + o->next * (uint64_t)SEALED_SEG;
+}
+
+/* The sealed length of segment o->next: a full one, or what is left for the last (which the
+ * size check in file_opener_new bounds to AEAD_TAG_BYTES..SEALED_SEG). */
+static size_t next_sealed_len(const struct file_opener *o)
+{
+	bool last = o->next + 1 == o->segments;
+	return last ? (size_t)(o->sealed_size - next_offset(o)) : SEALED_SEG;
+}
+
 /* Reads and opens segment o->next into DST (which holds SEG bytes); sets *LEN. */
 static enum coffer_err open_next(struct file_opener *o, uint8_t *dst, size_t *len)
 {
 	bool last = o->next + 1 == o->segments;
-	uint64_t offset = STREAM_HEADER_BYTES + o->next * (uint64_t)SEALED_SEG;
-	size_t sealed = last ? (size_t)(o->sealed_size - offset) : SEALED_SEG;
+	uint64_t offset = next_offset(o);
+	size_t sealed = next_sealed_len(o);
 	enum coffer_err err = o->source(o->source_ctx, offset, o->in, sealed);
 	if (err != COFFER_OK)
 		return err;
@@ -283,9 +299,7 @@ enum coffer_err file_opener_read(struct file_opener *o, uint64_t pos, uint8_t *o
 			*n = 0; /* every segment, the last included, has verified */
 			return COFFER_OK;
 		}
-		bool last = o->next + 1 == o->segments;
-		uint64_t offset = STREAM_HEADER_BYTES + o->next * (uint64_t)SEALED_SEG;
-		size_t plain = last ? (size_t)(o->sealed_size - offset) - AEAD_TAG_BYTES : SEG;
+		size_t plain = next_sealed_len(o) - AEAD_TAG_BYTES;
 		if (max >= plain && plain > 0) {
 			/* The caller takes the whole segment: open it straight into OUT (a
 			 * segment that fails is zeroed there by aead_open_detached). */

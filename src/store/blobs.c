@@ -140,7 +140,9 @@ enum coffer_err blob_write(struct blob_writer *w, const void *data, size_t len)
 	enum coffer_err err = COFFER_OK;
 	if (w->err != COFFER_OK)
 		return w->err;
-	if (data == NULL && len > 0)
+	if (len == 0)
+		return COFFER_OK;
+	if (data == NULL)
 		return COFFER_ERR_INVALID_INPUT;
 	if (len <= WRITE_BUF - w->used) {
 		memcpy(w->buf + w->used, data, len);

@@ -310,6 +310,8 @@ static void test_abort_leaves_nothing(void **state)
 	uuid_generate(id);
 	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 700000, 65552), COFFER_OK);
+	assert_int_equal(blob_write(w, NULL, 0), COFFER_OK);
+	assert_int_equal(blob_write(w, NULL, 1), COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(count_entries(dir), 1);
 	blob_abort(w);
 	assert_int_equal(count_entries(dir), 0);

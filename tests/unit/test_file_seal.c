@@ -581,6 +581,8 @@ static void test_sink_and_source_failures(void **state)
 	assert_int_equal(file_sealer_new(key, ctx_a, sizeof ctx_a, sink_append, &m2, &s),
 			 COFFER_OK);
 	assert_int_equal(file_sealer_push(s, plain, 10), COFFER_OK);
+	assert_int_equal(file_sealer_push(s, NULL, 0), COFFER_OK);
+	assert_int_equal(file_sealer_push(s, NULL, 1), COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(file_sealer_finish(s, sha, &size), COFFER_OK);
 	assert_int_equal(size, 10);
 	assert_int_equal(file_sealer_push(s, plain, 1), COFFER_ERR_INVALID_INPUT);
