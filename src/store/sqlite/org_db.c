@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fileio.h"
 #include "common/uuid.h"
@@ -111,6 +112,9 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 	    snprintf(dir, sizeof dir, "%s/%s", orgs, org_id) >= (int)sizeof dir ||
 	    snprintf(path, sizeof path, "%s/org.db", dir) >= (int)sizeof path)
 		return COFFER_ERR_INVALID_INPUT;
+	/* An organisation without a database yet is no error worth logging (db_open logs). */
+	if (!create && access(path, F_OK) != 0)
+		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
 	enum coffer_err err = COFFER_OK;
 	if (create) {
 		err = ensure_dir(orgs);
