@@ -222,6 +222,9 @@ enum coffer_err org_data_key_read(sqlite3_stmt *s, int first, struct data_key_re
 enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const char *object_id,
 				   uint32_t object_version, struct data_key_record *out)
 {
+	/* Bounded before they are bound: an id that is not one names no key. */
+	if (!uuid_valid(object_id) || strnlen(kind, sizeof out->kind) >= sizeof out->kind)
+		return COFFER_ERR_NOT_FOUND;
 	sqlite3 *db = db_pool_get(&odb->pool);
 	sqlite3_stmt *s = NULL;
 	enum coffer_err err = db_prepare(db,
