@@ -1,87 +1,21 @@
-/* audit.c — the system audit chain in the embedded system database (format: audit/chain.h).
- *
- * Design points:
- * - An entry's seq and hash are computed from the last stored entry inside the write
- *   transaction that inserts it (BEGIN IMMEDIATE takes the database's write lock first), so
- *   appends from many threads, or many processes on the same file, form one chain: never two
- *   entries with one seq, never two entries after the same one.
- * - Verification walks every row in seq order in one read snapshot and reports the position of
- *   the first entry that does not follow: a gap (a deleted row), an edited field, or rows whose
- *   contents were exchanged all break it there.
- */
+/* audit.c — the system audit chain in the embedded system database (format: audit/chain.h;
+ * the rows, shared with the organisations' chains: audit_rows.c). */
 #include <string.h>
 
 #include "audit/chain.h"
+#include "store/sqlite/audit_rows.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
-#define ENTRY_COLUMNS                                                                              \
-	"SELECT seq, time, actor, action, target, ip, outcome, reason, hash FROM audit "
-
-/* Reads the current row (ENTRY_COLUMNS); false when its hash is not AUDIT_HASH_BYTES long. */
-static bool read_entry(sqlite3_stmt *s, struct audit_entry *e)
-{
-	e->seq = (uint64_t)sqlite3_column_int64(s, 0);
-	e->time = sqlite3_column_int64(s, 1);
-	db_column_text(s, 2, e->actor, sizeof e->actor);
-	db_column_text(s, 3, e->action, sizeof e->action);
-	db_column_text(s, 4, e->target, sizeof e->target);
-	db_column_text(s, 5, e->ip, sizeof e->ip);
-	db_column_text(s, 6, e->outcome, sizeof e->outcome);
-	db_column_text(s, 7, e->reason, sizeof e->reason);
-	return db_column_blob(s, 8, e->hash, AUDIT_HASH_BYTES);
-}
-
-static void bind_field(sqlite3_stmt *s, int idx, const char *field)
-{
-	sqlite3_bind_text(s, idx, field, (int)strnlen(field, AUDIT_FIELD_MAX), SQLITE_STATIC);
-}
-
 enum coffer_err store_audit_append(struct store *st, struct audit_entry *e)
 {
+	/* A copy: E's seq and hash change only once the entry is committed. */
 	struct audit_entry next = *e;
-	uint8_t prev[AUDIT_HASH_BYTES] = {0};
-	uint64_t last = 0;
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *q = NULL, *ins = NULL;
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
-		err = db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &q);
-	if (err == COFFER_OK) {
-		int rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			last = (uint64_t)sqlite3_column_int64(q, 0);
-			if (!db_column_blob(q, 1, prev, sizeof prev))
-				err = COFFER_ERR_STORAGE;
-		} else if (rc != SQLITE_DONE) {
-			err = db_err(rc);
-		}
-	}
-	if (err == COFFER_OK) {
-		next.seq = last + 1;
-		err = audit_hash(AUDIT_SYSTEM_CHAIN, prev, &next, next.hash);
-	}
-	if (err == COFFER_OK)
-		err =
-		    db_prepare(db,
-			       "INSERT INTO audit (seq, time, actor, action, target, ip, outcome, "
-			       "reason, hash) VALUES (?,?,?,?,?,?,?,?,?)",
-			       &ins);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(ins, 1, (sqlite3_int64)next.seq);
-		sqlite3_bind_int64(ins, 2, next.time);
-		bind_field(ins, 3, next.actor);
-		bind_field(ins, 4, next.action);
-		bind_field(ins, 5, next.target);
-		bind_field(ins, 6, next.ip);
-		bind_field(ins, 7, next.outcome);
-		bind_field(ins, 8, next.reason);
-		sqlite3_bind_blob(ins, 9, next.hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
-		err = db_step_done(ins);
-	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
+		err = audit_rows_append(db, AUDIT_SYSTEM_CHAIN, &next, 1);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	if (err == COFFER_OK) {
@@ -95,54 +29,15 @@ enum coffer_err store_audit_list(struct store *st, uint64_t after, struct audit_
 				 size_t max, size_t *n)
 {
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	size_t got = 0;
-	int rc = SQLITE_DONE;
-	enum coffer_err err =
-	    db_prepare(db, ENTRY_COLUMNS "WHERE seq > ? ORDER BY seq LIMIT ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, after > INT64_MAX ? INT64_MAX : (sqlite3_int64)after);
-		sqlite3_bind_int64(s, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
-	}
-	while (err == COFFER_OK && got < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (!read_entry(s, &out[got++]))
-			err = COFFER_ERR_STORAGE;
-	}
-	if (err == COFFER_OK && got < max && rc != SQLITE_DONE)
-		err = db_err(rc);
-	sqlite3_finalize(s);
+	enum coffer_err err = audit_rows_list(db, after, out, max, n);
 	db_pool_put(&st->pool, db);
-	if (err == COFFER_OK)
-		*n = got;
 	return err;
 }
 
 enum coffer_err store_audit_verify(struct store *st, uint64_t *n, uint64_t *broken)
 {
-	struct audit_verifier v;
-	struct audit_entry e;
-	uint64_t good = 0, bad = 0;
-	int rc = SQLITE_DONE;
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	audit_verify_start(&v, AUDIT_SYSTEM_CHAIN);
-	enum coffer_err err = db_prepare(db, ENTRY_COLUMNS "ORDER BY seq", &s);
-	while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* The position this entry should hold: the verifier forgets it on a failure. */
-		uint64_t want = v.next_seq;
-		if (!read_entry(s, &e) || audit_verify_next(&v, &e) != COFFER_OK) {
-			bad = want;
-			break;
-		}
-		good++;
-	}
-	if (err == COFFER_OK && bad == 0 && rc != SQLITE_DONE)
-		err = db_err(rc);
-	sqlite3_finalize(s);
+	enum coffer_err err = audit_rows_verify(db, AUDIT_SYSTEM_CHAIN, n, broken);
 	db_pool_put(&st->pool, db);
-	if (err != COFFER_OK)
-		return err;
-	*n = good;
-	*broken = bad;
-	return bad == 0 ? COFFER_OK : COFFER_ERR_CRYPTO;
+	return err;
 }

@@ -1,7 +1,8 @@
-/* db.c — SQLite connections: pragmas, migrations and the connection pool. */
+/* db.c — SQLite connections: pragmas, migrations and the (lazily filled) connection pool. */
 #include "store/sqlite/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -107,35 +108,50 @@ out:
 	return err;
 }
 
-enum coffer_err db_pool_open(struct db_pool *pool, const char *path, unsigned int size)
+enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path, unsigned int size,
+			      sqlite3 *first)
 {
 	memset(pool, 0, sizeof *pool);
-	if (size == 0 || size > DB_POOL_MAX)
-		size = DB_POOL_MAX;
+	pool->path = strdup(path);
+	if (pool->path == NULL) {
+		sqlite3_close(first);
+		return COFFER_ERR_NOMEM;
+	}
+	pool->size = size == 0 || size > DB_POOL_MAX ? DB_POOL_MAX : size;
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
-	for (unsigned int i = 0; i < size; i++) {
-		enum coffer_err err = db_open(path, false, &pool->conns[i]);
-		if (err != COFFER_OK) {
-			db_pool_close(pool);
-			return err;
-		}
-		pool->n++;
-	}
+	pool->conns[0] = first;
+	pool->n = 1;
 	return COFFER_OK;
+}
+
+enum coffer_err db_pool_open(struct db_pool *pool, const char *path, unsigned int size)
+{
+	sqlite3 *first = NULL;
+	enum coffer_err err = db_open(path, false, &first);
+	if (err != COFFER_OK) {
+		memset(pool, 0, sizeof *pool);
+		return err;
+	}
+	return db_pool_adopt(pool, path, size, first);
 }
 
 void db_pool_close(struct db_pool *pool)
 {
+	if (pool->path == NULL)
+		return; /* never opened, or closed already */
 	for (unsigned int i = 0; i < pool->n; i++)
 		sqlite3_close(pool->conns[i]);
 	pool->n = 0;
+	free(pool->path);
+	pool->path = NULL;
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
 }
 
 sqlite3 *db_pool_get(struct db_pool *pool)
 {
+	bool tried = false;
 	pthread_mutex_lock(&pool->mu);
 	for (;;) {
 		for (unsigned int i = 0; i < pool->n; i++) {
@@ -144,6 +160,26 @@ sqlite3 *db_pool_get(struct db_pool *pool)
 				pthread_mutex_unlock(&pool->mu);
 				return pool->conns[i];
 			}
+		}
+		/* Opening runs outside the lock (it reads the file and may wait on its locks);
+		 * OPENING reserves the slot meanwhile. A thread whose open failed waits for a
+		 * connection to come back rather than trying again at once. */
+		if (!tried && pool->n + pool->opening < pool->size) {
+			sqlite3 *db = NULL;
+			pool->opening++;
+			pthread_mutex_unlock(&pool->mu);
+			enum coffer_err err = db_open(pool->path, false, &db);
+			pthread_mutex_lock(&pool->mu);
+			pool->opening--;
+			if (err == COFFER_OK) {
+				pool->conns[pool->n] = db;
+				pool->busy[pool->n] = true;
+				pool->n++;
+				pthread_mutex_unlock(&pool->mu);
+				return db;
+			}
+			tried = true;
+			continue;
 		}
 		pthread_cond_wait(&pool->cv, &pool->mu);
 	}

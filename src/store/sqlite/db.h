@@ -11,12 +11,18 @@
 
 #define DB_POOL_MAX 16
 
+/* Up to SIZE connections to one file, opened as threads need them: a database that one thread
+ * at a time uses holds one connection (and its three descriptors: the file, the WAL and the
+ * shared-memory index), which matters when thousands of organisation databases are open. */
 struct db_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	char *path;
 	sqlite3 *conns[DB_POOL_MAX];
 	bool busy[DB_POOL_MAX];
-	unsigned int n;
+	unsigned int n;	      /* connections open: conns[0 .. n - 1] */
+	unsigned int opening; /* connections being opened by db_pool_get, outside the lock */
+	unsigned int size;    /* at most this many */
 };
 
 /* Schema steps, applied in order; PRAGMA user_version counts how many a database has had. */
@@ -31,11 +37,19 @@ COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3
 COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
 					     unsigned int n_steps);
 
+/* Opens the pool's first connection at once (so that a database that cannot be opened fails
+ * here, not in the first query); the others (up to SIZE, DB_POOL_MAX for 0) on demand. */
 COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path,
 					       unsigned int size);
+/* The same with FIRST, a connection the caller opened on PATH (db_open), as the first one. The
+ * pool owns FIRST from here on, also when this fails. */
+COFFER_MUST_CHECK enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path,
+						unsigned int size, sqlite3 *first);
 void db_pool_close(struct db_pool *pool);
 
-/* Borrows a connection (waiting for one if all are busy); give it back with db_pool_put. */
+/* Borrows a connection: a free one, else a new one while fewer than the pool's size are open,
+ * else waits for one to come back (also when opening another fails: the pool always holds at
+ * least one). Give it back with db_pool_put. */
 sqlite3 *db_pool_get(struct db_pool *pool);
 void db_pool_put(struct db_pool *pool, sqlite3 *db);
 

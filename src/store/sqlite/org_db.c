@@ -1,22 +1,27 @@
-/* org_db.c — an organisation's own embedded database, DATA/orgs/<org id>/org.db: its data keys
- * now; its records, files and audit chain as later steps of the same schema. */
+/* org_db.c — an organisation's own embedded database, DATA/orgs/<org id>/org.db: its schema
+ * (data keys, records and their versions, files, the audit chain), opening it, and its data
+ * keys. Records, files and the chain are queried by records.c, files.c and org_audit.c. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/fileio.h"
 #include "common/uuid.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/org_db.h"
 #include "store/store.h"
 
 #define ORG_POOL_SIZE 4
 
-struct org_db {
-	struct db_pool pool;
-};
+/* The CHECKs below spell these out as numbers. */
+_Static_assert(RECORD_TITLE_SEALED_MAX == 828, "records schema: title");
+_Static_assert(RECORD_BODY_SEALED_MAX == 1048604, "records schema: body");
+_Static_assert(FILE_META_SEALED_MAX == 512, "files schema: meta");
+_Static_assert(FILE_CONTENT_TYPE_MAX == 127, "files schema: content_type");
 
 /* Append-only: a deployed database has had every step up to its user_version. */
 static const struct db_migration org_schema[] = {
@@ -31,6 +36,59 @@ static const struct db_migration org_schema[] = {
 	 " PRIMARY KEY (kind, object_id, object_version)"
 	 ") STRICT;"
 	 "CREATE INDEX data_keys_by_org_key ON data_keys (org_key_version);"},
+	/* 2: records, and every version of each. seq is the creation order that listings page
+	 * by (a record's row is never removed: a deleted one keeps its place, so a cursor naming
+	 * it stays valid). A version's sealed title and body are NULL once the record is deleted
+	 * (its data keys go too); the history's metadata stays. */
+	{"CREATE TABLE records ("
+	 " seq INTEGER PRIMARY KEY,"
+	 " id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),"
+	 " level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),"
+	 " version INTEGER NOT NULL CHECK (version >= 1),"
+	 " created_at INTEGER NOT NULL CHECK (created_at >= 0),"
+	 " created_by TEXT NOT NULL CHECK (length(created_by) = 36),"
+	 " updated_at INTEGER NOT NULL CHECK (updated_at >= 0),"
+	 " updated_by TEXT NOT NULL CHECK (length(updated_by) = 36),"
+	 " deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1))"
+	 ") STRICT;"
+	 "CREATE INDEX records_live_by_level ON records (level, seq) WHERE deleted = 0;"
+	 "CREATE TABLE record_versions ("
+	 " record_id TEXT NOT NULL REFERENCES records (id),"
+	 " version INTEGER NOT NULL CHECK (version >= 1),"
+	 " level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),"
+	 " action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),"
+	 " updated_at INTEGER NOT NULL CHECK (updated_at >= 0),"
+	 " updated_by TEXT NOT NULL CHECK (length(updated_by) = 36),"
+	 " title BLOB CHECK (title IS NULL OR length(title) BETWEEN 1 AND 828),"
+	 " body BLOB CHECK (body IS NULL OR length(body) BETWEEN 1 AND 1048604),"
+	 " CHECK (action <> 'delete' OR (title IS NULL AND body IS NULL)),"
+	 " PRIMARY KEY (record_id, version)"
+	 ") STRICT;"},
+	/* 3: files (their bytes are blobs). AUTOINCREMENT: a file's row is removed when it is
+	 * deleted, and a plain rowid would hand the newest file's seq to the next one. */
+	{"CREATE TABLE files ("
+	 " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	 " id TEXT NOT NULL UNIQUE CHECK (length(id) = 36),"
+	 " level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),"
+	 " size INTEGER NOT NULL CHECK (size >= 0),"
+	 " content_type TEXT NOT NULL CHECK (length(CAST(content_type AS BLOB)) <= 127),"
+	 " created_at INTEGER NOT NULL CHECK (created_at >= 0),"
+	 " created_by TEXT NOT NULL CHECK (length(created_by) = 36),"
+	 " meta BLOB NOT NULL CHECK (length(meta) BETWEEN 1 AND 512)"
+	 ") STRICT;"
+	 "CREATE INDEX files_by_level ON files (level, seq);"},
+	/* 4: the organisation's audit chain, as the system's (audit/chain.h). */
+	{"CREATE TABLE audit ("
+	 " seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	 " time INTEGER NOT NULL,"
+	 " actor TEXT NOT NULL,"
+	 " action TEXT NOT NULL,"
+	 " target TEXT NOT NULL,"
+	 " ip TEXT NOT NULL,"
+	 " outcome TEXT NOT NULL,"
+	 " reason TEXT NOT NULL,"
+	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
+	 ") STRICT;"},
 };
 
 #define N_STEPS (sizeof org_schema / sizeof org_schema[0])
@@ -54,6 +112,9 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 	    snprintf(dir, sizeof dir, "%s/%s", orgs, org_id) >= (int)sizeof dir ||
 	    snprintf(path, sizeof path, "%s/org.db", dir) >= (int)sizeof path)
 		return COFFER_ERR_INVALID_INPUT;
+	/* An organisation without a database yet is no error worth logging (db_open logs). */
+	if (!create && access(path, F_OK) != 0)
+		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
 	enum coffer_err err = COFFER_OK;
 	if (create) {
 		err = ensure_dir(orgs);
@@ -68,22 +129,33 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		err = db_open(path, create, &db);
 	if (err == COFFER_OK)
 		err = db_migrate(db, org_schema, N_STEPS);
-	if (db != NULL)
-		sqlite3_close(db);
 	if (err == COFFER_OK && create)
 		err = dir_fsync(dir);
-	if (err != COFFER_OK)
+	struct org_db *odb = NULL;
+	if (err == COFFER_OK) {
+		odb = calloc(1, sizeof *odb);
+		if (odb == NULL)
+			err = COFFER_ERR_NOMEM;
+	}
+	if (err != COFFER_OK) {
+		sqlite3_close(db); /* NULL is a no-op */
 		return err;
-	struct org_db *odb = calloc(1, sizeof *odb);
-	if (odb == NULL)
-		return COFFER_ERR_NOMEM;
-	err = db_pool_open(&odb->pool, path, ORG_POOL_SIZE);
+	}
+	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
+	/* The connection that migrated becomes the pool's first (which owns it from here). */
+	err = db_pool_adopt(&odb->pool, path, ORG_POOL_SIZE, db);
 	if (err != COFFER_OK) {
 		free(odb);
 		return err;
 	}
 	*out = odb;
 	return COFFER_OK;
+}
+
+bool org_db_is(const struct org_db *odb, const char *org_id)
+{
+	return org_id != NULL && strnlen(org_id, STORE_ID_MAX + 1) == STORE_ID_MAX &&
+	       memcmp(odb->org_id, org_id, STORE_ID_MAX) == 0;
 }
 
 void store_org_db_close(struct org_db *odb)
@@ -94,10 +166,21 @@ void store_org_db_close(struct org_db *odb)
 	free(odb);
 }
 
-enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
+bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,
+			  uint32_t version, enum level level)
 {
-	sqlite3 *db = db_pool_get(&odb->pool);
+	return strncmp(k->kind, kind, sizeof k->kind) == 0 &&
+	       strncmp(k->object_id, id, sizeof k->object_id) == 0 &&
+	       k->object_version == version && k->level == level;
+}
+
+enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k)
+{
 	sqlite3_stmt *s = NULL;
+	/* Bounded: these are bound as text, never read past their arrays. */
+	if (!memchr(k->kind, '\0', sizeof k->kind) || !uuid_valid(k->object_id) ||
+	    (unsigned int)k->level > LEVEL_RESTRICTED)
+		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = db_prepare(db,
 					 "INSERT INTO data_keys (kind, object_id, object_version, "
 					 "level, org_key_version, wrapped) VALUES (?,?,?,?,?,?)",
@@ -109,30 +192,39 @@ enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_rec
 		sqlite3_bind_int(s, 4, (int)k->level);
 		sqlite3_bind_int64(s, 5, k->org_key_version);
 		sqlite3_bind_blob(s, 6, k->wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		err = rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
+		err = db_step_done(s);
 	}
 	sqlite3_finalize(s);
+	return err;
+}
+
+enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
+{
+	sqlite3 *db = db_pool_get(&odb->pool);
+	enum coffer_err err = org_data_key_insert(db, k);
 	db_pool_put(&odb->pool, db);
 	return err;
 }
 
 #define DATA_KEY_COLUMNS "kind, object_id, object_version, level, org_key_version, wrapped"
 
-/* Reads the row S is on (columns as DATA_KEY_COLUMNS). */
-static enum coffer_err read_row(sqlite3_stmt *s, struct data_key_record *out)
+enum coffer_err org_data_key_read(sqlite3_stmt *s, int first, struct data_key_record *out)
 {
-	db_column_text(s, 0, out->kind, sizeof out->kind);
-	db_column_text(s, 1, out->object_id, sizeof out->object_id);
-	out->object_version = (uint32_t)sqlite3_column_int64(s, 2);
-	out->level = (enum level)sqlite3_column_int(s, 3);
-	out->org_key_version = (uint32_t)sqlite3_column_int64(s, 4);
-	return db_column_blob(s, 5, out->wrapped, KEYWRAP_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
+	db_column_text(s, first, out->kind, sizeof out->kind);
+	db_column_text(s, first + 1, out->object_id, sizeof out->object_id);
+	out->object_version = (uint32_t)sqlite3_column_int64(s, first + 2);
+	out->level = (enum level)sqlite3_column_int(s, first + 3);
+	out->org_key_version = (uint32_t)sqlite3_column_int64(s, first + 4);
+	return db_column_blob(s, first + 5, out->wrapped, KEYWRAP_BYTES) ? COFFER_OK
+									 : COFFER_ERR_STORAGE;
 }
 
 enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const char *object_id,
 				   uint32_t object_version, struct data_key_record *out)
 {
+	/* Bounded before they are bound: an id that is not one names no key. */
+	if (!uuid_valid(object_id) || strnlen(kind, sizeof out->kind) >= sizeof out->kind)
+		return COFFER_ERR_NOT_FOUND;
 	sqlite3 *db = db_pool_get(&odb->pool);
 	sqlite3_stmt *s = NULL;
 	enum coffer_err err = db_prepare(db,
@@ -145,7 +237,7 @@ enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const c
 		sqlite3_bind_int64(s, 3, object_version);
 		int rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
-			err = read_row(s, out);
+			err = org_data_key_read(s, 0, out);
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
@@ -170,7 +262,7 @@ enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 		int rc;
 		while (err == COFFER_OK && *n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			err = read_row(s, &out[*n]);
+			err = org_data_key_read(s, 0, &out[*n]);
 			(*n)++;
 		}
 		if (err == COFFER_OK && *n < max && rc != SQLITE_DONE)

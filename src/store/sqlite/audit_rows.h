@@ -1,0 +1,32 @@
+/* audit_rows.h — the rows of an audit chain in an SQLite database: appending, paging and
+ * verifying, shared by the system chain (audit.c, system.db) and every organisation's chain
+ * (org_audit.c, org.db). Both databases hold the chain in a table `audit` of the same shape
+ * (seq, time, actor, action, target, ip, outcome, reason, hash). Nothing outside
+ * src/store/sqlite/ includes this. */
+#ifndef COFFER_SQLITE_AUDIT_ROWS_H
+#define COFFER_SQLITE_AUDIT_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/chain.h"
+#include "store/sqlite/db.h"
+
+/* Appends the N entries of E to chain CHAIN on DB, inside the caller's write transaction
+ * (db_begin: the last entry is read under the write lock, so appends from many threads or
+ * processes form one chain), writing each one's seq and hash into E. COFFER_ERR_INVALID_INPUT
+ * when a field is longer than AUDIT_FIELD_MAX (nothing is written then: roll back). */
+COFFER_MUST_CHECK enum coffer_err audit_rows_append(sqlite3 *db, const char *chain,
+						    struct audit_entry *e, size_t n);
+
+/* Up to MAX entries with seq > AFTER, oldest first; *N set. */
+COFFER_MUST_CHECK enum coffer_err audit_rows_list(sqlite3 *db, uint64_t after,
+						  struct audit_entry *out, size_t max, size_t *n);
+
+/* Walks the whole chain CHAIN in one read: COFFER_OK and *N entries when intact;
+ * COFFER_ERR_CRYPTO with *BROKEN the seq (position) of the first broken entry and *N the
+ * entries before it otherwise. */
+COFFER_MUST_CHECK enum coffer_err audit_rows_verify(sqlite3 *db, const char *chain, uint64_t *n,
+						    uint64_t *broken);
+
+#endif

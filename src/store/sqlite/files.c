@@ -1,0 +1,205 @@
+/* files.c — an organisation's files in its own database (schema: org_db.c): one row per file
+ * with its clear metadata (level, size, content type, creation) and its sealed metadata (name
+ * and SHA-256), and its data key (data_keys, kind "file", version 1). The bytes are blobs
+ * (store/blobs.h), written and made durable before the row is committed, so a committed row
+ * always has its blob; a blob without a row is an orphan that the start-up sweep removes.
+ *
+ * Every change is one write transaction with its audit entry (org_write). Listing pages as
+ * records do (org_list.c). Ids that are not UUIDs name no file.
+ */
+#include <string.h>
+
+#include "common/uuid.h"
+#include "store/sqlite/org_db.h"
+#include "store/store.h"
+
+#define KIND "file"
+
+/* A file's row (0..5), its data key (6..11) and sealed metadata (12). */
+#define FILE_COLUMNS                                                                               \
+	"f.id, f.level, f.size, f.content_type, f.created_at, f.created_by, k.kind, "              \
+	"k.object_id, k.object_version, k.level, k.org_key_version, k.wrapped, f.meta"
+#define FILE_FROM                                                                                  \
+	" FROM files f LEFT JOIN data_keys k ON k.kind = 'file' AND k.object_id = f.id AND"        \
+	" k.object_version = 1 "
+
+/* Reads the row S is on (FILE_COLUMNS). */
+static enum coffer_err read_file(sqlite3_stmt *s, struct file_row *out)
+{
+	db_column_text(s, 0, out->id, sizeof out->id);
+	out->level = (enum level)sqlite3_column_int(s, 1);
+	out->size = (uint64_t)sqlite3_column_int64(s, 2);
+	db_column_text(s, 3, out->content_type, sizeof out->content_type);
+	out->created_at = sqlite3_column_int64(s, 4);
+	db_column_text(s, 5, out->created_by, sizeof out->created_by);
+	enum coffer_err err = org_data_key_read(s, 6, &out->key);
+	if (err == COFFER_OK &&
+	    (!db_column_blob_max(s, 12, out->meta, sizeof out->meta, &out->meta_len) ||
+	     out->meta_len == 0))
+		err = COFFER_ERR_STORAGE;
+	return err;
+}
+
+static enum coffer_err add_tx(sqlite3 *db, const void *ctx)
+{
+	const struct file_row *row = ctx;
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = db_prepare(db,
+					 "INSERT INTO files (id, level, size, content_type, "
+					 "created_at, created_by, meta) VALUES (?,?,?,?,?,?,?)",
+					 &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, row->id, UUID_TEXT_LEN, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, (int)row->level);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)row->size);
+		sqlite3_bind_text(s, 4, row->content_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, row->created_at);
+		sqlite3_bind_text(s, 6, row->created_by, UUID_TEXT_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 7, row->meta, (int)row->meta_len, SQLITE_STATIC);
+		err = db_step_done(s); /* COFFER_ERR_EXISTS when the id is taken */
+	}
+	sqlite3_finalize(s);
+	if (err == COFFER_OK)
+		err = org_data_key_insert(db, &row->key);
+	return err;
+}
+
+enum coffer_err store_file_add(struct org_db *odb, const char *org_id, const struct file_row *row,
+			       struct audit_entry *audit)
+{
+	/* content_type is bound as text: it must end within its array. */
+	if (!uuid_valid(row->id) || !uuid_valid(row->created_by) || row->created_at < 0 ||
+	    (unsigned int)row->level > LEVEL_RESTRICTED || row->size > INT64_MAX ||
+	    !memchr(row->content_type, '\0', sizeof row->content_type) || row->meta_len == 0 ||
+	    row->meta_len > sizeof row->meta ||
+	    !org_data_key_matches(&row->key, KIND, row->id, 1, row->level))
+		return COFFER_ERR_INVALID_INPUT;
+	return org_write(odb, org_id, add_tx, row, audit);
+}
+
+enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_row *out)
+{
+	struct file_row row; /* OUT changes only on success */
+	if (!uuid_valid(id))
+		return COFFER_ERR_NOT_FOUND;
+	sqlite3 *db = db_pool_get(&odb->pool);
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = db_prepare(db, "SELECT " FILE_COLUMNS FILE_FROM "WHERE f.id = ?", &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			err = read_file(s, &row);
+		else
+			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(s);
+	db_pool_put(&odb->pool, db);
+	if (err == COFFER_OK)
+		*out = row;
+	return err;
+}
+
+enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const char *after,
+				 size_t limit, struct file_row *out, size_t *n, bool *more)
+{
+	int64_t below = 0;
+	size_t got = 0;
+	bool extra = false;
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = org_list_check(max_level, limit, FILE_LIST_MAX);
+	if (err != COFFER_OK)
+		return err;
+	sqlite3 *db = db_pool_get(&odb->pool);
+	/* One snapshot for the cursor's look-up and the page. */
+	err = db_begin_read(db);
+	if (err == COFFER_OK)
+		err = org_list_cursor(db, "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
+				      max_level, after, &below);
+	if (err == COFFER_OK)
+		err = db_prepare(db,
+				 "SELECT " FILE_COLUMNS FILE_FROM
+				 "WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
+				 &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_int(s, 1, (int)max_level);
+		sqlite3_bind_int64(s, 2, below);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit + 1); /* one more: is there a next? */
+		int rc;
+		while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (got == limit) {
+				extra = true;
+				break;
+			}
+			err = read_file(s, &out[got++]);
+		}
+		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
+			err = db_err(rc);
+	}
+	sqlite3_finalize(s);
+	err = db_end(db, err);
+	db_pool_put(&odb->pool, db);
+	if (err == COFFER_OK) {
+		*n = got;
+		*more = extra;
+	}
+	return err;
+}
+
+/* Runs SQL with file ID bound as ?1; COFFER_ERR_NOT_FOUND when it changed no row. */
+static enum coffer_err delete_with_id(sqlite3 *db, const char *sql, const char *id)
+{
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = db_prepare(db, sql, &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
+		err = db_step_done(s);
+	}
+	if (err == COFFER_OK && sqlite3_changes(db) == 0)
+		err = COFFER_ERR_NOT_FOUND;
+	sqlite3_finalize(s);
+	return err;
+}
+
+static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
+{
+	const char *id = ctx;
+	enum coffer_err err = delete_with_id(db, "DELETE FROM files WHERE id = ?1", id);
+	if (err == COFFER_OK) {
+		err = delete_with_id(
+		    db, "DELETE FROM data_keys WHERE kind = 'file' AND object_id = ?1", id);
+		if (err == COFFER_ERR_NOT_FOUND)
+			err = COFFER_OK; /* a file without its key: damage that deleting it ends */
+	}
+	return err;
+}
+
+enum coffer_err store_file_delete(struct org_db *odb, const char *org_id, const char *id,
+				  struct audit_entry *audit)
+{
+	if (!uuid_valid(id))
+		return COFFER_ERR_NOT_FOUND;
+	return org_write(odb, org_id, delete_tx, id, audit);
+}
+
+enum coffer_err store_file_exists(struct org_db *odb, const char *id, bool *exists)
+{
+	if (!uuid_valid(id)) {
+		*exists = false;
+		return COFFER_OK;
+	}
+	sqlite3 *db = db_pool_get(&odb->pool);
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = db_prepare(db, "SELECT 1 FROM files WHERE id = ?", &s);
+	if (err == COFFER_OK) {
+		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			*exists = rc == SQLITE_ROW;
+		else
+			err = db_err(rc);
+	}
+	sqlite3_finalize(s);
+	db_pool_put(&odb->pool, db);
+	return err;
+}

@@ -1,0 +1,204 @@
+/* org_cache.c — the server's cache of open organisation databases (store.h): at most CAPACITY
+ * open at once, the least recently used that nobody borrows closed to make room.
+ *
+ * Design points:
+ * - Every database the cache holds — open, being opened or being closed — takes one of
+ *   CAPACITY slots, so the descriptors in use never exceed CAPACITY databases' worth, even
+ *   while one is closed to make room for another.
+ * - A slot being opened or closed keeps its organisation's id, and a borrower of that
+ *   organisation waits for it to settle: the same database is never open twice at once.
+ * - Opening and closing (file I/O, a checkpoint on close) run outside the lock; only the
+ *   bookkeeping runs under it. When every slot is borrowed, borrowers wait on a condition
+ *   variable for a return.
+ * - Slots are scanned linearly: CAPACITY is tens to a few thousand, and a scan of them is
+ *   small next to the query a borrower runs.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/uuid.h"
+#include "store/sqlite/org_db.h"
+#include "store/store.h"
+
+#define ORG_CACHE_MAX 65536
+
+enum slot_state { SLOT_FREE, SLOT_OPENING, SLOT_OPEN, SLOT_CLOSING };
+
+struct org_cache_entry {
+	enum slot_state state;
+	char org_id[STORE_ID_MAX + 1];
+	struct org_db *odb; /* set while SLOT_OPEN (and SLOT_CLOSING) */
+	unsigned int refs;  /* borrows outstanding */
+	uint64_t last_used; /* the cache's clock at the last borrow or return */
+};
+
+struct org_cache {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* a slot settled or came back: waiters look again */
+	char *data_dir;
+	unsigned int capacity;
+	uint64_t clock;
+	struct org_cache_entry *slots; /* CAPACITY of them */
+};
+
+enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
+				    struct org_cache **out)
+{
+	if (capacity == 0 || capacity > ORG_CACHE_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	struct org_cache *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return COFFER_ERR_NOMEM;
+	c->data_dir = strdup(data_dir);
+	c->slots = calloc(capacity, sizeof *c->slots);
+	if (c->data_dir == NULL || c->slots == NULL) {
+		free(c->data_dir);
+		free(c->slots);
+		free(c);
+		return COFFER_ERR_NOMEM;
+	}
+	c->capacity = capacity;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	*out = c;
+	return COFFER_OK;
+}
+
+void store_org_cache_free(struct org_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned int i = 0; i < c->capacity; i++) {
+		struct org_cache_entry *e = &c->slots[i];
+		if (e->state == SLOT_FREE)
+			continue;
+		if (e->refs > 0 || e->state != SLOT_OPEN)
+			log_msg(LOG_ERROR, "store", "org cache freed while a database is in use");
+		store_org_db_close(e->odb);
+	}
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c->slots);
+	free(c->data_dir);
+	free(c);
+}
+
+/* The slot holding ORG_ID in any state but free, or NULL. Under the lock. */
+static struct org_cache_entry *find(struct org_cache *c, const char *org_id)
+{
+	for (unsigned int i = 0; i < c->capacity; i++) {
+		struct org_cache_entry *e = &c->slots[i];
+		if (e->state != SLOT_FREE && memcmp(e->org_id, org_id, STORE_ID_MAX) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* A free slot, else the least recently used open one that nobody borrows, else NULL. */
+static struct org_cache_entry *free_or_victim(struct org_cache *c)
+{
+	struct org_cache_entry *victim = NULL;
+	for (unsigned int i = 0; i < c->capacity; i++) {
+		struct org_cache_entry *e = &c->slots[i];
+		if (e->state == SLOT_FREE)
+			return e;
+		if (e->state == SLOT_OPEN && e->refs == 0 &&
+		    (victim == NULL || e->last_used < victim->last_used))
+			victim = e;
+	}
+	return victim;
+}
+
+enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id, bool create,
+				 struct org_db **out)
+{
+	struct org_cache_entry *e;
+	if (!uuid_valid(org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		e = find(c, org_id);
+		if (e != NULL && e->state == SLOT_OPEN) {
+			e->refs++;
+			e->last_used = ++c->clock;
+			*out = e->odb;
+			pthread_mutex_unlock(&c->mu);
+			return COFFER_OK;
+		}
+		if (e == NULL) {
+			e = free_or_victim(c);
+			if (e != NULL && e->state == SLOT_FREE)
+				break; /* ours to open */
+			if (e != NULL) {
+				/* Make room, then look again from the start: meanwhile another
+				 * thread may have opened ORG_ID, or taken the slot. */
+				struct org_db *old = e->odb;
+				e->state = SLOT_CLOSING;
+				pthread_mutex_unlock(&c->mu);
+				store_org_db_close(old);
+				pthread_mutex_lock(&c->mu);
+				memset(e, 0, sizeof *e);
+				pthread_cond_broadcast(&c->cv);
+				continue;
+			}
+		}
+		/* ORG_ID is being opened or closed, or every slot is borrowed. */
+		pthread_cond_wait(&c->cv, &c->mu);
+	}
+	e->state = SLOT_OPENING;
+	memcpy(e->org_id, org_id, STORE_ID_MAX + 1);
+	pthread_mutex_unlock(&c->mu);
+
+	struct org_db *odb = NULL;
+	enum coffer_err err = store_org_db_open(c->data_dir, org_id, create, &odb);
+
+	pthread_mutex_lock(&c->mu);
+	if (err == COFFER_OK) {
+		odb->cache_entry = e;
+		e->odb = odb;
+		e->state = SLOT_OPEN;
+		e->refs = 1;
+		e->last_used = ++c->clock;
+		*out = odb;
+	} else {
+		memset(e, 0, sizeof *e);
+	}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return err;
+}
+
+void store_org_return(struct org_cache *c, struct org_db *odb)
+{
+	if (odb == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	struct org_cache_entry *e = odb->cache_entry;
+	uintptr_t at = (uintptr_t)e, first = (uintptr_t)c->slots;
+	if (at < first || at >= first + c->capacity * sizeof *c->slots || e->odb != odb ||
+	    e->refs == 0) {
+		/* A bug in the caller (a database this cache did not lend, or one returned twice):
+		 * counting it would let the cache close a database someone still uses. */
+		log_msg(LOG_ERROR, "store",
+			"org database returned to a cache that did not lend it");
+	} else {
+		e->refs--;
+		e->last_used = ++c->clock;
+		if (e->refs == 0)
+			pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+unsigned int store_org_cache_open_count(struct org_cache *c)
+{
+	unsigned int n = 0;
+	pthread_mutex_lock(&c->mu);
+	for (unsigned int i = 0; i < c->capacity; i++)
+		n += c->slots[i].state != SLOT_FREE;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}

@@ -1,0 +1,71 @@
+/* org_db.h — the embedded organisation store's insides, shared by the files that query an
+ * organisation's database (org_db.c: schema and data keys; records.c; files.c; org_audit.c;
+ * org_cache.c). Nothing outside src/store/sqlite/ includes this. */
+#ifndef COFFER_SQLITE_ORG_DB_H
+#define COFFER_SQLITE_ORG_DB_H
+
+#include <stddef.h>
+
+#include "audit/chain.h"
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+struct org_cache_entry;
+
+struct org_db {
+	struct db_pool pool;
+	/* The organisation whose database this is: the writes that take an org id (the id of its
+	 * audit chain) refuse another, so an entry can never be chained under the wrong id. */
+	char org_id[STORE_ID_MAX + 1];
+	/* The cache entry holding this database (org_cache.c), NULL when opened directly. */
+	struct org_cache_entry *cache_entry;
+};
+
+/* Whether ORG_ID names ODB's organisation. */
+bool org_db_is(const struct org_db *odb, const char *org_id);
+
+/* Inserts K (checked) on DB, inside the caller's transaction. */
+COFFER_MUST_CHECK enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k);
+
+/* Reads a data key from the six columns of S starting at FIRST (kind, object_id,
+ * object_version, level, org_key_version, wrapped); COFFER_ERR_STORAGE when the wrapped key is
+ * missing or of the wrong length (a row that should have a key has none). */
+COFFER_MUST_CHECK enum coffer_err org_data_key_read(sqlite3_stmt *s, int first,
+						    struct data_key_record *out);
+
+/* Whether K belongs to object (KIND, ID, VERSION, LEVEL): a write refuses a data key bound to
+ * another object, which could never open its content. */
+bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,
+			  uint32_t version, enum level level);
+
+/* Appends the N entries of E to ODB's audit chain (ORG_ID, which must be ODB's) on DB, inside
+ * the caller's write transaction (db_begin), writing their seq and hash into E. These are the
+ * stored ones only once that transaction commits: callers that must leave E as it was on a
+ * failure pass a copy. */
+COFFER_MUST_CHECK enum coffer_err org_audit_append_locked(sqlite3 *db, const struct org_db *odb,
+							  const char *org_id, struct audit_entry *e,
+							  size_t n);
+
+/* The one way an organisation's data changes: runs WRITE(DB, CTX) and appends AUDIT to ODB's
+ * chain (ORG_ID, which must be ODB's) in one write transaction (db_begin) on a connection of
+ * ODB, so the change and its entry are durable together or not at all. AUDIT's seq and hash
+ * are written back only when the transaction commits. */
+COFFER_MUST_CHECK enum coffer_err org_write(struct org_db *odb, const char *org_id,
+					    enum coffer_err (*write)(sqlite3 *db, const void *ctx),
+					    const void *ctx, struct audit_entry *audit);
+
+/* Listing pages (records and files): newest first by creation sequence, after a cursor. */
+#define ORG_LIST_FIRST INT64_MAX /* the sequence bound of a first page: every row is below */
+
+/* The creation sequence of the cursor AFTER: ORG_LIST_FIRST for "" (a first page), else the
+ * one row that SQL (a static query: "SELECT seq FROM <table> WHERE id = ?1 AND level <= ?2")
+ * finds for AFTER and MAX_LEVEL. COFFER_ERR_NOT_FOUND when there is none, or AFTER is not an id
+ * at all (a hostile cursor names nothing). */
+COFFER_MUST_CHECK enum coffer_err org_list_cursor(sqlite3 *db, const char *sql,
+						  enum level max_level, const char *after,
+						  int64_t *seq);
+
+/* Checks a page request: LIMIT in 1..MAX and MAX_LEVEL a level. */
+COFFER_MUST_CHECK enum coffer_err org_list_check(enum level max_level, size_t limit, size_t max);
+
+#endif

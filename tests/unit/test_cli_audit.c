@@ -1,0 +1,183 @@
+/* test_cli_audit.c — `coffer audit verify` over a deployment with organisations: the total of
+ * the system chain and every organisation's, an organisation without a database counting 0,
+ * --org for one chain, and a broken organisation chain named (id, name, first broken seq) in one
+ * line with exit status 1. The command runs in-process (cmd_audit), its output captured. */
+#include "test_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "audit/chain.h"
+#include "cli/cli.h"
+
+#define T0 1700000000
+
+struct run {
+	int status;
+	char out[1024], err[1024];
+};
+
+/* Reads what was written to FD (a temporary file) into BUF. */
+static void slurp(int fd, char *buf, size_t len)
+{
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	ssize_t n = read(fd, buf, len - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+/* Runs `coffer audit verify --data DIR [--org ORG]`, capturing stdout and stderr. */
+static struct run verify(const struct env *e, const char *org)
+{
+	struct run r;
+	char tmpl_out[] = "/tmp/coffer-cli-out-XXXXXX", tmpl_err[] = "/tmp/coffer-cli-err-XXXXXX";
+	int out = mkstemp(tmpl_out), err = mkstemp(tmpl_err);
+	assert_true(out >= 0 && err >= 0);
+	unlink(tmpl_out);
+	unlink(tmpl_err);
+	fflush(stdout);
+	fflush(stderr);
+	int saved_out = dup(1), saved_err = dup(2);
+	assert_true(dup2(out, 1) == 1 && dup2(err, 2) == 2);
+	char org_arg[64];
+	snprintf(org_arg, sizeof org_arg, "%s", org ? org : "");
+	char *argv[] = {"audit", "verify", "--data", e->tmp->dir, "--org", org_arg, NULL};
+	r.status = cmd_audit(org ? 6 : 4, argv);
+	fflush(stdout);
+	fflush(stderr);
+	assert_true(dup2(saved_out, 1) == 1 && dup2(saved_err, 2) == 2);
+	close(saved_out);
+	close(saved_err);
+	slurp(out, r.out, sizeof r.out);
+	slurp(err, r.err, sizeof r.err);
+	return r;
+}
+
+static void append_org(const struct env *e, const char *org, int n)
+{
+	struct org_db *odb = NULL;
+	assert_int_equal(store_org_db_open(e->tmp->dir, org, true, &odb), COFFER_OK);
+	for (int i = 0; i < n; i++) {
+		struct audit_entry a;
+		memset(&a, 0, sizeof a);
+		a.time = T0 + i;
+		snprintf(a.action, sizeof a.action, "record.create");
+		snprintf(a.outcome, sizeof a.outcome, "success");
+		assert_int_equal(store_org_audit_append(odb, org, &a, 1), COFFER_OK);
+	}
+	store_org_db_close(odb);
+}
+
+static void append_system(const struct env *e, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct audit_entry a;
+		memset(&a, 0, sizeof a);
+		a.time = T0 + i;
+		snprintf(a.action, sizeof a.action, "login");
+		snprintf(a.outcome, sizeof a.outcome, "failure");
+		assert_int_equal(store_audit_append(e->st, &a), COFFER_OK);
+	}
+}
+
+static void tamper_org(const struct env *e, const char *org, const char *sql)
+{
+	char path[PATH_MAX], name[64];
+	sqlite3 *db = NULL;
+	snprintf(name, sizeof name, "orgs/%s/org.db", org);
+	path_in(e->tmp, name, path);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* One line on stderr, starting "coffer: ". */
+static void assert_one_line_failure(const struct run *r)
+{
+	assert_int_equal(r->status, EXIT_USER_ERROR);
+	assert_string_equal(r->out, "");
+	assert_true(strncmp(r->err, "coffer: ", 8) == 0);
+	assert_non_null(strchr(r->err, '\n'));
+	assert_int_equal(strchr(r->err, '\n')[1], '\0');
+}
+
+static void test_verify_every_chain(void **state)
+{
+	struct env *e = *state;
+	char acme[STORE_ID_MAX + 1], globex[STORE_ID_MAX + 1], empty[STORE_ID_MAX + 1];
+	struct run r = verify(e, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok: 0 entries\n");
+
+	make_org(e, "Acme Legal", acme);
+	make_org(e, "Globex\nCharity", globex); /* a name no message may split */
+	make_org(e, "Empty", empty);		/* never opened: no database */
+	append_system(e, 4);
+	append_org(e, acme, 7);
+	append_org(e, globex, 5);
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM audit"), 4);
+	r = verify(e, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok: 16 entries\n");
+	assert_string_equal(r.err, "");
+
+	r = verify(e, acme);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok: 7 entries\n");
+	r = verify(e, empty);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok: 0 entries\n");
+
+	/* Globex's chain broken at 3: named with its id and name, on one line. */
+	tamper_org(e, globex, "UPDATE audit SET outcome = 'failure' WHERE seq = 3");
+	r = verify(e, NULL);
+	print_message("%s", r.err);
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, globex));
+	assert_non_null(strstr(r.err, "'Globex?Charity'"));
+	assert_non_null(strstr(r.err, "entry 3 "));
+	r = verify(e, globex);
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, "entry 3 "));
+	/* --org checks that chain only. */
+	r = verify(e, acme);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok: 7 entries\n");
+
+	/* A gap in Acme's (a row deleted), found before Globex's (by name). */
+	tamper_org(e, acme, "DELETE FROM audit WHERE seq = 6");
+	r = verify(e, NULL);
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, acme));
+	assert_non_null(strstr(r.err, "'Acme Legal'"));
+	assert_non_null(strstr(r.err, "entry 6 "));
+
+	/* The system chain first, named as before. */
+	raw_exec(e, "UPDATE audit SET actor = 'x' WHERE seq = 2");
+	r = verify(e, NULL);
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, "audit chain 'system' is broken at entry 2 "));
+}
+
+static void test_bad_org(void **state)
+{
+	struct env *e = *state;
+	char absent[STORE_ID_MAX + 1];
+	uuid_generate(absent);
+	struct run r = verify(e, absent);
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, "no organisation"));
+	r = verify(e, "../../etc");
+	assert_one_line_failure(&r);
+	assert_non_null(strstr(r.err, "is not an organisation id"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_verify_every_chain, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_org, env_setup, env_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
