@@ -29,8 +29,11 @@ static const struct membership_record *membership(const struct api_auth *a, cons
 static void note_refusal(struct request *rq, const char *org_id, const char *reason)
 {
 	struct org_record org;
+	char target[UUID_TEXT_LEN + 1];
+	if (!route_param(&rq->params, "id", target, sizeof target) || !uuid_valid(target))
+		target[0] = '\0';
 	if (rq->route->audit != NULL && store_org_get(rq->app->store, org_id, &org) == COFFER_OK)
-		org_audit_note(rq, org_id, rq->route->audit, "", "refused", reason);
+		org_audit_note(rq, org_id, rq->route->audit, target, "refused", reason);
 }
 
 enum coffer_err access_org(struct request *rq, struct api_auth *a, bool admin)
