@@ -395,3 +395,48 @@ class RssSampler:
     @property
     def growth_mib(self):
         return (self.peak - self.baseline) / 1024
+
+
+import uuid as _uuid
+
+
+def malformed_ids(real_id):
+    """Path segments that are not a lower-case version 4 UUID: (segment as sent, statuses).
+    A NUL cuts the path short in the HTTP library, so those may also miss every route (404)."""
+    plain = ["' OR '1'='1", "1; DROP TABLE records", "1; DROP TABLE records; --",
+             "\" OR \"\"=\"", "x" * 3000, "ünïcödé-😀", "１２３４", "-1", "0", "NULL", "*", "%",
+             "%00", real_id + "0", real_id[:-1], real_id.replace("-", ""), "{" + real_id + "}",
+             " " + real_id, real_id + " ", str(_uuid.uuid1()),
+             "00000000-0000-0000-0000-000000000000",
+             real_id[:14] + "1" + real_id[15:],           # version 1, not 4
+             real_id[:19] + "c" + real_id[20:]]           # not the RFC 4122 variant
+    if real_id.upper() != real_id:
+        plain.append(real_id.upper())
+    out = [(seg(s), (400,)) for s in plain]
+    out += [("%00" + real_id[1:], (400, 404)), (real_id[:10] + "%00" + real_id[11:], (400, 404))]
+    return out
+
+
+def content_disposition(value):
+    """(disposition type, file name, parameters) of a Content-Disposition header: the name from
+    `filename*` (RFC 5987/6266) when present, else from `filename` (a quoted string, taken as
+    UTF-8 if it was sent raw)."""
+    from email import utils as _eutils
+    from email.message import Message as _Message
+    m = _Message()
+    m["Content-Disposition"] = value
+    params = m.get_params(header="content-disposition") or [("", "")]
+    kind = params[0][0].lower()
+    ext = [v for k, v in params[1:] if k.lower() == "filename" and isinstance(v, tuple)]
+    plain = [v for k, v in params[1:] if k.lower() == "filename" and not isinstance(v, tuple)]
+    assert len(ext) <= 1 and len(plain) <= 1, f"several file names in {value!r}"
+    if ext:
+        return kind, _eutils.collapse_rfc2231_value(ext[0]), params
+    if plain:
+        name = plain[0]
+        try:
+            name = name.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+        return kind, name, params
+    return kind, None, params
