@@ -194,6 +194,15 @@ def assert_rfc3339_utc(value, what="time"):
     assert isinstance(value, str) and RFC3339_UTC_Z.match(value), f"{what} not RFC 3339 UTC: {value!r}"
 
 
+def epoch_of(value):
+    """Seconds since the epoch of an RFC 3339 UTC time ("...Z")."""
+    import datetime as _dt
+    assert_rfc3339_utc(value)
+    head, _, frac = value[:-1].partition(".")
+    t = _dt.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=_dt.timezone.utc)
+    return t.timestamp() + (float("0." + frac) if frac else 0.0)
+
+
 def check_record(rec, *, with_body=True):
     want = set(RECORD_FIELDS) if with_body else RECORD_FIELDS - {"body"}
     assert set(rec) == want, f"record fields {sorted(rec)} != {sorted(want)}"
@@ -413,7 +422,10 @@ def malformed_ids(real_id):
     if real_id.upper() != real_id:
         plain.append(real_id.upper())
     out = [(seg(s), (400,)) for s in plain]
-    out += [("%00" + real_id[1:], (400, 404)), (real_id[:10] + "%00" + real_id[11:], (400, 404))]
+    # With the path cut at the NUL, a request may land on no route (404) or on the collection's
+    # route, which does not take PUT or DELETE (405).
+    out += [("%00" + real_id[1:], (400, 404, 405)),
+            (real_id[:10] + "%00" + real_id[11:], (400, 404, 405))]
     return out
 
 
