@@ -5,7 +5,6 @@ exactly, no temporary or orphaned blob is left, every listed file has its blob, 
 chains verify."""
 
 import hashlib
-import os
 import random
 import secrets
 import shutil

@@ -20,10 +20,9 @@ import uuid
 import pytest
 
 from conftest import assert_user_error, run_coffer
-from coffer_client import (LEVELS, RECORD_FIELDS, UUID4_RE, Client, assert_rfc3339_utc, epoch_of,
-                           audit_all, check_record, content_audit, create_record, expect_error,
-                           get_record, list_all, list_ids, list_page, malformed_ids, org_path,
-                           post_raw_json, seg)
+from coffer_client import (LEVELS, UUID4_RE, Client, assert_rfc3339_utc, audit_all, check_record,
+                           content_audit, create_record, epoch_of, expect_error, get_record,
+                           list_all, list_ids, list_page, malformed_ids, org_path, post_raw_json)
 from content_world import ContentWorld, consistent_copy
 
 MIB = 1024 * 1024
