@@ -289,6 +289,19 @@ def audit_all(client, org):
     raise AssertionError("audit paging did not end")
 
 
+def wait_audit(reader, org, predicate, timeout=5.0):
+    """Polls ORG's chain (read by READER) until PREDICATE(entries) holds — reads may be audited
+    in groups, a moment after their answer — and returns it; fails after TIMEOUT seconds."""
+    import time as _time
+    deadline = _time.monotonic() + timeout
+    while True:
+        entries = audit_all(reader, org)
+        if predicate(entries):
+            return entries
+        assert _time.monotonic() < deadline, f"audit condition not met; last entries: {entries[-20:]}"
+        _time.sleep(0.2)
+
+
 def content_audit(entries):
     """The entries about records and files."""
     return [e for e in entries if str(e.get("action", "")).startswith(("record.", "file."))]
