@@ -124,3 +124,344 @@ def accept_invite(server, url_or_token, email, password, totp=True):
     assert r.status_code == 200, r.text
     assert r.json() == {"status": "active"}
     return person
+
+
+# ------------------------------------------------------------------------------ content API
+# Helpers for the records, files and audit API of an organisation (CONTRACT §3.7–3.9).
+
+import hashlib as _hashlib
+import json as _json
+import re as _re
+import threading as _threading
+import urllib.parse as _urlparse
+from pathlib import Path as _Path
+
+LEVELS = ("public", "internal", "confidential", "restricted")
+RFC3339_UTC_Z = _re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+UUID4_RE = _re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+SNAKE_RE = _re.compile(r"^[a-z][a-z0-9_]*$")
+RECORD_FIELDS = {"id", "title", "body", "level", "version", "created_at", "created_by",
+                 "updated_at", "updated_by"}
+FILE_FIELDS = {"id", "name", "size", "sha256", "content_type", "level", "created_at",
+               "created_by"}
+AUDIT_FIELDS = {"seq", "time", "actor", "action", "target", "ip", "outcome", "hash"}
+
+
+def expect_error(resp, status, code=None):
+    """RESP is STATUS with the contract's error body; its code is CODE (any snake_case code when
+    None). Returns the code."""
+    assert resp.status_code == status, (
+        f"{resp.request.method} {resp.request.path_url[:300]}: expected {status}, got "
+        f"{resp.status_code}: {resp.text[:500]!r}")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise AssertionError(f"error answer is not JSON: {resp.text[:300]!r}")
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert isinstance(err, dict) and isinstance(err.get("code"), str), body
+    assert isinstance(err.get("message"), str) and err["message"].strip(), body
+    if code is None:
+        assert SNAKE_RE.match(err["code"]), body
+    else:
+        assert err["code"] == code, f"expected code {code!r}: {body}"
+    return err["code"]
+
+
+def seg(s):
+    """S quoted as one path segment (every reserved character escaped)."""
+    return _urlparse.quote(s, safe="")
+
+
+def org_path(org, *rest):
+    """/api/v1/orgs/ORG[/REST…]; ORG and REST are used as given (quote them with seg when they
+    are not plain)."""
+    return "/".join([f"/api/v1/orgs/{org}", *rest])
+
+
+def json_bytes(obj):
+    """OBJ as raw UTF-8 JSON (no \\u escapes for non-ASCII), for bodies near a size limit."""
+    return _json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def post_raw_json(client, method, path, obj, **kw):
+    headers = {"Content-Type": "application/json"}
+    headers.update(kw.pop("headers", {}) or {})
+    return client.request(method, path, data=json_bytes(obj), headers=headers, **kw)
+
+
+def assert_rfc3339_utc(value, what="time"):
+    assert isinstance(value, str) and RFC3339_UTC_Z.match(value), f"{what} not RFC 3339 UTC: {value!r}"
+
+
+def epoch_of(value):
+    """Seconds since the epoch of an RFC 3339 UTC time ("...Z")."""
+    import datetime as _dt
+    assert_rfc3339_utc(value)
+    head, _, frac = value[:-1].partition(".")
+    t = _dt.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=_dt.timezone.utc)
+    return t.timestamp() + (float("0." + frac) if frac else 0.0)
+
+
+def check_record(rec, *, with_body=True):
+    want = set(RECORD_FIELDS) if with_body else RECORD_FIELDS - {"body"}
+    assert set(rec) == want, f"record fields {sorted(rec)} != {sorted(want)}"
+    assert UUID4_RE.match(rec["id"]), rec
+    assert rec["level"] in LEVELS, rec
+    assert isinstance(rec["version"], int) and rec["version"] >= 1, rec
+    for k in ("created_at", "updated_at"):
+        assert_rfc3339_utc(rec[k], k)
+    for k in ("created_by", "updated_by"):
+        assert isinstance(rec[k], str) and UUID4_RE.match(rec[k]), rec
+    return rec
+
+
+def check_file(f):
+    assert set(f) == FILE_FIELDS, f"file fields {sorted(f)} != {sorted(FILE_FIELDS)}"
+    assert UUID4_RE.match(f["id"]), f
+    assert f["level"] in LEVELS, f
+    assert isinstance(f["size"], int) and f["size"] >= 0, f
+    assert isinstance(f["sha256"], str) and _re.fullmatch(r"[0-9a-f]{64}", f["sha256"]), f
+    assert_rfc3339_utc(f["created_at"], "created_at")
+    assert UUID4_RE.match(f["created_by"]), f
+    return f
+
+
+def create_record(client, org, title, body, level, status=201):
+    r = post_raw_json(client, "POST", org_path(org, "records"),
+                      {"title": title, "body": body, "level": level})
+    assert r.status_code == status, f"create record: {r.status_code} {r.text[:500]!r}"
+    if status != 201:
+        return r
+    rec = check_record(r.json())
+    assert (rec["title"], rec["body"], rec["level"], rec["version"]) == (title, body, level, 1)
+    return rec
+
+
+def get_record(client, org, rid):
+    r = client.get(org_path(org, "records", rid))
+    assert r.status_code == 200, f"get record: {r.status_code} {r.text[:500]!r}"
+    return check_record(r.json())
+
+
+def list_page(client, org, kind, **params):
+    """One page of /records or /files: (items, next)."""
+    r = client.get(org_path(org, kind), params=params)
+    assert r.status_code == 200, f"list {kind}: {r.status_code} {r.text[:500]!r}"
+    body = r.json()
+    assert set(body) == {kind, "next"}, body.keys()
+    return body[kind], body["next"]
+
+
+def list_all(client, org, kind, limit=1000):
+    """Every item of /records or /files, following `next`."""
+    items, after = [], None
+    for _ in range(10000):
+        params = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        page, nxt = list_page(client, org, kind, **params)
+        items.extend(page)
+        if nxt is None:
+            return items
+        assert page and nxt == page[-1]["id"], (nxt, page[-1:])
+        after = nxt
+    raise AssertionError("paging did not end")
+
+
+def list_ids(client, org, kind):
+    return [x["id"] for x in list_all(client, org, kind)]
+
+
+def audit_all(client, org):
+    """Every entry of the org's audit chain, oldest first, following `next`."""
+    entries, after = [], 0
+    for _ in range(10000):
+        r = client.get(org_path(org, "audit"), params={"after": after, "limit": 1000})
+        assert r.status_code == 200, f"audit: {r.status_code} {r.text[:500]!r}"
+        body = r.json()
+        page = body["entries"]
+        entries.extend(page)
+        if body.get("next") is None or not page:
+            return entries
+        assert body["next"] == page[-1]["seq"], (body["next"], page[-1])
+        after = body["next"]
+    raise AssertionError("audit paging did not end")
+
+
+def wait_audit(reader, org, predicate, timeout=5.0):
+    """Polls ORG's chain (read by READER) until PREDICATE(entries) holds — reads may be audited
+    in groups, a moment after their answer — and returns it; fails after TIMEOUT seconds."""
+    import time as _time
+    deadline = _time.monotonic() + timeout
+    while True:
+        entries = audit_all(reader, org)
+        if predicate(entries):
+            return entries
+        assert _time.monotonic() < deadline, f"audit condition not met; last entries: {entries[-20:]}"
+        _time.sleep(0.2)
+
+
+def content_audit(entries):
+    """The entries about records and files."""
+    return [e for e in entries if str(e.get("action", "")).startswith(("record.", "file."))]
+
+
+def upload_file(client, org, name, level, data, content_type=None, params=None, query=None,
+                **kw):
+    """POST /files?name=NAME&level=LEVEL with DATA (bytes, or an iterable of bytes for a chunked
+    body); PARAMS (a dict) or QUERY (a raw query string) replace the usual parameters. Returns
+    the response."""
+    headers = dict(kw.pop("headers", {}) or {})
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    path = org_path(org, "files")
+    if query is not None:
+        path, q = f"{path}?{query}", None
+    else:
+        q = params if params is not None else {"name": name, "level": level}
+    return client.request("POST", path, params=q, data=data, headers=headers, **kw)
+
+
+def download(client, org, fid, chunk=1 << 20, on_chunk=None, **kw):
+    """GET /files/FID streamed: (response, sha256 hex, byte count). ON_CHUNK(n) after each
+    piece."""
+    kw.setdefault("timeout", (30, 300))
+    r = client.get(org_path(org, "files", fid), stream=True, **kw)
+    h, n = _hashlib.sha256(), 0
+    try:
+        if r.status_code == 200:
+            for piece in r.iter_content(chunk):
+                h.update(piece)
+                n += len(piece)
+                if on_chunk:
+                    on_chunk(n)
+        else:
+            r.content  # a small error body: read it now so that .json() works after close
+    finally:
+        r.close()
+    return r, h.hexdigest(), n
+
+
+def pattern_chunks(size, seed=b"coffer", chunk=1 << 20):
+    """SIZE bytes of deterministic, non-repeating content, CHUNK bytes at a time: a random base
+    block with every 64 KiB stamped by its index, so that no two segments are alike."""
+    base = _hashlib.shake_256(seed).digest(chunk)
+    sent, index = 0, 0
+    while sent < size:
+        m = min(chunk, size - sent)
+        buf = bytearray(base[:m])
+        for off in range(0, m, 65536):
+            buf[off:off + 8] = index.to_bytes(8, "big")[:max(0, min(8, m - off))]
+            index += 1
+        yield bytes(buf)
+        sent += m
+
+
+class HashingIter:
+    """Wraps an iterable of bytes: counts and hashes what passes through (the upload body)."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self.sha = _hashlib.sha256()
+        self.size = 0
+
+    def __iter__(self):
+        for c in self._chunks:
+            self.sha.update(c)
+            self.size += len(c)
+            yield c
+
+    def hexdigest(self):
+        return self.sha.hexdigest()
+
+
+def vm_rss_kib(pid):
+    for line in _Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+class RssSampler:
+    """Samples VmRSS of PID every INTERVAL seconds while in use: .baseline (KiB, before), .peak."""
+
+    def __init__(self, pid, interval=0.2):
+        self.pid, self.interval = pid, interval
+        self.baseline = self.peak = vm_rss_kib(pid)
+        self.samples = 0
+        self._stop = _threading.Event()
+        self._t = _threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                v = vm_rss_kib(self.pid)
+            except (OSError, AssertionError):
+                return
+            self.peak = max(self.peak, v)
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.baseline = self.peak = vm_rss_kib(self.pid)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, vm_rss_kib(self.pid))
+        return False
+
+    @property
+    def growth_mib(self):
+        return (self.peak - self.baseline) / 1024
+
+
+import uuid as _uuid
+
+
+def malformed_ids(real_id):
+    """Path segments that are not a lower-case version 4 UUID: (segment as sent, statuses).
+    A NUL cuts the path short in the HTTP library, so those may also miss every route (404)."""
+    plain = ["' OR '1'='1", "1; DROP TABLE records", "1; DROP TABLE records; --",
+             "\" OR \"\"=\"", "x" * 3000, "ünïcödé-😀", "１２３４", "-1", "0", "NULL", "*", "%",
+             "%00", real_id + "0", real_id[:-1], real_id.replace("-", ""), "{" + real_id + "}",
+             " " + real_id, real_id + " ", str(_uuid.uuid1()),
+             "00000000-0000-0000-0000-000000000000",
+             real_id[:14] + "1" + real_id[15:],           # version 1, not 4
+             real_id[:19] + "c" + real_id[20:]]           # not the RFC 4122 variant
+    if real_id.upper() != real_id:
+        plain.append(real_id.upper())
+    out = [(seg(s), (400,)) for s in plain]
+    # With the path cut at the NUL, a request may land on no route (404) or on the collection's
+    # route, which does not take PUT or DELETE (405).
+    out += [("%00" + real_id[1:], (400, 404, 405)),
+            (real_id[:10] + "%00" + real_id[11:], (400, 404, 405))]
+    return out
+
+
+def content_disposition(value):
+    """(disposition type, file name, parameters) of a Content-Disposition header: the name from
+    `filename*` (RFC 5987/6266) when present, else from `filename` (a quoted string, taken as
+    UTF-8 if it was sent raw)."""
+    from email import utils as _eutils
+    from email.message import Message as _Message
+    m = _Message()
+    m["Content-Disposition"] = value
+    params = m.get_params(header="content-disposition") or [("", "")]
+    kind = params[0][0].lower()
+    ext = [v for k, v in params[1:] if k.lower() == "filename" and isinstance(v, tuple)]
+    plain = [v for k, v in params[1:] if k.lower() == "filename" and not isinstance(v, tuple)]
+    assert len(ext) <= 1 and len(plain) <= 1, f"several file names in {value!r}"
+    if ext:
+        return kind, _eutils.collapse_rfc2231_value(ext[0]), params
+    if plain:
+        name = plain[0]
+        try:
+            name = name.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+        return kind, name, params
+    return kind, None, params
