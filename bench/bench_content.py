@@ -32,6 +32,7 @@ MIB = 1024 * 1024
 # The cipher coffer prefers (GnuTLS, HTTP_TLS_PRIORITIES) and the protocols it allows: nginx is
 # held to the same, so the comparison is of the servers, not of their TLS choices.
 NGINX_CONF = """
+{user}
 worker_processes {workers};
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -96,7 +97,10 @@ class Nginx:
         (self.dir / "www" / "1m.bin").write_bytes(os.urandom(MIB))
         self.port = free_port()
         conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(workers=os.cpu_count(), dir=self.dir, port=self.port,
+        # As root, nginx's workers would switch to www-data, which cannot read our 0700 temp
+        # directory: keep them as the user that runs the benchmark.
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf.write_text(NGINX_CONF.format(user=user, workers=os.cpu_count(), dir=self.dir, port=self.port,
                                           cert=cert, key=key))
         self.proc = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

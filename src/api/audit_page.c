@@ -12,8 +12,9 @@
 
 enum coffer_err api_audit_page(struct request *rq, api_audit_lister lister, void *ctx)
 {
+	static const char *const allowed[] = {"after", "limit", NULL};
 	uint64_t after, limit;
-	if (!query_uint(rq, "after", 0, 0, INT64_MAX, &after) ||
+	if (!query_only(rq, allowed) || !query_uint(rq, "after", 0, 0, INT64_MAX, &after) ||
 	    !query_uint(rq, "limit", AUDIT_PAGE_MAX, 1, AUDIT_PAGE_MAX, &limit))
 		return COFFER_ERR_INVALID_INPUT; /* rq->msg says which */
 	struct audit_entry *entries = calloc(limit, sizeof *entries);

@@ -97,9 +97,6 @@ static enum coffer_err list_org(void *ctx, uint64_t after, struct audit_entry *o
 
 enum coffer_err org_audit_get(struct request *rq)
 {
-	static const char *const allowed[] = {"after", "limit", NULL};
-	if (!query_only(rq, allowed))
-		return COFFER_ERR_INVALID_INPUT;
 	struct org_db *odb = NULL;
 	enum coffer_err err = store_org_borrow(rq->app->orgs, api_caller(rq)->org_id, false, &odb);
 	if (err != COFFER_OK)

@@ -11,14 +11,17 @@ struct scan {
 	unsigned int seen[8]; /* times each allowed name came */
 	bool bad;
 	bool twice;
+	bool nul;
 };
 
 static enum MHD_Result count(void *cls, enum MHD_ValueKind kind, const char *key,
-			     const char *value)
+			     size_t key_size, const char *value, size_t value_size)
 {
 	struct scan *sc = cls;
 	(void)kind;
-	(void)value;
+	/* "%00" decodes to a NUL that would cut the value short where C reads it. */
+	if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size))
+		sc->nul = true;
 	for (size_t i = 0; sc->allowed[i] != NULL && i < 8; i++) {
 		if (strcmp(sc->allowed[i], key) == 0) {
 			if (++sc->seen[i] > 1)
@@ -33,12 +36,14 @@ static enum MHD_Result count(void *cls, enum MHD_ValueKind kind, const char *key
 bool query_only(struct request *rq, const char *const allowed[])
 {
 	struct scan sc = {.allowed = allowed};
-	MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, count, &sc);
-	if (sc.bad)
+	MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, count, &sc);
+	if (sc.nul)
+		snprintf(rq->msg, sizeof rq->msg, "A query parameter holds a NUL character.");
+	else if (sc.bad)
 		snprintf(rq->msg, sizeof rq->msg, "The query has a parameter this route does not take.");
 	else if (sc.twice)
 		snprintf(rq->msg, sizeof rq->msg, "A query parameter is given more than once.");
-	return !sc.bad && !sc.twice;
+	return !sc.bad && !sc.twice && !sc.nul;
 }
 
 const char *query_get(struct request *rq, const char *name)

@@ -9,8 +9,8 @@
 
 #include "http/request.h"
 
-/* True when every parameter is one of ALLOWED (NULL-terminated) and none comes twice; else
- * writes why to rq->msg. */
+/* True when every parameter is one of ALLOWED (NULL-terminated), none comes twice and none
+ * holds a NUL; else writes why to rq->msg. Call it before reading any parameter. */
 bool query_only(struct request *rq, const char *const allowed[]);
 
 /* The value of NAME ("" for a parameter without one), or NULL when absent. */

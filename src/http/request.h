@@ -25,6 +25,7 @@ struct request {
 	enum coffer_err early_err;    /* a refusal decided from the headers, sent at the end */
 	const char *early_msg;        /* its message (static, or msg), or NULL for the default */
 	char msg[256];                /* room for a message made for this request */
+	size_t drained;               /* bytes of a refused request's body thrown away */
 	char allow[64];               /* for a 405: the methods the path allows */
 	struct route_params params;   /* borrowed from the path */
 	char *path;                   /* owned copy; params point into it */

@@ -36,6 +36,9 @@
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
 #define JSON_BODY_DEFAULT_MAX (64 * 1024)
 #define SLOW_QUEUE_CAP 64 /* slow requests waiting for a worker; beyond it, 503 at once */
+/* A refused request's body is read and thrown away up to this much, so that its client gets
+ * the answer rather than a reset; beyond it the answer goes at once and the connection closes. */
+#define DRAIN_MAX (4 * 1024 * 1024)
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -138,6 +141,40 @@ static enum coffer_err authorize(struct http_server *srv, struct request *rq)
 	return err;
 }
 
+/* Sends the refusal decided in request_begin. */
+static void reply_early(struct request *rq)
+{
+	if (rq->early_err == COFFER_ERR_METHOD_NOT_ALLOWED)
+		reply_method_not_allowed(rq, rq->allow);
+	else
+		reply_error(rq, rq->early_err, rq->early_msg);
+}
+
+static bool expects_continue(struct MHD_Connection *conn)
+{
+	const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	return e != NULL && strcasecmp(e, "100-continue") == 0;
+}
+
+/* A refusal (rq->early_err) decided before the body has all arrived. Answering at once would
+ * make libmicrohttpd close the connection under a client that is still sending, which then sees
+ * a reset instead of the answer; so a body of up to DRAIN_MAX is read and thrown away and the
+ * answer goes at the end, on a connection that stays open. A client that sent "Expect:
+ * 100-continue" has not sent its body yet, and one that declared more than DRAIN_MAX is not
+ * worth reading: they get the answer at once. */
+static void refuse_body(struct request *rq)
+{
+	if (expects_continue(rq->conn) || declared_length(rq->conn) > DRAIN_MAX)
+		reply_early(rq);
+}
+
+/* Takes a piece of a refused request's body: thrown away, up to DRAIN_MAX in all (then the
+ * connection is cut: libmicrohttpd cannot queue an answer in the middle of a body). */
+static void drain_body(struct request *rq, size_t len)
+{
+	rq->drained += len;
+}
+
 /* A streamed body's route is authorised, and its BEGIN run, before any of the body is read:
  * an upload nobody may make is refused before it is sent (libmicrohttpd answers "100 Continue"
  * only when we have not replied). */
@@ -148,27 +185,14 @@ static void stream_begin(struct http_server *srv, struct request *rq, bool body)
 		err = rq->route->stream->begin(rq);
 	if (err == COFFER_OK || rq->replied)
 		return;
-	if (body) {
-		reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
-	} else {
-		rq->early_err = err;
-		rq->early_msg = rq->msg[0] ? rq->msg : NULL;
-	}
+	rq->early_err = err;
+	rq->early_msg = rq->msg[0] ? rq->msg : NULL;
+	if (body)
+		refuse_body(rq);
 }
 
-/* Sends the refusal decided in request_begin. */
-static void reply_early(struct request *rq)
-{
-	if (rq->early_err == COFFER_ERR_METHOD_NOT_ALLOWED)
-		reply_method_not_allowed(rq, rq->allow);
-	else
-		reply_error(rq, rq->early_err, rq->early_msg);
-}
-
-/* First call for a request: route it and decide what its headers already condemn. A refusal of
- * a request without a body waits for the final call, so that the connection can be kept alive;
- * one with a body goes out at once, and libmicrohttpd then closes the connection rather than
- * read a body nobody wants. */
+/* First call for a request: route it and decide what its headers already condemn. A refusal
+ * waits for the final call (refuse_body), so that the connection can be kept alive. */
 static void request_begin(struct http_server *srv, struct request *rq)
 {
 	const struct route *r = NULL;
@@ -185,6 +209,10 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
 		rq->close_after = true;
 	}
+	else if (strlen(rq->path) > ROUTE_MAX_PATH) {
+		rq->early_err = COFFER_ERR_INVALID_INPUT;
+		rq->early_msg = "The path is too long.";
+	}
 	else if (m == ROUTE_MATCH_NO_PATH)
 		rq->early_err = COFFER_ERR_NOT_FOUND;
 	else if (m == ROUTE_MATCH_NO_METHOD)
@@ -199,7 +227,7 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->early_err = COFFER_ERR_TOO_LARGE;
 	if (rq->early_err != COFFER_OK) {
 		if (body)
-			reply_early(rq);
+			refuse_body(rq);
 		return;
 	}
 	rq->route = r;
@@ -213,7 +241,10 @@ static void request_begin(struct http_server *srv, struct request *rq)
 static void request_take_body(struct request *rq, const char *data, size_t len)
 {
 	if (len > rq->body_cap - rq->body_len) {
-		reply_error(rq, COFFER_ERR_TOO_LARGE, NULL);
+		rq->early_err = COFFER_ERR_TOO_LARGE;
+		refuse_body(rq);
+		if (!rq->replied)
+			drain_body(rq, rq->body_len + len);
 		return;
 	}
 	size_t need = rq->body_len + len;
@@ -226,7 +257,8 @@ static void request_take_body(struct request *rq, const char *data, size_t len)
 		/* malloc + copy rather than realloc, so the old copy can be wiped. */
 		char *bigger = malloc(grow);
 		if (bigger == NULL) {
-			reply_error(rq, COFFER_ERR_NOMEM, NULL);
+			rq->early_err = COFFER_ERR_NOMEM;
+			reply_early(rq);
 			return;
 		}
 		if (rq->body != NULL) {
@@ -333,15 +365,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!rq->replied && rq->route != NULL && rq->route->body == ROUTE_BODY_STREAM) {
+		if (rq->replied) {
+			/* refused at once: libmicrohttpd closes the connection after the answer */
+		} else if (rq->early_err != COFFER_OK) {
+			drain_body(rq, *upload_data_size);
+		} else if (rq->route->body == ROUTE_BODY_STREAM) {
 			enum coffer_err err = rq->route->stream->data(rq, upload_data,
 								       *upload_data_size);
-			if (err != COFFER_OK && !rq->replied)
-				reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
-		} else if (!rq->replied) {
+			if (err != COFFER_OK) {
+				rq->early_err = err;
+				rq->early_msg = rq->msg[0] ? rq->msg : NULL;
+				refuse_body(rq);
+			}
+		} else {
 			request_take_body(rq, upload_data, *upload_data_size);
 		}
 		*upload_data_size = 0; /* consumed, or discarded after a refusal */
+		if (!rq->replied && rq->early_err != COFFER_OK && rq->drained > DRAIN_MAX)
+			return MHD_NO; /* refused, and still sending: cut it off */
 		return MHD_YES;
 	}
 	if (rq->held != NULL) {
