@@ -209,10 +209,6 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
 		rq->close_after = true;
 	}
-	else if (strlen(rq->path) > ROUTE_MAX_PATH) {
-		rq->early_err = COFFER_ERR_INVALID_INPUT;
-		rq->early_msg = "The path is too long.";
-	}
 	else if (m == ROUTE_MATCH_NO_PATH)
 		rq->early_err = COFFER_ERR_NOT_FOUND;
 	else if (m == ROUTE_MATCH_NO_METHOD)

@@ -287,9 +287,12 @@ def test_login_bad_input(world):
 def test_account_throttle_doubles_and_resets(world):
     p = new_member(world, "throttle@example.test")
     c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    # The code first: waiting for a fresh TOTP step after the failures could outlast the
+    # 1-second wait being tested.
+    code = p.auth.next_code()
     for _ in range(3):
         assert c.login(p.email, "wrong password", "123456").status_code == 401
-    r = c.login(p.email, p.password, p.auth.next_code())
+    r = c.login(p.email, p.password, code)
     assert r.status_code == 429, r.text
     assert r.json()["error"]["code"] == "throttled"
     assert r.headers["Retry-After"] == "1"
