@@ -26,7 +26,7 @@ struct http_server_opts {
 	const struct route *routes;     /* borrowed static table */
 	size_t n_routes;
 	struct coffer_app *app;         /* handed to every request */
-	unsigned int threads;           /* 0: one per online core */
+	unsigned int threads;           /* 0: four per online core (at most 64) */
 	unsigned int workers;           /* threads for slow routes; 0: one */
 	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
 	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
