@@ -69,6 +69,10 @@ def main():
             results.update(run_program(path))
     print("bench: bench_login.py (coffer serve over HTTPS)", flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_login.py")))
+    print("bench: bench_content.py (records and files over HTTPS, beside nginx, with wrk)",
+          flush=True)
+    results.update(run_program("/usr/bin/python3",
+                               os.path.join(ROOT, "bench", "bench_content.py")))
     print("bench: openssl speed -evp aes-256-gcm", flush=True)
     gcm = openssl_gcm()
     gcm.update(openssl_gcm(("-bytes", "65536")))
@@ -117,6 +121,32 @@ def main():
         f"{2 * 1000 / v('argon2id_verify_ms'):.1f}/s (2 hashes at once, KEYD_HASH_CONCURRENCY) | |",
         f"| breached-password lookup | {v('breached_lookup_us'):.1f} µs | | "
         f"target < 50 µs; {results['breached_lookup_us'][2]} |",
+        "",
+        "## Records and files (wrk over HTTPS, keep-alive; nginx with the same certificate, "
+        "protocols and cipher, in the same run)",
+        "",
+        "| what | coffer | ceiling in this run | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| record read (GET one 1 KiB record, read audited durably), 64 connections | "
+        f"{v('record_read_rps'):,.0f} req/s, p50 {v('record_read_p50_ms'):.1f} ms, "
+        f"p99 {v('record_read_p99_ms'):.1f} ms | nginx 1 KiB static: "
+        f"{v('nginx_1k_rps'):,.0f} req/s (p99 {v('nginx_1k_p99_ms'):.1f} ms) | "
+        f"{v('record_read_rps') / v('nginx_1k_rps'):.0%} | ≥ 50 %, p99 < 10 ms |",
+        f"| record create (1 KiB, durable with its audit entry), 64 connections | "
+        f"{v('record_create_rps'):,.0f} req/s, p50 {v('record_create_p50_ms'):.1f} ms, "
+        f"p99 {v('record_create_p99_ms'):.1f} ms | {v('nginx_1k_rps'):,.0f} req/s | "
+        f"{v('record_create_rps') / v('nginx_1k_rps'):.0%} | ≥ 25 % (issue 6) |",
+        f"| file download, 1 MiB, 16 connections | {v('file_download_1m_mbs'):,.0f} MB/s | "
+        f"nginx 1 MiB static: {v('nginx_1m_mbs'):,.0f} MB/s | "
+        f"{v('file_download_1m_mbs') / v('nginx_1m_mbs'):.0%} | ≥ 50 % |",
+        f"| file upload, 1 MiB, 16 connections (durable) | "
+        f"{v('file_upload_1m_rps') * 1.048576:,.0f} MB/s | {gcm.get(16384, 0):,.0f} MB/s "
+        f"(openssl speed, 16 KiB, one core) | "
+        f"{v('file_upload_1m_rps') * 1.048576 / gcm.get(16384, 1):.0%} | ≥ 50 % (issue 6) |",
+        f"| one 256 MiB upload / download (one client) | {v('file_upload_256m_mbs'):,.0f} / "
+        f"{v('file_download_256m_mbs'):,.0f} MB/s | | | |",
+        f"| server memory during the 256 MiB transfers | +{v('file_256m_rss_rise_mib'):.0f} MiB"
+        f" | | | {results['file_256m_rss_rise_mib'][2]}; independent of size |",
         "",
         "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
         ", ".join(f"{size} B: {mbs:,.0f}" for size, mbs in sorted(gcm.items())) + ".",
