@@ -24,6 +24,7 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 	if (audit == NULL || !org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	struct audit_entry next = *audit; /* AUDIT changes only once committed */
+	pthread_mutex_lock(&odb->write_mu);
 	sqlite3 *db = db_pool_get(&odb->pool);
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
@@ -32,6 +33,7 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 		err = org_audit_append_locked(db, odb, org_id, &next, 1);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
+	pthread_mutex_unlock(&odb->write_mu);
 	if (err == COFFER_OK) {
 		audit->seq = next.seq;
 		memcpy(audit->hash, next.hash, AUDIT_HASH_BYTES);
@@ -51,12 +53,14 @@ enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,
 	if (next == NULL)
 		return COFFER_ERR_NOMEM;
 	memcpy(next, e, n * sizeof *next);
+	pthread_mutex_lock(&odb->write_mu);
 	sqlite3 *db = db_pool_get(&odb->pool);
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
 		err = org_audit_append_locked(db, odb, org_id, next, n);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
+	pthread_mutex_unlock(&odb->write_mu);
 	if (err == COFFER_OK) {
 		for (size_t i = 0; i < n; i++) {
 			e[i].seq = next[i].seq;

@@ -142,9 +142,11 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		return err;
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
+	pthread_mutex_init(&odb->write_mu, NULL);
 	/* The connection that migrated becomes the pool's first (which owns it from here). */
 	err = db_pool_adopt(&odb->pool, path, ORG_POOL_SIZE, db);
 	if (err != COFFER_OK) {
+		pthread_mutex_destroy(&odb->write_mu);
 		free(odb);
 		return err;
 	}
@@ -163,6 +165,7 @@ void store_org_db_close(struct org_db *odb)
 	if (odb == NULL)
 		return;
 	db_pool_close(&odb->pool);
+	pthread_mutex_destroy(&odb->write_mu);
 	free(odb);
 }
 
@@ -276,6 +279,7 @@ enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_
 enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
 					  const uint32_t *old_version, size_t n)
 {
+	pthread_mutex_lock(&odb->write_mu);
 	sqlite3 *db = db_pool_get(&odb->pool);
 	sqlite3_stmt *s = NULL;
 	enum coffer_err err = db_begin(db);
@@ -299,5 +303,6 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 	sqlite3_finalize(s);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
+	pthread_mutex_unlock(&odb->write_mu);
 	return err;
 }

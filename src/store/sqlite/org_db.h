@@ -19,6 +19,11 @@ struct org_db {
 	char org_id[STORE_ID_MAX + 1];
 	/* The cache entry holding this database (org_cache.c), NULL when opened directly. */
 	struct org_cache_entry *cache_entry;
+	/* SQLite lets one transaction write at a time and makes the others wait by sleeping and
+	 * retrying, with growing sleeps: under load a writer could wait seconds while the lock was
+	 * free. The process's own writers queue here instead and are woken as soon as it is free
+	 * (other processes, e.g. `coffer keys rotate --rewrap`, still meet SQLite's busy wait). */
+	pthread_mutex_t write_mu;
 };
 
 /* Whether ORG_ID names ODB's organisation. */
