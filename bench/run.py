@@ -145,7 +145,7 @@ def main():
         f"{v('file_upload_1m_rps') * 1.048576 / gcm.get(16384, 1):.0%} | ≥ 50 % (issue 6) |",
         f"| one 256 MiB upload / download (one client) | {v('file_upload_256m_mbs'):,.0f} / "
         f"{v('file_download_256m_mbs'):,.0f} MB/s | | | |",
-        f"| server memory during the 256 MiB transfers | +{v('file_256m_rss_rise_mib'):.0f} MiB"
+        f"| server memory during the 256 MiB transfers | +{max(0.0, v('file_256m_rss_rise_mib')):.0f} MiB"
         f" | | | {results['file_256m_rss_rise_mib'][2]}; independent of size |",
         "",
         "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
