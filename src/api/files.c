@@ -447,16 +447,11 @@ enum coffer_err files_list(struct request *rq)
 			err = COFFER_ERR_NOMEM;
 		sodium_memzero(&m, sizeof m);
 	}
-	json_t *next = more && n > 0 ? json_string(rows[n - 1].id) : json_null();
+	char next[UUID_TEXT_LEN + 1] = "";
+	if (more && n > 0)
+		memcpy(next, rows[n - 1].id, sizeof next);
 	free(rows);
-	if (err != COFFER_OK || list == NULL) {
-		json_decref(list);
-		json_decref(next);
-		return err != COFFER_OK ? err : COFFER_ERR_NOMEM;
-	}
-	org_audit_hold(rq);
-	reply_json(rq, 200, json_pack("{s:o,s:o*}", "files", list, "next", next));
-	return org_audit_release(rq, "file.list", "");
+	return page_reply(rq, err, "files", list, next[0] ? next : NULL, "file.list");
 }
 
 enum coffer_err files_delete(struct request *rq)

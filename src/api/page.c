@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/org_audit.h"
 #include "http/query.h"
+#include "http/reply.h"
 
 enum coffer_err page_query(struct request *rq, struct page *out)
 {
@@ -23,4 +25,18 @@ enum coffer_err page_query(struct request *rq, struct page *out)
 	}
 	memcpy(out->after, after, UUID_TEXT_LEN + 1);
 	return COFFER_OK;
+}
+
+enum coffer_err page_reply(struct request *rq, enum coffer_err err, const char *field,
+			   json_t *list, const char *next, const char *action)
+{
+	if (err == COFFER_OK && list == NULL)
+		err = COFFER_ERR_NOMEM;
+	if (err != COFFER_OK) {
+		json_decref(list);
+		return err;
+	}
+	org_audit_hold(rq);
+	reply_json(rq, 200, json_pack("{s:o,s:s?}", field, list, "next", next));
+	return org_audit_release(rq, action, "");
 }

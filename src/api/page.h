@@ -3,6 +3,7 @@
 #ifndef COFFER_API_PAGE_H
 #define COFFER_API_PAGE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -19,5 +20,12 @@ struct page {
 
 /* COFFER_ERR_INVALID_INPUT (rq->msg says why) for anything else in the query. */
 COFFER_MUST_CHECK enum coffer_err page_query(struct request *rq, struct page *out);
+
+/* Ends a list handler: with ERR, frees LIST and returns ERR; else replies {FIELD: LIST, "next":
+ * NEXT or null} (LIST stolen) once the read ACTION is durably audited (org_audit.h). NEXT is
+ * the id of the page's last item when more follow, NULL otherwise. */
+COFFER_MUST_CHECK enum coffer_err page_reply(struct request *rq, enum coffer_err err,
+					     const char *field, json_t *list, const char *next,
+					     const char *action);
 
 #endif

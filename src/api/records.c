@@ -301,16 +301,11 @@ enum coffer_err records_list(struct request *rq)
 				  : COFFER_ERR_NOMEM;
 	}
 	sodium_memzero(title, sizeof title);
-	json_t *next = more && n > 0 ? json_string(rows[n - 1].meta.id) : json_null();
+	char next[UUID_TEXT_LEN + 1] = "";
+	if (more && n > 0)
+		memcpy(next, rows[n - 1].meta.id, sizeof next);
 	free(rows);
-	if (err != COFFER_OK || list == NULL) {
-		json_decref(list);
-		json_decref(next);
-		return err != COFFER_OK ? err : COFFER_ERR_NOMEM;
-	}
-	org_audit_hold(rq);
-	reply_json(rq, 200, json_pack("{s:o,s:o*}", "records", list, "next", next));
-	return org_audit_release(rq, "record.list", "");
+	return page_reply(rq, err, "records", list, next[0] ? next : NULL, "record.list");
 }
 
 enum coffer_err records_delete(struct request *rq)
