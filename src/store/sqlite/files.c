@@ -100,50 +100,23 @@ enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_r
 	return err;
 }
 
+static enum coffer_err read_listed_file(sqlite3_stmt *s, void *item)
+{
+	return read_file(s, item);
+}
+
 enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const char *after,
 				 size_t limit, struct file_row *out, size_t *n, bool *more)
 {
-	int64_t below = 0;
-	size_t got = 0;
-	bool extra = false;
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = org_list_check(max_level, limit, FILE_LIST_MAX);
-	if (err != COFFER_OK)
-		return err;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	/* One snapshot for the cursor's look-up and the page. */
-	err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = org_list_cursor(db, "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
-				      max_level, after, &below);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "SELECT " FILE_COLUMNS FILE_FROM
-				 "WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int(s, 1, (int)max_level);
-		sqlite3_bind_int64(s, 2, below);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit + 1); /* one more: is there a next? */
-		int rc;
-		while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (got == limit) {
-				extra = true;
-				break;
-			}
-			err = read_file(s, &out[got++]);
-		}
-		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	sqlite3_finalize(s);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
-	if (err == COFFER_OK) {
-		*n = got;
-		*more = extra;
-	}
-	return err;
+	static const struct org_list_query q = {
+		.cursor_sql = "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
+		.page_sql = "SELECT " FILE_COLUMNS FILE_FROM
+			    "WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
+		.max = FILE_LIST_MAX,
+		.item_size = sizeof *out,
+		.read = read_listed_file,
+	};
+	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
 }
 
 /* Runs SQL with file ID bound as ?1; COFFER_ERR_NOT_FOUND when it changed no row. */

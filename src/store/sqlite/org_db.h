@@ -60,17 +60,24 @@ COFFER_MUST_CHECK enum coffer_err org_write(struct org_db *odb, const char *org_
 					    const void *ctx, struct audit_entry *audit);
 
 /* Listing pages (records and files): newest first by creation sequence, after a cursor. */
-#define ORG_LIST_FIRST INT64_MAX /* the sequence bound of a first page: every row is below */
+/* A page query: its cursor look-up, its page, and how a row becomes an item. */
+struct org_list_query {
+	/* "SELECT seq FROM <table> WHERE id = ?1 AND level <= ?2": the cursor's sequence. */
+	const char *cursor_sql;
+	/* The page, with ?1 the reader's level, ?2 the cursor's sequence and ?3 the row limit,
+	 * newest first. */
+	const char *page_sql;
+	size_t max;       /* LIMIT at most */
+	size_t item_size; /* bytes of one item of OUT */
+	enum coffer_err (*read)(sqlite3_stmt *s, void *item);
+};
 
-/* The creation sequence of the cursor AFTER: ORG_LIST_FIRST for "" (a first page), else the
- * one row that SQL (a static query: "SELECT seq FROM <table> WHERE id = ?1 AND level <= ?2")
- * finds for AFTER and MAX_LEVEL. COFFER_ERR_NOT_FOUND when there is none, or AFTER is not an id
- * at all (a hostile cursor names nothing). */
-COFFER_MUST_CHECK enum coffer_err org_list_cursor(sqlite3 *db, const char *sql,
-						  enum level max_level, const char *after,
-						  int64_t *seq);
-
-/* Checks a page request: LIMIT in 1..MAX and MAX_LEVEL a level. */
-COFFER_MUST_CHECK enum coffer_err org_list_check(enum level max_level, size_t limit, size_t max);
+/* Reads up to LIMIT (1..Q->max) rows at or below MAX_LEVEL after the row AFTER ("" for the
+ * first page) into OUT, in one read snapshot; *N and *MORE set. COFFER_ERR_NOT_FOUND when
+ * AFTER names no row at or below MAX_LEVEL (or is not an id at all: a hostile cursor names
+ * nothing), COFFER_ERR_INVALID_INPUT for a LIMIT or level out of range. */
+COFFER_MUST_CHECK enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q,
+						enum level max_level, const char *after,
+						size_t limit, void *out, size_t *n, bool *more);
 
 #endif

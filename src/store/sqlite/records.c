@@ -357,51 +357,25 @@ enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_b
 	return err;
 }
 
+/* A listed record: metadata, key and sealed title, no body. */
+static enum coffer_err read_listed_record(sqlite3_stmt *s, void *item)
+{
+	return read_row(s, false, item);
+}
+
 enum coffer_err store_records_list(struct org_db *odb, enum level max_level, const char *after,
 				   size_t limit, struct record_row *out, size_t *n, bool *more)
 {
-	int64_t below = 0;
-	size_t got = 0;
-	bool extra = false;
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = org_list_check(max_level, limit, RECORD_LIST_MAX);
-	if (err != COFFER_OK)
-		return err;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	/* One snapshot for the cursor's look-up and the page. */
-	err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = org_list_cursor(db, "SELECT seq FROM records WHERE id = ?1 AND level <= ?2",
-				      max_level, after, &below);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "SELECT " ROW_COLUMNS ROW_FROM
-				 "WHERE r.deleted = 0 AND r.level <= ?1 AND r.seq < ?2 "
-				 "ORDER BY r.seq DESC LIMIT ?3",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int(s, 1, (int)max_level);
-		sqlite3_bind_int64(s, 2, below);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit + 1); /* one more: is there a next? */
-		int rc;
-		while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (got == limit) {
-				extra = true;
-				break;
-			}
-			err = read_row(s, false, &out[got++]);
-		}
-		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	sqlite3_finalize(s);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
-	if (err == COFFER_OK) {
-		*n = got;
-		*more = extra;
-	}
-	return err;
+	static const struct org_list_query q = {
+		.cursor_sql = "SELECT seq FROM records WHERE id = ?1 AND level <= ?2",
+		.page_sql = "SELECT " ROW_COLUMNS ROW_FROM
+			    "WHERE r.deleted = 0 AND r.level <= ?1 AND r.seq < ?2 "
+			    "ORDER BY r.seq DESC LIMIT ?3",
+		.max = RECORD_LIST_MAX,
+		.item_size = sizeof *out,
+		.read = read_listed_record,
+	};
+	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
 }
 
 enum coffer_err store_record_history(struct org_db *odb, const char *id,
