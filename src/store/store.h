@@ -363,7 +363,8 @@ struct user_record {
 	size_t account_len;
 };
 
-/* The user with this (normalised) email, or this id; COFFER_ERR_NOT_FOUND otherwise. */
+/* The user with this (normalised) email, or this id; COFFER_ERR_NOT_FOUND otherwise (OUT
+ * untouched; after any other error its contents are unspecified). */
 COFFER_MUST_CHECK enum coffer_err store_user_by_email(struct store *st, const char *email,
 						      struct user_record *out);
 COFFER_MUST_CHECK enum coffer_err store_user_get(struct store *st, const char *user_id,

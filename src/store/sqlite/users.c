@@ -66,14 +66,12 @@ static enum coffer_err read_user(sqlite3_stmt *u, sqlite3_stmt *m, bool with_acc
 	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
 }
 
-/* The one user that SQL (USER_COLUMNS and a WHERE with one parameter) finds for KEY. */
+/* The one user that SQL (USER_COLUMNS and a WHERE with one parameter) finds for KEY. Read
+ * straight into OUT (some 60 KiB, looked up on every request): on an error its contents are
+ * unspecified, and NOT_FOUND leaves it untouched. */
 static enum coffer_err find_user(struct store *st, const char *sql, const char *key,
 				 struct user_record *out)
 {
-	/* Some 60 KiB: on the heap, not on a request thread's stack. */
-	struct user_record *r = malloc(sizeof *r);
-	if (r == NULL)
-		return COFFER_ERR_NOMEM;
 	sqlite3 *db = db_pool_get(&st->pool);
 	sqlite3_stmt *u = NULL, *m = NULL;
 	enum coffer_err err = db_begin_read(db);
@@ -85,7 +83,7 @@ static enum coffer_err find_user(struct store *st, const char *sql, const char *
 		sqlite3_bind_text(u, 1, key, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(u);
 		if (rc == SQLITE_ROW)
-			err = read_user(u, m, true, r);
+			err = read_user(u, m, true, out);
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
@@ -93,9 +91,6 @@ static enum coffer_err find_user(struct store *st, const char *sql, const char *
 	sqlite3_finalize(m);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
-	if (err == COFFER_OK)
-		memcpy(out, r, sizeof *r);
-	free(r);
 	return err;
 }
 
