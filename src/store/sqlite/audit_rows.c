@@ -54,7 +54,7 @@ static enum coffer_err last_entry(sqlite3 *db, uint64_t *seq, uint8_t hash[AUDIT
 			err = db_err(rc);
 		}
 	}
-	sqlite3_finalize(q);
+	db_finish(q);
 	return err;
 }
 
@@ -87,7 +87,7 @@ enum coffer_err audit_rows_append(sqlite3 *db, const char *chain, struct audit_e
 		err = db_step_done(ins);
 		memcpy(prev, e[i].hash, AUDIT_HASH_BYTES);
 	}
-	sqlite3_finalize(ins);
+	db_finish(ins);
 	return err;
 }
 
@@ -109,7 +109,7 @@ enum coffer_err audit_rows_list(sqlite3 *db, uint64_t after, struct audit_entry 
 	}
 	if (err == COFFER_OK && got < max && rc != SQLITE_DONE)
 		err = db_err(rc);
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		*n = got;
 	return err;
@@ -135,7 +135,7 @@ enum coffer_err audit_rows_verify(sqlite3 *db, const char *chain, uint64_t *n, u
 	}
 	if (err == COFFER_OK && bad == 0 && rc != SQLITE_DONE)
 		err = db_err(rc);
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err != COFFER_OK)
 		return err;
 	*n = good;

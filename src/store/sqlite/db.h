@@ -68,8 +68,16 @@ COFFER_MUST_CHECK enum coffer_err db_begin_read(sqlite3 *db);
  * rolls back and returns ERR. */
 COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
 
-/* Prepares SQL on DB; logs and maps a failure. */
+/* A statement for SQL on DB, compiled on the connection's first use of that text and kept
+ * for the next (see db.c); logs and maps a failure. Every statement it gives must be given
+ * back with db_finish, never sqlite3_finalize, before the connection goes back to its pool;
+ * at most 16 may be out at once in one thread. */
 COFFER_MUST_CHECK enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
+/* Gives back a statement from db_prepare: reset, bindings cleared, kept for reuse. NULL is a
+ * no-op. */
+void db_finish(sqlite3_stmt *s);
+/* Closes DB with every statement it kept (sqlite3_close refuses while any is left). */
+int db_close(sqlite3 *db);
 
 /* Runs a statement that returns no rows. */
 COFFER_MUST_CHECK enum coffer_err db_step_done(sqlite3_stmt *s);

@@ -58,7 +58,7 @@ static enum coffer_err add_tx(sqlite3 *db, const void *ctx)
 		sqlite3_bind_blob(s, 7, row->meta, (int)row->meta_len, SQLITE_STATIC);
 		err = db_step_done(s); /* COFFER_ERR_EXISTS when the id is taken */
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		err = org_data_key_insert(db, &row->key);
 	return err;
@@ -93,7 +93,7 @@ enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_r
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	if (err == COFFER_OK)
 		*out = row;
@@ -130,7 +130,7 @@ static enum coffer_err delete_with_id(sqlite3 *db, const char *sql, const char *
 	}
 	if (err == COFFER_OK && sqlite3_changes(db) == 0)
 		err = COFFER_ERR_NOT_FOUND;
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -172,7 +172,7 @@ enum coffer_err store_file_exists(struct org_db *odb, const char *id, bool *exis
 		else
 			err = db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	return err;
 }

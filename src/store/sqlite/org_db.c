@@ -138,7 +138,7 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 			err = COFFER_ERR_NOMEM;
 	}
 	if (err != COFFER_OK) {
-		sqlite3_close(db); /* NULL is a no-op */
+		db_close(db); /* NULL is a no-op */
 		return err;
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
@@ -197,7 +197,7 @@ enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k
 		sqlite3_bind_blob(s, 6, k->wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -244,7 +244,7 @@ enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const c
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	return err;
 }
@@ -271,7 +271,7 @@ enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_
 		if (err == COFFER_OK && *n < max && rc != SQLITE_DONE)
 			err = db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	return err;
 }
@@ -300,7 +300,7 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 		int rc = sqlite3_step(s);
 		err = rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
 	pthread_mutex_unlock(&odb->write_mu);

@@ -39,8 +39,8 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 		bind_key(k, 1, org_id, key, now);
 		err = db_step_done(k);
 	}
-	sqlite3_finalize(org);
-	sqlite3_finalize(k);
+	db_finish(org);
+	db_finish(k);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err; /* COFFER_ERR_EXISTS for a clash of id or name */
@@ -71,7 +71,7 @@ static enum coffer_err key_query(struct store *st, const char *sql, const char *
 			sqlite3_bind_int64(s, 2, version);
 		err = read_key(s, out);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -120,8 +120,8 @@ enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 		bind_key(ins, 1, org_id, key, now);
 		err = db_step_done(ins);
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
+	db_finish(q);
+	db_finish(ins);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
@@ -148,7 +148,7 @@ enum coffer_err store_org_keys_wrapped_before(struct store *st, uint32_t master_
 		if (err == COFFER_ERR_NOT_FOUND)
 			err = COFFER_OK;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -173,7 +173,7 @@ enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_
 		sqlite3_bind_int64(s, 5, old_master[i]);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
@@ -190,7 +190,7 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 		if (err == COFFER_OK && sqlite3_changes(db) == 0)
 			err = COFFER_ERR_NOT_FOUND;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	/* The deleted rows' pages are zeroed in the new versions (secure_delete), but the old
 	 * versions still sit in the write-ahead log until it is checkpointed and cut back. Done
 	 * even when nothing was deleted, so that a retry after a failed checkpoint finishes it. */
@@ -226,7 +226,7 @@ enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_r
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -255,7 +255,7 @@ enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_
 	}
 	if (err == COFFER_OK && rc != SQLITE_DONE)
 		err = db_err(rc);
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	if (err != COFFER_OK) {
 		free(list);

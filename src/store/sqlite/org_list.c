@@ -34,7 +34,7 @@ static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -71,7 +71,7 @@ enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q
 		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
 			err = db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
 	if (err == COFFER_OK) {

@@ -38,7 +38,7 @@ enum coffer_err store_policy_get(struct store *st, const char *scope, char *out,
 		else
 			memcpy(out, json, len + 1); /* sqlite3_column_text ends it with a NUL */
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -63,7 +63,7 @@ enum coffer_err store_policy_put(struct store *st, const char *scope, const char
 		sqlite3_bind_int64(s, 3, now);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }

@@ -115,7 +115,7 @@ static enum coffer_err insert_version(sqlite3 *db, const char *id, uint32_t vers
 			sqlite3_bind_blob(s, 8, body, (int)body_len, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -138,7 +138,7 @@ static enum coffer_err current(sqlite3 *db, const char *id, uint32_t *version, e
 			err = db_err(rc);
 		}
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -151,7 +151,7 @@ static enum coffer_err exec_with_id(sqlite3 *db, const char *sql, const char *id
 		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -175,7 +175,7 @@ static enum coffer_err create_tx(sqlite3 *db, const void *ctx)
 		sqlite3_bind_text(s, 4, m->created_by, UUID_TEXT_LEN, SQLITE_STATIC);
 		err = db_step_done(s); /* COFFER_ERR_EXISTS when the id is taken */
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		err = insert_version(db, m->id, 1, m->level, "create", m->created_at, m->created_by,
 				     row->title, row->title_len, row->body, row->body_len);
@@ -220,7 +220,7 @@ static enum coffer_err update_tx(sqlite3 *db, const void *ctx)
 		sqlite3_bind_text(s, 5, m->id, UUID_TEXT_LEN, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		err = insert_version(db, m->id, m->version, m->level, "update", m->updated_at,
 				     m->updated_by, row->title, row->title_len, row->body,
@@ -274,7 +274,7 @@ static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
 		sqlite3_bind_text(s, 4, d->id, UUID_TEXT_LEN, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	/* Crypto-erasure of every version: no key, no ciphertext. */
 	if (err == COFFER_OK)
 		err = exec_with_id(
@@ -317,7 +317,7 @@ enum coffer_err store_record_meta(struct org_db *odb, const char *id, struct rec
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	return err;
 }
@@ -347,7 +347,7 @@ enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_b
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	if (err == COFFER_OK)
 		*out = *row;
@@ -417,7 +417,7 @@ enum coffer_err store_record_history(struct org_db *odb, const char *id,
 		err = db_err(rc);
 	if (err == COFFER_OK && len == 0)
 		err = COFFER_ERR_NOT_FOUND;
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&odb->pool, db);
 	if (err != COFFER_OK) {
 		free(list);

@@ -45,8 +45,8 @@ enum coffer_err store_session_add(struct store *st, const struct session_record 
 		sqlite3_bind_int(ins, 8, s->must_change_password ? 1 : 0);
 		err = db_step_done(ins); /* NOT_FOUND: no such user; EXISTS: token reused */
 	}
-	sqlite3_finalize(sweep);
-	sqlite3_finalize(ins);
+	db_finish(sweep);
+	db_finish(ins);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
@@ -89,7 +89,7 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 			out->must_change_password = sqlite3_column_int(s, 6) != 0;
 		}
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -108,7 +108,7 @@ enum coffer_err store_session_touch(struct store *st, const struct token_hash *h
 		if (err == COFFER_OK && sqlite3_changes(db) != 1)
 			err = COFFER_ERR_NOT_FOUND;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -122,7 +122,7 @@ enum coffer_err store_session_delete(struct store *st, const struct token_hash *
 		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }

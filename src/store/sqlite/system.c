@@ -133,7 +133,7 @@ enum coffer_err store_system_create(const char *data_dir)
 	err = db_open(path, true, &db);
 	if (err == COFFER_OK)
 		err = db_migrate(db, system_schema, N_STEPS);
-	if (db != NULL && sqlite3_close(db) != SQLITE_OK && err == COFFER_OK)
+	if (db != NULL && db_close(db) != SQLITE_OK && err == COFFER_OK)
 		err = COFFER_ERR_STORAGE;
 	if (err == COFFER_OK)
 		err = dir_fsync(data_dir);
@@ -151,7 +151,7 @@ enum coffer_err store_system_open(const char *data_dir, struct store **out)
 	if (err != COFFER_OK)
 		return err;
 	err = db_migrate(db, system_schema, N_STEPS);
-	sqlite3_close(db);
+	db_close(db);
 	if (err != COFFER_OK)
 		return err;
 	struct store *st = calloc(1, sizeof *st);
@@ -200,7 +200,7 @@ enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 		db_bind_text_or_null(s, 9, inv->created_by);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }
@@ -239,7 +239,7 @@ enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, i
 		else
 			err = COFFER_ERR_STORAGE;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	db_pool_put(&st->pool, db);
 	return err;
 }

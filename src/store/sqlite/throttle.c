@@ -67,8 +67,8 @@ enum coffer_err store_throttle_get(struct store *st, const char *account, const 
 			err = db_err(rc) == COFFER_OK ? COFFER_ERR_STORAGE : db_err(rc);
 		}
 	}
-	sqlite3_finalize(acc);
-	sqlite3_finalize(addr);
+	db_finish(acc);
+	db_finish(addr);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	if (err == COFFER_OK)
@@ -89,7 +89,7 @@ static enum coffer_err exec(sqlite3 *db, const char *sql, const char *t, int64_t
 		sqlite3_bind_int64(s, 3, b);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 

@@ -87,8 +87,8 @@ static enum coffer_err find_user(struct store *st, const char *sql, const char *
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(u);
-	sqlite3_finalize(m);
+	db_finish(u);
+	db_finish(m);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
@@ -131,8 +131,8 @@ enum coffer_err store_users_list(struct store *st, struct user_record **out, siz
 	}
 	if (err == COFFER_OK && rc != SQLITE_DONE)
 		err = db_err(rc);
-	sqlite3_finalize(u);
-	sqlite3_finalize(m);
+	db_finish(u);
+	db_finish(m);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	if (err != COFFER_OK) {
@@ -167,7 +167,7 @@ static enum coffer_err open_invite(sqlite3 *db, const struct token_hash *h, int6
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 		}
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -185,7 +185,7 @@ static enum coffer_err mark_invite(sqlite3 *db, const struct token_hash *h, cons
 		sqlite3_bind_blob(s, 3, h->bytes, sizeof h->bytes, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -198,7 +198,7 @@ static enum coffer_err exec_for_user(sqlite3 *db, const char *sql, const char *u
 		sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
 		err = db_step_done(s);
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -222,7 +222,7 @@ static enum coffer_err insert_user(sqlite3 *db, const struct user_record *u, con
 		sqlite3_bind_int64(s, 8, now);
 		err = db_step_done(s); /* COFFER_ERR_EXISTS: the email (or id) is taken */
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	return err;
 }
 
@@ -254,8 +254,8 @@ static enum coffer_err insert_memberships(sqlite3 *db, const struct user_record 
 		sqlite3_bind_text(ins, 4, u->orgs[i].clearance, -1, SQLITE_STATIC);
 		err = db_step_done(ins);
 	}
-	sqlite3_finalize(count);
-	sqlite3_finalize(ins);
+	db_finish(count);
+	db_finish(ins);
 	return err;
 }
 
@@ -301,7 +301,7 @@ static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 		if (err == COFFER_OK && sqlite3_changes(db) != 1)
 			err = COFFER_ERR_NOT_FOUND;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		err = insert_memberships(db, u);
 	if (err == COFFER_OK)
@@ -370,7 +370,7 @@ enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *
 		if (err == COFFER_OK && sqlite3_changes(db) != 1)
 			err = COFFER_ERR_NOT_FOUND;
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK)
 		err = mark_invite(db, h, user_id, now);
 	err = db_end(db, err);
@@ -402,7 +402,7 @@ enum coffer_err store_user_set_status(struct store *st, const char *user_id, con
 		if (err == COFFER_OK && sqlite3_changes(db) != 1)
 			err = COFFER_ERR_NOT_FOUND; /* no such user, or one still invited */
 	}
-	sqlite3_finalize(s);
+	db_finish(s);
 	if (err == COFFER_OK && disable)
 		err = exec_for_user(db, "DELETE FROM sessions WHERE user_id = ?", user_id);
 	err = db_end(db, err);
@@ -452,9 +452,9 @@ enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 		sqlite3_bind_text(clear, 2, user_id, -1, SQLITE_STATIC);
 		err = db_step_done(clear);
 	}
-	sqlite3_finalize(upd);
-	sqlite3_finalize(del);
-	sqlite3_finalize(clear);
+	db_finish(upd);
+	db_finish(del);
+	db_finish(clear);
 	err = db_end(db, err);
 	db_pool_put(&st->pool, db);
 	return err;
@@ -484,8 +484,8 @@ enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64
 		else
 			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(s);
-	sqlite3_finalize(q);
+	db_finish(s);
+	db_finish(q);
 	db_pool_put(&st->pool, db);
 	return err;
 }
