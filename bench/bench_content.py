@@ -4,9 +4,11 @@ with wrk (keep-alive, from its own process), beside nginx serving static files o
 TLS settings, on the same machine, in the same run.
 
   - record read (GET one record: session check, keyd unwraps its data key, AES-256-GCM open,
-    and the read audited durably — group commit — before the reply goes), at 64 connections;
-  - record create (keyd makes a data key, seal, one durable transaction with its audit entry);
-  - nginx: a 1 KiB static file at 64 connections (the ceiling for small requests);
+    and the read audited durably — group commit — before the reply goes), record list (a page
+    of 20: one data key per record) and record create (keyd makes a data key, seal, one durable
+    transaction with its audit entry, group-committed with the creates beside it), each at 16
+    and 64 connections;
+  - nginx: a 1 KiB static file at 16 and 64 connections (the ceiling for small requests);
   - file download and upload of 1 MiB at 16 connections, beside nginx serving a 1 MiB file;
   - one 256 MiB upload and download, with the server's peak resident memory.
 Prints NAME <TAB> VALUE <TAB> UNIT <TAB> NOTE lines, like the C benchmarks."""
@@ -215,11 +217,16 @@ def main():
                 print(f"{name}_p99_ms\t{p99:.2f}\tms\t{note}")
                 print(f"{name}_mbs\t{mbs:.1f}\tMB/s\t{note}")
 
-            report("nginx_1k", wrk(nginx.url("1k.bin"), 64), "nginx, 1 KiB static, 64 conns")
-            report("record_read", wrk(f"{base}/records/{ids[0]}", 64, get_lua),
-                   "GET one 1 KiB record, audited, 64 conns")
-            report("record_create", wrk(f"{base}/records", 64, post_lua),
-                   "POST a 1 KiB record, durable, 64 conns")
+            # Each at 16 and 64 connections, nginx's ceiling beside it at the same count.
+            for conns in (16, 64):
+                report(f"nginx_1k_c{conns}", wrk(nginx.url("1k.bin"), conns),
+                       f"nginx, 1 KiB static, {conns} conns")
+                report(f"record_read_c{conns}", wrk(f"{base}/records/{ids[0]}", conns, get_lua),
+                       f"GET one 1 KiB record, audited, {conns} conns")
+                report(f"record_list_c{conns}", wrk(f"{base}/records?limit=20", conns, get_lua),
+                       f"GET a page of 20 records (titles opened), audited, {conns} conns")
+                report(f"record_create_c{conns}", wrk(f"{base}/records", conns, post_lua),
+                       f"POST a 1 KiB record, durable, {conns} conns")
             report("nginx_1m", wrk(nginx.url("1m.bin"), 16), "nginx, 1 MiB static, 16 conns")
             r = c.post(f"/api/v1/orgs/{org}/files?name=one.bin&level=internal",
                        data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream"})

@@ -122,42 +122,98 @@ def main():
         f"| breached-password lookup | {v('breached_lookup_us'):.1f} µs | | "
         f"target < 50 µs; {results['breached_lookup_us'][2]} |",
         "",
+    ]
+    cores = os.cpu_count() or 1
+    ngx64 = v("nginx_1k_c64_rps")
+    # What nginx spends on one static request, on every core, client included: the budget
+    # that a ratio of its rate leaves coffer.
+    ngx_us = cores / ngx64 * 1e6
+    keyd_read_us = v("record_read_1t_us")
+    bounds = {
+        "read": f"bounded by the key service: keyd re-checks the session, membership and "
+                f"clearance and unwraps the record's data key on every read (privilege "
+                f"separation: the web process keeps no data key), {keyd_read_us:.0f} µs of a "
+                f"core per read on its own (measured above), where nginx spends "
+                f"{ngx_us:.0f} µs on its whole request ({cores} cores / {ngx64:,.0f} req/s); "
+                f"50 % of nginx leaves {2 * ngx_us:.0f} µs for TLS, HTTP, the session, two "
+                f"databases, keyd and the durable audit entry together",
+        "list": "one keyd unwrap per record on the page (20 here) and a durable audit entry",
+        "create": "bounded by a new data key from keyd per record (as for reads) and a durable "
+                  "transaction: writes that arrive together share one commit and fsync "
+                  "(group commit), each in its own savepoint",
+        "upload": "bounded by three passes over every byte on the connection's thread: TLS "
+                  "decryption, SHA-256 of the plaintext (the contract returns it; one core "
+                  "hashes at about half openssl's AES-GCM rate) and the AES-256-GCM seal, then "
+                  "write and fsync; the ceiling is AES-GCM alone on one core",
+    }
+
+    def ratio_row(what, rate_name, ceiling, ceiling_text, target, target_ratio, bound,
+                  p99_max=None):
+        rate = v(f"{rate_name}_rps")
+        p50, p99 = v(f"{rate_name}_p50_ms"), v(f"{rate_name}_p99_ms")
+        r = rate / ceiling
+        met = r >= target_ratio and (p99_max is None or p99 < p99_max)
+        return (f"| {what} | {rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms | "
+                f"{ceiling_text} | {r:.0%} | {target} | "
+                f"{'met' if met else 'missed: ' + bound} |")
+
+    lines += [
         "## Records and files (wrk over HTTPS, keep-alive; nginx with the same certificate, "
         "protocols and cipher, in the same run)",
         "",
-        "| what | coffer | ceiling in this run | ratio | target |",
-        "| --- | ---: | ---: | ---: | --- |",
-        f"| record read (GET one 1 KiB record, read audited durably), 64 connections | "
-        f"{v('record_read_rps'):,.0f} req/s, p50 {v('record_read_p50_ms'):.1f} ms, "
-        f"p99 {v('record_read_p99_ms'):.1f} ms | nginx 1 KiB static: "
-        f"{v('nginx_1k_rps'):,.0f} req/s (p99 {v('nginx_1k_p99_ms'):.1f} ms) | "
-        f"{v('record_read_rps') / v('nginx_1k_rps'):.0%} | ≥ 50 %, p99 < 10 ms |",
-        f"| record create (1 KiB, durable with its audit entry), 64 connections | "
-        f"{v('record_create_rps'):,.0f} req/s, p50 {v('record_create_p50_ms'):.1f} ms, "
-        f"p99 {v('record_create_p99_ms'):.1f} ms | {v('nginx_1k_rps'):,.0f} req/s | "
-        f"{v('record_create_rps') / v('nginx_1k_rps'):.0%} | ≥ 25 % (issue 6) |",
+        "wrk and the server share the machine's cores: pinning them apart on this 2-core "
+        "machine halves what either side may use, and lowered both coffer's and nginx's rates, "
+        "so neither is pinned.",
+        "",
+        "| what | coffer | ceiling in this run | ratio | target | met, or what bounds it |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for conns in (16, 64):
+        ngx = v(f"nginx_1k_c{conns}_rps")
+        ngx_text = (f"nginx 1 KiB static, {conns} conns: {ngx:,.0f} req/s "
+                    f"(p99 {v(f'nginx_1k_c{conns}_p99_ms'):.1f} ms)")
+        lines += [
+            ratio_row(f"record read (GET one 1 KiB record, read audited durably), {conns} "
+                      f"connections", f"record_read_c{conns}", ngx, ngx_text,
+                      "≥ 50 %, p99 < 10 ms", 0.5, bounds["read"], 10.0),
+            ratio_row(f"record list (a page of 20, titles opened, audited), {conns} "
+                      f"connections", f"record_list_c{conns}", ngx, f"{ngx:,.0f} req/s",
+                      "—", 0.0, bounds["list"]),
+            ratio_row(f"record create (1 KiB, durable with its audit entry), {conns} "
+                      f"connections", f"record_create_c{conns}", ngx, f"{ngx:,.0f} req/s",
+                      "≥ 25 %", 0.25, bounds["create"]),
+        ]
+    up_mbs = v("file_upload_1m_rps") * 1.048576
+    down_ratio = v("file_download_1m_mbs") / v("nginx_1m_mbs")
+    up_ratio = up_mbs / gcm.get(16384, 1)
+    lines += [
         f"| file download, 1 MiB, 16 connections | {v('file_download_1m_mbs'):,.0f} MB/s | "
-        f"nginx 1 MiB static: {v('nginx_1m_mbs'):,.0f} MB/s | "
-        f"{v('file_download_1m_mbs') / v('nginx_1m_mbs'):.0%} | ≥ 50 % |",
-        f"| file upload, 1 MiB, 16 connections (durable) | "
-        f"{v('file_upload_1m_rps') * 1.048576:,.0f} MB/s | {gcm.get(16384, 0):,.0f} MB/s "
-        f"(openssl speed, 16 KiB, one core) | "
-        f"{v('file_upload_1m_rps') * 1.048576 / gcm.get(16384, 1):.0%} | ≥ 50 % (issue 6) |",
+        f"nginx 1 MiB static: {v('nginx_1m_mbs'):,.0f} MB/s | {down_ratio:.0%} | ≥ 50 % | "
+        f"{'met' if down_ratio >= 0.5 else 'missed'} |",
+        f"| file upload, 1 MiB, 16 connections (durable) | {up_mbs:,.0f} MB/s | "
+        f"{gcm.get(16384, 0):,.0f} MB/s (openssl speed, 16 KiB, one core) | {up_ratio:.0%} | "
+        f"≥ 50 % | {'met' if up_ratio >= 0.5 else 'missed: ' + bounds['upload']} |",
         f"| one 256 MiB upload / download (one client) | {v('file_upload_256m_mbs'):,.0f} / "
-        f"{v('file_download_256m_mbs'):,.0f} MB/s | | | |",
-        f"| server memory during the 256 MiB transfers | +{max(0.0, v('file_256m_rss_rise_mib')):.0f} MiB"
-        f" | | | {results['file_256m_rss_rise_mib'][2]}; independent of size |",
+        f"{v('file_download_256m_mbs'):,.0f} MB/s | | | | |",
+        f"| server memory during the 256 MiB transfers | "
+        f"+{max(0.0, v('file_256m_rss_rise_mib')):.0f} MiB | | | independent of size | "
+        f"{'met' if v('file_256m_rss_rise_mib') < 64 else 'missed'}: "
+        f"{results['file_256m_rss_rise_mib'][2]} |",
         "",
         "`openssl speed -evp aes-256-gcm`, one core, MB/s by block size: " +
         ", ".join(f"{size} B: {mbs:,.0f}" for size, mbs in sorted(gcm.items())) + ".",
         "",
     ]
+    # latest.md, and a dated copy beside the earlier ones so that a regression shows.
+    dated = os.path.join(os.path.dirname(OUT),
+                         f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d-%H%M}.md")
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT + ".tmp", "w") as f:
-        f.write("\n".join(lines))
-    os.replace(OUT + ".tmp", OUT)
+    for path in (OUT, dated):
+        with open(path + ".tmp", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(path + ".tmp", path)
     print("\n".join(lines))
-    print(f"bench: wrote {os.path.relpath(OUT, ROOT)}")
+    print(f"bench: wrote {os.path.relpath(OUT, ROOT)} and {os.path.relpath(dated, ROOT)}")
 
 
 if __name__ == "__main__":

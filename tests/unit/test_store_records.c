@@ -5,6 +5,8 @@
  * and a database from the previous release (data keys only) upgraded in place. */
 #include "test_org_store.h"
 
+#include <pthread.h>
+
 #include <sys/stat.h>
 
 #define T0 1700000000
@@ -691,6 +693,102 @@ static void test_upgrade_from_data_keys_only(void **state)
 	store_org_db_close(odb);
 }
 
+/* --- group commit --------------------------------------------------------------------------- */
+
+#define GC_THREADS 8
+#define GC_ROUNDS 12
+
+struct gc_writer {
+	struct org_env *e;
+	char ids[GC_ROUNDS][UUID_TEXT_LEN + 1];
+	enum coffer_err create[GC_ROUNDS], update[GC_ROUNDS], stale[GC_ROUNDS];
+	uint64_t seqs[GC_ROUNDS * 2];
+	uint8_t body[256];
+};
+
+/* One writer: creates a record, updates it to version 2, then tries version 2 again (stale).
+ * Results are kept for the main thread to check (cmocka's asserts are not for threads). */
+static void *gc_write(void *arg)
+{
+	struct gc_writer *w = arg;
+	for (int i = 0; i < GC_ROUNDS; i++) {
+		struct record_row r;
+		struct audit_entry a;
+		uuid_generate(w->ids[i]);
+		for (uint32_t v = 1; v <= 3; v++) {
+			uint32_t version = v == 3 ? 2 : v;
+			memset(&r, 0, sizeof r);
+			snprintf(r.meta.id, sizeof r.meta.id, "%s", w->ids[i]);
+			r.meta.level = LEVEL_INTERNAL;
+			r.meta.version = version;
+			r.meta.created_at = r.meta.updated_at = T0 + v;
+			snprintf(r.meta.created_by, sizeof r.meta.created_by, "%s", w->e->actor);
+			snprintf(r.meta.updated_by, sizeof r.meta.updated_by, "%s", w->e->actor);
+			data_key_of(&r.key, "record", w->ids[i], version, LEVEL_INTERNAL);
+			r.title_len = 40;
+			randombytes_buf(r.title, r.title_len);
+			r.body = w->body;
+			r.body_len = sizeof w->body;
+			audit_of(&a, T0 + v, w->e->actor, v == 1 ? "record.create" : "record.update",
+				 w->ids[i]);
+			a.seq = 0;
+			enum coffer_err err = v == 1 ? store_record_create(w->e->odb, w->e->org, &r, &a)
+						     : store_record_update(w->e->odb, w->e->org, &r, &a);
+			if (v == 1)
+				w->create[i] = err;
+			else if (v == 2)
+				w->update[i] = err;
+			else
+				w->stale[i] = err;
+			if (v < 3)
+				w->seqs[i * 2 + v - 1] = a.seq;
+		}
+	}
+	return NULL;
+}
+
+/* Writers that arrive together share a transaction (org_write's group commit): each still
+ * gets its own answer (a stale update its conflict, undoing only itself), its own audit seq,
+ * and the chain holds exactly the successful writes, in one unbroken sequence. */
+static void test_concurrent_writers(void **state)
+{
+	struct org_env *e = *state;
+	static struct gc_writer w[GC_THREADS];
+	pthread_t t[GC_THREADS];
+	for (int i = 0; i < GC_THREADS; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].e = e;
+		randombytes_buf(w[i].body, sizeof w[i].body);
+		assert_int_equal(pthread_create(&t[i], NULL, gc_write, &w[i]), 0);
+	}
+	for (int i = 0; i < GC_THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+
+	static bool seen[GC_THREADS * GC_ROUNDS * 2 + 1];
+	memset(seen, 0, sizeof seen);
+	for (int i = 0; i < GC_THREADS; i++) {
+		for (int j = 0; j < GC_ROUNDS; j++) {
+			assert_int_equal(w[i].create[j], COFFER_OK);
+			assert_int_equal(w[i].update[j], COFFER_OK);
+			assert_int_equal(w[i].stale[j], COFFER_ERR_VERSION_CONFLICT);
+			struct record_meta m;
+			assert_int_equal(store_record_meta(e->odb, w[i].ids[j], &m), COFFER_OK);
+			assert_int_equal(m.version, 2);
+			for (int k = 0; k < 2; k++) {
+				uint64_t seq = w[i].seqs[j * 2 + k];
+				assert_true(seq >= 1 && seq <= GC_THREADS * GC_ROUNDS * 2);
+				assert_false(seen[seq]);
+				seen[seq] = true;
+			}
+			/* A record's create is chained before its update. */
+			assert_true(w[i].seqs[j * 2] < w[i].seqs[j * 2 + 1]);
+		}
+	}
+	assert_int_equal(chain_len(e), GC_THREADS * GC_ROUNDS * 2);
+	assert_int_equal(raw_org_int(e, e->org, "SELECT count(*) FROM record_versions"),
+			 GC_THREADS * GC_ROUNDS * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +801,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_with_writes, org_env_setup,
 					    org_env_teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_from_data_keys_only, org_env_setup,
+					    org_env_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_writers, org_env_setup,
 					    org_env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,6 +234,21 @@ static void rollback(sqlite3 *db)
 		exec_kept(db, "ROLLBACK");
 }
 
+enum coffer_err db_savepoint(sqlite3 *db)
+{
+	return db_err(exec_kept(db, "SAVEPOINT part"));
+}
+
+bool db_savepoint_end(sqlite3 *db, bool keep)
+{
+	if (sqlite3_get_autocommit(db))
+		return false; /* SQLite has rolled the whole transaction back */
+	if (keep)
+		return exec_kept(db, "RELEASE part") == SQLITE_OK;
+	return exec_kept(db, "ROLLBACK TO part") == SQLITE_OK &&
+	       exec_kept(db, "RELEASE part") == SQLITE_OK;
+}
+
 enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
 {
 	if (err != COFFER_OK) {

@@ -68,6 +68,13 @@ COFFER_MUST_CHECK enum coffer_err db_begin_read(sqlite3 *db);
  * rolls back and returns ERR. */
 COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
 
+/* A part of the open write transaction that can fail alone: db_savepoint starts it;
+ * db_savepoint_end keeps it (KEEP) or undoes just it. False means the whole transaction is
+ * lost: SQLite rolled it back (a full disk, an I/O error) or the part could not be undone;
+ * the caller must then end the transaction as failed. */
+COFFER_MUST_CHECK enum coffer_err db_savepoint(sqlite3 *db);
+COFFER_MUST_CHECK bool db_savepoint_end(sqlite3 *db, bool keep);
+
 /* A statement for SQL on DB, compiled on the connection's first use of that text and kept
  * for the next (see db.c); logs and maps a failure. Every statement it gives must be given
  * back with db_finish, never sqlite3_finalize, before the connection goes back to its pool;

@@ -17,28 +17,92 @@ enum coffer_err org_audit_append_locked(sqlite3 *db, const struct org_db *odb, c
 	return audit_rows_append(db, odb->org_id, e, n);
 }
 
+/* One writer's part of a group commit. */
+struct org_write_op {
+	enum coffer_err (*write)(sqlite3 *db, const void *ctx);
+	const void *ctx;
+	struct audit_entry entry; /* a copy: the caller's changes only once committed */
+	enum coffer_err err;
+	bool done;
+	struct org_write_op *next;
+};
+
+/* Runs every write of BATCH in one transaction on DB, each in a savepoint with its audit
+ * entry, and commits once: a write that fails is undone alone; a commit that fails fails all. */
+static void commit_batch(struct org_db *odb, sqlite3 *db, struct org_write_op *batch)
+{
+	enum coffer_err err = db_begin(db);
+	struct org_write_op *op = batch;
+	for (; op != NULL && err == COFFER_OK; op = op->next) {
+		op->err = db_savepoint(db);
+		if (op->err == COFFER_OK)
+			op->err = op->write(db, op->ctx);
+		if (op->err == COFFER_OK)
+			op->err = org_audit_append_locked(db, odb, odb->org_id, &op->entry, 1);
+		if (!db_savepoint_end(db, op->err == COFFER_OK))
+			err = COFFER_ERR_STORAGE;
+	}
+	err = db_end(db, err);
+	for (struct org_write_op *done = batch; done != op; done = done->next) {
+		if (err != COFFER_OK && done->err == COFFER_OK)
+			done->err = err; /* written, but not durably: not written at all */
+	}
+	for (; op != NULL; op = op->next)
+		op->err = err; /* never run: the transaction was lost before its turn */
+}
+
 enum coffer_err org_write(struct org_db *odb, const char *org_id,
 			  enum coffer_err (*write)(sqlite3 *db, const void *ctx), const void *ctx,
 			  struct audit_entry *audit)
 {
 	if (audit == NULL || !org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
-	struct audit_entry next = *audit; /* AUDIT changes only once committed */
-	pthread_mutex_lock(&odb->write_mu);
-	sqlite3 *db = db_pool_get(&odb->pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = write(db, ctx);
-	if (err == COFFER_OK)
-		err = org_audit_append_locked(db, odb, org_id, &next, 1);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
-	pthread_mutex_unlock(&odb->write_mu);
-	if (err == COFFER_OK) {
-		audit->seq = next.seq;
-		memcpy(audit->hash, next.hash, AUDIT_HASH_BYTES);
+	struct org_write_op me = {.write = write, .ctx = ctx, .entry = *audit,
+				  .err = COFFER_ERR_INTERNAL};
+	pthread_mutex_lock(&odb->queue_mu);
+	/* Queued newest first; the leader reverses the batch, so writes commit in arrival order. */
+	me.next = odb->queue;
+	odb->queue = &me;
+	while (!me.done) {
+		if (odb->leading) {
+			pthread_cond_wait(&odb->queue_cv, &odb->queue_mu);
+			continue;
+		}
+		/* Lead: take everything queued so far (this write among it) into one commit.
+		 * Writes queued meanwhile wait for the next leader, so a batch grows while the
+		 * one before it is being made durable. */
+		odb->leading = true;
+		struct org_write_op *batch = NULL, *op = odb->queue;
+		odb->queue = NULL;
+		while (op != NULL) {
+			struct org_write_op *next = op->next;
+			op->next = batch;
+			batch = op;
+			op = next;
+		}
+		pthread_mutex_unlock(&odb->queue_mu);
+
+		pthread_mutex_lock(&odb->write_mu);
+		sqlite3 *db = db_pool_get(&odb->pool);
+		commit_batch(odb, db, batch);
+		db_pool_put(&odb->pool, db);
+		pthread_mutex_unlock(&odb->write_mu);
+
+		pthread_mutex_lock(&odb->queue_mu);
+		for (op = batch; op != NULL;) {
+			struct org_write_op *next = op->next; /* OP may go once done is seen */
+			op->done = true;
+			op = next;
+		}
+		odb->leading = false;
+		pthread_cond_broadcast(&odb->queue_cv);
 	}
-	return err;
+	pthread_mutex_unlock(&odb->queue_mu);
+	if (me.err == COFFER_OK) {
+		audit->seq = me.entry.seq;
+		memcpy(audit->hash, me.entry.hash, AUDIT_HASH_BYTES);
+	}
+	return me.err;
 }
 
 enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,

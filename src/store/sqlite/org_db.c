@@ -143,10 +143,14 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
 	pthread_mutex_init(&odb->write_mu, NULL);
+	pthread_mutex_init(&odb->queue_mu, NULL);
+	pthread_cond_init(&odb->queue_cv, NULL);
 	/* The connection that migrated becomes the pool's first (which owns it from here). */
 	err = db_pool_adopt(&odb->pool, path, ORG_POOL_SIZE, db);
 	if (err != COFFER_OK) {
 		pthread_mutex_destroy(&odb->write_mu);
+		pthread_mutex_destroy(&odb->queue_mu);
+		pthread_cond_destroy(&odb->queue_cv);
 		free(odb);
 		return err;
 	}
@@ -166,6 +170,8 @@ void store_org_db_close(struct org_db *odb)
 		return;
 	db_pool_close(&odb->pool);
 	pthread_mutex_destroy(&odb->write_mu);
+	pthread_mutex_destroy(&odb->queue_mu);
+	pthread_cond_destroy(&odb->queue_cv);
 	free(odb);
 }
 

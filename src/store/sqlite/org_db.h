@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 struct org_cache_entry;
+struct org_write_op;
 
 struct org_db {
 	struct db_pool pool;
@@ -24,6 +25,12 @@ struct org_db {
 	 * free. The process's own writers queue here instead and are woken as soon as it is free
 	 * (other processes, e.g. `coffer keys rotate --rewrap`, still meet SQLite's busy wait). */
 	pthread_mutex_t write_mu;
+	/* Group commit (org_write): writers queue here; one of them at a time (the leader)
+	 * takes every queued write into one transaction and one fsync, and wakes the others. */
+	pthread_mutex_t queue_mu;
+	pthread_cond_t queue_cv;
+	struct org_write_op *queue;
+	bool leading;
 };
 
 /* Whether ORG_ID names ODB's organisation. */
@@ -53,8 +60,10 @@ COFFER_MUST_CHECK enum coffer_err org_audit_append_locked(sqlite3 *db, const str
 
 /* The one way an organisation's data changes: runs WRITE(DB, CTX) and appends AUDIT to ODB's
  * chain (ORG_ID, which must be ODB's) in one write transaction (db_begin) on a connection of
- * ODB, so the change and its entry are durable together or not at all. AUDIT's seq and hash
- * are written back only when the transaction commits. */
+ * ODB, so the change and its entry are durable together or not at all, and returns once they
+ * are. AUDIT's seq and hash are written back only when the transaction commits. Writes that
+ * arrive together share a transaction and its fsync (group commit), each in a savepoint of its
+ * own, so a write that fails undoes only itself; WRITE must therefore touch nothing but DB. */
 COFFER_MUST_CHECK enum coffer_err org_write(struct org_db *odb, const char *org_id,
 					    enum coffer_err (*write)(sqlite3 *db, const void *ctx),
 					    const void *ctx, struct audit_entry *audit);
