@@ -2,6 +2,7 @@
 #include "http/reply.h"
 
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,13 @@ void reply_discard(struct request *rq)
 	rq->replied = false;
 }
 
+/* A reply's text may hold a record's plaintext: wiped, not just freed, once it is sent. */
+static void free_wiped(void *text)
+{
+	sodium_memzero(text, strlen(text));
+	free(text);
+}
+
 /* A response holding JSON (stolen), or NULL when memory runs out. */
 static struct MHD_Response *json_response(json_t *json)
 {
@@ -85,9 +93,9 @@ static struct MHD_Response *json_response(json_t *json)
 	if (text == NULL)
 		return NULL;
 	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	    MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
 	if (resp == NULL) {
-		free(text);
+		free_wiped(text);
 		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
