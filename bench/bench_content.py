@@ -118,6 +118,23 @@ class Nginx:
         self.proc.wait(timeout=10)
 
 
+def tree_cpu_s(pid):
+    """CPU seconds (user + system) used so far by PID and its children (keyd; nginx's
+    workers)."""
+    total = 0
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        kids = []
+    for p in [pid] + [int(k) for k in kids]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -210,8 +227,15 @@ def main():
                           "Content-Type": "application/octet-stream"},
                          "string.rep(\"a\", 1048576)")
 
-            def report(name, res, note):
-                rate, p50, p99, mbs = res
+            coffer_pid = srv.proc.pid
+
+            def report(name, pid, url, conns, script, note):
+                """wrk against URL, with the CPU the server (PID and its children: keyd,
+                nginx's workers) spent per request meanwhile."""
+                before = tree_cpu_s(pid)
+                rate, p50, p99, mbs = wrk(url, conns, script)
+                used = tree_cpu_s(pid) - before
+                print(f"{name}_cpu_us\t{used / (rate * DURATION) * 1e6:.1f}\tµs\t{note}")
                 print(f"{name}_rps\t{rate:.0f}\treq/s\t{note}")
                 print(f"{name}_p50_ms\t{p50:.2f}\tms\t{note}")
                 print(f"{name}_p99_ms\t{p99:.2f}\tms\t{note}")
@@ -219,21 +243,23 @@ def main():
 
             # Each at 16 and 64 connections, nginx's ceiling beside it at the same count.
             for conns in (16, 64):
-                report(f"nginx_1k_c{conns}", wrk(nginx.url("1k.bin"), conns),
+                report(f"nginx_1k_c{conns}", nginx.proc.pid, nginx.url("1k.bin"), conns, None,
                        f"nginx, 1 KiB static, {conns} conns")
-                report(f"record_read_c{conns}", wrk(f"{base}/records/{ids[0]}", conns, get_lua),
-                       f"GET one 1 KiB record, audited, {conns} conns")
-                report(f"record_list_c{conns}", wrk(f"{base}/records?limit=20", conns, get_lua),
-                       f"GET a page of 20 records (titles opened), audited, {conns} conns")
-                report(f"record_create_c{conns}", wrk(f"{base}/records", conns, post_lua),
+                report(f"record_read_c{conns}", coffer_pid, f"{base}/records/{ids[0]}", conns,
+                       get_lua, f"GET one 1 KiB record, audited, {conns} conns")
+                report(f"record_list_c{conns}", coffer_pid, f"{base}/records?limit=20", conns,
+                       get_lua, f"GET a page of 20 records (titles opened), audited, "
+                       f"{conns} conns")
+                report(f"record_create_c{conns}", coffer_pid, f"{base}/records", conns, post_lua,
                        f"POST a 1 KiB record, durable, {conns} conns")
-            report("nginx_1m", wrk(nginx.url("1m.bin"), 16), "nginx, 1 MiB static, 16 conns")
+            report("nginx_1m", nginx.proc.pid, nginx.url("1m.bin"), 16, None,
+                   "nginx, 1 MiB static, 16 conns")
             r = c.post(f"/api/v1/orgs/{org}/files?name=one.bin&level=internal",
                        data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream"})
             assert r.status_code == 201, r.text
-            report("file_download_1m", wrk(f"{base}/files/{r.json()['id']}", 16, get_lua),
+            report("file_download_1m", coffer_pid, f"{base}/files/{r.json()['id']}", 16, get_lua,
                    "GET a 1 MiB file, 16 conns")
-            report("file_upload_1m", wrk(f"{base}/files?name=up.bin&level=internal", 16, up_lua),
+            report("file_upload_1m", coffer_pid, f"{base}/files?name=up.bin&level=internal", 16, up_lua,
                    "POST a 1 MiB file, durable, 16 conns")
             size = 256 * MIB
             up, down, base_mib, peak_mib = big_file(c, org, srv.proc.pid, size)
