@@ -211,8 +211,12 @@ try {
     await go(page, `#/orgs/${orgId}/records`);
     await page.getByRole('link', {name: 'Next page →'}).waitFor();
     assert(await page.locator('tbody tr').count() === 25, 'a page of 25');
-    await page.getByLabel('Filter this page').fill('colleague');
-    await page.getByText(/1 of 25 records on this page match/).waitFor();
+    await page.getByLabel('Filter this page').fill('no such title');
+    await page.getByText('0 of 25 records on this page match.').waitFor();
+    await page.getByLabel('Filter this page').fill('bulk note');
+    const m = /(\d+) of 25 records on this page match/.exec(await page.locator('main').textContent());
+    assert(m && Number(m[1]) >= 22 && await page.locator('tbody tr:visible').count() === Number(m[1]), 'filtered rows');
+    assert((await page.locator('tbody tr:visible a').allTextContents()).every((t) => t.startsWith('Bulk note')), 'only matches shown');
     await shot(page, 'records-filter');
     await page.getByLabel('Filter this page').fill('');
     await page.getByRole('link', {name: 'Next page →'}).click();
