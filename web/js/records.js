@@ -39,7 +39,7 @@ export async function recordsView(el, {params, query, alive}) {
     return tr;
   });
   const list = table('Records', ['Title', 'Level', 'Updated', 'By', 'Version'], rows,
-    {empty: after ? 'No more records.' : 'No records yet. Create the first one.'});
+    {empty: after ? 'No more records.' : 'No records yet. Create the first one.', cls: 'records'});
   const applyFilter = () => {
     const needle = filter.value.trim().toLowerCase();
     let shown = 0;

@@ -114,10 +114,10 @@ export function toast(text) {
 
 // A table from HEADERS and ROWS (arrays of cells), in a wrapper that scrolls sideways on a
 // narrow screen instead of breaking the layout.
-export function table(caption, headers, rows, {empty = 'Nothing yet.'} = {}) {
+export function table(caption, headers, rows, {empty = 'Nothing yet.', cls = ''} = {}) {
   if (!rows.length) return h('p', {class: 'empty'}, empty);
   return h('div', {class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption},
-    h('table', {},
+    h('table', {class: cls || false},
       h('caption', {class: 'visually-hidden'}, caption),
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', {scope: 'col'}, t)))),
       h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((c) => h('td', {}, c))))))));
