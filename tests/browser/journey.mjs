@@ -101,16 +101,19 @@ try {
     await page.getByRole('button', {name: 'Sign in'}).click();
     await page.getByText('The email, password or code is not right').waitFor();
     await shot(page, 'signin-wrong');
-    // A made-up account: three failures, then 429 with Retry-After.
-    for (let i = 0; i < 4; i++) {
+    // A made-up account: three failures, then 429 with Retry-After (1 s, then doubling: on a
+    // slow machine the first window may pass before the next attempt, hence a few more tries).
+    let throttledSeen = false;
+    for (let i = 0; i < 8 && !throttledSeen; i++) {
       await page.getByLabel('Email').fill('nobody@example.test');
       await page.getByLabel('Password', {exact: true}).fill(`wrong ${i}`);
       const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/login'));
       await page.getByRole('button', {name: 'Sign in'}).click();
-      if ((await answer).status() === 429) break;
+      if ((await answer).status() === 429) { throttledSeen = true; break; }
       await page.getByRole('button', {name: 'Sign in'}).waitFor({state: 'visible'});
       await sleep(100);
     }
+    assert(throttledSeen, 'no 429 after 8 failed attempts');
     // Retry-After starts at 1 s: poll every frame so that the message is seen before it ends.
     await page.waitForFunction(() => /Too many failed sign-in attempts.*try again in \d+ seconds? \(at /.test(document.querySelector('main').textContent), null, {polling: 'raf', timeout: 10000});
     await shot(page, 'signin-throttled');
