@@ -34,9 +34,19 @@ LIB_SRC := $(filter-out src/main.c,$(SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-REL_LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
-ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o)
+# The web application (web/) is embedded too: scripts/gen-web-assets.sh writes its table (C) and
+# its bytes (.incbin) under build/gen/, compiled into every build like the sources above.
+WEB_FILES := $(sort $(shell find web -type f ! -name '.*' 2>/dev/null))
+WEB_DIRS := $(sort $(shell find web -type d 2>/dev/null))
+GEN_SRC := build/gen/web_assets.c
+GEN_ASM := build/gen/web_assets_data.S
+
+REL_LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o) \
+               $(GEN_SRC:%.c=build/obj/%.o) $(GEN_ASM:%.S=build/obj/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o) \
+                $(GEN_SRC:%.c=build/asan/obj/%.o) $(GEN_ASM:%.S=build/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o) \
+                $(GEN_SRC:%.c=build/fuzz/obj/%.o) $(GEN_ASM:%.S=build/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
@@ -44,6 +54,17 @@ all: build/coffer
 
 # Quiet by default; `make V=1` shows the commands.
 Q := $(if $(V),,@)
+
+# --- the embedded web application ---------------------------------------------------------
+# The directories are prerequisites so that adding or removing a file regenerates the table.
+# The script rewrites an output only when it changes.
+$(GEN_SRC) $(GEN_ASM) build/gen/web/index.html &: scripts/gen-web-assets.sh $(WEB_FILES) \
+                                                $(WEB_DIRS)
+	@echo "  GEN     build/gen/web_assets"
+	$(Q)sh scripts/gen-web-assets.sh build/gen
+
+# .incbin is invisible to -MMD: the data object depends on every file it embeds.
+build/obj/build/gen/web_assets_data.o: $(WEB_FILES) build/gen/web/index.html
 
 # --- release build -----------------------------------------------------------------------
 # Embedded data: the same object serves every build (it holds no code).
@@ -139,8 +160,14 @@ run: deps
 	@$(MAKE) --no-print-directory build/coffer
 	@sh scripts/demo.sh $(DEMO)
 
+# The browser tests' one npm dependency (playwright-core, pinned by package-lock.json).
+BROWSER_MODULES := tests/browser/node_modules/playwright-core/package.json
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
 test: test-deps
-	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers
+	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers $(BROWSER_MODULES)
 	@/usr/bin/python3 tests/run_all.py
 
 bench-deps:

@@ -10,7 +10,8 @@ liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients.
 test="libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
-oathtool openssl gnutls-bin sqlite3 procps"
+oathtool openssl gnutls-bin sqlite3 procps
+chromium"
 
 # Benchmarks: the load generator and the static-file server whose rates are the ceilings.
 bench="wrk nginx-light"
@@ -22,6 +23,11 @@ case "${1:-build}" in
   bench) want="$build $test $bench" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
+# The browser tests (tests/browser) run playwright-core from npm under Node. A machine that
+# already has node and npm (Debian's, or NodeSource's) keeps them; otherwise Debian's.
+if [ "$want" != "$build" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  want="$want nodejs npm"
+fi
 
 missing=""
 for p in $want; do

@@ -3,8 +3,9 @@
 
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
 key formats against python3-cryptography, the end-to-end suite against the
-release binary and again against the sanitizer binary, and a short smoke run of every libFuzzer
-target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
+release binary and again against the sanitizer binary, the browser journey of the web application
+(tests/browser, Debian's chromium driven by playwright-core), and a short smoke run of every
+libFuzzer target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
 import glob
 import os
@@ -120,11 +121,37 @@ def run_fuzz_smoke():
     record(f"fuzz smoke ({FUZZ_SECONDS} s each)", passed, failed)
 
 
+def run_browser():
+    """The web application in a real browser: tests/browser/journey.mjs prints one `ok - NAME` or
+    `not ok - NAME` line per step; a run that reports nothing, or exits non-zero without a
+    counted failure, is a failure."""
+    script = os.path.join(ROOT, "tests/browser/journey.mjs")
+    cmd = ["node", script]
+    print(f"browser: node tests/browser/journey.mjs", flush=True)
+    try:
+        p = subprocess.run(cmd, cwd=os.path.dirname(script), capture_output=True, text=True,
+                           timeout=600)
+        out, rc = p.stdout + p.stderr, p.returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out, rc = f"could not run the browser tests: {e}", 1
+    passed = len(re.findall(r"^ok - ", out, re.M))
+    failed = len(re.findall(r"^not ok - ", out, re.M))
+    for line in out.splitlines():
+        if line.startswith(("ok - ", "not ok - ", "browser: ", "screenshots: ")):
+            print(f"  {line}", flush=True)
+    if failed or rc != 0:
+        print(out[-8000:], flush=True)
+    if (rc != 0 and failed == 0) or passed + failed == 0:
+        failed += 1
+    record("browser (chromium)", passed, failed)
+
+
 def main():
     run_unit()
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
     run_pytest("e2e (release)", "tests/e2e", "build/coffer")
     run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
+    run_browser()
     run_fuzz_smoke()
     print("\nsuites:")
     print("\n".join(summary))

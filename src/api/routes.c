@@ -5,6 +5,7 @@
 
 #include "api/auth.h"
 #include "auth/org_policy.h"
+#include "http/static_files.h"
 
 #define JSON(s) .body = ROUTE_BODY_JSON, .schema = &(s)
 /* A record's body may be 1 MiB of text, which JSON escaping can make up to six times longer
@@ -90,6 +91,16 @@ const struct route api_routes[] = {
 	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.download"},
 	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_delete,
 	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.delete"},
+
+	/* the web application (static_files.h): the page, for / and for the invite links that
+	 * init and invites print, and its versioned assets; the page then uses the API above */
+	{.method = "GET", .pattern = "/", .handler = static_index, .access = ACCESS_PUBLIC},
+	{.method = "GET", .pattern = "/invite/{token}", .handler = static_index,
+	 .access = ACCESS_PUBLIC},
+	{.method = "GET", .pattern = "/assets/{version}/{file}", .handler = static_asset,
+	 .access = ACCESS_PUBLIC},
+	{.method = "GET", .pattern = "/assets/{version}/js/{file}", .handler = static_asset,
+	 .access = ACCESS_PUBLIC},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

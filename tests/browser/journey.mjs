@@ -1,0 +1,377 @@
+// journey.mjs — coffer's web application in a real browser (Debian's chromium, driven by
+// playwright-core): from the bootstrap invitation to a sysadmin disabling a member whose open
+// page then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way.
+// Screenshots of each main screen go to build/test-output/browser/. Run: node journey.mjs
+import {chromium} from 'playwright-core';
+import {createHash} from 'node:crypto';
+import {mkdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {ROOT, startCoffer, Authenticator, Runner, assert, sleep} from './harness.mjs';
+
+const SHOTS = join(ROOT, 'build/test-output/browser');
+mkdirSync(SHOTS, {recursive: true});
+const ADMIN = 'admin@example.test';
+const MEMBER = 'solicitor@example.test';
+const ADMIN_PW = 'Bootstrap admin passphrase 1';
+const MEMBER_PW = 'Member long passphrase 42';
+const XSS = '<img src=x onerror=alert(1)>';
+
+const run = new Runner();
+const t0 = Date.now();
+const coffer = await startCoffer(ADMIN);
+const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage']});
+
+// Every page: no network beyond the server, and every problem the page reports is collected
+// (a CSP violation or a script error fails the run), as is every state-changing API request
+// (which must carry X-CSRF-Token), and any dialog (alert) at all.
+const problems = [];
+const unsafe = [];
+const dialogs = [];
+async function newPage(name, viewport = {width: 1280, height: 860}) {
+  const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, acceptDownloads: true});
+  await context.route((url) => !url.href.startsWith(coffer.base), (route) => route.abort());
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[134]|status of 409|status of 429|status of 400/.test(m.text())) problems.push(`${name} console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`${name} page error: ${e.message}`));
+  page.on('dialog', (d) => { dialogs.push(`${name}: ${d.type()} ${d.message()}`); d.dismiss().catch(() => {}); });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() !== 'GET' && u.pathname.startsWith('/api/v1/') && u.pathname !== '/api/v1/login' && !u.pathname.startsWith('/api/v1/invites/')) {
+      unsafe.push({name, method: r.method(), path: u.pathname, csrf: r.headers()['x-csrf-token'] || ''});
+    }
+  });
+  return {context, page};
+}
+const shot = (page, name) => page.screenshot({path: join(SHOTS, `${name}.png`), fullPage: true});
+// A fresh load of the page at HASH (a query makes the URL new, so the app starts afresh).
+const go = (page, hash) => page.goto(`${coffer.base}/?t=${Date.now()}${hash}`);
+const secretOf = async (page) => (await page.locator('#totp-secret').textContent()).replace(/\s+/g, '');
+
+async function acceptInvite(page, url, password, name) {
+  await page.goto(url);
+  await page.getByRole('heading', {level: 1, exact: true, name: 'Welcome to coffer'}).waitFor();
+  await page.getByLabel('New password', {exact: true}).fill(password);
+  await page.getByLabel('New password again').fill(password);
+  assert(await page.locator('.rules li.met').count() >= 3, 'password rules shown as met while typing');
+  if (name) await shot(page, `${name}-password`);
+  await page.getByRole('button', {name: 'Set password'}).click();
+  await page.locator('.qr-box svg').waitFor();
+  const auth = new Authenticator(await secretOf(page));
+  if (name) await shot(page, `${name}-enrol-totp`);
+  await page.getByLabel('Code from the app').fill(await auth.code());
+  await page.getByRole('button', {name: 'Confirm and activate'}).click();
+  await page.getByRole('heading', {level: 1, exact: true, name: 'Your account is ready'}).waitFor();
+  return auth;
+}
+
+async function signIn(page, email, password, auth) {
+  if (!(await page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).isVisible())) {
+    await go(page, `#/signin`);
+  }
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', {exact: true}).fill(password);
+  await page.getByLabel('Authenticator code').fill(auth ? await auth.code() : '');
+  await page.getByRole('button', {name: 'Sign in'}).click();
+}
+
+const apiCall = async (page, method, path, body) => page.evaluate(async ({method, path, body}) => {
+  const s = await (await fetch('/api/v1/session')).json();
+  const r = await fetch(path, {method, headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token},
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  return {status: r.status, body: r.status === 204 ? null : await r.json()};
+}, {method, path, body});
+
+let admin, member, adminAuth, memberAuth, memberUrl, orgId, recordId;
+try {
+  await run.step('bootstrap invitation: password rules, QR code, TOTP enrolment', async () => {
+    admin = await newPage('admin');
+    adminAuth = await acceptInvite(admin.page, coffer.inviteUrl, ADMIN_PW, 'invite');
+    await shot(admin.page, 'invite-done');
+  });
+
+  await run.step('sign-in errors: wrong credentials, then throttled with when to retry', async () => {
+    const {page} = admin;
+    await page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+    await shot(page, 'signin');
+    await page.getByLabel('Email').fill(ADMIN);
+    await page.getByLabel('Password', {exact: true}).fill('not the password');
+    await page.getByLabel('Authenticator code').fill('123456');
+    await page.getByRole('button', {name: 'Sign in'}).click();
+    await page.getByText('The email, password or code is not right').waitFor();
+    await shot(page, 'signin-wrong');
+    // A made-up account: three failures, then 429 with Retry-After (1 s, then doubling: on a
+    // slow machine the first window may pass before the next attempt, hence a few more tries).
+    let throttledSeen = false;
+    for (let i = 0; i < 8 && !throttledSeen; i++) {
+      await page.getByLabel('Email').fill('nobody@example.test');
+      await page.getByLabel('Password', {exact: true}).fill(`wrong ${i}`);
+      const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/login'));
+      await page.getByRole('button', {name: 'Sign in'}).click();
+      if ((await answer).status() === 429) { throttledSeen = true; break; }
+      await page.getByRole('button', {name: 'Sign in'}).waitFor({state: 'visible'});
+      await sleep(100);
+    }
+    assert(throttledSeen, 'no 429 after 8 failed attempts');
+    // Retry-After starts at 1 s: poll every frame so that the message is seen before it ends.
+    await page.waitForFunction(() => /Too many failed sign-in attempts.*try again in \d+ seconds? \(at /.test(document.querySelector('main').textContent), null, {polling: 'raf', timeout: 10000});
+    await shot(page, 'signin-throttled');
+  });
+
+  await run.step('sysadmin signs in, creates an organisation and invites a member', async () => {
+    const {page} = admin;
+    await page.getByText('You can try again now.').waitFor({timeout: 15000});
+    await signIn(page, ADMIN, ADMIN_PW, adminAuth);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Organisations'}).waitFor();
+    await page.getByLabel('Name').fill('Smith & Partners');
+    await page.getByRole('button', {name: 'Create organisation'}).click();
+    await page.getByRole('cell', {name: 'Smith & Partners'}).waitFor();
+    await shot(page, 'admin-orgs');
+    await page.getByRole('link', {name: 'Invite its first member'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
+    await page.getByLabel('Email').fill(MEMBER);
+    await page.getByLabel('Role').selectOption('org_admin');
+    await page.getByLabel('Clearance').selectOption('restricted');
+    await page.getByRole('button', {name: 'Create invitation'}).click();
+    memberUrl = await page.locator('#invite-url').inputValue();
+    assert(memberUrl.startsWith(`${coffer.base}/invite/`), `invite url ${memberUrl}`);
+    await shot(page, 'admin-invite');
+    const orgs = await apiCall(page, 'GET', '/api/v1/admin/orgs');
+    orgId = orgs.body.orgs[0].id;
+  });
+
+  await run.step('member accepts the invitation, enrols TOTP and signs in', async () => {
+    member = await newPage('member');
+    memberAuth = await acceptInvite(member.page, memberUrl, MEMBER_PW, null);
+    await member.page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(member.page, MEMBER, MEMBER_PW, memberAuth);
+    await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await shot(member.page, 'records-empty');
+  });
+
+  await run.step('member creates, views and edits a record; history lists both versions', async () => {
+    const {page} = member;
+    await page.getByRole('link', {name: 'New record'}).click();
+    await page.getByLabel('Title').fill('Tenancy dispute — Flat 2');
+    await page.getByLabel('Classification').selectOption('confidential');
+    await page.getByLabel('Text').fill('Client: Ms A. Jones\nLandlord withholding deposit.\n\nNext hearing: 14 March.');
+    await page.getByRole('button', {name: 'Create record'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Tenancy dispute — Flat 2'}).waitFor();
+    recordId = new URL(page.url()).hash.split('/').pop();
+    await shot(page, 'record-view');
+    await page.getByRole('link', {name: 'Edit'}).click();
+    await page.getByLabel('Title').fill('Tenancy dispute — Flat 2 (deposit)');
+    await page.getByRole('button', {name: 'Save changes'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Tenancy dispute — Flat 2 (deposit)'}).waitFor();
+    await page.getByText('Version 2').waitFor();
+    await page.getByRole('link', {name: 'History'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: /^History:/}).waitFor();
+    assert(await page.locator('tbody tr').count() === 2, 'two versions in the history');
+    await shot(page, 'record-history');
+  });
+
+  await run.check('an edit on a stale version shows the conflict and offers to reload', async () => {
+    const {page} = member;
+    await go(page, `#/orgs/${orgId}/records/${recordId}/edit`);
+    await page.getByLabel('Title').waitFor();
+    const cur = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/records/${recordId}`);
+    const other = await apiCall(page, 'PUT', `/api/v1/orgs/${orgId}/records/${recordId}`,
+      {title: 'Changed by a colleague', body: cur.body.body, level: cur.body.level, version: cur.body.version});
+    assert(other.status === 200, `concurrent edit ${other.status}`);
+    await page.getByLabel('Title').fill('My late edit');
+    await page.getByRole('button', {name: 'Save changes'}).click();
+    await page.getByText('Someone else changed this record').waitFor();
+    await shot(page, 'record-conflict');
+    await page.getByRole('button', {name: 'Reload the latest version'}).click();
+    await page.getByText('Reloaded version 3').waitFor();
+    assert(await page.getByLabel('Title').inputValue() === 'Changed by a colleague', 'reloaded title');
+  });
+
+  await run.check('a record titled with HTML shows as text: no element, no alert', async () => {
+    const {page} = member;
+    await go(page, `#/orgs/${orgId}/records/new`);
+    await page.getByLabel('Title').fill(XSS);
+    await page.getByLabel('Text').fill('<script>alert(2)</script>');
+    await page.getByRole('button', {name: 'Create record'}).click();
+    await page.locator('h1', {hasText: XSS}).waitFor();
+    assert(await page.locator('h1#screen-title').textContent() === XSS, 'title shown literally');
+    assert((await page.locator('.record-body').textContent()).includes('<script>alert(2)</script>'), 'body shown literally');
+    await page.getByRole('link', {name: '← All records'}).click();
+    await page.getByRole('link', {name: XSS}).waitFor();
+    await sleep(300);
+    assert(await page.locator('main img, main script').count() === 0, 'no <img> or <script> created');
+    assert(dialogs.length === 0, `dialogs fired: ${dialogs.join('; ')}`);
+    await shot(page, 'records-xss');
+  });
+
+  await run.check('records list: filter box and paging', async () => {
+    const {page} = member;
+    for (let i = 1; i <= 26; i++) {
+      const r = await apiCall(page, 'POST', `/api/v1/orgs/${orgId}/records`, {title: `Bulk note ${String(i).padStart(2, '0')}`, body: 'x', level: i % 2 ? 'internal' : 'public'});
+      assert(r.status === 201, `bulk create ${r.status}`);
+    }
+    await go(page, `#/orgs/${orgId}/records`);
+    await page.getByRole('link', {name: 'Next page →'}).waitFor();
+    assert(await page.locator('tbody tr').count() === 25, 'a page of 25');
+    await page.getByLabel('Filter this page').fill('no such title');
+    await page.getByText('0 of 25 records on this page match.').waitFor();
+    await page.getByLabel('Filter this page').fill('bulk note');
+    const m = /(\d+) of 25 records on this page match/.exec(await page.locator('main').textContent());
+    assert(m && Number(m[1]) >= 22 && await page.locator('tbody tr:visible').count() === Number(m[1]), 'filtered rows');
+    assert((await page.locator('tbody tr:visible a').allTextContents()).every((t) => t.startsWith('Bulk note')), 'only matches shown');
+    await shot(page, 'records-filter');
+    await page.getByLabel('Filter this page').fill('');
+    await page.getByRole('link', {name: 'Next page →'}).click();
+    await page.getByRole('link', {name: '← Previous page'}).waitFor();
+    assert(await page.locator('tbody tr').count() === 3, 'the second page holds the rest (28 in all)');
+    await page.getByRole('link', {name: '← Previous page'}).click();
+    await page.getByRole('link', {name: 'Next page →'}).waitFor();
+  });
+
+  await run.step('member uploads a file with a progress bar, downloads it intact, deletes another', async () => {
+    const {page} = member;
+    await page.getByRole('link', {name: 'Files'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Files · Smith & Partners'}).waitFor();
+    const big = Buffer.alloc(24 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
+    await page.getByLabel('File', {exact: true}).setInputFiles({name: 'bundle of evidence.pdf', mimeType: 'application/pdf', buffer: big});
+    await page.getByLabel('Classification').selectOption('restricted');
+    await page.getByRole('button', {name: 'Upload'}).click();
+    await page.locator('.progress:not([hidden])').waitFor();
+    await shot(page, 'files-uploading');
+    await page.getByRole('link', {name: 'bundle of evidence.pdf'}).waitFor({timeout: 60000});
+    await page.getByText('Done.').waitFor();
+    assert(await page.locator('progress').evaluate((p) => p.value) === 100, 'progress at 100');
+    const dl = page.waitForEvent('download');
+    await page.getByRole('link', {name: 'bundle of evidence.pdf'}).click();
+    const file = await (await dl).path();
+    const got = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const want = createHash('sha256').update(big).digest('hex');
+    assert(got === want, 'downloaded bytes equal the uploaded ones');
+    await page.getByLabel('File', {exact: true}).setInputFiles({name: 'scratch.txt', mimeType: 'text/plain', buffer: Buffer.from('temporary')});
+    await page.getByLabel('Classification').selectOption('internal');
+    await page.getByRole('button', {name: 'Upload'}).click();
+    await page.getByRole('link', {name: 'scratch.txt'}).waitFor();
+    await shot(page, 'files');
+    await page.getByRole('button', {name: 'Delete scratch.txt'}).click();
+    await page.getByRole('dialog').waitFor();
+    await shot(page, 'files-delete-confirm');
+    await page.getByRole('button', {name: 'Delete file'}).click();
+    await page.getByRole('link', {name: 'scratch.txt'}).waitFor({state: 'detached'});
+  });
+
+  await run.check('member deletes a record after confirming', async () => {
+    const {page} = member;
+    await go(page, `#/orgs/${orgId}/records/${recordId}`);
+    await page.getByRole('button', {name: 'Delete'}).click();
+    await page.getByRole('button', {name: 'Delete record'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    const r = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/records/${recordId}`);
+    assert(r.status === 404, `deleted record answers ${r.status}`);
+  });
+
+  await run.step('org admin changes the policy, with validation, and reads the audit trail', async () => {
+    const {page} = member;
+    await page.getByRole('link', {name: 'Policy'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Smith & Partners'}).waitFor();
+    await page.getByLabel('Minimum length (characters)').fill('7');
+    await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.1/8');
+    await page.getByLabel('Time zone').fill('Mars/Olympus');
+    await page.getByRole('button', {name: 'Save policy'}).click();
+    await page.getByText('Not an address or block with zero host bits: 10.0.0.1/8').waitFor();
+    await page.getByText('Must be a whole number from 8 to 256.').waitFor();
+    await page.getByText('Not a time zone this browser knows').waitFor();
+    await shot(page, 'policy-invalid');
+    await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.0/8');
+    await page.getByLabel('Time zone').fill('Europe/Paris');
+    await page.getByLabel('Require a punctuation character').check();
+    await page.getByLabel('Sunday').uncheck();
+    await page.getByRole('button', {name: 'Save policy'}).click();
+    await page.getByText('The policy has been saved.').waitFor();
+    await shot(page, 'policy-saved');
+    const p = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
+    assert(p.body.password.min_length === 12 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
+      && !p.body.login.allowed_days.includes('sun') && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
+    await page.getByRole('link', {name: 'Audit trail'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Audit trail · Smith & Partners'}).waitFor();
+    await page.getByLabel('Filter').fill('record.update');
+    await page.getByText(/^2 of \d+ entries shown/).waitFor();
+    await shot(page, 'org-audit');
+  });
+
+  await run.check('a phone-sized screen shows the records list readably', async () => {
+    const phone = await newPage('phone', {width: 390, height: 844});
+    await phone.context.addCookies(await member.context.cookies());
+    await go(phone.page, `#/orgs/${orgId}/records`);
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+    await shot(phone.page, 'phone-records');
+    await phone.context.close();
+  });
+
+  await run.step('sysadmin sees no content, views policy and audit, disables the member', async () => {
+    const {page} = admin;
+    await go(page, `#/orgs/${orgId}/records`);
+    await page.getByText('never see the content of records or files').waitFor();
+    await page.getByRole('link', {name: 'System policy'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'System policy'}).waitFor();
+    assert(await page.getByLabel('Require an authenticator code (TOTP) at sign-in').isDisabled(), 'TOTP always on for sysadmins');
+    await shot(page, 'admin-policy');
+    await page.getByRole('link', {name: 'System audit'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'System audit trail'}).waitFor();
+    await shot(page, 'admin-audit');
+    await go(member.page, `#/orgs/${orgId}/records`); // the member's page stays open
+    await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await page.getByRole('link', {name: 'Users'}).click();
+    await page.getByRole('button', {name: `Disable ${MEMBER}`}).click();
+    await page.getByRole('button', {name: 'Disable account'}).click();
+    await page.getByRole('row', {name: new RegExp(MEMBER)}).getByText('disabled', {exact: true}).waitFor();
+    await shot(page, 'admin-users');
+  });
+
+  await run.step("the disabled member's open page finds itself signed out", async () => {
+    const {page} = member;
+    await page.mouse.move(10, 10); // someone is at the page
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor({timeout: 15000});
+    await page.getByText('Your session has ended').waitFor();
+    await shot(page, 'member-signed-out');
+  });
+
+  await run.check('an expired session returns to sign-in, then to where the user was', async () => {
+    const {page, context} = admin;
+    await go(page, `#/admin/users`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Users'}).waitFor();
+    await context.clearCookies(); // as if the session had expired
+    await page.getByRole('link', {name: 'Invitations'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+    assert(page.url().includes('next=%23%2Fadmin%2Finvites'), `remembers the place: ${page.url()}`);
+    await signIn(page, ADMIN, ADMIN_PW, adminAuth);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
+  });
+
+  await run.check('every state-changing API request carried the X-CSRF-Token', async () => {
+    assert(unsafe.length >= 10, `only ${unsafe.length} state-changing requests seen`);
+    const without = unsafe.filter((r) => !/^[A-Za-z0-9_-]{20,}$/.test(r.csrf));
+    assert(!without.length, `without the header: ${JSON.stringify(without)}`);
+    const kinds = new Set(unsafe.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, 'ID')}`));
+    for (const k of ['POST /api/v1/admin/orgs', 'POST /api/v1/orgs/ID/records', 'PUT /api/v1/orgs/ID/records/ID',
+      'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable']) {
+      assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
+    }
+  });
+
+  await run.check('no CSP violation, script error or dialog on any page', async () => {
+    assert(!problems.length, problems.join('\n'));
+    assert(!dialogs.length, dialogs.join('\n'));
+  });
+} finally {
+  await browser.close().catch(() => {});
+  const log = await coffer.stop();
+  if (run.failed) console.log(`coffer serve log (tail):\n${log.slice(-2000)}`);
+}
+console.log(`screenshots: ${SHOTS}`);
+console.log(`browser: ${run.passed} passed, ${run.failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+process.exit(run.failed || !run.passed ? 1 : 0);

@@ -1,0 +1,238 @@
+// app.js — the application's entry: finds out who is signed in, draws the top bar, renders the
+// screen for the current route, and notices when the session ends under an open page.
+import * as api from './api.js';
+import {h, replace} from './dom.js';
+import {route, parseHash, match, navigate, onNavigate, href} from './router.js';
+import {session, setSession, signedIn, isSysadmin, orgs, membership, isOrgAdmin,
+  homeHash} from './session.js';
+import {heading, message, errorText, toast} from './ui.js';
+import {signinView, setSigninNotice} from './signin.js';
+import {inviteView} from './invite.js';
+import {passwordView} from './password.js';
+import {recordsView, recordView, recordEditView, recordNewView, historyView} from './records.js';
+import {filesView} from './files.js';
+import {orgAuditView, systemAuditView} from './audit.js';
+import {orgPolicyView, systemPolicyView} from './policy.js';
+import {adminOrgsView, adminInvitesView, adminUsersView} from './admin.js';
+
+// How often an open page asks whether its session still stands (a disabled account, a sign-out
+// elsewhere), while someone is using it. A page left alone stops asking, so that the server's
+// idle timeout still ends an unattended session; the next keypress or click checks at once.
+const POLL_MS = 5000;
+const ACTIVE_MS = 10 * 60 * 1000;
+
+route('/signin', signinView, {access: 'public'});
+route('/password', passwordView);
+route('/account', passwordView);
+route('/welcome', welcomeView);
+route('/orgs/:org/records', recordsView);
+route('/orgs/:org/records/new', recordNewView);
+route('/orgs/:org/records/:id', recordView);
+route('/orgs/:org/records/:id/edit', recordEditView);
+route('/orgs/:org/records/:id/history', historyView);
+route('/orgs/:org/files', filesView);
+route('/orgs/:org/audit', orgAuditView, {access: 'org_admin'});
+route('/orgs/:org/policy', orgPolicyView, {access: 'org_admin'});
+route('/admin/orgs', adminOrgsView, {access: 'sysadmin'});
+route('/admin/invites', adminInvitesView, {access: 'sysadmin'});
+route('/admin/users', adminUsersView, {access: 'sysadmin'});
+route('/admin/policy', systemPolicyView, {access: 'sysadmin'});
+route('/admin/audit', systemAuditView, {access: 'sysadmin'});
+
+const main = () => document.getElementById('main');
+let currentOrg = null; // the organisation last shown, for the top bar's links
+let renderSeq = 0;
+let lastActivity = Date.now();
+let ending = false;
+
+function welcomeView(el) {
+  replace(el, heading('Welcome'),
+    message('info', 'Your account is not a member of any organisation yet. An administrator can add you by sending you an invitation.'));
+}
+
+// --- the top bar ---------------------------------------------------------------------------
+
+function navLink(hash, text, current) {
+  return h('a', {href: hash, class: 'nav-link', 'aria-current': current ? 'page' : false}, text);
+}
+
+function drawTopbar(path) {
+  const bar = document.getElementById('topbar');
+  const brand = h('a', {class: 'brand', href: signedIn() ? homeHash() : '#/signin'}, 'coffer');
+  if (!signedIn() || session.mustChangePassword) {
+    replace(bar, brand, signedIn() ? accountMenu() : null);
+    return;
+  }
+  const here = `#/${path.join('/')}`;
+  const links = [];
+  if (isSysadmin()) {
+    for (const [p, t] of [['orgs', 'Organisations'], ['invites', 'Invitations'], ['users', 'Users'],
+      ['policy', 'System policy'], ['audit', 'System audit']]) {
+      links.push(navLink(`#/admin/${p}`, t, here.startsWith(`#/admin/${p}`)));
+    }
+  } else if (currentOrg && membership(currentOrg)) {
+    const base = href('orgs', currentOrg);
+    links.push(navLink(`${base}/records`, 'Records', here.startsWith(`${base}/records`)));
+    links.push(navLink(`${base}/files`, 'Files', here.startsWith(`${base}/files`)));
+    if (isOrgAdmin(currentOrg)) {
+      links.push(navLink(`${base}/audit`, 'Audit trail', here.startsWith(`${base}/audit`)));
+      links.push(navLink(`${base}/policy`, 'Policy', here.startsWith(`${base}/policy`)));
+    }
+  }
+  replace(bar, brand, orgSwitcher(path), h('nav', {'aria-label': 'Main'}, links), accountMenu());
+}
+
+// Members of several organisations switch here: the same section in the other organisation.
+function orgSwitcher(path) {
+  if (isSysadmin() || orgs().length === 0) return null;
+  if (orgs().length === 1) return h('span', {class: 'org-name'}, orgs()[0].name);
+  const select = h('select', {id: 'org-switch', 'aria-label': 'Organisation'},
+    orgs().map((o) => h('option', {value: o.id, selected: o.id === currentOrg}, o.name)));
+  select.addEventListener('change', () => {
+    const section = path[0] === 'orgs' && ['files', 'audit', 'policy'].includes(path[2]) ? path[2] : 'records';
+    navigate(`${href('orgs', select.value)}/${section}`);
+  });
+  return h('div', {class: 'org-switch'}, select);
+}
+
+function accountMenu() {
+  const out = h('button', {type: 'button', class: 'link-button', onclick: signOut}, 'Sign out');
+  return h('div', {class: 'account'},
+    h('span', {class: 'who', title: session.user.role}, session.user.email),
+    session.mustChangePassword ? null : h('a', {href: '#/account', class: 'nav-link'}, 'Password'),
+    out);
+}
+
+async function signOut() {
+  try { await api.post('/api/v1/logout'); } catch { /* the session is gone either way */ }
+  setSession(null);
+  setSigninNotice('info', 'You have signed out.');
+  navigate('#/signin');
+}
+
+// --- rendering -----------------------------------------------------------------------------
+
+function allowed(access, params) {
+  switch (access) {
+    case 'public': case 'any': return true;
+    case 'sysadmin': return isSysadmin();
+    case 'member': return !isSysadmin() && membership(params.org) !== null;
+    case 'org_admin': return isSysadmin() || isOrgAdmin(params.org);
+    default: return false;
+  }
+}
+
+async function render() {
+  const seq = ++renderSeq;
+  const el = main();
+  if (location.pathname.startsWith('/invite/')) {
+    drawTopbar([]);
+    await inviteView(el, {token: decodeURIComponent(location.pathname.slice('/invite/'.length)),
+      alive: () => seq === renderSeq});
+    return;
+  }
+  const {path, query} = parseHash(location.hash);
+  const r = match(path);
+  if (r?.access === 'public') {
+    if (signedIn() && !session.mustChangePassword) { navigate(homeHash(), {replace: true}); return; }
+  } else if (!signedIn()) {
+    const next = location.hash && location.hash !== '#/' ? `?next=${encodeURIComponent(location.hash)}` : '';
+    navigate(`#/signin${next}`, {replace: true});
+    return;
+  } else if (session.mustChangePassword && path[0] !== 'password') {
+    navigate('#/password', {replace: true});
+    return;
+  }
+  if (!r) {
+    navigate(signedIn() ? homeHash() : '#/signin', {replace: true});
+    return;
+  }
+  if (r.params.org && membership(r.params.org)) currentOrg = r.params.org;
+  if (!currentOrg && orgs()[0]) currentOrg = orgs()[0].id;
+  drawTopbar(path);
+  if (!allowed(r.access, r.params)) {
+    replace(el, heading('Not available'),
+      message('error', isSysadmin() && r.access === 'member'
+        ? 'System administrators run the service but never see the content of records or files.'
+        : 'You do not have access to this page.'),
+      h('p', {}, h('a', {href: homeHash()}, 'Go to your start page')));
+    focusHeading();
+    return;
+  }
+  replace(el, h('p', {class: 'loading'}, 'Loading…'));
+  try {
+    await r.view(el, {params: r.params, query, alive: () => seq === renderSeq});
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (err?.status === 401 || err?.code === 'password_change_required') return; // handled by the hooks
+    replace(el, heading('Something went wrong'), message('error', errorText(err)));
+  }
+  if (seq === renderSeq) focusHeading();
+}
+
+function focusHeading() {
+  const t = document.getElementById('screen-title');
+  if (t && !document.querySelector('dialog[open]') && !t.closest('form')) {
+    const active = document.activeElement;
+    // Keep the focus where a view put it on purpose (a form's first field).
+    if (!active || active === document.body || !main().contains(active)) t.focus({preventScroll: true});
+  }
+}
+
+// --- the session under an open page --------------------------------------------------------
+
+function sessionEnded() {
+  if (ending || !signedIn()) return;
+  ending = true;
+  setSession(null);
+  const {path} = parseHash(location.hash);
+  const next = path[0] && path[0] !== 'signin' ? `?next=${encodeURIComponent(location.hash)}` : '';
+  setSigninNotice('warn', 'Your session has ended: you were signed out, it expired, or your account was disabled. Sign in again to continue where you were.');
+  navigate(`#/signin${next}`);
+  ending = false;
+}
+
+async function checkSession() {
+  if (!signedIn() || location.pathname.startsWith('/invite/')) return;
+  try {
+    const answer = await api.get('/api/v1/session'); // a 401 ends the session (the hook)
+    const before = JSON.stringify(session.user);
+    setSession(answer);
+    if (JSON.stringify(session.user) !== before) drawTopbar(parseHash(location.hash).path);
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 0) console.warn('session check:', err.message);
+  }
+}
+
+api.onUnauthenticated(sessionEnded);
+api.onPasswordChangeRequired(() => {
+  session.mustChangePassword = true;
+  navigate('#/password');
+});
+onNavigate(render);
+
+async function boot() {
+  for (const ev of ['keydown', 'pointerdown']) {
+    addEventListener(ev, () => {
+      const wasIdle = Date.now() - lastActivity > ACTIVE_MS;
+      lastActivity = Date.now();
+      if (wasIdle) checkSession();
+    }, {passive: true});
+  }
+  addEventListener('focus', checkSession);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) checkSession(); });
+  setInterval(() => { if (Date.now() - lastActivity < ACTIVE_MS) checkSession(); }, POLL_MS);
+  addEventListener('hashchange', render);
+
+  if (!location.pathname.startsWith('/invite/')) {
+    try {
+      setSession(await api.get('/api/v1/session', {isPublic: true}));
+    } catch (err) {
+      setSession(null);
+      if (err.status !== 401) toast(errorText(err, 'Checking your session'));
+    }
+  }
+  await render();
+}
+
+boot();

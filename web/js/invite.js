@@ -1,0 +1,135 @@
+// invite.js — accepting an invitation at /invite/TOKEN (the link coffer init and invites
+// print): choose a password, then enrol the authenticator app by its QR code (or the secret)
+// and confirm a code (CONTRACT §3.3).
+import * as api from './api.js';
+import {h, replace, field, svgFromText} from './dom.js';
+import {heading, message, messageSlot, errorText, busy, time} from './ui.js';
+import {passwordRules} from './rules.js';
+
+const ROLE_NAMES = {sysadmin: 'system administrator', member: 'member', org_admin: 'organisation administrator'};
+
+export async function inviteView(el, {token, alive}) {
+  document.title = 'Invitation · coffer';
+  let invite;
+  try {
+    invite = await api.get(`/api/v1/invites/${api.seg(token)}`, {isPublic: true});
+  } catch (err) {
+    if (!alive()) return;
+    replace(el, heading('This invitation cannot be used'),
+      message('error', err.code === 'not_found'
+        ? 'This invitation link is not valid: it has been used already, or it has expired (invitations last 72 hours). Ask your administrator for a new one.'
+        : errorText(err, 'Opening the invitation')),
+      h('p', {}, h('a', {href: '/#/signin'}, 'Go to sign-in')));
+    return;
+  }
+  if (!alive()) return;
+  choosePassword(el, token, invite);
+}
+
+function choosePassword(el, token, invite) {
+  const pw = h('input', {type: 'password', autocomplete: 'new-password', required: true});
+  const pw2 = h('input', {type: 'password', autocomplete: 'new-password', required: true});
+  const rules = passwordRules(pw, pw2);
+  const slot = messageSlot();
+  const form = h('form', {class: 'card narrow', novalidate: true},
+    h('input', {type: 'email', autocomplete: 'username', value: invite.email, hidden: true, readonly: true}),
+    h('h2', {}, 'Step 1 of 2: choose a password'),
+    field('New password', pw), field('New password again', pw2),
+    rules.el,
+    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary'}, 'Set password')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!rules.check()) {
+      slot.set('error', 'The password does not meet every rule yet: see the list below the fields.');
+      pw.focus();
+      return;
+    }
+    slot.clear();
+    try {
+      const answer = await busy(form, api.post(`/api/v1/invites/${api.seg(token)}/accept`,
+        {password: pw.value}, {isPublic: true}));
+      if (answer.totp_required) enrol(el, token, invite, answer);
+      else done(el, invite);
+    } catch (err) {
+      if (err.code === 'password_policy') {
+        slot.set('error', `This password does not meet your organisation's rules. ${err.message}`);
+      } else if (err.code === 'password_compromised') {
+        slot.set('error', `This password is too easy to guess: it is a common password or one known from a data breach. Choose another. ${err.message}`);
+      } else if (err.code === 'not_found') {
+        slot.set('error', 'This invitation is no longer valid (used or expired). Ask your administrator for a new one.');
+      } else {
+        slot.set('error', errorText(err, 'Setting the password'));
+      }
+      pw.focus();
+    }
+  });
+  const org = invite.org ? ` of ${invite.org.name}` : '';
+  replace(el, heading('Welcome to coffer'),
+    h('p', {class: 'lead'}, 'You have been invited as ', h('strong', {}, ROLE_NAMES[invite.role] || invite.role), org,
+      ', with the email address ', h('strong', {}, invite.email), '.'),
+    h('p', {class: 'hint'}, 'This invitation expires ', time(invite.expires_at), '.'),
+    slot.el, form);
+  pw.focus();
+}
+
+// Groups a base32 secret in fours, as authenticator apps show them.
+const grouped = (s) => String(s).replace(/(.{4})/g, '$1 ').trim();
+
+function enrol(el, token, invite, answer) {
+  const qr = svgFromText(answer.qr_svg);
+  const secretText = h('code', {class: 'secret', id: 'totp-secret'}, grouped(answer.totp_secret));
+  const copyBtn = h('button', {type: 'button', class: 'secondary'}, 'Copy the secret');
+  const copied = h('span', {class: 'hint', 'aria-live': 'polite'});
+  copyBtn.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(answer.totp_secret);
+      copied.textContent = 'Copied.';
+    } catch {
+      // No clipboard permission: select it so that the user can copy it themselves.
+      getSelection().selectAllChildren(secretText);
+      copied.textContent = 'Selected: press Ctrl+C (or ⌘C) to copy.';
+    }
+  });
+  const code = h('input', {type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
+    pattern: '[0-9]{6}', maxlength: '6', required: true, class: 'code'});
+  const slot = messageSlot();
+  const form = h('form', {class: 'card narrow', novalidate: true},
+    h('h2', {}, 'Step 2 of 2: set up your authenticator app'),
+    h('ol', {class: 'steps'},
+      h('li', {}, 'Open an authenticator app on your phone (for example FreeOTP, Aegis, Google or Microsoft Authenticator).'),
+      h('li', {}, 'Scan this QR code with it, or add an account by hand with the secret below.'),
+      h('li', {}, 'Type the 6-digit code the app then shows.')),
+    h('figure', {class: 'qr'}, qr ? h('div', {class: 'qr-box', role: 'img', 'aria-label': 'QR code for your authenticator app'}, qr)
+      : message('warn', 'The QR code cannot be shown: use the secret below.'),
+    h('figcaption', {}, 'Secret: ', secretText, ' ', copyBtn, ' ', copied)),
+    field('Code from the app', code),
+    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary'}, 'Confirm and activate')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!/^[0-9]{6}$/.test(code.value.trim())) {
+      slot.set('error', 'Type the 6 digits your app shows.');
+      code.focus();
+      return;
+    }
+    slot.clear();
+    try {
+      await busy(form, api.post(`/api/v1/invites/${api.seg(token)}/totp`, {code: code.value.trim()}, {isPublic: true}));
+      done(el, invite);
+    } catch (err) {
+      code.value = '';
+      slot.set('error', err.status === 401 || err.code === 'invalid_credentials' || err.status === 400
+        ? 'That code is not right. Check that the app shows the account for coffer and type the code it shows now.'
+        : errorText(err, 'Confirming the code'));
+      code.focus();
+    }
+  });
+  replace(el, heading('Set up your authenticator'), slot.el, form);
+  code.focus();
+}
+
+function done(el, invite) {
+  replace(el, heading('Your account is ready'),
+    message('ok', 'Your account is active. Sign in with your email, your new password and a code from your authenticator app. Use a new code: the one you just typed will not work twice.'),
+    h('p', {}, h('a', {class: 'button primary', href: `/#/signin?email=${encodeURIComponent(invite.email)}`}, 'Go to sign-in')));
+  document.getElementById('screen-title')?.focus();
+}
