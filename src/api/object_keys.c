@@ -1,7 +1,9 @@
 /* object_keys.c — data keys through keyd (object_keys.h). */
 #include "api/object_keys.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -85,4 +87,75 @@ enum coffer_err object_key_open(struct request *rq, const struct data_key_record
 	org_key_of(rq, &org, &k);
 	object_ctx_of(rq, rec, &ctx);
 	return keyd_result(rq, keyd_data_key_open(rq->app->keyd, &s, &k, &ctx, rec->wrapped, key));
+}
+
+/* The data key record of object I of a page. */
+static const struct data_key_record *nth(const struct data_key_record *first, size_t stride,
+					 size_t i)
+{
+	return (const struct data_key_record *)((const char *)first + i * stride);
+}
+
+/* One batch (at most KEYD_OPEN_BATCH_MAX): the organisation key of each object, read once per
+ * version the batch holds (in a page they are nearly always the same one). */
+static enum coffer_err open_batch(struct request *rq, const struct data_key_record *first,
+				  size_t stride, size_t n, uint8_t (*keys)[AEAD_KEY_BYTES])
+{
+	struct keyd_org_key orgs[KEYD_OPEN_BATCH_MAX];
+	struct object_ctx ctxs[KEYD_OPEN_BATCH_MAX];
+	uint8_t wrapped[KEYD_OPEN_BATCH_MAX][KEYWRAP_BYTES];
+	enum coffer_err errs[KEYD_OPEN_BATCH_MAX];
+	struct org_key_record org = {0};
+	bool have = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct data_key_record *rec = nth(first, stride, i);
+		if (!have || org.version != rec->org_key_version) {
+			enum coffer_err err = store_org_key_get(rq->app->store,
+								api_caller(rq)->org_id,
+								rec->org_key_version, &org);
+			if (err != COFFER_OK)
+				return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err;
+			have = true;
+		}
+		org_key_of(rq, &org, &orgs[i]);
+		object_ctx_of(rq, rec, &ctxs[i]);
+		memcpy(wrapped[i], rec->wrapped, KEYWRAP_BYTES);
+	}
+	struct keyd_session s;
+	session_of(rq, &s);
+	enum coffer_err err = keyd_data_keys_open(rq->app->keyd, &s, n, orgs, ctxs,
+						  (const uint8_t(*)[KEYWRAP_BYTES])wrapped, keys,
+						  errs);
+	for (size_t i = 0; err == COFFER_OK && i < n; i++)
+		err = errs[i];
+	return keyd_result(rq, err);
+}
+
+enum coffer_err object_keys_open_page(struct request *rq, const struct data_key_record *first,
+				      size_t stride, size_t n, uint8_t (**keys)[AEAD_KEY_BYTES])
+{
+	*keys = NULL;
+	uint8_t(*k)[AEAD_KEY_BYTES] = calloc(n > 0 ? n : 1, AEAD_KEY_BYTES);
+	if (k == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = COFFER_OK;
+	for (size_t done = 0; err == COFFER_OK && done < n;) {
+		size_t batch = n - done < KEYD_OPEN_BATCH_MAX ? n - done : KEYD_OPEN_BATCH_MAX;
+		err = open_batch(rq, nth(first, stride, done), stride, batch, k + done);
+		done += batch;
+	}
+	if (err != COFFER_OK) {
+		object_keys_free(k, n);
+		return err;
+	}
+	*keys = k;
+	return COFFER_OK;
+}
+
+void object_keys_free(uint8_t (*keys)[AEAD_KEY_BYTES], size_t n)
+{
+	if (keys == NULL)
+		return;
+	sodium_memzero(keys, (n > 0 ? n : 1) * AEAD_KEY_BYTES);
+	free(keys);
 }

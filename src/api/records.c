@@ -103,20 +103,18 @@ static enum coffer_err seal_version(struct request *rq, const struct plain *p,
 
 /* Opens ROW's title (into TITLE, RECORD_TITLE_MAX * 4 + 1 bytes) and, when BODY is not NULL,
  * its body (into *BODY, malloc'd, wiped and freed by the caller). */
-static enum coffer_err open_version(struct request *rq, const struct record_row *row,
-				    char *title, size_t *title_len, char **body, size_t *body_len)
+/* Opens ROW's title (and, with BODY, its body into a new buffer) with its data key KEY. */
+static enum coffer_err open_with(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
+				 const struct record_row *row, char *title, size_t *title_len,
+				 char **body, size_t *body_len)
 {
-	uint8_t key[AEAD_KEY_BYTES];
 	struct object_ctx ctx;
 	if (row->title_len < AEAD_OVERHEAD || (body != NULL && row->body_len < AEAD_OVERHEAD))
 		return COFFER_ERR_STORAGE;
-	enum coffer_err err = object_key_open(rq, &row->key, key);
-	if (err != COFFER_OK)
-		return err;
 	object_ctx_of(rq, &row->key, &ctx);
 	*title_len = row->title_len - AEAD_OVERHEAD;
-	err = content_open(key, &ctx, CONTENT_TITLE, row->title, row->title_len,
-			   (uint8_t *)title);
+	enum coffer_err err = content_open(key, &ctx, CONTENT_TITLE, row->title, row->title_len,
+					   (uint8_t *)title);
 	if (err == COFFER_OK && body != NULL) {
 		*body_len = row->body_len - AEAD_OVERHEAD;
 		*body = malloc(*body_len + 1);
@@ -124,9 +122,19 @@ static enum coffer_err open_version(struct request *rq, const struct record_row 
 				    : content_open(key, &ctx, CONTENT_BODY, row->body, row->body_len,
 						   (uint8_t *)*body);
 	}
-	sodium_memzero(key, sizeof key);
 	if (err == COFFER_ERR_CRYPTO)
 		err = COFFER_ERR_INTERNAL; /* stored content that does not open: ours to fix */
+	return err;
+}
+
+static enum coffer_err open_version(struct request *rq, const struct record_row *row,
+				    char *title, size_t *title_len, char **body, size_t *body_len)
+{
+	uint8_t key[AEAD_KEY_BYTES];
+	enum coffer_err err = object_key_open(rq, &row->key, key);
+	if (err == COFFER_OK)
+		err = open_with(rq, key, row, title, title_len, body, body_len);
+	sodium_memzero(key, sizeof key);
 	return err;
 }
 
@@ -290,17 +298,22 @@ enum coffer_err records_list(struct request *rq)
 		snprintf(rq->msg, sizeof rq->msg, "parameter 'after': no such record");
 		err = COFFER_ERR_INVALID_INPUT;
 	}
+	/* Every key of the page from keyd at once (one round trip, not one per record). */
+	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
+	if (err == COFFER_OK)
+		err = object_keys_open_page(rq, &rows[0].key, sizeof rows[0], n, &keys);
 	json_t *list = json_array();
 	char title[RECORD_TITLE_MAX * 4 + 1];
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 		struct plain p = {.title = title};
-		err = open_version(rq, &rows[i], title, &p.title_len, NULL, NULL);
+		err = open_with(rq, keys[i], &rows[i], title, &p.title_len, NULL, NULL);
 		if (err == COFFER_OK)
 			err = json_array_append_new(list, record_json(&rows[i].meta, &p)) == 0
 				  ? COFFER_OK
 				  : COFFER_ERR_NOMEM;
 	}
 	sodium_memzero(title, sizeof title);
+	object_keys_free(keys, n);
 	char next[UUID_TEXT_LEN + 1] = "";
 	if (more && n > 0)
 		memcpy(next, rows[n - 1].meta.id, sizeof next);

@@ -235,3 +235,58 @@ enum coffer_err keyd_data_key_open(struct keyd_client *c, const struct keyd_sess
 {
 	return data_key_call(c, KEYD_MSG_DATA_KEY_OPEN, s, org, ctx, wrapped, key, NULL);
 }
+
+/* A refusal keyd may give for one object of a batch; anything else means keyd is broken. */
+static bool batch_refusal(uint32_t code)
+{
+	return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_FORBIDDEN ||
+	       code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
+}
+
+enum coffer_err keyd_data_keys_open(struct keyd_client *c, const struct keyd_session *s,
+				    size_t n, const struct keyd_org_key *orgs,
+				    const struct object_ctx *ctxs,
+				    const uint8_t (*wrapped)[KEYWRAP_BYTES],
+				    uint8_t (*keys)[AEAD_KEY_BYTES], enum coffer_err *errs)
+{
+	if (n == 0 || n > KEYD_OPEN_BATCH_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	for (size_t i = 0; i < n; i++) {
+		enum coffer_err err = check_request(s, &orgs[i], &ctxs[i]);
+		if (err != COFFER_OK)
+			return err;
+	}
+	struct keyd_channel *ch = keyd_channel_acquire(c);
+	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_DATA_KEYS_OPEN);
+	wire_put_str(w, s->token);
+	wire_put_bytes(w, s->ticket, s->ticket_len);
+	wire_put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		wire_put_str(w, orgs[i].org_id);
+		wire_put_u32(w, orgs[i].version);
+		wire_put_u32(w, orgs[i].master_version);
+		wire_put_bytes(w, orgs[i].wrapped, KEYWRAP_BYTES);
+		wire_put_str(w, ctxs[i].kind);
+		wire_put_str(w, ctxs[i].object_id);
+		wire_put_u32(w, ctxs[i].version);
+		wire_put_u8(w, (uint8_t)ctxs[i].level);
+		wire_put_bytes(w, wrapped[i], KEYWRAP_BYTES);
+	}
+	struct wire_reader r;
+	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_DATA_KEYS, &r, NULL);
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+		uint32_t code = wire_get_u32(&r);
+		size_t len = wire_get_bytes(&r, keys[i], AEAD_KEY_BYTES);
+		if (r.bad || (code == 0 && len != AEAD_KEY_BYTES) ||
+		    (code != 0 && (len != 0 || !batch_refusal(code))))
+			err = COFFER_ERR_UNAVAILABLE;
+		else
+			errs[i] = (enum coffer_err)code;
+	}
+	if (err == COFFER_OK && !wire_reader_end(&r))
+		err = COFFER_ERR_UNAVAILABLE;
+	if (err != COFFER_OK)
+		sodium_memzero(keys, n * AEAD_KEY_BYTES);
+	keyd_channel_release(ch);
+	return err;
+}

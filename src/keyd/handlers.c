@@ -144,10 +144,9 @@ struct data_key_request {
 	uint8_t level;
 };
 
-static void read_data_key_request(struct wire_reader *r, struct data_key_request *q)
+/* ORG_KEY_REF | OBJECT (keyd.h). */
+static void read_object_ref(struct wire_reader *r, struct data_key_request *q)
 {
-	wire_get_str(r, q->token, TOKEN_TEXT_LEN);
-	q->ticket_len = wire_get_bytes(r, q->ticket, sizeof q->ticket);
 	wire_get_str(r, q->org_id, KEYWRAP_ID_MAX);
 	q->org_version = wire_get_u32(r);
 	q->master_version = wire_get_u32(r);
@@ -156,6 +155,35 @@ static void read_data_key_request(struct wire_reader *r, struct data_key_request
 	wire_get_str(r, q->object_id, KEYWRAP_ID_MAX);
 	q->object_version = wire_get_u32(r);
 	q->level = wire_get_u8(r);
+}
+
+static void read_data_key_request(struct wire_reader *r, struct data_key_request *q)
+{
+	wire_get_str(r, q->token, TOKEN_TEXT_LEN);
+	q->ticket_len = wire_get_bytes(r, q->ticket, sizeof q->ticket);
+	read_object_ref(r, q);
+}
+
+/* Opens the session's ticket into T (the session token must be the one it was issued for:
+ * PRESENTED, checked by policy_data_key). */
+static enum coffer_err open_session(const struct keyd_keys *keys, const char *token,
+				    const uint8_t *ticket, size_t ticket_len, struct ticket *t,
+				    struct token_hash *presented)
+{
+	if (!token_hash_text(token, presented))
+		return COFFER_ERR_UNAUTHENTICATED;
+	return ticket_open(keys->ticket_key, ticket, ticket_len, t);
+}
+
+/* Unwraps the organisation key Q names into ORG_KEY. */
+static enum coffer_err unwrap_org_key(const struct keyd_keys *keys,
+				      const struct data_key_request *q,
+				      uint8_t org_key[AEAD_KEY_BYTES])
+{
+	const struct master_key *mk = master_keyring_find(keys->ring, q->master_version);
+	if (mk == NULL)
+		return COFFER_ERR_CRYPTO;
+	return keyunwrap_org_key(mk->key, q->org_id, q->org_version, q->wrapped_org, org_key);
 }
 
 /* Decides the request, then unwraps the organisation key it names into ORG_KEY. */
@@ -167,9 +195,8 @@ static enum coffer_err authorize(const struct keyd_keys *keys, const struct data
 	struct token_hash presented;
 	if (q->level > LEVEL_RESTRICTED)
 		return COFFER_ERR_INVALID_INPUT;
-	if (!token_hash_text(q->token, &presented))
-		return COFFER_ERR_UNAUTHENTICATED;
-	enum coffer_err err = ticket_open(keys->ticket_key, q->ticket, q->ticket_len, &t);
+	enum coffer_err err = open_session(keys, q->token, q->ticket, q->ticket_len, &t,
+					   &presented);
 	if (err == COFFER_OK)
 		err = policy_data_key(&t, &presented, (int64_t)time(NULL), q->org_id,
 				      (enum level)q->level);
@@ -177,10 +204,7 @@ static enum coffer_err authorize(const struct keyd_keys *keys, const struct data
 		log_msg(LOG_WARN, "keyd", "data key refused: %s", coffer_err_info(err)->code);
 		return err;
 	}
-	const struct master_key *mk = master_keyring_find(keys->ring, q->master_version);
-	if (mk == NULL)
-		return COFFER_ERR_CRYPTO;
-	return keyunwrap_org_key(mk->key, q->org_id, q->org_version, q->wrapped_org, org_key);
+	return unwrap_org_key(keys, q, org_key);
 }
 
 static bool on_data_key(const struct keyd_keys *keys, struct wire_reader *r,
@@ -230,6 +254,72 @@ static bool on_data_key_open(const struct keyd_keys *keys, struct wire_reader *r
 	return on_data_key(keys, r, f, true);
 }
 
+/* Whether A and B name the same wrapped organisation key (so one unwrap serves both). */
+static bool same_org_key(const struct data_key_request *a, const struct data_key_request *b)
+{
+	return strcmp(a->org_id, b->org_id) == 0 && a->org_version == b->org_version &&
+	       a->master_version == b->master_version &&
+	       sodium_memcmp(a->wrapped_org, b->wrapped_org, KEYWRAP_BYTES) == 0;
+}
+
+/* DATA_KEYS_OPEN: the keys of a list's page. The ticket is opened once; each object is then
+ * decided by policy_data_key as DATA_KEY_OPEN decides it, and its organisation key unwrapped
+ * once for every run of objects under the same one. */
+static bool on_data_keys_open(const struct keyd_keys *keys, struct wire_reader *r,
+			      struct frame_writer *f)
+{
+	static __thread struct data_key_request q, held; /* HELD: whose key ORG_KEY holds */
+	static __thread struct ticket t;
+	struct token_hash presented;
+	uint8_t org_key[AEAD_KEY_BYTES], data_key[AEAD_KEY_BYTES], wrapped[KEYWRAP_BYTES];
+	bool have_org_key = false;
+	size_t refused = 0;
+	wire_get_str(r, q.token, TOKEN_TEXT_LEN);
+	q.ticket_len = wire_get_bytes(r, q.ticket, sizeof q.ticket);
+	uint32_t n = wire_get_u32(r);
+	if (r->bad || n == 0 || n > KEYD_OPEN_BATCH_MAX)
+		return false;
+	enum coffer_err session = open_session(keys, q.token, q.ticket, q.ticket_len, &t,
+					       &presented);
+	int64_t now = (int64_t)time(NULL);
+	struct wire_writer *w = frame_begin(f, KEYD_MSG_DATA_KEYS);
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		read_object_ref(r, &q);
+		wire_get_exact(r, wrapped, KEYWRAP_BYTES);
+		const struct object_ctx ctx = {.org_id = q.org_id,
+					       .kind = q.kind,
+					       .object_id = q.object_id,
+					       .version = q.object_version,
+					       .level = (enum level)q.level};
+		enum coffer_err err = q.level > LEVEL_RESTRICTED ? COFFER_ERR_INVALID_INPUT : session;
+		if (err == COFFER_OK)
+			err = policy_data_key(&t, &presented, now, q.org_id, (enum level)q.level);
+		if (err == COFFER_OK && !(have_org_key && same_org_key(&q, &held))) {
+			have_org_key = false;
+			err = unwrap_org_key(keys, &q, org_key);
+			if (err == COFFER_OK) {
+				have_org_key = true;
+				held = q;
+			}
+		}
+		if (err == COFFER_OK)
+			err = keyunwrap_data_key(org_key, &ctx, wrapped, data_key);
+		wire_put_u32(w, (uint32_t)err);
+		wire_put_bytes(w, data_key, err == COFFER_OK ? sizeof data_key : 0);
+		refused += err != COFFER_OK;
+		sodium_memzero(data_key, sizeof data_key);
+	}
+	sodium_memzero(org_key, sizeof org_key);
+	sodium_memzero(&q, sizeof q);
+	sodium_memzero(&held, sizeof held);
+	sodium_memzero(&t, sizeof t);
+	if (!wire_reader_end(r))
+		return false;
+	if (refused > 0)
+		log_msg(LOG_WARN, "keyd", "data keys refused: %zu of %u", refused, n);
+	return true;
+}
+
 typedef bool (*keyd_handler)(const struct keyd_keys *keys, struct wire_reader *r,
 			     struct frame_writer *reply);
 
@@ -242,6 +332,7 @@ static const struct {
 	{KEYD_MSG_ORG_KEY_NEW, on_org_key_new},
 	{KEYD_MSG_DATA_KEY_NEW, on_data_key_new},
 	{KEYD_MSG_DATA_KEY_OPEN, on_data_key_open},
+	{KEYD_MSG_DATA_KEYS_OPEN, on_data_keys_open},
 	{KEYD_MSG_INVITE_SEAL, keyd_on_invite_seal},
 	{KEYD_MSG_ACCEPT, keyd_on_accept},
 	{KEYD_MSG_TOTP_CONFIRM, keyd_on_totp_confirm},

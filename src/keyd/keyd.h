@@ -15,6 +15,12 @@
  *   DATA_KEY_NEW  web → keyd:  SESSION | ORG_KEY_REF | OBJECT
  *   DATA_KEY_OPEN web → keyd:  SESSION | ORG_KEY_REF | OBJECT | bytes(60) wrapped data key
  *   DATA_KEY      keyd → web:  bytes(32) data key | bytes(60) the data key wrapped
+ *   DATA_KEYS_OPEN web → keyd: SESSION | u32 n (1..KEYD_OPEN_BATCH_MAX) |
+ *                              n × (ORG_KEY_REF | OBJECT | bytes(60) wrapped data key)
+ *                 A page of a list in one round trip: the session is checked once, each
+ *                 object is decided on its own exactly as DATA_KEY_OPEN decides it.
+ *   DATA_KEYS     keyd → web:  n × (u32 coffer_err, 0 when released | bytes data key:
+ *                              32 bytes when released, else empty), in the request's order
  *   DENIED        keyd → web:  u32 coffer_err (UNAUTHENTICATED, FORBIDDEN, INVALID_INPUT,
  *                              CRYPTO when a wrapped key does not open in its context)
  *
@@ -74,6 +80,7 @@
 
 #define KEYD_CHANNELS 8
 #define KEYD_KIND_MAX 16 /* "record", "file" */
+#define KEYD_OPEN_BATCH_MAX 64 /* objects per DATA_KEYS_OPEN: well inside one frame */
 
 enum keyd_msg {
 	KEYD_MSG_READY = 1,
@@ -96,6 +103,8 @@ enum keyd_msg {
 	KEYD_MSG_SESSION_NEW = 18,
 	KEYD_MSG_LOGIN_FAILED = 19,
 	KEYD_MSG_PASSWORD_SET = 20,
+	KEYD_MSG_DATA_KEYS_OPEN = 21,
+	KEYD_MSG_DATA_KEYS = 22,
 };
 
 /* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"
@@ -173,6 +182,19 @@ COFFER_MUST_CHECK enum coffer_err keyd_data_key_open(struct keyd_client *c,
 						     const struct object_ctx *ctx,
 						     const uint8_t wrapped[KEYWRAP_BYTES],
 						     uint8_t key[AEAD_KEY_BYTES]);
+
+/* The data keys of N objects (1..KEYD_OPEN_BATCH_MAX) of one organisation in one round trip:
+ * object i is CTXS[i], its key wrapped as WRAPPED[i] under organisation key ORGS[i]. For each,
+ * ERRS[i] is COFFER_OK and KEYS[i] its key, or the refusal (as keyd_data_key_open's). The
+ * result is the call's own: COFFER_ERR_UNAVAILABLE when keyd cannot be asked, or the reason a
+ * request is refused before it is sent. The caller wipes KEYS. */
+COFFER_MUST_CHECK enum coffer_err keyd_data_keys_open(struct keyd_client *c,
+						      const struct keyd_session *s, size_t n,
+						      const struct keyd_org_key *orgs,
+						      const struct object_ctx *ctxs,
+						      const uint8_t (*wrapped)[KEYWRAP_BYTES],
+						      uint8_t (*keys)[AEAD_KEY_BYTES],
+						      enum coffer_err *errs);
 
 /* --- identity (see the messages above) ----------------------------------------------- */
 

@@ -101,43 +101,91 @@ static void parse_request(const uint8_t *p, size_t len, bool open, struct reques
 	check(wire_reader_end(&r), "keyd answered a data key request that does not parse");
 }
 
-/* A DATA_KEY reply: the session was entitled, and KEY is what WRAPPED holds for the object. */
+/* KEY, released for the object Q names (under the wrapped organisation key Q names): the
+ * session was entitled, and KEY is what WRAPPED holds for the object. */
+static void check_released(const struct request *q, const uint8_t key[AEAD_KEY_BYTES],
+			   const uint8_t wrapped[KEYWRAP_BYTES])
+{
+	static struct ticket t;
+	uint8_t org_key[AEAD_KEY_BYTES], inside[AEAD_KEY_BYTES];
+	struct token_hash presented;
+	check(token_hash_text(q->token, &presented), "DATA_KEY for a malformed token");
+	check(ticket_open(keys.ticket_key, q->ticket, q->ticket_len, &t) == COFFER_OK,
+	      "DATA_KEY for a ticket keyd did not seal");
+	/* A minute back: keyd decided a moment ago, and expiry only moves one way. */
+	check(q->level <= LEVEL_RESTRICTED &&
+		  policy_data_key(&t, &presented, (int64_t)time(NULL) - 60, q->org_id,
+				  (enum level)q->level) == COFFER_OK,
+	      "DATA_KEY released against the policy");
+	const struct master_key *mk = master_keyring_find(keys.ring, q->master_version);
+	check(mk != NULL, "DATA_KEY under a master key version keyd does not have");
+	check(keyunwrap_org_key(mk->key, q->org_id, q->org_version, q->wrapped_org, org_key) ==
+		  COFFER_OK,
+	      "DATA_KEY under an organisation key that does not open");
+	const struct object_ctx ctx = {.org_id = q->org_id,
+				       .kind = q->kind,
+				       .object_id = q->object_id,
+				       .version = q->object_version,
+				       .level = (enum level)q->level};
+	check(keyunwrap_data_key(org_key, &ctx, wrapped, inside) == COFFER_OK &&
+		  memcmp(inside, key, AEAD_KEY_BYTES) == 0,
+	      "DATA_KEY's wrapped key does not hold its key for the object");
+}
+
+/* A DATA_KEY reply: released as check_released demands; an open returns the key sent. */
 static void check_data_key(const uint8_t *p, size_t len, bool open, struct wire_reader *r)
 {
 	static struct request q;
-	static struct ticket t;
-	uint8_t key[AEAD_KEY_BYTES], wrapped[KEYWRAP_BYTES], org_key[AEAD_KEY_BYTES],
-	    inside[AEAD_KEY_BYTES];
-	struct token_hash presented;
+	uint8_t key[AEAD_KEY_BYTES], wrapped[KEYWRAP_BYTES];
 	wire_get_exact(r, key, AEAD_KEY_BYTES);
 	wire_get_exact(r, wrapped, KEYWRAP_BYTES);
 	check(wire_reader_end(r), "DATA_KEY reply malformed");
 	memset(&q, 0, sizeof q);
 	parse_request(p, len, open, &q);
-	check(token_hash_text(q.token, &presented), "DATA_KEY for a malformed token");
-	check(ticket_open(keys.ticket_key, q.ticket, q.ticket_len, &t) == COFFER_OK,
-	      "DATA_KEY for a ticket keyd did not seal");
-	/* A minute back: keyd decided a moment ago, and expiry only moves one way. */
-	check(q.level <= LEVEL_RESTRICTED &&
-		  policy_data_key(&t, &presented, (int64_t)time(NULL) - 60, q.org_id,
-				  (enum level)q.level) == COFFER_OK,
-	      "DATA_KEY released against the policy");
-	const struct master_key *mk = master_keyring_find(keys.ring, q.master_version);
-	check(mk != NULL, "DATA_KEY under a master key version keyd does not have");
-	check(keyunwrap_org_key(mk->key, q.org_id, q.org_version, q.wrapped_org, org_key) ==
-		  COFFER_OK,
-	      "DATA_KEY under an organisation key that does not open");
-	const struct object_ctx ctx = {.org_id = q.org_id,
-				       .kind = q.kind,
-				       .object_id = q.object_id,
-				       .version = q.object_version,
-				       .level = (enum level)q.level};
-	check(keyunwrap_data_key(org_key, &ctx, wrapped, inside) == COFFER_OK &&
-		  memcmp(inside, key, sizeof key) == 0,
-	      "DATA_KEY's wrapped key does not hold its key for the object");
+	check_released(&q, key, wrapped);
 	if (open)
 		check(memcmp(wrapped, q.wrapped, sizeof wrapped) == 0,
 		      "DATA_KEY open returned another wrapped key");
+}
+
+/* A DATA_KEYS reply to DATA_KEYS_OPEN: one answer per object asked, in order; each key
+ * released as check_released demands for its object, each refusal one keyd.h documents. */
+static void check_data_keys(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct request q;
+	struct wire_reader in = wire_reader_init(p, len);
+	memset(&q, 0, sizeof q);
+	wire_get_str(&in, q.token, TOKEN_TEXT_LEN);
+	q.ticket_len = wire_get_bytes(&in, q.ticket, sizeof q.ticket);
+	uint32_t n = wire_get_u32(&in);
+	check(!in.bad && n >= 1 && n <= KEYD_OPEN_BATCH_MAX, "DATA_KEYS for a batch out of range");
+	for (uint32_t i = 0; i < n; i++) {
+		wire_get_str(&in, q.org_id, KEYWRAP_ID_MAX);
+		q.org_version = wire_get_u32(&in);
+		q.master_version = wire_get_u32(&in);
+		wire_get_exact(&in, q.wrapped_org, KEYWRAP_BYTES);
+		wire_get_str(&in, q.kind, KEYD_KIND_MAX);
+		wire_get_str(&in, q.object_id, KEYWRAP_ID_MAX);
+		q.object_version = wire_get_u32(&in);
+		q.level = wire_get_u8(&in);
+		wire_get_exact(&in, q.wrapped, KEYWRAP_BYTES);
+		check(!in.bad, "keyd answered a batch that does not parse");
+		uint32_t code = wire_get_u32(r);
+		uint8_t key[AEAD_KEY_BYTES];
+		size_t key_len = wire_get_bytes(r, key, sizeof key);
+		check(!r->bad, "DATA_KEYS reply malformed");
+		if (code == 0) {
+			check(key_len == AEAD_KEY_BYTES, "DATA_KEYS released a key of the wrong size");
+			check_released(&q, key, q.wrapped);
+		} else {
+			check(key_len == 0, "DATA_KEYS refused an object but sent a key");
+			check(code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_FORBIDDEN ||
+				  code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO,
+			      "DATA_KEYS refused with an undocumented reason");
+		}
+	}
+	check(wire_reader_end(&in), "keyd answered a batch with bytes left over");
+	check(wire_reader_end(r), "DATA_KEYS reply longer than the batch");
 }
 
 static void check_org_key(const uint8_t *p, size_t len, struct wire_reader *r)
@@ -387,6 +435,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case KEYD_MSG_DATA_KEY_OPEN:
 		check(rtype == KEYD_MSG_DATA_KEY, "data key request not answered with DATA_KEY");
 		check_data_key(payload, len, type == KEYD_MSG_DATA_KEY_OPEN, &rr);
+		break;
+	case KEYD_MSG_DATA_KEYS_OPEN:
+		check(rtype == KEYD_MSG_DATA_KEYS, "batch not answered with DATA_KEYS");
+		check_data_keys(payload, len, &rr);
 		break;
 	case KEYD_MSG_INVITE_SEAL:
 		check(rtype == KEYD_MSG_SEALED, "INVITE_SEAL not answered with SEALED");

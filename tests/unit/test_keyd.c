@@ -946,6 +946,91 @@ static void test_keyd_handle_direct(void **state)
 	assert_true(wire_reader_end(&r));
 }
 
+/* A page of keys in one round trip: each object decided on its own and answered in order, as
+ * DATA_KEY_OPEN would answer it alone; organisation keys of two versions in one batch; a
+ * sysadmin or a forged ticket refused for every object; the limits refused before sending. */
+static void test_data_keys_batch(void **state)
+{
+	(void)state;
+	struct sess x;
+	struct keyd_org_key a1, a2;
+	enum { N = 6 };
+	uint8_t org1[AEAD_KEY_BYTES], org2[AEAD_KEY_BYTES], dk[N][AEAD_KEY_BYTES],
+	    wrapped[N][KEYWRAP_BYTES], got[N][AEAD_KEY_BYTES];
+	enum coffer_err errs[N];
+	new_org_key("org-a", 1, &a1);
+	new_org_key("org-a", 2, &a2);
+	open_org_key(keys.ring, &a1, org1);
+	open_org_key(keys.ring, &a2, org2);
+	/* 0, 1: fine under version 1; 2: fine under version 2; 3: above the clearance;
+	 * 4: wrapped for another object; 5: fine again, under version 1 after version 2. */
+	static const char *ids[N] = {"r0", "r1", "r2", "r3", "r4", "r5"};
+	const enum level levels[N] = {LEVEL_PUBLIC, LEVEL_CONFIDENTIAL, LEVEL_INTERNAL,
+				      LEVEL_RESTRICTED, LEVEL_INTERNAL, LEVEL_PUBLIC};
+	struct object_ctx ctxs[N];
+	struct keyd_org_key orgs[N];
+	for (int i = 0; i < N; i++) {
+		ctxs[i] = (struct object_ctx){"org-a", "record", ids[i], 1, levels[i]};
+		orgs[i] = i == 2 ? a2 : a1;
+		randombytes_buf(dk[i], AEAD_KEY_BYTES);
+		const struct object_ctx wrap_ctx =
+		    i == 4 ? (struct object_ctx){"org-a", "record", "other", 1, levels[i]} : ctxs[i];
+		assert_int_equal(keywrap_data_key(i == 2 ? org2 : org1, &wrap_ctx, dk[i], wrapped[i]),
+				 COFFER_OK);
+	}
+	user_session(&x);
+	struct keyd_session s = seal(&x);
+	memset(got, 0, sizeof got);
+	assert_int_equal(keyd_data_keys_open(client, &s, N, orgs, ctxs,
+					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
+			 COFFER_OK);
+	const enum coffer_err want[N] = {COFFER_OK, COFFER_OK, COFFER_OK, COFFER_ERR_FORBIDDEN,
+					 COFFER_ERR_CRYPTO, COFFER_OK};
+	const uint8_t zero[AEAD_KEY_BYTES] = {0};
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(errs[i], want[i]);
+		if (want[i] == COFFER_OK)
+			assert_memory_equal(got[i], dk[i], AEAD_KEY_BYTES);
+		else
+			assert_memory_equal(got[i], zero, AEAD_KEY_BYTES);
+		/* The same answer as the one-key call. */
+		uint8_t one[AEAD_KEY_BYTES];
+		assert_int_equal(keyd_data_key_open(client, &s, &orgs[i], &ctxs[i], wrapped[i], one),
+				 want[i]);
+	}
+
+	/* A sysadmin: every object refused, and keyd carries on. */
+	x.t.role = TICKET_ROLE_SYSADMIN;
+	x.t.n_orgs = 0;
+	s = seal(&x);
+	assert_int_equal(keyd_data_keys_open(client, &s, N, orgs, ctxs,
+					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
+			 COFFER_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(errs[i], COFFER_ERR_FORBIDDEN);
+	/* A ticket keyd did not seal: unauthenticated, every object. */
+	user_session(&x);
+	s = seal(&x);
+	x.sealed[x.len - 1] ^= 1;
+	assert_int_equal(keyd_data_keys_open(client, &s, N, orgs, ctxs,
+					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
+			 COFFER_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(errs[i], COFFER_ERR_UNAUTHENTICATED);
+	/* None, or more than a batch: refused here, never sent. */
+	user_session(&x);
+	s = seal(&x);
+	assert_int_equal(keyd_data_keys_open(client, &s, 0, orgs, ctxs,
+					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(keyd_data_keys_open(client, &s, KEYD_OPEN_BATCH_MAX + 1, orgs, ctxs,
+					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(keyd_ping(client), COFFER_OK);
+	sodium_memzero(got, sizeof got);
+	stop_expect(0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -959,6 +1044,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_data_key_refused, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_wrapped_key_bound_to_context, start_keyd,
 					    reap_keyd),
+	    cmocka_unit_test_setup_teardown(test_data_keys_batch, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_client_checks_requests, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_org_key_new_checks_org_id, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_parallel_callers, start_keyd, reap_keyd),
