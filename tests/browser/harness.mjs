@@ -3,7 +3,7 @@
 // codes from oathtool, and a tiny test runner whose output tests/run_all.py counts
 // ("ok - NAME" / "not ok - NAME", then "browser: N passed, N failed").
 import {spawn, execFileSync} from 'node:child_process';
-import {mkdtempSync, rmSync, openSync, readFileSync} from 'node:fs';
+import {mkdtempSync, rmSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {request} from 'node:https';
 import {tmpdir} from 'node:os';
@@ -32,14 +32,22 @@ function healthz(base) {
   });
 }
 
-// A fresh deployment, served. Returns {base, inviteUrl, dir, stop()}.
-export async function startCoffer(adminEmail) {
+// A fresh deployment, served. CONF ({key: value}) sets lines of coffer.conf before it starts.
+// Returns {base, inviteUrl, dir, log(), signal(name), stop()}.
+export async function startCoffer(adminEmail, conf = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-browser-'));
   const port = await freePort();
   const data = join(dir, 'data');
   const out = execFileSync(COFFER, ['init', '--data', data, '--admin-email', adminEmail, '--listen', `127.0.0.1:${port}`],
     {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
   const inviteUrl = out.trim().split('\n').pop().trim();
+  const confPath = join(data, 'coffer.conf');
+  let text = readFileSync(confPath, 'utf8');
+  for (const [k, v] of Object.entries(conf)) {
+    const line = new RegExp(`^${k}\\s*=.*$`, 'm');
+    text = line.test(text) ? text.replace(line, `${k} = ${v}`) : `${text}${k} = ${v}\n`;
+  }
+  writeFileSync(confPath, text);
   const log = join(dir, 'serve.log');
   const fd = openSync(log, 'w');
   const proc = spawn(COFFER, ['serve', '--data', data], {stdio: ['ignore', fd, fd]});
@@ -61,7 +69,9 @@ export async function startCoffer(adminEmail) {
     rmSync(dir, {recursive: true, force: true});
     return text;
   };
-  return {base, inviteUrl, dir, stop};
+  const logText = () => readFileSync(log, 'utf8');
+  const signal = (name) => proc.kill(name);
+  return {base, inviteUrl, dir, log: logText, signal, stop};
 }
 
 // A person's authenticator app. Each 30-second step's code is accepted once per user, and the

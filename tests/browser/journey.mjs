@@ -1,10 +1,13 @@
 // journey.mjs — coffer's web application in a real browser (Debian's chromium, driven by
 // playwright-core): from the bootstrap invitation to a sysadmin disabling a member whose open
-// page then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way.
+// page then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way; then
+// an existing user joining a second organisation and switching between the two, a password found
+// in the breached list forcing a change, and a sign-in refused by the login policy.
 // Screenshots of each main screen go to build/test-output/browser/. Run: node journey.mjs
 import {chromium} from 'playwright-core';
 import {createHash} from 'node:crypto';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ROOT, startCoffer, Authenticator, Runner, assert, sleep} from './harness.mjs';
 
@@ -16,9 +19,28 @@ const ADMIN_PW = 'Bootstrap admin passphrase 1';
 const MEMBER_PW = 'Member long passphrase 42';
 const XSS = '<img src=x onerror=alert(1)>';
 
+const CLERK = 'clerk@example.test';
+const CLERK_PW = 'Clerk of the chambers 2024';
+const PARTNER = 'partner@example.test';
+const PARTNER_PW = 'Partner passphrase 77 Aug';
+const PARTNER_NEW_PW = 'Partner changed it to 88';
+
+// The breached-password list (Pwned Passwords format: SHA1HEX:COUNT, sorted, upper case), named
+// in coffer.conf before coffer serve starts; a password joins it later, with a SIGHUP.
+const sha1 = (t) => createHash('sha1').update(t).digest('hex').toUpperCase();
+const pwnedDir = mkdtempSync(join(tmpdir(), 'coffer-pwned-'));
+const pwnedFile = join(pwnedDir, 'pwned.txt');
+function writePwned(passwords) {
+  const lines = passwords.map((p, i) => `${sha1(p)}:${i + 1}`).sort();
+  writeFileSync(`${pwnedFile}.new`, `${lines.join('\r\n')}\r\n`);
+  renameSync(`${pwnedFile}.new`, pwnedFile);
+}
+const PWNED_OTHER = 'Harbour lights 1987 tango';
+writePwned(['password1', PWNED_OTHER]);
+
 const run = new Runner();
 const t0 = Date.now();
-const coffer = await startCoffer(ADMIN);
+const coffer = await startCoffer(ADMIN, {breached_passwords_file: pwnedFile});
 const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage']});
 
@@ -352,13 +374,157 @@ try {
     await page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
   });
 
+
+  // --- two organisations, a breached password, a login policy that refuses ----------------
+
+  let clerk, partner, clerkAuth, partnerAuth, jonesId, kellerId, laneId;
+  const invite = async (email, role, org, clearance) => {
+    const r = await apiCall(admin.page, 'POST', '/api/v1/admin/invites', {email, role, org_id: org, clearance});
+    assert(r.status === 201, `invite ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.url;
+  };
+
+  await run.step('sysadmin creates three more organisations; a partner and a clerk accept invitations', async () => {
+    const {page} = admin;
+    await go(page, '#/admin/orgs');
+    for (const name of ['Jones Chambers', 'Keller Trust', 'Lane & Co']) {
+      await page.getByLabel('Name').fill(name);
+      await page.getByRole('button', {name: 'Create organisation'}).click();
+      await page.getByRole('cell', {name, exact: true}).waitFor();
+    }
+    const orgs = (await apiCall(page, 'GET', '/api/v1/admin/orgs')).body.orgs;
+    jonesId = orgs.find((o) => o.name === 'Jones Chambers').id;
+    kellerId = orgs.find((o) => o.name === 'Keller Trust').id;
+    laneId = orgs.find((o) => o.name === 'Lane & Co').id;
+    partner = await newPage('partner');
+    partnerAuth = await acceptInvite(partner.page, await invite(PARTNER, 'member', jonesId, 'confidential'), PARTNER_PW, null);
+    clerk = await newPage('clerk');
+    clerkAuth = await acceptInvite(clerk.page, await invite(CLERK, 'member', laneId, 'internal'), CLERK_PW, null);
+  });
+
+  await run.step('an existing user joins a second organisation from its invitation, with their current password', async () => {
+    const {page} = partner;
+    await page.goto(await invite(PARTNER, 'member', kellerId, 'confidential'));
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Welcome to coffer'}).waitFor();
+    await page.getByRole('button', {name: 'I already have a coffer account'}).click();
+    await page.getByLabel('Your current password').fill('not my password at all');
+    await page.getByRole('button', {name: 'Join Keller Trust'}).click();
+    await page.getByText('That is not the password of the coffer account with this email').waitFor();
+    await page.getByLabel('Your current password').fill(PARTNER_PW);
+    await shot(page, 'invite-join');
+    await page.getByRole('button', {name: 'Join Keller Trust'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'You have joined Keller Trust'}).waitFor();
+    await shot(page, 'invite-joined');
+  });
+
+  // Sets the allowed addresses of Lane & Co (the clerk's only organisation) through the policy
+  // screen, as the sysadmin. (The policy of every organisation a user belongs to applies.)
+  const setCidrs = async (text) => {
+    const {page} = admin;
+    await go(page, `#/orgs/${laneId}/policy`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Lane & Co'}).waitFor();
+    await page.getByLabel('Allowed addresses').fill(text);
+    await page.getByRole('button', {name: 'Save policy'}).click();
+    await page.getByText('The policy has been saved.').waitFor();
+  };
+
+  await run.step('a sign-in outside the login policy gets its own message, not the wrong-credentials one', async () => {
+    await setCidrs('10.0.0.0/8'); // 127.0.0.1 is outside
+    await go(clerk.page, '#/signin');
+    const answer = clerk.page.waitForResponse((r) => r.url().endsWith('/api/v1/login'));
+    await signIn(clerk.page, CLERK, CLERK_PW, clerkAuth);
+    const r = await answer;
+    assert(r.status() === 403 && (await r.json()).error.code === 'login_policy', `login answered ${r.status()}`);
+    await clerk.page.getByText("Your details are right, but your organisation's sign-in policy does not allow signing in").waitFor();
+    assert(!(await clerk.page.getByText('The email, password or code is not right').isVisible()), 'not the wrong-credentials message');
+    assert(await clerk.page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).isVisible(), 'still on sign-in');
+    await shot(clerk.page, 'signin-login-policy');
+  });
+
+  await run.step('a password found in the breached list forces a change before anything else', async () => {
+    const reloads = () => (coffer.log().match(/"event":\s*"reload"[^\n]*"level":\s*"info"|"level":\s*"info"[^\n]*"event":\s*"reload"/g) || []).length;
+    const before = reloads();
+    writePwned(['password1', PWNED_OTHER, PARTNER_PW]);
+    coffer.signal('SIGHUP');
+    for (let i = 0; i < 100 && reloads() === before; i++) await sleep(100);
+    assert(reloads() > before, 'coffer serve logged no reload of the breached list');
+    const {page} = partner;
+    await page.getByRole('link', {name: 'Go to sign-in'}).click();
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/login'));
+    await signIn(page, PARTNER, PARTNER_PW, partnerAuth);
+    assert((await (await answer).json()).must_change_password === true, 'login answers must_change_password');
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Choose a new password'}).waitFor();
+    assert(new URL(page.url()).hash === '#/password', `at ${page.url()}`);
+    assert(await page.locator('#topbar nav, #org-switch').count() === 0, 'the top bar offers no other screen');
+    await page.getByText('appears in a list of passwords known from data breaches').waitFor();
+    await shot(page, 'password-forced');
+    // Nothing else can be reached meanwhile: not by the address bar, not by the API.
+    await go(page, `#/orgs/${jonesId}/records`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Choose a new password'}).waitFor();
+    assert(new URL(page.url()).hash === '#/password', `went to ${page.url()}`);
+    const refused = await apiCall(page, 'GET', `/api/v1/orgs/${jonesId}/records`);
+    assert(refused.status === 403 && refused.body.error.code === 'password_change_required', `records answered ${refused.status}`);
+    // Another breached password is refused as the new one.
+    await page.getByLabel('Current password', {exact: true}).fill(PARTNER_PW);
+    await page.getByLabel('New password', {exact: true}).fill(PWNED_OTHER);
+    await page.getByLabel('New password again').fill(PWNED_OTHER);
+    await page.getByRole('button', {name: 'Change password'}).click();
+    await page.getByText('The new password is too easy to guess').waitFor();
+    await page.getByLabel('New password', {exact: true}).fill(PARTNER_NEW_PW);
+    await page.getByLabel('New password again').fill(PARTNER_NEW_PW);
+    await page.getByRole('button', {name: 'Change password'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+    await page.getByText('Your password has been changed').waitFor();
+    await shot(page, 'password-changed');
+    await signIn(page, PARTNER, PARTNER_NEW_PW, partnerAuth);
+    await page.getByRole('heading', {level: 1, exact: true, name: /^Records · (Jones Chambers|Keller Trust)$/}).waitFor();
+    const s = await apiCall(page, 'GET', '/api/v1/session');
+    assert(s.body.must_change_password === false, 'no change required any more');
+  });
+
+  await run.step('a member of two organisations switches between them and sees only each one\'s records', async () => {
+    const {page} = partner;
+    for (const [org, title] of [[jonesId, 'Jones brief — Patel v Reed'], [kellerId, 'Keller deed of trust 1998']]) {
+      const r = await apiCall(page, 'POST', `/api/v1/orgs/${org}/records`, {title, body: 'x', level: 'internal'});
+      assert(r.status === 201, `create in ${org}: ${r.status}`);
+    }
+    await go(page, `#/orgs/${jonesId}/records`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Jones Chambers'}).waitFor();
+    const rows = async (want, not) => {
+      await page.getByRole('link', {name: want}).waitFor();
+      assert(await page.locator('tbody tr').count() === 1, 'one record listed');
+      assert(await page.getByRole('link', {name: not}).count() === 0, `${not} is not listed`);
+    };
+    await rows('Jones brief — Patel v Reed', 'Keller deed of trust 1998');
+    await page.getByLabel('Organisation').selectOption({label: 'Keller Trust'});
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Keller Trust'}).waitFor();
+    await rows('Keller deed of trust 1998', 'Jones brief — Patel v Reed');
+    await shot(page, 'org-switch');
+    // The switch keeps the section: from Keller's files to Jones's files.
+    await page.getByRole('link', {name: 'Files'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Files · Keller Trust'}).waitFor();
+    await page.getByLabel('Organisation').selectOption({label: 'Jones Chambers'});
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Files · Jones Chambers'}).waitFor();
+    await page.getByRole('link', {name: 'Records'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Jones Chambers'}).waitFor();
+    await rows('Jones brief — Patel v Reed', 'Keller deed of trust 1998');
+  });
+
+  // Last, so that the clerk's next authenticator step has come meanwhile.
+  await run.step('with the login policy restored, the refused user signs in', async () => {
+    await setCidrs('0.0.0.0/0\n::/0');
+    await signIn(clerk.page, CLERK, CLERK_PW, clerkAuth);
+    await clerk.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Lane & Co'}).waitFor();
+  });
+
   await run.check('every state-changing API request carried the X-CSRF-Token', async () => {
     assert(unsafe.length >= 10, `only ${unsafe.length} state-changing requests seen`);
     const without = unsafe.filter((r) => !/^[A-Za-z0-9_-]{20,}$/.test(r.csrf));
     assert(!without.length, `without the header: ${JSON.stringify(without)}`);
     const kinds = new Set(unsafe.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, 'ID')}`));
     for (const k of ['POST /api/v1/admin/orgs', 'POST /api/v1/orgs/ID/records', 'PUT /api/v1/orgs/ID/records/ID',
-      'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable']) {
+      'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable',
+      'POST /api/v1/me/password']) {
       assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
     }
   });
@@ -370,6 +536,7 @@ try {
 } finally {
   await browser.close().catch(() => {});
   const log = await coffer.stop();
+  rmSync(pwnedDir, {recursive: true, force: true});
   if (run.failed) console.log(`coffer serve log (tail):\n${log.slice(-2000)}`);
 }
 console.log(`screenshots: ${SHOTS}`);

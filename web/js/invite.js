@@ -3,7 +3,7 @@
 // and confirm a code (CONTRACT §3.3).
 import * as api from './api.js';
 import {h, replace, field, svgFromText} from './dom.js';
-import {heading, message, messageSlot, errorText, busy, time} from './ui.js';
+import {heading, message, messageSlot, errorText, busy, time, retryText} from './ui.js';
 import {passwordRules} from './rules.js';
 
 const ROLE_NAMES = {sysadmin: 'system administrator', member: 'member', org_admin: 'organisation administrator'};
@@ -57,19 +57,78 @@ function choosePassword(el, token, invite) {
         slot.set('error', `This password is too easy to guess: it is a common password or one known from a data breach. Choose another. ${err.message}`);
       } else if (err.code === 'not_found') {
         slot.set('error', 'This invitation is no longer valid (used or expired). Ask your administrator for a new one.');
+      } else if (err.code === 'invalid_credentials' && invite.org) {
+        // The email already has an account: the server took the password as its current one.
+        slot.set('error', 'An account with this email already exists. To add this organisation to it, choose “I already have a coffer account” below and type its current password.');
       } else {
         slot.set('error', errorText(err, 'Setting the password'));
       }
       pw.focus();
     }
   });
-  const org = invite.org ? ` of ${invite.org.name}` : '';
-  replace(el, heading('Welcome to coffer'),
-    h('p', {class: 'lead'}, 'You have been invited as ', h('strong', {}, ROLE_NAMES[invite.role] || invite.role), org,
-      ', with the email address ', h('strong', {}, invite.email), '.'),
-    h('p', {class: 'hint'}, 'This invitation expires ', time(invite.expires_at), '.'),
-    slot.el, form);
+  // An existing account joins another organisation with its current password (CONTRACT §3.3:
+  // an invitation for the email of an active user adds the membership to that account).
+  const joinLink = invite.org
+    ? h('p', {class: 'hint center'}, 'Already use coffer with this email for another organisation? ',
+      h('button', {type: 'button', class: 'link-button', onclick: () => joinExisting(el, token, invite)},
+        'I already have a coffer account'))
+    : null;
+  replace(el, heading('Welcome to coffer'), intro(invite), slot.el, form, joinLink);
   pw.focus();
+}
+
+function intro(invite) {
+  const org = invite.org ? ` of ${invite.org.name}` : '';
+  return [h('p', {class: 'lead'}, 'You have been invited as ', h('strong', {}, ROLE_NAMES[invite.role] || invite.role), org,
+    ', with the email address ', h('strong', {}, invite.email), '.'),
+  h('p', {class: 'hint'}, 'This invitation expires ', time(invite.expires_at), '.')];
+}
+
+function joinExisting(el, token, invite) {
+  const pw = h('input', {type: 'password', autocomplete: 'current-password', required: true});
+  const submit = h('button', {type: 'submit', class: 'primary'}, `Join ${invite.org.name}`);
+  const slot = messageSlot();
+  const form = h('form', {class: 'card narrow', novalidate: true},
+    h('input', {type: 'email', autocomplete: 'username', value: invite.email, hidden: true, readonly: true}),
+    h('h2', {}, 'Join with your existing account'),
+    field('Your current password', pw, 'The password you sign in to coffer with. Your authenticator app stays as it is.'),
+    h('div', {class: 'actions'}, submit));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!pw.value) { slot.set('error', 'Enter your current password.'); pw.focus(); return; }
+    slot.clear();
+    try {
+      const answer = await busy(form, api.post(`/api/v1/invites/${api.seg(token)}/accept`,
+        {password: pw.value}, {isPublic: true}));
+      // No account with this email after all: the password made a new one, to be enrolled.
+      if (answer.totp_required) enrol(el, token, invite, answer);
+      else joined(el, invite);
+    } catch (err) {
+      pw.value = '';
+      if (err.code === 'invalid_credentials') {
+        slot.set('error', 'That is not the password of the coffer account with this email. Check it and try again.');
+      } else if (err.code === 'throttled') {
+        slot.set('error', `Too many wrong passwords. For your security, wait before trying again: you can try again ${retryText(err.retryAfter || 1)}.`);
+      } else if (err.code === 'not_found') {
+        slot.set('error', 'This invitation is no longer valid (used or expired). Ask your administrator for a new one.');
+      } else {
+        slot.set('error', errorText(err, 'Joining'));
+      }
+      pw.focus();
+    }
+  });
+  replace(el, heading('Welcome to coffer'), intro(invite), slot.el, form,
+    h('p', {class: 'hint center'}, 'New to coffer? ',
+      h('button', {type: 'button', class: 'link-button', onclick: () => choosePassword(el, token, invite)},
+        'Choose a password for a new account')));
+  pw.focus();
+}
+
+function joined(el, invite) {
+  replace(el, heading(`You have joined ${invite.org.name}`),
+    message('ok', `${invite.org.name} has been added to your account. Sign in as usual, with your password and a code from your authenticator app; then choose the organisation in the top bar.`),
+    h('p', {}, h('a', {class: 'button primary', href: `/#/signin?email=${encodeURIComponent(invite.email)}`}, 'Go to sign-in')));
+  document.getElementById('screen-title')?.focus();
 }
 
 // Groups a base32 secret in fours, as authenticator apps show them.

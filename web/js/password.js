@@ -42,7 +42,7 @@ export async function passwordView(el) {
     }
   });
   replace(el, heading(forced ? 'Choose a new password' : 'Change your password'),
-    forced ? message('warn', 'Your password has appeared in a known data breach, or an administrator asked for a change. Choose a new one before you continue.') : null,
+    forced ? message('warn', 'The password you signed in with appears in a list of passwords known from data breaches, so others may know it. Choose a new one: nothing else is available until you do.') : null,
     slot.el, form);
   current.focus();
 }

@@ -79,7 +79,10 @@ export async function signinView(el, {query}) {
         slot.set('error', 'The email, password or code is not right. Check them and try again. If your code was accepted a moment ago, wait for the next one: each code works only once.');
         password.focus();
       } else if (err.code === 'login_policy') {
-        slot.set('error', `Your details are right, but your organisation's sign-in policy does not allow signing in from this network or at this time. ${err.message}`);
+        // The server's message says the same in fewer words, except when the organisation now
+        // requires an authenticator the account never enrolled: then its message is the news.
+        slot.set('error', /authenticator/i.test(err.message || '') ? err.message
+          : "Your details are right, but your organisation's sign-in policy does not allow signing in from this network or at this time. Ask your organisation's administrator if you need to sign in from here or now.");
       } else {
         slot.set('error', errorText(err, 'Signing in'));
       }
