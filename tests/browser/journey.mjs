@@ -517,6 +517,58 @@ try {
     await clerk.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Lane & Co'}).waitFor();
   });
 
+  // Keyboard only, on the clerk's signed-in page: every control has a label, each screen one
+  // h1, Tab moves through the controls with a visible focus ring, Enter follows a link.
+  await run.step('keyboard and labels: every control labelled, one h1, Tab shows focus, Enter works', async () => {
+    const {page} = clerk;
+    const audit = () => page.evaluate(() => {
+      const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+        .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
+                        !el.getAttribute('aria-labelledby'))
+        .map((el) => el.outerHTML.slice(0, 80));
+      return {unlabelled, h1: document.querySelectorAll('h1').length};
+    });
+    // The focused element's ring: the :focus-visible outline of app.css, not the browser's none.
+    const focusRing = () => page.evaluate(() => {
+      const el = document.activeElement;
+      const cs = getComputedStyle(el);
+      return {tag: el.tagName, text: (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 40),
+              ring: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2};
+    });
+    for (const hash of ['', '/new']) {
+      if (hash) {
+        // Tab from the top until "New record" has the focus, then Enter.
+        await page.locator('body').focus();
+        let found = false;
+        for (let i = 0; i < 25 && !found; i++) {
+          await page.keyboard.press('Tab');
+          const f = await focusRing();
+          assert(f.ring, `no visible focus ring on ${f.tag} "${f.text}"`);
+          found = f.text === 'New record';
+        }
+        assert(found, 'Tab never reached "New record"');
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', {level: 1, exact: true, name: 'New record'}).waitFor();
+        await shot(page, 'keyboard-new-record');
+      }
+      const a = await audit();
+      assert(!a.unlabelled.length, `controls without a label: ${a.unlabelled.join(' | ')}`);
+      assert(a.h1 === 1, `${a.h1} h1 elements on the screen`);
+    }
+    // The new-record form by keyboard alone: type, Tab on, and submit with Enter.
+    await page.getByLabel('Title').focus();
+    await page.keyboard.type('Typed without a mouse');
+    await page.keyboard.press('Tab');
+    const f = await focusRing();
+    assert(f.ring && f.tag === 'SELECT', `after the title, the focus is on ${f.tag}, ring ${f.ring}`);
+    await page.getByLabel('Text').focus();
+    await page.keyboard.type('Body typed with the keyboard.');
+    await page.getByRole('button', {name: 'Create record'}).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Typed without a mouse'}).waitFor();
+  });
+
   await run.check('every state-changing API request carried the X-CSRF-Token', async () => {
     assert(unsafe.length >= 10, `only ${unsafe.length} state-changing requests seen`);
     const without = unsafe.filter((r) => !/^[A-Za-z0-9_-]{20,}$/.test(r.csrf));
