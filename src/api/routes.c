@@ -65,7 +65,7 @@ const struct route api_routes[] = {
 	/* confidential records (§3.7): members of the org, within their clearance */
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/records", .handler = records_post,
 	 RECORD_BODY(record_create_schema), .api = true, .access = ACCESS_ORG_MEMBER,
-	 .audit = "record.create"},
+	 .audit = "record.create", .durable = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records", .handler = records_list,
 	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "record.list"},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}",
@@ -73,10 +73,10 @@ const struct route api_routes[] = {
 	 .audit = "record.read"},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/records/{id}", .handler = records_put,
 	 RECORD_BODY(record_update_schema), .api = true, .access = ACCESS_ORG_MEMBER,
-	 .audit = "record.update"},
+	 .audit = "record.update", .durable = true},
 	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/records/{id}",
 	 .handler = records_delete, .api = true, .access = ACCESS_ORG_MEMBER,
-	 .audit = "record.delete"},
+	 .audit = "record.delete", .durable = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}/history",
 	 .handler = records_history, .api = true, .access = ACCESS_ORG_MEMBER,
 	 .audit = "record.history"},
@@ -90,7 +90,7 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_download,
 	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.download"},
 	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_delete,
-	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.delete"},
+	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.delete", .durable = true},
 
 	/* the web application (static_files.h): the page, for / and for the invite links that
 	 * init and invites print, and its versioned assets; the page then uses the API above */

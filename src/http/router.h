@@ -50,6 +50,10 @@ struct route {
 	bool api;                         /* an API route: answers carry Cache-Control: no-store */
 	int access;  /* who may call it, as the server's authorize hook reads it; 0 denies all */
 	bool slow;   /* runs on a worker thread (password hashing), never on a connection thread */
+	/* Waits for a durable commit (a record's write): runs on a writer thread, so that the
+	 * connection threads never wait on fsync, and enough writes wait at once to share a
+	 * commit (group commit). */
+	bool durable;
 	const char *audit; /* the audit action of a content route ("record.read"), for refusals */
 };
 

@@ -36,6 +36,10 @@
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
 #define JSON_BODY_DEFAULT_MAX (64 * 1024)
 #define SLOW_QUEUE_CAP 64 /* slow requests waiting for a worker; beyond it, 503 at once */
+/* Writers spend their time waiting for fsync, not on a core: many of them cost little, and as
+ * many writes as there are writers can share one commit. */
+#define WRITERS_DEFAULT 64
+#define WRITE_QUEUE_CAP 1024
 /* A refused request's body is read and thrown away up to this much, so that its client gets
  * the answer rather than a reset; beyond it the answer goes at once and the connection closes. */
 #define DRAIN_MAX (4 * 1024 * 1024)
@@ -47,6 +51,7 @@ struct http_server {
 	struct coffer_app *app;
 	enum coffer_err (*authorize)(struct request *rq);
 	struct workers *workers;
+	struct workers *writers;
 	atomic_uint inflight;
 	atomic_bool stopping;
 };
@@ -316,14 +321,14 @@ static void dispatch(struct http_server *srv, struct request *rq)
 			return;
 		}
 	}
-	if (!rq->route->slow) {
+	if (!rq->route->slow && !rq->route->durable) {
 		call_handler(rq);
 		return;
 	}
 	/* Suspend first, so that the worker's resume always follows it. */
 	MHD_suspend_connection(rq->conn);
 	rq->on_worker = true;
-	if (!workers_submit(srv->workers, rq)) {
+	if (!workers_submit(rq->route->slow ? srv->workers : srv->writers, rq)) {
 		rq->on_worker = false;
 		MHD_resume_connection(rq->conn);
 		rq->retry_after = 1;
@@ -499,6 +504,13 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 		free(srv);
 		return COFFER_ERR_NOMEM;
 	}
+	if (workers_start(opts->writers ? opts->writers : WRITERS_DEFAULT, WRITE_QUEUE_CAP,
+			  run_slow, srv, &srv->writers) != COFFER_OK) {
+		snprintf(errbuf, errlen, "cannot start the writer threads");
+		workers_stop(srv->workers);
+		free(srv);
+		return COFFER_ERR_NOMEM;
+	}
 	unsigned int flags = MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 			     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
@@ -538,9 +550,10 @@ unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_
 	while (atomic_load(&srv->inflight) > 0 && time_mono_ns() < deadline)
 		usleep(10 * 1000);
 	unsigned int cut = atomic_load(&srv->inflight);
-	/* Finish the slow requests already queued (they resume their connections), before the
-	 * daemon they belong to goes. */
+	/* Finish the slow and durable requests already queued (they resume their connections),
+	 * before the daemon they belong to goes. */
 	workers_stop(srv->workers);
+	workers_stop(srv->writers);
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 	return cut;

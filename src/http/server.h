@@ -28,6 +28,7 @@ struct http_server_opts {
 	struct coffer_app *app;         /* handed to every request */
 	unsigned int threads;           /* 0: four per online core (at most 64) */
 	unsigned int workers;           /* threads for slow routes; 0: one */
+	unsigned int writers;           /* threads for durable routes; 0: WRITERS_DEFAULT */
 	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
 	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
 	enum coffer_err (*authorize)(struct request *rq);
