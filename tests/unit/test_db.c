@@ -130,6 +130,27 @@ static void too_many_live_statements_refused(void **state)
 	assert_int_equal(db_close(db), SQLITE_OK);
 }
 
+/* A statement left unfinished when its connection goes back to the pool is finished there
+ * (and logged): the thread's slots never fill up with statements of connections it gave back. */
+static void unfinished_statement_finished_on_return(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *first = open_db(f);
+	char path[PATH_MAX];
+	path_in(f, "t.db", path);
+	struct db_pool pool;
+	assert_int_equal(db_pool_adopt(&pool, path, 1, first), COFFER_OK);
+	for (int i = 0; i < 3 * 16; i++) {
+		sqlite3 *db = db_pool_get(&pool);
+		sqlite3_stmt *s = NULL;
+		assert_int_equal(db_prepare(db, "SELECT count(*) FROM t", &s), COFFER_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		db_pool_put(&pool, db); /* without db_finish */
+		assert_int_equal(count_stmts(db), 1);
+	}
+	db_pool_close(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +159,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(finished_statement_forgets_bindings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(transactions_commit_and_roll_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(too_many_live_statements_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unfinished_statement_finished_on_return, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

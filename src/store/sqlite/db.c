@@ -195,8 +195,11 @@ sqlite3 *db_pool_get(struct db_pool *pool)
 	}
 }
 
+static void finish_left_over(sqlite3 *db);
+
 void db_pool_put(struct db_pool *pool, sqlite3 *db)
 {
+	finish_left_over(db);
 	pthread_mutex_lock(&pool->mu);
 	for (unsigned int i = 0; i < pool->n; i++) {
 		if (pool->conns[i] == db)
@@ -331,10 +334,24 @@ void db_finish(sqlite3_stmt *s)
 	}
 }
 
+/* A statement still handed out when its connection goes back is a bug of ours: it would hold
+ * one of this thread's slots for good (and a read open). It is logged and finished here. */
+static void finish_left_over(sqlite3 *db)
+{
+	for (size_t i = 0; i < DB_LIVE_STMTS_MAX; i++) {
+		if (out_now[i] != NULL && sqlite3_db_handle(out_now[i]) == db) {
+			log_msg(LOG_ERROR, "db", "a statement was not finished: %s",
+				sqlite3_sql(out_now[i]));
+			db_finish(out_now[i]);
+		}
+	}
+}
+
 int db_close(sqlite3 *db)
 {
 	if (db == NULL)
 		return SQLITE_OK;
+	finish_left_over(db);
 	sqlite3_stmt *s;
 	while ((s = sqlite3_next_stmt(db, NULL)) != NULL)
 		sqlite3_finalize(s);
