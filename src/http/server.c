@@ -533,6 +533,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",
 			 opts->listen.host, (unsigned int)opts->listen.port);
 		workers_stop(srv->workers);
+		workers_stop(srv->writers);
 		free(srv);
 		return COFFER_ERR_CONFIG;
 	}
@@ -551,10 +552,14 @@ unsigned int http_server_shutdown(struct http_server *srv, unsigned int timeout_
 		usleep(10 * 1000);
 	unsigned int cut = atomic_load(&srv->inflight);
 	/* Finish the slow and durable requests already queued (they resume their connections),
-	 * before the daemon they belong to goes. */
+	 * before the daemon they belong to goes. The pools stay allocated until the daemon has
+	 * stopped: a request still arriving past the deadline may yet try to queue, and is told
+	 * no (503) rather than meeting freed memory. */
+	workers_drain(srv->workers);
+	workers_drain(srv->writers);
+	MHD_stop_daemon(srv->daemon);
 	workers_stop(srv->workers);
 	workers_stop(srv->writers);
-	MHD_stop_daemon(srv->daemon);
 	free(srv);
 	return cut;
 }

@@ -81,7 +81,7 @@ bool workers_submit(struct workers *w, void *job)
 	return queued;
 }
 
-void workers_stop(struct workers *w)
+void workers_drain(struct workers *w)
 {
 	if (w == NULL)
 		return;
@@ -91,6 +91,14 @@ void workers_stop(struct workers *w)
 	pthread_mutex_unlock(&w->mu);
 	for (unsigned int i = 0; i < w->n_threads; i++)
 		pthread_join(w->threads[i], NULL);
+	w->n_threads = 0; /* joined: a second drain has nothing to wait for */
+}
+
+void workers_stop(struct workers *w)
+{
+	if (w == NULL)
+		return;
+	workers_drain(w);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->ready);
 	free(w->queue);

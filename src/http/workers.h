@@ -25,7 +25,11 @@ COFFER_MUST_CHECK enum coffer_err workers_start(unsigned int threads, size_t que
 /* Queues JOB; false when the queue is full or the pool is stopping. */
 COFFER_MUST_CHECK bool workers_submit(struct workers *w, void *job);
 
-/* Runs every job already queued, then joins the threads and frees W. */
+/* Refuses new jobs (workers_submit answers false from here on), runs every job already
+ * queued, and joins the threads; W stays valid until workers_stop. */
+void workers_drain(struct workers *w);
+
+/* workers_drain, then frees W. */
 void workers_stop(struct workers *w);
 
 #endif

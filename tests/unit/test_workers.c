@@ -1,6 +1,6 @@
 /* test_workers.c — the pool that runs slow requests: every job runs exactly once, on as many
- * threads as asked and no more, a full queue refuses at once instead of blocking, and stopping
- * runs what was queued before joining. */
+ * threads as asked and no more, a full queue refuses at once instead of blocking, stopping
+ * runs what was queued before joining, and a drained pool refuses late jobs until it is freed. */
 #include "test_util.h"
 
 #include <pthread.h>
@@ -73,6 +73,28 @@ static void test_bounded_threads_and_queue(void **state)
 	assert_int_equal(extra, 0);
 }
 
+/* Draining runs what was queued and joins, but leaves the pool to be asked: a late job is
+ * refused (the server answers 503) instead of meeting freed memory; stop frees it after. */
+static void test_drain_then_refuse_then_stop(void **state)
+{
+	(void)state;
+	reset();
+	struct workers *w = NULL;
+	int ran[3] = {0}, late = 0;
+	assert_int_equal(workers_start(1, 4, job, NULL, &w), COFFER_OK);
+	for (int i = 0; i < 3; i++)
+		assert_true(workers_submit(w, &ran[i]));
+	open_gate();
+	workers_drain(w);
+	assert_int_equal(atomic_load(&done), 3);
+	assert_false(workers_submit(w, &late));
+	workers_drain(w); /* twice is harmless */
+	workers_stop(w);
+	assert_int_equal(late, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ran[i], 1);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -86,6 +108,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bounded_threads_and_queue),
+	    cmocka_unit_test(test_drain_then_refuse_then_stop),
 	    cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

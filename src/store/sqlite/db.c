@@ -215,7 +215,7 @@ static int exec_kept(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	if (db_prepare(db, sql, &s) != COFFER_OK)
-		return sqlite3_errcode(db) != SQLITE_OK ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+		return SQLITE_ERROR; /* never an earlier call's code, which could read as success */
 	int rc = sqlite3_step(s);
 	db_finish(s);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
