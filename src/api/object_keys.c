@@ -72,14 +72,23 @@ enum coffer_err object_key_new(struct request *rq, const char *kind, const char 
 	return keyd_result(rq, keyd_data_key_new(rq->app->keyd, &s, &k, &ctx, key, rec->wrapped));
 }
 
+/* Version VERSION of the path organisation's key, as stored; a version that is gone (its keys
+ * destroyed) refuses the object. */
+static enum coffer_err org_key_get(struct request *rq, uint32_t version,
+				   struct org_key_record *org)
+{
+	enum coffer_err err = store_org_key_get(rq->app->store, api_caller(rq)->org_id, version,
+						org);
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err;
+}
+
 enum coffer_err object_key_open(struct request *rq, const struct data_key_record *rec,
 				uint8_t key[AEAD_KEY_BYTES])
 {
 	struct org_key_record org;
-	enum coffer_err err = store_org_key_get(rq->app->store, api_caller(rq)->org_id,
-						rec->org_key_version, &org);
+	enum coffer_err err = org_key_get(rq, rec->org_key_version, &org);
 	if (err != COFFER_OK)
-		return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err;
+		return err;
 	struct keyd_session s;
 	struct keyd_org_key k;
 	struct object_ctx ctx;
@@ -110,11 +119,9 @@ static enum coffer_err open_batch(struct request *rq, const struct data_key_reco
 	for (size_t i = 0; i < n; i++) {
 		const struct data_key_record *rec = nth(first, stride, i);
 		if (!have || org.version != rec->org_key_version) {
-			enum coffer_err err = store_org_key_get(rq->app->store,
-								api_caller(rq)->org_id,
-								rec->org_key_version, &org);
+			enum coffer_err err = org_key_get(rq, rec->org_key_version, &org);
 			if (err != COFFER_OK)
-				return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err;
+				return err;
 			have = true;
 		}
 		org_key_of(rq, &org, &orgs[i]);

@@ -102,8 +102,7 @@ static enum coffer_err seal_version(struct request *rq, const struct plain *p,
 }
 
 /* Opens ROW's title (into TITLE, RECORD_TITLE_MAX * 4 + 1 bytes) and, when BODY is not NULL,
- * its body (into *BODY, malloc'd, wiped and freed by the caller). */
-/* Opens ROW's title (and, with BODY, its body into a new buffer) with its data key KEY. */
+ * its body (into *BODY, malloc'd, wiped and freed by the caller), with its data key KEY. */
 static enum coffer_err open_with(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
 				 const struct record_row *row, char *title, size_t *title_len,
 				 char **body, size_t *body_len)
@@ -127,6 +126,7 @@ static enum coffer_err open_with(struct request *rq, const uint8_t key[AEAD_KEY_
 	return err;
 }
 
+/* The same, with ROW's data key from keyd. */
 static enum coffer_err open_version(struct request *rq, const struct record_row *row,
 				    char *title, size_t *title_len, char **body, size_t *body_len)
 {

@@ -25,11 +25,11 @@ static const struct {
 	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"},
 };
 
-void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool api)
+void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool no_store)
 {
 	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
 		MHD_add_response_header(resp, security_headers[i].name, security_headers[i].value);
-	if (api)
+	if (no_store)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (request_id != NULL)
 		MHD_add_response_header(resp, "X-Request-Id", request_id);
@@ -37,9 +37,10 @@ void reply_add_security_headers(struct MHD_Response *resp, const char *request_i
 
 enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_Response *resp)
 {
-	/* Routes that are not API routes (static files, later) set their own caching. */
-	bool api = rq->route == NULL || rq->route->api;
-	reply_add_security_headers(resp, rq->id, api);
+	/* Routes that are not API routes (the web application's files) set their own caching;
+	 * an error is never cached, whatever the route. */
+	bool no_store = rq->route == NULL || rq->route->api || status >= 400;
+	reply_add_security_headers(resp, rq->id, no_store);
 	if (rq->close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (rq->set_cookie[0] != '\0')

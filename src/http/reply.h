@@ -45,8 +45,9 @@ enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t s
 /* Drops a reply made but held (http_request_hold), so that another can be made instead. */
 void reply_discard(struct request *rq);
 
-/* Adds the headers every response carries. API answers also get Cache-Control: no-store. */
-void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool api);
+/* Adds the headers every response carries; NO_STORE adds Cache-Control: no-store (API answers
+ * and every error). */
+void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool no_store);
 
 /* Queues RESP (consumed) with STATUS and records the status for the log. */
 enum coffer_err reply_queue(struct request *rq, unsigned int status,

@@ -5,7 +5,8 @@
  *   404. No path is ever joined, normalised or opened, so "..", "//", encoded slashes and the
  *   like cannot reach anything; they are refused by name before the table is even searched.
  * - These are not API routes, so reply.c adds the security headers (CSP included) but leaves
- *   Cache-Control to us: no-store for the page and for errors, a year for versioned assets.
+ *   Cache-Control to us: no-store for the page (errors get it from reply.c), a year for
+ *   versioned assets.
  */
 #include "http/static_files.h"
 
@@ -84,19 +85,9 @@ static enum coffer_err reply_asset(struct request *rq, const struct web_asset *a
 	return reply_queue(rq, 200, resp);
 }
 
-/* The contract's JSON 404, with no-store: reply_error leaves caching to non-API routes. */
 static enum coffer_err reply_not_found(struct request *rq)
 {
-	static const char body[] =
-	    "{\"error\":{\"code\":\"not_found\",\"message\":\"No such file.\"}}";
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-	    sizeof body - 1, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL)
-		return COFFER_ERR_NOMEM;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json; charset=utf-8");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_PAGE);
-	return reply_queue(rq, 404, resp);
+	return reply_error(rq, COFFER_ERR_NOT_FOUND, "No such file.");
 }
 
 enum coffer_err static_index(struct request *rq)

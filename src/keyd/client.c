@@ -155,11 +155,17 @@ enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint
 	return err;
 }
 
-static void put_data_key_request(struct wire_writer *w, const struct keyd_session *s,
-				 const struct keyd_org_key *org, const struct object_ctx *ctx)
+/* SESSION (keyd.h). */
+static void put_session(struct wire_writer *w, const struct keyd_session *s)
 {
 	wire_put_str(w, s->token);
 	wire_put_bytes(w, s->ticket, s->ticket_len);
+}
+
+/* ORG_KEY_REF | OBJECT (keyd.h). */
+static void put_object_ref(struct wire_writer *w, const struct keyd_org_key *org,
+			   const struct object_ctx *ctx)
+{
 	wire_put_str(w, org->org_id);
 	wire_put_u32(w, org->version);
 	wire_put_u32(w, org->master_version);
@@ -168,6 +174,13 @@ static void put_data_key_request(struct wire_writer *w, const struct keyd_sessio
 	wire_put_str(w, ctx->object_id);
 	wire_put_u32(w, ctx->version);
 	wire_put_u8(w, (uint8_t)ctx->level);
+}
+
+static void put_data_key_request(struct wire_writer *w, const struct keyd_session *s,
+				 const struct keyd_org_key *org, const struct object_ctx *ctx)
+{
+	put_session(w, s);
+	put_object_ref(w, org, ctx);
 }
 
 /* Reads a DATA_KEY reply into KEY (and WRAPPED when not NULL). */
@@ -258,18 +271,10 @@ enum coffer_err keyd_data_keys_open(struct keyd_client *c, const struct keyd_ses
 	}
 	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_DATA_KEYS_OPEN);
-	wire_put_str(w, s->token);
-	wire_put_bytes(w, s->ticket, s->ticket_len);
+	put_session(w, s);
 	wire_put_u32(w, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		wire_put_str(w, orgs[i].org_id);
-		wire_put_u32(w, orgs[i].version);
-		wire_put_u32(w, orgs[i].master_version);
-		wire_put_bytes(w, orgs[i].wrapped, KEYWRAP_BYTES);
-		wire_put_str(w, ctxs[i].kind);
-		wire_put_str(w, ctxs[i].object_id);
-		wire_put_u32(w, ctxs[i].version);
-		wire_put_u8(w, (uint8_t)ctxs[i].level);
+		put_object_ref(w, &orgs[i], &ctxs[i]);
 		wire_put_bytes(w, wrapped[i], KEYWRAP_BYTES);
 	}
 	struct wire_reader r;

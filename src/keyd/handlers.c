@@ -157,10 +157,16 @@ static void read_object_ref(struct wire_reader *r, struct data_key_request *q)
 	q->level = wire_get_u8(r);
 }
 
-static void read_data_key_request(struct wire_reader *r, struct data_key_request *q)
+/* SESSION (keyd.h). */
+static void read_session(struct wire_reader *r, struct data_key_request *q)
 {
 	wire_get_str(r, q->token, TOKEN_TEXT_LEN);
 	q->ticket_len = wire_get_bytes(r, q->ticket, sizeof q->ticket);
+}
+
+static void read_data_key_request(struct wire_reader *r, struct data_key_request *q)
+{
+	read_session(r, q);
 	read_object_ref(r, q);
 }
 
@@ -274,8 +280,7 @@ static bool on_data_keys_open(const struct keyd_keys *keys, struct wire_reader *
 	uint8_t org_key[AEAD_KEY_BYTES], data_key[AEAD_KEY_BYTES], wrapped[KEYWRAP_BYTES];
 	bool have_org_key = false;
 	size_t refused = 0;
-	wire_get_str(r, q.token, TOKEN_TEXT_LEN);
-	q.ticket_len = wire_get_bytes(r, q.ticket, sizeof q.ticket);
+	read_session(r, &q);
 	uint32_t n = wire_get_u32(r);
 	if (r->bad || n == 0 || n > KEYD_OPEN_BATCH_MAX)
 		return false;
