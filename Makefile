@@ -188,7 +188,7 @@ fuzz: test-deps
 	done
 
 format:
-	clang-format -i $(SRC) $(UNIT_SRC) $(FUZZ_SRC) $(wildcard src/*/*.h src/*/*/*.h src/*.h)
+	find src tests -name "*.[ch]" -not -path "*/node_modules/*" | xargs clang-format -i
 
 clean:
 	rm -rf build
@@ -196,4 +196,4 @@ clean:
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # .incbin is invisible to -MMD: name the embedded data file by hand.
-build/obj/src/auth/common_passwords_data.o: data/common-passwords-top100k.txt
+build/obj/src/signin/common_passwords_data.o: data/common-passwords-top100k.txt

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/breached.h"
+#include "signin/breached.h"
 #include "common/timefmt.h"
 #include "keyd/keyd.h"
 

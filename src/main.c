@@ -11,11 +11,11 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"init", cmd_init, "create a deployment in a data directory"},
-	{"serve", cmd_serve, "serve HTTPS in the foreground"},
-	{"keys", cmd_keys, "rotate the master key or an organisation's key"},
-	{"audit", cmd_audit, "verify the audit trail"},
-	{"version", cmd_version, "print versions"},
+    {"init", cmd_init, "create a deployment in a data directory"},
+    {"serve", cmd_serve, "serve HTTPS in the foreground"},
+    {"keys", cmd_keys, "rotate the master key or an organisation's key"},
+    {"audit", cmd_audit, "verify the audit trail"},
+    {"version", cmd_version, "print versions"},
 };
 
 static int usage(FILE *out)

@@ -121,6 +121,27 @@ def run_fuzz_smoke():
     record(f"fuzz smoke ({FUZZ_SECONDS} s each)", passed, failed)
 
 
+def run_format_check():
+    """Every C file under src/ and tests/ as the checked-in .clang-format lays it out: one test per
+    file, so a failure names the file."""
+    passed = failed = 0
+    files = sorted(glob.glob(os.path.join(ROOT, "src/**/*.[ch]"), recursive=True) +
+                   glob.glob(os.path.join(ROOT, "tests/**/*.[ch]"), recursive=True))
+    for f in files:
+        if "/node_modules/" in f:
+            continue
+        p = subprocess.run(["clang-format", "--dry-run", "--Werror", f], capture_output=True,
+                           text=True)
+        if p.returncode == 0:
+            passed += 1
+        else:
+            failed += 1
+            print(f"clang-format: {os.path.relpath(f, ROOT)} is not formatted (make format)",
+                  flush=True)
+            print(p.stderr[-2000:], flush=True)
+    record("clang-format (src/, tests/)", passed, failed)
+
+
 def run_browser():
     """The web application in a real browser: tests/browser/journey.mjs prints one `ok - NAME` or
     `not ok - NAME` line per step; a run that reports nothing, or exits non-zero without a
@@ -147,6 +168,7 @@ def run_browser():
 
 
 def main():
+    run_format_check()
     run_unit()
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
     run_pytest("e2e (release)", "tests/e2e", "build/coffer")

@@ -23,8 +23,7 @@
 #include "http/request.h"
 
 /* The check of the ORG_* access levels, for api_authorize (A is the signed-in caller). */
-COFFER_MUST_CHECK enum coffer_err access_org(struct request *rq, struct api_auth *a,
-					     bool admin);
+COFFER_MUST_CHECK enum coffer_err access_org(struct request *rq, struct api_auth *a, bool admin);
 
 /* Whether the caller may read or write an object at LEVEL in the path's organisation. When
  * not, records the refusal of the route's action on TARGET (an object id, or "") and answers

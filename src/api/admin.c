@@ -25,8 +25,12 @@
 /* --- organisations ------------------------------------------------------------------------ */
 
 static const struct json_field org_fields[] = {
-	{.name = "name", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
-	 .min_len = 1, .max_len = STORE_ORG_NAME_MAX},
+    {.name = "name",
+     .type = JSON_FIELD_STRING,
+     .required = true,
+     .single_line = true,
+     .min_len = 1,
+     .max_len = STORE_ORG_NAME_MAX},
 };
 const struct json_schema admin_org_schema = JSON_SCHEMA(org_fields);
 
@@ -78,6 +82,7 @@ enum coffer_err admin_orgs_get(struct request *rq)
 
 static const char *const invite_roles[] = {"sysadmin", "member", "org_admin", NULL};
 
+// clang-format off
 static const struct json_field invite_fields[] = {
 	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
 	 .min_len = 3, .max_len = EMAIL_MAX},
@@ -86,6 +91,7 @@ static const struct json_field invite_fields[] = {
 	 .max_len = 64},
 	{.name = "clearance", .type = JSON_FIELD_STRING, .one_of = level_names},
 };
+// clang-format on
 const struct json_schema admin_invite_schema = JSON_SCHEMA(invite_fields);
 
 /* The URL an invitee opens: on the address the server is configured to be reached at. */
@@ -101,7 +107,7 @@ static void invite_url(const struct request *rq, const char *token, char *out, s
 
 static uint8_t invite_role_code(const char *role)
 {
-	return strcmp(role, "sysadmin") == 0  ? INVITE_SYSADMIN
+	return strcmp(role, "sysadmin") == 0 ? INVITE_SYSADMIN
 	       : strcmp(role, "member") == 0 ? INVITE_MEMBER
 					     : INVITE_ORG_ADMIN;
 }
@@ -121,7 +127,8 @@ enum coffer_err admin_invites_post(struct request *rq)
 	memset(&inv, 0, sizeof inv);
 
 	if (!email_normalize(json_string_value(json_object_get(j, "email")), rec.email))
-		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'email': not an email address");
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+				   "field 'email': not an email address");
 	if (sysadmin && (org_id != NULL || clearance != NULL))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
 				   "fields 'org_id' and 'clearance' are only for the roles "
@@ -157,11 +164,11 @@ enum coffer_err admin_invites_post(struct request *rq)
 	memcpy(inv.org_id, rec.org_id, sizeof inv.org_id);
 	inv.clearance = sysadmin ? 0 : (uint8_t)level;
 	inv.expires_at = rec.expires_at;
-	struct keyd_session s = {.token = a->token, .ticket = a->session.ticket,
-				 .ticket_len = a->session.ticket_len};
+	struct keyd_session s = {
+	    .token = a->token, .ticket = a->session.ticket, .ticket_len = a->session.ticket_len};
 	struct keyd_sealed *sealed = calloc(1, sizeof *sealed);
-	enum coffer_err err = sealed != NULL ? keyd_invite_seal(rq->app->keyd, &s, &inv, sealed)
-					     : COFFER_ERR_NOMEM;
+	enum coffer_err err =
+	    sealed != NULL ? keyd_invite_seal(rq->app->keyd, &s, &inv, sealed) : COFFER_ERR_NOMEM;
 	if (err == COFFER_OK && sealed->len > sizeof rec.sealed)
 		err = COFFER_ERR_INTERNAL;
 	if (err == COFFER_OK) {
@@ -175,8 +182,9 @@ enum coffer_err admin_invites_post(struct request *rq)
 		invite_url(rq, token, url, sizeof url);
 		timefmt_rfc3339(rec.expires_at, expires);
 		api_audit(rq, a->user.id, "invite.create", rec.email, "success", role);
-		err = reply_json(rq, 201, json_pack("{s:s,s:s,s:s}", "token", token, "url", url,
-						    "expires_at", expires));
+		err = reply_json(
+		    rq, 201,
+		    json_pack("{s:s,s:s,s:s}", "token", token, "url", url, "expires_at", expires));
 		sodium_memzero(url, sizeof url);
 	}
 	sodium_memzero(token, sizeof token);
@@ -210,9 +218,9 @@ static enum coffer_err set_status(struct request *rq, const char *status)
 	enum coffer_err err = store_user_set_status(rq->app->store, id, status, time_now());
 	if (err != COFFER_OK)
 		return err;
-	api_audit(rq, api_actor(rq), strcmp(status, "disabled") == 0 ? "user.disable"
-								   : "user.enable",
-		  id, "success", "");
+	api_audit(rq, api_actor(rq),
+		  strcmp(status, "disabled") == 0 ? "user.disable" : "user.enable", id, "success",
+		  "");
 	return reply_no_content(rq);
 }
 
@@ -228,8 +236,8 @@ enum coffer_err admin_user_enable(struct request *rq)
 
 /* --- the system audit trail --------------------------------------------------------------- */
 
-static enum coffer_err list_system(void *ctx, uint64_t after, struct audit_entry *out,
-				   size_t max, size_t *n)
+static enum coffer_err list_system(void *ctx, uint64_t after, struct audit_entry *out, size_t max,
+				   size_t *n)
 {
 	return store_audit_list(ctx, after, out, max, n);
 }

@@ -3,7 +3,7 @@
 #define COFFER_APP_H
 
 #include "audit/batch.h"
-#include "auth/breached.h"
+#include "signin/breached.h"
 #include "config/config.h"
 #include "keyd/keyd.h"
 #include "store/store.h"
@@ -12,9 +12,9 @@ struct coffer_app {
 	const struct coffer_config *cfg;
 	const char *data_dir;
 	struct store *store;
-	struct keyd_client *keyd; /* the web process's connections to the key service */
+	struct keyd_client *keyd;     /* the web process's connections to the key service */
 	struct breached_db *breached; /* the breached-password list (re-opened on SIGHUP) */
-	struct org_cache *orgs;       /* the organisations' databases, a bounded number open */
+	struct org_cache *orgs;	      /* the organisations' databases, a bounded number open */
 	struct audit_batch *audit;    /* group commit of the organisations' audit entries */
 };
 

@@ -34,8 +34,8 @@ enum coffer_err api_audit_page(struct request *rq, api_audit_lister lister, void
 				    e->action, "target", e->target, "ip", e->ip, "outcome",
 				    e->outcome, "reason", e->reason, "hash", hash));
 	}
-	json_t *next = n == limit && n > 0 ? json_integer((json_int_t)entries[n - 1].seq)
-					   : json_null();
+	json_t *next =
+	    n == limit && n > 0 ? json_integer((json_int_t)entries[n - 1].seq) : json_null();
 	free(entries);
 	if (err != COFFER_OK) {
 		json_decref(list);

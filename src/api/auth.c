@@ -104,8 +104,7 @@ enum coffer_err api_authorize(struct request *rq)
 	if (access < ACCESS_SESSION_ANY || access > ACCESS_ORG_ADMIN)
 		return COFFER_ERR_FORBIDDEN; /* default-deny: a route with no access level */
 
-	const char *cookie =
-	    MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
 	struct token_hash hash;
 	if (cookie == NULL || !token_hash_text(cookie, &hash))
 		return COFFER_ERR_UNAUTHENTICATED;
@@ -118,8 +117,8 @@ enum coffer_err api_authorize(struct request *rq)
 
 	const struct coffer_config *cfg = rq->app->cfg;
 	int64_t now = time_now();
-	enum coffer_err err = store_session_get(rq->app->store, &hash, now,
-						cfg->session_idle_ttl, &a->session);
+	enum coffer_err err =
+	    store_session_get(rq->app->store, &hash, now, cfg->session_idle_ttl, &a->session);
 	if (err == COFFER_ERR_NOT_FOUND)
 		return COFFER_ERR_UNAUTHENTICATED;
 	if (err != COFFER_OK)
@@ -159,8 +158,7 @@ static void client_address(const struct request *rq, struct netaddr *out)
 	const struct coffer_config *cfg = rq->app->cfg;
 	if (!trusted_proxy(cfg, &rq->peer))
 		return;
-	const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-						      "X-Forwarded-For");
+	const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For");
 	if (xff == NULL)
 		return;
 	/* Walk from the right: each hop was appended by the proxy before it. The first address
@@ -194,5 +192,6 @@ void api_set_session_cookie(struct request *rq, const char *token, int64_t max_a
 	else
 		snprintf(rq->set_cookie, sizeof rq->set_cookie,
 			 SESSION_COOKIE "=%s; Max-Age=%lld; Path=/; HttpOnly; Secure; "
-			 "SameSite=Strict", token, (long long)max_age);
+					"SameSite=Strict",
+			 token, (long long)max_age);
 }

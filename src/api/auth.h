@@ -16,18 +16,18 @@
 #include "http/request.h"
 #include "store/store.h"
 
-#define SESSION_COOKIE "coffer_session"
-#define CSRF_HEADER "X-CSRF-Token"
+#define SESSION_COOKIE		 "coffer_session"
+#define CSRF_HEADER		 "X-CSRF-Token"
 #define SESSION_TOUCH_INTERVAL_S 60 /* last_seen is written at most this often */
 
 /* Route access levels (struct route's access). 0 denies everyone. */
 enum api_access {
-	ACCESS_PUBLIC = 1,        /* no session needed */
-	ACCESS_SESSION_ANY = 2,   /* signed in, even with a password change pending */
-	ACCESS_SESSION = 3,       /* signed in; the handler decides about organisations */
-	ACCESS_SYSADMIN = 4,      /* signed in as a sysadmin */
-	ACCESS_ORG_MEMBER = 5,    /* a member of the path's {org} (never a sysadmin): content */
-	ACCESS_ORG_ADMIN = 6,     /* that org's org_admin, or a sysadmin (policy, audit) */
+	ACCESS_PUBLIC = 1,	/* no session needed */
+	ACCESS_SESSION_ANY = 2, /* signed in, even with a password change pending */
+	ACCESS_SESSION = 3,	/* signed in; the handler decides about organisations */
+	ACCESS_SYSADMIN = 4,	/* signed in as a sysadmin */
+	ACCESS_ORG_MEMBER = 5,	/* a member of the path's {org} (never a sysadmin): content */
+	ACCESS_ORG_ADMIN = 6,	/* that org's org_admin, or a sysadmin (policy, audit) */
 };
 
 /* The caller of a signed-in route. */

@@ -34,7 +34,7 @@
 #include "http/reply.h"
 #include "store/blobs.h"
 
-#define KIND "file"
+#define KIND		     "file"
 #define DEFAULT_CONTENT_TYPE "application/octet-stream"
 
 /* A file's sealed metadata in clear: the SHA-256 of its content, then its name. */
@@ -79,7 +79,8 @@ static enum coffer_err open_meta(const uint8_t key[AEAD_KEY_BYTES], struct reque
 	    f->meta_len - AEAD_OVERHEAD - FILE_SHA256_BYTES > FILE_NAME_MAX)
 		return COFFER_ERR_STORAGE;
 	object_ctx_of(rq, &f->key, &ctx);
-	enum coffer_err err = content_open(key, &ctx, CONTENT_FILE_META, f->meta, f->meta_len, plain);
+	enum coffer_err err =
+	    content_open(key, &ctx, CONTENT_FILE_META, f->meta, f->meta_len, plain);
 	if (err == COFFER_OK) {
 		memcpy(m->sha256, plain, FILE_SHA256_BYTES);
 		m->name_len = f->meta_len - AEAD_OVERHEAD - FILE_SHA256_BYTES;
@@ -193,16 +194,16 @@ static enum coffer_err upload_begin(struct request *rq)
 	if (level_text == NULL || !level_parse(level_text, &level))
 		return bad(rq, "parameter 'level': one of public, internal, confidential, "
 			       "restricted.");
-	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct != NULL && !content_type_ok(ct))
 		return bad(rq, "The Content-Type is not a media type.");
 	enum coffer_err err = access_level(rq, level, "");
 	if (err != COFFER_OK)
 		return err;
 	uint64_t max = rq->app->cfg->max_file_size;
-	const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) > max) {
 		snprintf(rq->msg, sizeof rq->msg, "Files may be at most %llu bytes.",
 			 (unsigned long long)max);
@@ -276,9 +277,12 @@ enum coffer_err files_upload(struct request *rq)
 			err = store_file_add(odb, a->org_id, f, &e);
 			store_org_return(rq->app->orgs, odb);
 		}
-		if (err != COFFER_OK && blob_remove(rq->app->data_dir, a->org_id, f->id) != COFFER_OK)
-			log_msg(LOG_WARN, "files", "request %s: a blob without a row is left for the "
-				"start-up sweep", rq->id);
+		if (err != COFFER_OK &&
+		    blob_remove(rq->app->data_dir, a->org_id, f->id) != COFFER_OK)
+			log_msg(LOG_WARN, "files",
+				"request %s: a blob without a row is left for the "
+				"start-up sweep",
+				rq->id);
 	}
 	if (err != COFFER_OK)
 		return err;
@@ -304,8 +308,10 @@ static long download_read(void *ctx, uint64_t pos, char *buf, size_t max)
 	size_t n = 0;
 	enum coffer_err err = file_opener_read(d->opener, pos, (uint8_t *)buf, max, &n);
 	if (err != COFFER_OK || n == 0) {
-		log_msg(LOG_ERROR, "files", "file %s: content failed to verify at byte %llu; the "
-			"download was cut off", d->id, (unsigned long long)pos);
+		log_msg(LOG_ERROR, "files",
+			"file %s: content failed to verify at byte %llu; the "
+			"download was cut off",
+			d->id, (unsigned long long)pos);
 		return -1;
 	}
 	return (long)n;
@@ -327,7 +333,8 @@ static void disposition(const struct file_meta *m, char *out, size_t outlen)
 	size_t e = 0;
 	for (size_t i = 0; i < m->name_len; i++) {
 		unsigned char c = (unsigned char)m->name[i];
-		ascii[i] = (c < 0x80 && c != '"' && c != '\\' && c != '%' && c != ';') ? (char)c : '_';
+		ascii[i] =
+		    (c < 0x80 && c != '"' && c != '\\' && c != '%' && c != ';') ? (char)c : '_';
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    strchr("!#$&+-.^_`|~", c) != NULL)
 			encoded[e++] = (char)c;
@@ -348,8 +355,7 @@ static enum coffer_err path_id(struct request *rq, char id[UUID_TEXT_LEN + 1])
 }
 
 /* The row of the path's file, if the caller's clearance covers it. */
-static enum coffer_err find_file(struct request *rq, char id[UUID_TEXT_LEN + 1],
-				 struct file_row *f)
+static enum coffer_err find_file(struct request *rq, char id[UUID_TEXT_LEN + 1], struct file_row *f)
 {
 	enum coffer_err err = path_id(rq, id);
 	struct org_db *odb = NULL;
@@ -395,8 +401,10 @@ enum coffer_err files_download(struct request *rq)
 		if (d != NULL)
 			download_free(d);
 		if (err == COFFER_ERR_NOT_FOUND || err == COFFER_ERR_CRYPTO) {
-			log_msg(LOG_ERROR, "files", "file %s: its blob is missing or not the file "
-				"recorded", id);
+			log_msg(LOG_ERROR, "files",
+				"file %s: its blob is missing or not the file "
+				"recorded",
+				id);
 			err = COFFER_ERR_INTERNAL;
 		}
 		return err;
@@ -404,14 +412,14 @@ enum coffer_err files_download(struct request *rq)
 	disposition(&m, cd, sizeof cd);
 	sodium_memzero(&m, sizeof m);
 	const struct reply_header headers[] = {
-		{MHD_HTTP_HEADER_CONTENT_TYPE, f.content_type},
-		{MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd},
-		/* Whatever the type claims, nothing a file holds may run in our origin. */
-		{"Content-Security-Policy", "sandbox"},
+	    {MHD_HTTP_HEADER_CONTENT_TYPE, f.content_type},
+	    {MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd},
+	    /* Whatever the type claims, nothing a file holds may run in our origin. */
+	    {"Content-Security-Policy", "sandbox"},
 	};
 	org_audit_hold(rq);
-	reply_stream(rq, 200, f.size, STREAM_SEGMENT_BYTES, download_read, d, download_free, headers,
-		     sizeof headers / sizeof headers[0]);
+	reply_stream(rq, 200, f.size, STREAM_SEGMENT_BYTES, download_read, d, download_free,
+		     headers, sizeof headers / sizeof headers[0]);
 	return org_audit_release(rq, "file.download", id);
 }
 

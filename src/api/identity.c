@@ -8,8 +8,8 @@
 #include "api/app.h"
 #include "api/auth.h"
 #include "audit/chain.h"
-#include "auth/breached.h"
-#include "auth/throttle.h"
+#include "signin/breached.h"
+#include "signin/throttle.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
@@ -155,7 +155,8 @@ enum coffer_err api_password_acceptable(struct request *rq, const struct passwor
 	char msg[512];
 	unsigned int flaws = password_flaws(rules, password, len);
 	if (flaws & ~(unsigned int)PASSWORD_COMMON) {
-		password_flaws_message(flaws & ~(unsigned int)PASSWORD_COMMON, rules, msg, sizeof msg);
+		password_flaws_message(flaws & ~(unsigned int)PASSWORD_COMMON, rules, msg,
+				       sizeof msg);
 		reply_error(rq, COFFER_ERR_PASSWORD_POLICY, msg);
 		return COFFER_ERR_PASSWORD_POLICY;
 	}
@@ -179,13 +180,14 @@ bool api_throttled(struct request *rq, const char *account, const char *action,
 	struct throttle_state t;
 	char msg[128];
 	int64_t now = time_now();
-	*err = store_throttle_get(rq->app->store, account, rq->client_text, now, THROTTLE_WINDOW_S, &t);
+	*err = store_throttle_get(rq->app->store, account, rq->client_text, now, THROTTLE_WINDOW_S,
+				  &t);
 	if (*err != COFFER_OK)
 		return true;
-	int64_t wait = throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES,
-				     now);
-	int64_t wait_addr = throttle_wait(t.address_failures, t.address_last,
-					  THROTTLE_ADDRESS_FREE + 1, now);
+	int64_t wait =
+	    throttle_wait(t.account_failures, t.account_last, THROTTLE_FREE_FAILURES, now);
+	int64_t wait_addr =
+	    throttle_wait(t.address_failures, t.address_last, THROTTLE_ADDRESS_FREE + 1, now);
 	if (wait == 0 && wait_addr == 0)
 		return false;
 	if (wait_addr > wait)
@@ -203,7 +205,7 @@ bool api_throttled(struct request *rq, const char *account, const char *action,
 
 void api_count_failure(struct request *rq, const char *account)
 {
-	if (store_throttle_fail(rq->app->store, account, rq->client_text, time_now(), THROTTLE_WINDOW_S) !=
-	    COFFER_OK)
+	if (store_throttle_fail(rq->app->store, account, rq->client_text, time_now(),
+				THROTTLE_WINDOW_S) != COFFER_OK)
 		log_msg(LOG_ERROR, "throttle", "could not count a failed attempt");
 }

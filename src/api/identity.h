@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "auth/org_policy.h"
+#include "signin/org_policy.h"
 #include "common/err.h"
 #include "http/request.h"
 #include "store/store.h"
@@ -44,8 +44,7 @@ COFFER_MUST_CHECK enum coffer_err api_password_rules(struct request *rq, bool sy
 						     bool *require_totp);
 
 /* Whether every policy that applies to U allows a sign-in from ADDR now. */
-COFFER_MUST_CHECK enum coffer_err api_login_allowed(struct request *rq,
-						    const struct user_record *u,
+COFFER_MUST_CHECK enum coffer_err api_login_allowed(struct request *rq, const struct user_record *u,
 						    const struct netaddr *addr, bool *allowed,
 						    bool *require_totp);
 

@@ -17,9 +17,9 @@
 #include "api/auth.h"
 #include "api/identity.h"
 #include "api/routes.h"
-#include "auth/password_policy.h"
-#include "auth/qr_svg.h"
-#include "auth/totp.h"
+#include "signin/password_policy.h"
+#include "signin/qr_svg.h"
+#include "signin/totp.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
 #include "http/json_body.h"
@@ -27,13 +27,16 @@
 #include "keyd/keyd.h"
 
 static const struct json_field accept_fields[] = {
-	{.name = "password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
-	 .max_len = PASSWORD_MAX_CHARS},
+    {.name = "password",
+     .type = JSON_FIELD_STRING,
+     .required = true,
+     .min_len = 1,
+     .max_len = PASSWORD_MAX_CHARS},
 };
 const struct json_schema invite_accept_schema = JSON_SCHEMA(accept_fields);
 
 static const struct json_field totp_fields[] = {
-	{.name = "code", .type = JSON_FIELD_STRING, .required = true, .max_len = 16},
+    {.name = "code", .type = JSON_FIELD_STRING, .required = true, .max_len = 16},
 };
 const struct json_schema invite_totp_schema = JSON_SCHEMA(totp_fields);
 
@@ -118,7 +121,7 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 	err = store_user_by_email(rq->app->store, inv->email, &st->existing);
 	if (err == COFFER_OK) {
 		pending_here = strcmp(st->existing.status, "invited") == 0 &&
-				    strcmp(st->existing.id, inv->user_id) == 0;
+			       strcmp(st->existing.id, inv->user_id) == 0;
 		join = !pending_here && !sysadmin && strcmp(st->existing.status, "active") == 0 &&
 		       strcmp(st->existing.role, "user") == 0;
 		if (!pending_here && !join)
@@ -139,8 +142,8 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 	 * policy. */
 	if (join && api_throttled(rq, inv->email, "invite.join", &err))
 		return err;
-	if (!join && (err = api_password_acceptable(rq, &rules, password, password_len)) !=
-			 COFFER_OK)
+	if (!join &&
+	    (err = api_password_acceptable(rq, &rules, password, password_len)) != COFFER_OK)
 		return err;
 
 	struct user_record *u = &st->user;
@@ -168,7 +171,8 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 		return err;
 	}
 	if (err == COFFER_ERR_UNAUTHENTICATED)
-		return COFFER_ERR_NOT_FOUND; /* a seal or token that does not match: no such invite */
+		return COFFER_ERR_NOT_FOUND; /* a seal or token that does not match: no such invite
+					      */
 	if (err != COFFER_OK)
 		return err;
 
@@ -185,20 +189,21 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 	}
 	memcpy(u->account, st->account.bytes, st->account.len);
 	u->account_len = st->account.len;
-	enum store_accept mode = join ? STORE_ACCEPT_JOIN
-			       : has_secret ? STORE_ACCEPT_PENDING : STORE_ACCEPT_ACTIVE;
+	enum store_accept mode = join	      ? STORE_ACCEPT_JOIN
+				 : has_secret ? STORE_ACCEPT_PENDING
+					      : STORE_ACCEPT_ACTIVE;
 	err = store_invite_accept(rq->app->store, &st->hash, u, mode, time_now());
 	if (err == COFFER_ERR_EXISTS)
-		return reply_error(rq, err, join ? "You are already a member of this organisation."
-						 : "An account with this email already exists.");
+		return reply_error(rq, err,
+				   join ? "You are already a member of this organisation."
+					: "An account with this email already exists.");
 	if (err != COFFER_OK)
 		return err;
 	api_audit(rq, u->id, join ? "invite.join" : "invite.accept", inv->org_id, "success",
 		  has_secret ? "totp_pending" : "");
 	if (has_secret)
 		return totp_reply(rq, u->email, st->secret);
-	return reply_json(rq, 200,
-			  json_pack("{s:b,s:s}", "totp_required", 0, "status", "active"));
+	return reply_json(rq, 200, json_pack("{s:b,s:s}", "totp_required", 0, "status", "active"));
 }
 
 enum coffer_err invites_accept(struct request *rq)

@@ -18,8 +18,8 @@
 #include "api/auth.h"
 #include "api/identity.h"
 #include "api/routes.h"
-#include "auth/password_policy.h"
-#include "auth/totp.h"
+#include "signin/password_policy.h"
+#include "signin/totp.h"
 #include "common/email.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -27,6 +27,7 @@
 #include "http/reply.h"
 #include "keyd/keyd.h"
 
+// clang-format off
 static const struct json_field login_fields[] = {
 	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
 	 .min_len = 3, .max_len = EMAIL_MAX},
@@ -34,6 +35,7 @@ static const struct json_field login_fields[] = {
 	 .max_len = PASSWORD_MAX_CHARS},
 	{.name = "totp", .type = JSON_FIELD_STRING, .required = false, .max_len = 6},
 };
+// clang-format on
 const struct json_schema login_schema = JSON_SCHEMA(login_fields);
 
 static const char *failure_reason(enum keyd_login_failure f)
@@ -84,7 +86,8 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 	enum coffer_err err;
 
 	if (!email_normalize(json_string_value(json_object_get(j, "email")), st->email))
-		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'email': not an email address");
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+				   "field 'email': not an email address");
 	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
 	if (api_throttled(rq, st->email, "login", &err))
@@ -106,7 +109,8 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 	};
 	err = keyd_login(rq->app->keyd, &in, &st->result);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS)
-		return fail(rq, st, st->known ? failure_reason(st->result.failure) : "unknown_account");
+		return fail(rq, st,
+			    st->known ? failure_reason(st->result.failure) : "unknown_account");
 	if (err != COFFER_OK)
 		return err;
 	if (strcmp(st->user.status, "active") != 0)

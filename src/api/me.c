@@ -10,19 +10,21 @@
 #include "api/auth.h"
 #include "api/identity.h"
 #include "api/routes.h"
-#include "auth/password_policy.h"
+#include "signin/password_policy.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "keyd/keyd.h"
 
+// clang-format off
 static const struct json_field password_fields[] = {
 	{.name = "current_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
 	 .max_len = PASSWORD_MAX_CHARS},
 	{.name = "new_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
 	 .max_len = PASSWORD_MAX_CHARS},
 };
+// clang-format on
 const struct json_schema me_password_schema = JSON_SCHEMA(password_fields);
 
 enum coffer_err me_password_post(struct request *rq)
@@ -33,8 +35,8 @@ enum coffer_err me_password_post(struct request *rq)
 	struct password_rules rules;
 	bool require_totp;
 	bool sysadmin = strcmp(a->user.role, "sysadmin") == 0;
-	enum coffer_err err = api_password_rules(rq, sysadmin, &a->user, NULL, &rules,
-						 &require_totp);
+	enum coffer_err err =
+	    api_password_rules(rq, sysadmin, &a->user, NULL, &rules, &require_totp);
 	if (err != COFFER_OK)
 		return err;
 	if (json_equal(cur, new))
@@ -54,8 +56,8 @@ enum coffer_err me_password_post(struct request *rq)
 				json_string_value(cur), json_string_length(cur),
 				json_string_value(new), json_string_length(new), account);
 	if (err == COFFER_OK)
-		err = store_user_set_account(rq->app->store, a->user.id, account->bytes, account->len,
-					     &a->session.token, time_now());
+		err = store_user_set_account(rq->app->store, a->user.id, account->bytes,
+					     account->len, &a->session.token, time_now());
 	sodium_free(account);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		api_count_failure(rq, a->user.email);

@@ -32,8 +32,10 @@ static void org_key_of(const struct request *rq, const struct org_key_record *re
 static enum coffer_err keyd_result(struct request *rq, enum coffer_err err)
 {
 	if (err == COFFER_ERR_CRYPTO || err == COFFER_ERR_INVALID_INPUT) {
-		log_msg(LOG_ERROR, "keys", "request %s: a stored data key does not open in its "
-			"context", rq->id);
+		log_msg(LOG_ERROR, "keys",
+			"request %s: a stored data key does not open in its "
+			"context",
+			rq->id);
 		return COFFER_ERR_INTERNAL;
 	}
 	return err;
@@ -56,7 +58,8 @@ enum coffer_err object_key_new(struct request *rq, const char *kind, const char 
 	struct org_key_record org;
 	enum coffer_err err = store_org_key_newest(rq->app->store, api_caller(rq)->org_id, &org);
 	if (err != COFFER_OK)
-		return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err; /* keys destroyed */
+		return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN
+						   : err; /* keys destroyed */
 	memset(rec, 0, sizeof *rec);
 	snprintf(rec->kind, sizeof rec->kind, "%s", kind);
 	snprintf(rec->object_id, sizeof rec->object_id, "%s", id);
@@ -74,11 +77,10 @@ enum coffer_err object_key_new(struct request *rq, const char *kind, const char 
 
 /* Version VERSION of the path organisation's key, as stored; a version that is gone (its keys
  * destroyed) refuses the object. */
-static enum coffer_err org_key_get(struct request *rq, uint32_t version,
-				   struct org_key_record *org)
+static enum coffer_err org_key_get(struct request *rq, uint32_t version, struct org_key_record *org)
 {
-	enum coffer_err err = store_org_key_get(rq->app->store, api_caller(rq)->org_id, version,
-						org);
+	enum coffer_err err =
+	    store_org_key_get(rq->app->store, api_caller(rq)->org_id, version, org);
 	return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_FORBIDDEN : err;
 }
 
@@ -130,9 +132,8 @@ static enum coffer_err open_batch(struct request *rq, const struct data_key_reco
 	}
 	struct keyd_session s;
 	session_of(rq, &s);
-	enum coffer_err err = keyd_data_keys_open(rq->app->keyd, &s, n, orgs, ctxs,
-						  (const uint8_t(*)[KEYWRAP_BYTES])wrapped, keys,
-						  errs);
+	enum coffer_err err = keyd_data_keys_open(
+	    rq->app->keyd, &s, n, orgs, ctxs, (const uint8_t(*)[KEYWRAP_BYTES])wrapped, keys, errs);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++)
 		err = errs[i];
 	return keyd_result(rq, err);

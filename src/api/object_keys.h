@@ -18,14 +18,13 @@ void object_ctx_of(const struct request *rq, const struct data_key_record *rec,
 /* A new data key for object (KIND, ID, VERSION, LEVEL) under the organisation's newest key:
  * KEY to seal with, and REC (the object, the org key version and the wrapped key) to store. */
 COFFER_MUST_CHECK enum coffer_err object_key_new(struct request *rq, const char *kind,
-						 const char *id, uint32_t version,
-						 enum level level, uint8_t key[AEAD_KEY_BYTES],
+						 const char *id, uint32_t version, enum level level,
+						 uint8_t key[AEAD_KEY_BYTES],
 						 struct data_key_record *rec);
 
 /* The data key stored as REC, unwrapped by keyd. */
-COFFER_MUST_CHECK enum coffer_err object_key_open(struct request *rq,
-						  const struct data_key_record *rec,
-						  uint8_t key[AEAD_KEY_BYTES]);
+COFFER_MUST_CHECK enum coffer_err
+object_key_open(struct request *rq, const struct data_key_record *rec, uint8_t key[AEAD_KEY_BYTES]);
 
 /* The data keys of a list's page: N objects whose data key records lie STRIDE bytes apart from
  * FIRST (&rows[0].key, sizeof rows[0]), unwrapped by keyd in one round trip per

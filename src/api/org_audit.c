@@ -35,14 +35,16 @@ void org_audit_entry(const struct request *rq, const char *action, const char *t
 	fill(rq, action, target, "success", "", out);
 }
 
-void org_audit_note(struct request *rq, const char *org_id, const char *action,
-		    const char *target, const char *outcome, const char *reason)
+void org_audit_note(struct request *rq, const char *org_id, const char *action, const char *target,
+		    const char *outcome, const char *reason)
 {
 	struct audit_entry e;
 	fill(rq, action, target, outcome, reason, &e);
 	if (!audit_batch_submit(rq->app->audit, org_id, &e, NULL, NULL))
-		log_msg(LOG_ERROR, "audit", "request %s: the audit queue is full; an entry of %s "
-			"was not recorded", rq->id, action);
+		log_msg(LOG_ERROR, "audit",
+			"request %s: the audit queue is full; an entry of %s "
+			"was not recorded",
+			rq->id, action);
 }
 
 void org_audit_hold(struct request *rq)

@@ -22,8 +22,8 @@ void org_audit_entry(const struct request *rq, const char *action, const char *t
 		     struct audit_entry *out);
 
 /* Records ACTION on TARGET with OUTCOME and REASON in ORG_ID's chain, in the background. */
-void org_audit_note(struct request *rq, const char *org_id, const char *action,
-		    const char *target, const char *outcome, const char *reason);
+void org_audit_note(struct request *rq, const char *org_id, const char *action, const char *target,
+		    const char *outcome, const char *reason);
 
 /* Before the reply of a read is made: it will be held. */
 void org_audit_hold(struct request *rq);

@@ -27,8 +27,8 @@ enum coffer_err page_query(struct request *rq, struct page *out)
 	return COFFER_OK;
 }
 
-enum coffer_err page_reply(struct request *rq, enum coffer_err err, const char *field,
-			   json_t *list, const char *next, const char *action)
+enum coffer_err page_reply(struct request *rq, enum coffer_err err, const char *field, json_t *list,
+			   const char *next, const char *action)
 {
 	if (err == COFFER_OK && list == NULL)
 		err = COFFER_ERR_NOMEM;

@@ -11,7 +11,7 @@
 #include "http/request.h"
 
 #define PAGE_DEFAULT 100
-#define PAGE_MAX 1000
+#define PAGE_MAX     1000
 
 struct page {
 	size_t limit;

@@ -17,7 +17,6 @@
 #include "http/json_body.h"
 #include "http/reply.h"
 
-
 static enum coffer_err policy_reply(struct request *rq, const char *scope)
 {
 	struct org_policy p;

@@ -25,6 +25,7 @@
 
 #define KIND "record"
 
+// clang-format off
 static const struct json_field record_fields[] = {
 	{.name = "title", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
 	 .min_len = 1, .max_len = RECORD_TITLE_MAX},
@@ -34,6 +35,7 @@ static const struct json_field record_fields[] = {
 	{.name = "version", .type = JSON_FIELD_INTEGER, .required = true, .min = 1,
 	 .max = UINT32_MAX - 1},
 };
+// clang-format on
 const struct json_schema record_create_schema = {record_fields, 3};
 const struct json_schema record_update_schema = {record_fields, 4};
 
@@ -53,10 +55,10 @@ static json_t *record_json(const struct record_meta *m, const struct plain *p)
 	json_t *o = json_pack("{s:s,s:s%}", "id", m->id, "title", p->title, p->title_len);
 	if (o != NULL && p->body != NULL)
 		json_object_set_new(o, "body", json_stringn(p->body, p->body_len));
-	json_t *rest = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "level", level_name(m->level),
-				 "version", (json_int_t)m->version, "created_at", created,
-				 "created_by", m->created_by, "updated_at", updated, "updated_by",
-				 m->updated_by);
+	json_t *rest =
+	    json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "level", level_name(m->level), "version",
+		      (json_int_t)m->version, "created_at", created, "created_by", m->created_by,
+		      "updated_at", updated, "updated_by", m->updated_by);
 	if (o != NULL && (rest == NULL || json_object_update(o, rest) != 0)) {
 		json_decref(o);
 		o = NULL;
@@ -90,8 +92,8 @@ static enum coffer_err seal_version(struct request *rq, const struct plain *p,
 	if (row->body == NULL)
 		err = COFFER_ERR_NOMEM;
 	if (err == COFFER_OK)
-		err = content_seal(key, &ctx, CONTENT_TITLE, (const uint8_t *)p->title, p->title_len,
-				   row->title);
+		err = content_seal(key, &ctx, CONTENT_TITLE, (const uint8_t *)p->title,
+				   p->title_len, row->title);
 	if (err == COFFER_OK)
 		err = content_seal(key, &ctx, CONTENT_BODY, (const uint8_t *)p->body, p->body_len,
 				   row->body);
@@ -112,14 +114,14 @@ static enum coffer_err open_with(struct request *rq, const uint8_t key[AEAD_KEY_
 		return COFFER_ERR_STORAGE;
 	object_ctx_of(rq, &row->key, &ctx);
 	*title_len = row->title_len - AEAD_OVERHEAD;
-	enum coffer_err err = content_open(key, &ctx, CONTENT_TITLE, row->title, row->title_len,
-					   (uint8_t *)title);
+	enum coffer_err err =
+	    content_open(key, &ctx, CONTENT_TITLE, row->title, row->title_len, (uint8_t *)title);
 	if (err == COFFER_OK && body != NULL) {
 		*body_len = row->body_len - AEAD_OVERHEAD;
 		*body = malloc(*body_len + 1);
 		err = *body == NULL ? COFFER_ERR_NOMEM
-				    : content_open(key, &ctx, CONTENT_BODY, row->body, row->body_len,
-						   (uint8_t *)*body);
+				    : content_open(key, &ctx, CONTENT_BODY, row->body,
+						   row->body_len, (uint8_t *)*body);
 	}
 	if (err == COFFER_ERR_CRYPTO)
 		err = COFFER_ERR_INTERNAL; /* stored content that does not open: ours to fix */
@@ -127,8 +129,8 @@ static enum coffer_err open_with(struct request *rq, const uint8_t key[AEAD_KEY_
 }
 
 /* The same, with ROW's data key from keyd. */
-static enum coffer_err open_version(struct request *rq, const struct record_row *row,
-				    char *title, size_t *title_len, char **body, size_t *body_len)
+static enum coffer_err open_version(struct request *rq, const struct record_row *row, char *title,
+				    size_t *title_len, char **body, size_t *body_len)
 {
 	uint8_t key[AEAD_KEY_BYTES];
 	enum coffer_err err = object_key_open(rq, &row->key, key);
@@ -155,7 +157,8 @@ static enum coffer_err read_plain(struct request *rq, struct plain *p, enum leve
 	p->body = json_string_value(b);
 	p->body_len = json_string_length(b);
 	if (p->body_len > RECORD_BODY_MAX) {
-		snprintf(rq->msg, sizeof rq->msg, "field 'body': at most %u bytes", RECORD_BODY_MAX);
+		snprintf(rq->msg, sizeof rq->msg, "field 'body': at most %u bytes",
+			 RECORD_BODY_MAX);
 		return COFFER_ERR_INVALID_INPUT;
 	}
 	if (!level_parse(json_string_value(json_object_get(rq->json, "level")), level))
@@ -380,11 +383,11 @@ enum coffer_err records_history(struct request *rq)
 	for (size_t i = 0; list != NULL && i < n; i++) {
 		char when[TIMEFMT_RFC3339_LEN];
 		timefmt_rfc3339(versions[i].updated_at, when);
-		json_array_append_new(
-		    list, json_pack("{s:I,s:s,s:s,s:s,s:s}", "version",
-				    (json_int_t)versions[i].version, "level",
-				    level_name(versions[i].level), "updated_at", when, "updated_by",
-				    versions[i].updated_by, "action", versions[i].action));
+		json_array_append_new(list, json_pack("{s:I,s:s,s:s,s:s,s:s}", "version",
+						      (json_int_t)versions[i].version, "level",
+						      level_name(versions[i].level), "updated_at",
+						      when, "updated_by", versions[i].updated_by,
+						      "action", versions[i].action));
 	}
 	free(versions);
 	if (err != COFFER_OK)

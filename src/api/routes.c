@@ -4,7 +4,7 @@
 #include "api/routes.h"
 
 #include "api/auth.h"
-#include "auth/org_policy.h"
+#include "signin/org_policy.h"
 #include "http/static_files.h"
 
 #define JSON(s) .body = ROUTE_BODY_JSON, .schema = &(s)
@@ -12,6 +12,7 @@
  * (\uXXXX); the exact limit is checked on the decoded body. */
 #define RECORD_BODY(s) JSON(s), .max_body = 6 * RECORD_BODY_MAX + 64 * 1024
 
+// clang-format off
 const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/healthz", .handler = health_get, .api = true,
 	 .access = ACCESS_PUBLIC},
@@ -102,5 +103,6 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/assets/{version}/js/{file}", .handler = static_asset,
 	 .access = ACCESS_PUBLIC},
 };
+// clang-format on
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

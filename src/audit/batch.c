@@ -58,7 +58,8 @@ static void commit_round(struct audit_batch *b, struct item *round)
 		}
 		enum coffer_err err = b->commit(b->commit_ctx, lead->chain, b->scratch, n);
 		if (err != COFFER_OK)
-			log_msg(LOG_ERROR, "audit", "cannot append %zu entries to an audit chain: %s", n,
+			log_msg(LOG_ERROR, "audit",
+				"cannot append %zu entries to an audit chain: %s", n,
 				coffer_err_info(err)->message);
 		char chain[AUDIT_CHAIN_ID_MAX + 1];
 		memcpy(chain, lead->chain, sizeof chain);

@@ -10,8 +10,8 @@
 
 #define LABEL "coffer/audit/v1"
 /* label + chain + prev + seq + time + six fields, each with its length */
-#define ENCODED_MAX (sizeof LABEL + 2 + AUDIT_CHAIN_ID_MAX + AUDIT_HASH_BYTES + 16 +           \
-		     6 * (2 + AUDIT_FIELD_MAX))
+#define ENCODED_MAX                                                                                \
+	(sizeof LABEL + 2 + AUDIT_CHAIN_ID_MAX + AUDIT_HASH_BYTES + 16 + 6 * (2 + AUDIT_FIELD_MAX))
 
 static void put_field(struct wire_writer *w, const char *s)
 {

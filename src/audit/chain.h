@@ -21,18 +21,18 @@
 
 #include "common/err.h"
 
-#define AUDIT_HASH_BYTES 32
+#define AUDIT_HASH_BYTES   32
 #define AUDIT_CHAIN_ID_MAX 64
-#define AUDIT_FIELD_MAX 320 /* actor (an email), target, reason: bounded, never content */
+#define AUDIT_FIELD_MAX	   320 /* actor (an email), target, reason: bounded, never content */
 #define AUDIT_SYSTEM_CHAIN "system"
 
 struct audit_entry {
 	uint64_t seq;
-	int64_t time; /* seconds since the epoch */
+	int64_t time;			   /* seconds since the epoch */
 	char actor[AUDIT_FIELD_MAX + 1];   /* user id or email, "" for nobody known */
 	char action[AUDIT_FIELD_MAX + 1];  /* "login", "invite.create", "policy.update"... */
 	char target[AUDIT_FIELD_MAX + 1];  /* what was acted on, "" for nothing */
-	char ip[AUDIT_FIELD_MAX + 1];      /* client address, "" for the command line */
+	char ip[AUDIT_FIELD_MAX + 1];	   /* client address, "" for the command line */
 	char outcome[AUDIT_FIELD_MAX + 1]; /* "success", "failure", "refused" */
 	char reason[AUDIT_FIELD_MAX + 1];  /* a reason code, never a secret or content */
 	uint8_t hash[AUDIT_HASH_BYTES];

@@ -87,9 +87,9 @@ static int verify_all(struct store *st, const char *data_dir, uint64_t *total)
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"org", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"org", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *data_dir = cli_default_data_dir(), *org_id = NULL;
 	int c;

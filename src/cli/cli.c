@@ -46,8 +46,9 @@ int cli_master_key_failure(const char *data_dir, const char *passphrase_file, en
 	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
 	switch (err) {
 	case COFFER_ERR_CONFIG:
-		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
-				PASSPHRASE_MAX, passphrase_file);
+		return cli_fail(
+		    "--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
+		    PASSPHRASE_MAX, passphrase_file);
 	case COFFER_ERR_NOT_FOUND: return cli_fail("%s is missing", path);
 	case COFFER_ERR_FORBIDDEN: return cli_fail("%s is readable by others; chmod 600 it", path);
 	case COFFER_ERR_UNAUTHENTICATED:

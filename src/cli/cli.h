@@ -9,7 +9,7 @@
 #include "common/err.h"
 
 #define EXIT_USER_ERROR 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE	2
 
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -29,8 +29,7 @@ const char *cli_default_data_dir(void);
 /* Explains in one line why the master key of DATA_DIR did not load (ERR as master_key_load
  * reports it; COFFER_ERR_CONFIG for an unreadable passphrase file) and returns
  * EXIT_USER_ERROR. */
-int cli_master_key_failure(const char *data_dir, const char *passphrase_file,
-			   enum coffer_err err);
+int cli_master_key_failure(const char *data_dir, const char *passphrase_file, enum coffer_err err);
 
 /* Takes DATA_DIR's lock (DATA/serve.lock, an exclusive flock held for the life of the process):
  * `coffer serve` holds it while it runs, and what must not run beside it (rotating the master

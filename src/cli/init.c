@@ -28,8 +28,8 @@
 #include "keyd/seal.h"
 #include "store/store.h"
 
-#define USAGE                                                                                  \
-	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                     \
+#define USAGE                                                                                      \
+	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                         \
 	"[--tls-cert F --tls-key F] [--passphrase-file F]"
 
 struct init_args {
@@ -42,8 +42,8 @@ struct init_args {
 
 /* Files this run created, removed again if a later step fails. */
 static const char *const created_files[] = {
-	"coffer.conf", "system.db", "system.db-wal", "system.db-shm", "tls/cert.pem",
-	"tls/key.pem", MASTER_KEY_FILE,
+    "coffer.conf",  "system.db",   "system.db-wal", "system.db-shm",
+    "tls/cert.pem", "tls/key.pem", MASTER_KEY_FILE,
 };
 
 static void undo(const char *dir, bool made_dir)
@@ -97,13 +97,13 @@ static int make_dir(const char *dir)
 static int parse_args(int argc, char **argv, struct init_args *a)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"admin-email", required_argument, NULL, 'e'},
-		{"listen", required_argument, NULL, 'l'},
-		{"tls-cert", required_argument, NULL, 'c'},
-		{"tls-key", required_argument, NULL, 'k'},
-		{"passphrase-file", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"admin-email", required_argument, NULL, 'e'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tls-cert", required_argument, NULL, 'c'},
+	    {"tls-key", required_argument, NULL, 'k'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *email = NULL, *listen = NULL;
 	int c;
@@ -142,21 +142,22 @@ static int write_config(const struct init_args *a, const char *path, const char 
 {
 	char listen[CONFIG_HOST_MAX + 16], text[8192];
 	listen_addr_format(&a->listen, listen, sizeof listen);
-	int n = snprintf(text, sizeof text,
-			 "# coffer deployment settings; see README.md for every key.\n"
-			 "listen = %s\n"
-			 "tls_cert = %s\n"
-			 "tls_key = %s\n"
-			 "# Sessions: absolute and idle lifetime, in seconds.\n"
-			 "session_absolute_ttl = 43200\n"
-			 "session_idle_ttl = 1800\n"
-			 "# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).\n"
-			 "trusted_proxies =\n"
-			 "# A Pwned Passwords file (SHA1HEX:COUNT lines, sorted), if you have one.\n"
-			 "breached_passwords_file =\n"
-			 "max_file_size = 2147483648\n"
-			 "log_level = info\n",
-			 listen, cert, key);
+	int n =
+	    snprintf(text, sizeof text,
+		     "# coffer deployment settings; see README.md for every key.\n"
+		     "listen = %s\n"
+		     "tls_cert = %s\n"
+		     "tls_key = %s\n"
+		     "# Sessions: absolute and idle lifetime, in seconds.\n"
+		     "session_absolute_ttl = 43200\n"
+		     "session_idle_ttl = 1800\n"
+		     "# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs).\n"
+		     "trusted_proxies =\n"
+		     "# A Pwned Passwords file (SHA1HEX:COUNT lines, sorted), if you have one.\n"
+		     "breached_passwords_file =\n"
+		     "max_file_size = 2147483648\n"
+		     "log_level = info\n",
+		     listen, cert, key);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return -1;
 	/* Prove that what we write is what serve will accept. */
@@ -181,8 +182,8 @@ static bool config_safe_path(const char *p)
 
 /* The first sysadmin's invitation. keyd seals every other invite for the sysadmin who makes it;
  * this one is sealed here, with the master keyring just created, since no sysadmin exists yet. */
-static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
-					const char *pass, size_t pass_len, struct store *st,
+static enum coffer_err bootstrap_invite(const char *data_dir, const char *email, const char *pass,
+					size_t pass_len, struct store *st,
 					char token[TOKEN_TEXT_LEN + 1], struct token_hash *hash)
 {
 	char path[PATH_MAX];
@@ -279,8 +280,8 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 	step = "bootstrap invite";
 	char token[TOKEN_TEXT_LEN + 1];
 	struct token_hash hash;
-	enum coffer_err err = bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token,
-					       &hash);
+	enum coffer_err err =
+	    bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token, &hash);
 	store_close(st);
 	if (err != COFFER_OK)
 		goto fail;
@@ -317,8 +318,9 @@ int cmd_init(int argc, char **argv)
 	size_t pass_len = 0;
 	if (a.passphrase_file != NULL &&
 	    passphrase_read(a.passphrase_file, &pass, &pass_len) != COFFER_OK)
-		return cli_fail("--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
-				PASSPHRASE_MAX, a.passphrase_file);
+		return cli_fail(
+		    "--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
+		    PASSPHRASE_MAX, a.passphrase_file);
 	rc = init_deployment(&a, pass, pass_len);
 	sodium_free(pass);
 	return rc;

@@ -24,8 +24,8 @@
 #include "crypto/master_key.h"
 #include "store/store.h"
 
-#define USAGE                                                                                    \
-	"coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] "                    \
+#define USAGE                                                                                      \
+	"coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] "                      \
 	"[--passphrase-file F]"
 
 struct rotate_args {
@@ -36,12 +36,12 @@ struct rotate_args {
 static int parse_args(int argc, char **argv, struct rotate_args *a)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"org", required_argument, NULL, 'o'},
-		{"master", no_argument, NULL, 'm'},
-		{"rewrap", no_argument, NULL, 'r'},
-		{"passphrase-file", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"org", required_argument, NULL, 'o'},
+	    {"master", no_argument, NULL, 'm'},
+	    {"rewrap", no_argument, NULL, 'r'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	memset(a, 0, sizeof *a);
@@ -101,8 +101,10 @@ static void audit_rotation(const char *data_dir, const char *target, uint32_t ve
 	snprintf(e.target, sizeof e.target, "%s", target);
 	snprintf(e.outcome, sizeof e.outcome, "success");
 	snprintf(e.reason, sizeof e.reason, "version %u", (unsigned int)version);
-	if (store_system_open(data_dir, &st) != COFFER_OK || store_audit_append(st, &e) != COFFER_OK)
-		fprintf(stderr, "coffer: warning: could not record the rotation in the audit trail\n");
+	if (store_system_open(data_dir, &st) != COFFER_OK ||
+	    store_audit_append(st, &e) != COFFER_OK)
+		fprintf(stderr,
+			"coffer: warning: could not record the rotation in the audit trail\n");
 	store_close(st);
 }
 

@@ -44,7 +44,8 @@ enum coffer_err rewrap_org_keys(struct store *st, const struct master_keyring *r
 			break;
 		for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 			struct org_key_ref *r = &batch[i];
-			const struct master_key *mk = master_keyring_find(ring, r->key.master_version);
+			const struct master_key *mk =
+			    master_keyring_find(ring, r->key.master_version);
 			old[i] = r->key.master_version;
 			err = mk ? keyunwrap_org_key(mk->key, r->org_id, r->key.version,
 						     r->key.wrapped, key)

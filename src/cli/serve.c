@@ -19,7 +19,7 @@
 #include "api/auth.h"
 #include "api/org_audit.h"
 #include "api/routes.h"
-#include "auth/breached.h"
+#include "signin/breached.h"
 #include "cli/cli.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -32,18 +32,18 @@
 #include "store/sweep.h"
 #include "version.h"
 
-#define USAGE "coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F]"
+#define USAGE		  "coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F]"
 #define SHUTDOWN_GRACE_MS 10000
-#define PEM_MAX (256 * 1024)
+#define PEM_MAX		  (256 * 1024)
 
 static int parse_args(int argc, char **argv, const char **data_dir, const char **listen,
 		      const char **passphrase_file)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"listen", required_argument, NULL, 'l'},
-		{"passphrase-file", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	*data_dir = cli_default_data_dir();
@@ -103,12 +103,13 @@ static void reload_breached(struct breached_db *db, const char *path)
 {
 	enum coffer_err err = breached_db_reload(db);
 	if (err == COFFER_OK)
-		log_event(LOG_INFO, "reload", json_pack("{s:s,s:s}", "what", "breached_passwords_file",
-							  "path", path ? path : ""));
+		log_event(LOG_INFO, "reload",
+			  json_pack("{s:s,s:s}", "what", "breached_passwords_file", "path",
+				    path ? path : ""));
 	else
 		log_event(LOG_ERROR, "reload",
 			  json_pack("{s:s,s:s,s:s}", "what", "breached_passwords_file", "msg",
-				    err == COFFER_ERR_CONFIG ? "not a Pwned Passwords list"
+				    err == COFFER_ERR_CONFIG	  ? "not a Pwned Passwords list"
 				    : err == COFFER_ERR_NOT_FOUND ? "the file is missing"
 								  : "cannot read the file",
 				    "kept", "the list loaded before stays in use"));
@@ -243,20 +244,24 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct coffer_app app = {
-		.cfg = &cfg, .data_dir = data_dir, .store = store, .keyd = keyd,
-		.breached = breached, .orgs = orgs, .audit = audit};
+	struct coffer_app app = {.cfg = &cfg,
+				 .data_dir = data_dir,
+				 .store = store,
+				 .keyd = keyd,
+				 .breached = breached,
+				 .orgs = orgs,
+				 .audit = audit};
 	struct http_server_opts opts = {
-		.listen = cfg.listen,
-		.cert_pem = cert,
-		.key_pem = key,
-		.routes = api_routes,
-		.n_routes = api_routes_count,
-		.app = &app,
-		/* Password hashing runs on as many workers as keyd hashes at once: the connection
-		 * threads stay free for everything else. */
-		.workers = KEYD_HASH_CONCURRENCY,
-		.authorize = api_authorize,
+	    .listen = cfg.listen,
+	    .cert_pem = cert,
+	    .key_pem = key,
+	    .routes = api_routes,
+	    .n_routes = api_routes_count,
+	    .app = &app,
+	    /* Password hashing runs on as many workers as keyd hashes at once: the connection
+	     * threads stay free for everything else. */
+	    .workers = KEYD_HASH_CONCURRENCY,
+	    .authorize = api_authorize,
 	};
 	if (http_server_start(&opts, &srv, why, sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);
@@ -289,7 +294,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	unsigned int cut = http_server_shutdown(srv, SHUTDOWN_GRACE_MS);
 	if (cut > 0)
-		log_event(LOG_WARN, "stopped", json_pack("{s:i}", "requests_cut_off", (json_int_t)cut));
+		log_event(LOG_WARN, "stopped",
+			  json_pack("{s:i}", "requests_cut_off", (json_int_t)cut));
 	else
 		log_event(LOG_INFO, "stopped", NULL);
 out:

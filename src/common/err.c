@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 
+// clang-format off
 static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 	[COFFER_OK] = {"ok", 200, "ok"},
 	[COFFER_ERR_INVALID_INPUT] = {"invalid_input", 400, "The request is not valid."},
@@ -39,6 +40,7 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 	[COFFER_ERR_EXISTS] = {"exists", 409, "It already exists."},
 	[COFFER_ERR_UNAVAILABLE] = {"unavailable", 503, "The service is shutting down or overloaded."},
 };
+// clang-format on
 
 const struct coffer_err_info *coffer_err_info(enum coffer_err err)
 {

@@ -37,9 +37,9 @@ enum coffer_err {
 };
 
 struct coffer_err_info {
-	const char *code;       /* snake_case code for the JSON error object */
+	const char *code; /* snake_case code for the JSON error object */
 	unsigned int http_status;
-	const char *message;    /* plain default message, safe to show to any client */
+	const char *message; /* plain default message, safe to show to any client */
 };
 
 /* Borrowed pointer into a static table; never NULL (unknown values map to "internal"). */

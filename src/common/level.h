@@ -1,11 +1,12 @@
-/* level.h — classification levels by name (CONTRACT §3.7): "public" < "internal" <
- * "confidential" < "restricted". The enum lives with the key wrapping that binds it in. */
+/* level.h — classification levels: "public" < "internal" < "confidential" < "restricted". A
+ * record's level is bound into its wrapped key (crypto/keywrap.h), so the order is fixed. */
 #ifndef COFFER_LEVEL_H
 #define COFFER_LEVEL_H
 
 #include <stdbool.h>
 
-#include "crypto/keywrap.h"
+/* Classification levels, lowest first. */
+enum level { LEVEL_PUBLIC = 0, LEVEL_INTERNAL, LEVEL_CONFIDENTIAL, LEVEL_RESTRICTED };
 
 /* The names, lowest first, NULL-terminated (for schemas' one_of). */
 extern const char *const level_names[];

@@ -16,9 +16,15 @@ static volatile enum log_level min_level = LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void log_set_level(enum log_level level) { min_level = level; }
+void log_set_level(enum log_level level)
+{
+	min_level = level;
+}
 
-bool log_enabled(enum log_level level) { return level >= min_level; }
+bool log_enabled(enum log_level level)
+{
+	return level >= min_level;
+}
 
 bool log_level_parse(const char *name, enum log_level *out)
 {
@@ -57,7 +63,8 @@ void log_event(enum log_level level, const char *event, json_t *fields)
 	if (fields != NULL)
 		json_object_update(line, fields);
 	/* JSON_ENSURE_ASCII keeps the line plain ASCII whatever a message holds. */
-	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
+					  JSON_REAL_PRECISION(6));
 	if (text != NULL) {
 		write_line(text, strlen(text));
 		free(text);

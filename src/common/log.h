@@ -25,6 +25,6 @@ void log_event(enum log_level level, const char *event, json_t *fields);
 
 /* Emits {"event": EVENT, "msg": printf(FMT, ...)}. */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define TIMEFMT_RFC3339_LEN sizeof "2026-01-01T00:00:00Z"
+#define TIMEFMT_RFC3339_LEN    sizeof "2026-01-01T00:00:00Z"
 #define TIMEFMT_RFC3339_MS_LEN sizeof "2026-01-01T00:00:00.000Z"
 
 /* Writes "YYYY-MM-DDThh:mm:ssZ" for T (seconds since the epoch). */

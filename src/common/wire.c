@@ -14,7 +14,10 @@ void wire_put_raw(struct wire_writer *w, const void *data, size_t len)
 	w->len += len;
 }
 
-void wire_put_u8(struct wire_writer *w, uint8_t v) { wire_put_raw(w, &v, 1); }
+void wire_put_u8(struct wire_writer *w, uint8_t v)
+{
+	wire_put_raw(w, &v, 1);
+}
 
 void wire_put_u32(struct wire_writer *w, uint32_t v)
 {
@@ -40,7 +43,10 @@ void wire_put_bytes(struct wire_writer *w, const void *data, size_t len)
 	wire_put_raw(w, data, len);
 }
 
-void wire_put_str(struct wire_writer *w, const char *s) { wire_put_bytes(w, s, strlen(s)); }
+void wire_put_str(struct wire_writer *w, const char *s)
+{
+	wire_put_bytes(w, s, strlen(s));
+}
 
 const uint8_t *wire_get_raw(struct wire_reader *r, size_t n)
 {
@@ -127,4 +133,7 @@ void wire_get_str(struct wire_reader *r, char *out, size_t max)
 	out[len] = '\0';
 }
 
-bool wire_reader_end(const struct wire_reader *r) { return !r->bad && r->left == 0; }
+bool wire_reader_end(const struct wire_reader *r)
+{
+	return !r->bad && r->left == 0;
+}

@@ -124,8 +124,9 @@ static const char *set_string(char **slot, const char *value, bool allow_empty)
 
 static const char *set_listen(struct coffer_config *cfg, const char *v)
 {
-	return listen_addr_parse(v, &cfg->listen) == COFFER_OK ? NULL
-							       : "expected HOST:PORT or [IPV6]:PORT";
+	return listen_addr_parse(v, &cfg->listen) == COFFER_OK
+		   ? NULL
+		   : "expected HOST:PORT or [IPV6]:PORT";
 }
 
 static const char *set_tls_cert(struct coffer_config *cfg, const char *v)
@@ -213,15 +214,15 @@ static const struct {
 	const char *key;
 	setter_fn set;
 } keys[] = {
-	{"listen", set_listen},
-	{"tls_cert", set_tls_cert},
-	{"tls_key", set_tls_key},
-	{"session_absolute_ttl", set_abs_ttl},
-	{"session_idle_ttl", set_idle_ttl},
-	{"trusted_proxies", set_trusted},
-	{"breached_passwords_file", set_breached},
-	{"max_file_size", set_max_file_size},
-	{"log_level", set_log_level},
+    {"listen", set_listen},
+    {"tls_cert", set_tls_cert},
+    {"tls_key", set_tls_key},
+    {"session_absolute_ttl", set_abs_ttl},
+    {"session_idle_ttl", set_idle_ttl},
+    {"trusted_proxies", set_trusted},
+    {"breached_passwords_file", set_breached},
+    {"max_file_size", set_max_file_size},
+    {"log_level", set_log_level},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -235,7 +236,7 @@ static size_t key_index(const char *key)
 }
 
 static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, const char *fmt, ...)
 {
@@ -287,7 +288,8 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 			pos++; /* the newline */
 		lineno++;
 		if (llen > LINE_MAX_LEN) {
-			say(errbuf, errlen, name, lineno, "line longer than %d bytes", LINE_MAX_LEN);
+			say(errbuf, errlen, name, lineno, "line longer than %d bytes",
+			    LINE_MAX_LEN);
 			goto fail;
 		}
 		memcpy(line, text + start, llen);
@@ -358,7 +360,7 @@ enum coffer_err config_load(struct coffer_config *cfg, const char *path, char *e
 	enum coffer_err err = file_read_all(path, CONFIG_FILE_MAX, 0, &text, &len);
 	if (err != COFFER_OK) {
 		snprintf(errbuf, errlen, "%s: %s", path,
-			 err == COFFER_ERR_NOT_FOUND	? "no such file"
+			 err == COFFER_ERR_NOT_FOUND   ? "no such file"
 			 : err == COFFER_ERR_TOO_LARGE ? "file too large"
 						       : "cannot read");
 		return COFFER_ERR_CONFIG;

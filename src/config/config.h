@@ -13,9 +13,9 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 
-#define CONFIG_HOST_MAX 255
+#define CONFIG_HOST_MAX		   255
 #define CONFIG_MAX_TRUSTED_PROXIES 64
-#define CONFIG_FILE_MAX (64 * 1024)
+#define CONFIG_FILE_MAX		   (64 * 1024)
 
 struct listen_addr {
 	char host[CONFIG_HOST_MAX + 1]; /* a DNS name or an address literal, without brackets */
@@ -24,14 +24,14 @@ struct listen_addr {
 
 struct coffer_config {
 	struct listen_addr listen;
-	char *tls_cert;                /* path; relative paths are relative to the data dir */
+	char *tls_cert; /* path; relative paths are relative to the data dir */
 	char *tls_key;
-	long session_absolute_ttl;     /* seconds */
-	long session_idle_ttl;         /* seconds */
+	long session_absolute_ttl; /* seconds */
+	long session_idle_ttl;	   /* seconds */
 	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED_PROXIES];
 	size_t n_trusted_proxies;
 	char *breached_passwords_file; /* NULL when unset */
-	uint64_t max_file_size;        /* bytes */
+	uint64_t max_file_size;	       /* bytes */
 	enum log_level log_level;
 };
 

@@ -14,7 +14,10 @@
 static EVP_CIPHER *gcm;
 static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
 
-static void fetch_gcm(void) { gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL); }
+static void fetch_gcm(void)
+{
+	gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
 
 static const EVP_CIPHER *aes_256_gcm(void)
 {
@@ -23,7 +26,10 @@ static const EVP_CIPHER *aes_256_gcm(void)
 }
 
 /* EVP takes int lengths; anything bigger is refused rather than truncated. */
-static bool fits_int(size_t n) { return n <= (size_t)INT_MAX; }
+static bool fits_int(size_t n)
+{
+	return n <= (size_t)INT_MAX;
+}
 
 enum coffer_err aead_seal_detached(const uint8_t key[AEAD_KEY_BYTES],
 				   const uint8_t nonce[AEAD_NONCE_BYTES], const uint8_t *aad,

@@ -17,10 +17,10 @@
 
 #include "common/err.h"
 
-#define AEAD_KEY_BYTES 32
+#define AEAD_KEY_BYTES	 32
 #define AEAD_NONCE_BYTES 12
-#define AEAD_TAG_BYTES 16
-#define AEAD_OVERHEAD (AEAD_NONCE_BYTES + AEAD_TAG_BYTES)
+#define AEAD_TAG_BYTES	 16
+#define AEAD_OVERHEAD	 (AEAD_NONCE_BYTES + AEAD_TAG_BYTES)
 
 /* Seals IN (LEN bytes) into OUT, which must hold LEN + AEAD_OVERHEAD bytes. */
 COFFER_MUST_CHECK enum coffer_err aead_seal(const uint8_t key[AEAD_KEY_BYTES], const uint8_t *aad,
@@ -41,10 +41,9 @@ COFFER_MUST_CHECK enum coffer_err aead_seal_detached(const uint8_t key[AEAD_KEY_
 						     const uint8_t *in, size_t len, uint8_t *out,
 						     uint8_t tag[AEAD_TAG_BYTES]);
 
-COFFER_MUST_CHECK enum coffer_err aead_open_detached(const uint8_t key[AEAD_KEY_BYTES],
-						     const uint8_t nonce[AEAD_NONCE_BYTES],
-						     const uint8_t *aad, size_t aad_len,
-						     const uint8_t *in, size_t len,
-						     const uint8_t tag[AEAD_TAG_BYTES], uint8_t *out);
+COFFER_MUST_CHECK enum coffer_err
+aead_open_detached(const uint8_t key[AEAD_KEY_BYTES], const uint8_t nonce[AEAD_NONCE_BYTES],
+		   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+		   const uint8_t tag[AEAD_TAG_BYTES], uint8_t *out);
 
 #endif

@@ -35,15 +35,15 @@ struct file_opener;
 /* Starts sealing under KEY with the context AAD CTX (keywrap_object_aad); the header goes to
  * SINK at once. The sealer copies the key into guarded memory; wipe KEY when this returns. */
 COFFER_MUST_CHECK enum coffer_err file_sealer_new(const uint8_t key[AEAD_KEY_BYTES],
-						  const uint8_t *ctx, size_t ctx_len, file_sink sink,
-						  void *sink_ctx, struct file_sealer **out);
+						  const uint8_t *ctx, size_t ctx_len,
+						  file_sink sink, void *sink_ctx,
+						  struct file_sealer **out);
 /* Takes LEN more bytes of plaintext. */
 COFFER_MUST_CHECK enum coffer_err file_sealer_push(struct file_sealer *s, const uint8_t *data,
 						   size_t len);
 /* Seals the final segment; sets the plaintext's SHA256 and SIZE. */
-COFFER_MUST_CHECK enum coffer_err file_sealer_finish(struct file_sealer *s,
-						     uint8_t sha256[FILE_SHA256_BYTES],
-						     uint64_t *size);
+COFFER_MUST_CHECK enum coffer_err
+file_sealer_finish(struct file_sealer *s, uint8_t sha256[FILE_SHA256_BYTES], uint64_t *size);
 /* Wipes and frees (after finish, or to give up). NULL is allowed. */
 void file_sealer_free(struct file_sealer *s);
 

@@ -13,12 +13,11 @@ enum coffer_err kdf_derive(const uint8_t *ikm, size_t ikm_len, const char *label
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)ikm,
-						  ikm_len),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-						  (void *)(uintptr_t)label, strlen(label)),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)ikm, ikm_len),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)label,
+					      strlen(label)),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (ctx != NULL && EVP_KDF_derive(ctx, out, out_len, params) == 1)
 		err = COFFER_OK;

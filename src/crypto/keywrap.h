@@ -15,18 +15,16 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/level.h"
 #include "crypto/aead.h"
 
-#define KEYWRAP_BYTES (AEAD_KEY_BYTES + AEAD_OVERHEAD)
-#define KEYWRAP_ID_MAX 64
+#define KEYWRAP_BYTES	(AEAD_KEY_BYTES + AEAD_OVERHEAD)
+#define KEYWRAP_ID_MAX	64
 #define KEYWRAP_AAD_MAX 256
 
-/* Classification levels, lowest first (CONTRACT §3.7). */
-enum level { LEVEL_PUBLIC = 0, LEVEL_INTERNAL, LEVEL_CONFIDENTIAL, LEVEL_RESTRICTED };
-
 struct object_ctx {
-	const char *org_id;    /* 1..KEYWRAP_ID_MAX bytes each */
-	const char *kind;      /* "record", "file" */
+	const char *org_id; /* 1..KEYWRAP_ID_MAX bytes each */
+	const char *kind;   /* "record", "file" */
 	const char *object_id;
 	uint32_t version;
 	enum level level;

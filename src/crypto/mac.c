@@ -13,7 +13,10 @@
 static EVP_MAC *hmac;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 
-static void fetch_hmac(void) { hmac = EVP_MAC_fetch(NULL, "HMAC", NULL); }
+static void fetch_hmac(void)
+{
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
 
 enum coffer_err mac_sha256(const uint8_t key[MAC_KEY_BYTES], const void *data, size_t len,
 			   uint8_t out[MAC_BYTES])
@@ -23,12 +26,12 @@ enum coffer_err mac_sha256(const uint8_t key[MAC_KEY_BYTES], const void *data, s
 	pthread_once(&hmac_once, fetch_hmac);
 	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (ctx != NULL && EVP_MAC_init(ctx, key, MAC_KEY_BYTES, params) == 1 &&
-	    EVP_MAC_update(ctx, data, len) == 1 && EVP_MAC_final(ctx, out, &out_len, MAC_BYTES) == 1 &&
-	    out_len == MAC_BYTES)
+	    EVP_MAC_update(ctx, data, len) == 1 &&
+	    EVP_MAC_final(ctx, out, &out_len, MAC_BYTES) == 1 && out_len == MAC_BYTES)
 		err = COFFER_OK;
 	else
 		memset(out, 0, MAC_BYTES);

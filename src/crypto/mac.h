@@ -13,7 +13,7 @@
 #include "common/err.h"
 
 #define MAC_KEY_BYTES 32
-#define MAC_BYTES 32
+#define MAC_BYTES     32
 
 COFFER_MUST_CHECK enum coffer_err mac_sha256(const uint8_t key[MAC_KEY_BYTES], const void *data,
 					     size_t len, uint8_t out[MAC_BYTES]);

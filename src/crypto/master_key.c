@@ -11,19 +11,19 @@
 #include "common/wire.h"
 #include "crypto/aead.h"
 
-#define MAGIC "COFFERMK"
-#define MAGIC_LEN 8
-#define FORMAT_VERSION 2
-#define KIND_PLAIN 0
-#define KIND_SEALED 1
-#define SALT_BYTES 16
-#define HEAD_LEN (MAGIC_LEN + 2)
-#define SEALED_AAD_LEN (HEAD_LEN + 4 + 4 + SALT_BYTES)
-#define ENTRY_LEN (4 + MASTER_KEY_BYTES)
+#define MAGIC		"COFFERMK"
+#define MAGIC_LEN	8
+#define FORMAT_VERSION	2
+#define KIND_PLAIN	0
+#define KIND_SEALED	1
+#define SALT_BYTES	16
+#define HEAD_LEN	(MAGIC_LEN + 2)
+#define SEALED_AAD_LEN	(HEAD_LEN + 4 + 4 + SALT_BYTES)
+#define ENTRY_LEN	(4 + MASTER_KEY_BYTES)
 #define KEYRING_LEN_MAX (1 + MASTER_KEYRING_MAX * ENTRY_LEN)
-#define FILE_LEN_MAX (SEALED_AAD_LEN + AEAD_OVERHEAD + KEYRING_LEN_MAX)
+#define FILE_LEN_MAX	(SEALED_AAD_LEN + AEAD_OVERHEAD + KEYRING_LEN_MAX)
 /* Bounds on the stored cost, so a damaged file cannot make start-up take forever. */
-#define OPSLIMIT_MAX 16u
+#define OPSLIMIT_MAX	 16u
 #define MEMLIMIT_KIB_MIN (8u * 1024u)
 #define MEMLIMIT_KIB_MAX (4u * 1024u * 1024u)
 
@@ -101,7 +101,8 @@ static enum coffer_err derive(const uint8_t *header, const char *pass, size_t pa
 {
 	uint32_t ops = get_u32(header + HEAD_LEN);
 	uint32_t mem_kib = get_u32(header + HEAD_LEN + 4);
-	if (ops < 1 || ops > OPSLIMIT_MAX || mem_kib < MEMLIMIT_KIB_MIN || mem_kib > MEMLIMIT_KIB_MAX)
+	if (ops < 1 || ops > OPSLIMIT_MAX || mem_kib < MEMLIMIT_KIB_MIN ||
+	    mem_kib > MEMLIMIT_KIB_MAX)
 		return COFFER_ERR_CRYPTO;
 	if (crypto_pwhash(kek, AEAD_KEY_BYTES, pass, pass_len, header + HEAD_LEN + 8, ops,
 			  (size_t)mem_kib * 1024u, crypto_pwhash_ALG_ARGON2ID13) != 0)

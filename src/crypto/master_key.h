@@ -27,14 +27,14 @@
 
 #include "common/err.h"
 
-#define MASTER_KEY_BYTES 32
+#define MASTER_KEY_BYTES   32
 #define MASTER_KEYRING_MAX 32
-#define MASTER_KEY_FILE "master.key"
-#define PASSPHRASE_MAX 1024
+#define MASTER_KEY_FILE	   "master.key"
+#define PASSPHRASE_MAX	   1024
 
 /* Argon2id cost for sealing: libsodium's "moderate" (3 passes, 256 MiB), about 0.7 s on one
  * core here. Paid once per start of coffer serve, so it can be high. */
-#define MASTER_KEY_OPSLIMIT 3u
+#define MASTER_KEY_OPSLIMIT	3u
 #define MASTER_KEY_MEMLIMIT_KIB (256u * 1024u)
 
 struct master_key {

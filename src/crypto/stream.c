@@ -50,10 +50,9 @@ enum coffer_err stream_open_init(struct stream_state *s, const uint8_t key[AEAD_
 				 const uint8_t *ctx, size_t ctx_len,
 				 const uint8_t header[STREAM_HEADER_BYTES])
 {
-	static const uint8_t size_be[4] = {(uint8_t)(STREAM_SEGMENT_BYTES >> 24),
-					   (uint8_t)(STREAM_SEGMENT_BYTES >> 16),
-					   (uint8_t)(STREAM_SEGMENT_BYTES >> 8),
-					   (uint8_t)STREAM_SEGMENT_BYTES};
+	static const uint8_t size_be[4] = {
+	    (uint8_t)(STREAM_SEGMENT_BYTES >> 24), (uint8_t)(STREAM_SEGMENT_BYTES >> 16),
+	    (uint8_t)(STREAM_SEGMENT_BYTES >> 8), (uint8_t)STREAM_SEGMENT_BYTES};
 	if (memcmp(header, STREAM_MAGIC, 4) != 0 || memcmp(header + 4, size_be, 4) != 0 ||
 	    header[15] != 0)
 		return COFFER_ERR_CRYPTO;
@@ -102,12 +101,16 @@ enum coffer_err stream_open_segment(struct stream_state *s, const uint8_t *in, s
 	return COFFER_OK;
 }
 
-void stream_wipe(struct stream_state *s) { sodium_memzero(s, sizeof *s); }
+void stream_wipe(struct stream_state *s)
+{
+	sodium_memzero(s, sizeof *s);
+}
 
 uint64_t stream_sealed_size(uint64_t plain)
 {
 	/* Full segments, then a last one of 0..SEGMENT bytes: a multiple of the segment size
 	 * ends with a full last segment, and an empty file is one empty last segment. */
-	uint64_t segments = plain == 0 ? 1 : (plain + STREAM_SEGMENT_BYTES - 1) / STREAM_SEGMENT_BYTES;
+	uint64_t segments =
+	    plain == 0 ? 1 : (plain + STREAM_SEGMENT_BYTES - 1) / STREAM_SEGMENT_BYTES;
 	return STREAM_HEADER_BYTES + plain + segments * AEAD_TAG_BYTES;
 }

@@ -21,12 +21,12 @@
 #include "common/err.h"
 #include "crypto/aead.h"
 
-#define STREAM_MAGIC "CFS1"
-#define STREAM_SEGMENT_BYTES 65536u
-#define STREAM_PREFIX_BYTES 7
-#define STREAM_HEADER_BYTES 16 /* magic (4) | segment size (4, BE) | prefix (7) | reserved (1) */
+#define STREAM_MAGIC		    "CFS1"
+#define STREAM_SEGMENT_BYTES	    65536u
+#define STREAM_PREFIX_BYTES	    7
+#define STREAM_HEADER_BYTES	    16 /* magic (4) | segment size (4, BE) | prefix (7) | reserved (1) */
 #define STREAM_SEALED_SEGMENT_BYTES (STREAM_SEGMENT_BYTES + AEAD_TAG_BYTES)
-#define STREAM_AAD_MAX 256
+#define STREAM_AAD_MAX		    256
 
 struct stream_state {
 	uint8_t key[AEAD_KEY_BYTES];

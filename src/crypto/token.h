@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TOKEN_BYTES 32
-#define TOKEN_TEXT_LEN 43 /* base64url, no padding */
+#define TOKEN_BYTES	 32
+#define TOKEN_TEXT_LEN	 43 /* base64url, no padding */
 #define TOKEN_HASH_BYTES 32
 
 struct token_hash {

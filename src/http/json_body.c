@@ -17,7 +17,7 @@ size_t utf8_length(const char *s, size_t bytes)
 }
 
 static enum coffer_err fail(char *msg, size_t msglen, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static enum coffer_err fail(char *msg, size_t msglen, const char *path, const char *fmt, ...)
 {
@@ -86,8 +86,7 @@ static enum coffer_err check_field(json_t *v, const struct json_field *f, const 
 				   int depth, char *msg, size_t msglen)
 {
 	switch (f->type) {
-	case JSON_FIELD_STRING:
-		return check_string(v, f, path, msg, msglen);
+	case JSON_FIELD_STRING: return check_string(v, f, path, msg, msglen);
 	case JSON_FIELD_INTEGER:
 		if (!json_is_integer(v))
 			return fail(msg, msglen, path, "must be an integer");
@@ -138,7 +137,8 @@ static enum coffer_err check_object(json_t *obj, const struct json_schema *schem
 	if (depth > JSON_BODY_MAX_DEPTH)
 		return fail(msg, msglen, prefix, "nested too deeply");
 	/* Unknown fields first: a misspelt optional field must not pass silently. */
-	json_object_foreach(obj, key, value) {
+	json_object_foreach(obj, key, value)
+	{
 		size_t i;
 		for (i = 0; i < schema->n_fields; i++) {
 			if (strcmp(schema->fields[i].name, key) == 0)
@@ -178,8 +178,8 @@ static enum coffer_err check_object(json_t *obj, const struct json_schema *schem
 	return COFFER_OK;
 }
 
-enum coffer_err json_body_validate(json_t *value, const struct json_schema *schema,
-				   char *msg, size_t msglen)
+enum coffer_err json_body_validate(json_t *value, const struct json_schema *schema, char *msg,
+				   size_t msglen)
 {
 	if (!json_is_object(value)) {
 		snprintf(msg, msglen, "the body must be a JSON object");

@@ -20,7 +20,7 @@ enum json_field_type {
 	JSON_FIELD_STRING,
 	JSON_FIELD_INTEGER,
 	JSON_FIELD_BOOLEAN,
-	JSON_FIELD_OBJECT,       /* checked against .object */
+	JSON_FIELD_OBJECT,	 /* checked against .object */
 	JSON_FIELD_STRING_ARRAY, /* each element checked like a STRING field */
 };
 
@@ -30,12 +30,12 @@ struct json_field {
 	const char *name;
 	enum json_field_type type;
 	bool required;
-	bool single_line;          /* STRING: no control characters (tab, newline included) */
+	bool single_line;	   /* STRING: no control characters (tab, newline included) */
 	size_t min_len, max_len;   /* STRING: code points; ARRAY: elements (max 0 = no limit) */
-	long long min, max;        /* INTEGER: inclusive range */
+	long long min, max;	   /* INTEGER: inclusive range */
 	const char *const *one_of; /* STRING: allowed values, NULL-terminated; NULL = any */
-	const struct json_schema *object;       /* OBJECT: its fields */
-	const struct json_field *element;       /* STRING_ARRAY: rules for each element */
+	const struct json_schema *object; /* OBJECT: its fields */
+	const struct json_field *element; /* STRING_ARRAY: rules for each element */
 };
 
 struct json_schema {
@@ -43,7 +43,10 @@ struct json_schema {
 	size_t n_fields;
 };
 
-#define JSON_SCHEMA(array) {(array), sizeof(array) / sizeof((array)[0])}
+#define JSON_SCHEMA(array)                                                                         \
+	{                                                                                          \
+		(array), sizeof(array) / sizeof((array)[0])                                        \
+	}
 #define JSON_BODY_MAX_DEPTH 8
 
 /* Parses LEN bytes of BUF and validates the result against SCHEMA (the top level must be an
@@ -54,9 +57,8 @@ COFFER_MUST_CHECK enum coffer_err json_body_parse(const char *buf, size_t len,
 						  char *msg, size_t msglen);
 
 /* Validates an already-parsed VALUE (an object) against SCHEMA. */
-COFFER_MUST_CHECK enum coffer_err json_body_validate(json_t *value,
-						     const struct json_schema *schema, char *msg,
-						     size_t msglen);
+COFFER_MUST_CHECK enum coffer_err
+json_body_validate(json_t *value, const struct json_schema *schema, char *msg, size_t msglen);
 
 /* Counts the code points of a valid UTF-8 string (jansson guarantees validity). */
 size_t utf8_length(const char *s, size_t bytes);

@@ -14,8 +14,8 @@ struct scan {
 	bool nul;
 };
 
-static enum MHD_Result count(void *cls, enum MHD_ValueKind kind, const char *key,
-			     size_t key_size, const char *value, size_t value_size)
+static enum MHD_Result count(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			     const char *value, size_t value_size)
 {
 	struct scan *sc = cls;
 	(void)kind;
@@ -40,7 +40,8 @@ bool query_only(struct request *rq, const char *const allowed[])
 	if (sc.nul)
 		snprintf(rq->msg, sizeof rq->msg, "A query parameter holds a NUL character.");
 	else if (sc.bad)
-		snprintf(rq->msg, sizeof rq->msg, "The query has a parameter this route does not take.");
+		snprintf(rq->msg, sizeof rq->msg,
+			 "The query has a parameter this route does not take.");
 	else if (sc.twice)
 		snprintf(rq->msg, sizeof rq->msg, "A query parameter is given more than once.");
 	return !sc.bad && !sc.twice && !sc.nul;
@@ -50,7 +51,7 @@ const char *query_get(struct request *rq, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 	if (v == NULL && MHD_lookup_connection_value_n(rq->conn, MHD_GET_ARGUMENT_KIND, name,
-							 strlen(name), NULL, NULL) == MHD_YES)
+						       strlen(name), NULL, NULL) == MHD_YES)
 		return ""; /* "?name" without "=" */
 	return v;
 }

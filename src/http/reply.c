@@ -14,15 +14,15 @@
 static const struct {
 	const char *name, *value;
 } security_headers[] = {
-	{"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
-	{"X-Content-Type-Options", "nosniff"},
-	{"Referrer-Policy", "no-referrer"},
-	{"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-				    "form-action 'self'; object-src 'none'"},
-	{"X-Frame-Options", "DENY"},
-	{"Cross-Origin-Opener-Policy", "same-origin"},
-	{"Cross-Origin-Resource-Policy", "same-origin"},
-	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"},
+    {"Strict-Transport-Security", "max-age=63072000; includeSubDomains"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+				"form-action 'self'; object-src 'none'"},
+    {"X-Frame-Options", "DENY"},
+    {"Cross-Origin-Opener-Policy", "same-origin"},
+    {"Cross-Origin-Resource-Policy", "same-origin"},
+    {"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"},
 };
 
 void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool no_store)
@@ -51,7 +51,8 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
 	}
 	if (rq->on_worker) {
-		/* Only libmicrohttpd's own thread may queue: hold it until the connection resumes. */
+		/* Only libmicrohttpd's own thread may queue: hold it until the connection resumes.
+		 */
 		rq->held = resp;
 		rq->held_status = status;
 		rq->status = status;
@@ -124,7 +125,8 @@ enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char 
 
 enum coffer_err reply_method_not_allowed(struct request *rq, const char *allow)
 {
-	struct MHD_Response *resp = json_response(error_object(COFFER_ERR_METHOD_NOT_ALLOWED, NULL));
+	struct MHD_Response *resp =
+	    json_response(error_object(COFFER_ERR_METHOD_NOT_ALLOWED, NULL));
 	if (resp == NULL)
 		return COFFER_ERR_NOMEM;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
@@ -162,8 +164,8 @@ static void stream_free(void *cls)
 	free(sr);
 }
 
-enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size,
-			     size_t block, reply_reader read, void *ctx, void (*free_ctx)(void *),
+enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size, size_t block,
+			     reply_reader read, void *ctx, void (*free_ctx)(void *),
 			     const struct reply_header *headers, size_t n)
 {
 	struct stream_reply *sr = malloc(sizeof *sr);

@@ -14,8 +14,7 @@ struct MHD_Response;
 
 /* Sends JSON (stolen) with STATUS. Returns COFFER_OK if the reply was queued; on failure the
  * request is left unreplied (rq->replied false) and the dispatcher answers 500 or closes. */
-enum coffer_err reply_json(struct request *rq, unsigned int status,
-					     json_t *json);
+enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json);
 
 /* Sends the error object for ERR; MESSAGE (may be NULL for the default) must be safe to show. */
 enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char *message);
@@ -38,8 +37,8 @@ typedef long (*reply_reader)(void *ctx, uint64_t pos, char *buf, size_t max);
 
 /* Sends SIZE bytes made by READ(CTX, …) with STATUS and the N HEADERS; FREE(CTX) runs when the
  * reply is done with (sent, cut off, or not queued). Memory stays at one block of BLOCK bytes. */
-enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size,
-			     size_t block, reply_reader read, void *ctx, void (*free)(void *),
+enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t size, size_t block,
+			     reply_reader read, void *ctx, void (*free)(void *),
 			     const struct reply_header *headers, size_t n);
 
 /* Drops a reply made but held (http_request_hold), so that another can be made instead. */
@@ -50,7 +49,6 @@ void reply_discard(struct request *rq);
 void reply_add_security_headers(struct MHD_Response *resp, const char *request_id, bool no_store);
 
 /* Queues RESP (consumed) with STATUS and records the status for the log. */
-enum coffer_err reply_queue(struct request *rq, unsigned int status,
-					      struct MHD_Response *resp);
+enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_Response *resp);
 
 #endif

@@ -16,7 +16,7 @@ struct request;
 struct json_schema;
 
 #define ROUTE_MAX_PARAMS 4
-#define ROUTE_MAX_PATH 2048
+#define ROUTE_MAX_PATH	 2048
 
 /* How a route takes its request body. JSON bodies are parsed and validated against the route's
  * schema before the handler runs, so no handler can skip validation. */
@@ -40,16 +40,16 @@ struct route_stream {
 typedef enum coffer_err (*route_handler)(struct request *rq);
 
 struct route {
-	const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
 	const char *pattern;
 	route_handler handler;
 	enum route_body body;
-	const struct json_schema *schema; /* for ROUTE_BODY_JSON */
+	const struct json_schema *schema;  /* for ROUTE_BODY_JSON */
 	const struct route_stream *stream; /* for ROUTE_BODY_STREAM */
-	size_t max_body;                  /* for ROUTE_BODY_JSON; 0 means the default */
-	bool api;                         /* an API route: answers carry Cache-Control: no-store */
-	int access;  /* who may call it, as the server's authorize hook reads it; 0 denies all */
-	bool slow;   /* runs on a worker thread (password hashing), never on a connection thread */
+	size_t max_body;		   /* for ROUTE_BODY_JSON; 0 means the default */
+	bool api;			   /* an API route: answers carry Cache-Control: no-store */
+	int access; /* who may call it, as the server's authorize hook reads it; 0 denies all */
+	bool slow;  /* runs on a worker thread (password hashing), never on a connection thread */
 	/* Waits for a durable commit (a record's write): runs on a writer thread, so that the
 	 * connection threads never wait on fsync, and enough writes wait at once to share a
 	 * commit (group commit). */

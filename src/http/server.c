@@ -30,12 +30,12 @@
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
  * anything larger is answered 431 by libmicrohttpd. */
-#define CONNECTION_LIMIT 1024
+#define CONNECTION_LIMIT	1024
 #define PER_IP_CONNECTION_LIMIT 256 /* generous: a reverse proxy is one address */
-#define CONNECTION_TIMEOUT_S 30
+#define CONNECTION_TIMEOUT_S	30
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
-#define JSON_BODY_DEFAULT_MAX (64 * 1024)
-#define SLOW_QUEUE_CAP 64 /* slow requests waiting for a worker; beyond it, 503 at once */
+#define JSON_BODY_DEFAULT_MAX	(64 * 1024)
+#define SLOW_QUEUE_CAP		64 /* slow requests waiting for a worker; beyond it, 503 at once */
 /* Writers spend their time waiting for fsync, not on a core: many of them cost little, and as
  * many writes as there are writers can share one commit. */
 #define WRITERS_DEFAULT 64
@@ -107,8 +107,8 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
 /* True when the Content-Type is application/json, with or without parameters. */
 static bool is_json_content_type(struct MHD_Connection *conn)
 {
-	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct == NULL)
 		return false;
 	size_t n = strlen("application/json");
@@ -119,8 +119,8 @@ static bool is_json_content_type(struct MHD_Connection *conn)
 /* Reads Content-Length; -1 when absent (chunked or no body). */
 static long long declared_length(struct MHD_Connection *conn)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl == NULL)
 		return -1;
 	/* libmicrohttpd has already refused a malformed Content-Length. */
@@ -213,16 +213,14 @@ static void request_begin(struct http_server *srv, struct request *rq)
 	if (atomic_load(&srv->stopping)) {
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
 		rq->close_after = true;
-	}
-	else if (m == ROUTE_MATCH_NO_PATH)
+	} else if (m == ROUTE_MATCH_NO_PATH)
 		rq->early_err = COFFER_ERR_NOT_FOUND;
 	else if (m == ROUTE_MATCH_NO_METHOD)
 		rq->early_err = COFFER_ERR_METHOD_NOT_ALLOWED;
 	else if (r->body == ROUTE_BODY_NONE && body) {
 		rq->early_err = COFFER_ERR_TOO_LARGE;
 		rq->early_msg = "This request takes no body.";
-	}
-	else if (r->body == ROUTE_BODY_JSON && !is_json_content_type(rq->conn))
+	} else if (r->body == ROUTE_BODY_JSON && !is_json_content_type(rq->conn))
 		rq->early_err = COFFER_ERR_UNSUPPORTED_MEDIA_TYPE;
 	else if (r->body == ROUTE_BODY_JSON && declared_length(rq->conn) > (long long)cap)
 		rq->early_err = COFFER_ERR_TOO_LARGE;
@@ -332,7 +330,8 @@ static void dispatch(struct http_server *srv, struct request *rq)
 		rq->on_worker = false;
 		MHD_resume_connection(rq->conn);
 		rq->retry_after = 1;
-		reply_error(rq, COFFER_ERR_UNAVAILABLE, "The server is busy; try again in a moment.");
+		reply_error(rq, COFFER_ERR_UNAVAILABLE,
+			    "The server is busy; try again in a moment.");
 	}
 }
 
@@ -348,9 +347,8 @@ void http_request_release(struct request *rq)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *srv = cls;
 	struct request *rq = *con_cls;
@@ -371,8 +369,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		} else if (rq->early_err != COFFER_OK) {
 			drain_body(rq, *upload_data_size);
 		} else if (rq->route->body == ROUTE_BODY_STREAM) {
-			enum coffer_err err = rq->route->stream->data(rq, upload_data,
-								       *upload_data_size);
+			enum coffer_err err =
+			    rq->route->stream->data(rq, upload_data, *upload_data_size);
 			if (err != COFFER_OK) {
 				rq->early_err = err;
 				rq->early_msg = rq->msg[0] ? rq->msg : NULL;
@@ -419,8 +417,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	char peer[46];
 	netaddr_format(&rq->peer, peer);
 	json_t *fields = json_pack("{s:s,s:s,s:s?,s:i,s:f,s:s}", "request_id", rq->id, "method",
-				   rq->method, "route", rq->route_pattern,
-				   "status", (json_int_t)rq->status, "duration_ms", ms, "peer", peer);
+				   rq->method, "route", rq->route_pattern, "status",
+				   (json_int_t)rq->status, "duration_ms", ms, "peer", peer);
 	if (fields != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		json_object_set_new(fields, "terminated", json_integer(toe));
 	log_event(LOG_INFO, "request", fields);
@@ -438,7 +436,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 }
 
 /* libmicrohttpd's own messages can quote protocol details; keep them at debug level. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -494,7 +493,8 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	unsigned int threads = opts->threads;
 	if (threads == 0) {
 		/* Four per core: handlers wait on keyd and on SQLite's locks, and the threads that
-		 * wait let the others run (measured: 2 → 8 threads on 2 cores, record reads +60 %). */
+		 * wait let the others run (measured: 2 → 8 threads on 2 cores, record reads +60 %).
+		 */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cores < 1 ? 4 : cores > 16 ? 64 : 4 * (unsigned int)cores;
 	}
@@ -511,23 +511,20 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 		free(srv);
 		return COFFER_ERR_NOMEM;
 	}
-	unsigned int flags = MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-			     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	unsigned int flags = MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME |
+			     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			     (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
-	    flags, opts->listen.port, on_accept, srv, on_request, srv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_HTTPS_MEM_CERT, opts->cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem,
-	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_IP_CONNECTION_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_END);
+	    flags, opts->listen.port, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT, opts->cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
+	    HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(errbuf, errlen,
 			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",

@@ -14,21 +14,21 @@ struct coffer_app;
 struct request;
 
 /* TLS 1.2 and 1.3 only, ECDHE (or TLS 1.3 groups) for forward secrecy, AEAD ciphers only. */
-#define HTTP_TLS_PRIORITIES                                                                    \
-	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"                 \
-	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"      \
+#define HTTP_TLS_PRIORITIES                                                                        \
+	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"                     \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
 	"%SERVER_PRECEDENCE"
 
 struct http_server_opts {
 	struct listen_addr listen;
-	const char *cert_pem;           /* borrowed, NUL-terminated; must outlive the server */
-	const char *key_pem;            /* borrowed, NUL-terminated; must outlive the server */
-	const struct route *routes;     /* borrowed static table */
+	const char *cert_pem;	    /* borrowed, NUL-terminated; must outlive the server */
+	const char *key_pem;	    /* borrowed, NUL-terminated; must outlive the server */
+	const struct route *routes; /* borrowed static table */
 	size_t n_routes;
-	struct coffer_app *app;         /* handed to every request */
-	unsigned int threads;           /* 0: four per online core (at most 64) */
-	unsigned int workers;           /* threads for slow routes; 0: one */
-	unsigned int writers;           /* threads for durable routes; 0: WRITERS_DEFAULT */
+	struct coffer_app *app; /* handed to every request */
+	unsigned int threads;	/* 0: four per online core (at most 64) */
+	unsigned int workers;	/* threads for slow routes; 0: one */
+	unsigned int writers;	/* threads for durable routes; 0: WRITERS_DEFAULT */
 	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
 	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
 	enum coffer_err (*authorize)(struct request *rq);

@@ -16,8 +16,8 @@
 
 #include "http/reply.h"
 
-#define INDEX_PATH "index.html"
-#define CACHE_PAGE "no-store"
+#define INDEX_PATH  "index.html"
+#define CACHE_PAGE  "no-store"
 #define CACHE_ASSET "public, max-age=31536000, immutable"
 
 static const struct web_asset *find(const char *name)

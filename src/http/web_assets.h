@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 struct web_asset {
-	const char *path;         /* relative to web/, e.g. "js/app.js" */
-	const char *content_type; /* e.g. "text/javascript; charset=utf-8" */
+	const char *path;		  /* relative to web/, e.g. "js/app.js" */
+	const char *content_type;	  /* e.g. "text/javascript; charset=utf-8" */
 	const unsigned char *start, *end; /* the bytes: END - START of them */
 };
 

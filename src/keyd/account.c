@@ -57,7 +57,8 @@ enum coffer_err account_seal(const struct seal_keys *k, const struct account *a,
 	}
 	wire_put_str(&w, a->password_hash);
 	wire_put_u8(&w, a->totp);
-	wire_put_bytes(&w, a->totp_sealed, a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
+	wire_put_bytes(&w, a->totp_sealed,
+		       a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
 	if (w.bad)
 		return COFFER_ERR_INVALID_INPUT;
 	return seal_close(k, SEAL_ACCOUNT, out, w.len, ACCOUNT_SEALED_MAX, len);

@@ -32,9 +32,9 @@
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
 
-#define ACCOUNT_SEALED_MAX 4096
-#define INVITE_SEALED_MAX 512
-#define ACCOUNT_HASH_MAX 127 /* crypto_pwhash_STRBYTES - 1 */
+#define ACCOUNT_SEALED_MAX	  4096
+#define INVITE_SEALED_MAX	  512
+#define ACCOUNT_HASH_MAX	  127 /* crypto_pwhash_STRBYTES - 1 */
 #define ACCOUNT_TOTP_SECRET_BYTES 20
 #define ACCOUNT_TOTP_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
 
@@ -50,16 +50,16 @@ struct account {
 	uint32_t n_orgs;
 	struct ticket_membership orgs[TICKET_ORGS_MAX];
 	char password_hash[ACCOUNT_HASH_MAX + 1];
-	uint8_t totp; /* enum account_totp */
+	uint8_t totp;					/* enum account_totp */
 	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES]; /* when totp != NONE */
 };
 
 struct invite {
 	struct token_hash token;
 	char email[EMAIL_MAX + 1];
-	uint8_t role; /* enum invite_role */
+	uint8_t role;			/* enum invite_role */
 	char org_id[TICKET_ID_MAX + 1]; /* "" for a sysadmin */
-	uint8_t clearance;              /* enum level; 0 for a sysadmin */
+	uint8_t clearance;		/* enum level; 0 for a sysadmin */
 	int64_t expires_at;
 };
 

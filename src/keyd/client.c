@@ -244,7 +244,8 @@ enum coffer_err keyd_data_key_new(struct keyd_client *c, const struct keyd_sessi
 
 enum coffer_err keyd_data_key_open(struct keyd_client *c, const struct keyd_session *s,
 				   const struct keyd_org_key *org, const struct object_ctx *ctx,
-				   const uint8_t wrapped[KEYWRAP_BYTES], uint8_t key[AEAD_KEY_BYTES])
+				   const uint8_t wrapped[KEYWRAP_BYTES],
+				   uint8_t key[AEAD_KEY_BYTES])
 {
 	return data_key_call(c, KEYD_MSG_DATA_KEY_OPEN, s, org, ctx, wrapped, key, NULL);
 }
@@ -256,9 +257,8 @@ static bool batch_refusal(uint32_t code)
 	       code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
 }
 
-enum coffer_err keyd_data_keys_open(struct keyd_client *c, const struct keyd_session *s,
-				    size_t n, const struct keyd_org_key *orgs,
-				    const struct object_ctx *ctxs,
+enum coffer_err keyd_data_keys_open(struct keyd_client *c, const struct keyd_session *s, size_t n,
+				    const struct keyd_org_key *orgs, const struct object_ctx *ctxs,
 				    const uint8_t (*wrapped)[KEYWRAP_BYTES],
 				    uint8_t (*keys)[AEAD_KEY_BYTES], enum coffer_err *errs)
 {

@@ -20,7 +20,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "auth/totp.h"
+#include "signin/totp.h"
 #include "keyd/client_channel.h"
 #include "keyd/identity.h"
 

@@ -63,8 +63,8 @@ enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len)
 		return COFFER_ERR_UNAVAILABLE; /* the peer closed its end */
 	if (n < 4 + FRAME_HEADER_BYTES || n > 4 + FRAME_MAX)
 		return COFFER_ERR_IO; /* an error, or a short or oversized frame */
-	size_t body = (size_t)prefix[0] << 24 | (size_t)prefix[1] << 16 | (size_t)prefix[2] << 8 |
-		      prefix[3];
+	size_t body =
+	    (size_t)prefix[0] << 24 | (size_t)prefix[1] << 16 | (size_t)prefix[2] << 8 | prefix[3];
 	if (body != (size_t)n - 4)
 		return COFFER_ERR_IO;
 	*len = body;

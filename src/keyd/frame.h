@@ -18,10 +18,10 @@
 #include "common/err.h"
 #include "common/wire.h"
 
-#define FRAME_VERSION 1
+#define FRAME_VERSION	   1
 #define FRAME_HEADER_BYTES 4 /* version, type, reserved */
-#define FRAME_MAX (64 * 1024)
-#define FRAME_PAYLOAD_MAX (FRAME_MAX - FRAME_HEADER_BYTES)
+#define FRAME_MAX	   (64 * 1024)
+#define FRAME_PAYLOAD_MAX  (FRAME_MAX - FRAME_HEADER_BYTES)
 
 struct frame_writer {
 	struct wire_writer w;

@@ -34,8 +34,8 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	if (tk == NULL)
 		return COFFER_ERR_NOMEM;
 	const struct master_key *newest = master_keyring_newest(ring);
-	enum coffer_err err = kdf_derive(newest->key, MASTER_KEY_BYTES, TICKET_KEY_LABEL, tk,
-					 MAC_KEY_BYTES);
+	enum coffer_err err =
+	    kdf_derive(newest->key, MASTER_KEY_BYTES, TICKET_KEY_LABEL, tk, MAC_KEY_BYTES);
 	if (err == COFFER_OK)
 		err = seal_keys_derive(ring, &seals);
 	if (err == COFFER_OK)
@@ -60,7 +60,8 @@ enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file
 	char path[PATH_MAX], *pass = NULL;
 	size_t pass_len = 0;
 	struct master_keyring *ring = NULL;
-	if (passphrase_file != NULL && passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
+	if (passphrase_file != NULL &&
+	    passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
 		return COFFER_ERR_CONFIG;
 	if (snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE) >= (int)sizeof path) {
 		sodium_free(pass);
@@ -201,8 +202,8 @@ static enum coffer_err authorize(const struct keyd_keys *keys, const struct data
 	struct token_hash presented;
 	if (q->level > LEVEL_RESTRICTED)
 		return COFFER_ERR_INVALID_INPUT;
-	enum coffer_err err = open_session(keys, q->token, q->ticket, q->ticket_len, &t,
-					   &presented);
+	enum coffer_err err =
+	    open_session(keys, q->token, q->ticket, q->ticket_len, &t, &presented);
 	if (err == COFFER_OK)
 		err = policy_data_key(&t, &presented, (int64_t)time(NULL), q->org_id,
 				      (enum level)q->level);
@@ -213,8 +214,8 @@ static enum coffer_err authorize(const struct keyd_keys *keys, const struct data
 	return unwrap_org_key(keys, q, org_key);
 }
 
-static bool on_data_key(const struct keyd_keys *keys, struct wire_reader *r,
-			struct frame_writer *f, bool open)
+static bool on_data_key(const struct keyd_keys *keys, struct wire_reader *r, struct frame_writer *f,
+			bool open)
 {
 	static __thread struct data_key_request q;
 	uint8_t org_key[AEAD_KEY_BYTES], data_key[AEAD_KEY_BYTES], wrapped[KEYWRAP_BYTES];
@@ -284,8 +285,8 @@ static bool on_data_keys_open(const struct keyd_keys *keys, struct wire_reader *
 	uint32_t n = wire_get_u32(r);
 	if (r->bad || n == 0 || n > KEYD_OPEN_BATCH_MAX)
 		return false;
-	enum coffer_err session = open_session(keys, q.token, q.ticket, q.ticket_len, &t,
-					       &presented);
+	enum coffer_err session =
+	    open_session(keys, q.token, q.ticket, q.ticket_len, &t, &presented);
 	int64_t now = (int64_t)time(NULL);
 	struct wire_writer *w = frame_begin(f, KEYD_MSG_DATA_KEYS);
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
@@ -296,7 +297,8 @@ static bool on_data_keys_open(const struct keyd_keys *keys, struct wire_reader *
 					       .object_id = q.object_id,
 					       .version = q.object_version,
 					       .level = (enum level)q.level};
-		enum coffer_err err = q.level > LEVEL_RESTRICTED ? COFFER_ERR_INVALID_INPUT : session;
+		enum coffer_err err =
+		    q.level > LEVEL_RESTRICTED ? COFFER_ERR_INVALID_INPUT : session;
 		if (err == COFFER_OK)
 			err = policy_data_key(&t, &presented, now, q.org_id, (enum level)q.level);
 		if (err == COFFER_OK && !(have_org_key && same_org_key(&q, &held))) {
@@ -333,16 +335,16 @@ static const struct {
 	enum keyd_msg type;
 	keyd_handler handler;
 } dispatch[] = {
-	{KEYD_MSG_PING, on_ping},
-	{KEYD_MSG_ORG_KEY_NEW, on_org_key_new},
-	{KEYD_MSG_DATA_KEY_NEW, on_data_key_new},
-	{KEYD_MSG_DATA_KEY_OPEN, on_data_key_open},
-	{KEYD_MSG_DATA_KEYS_OPEN, on_data_keys_open},
-	{KEYD_MSG_INVITE_SEAL, keyd_on_invite_seal},
-	{KEYD_MSG_ACCEPT, keyd_on_accept},
-	{KEYD_MSG_TOTP_CONFIRM, keyd_on_totp_confirm},
-	{KEYD_MSG_LOGIN, keyd_on_login},
-	{KEYD_MSG_PASSWORD_SET, keyd_on_password_set},
+    {KEYD_MSG_PING, on_ping},
+    {KEYD_MSG_ORG_KEY_NEW, on_org_key_new},
+    {KEYD_MSG_DATA_KEY_NEW, on_data_key_new},
+    {KEYD_MSG_DATA_KEY_OPEN, on_data_key_open},
+    {KEYD_MSG_DATA_KEYS_OPEN, on_data_keys_open},
+    {KEYD_MSG_INVITE_SEAL, keyd_on_invite_seal},
+    {KEYD_MSG_ACCEPT, keyd_on_accept},
+    {KEYD_MSG_TOTP_CONFIRM, keyd_on_totp_confirm},
+    {KEYD_MSG_LOGIN, keyd_on_login},
+    {KEYD_MSG_PASSWORD_SET, keyd_on_password_set},
 };
 
 bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader *r,

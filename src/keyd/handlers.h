@@ -12,14 +12,14 @@
 #include "crypto/master_key.h"
 #include "keyd/frame.h"
 
-struct seal_keys;       /* seal.h */
+struct seal_keys;      /* seal.h */
 struct keyd_hash_gate; /* identity.h */
 
 /* What keyd holds: the keys in guarded memory, read-only once loaded. */
 struct keyd_keys {
 	struct master_keyring *ring;
-	uint8_t *ticket_key;       /* MAC_KEY_BYTES, derived from the newest master key */
-	struct seal_keys *seals;   /* account and invite seals, TOTP secret keys (seal.h) */
+	uint8_t *ticket_key;		/* MAC_KEY_BYTES, derived from the newest master key */
+	struct seal_keys *seals;	/* account and invite seals, TOTP secret keys (seal.h) */
 	struct keyd_hash_gate *hashing; /* bounds password hashing; the dummy hash (identity.h) */
 };
 

@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "auth/totp.h"
+#include "signin/totp.h"
 #include "common/err.h"
 #include "keyd/account.h"
 #include "keyd/frame.h"

@@ -76,12 +76,14 @@ static void serve_channel(struct channel *c)
 			stop_now(1);
 		}
 		if (!keyd_handle(&keys, type, &r, &c->reply)) {
-			log_msg(LOG_ERROR, "keyd", "unpermitted or malformed request (type %u); stopping",
+			log_msg(LOG_ERROR, "keyd",
+				"unpermitted or malformed request (type %u); stopping",
 				(unsigned int)type);
 			stop_now(1);
 		}
 		enum coffer_err err = frame_send(c->fd, &c->reply);
-		/* Requests carry session tokens and replies carry data keys: leave neither behind. */
+		/* Requests carry session tokens and replies carry data keys: leave neither behind.
+		 */
 		sodium_memzero(c->request, len);
 		sodium_memzero(c->reply.buf, c->reply.w.len);
 		if (err != COFFER_OK)
@@ -121,8 +123,8 @@ static enum coffer_err start_threads(const int fds[KEYD_CHANNELS])
 }
 
 /* Serves requests until the web process closes its ends. Never returns. */
-static void __attribute__((noreturn)) keyd_main(const struct keyd_start *start,
-						const int fds[KEYD_CHANNELS])
+static void __attribute__((noreturn))
+keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 {
 	/* keyd leaves signals to its parent: a Ctrl-C in the terminal reaches both processes,
 	 * and keyd ends when the web process closes its sockets. */

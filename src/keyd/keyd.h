@@ -78,8 +78,8 @@
 #include "crypto/keywrap.h"
 #include "keyd/account.h"
 
-#define KEYD_CHANNELS 8
-#define KEYD_KIND_MAX 16 /* "record", "file" */
+#define KEYD_CHANNELS	    8
+#define KEYD_KIND_MAX	    16 /* "record", "file" */
 #define KEYD_OPEN_BATCH_MAX 64 /* objects per DATA_KEYS_OPEN: well inside one frame */
 
 enum keyd_msg {
@@ -110,19 +110,19 @@ enum keyd_msg {
 /* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"
  * whatever the reason, so that nothing distinguishes an unknown account from a wrong code. */
 enum keyd_login_failure {
-	KEYD_LOGIN_BAD_PASSWORD = 1,  /* wrong password, or no such account */
-	KEYD_LOGIN_TOTP_MISSING = 2,  /* the account has TOTP and no code came */
+	KEYD_LOGIN_BAD_PASSWORD = 1, /* wrong password, or no such account */
+	KEYD_LOGIN_TOTP_MISSING = 2, /* the account has TOTP and no code came */
 	KEYD_LOGIN_TOTP_WRONG = 3,
-	KEYD_LOGIN_TOTP_REUSED = 4,   /* the code's step was already used */
+	KEYD_LOGIN_TOTP_REUSED = 4,	  /* the code's step was already used */
 	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* a sysadmin without TOTP: never allowed in */
 };
 
 /* Password hashing: Argon2id (libsodium), t = 2 passes over 64 MiB, one lane. The cost is
  * justified in docs/SECURITY.md from measurements on the project's 2-core machine. */
-#define KEYD_PWHASH_OPSLIMIT 2
-#define KEYD_PWHASH_MEMLIMIT (64u * 1024 * 1024)
-#define KEYD_HASH_CONCURRENCY 2 /* hashes running at once in keyd; more wait their turn */
-#define KEYD_PASSWORD_MAX 4096  /* bytes: 1024 characters of up to 4 bytes */
+#define KEYD_PWHASH_OPSLIMIT  2
+#define KEYD_PWHASH_MEMLIMIT  (64u * 1024 * 1024)
+#define KEYD_HASH_CONCURRENCY 2	   /* hashes running at once in keyd; more wait their turn */
+#define KEYD_PASSWORD_MAX     4096 /* bytes: 1024 characters of up to 4 bytes */
 
 struct keyd_start {
 	const char *data_dir;
@@ -142,7 +142,7 @@ struct keyd_session {
 /* An organisation key version, wrapped, as stored. */
 struct keyd_org_key {
 	const char *org_id;
-	uint32_t version;        /* of the organisation key */
+	uint32_t version;	 /* of the organisation key */
 	uint32_t master_version; /* of the master key that wraps it */
 	uint8_t wrapped[KEYWRAP_BYTES];
 };
@@ -168,33 +168,27 @@ COFFER_MUST_CHECK enum coffer_err keyd_org_key_new(struct keyd_client *c, const 
 
 /* A fresh data key for the object CTX, if policy allows: KEY (to encrypt with, then wipe) and
  * WRAPPED (to store beside the ciphertext). */
-COFFER_MUST_CHECK enum coffer_err keyd_data_key_new(struct keyd_client *c,
-						    const struct keyd_session *s,
-						    const struct keyd_org_key *org,
-						    const struct object_ctx *ctx,
-						    uint8_t key[AEAD_KEY_BYTES],
-						    uint8_t wrapped[KEYWRAP_BYTES]);
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_key_new(struct keyd_client *c, const struct keyd_session *s,
+		  const struct keyd_org_key *org, const struct object_ctx *ctx,
+		  uint8_t key[AEAD_KEY_BYTES], uint8_t wrapped[KEYWRAP_BYTES]);
 
 /* The data key of the object CTX, unwrapped from WRAPPED, if policy allows. */
-COFFER_MUST_CHECK enum coffer_err keyd_data_key_open(struct keyd_client *c,
-						     const struct keyd_session *s,
-						     const struct keyd_org_key *org,
-						     const struct object_ctx *ctx,
-						     const uint8_t wrapped[KEYWRAP_BYTES],
-						     uint8_t key[AEAD_KEY_BYTES]);
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_key_open(struct keyd_client *c, const struct keyd_session *s,
+		   const struct keyd_org_key *org, const struct object_ctx *ctx,
+		   const uint8_t wrapped[KEYWRAP_BYTES], uint8_t key[AEAD_KEY_BYTES]);
 
 /* The data keys of N objects (1..KEYD_OPEN_BATCH_MAX) of one organisation in one round trip:
  * object i is CTXS[i], its key wrapped as WRAPPED[i] under organisation key ORGS[i]. For each,
  * ERRS[i] is COFFER_OK and KEYS[i] its key, or the refusal (as keyd_data_key_open's). The
  * result is the call's own: COFFER_ERR_UNAVAILABLE when keyd cannot be asked, or the reason a
  * request is refused before it is sent. The caller wipes KEYS. */
-COFFER_MUST_CHECK enum coffer_err keyd_data_keys_open(struct keyd_client *c,
-						      const struct keyd_session *s, size_t n,
-						      const struct keyd_org_key *orgs,
-						      const struct object_ctx *ctxs,
-						      const uint8_t (*wrapped)[KEYWRAP_BYTES],
-						      uint8_t (*keys)[AEAD_KEY_BYTES],
-						      enum coffer_err *errs);
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_keys_open(struct keyd_client *c, const struct keyd_session *s, size_t n,
+		    const struct keyd_org_key *orgs, const struct object_ctx *ctxs,
+		    const uint8_t (*wrapped)[KEYWRAP_BYTES], uint8_t (*keys)[AEAD_KEY_BYTES],
+		    enum coffer_err *errs);
 
 /* --- identity (see the messages above) ----------------------------------------------- */
 
@@ -211,11 +205,14 @@ COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
 						   struct keyd_sealed *out);
 
 struct keyd_accept {
-	const char *invite_token;             /* the token's text, from the URL */
-	const uint8_t *invite; size_t invite_len;   /* the sealed invite, from storage */
-	const uint8_t *account; size_t account_len; /* the existing account, or NULL/0 */
-	const char *user_id;                  /* the new user's id (ignored when joining) */
-	const char *password; size_t password_len;
+	const char *invite_token; /* the token's text, from the URL */
+	const uint8_t *invite;
+	size_t invite_len; /* the sealed invite, from storage */
+	const uint8_t *account;
+	size_t account_len;  /* the existing account, or NULL/0 */
+	const char *user_id; /* the new user's id (ignored when joining) */
+	const char *password;
+	size_t password_len;
 	bool with_totp;
 };
 
@@ -232,11 +229,13 @@ COFFER_MUST_CHECK enum coffer_err keyd_totp_confirm(struct keyd_client *c, const
 						    struct keyd_sealed *out, int64_t *step);
 
 struct keyd_login {
-	const uint8_t *account; size_t account_len; /* NULL/0 for an unknown email */
-	const char *password; size_t password_len;
-	const char *code;                           /* "" or NULL when none was given */
-	int64_t last_step;                          /* -1 when none */
-	uint32_t ttl_s;                             /* the session's absolute lifetime */
+	const uint8_t *account;
+	size_t account_len; /* NULL/0 for an unknown email */
+	const char *password;
+	size_t password_len;
+	const char *code;  /* "" or NULL when none was given */
+	int64_t last_step; /* -1 when none */
+	uint32_t ttl_s;	   /* the session's absolute lifetime */
 };
 
 struct keyd_login_result {
@@ -244,7 +243,7 @@ struct keyd_login_result {
 	uint8_t ticket[TICKET_SEALED_MAX];
 	size_t ticket_len;
 	int64_t expires_at;
-	int64_t step;                   /* the TOTP step used, -1 when none */
+	int64_t step;			 /* the TOTP step used, -1 when none */
 	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
 };
 

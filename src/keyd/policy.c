@@ -9,7 +9,8 @@ enum coffer_err policy_data_key(const struct ticket *t, const struct token_hash 
 {
 	if (sodium_memcmp(t->token.bytes, presented->bytes, TOKEN_HASH_BYTES) != 0)
 		return COFFER_ERR_UNAUTHENTICATED;
-	/* Only the expiry: the issuing keyd may be another server's, with a clock a little ahead. */
+	/* Only the expiry: the issuing keyd may be another server's, with a clock a little ahead.
+	 */
 	if (now >= t->expires_at)
 		return COFFER_ERR_UNAUTHENTICATED;
 	if (t->role != TICKET_ROLE_USER)

@@ -24,6 +24,7 @@ bool sandbox_skipped_for_sanitizers(void)
 #endif
 }
 
+// clang-format off
 static const int keyd_syscalls[] = {
 	SCMP_SYS(read),         SCMP_SYS(readv),         SCMP_SYS(write),
 	SCMP_SYS(writev),       SCMP_SYS(sendto), /* send(MSG_NOSIGNAL) on its own sockets */
@@ -38,6 +39,7 @@ static const int keyd_syscalls[] = {
 	 * (registering rseq and the robust futex list) only after it has. */
 	SCMP_SYS(rseq),         SCMP_SYS(set_robust_list),
 };
+// clang-format on
 
 #ifdef UNDER_ASAN
 /* What the AddressSanitizer runtime itself calls on the way out (for the unit tests, which do
@@ -47,6 +49,7 @@ static const int asan_syscalls[] = {SCMP_SYS(sigaltstack)};
 
 /* Grouped by purpose; each entry is something the web process does after start-up (measured
  * with strace over the end-to-end suite) or a close relative glibc may pick instead. */
+// clang-format off
 static const int web_syscalls[] = {
 	/* connections: accept, read, write, poll */
 	SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
@@ -80,13 +83,14 @@ static const int web_syscalls[] = {
 	SCMP_SYS(wait4), SCMP_SYS(getrandom), SCMP_SYS(prlimit64), SCMP_SYS(uname),
 	SCMP_SYS(sysinfo),
 };
+// clang-format on
 
 /* prctl only to name a thread: libmicrohttpd's workers name themselves as they start, which
  * can happen after the filter is in place. */
 static int allow_thread_naming(scmp_filter_ctx ctx)
 {
 	const struct scmp_arg_cmp first_arg_is_set_name = {
-		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = PR_SET_NAME, .datum_b = 0};
+	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = PR_SET_NAME, .datum_b = 0};
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 				      &first_arg_is_set_name);
 }
@@ -123,7 +127,6 @@ out:
 	seccomp_release(ctx);
 	return err;
 }
-
 
 enum coffer_err sandbox_keyd(void)
 {

@@ -7,11 +7,13 @@
 #include "common/wire.h"
 #include "crypto/kdf.h"
 
+// clang-format off
 static const char *const labels[SEAL__COUNT] = {
 	[SEAL_TICKET] = "coffer/keyd/session-ticket/v1",
 	[SEAL_ACCOUNT] = "coffer/keyd/account/v1",
 	[SEAL_INVITE] = "coffer/keyd/invite/v1",
 };
+// clang-format on
 #define TOTP_LABEL "coffer/keyd/totp-secret/v1"
 
 struct seal_keys {
@@ -49,7 +51,10 @@ enum coffer_err seal_keys_derive(const struct master_keyring *ring, struct seal_
 	return COFFER_OK;
 }
 
-void seal_keys_free(struct seal_keys *k) { sodium_free(k); }
+void seal_keys_free(struct seal_keys *k)
+{
+	sodium_free(k);
+}
 
 void seal_keys_wipe(struct seal_keys *k)
 {

@@ -26,8 +26,8 @@
 
 enum seal_purpose {
 	SEAL_TICKET = 0, /* session tickets (ticket.h) */
-	SEAL_ACCOUNT,    /* account records (account.h) */
-	SEAL_INVITE,     /* invitations (account.h) */
+	SEAL_ACCOUNT,	 /* account records (account.h) */
+	SEAL_INVITE,	 /* invitations (account.h) */
 	SEAL__COUNT
 };
 

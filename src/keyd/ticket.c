@@ -32,8 +32,8 @@ static bool valid(const struct ticket *t)
 	return true;
 }
 
-enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES], const struct ticket *t,
-			    uint8_t *out, size_t *len)
+enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES], const struct ticket *t, uint8_t *out,
+			    size_t *len)
 {
 	if (!valid(t))
 		return COFFER_ERR_INVALID_INPUT;

@@ -23,10 +23,10 @@
 #include "crypto/mac.h"
 #include "crypto/token.h"
 
-#define TICKET_ID_MAX 36
-#define TICKET_ORGS_MAX 64
+#define TICKET_ID_MAX	  36
+#define TICKET_ORGS_MAX	  64
 #define TICKET_SEALED_MAX 4096
-#define TICKET_KEY_LABEL "coffer/keyd/session-ticket/v1"
+#define TICKET_KEY_LABEL  "coffer/keyd/session-ticket/v1"
 
 enum ticket_role { TICKET_ROLE_USER = 1, TICKET_ROLE_SYSADMIN = 2 };
 enum ticket_org_role { TICKET_ORG_MEMBER = 1, TICKET_ORG_ADMIN = 2 };

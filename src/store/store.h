@@ -19,25 +19,25 @@
 struct store;
 struct org_db;
 
-#define STORE_ROLE_MAX 15
-#define STORE_ID_MAX 36
-#define STORE_INVITE_SEALED_MAX 512   /* INVITE_SEALED_MAX */
+#define STORE_ROLE_MAX		 15
+#define STORE_ID_MAX		 36
+#define STORE_INVITE_SEALED_MAX	 512  /* INVITE_SEALED_MAX */
 #define STORE_ACCOUNT_SEALED_MAX 4096 /* ACCOUNT_SEALED_MAX */
-#define STORE_TICKET_MAX 4096         /* TICKET_SEALED_MAX */
-#define STORE_ORGS_MAX 64             /* memberships per user: TICKET_ORGS_MAX */
+#define STORE_TICKET_MAX	 4096 /* TICKET_SEALED_MAX */
+#define STORE_ORGS_MAX		 64   /* memberships per user: TICKET_ORGS_MAX */
 
 #define INVITE_TTL_S (72 * 3600) /* invitations live 72 hours (CONTRACT §3.3) */
 
 struct invite_record {
-	char email[EMAIL_MAX + 1];           /* normal form (email_normalize) */
-	char role[STORE_ROLE_MAX + 1];        /* "sysadmin", "member", "org_admin" */
-	char org_id[STORE_ID_MAX + 1];        /* "" when the role has no organisation */
-	char clearance[STORE_ROLE_MAX + 1];   /* "" when the role has no organisation */
-	int64_t created_at, expires_at;       /* seconds since the epoch */
-	char created_by[STORE_ID_MAX + 1];    /* the sysadmin's user id; "" for `coffer init` */
+	char email[EMAIL_MAX + 1];		 /* normal form (email_normalize) */
+	char role[STORE_ROLE_MAX + 1];		 /* "sysadmin", "member", "org_admin" */
+	char org_id[STORE_ID_MAX + 1];		 /* "" when the role has no organisation */
+	char clearance[STORE_ROLE_MAX + 1];	 /* "" when the role has no organisation */
+	int64_t created_at, expires_at;		 /* seconds since the epoch */
+	char created_by[STORE_ID_MAX + 1];	 /* the sysadmin's user id; "" for `coffer init` */
 	uint8_t sealed[STORE_INVITE_SEALED_MAX]; /* keyd's seal of the invite (account.h) */
 	size_t sealed_len;
-	char user_id[STORE_ID_MAX + 1];       /* the account accepting it; "" before acceptance */
+	char user_id[STORE_ID_MAX + 1]; /* the account accepting it; "" before acceptance */
 };
 
 /* Creates the system database of a new deployment in DATA_DIR. COFFER_ERR_EXISTS if present. */
@@ -72,8 +72,8 @@ struct org_key_record {
 /* Creates organisation ORG_ID named NAME with its first key version, in one transaction.
  * COFFER_ERR_EXISTS when the id or the name is taken. */
 COFFER_MUST_CHECK enum coffer_err store_org_create(struct store *st, const char *org_id,
-						   const char *name, const struct org_key_record *key,
-						   int64_t now);
+						   const char *name,
+						   const struct org_key_record *key, int64_t now);
 
 /* The newest version of ORG_ID's key; COFFER_ERR_NOT_FOUND when it has none (no such
  * organisation, or its keys were destroyed). */
@@ -197,18 +197,18 @@ COFFER_MUST_CHECK enum coffer_err store_org_audit_verify(struct org_db *odb, con
 
 /* --- records (an organisation's database) ------------------------------------------------ */
 
-#define RECORD_TITLE_MAX 200               /* characters (code points) */
-#define RECORD_BODY_MAX (1024u * 1024u)    /* bytes of UTF-8 */
+#define RECORD_TITLE_MAX 200		 /* characters (code points) */
+#define RECORD_BODY_MAX	 (1024u * 1024u) /* bytes of UTF-8 */
 /* Sealed forms (content.h): the plaintext plus AEAD_OVERHEAD. */
 #define RECORD_TITLE_SEALED_MAX (RECORD_TITLE_MAX * 4 + AEAD_OVERHEAD)
-#define RECORD_BODY_SEALED_MAX (RECORD_BODY_MAX + AEAD_OVERHEAD)
-#define RECORD_LIST_MAX 1000               /* rows per page at most */
+#define RECORD_BODY_SEALED_MAX	(RECORD_BODY_MAX + AEAD_OVERHEAD)
+#define RECORD_LIST_MAX		1000 /* rows per page at most */
 
 /* A record's clear metadata: its current version. */
 struct record_meta {
 	char id[STORE_ID_MAX + 1];
 	enum level level;
-	uint32_t version;                  /* 1 at creation, +1 per update (and the delete) */
+	uint32_t version; /* 1 at creation, +1 per update (and the delete) */
 	int64_t created_at;
 	char created_by[STORE_ID_MAX + 1]; /* user ids */
 	int64_t updated_at;
@@ -219,8 +219,8 @@ struct record_meta {
 /* One version of a record as stored: metadata, the data key that seals it, and the sealed
  * title and body. BODY is malloc'd by the reads that return it (NULL otherwise): free it. */
 struct record_row {
-	struct record_meta meta;           /* as of this version */
-	struct data_key_record key;        /* kind "record", object (id, version, level) */
+	struct record_meta meta;    /* as of this version */
+	struct data_key_record key; /* kind "record", object (id, version, level) */
 	uint8_t title[RECORD_TITLE_SEALED_MAX];
 	size_t title_len;
 	uint8_t *body;
@@ -233,7 +233,7 @@ struct record_version {
 	enum level level;
 	int64_t updated_at;
 	char updated_by[STORE_ID_MAX + 1];
-	char action[8];                    /* "create", "update", "delete" */
+	char action[8]; /* "create", "update", "delete" */
 };
 
 /* Creates record ROW->meta.id at version 1 with its data key, sealed title and body, and
@@ -287,21 +287,21 @@ COFFER_MUST_CHECK enum coffer_err store_record_history(struct org_db *odb, const
 
 /* --- files (an organisation's database; the bytes are in blobs, store/blobs.h) ----------- */
 
-#define FILE_NAME_MAX 255              /* bytes of UTF-8 */
+#define FILE_NAME_MAX	      255 /* bytes of UTF-8 */
 #define FILE_CONTENT_TYPE_MAX 127
 /* The sealed metadata (content.h): name and SHA-256 of the plaintext, sealed like a record's
  * title so that neither is readable at rest. */
 #define FILE_META_SEALED_MAX 512
-#define FILE_LIST_MAX 1000
+#define FILE_LIST_MAX	     1000
 
 struct file_row {
 	char id[STORE_ID_MAX + 1];
 	enum level level;
-	uint64_t size;                     /* plaintext bytes */
+	uint64_t size; /* plaintext bytes */
 	char content_type[FILE_CONTENT_TYPE_MAX + 1];
 	int64_t created_at;
 	char created_by[STORE_ID_MAX + 1];
-	struct data_key_record key;        /* kind "file", object (id, 1, level) */
+	struct data_key_record key; /* kind "file", object (id, 1, level) */
 	uint8_t meta[FILE_META_SEALED_MAX];
 	size_t meta_len;
 };
@@ -346,16 +346,16 @@ COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_r
 struct membership_record {
 	char org_id[STORE_ID_MAX + 1];
 	char org_name[STORE_ORG_NAME_MAX * 4 + 1]; /* filled in by reads, ignored by writes */
-	char role[STORE_ROLE_MAX + 1];      /* "member" | "org_admin" */
-	char clearance[STORE_ROLE_MAX + 1]; /* "public" … "restricted" */
+	char role[STORE_ROLE_MAX + 1];		   /* "member" | "org_admin" */
+	char clearance[STORE_ROLE_MAX + 1];	   /* "public" … "restricted" */
 };
 
 struct user_record {
 	char id[STORE_ID_MAX + 1];
-	char email[EMAIL_MAX + 1];          /* normal form; unique */
-	char role[STORE_ROLE_MAX + 1];      /* "sysadmin" | "user" */
-	char status[STORE_ROLE_MAX + 1];    /* "invited" | "active" | "disabled" */
-	int64_t totp_last_step;             /* -1 when no code has been used */
+	char email[EMAIL_MAX + 1];	 /* normal form; unique */
+	char role[STORE_ROLE_MAX + 1];	 /* "sysadmin" | "user" */
+	char status[STORE_ROLE_MAX + 1]; /* "invited" | "active" | "disabled" */
+	int64_t totp_last_step;		 /* -1 when no code has been used */
 	int64_t created_at;
 	size_t n_orgs;
 	struct membership_record orgs[STORE_ORGS_MAX];
@@ -406,7 +406,8 @@ COFFER_MUST_CHECK enum coffer_err store_user_set_status(struct store *st, const 
  * but KEEP (NULL: all), clearing KEEP's must_change_password, in one transaction. */
 COFFER_MUST_CHECK enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 							 const uint8_t *account, size_t account_len,
-							 const struct token_hash *keep, int64_t now);
+							 const struct token_hash *keep,
+							 int64_t now);
 
 /* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
  * recorded (compare and set), so a code is accepted once across every server;
@@ -450,7 +451,7 @@ COFFER_MUST_CHECK enum coffer_err store_session_delete(struct store *st,
 
 struct throttle_state {
 	uint32_t account_failures; /* consecutive failures for the account */
-	int64_t account_last;      /* time of the last of them, 0 when none */
+	int64_t account_last;	   /* time of the last of them, 0 when none */
 	uint32_t address_failures; /* failures from the address in the window */
 	int64_t address_last;
 };
@@ -473,13 +474,13 @@ COFFER_MUST_CHECK enum coffer_err store_throttle_reset(struct store *st, const c
 /* --- policies (system database) --------------------------------------------------------- */
 
 #define STORE_POLICY_SYSTEM "system"
-#define STORE_POLICY_MAX 16384
+#define STORE_POLICY_MAX    16384
 
 /* The policy of SCOPE (an org id, or STORE_POLICY_SYSTEM) as JSON text (NUL-terminated, at
  * most STORE_POLICY_MAX bytes); COFFER_ERR_NOT_FOUND when none was ever set (the defaults
  * apply). */
-COFFER_MUST_CHECK enum coffer_err store_policy_get(struct store *st, const char *scope,
-						   char *out, size_t outlen);
+COFFER_MUST_CHECK enum coffer_err store_policy_get(struct store *st, const char *scope, char *out,
+						   size_t outlen);
 COFFER_MUST_CHECK enum coffer_err store_policy_put(struct store *st, const char *scope,
 						   const char *json, int64_t now);
 

@@ -52,8 +52,9 @@ static void *sweep_main(void *arg)
 	for (size_t i = 0; i < n && !atomic_load(&s->stop); i++)
 		sweep_org(s, orgs[i].id, &removed);
 	free(orgs);
-	log_event(LOG_INFO, "sweep", json_pack("{s:I,s:I}", "organisations", (json_int_t)n,
-					       "blobs_removed", (json_int_t)removed));
+	log_event(LOG_INFO, "sweep",
+		  json_pack("{s:I,s:I}", "organisations", (json_int_t)n, "blobs_removed",
+			    (json_int_t)removed));
 	return NULL;
 }
 

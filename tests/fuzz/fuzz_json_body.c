@@ -20,6 +20,7 @@ static const struct json_field day_element = {
 static const struct json_field cidr_element = {
     .name = "cidr", .type = JSON_FIELD_STRING, .single_line = true, .min_len = 2, .max_len = 43};
 
+// clang-format off
 static const struct json_field hours_fields[] = {
     {.name = "from",
      .type = JSON_FIELD_STRING,
@@ -34,8 +35,10 @@ static const struct json_field hours_fields[] = {
      .min_len = 5,
      .max_len = 5},
 };
+// clang-format on
 static const struct json_schema hours_schema = JSON_SCHEMA(hours_fields);
 
+// clang-format off
 static const struct json_field login_fields[] = {
     {.name = "allowed_cidrs",
      .type = JSON_FIELD_STRING_ARRAY,
@@ -53,13 +56,16 @@ static const struct json_field login_fields[] = {
      .min_len = 1,
      .max_len = 64},
 };
+// clang-format on
 static const struct json_schema login_schema = JSON_SCHEMA(login_fields);
 
+// clang-format off
 static const struct json_field password_fields[] = {
     {.name = "min_length", .type = JSON_FIELD_INTEGER, .min = 8, .max = 128},
     {.name = "require_punctuation", .type = JSON_FIELD_BOOLEAN},
     {.name = "reject_common", .type = JSON_FIELD_BOOLEAN},
 };
+// clang-format on
 static const struct json_schema password_schema = JSON_SCHEMA(password_fields);
 
 /* A node that may hold itself, so the depth limit is reachable through the schema. */
@@ -70,6 +76,7 @@ static const struct json_field node_fields[] = {
 };
 static const struct json_schema node_schema = JSON_SCHEMA(node_fields);
 
+// clang-format off
 static const struct json_field top_fields[] = {
     {.name = "title",
      .type = JSON_FIELD_STRING,
@@ -85,6 +92,7 @@ static const struct json_field top_fields[] = {
     {.name = "login", .type = JSON_FIELD_OBJECT, .object = &login_schema},
     {.name = "node", .type = JSON_FIELD_OBJECT, .object = &node_schema},
 };
+// clang-format on
 static const struct json_schema schema = JSON_SCHEMA(top_fields);
 
 static void check(bool ok, const char *what)

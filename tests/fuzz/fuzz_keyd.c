@@ -175,7 +175,8 @@ static void check_data_keys(const uint8_t *p, size_t len, struct wire_reader *r)
 		size_t key_len = wire_get_bytes(r, key, sizeof key);
 		check(!r->bad, "DATA_KEYS reply malformed");
 		if (code == 0) {
-			check(key_len == AEAD_KEY_BYTES, "DATA_KEYS released a key of the wrong size");
+			check(key_len == AEAD_KEY_BYTES,
+			      "DATA_KEYS released a key of the wrong size");
 			check_released(&q, key, q.wrapped);
 		} else {
 			check(key_len == 0, "DATA_KEYS refused an object but sent a key");
@@ -378,8 +379,7 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_TOTP_CONFIRM:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_CRYPTO;
-	case KEYD_MSG_LOGIN:
-		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
+	case KEYD_MSG_LOGIN: return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
 	case KEYD_MSG_PASSWORD_SET:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOMEM;

@@ -18,6 +18,7 @@ static enum coffer_err handler(struct request *rq)
 	return COFFER_OK;
 }
 
+// clang-format off
 static const struct route table[] = {
     {.method = "GET", .pattern = "/healthz", .handler = handler},
     {.method = "GET", .pattern = "/", .handler = handler},
@@ -35,6 +36,7 @@ static const struct route table[] = {
     {.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}/history", .handler = handler},
     {.method = "GET", .pattern = "/{a}/{b}/{c}/{d}", .handler = handler},
 };
+// clang-format on
 #define N_ROUTES (sizeof table / sizeof table[0])
 
 static void check(bool ok, const char *what)

@@ -61,9 +61,9 @@ static void test_account_round_trip_and_tamper(void **state)
 	assert_int_equal(account_totp_open(k, b.user_id, b.totp_sealed, back), COFFER_OK);
 	assert_memory_equal(back, secret, sizeof secret);
 	/* The secret is bound to its account: another user id does not open it. */
-	assert_int_equal(account_totp_open(k, "6b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11",
-					   b.totp_sealed, back),
-			 COFFER_ERR_CRYPTO);
+	assert_int_equal(
+	    account_totp_open(k, "6b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11", b.totp_sealed, back),
+	    COFFER_ERR_CRYPTO);
 	/* Every single changed byte is refused, and nothing is handed out. */
 	for (size_t i = 0; i < len; i++) {
 		sealed[i] ^= 0x20;
@@ -186,10 +186,10 @@ int main(void)
 	if (master_key_create(key_path, NULL, 0) != COFFER_OK)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_account_round_trip_and_tamper),
-		cmocka_unit_test(test_invalid_accounts_refused),
-		cmocka_unit_test(test_invite),
-		cmocka_unit_test(test_rotation_and_other_deployments),
+	    cmocka_unit_test(test_account_round_trip_and_tamper),
+	    cmocka_unit_test(test_invalid_accounts_refused),
+	    cmocka_unit_test(test_invite),
+	    cmocka_unit_test(test_rotation_and_other_deployments),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(key_path);

@@ -17,6 +17,7 @@ struct kat {
 	const char *key, *iv, *aad, *pt, *ct, *tag;
 };
 
+// clang-format off
 static const struct kat kats[] = {
 	{"0000000000000000000000000000000000000000000000000000000000000000",
 	 "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
@@ -31,6 +32,7 @@ static const struct kat kats[] = {
 	 "1056828838c5f61e6393ba7a0abcc9f662",
 	 "76fc6ece0f4e1768cddf8853bb2d551b"},
 };
+// clang-format on
 
 static void test_known_answers(void **state)
 {
@@ -45,8 +47,8 @@ static void test_known_answers(void **state)
 		size_t ct_len = unhex(kats[i].ct, ct, sizeof ct);
 		unhex(kats[i].tag, tag, sizeof tag);
 		assert_int_equal(pt_len, ct_len);
-		assert_int_equal(aead_seal_detached(key, iv, aad, aad_len, pt, pt_len, out, out_tag),
-				 COFFER_OK);
+		assert_int_equal(
+		    aead_seal_detached(key, iv, aad, aad_len, pt, pt_len, out, out_tag), COFFER_OK);
 		assert_memory_equal(out, ct, ct_len);
 		assert_memory_equal(out_tag, tag, 16);
 		assert_int_equal(aead_open_detached(key, iv, aad, aad_len, ct, ct_len, tag, back),
@@ -111,9 +113,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_answers),
-		cmocka_unit_test(test_round_trip_and_fresh_nonces),
-		cmocka_unit_test(test_tampering_refused),
+	    cmocka_unit_test(test_known_answers),
+	    cmocka_unit_test(test_round_trip_and_fresh_nonces),
+	    cmocka_unit_test(test_tampering_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,16 +11,16 @@
 
 #include "audit/batch.h"
 
-#define CHAINS 3
+#define CHAINS	  3
 #define PER_CHAIN 600
 
 struct fake_store {
 	pthread_mutex_t mu;
-	uint64_t next[CHAINS];       /* next expected number per chain */
+	uint64_t next[CHAINS]; /* next expected number per chain */
 	unsigned int commits;
 	bool out_of_order;
-	bool fail;                   /* every commit fails */
-	useconds_t delay;            /* each commit takes this long (an fsync) */
+	bool fail;	  /* every commit fails */
+	useconds_t delay; /* each commit takes this long (an fsync) */
 };
 
 static enum coffer_err fake_commit(void *ctx, const char *chain, struct audit_entry *e, size_t n)
@@ -144,9 +144,9 @@ static void test_full_queue_and_bad_chain_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_entry_in_order_and_batched),
-		cmocka_unit_test(test_failure_reaches_every_submitter),
-		cmocka_unit_test(test_full_queue_and_bad_chain_refused),
+	    cmocka_unit_test(test_every_entry_in_order_and_batched),
+	    cmocka_unit_test(test_failure_reaches_every_submitter),
+	    cmocka_unit_test(test_full_queue_and_bad_chain_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

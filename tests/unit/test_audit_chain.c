@@ -154,10 +154,10 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_hashes),
-		cmocka_unit_test(test_intact_chain_verifies),
-		cmocka_unit_test(test_tampering_is_caught_where_it_happens),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_known_hashes),
+	    cmocka_unit_test(test_intact_chain_verifies),
+	    cmocka_unit_test(test_tampering_is_caught_where_it_happens),
+	    cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/breached.h"
+#include "signin/breached.h"
 #include "common/fileio.h"
 
 #define SHA1_LEN BREACHED_SHA1_BYTES
@@ -371,6 +371,7 @@ static void test_empty_file(void **state)
 /* --- malformed lines ----------------------------------------------------------------------- */
 
 /* Junk after well-formed line I; a "%s" stands for a hash that must then not be found. */
+// clang-format off
 static const char *const junk_lines[] = {
     "",
     "\r",
@@ -391,6 +392,7 @@ static const char *const junk_lines[] = {
     "\xef\xbb\xbf",
     "\xef\xbb\xbf\xef\xbb\xbf",
 };
+// clang-format on
 
 /* Well-formed lines, each followed by malformed ones (among them a line of 200 000 bytes with
  * no newline in sight): every well-formed line is found, no malformed one. */

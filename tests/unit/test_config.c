@@ -151,6 +151,7 @@ struct good_case {
 	unsigned long long want_n;
 };
 
+// clang-format off
 static const struct good_case good_cases[] = {
     {"listen = 127.0.0.1:8443", "listen", "127.0.0.1", 8443},
     {"listen = [::1]:8443", "listen", "::1", 8443},
@@ -178,6 +179,7 @@ static const struct good_case good_cases[] = {
     {"trusted_proxies =  10.0.0.0/8 ,\t192.168.0.0/16 , ::1 ", "proxies", NULL, 3},
     {"trusted_proxies = ::/0, 0.0.0.0/0", "proxies", NULL, 2},
 };
+// clang-format on
 
 static void test_good_values(void **state)
 {
@@ -227,6 +229,7 @@ struct bad_case {
 	const char *why;
 };
 
+// clang-format off
 static const struct bad_case bad_cases[] = {
     /* structure */
     {"bogus = 1", 0, 1, "unknown key 'bogus'"},
@@ -328,6 +331,7 @@ static const struct bad_case bad_cases[] = {
     {"tls_cert = \x80", 0, 1, "non-ASCII"},
     {"tls_cert = \xff", 0, 1, "non-ASCII"},
 };
+// clang-format on
 
 static void check_bad(const struct bad_case *c, size_t idx)
 {

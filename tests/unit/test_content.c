@@ -11,8 +11,7 @@ static const char ORG[] = "0b7f0a3e-8a43-4b51-9c2f-1d5e6f708192";
 static const char OBJ[] = "5a1c2e3f-4b5d-4e6f-8a7b-9c0d1e2f3a4b";
 
 static const struct object_ctx base = {
-	.org_id = ORG, .kind = "record", .object_id = OBJ, .version = 3,
-	.level = LEVEL_CONFIDENTIAL};
+    .org_id = ORG, .kind = "record", .object_id = OBJ, .version = 3, .level = LEVEL_CONFIDENTIAL};
 
 static void test_round_trip_and_empty(void **state)
 {
@@ -20,11 +19,13 @@ static void test_round_trip_and_empty(void **state)
 	uint8_t key[AEAD_KEY_BYTES], sealed[64 + AEAD_OVERHEAD], out[64];
 	randombytes_buf(key, sizeof key);
 	const char text[] = "Smith v. Jones: settlement notes";
-	assert_int_equal(content_seal(key, &base, CONTENT_BODY, (const uint8_t *)text,
-				      sizeof text - 1, sealed), COFFER_OK);
+	assert_int_equal(
+	    content_seal(key, &base, CONTENT_BODY, (const uint8_t *)text, sizeof text - 1, sealed),
+	    COFFER_OK);
 	assert_null(memmem(sealed, sizeof text - 1 + AEAD_OVERHEAD, "Smith", 5));
-	assert_int_equal(content_open(key, &base, CONTENT_BODY, sealed,
-				      sizeof text - 1 + AEAD_OVERHEAD, out), COFFER_OK);
+	assert_int_equal(
+	    content_open(key, &base, CONTENT_BODY, sealed, sizeof text - 1 + AEAD_OVERHEAD, out),
+	    COFFER_OK);
 	assert_memory_equal(out, text, sizeof text - 1);
 	/* An empty body is sealed too: its tag still binds it to the object. */
 	assert_int_equal(content_seal(key, &base, CONTENT_BODY, NULL, 0, sealed), COFFER_OK);
@@ -37,8 +38,7 @@ static void test_round_trip_and_empty(void **state)
 static void test_moved_ciphertext_fails(void **state)
 {
 	(void)state;
-	uint8_t key[AEAD_KEY_BYTES], other_key[AEAD_KEY_BYTES], sealed[16 + AEAD_OVERHEAD],
-	    out[16];
+	uint8_t key[AEAD_KEY_BYTES], other_key[AEAD_KEY_BYTES], sealed[16 + AEAD_OVERHEAD], out[16];
 	randombytes_buf(key, sizeof key);
 	randombytes_buf(other_key, sizeof other_key);
 	const uint8_t title[16] = "a case title....";
@@ -96,9 +96,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_and_empty),
-		cmocka_unit_test(test_moved_ciphertext_fails),
-		cmocka_unit_test(test_bad_context_is_refused),
+	    cmocka_unit_test(test_round_trip_and_empty),
+	    cmocka_unit_test(test_moved_ciphertext_fails),
+	    cmocka_unit_test(test_bad_context_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

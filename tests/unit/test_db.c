@@ -13,9 +13,9 @@ static sqlite3 *open_db(const struct fixture *f)
 	path_in(f, "t.db", path);
 	sqlite3 *db = NULL;
 	assert_int_equal(db_open(path, true, &db), COFFER_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)", NULL,
-				      NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)", NULL, NULL, NULL),
+	    SQLITE_OK);
 	return db;
 }
 
@@ -43,9 +43,9 @@ static void kept_and_found_again(void **state)
 static void two_live_uses_get_two_statements(void **state)
 {
 	sqlite3 *db = open_db(*state);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO t VALUES (1,'one'),(2,'two')", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "INSERT INTO t VALUES (1,'one'),(2,'two')", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_stmt *outer = NULL, *inner = NULL;
 	const char *sql = "SELECT v FROM t WHERE k = ?";
 	assert_int_equal(db_prepare(db, sql, &outer), COFFER_OK);
@@ -94,20 +94,19 @@ static void transactions_commit_and_roll_back(void **state)
 	sqlite3 *db = open_db(*state);
 	for (int round = 0; round < 3; round++) {
 		assert_int_equal(db_begin(db), COFFER_OK);
-		assert_int_equal(sqlite3_exec(db, "INSERT INTO t (v) VALUES ('kept')", NULL, NULL,
-					      NULL),
-				 SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(db, "INSERT INTO t (v) VALUES ('kept')", NULL, NULL, NULL),
+		    SQLITE_OK);
 		assert_int_equal(db_end(db, COFFER_OK), COFFER_OK);
 		assert_int_equal(db_begin(db), COFFER_OK);
-		assert_int_equal(sqlite3_exec(db, "INSERT INTO t (v) VALUES ('undone')", NULL,
-					      NULL, NULL),
-				 SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_exec(db, "INSERT INTO t (v) VALUES ('undone')", NULL, NULL, NULL),
+		    SQLITE_OK);
 		assert_int_equal(db_end(db, COFFER_ERR_INVALID_INPUT), COFFER_ERR_INVALID_INPUT);
 	}
 	assert_true(sqlite3_get_autocommit(db));
 	sqlite3_stmt *q = NULL;
-	assert_int_equal(db_prepare(db, "SELECT count(*), sum(v = 'kept') FROM t", &q),
-			 COFFER_OK);
+	assert_int_equal(db_prepare(db, "SELECT count(*), sum(v = 'kept') FROM t", &q), COFFER_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	assert_int_equal(sqlite3_column_int(q, 1), 3);

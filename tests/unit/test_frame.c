@@ -140,10 +140,10 @@ static void test_socket_transport(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_malformed_refused),
-		cmocka_unit_test(test_writer_limits),
-		cmocka_unit_test(test_socket_transport),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_malformed_refused),
+	    cmocka_unit_test(test_writer_limits),
+	    cmocka_unit_test(test_socket_transport),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

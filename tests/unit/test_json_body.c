@@ -9,6 +9,7 @@
 
 static const char *const levels[] = {"public", "internal", "confidential", "restricted", NULL};
 
+// clang-format off
 static const struct json_field hours_fields[] = {
     {.name = "from",
      .type = JSON_FIELD_STRING,
@@ -18,11 +19,13 @@ static const struct json_field hours_fields[] = {
      .max_len = 5},
     {.name = "to", .type = JSON_FIELD_STRING, .single_line = true, .min_len = 5, .max_len = 5},
 };
+// clang-format on
 static const struct json_schema hours_schema = JSON_SCHEMA(hours_fields);
 
 static const struct json_field cidr_element = {
     .name = "cidr", .type = JSON_FIELD_STRING, .single_line = true, .min_len = 2, .max_len = 43};
 
+// clang-format off
 static const struct json_field login_fields[] = {
     {.name = "timezone",
      .type = JSON_FIELD_STRING,
@@ -37,11 +40,13 @@ static const struct json_field login_fields[] = {
      .element = &cidr_element},
     {.name = "hours", .type = JSON_FIELD_OBJECT, .object = &hours_schema},
 };
+// clang-format on
 static const struct json_schema login_schema = JSON_SCHEMA(login_fields);
 
 static const struct json_field tag_element = {
     .name = "tag", .type = JSON_FIELD_STRING, .single_line = true, .min_len = 1, .max_len = 20};
 
+// clang-format off
 static const struct json_field top_fields[] = {
     {.name = "title",
      .type = JSON_FIELD_STRING,
@@ -58,6 +63,7 @@ static const struct json_field top_fields[] = {
     {.name = "tags", .type = JSON_FIELD_STRING_ARRAY, .max_len = 3, .element = &tag_element},
     {.name = "names", .type = JSON_FIELD_STRING_ARRAY, .min_len = 2, .element = &tag_element},
 };
+// clang-format on
 static const struct json_schema schema = JSON_SCHEMA(top_fields);
 
 /* A node that may hold itself: lets the depth limit be reached through the schema. */
@@ -101,6 +107,7 @@ struct body_case {
 	const char *want; /* NULL: accepted; else a substring of the message */
 };
 
+// clang-format off
 static const struct body_case cases[] = {
     /* accepted */
     {"{" BASE "}", 0, NULL},
@@ -245,6 +252,7 @@ static const struct body_case cases[] = {
     {"\xef\xbb\xbf{" BASE "}", 0, "malformed JSON"}, /* a byte-order mark */
     {"{" BASE "} // comment", 0, "malformed JSON"},
 };
+// clang-format on
 
 static void test_body_table(void **state)
 {

@@ -965,8 +965,8 @@ static void test_data_keys_batch(void **state)
 	/* 0, 1: fine under version 1; 2: fine under version 2; 3: above the clearance;
 	 * 4: wrapped for another object; 5: fine again, under version 1 after version 2. */
 	static const char *ids[N] = {"r0", "r1", "r2", "r3", "r4", "r5"};
-	const enum level levels[N] = {LEVEL_PUBLIC, LEVEL_CONFIDENTIAL, LEVEL_INTERNAL,
-				      LEVEL_RESTRICTED, LEVEL_INTERNAL, LEVEL_PUBLIC};
+	const enum level levels[N] = {LEVEL_PUBLIC,	LEVEL_CONFIDENTIAL, LEVEL_INTERNAL,
+				      LEVEL_RESTRICTED, LEVEL_INTERNAL,	    LEVEL_PUBLIC};
 	struct object_ctx ctxs[N];
 	struct keyd_org_key orgs[N];
 	for (int i = 0; i < N; i++) {
@@ -974,9 +974,11 @@ static void test_data_keys_batch(void **state)
 		orgs[i] = i == 2 ? a2 : a1;
 		randombytes_buf(dk[i], AEAD_KEY_BYTES);
 		const struct object_ctx wrap_ctx =
-		    i == 4 ? (struct object_ctx){"org-a", "record", "other", 1, levels[i]} : ctxs[i];
-		assert_int_equal(keywrap_data_key(i == 2 ? org2 : org1, &wrap_ctx, dk[i], wrapped[i]),
-				 COFFER_OK);
+		    i == 4 ? (struct object_ctx){"org-a", "record", "other", 1, levels[i]}
+			   : ctxs[i];
+		assert_int_equal(
+		    keywrap_data_key(i == 2 ? org2 : org1, &wrap_ctx, dk[i], wrapped[i]),
+		    COFFER_OK);
 	}
 	user_session(&x);
 	struct keyd_session s = seal(&x);
@@ -984,8 +986,8 @@ static void test_data_keys_batch(void **state)
 	assert_int_equal(keyd_data_keys_open(client, &s, N, orgs, ctxs,
 					     (const uint8_t(*)[KEYWRAP_BYTES])wrapped, got, errs),
 			 COFFER_OK);
-	const enum coffer_err want[N] = {COFFER_OK, COFFER_OK, COFFER_OK, COFFER_ERR_FORBIDDEN,
-					 COFFER_ERR_CRYPTO, COFFER_OK};
+	const enum coffer_err want[N] = {
+	    COFFER_OK, COFFER_OK, COFFER_OK, COFFER_ERR_FORBIDDEN, COFFER_ERR_CRYPTO, COFFER_OK};
 	const uint8_t zero[AEAD_KEY_BYTES] = {0};
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(errs[i], want[i]);
@@ -995,8 +997,8 @@ static void test_data_keys_batch(void **state)
 			assert_memory_equal(got[i], zero, AEAD_KEY_BYTES);
 		/* The same answer as the one-key call. */
 		uint8_t one[AEAD_KEY_BYTES];
-		assert_int_equal(keyd_data_key_open(client, &s, &orgs[i], &ctxs[i], wrapped[i], one),
-				 want[i]);
+		assert_int_equal(
+		    keyd_data_key_open(client, &s, &orgs[i], &ctxs[i], wrapped[i], one), want[i]);
 	}
 
 	/* A sysadmin: every object refused, and keyd carries on. */

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth/totp.h"
+#include "signin/totp.h"
 #include "common/uuid.h"
 #include "crypto/master_key.h"
 #include "crypto/token.h"
@@ -41,7 +41,6 @@
 #define TTL	       3600
 #define PASSWORD       "correct horse battery staple"
 #define OTHER_PASSWORD "Tr0ub4dor&3 but longer"
-
 
 static int reap_keyd(void **state)
 {

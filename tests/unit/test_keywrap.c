@@ -28,11 +28,11 @@ static void test_data_key_bound_to_every_field(void **state)
 	uint8_t org[32], dk[32], back[32], wrapped[KEYWRAP_BYTES];
 	const struct object_ctx good = {"org-a", "record", "rec-1", 3, LEVEL_CONFIDENTIAL};
 	const struct object_ctx moved[] = {
-		{"org-b", "record", "rec-1", 3, LEVEL_CONFIDENTIAL}, /* other organisation */
-		{"org-a", "file", "rec-1", 3, LEVEL_CONFIDENTIAL},   /* other kind */
-		{"org-a", "record", "rec-2", 3, LEVEL_CONFIDENTIAL}, /* other object */
-		{"org-a", "record", "rec-1", 4, LEVEL_CONFIDENTIAL}, /* other version */
-		{"org-a", "record", "rec-1", 3, LEVEL_PUBLIC},       /* other level */
+	    {"org-b", "record", "rec-1", 3, LEVEL_CONFIDENTIAL}, /* other organisation */
+	    {"org-a", "file", "rec-1", 3, LEVEL_CONFIDENTIAL},	 /* other kind */
+	    {"org-a", "record", "rec-2", 3, LEVEL_CONFIDENTIAL}, /* other object */
+	    {"org-a", "record", "rec-1", 4, LEVEL_CONFIDENTIAL}, /* other version */
+	    {"org-a", "record", "rec-1", 3, LEVEL_PUBLIC},	 /* other level */
 	};
 	randombytes_buf(org, sizeof org);
 	randombytes_buf(dk, sizeof dk);
@@ -71,9 +71,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_org_key_bound_to_org_and_version),
-		cmocka_unit_test(test_data_key_bound_to_every_field),
-		cmocka_unit_test(test_aad_is_unambiguous),
+	    cmocka_unit_test(test_org_key_bound_to_org_and_version),
+	    cmocka_unit_test(test_data_key_bound_to_every_field),
+	    cmocka_unit_test(test_aad_is_unambiguous),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "auth/login_hours.h"
+#include "signin/login_hours.h"
 
 #define MINUTE 60
 #define HOUR   3600

@@ -1,5 +1,6 @@
 /* test_master_key.c — the master keyring file: unsealed and passphrase-sealed round trips,
- * rotation, and every refusal (wrong or missing passphrase, loose permissions, damage, tampered cost parameters). */
+ * rotation, and every refusal (wrong or missing passphrase, loose permissions, damage, tampered
+ * cost parameters). */
 #include "test_util.h"
 
 #include <fcntl.h>
@@ -72,8 +73,8 @@ static void test_plain_round_trip(void **state)
 		unsigned char value;
 		size_t len;
 	} damage[] = {
-		{SIZE_MAX, 0, 46}, {SIZE_MAX, 0, 48}, {0, 'X', 47},
-		{8, 1, 47},        {10, 0, 47},      {14, 0, 47},
+	    {SIZE_MAX, 0, 46}, {SIZE_MAX, 0, 48}, {0, 'X', 47},
+	    {8, 1, 47},	       {10, 0, 47},	  {14, 0, 47},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(damage); i++) {
 		unsigned char copy[64];
@@ -197,9 +198,9 @@ static void test_passphrase_file(void **state)
 		size_t len;
 		const char *want; /* NULL: refused */
 	} cases[] = {
-		{"secret\n", 7, "secret"},     {"secret\r\n", 8, "secret"},
-		{"secret", 6, "secret"},       {"two\n\n", 5, "two\n"},
-		{"\n", 1, NULL},               {"", 0, NULL},
+	    {"secret\n", 7, "secret"}, {"secret\r\n", 8, "secret"},
+	    {"secret", 6, "secret"},   {"two\n\n", 5, "two\n"},
+	    {"\n", 1, NULL},	       {"", 0, NULL},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		write_bytes(path, (const unsigned char *)cases[i].content, cases[i].len);
@@ -225,11 +226,9 @@ int main(void)
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain_round_trip),
-		cmocka_unit_test(test_sealed_round_trip),
-		cmocka_unit_test(test_rotate),
-		cmocka_unit_test(test_rotate_until_full),
-		cmocka_unit_test(test_passphrase_file),
+	    cmocka_unit_test(test_plain_round_trip), cmocka_unit_test(test_sealed_round_trip),
+	    cmocka_unit_test(test_rotate),	     cmocka_unit_test(test_rotate_until_full),
+	    cmocka_unit_test(test_passphrase_file),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	rmdir(dir);

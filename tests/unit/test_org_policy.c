@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-#include "auth/org_policy.h"
+#include "signin/org_policy.h"
 
 static const char *const default_json =
     "{\"require_totp\": true,"
@@ -113,14 +113,18 @@ static void test_system_policy_requires_totp(void **state)
 	assert_int_equal(parse_with("require_totp", "false", true, &p, msg, sizeof msg),
 			 COFFER_ERR_INVALID_INPUT);
 	assert_non_null(strstr(msg, "require_totp"));
-	assert_int_equal(parse_with("require_totp", "false", false, &p, msg, sizeof msg), COFFER_OK);
+	assert_int_equal(parse_with("require_totp", "false", false, &p, msg, sizeof msg),
+			 COFFER_OK);
 	assert_false(p.require_totp);
 }
 
 static int64_t utc(int year, int month, int day, int hour, int minute)
 {
-	struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-			.tm_hour = hour, .tm_min = minute};
+	struct tm tm = {.tm_year = year - 1900,
+			.tm_mon = month - 1,
+			.tm_mday = day,
+			.tm_hour = hour,
+			.tm_min = minute};
 	return (int64_t)timegm(&tm);
 }
 
@@ -170,10 +174,10 @@ static void test_login_by_day_and_hour(void **state)
 	char msg[256] = "";
 	json_t *j = load(default_json);
 	json_t *login = json_object_get(j, "login");
-	json_object_set_new(login, "allowed_days", json_pack("[s,s,s,s,s]", "mon", "tue", "wed",
-							     "thu", "fri"));
-	json_object_set_new(login, "allowed_hours", json_pack("{s:s,s:s}", "from", "09:00", "to",
-							      "17:30"));
+	json_object_set_new(login, "allowed_days",
+			    json_pack("[s,s,s,s,s]", "mon", "tue", "wed", "thu", "fri"));
+	json_object_set_new(login, "allowed_hours",
+			    json_pack("{s:s,s:s}", "from", "09:00", "to", "17:30"));
 	json_object_set_new(login, "timezone", json_string("America/New_York"));
 	assert_int_equal(org_policy_from_json(j, false, &p, msg, sizeof msg), COFFER_OK);
 	json_decref(j);

@@ -5,24 +5,24 @@
 
 #include <stdio.h>
 
-#include "auth/common_passwords.h"
-#include "auth/password_policy.h"
+#include "signin/common_passwords.h"
+#include "signin/password_policy.h"
 
 static void test_common_list(void **state)
 {
 	(void)state;
 	/* The list as shipped: 100,000 lines, none longer than 20 bytes. */
 	assert_int_equal(common_password_count(), 100000);
-	assert_true(common_password("123456", 6));     /* its first line */
+	assert_true(common_password("123456", 6)); /* its first line */
 	assert_true(common_password("password", 8));
-	assert_true(common_password("PassWord", 8));   /* case-insensitively */
+	assert_true(common_password("PassWord", 8)); /* case-insensitively */
 	assert_true(common_password("PASSWORD1", 9));
 	assert_false(common_password("correct horse battery staple", 28));
 	assert_false(common_password("", 0));
 	assert_true(common_password("correct", 7));
 	assert_false(common_password("correcthorse", 12)); /* extends an entry: not a match */
-	assert_false(common_password("correc", 6));       /* a prefix of one: not a match */
-	assert_false(common_password("passwordx", 9)); /* nor an extension */
+	assert_false(common_password("correc", 6));	   /* a prefix of one: not a match */
+	assert_false(common_password("passwordx", 9));	   /* nor an extension */
 	assert_false(common_password("password ", 9));
 	/* Every line of the source file is found, even the last and the non-ASCII one. */
 	FILE *f = fopen("data/common-passwords-top100k.txt", "r");
@@ -46,8 +46,8 @@ static void test_lengths_in_characters(void **state)
 	(void)state;
 	const struct password_rules r = {.min_length = 8};
 	assert_int_equal(utf8_chars("abc", 3), 3);
-	assert_int_equal(utf8_chars("\xc3\xbc\xc3\xbc", 4), 2);     /* üü */
-	assert_int_equal(utf8_chars("\xf0\x9f\x94\x91", 4), 1);     /* 🔑 */
+	assert_int_equal(utf8_chars("\xc3\xbc\xc3\xbc", 4), 2); /* üü */
+	assert_int_equal(utf8_chars("\xf0\x9f\x94\x91", 4), 1); /* 🔑 */
 	/* Seven 4-byte characters are 28 bytes but only 7 characters: too short. */
 	char emoji[64] = "";
 	for (int i = 0; i < 7; i++)
@@ -76,14 +76,14 @@ static void test_rules(void **state)
 		const char *pw;
 		unsigned int want;
 	} cases[] = {
-		{"shortx", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION},
-		{"elevenchars", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION},
-		{"twelve chars", PASSWORD_NEEDS_PUNCTUATION},
-		{"twelve chars!", 0},
-		{"tw\xc3\xa9lve-chars", 0}, /* 12 characters, 13 bytes */
-		{"password", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION | PASSWORD_COMMON},
-		{"qwertyuiop", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION | PASSWORD_COMMON},
-		{"a~b c d e f g", 0},
+	    {"shortx", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION},
+	    {"elevenchars", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION},
+	    {"twelve chars", PASSWORD_NEEDS_PUNCTUATION},
+	    {"twelve chars!", 0},
+	    {"tw\xc3\xa9lve-chars", 0}, /* 12 characters, 13 bytes */
+	    {"password", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION | PASSWORD_COMMON},
+	    {"qwertyuiop", PASSWORD_TOO_SHORT | PASSWORD_NEEDS_PUNCTUATION | PASSWORD_COMMON},
+	    {"a~b c d e f g", 0},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		unsigned int got = password_flaws(&strict, cases[i].pw, strlen(cases[i].pw));
@@ -93,7 +93,8 @@ static void test_rules(void **state)
 	/* reject_common off: the common list is not consulted. */
 	const struct password_rules open = {.min_length = 8};
 	assert_int_equal(password_flaws(&open, "password", 8), 0);
-	/* Every ASCII punctuation character counts; letters, digits, spaces and non-ASCII do not. */
+	/* Every ASCII punctuation character counts; letters, digits, spaces and non-ASCII do not.
+	 */
 	const char *punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 	for (const char *p = punct; *p; p++) {
 		char pw[16];
@@ -126,10 +127,10 @@ static void test_message_names_every_rule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_common_list),
-		cmocka_unit_test(test_lengths_in_characters),
-		cmocka_unit_test(test_rules),
-		cmocka_unit_test(test_message_names_every_rule),
+	    cmocka_unit_test(test_common_list),
+	    cmocka_unit_test(test_lengths_in_characters),
+	    cmocka_unit_test(test_rules),
+	    cmocka_unit_test(test_message_names_every_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

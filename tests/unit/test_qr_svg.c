@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "auth/qr_svg.h"
+#include "signin/qr_svg.h"
 
 #define URI                                                                                        \
 	"otpauth://totp/coffer:a%2Bb%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"        \

@@ -103,7 +103,8 @@ static struct org_db *fill_data_keys(struct fixture *f)
 		r->org_key_version = 1;
 		randombytes_buf(plain[i], AEAD_KEY_BYTES);
 		const struct object_ctx ctx = ctx_of(f, r);
-		assert_int_equal(keywrap_data_key(f->org_key, &ctx, plain[i], r->wrapped), COFFER_OK);
+		assert_int_equal(keywrap_data_key(f->org_key, &ctx, plain[i], r->wrapped),
+				 COFFER_OK);
 		assert_int_equal(store_data_key_put(odb, r), COFFER_OK);
 	}
 	return odb;
@@ -186,7 +187,8 @@ static void test_rotate_and_rewrap(void **state)
 	uint8_t k2[AEAD_KEY_BYTES], k3[AEAD_KEY_BYTES], dk[AEAD_KEY_BYTES];
 	open_org_key(f, f->org, 2, k2);
 	open_org_key(f, f->org, 3, k3);
-	assert_int_equal(store_data_keys_wrapped_before(odb, 3, batch, REWRAP_BATCH, &n), COFFER_OK);
+	assert_int_equal(store_data_keys_wrapped_before(odb, 3, batch, REWRAP_BATCH, &n),
+			 COFFER_OK);
 	assert_int_equal(n, REWRAP_BATCH);
 	for (size_t i = 0; i < n; i++) {
 		const struct object_ctx ctx = ctx_of(f, &batch[i]);
@@ -261,9 +263,9 @@ static void test_master_rotation(void **state)
 	assert_memory_equal(after, a1, AEAD_KEY_BYTES);
 	open_org_key(f, a, 2, after);
 	assert_memory_equal(after, before, AEAD_KEY_BYTES);
-	assert_int_equal(keyunwrap_org_key(master_keyring_find(f->ring, 1)->key, a, 2, rec.wrapped,
-					   after),
-			 COFFER_ERR_CRYPTO);
+	assert_int_equal(
+	    keyunwrap_org_key(master_keyring_find(f->ring, 1)->key, a, 2, rec.wrapped, after),
+	    COFFER_ERR_CRYPTO);
 	/* New organisation keys are wrapped by the newest master key. */
 	assert_int_equal(rotate_org_key(f->st, f->ring, a, 3000, &v), COFFER_OK);
 	assert_int_equal(store_org_key_get(f->st, a, 3, &rec), COFFER_OK);
@@ -323,11 +325,11 @@ int main(void)
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_org_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rotate_and_rewrap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damage_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_master_rotation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crypto_shredding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_org_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotate_and_rewrap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damage_is_named, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_master_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crypto_shredding, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[PATH_MAX + 16];

@@ -12,6 +12,7 @@ static enum coffer_err handler(struct request *rq)
 }
 
 /* A table shaped like coffer's: shared patterns under several methods, nested parameters. */
+// clang-format off
 static const struct route table[] = {
     /* 0 */ {.method = "GET", .pattern = "/healthz", .handler = handler},
     /* 1 */ {.method = "GET", .pattern = "/api/v1/invites/{token}", .handler = handler},
@@ -28,6 +29,7 @@ static const struct route table[] = {
     /* 11 */ {.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = handler},
     /* 12 */ {.method = "GET", .pattern = "/", .handler = handler},
 };
+// clang-format on
 
 #define N_ROUTES ARRAY_LEN(table)
 
@@ -39,6 +41,7 @@ struct match_case {
 	const char *params; /* "name=value;name=value" for ROUTE_MATCH_OK */
 };
 
+// clang-format off
 static const struct match_case cases[] = {
     /* literal routes; HEAD matches GET */
     {"GET", "/healthz", ROUTE_MATCH_OK, 0, NULL, ""},
@@ -98,6 +101,7 @@ static const struct match_case cases[] = {
     {"GET", "/api/v1/orgs/a/records/1/history/", ROUTE_MATCH_NO_PATH, -1, NULL, NULL},
     {"GET", "/api/v1/orgs/{org}/records/{id}x", ROUTE_MATCH_OK, 6, NULL, "org={org};id={id}x"},
 };
+// clang-format on
 
 /* Checks PARAMS against "a=1;b=2" (every listed parameter present, in order, and no more). */
 static void check_params(const struct match_case *c, const struct route_params *params)

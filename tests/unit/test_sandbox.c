@@ -13,14 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "auth/totp.h"
+#include "signin/totp.h"
 #include "common/log.h"
 #include "keyd/keyd.h"
 #include "keyd/sandbox.h"
 
 enum action {
-	DO_NOTHING, DO_ALLOWED_WORK, DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC, DO_NAME_THREAD,
-	DO_MAKE_DUMPABLE, DO_LOG, DO_IDENTITY_WORK
+	DO_NOTHING,
+	DO_ALLOWED_WORK,
+	DO_OPEN,
+	DO_SOCKET,
+	DO_FORK,
+	DO_EXEC,
+	DO_NAME_THREAD,
+	DO_MAKE_DUMPABLE,
+	DO_LOG,
+	DO_IDENTITY_WORK
 };
 
 /* What keyd does for a login: Argon2id at its cost (a 64 MiB mapping) under the semaphore,
@@ -40,8 +48,7 @@ static int identity_work(void)
 	if (sem_post(&slots) != 0 || sem_destroy(&slots) != 0)
 		return 8;
 	/* A wrong code: liboath computes the three candidates all the same. */
-	if (totp_verify(secret, "000000", 1700000000, TOTP_STEP_NONE, &step) ==
-	    COFFER_ERR_CRYPTO)
+	if (totp_verify(secret, "000000", 1700000000, TOTP_STEP_NONE, &step) == COFFER_ERR_CRYPTO)
 		return 9;
 	return 0;
 }
@@ -137,9 +144,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keyd_allowed_work_runs),
-		cmocka_unit_test(test_keyd_forbidden_calls_kill),
-		cmocka_unit_test(test_web_filter),
+	    cmocka_unit_test(test_keyd_allowed_work_runs),
+	    cmocka_unit_test(test_keyd_forbidden_calls_kill),
+	    cmocka_unit_test(test_web_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

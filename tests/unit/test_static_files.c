@@ -53,10 +53,30 @@ static void test_refused(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-	    "", "/", "js", "js/", "js//app.js", "/app.css", "./app.css", "js/./app.js",
-	    "js/../app.css", "../app.css", "..", ".", "app.css/", "APP.CSS", "app.css%00",
-	    "app.css\\", "js\\app.js", "app.css?x", "nope.js", "index.html", "js/../index.html",
-	    "%2e%2e/app.css", "app.css ", " app.css",
+	    "",
+	    "/",
+	    "js",
+	    "js/",
+	    "js//app.js",
+	    "/app.css",
+	    "./app.css",
+	    "js/./app.js",
+	    "js/../app.css",
+	    "../app.css",
+	    "..",
+	    ".",
+	    "app.css/",
+	    "APP.CSS",
+	    "app.css%00",
+	    "app.css\\",
+	    "js\\app.js",
+	    "app.css?x",
+	    "nope.js",
+	    "index.html",
+	    "js/../index.html",
+	    "%2e%2e/app.css",
+	    "app.css ",
+	    " app.css",
 	};
 	char path[512];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

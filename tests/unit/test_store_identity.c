@@ -846,6 +846,7 @@ static void test_sessions(void **state)
 
 /* --- hostile strings ----------------------------------------------------------------------- */
 
+// clang-format off
 static const char *const hostile[] = {
     "'; DROP TABLE users; --@example.org",
     "robert'); DELETE FROM sessions; --@x.org",
@@ -856,6 +857,7 @@ static const char *const hostile[] = {
     "名前@例え.jp",
     "emoji😀@example.org",
 };
+// clang-format on
 
 static void test_hostile_strings(void **state)
 {

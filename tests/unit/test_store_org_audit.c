@@ -160,6 +160,7 @@ struct tamper {
 	uint64_t broken; /* 0: not detectable by the chain alone */
 };
 
+// clang-format off
 static const struct tamper tampering[] = {
     {"edit actor", "UPDATE audit SET actor = 'mallory' WHERE seq = 17", 17},
     {"edit target of the first", "UPDATE audit SET target = 'x' WHERE seq = 1", 1},
@@ -185,6 +186,7 @@ static const struct tamper tampering[] = {
      31},
     {"truncate the end", "DELETE FROM audit WHERE seq > 25", 0},
 };
+// clang-format on
 
 static void test_tampering(void **state)
 {

@@ -510,6 +510,7 @@ static void test_history(void **state)
 
 /* --- hostile ids and cursors ------------------------------------------------------------------ */
 
+// clang-format off
 static const char *const hostile[] = {
     "' OR 1=1 --",
     "\"; DROP TABLE records; --",
@@ -520,6 +521,7 @@ static const char *const hostile[] = {
     "12345678-1234-4234-8234-123456789ABC", /* upper case: not the form we write */
     "12345678-1234-4234-8234-123456789abc' OR '1'='1",
 };
+// clang-format on
 
 static void test_hostile_ids(void **state)
 {
@@ -696,7 +698,7 @@ static void test_upgrade_from_data_keys_only(void **state)
 /* --- group commit --------------------------------------------------------------------------- */
 
 #define GC_THREADS 8
-#define GC_ROUNDS 12
+#define GC_ROUNDS  12
 
 struct gc_writer {
 	struct org_env *e;
@@ -729,11 +731,12 @@ static void *gc_write(void *arg)
 			randombytes_buf(r.title, r.title_len);
 			r.body = w->body;
 			r.body_len = sizeof w->body;
-			audit_of(&a, T0 + v, w->e->actor, v == 1 ? "record.create" : "record.update",
-				 w->ids[i]);
+			audit_of(&a, T0 + v, w->e->actor,
+				 v == 1 ? "record.create" : "record.update", w->ids[i]);
 			a.seq = 0;
-			enum coffer_err err = v == 1 ? store_record_create(w->e->odb, w->e->org, &r, &a)
-						     : store_record_update(w->e->odb, w->e->org, &r, &a);
+			enum coffer_err err =
+			    v == 1 ? store_record_create(w->e->odb, w->e->org, &r, &a)
+				   : store_record_update(w->e->odb, w->e->org, &r, &a);
 			if (v == 1)
 				w->create[i] = err;
 			else if (v == 2)

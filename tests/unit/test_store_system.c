@@ -366,6 +366,7 @@ struct tamper {
 	uint64_t broken; /* 0: not detectable by the chain alone */
 };
 
+// clang-format off
 static const struct tamper tampering[] = {
     {"edit actor", "UPDATE audit SET actor = 'mallory' WHERE seq = 17", 17},
     {"edit time", "UPDATE audit SET time = time + 1 WHERE seq = 1", 1},
@@ -395,6 +396,7 @@ static const struct tamper tampering[] = {
      * kept elsewhere is the caller's concern (chain.h). */
     {"truncate the end", "DELETE FROM audit WHERE seq > 25", 0},
 };
+// clang-format on
 
 /* Every change to the stored chain is caught at the first entry it breaks. */
 static void test_audit_tampering(void **state)

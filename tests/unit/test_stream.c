@@ -6,7 +6,7 @@
 
 #include "crypto/stream.h"
 
-#define SEG STREAM_SEGMENT_BYTES
+#define SEG	   STREAM_SEGMENT_BYTES
 #define SEALED_SEG STREAM_SEALED_SEGMENT_BYTES
 
 static const uint8_t ctx_a[] = "org=o1|file|id=f1|v=1|confidential";
@@ -78,7 +78,8 @@ static void test_round_trip_sizes(void **state)
 		uint8_t *plain = malloc(len + 1), *back = malloc(len + SEG);
 		randombytes_buf(plain, len);
 		uint8_t *sealed = seal_all(key, ctx_a, sizeof ctx_a, plain, len, &sealed_len);
-		assert_true(open_all(key, ctx_a, sizeof ctx_a, sealed, sealed_len, back, &back_len));
+		assert_true(
+		    open_all(key, ctx_a, sizeof ctx_a, sealed, sealed_len, back, &back_len));
 		assert_int_equal(back_len, len);
 		assert_memory_equal(back, plain, len);
 		free(sealed);
@@ -107,8 +108,8 @@ static void test_tampering_detected(void **state)
 	/* Extension: a copy of a segment appended after the last one. */
 	memcpy(copy, sealed, sealed_len);
 	memcpy(copy + sealed_len, sealed + STREAM_HEADER_BYTES, SEALED_SEG);
-	assert_false(open_all(key, ctx_a, sizeof ctx_a, copy, sealed_len + SEALED_SEG, back,
-			      &back_len));
+	assert_false(
+	    open_all(key, ctx_a, sizeof ctx_a, copy, sealed_len + SEALED_SEG, back, &back_len));
 	/* Reordering: segments 0 and 1 swapped. */
 	memcpy(copy, sealed, sealed_len);
 	memcpy(copy + STREAM_HEADER_BYTES, sealed + STREAM_HEADER_BYTES + SEALED_SEG, SEALED_SEG);
@@ -175,9 +176,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_sizes),
-		cmocka_unit_test(test_tampering_detected),
-		cmocka_unit_test(test_misuse_refused),
+	    cmocka_unit_test(test_round_trip_sizes),
+	    cmocka_unit_test(test_tampering_detected),
+	    cmocka_unit_test(test_misuse_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

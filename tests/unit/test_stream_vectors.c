@@ -85,8 +85,8 @@ static void test_two_segment_vector(void **state)
 	assert_memory_equal(t0, tag0, 16);
 	memcpy(p + STREAM_SEGMENT_BYTES, t0, 16);
 	p += STREAM_SEALED_SEGMENT_BYTES;
-	nonce[10] = 1;  /* counter 1 */
-	nonce[11] = 1;  /* last */
+	nonce[10] = 1; /* counter 1 */
+	nonce[11] = 1; /* last */
 	assert_int_equal(aead_seal_detached(key, nonce, aad, STREAM_HEADER_BYTES + ctx_len,
 					    plain + STREAM_SEGMENT_BYTES, 5, p, t1),
 			 COFFER_OK);
@@ -98,10 +98,10 @@ static void test_two_segment_vector(void **state)
 	assert_int_equal(stream_open_segment(&s, sealed + STREAM_HEADER_BYTES,
 					     STREAM_SEALED_SEGMENT_BYTES, false, back),
 			 COFFER_OK);
-	assert_int_equal(stream_open_segment(&s, sealed + STREAM_HEADER_BYTES +
-							STREAM_SEALED_SEGMENT_BYTES,
-					     5 + 16, true, back + STREAM_SEGMENT_BYTES),
-			 COFFER_OK);
+	assert_int_equal(
+	    stream_open_segment(&s, sealed + STREAM_HEADER_BYTES + STREAM_SEALED_SEGMENT_BYTES,
+				5 + 16, true, back + STREAM_SEGMENT_BYTES),
+	    COFFER_OK);
 	assert_memory_equal(back, plain, len);
 	stream_wipe(&s);
 	free(plain);
@@ -114,9 +114,9 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_context_encoding),
-		cmocka_unit_test(test_single_segment_vectors),
-		cmocka_unit_test(test_two_segment_vector),
+	    cmocka_unit_test(test_context_encoding),
+	    cmocka_unit_test(test_single_segment_vectors),
+	    cmocka_unit_test(test_two_segment_vector),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

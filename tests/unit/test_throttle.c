@@ -3,7 +3,7 @@
  * "more than 20" boundary. */
 #include "test_util.h"
 
-#include "auth/throttle.h"
+#include "signin/throttle.h"
 
 static void test_account_waits_double(void **state)
 {
@@ -30,7 +30,8 @@ static void test_wait_counts_from_the_last_failure(void **state)
 	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 4), 0);
 	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 100000), 0);
 	/* Never more than the cap, whatever the count: no permanent lockout. */
-	assert_int_equal(throttle_wait(100, last, THROTTLE_FREE_FAILURES, last + THROTTLE_CAP_S), 0);
+	assert_int_equal(throttle_wait(100, last, THROTTLE_FREE_FAILURES, last + THROTTLE_CAP_S),
+			 0);
 }
 
 static void test_address_more_than_twenty(void **state)

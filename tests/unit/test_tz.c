@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth/tz.h"
+#include "signin/tz.h"
 
 #define SYS    TZ_SYSTEM_DIR
 #define T_1900 INT64_C(-2208988800)
@@ -28,6 +28,7 @@
 /* The zones the brief names, and the odd ones of tzdata: negative DST (Dublin), rule times
  * beyond 24 h (Jerusalem, Gaza) and below 0 (Nuuk), a 24:00 rule (Santiago), +14 and the day
  * Kiribati skipped, a +02 DST over +00 (Troll), 45-minute offsets (Eucla). */
+// clang-format off
 static const char *const oracle_zones[] = {
     "Europe/London",	  "America/New_York", "Australia/Lord_Howe",
     "Asia/Kathmandu",	  "Pacific/Chatham",  "America/St_Johns",
@@ -37,6 +38,7 @@ static const char *const oracle_zones[] = {
     "Pacific/Kiritimati", "Antarctica/Troll", "Australia/Eucla",
     "America/Havana",	  "Africa/Cairo",
 };
+// clang-format on
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 

@@ -46,7 +46,10 @@ struct buf {
 	size_t len;
 };
 
-static void bad(const char *why) { printf("BAD %s\n", why); }
+static void bad(const char *why)
+{
+	printf("BAD %s\n", why);
+}
 
 static void reply_err(enum coffer_err err)
 {
@@ -87,8 +90,8 @@ static bool decode_hex(const char *hex, struct buf *out)
 static bool decode_fixed(const char *hex, uint8_t *out, size_t n)
 {
 	size_t len = 0;
-	return strlen(hex) == 2 * n &&
-	       sodium_hex2bin(out, n, hex, 2 * n, NULL, &len, NULL) == 0 && len == n;
+	return strlen(hex) == 2 * n && sodium_hex2bin(out, n, hex, 2 * n, NULL, &len, NULL) == 0 &&
+	       len == n;
 }
 
 /* Decodes HEX into a NUL-terminated string (freed by the caller, also on failure); a string
@@ -175,8 +178,14 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-static void cmd_seal(char *const *f) { cmd_aead(f, true); }
-static void cmd_open(char *const *f) { cmd_aead(f, false); }
+static void cmd_seal(char *const *f)
+{
+	cmd_aead(f, true);
+}
+static void cmd_open(char *const *f)
+{
+	cmd_aead(f, false);
+}
 
 /* wraporg MASTER ORG VERSION ORGKEY / unwraporg MASTER ORG VERSION WRAPPED */
 static void cmd_org(char *const *f, bool wrap)
@@ -205,8 +214,14 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-static void cmd_wraporg(char *const *f) { cmd_org(f, true); }
-static void cmd_unwraporg(char *const *f) { cmd_org(f, false); }
+static void cmd_wraporg(char *const *f)
+{
+	cmd_org(f, true);
+}
+static void cmd_unwraporg(char *const *f)
+{
+	cmd_org(f, false);
+}
 
 /* objaad ORG KIND ID VERSION LEVEL */
 static void cmd_objaad(char *const *f)
@@ -254,8 +269,14 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-static void cmd_wrapdata(char *const *f) { cmd_data(f, true); }
-static void cmd_unwrapdata(char *const *f) { cmd_data(f, false); }
+static void cmd_wrapdata(char *const *f)
+{
+	cmd_data(f, true);
+}
+static void cmd_unwrapdata(char *const *f)
+{
+	cmd_data(f, false);
+}
 
 /* Seals PLAIN as a whole file into OUT (stream_sealed_size(LEN) bytes). */
 static enum coffer_err seal_file(const uint8_t key[AEAD_KEY_BYTES], const uint8_t *aad,
@@ -294,7 +315,7 @@ static enum coffer_err open_file(const uint8_t key[AEAD_KEY_BYTES], const uint8_
 	size_t pos = STREAM_HEADER_BYTES;
 	while (err == COFFER_OK) {
 		size_t n = len - pos > STREAM_SEALED_SEGMENT_BYTES ? STREAM_SEALED_SEGMENT_BYTES
-								    : len - pos;
+								   : len - pos;
 		bool last = pos + n == len;
 		err = stream_open_segment(&s, sealed + pos, n, last, plain + *plain_len);
 		if (err != COFFER_OK)
@@ -353,23 +374,29 @@ done:
 	sodium_memzero(key, sizeof key);
 }
 
-static void cmd_streamenc(char *const *f) { cmd_stream(f, true); }
-static void cmd_streamdec(char *const *f) { cmd_stream(f, false); }
+static void cmd_streamenc(char *const *f)
+{
+	cmd_stream(f, true);
+}
+static void cmd_streamdec(char *const *f)
+{
+	cmd_stream(f, false);
+}
 
 static const struct command {
 	const char *name;
 	size_t args;
 	void (*run)(char *const *args);
 } commands[] = {
-	{"seal", 3, cmd_seal},
-	{"open", 3, cmd_open},
-	{"wraporg", 4, cmd_wraporg},
-	{"unwraporg", 4, cmd_unwraporg},
-	{"objaad", 5, cmd_objaad},
-	{"wrapdata", 7, cmd_wrapdata},
-	{"unwrapdata", 7, cmd_unwrapdata},
-	{"streamenc", 7, cmd_streamenc},
-	{"streamdec", 7, cmd_streamdec},
+    {"seal", 3, cmd_seal},
+    {"open", 3, cmd_open},
+    {"wraporg", 4, cmd_wraporg},
+    {"unwraporg", 4, cmd_unwraporg},
+    {"objaad", 5, cmd_objaad},
+    {"wrapdata", 7, cmd_wrapdata},
+    {"unwrapdata", 7, cmd_unwrapdata},
+    {"streamenc", 7, cmd_streamenc},
+    {"streamdec", 7, cmd_streamdec},
 };
 
 static void run_line(char *line)

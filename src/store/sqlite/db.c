@@ -12,30 +12,22 @@ enum coffer_err db_err(int rc)
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return COFFER_OK;
+	case SQLITE_ROW: return COFFER_OK;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return COFFER_ERR_UNAVAILABLE;
-	case SQLITE_NOMEM:
-		return COFFER_ERR_NOMEM;
+	case SQLITE_LOCKED: return COFFER_ERR_UNAVAILABLE;
+	case SQLITE_NOMEM: return COFFER_ERR_NOMEM;
 	case SQLITE_CONSTRAINT:
 		/* Connections are opened with extended result codes, so the kind is known. */
 		switch (rc) {
 		case SQLITE_CONSTRAINT_PRIMARYKEY:
-		case SQLITE_CONSTRAINT_UNIQUE:
-			return COFFER_ERR_EXISTS;
-		case SQLITE_CONSTRAINT_FOREIGNKEY:
-			return COFFER_ERR_NOT_FOUND;
-		default:
-			return COFFER_ERR_INVALID_INPUT;
+		case SQLITE_CONSTRAINT_UNIQUE: return COFFER_ERR_EXISTS;
+		case SQLITE_CONSTRAINT_FOREIGNKEY: return COFFER_ERR_NOT_FOUND;
+		default: return COFFER_ERR_INVALID_INPUT;
 		}
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
-	case SQLITE_FULL:
-		return COFFER_ERR_IO;
-	default:
-		return COFFER_ERR_STORAGE;
+	case SQLITE_FULL: return COFFER_ERR_IO;
+	default: return COFFER_ERR_STORAGE;
 	}
 }
 

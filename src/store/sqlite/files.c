@@ -109,12 +109,12 @@ enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const
 				 size_t limit, struct file_row *out, size_t *n, bool *more)
 {
 	static const struct org_list_query q = {
-		.cursor_sql = "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
-		.page_sql = "SELECT " FILE_COLUMNS FILE_FROM
-			    "WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
-		.max = FILE_LIST_MAX,
-		.item_size = sizeof *out,
-		.read = read_listed_file,
+	    .cursor_sql = "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
+	    .page_sql = "SELECT " FILE_COLUMNS FILE_FROM
+			"WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
+	    .max = FILE_LIST_MAX,
+	    .item_size = sizeof *out,
+	    .read = read_listed_file,
 	};
 	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
 }

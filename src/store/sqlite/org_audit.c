@@ -57,8 +57,8 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 {
 	if (audit == NULL || !org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
-	struct org_write_op me = {.write = write, .ctx = ctx, .entry = *audit,
-				  .err = COFFER_ERR_INTERNAL};
+	struct org_write_op me = {
+	    .write = write, .ctx = ctx, .entry = *audit, .err = COFFER_ERR_INTERNAL};
 	pthread_mutex_lock(&odb->queue_mu);
 	/* Queued newest first; the leader reverses the batch, so writes commit in arrival order. */
 	me.next = odb->queue;

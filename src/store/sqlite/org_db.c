@@ -24,6 +24,7 @@ _Static_assert(FILE_META_SEALED_MAX == 512, "files schema: meta");
 _Static_assert(FILE_CONTENT_TYPE_MAX == 127, "files schema: content_type");
 
 /* Append-only: a deployed database has had every step up to its user_version. */
+// clang-format off
 static const struct db_migration org_schema[] = {
 	/* 1: one data key per object version, wrapped by a version of the organisation's key. */
 	{"CREATE TABLE data_keys ("
@@ -90,6 +91,7 @@ static const struct db_migration org_schema[] = {
 	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
 	 ") STRICT;"},
 };
+// clang-format on
 
 #define N_STEPS (sizeof org_schema / sizeof org_schema[0])
 

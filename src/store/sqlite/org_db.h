@@ -76,7 +76,7 @@ struct org_list_query {
 	/* The page, with ?1 the reader's level, ?2 the cursor's sequence and ?3 the row limit,
 	 * newest first. */
 	const char *page_sql;
-	size_t max;       /* LIMIT at most */
+	size_t max;	  /* LIMIT at most */
 	size_t item_size; /* bytes of one item of OUT */
 	enum coffer_err (*read)(sqlite3_stmt *s, void *item);
 };

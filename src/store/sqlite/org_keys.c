@@ -6,8 +6,8 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
-static void bind_key(sqlite3_stmt *s, int first, const char *org_id,
-		     const struct org_key_record *k, int64_t now)
+static void bind_key(sqlite3_stmt *s, int first, const char *org_id, const struct org_key_record *k,
+		     int64_t now)
 {
 	sqlite3_bind_text(s, first, org_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, first + 1, k->version);
@@ -26,7 +26,8 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 	sqlite3_stmt *org = NULL, *k = NULL;
 	enum coffer_err err = db_begin(db);
 	if (err == COFFER_OK)
-		err = db_prepare(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)", &org);
+		err =
+		    db_prepare(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)", &org);
 	if (err == COFFER_OK) {
 		sqlite3_bind_text(org, 1, org_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(org, 2, name, -1, SQLITE_STATIC);

@@ -15,7 +15,7 @@ static enum coffer_err list_check(enum level max_level, size_t limit, size_t max
 }
 
 static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_level,
-				const char *after, int64_t *seq)
+				   const char *after, int64_t *seq)
 {
 	sqlite3_stmt *s = NULL;
 	if (after[0] == '\0') {

@@ -367,13 +367,13 @@ enum coffer_err store_records_list(struct org_db *odb, enum level max_level, con
 				   size_t limit, struct record_row *out, size_t *n, bool *more)
 {
 	static const struct org_list_query q = {
-		.cursor_sql = "SELECT seq FROM records WHERE id = ?1 AND level <= ?2",
-		.page_sql = "SELECT " ROW_COLUMNS ROW_FROM
-			    "WHERE r.deleted = 0 AND r.level <= ?1 AND r.seq < ?2 "
-			    "ORDER BY r.seq DESC LIMIT ?3",
-		.max = RECORD_LIST_MAX,
-		.item_size = sizeof *out,
-		.read = read_listed_record,
+	    .cursor_sql = "SELECT seq FROM records WHERE id = ?1 AND level <= ?2",
+	    .page_sql = "SELECT " ROW_COLUMNS ROW_FROM
+			"WHERE r.deleted = 0 AND r.level <= ?1 AND r.seq < ?2 "
+			"ORDER BY r.seq DESC LIMIT ?3",
+	    .max = RECORD_LIST_MAX,
+	    .item_size = sizeof *out,
+	    .read = read_listed_record,
 	};
 	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
 }

@@ -11,10 +11,10 @@
 #include "store/store.h"
 
 #define SYSTEM_DB_NAME "system.db"
-#define POOL_SIZE 8
-
+#define POOL_SIZE      8
 
 /* Append-only: a deployed database has had every step up to its user_version. */
+// clang-format off
 static const struct db_migration system_schema[] = {
 	{"CREATE TABLE invites ("
 	 " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
@@ -111,6 +111,7 @@ static const struct db_migration system_schema[] = {
 	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
 	 ") STRICT;"},
 };
+// clang-format on
 
 #define N_STEPS (sizeof system_schema / sizeof system_schema[0])
 

@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 #define THROTTLE_FREE_FAILURES 3
-#define THROTTLE_ADDRESS_FREE 20
-#define THROTTLE_WINDOW_S 600
-#define THROTTLE_CAP_S 900
+#define THROTTLE_ADDRESS_FREE  20
+#define THROTTLE_WINDOW_S      600
+#define THROTTLE_CAP_S	       900
 
 /* Seconds still to wait at NOW after FAILURES counted failures, the last at LAST, when the
  * first FREE of them cost nothing; 0 when an attempt may go ahead. */

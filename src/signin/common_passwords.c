@@ -4,7 +4,7 @@
  * array of (offset, length) pairs sorted by it; a lookup lower-cases the candidate into a
  * small buffer (wiped afterwards: it is a password) and binary-searches.
  */
-#include "auth/common_passwords.h"
+#include "signin/common_passwords.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -27,7 +27,10 @@ static struct entry *entries;
 static size_t n_entries;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
 
 static int compare_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {

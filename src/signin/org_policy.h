@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth/login_hours.h"
-#include "auth/password_policy.h"
+#include "signin/login_hours.h"
+#include "signin/password_policy.h"
 #include "common/err.h"
 #include "common/netaddr.h"
 
@@ -38,9 +38,8 @@ void org_policy_default(struct org_policy *p);
  * min_length 8..256, every CIDR, day names (no repeats), HH:MM times with from < to, and that
  * the time zone exists. SYSTEM: require_totp must be true. On failure writes a message naming
  * the field to MSG and returns COFFER_ERR_INVALID_INPUT. */
-COFFER_MUST_CHECK enum coffer_err org_policy_from_json(json_t *json, bool system,
-						       struct org_policy *out, char *msg,
-						       size_t msglen);
+COFFER_MUST_CHECK enum coffer_err
+org_policy_from_json(json_t *json, bool system, struct org_policy *out, char *msg, size_t msglen);
 
 /* The policy as JSON (a new reference), in the shape of CONTRACT §3.6; NULL when out of memory. */
 json_t *org_policy_to_json(const struct org_policy *p);

@@ -1,10 +1,10 @@
 /* password_policy.c — the password rules (see password_policy.h). */
-#include "auth/password_policy.h"
+#include "signin/password_policy.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/common_passwords.h"
+#include "signin/common_passwords.h"
 
 size_t utf8_chars(const char *s, size_t len)
 {
@@ -57,8 +57,9 @@ size_t password_flaws_message(unsigned int flaws, const struct password_rules *r
 		snprintf(parts[n++], sizeof parts[0], "be at most %d characters long",
 			 PASSWORD_MAX_CHARS);
 	if (flaws & PASSWORD_NEEDS_PUNCTUATION)
-		snprintf(parts[n++], sizeof parts[0], "contain a punctuation character (one of "
-						     "!\"#$%%&'()*+,-./:;<=>?@[\\]^_`{|}~)");
+		snprintf(parts[n++], sizeof parts[0],
+			 "contain a punctuation character (one of "
+			 "!\"#$%%&'()*+,-./:;<=>?@[\\]^_`{|}~)");
 	if (cap == 0)
 		return 0;
 	int w = 0;

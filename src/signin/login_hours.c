@@ -1,6 +1,6 @@
 /* login_hours.c — parsing the days and "HH:MM" times of a login window, and judging an instant
- * against it in the window's time zone (auth/tz does the zone arithmetic). */
-#include "auth/login_hours.h"
+ * against it in the window's time zone (signin/tz does the zone arithmetic). */
+#include "signin/login_hours.h"
 
 #include <string.h>
 

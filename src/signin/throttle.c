@@ -1,5 +1,5 @@
 /* throttle.c — the doubling wait (throttle.h). */
-#include "auth/throttle.h"
+#include "signin/throttle.h"
 
 int64_t throttle_wait(uint32_t failures, int64_t last, uint32_t free_failures, int64_t now)
 {

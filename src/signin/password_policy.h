@@ -5,7 +5,7 @@
  *   - the policy's rules (length, punctuation): 400 password_policy, naming every rule broken;
  *   - a password known to attackers (the common list when reject_common is on, the breached
  *     list always): 400 password_compromised. The breached list is checked by the caller
- *     (auth/breached.h), which holds it.
+ *     (signin/breached.h), which holds it.
  * Lengths count Unicode code points, not bytes: "ü" is one character. The caller has already
  * checked that the password is valid UTF-8 (the JSON layer does).
  */
@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PASSWORD_MIN_LENGTH_FLOOR 8  /* a policy may never ask for less */
+#define PASSWORD_MIN_LENGTH_FLOOR   8 /* a policy may never ask for less */
 #define PASSWORD_MIN_LENGTH_CEILING 256
-#define PASSWORD_MAX_CHARS 1024      /* longer is refused: Argon2 takes any length, but why */
-#define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
+#define PASSWORD_MAX_CHARS	    1024 /* longer is refused: Argon2 takes any length, but why */
+#define PASSWORD_MAX_BYTES	    (PASSWORD_MAX_CHARS * 4)
 
 struct password_rules {
 	uint32_t min_length; /* PASSWORD_MIN_LENGTH_FLOOR..PASSWORD_MIN_LENGTH_CEILING */

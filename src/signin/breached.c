@@ -6,7 +6,7 @@
  * range and moves lo past it or hi down to it, so the range shrinks at every step: the search
  * ends whatever the file holds, and on a well-formed file after about log2(lines) steps.
  */
-#include "auth/breached.h"
+#include "signin/breached.h"
 
 #include <errno.h>
 #include <fcntl.h>

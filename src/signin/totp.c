@@ -1,6 +1,6 @@
 /* totp.c — RFC 6238 codes from liboath, checked in constant time with replay refusal (see
  * totp.h). */
-#include "auth/totp.h"
+#include "signin/totp.h"
 
 #include <liboath/oath.h>
 #include <pthread.h>

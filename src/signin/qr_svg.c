@@ -1,5 +1,5 @@
 /* qr_svg.c — libqrencode's QR symbol drawn as an SVG path of horizontal runs (see qr_svg.h). */
-#include "auth/qr_svg.h"
+#include "signin/qr_svg.h"
 
 #include <errno.h>
 #include <qrencode.h>

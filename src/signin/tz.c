@@ -10,7 +10,7 @@
  * Strict by design: a zone file that departs from RFC 8536 is refused rather than guessed at,
  * since a misread zone opens or shuts a login window at the wrong hour. Every zone of Debian
  * 12's tzdata 2025b outside right/ parses (the unit tests go through zone1970.tab). */
-#include "auth/tz.h"
+#include "signin/tz.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth/tz.h"
+#include "signin/tz.h"
 #include "common/err.h"
 
 #define LOGIN_MINUTES_PER_DAY 1440
