@@ -127,7 +127,7 @@ def accept_invite(server, url_or_token, email, password, totp=True):
 
 
 # ------------------------------------------------------------------------------ content API
-# Helpers for the records, files and audit API of an organisation (CONTRACT §3.7–3.9).
+# Helpers for the records, files and audit API of an organisation.
 
 import hashlib as _hashlib
 import json as _json

@@ -1,5 +1,5 @@
 """A deployment with organisations and people in them, for the end-to-end tests of records,
-files and audit (CONTRACT §3.7–3.10), and helpers that look at the data directory itself.
+files and audit, and helpers that look at the data directory itself.
 
 Every login comes through the trusted proxy (loopback) with an address of its own in
 X-Forwarded-For, so that the per-address login throttle never trips between tests.

@@ -1,4 +1,4 @@
-"""No plaintext at rest (CONTRACT §3.10): a random marker planted in record titles and bodies,
+"""No plaintext at rest: a random marker planted in record titles and bodies,
 a file's name and a file's content must appear nowhere under the data directory — not in the
 databases, their write-ahead logs, the blobs, nor in any file's name — in its raw bytes, as
 UTF-16, hex or base64. Checked while the server runs (the WAL not yet checkpointed) and again

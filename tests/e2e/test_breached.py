@@ -1,4 +1,4 @@
-"""The breached-password list (CONTRACT §3.4) as an operator sets it up: `coffer serve` opens
+"""The breached-password list as an operator sets it up: `coffer serve` opens
 the file named by breached_passwords_file at start and refuses a wrong one with a clear message,
 and SIGHUP re-opens it — keeping the old list when the new one is wrong. (Its use at login and
 when setting a password arrives with the identity endpoints.)"""

@@ -1,4 +1,4 @@
-"""Files end to end (CONTRACT §3.8, §3.9, §3.10 and the decisions of the files issue): uploads
+"""Files end to end (uploads, downloads, audit and encryption at rest): uploads
 at the segment boundaries and streamed (chunked), downloads byte for byte with their headers,
 names and levels, permissions both ways, bad input and oversize uploads that leave no blob
 behind, deletion, paging, audit, and a 1 GiB round trip in bounded server memory.

@@ -1,4 +1,4 @@
-"""Identity and access end to end (CONTRACT §3.2–3.6, §3.9), through the real `coffer serve`
+"""Identity and access end to end, through the real `coffer serve`
 over HTTPS, with TOTP codes from oathtool: the bootstrap invite, organisations and invitations,
 login with password and code, replay, throttling, login policies by address and by day,
 breached passwords forcing a change, disabling, CSRF, bad input, and the audit chain."""

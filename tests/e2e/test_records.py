@@ -1,5 +1,4 @@
-"""Confidential records end to end (CONTRACT §3.7, §3.9, and the decisions of the records
-issue): who may do what (members by clearance, non-members, org admins of other
+"""Confidential records end to end: who may do what (members by clearance, non-members, org admins of other
 organisations, sysadmins), bad and hostile input, optimistic concurrency, deletion and history,
 paging, the organisation's audit chain, and `coffer audit verify` catching an edited entry.
 

@@ -1,4 +1,4 @@
-// admin.js — what system administrators do (CONTRACT §3.5): organisations, invitations and
+// admin.js — what system administrators do: organisations, invitations and
 // users. Nothing here shows a record or a file: a sysadmin never reads content.
 import * as api from './api.js';
 import {h, replace, field} from './dom.js';

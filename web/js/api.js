@@ -1,4 +1,4 @@
-// api.js — the one way the application talks to coffer: the HTTP API of CONTRACT.md.
+// api.js — the one way the application talks to coffer: the HTTP API of docs/API.md.
 //
 // - The session cookie is HttpOnly: this code never sees it. The CSRF token (from the login
 //   answer or GET /api/v1/session) is held here, in memory only, and sent as X-CSRF-Token on

@@ -1,4 +1,4 @@
-// audit.js — the audit trails (CONTRACT §3.9): an organisation's (its org_admin, or a
+// audit.js — the audit trails: an organisation's (its org_admin, or a
 // sysadmin) and the system's (sysadmins). Entries come oldest first in pages; the screen shows
 // the newest first, loads the whole chain page by page, and filters it as one types.
 import * as api from './api.js';

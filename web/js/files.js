@@ -1,4 +1,4 @@
-// files.js — an organisation's files (CONTRACT §3.8): upload with a progress bar (the browser
+// files.js — an organisation's files: upload with a progress bar (the browser
 // streams the file as the raw body, however large), the list, download (a plain link: the
 // server answers Content-Disposition: attachment), deletion after a confirmation.
 import * as api from './api.js';

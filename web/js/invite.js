@@ -1,6 +1,6 @@
 // invite.js — accepting an invitation at /invite/TOKEN (the link coffer init and invites
 // print): choose a password, then enrol the authenticator app by its QR code (or the secret)
-// and confirm a code (CONTRACT §3.3).
+// and confirm a code.
 import * as api from './api.js';
 import {h, replace, field, svgFromText} from './dom.js';
 import {heading, message, messageSlot, errorText, busy, time, retryText} from './ui.js';
@@ -66,8 +66,8 @@ function choosePassword(el, token, invite) {
       pw.focus();
     }
   });
-  // An existing account joins another organisation with its current password (CONTRACT §3.3:
-  // an invitation for the email of an active user adds the membership to that account).
+  // An existing account joins another organisation with its current password:
+  // an invitation for the email of an active user adds the membership to that account.
   const joinLink = invite.org
     ? h('p', {class: 'hint center'}, 'Already use coffer with this email for another organisation? ',
       h('button', {type: 'button', class: 'link-button', onclick: () => joinExisting(el, token, invite)},

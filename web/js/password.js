@@ -1,5 +1,5 @@
 // password.js — changing one's password: forced when the server says must_change_password (a
-// breached password, CONTRACT §3.4), or by choice from the top bar. A change ends every
+// breached password), or by choice from the top bar. A change ends every
 // session, this one included, so the user signs in again afterwards.
 import * as api from './api.js';
 import {h, replace, field} from './dom.js';

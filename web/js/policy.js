@@ -1,5 +1,5 @@
 // policy.js — an organisation's policy (its org_admin, or a sysadmin) and the system policy
-// (sysadmins): the form of CONTRACT §3.6, checked here the way the server checks it
+// (sysadmins): the policy form, checked here the way the server checks it
 // (src/auth/org_policy.c), so that mistakes are shown next to their field before saving. The
 // server checks again and its answer is shown as it gives it.
 import * as api from './api.js';

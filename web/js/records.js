@@ -1,4 +1,4 @@
-// records.js — an organisation's confidential records (CONTRACT §3.7): the list (paged, with a
+// records.js — an organisation's confidential records: the list (paged, with a
 // filter), one record, the form to create or edit one (with the version check), its history,
 // and deletion after a confirmation.
 import * as api from './api.js';

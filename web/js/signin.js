@@ -1,5 +1,5 @@
 // signin.js — the sign-in screen: email, password and the 6-digit code, with a message for
-// each way it can fail (CONTRACT §3.4): wrong credentials, throttled (and until when), refused
+// each way it can fail: wrong credentials, throttled (and until when), refused
 // by the login policy.
 import * as api from './api.js';
 import {h, replace, field} from './dom.js';
