@@ -147,7 +147,7 @@ def main():
                   f"the creates beside it (group commit; writes wait on 64 writer threads, not "
                   f"on the connection threads)",
         "upload": "bounded by what a durable upload is beyond AES-GCM: each byte is received "
-                  "over TCP, decrypted by TLS, hashed (SHA-256, which the contract returns), "
+                  "over TCP, decrypted by TLS, hashed (SHA-256, which the API returns), "
                   "sealed and written to the page cache, and each file gets a new inode and an "
                   "fsync of itself, its directory and the metadata commit. A profile of this "
                   "run's kind (perf, 2026-12-03) put 54 % of the server's CPU in the kernel "
