@@ -1,4 +1,4 @@
-/* records.c — /api/v1/orgs/{org}/records (CONTRACT §3.7): confidential records, every version
+/* records.c — /api/v1/orgs/{org}/records: confidential records, every version
  * kept, each sealed under a data key of its own.
  *
  * The route's access level has already made the caller a member of {org} (access.h); here each
@@ -12,7 +12,7 @@
 
 #include "api/access.h"
 #include "api/app.h"
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/object_keys.h"
 #include "api/org_audit.h"
 #include "api/page.h"
@@ -172,26 +172,26 @@ enum coffer_err records_post(struct request *rq)
 	enum level level;
 	enum coffer_err err = read_plain(rq, &p, &level);
 	if (err == COFFER_OK)
-		err = access_level(rq, level, "");
+		err = access_level(rq, level);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct record_row row = {0};
 	struct record_meta *m = &row.meta;
 	uuid_generate(m->id);
 	m->level = level;
 	m->version = 1;
 	m->created_at = m->updated_at = time_now();
-	snprintf(m->created_by, sizeof m->created_by, "%s", a->user.id);
-	snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
+	snprintf(m->created_by, sizeof m->created_by, "%s", caller->user.id);
+	snprintf(m->updated_by, sizeof m->updated_by, "%s", caller->user.id);
 	err = seal_version(rq, &p, &row);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
-		err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err == COFFER_OK) {
 		struct audit_entry e;
-		org_audit_entry(rq, "record.create", m->id, &e);
-		err = store_record_create(odb, a->org_id, &row, &e);
+		org_audit_entry(rq, m->id, &e);
+		err = store_record_create(odb, caller->org_id, &row, &e);
 		store_org_return(rq->app->orgs, odb);
 	}
 	free(row.body);
@@ -210,12 +210,12 @@ enum coffer_err records_put(struct request *rq)
 		err = read_plain(rq, &p, &level);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	uint32_t version = (uint32_t)json_integer_value(json_object_get(rq->json, "version"));
 	struct record_row row = {0};
 	struct record_meta *m = &row.meta;
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_meta(odb, id, m);
@@ -223,22 +223,22 @@ enum coffer_err records_put(struct request *rq)
 		err = COFFER_ERR_NOT_FOUND;
 	/* Both the version it is and the version it becomes must be within the clearance. */
 	if (err == COFFER_OK)
-		err = access_level(rq, m->level, id);
+		err = access_level(rq, m->level);
 	if (err == COFFER_OK)
-		err = access_level(rq, level, id);
+		err = access_level(rq, level);
 	if (err == COFFER_OK && m->version != version)
 		err = COFFER_ERR_VERSION_CONFLICT; /* stale: no need to ask keyd for a key */
 	if (err == COFFER_OK) {
 		m->version = version + 1;
 		m->level = level;
 		m->updated_at = time_now();
-		snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
+		snprintf(m->updated_by, sizeof m->updated_by, "%s", caller->user.id);
 		err = seal_version(rq, &p, &row);
 	}
 	if (err == COFFER_OK) {
 		struct audit_entry e;
-		org_audit_entry(rq, "record.update", id, &e);
-		err = store_record_update(odb, a->org_id, &row, &e);
+		org_audit_entry(rq, id, &e);
+		err = store_record_update(odb, caller->org_id, &row, &e);
 	}
 	store_org_return(rq->app->orgs, odb);
 	free(row.body);
@@ -253,16 +253,16 @@ enum coffer_err records_get_one(struct request *rq)
 	enum coffer_err err = path_id(rq, id);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct record_row row = {0};
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_get(odb, id, true, &row);
 	store_org_return(rq->app->orgs, odb);
 	if (err == COFFER_OK)
-		err = access_level(rq, row.meta.level, id);
+		err = access_level(rq, row.meta.level);
 	char title[RECORD_TITLE_MAX * 4 + 1], *body = NULL;
 	struct plain p = {.title = title};
 	if (err == COFFER_OK)
@@ -270,58 +270,56 @@ enum coffer_err records_get_one(struct request *rq)
 	free(row.body);
 	if (err == COFFER_OK) {
 		p.body = body;
-		org_audit_hold(rq);
-		reply_json(rq, 200, record_json(&row.meta, &p));
-		err = org_audit_release(rq, "record.read", id);
+		err = reply_json(rq, 200, record_json(&row.meta, &p));
 	}
 	sodium_memzero(title, sizeof title);
 	free_secret(body, p.body_len);
 	return err;
 }
 
+static enum coffer_err list_records(struct org_db *odb, enum level max_level, const char *after,
+				    size_t limit, void *rows, size_t *n, bool *more)
+{
+	return store_records_list(odb, max_level, after, limit, rows, n, more);
+}
+
+static const struct data_key_record *record_key(const void *row)
+{
+	return &((const struct record_row *)row)->key;
+}
+
+static const char *record_id(const void *row)
+{
+	return ((const struct record_row *)row)->meta.id;
+}
+
+/* A record of a list: its title, without its body. */
+static enum coffer_err describe_record(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
+				       const void *row, json_t **out)
+{
+	const struct record_row *r = row;
+	char title[RECORD_TITLE_MAX * 4 + 1];
+	struct plain p = {.title = title};
+	enum coffer_err err = open_with(rq, key, r, title, &p.title_len, NULL, NULL);
+	if (err == COFFER_OK)
+		*out = record_json(&r->meta, &p);
+	sodium_memzero(title, sizeof title);
+	return err;
+}
+
+static const struct page_kind record_page = {
+    .field = "records",
+    .unknown_after = "parameter 'after': no such record",
+    .row_size = sizeof(struct record_row),
+    .list = list_records,
+    .key = record_key,
+    .id = record_id,
+    .describe = describe_record,
+};
+
 enum coffer_err records_list(struct request *rq)
 {
-	struct page pg;
-	enum coffer_err err = page_query(rq, &pg);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
-	struct record_row *rows = calloc(pg.limit, sizeof *rows);
-	if (rows == NULL)
-		return COFFER_ERR_NOMEM;
-	size_t n = 0;
-	bool more = false;
-	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
-	if (err == COFFER_OK) {
-		err = store_records_list(odb, a->clearance, pg.after, pg.limit, rows, &n, &more);
-		store_org_return(rq->app->orgs, odb);
-	}
-	if (err == COFFER_ERR_NOT_FOUND) {
-		snprintf(rq->msg, sizeof rq->msg, "parameter 'after': no such record");
-		err = COFFER_ERR_INVALID_INPUT;
-	}
-	/* Every key of the page from keyd at once (one round trip, not one per record). */
-	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
-	if (err == COFFER_OK)
-		err = object_keys_open_page(rq, &rows[0].key, sizeof rows[0], n, &keys);
-	json_t *list = json_array();
-	char title[RECORD_TITLE_MAX * 4 + 1];
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		struct plain p = {.title = title};
-		err = open_with(rq, keys[i], &rows[i], title, &p.title_len, NULL, NULL);
-		if (err == COFFER_OK)
-			err = json_array_append_new(list, record_json(&rows[i].meta, &p)) == 0
-				  ? COFFER_OK
-				  : COFFER_ERR_NOMEM;
-	}
-	sodium_memzero(title, sizeof title);
-	object_keys_free(keys, n);
-	char next[UUID_TEXT_LEN + 1] = "";
-	if (more && n > 0)
-		memcpy(next, rows[n - 1].meta.id, sizeof next);
-	free(rows);
-	return page_reply(rq, err, "records", list, next[0] ? next : NULL, "record.list");
+	return page_list(rq, &record_page);
 }
 
 enum coffer_err records_delete(struct request *rq)
@@ -330,9 +328,9 @@ enum coffer_err records_delete(struct request *rq)
 	enum coffer_err err = path_id(rq, id);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	/* The level is checked on the version read; if an update slips in between, the delete
@@ -343,12 +341,12 @@ enum coffer_err records_delete(struct request *rq)
 		if (err == COFFER_OK && m.deleted)
 			err = COFFER_ERR_NOT_FOUND;
 		if (err == COFFER_OK)
-			err = access_level(rq, m.level, id);
+			err = access_level(rq, m.level);
 		if (err == COFFER_OK) {
 			struct audit_entry e;
-			org_audit_entry(rq, "record.delete", id, &e);
-			err = store_record_delete(odb, a->org_id, id, m.version, a->user.id,
-						  time_now(), &e);
+			org_audit_entry(rq, id, &e);
+			err = store_record_delete(odb, caller->org_id, id, m.version,
+						  caller->user.id, time_now(), &e);
 		}
 		if (err != COFFER_ERR_VERSION_CONFLICT)
 			break;
@@ -365,17 +363,17 @@ enum coffer_err records_history(struct request *rq)
 	enum coffer_err err = path_id(rq, id);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct record_meta m;
 	struct record_version *versions = NULL;
 	size_t n = 0;
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_meta(odb, id, &m);
 	if (err == COFFER_OK)
-		err = access_level(rq, m.level, id);
+		err = access_level(rq, m.level);
 	if (err == COFFER_OK)
 		err = store_record_history(odb, id, &versions, &n);
 	store_org_return(rq->app->orgs, odb);

@@ -50,6 +50,7 @@ struct http_server {
 	size_t n_routes;
 	struct coffer_app *app;
 	enum coffer_err (*authorize)(struct request *rq);
+	void (*record_read)(struct request *rq);
 	struct workers *workers;
 	struct workers *writers;
 	atomic_uint inflight;
@@ -298,6 +299,37 @@ static void run_slow(void *ctx, void *job)
 	MHD_resume_connection(rq->conn);
 }
 
+/* Suspends the connection, so that a reply made meanwhile is kept (rq->held) rather than
+ * queued; http_request_release resumes it and libmicrohttpd's thread queues the reply. */
+static void hold(struct request *rq)
+{
+	MHD_suspend_connection(rq->conn);
+	rq->on_worker = true;
+}
+
+void http_request_release(struct request *rq)
+{
+	MHD_resume_connection(rq->conn);
+}
+
+/* A read that the audit trail records (struct route's audit_read): held from before the
+ * handler runs, so that a successful answer waits for the record_read hook; a refusal or an
+ * error goes at once. */
+static void call_audited_read(struct http_server *srv, struct request *rq)
+{
+	hold(rq);
+	call_handler(rq);
+	if (rq->replied && rq->status < 400) {
+		if (srv->record_read != NULL) {
+			srv->record_read(rq); /* releases the request, now or later */
+			return;
+		}
+		reply_discard(rq);
+		reply_error(rq, COFFER_ERR_INTERNAL, NULL);
+	}
+	http_request_release(rq);
+}
+
 static void dispatch(struct http_server *srv, struct request *rq)
 {
 	char msg[512];
@@ -319,6 +351,10 @@ static void dispatch(struct http_server *srv, struct request *rq)
 			return;
 		}
 	}
+	if (rq->route->audit_read) {
+		call_audited_read(srv, rq);
+		return;
+	}
 	if (!rq->route->slow && !rq->route->durable) {
 		call_handler(rq);
 		return;
@@ -333,17 +369,6 @@ static void dispatch(struct http_server *srv, struct request *rq)
 		reply_error(rq, COFFER_ERR_UNAVAILABLE,
 			    "The server is busy; try again in a moment.");
 	}
-}
-
-void http_request_hold(struct request *rq)
-{
-	MHD_suspend_connection(rq->conn);
-	rq->on_worker = true;
-}
-
-void http_request_release(struct request *rq)
-{
-	MHD_resume_connection(rq->conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -384,11 +409,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO; /* refused, and still sending: cut it off */
 		return MHD_YES;
 	}
-	if (rq->held != NULL) {
-		/* Back from a worker: queue what it answered. */
+	if (rq->on_worker) {
+		/* Resumed (back from a worker, or a held answer released): queue what was answered;
+		 * with nothing to queue (memory ran out even for an error), close. */
 		struct MHD_Response *resp = rq->held;
 		rq->held = NULL;
 		rq->on_worker = false;
+		if (resp == NULL)
+			return MHD_NO;
 		enum MHD_Result ok = MHD_queue_response(conn, rq->held_status, resp);
 		MHD_destroy_response(resp);
 		return ok;
@@ -487,6 +515,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->n_routes = opts->n_routes;
 	srv->app = opts->app;
 	srv->authorize = opts->authorize;
+	srv->record_read = opts->record_read;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 
