@@ -11,6 +11,7 @@
  * says a lot about a case); its size, type and level are the clear metadata.
  */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,16 +430,6 @@ static enum coffer_err list_files(struct org_db *odb, enum level max_level, cons
 	return store_files_list(odb, max_level, after, limit, rows, n, more);
 }
 
-static const struct data_key_record *file_key(const void *row)
-{
-	return &((const struct file_row *)row)->key;
-}
-
-static const char *file_id(const void *row)
-{
-	return ((const struct file_row *)row)->id;
-}
-
 static enum coffer_err describe_file(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
 				     const void *row, json_t **out)
 {
@@ -450,15 +441,12 @@ static enum coffer_err describe_file(struct request *rq, const uint8_t key[AEAD_
 	return err;
 }
 
+// clang-format off
 static const struct page_kind file_page = {
-    .field = "files",
-    .unknown_after = "parameter 'after': no such file",
-    .row_size = sizeof(struct file_row),
-    .list = list_files,
-    .key = file_key,
-    .id = file_id,
-    .describe = describe_file,
-};
+	.field = "files", .unknown_after = "parameter 'after': no such file",
+	.row_size = sizeof(struct file_row), .list = list_files, .describe = describe_file,
+	.key_offset = offsetof(struct file_row, key), .id_offset = offsetof(struct file_row, id)};
+// clang-format on
 
 enum coffer_err files_list(struct request *rq)
 {

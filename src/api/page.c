@@ -1,6 +1,7 @@
 /* page.c — listing content a page at a time (page.h). */
 #include "api/page.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,14 +83,17 @@ enum coffer_err page_list(struct request *rq, const struct page_kind *kind)
 	/* Every key of the page from keyd at once (one round trip, not one per item). */
 	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
 	if (err == COFFER_OK)
-		err = object_keys_open_page(rq, kind->key(rows), kind->row_size, n, &keys);
+		err = object_keys_open_page(
+		    rq, (const struct data_key_record *)((char *)rows + kind->key_offset),
+		    kind->row_size, n, &keys);
 	json_t *list = json_array();
 	if (err == COFFER_OK)
 		err = describe_all(rq, kind, rows, n, keys, list);
 	object_keys_free(keys, n);
 	char next[UUID_TEXT_LEN + 1] = "";
 	if (more && n > 0)
-		snprintf(next, sizeof next, "%s", kind->id(nth(kind, rows, n - 1)));
+		snprintf(next, sizeof next, "%s",
+			 (const char *)nth(kind, rows, n - 1) + kind->id_offset);
 	free(rows);
 	if (err != COFFER_OK) {
 		json_decref(list);

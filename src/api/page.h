@@ -29,8 +29,8 @@ struct page_kind {
 	 * store_records_list. */
 	enum coffer_err (*list)(struct org_db *odb, enum level max_level, const char *after,
 				size_t limit, void *rows, size_t *n, bool *more);
-	const struct data_key_record *(*key)(const void *row);
-	const char *(*id)(const void *row);
+	size_t key_offset; /* of a row's struct data_key_record */
+	size_t id_offset;  /* of a row's id (a string) */
 	/* ROW as the list shows it, opened with its data KEY: *OUT a new reference. */
 	enum coffer_err (*describe)(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
 				    const void *row, json_t **out);

@@ -7,6 +7,7 @@
  * of a request: sealed before they reach storage, opened only for a reply.
  */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,17 @@ static enum coffer_err path_id(struct request *rq, char id[UUID_TEXT_LEN + 1])
 		return COFFER_OK;
 	snprintf(rq->msg, sizeof rq->msg, "The record id is not well-formed.");
 	return COFFER_ERR_INVALID_INPUT;
+}
+
+/* The path's record id, and the organisation's database borrowed to look it up (the caller
+ * returns it). */
+static enum coffer_err borrow_for_path(struct request *rq, char id[UUID_TEXT_LEN + 1],
+				       struct org_db **odb)
+{
+	enum coffer_err err = path_id(rq, id);
+	if (err == COFFER_OK)
+		err = store_org_borrow(rq->app->orgs, api_caller(rq)->org_id, false, odb);
+	return err;
 }
 
 /* Seals P into ROW (title in place, body malloc'd) under a new data key for ROW->meta's id,
@@ -166,6 +178,44 @@ static enum coffer_err read_plain(struct request *rq, struct plain *p, enum leve
 	return COFFER_OK;
 }
 
+/* Makes ROW (whose id and creation are set) the version VERSION of the record at LEVEL with the
+ * content P, by the caller: sealed under a new data key. */
+static enum coffer_err make_version(struct request *rq, const struct plain *p, enum level level,
+				    uint32_t version, struct record_row *row)
+{
+	struct record_meta *m = &row->meta;
+	m->version = version;
+	m->level = level;
+	m->updated_at = time_now();
+	snprintf(m->updated_by, sizeof m->updated_by, "%s", api_actor(rq));
+	return seal_version(rq, p, row);
+}
+
+/* Stores ROW through SAVE (store_record_create or store_record_update), with the audit entry
+ * of the route's change, in one transaction. */
+static enum coffer_err
+save_version(struct request *rq, struct org_db *odb, const struct record_row *row,
+	     enum coffer_err (*save)(struct org_db *odb, const char *org_id,
+				     const struct record_row *row, struct audit_entry *audit))
+{
+	struct audit_entry e;
+	org_audit_entry(rq, row->meta.id, &e);
+	return save(odb, api_caller(rq)->org_id, row, &e);
+}
+
+/* Ends a write: frees ROW's sealed body and answers STATUS with the record as P made it, or
+ * returns ERR. */
+static enum coffer_err reply_version(struct request *rq, enum coffer_err err,
+				     struct record_row *row, const struct plain *p,
+				     unsigned int status)
+{
+	free(row->body);
+	row->body = NULL;
+	if (err != COFFER_OK)
+		return err;
+	return reply_json(rq, status, record_json(&row->meta, p));
+}
+
 enum coffer_err records_post(struct request *rq)
 {
 	struct plain p;
@@ -179,25 +229,17 @@ enum coffer_err records_post(struct request *rq)
 	struct record_row row = {0};
 	struct record_meta *m = &row.meta;
 	uuid_generate(m->id);
-	m->level = level;
-	m->version = 1;
-	m->created_at = m->updated_at = time_now();
+	err = make_version(rq, &p, level, 1, &row);
+	m->created_at = m->updated_at;
 	snprintf(m->created_by, sizeof m->created_by, "%s", caller->user.id);
-	snprintf(m->updated_by, sizeof m->updated_by, "%s", caller->user.id);
-	err = seal_version(rq, &p, &row);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
 		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err == COFFER_OK) {
-		struct audit_entry e;
-		org_audit_entry(rq, m->id, &e);
-		err = store_record_create(odb, caller->org_id, &row, &e);
+		err = save_version(rq, odb, &row, store_record_create);
 		store_org_return(rq->app->orgs, odb);
 	}
-	free(row.body);
-	if (err != COFFER_OK)
-		return err;
-	return reply_json(rq, 201, record_json(m, &p));
+	return reply_version(rq, err, &row, &p, 201);
 }
 
 enum coffer_err records_put(struct request *rq)
@@ -228,35 +270,20 @@ enum coffer_err records_put(struct request *rq)
 		err = access_level(rq, level);
 	if (err == COFFER_OK && m->version != version)
 		err = COFFER_ERR_VERSION_CONFLICT; /* stale: no need to ask keyd for a key */
-	if (err == COFFER_OK) {
-		m->version = version + 1;
-		m->level = level;
-		m->updated_at = time_now();
-		snprintf(m->updated_by, sizeof m->updated_by, "%s", caller->user.id);
-		err = seal_version(rq, &p, &row);
-	}
-	if (err == COFFER_OK) {
-		struct audit_entry e;
-		org_audit_entry(rq, id, &e);
-		err = store_record_update(odb, caller->org_id, &row, &e);
-	}
+	if (err == COFFER_OK)
+		err = make_version(rq, &p, level, version + 1, &row);
+	if (err == COFFER_OK)
+		err = save_version(rq, odb, &row, store_record_update);
 	store_org_return(rq->app->orgs, odb);
-	free(row.body);
-	if (err != COFFER_OK)
-		return err;
-	return reply_json(rq, 200, record_json(m, &p));
+	return reply_version(rq, err, &row, &p, 200);
 }
 
 enum coffer_err records_get_one(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
-	const struct caller *caller = api_caller(rq);
 	struct record_row row = {0};
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_get(odb, id, true, &row);
@@ -283,16 +310,6 @@ static enum coffer_err list_records(struct org_db *odb, enum level max_level, co
 	return store_records_list(odb, max_level, after, limit, rows, n, more);
 }
 
-static const struct data_key_record *record_key(const void *row)
-{
-	return &((const struct record_row *)row)->key;
-}
-
-static const char *record_id(const void *row)
-{
-	return ((const struct record_row *)row)->meta.id;
-}
-
 /* A record of a list: its title, without its body. */
 static enum coffer_err describe_record(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
 				       const void *row, json_t **out)
@@ -307,15 +324,12 @@ static enum coffer_err describe_record(struct request *rq, const uint8_t key[AEA
 	return err;
 }
 
+// clang-format off
 static const struct page_kind record_page = {
-    .field = "records",
-    .unknown_after = "parameter 'after': no such record",
-    .row_size = sizeof(struct record_row),
-    .list = list_records,
-    .key = record_key,
-    .id = record_id,
-    .describe = describe_record,
-};
+	.field = "records", .unknown_after = "parameter 'after': no such record",
+	.row_size = sizeof(struct record_row), .list = list_records, .describe = describe_record,
+	.key_offset = offsetof(struct record_row, key), .id_offset = offsetof(struct record_row, meta.id)};
+// clang-format on
 
 enum coffer_err records_list(struct request *rq)
 {
@@ -325,12 +339,9 @@ enum coffer_err records_list(struct request *rq)
 enum coffer_err records_delete(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
 	const struct caller *caller = api_caller(rq);
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	/* The level is checked on the version read; if an update slips in between, the delete
@@ -360,15 +371,11 @@ enum coffer_err records_delete(struct request *rq)
 enum coffer_err records_history(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
-	const struct caller *caller = api_caller(rq);
 	struct record_meta m;
 	struct record_version *versions = NULL;
 	size_t n = 0;
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_meta(odb, id, &m);
