@@ -49,7 +49,7 @@ struct http_server {
 	const struct route *routes;
 	size_t n_routes;
 	struct coffer_app *app;
-	enum coffer_err (*authorize)(struct request *rq);
+	enum coffer_err (*authorize_hook)(struct request *rq);
 	void (*record_read)(struct request *rq);
 	struct workers *workers;
 	struct workers *writers;
@@ -136,11 +136,11 @@ static bool has_body(struct MHD_Connection *conn)
 }
 
 /* Who may call the route is decided before its body is even parsed: default-deny. */
-static enum coffer_err authorize(struct http_server *srv, struct request *rq)
+static enum coffer_err authorize_request(struct http_server *srv, struct request *rq)
 {
 	enum coffer_err err = COFFER_OK;
-	if (srv->authorize != NULL)
-		err = srv->authorize(rq);
+	if (srv->authorize_hook != NULL)
+		err = srv->authorize_hook(rq);
 	else if (rq->route->access == 0)
 		err = COFFER_ERR_FORBIDDEN;
 	rq->authorized = err == COFFER_OK;
@@ -186,7 +186,7 @@ static void drain_body(struct request *rq, size_t len)
  * only when we have not replied). */
 static void stream_begin(struct http_server *srv, struct request *rq, bool body)
 {
-	enum coffer_err err = authorize(srv, rq);
+	enum coffer_err err = authorize_request(srv, rq);
 	if (err == COFFER_OK)
 		err = rq->route->stream->begin(rq);
 	if (err == COFFER_OK || rq->replied)
@@ -333,7 +333,7 @@ static void call_audited_read(struct http_server *srv, struct request *rq)
 static void dispatch(struct http_server *srv, struct request *rq)
 {
 	char msg[512];
-	enum coffer_err err = rq->authorized ? COFFER_OK : authorize(srv, rq);
+	enum coffer_err err = rq->authorized ? COFFER_OK : authorize_request(srv, rq);
 	if (err != COFFER_OK) {
 		if (!rq->replied)
 			reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
@@ -514,7 +514,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->routes = opts->routes;
 	srv->n_routes = opts->n_routes;
 	srv->app = opts->app;
-	srv->authorize = opts->authorize;
+	srv->authorize_hook = opts->authorize;
 	srv->record_read = opts->record_read;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
