@@ -8,6 +8,8 @@
  *   parsed and validated here, and a route that takes no body refuses one.
  * - The request log holds the route pattern, never the raw path (paths can carry tokens), and
  *   never a header, cookie or body.
+ * - A route whose reads the audit trail records (audit_read) is answered only once the
+ *   record_read hook lets it: the server holds the answer, the handler never has to.
  */
 #include "http/server.h"
 
