@@ -6,20 +6,19 @@
 
 #include "api/app.h"
 #include "api/org_audit.h"
-#include "common/level.h"
 #include "common/uuid.h"
 #include "http/router.h"
 
-static bool is_sysadmin(const struct api_auth *a)
+static bool is_sysadmin(const struct caller *c)
 {
-	return strcmp(a->user.role, "sysadmin") == 0;
+	return strcmp(c->user.role, "sysadmin") == 0;
 }
 
-static const struct membership_record *membership(const struct api_auth *a, const char *org_id)
+static const struct membership_record *membership(const struct caller *c, const char *org_id)
 {
-	for (size_t i = 0; i < a->user.n_orgs && i < STORE_ORGS_MAX; i++) {
-		if (strcmp(a->user.orgs[i].org_id, org_id) == 0)
-			return &a->user.orgs[i];
+	for (size_t i = 0; i < c->user.n_orgs && i < STORE_ORGS_MAX; i++) {
+		if (strcmp(c->user.orgs[i].org_id, org_id) == 0)
+			return &c->user.orgs[i];
 	}
 	return NULL;
 }
@@ -29,45 +28,42 @@ static const struct membership_record *membership(const struct api_auth *a, cons
 static void note_refusal(struct request *rq, const char *org_id, const char *reason)
 {
 	struct org_record org;
-	char target[UUID_TEXT_LEN + 1];
-	if (!route_param(&rq->params, "id", target, sizeof target) || !uuid_valid(target))
-		target[0] = '\0';
 	if (rq->route->audit != NULL && store_org_get(rq->app->store, org_id, &org) == COFFER_OK)
-		org_audit_note(rq, org_id, rq->route->audit, target, "refused", reason);
+		org_audit_refused(rq, org_id, reason);
 }
 
-enum coffer_err access_org(struct request *rq, struct api_auth *a, bool admin)
+enum coffer_err access_org(struct request *rq, struct caller *c, bool admin)
 {
-	if (!route_param(&rq->params, "org", a->org_id, sizeof a->org_id) ||
-	    !uuid_valid(a->org_id)) {
-		a->org_id[0] = '\0';
+	if (!route_param(&rq->params, "org", c->org_id, sizeof c->org_id) ||
+	    !uuid_valid(c->org_id)) {
+		c->org_id[0] = '\0';
 		snprintf(rq->msg, sizeof rq->msg, "The organisation id is not well-formed.");
 		return COFFER_ERR_INVALID_INPUT;
 	}
-	const struct membership_record *m = membership(a, a->org_id);
-	if (admin && is_sysadmin(a)) {
+	const struct membership_record *m = membership(c, c->org_id);
+	if (admin && is_sysadmin(c)) {
 		/* A sysadmin administers every organisation, but only ones that exist. */
 		struct org_record org;
-		return store_org_get(rq->app->store, a->org_id, &org);
+		return store_org_get(rq->app->store, c->org_id, &org);
 	}
-	if (is_sysadmin(a) || m == NULL) {
-		note_refusal(rq, a->org_id, is_sysadmin(a) ? "sysadmin" : "not_member");
+	if (is_sysadmin(c) || m == NULL) {
+		note_refusal(rq, c->org_id, is_sysadmin(c) ? "sysadmin" : "not_member");
 		return COFFER_ERR_FORBIDDEN;
 	}
 	if (admin && strcmp(m->role, "org_admin") != 0)
 		return COFFER_ERR_FORBIDDEN;
-	if (!level_parse(m->clearance, &a->clearance))
+	if (!level_parse(m->clearance, &c->clearance))
 		return COFFER_ERR_FORBIDDEN; /* a clearance we cannot read grants nothing */
-	a->member = m;
+	c->member = m;
 	return COFFER_OK;
 }
 
-enum coffer_err access_level(struct request *rq, enum level level, const char *target)
+enum coffer_err access_level(struct request *rq, enum level level)
 {
-	const struct api_auth *a = api_caller(rq);
-	if (a != NULL && a->member != NULL && level <= a->clearance)
+	const struct caller *c = api_caller(rq);
+	if (c != NULL && c->member != NULL && level <= c->clearance)
 		return COFFER_OK;
-	if (a != NULL && rq->route->audit != NULL)
-		org_audit_note(rq, a->org_id, rq->route->audit, target, "refused", "clearance");
+	if (c != NULL && rq->route->audit != NULL)
+		org_audit_refused(rq, c->org_id, "clearance");
 	return COFFER_ERR_FORBIDDEN;
 }

@@ -1,6 +1,9 @@
-/* access.h — who may reach an organisation and its content: decided here and nowhere else.
+/* access.h — who may call each route, and who may reach an organisation and its content:
+ * decided here and nowhere else.
  *
- * Routes under /api/v1/orgs/{org}/ name one of two access levels (auth.h):
+ * Every route names an access level (struct route's access); the authorize hook (authorize.h)
+ * checks it before the handler runs, and before a body is parsed. Routes under
+ * /api/v1/orgs/{org}/ name one of two levels:
  *   ACCESS_ORG_MEMBER  content (records, files): the caller must be a member of {org}. A
  *                      sysadmin never is: sysadmins run the service, they do not read it
  *                      (keyd refuses them data keys as well).
@@ -17,18 +20,27 @@
 
 #include <stdbool.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "common/err.h"
-#include "crypto/keywrap.h"
+#include "common/level.h"
 #include "http/request.h"
 
-/* The check of the ORG_* access levels, for api_authorize (A is the signed-in caller). */
-COFFER_MUST_CHECK enum coffer_err access_org(struct request *rq, struct api_auth *a, bool admin);
+/* Route access levels (struct route's access). 0 denies everyone. */
+enum api_access {
+	ACCESS_PUBLIC = 1,	/* no session needed */
+	ACCESS_SESSION_ANY = 2, /* signed in, even with a password change pending */
+	ACCESS_SESSION = 3,	/* signed in; the handler decides about organisations */
+	ACCESS_SYSADMIN = 4,	/* signed in as a sysadmin */
+	ACCESS_ORG_MEMBER = 5,	/* a member of the path's {org} (never a sysadmin): content */
+	ACCESS_ORG_ADMIN = 6,	/* that org's org_admin, or a sysadmin (policy, audit) */
+};
+
+/* The check of the ORG_* access levels, for the authorize hook (C is the signed-in caller). */
+COFFER_MUST_CHECK enum coffer_err access_org(struct request *rq, struct caller *c, bool admin);
 
 /* Whether the caller may read or write an object at LEVEL in the path's organisation. When
- * not, records the refusal of the route's action on TARGET (an object id, or "") and answers
- * 403: the caller returns what this returns. */
-COFFER_MUST_CHECK enum coffer_err access_level(struct request *rq, enum level level,
-					       const char *target);
+ * not, records the refusal of the route's action and answers 403: the caller returns what this
+ * returns. */
+COFFER_MUST_CHECK enum coffer_err access_level(struct request *rq, enum level level);
 
 #endif

@@ -1,6 +1,7 @@
-/* admin.c — /api/v1/admin/…: organisations, invitations, users and the system audit trail
- * (CONTRACT §3.5). Every route here is ACCESS_SYSADMIN: api_authorize has checked the role. A
- * sysadmin administers; keyd never gives one a data key, so nothing here reaches content.
+/* admin.c — /api/v1/admin/orgs, …/invites and …/users: a sysadmin's organisations,
+ * invitations and users. Every route here is ACCESS_SYSADMIN: api_authorize has checked the
+ * role. A sysadmin administers; keyd never gives one a data key, so nothing here reaches
+ * content.
  */
 #include <microhttpd.h>
 #include <sodium.h>
@@ -9,10 +10,10 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
-#include "api/identity.h"
+#include "api/caller.h"
 #include "api/routes.h"
-#include "audit/chain.h"
+#include "api/system_audit.h"
+#include "api/user_json.h"
 #include "common/email.h"
 #include "common/level.h"
 #include "common/timefmt.h"
@@ -56,8 +57,27 @@ enum coffer_err admin_orgs_post(struct request *rq)
 		store_org_return(rq->app->orgs, odb);
 	if (err != COFFER_OK)
 		return err;
-	api_audit(rq, api_actor(rq), "org.create", id, "success", "");
+	system_audit(rq, api_actor(rq), "org.create", id, "success", "");
 	return reply_json(rq, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
+}
+
+/* Replies {FIELD: [...]} with the JSON of the N items of SIZE bytes at ITEMS, and frees ITEMS. */
+static enum coffer_err reply_list(struct request *rq, const char *field, void *items, size_t n,
+				  size_t size, json_t *(*to_json)(const void *item))
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < n; i++)
+		json_array_append_new(list, to_json((const char *)items + i * size));
+	free(items);
+	return reply_json(rq, 200, json_pack("{s:o*}", field, list));
+}
+
+static json_t *org_json(const void *item)
+{
+	const struct org_record *org = item;
+	char created[TIMEFMT_RFC3339_LEN];
+	timefmt_rfc3339(org->created_at, created);
+	return json_pack("{s:s,s:s,s:s}", "id", org->id, "name", org->name, "created_at", created);
 }
 
 enum coffer_err admin_orgs_get(struct request *rq)
@@ -65,17 +85,7 @@ enum coffer_err admin_orgs_get(struct request *rq)
 	struct org_record *orgs = NULL;
 	size_t n = 0;
 	enum coffer_err err = store_orgs_list(rq->app->store, &orgs, &n);
-	if (err != COFFER_OK)
-		return err;
-	json_t *list = json_array();
-	for (size_t i = 0; list != NULL && i < n; i++) {
-		char created[TIMEFMT_RFC3339_LEN];
-		timefmt_rfc3339(orgs[i].created_at, created);
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "id", orgs[i].id, "name",
-						      orgs[i].name, "created_at", created));
-	}
-	free(orgs);
-	return reply_json(rq, 200, json_pack("{s:o*}", "orgs", list));
+	return err != COFFER_OK ? err : reply_list(rq, "orgs", orgs, n, sizeof *orgs, org_json);
 }
 
 /* --- invitations -------------------------------------------------------------------------- */
@@ -115,7 +125,7 @@ static uint8_t invite_role_code(const char *role)
 enum coffer_err admin_invites_post(struct request *rq)
 {
 	json_t *j = rq->json;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	const char *role = json_string_value(json_object_get(j, "role"));
 	const char *org_id = json_string_value(json_object_get(j, "org_id"));
 	const char *clearance = json_string_value(json_object_get(j, "clearance"));
@@ -152,7 +162,7 @@ enum coffer_err admin_invites_post(struct request *rq)
 		snprintf(rec.clearance, sizeof rec.clearance, "%s", level_name(level));
 	}
 	snprintf(rec.role, sizeof rec.role, "%s", role);
-	snprintf(rec.created_by, sizeof rec.created_by, "%s", a->user.id);
+	snprintf(rec.created_by, sizeof rec.created_by, "%s", caller->user.id);
 	rec.created_at = time_now();
 	rec.expires_at = rec.created_at + INVITE_TTL_S;
 
@@ -164,8 +174,9 @@ enum coffer_err admin_invites_post(struct request *rq)
 	memcpy(inv.org_id, rec.org_id, sizeof inv.org_id);
 	inv.clearance = sysadmin ? 0 : (uint8_t)level;
 	inv.expires_at = rec.expires_at;
-	struct keyd_session s = {
-	    .token = a->token, .ticket = a->session.ticket, .ticket_len = a->session.ticket_len};
+	struct keyd_session s = {.token = caller->token,
+				 .ticket = caller->session.ticket,
+				 .ticket_len = caller->session.ticket_len};
 	struct keyd_sealed *sealed = calloc(1, sizeof *sealed);
 	enum coffer_err err =
 	    sealed != NULL ? keyd_invite_seal(rq->app->keyd, &s, &inv, sealed) : COFFER_ERR_NOMEM;
@@ -181,7 +192,7 @@ enum coffer_err admin_invites_post(struct request *rq)
 		char url[512], expires[TIMEFMT_RFC3339_LEN];
 		invite_url(rq, token, url, sizeof url);
 		timefmt_rfc3339(rec.expires_at, expires);
-		api_audit(rq, a->user.id, "invite.create", rec.email, "success", role);
+		system_audit(rq, caller->user.id, "invite.create", rec.email, "success", role);
 		err = reply_json(
 		    rq, 201,
 		    json_pack("{s:s,s:s,s:s}", "token", token, "url", url, "expires_at", expires));
@@ -193,18 +204,19 @@ enum coffer_err admin_invites_post(struct request *rq)
 
 /* --- users -------------------------------------------------------------------------------- */
 
+static json_t *listed_user_json(const void *item)
+{
+	return user_json(item);
+}
+
 enum coffer_err admin_users_get(struct request *rq)
 {
 	struct user_record *users = NULL;
 	size_t n = 0;
 	enum coffer_err err = store_users_list(rq->app->store, &users, &n);
-	if (err != COFFER_OK)
-		return err;
-	json_t *list = json_array();
-	for (size_t i = 0; list != NULL && i < n; i++)
-		json_array_append_new(list, api_user_json(&users[i]));
-	free(users);
-	return reply_json(rq, 200, json_pack("{s:o*}", "users", list));
+	return err != COFFER_OK
+		   ? err
+		   : reply_list(rq, "users", users, n, sizeof *users, listed_user_json);
 }
 
 static enum coffer_err set_status(struct request *rq, const char *status)
@@ -218,9 +230,9 @@ static enum coffer_err set_status(struct request *rq, const char *status)
 	enum coffer_err err = store_user_set_status(rq->app->store, id, status, time_now());
 	if (err != COFFER_OK)
 		return err;
-	api_audit(rq, api_actor(rq),
-		  strcmp(status, "disabled") == 0 ? "user.disable" : "user.enable", id, "success",
-		  "");
+	system_audit(rq, api_actor(rq),
+		     strcmp(status, "disabled") == 0 ? "user.disable" : "user.enable", id,
+		     "success", "");
 	return reply_no_content(rq);
 }
 
@@ -232,17 +244,4 @@ enum coffer_err admin_user_disable(struct request *rq)
 enum coffer_err admin_user_enable(struct request *rq)
 {
 	return set_status(rq, "active");
-}
-
-/* --- the system audit trail --------------------------------------------------------------- */
-
-static enum coffer_err list_system(void *ctx, uint64_t after, struct audit_entry *out, size_t max,
-				   size_t *n)
-{
-	return store_audit_list(ctx, after, out, max, n);
-}
-
-enum coffer_err admin_audit_get(struct request *rq)
-{
-	return api_audit_page(rq, list_system, rq->app->store);
 }

@@ -1,4 +1,4 @@
-/* files.c — /api/v1/orgs/{org}/files (CONTRACT §3.8): files streamed through encryption.
+/* files.c — /api/v1/orgs/{org}/files: files streamed through encryption.
  *
  * An upload is sealed as it arrives, 64 KiB segment by segment (crypto/file_seal.h), straight
  * into a temporary blob; at the end of the body the blob is made durable under its name, and
@@ -11,6 +11,7 @@
  * says a lot about a case); its size, type and level are the clear metadata.
  */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 #include "api/access.h"
 #include "api/app.h"
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/object_keys.h"
 #include "api/org_audit.h"
 #include "api/page.h"
@@ -179,7 +180,7 @@ static void upload_free(struct request *rq)
 static enum coffer_err upload_begin(struct request *rq)
 {
 	static const char *const allowed[] = {"name", "level", NULL};
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	if (!query_only(rq, allowed))
 		return COFFER_ERR_INVALID_INPUT;
 	size_t name_len = 0;
@@ -198,7 +199,7 @@ static enum coffer_err upload_begin(struct request *rq)
 	    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ct != NULL && !content_type_ok(ct))
 		return bad(rq, "The Content-Type is not a media type.");
-	enum coffer_err err = access_level(rq, level, "");
+	enum coffer_err err = access_level(rq, level);
 	if (err != COFFER_OK)
 		return err;
 	uint64_t max = rq->app->cfg->max_file_size;
@@ -220,7 +221,7 @@ static enum coffer_err upload_begin(struct request *rq)
 	uuid_generate(f->id);
 	f->level = level;
 	f->created_at = time_now();
-	snprintf(f->created_by, sizeof f->created_by, "%s", a->user.id);
+	snprintf(f->created_by, sizeof f->created_by, "%s", caller->user.id);
 	snprintf(f->content_type, sizeof f->content_type, "%s", ct ? ct : DEFAULT_CONTENT_TYPE);
 	memcpy(up->meta.name, name, name_len);
 	up->meta.name_len = name_len;
@@ -230,7 +231,7 @@ static enum coffer_err upload_begin(struct request *rq)
 		return COFFER_ERR_NOMEM;
 	err = object_key_new(rq, KIND, f->id, 1, level, up->key, &f->key);
 	if (err == COFFER_OK)
-		err = blob_create(rq->app->data_dir, a->org_id, f->id, &up->blob);
+		err = blob_create(rq->app->data_dir, caller->org_id, f->id, &up->blob);
 	uint8_t aad[KEYWRAP_AAD_MAX];
 	struct object_ctx ctx;
 	object_ctx_of(rq, &f->key, &ctx);
@@ -259,7 +260,7 @@ const struct route_stream files_upload_stream = {.begin = upload_begin, .data = 
 enum coffer_err files_upload(struct request *rq)
 {
 	struct upload *up = rq->upload;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct file_row *f = &up->row;
 	enum coffer_err err = file_sealer_finish(up->sealer, up->meta.sha256, &f->size);
 	if (err == COFFER_OK) {
@@ -270,15 +271,15 @@ enum coffer_err files_upload(struct request *rq)
 		err = seal_meta(up->key, rq, &up->meta, f);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK) {
-		err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 		if (err == COFFER_OK) {
 			struct audit_entry e;
-			org_audit_entry(rq, "file.upload", f->id, &e);
-			err = store_file_add(odb, a->org_id, f, &e);
+			org_audit_entry(rq, f->id, &e);
+			err = store_file_add(odb, caller->org_id, f, &e);
 			store_org_return(rq->app->orgs, odb);
 		}
 		if (err != COFFER_OK &&
-		    blob_remove(rq->app->data_dir, a->org_id, f->id) != COFFER_OK)
+		    blob_remove(rq->app->data_dir, caller->org_id, f->id) != COFFER_OK)
 			log_msg(LOG_WARN, "files",
 				"request %s: a blob without a row is left for the "
 				"start-up sweep",
@@ -366,7 +367,7 @@ static enum coffer_err find_file(struct request *rq, char id[UUID_TEXT_LEN + 1],
 	err = store_file_get(odb, id, f);
 	store_org_return(rq->app->orgs, odb);
 	if (err == COFFER_OK)
-		err = access_level(rq, f->level, id);
+		err = access_level(rq, f->level);
 	return err;
 }
 
@@ -417,74 +418,61 @@ enum coffer_err files_download(struct request *rq)
 	    /* Whatever the type claims, nothing a file holds may run in our origin. */
 	    {"Content-Security-Policy", "sandbox"},
 	};
-	org_audit_hold(rq);
-	reply_stream(rq, 200, f.size, STREAM_SEGMENT_BYTES, download_read, d, download_free,
-		     headers, sizeof headers / sizeof headers[0]);
-	return org_audit_release(rq, "file.download", id);
+	return reply_stream(rq, 200, f.size, STREAM_SEGMENT_BYTES, download_read, d, download_free,
+			    headers, sizeof headers / sizeof headers[0]);
 }
 
 /* --- list and delete ------------------------------------------------------------------- */
 
+static enum coffer_err list_files(struct org_db *odb, enum level max_level, const char *after,
+				  size_t limit, void *rows, size_t *n, bool *more)
+{
+	return store_files_list(odb, max_level, after, limit, rows, n, more);
+}
+
+static enum coffer_err describe_file(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
+				     const void *row, json_t **out)
+{
+	struct file_meta m;
+	enum coffer_err err = open_meta(key, rq, row, &m);
+	if (err == COFFER_OK)
+		*out = file_json(row, &m);
+	sodium_memzero(&m, sizeof m);
+	return err;
+}
+
+// clang-format off
+static const struct page_kind file_page = {
+	.field = "files", .unknown_after = "parameter 'after': no such file",
+	.row_size = sizeof(struct file_row), .list = list_files, .describe = describe_file,
+	.key_offset = offsetof(struct file_row, key), .id_offset = offsetof(struct file_row, id)};
+// clang-format on
+
 enum coffer_err files_list(struct request *rq)
 {
-	struct page pg;
-	enum coffer_err err = page_query(rq, &pg);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
-	struct file_row *rows = calloc(pg.limit, sizeof *rows);
-	if (rows == NULL)
-		return COFFER_ERR_NOMEM;
-	size_t n = 0;
-	bool more = false;
-	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
-	if (err == COFFER_OK) {
-		err = store_files_list(odb, a->clearance, pg.after, pg.limit, rows, &n, &more);
-		store_org_return(rq->app->orgs, odb);
-	}
-	if (err == COFFER_ERR_NOT_FOUND)
-		err = bad(rq, "parameter 'after': no such file");
-	/* Every key of the page from keyd at once (one round trip, not one per file). */
-	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
-	if (err == COFFER_OK)
-		err = object_keys_open_page(rq, &rows[0].key, sizeof rows[0], n, &keys);
-	json_t *list = json_array();
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		struct file_meta m;
-		err = open_meta(keys[i], rq, &rows[i], &m);
-		if (err == COFFER_OK && json_array_append_new(list, file_json(&rows[i], &m)) != 0)
-			err = COFFER_ERR_NOMEM;
-		sodium_memzero(&m, sizeof m);
-	}
-	object_keys_free(keys, n);
-	char next[UUID_TEXT_LEN + 1] = "";
-	if (more && n > 0)
-		memcpy(next, rows[n - 1].id, sizeof next);
-	free(rows);
-	return page_reply(rq, err, "files", list, next[0] ? next : NULL, "file.list");
+	return page_list(rq, &file_page);
 }
 
 enum coffer_err files_delete(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
 	struct file_row f;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	enum coffer_err err = find_file(rq, id, &f);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
-		err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	struct audit_entry e;
-	org_audit_entry(rq, "file.delete", id, &e);
-	err = store_file_delete(odb, a->org_id, id, &e);
+	org_audit_entry(rq, id, &e);
+	err = store_file_delete(odb, caller->org_id, id, &e);
 	store_org_return(rq->app->orgs, odb);
 	if (err != COFFER_OK)
 		return err;
 	/* The row and key are gone: the content is unreadable already. A blob left behind by a
 	 * failure here is an orphan for the start-up sweep. */
-	if (blob_remove(rq->app->data_dir, a->org_id, id) != COFFER_OK)
+	if (blob_remove(rq->app->data_dir, caller->org_id, id) != COFFER_OK)
 		log_msg(LOG_WARN, "files", "file %s: its blob is left for the start-up sweep", id);
 	return reply_no_content(rq);
 }

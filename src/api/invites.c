@@ -1,5 +1,5 @@
-/* invites.c — /api/v1/invites/{token}: looking up, accepting and confirming an invitation
- * (CONTRACT §3.3). An unknown, used, expired or malformed token all answer the same 404.
+/* invites.c — /api/v1/invites/{token}: looking up, accepting and confirming an invitation. An
+ * unknown, used, expired or malformed token all answer the same 404.
  *
  * Acceptance runs on a worker (keyd hashes the password). An invite is single-use: it makes
  * exactly one active account. Between acceptance and the TOTP confirmation the account is
@@ -14,17 +14,20 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
-#include "api/identity.h"
+#include "api/guarded_state.h"
+#include "api/guess_throttle.h"
+#include "api/password_checks.h"
 #include "api/routes.h"
-#include "signin/password_policy.h"
-#include "signin/qr_svg.h"
-#include "signin/totp.h"
+#include "api/system_audit.h"
+#include "api/user_rules.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "keyd/keyd.h"
+#include "signin/password_policy.h"
+#include "signin/qr_svg.h"
+#include "signin/totp.h"
 
 static const struct json_field accept_fields[] = {
     {.name = "password",
@@ -95,7 +98,7 @@ static enum coffer_err totp_reply(struct request *rq, const char *email,
 	return err;
 }
 
-/* What acceptance works on: heap, wiped at the end (accounts, the secret). */
+/* What acceptance works on: guarded memory, wiped at the end (accounts, the secret). */
 struct accept_state {
 	char token[TOKEN_TEXT_LEN + 1];
 	struct token_hash hash;
@@ -105,8 +108,9 @@ struct accept_state {
 	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
 };
 
-static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
+static enum coffer_err do_accept(struct request *rq, void *state)
 {
+	struct accept_state *st = state;
 	json_t *pw = json_object_get(rq->json, "password");
 	const char *password = json_string_value(pw);
 	size_t password_len = json_string_length(pw);
@@ -133,17 +137,16 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 
 	struct password_rules rules;
 	bool require_totp = false;
-	err = api_password_rules(rq, sysadmin, NULL, sysadmin ? NULL : inv->org_id, &rules,
-				 &require_totp);
+	err = user_password_rules(rq, sysadmin, NULL, sysadmin ? NULL : inv->org_id, &rules,
+				  &require_totp);
 	if (err != COFFER_OK)
 		return err;
 	/* Joining proves the current password, so it is throttled like a login (an invitation
 	 * must not become a way to guess an existing user's password); a new one meets the
 	 * policy. */
-	if (join && api_throttled(rq, inv->email, "invite.join", &err))
+	if (join && guess_throttled(rq, inv->email, "invite.join", &err))
 		return err;
-	if (!join &&
-	    (err = api_password_acceptable(rq, &rules, password, password_len)) != COFFER_OK)
+	if (!join && (err = password_acceptable(rq, &rules, password, password_len)) != COFFER_OK)
 		return err;
 
 	struct user_record *u = &st->user;
@@ -165,9 +168,9 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 	bool has_secret = false;
 	err = keyd_accept(rq->app->keyd, &in, &st->account, st->secret, &has_secret);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
-		api_count_failure(rq, inv->email);
-		api_audit(rq, st->existing.id, "invite.join", inv->org_id, "failure",
-			  "bad_password");
+		guess_failed(rq, inv->email);
+		system_audit(rq, st->existing.id, "invite.join", inv->org_id, "failure",
+			     "bad_password");
 		return err;
 	}
 	if (err == COFFER_ERR_UNAUTHENTICATED)
@@ -199,8 +202,8 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 					: "An account with this email already exists.");
 	if (err != COFFER_OK)
 		return err;
-	api_audit(rq, u->id, join ? "invite.join" : "invite.accept", inv->org_id, "success",
-		  has_secret ? "totp_pending" : "");
+	system_audit(rq, u->id, join ? "invite.join" : "invite.accept", inv->org_id, "success",
+		     has_secret ? "totp_pending" : "");
 	if (has_secret)
 		return totp_reply(rq, u->email, st->secret);
 	return reply_json(rq, 200, json_pack("{s:b,s:s}", "totp_required", 0, "status", "active"));
@@ -208,13 +211,7 @@ static enum coffer_err do_accept(struct request *rq, struct accept_state *st)
 
 enum coffer_err invites_accept(struct request *rq)
 {
-	struct accept_state *st = sodium_malloc(sizeof *st);
-	if (st == NULL)
-		return COFFER_ERR_NOMEM;
-	memset(st, 0, sizeof *st);
-	enum coffer_err err = do_accept(rq, st);
-	sodium_free(st);
-	return err;
+	return with_guarded_state(rq, sizeof(struct accept_state), do_accept);
 }
 
 enum coffer_err invites_totp(struct request *rq)
@@ -245,7 +242,7 @@ enum coffer_err invites_totp(struct request *rq)
 		err = keyd_totp_confirm(rq->app->keyd, u->account, u->account_len, code, account,
 					&step);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS || err == COFFER_ERR_INVALID_INPUT) {
-		api_audit(rq, u->id, "invite.totp", "", "failure", "totp_wrong");
+		system_audit(rq, u->id, "invite.totp", "", "failure", "totp_wrong");
 		err = reply_error(rq, COFFER_ERR_INVALID_CREDENTIALS,
 				  "That code is not right; check the time on your device and "
 				  "enter the current code.");
@@ -255,7 +252,7 @@ enum coffer_err invites_totp(struct request *rq)
 		err = store_invite_confirm(rq->app->store, &hash, u->id, account->bytes,
 					   account->len, step, time_now());
 	if (err == COFFER_OK) {
-		api_audit(rq, u->id, "invite.totp", "", "success", "");
+		system_audit(rq, u->id, "invite.totp", "", "success", "");
 		err = reply_json(rq, 200, json_pack("{s:s}", "status", "active"));
 	}
 out:

@@ -1,4 +1,4 @@
-/* login.c — POST /api/v1/login, POST /api/v1/logout, GET /api/v1/session (CONTRACT §3.2, §3.4).
+/* login.c — POST /api/v1/login, POST /api/v1/logout, GET /api/v1/session: signing in and out.
  *
  * A login runs on a worker thread (the route is slow): keyd verifies the password with
  * Argon2id and the TOTP code, and issues the session's ticket. The order of the checks matters:
@@ -10,22 +10,27 @@
  *      nothing to someone who does not hold the credentials.
  * The audit trail gets every attempt, with a reason code and never a secret.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
-#include "api/identity.h"
+#include "api/caller.h"
+#include "api/guarded_state.h"
+#include "api/guess_throttle.h"
+#include "api/password_checks.h"
 #include "api/routes.h"
-#include "signin/password_policy.h"
-#include "signin/totp.h"
+#include "api/session_cookie.h"
+#include "api/system_audit.h"
+#include "api/user_json.h"
+#include "api/user_rules.h"
 #include "common/email.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "keyd/keyd.h"
+#include "signin/password_policy.h"
+#include "signin/totp.h"
 
 // clang-format off
 static const struct json_field login_fields[] = {
@@ -50,7 +55,8 @@ static const char *failure_reason(enum keyd_login_failure f)
 	return "bad_password";
 }
 
-/* Everything a login handles, on the heap (a user record is large) and wiped at the end. */
+/* Everything a login handles, in guarded memory (a user record is large) and wiped at the
+ * end. */
 struct login_state {
 	char email[EMAIL_MAX + 1];
 	struct user_record user;
@@ -62,23 +68,24 @@ struct login_state {
 /* 401 invalid_credentials, counted for throttling and audited with REASON. */
 static enum coffer_err fail(struct request *rq, struct login_state *st, const char *reason)
 {
-	api_count_failure(rq, st->email);
-	api_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
+	guess_failed(rq, st->email);
+	system_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
 
 static enum coffer_err login_reply(struct request *rq, struct login_state *st)
 {
 	const struct coffer_config *cfg = rq->app->cfg;
-	api_set_session_cookie(rq, st->result.token, cfg->session_absolute_ttl);
-	json_t *body = json_pack("{s:o*,s:s,s:b}", "user", api_user_json(&st->user), "csrf_token",
+	session_cookie_set(rq, st->result.token, cfg->session_absolute_ttl);
+	json_t *body = json_pack("{s:o*,s:s,s:b}", "user", user_json(&st->user), "csrf_token",
 				 st->session.csrf_token, "must_change_password",
 				 st->session.must_change_password);
 	return reply_json(rq, 200, body);
 }
 
-static enum coffer_err do_login(struct request *rq, struct login_state *st)
+static enum coffer_err do_login(struct request *rq, void *state)
 {
+	struct login_state *st = state;
 	json_t *j = rq->json;
 	const char *password = json_string_value(json_object_get(j, "password"));
 	size_t password_len = json_string_length(json_object_get(j, "password"));
@@ -90,7 +97,7 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 				   "field 'email': not an email address");
 	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
-	if (api_throttled(rq, st->email, "login", &err))
+	if (guess_throttled(rq, st->email, "login", &err))
 		return err;
 
 	err = store_user_by_email(rq->app->store, st->email, &st->user);
@@ -124,12 +131,12 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 	}
 
 	bool allowed = false, require_totp = false;
-	err = api_login_allowed(rq, &st->user, &rq->client, &allowed, &require_totp);
+	err = user_login_allowed(rq, &st->user, &rq->client, &allowed, &require_totp);
 	if (err != COFFER_OK)
 		return err;
 	if (!allowed || (require_totp && st->result.step < 0)) {
-		api_audit(rq, st->user.id, "login", "", "refused",
-			  allowed ? "totp_required" : "login_policy");
+		system_audit(rq, st->user.id, "login", "", "refused",
+			     allowed ? "totp_required" : "login_policy");
 		return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
 				   allowed ? "Your organisation requires an authenticator app; "
 					     "ask an administrator for a new invitation."
@@ -147,43 +154,38 @@ static enum coffer_err do_login(struct request *rq, struct login_state *st)
 	s->ticket_len = st->result.ticket_len;
 	s->created_at = s->last_seen = now;
 	s->expires_at = st->result.expires_at;
-	s->must_change_password = api_password_breached(rq, password, password_len);
+	s->must_change_password = password_breached(rq, password, password_len);
 	if ((err = store_session_add(rq->app->store, s, now)) != COFFER_OK)
 		return err;
 	if (store_throttle_reset(rq->app->store, st->email) != COFFER_OK)
 		log_msg(LOG_ERROR, "login", "could not reset a throttle count");
-	api_audit(rq, st->user.id, "login", "", "success",
-		  s->must_change_password ? "password_breached" : "");
+	system_audit(rq, st->user.id, "login", "", "success",
+		     s->must_change_password ? "password_breached" : "");
 	return login_reply(rq, st);
 }
 
 enum coffer_err login_post(struct request *rq)
 {
-	struct login_state *st = sodium_malloc(sizeof *st);
-	if (st == NULL)
-		return COFFER_ERR_NOMEM;
-	memset(st, 0, sizeof *st);
-	enum coffer_err err = do_login(rq, st);
-	sodium_free(st); /* wipes the token, the ticket and the account */
-	return err;
+	/* the state is wiped at the end: the token, the ticket and the account */
+	return with_guarded_state(rq, sizeof(struct login_state), do_login);
 }
 
 enum coffer_err logout_post(struct request *rq)
 {
-	const struct api_auth *a = api_caller(rq);
-	enum coffer_err err = store_session_delete(rq->app->store, &a->session.token);
+	const struct caller *caller = api_caller(rq);
+	enum coffer_err err = store_session_delete(rq->app->store, &caller->session.token);
 	if (err != COFFER_OK)
 		return err;
-	api_audit(rq, a->user.id, "logout", "", "success", "");
-	api_set_session_cookie(rq, NULL, 0);
+	system_audit(rq, caller->user.id, "logout", "", "success", "");
+	session_cookie_set(rq, NULL, 0);
 	return reply_no_content(rq);
 }
 
 enum coffer_err session_get(struct request *rq)
 {
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	return reply_json(rq, 200,
-			  json_pack("{s:o*,s:s,s:b}", "user", api_user_json(&a->user), "csrf_token",
-				    a->session.csrf_token, "must_change_password",
-				    a->session.must_change_password));
+			  json_pack("{s:o*,s:s,s:b}", "user", user_json(&caller->user),
+				    "csrf_token", caller->session.csrf_token,
+				    "must_change_password", caller->session.must_change_password));
 }

@@ -1,4 +1,4 @@
-/* me.c — POST /api/v1/me/password: the caller changes their own password (CONTRACT §3.4).
+/* me.c — POST /api/v1/me/password: the caller changes their own password.
  *
  * keyd checks the current password and hashes the new one. Every other session of the user
  * ends at once; this one stays (the person is using it) and its must_change_password clears.
@@ -7,15 +7,18 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
-#include "api/identity.h"
+#include "api/caller.h"
+#include "api/guess_throttle.h"
+#include "api/password_checks.h"
 #include "api/routes.h"
-#include "signin/password_policy.h"
+#include "api/system_audit.h"
+#include "api/user_rules.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "keyd/keyd.h"
+#include "signin/password_policy.h"
 
 // clang-format off
 static const struct json_field password_fields[] = {
@@ -29,45 +32,46 @@ const struct json_schema me_password_schema = JSON_SCHEMA(password_fields);
 
 enum coffer_err me_password_post(struct request *rq)
 {
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	json_t *cur = json_object_get(rq->json, "current_password");
 	json_t *new = json_object_get(rq->json, "new_password");
 	struct password_rules rules;
 	bool require_totp;
-	bool sysadmin = strcmp(a->user.role, "sysadmin") == 0;
+	bool sysadmin = strcmp(caller->user.role, "sysadmin") == 0;
 	enum coffer_err err =
-	    api_password_rules(rq, sysadmin, &a->user, NULL, &rules, &require_totp);
+	    user_password_rules(rq, sysadmin, &caller->user, NULL, &rules, &require_totp);
 	if (err != COFFER_OK)
 		return err;
 	if (json_equal(cur, new))
 		return reply_error(rq, COFFER_ERR_PASSWORD_POLICY,
 				   "The new password must differ from the current one.");
-	err = api_password_acceptable(rq, &rules, json_string_value(new), json_string_length(new));
+	err = password_acceptable(rq, &rules, json_string_value(new), json_string_length(new));
 	if (err != COFFER_OK)
 		return err;
 	/* A stolen session must not become an oracle for the password: guesses of the current
 	 * one are throttled like logins, on the same counts. */
-	if (api_throttled(rq, a->user.email, "password.change", &err))
+	if (guess_throttled(rq, caller->user.email, "password.change", &err))
 		return err;
 	struct keyd_sealed *account = sodium_malloc(sizeof *account);
 	if (account == NULL)
 		return COFFER_ERR_NOMEM;
-	err = keyd_password_set(rq->app->keyd, a->user.account, a->user.account_len,
+	err = keyd_password_set(rq->app->keyd, caller->user.account, caller->user.account_len,
 				json_string_value(cur), json_string_length(cur),
 				json_string_value(new), json_string_length(new), account);
 	if (err == COFFER_OK)
-		err = store_user_set_account(rq->app->store, a->user.id, account->bytes,
-					     account->len, &a->session.token, time_now());
+		err = store_user_set_account(rq->app->store, caller->user.id, account->bytes,
+					     account->len, &caller->session.token, time_now());
 	sodium_free(account);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
-		api_count_failure(rq, a->user.email);
-		api_audit(rq, a->user.id, "password.change", a->user.id, "failure", "bad_password");
+		guess_failed(rq, caller->user.email);
+		system_audit(rq, caller->user.id, "password.change", caller->user.id, "failure",
+			     "bad_password");
 		return reply_error(rq, err, "The current password is not right.");
 	}
 	if (err != COFFER_OK)
 		return err;
-	if (store_throttle_reset(rq->app->store, a->user.email) != COFFER_OK)
+	if (store_throttle_reset(rq->app->store, caller->user.email) != COFFER_OK)
 		log_msg(LOG_ERROR, "password", "could not reset a throttle count");
-	api_audit(rq, a->user.id, "password.change", a->user.id, "success", "");
+	system_audit(rq, caller->user.id, "password.change", caller->user.id, "success", "");
 	return reply_no_content(rq);
 }

@@ -7,16 +7,24 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
+#include "api/caller.h"
 #include "common/log.h"
 
 static void session_of(const struct request *rq, struct keyd_session *out)
 {
-	const struct api_auth *a = api_caller(rq);
-	out->token = a->token;
-	out->ticket = a->session.ticket;
-	out->ticket_len = a->session.ticket_len;
+	const struct caller *caller = api_caller(rq);
+	out->token = caller->token;
+	out->ticket = caller->session.ticket;
+	out->ticket_len = caller->session.ticket_len;
 }
+
+/* What keyd is told about one object: the caller's session, the organisation's key that
+ * wraps the object's data key, and the object's context (AAD). */
+struct object_call {
+	struct keyd_session session;
+	struct keyd_org_key org;
+	struct object_ctx ctx;
+};
 
 static void org_key_of(const struct request *rq, const struct org_key_record *rec,
 		       struct keyd_org_key *out)
@@ -51,6 +59,14 @@ void object_ctx_of(const struct request *rq, const struct data_key_record *rec,
 	out->level = rec->level;
 }
 
+static void object_call_of(const struct request *rq, const struct org_key_record *org,
+			   const struct data_key_record *rec, struct object_call *out)
+{
+	session_of(rq, &out->session);
+	org_key_of(rq, org, &out->org);
+	object_ctx_of(rq, rec, &out->ctx);
+}
+
 enum coffer_err object_key_new(struct request *rq, const char *kind, const char *id,
 			       uint32_t version, enum level level, uint8_t key[AEAD_KEY_BYTES],
 			       struct data_key_record *rec)
@@ -66,13 +82,10 @@ enum coffer_err object_key_new(struct request *rq, const char *kind, const char 
 	rec->object_version = version;
 	rec->level = level;
 	rec->org_key_version = org.version;
-	struct keyd_session s;
-	struct keyd_org_key k;
-	struct object_ctx ctx;
-	session_of(rq, &s);
-	org_key_of(rq, &org, &k);
-	object_ctx_of(rq, rec, &ctx);
-	return keyd_result(rq, keyd_data_key_new(rq->app->keyd, &s, &k, &ctx, key, rec->wrapped));
+	struct object_call call;
+	object_call_of(rq, &org, rec, &call);
+	return keyd_result(rq, keyd_data_key_new(rq->app->keyd, &call.session, &call.org, &call.ctx,
+						 key, rec->wrapped));
 }
 
 /* Version VERSION of the path organisation's key, as stored; a version that is gone (its keys
@@ -91,13 +104,10 @@ enum coffer_err object_key_open(struct request *rq, const struct data_key_record
 	enum coffer_err err = org_key_get(rq, rec->org_key_version, &org);
 	if (err != COFFER_OK)
 		return err;
-	struct keyd_session s;
-	struct keyd_org_key k;
-	struct object_ctx ctx;
-	session_of(rq, &s);
-	org_key_of(rq, &org, &k);
-	object_ctx_of(rq, rec, &ctx);
-	return keyd_result(rq, keyd_data_key_open(rq->app->keyd, &s, &k, &ctx, rec->wrapped, key));
+	struct object_call call;
+	object_call_of(rq, &org, rec, &call);
+	return keyd_result(rq, keyd_data_key_open(rq->app->keyd, &call.session, &call.org,
+						  &call.ctx, rec->wrapped, key));
 }
 
 /* The data key record of object I of a page. */

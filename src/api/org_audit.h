@@ -1,42 +1,39 @@
-/* org_audit.h — the organisation's audit chain, as the content handlers write it.
+/* org_audit.h — writing the organisation's audit chain for its content routes.
  *
+ * Each content route names its audit action in the route table (struct route's audit); the
+ * entries written here take it from there, so an action's name stands in one place.
  * - A change (create, update, delete, upload) carries its entry into the store call that makes
  *   it: the change and its entry commit in one transaction (org_audit_entry).
- * - A read of content (a record, a list of titles, a download) is held until its entry is
- *   durable, through the group commit of audit/batch.h: org_audit_hold before making the
- *   reply, org_audit_release after. If the entry cannot be recorded the reader gets 503 and
- *   not the content.
- * - A refusal is recorded without holding anything up (org_audit_note).
+ * - A read of content (a record, a list of titles, a download: routes with audit_read) is held
+ *   by the server until its entry is durable, through the group commit of audit/batch.h
+ *   (org_audit_read). If the entry cannot be recorded the reader gets 503 and not the content.
+ * - A refusal is recorded without holding anything up (org_audit_refused).
  * Entries name the actor (user id), the action, the target id, the client's address and the
  * outcome: never a title, body, file name or content.
  */
 #ifndef COFFER_API_ORG_AUDIT_H
 #define COFFER_API_ORG_AUDIT_H
 
+#include <stddef.h>
+
 #include "audit/chain.h"
 #include "common/err.h"
 #include "http/request.h"
 
-/* An entry by the caller, in the path's organisation, of ACTION on TARGET that succeeded. */
-void org_audit_entry(const struct request *rq, const char *action, const char *target,
-		     struct audit_entry *out);
+/* The entry of the route's change to TARGET by the caller, for the store call that makes it. */
+void org_audit_entry(const struct request *rq, const char *target, struct audit_entry *out);
 
-/* Records ACTION on TARGET with OUTCOME and REASON in ORG_ID's chain, in the background. */
-void org_audit_note(struct request *rq, const char *org_id, const char *action, const char *target,
-		    const char *outcome, const char *reason);
+/* Records in ORG_ID's chain, in the background, that the route's action on the path's object
+ * was refused for REASON. */
+void org_audit_refused(struct request *rq, const char *org_id, const char *reason);
 
-/* Before the reply of a read is made: it will be held. */
-void org_audit_hold(struct request *rq);
-
-/* After the held reply is made (or failed to be: then an error goes instead): records the read
- * of TARGET by ACTION and lets the reply go once that is durable. Returns COFFER_OK: the request
- * is answered either way. */
-enum coffer_err org_audit_release(struct request *rq, const char *action, const char *target);
+/* The server's record_read hook (http/server.h): records the read of the path's object (or
+ * list) in the caller's organisation, and lets the held reply go once that is durable, or
+ * answers 503 in its place. */
+void org_audit_read(struct request *rq);
 
 /* The group commit's writer (audit_commit_fn; CTX is the org_cache): appends to the chain of
  * the organisation CHAIN names. */
 enum coffer_err org_audit_commit(void *ctx, const char *chain, struct audit_entry *e, size_t n);
-
-/* GET /api/v1/orgs/{org}/audit is in src/api/routes.h. */
 
 #endif

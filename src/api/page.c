@@ -1,14 +1,25 @@
-/* page.c — the paging query (page.h). */
+/* page.c — listing content a page at a time (page.h). */
 #include "api/page.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "api/org_audit.h"
+#include "api/app.h"
+#include "api/caller.h"
+#include "api/object_keys.h"
+#include "common/uuid.h"
 #include "http/query.h"
 #include "http/reply.h"
 
-enum coffer_err page_query(struct request *rq, struct page *out)
+struct page {
+	size_t limit;
+	char after[UUID_TEXT_LEN + 1]; /* "" for the first page */
+};
+
+/* COFFER_ERR_INVALID_INPUT (rq->msg says why) for anything else in the query. */
+static enum coffer_err page_query(struct request *rq, struct page *out)
 {
 	static const char *const allowed[] = {"limit", "after", NULL};
 	uint64_t limit;
@@ -27,16 +38,67 @@ enum coffer_err page_query(struct request *rq, struct page *out)
 	return COFFER_OK;
 }
 
-enum coffer_err page_reply(struct request *rq, enum coffer_err err, const char *field, json_t *list,
-			   const char *next, const char *action)
+static const void *nth(const struct page_kind *kind, const void *rows, size_t i)
 {
-	if (err == COFFER_OK && list == NULL)
-		err = COFFER_ERR_NOMEM;
+	return (const char *)rows + i * kind->row_size;
+}
+
+/* The page's N rows described, each opened with its key (KEYS). */
+static enum coffer_err describe_all(struct request *rq, const struct page_kind *kind,
+				    const void *rows, size_t n, uint8_t (*keys)[AEAD_KEY_BYTES],
+				    json_t *list)
+{
+	enum coffer_err err = list != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+		json_t *item = NULL;
+		err = kind->describe(rq, keys[i], nth(kind, rows, i), &item);
+		if (err == COFFER_OK && json_array_append_new(list, item) != 0)
+			err = COFFER_ERR_NOMEM;
+	}
+	return err;
+}
+
+enum coffer_err page_list(struct request *rq, const struct page_kind *kind)
+{
+	struct page pg;
+	enum coffer_err err = page_query(rq, &pg);
+	if (err != COFFER_OK)
+		return err;
+	const struct caller *c = api_caller(rq);
+	void *rows = calloc(pg.limit, kind->row_size);
+	if (rows == NULL)
+		return COFFER_ERR_NOMEM;
+	size_t n = 0;
+	bool more = false;
+	struct org_db *odb = NULL;
+	err = store_org_borrow(rq->app->orgs, c->org_id, false, &odb);
+	if (err == COFFER_OK) {
+		err = kind->list(odb, c->clearance, pg.after, pg.limit, rows, &n, &more);
+		store_org_return(rq->app->orgs, odb);
+	}
+	if (err == COFFER_ERR_NOT_FOUND) {
+		snprintf(rq->msg, sizeof rq->msg, "%s", kind->unknown_after);
+		err = COFFER_ERR_INVALID_INPUT;
+	}
+	/* Every key of the page from keyd at once (one round trip, not one per item). */
+	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
+	if (err == COFFER_OK)
+		err = object_keys_open_page(
+		    rq, (const struct data_key_record *)((char *)rows + kind->key_offset),
+		    kind->row_size, n, &keys);
+	json_t *list = json_array();
+	if (err == COFFER_OK)
+		err = describe_all(rq, kind, rows, n, keys, list);
+	object_keys_free(keys, n);
+	char next[UUID_TEXT_LEN + 1] = "";
+	if (more && n > 0)
+		snprintf(next, sizeof next, "%s",
+			 (const char *)nth(kind, rows, n - 1) + kind->id_offset);
+	free(rows);
 	if (err != COFFER_OK) {
 		json_decref(list);
 		return err;
 	}
-	org_audit_hold(rq);
-	reply_json(rq, 200, json_pack("{s:o,s:s?}", field, list, "next", next));
-	return org_audit_release(rq, action, "");
+	return reply_json(
+	    rq, 200, json_pack("{s:o,s:s?}", kind->field, list, "next", next[0] ? next : NULL));
 }

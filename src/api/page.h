@@ -1,31 +1,42 @@
-/* page.h — the paging query of content lists: ?limit=N (1–1000, default 100) and ?after=ID
- * (the last id of the previous page, a well-formed id), and nothing else. */
+/* page.h — a content list, a page at a time (GET /api/v1/orgs/{org}/records and …/files):
+ * ?limit=N (1–1000, default 100) and ?after=ID (the last id of the previous page, a well-formed
+ * id), and nothing else in the query; the page is the caller's clearance's share, each item
+ * opened with its data key, all the page's keys from keyd at once. The answer is
+ * {FIELD: [...], "next": ID|null}: NEXT is the id of the page's last item when more follow.
+ */
 #ifndef COFFER_API_PAGE_H
 #define COFFER_API_PAGE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
-#include "common/uuid.h"
+#include "common/level.h"
+#include "crypto/aead.h"
 #include "http/request.h"
+#include "store/store.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX     1000
 
-struct page {
-	size_t limit;
-	char after[UUID_TEXT_LEN + 1]; /* "" for the first page */
+/* One kind of content, as page_list lists it. ROWs are the store's rows of that kind. */
+struct page_kind {
+	const char *field;	   /* the answer's list: "records" */
+	const char *unknown_after; /* the message when ?after= names no such item */
+	size_t row_size;
+	/* Up to LIMIT rows after AFTER ("" for the first page) at or below MAX_LEVEL, as
+	 * store_records_list. */
+	enum coffer_err (*list)(struct org_db *odb, enum level max_level, const char *after,
+				size_t limit, void *rows, size_t *n, bool *more);
+	size_t key_offset; /* of a row's struct data_key_record */
+	size_t id_offset;  /* of a row's id (a string) */
+	/* ROW as the list shows it, opened with its data KEY: *OUT a new reference. */
+	enum coffer_err (*describe)(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
+				    const void *row, json_t **out);
 };
 
-/* COFFER_ERR_INVALID_INPUT (rq->msg says why) for anything else in the query. */
-COFFER_MUST_CHECK enum coffer_err page_query(struct request *rq, struct page *out);
-
-/* Ends a list handler: with ERR, frees LIST and returns ERR; else replies {FIELD: LIST, "next":
- * NEXT or null} (LIST stolen) once the read ACTION is durably audited (org_audit.h). NEXT is
- * the id of the page's last item when more follow, NULL otherwise. */
-COFFER_MUST_CHECK enum coffer_err page_reply(struct request *rq, enum coffer_err err,
-					     const char *field, json_t *list, const char *next,
-					     const char *action);
+/* Answers a list route with the page its query asks for. */
+COFFER_MUST_CHECK enum coffer_err page_list(struct request *rq, const struct page_kind *kind);
 
 #endif

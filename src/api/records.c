@@ -1,4 +1,4 @@
-/* records.c — /api/v1/orgs/{org}/records (CONTRACT §3.7): confidential records, every version
+/* records.c — /api/v1/orgs/{org}/records: confidential records, every version
  * kept, each sealed under a data key of its own.
  *
  * The route's access level has already made the caller a member of {org} (access.h); here each
@@ -7,12 +7,13 @@
  * of a request: sealed before they reach storage, opened only for a reply.
  */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/access.h"
 #include "api/app.h"
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/object_keys.h"
 #include "api/org_audit.h"
 #include "api/page.h"
@@ -74,6 +75,17 @@ static enum coffer_err path_id(struct request *rq, char id[UUID_TEXT_LEN + 1])
 		return COFFER_OK;
 	snprintf(rq->msg, sizeof rq->msg, "The record id is not well-formed.");
 	return COFFER_ERR_INVALID_INPUT;
+}
+
+/* The path's record id, and the organisation's database borrowed to look it up (the caller
+ * returns it). */
+static enum coffer_err borrow_for_path(struct request *rq, char id[UUID_TEXT_LEN + 1],
+				       struct org_db **odb)
+{
+	enum coffer_err err = path_id(rq, id);
+	if (err == COFFER_OK)
+		err = store_org_borrow(rq->app->orgs, api_caller(rq)->org_id, false, odb);
+	return err;
 }
 
 /* Seals P into ROW (title in place, body malloc'd) under a new data key for ROW->meta's id,
@@ -166,38 +178,68 @@ static enum coffer_err read_plain(struct request *rq, struct plain *p, enum leve
 	return COFFER_OK;
 }
 
+/* Makes ROW (whose id and creation are set) the version VERSION of the record at LEVEL with the
+ * content P, by the caller: sealed under a new data key. */
+static enum coffer_err make_version(struct request *rq, const struct plain *p, enum level level,
+				    uint32_t version, struct record_row *row)
+{
+	struct record_meta *m = &row->meta;
+	m->version = version;
+	m->level = level;
+	m->updated_at = time_now();
+	snprintf(m->updated_by, sizeof m->updated_by, "%s", api_actor(rq));
+	return seal_version(rq, p, row);
+}
+
+/* Stores ROW through SAVE (store_record_create or store_record_update), with the audit entry
+ * of the route's change, in one transaction. */
+static enum coffer_err
+save_version(struct request *rq, struct org_db *odb, const struct record_row *row,
+	     enum coffer_err (*save)(struct org_db *odb, const char *org_id,
+				     const struct record_row *row, struct audit_entry *audit))
+{
+	struct audit_entry e;
+	org_audit_entry(rq, row->meta.id, &e);
+	return save(odb, api_caller(rq)->org_id, row, &e);
+}
+
+/* Ends a write: frees ROW's sealed body and answers STATUS with the record as P made it, or
+ * returns ERR. */
+static enum coffer_err reply_version(struct request *rq, enum coffer_err err,
+				     struct record_row *row, const struct plain *p,
+				     unsigned int status)
+{
+	free(row->body);
+	row->body = NULL;
+	if (err != COFFER_OK)
+		return err;
+	return reply_json(rq, status, record_json(&row->meta, p));
+}
+
 enum coffer_err records_post(struct request *rq)
 {
 	struct plain p;
 	enum level level;
 	enum coffer_err err = read_plain(rq, &p, &level);
 	if (err == COFFER_OK)
-		err = access_level(rq, level, "");
+		err = access_level(rq, level);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct record_row row = {0};
 	struct record_meta *m = &row.meta;
 	uuid_generate(m->id);
-	m->level = level;
-	m->version = 1;
-	m->created_at = m->updated_at = time_now();
-	snprintf(m->created_by, sizeof m->created_by, "%s", a->user.id);
-	snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
-	err = seal_version(rq, &p, &row);
+	err = make_version(rq, &p, level, 1, &row);
+	m->created_at = m->updated_at;
+	snprintf(m->created_by, sizeof m->created_by, "%s", caller->user.id);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
-		err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err == COFFER_OK) {
-		struct audit_entry e;
-		org_audit_entry(rq, "record.create", m->id, &e);
-		err = store_record_create(odb, a->org_id, &row, &e);
+		err = save_version(rq, odb, &row, store_record_create);
 		store_org_return(rq->app->orgs, odb);
 	}
-	free(row.body);
-	if (err != COFFER_OK)
-		return err;
-	return reply_json(rq, 201, record_json(m, &p));
+	return reply_version(rq, err, &row, &p, 201);
 }
 
 enum coffer_err records_put(struct request *rq)
@@ -210,12 +252,12 @@ enum coffer_err records_put(struct request *rq)
 		err = read_plain(rq, &p, &level);
 	if (err != COFFER_OK)
 		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	uint32_t version = (uint32_t)json_integer_value(json_object_get(rq->json, "version"));
 	struct record_row row = {0};
 	struct record_meta *m = &row.meta;
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_meta(odb, id, m);
@@ -223,46 +265,31 @@ enum coffer_err records_put(struct request *rq)
 		err = COFFER_ERR_NOT_FOUND;
 	/* Both the version it is and the version it becomes must be within the clearance. */
 	if (err == COFFER_OK)
-		err = access_level(rq, m->level, id);
+		err = access_level(rq, m->level);
 	if (err == COFFER_OK)
-		err = access_level(rq, level, id);
+		err = access_level(rq, level);
 	if (err == COFFER_OK && m->version != version)
 		err = COFFER_ERR_VERSION_CONFLICT; /* stale: no need to ask keyd for a key */
-	if (err == COFFER_OK) {
-		m->version = version + 1;
-		m->level = level;
-		m->updated_at = time_now();
-		snprintf(m->updated_by, sizeof m->updated_by, "%s", a->user.id);
-		err = seal_version(rq, &p, &row);
-	}
-	if (err == COFFER_OK) {
-		struct audit_entry e;
-		org_audit_entry(rq, "record.update", id, &e);
-		err = store_record_update(odb, a->org_id, &row, &e);
-	}
+	if (err == COFFER_OK)
+		err = make_version(rq, &p, level, version + 1, &row);
+	if (err == COFFER_OK)
+		err = save_version(rq, odb, &row, store_record_update);
 	store_org_return(rq->app->orgs, odb);
-	free(row.body);
-	if (err != COFFER_OK)
-		return err;
-	return reply_json(rq, 200, record_json(m, &p));
+	return reply_version(rq, err, &row, &p, 200);
 }
 
 enum coffer_err records_get_one(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
 	struct record_row row = {0};
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_get(odb, id, true, &row);
 	store_org_return(rq->app->orgs, odb);
 	if (err == COFFER_OK)
-		err = access_level(rq, row.meta.level, id);
+		err = access_level(rq, row.meta.level);
 	char title[RECORD_TITLE_MAX * 4 + 1], *body = NULL;
 	struct plain p = {.title = title};
 	if (err == COFFER_OK)
@@ -270,69 +297,51 @@ enum coffer_err records_get_one(struct request *rq)
 	free(row.body);
 	if (err == COFFER_OK) {
 		p.body = body;
-		org_audit_hold(rq);
-		reply_json(rq, 200, record_json(&row.meta, &p));
-		err = org_audit_release(rq, "record.read", id);
+		err = reply_json(rq, 200, record_json(&row.meta, &p));
 	}
 	sodium_memzero(title, sizeof title);
 	free_secret(body, p.body_len);
 	return err;
 }
 
+static enum coffer_err list_records(struct org_db *odb, enum level max_level, const char *after,
+				    size_t limit, void *rows, size_t *n, bool *more)
+{
+	return store_records_list(odb, max_level, after, limit, rows, n, more);
+}
+
+/* A record of a list: its title, without its body. */
+static enum coffer_err describe_record(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
+				       const void *row, json_t **out)
+{
+	const struct record_row *r = row;
+	char title[RECORD_TITLE_MAX * 4 + 1];
+	struct plain p = {.title = title};
+	enum coffer_err err = open_with(rq, key, r, title, &p.title_len, NULL, NULL);
+	if (err == COFFER_OK)
+		*out = record_json(&r->meta, &p);
+	sodium_memzero(title, sizeof title);
+	return err;
+}
+
+// clang-format off
+static const struct page_kind record_page = {
+	.field = "records", .unknown_after = "parameter 'after': no such record",
+	.row_size = sizeof(struct record_row), .list = list_records, .describe = describe_record,
+	.key_offset = offsetof(struct record_row, key), .id_offset = offsetof(struct record_row, meta.id)};
+// clang-format on
+
 enum coffer_err records_list(struct request *rq)
 {
-	struct page pg;
-	enum coffer_err err = page_query(rq, &pg);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
-	struct record_row *rows = calloc(pg.limit, sizeof *rows);
-	if (rows == NULL)
-		return COFFER_ERR_NOMEM;
-	size_t n = 0;
-	bool more = false;
-	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
-	if (err == COFFER_OK) {
-		err = store_records_list(odb, a->clearance, pg.after, pg.limit, rows, &n, &more);
-		store_org_return(rq->app->orgs, odb);
-	}
-	if (err == COFFER_ERR_NOT_FOUND) {
-		snprintf(rq->msg, sizeof rq->msg, "parameter 'after': no such record");
-		err = COFFER_ERR_INVALID_INPUT;
-	}
-	/* Every key of the page from keyd at once (one round trip, not one per record). */
-	uint8_t(*keys)[AEAD_KEY_BYTES] = NULL;
-	if (err == COFFER_OK)
-		err = object_keys_open_page(rq, &rows[0].key, sizeof rows[0], n, &keys);
-	json_t *list = json_array();
-	char title[RECORD_TITLE_MAX * 4 + 1];
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		struct plain p = {.title = title};
-		err = open_with(rq, keys[i], &rows[i], title, &p.title_len, NULL, NULL);
-		if (err == COFFER_OK)
-			err = json_array_append_new(list, record_json(&rows[i].meta, &p)) == 0
-				  ? COFFER_OK
-				  : COFFER_ERR_NOMEM;
-	}
-	sodium_memzero(title, sizeof title);
-	object_keys_free(keys, n);
-	char next[UUID_TEXT_LEN + 1] = "";
-	if (more && n > 0)
-		memcpy(next, rows[n - 1].meta.id, sizeof next);
-	free(rows);
-	return page_reply(rq, err, "records", list, next[0] ? next : NULL, "record.list");
+	return page_list(rq, &record_page);
 }
 
 enum coffer_err records_delete(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
+	const struct caller *caller = api_caller(rq);
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	/* The level is checked on the version read; if an update slips in between, the delete
@@ -343,12 +352,12 @@ enum coffer_err records_delete(struct request *rq)
 		if (err == COFFER_OK && m.deleted)
 			err = COFFER_ERR_NOT_FOUND;
 		if (err == COFFER_OK)
-			err = access_level(rq, m.level, id);
+			err = access_level(rq, m.level);
 		if (err == COFFER_OK) {
 			struct audit_entry e;
-			org_audit_entry(rq, "record.delete", id, &e);
-			err = store_record_delete(odb, a->org_id, id, m.version, a->user.id,
-						  time_now(), &e);
+			org_audit_entry(rq, id, &e);
+			err = store_record_delete(odb, caller->org_id, id, m.version,
+						  caller->user.id, time_now(), &e);
 		}
 		if (err != COFFER_ERR_VERSION_CONFLICT)
 			break;
@@ -362,20 +371,16 @@ enum coffer_err records_delete(struct request *rq)
 enum coffer_err records_history(struct request *rq)
 {
 	char id[UUID_TEXT_LEN + 1];
-	enum coffer_err err = path_id(rq, id);
-	if (err != COFFER_OK)
-		return err;
-	const struct api_auth *a = api_caller(rq);
 	struct record_meta m;
 	struct record_version *versions = NULL;
 	size_t n = 0;
 	struct org_db *odb = NULL;
-	err = store_org_borrow(rq->app->orgs, a->org_id, false, &odb);
+	enum coffer_err err = borrow_for_path(rq, id, &odb);
 	if (err != COFFER_OK)
 		return err;
 	err = store_record_meta(odb, id, &m);
 	if (err == COFFER_OK)
-		err = access_level(rq, m.level, id);
+		err = access_level(rq, m.level);
 	if (err == COFFER_OK)
 		err = store_record_history(odb, id, &versions, &n);
 	store_org_return(rq->app->orgs, odb);

@@ -1,23 +1,29 @@
-/* routes.c — the one table from method and path to handler, with who may call each: to find
- * the code behind a URL, or who can reach it, start here. A route without an access level is
- * refused to everyone (api_authorize). */
+/* routes.c — the one table from method and path to handler, with who may call each and what
+ * the audit trail records of it: to find the code behind a URL, or who can reach it, start
+ * here. A route without an access level is refused to everyone (api_authorize).
+ *
+ * A content route names its audit action once, here: its refusals and the change it makes are
+ * recorded under that name (org_audit.h). A read of content (READ_AUDITED) is recorded too, and
+ * the server holds its answer until that record is durable.
+ */
 #include "api/routes.h"
 
-#include "api/auth.h"
-#include "signin/org_policy.h"
+#include "api/access.h"
 #include "http/static_files.h"
+#include "signin/org_policy.h"
 
 #define JSON(s) .body = ROUTE_BODY_JSON, .schema = &(s)
 /* A record's body may be 1 MiB of text, which JSON escaping can make up to six times longer
  * (\uXXXX); the exact limit is checked on the decoded body. */
-#define RECORD_BODY(s) JSON(s), .max_body = 6 * RECORD_BODY_MAX + 64 * 1024
+#define RECORD_BODY(s)	     JSON(s), .max_body = 6 * RECORD_BODY_MAX + 64 * 1024
+#define READ_AUDITED(action) .audit = (action), .audit_read = true
 
 // clang-format off
 const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/healthz", .handler = health_get, .api = true,
 	 .access = ACCESS_PUBLIC},
 
-	/* invitations (§3.3) */
+	/* invitations */
 	{.method = "GET", .pattern = "/api/v1/invites/{token}", .handler = invites_get,
 	 .api = true, .access = ACCESS_PUBLIC},
 	{.method = "POST", .pattern = "/api/v1/invites/{token}/accept", .handler = invites_accept,
@@ -25,7 +31,7 @@ const struct route api_routes[] = {
 	{.method = "POST", .pattern = "/api/v1/invites/{token}/totp", .handler = invites_totp,
 	 JSON(invite_totp_schema), .api = true, .access = ACCESS_PUBLIC},
 
-	/* sessions (§3.2, §3.4) */
+	/* sessions and passwords */
 	{.method = "POST", .pattern = "/api/v1/login", .handler = login_post, JSON(login_schema),
 	 .api = true, .access = ACCESS_PUBLIC, .slow = true},
 	{.method = "POST", .pattern = "/api/v1/logout", .handler = logout_post, .api = true,
@@ -35,7 +41,7 @@ const struct route api_routes[] = {
 	{.method = "POST", .pattern = "/api/v1/me/password", .handler = me_password_post,
 	 JSON(me_password_schema), .api = true, .access = ACCESS_SESSION_ANY, .slow = true},
 
-	/* administration (§3.5) */
+	/* administration: sysadmins */
 	{.method = "GET", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_get, .api = true,
 	 .access = ACCESS_SYSADMIN},
 	{.method = "POST", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_post,
@@ -55,7 +61,7 @@ const struct route api_routes[] = {
 	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
 	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
 
-	/* an organisation's administration (§3.6, §3.9): its org_admin, or a sysadmin */
+	/* an organisation's administration: its org_admin, or a sysadmin */
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
@@ -63,15 +69,15 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/audit", .handler = org_audit_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 
-	/* confidential records (§3.7): members of the org, within their clearance */
+	/* confidential records: members of the org, within their clearance */
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/records", .handler = records_post,
 	 RECORD_BODY(record_create_schema), .api = true, .access = ACCESS_ORG_MEMBER,
 	 .audit = "record.create", .durable = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records", .handler = records_list,
-	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "record.list"},
+	 .api = true, .access = ACCESS_ORG_MEMBER, READ_AUDITED("record.list")},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/records/{id}",
 	 .handler = records_get_one, .api = true, .access = ACCESS_ORG_MEMBER,
-	 .audit = "record.read"},
+	 READ_AUDITED("record.read")},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/records/{id}", .handler = records_put,
 	 RECORD_BODY(record_update_schema), .api = true, .access = ACCESS_ORG_MEMBER,
 	 .audit = "record.update", .durable = true},
@@ -82,14 +88,14 @@ const struct route api_routes[] = {
 	 .handler = records_history, .api = true, .access = ACCESS_ORG_MEMBER,
 	 .audit = "record.history"},
 
-	/* files (§3.8): streamed in and out */
+	/* files: streamed in and out, for members of the org within their clearance */
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/files", .handler = files_upload,
 	 .body = ROUTE_BODY_STREAM, .stream = &files_upload_stream, .api = true,
 	 .access = ACCESS_ORG_MEMBER, .audit = "file.upload"},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/files", .handler = files_list,
-	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.list"},
+	 .api = true, .access = ACCESS_ORG_MEMBER, READ_AUDITED("file.list")},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_download,
-	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.download"},
+	 .api = true, .access = ACCESS_ORG_MEMBER, READ_AUDITED("file.download")},
 	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/files/{id}", .handler = files_delete,
 	 .api = true, .access = ACCESS_ORG_MEMBER, .audit = "file.delete", .durable = true},
 

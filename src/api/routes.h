@@ -34,8 +34,7 @@ enum coffer_err admin_invites_post(struct request *rq);
 enum coffer_err admin_users_get(struct request *rq);
 enum coffer_err admin_user_disable(struct request *rq);
 enum coffer_err admin_user_enable(struct request *rq);
-enum coffer_err admin_audit_get(struct request *rq);
-/* src/api/policy.c */
+/* src/api/policy_endpoints.c */
 enum coffer_err policy_org_get(struct request *rq);
 enum coffer_err policy_org_put(struct request *rq);
 enum coffer_err policy_system_get(struct request *rq);
@@ -54,7 +53,8 @@ enum coffer_err files_upload(struct request *rq);
 enum coffer_err files_list(struct request *rq);
 enum coffer_err files_download(struct request *rq);
 enum coffer_err files_delete(struct request *rq);
-/* src/api/org_audit.c */
+/* src/api/audit_trail.c */
+enum coffer_err admin_audit_get(struct request *rq);
 enum coffer_err org_audit_get(struct request *rq);
 
 #endif

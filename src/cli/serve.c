@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
-#include "api/auth.h"
+#include "api/authorize.h"
 #include "api/org_audit.h"
 #include "api/routes.h"
 #include "signin/breached.h"
@@ -262,6 +262,7 @@ int cmd_serve(int argc, char **argv)
 	     * threads stay free for everything else. */
 	    .workers = KEYD_HASH_CONCURRENCY,
 	    .authorize = api_authorize,
+	    .record_read = org_audit_read,
 	};
 	if (http_server_start(&opts, &srv, why, sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);

@@ -1,4 +1,5 @@
-/* reply.c — building and queueing responses with the headers of CONTRACT §3.1. */
+/* reply.c — building and queueing responses, each with the security headers every answer
+ * carries (reply.h). */
 #include "http/reply.h"
 
 #include <microhttpd.h>
@@ -9,8 +10,8 @@
 
 #include "common/log.h"
 
-/* Headers on every response. The CSP allows only our own origin and no framing; the UI (a later
- * issue) is built to need nothing more: no inline scripts or styles. */
+/* Headers on every response. The CSP allows only our own origin and no framing; the web
+ * application is built to need nothing more: no inline scripts or styles. */
 static const struct {
 	const char *name, *value;
 } security_headers[] = {

@@ -41,7 +41,7 @@ enum coffer_err reply_stream(struct request *rq, unsigned int status, uint64_t s
 			     reply_reader read, void *ctx, void (*free)(void *),
 			     const struct reply_header *headers, size_t n);
 
-/* Drops a reply made but held (http_request_hold), so that another can be made instead. */
+/* Drops a reply made but held (server.h: record_read), so that another can be made instead. */
 void reply_discard(struct request *rq);
 
 /* Adds the headers every response carries; NO_STORE adds Cache-Control: no-store (API answers

@@ -54,7 +54,13 @@ struct route {
 	 * connection threads never wait on fsync, and enough writes wait at once to share a
 	 * commit (group commit). */
 	bool durable;
-	const char *audit; /* the audit action of a content route ("record.read"), for refusals */
+	/* The audit action of a content route ("record.update"): its refusals, and the change it
+	 * makes, are recorded under this name. */
+	const char *audit;
+	/* The route reads content, and the read is recorded too: the server holds a successful
+	 * answer until its record_read hook lets it go (http/server.h). Not with slow or durable.
+	 */
+	bool audit_read;
 };
 
 struct route_params {

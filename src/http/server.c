@@ -8,6 +8,8 @@
  *   parsed and validated here, and a route that takes no body refuses one.
  * - The request log holds the route pattern, never the raw path (paths can carry tokens), and
  *   never a header, cookie or body.
+ * - A route whose reads the audit trail records (audit_read) is answered only once the
+ *   record_read hook lets it: the server holds the answer, the handler never has to.
  */
 #include "http/server.h"
 
@@ -49,7 +51,8 @@ struct http_server {
 	const struct route *routes;
 	size_t n_routes;
 	struct coffer_app *app;
-	enum coffer_err (*authorize)(struct request *rq);
+	enum coffer_err (*authorize_hook)(struct request *rq);
+	void (*record_read)(struct request *rq);
 	struct workers *workers;
 	struct workers *writers;
 	atomic_uint inflight;
@@ -135,11 +138,11 @@ static bool has_body(struct MHD_Connection *conn)
 }
 
 /* Who may call the route is decided before its body is even parsed: default-deny. */
-static enum coffer_err authorize(struct http_server *srv, struct request *rq)
+static enum coffer_err authorize_request(struct http_server *srv, struct request *rq)
 {
 	enum coffer_err err = COFFER_OK;
-	if (srv->authorize != NULL)
-		err = srv->authorize(rq);
+	if (srv->authorize_hook != NULL)
+		err = srv->authorize_hook(rq);
 	else if (rq->route->access == 0)
 		err = COFFER_ERR_FORBIDDEN;
 	rq->authorized = err == COFFER_OK;
@@ -185,7 +188,7 @@ static void drain_body(struct request *rq, size_t len)
  * only when we have not replied). */
 static void stream_begin(struct http_server *srv, struct request *rq, bool body)
 {
-	enum coffer_err err = authorize(srv, rq);
+	enum coffer_err err = authorize_request(srv, rq);
 	if (err == COFFER_OK)
 		err = rq->route->stream->begin(rq);
 	if (err == COFFER_OK || rq->replied)
@@ -298,10 +301,41 @@ static void run_slow(void *ctx, void *job)
 	MHD_resume_connection(rq->conn);
 }
 
+/* Suspends the connection, so that a reply made meanwhile is kept (rq->held) rather than
+ * queued; http_request_release resumes it and libmicrohttpd's thread queues the reply. */
+static void hold(struct request *rq)
+{
+	MHD_suspend_connection(rq->conn);
+	rq->on_worker = true;
+}
+
+void http_request_release(struct request *rq)
+{
+	MHD_resume_connection(rq->conn);
+}
+
+/* A read that the audit trail records (struct route's audit_read): held from before the
+ * handler runs, so that a successful answer waits for the record_read hook; a refusal or an
+ * error goes at once. */
+static void call_audited_read(struct http_server *srv, struct request *rq)
+{
+	hold(rq);
+	call_handler(rq);
+	if (rq->replied && rq->status < 400) {
+		if (srv->record_read != NULL) {
+			srv->record_read(rq); /* releases the request, now or later */
+			return;
+		}
+		reply_discard(rq);
+		reply_error(rq, COFFER_ERR_INTERNAL, NULL);
+	}
+	http_request_release(rq);
+}
+
 static void dispatch(struct http_server *srv, struct request *rq)
 {
 	char msg[512];
-	enum coffer_err err = rq->authorized ? COFFER_OK : authorize(srv, rq);
+	enum coffer_err err = rq->authorized ? COFFER_OK : authorize_request(srv, rq);
 	if (err != COFFER_OK) {
 		if (!rq->replied)
 			reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
@@ -319,6 +353,10 @@ static void dispatch(struct http_server *srv, struct request *rq)
 			return;
 		}
 	}
+	if (rq->route->audit_read) {
+		call_audited_read(srv, rq);
+		return;
+	}
 	if (!rq->route->slow && !rq->route->durable) {
 		call_handler(rq);
 		return;
@@ -333,17 +371,6 @@ static void dispatch(struct http_server *srv, struct request *rq)
 		reply_error(rq, COFFER_ERR_UNAVAILABLE,
 			    "The server is busy; try again in a moment.");
 	}
-}
-
-void http_request_hold(struct request *rq)
-{
-	MHD_suspend_connection(rq->conn);
-	rq->on_worker = true;
-}
-
-void http_request_release(struct request *rq)
-{
-	MHD_resume_connection(rq->conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -384,11 +411,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO; /* refused, and still sending: cut it off */
 		return MHD_YES;
 	}
-	if (rq->held != NULL) {
-		/* Back from a worker: queue what it answered. */
+	if (rq->on_worker) {
+		/* Resumed (back from a worker, or a held answer released): queue what was answered;
+		 * with nothing to queue (memory ran out even for an error), close. */
 		struct MHD_Response *resp = rq->held;
 		rq->held = NULL;
 		rq->on_worker = false;
+		if (resp == NULL)
+			return MHD_NO;
 		enum MHD_Result ok = MHD_queue_response(conn, rq->held_status, resp);
 		MHD_destroy_response(resp);
 		return ok;
@@ -486,7 +516,8 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->routes = opts->routes;
 	srv->n_routes = opts->n_routes;
 	srv->app = opts->app;
-	srv->authorize = opts->authorize;
+	srv->authorize_hook = opts->authorize;
+	srv->record_read = opts->record_read;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 

@@ -32,13 +32,16 @@ struct http_server_opts {
 	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
 	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
 	enum coffer_err (*authorize)(struct request *rq);
+	/* Called for a route with audit_read once its handler has made a successful answer, which
+	 * the server holds: the connection is suspended and its thread serves others meanwhile. The
+	 * hook records the read (its work may go to another thread) and then calls
+	 * http_request_release, once; to answer an error instead, it first drops the answer
+	 * (reply_discard) and makes the error. NULL answers such routes 500: a read that cannot be
+	 * recorded is not answered. */
+	void (*record_read)(struct request *rq);
 };
 
-/* Holds a request's reply: the handler (on libmicrohttpd's thread) suspends the connection,
- * makes its reply (kept, not sent), and hands the request to another thread, which calls
- * http_request_release — once — when the reply may go (e.g. its audit entry is durable). The
- * connection's thread serves others meanwhile. */
-void http_request_hold(struct request *rq);
+/* Lets a held answer go (see record_read). */
 void http_request_release(struct request *rq);
 
 /* Starts serving. On failure writes why to ERRBUF. */

@@ -16,6 +16,22 @@ struct workers {
 	pthread_t *threads;
 };
 
+static void workers_free(struct workers *w)
+{
+	free(w->queue);
+	free(w->threads);
+	free(w);
+}
+
+/* From here on the queue takes no job, and each thread ends once it finds the queue empty. */
+static void refuse_jobs(struct workers *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_broadcast(&w->ready);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void *worker_main(void *arg)
 {
 	struct workers *w = arg;
@@ -47,9 +63,7 @@ enum coffer_err workers_start(unsigned int threads, size_t queue_cap, worker_fn 
 	w->queue = calloc(queue_cap, sizeof *w->queue);
 	w->threads = calloc(threads, sizeof *w->threads);
 	if (w->queue == NULL || w->threads == NULL) {
-		free(w->queue);
-		free(w->threads);
-		free(w);
+		workers_free(w);
 		return COFFER_ERR_NOMEM;
 	}
 	pthread_mutex_init(&w->mu, NULL);
@@ -83,12 +97,7 @@ bool workers_submit(struct workers *w, void *job)
 
 void workers_drain(struct workers *w)
 {
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stopping = true;
-	pthread_cond_broadcast(&w->ready);
-	pthread_mutex_unlock(&w->mu);
+	refuse_jobs(w);
 	for (unsigned int i = 0; i < w->n_threads; i++)
 		pthread_join(w->threads[i], NULL);
 	w->n_threads = 0; /* joined: a second drain has nothing to wait for */
@@ -101,7 +110,5 @@ void workers_stop(struct workers *w)
 	workers_drain(w);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->ready);
-	free(w->queue);
-	free(w->threads);
-	free(w);
+	workers_free(w);
 }

@@ -29,7 +29,7 @@ COFFER_MUST_CHECK bool workers_submit(struct workers *w, void *job);
  * queued, and joins the threads; W stays valid until workers_stop. */
 void workers_drain(struct workers *w);
 
-/* workers_drain, then frees W. */
+/* workers_drain, then frees W; NULL is a no-op. */
 void workers_stop(struct workers *w);
 
 #endif

@@ -1,5 +1,5 @@
-/* policy.c — GET|PUT /api/v1/orgs/{org}/policy (a sysadmin, or that organisation's org_admin)
- * and GET|PUT /api/v1/admin/policy (the system policy, sysadmins only): CONTRACT §3.5–3.6.
+/* policy_endpoints.c — GET|PUT /api/v1/orgs/{org}/policy (a sysadmin, or that organisation's
+ * org_admin) and GET|PUT /api/v1/admin/policy (the system policy, sysadmins only).
  *
  * Who may is the routes' access levels (access.h). A PUT replaces the whole policy. It is
  * validated completely (org_policy_from_json) before it is stored, and stored as the canonical
@@ -9,18 +9,17 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/auth.h"
-#include "api/identity.h"
+#include "api/caller.h"
 #include "api/routes.h"
+#include "api/stored_policy.h"
+#include "api/system_audit.h"
 #include "common/timefmt.h"
-#include "common/uuid.h"
-#include "http/json_body.h"
 #include "http/reply.h"
 
 static enum coffer_err policy_reply(struct request *rq, const char *scope)
 {
 	struct org_policy p;
-	enum coffer_err err = api_policy_load(rq, scope, &p);
+	enum coffer_err err = stored_policy_load(rq, scope, &p);
 	if (err != COFFER_OK)
 		return err;
 	return reply_json(rq, 200, org_policy_to_json(&p));
@@ -43,7 +42,7 @@ static enum coffer_err policy_store(struct request *rq, const char *scope)
 		json_decref(canonical);
 		return err;
 	}
-	api_audit(rq, api_actor(rq), "policy.update", scope, "success", "");
+	system_audit(rq, api_actor(rq), "policy.update", scope, "success", "");
 	return reply_json(rq, 200, canonical);
 }
 

@@ -1,0 +1,80 @@
+/* authorize.c — the session and CSRF check before every handler (authorize.h). */
+#include "api/authorize.h"
+
+#include <microhttpd.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "api/access.h"
+#include "api/app.h"
+#include "api/caller.h"
+#include "api/session_cookie.h"
+#include "common/timefmt.h"
+#include "http/forwarded.h"
+
+#define CSRF_HEADER		 "X-CSRF-Token"
+#define SESSION_TOUCH_INTERVAL_S 60 /* last_seen is written at most this often */
+
+static bool state_changing(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* The CSRF header must equal the session's token: compared in constant time. */
+static bool csrf_ok(struct request *rq, const struct session_record *s)
+{
+	const char *given = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, CSRF_HEADER);
+	size_t want = strlen(s->csrf_token);
+	return given != NULL && want > 0 && strlen(given) == want &&
+	       sodium_memcmp(given, s->csrf_token, want) == 0;
+}
+
+enum coffer_err api_authorize(struct request *rq)
+{
+	const struct coffer_config *cfg = rq->app->cfg;
+	forwarded_decide(rq, cfg->trusted_proxies, cfg->n_trusted_proxies);
+	int access = rq->route->access;
+	if (access == ACCESS_PUBLIC)
+		return COFFER_OK;
+	if (access < ACCESS_SESSION_ANY || access > ACCESS_ORG_ADMIN)
+		return COFFER_ERR_FORBIDDEN; /* default-deny: a route with no access level */
+
+	const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	char token[TOKEN_TEXT_LEN + 1];
+	struct token_hash hash;
+	if (!session_cookie_parse(cookie, token, &hash))
+		return COFFER_ERR_UNAUTHENTICATED;
+	struct caller *c = caller_attach(rq);
+	if (c == NULL) {
+		sodium_memzero(token, sizeof token);
+		return COFFER_ERR_NOMEM;
+	}
+	memcpy(c->token, token, sizeof c->token);
+	sodium_memzero(token, sizeof token);
+
+	int64_t now = time_now();
+	enum coffer_err err =
+	    store_session_get(rq->app->store, &hash, now, cfg->session_idle_ttl, &c->session);
+	if (err == COFFER_ERR_NOT_FOUND)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (err != COFFER_OK)
+		return err;
+	if (state_changing(rq->method) && !csrf_ok(rq, &c->session))
+		return COFFER_ERR_CSRF;
+	err = store_user_get(rq->app->store, c->session.user_id, &c->user);
+	if (err == COFFER_ERR_NOT_FOUND)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (err != COFFER_OK)
+		return err;
+	if (c->session.must_change_password && access != ACCESS_SESSION_ANY)
+		return COFFER_ERR_PASSWORD_CHANGE_REQUIRED;
+	if (access == ACCESS_SYSADMIN && strcmp(c->user.role, "sysadmin") != 0)
+		return COFFER_ERR_FORBIDDEN;
+	/* Idle expiry counts from the last use, written at most once a minute. */
+	if (now - c->session.last_seen >= SESSION_TOUCH_INTERVAL_S &&
+	    store_session_touch(rq->app->store, &hash, now) == COFFER_OK)
+		c->session.last_seen = now;
+	if (access == ACCESS_ORG_MEMBER || access == ACCESS_ORG_ADMIN)
+		return access_org(rq, c, access == ACCESS_ORG_ADMIN);
+	return COFFER_OK;
+}

@@ -1,0 +1,34 @@
+/* caller.h — who is making a request: the signed-in user, their session and, on an
+ * organisation's routes, their standing in it. The authorize hook (authorize.h) fills it in
+ * before any handler runs; handlers, the access checks and the audit writers only read it.
+ */
+#ifndef COFFER_API_CALLER_H
+#define COFFER_API_CALLER_H
+
+#include "common/level.h"
+#include "crypto/token.h"
+#include "http/request.h"
+#include "store/store.h"
+
+struct caller {
+	char token[TOKEN_TEXT_LEN + 1]; /* the session token, for keyd (wiped at the end) */
+	struct session_record session;
+	struct user_record user;
+	/* On ACCESS_ORG_* routes (access.h): the path's organisation and the caller's standing
+	 * in it. A sysadmin on an ORG_ADMIN route has no membership (member NULL). */
+	char org_id[STORE_ID_MAX + 1];
+	const struct membership_record *member;
+	enum level clearance;
+};
+
+/* A cleared caller record, hung on RQ (rq->auth) and given back when the request ends; NULL
+ * when memory runs out. */
+struct caller *caller_attach(struct request *rq);
+
+/* The caller, on routes with a session (NULL on public ones). */
+const struct caller *api_caller(const struct request *rq);
+
+/* The caller's user id for the audit trail, "" on public routes. */
+const char *api_actor(const struct request *rq);
+
+#endif
