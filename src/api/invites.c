@@ -24,7 +24,7 @@
 #include "common/uuid.h"
 #include "http/json_body.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
 static const struct json_field accept_fields[] = {
     {.name = "password",

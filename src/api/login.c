@@ -25,7 +25,7 @@
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
 // clang-format off
 static const struct json_field login_fields[] = {

@@ -5,7 +5,7 @@
  * several servers share one deployment). At login keyd issues a ticket: the hash of the
  * session token, the user, their role and memberships with clearances, and the absolute expiry.
  * Every later key request carries the session token and its ticket; keyd checks the MAC, that
- * the token hashes to the ticket's, and the expiry by its own clock, then decides (policy.h).
+ * the token hashes to the ticket's, and the expiry by its own clock, then decides (permit.h).
  *
  * Sealed encoding (wire fields, common/wire.h):
  *   u8 format = 1 | bytes(32) token hash | str user id | u8 role | u64 issued at |
@@ -13,8 +13,8 @@
  * The MAC is HMAC-SHA256 over every byte before it, under a key derived from the newest master
  * key with the label TICKET_KEY_LABEL.
  */
-#ifndef COFFER_TICKET_H
-#define COFFER_TICKET_H
+#ifndef COFFER_KEYD_TICKET_H
+#define COFFER_KEYD_TICKET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,11 +22,10 @@
 #include "common/err.h"
 #include "crypto/mac.h"
 #include "crypto/token.h"
+#include "keyproto/protocol.h" /* TICKET_ID_MAX, TICKET_SEALED_MAX */
 
-#define TICKET_ID_MAX	  36
-#define TICKET_ORGS_MAX	  64
-#define TICKET_SEALED_MAX 4096
-#define TICKET_KEY_LABEL  "coffer/keyd/session-ticket/v1"
+#define TICKET_ORGS_MAX	 64
+#define TICKET_KEY_LABEL "coffer/keyd/session-ticket/v1"
 
 enum ticket_role { TICKET_ROLE_USER = 1, TICKET_ROLE_SYSADMIN = 2 };
 enum ticket_org_role { TICKET_ORG_MEMBER = 1, TICKET_ORG_ADMIN = 2 };

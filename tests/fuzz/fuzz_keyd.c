@@ -37,12 +37,11 @@
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
 #include "keyd/account.h"
-#include "keyd/handlers.h"
-#include "keyd/identity.h"
-#include "keyd/keyd.h"
-#include "keyd/policy.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
+#include "keyproto/frame.h"
 
 static struct keyd_keys keys;
 static struct frame_writer reply;

@@ -24,10 +24,12 @@
 #include "crypto/keywrap.h"
 #include "crypto/master_key.h"
 #include "crypto/token.h"
-#include "keyd/frame.h"
-#include "keyd/handlers.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyclient/spawn.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
 #include "keyd/ticket.h"
+#include "keyproto/frame.h"
 
 /* The data directory of its own a test may have made. */
 static char own_dir[64];

@@ -15,8 +15,9 @@
 
 #include "signin/totp.h"
 #include "common/log.h"
-#include "keyd/keyd.h"
-#include "keyd/sandbox.h"
+#include "keyd/filter.h"
+#include "keyd/hash_gate.h"
+#include "sandbox/web_filter.h"
 
 enum action {
 	DO_NOTHING,
