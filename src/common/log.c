@@ -108,8 +108,9 @@ static void put(struct line *l, const char *s, size_t n)
 static void put_u_escape(struct line *l, unsigned int unit)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const char esc[6] = {'\\', 'u', hex[unit >> 12 & 15], hex[unit >> 8 & 15],
-			     hex[unit >> 4 & 15], hex[unit & 15]};
+	char esc[6] = {'\\', 'u'};
+	for (int i = 0; i < 4; i++)
+		esc[2 + i] = hex[unit >> (12 - 4 * i) & 15];
 	put(l, esc, sizeof esc);
 }
 
@@ -184,10 +185,8 @@ void log_line(enum log_level level, const char *event, const char *members, size
 		return;
 	/* One writev(2) per line: lines from concurrent threads do not interleave. MEMBERS is only
 	 * read; iovec has no const. */
-	struct iovec iov[4] = {{head, l.len},
-			       {comma, len > 0 ? 1 : 0},
-			       {(void *)(uintptr_t)members, len},
-			       {close, 2}};
+	struct iovec iov[4] = {
+	    {head, l.len}, {comma, len > 0 ? 1 : 0}, {(void *)(uintptr_t)members, len}, {close, 2}};
 	while (writev(STDERR_FILENO, iov, 4) < 0 && errno == EINTR)
 		;
 }

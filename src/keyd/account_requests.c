@@ -119,8 +119,9 @@ static void set_membership(struct ticket_membership *m, const struct invite *inv
 
 /* A new account for the opened invite, with a pending TOTP secret when WITH_TOTP (always for a
  * sysadmin). */
-static enum coffer_err accept_new(const struct keyd_keys *keys, const struct keyd_account_fields *in,
-				  struct keyd_account_work *x, bool with_totp)
+static enum coffer_err accept_new(const struct keyd_keys *keys,
+				  const struct keyd_account_fields *in, struct keyd_account_work *x,
+				  bool with_totp)
 {
 	struct account *a = &x->a;
 	const struct invite *inv = &x->inv;

@@ -58,8 +58,7 @@ enum coffer_err keyd_hash_password(struct keyd_hash_gate *g, const uint8_t *pw, 
 	return err;
 }
 
-bool keyd_verify_password(struct keyd_hash_gate *g, const char *hash, const uint8_t *pw,
-			    size_t len)
+bool keyd_verify_password(struct keyd_hash_gate *g, const char *hash, const uint8_t *pw, size_t len)
 {
 	gate_enter(g);
 	int rc = crypto_pwhash_str_verify(hash, (const char *)pw, len);

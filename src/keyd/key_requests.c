@@ -114,8 +114,7 @@ static struct object_ctx context_of(const struct keyd_object_ref *o)
 }
 
 /* Unwraps the organisation key O names into ORG_KEY. */
-static enum coffer_err unwrap_org_key(const struct keyd_keys *keys,
-				      const struct keyd_object_ref *o,
+static enum coffer_err unwrap_org_key(const struct keyd_keys *keys, const struct keyd_object_ref *o,
 				      uint8_t org_key[AEAD_KEY_BYTES])
 {
 	const struct master_key *mk = master_keyring_find(keys->ring, o->master_version);

@@ -55,7 +55,8 @@ enum coffer_err keyd_permit_check(const uint8_t ticket_key[MAC_KEY_BYTES], enum 
 	case PERMIT_MEMBER: return member_verdict(session, &caller->ticket, &q->objects[0]);
 	case PERMIT_MEMBER_EACH:
 		for (uint32_t i = 0; i < q->n_objects && i < KEYD_OPEN_BATCH_MAX; i++)
-			caller->verdict[i] = member_verdict(session, &caller->ticket, &q->objects[i]);
+			caller->verdict[i] =
+			    member_verdict(session, &caller->ticket, &q->objects[i]);
 		return COFFER_OK;
 	case PERMIT_NONE: break;
 	}

@@ -46,9 +46,9 @@ struct keyd_account_fields {
 	size_t password_len, new_password_len;
 	char code[KEYD_CODE_MAX + 1];
 	char user_id[TICKET_ID_MAX + 1];
-	uint8_t with_totp;  /* ACCEPT: 0 or 1 */
-	int64_t last_step;  /* LOGIN */
-	uint32_t ttl;	    /* LOGIN */
+	uint8_t with_totp; /* ACCEPT: 0 or 1 */
+	int64_t last_step; /* LOGIN */
+	uint32_t ttl;	   /* LOGIN */
 };
 
 /* What the account requests decode and make while they are answered. */
@@ -67,9 +67,9 @@ struct keyd_request {
 	struct keyd_session_fields session; /* requests whose permit needs a session */
 	uint32_t n_objects;		    /* 1, or a DATA_KEYS_OPEN's batch */
 	struct keyd_object_ref objects[KEYD_OPEN_BATCH_MAX];
-	uint64_t nonce;			      /* PING */
-	char org_id[KEYWRAP_ID_MAX + 1];      /* ORG_KEY_NEW */
-	uint32_t org_version;		      /* ORG_KEY_NEW */
+	uint64_t nonce;			    /* PING */
+	char org_id[KEYWRAP_ID_MAX + 1];    /* ORG_KEY_NEW */
+	uint32_t org_version;		    /* ORG_KEY_NEW */
 	struct keyd_account_fields account; /* the account requests */
 	struct keyd_account_work work;
 };

@@ -53,9 +53,16 @@ enum who {
 	WHO__COUNT
 };
 
-static const char *const who_names[WHO__COUNT] = {
-    "member",   "no ticket", "forged ticket",	 "another session's token", "expired",
-    "expires now", "sysadmin", "other organisation", "clearance too low", "level that is none"};
+static const char *const who_names[WHO__COUNT] = {"member",
+						  "no ticket",
+						  "forged ticket",
+						  "another session's token",
+						  "expired",
+						  "expires now",
+						  "sysadmin",
+						  "other organisation",
+						  "clearance too low",
+						  "level that is none"};
 
 static struct keyd_keys keys;
 static struct frame_writer req, reply;

@@ -57,7 +57,8 @@ static char *capture_end(void)
 		return got;
 	assert_memory_equal(got, head, sizeof head - 1);
 	memmove(got + sizeof head - 1, "T", 1);
-	memmove(got + sizeof head, got + sizeof head - 1 + stamp, n + 1 - (sizeof head - 1 + stamp));
+	memmove(got + sizeof head, got + sizeof head - 1 + stamp,
+		n + 1 - (sizeof head - 1 + stamp));
 	return got;
 }
 

@@ -83,7 +83,8 @@ static void test_clearance_against_level(void **state)
 	for (int c = LEVEL_PUBLIC; c <= LEVEL_RESTRICTED; c++) {
 		member(&t, (uint8_t)c);
 		for (int l = LEVEL_PUBLIC; l <= LEVEL_RESTRICTED; l++) {
-			enum coffer_err got = member_check(&t, token, ISSUED + 1, "org-1", (uint8_t)l);
+			enum coffer_err got =
+			    member_check(&t, token, ISSUED + 1, "org-1", (uint8_t)l);
 			if (got != want[c][l])
 				fail_msg("clearance %d, level %d: got %d, want %d", c, l, got,
 					 want[c][l]);
@@ -220,7 +221,8 @@ static void test_membership_anywhere_in_list(void **state)
 		snprintf(org, sizeof org, "org-x%u", (unsigned int)i);
 		for (int l = LEVEL_PUBLIC; l <= LEVEL_RESTRICTED; l++) {
 			enum coffer_err want = (int)(i % 4) >= l ? COFFER_OK : COFFER_ERR_FORBIDDEN;
-			assert_int_equal(member_check(&t, token, ISSUED + 1, org, (uint8_t)l), want);
+			assert_int_equal(member_check(&t, token, ISSUED + 1, org, (uint8_t)l),
+					 want);
 		}
 	}
 	/* Only the first n_orgs count. */
