@@ -93,8 +93,7 @@ enum coffer_err keyd_hash_gate_new(struct keyd_hash_gate **out)
 
 void keyd_hash_gate_free(struct keyd_hash_gate *g)
 {
-	if (g == NULL)
-		return;
-	sem_destroy(&g->slots);
+	if (g != NULL)
+		sem_destroy(&g->slots);
 	free(g);
 }

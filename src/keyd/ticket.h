@@ -16,10 +16,12 @@
 #ifndef COFFER_KEYD_TICKET_H
 #define COFFER_KEYD_TICKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/wire.h"
 #include "crypto/mac.h"
 #include "crypto/token.h"
 #include "keyproto/protocol.h" /* TICKET_ID_MAX, TICKET_SEALED_MAX */
@@ -44,6 +46,21 @@ struct ticket {
 	uint32_t n_orgs;
 	struct ticket_membership orgs[TICKET_ORGS_MAX];
 };
+
+/* Whether S is an id of 1..TICKET_ID_MAX bytes. */
+bool ticket_id_valid(const char *s);
+
+/* Whether ROLE is a ticket_role with the N memberships at M in range: ids, org roles,
+ * clearances, at most TICKET_ORGS_MAX, none for a sysadmin. */
+bool ticket_holder_valid(uint8_t role, const struct ticket_membership *m, uint32_t n);
+
+/* Memberships, as tickets and accounts both hold them: N of them at M.
+ *   u8 n | n × (str org id | u8 org role | u8 clearance)
+ * ticket_orgs_get: false when the count is out of range (a field that does not parse marks R
+ * bad, as any wire field does). */
+void ticket_orgs_put(struct wire_writer *w, const struct ticket_membership *m, uint32_t n);
+COFFER_MUST_CHECK bool ticket_orgs_get(struct wire_reader *r, struct ticket_membership *m,
+				       uint32_t *n);
 
 /* Encodes and MACs T into OUT (TICKET_SEALED_MAX bytes); sets *LEN. COFFER_ERR_INVALID_INPUT
  * when a field is out of range. */
