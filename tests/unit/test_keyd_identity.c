@@ -1,6 +1,6 @@
 /* test_keyd_identity.c — keyd's identity requests end to end: a real keyd forked by keyd_spawn
- * over a temporary data directory, driven through the client calls (keyd/keyd.h). Invites are
- * sealed here with seal keys derived from the same keyring (as `coffer init` seals the first
+ * over a temporary data directory, driven through the client calls (keyclient/keyclient.h). Invites
+ * are sealed here with seal keys derived from the same keyring (as `coffer init` seals the first
  * one), TOTP codes come from liboath directly, and every record keyd returns is opened here to
  * check what it holds. Covers: accepting invites (new accounts, with and without TOTP, and
  * joining another organisation), TOTP enrolment, logins and each reason one fails, the
