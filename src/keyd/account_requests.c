@@ -109,7 +109,7 @@ bool keyd_read_accept(struct wire_reader *r, struct keyd_request *q)
 	return !r->bad;
 }
 
-/* The membership of an invite's INV_ROLE (a member or an org_admin) in ORG_ID at CLEARANCE. */
+/* The membership invite INV grants: member or org_admin of its organisation, at its clearance. */
 static void set_membership(struct ticket_membership *m, const struct invite *inv)
 {
 	memcpy(m->org_id, inv->org_id, strlen(inv->org_id) + 1);
