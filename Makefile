@@ -118,7 +118,7 @@ unit: $(UNIT_BIN) build/asan/tests/crosscheck
 # --- libFuzzer targets (clang) -------------------------------------------------------------
 FUZZ_CC := clang
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (the libFuzzer/OSS-Fuzz convention) is defined for
-# build/fuzz/ only: keyd then hashes passwords at Argon2id's minimum cost (src/keyd/identity.c),
+# build/fuzz/ only: keyd then hashes passwords at Argon2id's minimum cost (src/keyd/hash_gate.c),
 # so that the fuzzer is not held to ten identity requests a second. Never in build/coffer.
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

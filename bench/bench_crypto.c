@@ -28,8 +28,9 @@
 #include "crypto/master_key.h"
 #include "crypto/stream.h"
 #include "crypto/token.h"
-#include "keyd/handlers.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyclient/spawn.h"
+#include "keyd/keys.h"
 #include "keyd/ticket.h"
 
 #define RECORD_BYTES 1024

@@ -13,7 +13,8 @@
 
 #include "signin/breached.h"
 #include "common/timefmt.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyd/hash_gate.h"
 
 #define LIST_LINES 10000000ull
 #define LOOKUPS 200000

@@ -21,7 +21,7 @@
 #include "http/json_body.h"
 #include "http/query.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
 /* --- organisations ------------------------------------------------------------------------ */
 

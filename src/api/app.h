@@ -5,7 +5,7 @@
 #include "audit/batch.h"
 #include "signin/breached.h"
 #include "config/config.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 #include "store/store.h"
 
 struct coffer_app {

@@ -3,7 +3,7 @@
 #include "api/app.h"
 #include "api/routes.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
 enum coffer_err health_get(struct request *rq)
 {

@@ -24,7 +24,7 @@
 #include "common/uuid.h"
 #include "http/json_body.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 #include "signin/password_policy.h"
 #include "signin/qr_svg.h"
 #include "signin/totp.h"

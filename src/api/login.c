@@ -28,7 +28,7 @@
 #include "common/timefmt.h"
 #include "http/json_body.h"
 #include "http/reply.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 #include "signin/password_policy.h"
 #include "signin/totp.h"
 

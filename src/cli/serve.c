@@ -5,6 +5,7 @@
  * sigwait(2), so no handler ever runs in the middle of request code.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
@@ -25,10 +26,11 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "crypto/master_key.h"
-#include "keyd/harden.h"
-#include "keyd/keyd.h"
-#include "keyd/sandbox.h"
 #include "http/server.h"
+#include "keyclient/spawn.h"
+#include "sandbox/harden.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/web_filter.h"
 #include "store/sweep.h"
 #include "version.h"
 

@@ -1,16 +1,18 @@
-/* log.c — JSON-lines logging to stderr, one write(2) per line. */
+/* log.c — JSON-lines logging to stderr, one writev(2) per line (log.h), with the small JSON
+ * string writer the lines need. */
 #include "common/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/timefmt.h"
+
+#define MSG_MAX 1024 /* log_msg's message, with its NUL */
 
 static volatile enum log_level min_level = LOG_INFO;
 
@@ -37,51 +39,169 @@ bool log_level_parse(const char *name, enum log_level *out)
 	return false;
 }
 
-/* One writev(2) per line: lines from concurrent threads do not interleave. */
-static void write_line(char *text, size_t len)
+/* The length of the UTF-8 sequence whose first byte is LEAD: 0 for a byte no sequence starts
+ * with (a continuation byte, an overlong lead, a lead beyond U+10FFFF). */
+static size_t utf8_length(unsigned char lead)
 {
-	static char newline[] = "\n";
-	struct iovec iov[2] = {{text, len}, {newline, 1}};
-	while (writev(STDERR_FILENO, iov, 2) < 0 && errno == EINTR)
-		;
+	if (lead < 0x80)
+		return 1;
+	if (lead < 0xc2)
+		return 0;
+	if (lead < 0xe0)
+		return 2;
+	if (lead < 0xf0)
+		return 3;
+	return lead < 0xf5 ? 4 : 0;
 }
 
-void log_event(enum log_level level, const char *event, json_t *fields)
+/* The code point of the UTF-8 sequence at S (LEFT bytes there), its length in *LEN; -1 for
+ * anything but the shortest encoding of a code point outside the surrogates: what jansson
+ * takes for a string. */
+static int32_t utf8_next(const unsigned char *s, size_t left, size_t *len)
 {
-	if (!log_enabled(level)) {
-		json_decref(fields);
+	static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	static const unsigned char lead_bits[5] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	size_t n = utf8_length(s[0]);
+	if (n == 0 || n > left)
+		return -1;
+	int32_t cp = s[0] & lead_bits[n];
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = n;
+	return cp;
+}
+
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	for (size_t left = strlen(s); left > 0; p += n, left -= n) {
+		if (utf8_next(p, left, &n) < 0)
+			return false;
+	}
+	return true;
+}
+
+/* A line being built, in a buffer of CAP bytes; FULL once something did not fit. */
+struct line {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (l->full || n > l->cap - l->len) {
+		l->full = true;
 		return;
 	}
-	json_t *line = json_object();
-	char now[TIMEFMT_RFC3339_MS_LEN];
-	if (line == NULL)
-		goto out;
-	timefmt_rfc3339_ms_now(now);
-	json_object_set_new(line, "time", json_string(now));
-	json_object_set_new(line, "level", json_string(level_names[level]));
-	json_object_set_new(line, "event", json_string(event));
-	if (fields != NULL)
-		json_object_update(line, fields);
-	/* JSON_ENSURE_ASCII keeps the line plain ASCII whatever a message holds. */
-	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER |
-					  JSON_REAL_PRECISION(6));
-	if (text != NULL) {
-		write_line(text, strlen(text));
-		free(text);
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+/* \uXXXX for the UTF-16 code unit UNIT, in upper-case hex. */
+static void put_u_escape(struct line *l, unsigned int unit)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char esc[6] = {'\\', 'u'};
+	for (int i = 0; i < 4; i++)
+		esc[2 + i] = hex[unit >> (12 - 4 * i) & 15];
+	put(l, esc, sizeof esc);
+}
+
+static const char *short_escape(int32_t cp)
+{
+	switch (cp) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default: return NULL;
 	}
-out:
-	json_decref(line);
-	json_decref(fields);
+}
+
+/* S, valid UTF-8, as a JSON string as jansson writes it with JSON_ENSURE_ASCII: quoted, with
+ * '"', '\\' and the control characters escaped, and everything beyond ASCII as \uXXXX (a
+ * surrogate pair above U+FFFF). */
+static void put_string(struct line *l, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	put(l, "\"", 1);
+	for (size_t left = strlen(s); left > 0; p += n, left -= n) {
+		int32_t cp = utf8_next(p, left, &n);
+		const char *esc = short_escape(cp);
+		if (cp < 0) {
+			l->full = true; /* put_member lets no such string through */
+			return;
+		} else if (esc != NULL) {
+			put(l, esc, 2);
+		} else if (cp >= 0x20 && cp < 0x80) {
+			put(l, (const char *)p, 1);
+		} else if (cp < 0x10000) {
+			put_u_escape(l, (unsigned int)cp);
+		} else {
+			put_u_escape(l, 0xd7c0u + ((unsigned int)cp >> 10));
+			put_u_escape(l, 0xdc00u + ((unsigned int)cp & 0x3ffu));
+		}
+	}
+	put(l, "\"", 1);
+}
+
+/* "KEY":"VALUE", after a comma unless it is the first member; left out, as jansson leaves out
+ * a string it cannot hold, when VALUE is not valid UTF-8. */
+static void put_member(struct line *l, bool first, const char *key, const char *value)
+{
+	if (!utf8_valid(value))
+		return;
+	if (!first)
+		put(l, ",", 1);
+	put_string(l, key);
+	put(l, ":", 1);
+	put_string(l, value);
+}
+
+void log_line(enum log_level level, const char *event, const char *members, size_t len)
+{
+	char head[512], now[TIMEFMT_RFC3339_MS_LEN];
+	static char comma[] = ",", close[] = "}\n";
+	struct line l = {.buf = head, .cap = sizeof head};
+	if (!log_enabled(level))
+		return;
+	timefmt_rfc3339_ms_now(now);
+	put(&l, "{", 1);
+	put_member(&l, true, "time", now);
+	put_member(&l, false, "level", level_names[level]);
+	put_member(&l, false, "event", event);
+	if (l.full)
+		return;
+	/* One writev(2) per line: lines from concurrent threads do not interleave. MEMBERS is only
+	 * read; iovec has no const. */
+	struct iovec iov[4] = {
+	    {head, l.len}, {comma, len > 0 ? 1 : 0}, {(void *)(uintptr_t)members, len}, {close, 2}};
+	while (writev(STDERR_FILENO, iov, 4) < 0 && errno == EINTR)
+		;
 }
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 {
+	/* Escaped, a byte takes at most 6 ("\u001F"). */
+	char msg[MSG_MAX], members[sizeof "\"msg\":\"\"" + 6 * MSG_MAX];
+	struct line l = {.buf = members, .cap = sizeof members};
+	va_list ap;
 	if (!log_enabled(level))
 		return;
-	char msg[1024];
-	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	log_event(level, event, json_pack("{s:s}", "msg", msg));
+	put_member(&l, true, "msg", msg);
+	log_line(level, event, members, l.full ? 0 : l.len);
 }

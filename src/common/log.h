@@ -1,18 +1,24 @@
 /* log.h — structured logging: one JSON object per line on stderr.
  *
  * Design points:
- * - Each line is built whole and written with one write(2), so lines from different threads
+ * - Each line is built whole and written with one writev(2), so lines from different threads
  *   never interleave.
+ * - A line is {"time": …, "level": …, "event": …, then the fields}, compact and plain ASCII
+ *   (anything else escaped as \uXXXX). log.c writes it without a JSON library, so that keyd,
+ *   which logs with log_msg, calls none; log_event (the web process's) dumps its fields with
+ *   jansson in log_event.c.
  * - Nothing here knows what is secret: callers must never pass a header value, cookie, token,
  *   password, key or content. Request logs carry the route pattern, never the raw path.
  */
 #ifndef COFFER_LOG_H
 #define COFFER_LOG_H
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct json_t; /* jansson's json_t */
 
 void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
@@ -20,11 +26,17 @@ bool log_enabled(enum log_level level);
 /* Parses "debug", "info", "warn" or "error". Returns false for anything else. */
 bool log_level_parse(const char *name, enum log_level *out);
 
-/* Emits FIELDS (stolen; may be NULL) with "time", "level" and "event" added. */
-void log_event(enum log_level level, const char *event, json_t *fields);
-
-/* Emits {"event": EVENT, "msg": printf(FMT, ...)}. */
+/* Emits {"event": EVENT, "msg": printf(FMT, ...)}. A message that is not valid UTF-8 (or is
+ * cut to 1023 bytes inside a character) is left out of the line. */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Emits FIELDS (a JSON object, stolen; may be NULL), which must hold no "time", "level" or
+ * "event". */
+void log_event(enum log_level level, const char *event, struct json_t *fields);
+
+/* Emits a line whose fields after time, level and event are the LEN bytes at MEMBERS: JSON
+ * object members, encoded already ("a":1,"b":"x"), or none when LEN is 0. */
+void log_line(enum log_level level, const char *event, const char *members, size_t len);
 
 #endif

@@ -8,35 +8,79 @@
 
 #define FORMAT 1
 
-static bool valid_id(const char *s)
-{
-	size_t n = strnlen(s, TICKET_ID_MAX + 1);
-	return n >= 1 && n <= TICKET_ID_MAX;
-}
-
 static bool valid_email(const char *s)
 {
 	size_t n = strnlen(s, EMAIL_MAX + 1);
 	return n >= 3 && n <= EMAIL_MAX;
 }
 
+/* Seals for purpose P, into OUT (CAP bytes), the record WRITE encodes from REC after the
+ * format byte. */
+static enum coffer_err seal_record(const struct seal_keys *k, enum seal_purpose p, size_t cap,
+				   void (*write)(struct wire_writer *w, const void *rec),
+				   const void *rec, uint8_t *out, size_t *len)
+{
+	struct wire_writer w = wire_writer_init(out, cap - SEAL_OVERHEAD);
+	wire_put_u8(&w, FORMAT);
+	write(&w, rec);
+	if (w.bad)
+		return COFFER_ERR_INVALID_INPUT;
+	return seal_close(k, p, out, w.len, cap, len);
+}
+
+/* Decodes with READ into REC (SIZE bytes) the record IN (LEN bytes, at most CAP), if keyd
+ * sealed it for purpose P in this format and READ finds it whole and in range; else
+ * COFFER_ERR_UNAUTHENTICATED, and REC is left zeroed. */
+static enum coffer_err open_record(const struct seal_keys *k, enum seal_purpose p, size_t cap,
+				   bool (*read)(struct wire_reader *r, void *rec), void *rec,
+				   size_t size, const uint8_t *in, size_t len)
+{
+	size_t body = 0;
+	memset(rec, 0, size);
+	if (len > cap || seal_open(k, p, in, len, &body) != COFFER_OK)
+		return COFFER_ERR_UNAUTHENTICATED;
+	struct wire_reader r = wire_reader_init(in, body);
+	bool format = wire_get_u8(&r) == FORMAT;
+	bool ok = read(&r, rec);
+	if (format && ok && wire_reader_end(&r))
+		return COFFER_OK;
+	memset(rec, 0, size);
+	return COFFER_ERR_UNAUTHENTICATED;
+}
+
 static bool account_valid(const struct account *a)
 {
 	size_t hl = strnlen(a->password_hash, ACCOUNT_HASH_MAX + 1);
-	if (!valid_id(a->user_id) || !valid_email(a->email) || hl == 0 || hl > ACCOUNT_HASH_MAX ||
-	    a->n_orgs > TICKET_ORGS_MAX || a->totp > ACCOUNT_TOTP_ACTIVE)
+	if (!ticket_id_valid(a->user_id) || !valid_email(a->email) || hl == 0 ||
+	    hl > ACCOUNT_HASH_MAX || a->totp > ACCOUNT_TOTP_ACTIVE)
 		return false;
-	if (a->role != TICKET_ROLE_USER && a->role != TICKET_ROLE_SYSADMIN)
-		return false;
-	if (a->role == TICKET_ROLE_SYSADMIN && a->n_orgs != 0)
-		return false;
-	for (uint32_t i = 0; i < a->n_orgs; i++) {
-		const struct ticket_membership *m = &a->orgs[i];
-		if (!valid_id(m->org_id) || m->clearance > LEVEL_RESTRICTED ||
-		    (m->org_role != TICKET_ORG_MEMBER && m->org_role != TICKET_ORG_ADMIN))
-			return false;
-	}
-	return true;
+	return ticket_holder_valid(a->role, a->orgs, a->n_orgs);
+}
+
+static void write_account(struct wire_writer *w, const void *rec)
+{
+	const struct account *a = rec;
+	wire_put_str(w, a->user_id);
+	wire_put_str(w, a->email);
+	wire_put_u8(w, a->role);
+	ticket_orgs_put(w, a->orgs, a->n_orgs);
+	wire_put_str(w, a->password_hash);
+	wire_put_u8(w, a->totp);
+	wire_put_bytes(w, a->totp_sealed, a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
+}
+
+static bool read_account(struct wire_reader *r, void *rec)
+{
+	struct account *a = rec;
+	wire_get_str(r, a->user_id, TICKET_ID_MAX);
+	wire_get_str(r, a->email, EMAIL_MAX);
+	a->role = wire_get_u8(r);
+	bool ok = ticket_orgs_get(r, a->orgs, &a->n_orgs);
+	wire_get_str(r, a->password_hash, ACCOUNT_HASH_MAX);
+	a->totp = wire_get_u8(r);
+	size_t tl = wire_get_bytes(r, a->totp_sealed, sizeof a->totp_sealed);
+	return ok && tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed) &&
+	       account_valid(a);
 }
 
 enum coffer_err account_seal(const struct seal_keys *k, const struct account *a, uint8_t *out,
@@ -44,54 +88,14 @@ enum coffer_err account_seal(const struct seal_keys *k, const struct account *a,
 {
 	if (!account_valid(a))
 		return COFFER_ERR_INVALID_INPUT;
-	struct wire_writer w = wire_writer_init(out, ACCOUNT_SEALED_MAX - SEAL_OVERHEAD);
-	wire_put_u8(&w, FORMAT);
-	wire_put_str(&w, a->user_id);
-	wire_put_str(&w, a->email);
-	wire_put_u8(&w, a->role);
-	wire_put_u8(&w, (uint8_t)a->n_orgs);
-	for (uint32_t i = 0; i < a->n_orgs; i++) {
-		wire_put_str(&w, a->orgs[i].org_id);
-		wire_put_u8(&w, a->orgs[i].org_role);
-		wire_put_u8(&w, a->orgs[i].clearance);
-	}
-	wire_put_str(&w, a->password_hash);
-	wire_put_u8(&w, a->totp);
-	wire_put_bytes(&w, a->totp_sealed,
-		       a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
-	if (w.bad)
-		return COFFER_ERR_INVALID_INPUT;
-	return seal_close(k, SEAL_ACCOUNT, out, w.len, ACCOUNT_SEALED_MAX, len);
+	return seal_record(k, SEAL_ACCOUNT, ACCOUNT_SEALED_MAX, write_account, a, out, len);
 }
 
 enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in, size_t len,
 			     struct account *a)
 {
-	size_t body = 0;
-	memset(a, 0, sizeof *a);
-	if (len > ACCOUNT_SEALED_MAX || seal_open(k, SEAL_ACCOUNT, in, len, &body) != COFFER_OK)
-		return COFFER_ERR_UNAUTHENTICATED;
-	struct wire_reader r = wire_reader_init(in, body);
-	bool ok = wire_get_u8(&r) == FORMAT;
-	wire_get_str(&r, a->user_id, TICKET_ID_MAX);
-	wire_get_str(&r, a->email, EMAIL_MAX);
-	a->role = wire_get_u8(&r);
-	a->n_orgs = wire_get_u8(&r);
-	ok = ok && a->n_orgs <= TICKET_ORGS_MAX;
-	for (uint32_t i = 0; ok && i < a->n_orgs; i++) {
-		wire_get_str(&r, a->orgs[i].org_id, TICKET_ID_MAX);
-		a->orgs[i].org_role = wire_get_u8(&r);
-		a->orgs[i].clearance = wire_get_u8(&r);
-	}
-	wire_get_str(&r, a->password_hash, ACCOUNT_HASH_MAX);
-	a->totp = wire_get_u8(&r);
-	size_t tl = wire_get_bytes(&r, a->totp_sealed, sizeof a->totp_sealed);
-	ok = ok && tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
-	if (!ok || !wire_reader_end(&r) || !account_valid(a)) {
-		memset(a, 0, sizeof *a);
-		return COFFER_ERR_UNAUTHENTICATED;
-	}
-	return COFFER_OK;
+	return open_record(k, SEAL_ACCOUNT, ACCOUNT_SEALED_MAX, read_account, a, sizeof *a, in,
+			   len);
 }
 
 static bool invite_valid(const struct invite *inv)
@@ -101,7 +105,32 @@ static bool invite_valid(const struct invite *inv)
 	if (inv->role == INVITE_SYSADMIN)
 		return inv->org_id[0] == '\0' && inv->clearance == 0;
 	return (inv->role == INVITE_MEMBER || inv->role == INVITE_ORG_ADMIN) &&
-	       valid_id(inv->org_id) && inv->clearance <= LEVEL_RESTRICTED;
+	       ticket_id_valid(inv->org_id) && inv->clearance <= LEVEL_RESTRICTED;
+}
+
+/* The organisation id is bytes, not str: empty for a sysadmin's invite. */
+static void write_invite(struct wire_writer *w, const void *rec)
+{
+	const struct invite *inv = rec;
+	wire_put_bytes(w, inv->token.bytes, TOKEN_HASH_BYTES);
+	wire_put_str(w, inv->email);
+	wire_put_u8(w, inv->role);
+	wire_put_bytes(w, inv->org_id, strlen(inv->org_id));
+	wire_put_u8(w, inv->clearance);
+	wire_put_u64(w, (uint64_t)inv->expires_at);
+}
+
+static bool read_invite(struct wire_reader *r, void *rec)
+{
+	struct invite *inv = rec;
+	wire_get_exact(r, inv->token.bytes, TOKEN_HASH_BYTES);
+	wire_get_str(r, inv->email, EMAIL_MAX);
+	inv->role = wire_get_u8(r);
+	size_t ol = wire_get_bytes(r, inv->org_id, TICKET_ID_MAX);
+	inv->org_id[ol] = '\0';
+	inv->clearance = wire_get_u8(r);
+	inv->expires_at = (int64_t)wire_get_u64(r);
+	return memchr(inv->org_id, '\0', ol) == NULL && invite_valid(inv);
 }
 
 enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv, uint8_t *out,
@@ -109,41 +138,14 @@ enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv,
 {
 	if (!invite_valid(inv))
 		return COFFER_ERR_INVALID_INPUT;
-	struct wire_writer w = wire_writer_init(out, INVITE_SEALED_MAX - SEAL_OVERHEAD);
-	wire_put_u8(&w, FORMAT);
-	wire_put_bytes(&w, inv->token.bytes, TOKEN_HASH_BYTES);
-	wire_put_str(&w, inv->email);
-	wire_put_u8(&w, inv->role);
-	wire_put_bytes(&w, inv->org_id, strlen(inv->org_id));
-	wire_put_u8(&w, inv->clearance);
-	wire_put_u64(&w, (uint64_t)inv->expires_at);
-	if (w.bad)
-		return COFFER_ERR_INVALID_INPUT;
-	return seal_close(k, SEAL_INVITE, out, w.len, INVITE_SEALED_MAX, len);
+	return seal_record(k, SEAL_INVITE, INVITE_SEALED_MAX, write_invite, inv, out, len);
 }
 
 enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in, size_t len,
 			    struct invite *inv)
 {
-	size_t body = 0;
-	memset(inv, 0, sizeof *inv);
-	if (len > INVITE_SEALED_MAX || seal_open(k, SEAL_INVITE, in, len, &body) != COFFER_OK)
-		return COFFER_ERR_UNAUTHENTICATED;
-	struct wire_reader r = wire_reader_init(in, body);
-	bool ok = wire_get_u8(&r) == FORMAT;
-	wire_get_exact(&r, inv->token.bytes, TOKEN_HASH_BYTES);
-	wire_get_str(&r, inv->email, EMAIL_MAX);
-	inv->role = wire_get_u8(&r);
-	size_t ol = wire_get_bytes(&r, inv->org_id, TICKET_ID_MAX);
-	inv->org_id[ol] = '\0';
-	ok = ok && memchr(inv->org_id, '\0', ol) == NULL;
-	inv->clearance = wire_get_u8(&r);
-	inv->expires_at = (int64_t)wire_get_u64(&r);
-	if (!ok || !wire_reader_end(&r) || !invite_valid(inv)) {
-		memset(inv, 0, sizeof *inv);
-		return COFFER_ERR_UNAUTHENTICATED;
-	}
-	return COFFER_OK;
+	return open_record(k, SEAL_INVITE, INVITE_SEALED_MAX, read_invite, inv, sizeof *inv, in,
+			   len);
 }
 
 /* The AAD of a TOTP secret: it belongs to one account and cannot be moved to another. */

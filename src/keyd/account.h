@@ -20,8 +20,8 @@
  * The TOTP secret is AES-256-GCM-sealed under the TOTP key of the newest master key version
  * (seal.h) with the user id as AAD: u32 master version | nonce | ciphertext (20) | tag.
  */
-#ifndef COFFER_ACCOUNT_H
-#define COFFER_ACCOUNT_H
+#ifndef COFFER_KEYD_ACCOUNT_H
+#define COFFER_KEYD_ACCOUNT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,17 +31,12 @@
 #include "crypto/token.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
+#include "keyproto/protocol.h" /* struct invite; the sealed records' limits */
 
-#define ACCOUNT_SEALED_MAX	  4096
-#define INVITE_SEALED_MAX	  512
 #define ACCOUNT_HASH_MAX	  127 /* crypto_pwhash_STRBYTES - 1 */
-#define ACCOUNT_TOTP_SECRET_BYTES 20
 #define ACCOUNT_TOTP_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
 
 enum account_totp { ACCOUNT_TOTP_NONE = 0, ACCOUNT_TOTP_PENDING = 1, ACCOUNT_TOTP_ACTIVE = 2 };
-
-/* Invitation roles: a sysadmin, or a member or org_admin of one organisation. */
-enum invite_role { INVITE_SYSADMIN = 1, INVITE_MEMBER = 2, INVITE_ORG_ADMIN = 3 };
 
 struct account {
 	char user_id[TICKET_ID_MAX + 1];
@@ -52,15 +47,6 @@ struct account {
 	char password_hash[ACCOUNT_HASH_MAX + 1];
 	uint8_t totp;					/* enum account_totp */
 	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES]; /* when totp != NONE */
-};
-
-struct invite {
-	struct token_hash token;
-	char email[EMAIL_MAX + 1];
-	uint8_t role;			/* enum invite_role */
-	char org_id[TICKET_ID_MAX + 1]; /* "" for a sysadmin */
-	uint8_t clearance;		/* enum level; 0 for a sysadmin */
-	int64_t expires_at;
 };
 
 /* Encodes and seals A into OUT (ACCOUNT_SEALED_MAX bytes). COFFER_ERR_INVALID_INPUT when a

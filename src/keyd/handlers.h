@@ -1,45 +1,75 @@
-/* handlers.h — what keyd does with each request: the dispatch table behind keyd_handle.
- * Separate from the process code (keyd.c) so that unit tests and the fuzzer drive it directly.
+/* handlers.h — what keyd does with each request it serves: a reader, which takes the request's
+ * fields off the wire into a struct keyd_request, and an answerer, which runs once
+ * keyd_permit_check has let the request through and writes the reply. Paired with their
+ * message type and permit in keyd's table (dispatch.c); key requests in key_requests.c,
+ * account requests in account_requests.c.
+ *
+ * A reader returns false when a field does not parse (keyd then ends: it never argues with a
+ * bad peer); the table checks that nothing is left over. An answerer never fails: a request it
+ * refuses is answered DENIED with the reason.
  */
 #ifndef COFFER_KEYD_HANDLERS_H
 #define COFFER_KEYD_HANDLERS_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
+#include "common/log.h"
 #include "common/wire.h"
-#include "crypto/mac.h"
-#include "crypto/master_key.h"
-#include "keyd/frame.h"
+#include "keyd/keys.h"
+#include "keyd/permit.h"
+#include "keyd/request.h"
+#include "keyproto/frame.h"
 
-struct seal_keys;      /* seal.h */
-struct keyd_hash_gate; /* identity.h */
+typedef bool (*keyd_reader)(struct wire_reader *r, struct keyd_request *q);
+typedef void (*keyd_answerer)(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
 
-/* What keyd holds: the keys in guarded memory, read-only once loaded. */
-struct keyd_keys {
-	struct master_keyring *ring;
-	uint8_t *ticket_key;		/* MAC_KEY_BYTES, derived from the newest master key */
-	struct seal_keys *seals;	/* account and invite seals, TOTP secret keys (seal.h) */
-	struct keyd_hash_gate *hashing; /* bounds password hashing; the dummy hash (identity.h) */
-};
+/* Answers DENIED with the reason WHY. */
+static inline void keyd_deny(struct frame_writer *reply, enum coffer_err why)
+{
+	wire_put_u32(frame_begin(reply, KEYD_MSG_DENIED), (uint32_t)why);
+}
 
-/* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). */
-COFFER_MUST_CHECK enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
-						 struct keyd_keys *keys);
-/* Derives the ticket key and the seal keys from a loaded keyring into guarded memory, and sets
- * up the password hashing gate (which hashes the dummy password once: ~100 ms). On success
- * KEYS owns RING; on failure the caller still does. */
-COFFER_MUST_CHECK enum coffer_err keyd_keys_from_ring(struct master_keyring *ring,
-						      struct keyd_keys *keys);
-/* Frees everything KEYS holds (the keyring too). */
-void keyd_keys_free(struct keyd_keys *keys);
+/* Answers DENIED with the reason WHY, and logs that the request WHAT was refused (the reason
+ * code only: never a token, password or key). */
+static inline void keyd_refuse(struct frame_writer *reply, const char *what, enum coffer_err why)
+{
+	log_msg(LOG_WARN, "keyd", "%s refused: %s", what, coffer_err_info(why)->code);
+	keyd_deny(reply, why);
+}
 
-/* Answers with DENIED and the reason WHY: a request that parsed, refused. */
-void keyd_deny(struct frame_writer *f, enum coffer_err why);
+/* key_requests.c */
+bool keyd_read_ping(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_ping(const struct keyd_keys *keys, const struct keyd_caller *caller,
+		      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_org_key_new(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_org_key_new(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_data_key_new(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_data_key_new(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_data_key_open(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_data_key_open(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			       struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_data_keys_open(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_data_keys_open(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				struct keyd_request *q, struct frame_writer *reply);
 
-/* Answers one request of TYPE whose payload R holds, into REPLY. Returns false when the request
- * is unknown or malformed: the caller then ends keyd. */
-COFFER_MUST_CHECK bool keyd_handle(const struct keyd_keys *keys, uint8_t type,
-				   struct wire_reader *r, struct frame_writer *reply);
+/* account_requests.c */
+bool keyd_read_invite_seal(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_invite_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_accept(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_totp_confirm(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_totp_confirm(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_login(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *caller,
+		       struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_password_set(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_password_set(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
 
 #endif

@@ -20,16 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
-#include "keyd/frame.h"
-#include "keyd/handlers.h"
-#include "keyd/harden.h"
-#include "keyd/sandbox.h"
-#include "keyd/seal.h"
+#include "keyd/dispatch.h"
+#include "keyd/filter.h"
+#include "keyd/keys.h"
+#include "keyproto/frame.h"
+#include "sandbox/harden.h"
+#include "sandbox/seccomp.h"
 
 struct channel {
 	int fd;
@@ -48,16 +47,7 @@ static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
 static void __attribute__((noreturn)) stop_now(int status)
 {
 	pthread_mutex_lock(&stop_mu);
-	if (keys.ring != NULL) {
-		sodium_mprotect_readwrite(keys.ring);
-		sodium_memzero(keys.ring, sizeof *keys.ring);
-	}
-	if (keys.ticket_key != NULL) {
-		sodium_mprotect_readwrite(keys.ticket_key);
-		sodium_memzero(keys.ticket_key, MAC_KEY_BYTES);
-	}
-	if (keys.seals != NULL)
-		seal_keys_wipe(keys.seals);
+	keyd_keys_wipe(&keys);
 	_exit(status);
 }
 
@@ -122,10 +112,21 @@ static enum coffer_err start_threads(const int fds[KEYD_CHANNELS])
 	return COFFER_OK;
 }
 
-/* Serves requests until the web process closes its ends. Never returns. */
-static void __attribute__((noreturn))
-keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
+/* Closes every descriptor but stdin, stdout, stderr and FDS: keyd inherits nothing else. */
+static void close_inherited(const int fds[KEYD_CHANNELS])
 {
+	for (int f = 3; f < 1024; f++) {
+		bool ours = false;
+		for (int i = 0; i < KEYD_CHANNELS; i++)
+			ours = ours || f == fds[i];
+		if (!ours)
+			close(f);
+	}
+}
+
+void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
+{
+	close_inherited(fds);
 	/* keyd leaves signals to its parent: a Ctrl-C in the terminal reaches both processes,
 	 * and keyd ends when the web process closes its sockets. */
 	signal(SIGINT, SIG_IGN);
@@ -155,46 +156,4 @@ keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	keyd_keys_free(&keys);
 	free(channels);
 	exit(0);
-}
-
-/* Defined in client.c: wraps the web process's ends of the socket pairs. */
-struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
-
-enum coffer_err keyd_spawn(const struct keyd_start *start, pid_t *pid, struct keyd_client **client)
-{
-	int web[KEYD_CHANNELS], kd[KEYD_CHANNELS], made = 0;
-	for (; made < KEYD_CHANNELS; made++) {
-		int sv[2];
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-			break;
-		web[made] = sv[0];
-		kd[made] = sv[1];
-	}
-	pid_t child = made == KEYD_CHANNELS ? (fflush(NULL), fork()) : -1;
-	if (child == 0) {
-		/* Keep only stdin/out/err and our ends of the pairs. */
-		for (int f = 3; f < 1024; f++) {
-			bool ours = false;
-			for (int i = 0; i < KEYD_CHANNELS; i++)
-				ours = ours || f == kd[i];
-			if (!ours)
-				close(f);
-		}
-		keyd_main(start, kd);
-	}
-	for (int i = 0; i < made; i++)
-		close(kd[i]);
-	struct keyd_client *c = child > 0 ? keyd_client_new(web) : NULL;
-	if (c == NULL) {
-		for (int i = 0; i < made; i++)
-			close(web[i]);
-		if (child > 0) {
-			kill(child, SIGKILL);
-			waitpid(child, NULL, 0);
-		}
-		return child < 0 ? COFFER_ERR_IO : COFFER_ERR_NOMEM;
-	}
-	*pid = child;
-	*client = c;
-	return COFFER_OK;
 }

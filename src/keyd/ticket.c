@@ -3,33 +3,57 @@
 
 #include <string.h>
 
-#include "common/wire.h"
 #include "crypto/keywrap.h"
 
 #define TICKET_FORMAT 1
 
-static bool valid_id(const char *s)
+bool ticket_id_valid(const char *s)
 {
 	size_t n = strnlen(s, TICKET_ID_MAX + 1);
 	return n >= 1 && n <= TICKET_ID_MAX;
 }
 
-static bool valid(const struct ticket *t)
+bool ticket_holder_valid(uint8_t role, const struct ticket_membership *m, uint32_t n)
 {
-	if (!valid_id(t->user_id) || t->n_orgs > TICKET_ORGS_MAX || t->issued_at < 0 ||
-	    t->expires_at <= t->issued_at)
+	if (role != TICKET_ROLE_USER && role != TICKET_ROLE_SYSADMIN)
 		return false;
-	if (t->role != TICKET_ROLE_USER && t->role != TICKET_ROLE_SYSADMIN)
-		return false;
-	if (t->role == TICKET_ROLE_SYSADMIN && t->n_orgs != 0)
+	if (n > TICKET_ORGS_MAX || (role == TICKET_ROLE_SYSADMIN && n != 0))
 		return false; /* sysadmins belong to no organisation */
-	for (uint32_t i = 0; i < t->n_orgs; i++) {
-		const struct ticket_membership *m = &t->orgs[i];
-		if (!valid_id(m->org_id) || m->clearance > LEVEL_RESTRICTED ||
-		    (m->org_role != TICKET_ORG_MEMBER && m->org_role != TICKET_ORG_ADMIN))
+	for (uint32_t i = 0; i < n; i++) {
+		if (!ticket_id_valid(m[i].org_id) || m[i].clearance > LEVEL_RESTRICTED ||
+		    (m[i].org_role != TICKET_ORG_MEMBER && m[i].org_role != TICKET_ORG_ADMIN))
 			return false;
 	}
 	return true;
+}
+
+void ticket_orgs_put(struct wire_writer *w, const struct ticket_membership *m, uint32_t n)
+{
+	wire_put_u8(w, (uint8_t)n);
+	for (uint32_t i = 0; i < n; i++) {
+		wire_put_str(w, m[i].org_id);
+		wire_put_u8(w, m[i].org_role);
+		wire_put_u8(w, m[i].clearance);
+	}
+}
+
+bool ticket_orgs_get(struct wire_reader *r, struct ticket_membership *m, uint32_t *n)
+{
+	*n = wire_get_u8(r);
+	if (*n > TICKET_ORGS_MAX)
+		return false;
+	for (uint32_t i = 0; i < *n; i++) {
+		wire_get_str(r, m[i].org_id, TICKET_ID_MAX);
+		m[i].org_role = wire_get_u8(r);
+		m[i].clearance = wire_get_u8(r);
+	}
+	return true;
+}
+
+static bool valid(const struct ticket *t)
+{
+	return ticket_id_valid(t->user_id) && t->issued_at >= 0 && t->expires_at > t->issued_at &&
+	       ticket_holder_valid(t->role, t->orgs, t->n_orgs);
 }
 
 enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES], const struct ticket *t, uint8_t *out,
@@ -44,12 +68,7 @@ enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES], const struct ticke
 	wire_put_u8(&w, t->role);
 	wire_put_u64(&w, (uint64_t)t->issued_at);
 	wire_put_u64(&w, (uint64_t)t->expires_at);
-	wire_put_u8(&w, (uint8_t)t->n_orgs);
-	for (uint32_t i = 0; i < t->n_orgs; i++) {
-		wire_put_str(&w, t->orgs[i].org_id);
-		wire_put_u8(&w, t->orgs[i].org_role);
-		wire_put_u8(&w, t->orgs[i].clearance);
-	}
+	ticket_orgs_put(&w, t->orgs, t->n_orgs);
 	if (w.bad)
 		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = mac_sha256(key, out, w.len, out + w.len);
@@ -73,14 +92,7 @@ enum coffer_err ticket_open(const uint8_t key[MAC_KEY_BYTES], const uint8_t *in,
 	t->role = wire_get_u8(&r);
 	t->issued_at = (int64_t)wire_get_u64(&r);
 	t->expires_at = (int64_t)wire_get_u64(&r);
-	t->n_orgs = wire_get_u8(&r);
-	if (t->n_orgs > TICKET_ORGS_MAX)
-		ok = false;
-	for (uint32_t i = 0; ok && i < t->n_orgs; i++) {
-		wire_get_str(&r, t->orgs[i].org_id, TICKET_ID_MAX);
-		t->orgs[i].org_role = wire_get_u8(&r);
-		t->orgs[i].clearance = wire_get_u8(&r);
-	}
+	ok = ticket_orgs_get(&r, t->orgs, &t->n_orgs) && ok;
 	if (!ok || !wire_reader_end(&r) || !valid(t)) {
 		memset(t, 0, sizeof *t);
 		return COFFER_ERR_UNAUTHENTICATED;

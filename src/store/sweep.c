@@ -1,6 +1,7 @@
 /* sweep.c — the start-up sweep of orphaned blobs (sweep.h). */
 #include "store/sweep.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keyd/frame.h"
+#include "keyproto/frame.h"
 
 static struct frame_writer w;
 

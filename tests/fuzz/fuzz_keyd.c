@@ -5,11 +5,13 @@
  * keyd_handle must never crash or read out of bounds, and when it answers:
  *   - only the request types are ever answered, each with its own reply types;
  *   - the reply is a well-formed frame (length prefix right, frame_open accepts it) whose
- *     payload parses exactly as keyd.h documents it, and a DENIED carries a reason keyd.h
- *     documents for that request;
+ *     payload parses exactly as keyproto/protocol.h documents it, and a DENIED carries a
+ *     reason documented for that request (docs/KEYD.md);
  *   - PONG echoes the nonce; ORG_KEY is wrapped by master key 1 for the org id and version
- *     asked; a DATA_KEY is released only to a session policy_data_key allows, and is the key
- *     the returned wrapped key holds for the object asked (for an open, the wrapped key sent);
+ *     asked; a DATA_KEY is released only to a live session of a member of the object's
+ *     organisation at or above its level (checked here afresh, not with keyd's own code), and
+ *     is the key the returned wrapped key holds for the object asked (for an open, the wrapped
+ *     key sent);
  *   - identity: an invite is sealed only for a live sysadmin session, and is the invite asked
  *     for; an account comes back from ACCEPT only for an unexpired invite keyd sealed whose
  *     token was presented, with the invite's email and its membership (or the sysadmin role),
@@ -37,12 +39,12 @@
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
 #include "keyd/account.h"
-#include "keyd/handlers.h"
-#include "keyd/identity.h"
-#include "keyd/keyd.h"
-#include "keyd/policy.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
+#include "keyproto/frame.h"
+#include "signin/totp.h"
 
 static struct keyd_keys keys;
 static struct frame_writer reply;
@@ -73,7 +75,7 @@ static void setup(void)
 	check(keyd_keys_from_ring(ring, &keys) == COFFER_OK, "keyd_keys_from_ring");
 }
 
-/* A data key request, parsed again here exactly as keyd.h documents it. */
+/* A data key request, parsed again here exactly as protocol.h documents it. */
 struct request {
 	char token[TOKEN_TEXT_LEN + 1];
 	uint8_t ticket[TICKET_SEALED_MAX];
@@ -101,6 +103,21 @@ static void parse_request(const uint8_t *p, size_t len, bool open, struct reques
 	check(wire_reader_end(&r), "keyd answered a data key request that does not parse");
 }
 
+/* Whether ticket T, presented with the token hashing to PRESENTED, is a live session at NOW of
+ * a user with clearance at or above LEVEL in ORG_ID. */
+static bool entitled(const struct ticket *t, const struct token_hash *presented, int64_t now,
+		     const char *org_id, uint8_t level)
+{
+	if (memcmp(t->token.bytes, presented->bytes, TOKEN_HASH_BYTES) != 0 ||
+	    now >= t->expires_at || t->role != TICKET_ROLE_USER || level > LEVEL_RESTRICTED)
+		return false;
+	for (uint32_t i = 0; i < t->n_orgs; i++) {
+		if (strcmp(t->orgs[i].org_id, org_id) == 0)
+			return t->orgs[i].clearance >= level;
+	}
+	return false;
+}
+
 /* KEY, released for the object Q names (under the wrapped organisation key Q names): the
  * session was entitled, and KEY is what WRAPPED holds for the object. */
 static void check_released(const struct request *q, const uint8_t key[AEAD_KEY_BYTES],
@@ -113,10 +130,8 @@ static void check_released(const struct request *q, const uint8_t key[AEAD_KEY_B
 	check(ticket_open(keys.ticket_key, q->ticket, q->ticket_len, &t) == COFFER_OK,
 	      "DATA_KEY for a ticket keyd did not seal");
 	/* A minute back: keyd decided a moment ago, and expiry only moves one way. */
-	check(q->level <= LEVEL_RESTRICTED &&
-		  policy_data_key(&t, &presented, (int64_t)time(NULL) - 60, q->org_id,
-				  (enum level)q->level) == COFFER_OK,
-	      "DATA_KEY released against the policy");
+	check(entitled(&t, &presented, (int64_t)time(NULL) - 60, q->org_id, q->level),
+	      "DATA_KEY released to a session not entitled to it");
 	const struct master_key *mk = master_keyring_find(keys.ring, q->master_version);
 	check(mk != NULL, "DATA_KEY under a master key version keyd does not have");
 	check(keyunwrap_org_key(mk->key, q->org_id, q->org_version, q->wrapped_org, org_key) ==
@@ -149,7 +164,7 @@ static void check_data_key(const uint8_t *p, size_t len, bool open, struct wire_
 }
 
 /* A DATA_KEYS reply to DATA_KEYS_OPEN: one answer per object asked, in order; each key
- * released as check_released demands for its object, each refusal one keyd.h documents. */
+ * released as check_released demands for its object, each refusal a documented one. */
 static void check_data_keys(const uint8_t *p, size_t len, struct wire_reader *r)
 {
 	static struct request q;
@@ -359,7 +374,7 @@ static void check_password_set(const uint8_t *p, size_t len, struct wire_reader 
 	      "password change made another account");
 }
 
-/* The reasons keyd.h documents for refusing each request (and NOMEM when Argon2id cannot
+/* The reasons documented for refusing each request (and NOMEM when Argon2id cannot
  * have its memory, CRYPTO when a TOTP secret does not open). */
 static bool denial_documented(uint8_t type, uint32_t code)
 {

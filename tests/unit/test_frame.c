@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "keyd/frame.h"
+#include "keyproto/frame.h"
 
 static struct frame_writer w; /* 64 KiB: static, not on the stack */
 

@@ -1,7 +1,7 @@
 /* test_keyd.c — the key service end to end, in process: keyd forked by keyd_spawn over a
- * temporary data directory, driven through the client API (keyd/keyd.h) with session tickets
- * this test seals itself from the same keyring. Covers ping; new organisation keys; data keys
- * released and refused exactly as policy.h says; wrapped keys bound to their context; a
+ * temporary data directory, driven through the client API (keyclient/keyclient.h) with session
+ * tickets this test seals itself from the same keyring. Covers ping; new organisation keys; data
+ * keys released and refused exactly as keyd/permit.h says; wrapped keys bound to their context; a
  * sealed and a rotated keyring; start-up failures; parallel callers; malformed requests ending
  * keyd (over a raw channel, and through keyd_handle directly). Every keyd started is waited
  * for, and its exit status checked. */
@@ -24,10 +24,12 @@
 #include "crypto/keywrap.h"
 #include "crypto/master_key.h"
 #include "crypto/token.h"
-#include "keyd/frame.h"
-#include "keyd/handlers.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyclient/spawn.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
 #include "keyd/ticket.h"
+#include "keyproto/frame.h"
 
 /* The data directory of its own a test may have made. */
 static char own_dir[64];
@@ -783,9 +785,8 @@ static void test_malformed_request_ends_keyd(void **state)
 	}
 }
 
-/* keyd.h: "Anything keyd does not expect, or cannot parse, ends keyd". A frame length out of
- * range is neither answered nor obeyed: the channel's thread returns, keyd stays up, and the
- * web process's end of that channel stays open, so a request sent on it waits forever. */
+/* A frame whose length prefix is out of range is neither answered nor obeyed: like any frame
+ * keyd cannot parse, it ends keyd with status 1. */
 static void test_bad_frame_length_ends_keyd(void **state)
 {
 	(void)state;

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "crypto/master_key.h"
-#include "keyd/frame.h"
-#include "keyd/handlers.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyclient/spawn.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
+#include "keyproto/frame.h"
 
 #ifndef KEYD_FIXTURE_DIR
 #define KEYD_FIXTURE_DIR "/tmp/coffer-test-keyd-XXXXXX"

@@ -1,6 +1,6 @@
 /* test_keyd_identity.c — keyd's identity requests end to end: a real keyd forked by keyd_spawn
- * over a temporary data directory, driven through the client calls (keyd/keyd.h). Invites are
- * sealed here with seal keys derived from the same keyring (as `coffer init` seals the first
+ * over a temporary data directory, driven through the client calls (keyclient/keyclient.h). Invites
+ * are sealed here with seal keys derived from the same keyring (as `coffer init` seals the first
  * one), TOTP codes come from liboath directly, and every record keyd returns is opened here to
  * check what it holds. Covers: accepting invites (new accounts, with and without TOTP, and
  * joining another organisation), TOTP enrolment, logins and each reason one fails, the
@@ -30,13 +30,15 @@
 #include "common/uuid.h"
 #include "crypto/master_key.h"
 #include "crypto/token.h"
+#include "keyclient/keyclient.h"
+#include "keyclient/spawn.h"
 #include "keyd/account.h"
-#include "keyd/frame.h"
-#include "keyd/handlers.h"
-#include "keyd/identity.h"
-#include "keyd/keyd.h"
+#include "keyd/dispatch.h"
+#include "keyd/hash_gate.h"
+#include "keyd/keys.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
+#include "keyproto/frame.h"
 
 #define TTL	       3600
 #define PASSWORD       "correct horse battery staple"

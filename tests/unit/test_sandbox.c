@@ -15,8 +15,9 @@
 
 #include "signin/totp.h"
 #include "common/log.h"
-#include "keyd/keyd.h"
-#include "keyd/sandbox.h"
+#include "keyd/filter.h"
+#include "keyd/hash_gate.h"
+#include "sandbox/web_filter.h"
 
 enum action {
 	DO_NOTHING,
@@ -113,7 +114,7 @@ static void test_keyd_allowed_work_runs(void **state)
 	(void)state;
 	assert_exits(run_under(sandbox_keyd, DO_NOTHING), 0);
 	assert_exits(run_under(sandbox_keyd, DO_ALLOWED_WORK), 0);
-	/* Its first log line (jansson's seed, glibc's time zone are set up before the filter). */
+	/* Its first log line (glibc reads its time zone before the filter goes on). */
 	assert_exits(run_under(sandbox_keyd, DO_LOG), 0);
 	assert_exits(run_under(sandbox_keyd, DO_IDENTITY_WORK), 0);
 }

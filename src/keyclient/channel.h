@@ -1,5 +1,5 @@
-/* client_channel.h — the web process's channels to keyd, shared by the client calls of
- * client.c (keys) and client_identity.c (identity). Internal to src/keyd/.
+/* channel.h — the web process's channels to keyd, which every call of keys.c and accounts.c
+ * sends its request on. Internal to src/keyclient/.
  *
  * Design points:
  * - KEYD_CHANNELS connections, each with its own lock and buffers; a caller takes a free one,
@@ -7,14 +7,14 @@
  * - Request buffers hold session tokens and passwords, replies hold data keys, tickets and
  *   TOTP secrets: keyd_channel_release wipes both as soon as the call is over.
  */
-#ifndef COFFER_KEYD_CLIENT_CHANNEL_H
-#define COFFER_KEYD_CLIENT_CHANNEL_H
+#ifndef COFFER_KEYCLIENT_CHANNEL_H
+#define COFFER_KEYCLIENT_CHANNEL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "keyd/frame.h"
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
+#include "keyproto/frame.h"
 
 struct keyd_channel {
 	int fd;
@@ -28,6 +28,9 @@ struct keyd_client {
 	atomic_uint next;
 	struct keyd_channel ch[KEYD_CHANNELS];
 };
+
+/* Wraps FDS, the web process's ends of the socket pairs (NULL when out of memory). */
+struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
 
 /* A free channel if there is one, else the next in turn, once it is free. Locked: give it back
  * with keyd_channel_release. */

@@ -1,5 +1,5 @@
-/* client_identity.c — the web process's identity calls to keyd: INVITE_SEAL, ACCEPT,
- * TOTP_CONFIRM, LOGIN, PASSWORD_SET (messages in keyd.h, channels in client_channel.h).
+/* accounts.c — the web process's account and session calls to keyd: INVITE_SEAL, ACCEPT,
+ * TOTP_CONFIRM, LOGIN, PASSWORD_SET (messages in keyproto/protocol.h, channels in channel.h).
  *
  * Design points:
  * - Every argument is checked here before keyd sees it: a field keyd could not parse (a token
@@ -15,14 +15,13 @@
  * - Passwords travel in the channel's request buffer, tokens and TOTP secrets in its reply:
  *   keyd_channel_release wipes both. Copies made here are wiped too.
  */
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
 #include <sodium.h>
 #include <string.h>
 
+#include "keyclient/channel.h"
 #include "signin/totp.h"
-#include "keyd/client_channel.h"
-#include "keyd/identity.h"
 
 /* Whether S is a string of MIN..MAX bytes. */
 static bool text_ok(const char *s, size_t min, size_t max)
@@ -157,7 +156,7 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	    (in->account_len > 0 && !sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)) ||
 	    !password_ok(in->password, in->password_len))
 		return COFFER_ERR_INVALID_INPUT;
-	_Static_assert(KEYD_CODE_MAX >= TOTP_DIGITS, "keyd parses a six-digit code");
+	_Static_assert(KEYD_CODE_MAX == TOTP_DIGITS, "keyd parses a six-digit code");
 	const char *code = "-"; /* a code keyd refuses as wrong */
 	if (in->code == NULL || in->code[0] == '\0')
 		code = "";

@@ -1,5 +1,5 @@
-/* frame.h — the framing of the key service protocol, the only code both keyd and the web
- * process link for talking to each other.
+/* frame.h — the framing of the key service protocol (messages in protocol.h): with it, the only
+ * code both keyd and the web process link for talking to each other.
  *
  * A frame on the socket pair:
  *   length (u32, big-endian): bytes that follow, FRAME_HEADER_BYTES..FRAME_MAX
@@ -8,8 +8,8 @@
  * sequence. A peer that sends a malformed frame is not argued with: the caller drops the
  * connection.
  */
-#ifndef COFFER_FRAME_H
-#define COFFER_FRAME_H
+#ifndef COFFER_KEYPROTO_FRAME_H
+#define COFFER_KEYPROTO_FRAME_H
 
 #include <stdbool.h>
 #include <stddef.h>

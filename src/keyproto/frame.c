@@ -1,5 +1,5 @@
 /* frame.c — writing, reading and moving key service frames (format in frame.h). */
-#include "keyd/frame.h"
+#include "keyproto/frame.h"
 
 #include <errno.h>
 #include <sys/socket.h>

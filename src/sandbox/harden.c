@@ -1,5 +1,5 @@
 /* harden.c — the prctl and rlimit settings both coffer processes run with. */
-#include "keyd/harden.h"
+#include "sandbox/harden.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>

@@ -1,121 +1,19 @@
-/* client.c — the web process's side of the key service protocol (messages in keyd.h): the
- * channels (client_channel.h) and the key calls; the identity calls are in client_identity.c.
+/* keys.c — the web process's key calls to keyd: PING, ORG_KEY_NEW, DATA_KEY_NEW,
+ * DATA_KEY_OPEN, DATA_KEYS_OPEN (messages in keyproto/protocol.h, channels in channel.h).
  *
  * Design points:
- * - KEYD_CHANNELS connections, each with its own lock and buffers; a caller takes a free one,
- *   or waits for one, so requests run in parallel in keyd's threads.
- * - Request buffers hold session tokens and replies hold data keys: both are wiped as soon as
- *   the call is over.
- * - Anything unexpected from keyd is COFFER_ERR_UNAVAILABLE: keyd is then gone or broken, and
- *   `coffer serve` stops when it notices keyd has died.
+ * - Every request is checked here first: a field keyd could not parse would end keyd, and the
+ *   server with it.
+ * - Replies carry data keys: a key read from a malformed reply is wiped, and the channel's
+ *   buffers are wiped when it is given back.
  */
-#include "keyd/keyd.h"
+#include "keyclient/keyclient.h"
 
-#include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "crypto/token.h"
-#include "keyd/client_channel.h"
-#include "keyd/frame.h"
-#include "keyd/ticket.h"
-
-struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
-
-struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS])
-{
-	struct keyd_client *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return NULL;
-	for (int i = 0; i < KEYD_CHANNELS; i++) {
-		c->ch[i].fd = fds[i];
-		pthread_mutex_init(&c->ch[i].mu, NULL);
-	}
-	return c;
-}
-
-void keyd_client_free(struct keyd_client *c)
-{
-	if (c == NULL)
-		return;
-	for (int i = 0; i < KEYD_CHANNELS; i++) {
-		close(c->ch[i].fd);
-		pthread_mutex_destroy(&c->ch[i].mu);
-	}
-	sodium_memzero(c, sizeof *c);
-	free(c);
-}
-
-struct keyd_channel *keyd_channel_acquire(struct keyd_client *c)
-{
-	unsigned int start = atomic_fetch_add(&c->next, 1u);
-	for (unsigned int i = 0; i < KEYD_CHANNELS; i++) {
-		struct keyd_channel *ch = &c->ch[(start + i) % KEYD_CHANNELS];
-		if (pthread_mutex_trylock(&ch->mu) == 0)
-			return ch;
-	}
-	struct keyd_channel *ch = &c->ch[start % KEYD_CHANNELS];
-	pthread_mutex_lock(&ch->mu);
-	return ch;
-}
-
-void keyd_channel_release(struct keyd_channel *ch)
-{
-	sodium_memzero(ch->request.buf, ch->request.w.len);
-	sodium_memzero(ch->reply, ch->reply_len);
-	ch->reply_len = 0;
-	pthread_mutex_unlock(&ch->mu);
-}
-
-enum coffer_err keyd_channel_round_trip(struct keyd_channel *ch, uint8_t want,
-					struct wire_reader *r, enum keyd_login_failure *failure)
-{
-	uint8_t type = 0;
-	if (!frame_end(&ch->request) || frame_send(ch->fd, &ch->request) != COFFER_OK ||
-	    frame_recv(ch->fd, ch->reply, &ch->reply_len) != COFFER_OK ||
-	    !frame_open(ch->reply, ch->reply_len, &type, r))
-		return COFFER_ERR_UNAVAILABLE;
-	if (type == want)
-		return COFFER_OK;
-	if (type == KEYD_MSG_DENIED) {
-		uint32_t code = wire_get_u32(r);
-		if (wire_reader_end(r) && code > 0 && code < COFFER_ERR__COUNT)
-			return (enum coffer_err)code;
-	}
-	if (type == KEYD_MSG_LOGIN_FAILED && failure != NULL) {
-		uint8_t why = wire_get_u8(r);
-		if (wire_reader_end(r) && why >= KEYD_LOGIN_BAD_PASSWORD &&
-		    why <= KEYD_LOGIN_TOTP_NOT_ENROLLED) {
-			*failure = (enum keyd_login_failure)why;
-			return COFFER_ERR_INVALID_CREDENTIALS;
-		}
-	}
-	return COFFER_ERR_UNAVAILABLE;
-}
-
-enum coffer_err keyd_wait_ready(struct keyd_client *c)
-{
-	struct keyd_channel *ch = &c->ch[0];
-	uint8_t type = 0;
-	struct wire_reader r;
-	enum coffer_err err = COFFER_ERR_UNAVAILABLE;
-	pthread_mutex_lock(&ch->mu);
-	if (frame_recv(ch->fd, ch->reply, &ch->reply_len) == COFFER_OK &&
-	    frame_open(ch->reply, ch->reply_len, &type, &r)) {
-		if (type == KEYD_MSG_READY && wire_reader_end(&r)) {
-			err = COFFER_OK;
-		} else if (type == KEYD_MSG_FAIL) {
-			uint32_t code = wire_get_u32(&r);
-			if (wire_reader_end(&r) && code > 0 && code < COFFER_ERR__COUNT)
-				err = (enum coffer_err)code;
-		}
-	}
-	keyd_channel_release(ch);
-	return err;
-}
+#include "keyclient/channel.h"
 
 enum coffer_err keyd_ping(struct keyd_client *c)
 {
@@ -155,14 +53,14 @@ enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id, uint
 	return err;
 }
 
-/* SESSION (keyd.h). */
+/* SESSION (protocol.h). */
 static void put_session(struct wire_writer *w, const struct keyd_session *s)
 {
 	wire_put_str(w, s->token);
 	wire_put_bytes(w, s->ticket, s->ticket_len);
 }
 
-/* ORG_KEY_REF | OBJECT (keyd.h). */
+/* ORG_KEY_REF | OBJECT (protocol.h). */
 static void put_object_ref(struct wire_writer *w, const struct keyd_org_key *org,
 			   const struct object_ctx *ctx)
 {

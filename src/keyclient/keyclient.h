@@ -1,0 +1,146 @@
+/* keyclient.h — the web process's calls to the key service (messages in keyproto/protocol.h).
+ *
+ * Each call checks its arguments against the protocol's limits before keyd sees them (keyd
+ * ends on a request it cannot parse, and the server with it), sends one request on a free
+ * channel and reads the answer. A refusal comes back as keyd's reason; anything unexpected
+ * from keyd is COFFER_ERR_UNAVAILABLE (keyd is then gone or broken, and `coffer serve` stops
+ * when it notices keyd has died). Thread-safe.
+ */
+#ifndef COFFER_KEYCLIENT_H
+#define COFFER_KEYCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/keywrap.h"
+#include "keyproto/protocol.h"
+
+/* KEYD_CHANNELS connections to keyd. */
+struct keyd_client;
+
+/* The caller's session, as keyd issued it. */
+struct keyd_session {
+	const char *token;     /* the session token's text, from the client */
+	const uint8_t *ticket; /* the sealed ticket, from storage */
+	size_t ticket_len;
+};
+
+/* An organisation key version, wrapped, as stored. */
+struct keyd_org_key {
+	const char *org_id;
+	uint32_t version;	 /* of the organisation key */
+	uint32_t master_version; /* of the master key that wraps it */
+	uint8_t wrapped[KEYWRAP_BYTES];
+};
+
+/* Closes every channel, which tells keyd to wipe its keys and exit. */
+void keyd_client_free(struct keyd_client *c);
+
+/* Waits for keyd's first message: COFFER_OK when it is ready, else the error it stopped with
+ * (as master_key_load reports them), or COFFER_ERR_UNAVAILABLE if it died. */
+COFFER_MUST_CHECK enum coffer_err keyd_wait_ready(struct keyd_client *c);
+
+/* One round trip, to check keyd is alive (and to measure the round trip). */
+COFFER_MUST_CHECK enum coffer_err keyd_ping(struct keyd_client *c);
+
+/* A new organisation key, version VERSION of ORG_ID's, wrapped by the newest master key. Sets
+ * OUT->master_version and OUT->wrapped, and copies ORG_ID and VERSION in. */
+COFFER_MUST_CHECK enum coffer_err keyd_org_key_new(struct keyd_client *c, const char *org_id,
+						   uint32_t version, struct keyd_org_key *out);
+
+/* A fresh data key for the object CTX, if session S may have it: KEY (to encrypt with, then
+ * wipe) and WRAPPED (to store beside the ciphertext). */
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_key_new(struct keyd_client *c, const struct keyd_session *s,
+		  const struct keyd_org_key *org, const struct object_ctx *ctx,
+		  uint8_t key[AEAD_KEY_BYTES], uint8_t wrapped[KEYWRAP_BYTES]);
+
+/* The data key of the object CTX, unwrapped from WRAPPED, if session S may have it. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_key_open(struct keyd_client *c, const struct keyd_session *s,
+		   const struct keyd_org_key *org, const struct object_ctx *ctx,
+		   const uint8_t wrapped[KEYWRAP_BYTES], uint8_t key[AEAD_KEY_BYTES]);
+
+/* The data keys of N objects (1..KEYD_OPEN_BATCH_MAX) of one organisation in one round trip:
+ * object i is CTXS[i], its key wrapped as WRAPPED[i] under organisation key ORGS[i]. For each,
+ * ERRS[i] is COFFER_OK and KEYS[i] its key, or the refusal (as keyd_data_key_open's). The
+ * result is the call's own: COFFER_ERR_UNAVAILABLE when keyd cannot be asked, or the reason a
+ * request is refused before it is sent. The caller wipes KEYS. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_data_keys_open(struct keyd_client *c, const struct keyd_session *s, size_t n,
+		    const struct keyd_org_key *orgs, const struct object_ctx *ctxs,
+		    const uint8_t (*wrapped)[KEYWRAP_BYTES], uint8_t (*keys)[AEAD_KEY_BYTES],
+		    enum coffer_err *errs);
+
+/* --- accounts and sessions ------------------------------------------------------------ */
+
+/* A sealed record as keyd returns it: an account (ACCOUNT_SEALED_MAX) or an invite. */
+struct keyd_sealed {
+	uint8_t bytes[ACCOUNT_SEALED_MAX];
+	size_t len;
+};
+
+/* Seals INV (made by the sysadmin of session S) for storage with the invite. */
+COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
+						   const struct keyd_session *s,
+						   const struct invite *inv,
+						   struct keyd_sealed *out);
+
+struct keyd_accept {
+	const char *invite_token; /* the token's text, from the URL */
+	const uint8_t *invite;
+	size_t invite_len; /* the sealed invite, from storage */
+	const uint8_t *account;
+	size_t account_len;  /* the existing account, or NULL/0 */
+	const char *user_id; /* the new user's id (ignored when joining) */
+	const char *password;
+	size_t password_len;
+	bool with_totp;
+};
+
+/* Accepts an invitation (ACCEPT). On success *ACCOUNT holds the sealed account and, when
+ * *HAS_TOTP_SECRET, TOTP_SECRET the new secret to show once (wipe it after). */
+COFFER_MUST_CHECK enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
+					      struct keyd_sealed *account,
+					      uint8_t totp_secret[ACCOUNT_TOTP_SECRET_BYTES],
+					      bool *has_totp_secret);
+
+/* Confirms a pending TOTP enrolment with CODE: the updated account and the step used. */
+COFFER_MUST_CHECK enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
+						    size_t account_len, const char *code,
+						    struct keyd_sealed *out, int64_t *step);
+
+struct keyd_login {
+	const uint8_t *account;
+	size_t account_len; /* NULL/0 for an unknown email */
+	const char *password;
+	size_t password_len;
+	const char *code;  /* "" or NULL when none was given */
+	int64_t last_step; /* -1 when none */
+	uint32_t ttl_s;	   /* the session's absolute lifetime */
+};
+
+struct keyd_login_result {
+	char token[TOKEN_TEXT_LEN + 1]; /* the new session's token (wipe after use) */
+	uint8_t ticket[TICKET_SEALED_MAX];
+	size_t ticket_len;
+	int64_t expires_at;
+	int64_t step;			 /* the TOTP step used, -1 when none */
+	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
+};
+
+/* Checks a login (LOGIN). COFFER_OK with a new session, or COFFER_ERR_INVALID_CREDENTIALS with
+ * OUT->failure saying why (for the audit trail only). */
+COFFER_MUST_CHECK enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
+					     struct keyd_login_result *out);
+
+/* Changes an account's password (PASSWORD_SET): COFFER_ERR_INVALID_CREDENTIALS when CURRENT is
+ * wrong. */
+COFFER_MUST_CHECK enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
+						    size_t account_len, const char *current,
+						    size_t current_len, const char *new_password,
+						    size_t new_len, struct keyd_sealed *out);
+
+#endif

@@ -1,0 +1,391 @@
+/* account_requests.c — keyd's account requests: invitations sealed and accepted, TOTP enrolment
+ * confirmed, logins checked and sessions issued, passwords changed (INVITE_SEAL, ACCEPT,
+ * TOTP_CONFIRM, LOGIN, PASSWORD_SET in keyproto/protocol.h; permits in dispatch.c).
+ *
+ * Design points:
+ * - keyd keeps no state: every record it is handed back (invite, account) is believed only
+ *   once its seal opens (seal.h), and every change comes back sealed anew for the web process
+ *   to store. The session of an INVITE_SEAL is checked before the handler runs (permit.h).
+ * - Passwords are hashed with Argon2id under the gate (hash_gate.h). A LOGIN for an unknown
+ *   account, or one whose seal does not open, is verified against a dummy hash of the same
+ *   cost, so the time taken does not tell it from a wrong password.
+ * - The clock is keyd's own, read once a request (keyd_caller.now): invite expiry, TOTP
+ *   steps, session lifetimes. The web process's clock decides nothing here.
+ * - Everything secret a request carries or keyd decrypts (passwords, codes, tokens, the TOTP
+ *   secret, the decoded records) is in the request (request.h), wiped after it; keyd.c wipes
+ *   the request and reply frames. A refusal logs its reason code, never a password, code,
+ *   token, hash or secret.
+ * - Refusals: UNAUTHENTICATED for a seal keyd did not make or a token that does not match (an
+ *   account whose email is not the invite's included), INVALID_CREDENTIALS for a wrong
+ *   password or code, NOT_FOUND for an expired invite, EXISTS for a membership the account
+ *   already has, INVALID_INPUT for fields out of range (and for a sysadmin invite accepted by
+ *   an existing account, or an organisation invite by a sysadmin's account). A LOGIN that
+ *   fails answers LOGIN_FAILED with its reason, never DENIED.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "common/email.h"
+#include "common/uuid.h"
+#include "keyd/handlers.h"
+#include "keyd/hash_gate.h"
+#include "signin/totp.h"
+
+_Static_assert(KEYD_CODE_MAX == TOTP_DIGITS, "keyd parses a six-digit code");
+_Static_assert(ACCOUNT_TOTP_SECRET_BYTES == TOTP_SECRET_BYTES, "TOTP secret size");
+_Static_assert(TICKET_SEALED_MAX <= ACCOUNT_SEALED_MAX && INVITE_SEALED_MAX <= ACCOUNT_SEALED_MAX,
+	       "one output buffer for every sealed record");
+
+/* A byte string of 0..MAX bytes without a NUL, as a C string in OUT (MAX + 1 bytes): a wire
+ * str that may be empty ("" for none). */
+static void get_opt_str(struct wire_reader *r, char *out, size_t max)
+{
+	size_t n = wire_get_bytes(r, out, max);
+	out[n] = '\0';
+	if (memchr(out, '\0', n) != NULL)
+		r->bad = true;
+}
+
+/* ACCOUNT: the account sealed in X, and the TOTP secret to show once, if there is one. */
+static void put_account(struct frame_writer *f, const struct keyd_account_work *x)
+{
+	struct wire_writer *w = frame_begin(f, KEYD_MSG_ACCOUNT);
+	wire_put_bytes(w, x->out, x->out_len);
+	wire_put_bytes(w, x->secret, x->has_secret ? sizeof x->secret : 0);
+}
+
+/* ---- INVITE_SEAL (PERMIT_SYSADMIN) -------------------------------------------------------- */
+
+bool keyd_read_invite_seal(struct wire_reader *r, struct keyd_request *q)
+{
+	struct invite *inv = &q->account.inv;
+	keyd_read_session(r, &q->session);
+	wire_get_exact(r, inv->token.bytes, TOKEN_HASH_BYTES);
+	wire_get_str(r, inv->email, EMAIL_MAX);
+	inv->role = wire_get_u8(r);
+	get_opt_str(r, inv->org_id, TICKET_ID_MAX);
+	inv->clearance = wire_get_u8(r);
+	inv->expires_at = (int64_t)wire_get_u64(r);
+	return !r->bad;
+}
+
+static enum coffer_err check_invite(const struct invite *inv, int64_t now)
+{
+	char norm[EMAIL_MAX + 1];
+	bool sysadmin = inv->role == INVITE_SYSADMIN;
+	if (inv->role < INVITE_SYSADMIN || inv->role > INVITE_ORG_ADMIN ||
+	    inv->clearance > LEVEL_RESTRICTED || sysadmin != (inv->org_id[0] == '\0') ||
+	    (sysadmin && inv->clearance != 0) || inv->expires_at <= now)
+		return COFFER_ERR_INVALID_INPUT;
+	if (!email_normalize(inv->email, norm) || strcmp(norm, inv->email) != 0)
+		return COFFER_ERR_INVALID_INPUT;
+	return COFFER_OK;
+}
+
+void keyd_answer_invite_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply)
+{
+	struct keyd_account_work *x = &q->work;
+	enum coffer_err err = check_invite(&q->account.inv, caller->now);
+	if (err == COFFER_OK)
+		err = invite_seal(keys->seals, &q->account.inv, x->out, &x->out_len);
+	if (err == COFFER_OK)
+		wire_put_bytes(frame_begin(reply, KEYD_MSG_SEALED), x->out, x->out_len);
+	else
+		keyd_refuse(reply, "invite seal", err);
+}
+
+/* ---- ACCEPT (PERMIT_NONE: the invite's seal and token are the proof) ---------------------- */
+
+bool keyd_read_accept(struct wire_reader *r, struct keyd_request *q)
+{
+	struct keyd_account_fields *in = &q->account;
+	wire_get_str(r, in->token, TOKEN_TEXT_LEN);
+	in->invite_len = wire_get_bytes(r, in->invite, sizeof in->invite);
+	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
+	get_opt_str(r, in->user_id, TICKET_ID_MAX);
+	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
+	in->with_totp = wire_get_u8(r);
+	return !r->bad;
+}
+
+/* The membership invite INV grants: member or org_admin of its organisation, at its clearance. */
+static void set_membership(struct ticket_membership *m, const struct invite *inv)
+{
+	memcpy(m->org_id, inv->org_id, strlen(inv->org_id) + 1);
+	m->org_role = inv->role == INVITE_ORG_ADMIN ? TICKET_ORG_ADMIN : TICKET_ORG_MEMBER;
+	m->clearance = inv->clearance;
+}
+
+/* A new account for the opened invite, with a pending TOTP secret when WITH_TOTP (always for a
+ * sysadmin). */
+static enum coffer_err accept_new(const struct keyd_keys *keys,
+				  const struct keyd_account_fields *in, struct keyd_account_work *x,
+				  bool with_totp)
+{
+	struct account *a = &x->a;
+	const struct invite *inv = &x->inv;
+	if (!uuid_valid(in->user_id))
+		return COFFER_ERR_INVALID_INPUT;
+	memset(a, 0, sizeof *a);
+	memcpy(a->user_id, in->user_id, strlen(in->user_id) + 1);
+	memcpy(a->email, inv->email, strlen(inv->email) + 1);
+	if (inv->role == INVITE_SYSADMIN) {
+		a->role = TICKET_ROLE_SYSADMIN;
+		with_totp = true;
+	} else {
+		a->role = TICKET_ROLE_USER;
+		a->n_orgs = 1;
+		set_membership(&a->orgs[0], inv);
+	}
+	enum coffer_err err =
+	    keyd_hash_password(keys->hashing, in->password, in->password_len, a->password_hash);
+	if (err == COFFER_OK && with_totp) {
+		totp_secret_generate(x->secret);
+		x->has_secret = true;
+		a->totp = ACCOUNT_TOTP_PENDING;
+		err = account_totp_seal(keys->seals, a->user_id, x->secret, a->totp_sealed);
+	}
+	if (err == COFFER_OK)
+		err = account_seal(keys->seals, a, x->out, &x->out_len);
+	return err;
+}
+
+/* The existing account joins the opened invite's organisation, if its password is right. */
+static enum coffer_err accept_join(const struct keyd_keys *keys,
+				   const struct keyd_account_fields *in,
+				   struct keyd_account_work *x)
+{
+	struct account *a = &x->a;
+	const struct invite *inv = &x->inv;
+	if (account_open(keys->seals, in->account, in->account_len, a) != COFFER_OK ||
+	    strcmp(a->email, inv->email) != 0)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (inv->role == INVITE_SYSADMIN || a->role != TICKET_ROLE_USER)
+		return COFFER_ERR_INVALID_INPUT;
+	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
+		return COFFER_ERR_INVALID_CREDENTIALS;
+	for (uint32_t i = 0; i < a->n_orgs; i++) {
+		if (strcmp(a->orgs[i].org_id, inv->org_id) == 0)
+			return COFFER_ERR_EXISTS;
+	}
+	if (a->n_orgs >= TICKET_ORGS_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	set_membership(&a->orgs[a->n_orgs++], inv);
+	return account_seal(keys->seals, a, x->out, &x->out_len);
+}
+
+static enum coffer_err accept(const struct keyd_keys *keys, const struct keyd_account_fields *in,
+			      struct keyd_account_work *x, int64_t now)
+{
+	struct token_hash presented;
+	if (in->with_totp > 1 || in->password_len == 0)
+		return COFFER_ERR_INVALID_INPUT;
+	if (invite_open(keys->seals, in->invite, in->invite_len, &x->inv) != COFFER_OK ||
+	    !token_hash_text(in->token, &presented) ||
+	    sodium_memcmp(presented.bytes, x->inv.token.bytes, TOKEN_HASH_BYTES) != 0)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (x->inv.expires_at <= now)
+		return COFFER_ERR_NOT_FOUND;
+	return in->account_len == 0 ? accept_new(keys, in, x, in->with_totp == 1)
+				    : accept_join(keys, in, x);
+}
+
+void keyd_answer_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			struct keyd_request *q, struct frame_writer *reply)
+{
+	enum coffer_err err = accept(keys, &q->account, &q->work, caller->now);
+	if (err == COFFER_OK)
+		put_account(reply, &q->work);
+	else
+		keyd_refuse(reply, "invite acceptance", err);
+}
+
+/* ---- TOTP_CONFIRM (PERMIT_NONE: the account's seal and the code are the proof) ------------ */
+
+bool keyd_read_totp_confirm(struct wire_reader *r, struct keyd_request *q)
+{
+	struct keyd_account_fields *in = &q->account;
+	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
+	wire_get_str(r, in->code, KEYD_CODE_MAX);
+	return !r->bad;
+}
+
+static enum coffer_err totp_confirm(const struct keyd_keys *keys,
+				    const struct keyd_account_fields *in,
+				    struct keyd_account_work *x, int64_t now, int64_t *step)
+{
+	struct account *a = &x->a;
+	if (account_open(keys->seals, in->account, in->account_len, a) != COFFER_OK)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (a->totp != ACCOUNT_TOTP_PENDING)
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = account_totp_open(keys->seals, a->user_id, a->totp_sealed, x->secret);
+	if (err == COFFER_OK)
+		err = totp_verify(x->secret, in->code, now, TOTP_STEP_NONE, step);
+	if (err != COFFER_OK)
+		return err;
+	a->totp = ACCOUNT_TOTP_ACTIVE;
+	return account_seal(keys->seals, a, x->out, &x->out_len);
+}
+
+void keyd_answer_totp_confirm(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply)
+{
+	int64_t step = TOTP_STEP_NONE;
+	enum coffer_err err = totp_confirm(keys, &q->account, &q->work, caller->now, &step);
+	if (err == COFFER_OK) {
+		struct wire_writer *w = frame_begin(reply, KEYD_MSG_TOTP_OK);
+		wire_put_bytes(w, q->work.out, q->work.out_len);
+		wire_put_u64(w, (uint64_t)step);
+	} else {
+		keyd_refuse(reply, "TOTP confirmation", err);
+	}
+}
+
+/* ---- LOGIN (PERMIT_NONE: the account's seal, the password and the code are the proof) ----- */
+
+bool keyd_read_login(struct wire_reader *r, struct keyd_request *q)
+{
+	struct keyd_account_fields *in = &q->account;
+	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
+	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
+	get_opt_str(r, in->code, KEYD_CODE_MAX);
+	in->last_step = (int64_t)wire_get_u64(r);
+	in->ttl = wire_get_u32(r);
+	return !r->bad;
+}
+
+/* Checks the credentials: COFFER_OK with *FAILURE 0 and *STEP the code's step (or
+ * TOTP_STEP_NONE) for a login that may go ahead, COFFER_OK with *FAILURE set for one that
+ * may not, or an error for a fault (DENIED). */
+static enum coffer_err check_login(const struct keyd_keys *keys,
+				   const struct keyd_account_fields *in,
+				   struct keyd_account_work *x, int64_t now,
+				   enum keyd_login_failure *failure, int64_t *step)
+{
+	struct account *a = &x->a;
+	*failure = 0;
+	*step = TOTP_STEP_NONE;
+	/* Unknown, or a record keyd did not seal: the same Argon2id run, then the same answer. */
+	bool known = in->account_len > 0 &&
+		     account_open(keys->seals, in->account, in->account_len, a) == COFFER_OK;
+	const char *hash = known ? a->password_hash : keys->hashing->dummy_hash;
+	bool right = keyd_verify_password(keys->hashing, hash, in->password, in->password_len);
+	if (!known || !right) {
+		*failure = KEYD_LOGIN_BAD_PASSWORD;
+		return COFFER_OK;
+	}
+	/* A sysadmin always needs an active TOTP; nobody signs in with a pending one. */
+	if (a->totp == ACCOUNT_TOTP_PENDING ||
+	    (a->role == TICKET_ROLE_SYSADMIN && a->totp != ACCOUNT_TOTP_ACTIVE)) {
+		*failure = KEYD_LOGIN_TOTP_NOT_ENROLLED;
+		return COFFER_OK;
+	}
+	if (a->totp != ACCOUNT_TOTP_ACTIVE)
+		return COFFER_OK;
+	if (in->code[0] == '\0') {
+		*failure = KEYD_LOGIN_TOTP_MISSING;
+		return COFFER_OK;
+	}
+	enum coffer_err err = account_totp_open(keys->seals, a->user_id, a->totp_sealed, x->secret);
+	if (err == COFFER_OK)
+		err = totp_verify(x->secret, in->code, now, in->last_step, step);
+	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
+		/* Right code for a step already used (or an earlier one): a replay. */
+		int64_t any = TOTP_STEP_NONE;
+		bool reused =
+		    in->last_step != TOTP_STEP_NONE &&
+		    totp_verify(x->secret, in->code, now, TOTP_STEP_NONE, &any) == COFFER_OK;
+		*failure = reused ? KEYD_LOGIN_TOTP_REUSED : KEYD_LOGIN_TOTP_WRONG;
+		*step = TOTP_STEP_NONE;
+		return COFFER_OK;
+	}
+	return err;
+}
+
+/* A new session for the opened account, until NOW + TTL: its token and sealed ticket. */
+static enum coffer_err issue_session(const struct keyd_keys *keys, struct keyd_account_work *x,
+				     int64_t now, uint32_t ttl)
+{
+	struct ticket *t = &x->t;
+	const struct account *a = &x->a;
+	memset(t, 0, sizeof *t);
+	token_generate(x->new_token, &t->token);
+	memcpy(t->user_id, a->user_id, sizeof t->user_id);
+	t->role = a->role;
+	t->issued_at = now;
+	t->expires_at = now + (int64_t)ttl;
+	t->n_orgs = a->n_orgs;
+	memcpy(t->orgs, a->orgs, sizeof t->orgs);
+	return ticket_seal(keys->ticket_key, t, x->out, &x->out_len);
+}
+
+void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *caller,
+		       struct keyd_request *q, struct frame_writer *reply)
+{
+	const struct keyd_account_fields *in = &q->account;
+	struct keyd_account_work *x = &q->work;
+	enum keyd_login_failure failure = 0;
+	int64_t step = TOTP_STEP_NONE;
+	enum coffer_err err = COFFER_OK;
+	if (in->ttl == 0 || in->ttl > KEYD_SESSION_TTL_MAX || in->last_step < TOTP_STEP_NONE ||
+	    in->password_len == 0)
+		err = COFFER_ERR_INVALID_INPUT;
+	if (err == COFFER_OK)
+		err = check_login(keys, in, x, caller->now, &failure, &step);
+	if (err == COFFER_OK && failure == 0)
+		err = issue_session(keys, x, caller->now, in->ttl);
+	if (err != COFFER_OK) {
+		keyd_refuse(reply, "login", err);
+	} else if (failure != 0) {
+		log_msg(LOG_WARN, "keyd", "login refused: reason %d", (int)failure);
+		wire_put_u8(frame_begin(reply, KEYD_MSG_LOGIN_FAILED), (uint8_t)failure);
+	} else {
+		struct wire_writer *w = frame_begin(reply, KEYD_MSG_SESSION_NEW);
+		wire_put_str(w, x->new_token);
+		wire_put_bytes(w, x->out, x->out_len);
+		wire_put_u64(w, (uint64_t)x->t.expires_at);
+		wire_put_u64(w, (uint64_t)step);
+	}
+}
+
+/* ---- PASSWORD_SET (PERMIT_NONE: the account's seal and current password are the proof) ---- */
+
+bool keyd_read_password_set(struct wire_reader *r, struct keyd_request *q)
+{
+	struct keyd_account_fields *in = &q->account;
+	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
+	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
+	in->new_password_len = wire_get_bytes(r, in->new_password, sizeof in->new_password);
+	return !r->bad;
+}
+
+static enum coffer_err password_set(const struct keyd_keys *keys,
+				    const struct keyd_account_fields *in,
+				    struct keyd_account_work *x)
+{
+	struct account *a = &x->a;
+	if (in->password_len == 0 || in->new_password_len == 0)
+		return COFFER_ERR_INVALID_INPUT;
+	if (account_open(keys->seals, in->account, in->account_len, a) != COFFER_OK)
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
+		return COFFER_ERR_INVALID_CREDENTIALS;
+	enum coffer_err err = keyd_hash_password(keys->hashing, in->new_password,
+						 in->new_password_len, a->password_hash);
+	if (err == COFFER_OK)
+		err = account_seal(keys->seals, a, x->out, &x->out_len);
+	return err;
+}
+
+void keyd_answer_password_set(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply)
+{
+	(void)caller;
+	enum coffer_err err = password_set(keys, &q->account, &q->work);
+	if (err == COFFER_OK)
+		put_account(reply, &q->work);
+	else
+		keyd_refuse(reply, "password change", err);
+}

@@ -1,0 +1,89 @@
+/* dispatch.c — keyd's table: every request it serves, who may send it, what handles it; and
+ * keyd_handle, which puts each request through it.
+ *
+ * Design points:
+ * - A type not in the table, or a request that does not read whole, ends keyd (OpenSSH's
+ *   monitor: "unpermitted request").
+ * - A request is read whole, then its permit is checked (permit.h), and only then does its
+ *   handler run, with the session the check verified. A refused request is answered DENIED
+ *   with the reason, so the web process can answer its client precisely.
+ * - The request and the check's findings are wiped after every request.
+ */
+#include "keyd/dispatch.h"
+
+#include <sodium.h>
+#include <time.h>
+
+#include "keyd/handlers.h"
+
+struct row {
+	enum keyd_msg type;
+	enum keyd_permit permit;
+	const char *what; /* in the log line of a refusal */
+	keyd_reader read;
+	keyd_answerer answer;
+};
+
+// clang-format off
+static const struct row table[] = {
+	{KEYD_MSG_PING,           PERMIT_NONE,        "ping",
+	 keyd_read_ping,           keyd_answer_ping},
+	{KEYD_MSG_ORG_KEY_NEW,    PERMIT_NONE,        "organisation key",
+	 keyd_read_org_key_new,    keyd_answer_org_key_new},
+	{KEYD_MSG_DATA_KEY_NEW,   PERMIT_MEMBER,      "data key",
+	 keyd_read_data_key_new,   keyd_answer_data_key_new},
+	{KEYD_MSG_DATA_KEY_OPEN,  PERMIT_MEMBER,      "data key",
+	 keyd_read_data_key_open,  keyd_answer_data_key_open},
+	{KEYD_MSG_DATA_KEYS_OPEN, PERMIT_MEMBER_EACH, "data keys",
+	 keyd_read_data_keys_open, keyd_answer_data_keys_open},
+	{KEYD_MSG_INVITE_SEAL,    PERMIT_SYSADMIN,    "invite seal",
+	 keyd_read_invite_seal,    keyd_answer_invite_seal},
+	{KEYD_MSG_ACCEPT,         PERMIT_NONE,        "invite acceptance",
+	 keyd_read_accept,         keyd_answer_accept},
+	{KEYD_MSG_TOTP_CONFIRM,   PERMIT_NONE,        "TOTP confirmation",
+	 keyd_read_totp_confirm,   keyd_answer_totp_confirm},
+	{KEYD_MSG_LOGIN,          PERMIT_NONE,        "login",
+	 keyd_read_login,          keyd_answer_login},
+	{KEYD_MSG_PASSWORD_SET,   PERMIT_NONE,        "password change",
+	 keyd_read_password_set,   keyd_answer_password_set},
+};
+// clang-format on
+
+static const struct row *row_of(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		if (table[i].type == type)
+			return &table[i];
+	}
+	return NULL;
+}
+
+bool keyd_permit_of(uint8_t type, enum keyd_permit *out)
+{
+	const struct row *row = row_of(type);
+	if (row != NULL)
+		*out = row->permit;
+	return row != NULL;
+}
+
+bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader *r,
+		 struct frame_writer *reply)
+{
+	static __thread struct keyd_request q;
+	static __thread struct keyd_caller caller;
+	const struct row *row = row_of(type);
+	if (row == NULL)
+		return false;
+	const bool whole = row->read(r, &q) && wire_reader_end(r);
+	if (whole) {
+		enum coffer_err err = keyd_permit_check(keys->ticket_key, row->permit, &q,
+							(int64_t)time(NULL), &caller);
+		if (err == COFFER_OK)
+			row->answer(keys, &caller, &q, reply);
+		else
+			keyd_refuse(reply, row->what, err);
+	}
+	sodium_memzero(&q, sizeof q);
+	sodium_memzero(&caller, sizeof caller);
+	return whole && frame_end(reply);
+}

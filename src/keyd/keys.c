@@ -1,0 +1,89 @@
+/* keys.c — loading, deriving and wiping the keys keyd holds (keys.h). */
+#include "keyd/keys.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+
+#include "crypto/kdf.h"
+#include "crypto/mac.h"
+#include "keyd/hash_gate.h"
+#include "keyd/seal.h"
+#include "keyd/ticket.h"
+
+enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_keys *keys)
+{
+	struct seal_keys *seals = NULL;
+	struct keyd_hash_gate *hashing = NULL;
+	uint8_t *tk = sodium_malloc(MAC_KEY_BYTES);
+	if (tk == NULL)
+		return COFFER_ERR_NOMEM;
+	const struct master_key *newest = master_keyring_newest(ring);
+	enum coffer_err err =
+	    kdf_derive(newest->key, MASTER_KEY_BYTES, TICKET_KEY_LABEL, tk, MAC_KEY_BYTES);
+	if (err == COFFER_OK)
+		err = seal_keys_derive(ring, &seals);
+	if (err == COFFER_OK)
+		err = keyd_hash_gate_new(&hashing);
+	if (err != COFFER_OK) {
+		sodium_free(tk);
+		if (seals != NULL)
+			seal_keys_free(seals);
+		return err;
+	}
+	sodium_mprotect_readonly(tk);
+	keys->ring = ring;
+	keys->ticket_key = tk;
+	keys->seals = seals;
+	keys->hashing = hashing;
+	return COFFER_OK;
+}
+
+enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
+			       struct keyd_keys *keys)
+{
+	char path[PATH_MAX], *pass = NULL;
+	size_t pass_len = 0;
+	struct master_keyring *ring = NULL;
+	if (passphrase_file != NULL &&
+	    passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
+		return COFFER_ERR_CONFIG;
+	if (snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE) >= (int)sizeof path) {
+		sodium_free(pass);
+		return COFFER_ERR_INVALID_INPUT;
+	}
+	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
+	sodium_free(pass);
+	if (err == COFFER_OK)
+		err = keyd_keys_from_ring(ring, keys);
+	if (err != COFFER_OK)
+		master_keyring_free(ring);
+	return err;
+}
+
+void keyd_keys_free(struct keyd_keys *keys)
+{
+	master_keyring_free(keys->ring);
+	sodium_free(keys->ticket_key);
+	if (keys->seals != NULL)
+		seal_keys_free(keys->seals);
+	keyd_hash_gate_free(keys->hashing);
+	keys->ring = NULL;
+	keys->ticket_key = NULL;
+	keys->seals = NULL;
+	keys->hashing = NULL;
+}
+
+void keyd_keys_wipe(struct keyd_keys *keys)
+{
+	if (keys->ring != NULL) {
+		sodium_mprotect_readwrite(keys->ring);
+		sodium_memzero(keys->ring, sizeof *keys->ring);
+	}
+	if (keys->ticket_key != NULL) {
+		sodium_mprotect_readwrite(keys->ticket_key);
+		sodium_memzero(keys->ticket_key, MAC_KEY_BYTES);
+	}
+	if (keys->seals != NULL)
+		seal_keys_wipe(keys->seals);
+}

@@ -1,0 +1,35 @@
+/* keys.h — what keyd holds: the master keyring and the keys derived from it, in guarded memory
+ * and read-only once loaded, and the gate its password hashing goes through. */
+#ifndef COFFER_KEYD_KEYS_H
+#define COFFER_KEYD_KEYS_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/master_key.h"
+
+struct seal_keys;      /* seal.h */
+struct keyd_hash_gate; /* hash_gate.h */
+
+struct keyd_keys {
+	struct master_keyring *ring;
+	uint8_t *ticket_key;		/* MAC_KEY_BYTES, derived from the newest master key */
+	struct seal_keys *seals;	/* account and invite seals, TOTP secret keys (seal.h) */
+	struct keyd_hash_gate *hashing; /* bounds password hashing; the dummy hash */
+};
+
+/* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). */
+COFFER_MUST_CHECK enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
+						 struct keyd_keys *keys);
+/* Derives the ticket key and the seal keys from a loaded keyring into guarded memory, and sets
+ * up the password hashing gate (which hashes the dummy password once: ~100 ms). On success
+ * KEYS owns RING; on failure the caller still does. */
+COFFER_MUST_CHECK enum coffer_err keyd_keys_from_ring(struct master_keyring *ring,
+						      struct keyd_keys *keys);
+/* Frees everything KEYS holds (the keyring too). */
+void keyd_keys_free(struct keyd_keys *keys);
+/* Zeroes every key KEYS holds without freeing anything (keyd on its way out, with other
+ * threads about). */
+void keyd_keys_wipe(struct keyd_keys *keys);
+
+#endif

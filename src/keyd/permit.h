@@ -1,0 +1,53 @@
+/* permit.h — who may send each request (a column of keyd's table, dispatch.c), and the one
+ * check of it, made after a request is read and before its handler runs.
+ *
+ * Default deny. A session is live when every one of these holds:
+ *   - the ticket is keyd's own (its MAC verifies under the ticket key, ticket.h);
+ *   - the token presented hashes to the ticket's token hash (so a stolen ticket without its
+ *     token is useless, and the web process cannot pair a ticket with another session);
+ *   - the ticket has not expired by keyd's own clock.
+ * Idle expiry and revocation (logout, disable, password change) are recorded in the system
+ * database, which keyd cannot read; the web process enforces them before it asks, and a ticket
+ * never outlives its absolute expiry.
+ */
+#ifndef COFFER_KEYD_PERMIT_H
+#define COFFER_KEYD_PERMIT_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/mac.h"
+#include "keyd/request.h"
+#include "keyd/ticket.h"
+
+enum keyd_permit {
+	/* Anyone: the request asks nothing secret, or carries its own proof that the handler
+	 * checks (a sealed record, an invite token, a password). */
+	PERMIT_NONE = 1,
+	/* A live session of a sysadmin. Otherwise UNAUTHENTICATED (not live) or FORBIDDEN. */
+	PERMIT_SYSADMIN,
+	/* A live session of a user (never a sysadmin: sysadmins run the service, they do not
+	 * read its content) who is a member of the object's organisation with a clearance there
+	 * at or above the object's level. INVALID_INPUT for a level that is none, then
+	 * UNAUTHENTICATED (not live) or FORBIDDEN. */
+	PERMIT_MEMBER,
+	/* PERMIT_MEMBER for each object of a batch on its own: the request itself always
+	 * passes, and the handler releases only the objects whose verdict is COFFER_OK. */
+	PERMIT_MEMBER_EACH,
+};
+
+/* What the check found, handed to the handler. */
+struct keyd_caller {
+	int64_t now;	      /* keyd's clock, read once for the request */
+	struct ticket ticket; /* the live session, for PERMIT_SYSADMIN and PERMIT_MEMBER */
+	enum coffer_err verdict[KEYD_OPEN_BATCH_MAX]; /* PERMIT_MEMBER_EACH: each object's */
+};
+
+/* Decides whether request Q may be answered under PERMIT, at time NOW, with the ticket key
+ * TICKET_KEY: COFFER_OK, with *CALLER filled in, or the refusal to answer with. */
+COFFER_MUST_CHECK enum coffer_err keyd_permit_check(const uint8_t ticket_key[MAC_KEY_BYTES],
+						    enum keyd_permit permit,
+						    const struct keyd_request *q, int64_t now,
+						    struct keyd_caller *caller);
+
+#endif

@@ -1,0 +1,84 @@
+/* request.h — a request as keyd has read it off the wire: what keyd_permit_check decides on
+ * (permit.h) and its handler then answers (handlers.h). One per thread, wiped after each
+ * request (dispatch.c): it holds session tokens, passwords and sealed records. */
+#ifndef COFFER_KEYD_REQUEST_H
+#define COFFER_KEYD_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/wire.h"
+#include "crypto/keywrap.h"
+#include "crypto/token.h"
+#include "keyd/account.h"
+#include "keyd/ticket.h"
+#include "keyproto/protocol.h"
+
+/* SESSION: the session a request is made in, as the web process presents it. */
+struct keyd_session_fields {
+	char token[TOKEN_TEXT_LEN + 1];
+	uint8_t ticket[TICKET_SEALED_MAX];
+	size_t ticket_len;
+};
+
+/* ORG_KEY_REF | OBJECT, and the wrapped data key of an open. */
+struct keyd_object_ref {
+	char org_id[KEYWRAP_ID_MAX + 1];
+	uint32_t org_version, master_version;
+	uint8_t wrapped_org[KEYWRAP_BYTES];
+	char kind[KEYD_KIND_MAX + 1];
+	char object_id[KEYWRAP_ID_MAX + 1];
+	uint32_t object_version;
+	uint8_t level; /* as sent: not yet known to be an enum level */
+	uint8_t wrapped[KEYWRAP_BYTES];
+};
+
+/* The fields of INVITE_SEAL (after its SESSION), ACCEPT, TOTP_CONFIRM, LOGIN, PASSWORD_SET. */
+struct keyd_account_fields {
+	struct invite inv;		/* INVITE_SEAL: the invitation to seal */
+	char token[TOKEN_TEXT_LEN + 1]; /* ACCEPT: the invite token */
+	uint8_t invite[INVITE_SEALED_MAX];
+	size_t invite_len;
+	uint8_t account[ACCOUNT_SEALED_MAX];
+	size_t account_len;
+	uint8_t password[KEYD_PASSWORD_MAX], new_password[KEYD_PASSWORD_MAX];
+	size_t password_len, new_password_len;
+	char code[KEYD_CODE_MAX + 1];
+	char user_id[TICKET_ID_MAX + 1];
+	uint8_t with_totp; /* ACCEPT: 0 or 1 */
+	int64_t last_step; /* LOGIN */
+	uint32_t ttl;	   /* LOGIN */
+};
+
+/* What the account requests decode and make while they are answered. */
+struct keyd_account_work {
+	struct invite inv; /* ACCEPT: the invite, opened */
+	struct account a;  /* the account, opened or made */
+	struct ticket t;   /* LOGIN: the session issued */
+	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
+	bool has_secret;
+	char new_token[TOKEN_TEXT_LEN + 1];
+	uint8_t out[ACCOUNT_SEALED_MAX]; /* the record sealed for the reply */
+	size_t out_len;
+};
+
+struct keyd_request {
+	struct keyd_session_fields session; /* requests whose permit needs a session */
+	uint32_t n_objects;		    /* 1, or a DATA_KEYS_OPEN's batch */
+	struct keyd_object_ref objects[KEYD_OPEN_BATCH_MAX];
+	uint64_t nonce;			    /* PING */
+	char org_id[KEYWRAP_ID_MAX + 1];    /* ORG_KEY_NEW */
+	uint32_t org_version;		    /* ORG_KEY_NEW */
+	struct keyd_account_fields account; /* the account requests */
+	struct keyd_account_work work;
+};
+
+/* Reads SESSION (protocol.h) into S. */
+static inline void keyd_read_session(struct wire_reader *r, struct keyd_session_fields *s)
+{
+	wire_get_str(r, s->token, TOKEN_TEXT_LEN);
+	s->ticket_len = wire_get_bytes(r, s->ticket, sizeof s->ticket);
+}
+
+#endif

@@ -1,0 +1,130 @@
+/* protocol.h — the key service protocol: what the web process and keyd say to each other, the
+ * one header both sides include for it (frames in frame.h). Who may send each request, and what
+ * keyd checks before answering it, is keyd's table (keyd/dispatch.c, docs/KEYD.md).
+ *
+ * Messages (type byte of a frame; fields are wire fields, common/wire.h):
+ *   READY         keyd → web, once, on channel 0, when it holds its keys:  (no fields)
+ *   FAIL          keyd → web, once, instead of READY:                      u32 coffer_err
+ *   PING          web → keyd:  u64 nonce
+ *   PONG          keyd → web:  u64 the same nonce
+ *   ORG_KEY_NEW   web → keyd:  str org id | u32 org key version (1 or more)
+ *   ORG_KEY       keyd → web:  u32 master key version | bytes(60) wrapped org key
+ *   DATA_KEY_NEW  web → keyd:  SESSION | ORG_KEY_REF | OBJECT
+ *   DATA_KEY_OPEN web → keyd:  SESSION | ORG_KEY_REF | OBJECT | bytes(60) wrapped data key
+ *   DATA_KEY      keyd → web:  bytes(32) data key | bytes(60) the data key wrapped
+ *   DATA_KEYS_OPEN web → keyd: SESSION | u32 n (1..KEYD_OPEN_BATCH_MAX) |
+ *                              n × (ORG_KEY_REF | OBJECT | bytes(60) wrapped data key)
+ *                 A page of a list in one round trip: each object is decided on its own,
+ *                 exactly as DATA_KEY_OPEN decides it alone.
+ *   DATA_KEYS     keyd → web:  n × (u32 coffer_err, 0 when released | bytes data key:
+ *                              32 bytes when released, else empty), in the request's order
+ *   INVITE_SEAL   web → keyd:  SESSION | bytes(32) invite token hash | str email | u8 role |
+ *                              str org id ("" for a sysadmin) | u8 clearance | i64 expires at
+ *   SEALED        keyd → web:  bytes sealed invite
+ *   ACCEPT        web → keyd:  str invite token (43) | bytes sealed invite |
+ *                              bytes sealed account ("" for a new user) | str new user id |
+ *                              bytes password | u8 with TOTP (0/1; ignored for a sysadmin,
+ *                              who always gets one)
+ *   ACCOUNT       keyd → web:  bytes sealed account | bytes TOTP secret (20, or "" when the
+ *                              account has none pending: shown once, for enrolment)
+ *   TOTP_CONFIRM  web → keyd:  bytes sealed account | str code
+ *   TOTP_OK       keyd → web:  bytes sealed account | i64 the code's step (the first use)
+ *   LOGIN         web → keyd:  bytes sealed account ("" for an unknown email: keyd then
+ *                              verifies against a dummy hash, so it costs the same) |
+ *                              bytes password | str code ("" when none) | i64 last used step
+ *                              (-1 none) | u32 session lifetime in seconds
+ *   SESSION_NEW   keyd → web:  str session token (43) | bytes ticket | i64 expires at |
+ *                              i64 the code's step (-1 when the account has no TOTP)
+ *   LOGIN_FAILED  keyd → web:  u8 enum keyd_login_failure
+ *   PASSWORD_SET  web → keyd:  bytes sealed account | bytes current password | bytes new
+ *   ACCOUNT       (as above, with no TOTP secret)
+ *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
+ * where
+ *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
+ *   ORG_KEY_REF = str org id | u32 org key version | u32 master key version |
+ *                 bytes(60) wrapped org key (as ORG_KEY gave it, read back from storage)
+ *   OBJECT      = str kind | str object id | u32 object version | u8 level
+ *
+ * DENIED reasons: UNAUTHENTICATED for a session, seal or token keyd cannot believe; FORBIDDEN
+ * for a live session not entitled to what it asks; INVALID_INPUT for a field out of range;
+ * INVALID_CREDENTIALS for a wrong password or code; NOT_FOUND for an expired invite; EXISTS for
+ * a membership an account already has; CRYPTO for a wrapped key or TOTP secret that does not
+ * open in its context; NOMEM when a password hash cannot have its memory. A LOGIN that fails
+ * answers LOGIN_FAILED, never DENIED: DENIED there means a bad request or a fault.
+ *
+ * A request keyd does not expect, or cannot parse (a field longer than its limit below, bytes
+ * left over), ends keyd: it never argues with a bad peer. So the client checks every field
+ * against these limits before sending.
+ */
+#ifndef COFFER_KEYPROTO_PROTOCOL_H
+#define COFFER_KEYPROTO_PROTOCOL_H
+
+#include <stdint.h>
+
+#include "common/email.h"
+#include "crypto/token.h"
+
+#define KEYD_CHANNELS	      8	   /* socket pairs, each served by its own keyd thread */
+#define KEYD_KIND_MAX	      16   /* an OBJECT's kind: "record", "file" */
+#define KEYD_OPEN_BATCH_MAX   64   /* objects per DATA_KEYS_OPEN: well inside one frame */
+#define KEYD_PASSWORD_MAX     4096 /* bytes: 1024 characters of up to 4 bytes */
+#define KEYD_CODE_MAX	      6	   /* a TOTP code's digits (LOGIN, TOTP_CONFIRM) */
+#define KEYD_SESSION_TTL_MAX  (30 * 24 * 3600) /* LOGIN's lifetime: coffer.conf's ceiling */
+#define KEYD_HASH_CONCURRENCY 2 /* password hashes keyd runs at once; more wait their turn */
+
+/* Sealed records the web process stores and hands back (keyd/ticket.h, keyd/account.h). */
+#define TICKET_SEALED_MAX	  4096
+#define ACCOUNT_SEALED_MAX	  4096
+#define INVITE_SEALED_MAX	  512
+#define TICKET_ID_MAX		  36 /* a user or organisation id inside a sealed record */
+#define ACCOUNT_TOTP_SECRET_BYTES 20
+
+enum keyd_msg {
+	KEYD_MSG_READY = 1,
+	KEYD_MSG_FAIL = 2,
+	KEYD_MSG_PING = 3,
+	KEYD_MSG_PONG = 4,
+	KEYD_MSG_ORG_KEY_NEW = 5,
+	KEYD_MSG_ORG_KEY = 6,
+	KEYD_MSG_DATA_KEY_NEW = 7,
+	KEYD_MSG_DATA_KEY_OPEN = 8,
+	KEYD_MSG_DATA_KEY = 9,
+	KEYD_MSG_DENIED = 10,
+	KEYD_MSG_INVITE_SEAL = 11,
+	KEYD_MSG_SEALED = 12,
+	KEYD_MSG_ACCEPT = 13,
+	KEYD_MSG_ACCOUNT = 14,
+	KEYD_MSG_TOTP_CONFIRM = 15,
+	KEYD_MSG_TOTP_OK = 16,
+	KEYD_MSG_LOGIN = 17,
+	KEYD_MSG_SESSION_NEW = 18,
+	KEYD_MSG_LOGIN_FAILED = 19,
+	KEYD_MSG_PASSWORD_SET = 20,
+	KEYD_MSG_DATA_KEYS_OPEN = 21,
+	KEYD_MSG_DATA_KEYS = 22,
+};
+
+/* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"
+ * whatever the reason, so that nothing distinguishes an unknown account from a wrong code. */
+enum keyd_login_failure {
+	KEYD_LOGIN_BAD_PASSWORD = 1, /* wrong password, or no such account */
+	KEYD_LOGIN_TOTP_MISSING = 2, /* the account has TOTP and no code came */
+	KEYD_LOGIN_TOTP_WRONG = 3,
+	KEYD_LOGIN_TOTP_REUSED = 4,	  /* the code's step was already used */
+	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* a sysadmin without TOTP: never allowed in */
+};
+
+/* Invitation roles: a sysadmin, or a member or org_admin of one organisation. */
+enum invite_role { INVITE_SYSADMIN = 1, INVITE_MEMBER = 2, INVITE_ORG_ADMIN = 3 };
+
+/* An invitation: what INVITE_SEAL asks keyd to seal, and what a sealed invite holds. */
+struct invite {
+	struct token_hash token;
+	char email[EMAIL_MAX + 1];
+	uint8_t role;			/* enum invite_role */
+	char org_id[TICKET_ID_MAX + 1]; /* "" for a sysadmin */
+	uint8_t clearance;		/* enum level; 0 for a sysadmin */
+	int64_t expires_at;
+};
+
+#endif

@@ -1,0 +1,13 @@
+/* web_filter.h — the web process's seccomp filter, installed once the server is up. */
+#ifndef COFFER_SANDBOX_WEB_FILTER_H
+#define COFFER_SANDBOX_WEB_FILTER_H
+
+#include "common/err.h"
+
+/* For every thread: networking on sockets it already has or accepts, files (the databases and
+ * blobs under the data directory), memory, threads' own housekeeping, naming a thread, clocks
+ * and signals. Not allowed, among everything else: exec, fork, ptrace and other processes'
+ * memory, creating or connecting sockets, mounting, changing identity, loading kernel code. */
+COFFER_MUST_CHECK enum coffer_err sandbox_web(void);
+
+#endif

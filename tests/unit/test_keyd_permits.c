@@ -1,0 +1,316 @@
+/* test_keyd_permits.c — keyd's table held to its permit column, through keyd_handle itself.
+ *
+ * First the column: every message type keyd serves has the permit this test expects, and no
+ * other type is served. Then every row, by its class: a request with a session that is live
+ * and entitled is answered; the same request with no ticket, a forged ticket, another
+ * session's token, an expired ticket, a sysadmin's, a user's of another organisation, a
+ * user's whose clearance is below the object's level, or an object whose level is none, is
+ * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS). Requests of
+ * PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
+ * proof (a sealed record, a password). */
+#include "test_util.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "crypto/keywrap.h"
+#include "keyd/account.h"
+#include "keyd/dispatch.h"
+#include "keyd/keys.h"
+#include "keyd/ticket.h"
+#include "keyproto/frame.h"
+
+static const struct {
+	uint8_t type;
+	enum keyd_permit permit;
+} column[] = {
+    {KEYD_MSG_PING, PERMIT_NONE},
+    {KEYD_MSG_ORG_KEY_NEW, PERMIT_NONE},
+    {KEYD_MSG_DATA_KEY_NEW, PERMIT_MEMBER},
+    {KEYD_MSG_DATA_KEY_OPEN, PERMIT_MEMBER},
+    {KEYD_MSG_DATA_KEYS_OPEN, PERMIT_MEMBER_EACH},
+    {KEYD_MSG_INVITE_SEAL, PERMIT_SYSADMIN},
+    {KEYD_MSG_ACCEPT, PERMIT_NONE},
+    {KEYD_MSG_TOTP_CONFIRM, PERMIT_NONE},
+    {KEYD_MSG_LOGIN, PERMIT_NONE},
+    {KEYD_MSG_PASSWORD_SET, PERMIT_NONE},
+};
+
+/* Who asks. The user is a member of org-a with clearance internal; the object is org-a's, at
+ * level internal, unless the case says otherwise. */
+enum who {
+	MEMBER,
+	NO_TICKET,
+	FORGED,
+	OTHER_TOKEN,
+	EXPIRED,
+	EXPIRES_NOW,
+	SYSADMIN,
+	OTHER_ORG,
+	LOW_CLEARANCE,
+	LEVEL_NONE,
+	WHO__COUNT
+};
+
+static const char *const who_names[WHO__COUNT] = {"member",
+						  "no ticket",
+						  "forged ticket",
+						  "another session's token",
+						  "expired",
+						  "expires now",
+						  "sysadmin",
+						  "other organisation",
+						  "clearance too low",
+						  "level that is none"};
+
+static struct keyd_keys keys;
+static struct frame_writer req, reply;
+static uint8_t org_a[KEYWRAP_BYTES], org_b[KEYWRAP_BYTES], data_key_wrapped[KEYWRAP_BYTES];
+
+/* The reason the class PERMIT refuses WHO, COFFER_OK for one it lets through. */
+static enum coffer_err want(enum keyd_permit permit, enum who who)
+{
+	switch (who) {
+	case MEMBER: return permit == PERMIT_SYSADMIN ? COFFER_ERR_FORBIDDEN : COFFER_OK;
+	case SYSADMIN: return permit == PERMIT_SYSADMIN ? COFFER_OK : COFFER_ERR_FORBIDDEN;
+	case OTHER_ORG:
+	case LOW_CLEARANCE: return COFFER_ERR_FORBIDDEN;
+	case LEVEL_NONE:
+		return permit == PERMIT_SYSADMIN ? COFFER_ERR_FORBIDDEN : COFFER_ERR_INVALID_INPUT;
+	default: return COFFER_ERR_UNAUTHENTICATED;
+	}
+}
+
+/* SESSION for WHO. */
+static void put_session(struct wire_writer *w, enum who who)
+{
+	static struct ticket t;
+	static uint8_t sealed[TICKET_SEALED_MAX];
+	char token[TOKEN_TEXT_LEN + 1], other[TOKEN_TEXT_LEN + 1];
+	struct token_hash unused;
+	size_t len = 0;
+	const int64_t now = (int64_t)time(NULL);
+	memset(&t, 0, sizeof t);
+	token_generate(token, &t.token);
+	token_generate(other, &unused);
+	strcpy(t.user_id, "user-1");
+	t.role = who == SYSADMIN ? TICKET_ROLE_SYSADMIN : TICKET_ROLE_USER;
+	t.issued_at = now - 60;
+	t.expires_at = who == EXPIRED ? now - 1 : who == EXPIRES_NOW ? now : now + 3600;
+	if (who != SYSADMIN) {
+		t.n_orgs = 1;
+		strcpy(t.orgs[0].org_id, "org-a");
+		t.orgs[0].org_role = TICKET_ORG_MEMBER;
+		t.orgs[0].clearance = LEVEL_INTERNAL;
+	}
+	assert_int_equal(ticket_seal(keys.ticket_key, &t, sealed, &len), COFFER_OK);
+	if (who == FORGED)
+		sealed[len - 1] ^= 0x20;
+	wire_put_str(w, who == OTHER_TOKEN ? other : token);
+	wire_put_bytes(w, sealed, who == NO_TICKET ? 0 : len);
+}
+
+/* ORG_KEY_REF | OBJECT | (the wrapped data key, when WRAPPED) for WHO. */
+static void put_object(struct wire_writer *w, enum who who, bool wrapped)
+{
+	const uint8_t level = who == LEVEL_NONE	     ? LEVEL_RESTRICTED + 1
+			      : who == LOW_CLEARANCE ? LEVEL_CONFIDENTIAL
+						     : LEVEL_INTERNAL;
+	wire_put_str(w, who == OTHER_ORG ? "org-b" : "org-a");
+	wire_put_u32(w, 1);
+	wire_put_u32(w, 1);
+	wire_put_bytes(w, who == OTHER_ORG ? org_b : org_a, KEYWRAP_BYTES);
+	wire_put_str(w, "record");
+	wire_put_str(w, "rec-1");
+	wire_put_u32(w, 1);
+	wire_put_u8(w, level);
+	if (wrapped)
+		wire_put_bytes(w, data_key_wrapped, KEYWRAP_BYTES);
+}
+
+/* A request of TYPE (a row that wants a session) made by WHO. */
+static void build(uint8_t type, enum who who)
+{
+	struct wire_writer *w = frame_begin(&req, type);
+	put_session(w, who);
+	if (type == KEYD_MSG_DATA_KEYS_OPEN)
+		wire_put_u32(w, 1);
+	if (type != KEYD_MSG_INVITE_SEAL) {
+		put_object(w, who, type != KEYD_MSG_DATA_KEY_NEW);
+	} else {
+		struct token_hash h;
+		char unused[TOKEN_TEXT_LEN + 1];
+		token_generate(unused, &h);
+		wire_put_bytes(w, h.bytes, TOKEN_HASH_BYTES);
+		wire_put_str(w, "ivy@example.org");
+		wire_put_u8(w, INVITE_MEMBER);
+		wire_put_str(w, "org-a");
+		wire_put_u8(w, LEVEL_INTERNAL);
+		wire_put_u64(w, (uint64_t)time(NULL) + 3600);
+	}
+	assert_true(frame_end(&req));
+}
+
+/* Runs REQ through keyd_handle; the reply's type, with R over its payload. */
+static uint8_t handle(struct wire_reader *r)
+{
+	uint8_t type = 0;
+	struct wire_reader in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_true(keyd_handle(&keys, req.buf[5], &in, &reply));
+	assert_true(frame_open(reply.buf + 4, reply.w.len - 4, &type, r));
+	return type;
+}
+
+/* What keyd answered REQ: COFFER_OK when it released or sealed, else the refusal. */
+static enum coffer_err outcome(uint8_t type)
+{
+	struct wire_reader r;
+	uint8_t got = handle(&r);
+	if (got == KEYD_MSG_DENIED) {
+		uint32_t why = wire_get_u32(&r);
+		assert_true(wire_reader_end(&r));
+		return (enum coffer_err)why;
+	}
+	if (type == KEYD_MSG_DATA_KEYS_OPEN) {
+		assert_int_equal(got, KEYD_MSG_DATA_KEYS);
+		return (enum coffer_err)wire_get_u32(&r); /* the one object's code */
+	}
+	assert_int_equal(got, type == KEYD_MSG_INVITE_SEAL ? KEYD_MSG_SEALED : KEYD_MSG_DATA_KEY);
+	return COFFER_OK;
+}
+
+static void test_column(void **state)
+{
+	(void)state;
+	for (unsigned int type = 0; type < 256; type++) {
+		enum keyd_permit got = 0;
+		bool served = keyd_permit_of((uint8_t)type, &got);
+		size_t i = 0;
+		while (i < ARRAY_LEN(column) && column[i].type != type)
+			i++;
+		if (served != (i < ARRAY_LEN(column)))
+			fail_msg("type %u: served %d, expected %d", type, served,
+				 i < ARRAY_LEN(column));
+		if (served && got != column[i].permit)
+			fail_msg("type %u: permit %d, expected %d", type, got, column[i].permit);
+	}
+}
+
+/* Every row that wants a session: each caller refused exactly as its class says. */
+static void test_sessions_by_class(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(column); i++) {
+		if (column[i].permit == PERMIT_NONE)
+			continue;
+		for (int who = 0; who < WHO__COUNT; who++) {
+			build(column[i].type, (enum who)who);
+			enum coffer_err got = outcome(column[i].type);
+			enum coffer_err expected = want(column[i].permit, (enum who)who);
+			if (got != expected)
+				fail_msg("type %u, %s: got %d, want %d", column[i].type,
+					 who_names[who], got, expected);
+		}
+	}
+}
+
+/* Rows that want no session answer without one: their handlers check their own proof. */
+static void test_rows_without_session(void **state)
+{
+	(void)state;
+	static const uint8_t junk[64] = {1, 2, 3};
+	struct wire_reader r;
+	for (size_t i = 0; i < ARRAY_LEN(column); i++) {
+		if (column[i].permit != PERMIT_NONE)
+			continue;
+		const uint8_t type = column[i].type;
+		struct wire_writer *w = frame_begin(&req, type);
+		uint8_t want_type = KEYD_MSG_DENIED;
+		switch (type) {
+		case KEYD_MSG_PING:
+			wire_put_u64(w, 7);
+			want_type = KEYD_MSG_PONG;
+			break;
+		case KEYD_MSG_ORG_KEY_NEW:
+			wire_put_str(w, "org-c");
+			wire_put_u32(w, 1);
+			want_type = KEYD_MSG_ORG_KEY;
+			break;
+		case KEYD_MSG_ACCEPT: /* an invite keyd did not seal */
+			wire_put_str(w, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+			wire_put_bytes(w, junk, sizeof junk);
+			wire_put_bytes(w, NULL, 0);
+			wire_put_str(w, "");
+			wire_put_bytes(w, "pw", 2);
+			wire_put_u8(w, 0);
+			break;
+		case KEYD_MSG_TOTP_CONFIRM: /* an account keyd did not seal */
+			wire_put_bytes(w, junk, sizeof junk);
+			wire_put_str(w, "123456");
+			break;
+		case KEYD_MSG_LOGIN: /* no account: the dummy hash, then LOGIN_FAILED */
+			wire_put_bytes(w, NULL, 0);
+			wire_put_bytes(w, "pw", 2);
+			wire_put_str(w, "");
+			wire_put_u64(w, (uint64_t)-1);
+			wire_put_u32(w, 3600);
+			want_type = KEYD_MSG_LOGIN_FAILED;
+			break;
+		case KEYD_MSG_PASSWORD_SET: /* an account keyd did not seal */
+			wire_put_bytes(w, junk, sizeof junk);
+			wire_put_bytes(w, "pw", 2);
+			wire_put_bytes(w, "new", 3);
+			break;
+		default: fail_msg("no request made here for type %u", type);
+		}
+		assert_true(frame_end(&req));
+		uint8_t got = handle(&r);
+		if (got != want_type)
+			fail_msg("type %u: answered %u, not %u", type, got, want_type);
+		if (got == KEYD_MSG_DENIED)
+			assert_int_equal(wire_get_u32(&r), COFFER_ERR_UNAUTHENTICATED);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	uint8_t org_key[AEAD_KEY_BYTES], data_key[AEAD_KEY_BYTES];
+	struct master_keyring *ring = sodium_malloc(sizeof *ring);
+	if (ring == NULL)
+		return -1;
+	memset(ring, 0, sizeof *ring);
+	ring->count = 1;
+	ring->keys[0].version = 1;
+	randombytes_buf(ring->keys[0].key, MASTER_KEY_BYTES);
+	const uint8_t *mk = ring->keys[0].key;
+	randombytes_buf(org_key, sizeof org_key);
+	randombytes_buf(data_key, sizeof data_key);
+	const struct object_ctx ctx = {"org-a", "record", "rec-1", 1, LEVEL_INTERNAL};
+	if (keywrap_org_key(mk, "org-a", 1, org_key, org_a) != COFFER_OK ||
+	    keywrap_data_key(org_key, &ctx, data_key, data_key_wrapped) != COFFER_OK ||
+	    keywrap_org_key(mk, "org-b", 1, org_key, org_b) != COFFER_OK)
+		return -1;
+	sodium_mprotect_readonly(ring);
+	return keyd_keys_from_ring(ring, &keys) == COFFER_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	keyd_keys_free(&keys);
+	return 0;
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_column),
+	    cmocka_unit_test(test_sessions_by_class),
+	    cmocka_unit_test(test_rows_without_session),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
