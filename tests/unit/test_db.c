@@ -6,6 +6,7 @@
 #include "test_tmpdir.h"
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/query.h"
 
 static sqlite3 *open_db(const struct fixture *f)
 {

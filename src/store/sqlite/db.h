@@ -86,19 +86,4 @@ void db_finish(sqlite3_stmt *s);
 /* Closes DB with every statement it kept (sqlite3_close refuses while any is left). */
 int db_close(sqlite3 *db);
 
-/* Runs a statement that returns no rows. */
-COFFER_MUST_CHECK enum coffer_err db_step_done(sqlite3_stmt *s);
-
-/* Binds TEXT, or NULL when TEXT is "" (an optional column). */
-int db_bind_text_or_null(sqlite3_stmt *s, int idx, const char *text);
-
-/* Copies a TEXT column into OUT (NUL-terminated, truncated to OUTLEN - 1); NULL gives "". */
-void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen);
-
-/* Copies a BLOB column of exactly LEN bytes; false when it has another length. */
-bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len);
-
-/* Copies a BLOB column of at most MAX bytes, setting *LEN (0 for NULL); false when longer. */
-bool db_column_blob_max(sqlite3_stmt *s, int col, void *out, size_t max, size_t *len);
-
 #endif

@@ -11,8 +11,9 @@
 
 #include "common/fileio.h"
 #include "common/uuid.h"
-#include "store/sqlite/db.h"
+#include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 #include "store/store.h"
 
 #define ORG_POOL_SIZE 4
@@ -79,17 +80,7 @@ static const struct db_migration org_schema[] = {
 	 ") STRICT;"
 	 "CREATE INDEX files_by_level ON files (level, seq);"},
 	/* 4: the organisation's audit chain, as the system's (audit/chain.h). */
-	{"CREATE TABLE audit ("
-	 " seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
-	 " time INTEGER NOT NULL,"
-	 " actor TEXT NOT NULL,"
-	 " action TEXT NOT NULL,"
-	 " target TEXT NOT NULL,"
-	 " ip TEXT NOT NULL,"
-	 " outcome TEXT NOT NULL,"
-	 " reason TEXT NOT NULL,"
-	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
-	 ") STRICT;"},
+	{AUDIT_ROWS_TABLE_SQL},
 };
 // clang-format on
 
@@ -187,26 +178,16 @@ bool org_data_key_matches(const struct data_key_record *k, const char *kind, con
 
 enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k)
 {
-	sqlite3_stmt *s = NULL;
 	/* Bounded: these are bound as text, never read past their arrays. */
 	if (!memchr(k->kind, '\0', sizeof k->kind) || !uuid_valid(k->object_id) ||
 	    (unsigned int)k->level > LEVEL_RESTRICTED)
 		return COFFER_ERR_INVALID_INPUT;
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO data_keys (kind, object_id, object_version, "
-					 "level, org_key_version, wrapped) VALUES (?,?,?,?,?,?)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, k->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, k->object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, k->object_version);
-		sqlite3_bind_int(s, 4, (int)k->level);
-		sqlite3_bind_int64(s, 5, k->org_key_version);
-		sqlite3_bind_blob(s, 6, k->wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	return err;
+	return db_exec(db,
+		       "INSERT INTO data_keys (kind, object_id, object_version, level, "
+		       "org_key_version, wrapped) VALUES (?,?,?,?,?,?)",
+		       DB_ARGS(db_text(k->kind), db_text(k->object_id), db_int(k->object_version),
+			       db_int(k->level), db_int(k->org_key_version),
+			       db_blob(k->wrapped, KEYWRAP_BYTES)));
 }
 
 enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
@@ -230,56 +211,35 @@ enum coffer_err org_data_key_read(sqlite3_stmt *s, int first, struct data_key_re
 									 : COFFER_ERR_STORAGE;
 }
 
+/* A row of DATA_KEY_COLUMNS. */
+static enum coffer_err read_data_key(sqlite3_stmt *s, void *out)
+{
+	return org_data_key_read(s, 0, out);
+}
+
 enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const char *object_id,
 				   uint32_t object_version, struct data_key_record *out)
 {
 	/* Bounded before they are bound: an id that is not one names no key. */
 	if (!uuid_valid(object_id) || strnlen(kind, sizeof out->kind) >= sizeof out->kind)
 		return COFFER_ERR_NOT_FOUND;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
-					 "kind = ? AND object_id = ? AND object_version = ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, object_version);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			err = org_data_key_read(s, 0, out);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
-	return err;
+	return db_pool_row(&odb->pool,
+			   "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
+			   "kind = ? AND object_id = ? AND object_version = ?",
+			   DB_ARGS(db_text(kind), db_text(object_id), db_int(object_version)),
+			   read_data_key, out);
 }
 
 enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_key_version,
 					       struct data_key_record *out, size_t max, size_t *n)
 {
 	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	*n = 0;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
-					 "org_key_version < ? ORDER BY kind, object_id, "
-					 "object_version LIMIT ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, org_key_version);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-		int rc;
-		while (err == COFFER_OK && *n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			err = org_data_key_read(s, 0, &out[*n]);
-			(*n)++;
-		}
-		if (err == COFFER_OK && *n < max && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	db_finish(s);
+	enum coffer_err err = db_rows(db,
+				      "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
+				      "org_key_version < ? ORDER BY kind, object_id, "
+				      "object_version LIMIT ?",
+				      DB_ARGS(db_int(org_key_version), db_int((int64_t)max)),
+				      read_data_key, DB_ITEMS(out, max), n, NULL);
 	db_pool_put(&odb->pool, db);
 	return err;
 }
@@ -289,26 +249,18 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 {
 	pthread_mutex_lock(&odb->write_mu);
 	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
 	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE "
-				 "kind = ? AND object_id = ? AND object_version = ? AND "
-				 "org_key_version = ?",
-				 &s);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_blob(s, 1, keys[i].wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, keys[i].org_key_version);
-		sqlite3_bind_text(s, 3, keys[i].kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, keys[i].object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, keys[i].object_version);
-		sqlite3_bind_int64(s, 6, old_version[i]);
-		int rc = sqlite3_step(s);
-		err = rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
+		const struct data_key_record *k = &keys[i];
+		err =
+		    db_exec(db,
+			    "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE "
+			    "kind = ? AND object_id = ? AND object_version = ? AND "
+			    "org_key_version = ?",
+			    DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->org_key_version),
+				    db_text(k->kind), db_text(k->object_id),
+				    db_int(k->object_version), db_int(old_version[i])));
 	}
-	db_finish(s);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
 	pthread_mutex_unlock(&odb->write_mu);

@@ -4,6 +4,7 @@
  * not even as a cursor. */
 #include "common/uuid.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 
 #define FIRST_PAGE INT64_MAX /* the sequence bound of a first page: every row is below */
 
@@ -14,28 +15,18 @@ static enum coffer_err list_check(enum level max_level, size_t limit, size_t max
 	return COFFER_OK;
 }
 
+/* The creation sequence of row AFTER ("" for the first page) at or below MAX_LEVEL. */
 static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_level,
 				   const char *after, int64_t *seq)
 {
-	sqlite3_stmt *s = NULL;
 	if (after[0] == '\0') {
 		*seq = FIRST_PAGE;
 		return COFFER_OK;
 	}
 	if (!uuid_valid(after))
 		return COFFER_ERR_NOT_FOUND;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, after, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, (int)max_level);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			*seq = sqlite3_column_int64(s, 0);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	return err;
+	return db_row(db, sql, DB_ARGS(db_text_n(after, UUID_TEXT_LEN), db_int(max_level)),
+		      db_read_int64, seq);
 }
 
 enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q,
@@ -45,7 +36,6 @@ enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q
 	int64_t below = 0;
 	size_t got = 0;
 	bool extra = false;
-	sqlite3_stmt *s = NULL;
 	enum coffer_err err = list_check(max_level, limit, q->max);
 	if (err != COFFER_OK)
 		return err;
@@ -54,24 +44,11 @@ enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q
 	err = db_begin_read(db);
 	if (err == COFFER_OK)
 		err = list_cursor(db, q->cursor_sql, max_level, after, &below);
+	/* One row more than the page: is there a next? */
 	if (err == COFFER_OK)
-		err = db_prepare(db, q->page_sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int(s, 1, (int)max_level);
-		sqlite3_bind_int64(s, 2, below);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit + 1); /* one more: is there a next? */
-		int rc;
-		while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (got == limit) {
-				extra = true;
-				break;
-			}
-			err = q->read(s, (char *)out + got++ * q->item_size);
-		}
-		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	db_finish(s);
+		err = db_rows(db, q->page_sql,
+			      DB_ARGS(db_int(max_level), db_int(below), db_int((int64_t)limit + 1)),
+			      q->read, (struct db_items){out, q->item_size, limit}, &got, &extra);
 	err = db_end(db, err);
 	db_pool_put(&odb->pool, db);
 	if (err == COFFER_OK) {
