@@ -78,6 +78,19 @@ enum coffer_err audit_rows_append(sqlite3 *db, const char *chain, struct audit_e
 	return err;
 }
 
+/* Entries to append to a chain. */
+struct append {
+	const char *chain;
+	struct audit_entry *e;
+	size_t n;
+};
+
+static enum coffer_err append_tx(sqlite3 *db, void *ctx)
+{
+	const struct append *a = ctx;
+	return audit_rows_append(db, a->chain, a->e, a->n);
+}
+
 enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain, struct audit_entry *e,
 				  size_t n)
 {
@@ -88,12 +101,8 @@ enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain, struc
 	if (next == NULL)
 		return COFFER_ERR_NOMEM;
 	memcpy(next, e, n * sizeof *next);
-	sqlite3 *db = db_pool_get(pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = audit_rows_append(db, chain, next, n);
-	err = db_end(db, err);
-	db_pool_put(pool, db);
+	struct append a = {chain, next, n};
+	enum coffer_err err = db_pool_write(pool, append_tx, &a);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 		e[i].seq = next[i].seq;
 		memcpy(e[i].hash, next[i].hash, AUDIT_HASH_BYTES);

@@ -127,17 +127,6 @@ enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path, unsigned i
 	return COFFER_OK;
 }
 
-enum coffer_err db_pool_open(struct db_pool *pool, const char *path, unsigned int size)
-{
-	sqlite3 *first = NULL;
-	enum coffer_err err = db_open(path, false, &first);
-	if (err != COFFER_OK) {
-		memset(pool, 0, sizeof *pool);
-		return err;
-	}
-	return db_pool_adopt(pool, path, size, first);
-}
-
 void db_pool_close(struct db_pool *pool)
 {
 	if (pool->path == NULL)
@@ -254,6 +243,27 @@ enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
 	if (rc != SQLITE_OK)
 		rollback(db);
 	return db_err(rc);
+}
+
+static enum coffer_err run_tx(struct db_pool *pool, bool write, db_tx_fn tx, void *ctx)
+{
+	sqlite3 *db = db_pool_get(pool);
+	enum coffer_err err = write ? db_begin(db) : db_begin_read(db);
+	if (err == COFFER_OK)
+		err = tx(db, ctx);
+	err = db_end(db, err);
+	db_pool_put(pool, db);
+	return err;
+}
+
+enum coffer_err db_pool_write(struct db_pool *pool, db_tx_fn tx, void *ctx)
+{
+	return run_tx(pool, true, tx, ctx);
+}
+
+enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx)
+{
+	return run_tx(pool, false, tx, ctx);
 }
 
 /* Compiling a statement costs more than running it (the parser and planner were a quarter of

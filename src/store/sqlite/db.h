@@ -37,12 +37,10 @@ COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3
 COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
 					     unsigned int n_steps);
 
-/* Opens the pool's first connection at once (so that a database that cannot be opened fails
- * here, not in the first query); the others (up to SIZE, DB_POOL_MAX for 0) on demand. */
-COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path,
-					       unsigned int size);
-/* The same with FIRST, a connection the caller opened on PATH (db_open), as the first one. The
- * pool owns FIRST from here on, also when this fails. */
+/* A pool of up to SIZE connections to PATH (DB_POOL_MAX for 0) with FIRST, a connection the
+ * caller opened on PATH (db_open), as the first one: a database that cannot be opened fails
+ * there, not in the first query. The others are opened on demand. The pool owns FIRST from
+ * here on, also when this fails. */
 COFFER_MUST_CHECK enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path,
 						unsigned int size, sqlite3 *first);
 void db_pool_close(struct db_pool *pool);
@@ -67,6 +65,16 @@ COFFER_MUST_CHECK enum coffer_err db_begin_read(sqlite3 *db);
 /* Ends the transaction: commits when ERR is COFFER_OK (returning the commit's result), else
  * rolls back and returns ERR. */
 COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
+
+/* What runs inside a transaction: statements on DB, with CTX the caller's arguments and
+ * results. */
+typedef enum coffer_err (*db_tx_fn)(sqlite3 *db, void *ctx);
+
+/* Runs TX on a connection borrowed from POOL inside a write transaction (db_begin), committed
+ * when TX returns COFFER_OK and rolled back otherwise; returns TX's error or the commit's. */
+COFFER_MUST_CHECK enum coffer_err db_pool_write(struct db_pool *pool, db_tx_fn tx, void *ctx);
+/* The same inside a read transaction (db_begin_read): one snapshot for all TX reads. */
+COFFER_MUST_CHECK enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx);
 
 /* A part of the open write transaction that can fail alone: db_savepoint starts it;
  * db_savepoint_end keeps it (KEEP) or undoes just it. False means the whole transaction is

@@ -244,14 +244,19 @@ enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_
 	return err;
 }
 
-enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
-					  const uint32_t *old_version, size_t n)
+/* Re-wrapped data keys: each of the N of KEYS replaces the one wrapped by OLD_VERSION[i]. */
+struct rewrapped {
+	const struct data_key_record *keys;
+	const uint32_t *old_version;
+	size_t n;
+};
+
+static enum coffer_err rewrapped_tx(sqlite3 *db, void *ctx)
 {
-	pthread_mutex_lock(&odb->write_mu);
-	sqlite3 *db = db_pool_get(&odb->pool);
-	enum coffer_err err = db_begin(db);
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		const struct data_key_record *k = &keys[i];
+	const struct rewrapped *r = ctx;
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; err == COFFER_OK && i < r->n; i++) {
+		const struct data_key_record *k = &r->keys[i];
 		err =
 		    db_exec(db,
 			    "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE "
@@ -259,10 +264,17 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 			    "org_key_version = ?",
 			    DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->org_key_version),
 				    db_text(k->kind), db_text(k->object_id),
-				    db_int(k->object_version), db_int(old_version[i])));
+				    db_int(k->object_version), db_int(r->old_version[i])));
 	}
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
+	return err;
+}
+
+enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
+					  const uint32_t *old_version, size_t n)
+{
+	struct rewrapped r = {keys, old_version, n};
+	pthread_mutex_lock(&odb->write_mu);
+	enum coffer_err err = db_pool_write(&odb->pool, rewrapped_tx, &r);
 	pthread_mutex_unlock(&odb->write_mu);
 	return err;
 }

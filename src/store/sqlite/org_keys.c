@@ -15,19 +15,29 @@ static enum coffer_err insert_key(sqlite3 *db, const char *org_id, const struct 
 			       db_blob(k->wrapped, KEYWRAP_BYTES), db_int(now)));
 }
 
+/* A new organisation, or a new version of an organisation's key. */
+struct new_key {
+	const char *org_id, *name;
+	const struct org_key_record *key;
+	int64_t now;
+};
+
+static enum coffer_err create_tx(sqlite3 *db, void *ctx)
+{
+	const struct new_key *k = ctx;
+	enum coffer_err err =
+	    db_exec(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)",
+		    DB_ARGS(db_text(k->org_id), db_text(k->name), db_int(k->now)));
+	if (err == COFFER_OK)
+		err = insert_key(db, k->org_id, k->key, k->now);
+	return err;
+}
+
 enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
 				 const struct org_key_record *key, int64_t now)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_exec(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)",
-			      DB_ARGS(db_text(org_id), db_text(name), db_int(now)));
-	if (err == COFFER_OK)
-		err = insert_key(db, org_id, key, now);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err; /* COFFER_ERR_EXISTS for a clash of id or name */
+	struct new_key k = {org_id, name, key, now};
+	return db_pool_write(&st->pool, create_tx, &k); /* EXISTS for a clash of id or name */
 }
 
 #define KEY_COLUMNS "SELECT version, master_version, wrapped"
@@ -58,25 +68,28 @@ enum coffer_err store_org_key_get(struct store *st, const char *org_id, uint32_t
 			   DB_ARGS(db_text(org_id), db_int(version)), read_key, out);
 }
 
+/* Adds the version after the newest: NOT_FOUND when there is none (no such organisation, or
+ * its keys were destroyed), VERSION_CONFLICT when another was added meanwhile. */
+static enum coffer_err add_tx(sqlite3 *db, void *ctx)
+{
+	const struct new_key *k = ctx;
+	int64_t newest = 0;
+	enum coffer_err err = db_row(db,
+				     "SELECT version FROM org_keys WHERE org_id = ? "
+				     "ORDER BY version DESC LIMIT 1",
+				     DB_ARGS(db_text(k->org_id)), db_read_int64, &newest);
+	if (err == COFFER_OK && (uint64_t)newest + 1 != k->key->version)
+		err = COFFER_ERR_VERSION_CONFLICT;
+	if (err == COFFER_OK)
+		err = insert_key(db, k->org_id, k->key, k->now);
+	return err;
+}
+
 enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 				  const struct org_key_record *key, int64_t now)
 {
-	int64_t newest = 0;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	/* NOT_FOUND: no such organisation, or its keys were destroyed. */
-	if (err == COFFER_OK)
-		err = db_row(db,
-			     "SELECT version FROM org_keys WHERE org_id = ? "
-			     "ORDER BY version DESC LIMIT 1",
-			     DB_ARGS(db_text(org_id)), db_read_int64, &newest);
-	if (err == COFFER_OK && (uint64_t)newest + 1 != key->version)
-		err = COFFER_ERR_VERSION_CONFLICT;
-	if (err == COFFER_OK)
-		err = insert_key(db, org_id, key, now);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	struct new_key k = {org_id, NULL, key, now};
+	return db_pool_write(&st->pool, add_tx, &k);
 }
 
 /* Reads one key row with its organisation: version, master_version, wrapped, org_id. */
@@ -100,23 +113,34 @@ enum coffer_err store_org_keys_wrapped_before(struct store *st, uint32_t master_
 	return err;
 }
 
-enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_ref *refs,
-					 const uint32_t *old_master, size_t n)
+/* Re-wrapped keys: each of the N of REFS replaces the version wrapped by OLD_MASTER[i]. */
+struct rewrapped {
+	const struct org_key_ref *refs;
+	const uint32_t *old_master;
+	size_t n;
+};
+
+static enum coffer_err rewrapped_tx(sqlite3 *db, void *ctx)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		const struct org_key_record *k = &refs[i].key;
+	const struct rewrapped *r = ctx;
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; err == COFFER_OK && i < r->n; i++) {
+		const struct org_key_record *k = &r->refs[i].key;
 		err = db_exec(db,
 			      "UPDATE org_keys SET wrapped = ?, master_version = ? "
 			      "WHERE org_id = ? AND version = ? AND master_version = ?",
 			      DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->master_version),
-				      db_text(refs[i].org_id), db_int(k->version),
-				      db_int(old_master[i])));
+				      db_text(r->refs[i].org_id), db_int(k->version),
+				      db_int(r->old_master[i])));
 	}
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
 	return err;
+}
+
+enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_ref *refs,
+					 const uint32_t *old_master, size_t n)
+{
+	struct rewrapped r = {refs, old_master, n};
+	return db_pool_write(&st->pool, rewrapped_tx, &r);
 }
 
 enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)

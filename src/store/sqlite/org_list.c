@@ -29,31 +29,44 @@ static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_
 		      db_read_int64, seq);
 }
 
+/* A page being read: the query, the reader's level and cursor, and where the rows go. */
+struct page {
+	const struct org_list_query *q;
+	enum level max_level;
+	const char *after;
+	size_t limit;
+	void *out;
+	size_t n;
+	bool more;
+};
+
+/* The cursor's look-up and the page, in one snapshot. */
+static enum coffer_err page_tx(sqlite3 *db, void *ctx)
+{
+	struct page *p = ctx;
+	int64_t below = 0;
+	enum coffer_err err = list_cursor(db, p->q->cursor_sql, p->max_level, p->after, &below);
+	/* One row more than the page: is there a next? */
+	if (err == COFFER_OK)
+		err = db_rows(
+		    db, p->q->page_sql,
+		    DB_ARGS(db_int(p->max_level), db_int(below), db_int((int64_t)p->limit + 1)),
+		    p->q->read, (struct db_items){p->out, p->q->item_size, p->limit}, &p->n,
+		    &p->more);
+	return err;
+}
+
 enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q,
 			      enum level max_level, const char *after, size_t limit, void *out,
 			      size_t *n, bool *more)
 {
-	int64_t below = 0;
-	size_t got = 0;
-	bool extra = false;
+	struct page p = {q, max_level, after, limit, out, 0, false};
 	enum coffer_err err = list_check(max_level, limit, q->max);
-	if (err != COFFER_OK)
-		return err;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	/* One snapshot for the cursor's look-up and the page. */
-	err = db_begin_read(db);
 	if (err == COFFER_OK)
-		err = list_cursor(db, q->cursor_sql, max_level, after, &below);
-	/* One row more than the page: is there a next? */
-	if (err == COFFER_OK)
-		err = db_rows(db, q->page_sql,
-			      DB_ARGS(db_int(max_level), db_int(below), db_int((int64_t)limit + 1)),
-			      q->read, (struct db_items){out, q->item_size, limit}, &got, &extra);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
+		err = db_pool_read(&odb->pool, page_tx, &p);
 	if (err == COFFER_OK) {
-		*n = got;
-		*more = extra;
+		*n = p.n;
+		*more = p.more;
 	}
 	return err;
 }

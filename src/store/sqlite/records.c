@@ -107,6 +107,19 @@ static enum coffer_err insert_version(sqlite3 *db, const char *id, uint32_t vers
 			       db_blob(title, title_len), db_blob(body, body_len)));
 }
 
+/* Inserts ROW's version (its ACTION, by BY at AT, with its sealed title and body) and its data
+ * key. */
+static enum coffer_err insert_content(sqlite3 *db, const struct record_row *row, const char *action,
+				      int64_t at, const char *by)
+{
+	const struct record_meta *m = &row->meta;
+	enum coffer_err err = insert_version(db, m->id, m->version, m->level, action, at, by,
+					     row->title, row->title_len, row->body, row->body_len);
+	if (err == COFFER_OK)
+		err = org_data_key_insert(db, &row->key);
+	return err;
+}
+
 /* A live record's current version and level. */
 struct current {
 	uint32_t version;
@@ -145,10 +158,7 @@ static enum coffer_err create_tx(sqlite3 *db, const void *ctx)
 		    DB_ARGS(db_text_n(m->id, UUID_TEXT_LEN), db_int(m->level),
 			    db_int(m->created_at), db_text_n(m->created_by, UUID_TEXT_LEN)));
 	if (err == COFFER_OK)
-		err = insert_version(db, m->id, 1, m->level, "create", m->created_at, m->created_by,
-				     row->title, row->title_len, row->body, row->body_len);
-	if (err == COFFER_OK)
-		err = org_data_key_insert(db, &row->key);
+		err = insert_content(db, row, "create", m->created_at, m->created_by);
 	return err;
 }
 
@@ -181,11 +191,7 @@ static enum coffer_err update_tx(sqlite3 *db, const void *ctx)
 				      db_text_n(m->updated_by, UUID_TEXT_LEN),
 				      db_text_n(m->id, UUID_TEXT_LEN)));
 	if (err == COFFER_OK)
-		err = insert_version(db, m->id, m->version, m->level, "update", m->updated_at,
-				     m->updated_by, row->title, row->title_len, row->body,
-				     row->body_len);
-	if (err == COFFER_OK)
-		err = org_data_key_insert(db, &row->key);
+		err = insert_content(db, row, "update", m->updated_at, m->updated_by);
 	return err;
 }
 

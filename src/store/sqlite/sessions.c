@@ -12,17 +12,20 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
-enum coffer_err store_session_add(struct store *st, const struct session_record *s, int64_t now)
+/* A new session and the time it is added at. */
+struct new_session {
+	const struct session_record *s;
+	size_t csrf_len;
+	int64_t now;
+};
+
+/* Sweeps the sessions past their absolute expiry, then inserts the new one. */
+static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 {
-	size_t csrf_len = strnlen(s->csrf_token, sizeof s->csrf_token);
-	if (csrf_len == 0 || csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
-	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX)
-		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err =
-		    db_exec(db, "DELETE FROM sessions WHERE expires_at <= ?", DB_ARGS(db_int(now)));
+	const struct new_session *n = ctx;
+	const struct session_record *s = n->s;
+	enum coffer_err err =
+	    db_exec(db, "DELETE FROM sessions WHERE expires_at <= ?", DB_ARGS(db_int(n->now)));
 	/* The ticket is an array: a zero-length BLOB when empty, never NULL. NOT_FOUND: no such
 	 * user; EXISTS: the token is reused. */
 	if (err == COFFER_OK)
@@ -31,13 +34,20 @@ enum coffer_err store_session_add(struct store *st, const struct session_record 
 			      "created_at, last_seen, expires_at, must_change_password) "
 			      "VALUES (?,?,?,?,?,?,?,?)",
 			      DB_ARGS(db_blob(s->token.bytes, sizeof s->token.bytes),
-				      db_text(s->user_id), db_text_n(s->csrf_token, csrf_len),
+				      db_text(s->user_id), db_text_n(s->csrf_token, n->csrf_len),
 				      db_blob(s->ticket, s->ticket_len), db_int(s->created_at),
 				      db_int(s->last_seen), db_int(s->expires_at),
 				      db_int(s->must_change_password ? 1 : 0)));
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
 	return err;
+}
+
+enum coffer_err store_session_add(struct store *st, const struct session_record *s, int64_t now)
+{
+	struct new_session n = {s, strnlen(s->csrf_token, sizeof s->csrf_token), now};
+	if (n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
+	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return db_pool_write(&st->pool, add_tx, &n);
 }
 
 static enum coffer_err read_session(sqlite3_stmt *s, void *out)

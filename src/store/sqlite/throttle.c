@@ -41,74 +41,93 @@ static enum coffer_err read_address(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_throttle_get(struct store *st, const char *account, const char *address,
-				   int64_t now, int64_t window, struct throttle_state *out)
+/* A look-up or a failure: the account and address, and the clock. */
+struct throttle_query {
+	const char *account, *address;
+	int64_t now, window;
+	struct throttle_state state; /* what a look-up found */
+};
+
+static enum coffer_err get_tx(sqlite3 *db, void *ctx)
 {
-	if (!key_ok(account) || !key_ok(address) || now < 0 || window <= 0)
-		return COFFER_ERR_INVALID_INPUT;
-	struct throttle_state r = {0};
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_row(db,
-			     "SELECT failures, last_failure FROM throttle_accounts "
-			     "WHERE account = ? AND last_failure > ?",
-			     DB_ARGS(db_text(account), db_int(now - ACCOUNT_IDLE_S)), read_account,
-			     &r);
+	struct throttle_query *q = ctx;
+	enum coffer_err err = db_row(db,
+				     "SELECT failures, last_failure FROM throttle_accounts "
+				     "WHERE account = ? AND last_failure > ?",
+				     DB_ARGS(db_text(q->account), db_int(q->now - ACCOUNT_IDLE_S)),
+				     read_account, &q->state);
 	if (err == COFFER_ERR_NOT_FOUND)
 		err = COFFER_OK; /* no failures, or none for a day */
 	if (err == COFFER_OK) {
 		err = db_row(db,
 			     "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
 			     "WHERE address = ? AND time > ?",
-			     DB_ARGS(db_text(address), db_int(now - window)), read_address, &r);
+			     DB_ARGS(db_text(q->address), db_int(q->now - q->window)), read_address,
+			     &q->state);
 		if (err == COFFER_ERR_NOT_FOUND)
 			err = COFFER_ERR_STORAGE; /* an aggregate always gives its one row */
 	}
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+	return err;
+}
+
+static bool query_ok(const struct throttle_query *q)
+{
+	return key_ok(q->account) && key_ok(q->address) && q->now >= 0 && q->window > 0;
+}
+
+enum coffer_err store_throttle_get(struct store *st, const char *account, const char *address,
+				   int64_t now, int64_t window, struct throttle_state *out)
+{
+	struct throttle_query q = {account, address, now, window, {0}};
+	if (!query_ok(&q))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_read(&st->pool, get_tx, &q);
 	if (err == COFFER_OK)
-		*out = r;
+		*out = q.state;
+	return err;
+}
+
+static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct throttle_query *q = ctx;
+	int64_t idle = q->now - ACCOUNT_IDLE_S, stale = q->now - q->window;
+	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
+	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
+	 * little apart). */
+	enum coffer_err err =
+	    db_exec(db,
+		    "INSERT INTO throttle_accounts (account, failures, last_failure) "
+		    "VALUES (?1, 1, ?2) ON CONFLICT (account) DO UPDATE SET "
+		    "failures = CASE WHEN last_failure > ?3 "
+		    "THEN min(failures + 1, 1073741824) ELSE 1 END, "
+		    "last_failure = max(last_failure, ?2)",
+		    DB_ARGS(db_text(q->account), db_int(q->now), db_int(idle)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
+			      DB_ARGS(db_text(q->address), db_int(q->now)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
+			      DB_ARGS(db_text(q->address), db_int(stale)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_addresses WHERE time <= ? LIMIT ?)",
+			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
+			      DB_ARGS(db_int(idle), db_int(SWEEP_ROWS)));
 	return err;
 }
 
 enum coffer_err store_throttle_fail(struct store *st, const char *account, const char *address,
 				    int64_t now, int64_t window)
 {
-	if (!key_ok(account) || !key_ok(address) || now < 0 || window <= 0)
+	struct throttle_query q = {account, address, now, window, {0}};
+	if (!query_ok(&q))
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
-	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
-	 * little apart). */
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "INSERT INTO throttle_accounts (account, failures, last_failure) "
-			      "VALUES (?1, 1, ?2) ON CONFLICT (account) DO UPDATE SET "
-			      "failures = CASE WHEN last_failure > ?3 "
-			      "THEN min(failures + 1, 1073741824) ELSE 1 END, "
-			      "last_failure = max(last_failure, ?2)",
-			      DB_ARGS(db_text(account), db_int(now), db_int(now - ACCOUNT_IDLE_S)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
-			      DB_ARGS(db_text(address), db_int(now)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
-			      DB_ARGS(db_text(address), db_int(now - window)));
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
-			      "throttle_addresses WHERE time <= ? LIMIT ?)",
-			      DB_ARGS(db_int(now - window), db_int(SWEEP_ROWS)));
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
-			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
-			      DB_ARGS(db_int(now - ACCOUNT_IDLE_S), db_int(SWEEP_ROWS)));
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, fail_tx, &q);
 }
 
 enum coffer_err store_throttle_reset(struct store *st, const char *account)

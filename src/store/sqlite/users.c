@@ -74,21 +74,29 @@ static enum coffer_err read_memberships(sqlite3 *db, struct user_record *u)
 	return err;
 }
 
-/* The one user that SQL (USER_COLUMNS and a WHERE with one parameter) finds for KEY. Read
- * straight into OUT (some 60 KiB, looked up on every request): on an error its contents are
- * unspecified, and NOT_FOUND leaves it untouched. */
+/* A look-up of one user: the query (USER_COLUMNS and a WHERE with one parameter), its KEY, and
+ * where the user goes. */
+struct find_user {
+	const char *sql, *key;
+	struct user_record *out;
+};
+
+static enum coffer_err find_tx(sqlite3 *db, void *ctx)
+{
+	const struct find_user *f = ctx;
+	enum coffer_err err = db_row(db, f->sql, DB_ARGS(db_text(f->key)), read_user, f->out);
+	if (err == COFFER_OK)
+		err = read_memberships(db, f->out);
+	return err;
+}
+
+/* The one user that SQL finds for KEY. Read straight into OUT (some 60 KiB, looked up on every
+ * request): on an error its contents are unspecified, and NOT_FOUND leaves it untouched. */
 static enum coffer_err find_user(struct store *st, const char *sql, const char *key,
 				 struct user_record *out)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_row(db, sql, DB_ARGS(db_text(key)), read_user, out);
-	if (err == COFFER_OK)
-		err = read_memberships(db, out);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	struct find_user f = {sql, key, out};
+	return db_pool_read(&st->pool, find_tx, &f);
 }
 
 enum coffer_err store_user_by_email(struct store *st, const char *email, struct user_record *out)
@@ -101,26 +109,34 @@ enum coffer_err store_user_get(struct store *st, const char *user_id, struct use
 	return find_user(st, USER_COLUMNS "WHERE id = ?", user_id, out);
 }
 
+/* Every user, with its memberships. */
+struct user_list {
+	void *users; /* struct user_record[n] */
+	size_t n;
+};
+
+static enum coffer_err list_tx(sqlite3 *db, void *ctx)
+{
+	struct user_list *l = ctx;
+	enum coffer_err err =
+	    db_rows_alloc(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", DB_NO_ARGS, read_user,
+			  sizeof(struct user_record), &l->users, &l->n);
+	struct user_record *users = l->users;
+	for (size_t i = 0; err == COFFER_OK && i < l->n; i++)
+		err = read_memberships(db, &users[i]);
+	return err;
+}
+
 enum coffer_err store_users_list(struct store *st, struct user_record **out, size_t *n)
 {
-	void *list = NULL;
-	size_t len = 0;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_rows_alloc(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", DB_NO_ARGS,
-				    read_user, sizeof **out, &list, &len);
-	struct user_record *users = list;
-	for (size_t i = 0; err == COFFER_OK && i < len; i++)
-		err = read_memberships(db, &users[i]);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+	struct user_list l = {NULL, 0};
+	enum coffer_err err = db_pool_read(&st->pool, list_tx, &l);
 	if (err != COFFER_OK) {
-		free(list);
+		free(l.users);
 		return err;
 	}
-	*out = users;
-	*n = len;
+	*out = l.users;
+	*n = l.n;
 	return COFFER_OK;
 }
 
@@ -233,11 +249,36 @@ static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 	return err;
 }
 
+/* An acceptance or a confirmation of invite H at NOW, by user U (accept) or USER_ID with its
+ * ACCOUNT (confirm). */
+struct acceptance {
+	const struct token_hash *h;
+	int64_t now;
+	const struct user_record *u;
+	enum store_accept mode;
+	const char *user_id;
+	const uint8_t *account;
+	size_t account_len;
+	int64_t totp_last_step;
+};
+
+static enum coffer_err accept_tx(sqlite3 *db, void *ctx)
+{
+	const struct acceptance *a = ctx;
+	struct open_invite inv;
+	enum coffer_err err = open_invite(db, a->h, a->now, &inv);
+	if (err != COFFER_OK)
+		return err;
+	if (a->mode == STORE_ACCEPT_JOIN)
+		return accept_join(db, a->h, a->u, &inv, a->now);
+	return accept_new(db, a->h, a->u, a->mode, &inv, a->now);
+}
+
 enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h,
 				    const struct user_record *u, enum store_accept mode,
 				    int64_t now)
 {
-	struct open_invite inv;
+	struct acceptance a = {.h = h, .now = now, .u = u, .mode = mode};
 	if (!uuid_valid(u->id) || !account_ok(u->account, u->account_len) ||
 	    !FIELD_TERMINATED(u->email) || !FIELD_TERMINATED(u->role) ||
 	    u->n_orgs > STORE_ORGS_MAX || now < 0 ||
@@ -250,18 +291,26 @@ enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h
 		    !FIELD_TERMINATED(m->clearance))
 			return COFFER_ERR_INVALID_INPUT;
 	}
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
+	return db_pool_write(&st->pool, accept_tx, &a);
+}
+
+static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
+{
+	const struct acceptance *a = ctx;
+	struct open_invite inv;
+	enum coffer_err err = open_invite(db, a->h, a->now, &inv);
+	if (err == COFFER_OK && (inv.user_id[0] == '\0' || strcmp(inv.user_id, a->user_id) != 0))
+		err = COFFER_ERR_NOT_FOUND;
 	if (err == COFFER_OK)
-		err = open_invite(db, h, now, &inv);
-	if (err == COFFER_OK) {
-		if (mode == STORE_ACCEPT_JOIN)
-			err = accept_join(db, h, u, &inv, now);
-		else
-			err = accept_new(db, h, u, mode, &inv, now);
-	}
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+		err = db_change(db,
+				"UPDATE users SET status = 'active', account = ?, "
+				"totp_last_step = ?, updated_at = ? "
+				"WHERE id = ? AND status = 'invited'",
+				DB_ARGS(db_blob(a->account, a->account_len),
+					db_int(a->totp_last_step), db_int(a->now),
+					db_text(a->user_id)));
+	if (err == COFFER_OK)
+		err = mark_invite(db, a->h, a->user_id, a->now);
 	return err;
 }
 
@@ -269,50 +318,73 @@ enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *
 				     const char *user_id, const uint8_t *account,
 				     size_t account_len, int64_t totp_last_step, int64_t now)
 {
-	struct open_invite inv;
+	struct acceptance a = {.h = h,
+			       .now = now,
+			       .user_id = user_id,
+			       .account = account,
+			       .account_len = account_len,
+			       .totp_last_step = totp_last_step};
 	if (!account_ok(account, account_len) || totp_last_step < -1 || now < 0)
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = open_invite(db, h, now, &inv);
-	if (err == COFFER_OK && (inv.user_id[0] == '\0' || strcmp(inv.user_id, user_id) != 0))
-		err = COFFER_ERR_NOT_FOUND;
-	if (err == COFFER_OK)
-		err = db_change(db,
-				"UPDATE users SET status = 'active', account = ?, "
-				"totp_last_step = ?, updated_at = ? "
-				"WHERE id = ? AND status = 'invited'",
-				DB_ARGS(db_blob(account, account_len), db_int(totp_last_step),
-					db_int(now), db_text(user_id)));
-	if (err == COFFER_OK)
-		err = mark_invite(db, h, user_id, now);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, confirm_tx, &a);
 }
 
 /* --- changes to a user -------------------------------------------------------------------- */
 
+/* A change to user USER_ID at NOW: its STATUS, or its ACCOUNT (ending every session but KEEP,
+ * which may be NULL). */
+struct user_change {
+	const char *user_id;
+	int64_t now;
+	const char *status;
+	const uint8_t *account;
+	size_t account_len;
+	const struct token_hash *keep;
+};
+
+static enum coffer_err set_status_tx(sqlite3 *db, void *ctx)
+{
+	const struct user_change *c = ctx;
+	/* NOT_FOUND: no such user, or one still invited. */
+	enum coffer_err err =
+	    db_change(db,
+		      "UPDATE users SET status = ?, updated_at = ? "
+		      "WHERE id = ? AND status IN ('active', 'disabled')",
+		      DB_ARGS(db_text(c->status), db_int(c->now), db_text(c->user_id)));
+	if (err == COFFER_OK && strcmp(c->status, "disabled") == 0)
+		err = db_exec(db, "DELETE FROM sessions WHERE user_id = ?",
+			      DB_ARGS(db_text(c->user_id)));
+	return err;
+}
+
 enum coffer_err store_user_set_status(struct store *st, const char *user_id, const char *status,
 				      int64_t now)
 {
-	bool disable = strcmp(status, "disabled") == 0;
-	if (!disable && strcmp(status, "active") != 0)
+	struct user_change c = {.user_id = user_id, .now = now, .status = status};
+	if (strcmp(status, "disabled") != 0 && strcmp(status, "active") != 0)
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	/* NOT_FOUND: no such user, or one still invited. */
+	return db_pool_write(&st->pool, set_status_tx, &c);
+}
+
+static enum coffer_err set_account_tx(sqlite3 *db, void *ctx)
+{
+	const struct user_change *c = ctx;
+	struct db_arg kept =
+	    c->keep != NULL ? db_blob(c->keep->bytes, sizeof c->keep->bytes) : db_null();
+	enum coffer_err err = db_change(
+	    db, "UPDATE users SET account = ?, updated_at = ? WHERE id = ?",
+	    DB_ARGS(db_blob(c->account, c->account_len), db_int(c->now), db_text(c->user_id)));
+	/* ?2 NULL (no session kept) matches no token hash, so every session goes. */
 	if (err == COFFER_OK)
-		err = db_change(db,
-				"UPDATE users SET status = ?, updated_at = ? "
-				"WHERE id = ? AND status IN ('active', 'disabled')",
-				DB_ARGS(db_text(status), db_int(now), db_text(user_id)));
-	if (err == COFFER_OK && disable)
-		err = db_exec(db, "DELETE FROM sessions WHERE user_id = ?",
-			      DB_ARGS(db_text(user_id)));
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+		err = db_exec(db,
+			      "DELETE FROM sessions WHERE user_id = ?1 "
+			      "AND (?2 IS NULL OR token_hash <> ?2)",
+			      DB_ARGS(db_text(c->user_id), kept));
+	if (err == COFFER_OK && c->keep != NULL)
+		err = db_exec(db,
+			      "UPDATE sessions SET must_change_password = 0 "
+			      "WHERE token_hash = ? AND user_id = ?",
+			      DB_ARGS(kept, db_text(c->user_id)));
 	return err;
 }
 
@@ -320,29 +392,14 @@ enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 				       const uint8_t *account, size_t account_len,
 				       const struct token_hash *keep, int64_t now)
 {
+	struct user_change c = {.user_id = user_id,
+				.now = now,
+				.account = account,
+				.account_len = account_len,
+				.keep = keep};
 	if (!account_ok(account, account_len))
 		return COFFER_ERR_INVALID_INPUT;
-	struct db_arg kept = keep != NULL ? db_blob(keep->bytes, sizeof keep->bytes) : db_null();
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_change(
-		    db, "UPDATE users SET account = ?, updated_at = ? WHERE id = ?",
-		    DB_ARGS(db_blob(account, account_len), db_int(now), db_text(user_id)));
-	/* ?2 NULL (no session kept) matches no token hash, so every session goes. */
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "DELETE FROM sessions WHERE user_id = ?1 "
-			      "AND (?2 IS NULL OR token_hash <> ?2)",
-			      DB_ARGS(db_text(user_id), kept));
-	if (err == COFFER_OK && keep != NULL)
-		err = db_exec(db,
-			      "UPDATE sessions SET must_change_password = 0 "
-			      "WHERE token_hash = ? AND user_id = ?",
-			      DB_ARGS(kept, db_text(user_id)));
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, set_account_tx, &c);
 }
 
 enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64_t step)
