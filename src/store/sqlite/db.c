@@ -110,14 +110,23 @@ out:
 	return err;
 }
 
-enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path, unsigned int size,
-			      sqlite3 *first)
+enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create,
+			     const struct db_migration *steps, unsigned int n_steps,
+			     unsigned int size)
 {
+	sqlite3 *first = NULL;
 	memset(pool, 0, sizeof *pool);
-	pool->path = strdup(path);
-	if (pool->path == NULL) {
-		db_close(first);
-		return COFFER_ERR_NOMEM;
+	enum coffer_err err = db_open(path, create, &first);
+	if (err == COFFER_OK)
+		err = db_migrate(first, steps, n_steps);
+	if (err == COFFER_OK) {
+		pool->path = strdup(path);
+		if (pool->path == NULL)
+			err = COFFER_ERR_NOMEM;
+	}
+	if (err != COFFER_OK) {
+		db_close(first); /* NULL is a no-op */
+		return err;
 	}
 	pool->size = size == 0 || size > DB_POOL_MAX ? DB_POOL_MAX : size;
 	pthread_mutex_init(&pool->mu, NULL);

@@ -37,12 +37,13 @@ COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3
 COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
 					     unsigned int n_steps);
 
-/* A pool of up to SIZE connections to PATH (DB_POOL_MAX for 0) with FIRST, a connection the
- * caller opened on PATH (db_open), as the first one: a database that cannot be opened fails
- * there, not in the first query. The others are opened on demand. The pool owns FIRST from
- * here on, also when this fails. */
-COFFER_MUST_CHECK enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path,
-						unsigned int size, sqlite3 *first);
+/* Opens PATH (creating it when CREATE), brings it up to the N_STEPS of STEPS (db_migrate), and
+ * makes that connection the first of a pool of up to SIZE (DB_POOL_MAX for 0): a database that
+ * cannot be opened or upgraded fails here, not in the first query. The others are opened on
+ * demand. On a failure POOL is left closed (db_pool_close is a no-op on it). */
+COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create,
+					       const struct db_migration *steps,
+					       unsigned int n_steps, unsigned int size);
 void db_pool_close(struct db_pool *pool);
 
 /* Borrows a connection: a free one, else a new one while fewer than the pool's size are open,

@@ -98,7 +98,6 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 				  struct org_db **out)
 {
 	char orgs[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
-	sqlite3 *db = NULL;
 	if (!uuid_valid(org_id))
 		return COFFER_ERR_INVALID_INPUT; /* never a path of the caller's choosing */
 	if (snprintf(orgs, sizeof orgs, "%s/orgs", data_dir) >= (int)sizeof orgs ||
@@ -118,35 +117,26 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		if (err == COFFER_OK)
 			err = dir_fsync(data_dir);
 	}
-	if (err == COFFER_OK)
-		err = db_open(path, create, &db);
-	if (err == COFFER_OK)
-		err = db_migrate(db, org_schema, N_STEPS);
-	if (err == COFFER_OK && create)
-		err = dir_fsync(dir);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK) {
 		odb = calloc(1, sizeof *odb);
 		if (odb == NULL)
 			err = COFFER_ERR_NOMEM;
 	}
+	if (err == COFFER_OK)
+		err = db_pool_open(&odb->pool, path, create, org_schema, N_STEPS, ORG_POOL_SIZE);
+	if (err == COFFER_OK && create)
+		err = dir_fsync(dir);
 	if (err != COFFER_OK) {
-		db_close(db); /* NULL is a no-op */
+		if (odb != NULL)
+			db_pool_close(&odb->pool); /* a no-op when it did not open */
+		free(odb);
 		return err;
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
 	pthread_mutex_init(&odb->write_mu, NULL);
 	pthread_mutex_init(&odb->queue_mu, NULL);
 	pthread_cond_init(&odb->queue_cv, NULL);
-	/* The connection that migrated becomes the pool's first (which owns it from here). */
-	err = db_pool_adopt(&odb->pool, path, ORG_POOL_SIZE, db);
-	if (err != COFFER_OK) {
-		pthread_mutex_destroy(&odb->write_mu);
-		pthread_mutex_destroy(&odb->queue_mu);
-		pthread_cond_destroy(&odb->queue_cv);
-		free(odb);
-		return err;
-	}
 	*out = odb;
 	return COFFER_OK;
 }

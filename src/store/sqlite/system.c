@@ -135,24 +135,13 @@ enum coffer_err store_system_create(const char *data_dir)
 enum coffer_err store_system_open(const char *data_dir, struct store **out)
 {
 	char path[PATH_MAX];
-	sqlite3 *db = NULL;
-	struct store *st = NULL;
 	enum coffer_err err = db_path(data_dir, path);
-	if (err == COFFER_OK)
-		err = db_open(path, false, &db);
-	if (err == COFFER_OK)
-		err = db_migrate(db, system_schema, N_STEPS);
-	if (err == COFFER_OK) {
-		st = calloc(1, sizeof *st);
-		if (st == NULL)
-			err = COFFER_ERR_NOMEM;
-	}
-	if (err != COFFER_OK) {
-		db_close(db); /* NULL is a no-op */
+	if (err != COFFER_OK)
 		return err;
-	}
-	/* The connection that migrated becomes the pool's first (which owns it from here). */
-	err = db_pool_adopt(&st->pool, path, POOL_SIZE, db);
+	struct store *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return COFFER_ERR_NOMEM;
+	err = db_pool_open(&st->pool, path, false, system_schema, N_STEPS, POOL_SIZE);
 	if (err == COFFER_OK)
 		*out = st;
 	else
