@@ -114,14 +114,10 @@ enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain, struc
 enum coffer_err audit_rows_list(struct db_pool *pool, uint64_t after, struct audit_entry *out,
 				size_t max, size_t *n)
 {
-	sqlite3 *db = db_pool_get(pool);
-	enum coffer_err err =
-	    db_rows(db, ENTRY_COLUMNS "WHERE seq > ? ORDER BY seq LIMIT ?",
-		    DB_ARGS(db_int(after > INT64_MAX ? INT64_MAX : (int64_t)after),
-			    db_int(max > INT64_MAX ? INT64_MAX : (int64_t)max)),
-		    read_entry, DB_ITEMS(out, max), n, NULL);
-	db_pool_put(pool, db);
-	return err;
+	return db_pool_rows(pool, ENTRY_COLUMNS "WHERE seq > ? ORDER BY seq LIMIT ?",
+			    DB_ARGS(db_int(after > INT64_MAX ? INT64_MAX : (int64_t)after),
+				    db_int(max > INT64_MAX ? INT64_MAX : (int64_t)max)),
+			    read_entry, DB_ITEMS(out, max), n, NULL);
 }
 
 /* A walk over the chain: the verifier, the entries that followed, and the position of the

@@ -275,6 +275,28 @@ enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx)
 	return run_tx(pool, false, tx, ctx);
 }
 
+/* A batch for db_pool_write_each. */
+struct batch {
+	db_item_fn one;
+	const void *ctx;
+	size_t n;
+};
+
+static enum coffer_err write_batch(sqlite3 *db, void *ctx)
+{
+	const struct batch *b = ctx;
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; err == COFFER_OK && i < b->n; i++)
+		err = b->one(db, b->ctx, i);
+	return err;
+}
+
+enum coffer_err db_pool_write_each(struct db_pool *pool, db_item_fn one, const void *ctx, size_t n)
+{
+	struct batch b = {one, ctx, n};
+	return db_pool_write(pool, write_batch, &b);
+}
+
 /* Compiling a statement costs more than running it (the parser and planner were a quarter of
  * the server's time on a record read), so each connection keeps what it compiled: a statement
  * stays in the connection's own list (sqlite3_next_stmt) between uses, reset by db_finish, and

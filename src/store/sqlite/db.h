@@ -77,6 +77,14 @@ COFFER_MUST_CHECK enum coffer_err db_pool_write(struct db_pool *pool, db_tx_fn t
 /* The same inside a read transaction (db_begin_read): one snapshot for all TX reads. */
 COFFER_MUST_CHECK enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx);
 
+/* One of a batch of writes: the Ith of the items at CTX, written on DB. */
+typedef enum coffer_err (*db_item_fn)(sqlite3 *db, const void *ctx, size_t i);
+
+/* Writes the N items at CTX with ONE each, in one write transaction on a connection of POOL:
+ * all of them or, at the first that fails, none. */
+COFFER_MUST_CHECK enum coffer_err db_pool_write_each(struct db_pool *pool, db_item_fn one,
+						     const void *ctx, size_t n);
+
 /* A part of the open write transaction that can fail alone: db_savepoint starts it;
  * db_savepoint_end keeps it (KEEP) or undoes just it. False means the whole transaction is
  * lost: SQLite rolled it back (a full disk, an I/O error) or the part could not be undone;

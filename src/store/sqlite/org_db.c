@@ -223,48 +223,37 @@ enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const c
 enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_key_version,
 					       struct data_key_record *out, size_t max, size_t *n)
 {
-	sqlite3 *db = db_pool_get(&odb->pool);
-	enum coffer_err err = db_rows(db,
-				      "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
-				      "org_key_version < ? ORDER BY kind, object_id, "
-				      "object_version LIMIT ?",
-				      DB_ARGS(db_int(org_key_version), db_int((int64_t)max)),
-				      read_data_key, DB_ITEMS(out, max), n, NULL);
-	db_pool_put(&odb->pool, db);
-	return err;
+	return db_pool_rows(&odb->pool,
+			    "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE org_key_version < ? "
+			    "ORDER BY kind, object_id, object_version LIMIT ?",
+			    DB_ARGS(db_int(org_key_version), db_int((int64_t)max)), read_data_key,
+			    DB_ITEMS(out, max), n, NULL);
 }
 
-/* Re-wrapped data keys: each of the N of KEYS replaces the one wrapped by OLD_VERSION[i]. */
+/* Data keys re-wrapped: KEYS[i] replaces the one wrapped by version OLD_VERSION[i]. */
 struct rewrapped {
 	const struct data_key_record *keys;
 	const uint32_t *old_version;
-	size_t n;
 };
 
-static enum coffer_err rewrapped_tx(sqlite3 *db, void *ctx)
+static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
 {
 	const struct rewrapped *r = ctx;
-	enum coffer_err err = COFFER_OK;
-	for (size_t i = 0; err == COFFER_OK && i < r->n; i++) {
-		const struct data_key_record *k = &r->keys[i];
-		err =
-		    db_exec(db,
-			    "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE "
-			    "kind = ? AND object_id = ? AND object_version = ? AND "
-			    "org_key_version = ?",
-			    DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->org_key_version),
-				    db_text(k->kind), db_text(k->object_id),
-				    db_int(k->object_version), db_int(r->old_version[i])));
-	}
-	return err;
+	const struct data_key_record *k = &r->keys[i];
+	return db_exec(db,
+		       "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE kind = ? AND "
+		       "object_id = ? AND object_version = ? AND org_key_version = ?",
+		       DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->org_key_version),
+			       db_text(k->kind), db_text(k->object_id), db_int(k->object_version),
+			       db_int(r->old_version[i])));
 }
 
 enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
 					  const uint32_t *old_version, size_t n)
 {
-	struct rewrapped r = {keys, old_version, n};
+	const struct rewrapped r = {keys, old_version};
 	pthread_mutex_lock(&odb->write_mu);
-	enum coffer_err err = db_pool_write(&odb->pool, rewrapped_tx, &r);
+	enum coffer_err err = db_pool_write_each(&odb->pool, rewrite_key, &r, n);
 	pthread_mutex_unlock(&odb->write_mu);
 	return err;
 }

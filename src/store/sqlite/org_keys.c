@@ -103,44 +103,36 @@ static enum coffer_err read_key_ref(sqlite3_stmt *s, void *out)
 enum coffer_err store_org_keys_wrapped_before(struct store *st, uint32_t master_version,
 					      struct org_key_ref *out, size_t max, size_t *n)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_rows(db,
-				      KEY_COLUMNS ", org_id FROM org_keys WHERE master_version < ? "
-						  "ORDER BY org_id, version LIMIT ?",
-				      DB_ARGS(db_int(master_version), db_int((int64_t)max)),
-				      read_key_ref, DB_ITEMS(out, max), n, NULL);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_rows(&st->pool,
+			    KEY_COLUMNS ", org_id FROM org_keys WHERE master_version < ? "
+					"ORDER BY org_id, version LIMIT ?",
+			    DB_ARGS(db_int(master_version), db_int((int64_t)max)), read_key_ref,
+			    DB_ITEMS(out, max), n, NULL);
 }
 
-/* Re-wrapped keys: each of the N of REFS replaces the version wrapped by OLD_MASTER[i]. */
+/* Organisation keys re-wrapped, with the master key version that wrapped each before. */
 struct rewrapped {
 	const struct org_key_ref *refs;
 	const uint32_t *old_master;
-	size_t n;
 };
 
-static enum coffer_err rewrapped_tx(sqlite3 *db, void *ctx)
+static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
 {
 	const struct rewrapped *r = ctx;
-	enum coffer_err err = COFFER_OK;
-	for (size_t i = 0; err == COFFER_OK && i < r->n; i++) {
-		const struct org_key_record *k = &r->refs[i].key;
-		err = db_exec(db,
-			      "UPDATE org_keys SET wrapped = ?, master_version = ? "
-			      "WHERE org_id = ? AND version = ? AND master_version = ?",
-			      DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->master_version),
-				      db_text(r->refs[i].org_id), db_int(k->version),
-				      db_int(r->old_master[i])));
-	}
-	return err;
+	const struct org_key_ref *ref = &r->refs[i];
+	return db_exec(db,
+		       "UPDATE org_keys SET wrapped = ?, master_version = ? "
+		       "WHERE org_id = ? AND version = ? AND master_version = ?",
+		       DB_ARGS(db_blob(ref->key.wrapped, KEYWRAP_BYTES),
+			       db_int(ref->key.master_version), db_text(ref->org_id),
+			       db_int(ref->key.version), db_int(r->old_master[i])));
 }
 
 enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_ref *refs,
 					 const uint32_t *old_master, size_t n)
 {
-	struct rewrapped r = {refs, old_master, n};
-	return db_pool_write(&st->pool, rewrapped_tx, &r);
+	const struct rewrapped r = {refs, old_master};
+	return db_pool_write_each(&st->pool, rewrite_key, &r, n);
 }
 
 enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)

@@ -222,6 +222,15 @@ enum coffer_err db_pool_row(struct db_pool *pool, const char *sql, struct db_arg
 	return err;
 }
 
+enum coffer_err db_pool_rows(struct db_pool *pool, const char *sql, struct db_args args,
+			     db_read_fn read, struct db_items into, size_t *n, bool *more)
+{
+	sqlite3 *db = db_pool_get(pool);
+	enum coffer_err err = db_rows(db, sql, args, read, into, n, more);
+	db_pool_put(pool, db);
+	return err;
+}
+
 enum coffer_err db_step_done(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);

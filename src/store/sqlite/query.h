@@ -118,13 +118,16 @@ COFFER_MUST_CHECK enum coffer_err db_rows_alloc(sqlite3 *db, const char *sql, st
 						db_read_fn read, size_t size, void **out,
 						size_t *n);
 
-/* db_exec, db_change and db_row on a connection borrowed from POOL for the call. */
+/* db_exec, db_change, db_row and db_rows on a connection borrowed from POOL for the call. */
 COFFER_MUST_CHECK enum coffer_err db_pool_exec(struct db_pool *pool, const char *sql,
 					       struct db_args args);
 COFFER_MUST_CHECK enum coffer_err db_pool_change(struct db_pool *pool, const char *sql,
 						 struct db_args args);
 COFFER_MUST_CHECK enum coffer_err db_pool_row(struct db_pool *pool, const char *sql,
 					      struct db_args args, db_read_fn read, void *out);
+COFFER_MUST_CHECK enum coffer_err db_pool_rows(struct db_pool *pool, const char *sql,
+					       struct db_args args, db_read_fn read,
+					       struct db_items into, size_t *n, bool *more);
 
 /* Runs a statement from db_prepare that returns no rows. */
 COFFER_MUST_CHECK enum coffer_err db_step_done(sqlite3_stmt *s);

@@ -162,15 +162,25 @@ static enum coffer_err create_tx(sqlite3 *db, const void *ctx)
 	return err;
 }
 
+/* Checks ROW, a new version by BY at AT, and writes it with TX. */
+static enum coffer_err write_version(struct org_db *odb, const char *org_id,
+				     const struct record_row *row, const char *by, int64_t at,
+				     enum coffer_err (*tx)(sqlite3 *db, const void *ctx),
+				     struct audit_entry *audit)
+{
+	enum coffer_err err = check_version(row, by, at);
+	if (err != COFFER_OK)
+		return err;
+	return org_write(odb, org_id, tx, row, audit);
+}
+
 enum coffer_err store_record_create(struct org_db *odb, const char *org_id,
 				    const struct record_row *row, struct audit_entry *audit)
 {
-	enum coffer_err err = check_version(row, row->meta.created_by, row->meta.created_at);
-	if (err == COFFER_OK && row->meta.version != 1)
-		err = COFFER_ERR_INVALID_INPUT;
-	if (err != COFFER_OK)
-		return err;
-	return org_write(odb, org_id, create_tx, row, audit);
+	if (row->meta.version != 1)
+		return COFFER_ERR_INVALID_INPUT;
+	return write_version(odb, org_id, row, row->meta.created_by, row->meta.created_at,
+			     create_tx, audit);
 }
 
 /* --- update -------------------------------------------------------------------------------- */
@@ -198,10 +208,8 @@ static enum coffer_err update_tx(sqlite3 *db, const void *ctx)
 enum coffer_err store_record_update(struct org_db *odb, const char *org_id,
 				    const struct record_row *row, struct audit_entry *audit)
 {
-	enum coffer_err err = check_version(row, row->meta.updated_by, row->meta.updated_at);
-	if (err != COFFER_OK)
-		return err;
-	return org_write(odb, org_id, update_tx, row, audit);
+	return write_version(odb, org_id, row, row->meta.updated_by, row->meta.updated_at,
+			     update_tx, audit);
 }
 
 /* --- delete -------------------------------------------------------------------------------- */
