@@ -20,32 +20,18 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "crypto/algorithms.h"
 
 #define SEG	   STREAM_SEGMENT_BYTES
 #define SEALED_SEG STREAM_SEALED_SEGMENT_BYTES
 /* A stream holds at most 2^32 - 1 segments (stream.h): larger plaintext sizes are refused,
  * which also keeps stream_sealed_size from overflowing. */
 #define PLAIN_MAX ((uint64_t)UINT32_MAX * SEG)
-
-/* Fetched once, as in aead.c: an implicit fetch on every init costs a provider look-up. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void fetch_sha256(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256(void)
-{
-	pthread_once(&sha256_once, fetch_sha256);
-	return sha256_md;
-}
 
 /* --- sealing --------------------------------------------------------------------------------- */
 
@@ -86,7 +72,7 @@ enum coffer_err file_sealer_new(const uint8_t key[AEAD_KEY_BYTES], const uint8_t
 	s->sink = sink;
 	s->sink_ctx = sink_ctx;
 	err = COFFER_ERR_CRYPTO;
-	if (sha256() == NULL || EVP_DigestInit_ex(s->md, sha256(), NULL) != 1)
+	if (algo_sha256() == NULL || EVP_DigestInit_ex(s->md, algo_sha256(), NULL) != 1)
 		goto out;
 	err = stream_seal_init(&s->sec->st, key, ctx, ctx_len, header);
 	if (err != COFFER_OK)
