@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -32,6 +33,34 @@ int cli_usage(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: %s\n", usage);
 	return EXIT_USAGE;
+}
+
+int cli_options(int argc, char **argv, int first, const struct cli_option *opts, size_t n,
+		const char *usage, int *next)
+{
+	struct option longopts[CLI_OPTIONS_MAX + 1];
+	int c;
+	if (n > CLI_OPTIONS_MAX)
+		return cli_usage(usage, "too many options"); /* a bug of ours */
+	for (size_t i = 0; i < n; i++) {
+		longopts[i] =
+		    (struct option){opts[i].name, opts[i].value ? required_argument : no_argument,
+				    NULL, (int)i + 1};
+	}
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	opterr = 0;
+	optind = first;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c < 1 || (size_t)c > n)
+			return cli_usage(usage, "unknown or incomplete option");
+		const struct cli_option *o = &opts[c - 1];
+		if (o->value != NULL)
+			*o->value = optarg;
+		else
+			*o->flag = true;
+	}
+	*next = optind;
+	return 0;
 }
 
 const char *cli_default_data_dir(void)

@@ -6,6 +6,9 @@
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "common/err.h"
 
 #define EXIT_USER_ERROR 1
@@ -22,6 +25,22 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "coffer: MESSAGE" and the usage hint on stderr and returns EXIT_USAGE. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An option of a subcommand: --NAME, which either takes a value (stored at *VALUE) or is a flag
+ * (VALUE NULL; sets *FLAG). */
+struct cli_option {
+	const char *name;
+	const char **value;
+	bool *flag;
+};
+
+#define CLI_OPTIONS_MAX 8
+
+/* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from ARGV, starting at ARGV[FIRST]: 0, with
+ * *NEXT the index of the first argument that is not an option, or (after the usage line) the
+ * usage exit status for an option that is unknown or lacks its value. */
+int cli_options(int argc, char **argv, int first, const struct cli_option *opts, size_t n,
+		const char *usage, int *next);
 
 /* The data directory when --data is not given: $COFFER_DATA, else ./var/coffer. */
 const char *cli_default_data_dir(void);
