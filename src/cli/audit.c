@@ -88,9 +88,8 @@ int cmd_audit(int argc, char **argv)
 	const char *data_dir = cli_default_data_dir(), *org_id = NULL;
 	const struct cli_option opts[] = {{"data", &data_dir, NULL}, {"org", &org_id, NULL}};
 	int next = 0;
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
-		return cli_usage(USAGE, "expected 'audit verify'");
-	int rc = cli_options(argc, argv, 2, opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	int rc =
+	    cli_options(argc, argv, "verify", opts, sizeof opts / sizeof opts[0], USAGE, &next);
 	if (rc != 0)
 		return rc;
 	if (next != argc)

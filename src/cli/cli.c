@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ int cli_usage(const char *usage, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_options(int argc, char **argv, int first, const struct cli_option *opts, size_t n,
+int cli_options(int argc, char **argv, const char *verb, const struct cli_option *opts, size_t n,
 		const char *usage, int *next)
 {
 	struct option longopts[CLI_OPTIONS_MAX + 1];
@@ -48,8 +49,10 @@ int cli_options(int argc, char **argv, int first, const struct cli_option *opts,
 				    NULL, (int)i + 1};
 	}
 	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	if (verb != NULL && (argc < 2 || strcmp(argv[1], verb) != 0))
+		return cli_usage(usage, "expected '%s %s'", argv[0], verb);
 	opterr = 0;
-	optind = first;
+	optind = verb != NULL ? 2 : 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c < 1 || (size_t)c > n)
 			return cli_usage(usage, "unknown or incomplete option");

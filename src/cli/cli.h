@@ -36,10 +36,11 @@ struct cli_option {
 
 #define CLI_OPTIONS_MAX 8
 
-/* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from ARGV, starting at ARGV[FIRST]: 0, with
- * *NEXT the index of the first argument that is not an option, or (after the usage line) the
- * usage exit status for an option that is unknown or lacks its value. */
-int cli_options(int argc, char **argv, int first, const struct cli_option *opts, size_t n,
+/* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from the arguments of subcommand ARGV[0]
+ * (after VERB, its first argument, unless VERB is NULL): 0, with *NEXT the index of the first
+ * argument that is not an option, or (after the usage line) the usage exit status for a missing
+ * VERB or an option that is unknown or lacks its value. */
+int cli_options(int argc, char **argv, const char *verb, const struct cli_option *opts, size_t n,
 		const char *usage, int *next);
 
 /* The data directory when --data is not given: $COFFER_DATA, else ./var/coffer. */

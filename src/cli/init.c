@@ -109,7 +109,7 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	};
 	// clang-format on
 	int next = 0;
-	int rc = cli_options(argc, argv, 1, opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	int rc = cli_options(argc, argv, NULL, opts, sizeof opts / sizeof opts[0], USAGE, &next);
 	if (rc != 0)
 		return rc;
 	if (next < argc)

@@ -46,9 +46,8 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 	};
 	// clang-format on
 	int next = 0;
-	if (argc < 2 || strcmp(argv[1], "rotate") != 0)
-		return cli_usage(USAGE, "expected 'keys rotate'");
-	int rc = cli_options(argc, argv, 2, opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	int rc =
+	    cli_options(argc, argv, "rotate", opts, sizeof opts / sizeof opts[0], USAGE, &next);
 	if (rc != 0)
 		return rc;
 	if (next < argc)
