@@ -44,7 +44,4 @@ unsigned int password_flaws(const struct password_rules *rules, const char *pass
 size_t password_flaws_message(unsigned int flaws, const struct password_rules *rules, char *out,
 			      size_t cap);
 
-/* Characters of UTF-8 text (code points; continuation bytes are not counted). */
-size_t utf8_chars(const char *s, size_t len);
-
 #endif
