@@ -1,5 +1,5 @@
 /* audit.c — `coffer audit verify`: walks the hash-chained audit trails and names the first entry
- * that does not verify (CONTRACT §2, §3.9).
+ * that does not verify (exit status 1 then, as for any failure the user must act on).
  *
  *   coffer audit verify --data DIR [--org ORG_ID]
  *

@@ -1,7 +1,7 @@
 /* cli.h — the subcommands of the coffer binary and what they share.
  *
- * Exit statuses (CONTRACT §2): 0 success; 1 a failure the user can fix, with one line on stderr
- * starting "coffer: "; 2 bad usage.
+ * Exit statuses, the same for every subcommand: 0 success; 1 a failure the user can fix, with one
+ * line on stderr starting "coffer: "; 2 bad usage.
  */
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H

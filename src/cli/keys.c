@@ -77,9 +77,9 @@ static int open_store(const char *data_dir, struct store **st)
 	return 0;
 }
 
-/* Records the rotation in the system audit chain (CONTRACT §3.9). The command line has no
- * user or address: the actor is "cli". A failure to record is reported, not fatal: the key
- * version exists either way. */
+/* Records the rotation in the system audit chain: every key rotation is audited. The command
+ * line has no user or address: the actor is "cli". A failure to record is reported, not
+ * fatal: the key version exists either way. */
 static void audit_rotation(const char *data_dir, const char *target, uint32_t version)
 {
 	struct store *st = NULL;

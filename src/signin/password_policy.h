@@ -1,7 +1,7 @@
-/* password_policy.h — the password rules of an organisation's policy (CONTRACT §3.6) and the
+/* password_policy.h — the password rules of an organisation's policy and the
  * checks made whenever a password is set.
  *
- * Two kinds of refusal, answered differently (CONTRACT §3.3):
+ * Two kinds of refusal, answered differently:
  *   - the policy's rules (length, punctuation): 400 password_policy, naming every rule broken;
  *   - a password known to attackers (the common list when reject_common is on, the breached
  *     list always): 400 password_compromised. The breached list is checked by the caller
