@@ -1,5 +1,5 @@
 /* audit.c — `coffer audit verify`: walks the hash-chained audit trails and names the first entry
- * that does not verify (CONTRACT §2, §3.9).
+ * that does not verify (exit status 1 then, as for any failure the user must act on).
  *
  *   coffer audit verify --data DIR [--org ORG_ID]
  *
@@ -9,7 +9,6 @@
  * and the seq of its first broken entry. An organisation whose database does not exist yet has
  * written nothing: its chain counts 0 entries.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,26 +85,15 @@ static int verify_all(struct store *st, const char *data_dir, uint64_t *total)
 
 int cmd_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},
-	    {"org", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *data_dir = cli_default_data_dir(), *org_id = NULL;
-	int c;
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
-		return cli_usage(USAGE, "expected 'audit verify'");
-	opterr = 0;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': data_dir = optarg; break;
-		case 'o': org_id = optarg; break;
-		default: return cli_usage(USAGE, "unknown or incomplete option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(USAGE, "unexpected argument '%s'", argv[optind]);
+	const struct cli_option opts[] = {{"data", &data_dir, NULL}, {"org", &org_id, NULL}};
+	int next = 0;
+	int rc =
+	    cli_options(argc, argv, "verify", opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	if (rc != 0)
+		return rc;
+	if (next != argc)
+		return cli_usage(USAGE, "unexpected argument '%s'", argv[next]);
 	if (org_id != NULL && !uuid_valid(org_id))
 		return cli_fail("--org: '%s' is not an organisation id", org_id);
 
@@ -113,7 +101,6 @@ int cmd_audit(int argc, char **argv)
 	if (store_system_open(data_dir, &st) != COFFER_OK)
 		return cli_fail("cannot open the system database in %s", data_dir);
 	uint64_t total = 0;
-	int rc;
 	if (org_id != NULL) {
 		struct org_record org;
 		enum coffer_err err = store_org_get(st, org_id, &org);

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -32,6 +34,36 @@ int cli_usage(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: %s\n", usage);
 	return EXIT_USAGE;
+}
+
+int cli_options(int argc, char **argv, const char *verb, const struct cli_option *opts, size_t n,
+		const char *usage, int *next)
+{
+	struct option longopts[CLI_OPTIONS_MAX + 1];
+	int c;
+	if (n > CLI_OPTIONS_MAX)
+		return cli_usage(usage, "too many options"); /* a bug of ours */
+	for (size_t i = 0; i < n; i++) {
+		longopts[i] =
+		    (struct option){opts[i].name, opts[i].value ? required_argument : no_argument,
+				    NULL, (int)i + 1};
+	}
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	if (verb != NULL && (argc < 2 || strcmp(argv[1], verb) != 0))
+		return cli_usage(usage, "expected '%s %s'", argv[0], verb);
+	opterr = 0;
+	optind = verb != NULL ? 2 : 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c < 1 || (size_t)c > n)
+			return cli_usage(usage, "unknown or incomplete option");
+		const struct cli_option *o = &opts[c - 1];
+		if (o->value != NULL)
+			*o->value = optarg;
+		else
+			*o->flag = true;
+	}
+	*next = optind;
+	return 0;
 }
 
 const char *cli_default_data_dir(void)

@@ -1,10 +1,13 @@
 /* cli.h — the subcommands of the coffer binary and what they share.
  *
- * Exit statuses (CONTRACT §2): 0 success; 1 a failure the user can fix, with one line on stderr
- * starting "coffer: "; 2 bad usage.
+ * Exit statuses, the same for every subcommand: 0 success; 1 a failure the user can fix, with one
+ * line on stderr starting "coffer: "; 2 bad usage.
  */
 #ifndef COFFER_CLI_H
 #define COFFER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "common/err.h"
 
@@ -22,6 +25,23 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "coffer: MESSAGE" and the usage hint on stderr and returns EXIT_USAGE. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An option of a subcommand: --NAME, which either takes a value (stored at *VALUE) or is a flag
+ * (VALUE NULL; sets *FLAG). */
+struct cli_option {
+	const char *name;
+	const char **value;
+	bool *flag;
+};
+
+#define CLI_OPTIONS_MAX 8
+
+/* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from the arguments of subcommand ARGV[0]
+ * (after VERB, its first argument, unless VERB is NULL): 0, with *NEXT the index of the first
+ * argument that is not an option, or (after the usage line) the usage exit status for a missing
+ * VERB or an option that is unknown or lacks its value. */
+int cli_options(int argc, char **argv, const char *verb, const struct cli_option *opts, size_t n,
+		const char *usage, int *next);
 
 /* The data directory when --data is not given: $COFFER_DATA, else ./var/coffer. */
 const char *cli_default_data_dir(void);

@@ -6,7 +6,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -96,33 +95,24 @@ static int make_dir(const char *dir)
 
 static int parse_args(int argc, char **argv, struct init_args *a)
 {
-	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},
-	    {"admin-email", required_argument, NULL, 'e'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"tls-cert", required_argument, NULL, 'c'},
-	    {"tls-key", required_argument, NULL, 'k'},
-	    {"passphrase-file", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *email = NULL, *listen = NULL;
-	int c;
 	memset(a, 0, sizeof *a);
 	a->data_dir = cli_default_data_dir();
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': a->data_dir = optarg; break;
-		case 'e': email = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'c': a->tls_cert = optarg; break;
-		case 'k': a->tls_key = optarg; break;
-		case 'p': a->passphrase_file = optarg; break;
-		default: return cli_usage(USAGE, "unknown or incomplete option");
-		}
-	}
-	if (optind < argc)
+	// clang-format off
+	const struct cli_option opts[] = {
+	    {"data",            &a->data_dir,        NULL},
+	    {"admin-email",     &email,              NULL},
+	    {"listen",          &listen,             NULL},
+	    {"tls-cert",        &a->tls_cert,        NULL},
+	    {"tls-key",         &a->tls_key,         NULL},
+	    {"passphrase-file", &a->passphrase_file, NULL},
+	};
+	// clang-format on
+	int next = 0;
+	int rc = cli_options(argc, argv, NULL, opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	if (rc != 0)
+		return rc;
+	if (next < argc)
 		return cli_usage(USAGE, "unexpected argument");
 	if (email == NULL)
 		return cli_usage(USAGE, "--admin-email is required");

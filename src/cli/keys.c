@@ -8,7 +8,6 @@
  * keyd holds the keyring it started with and could not open what the new version wraps, so
  * --master takes the data directory's lock and refuses while a server holds it.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -35,32 +34,23 @@ struct rotate_args {
 
 static int parse_args(int argc, char **argv, struct rotate_args *a)
 {
-	static const struct option opts[] = {
-	    {"data", required_argument, NULL, 'd'},
-	    {"org", required_argument, NULL, 'o'},
-	    {"master", no_argument, NULL, 'm'},
-	    {"rewrap", no_argument, NULL, 'r'},
-	    {"passphrase-file", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
 	memset(a, 0, sizeof *a);
 	a->data_dir = cli_default_data_dir();
-	if (argc < 2 || strcmp(argv[1], "rotate") != 0)
-		return cli_usage(USAGE, "expected 'keys rotate'");
-	opterr = 0;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': a->data_dir = optarg; break;
-		case 'o': a->org_id = optarg; break;
-		case 'm': a->master = true; break;
-		case 'r': a->rewrap = true; break;
-		case 'p': a->passphrase_file = optarg; break;
-		default: return cli_usage(USAGE, "unknown or incomplete option");
-		}
-	}
-	if (optind < argc)
+	// clang-format off
+	const struct cli_option opts[] = {
+	    {"data",            &a->data_dir,        NULL},
+	    {"org",             &a->org_id,          NULL},
+	    {"master",          NULL,                &a->master},
+	    {"rewrap",          NULL,                &a->rewrap},
+	    {"passphrase-file", &a->passphrase_file, NULL},
+	};
+	// clang-format on
+	int next = 0;
+	int rc =
+	    cli_options(argc, argv, "rotate", opts, sizeof opts / sizeof opts[0], USAGE, &next);
+	if (rc != 0)
+		return rc;
+	if (next < argc)
 		return cli_usage(USAGE, "unexpected argument");
 	if (a->master == (a->org_id != NULL))
 		return cli_usage(USAGE, "give exactly one of --org and --master");
@@ -87,9 +77,9 @@ static int open_store(const char *data_dir, struct store **st)
 	return 0;
 }
 
-/* Records the rotation in the system audit chain (CONTRACT §3.9). The command line has no
- * user or address: the actor is "cli". A failure to record is reported, not fatal: the key
- * version exists either way. */
+/* Records the rotation in the system audit chain: every key rotation is audited. The command
+ * line has no user or address: the actor is "cli". A failure to record is reported, not
+ * fatal: the key version exists either way. */
 static void audit_rotation(const char *data_dir, const char *target, uint32_t version)
 {
 	struct store *st = NULL;

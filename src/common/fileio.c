@@ -26,21 +26,6 @@ enum coffer_err fd_write_all(int fd, const void *data, size_t len)
 	return COFFER_OK;
 }
 
-enum coffer_err fd_read_all(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return COFFER_ERR_IO; /* 0: end of file before LEN bytes */
-		p += n;
-		len -= (size_t)n;
-	}
-	return COFFER_OK;
-}
-
 enum coffer_err dir_fsync(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -17,10 +17,8 @@ COFFER_MUST_CHECK enum coffer_err file_write_atomic(const char *path, const void
 COFFER_MUST_CHECK enum coffer_err file_read_all(const char *path, size_t max, int secure,
 						char **out, size_t *len);
 
-/* Writes or reads exactly LEN bytes, retrying after EINTR and short transfers. A reader that
- * meets end of file first fails with COFFER_ERR_IO. */
+/* Writes exactly LEN bytes, retrying after EINTR and short writes. */
 COFFER_MUST_CHECK enum coffer_err fd_write_all(int fd, const void *data, size_t len);
-COFFER_MUST_CHECK enum coffer_err fd_read_all(int fd, void *buf, size_t len);
 
 /* fsync(2)s the directory PATH so that entries created in it survive a crash. */
 COFFER_MUST_CHECK enum coffer_err dir_fsync(const char *path);

@@ -20,7 +20,7 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->listen.port = 8443;
 	cfg->session_absolute_ttl = 12 * 3600;
 	cfg->session_idle_ttl = 30 * 60;
-	cfg->max_file_size = 2ull << 30; /* 2 GiB, CONTRACT §3.8 */
+	cfg->max_file_size = 2ull << 30; /* 2 GiB */
 	cfg->log_level = LOG_INFO;
 }
 

@@ -16,19 +16,14 @@ enum coffer_err content_seal(const uint8_t key[AEAD_KEY_BYTES], const struct obj
 {
 	uint8_t aad[KEYWRAP_AAD_MAX + 1];
 	size_t aad_len = field_aad(ctx, field, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return aead_seal(key, aad, aad_len, in, len, out);
+	return aad_len == 0 ? COFFER_ERR_INVALID_INPUT : aead_seal(key, aad, aad_len, in, len, out);
 }
 
+/* aead_open refuses IN shorter than AEAD_OVERHEAD (COFFER_ERR_CRYPTO) before it reads it. */
 enum coffer_err content_open(const uint8_t key[AEAD_KEY_BYTES], const struct object_ctx *ctx,
 			     enum content_field field, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t aad[KEYWRAP_AAD_MAX + 1];
 	size_t aad_len = field_aad(ctx, field, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	if (len < AEAD_OVERHEAD)
-		return COFFER_ERR_CRYPTO;
-	return aead_open(key, aad, aad_len, in, len, out);
+	return aad_len == 0 ? COFFER_ERR_INVALID_INPUT : aead_open(key, aad, aad_len, in, len, out);
 }

@@ -20,11 +20,12 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "crypto/algorithms.h"
 
 #define SEG	   STREAM_SEGMENT_BYTES
 #define SEALED_SEG STREAM_SEALED_SEGMENT_BYTES
@@ -32,34 +33,41 @@
  * which also keeps stream_sealed_size from overflowing. */
 #define PLAIN_MAX ((uint64_t)UINT32_MAX * SEG)
 
-/* Fetched once, as in aead.c: an implicit fetch on every init costs a provider look-up. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/* What a sealer and an opener each hold: guarded (sodium_malloc), the stream's key and one
+ * segment of plaintext (the bytes held back, or the last segment opened); in ordinary memory,
+ * one sealed segment, which is not secret. */
+struct segment_secret {
+	struct stream_state st;
+	uint8_t plain[SEG];
+};
 
-static void fetch_sha256(void)
+struct segment_buffers {
+	struct segment_secret *sec;
+	uint8_t *sealed; /* SEALED_SEG bytes */
+};
+
+static bool buffers_new(struct segment_buffers *b)
 {
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	b->sec = sodium_malloc(sizeof *b->sec);
+	b->sealed = malloc(SEALED_SEG);
+	return b->sec != NULL && b->sealed != NULL;
 }
 
-static const EVP_MD *sha256(void)
+static void buffers_free(struct segment_buffers *b)
 {
-	pthread_once(&sha256_once, fetch_sha256);
-	return sha256_md;
+	if (b->sec != NULL) {
+		stream_wipe(&b->sec->st);
+		sodium_free(b->sec); /* wipes the key and the plaintext */
+	}
+	free(b->sealed);
 }
 
 /* --- sealing --------------------------------------------------------------------------------- */
 
-/* Guarded: the key and the plaintext held back. */
-struct sealer_secret {
-	struct stream_state st;
-	uint8_t pending[SEG];
-};
-
 struct file_sealer {
-	struct sealer_secret *sec; /* sodium_malloc */
-	uint8_t *out;		   /* one sealed segment (SEALED_SEG); not secret */
-	size_t have;		   /* plaintext bytes in sec->pending */
-	uint64_t size;		   /* plaintext bytes taken so far */
+	struct segment_buffers buf; /* buf.sec->plain: the plaintext held back */
+	size_t have;		    /* plaintext bytes in buf.sec->plain */
+	uint64_t size;		    /* plaintext bytes taken so far */
 	EVP_MD_CTX *md;
 	file_sink sink;
 	void *sink_ctx;
@@ -78,17 +86,15 @@ enum coffer_err file_sealer_new(const uint8_t key[AEAD_KEY_BYTES], const uint8_t
 	struct file_sealer *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return COFFER_ERR_NOMEM;
-	s->sec = sodium_malloc(sizeof *s->sec);
-	s->out = malloc(SEALED_SEG);
 	s->md = EVP_MD_CTX_new();
-	if (s->sec == NULL || s->out == NULL || s->md == NULL)
+	if (!buffers_new(&s->buf) || s->md == NULL)
 		goto out;
 	s->sink = sink;
 	s->sink_ctx = sink_ctx;
 	err = COFFER_ERR_CRYPTO;
-	if (sha256() == NULL || EVP_DigestInit_ex(s->md, sha256(), NULL) != 1)
+	if (algo_sha256() == NULL || EVP_DigestInit_ex(s->md, algo_sha256(), NULL) != 1)
 		goto out;
-	err = stream_seal_init(&s->sec->st, key, ctx, ctx_len, header);
+	err = stream_seal_init(&s->buf.sec->st, key, ctx, ctx_len, header);
 	if (err != COFFER_OK)
 		goto out;
 	err = sink(sink_ctx, header, sizeof header);
@@ -105,9 +111,9 @@ out:
 /* Seals LEN bytes at IN as the next segment and hands it to the sink. */
 static enum coffer_err seal_segment(struct file_sealer *s, const uint8_t *in, size_t len, bool last)
 {
-	enum coffer_err err = stream_seal_segment(&s->sec->st, in, len, last, s->out);
+	enum coffer_err err = stream_seal_segment(&s->buf.sec->st, in, len, last, s->buf.sealed);
 	if (err == COFFER_OK)
-		err = s->sink(s->sink_ctx, s->out, len + AEAD_TAG_BYTES);
+		err = s->sink(s->sink_ctx, s->buf.sealed, len + AEAD_TAG_BYTES);
 	return err;
 }
 
@@ -132,7 +138,7 @@ enum coffer_err file_sealer_push(struct file_sealer *s, const uint8_t *data, siz
 	while (len > 0 && err == COFFER_OK) {
 		if (s->have == SEG) {
 			/* More bytes follow the full segment held back: it is not the last. */
-			err = seal_segment(s, s->sec->pending, SEG, false);
+			err = seal_segment(s, s->buf.sec->plain, SEG, false);
 			s->have = 0;
 		} else if (s->have == 0 && len > SEG) {
 			/* A whole segment with more after it: seal it where it is, no copy. */
@@ -145,7 +151,7 @@ enum coffer_err file_sealer_push(struct file_sealer *s, const uint8_t *data, siz
 		} else {
 			size_t take = SEG - s->have < len ? SEG - s->have : len;
 			err = hash(s, data, take);
-			memcpy(s->sec->pending + s->have, data, take);
+			memcpy(s->buf.sec->plain + s->have, data, take);
 			s->have += take;
 			data += take;
 			len -= take;
@@ -166,8 +172,8 @@ enum coffer_err file_sealer_finish(struct file_sealer *s, uint8_t sha256_out[FIL
 	if (s->finished)
 		return COFFER_ERR_INVALID_INPUT;
 	/* 0..SEG bytes: an empty file is one empty last segment. */
-	enum coffer_err err = seal_segment(s, s->sec->pending, s->have, true);
-	sodium_memzero(s->sec->pending, s->have);
+	enum coffer_err err = seal_segment(s, s->buf.sec->plain, s->have, true);
+	sodium_memzero(s->buf.sec->plain, s->have);
 	s->have = 0;
 	if (err == COFFER_OK && (EVP_DigestFinal_ex(s->md, digest, &digest_len) != 1 ||
 				 digest_len != FILE_SHA256_BYTES))
@@ -186,33 +192,22 @@ void file_sealer_free(struct file_sealer *s)
 {
 	if (s == NULL)
 		return;
-	if (s->sec != NULL) {
-		stream_wipe(&s->sec->st);
-		sodium_free(s->sec); /* wipes the key and the pending plaintext */
-	}
-	free(s->out);
+	buffers_free(&s->buf);
 	EVP_MD_CTX_free(s->md); /* cleanses the digest state */
 	free(s);
 }
 
 /* --- opening --------------------------------------------------------------------------------- */
 
-/* Guarded: the key and the last segment opened. */
-struct opener_secret {
-	struct stream_state st;
-	uint8_t plain[SEG];
-};
-
 struct file_opener {
-	struct opener_secret *sec; /* sodium_malloc */
-	uint8_t *in;		   /* one sealed segment (SEALED_SEG); not secret */
+	struct segment_buffers buf; /* buf.sec->plain: the last segment opened */
 	file_source source;
 	void *source_ctx;
 	uint64_t sealed_size;
 	uint64_t segments;   /* how many the stream holds */
 	uint64_t next;	     /* index of the next segment to open */
 	uint64_t pos;	     /* plaintext position where the next read must start */
-	size_t plain_len;    /* verified bytes in sec->plain … */
+	size_t plain_len;    /* verified bytes in buf.sec->plain … */
 	size_t plain_off;    /* … of which these were released already */
 	enum coffer_err err; /* sticky */
 };
@@ -232,9 +227,7 @@ enum coffer_err file_opener_new(const uint8_t key[AEAD_KEY_BYTES], const uint8_t
 	struct file_opener *o = calloc(1, sizeof *o);
 	if (o == NULL)
 		return COFFER_ERR_NOMEM;
-	o->sec = sodium_malloc(sizeof *o->sec);
-	o->in = malloc(SEALED_SEG);
-	if (o->sec == NULL || o->in == NULL)
+	if (!buffers_new(&o->buf))
 		goto out;
 	o->source = source;
 	o->source_ctx = source_ctx;
@@ -243,7 +236,7 @@ enum coffer_err file_opener_new(const uint8_t key[AEAD_KEY_BYTES], const uint8_t
 	err = source(source_ctx, 0, header, sizeof header);
 	if (err != COFFER_OK)
 		goto out;
-	err = stream_open_init(&o->sec->st, key, ctx, ctx_len, header);
+	err = stream_open_init(&o->buf.sec->st, key, ctx, ctx_len, header);
 	if (err != COFFER_OK)
 		goto out;
 	*out = o;
@@ -272,12 +265,12 @@ static enum coffer_err open_next(struct file_opener *o, uint8_t *dst, size_t *le
 	bool last = o->next + 1 == o->segments;
 	uint64_t offset = next_offset(o);
 	size_t sealed = next_sealed_len(o);
-	enum coffer_err err = o->source(o->source_ctx, offset, o->in, sealed);
+	enum coffer_err err = o->source(o->source_ctx, offset, o->buf.sealed, sealed);
 	if (err != COFFER_OK)
 		return err;
 	/* The segment is opened as the last exactly when it is the last by position: a
 	 * segment whose flag disagrees fails (truncation, extension). */
-	err = stream_open_segment(&o->sec->st, o->in, sealed, last, dst);
+	err = stream_open_segment(&o->buf.sec->st, o->buf.sealed, sealed, last, dst);
 	if (err != COFFER_OK)
 		return COFFER_ERR_CRYPTO;
 	o->next++;
@@ -312,7 +305,7 @@ enum coffer_err file_opener_read(struct file_opener *o, uint64_t pos, uint8_t *o
 			goto out;
 		}
 		o->plain_off = o->plain_len = 0;
-		err = open_next(o, o->sec->plain, &o->plain_len);
+		err = open_next(o, o->buf.sec->plain, &o->plain_len);
 		if (err != COFFER_OK)
 			goto out;
 		if (o->plain_len == 0) {
@@ -321,7 +314,7 @@ enum coffer_err file_opener_read(struct file_opener *o, uint64_t pos, uint8_t *o
 		}
 	}
 	size_t take = o->plain_len - o->plain_off < max ? o->plain_len - o->plain_off : max;
-	memcpy(out, o->sec->plain + o->plain_off, take);
+	memcpy(out, o->buf.sec->plain + o->plain_off, take);
 	o->plain_off += take;
 	o->pos += take;
 	*n = take;
@@ -334,10 +327,6 @@ void file_opener_free(struct file_opener *o)
 {
 	if (o == NULL)
 		return;
-	if (o->sec != NULL) {
-		stream_wipe(&o->sec->st);
-		sodium_free(o->sec); /* wipes the key and the released plaintext */
-	}
-	free(o->in);
+	buffers_free(&o->buf);
 	free(o);
 }

@@ -66,15 +66,25 @@ size_t keywrap_object_aad(const struct object_ctx *ctx, uint8_t out[KEYWRAP_AAD_
 	return a.bad ? 0 : a.len;
 }
 
+/* Wraps (SEAL: IN is a key, OUT gets its KEYWRAP_BYTES wrapped form) or unwraps (IN is a
+ * wrapped key, OUT gets the key) under WRAPPING_KEY, with AAD_LEN bytes of AAD (0 when the context
+ * did not encode). */
+static enum coffer_err wrapping(bool seal, const uint8_t wrapping_key[AEAD_KEY_BYTES],
+				const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out)
+{
+	if (aad_len == 0)
+		return COFFER_ERR_INVALID_INPUT;
+	if (seal)
+		return aead_seal(wrapping_key, aad, aad_len, in, AEAD_KEY_BYTES, out);
+	return aead_open(wrapping_key, aad, aad_len, in, KEYWRAP_BYTES, out);
+}
+
 enum coffer_err keywrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const char *org_id,
 				uint32_t version, const uint8_t org_key[AEAD_KEY_BYTES],
 				uint8_t out[KEYWRAP_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	size_t aad_len = org_aad(org_id, version, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return aead_seal(master, aad, aad_len, org_key, AEAD_KEY_BYTES, out);
+	return wrapping(true, master, aad, org_aad(org_id, version, aad), org_key, out);
 }
 
 enum coffer_err keyunwrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const char *org_id,
@@ -82,10 +92,7 @@ enum coffer_err keyunwrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const ch
 				  uint8_t org_key[AEAD_KEY_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	size_t aad_len = org_aad(org_id, version, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return aead_open(master, aad, aad_len, wrapped, KEYWRAP_BYTES, org_key);
+	return wrapping(false, master, aad, org_aad(org_id, version, aad), wrapped, org_key);
 }
 
 enum coffer_err keywrap_data_key(const uint8_t org_key[AEAD_KEY_BYTES],
@@ -93,10 +100,7 @@ enum coffer_err keywrap_data_key(const uint8_t org_key[AEAD_KEY_BYTES],
 				 const uint8_t data_key[AEAD_KEY_BYTES], uint8_t out[KEYWRAP_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	size_t aad_len = keywrap_object_aad(ctx, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return aead_seal(org_key, aad, aad_len, data_key, AEAD_KEY_BYTES, out);
+	return wrapping(true, org_key, aad, keywrap_object_aad(ctx, aad), data_key, out);
 }
 
 enum coffer_err keyunwrap_data_key(const uint8_t org_key[AEAD_KEY_BYTES],
@@ -105,8 +109,5 @@ enum coffer_err keyunwrap_data_key(const uint8_t org_key[AEAD_KEY_BYTES],
 				   uint8_t data_key[AEAD_KEY_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	size_t aad_len = keywrap_object_aad(ctx, aad);
-	if (aad_len == 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return aead_open(org_key, aad, aad_len, wrapped, KEYWRAP_BYTES, data_key);
+	return wrapping(false, org_key, aad, keywrap_object_aad(ctx, aad), wrapped, data_key);
 }

@@ -4,26 +4,17 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
-/* Fetched once: EVP_MAC_fetch looks the algorithm up in the provider tables, which costs more
- * than the MAC of a small record. */
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void fetch_hmac(void)
-{
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
+#include "crypto/algorithms.h"
 
 enum coffer_err mac_sha256(const uint8_t key[MAC_KEY_BYTES], const void *data, size_t len,
 			   uint8_t out[MAC_BYTES])
 {
 	enum coffer_err err = COFFER_ERR_CRYPTO;
 	size_t out_len = 0;
-	pthread_once(&hmac_once, fetch_hmac);
+	EVP_MAC *hmac = algo_hmac();
 	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 	OSSL_PARAM params[] = {
 	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),

@@ -2,7 +2,7 @@
  * Pwned Passwords file, re-openable on SIGHUP while other threads look up.
  *
  * The list is the file named by `breached_passwords_file` in coffer.conf: `SHA1HEX:COUNT` lines
- * sorted by hash (CONTRACT §3.4). It may hold billions of lines (about 40 GB), so it is never read
+ * sorted by hash. It may hold billions of lines (about 40 GB), so it is never read
  * whole: it is mapped read-only with madvise(MADV_RANDOM) (read-ahead would only waste the page
  * cache) and searched by bisecting byte ranges — pick the middle byte, move to the next line
  * start, compare its 40 hex digits — so a lookup touches O(log n) pages.

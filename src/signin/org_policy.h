@@ -1,4 +1,4 @@
-/* org_policy.h — an organisation's policy (CONTRACT §3.6): password rules, TOTP, and where and
+/* org_policy.h — an organisation's policy: password rules, TOTP, and where and
  * when its members may sign in. The system policy, which sysadmins' logins follow, has the same
  * shape and always requires TOTP.
  *
@@ -31,7 +31,8 @@ struct org_policy {
 /* The JSON schema of a policy body (every field required), for the route's validation. */
 extern const struct json_schema org_policy_schema;
 
-/* The defaults of CONTRACT §3.6. */
+/* The defaults: TOTP required; passwords of at least 8 characters, common ones refused,
+ * punctuation not required; sign-in from any address, any day, any hour (Europe/London). */
 void org_policy_default(struct org_policy *p);
 
 /* Reads a policy from JSON that has passed org_policy_schema, checking what a schema cannot:
@@ -41,7 +42,8 @@ void org_policy_default(struct org_policy *p);
 COFFER_MUST_CHECK enum coffer_err
 org_policy_from_json(json_t *json, bool system, struct org_policy *out, char *msg, size_t msglen);
 
-/* The policy as JSON (a new reference), in the shape of CONTRACT §3.6; NULL when out of memory. */
+/* The policy as JSON (a new reference), in the shape the API reads it (org_policy_schema); NULL
+ * when out of memory. */
 json_t *org_policy_to_json(const struct org_policy *p);
 
 /* Whether a sign-in from ADDR at NOW is allowed. Fails closed: a time-zone error refuses. */

@@ -4,15 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "signin/common_passwords.h"
-
-size_t utf8_chars(const char *s, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return n;
-}
 
 /* Punctuation means one of the 32 ASCII punctuation characters: a rule users can read and
  * satisfy on any keyboard. */

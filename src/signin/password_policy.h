@@ -1,7 +1,7 @@
-/* password_policy.h — the password rules of an organisation's policy (CONTRACT §3.6) and the
+/* password_policy.h — the password rules of an organisation's policy and the
  * checks made whenever a password is set.
  *
- * Two kinds of refusal, answered differently (CONTRACT §3.3):
+ * Two kinds of refusal, answered differently:
  *   - the policy's rules (length, punctuation): 400 password_policy, naming every rule broken;
  *   - a password known to attackers (the common list when reject_common is on, the breached
  *     list always): 400 password_compromised. The breached list is checked by the caller
@@ -43,8 +43,5 @@ unsigned int password_flaws(const struct password_rules *rules, const char *pass
  * character." Returns the length written (truncated to CAP - 1). */
 size_t password_flaws_message(unsigned int flaws, const struct password_rules *rules, char *out,
 			      size_t cap);
-
-/* Characters of UTF-8 text (code points; continuation bytes are not counted). */
-size_t utf8_chars(const char *s, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* throttle.h — how long a login must wait after failures (CONTRACT §3.4): pure arithmetic,
+/* throttle.h — how long a login must wait after failures: pure arithmetic,
  * so that the rule is unit-tested apart from the counts kept in storage.
  *
  * Per account (known or not): after THROTTLE_FREE_FAILURES consecutive failures, attempts

@@ -1,5 +1,5 @@
-/* store.h — the storage interface. Narrow and free of SQLite types, so that the PostgreSQL
- * implementation (a later issue) can sit behind the same calls.
+/* store.h — the storage interface. Narrow and free of SQLite types, so that another database
+ * (PostgreSQL) can sit behind the same calls.
  *
  * Every call that changes data is one transaction, committed durably before it returns.
  */
@@ -26,7 +26,7 @@ struct org_db;
 #define STORE_TICKET_MAX	 4096 /* TICKET_SEALED_MAX */
 #define STORE_ORGS_MAX		 64   /* memberships per user: TICKET_ORGS_MAX */
 
-#define INVITE_TTL_S (72 * 3600) /* invitations live 72 hours (CONTRACT §3.3) */
+#define INVITE_TTL_S (72 * 3600) /* an invitation is good for 72 hours */
 
 struct invite_record {
 	char email[EMAIL_MAX + 1];		 /* normal form (email_normalize) */

@@ -19,13 +19,15 @@ struct fake_store {
 	uint64_t next[CHAINS]; /* next expected number per chain */
 	unsigned int commits;
 	bool out_of_order;
-	bool fail;	  /* every commit fails */
-	useconds_t delay; /* each commit takes this long (an fsync) */
+	bool fail;	     /* every commit fails */
+	useconds_t delay;    /* each commit takes this long (an fsync) */
+	atomic_bool entered; /* a commit has started */
 };
 
 static enum coffer_err fake_commit(void *ctx, const char *chain, struct audit_entry *e, size_t n)
 {
 	struct fake_store *fs = ctx;
+	atomic_store(&fs->entered, true);
 	if (fs->delay)
 		usleep(fs->delay);
 	int c = chain[0] - 'a';
@@ -122,7 +124,8 @@ static void test_full_queue_and_bad_chain_refused(void **state)
 	struct audit_entry e;
 	entry(&e, 0);
 	assert_true(audit_batch_submit(b, "a", &e, NULL, NULL));
-	usleep(50000); /* taken by the thread, which now sleeps in its commit */
+	while (!atomic_load(&fs.entered))
+		usleep(1000); /* until the thread has taken it and sleeps in its commit */
 	size_t accepted = 0;
 	for (size_t i = 1; i <= AUDIT_BATCH_QUEUE_MAX + 10; i++) {
 		entry(&e, i);

@@ -6,6 +6,7 @@
 #include "test_tmpdir.h"
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/query.h"
 
 static sqlite3 *open_db(const struct fixture *f)
 {
@@ -133,12 +134,11 @@ static void too_many_live_statements_refused(void **state)
  * (and logged): the thread's slots never fill up with statements of connections it gave back. */
 static void unfinished_statement_finished_on_return(void **state)
 {
-	struct fixture *f = *state;
-	sqlite3 *first = open_db(f);
+	static const struct db_migration schema[] = {{"CREATE TABLE t (k INTEGER PRIMARY KEY)"}};
 	char path[PATH_MAX];
-	path_in(f, "t.db", path);
+	path_in(*state, "t.db", path);
 	struct db_pool pool;
-	assert_int_equal(db_pool_adopt(&pool, path, 1, first), COFFER_OK);
+	assert_int_equal(db_pool_open(&pool, path, true, schema, 1, 1), COFFER_OK);
 	for (int i = 0; i < 3 * 16; i++) {
 		sqlite3 *db = db_pool_get(&pool);
 		sqlite3_stmt *s = NULL;

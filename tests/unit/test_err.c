@@ -41,7 +41,7 @@ static void test_every_value(void **state)
 	}
 }
 
-/* CONTRACT §3: the codes and statuses a client sees. */
+/* The codes and statuses a client sees: part of the HTTP API, never to change. */
 static void test_contract_mappings(void **state)
 {
 	(void)state;

@@ -1,4 +1,4 @@
-/* test_org_policy.c — policies (CONTRACT §3.6) from JSON and back: the defaults, every field's
+/* test_org_policy.c — policies from JSON and back: the defaults, every field's
  * refusal naming the field, the system policy's TOTP rule, a canonical round trip, and the
  * login decision by address (IPv4, IPv6, mapped) and by day and hour in the policy's zone. */
 #include "test_util.h"

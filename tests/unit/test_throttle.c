@@ -1,4 +1,4 @@
-/* test_throttle.c — the waits of CONTRACT §3.4: free failures, then 1 s, 2 s, 4 s … doubling
+/* test_throttle.c — the waits after failed logins: free failures, then 1 s, 2 s, 4 s … doubling
  * per further failure, counted from the last failure, capped at 900 s, and the address rule's
  * "more than 20" boundary. */
 #include "test_util.h"

@@ -12,6 +12,21 @@
 #include "audit/chain.h"
 #include "store/sqlite/db.h"
 
+/* The chain's table, created by a schema step of each database with this text. The rows are
+ * written and read by the functions below only. */
+#define AUDIT_ROWS_TABLE_SQL                                                                       \
+	"CREATE TABLE audit ("                                                                     \
+	" seq INTEGER PRIMARY KEY CHECK (seq >= 1),"                                               \
+	" time INTEGER NOT NULL,"                                                                  \
+	" actor TEXT NOT NULL,"                                                                    \
+	" action TEXT NOT NULL,"                                                                   \
+	" target TEXT NOT NULL,"                                                                   \
+	" ip TEXT NOT NULL,"                                                                       \
+	" outcome TEXT NOT NULL,"                                                                  \
+	" reason TEXT NOT NULL,"                                                                   \
+	" hash BLOB NOT NULL CHECK (length(hash) = 32)"                                            \
+	") STRICT;"
+
 /* Appends the N entries of E to chain CHAIN on DB, inside the caller's write transaction
  * (db_begin: the last entry is read under the write lock, so appends from many threads or
  * processes form one chain), writing each one's seq and hash into E. COFFER_ERR_INVALID_INPUT
@@ -19,14 +34,19 @@
 COFFER_MUST_CHECK enum coffer_err audit_rows_append(sqlite3 *db, const char *chain,
 						    struct audit_entry *e, size_t n);
 
+/* The same in a write transaction of its own on a connection of POOL: E's seq and hash are
+ * written only once the entries are committed. */
+COFFER_MUST_CHECK enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain,
+						    struct audit_entry *e, size_t n);
+
 /* Up to MAX entries with seq > AFTER, oldest first; *N set. */
-COFFER_MUST_CHECK enum coffer_err audit_rows_list(sqlite3 *db, uint64_t after,
+COFFER_MUST_CHECK enum coffer_err audit_rows_list(struct db_pool *pool, uint64_t after,
 						  struct audit_entry *out, size_t max, size_t *n);
 
 /* Walks the whole chain CHAIN in one read: COFFER_OK and *N entries when intact;
  * COFFER_ERR_CRYPTO with *BROKEN the seq (position) of the first broken entry and *N the
  * entries before it otherwise. */
-COFFER_MUST_CHECK enum coffer_err audit_rows_verify(sqlite3 *db, const char *chain, uint64_t *n,
-						    uint64_t *broken);
+COFFER_MUST_CHECK enum coffer_err audit_rows_verify(struct db_pool *pool, const char *chain,
+						    uint64_t *n, uint64_t *broken);
 
 #endif

@@ -110,14 +110,23 @@ out:
 	return err;
 }
 
-enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path, unsigned int size,
-			      sqlite3 *first)
+enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create,
+			     const struct db_migration *steps, unsigned int n_steps,
+			     unsigned int size)
 {
+	sqlite3 *first = NULL;
 	memset(pool, 0, sizeof *pool);
-	pool->path = strdup(path);
-	if (pool->path == NULL) {
-		db_close(first);
-		return COFFER_ERR_NOMEM;
+	enum coffer_err err = db_open(path, create, &first);
+	if (err == COFFER_OK)
+		err = db_migrate(first, steps, n_steps);
+	if (err == COFFER_OK) {
+		pool->path = strdup(path);
+		if (pool->path == NULL)
+			err = COFFER_ERR_NOMEM;
+	}
+	if (err != COFFER_OK) {
+		db_close(first); /* NULL is a no-op */
+		return err;
 	}
 	pool->size = size == 0 || size > DB_POOL_MAX ? DB_POOL_MAX : size;
 	pthread_mutex_init(&pool->mu, NULL);
@@ -125,17 +134,6 @@ enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path, unsigned i
 	pool->conns[0] = first;
 	pool->n = 1;
 	return COFFER_OK;
-}
-
-enum coffer_err db_pool_open(struct db_pool *pool, const char *path, unsigned int size)
-{
-	sqlite3 *first = NULL;
-	enum coffer_err err = db_open(path, false, &first);
-	if (err != COFFER_OK) {
-		memset(pool, 0, sizeof *pool);
-		return err;
-	}
-	return db_pool_adopt(pool, path, size, first);
 }
 
 void db_pool_close(struct db_pool *pool)
@@ -256,6 +254,49 @@ enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
 	return db_err(rc);
 }
 
+static enum coffer_err run_tx(struct db_pool *pool, bool write, db_tx_fn tx, void *ctx)
+{
+	sqlite3 *db = db_pool_get(pool);
+	enum coffer_err err = write ? db_begin(db) : db_begin_read(db);
+	if (err == COFFER_OK)
+		err = tx(db, ctx);
+	err = db_end(db, err);
+	db_pool_put(pool, db);
+	return err;
+}
+
+enum coffer_err db_pool_write(struct db_pool *pool, db_tx_fn tx, void *ctx)
+{
+	return run_tx(pool, true, tx, ctx);
+}
+
+enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx)
+{
+	return run_tx(pool, false, tx, ctx);
+}
+
+/* A batch for db_pool_write_each. */
+struct batch {
+	db_item_fn one;
+	const void *ctx;
+	size_t n;
+};
+
+static enum coffer_err write_batch(sqlite3 *db, void *ctx)
+{
+	const struct batch *b = ctx;
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; err == COFFER_OK && i < b->n; i++)
+		err = b->one(db, b->ctx, i);
+	return err;
+}
+
+enum coffer_err db_pool_write_each(struct db_pool *pool, db_item_fn one, const void *ctx, size_t n)
+{
+	struct batch b = {one, ctx, n};
+	return db_pool_write(pool, write_batch, &b);
+}
+
 /* Compiling a statement costs more than running it (the parser and planner were a quarter of
  * the server's time on a record read), so each connection keeps what it compiled: a statement
  * stays in the connection's own list (sqlite3_next_stmt) between uses, reset by db_finish, and
@@ -348,47 +389,4 @@ int db_close(sqlite3 *db)
 	while ((s = sqlite3_next_stmt(db, NULL)) != NULL)
 		sqlite3_finalize(s);
 	return sqlite3_close(db);
-}
-
-enum coffer_err db_step_done(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
-}
-
-int db_bind_text_or_null(sqlite3_stmt *s, int idx, const char *text)
-{
-	if (text[0] == '\0')
-		return sqlite3_bind_null(s, idx);
-	return sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT);
-}
-
-void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	snprintf(out, outlen, "%s", v ? (const char *)v : "");
-}
-
-bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len)
-{
-	const void *v = sqlite3_column_blob(s, col);
-	if (v == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
-		return false;
-	memcpy(out, v, len);
-	return true;
-}
-
-bool db_column_blob_max(sqlite3_stmt *s, int col, void *out, size_t max, size_t *len)
-{
-	const void *v = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-	if (v == NULL) {
-		*len = 0;
-		return true;
-	}
-	if (n > max)
-		return false;
-	memcpy(out, v, n);
-	*len = n;
-	return true;
 }

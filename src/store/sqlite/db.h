@@ -37,14 +37,13 @@ COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3
 COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
 					     unsigned int n_steps);
 
-/* Opens the pool's first connection at once (so that a database that cannot be opened fails
- * here, not in the first query); the others (up to SIZE, DB_POOL_MAX for 0) on demand. */
-COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path,
-					       unsigned int size);
-/* The same with FIRST, a connection the caller opened on PATH (db_open), as the first one. The
- * pool owns FIRST from here on, also when this fails. */
-COFFER_MUST_CHECK enum coffer_err db_pool_adopt(struct db_pool *pool, const char *path,
-						unsigned int size, sqlite3 *first);
+/* Opens PATH (creating it when CREATE), brings it up to the N_STEPS of STEPS (db_migrate), and
+ * makes that connection the first of a pool of up to SIZE (DB_POOL_MAX for 0): a database that
+ * cannot be opened or upgraded fails here, not in the first query. The others are opened on
+ * demand. On a failure POOL is left closed (db_pool_close is a no-op on it). */
+COFFER_MUST_CHECK enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create,
+					       const struct db_migration *steps,
+					       unsigned int n_steps, unsigned int size);
 void db_pool_close(struct db_pool *pool);
 
 /* Borrows a connection: a free one, else a new one while fewer than the pool's size are open,
@@ -68,6 +67,24 @@ COFFER_MUST_CHECK enum coffer_err db_begin_read(sqlite3 *db);
  * rolls back and returns ERR. */
 COFFER_MUST_CHECK enum coffer_err db_end(sqlite3 *db, enum coffer_err err);
 
+/* What runs inside a transaction: statements on DB, with CTX the caller's arguments and
+ * results. */
+typedef enum coffer_err (*db_tx_fn)(sqlite3 *db, void *ctx);
+
+/* Runs TX on a connection borrowed from POOL inside a write transaction (db_begin), committed
+ * when TX returns COFFER_OK and rolled back otherwise; returns TX's error or the commit's. */
+COFFER_MUST_CHECK enum coffer_err db_pool_write(struct db_pool *pool, db_tx_fn tx, void *ctx);
+/* The same inside a read transaction (db_begin_read): one snapshot for all TX reads. */
+COFFER_MUST_CHECK enum coffer_err db_pool_read(struct db_pool *pool, db_tx_fn tx, void *ctx);
+
+/* One of a batch of writes: the Ith of the items at CTX, written on DB. */
+typedef enum coffer_err (*db_item_fn)(sqlite3 *db, const void *ctx, size_t i);
+
+/* Writes the N items at CTX with ONE each, in one write transaction on a connection of POOL:
+ * all of them or, at the first that fails, none. */
+COFFER_MUST_CHECK enum coffer_err db_pool_write_each(struct db_pool *pool, db_item_fn one,
+						     const void *ctx, size_t n);
+
 /* A part of the open write transaction that can fail alone: db_savepoint starts it;
  * db_savepoint_end keeps it (KEEP) or undoes just it. False means the whole transaction is
  * lost: SQLite rolled it back (a full disk, an I/O error) or the part could not be undone;
@@ -85,20 +102,5 @@ COFFER_MUST_CHECK enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlit
 void db_finish(sqlite3_stmt *s);
 /* Closes DB with every statement it kept (sqlite3_close refuses while any is left). */
 int db_close(sqlite3 *db);
-
-/* Runs a statement that returns no rows. */
-COFFER_MUST_CHECK enum coffer_err db_step_done(sqlite3_stmt *s);
-
-/* Binds TEXT, or NULL when TEXT is "" (an optional column). */
-int db_bind_text_or_null(sqlite3_stmt *s, int idx, const char *text);
-
-/* Copies a TEXT column into OUT (NUL-terminated, truncated to OUTLEN - 1); NULL gives "". */
-void db_column_text(sqlite3_stmt *s, int col, char *out, size_t outlen);
-
-/* Copies a BLOB column of exactly LEN bytes; false when it has another length. */
-bool db_column_blob(sqlite3_stmt *s, int col, void *out, size_t len);
-
-/* Copies a BLOB column of at most MAX bytes, setting *LEN (0 for NULL); false when longer. */
-bool db_column_blob_max(sqlite3_stmt *s, int col, void *out, size_t max, size_t *len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "common/uuid.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 #include "store/store.h"
 
 #define KIND "file"
@@ -24,8 +25,9 @@
 	" k.object_version = 1 "
 
 /* Reads the row S is on (FILE_COLUMNS). */
-static enum coffer_err read_file(sqlite3_stmt *s, struct file_row *out)
+static enum coffer_err read_file(sqlite3_stmt *s, void *item)
 {
+	struct file_row *out = item;
 	db_column_text(s, 0, out->id, sizeof out->id);
 	out->level = (enum level)sqlite3_column_int(s, 1);
 	out->size = (uint64_t)sqlite3_column_int64(s, 2);
@@ -43,22 +45,14 @@ static enum coffer_err read_file(sqlite3_stmt *s, struct file_row *out)
 static enum coffer_err add_tx(sqlite3 *db, const void *ctx)
 {
 	const struct file_row *row = ctx;
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO files (id, level, size, content_type, "
-					 "created_at, created_by, meta) VALUES (?,?,?,?,?,?,?)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, row->id, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, (int)row->level);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)row->size);
-		sqlite3_bind_text(s, 4, row->content_type, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, row->created_at);
-		sqlite3_bind_text(s, 6, row->created_by, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 7, row->meta, (int)row->meta_len, SQLITE_STATIC);
-		err = db_step_done(s); /* COFFER_ERR_EXISTS when the id is taken */
-	}
-	db_finish(s);
+	/* COFFER_ERR_EXISTS when the id is taken. */
+	enum coffer_err err = db_exec(
+	    db,
+	    "INSERT INTO files (id, level, size, content_type, created_at, created_by, "
+	    "meta) VALUES (?,?,?,?,?,?,?)",
+	    DB_ARGS(db_text_n(row->id, UUID_TEXT_LEN), db_int(row->level),
+		    db_int((int64_t)row->size), db_text(row->content_type), db_int(row->created_at),
+		    db_text_n(row->created_by, UUID_TEXT_LEN), db_blob(row->meta, row->meta_len)));
 	if (err == COFFER_OK)
 		err = org_data_key_insert(db, &row->key);
 	return err;
@@ -82,27 +76,12 @@ enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_r
 	struct file_row row; /* OUT changes only on success */
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, "SELECT " FILE_COLUMNS FILE_FROM "WHERE f.id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			err = read_file(s, &row);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
+	enum coffer_err err =
+	    db_pool_row(&odb->pool, "SELECT " FILE_COLUMNS FILE_FROM "WHERE f.id = ?",
+			DB_ARGS(db_text_n(id, UUID_TEXT_LEN)), read_file, &row);
 	if (err == COFFER_OK)
 		*out = row;
 	return err;
-}
-
-static enum coffer_err read_listed_file(sqlite3_stmt *s, void *item)
-{
-	return read_file(s, item);
 }
 
 enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const char *after,
@@ -114,33 +93,18 @@ enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const
 			"WHERE f.level <= ?1 AND f.seq < ?2 ORDER BY f.seq DESC LIMIT ?3",
 	    .max = FILE_LIST_MAX,
 	    .item_size = sizeof *out,
-	    .read = read_listed_file,
+	    .read = read_file,
 	};
 	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
 }
 
-/* Runs SQL with file ID bound as ?1; COFFER_ERR_NOT_FOUND when it changed no row. */
-static enum coffer_err delete_with_id(sqlite3 *db, const char *sql, const char *id)
-{
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	if (err == COFFER_OK && sqlite3_changes(db) == 0)
-		err = COFFER_ERR_NOT_FOUND;
-	db_finish(s);
-	return err;
-}
-
 static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
 {
-	const char *id = ctx;
-	enum coffer_err err = delete_with_id(db, "DELETE FROM files WHERE id = ?1", id);
+	struct db_arg id = db_text_n(ctx, UUID_TEXT_LEN);
+	enum coffer_err err = db_change(db, "DELETE FROM files WHERE id = ?", DB_ARGS(id));
 	if (err == COFFER_OK) {
-		err = delete_with_id(
-		    db, "DELETE FROM data_keys WHERE kind = 'file' AND object_id = ?1", id);
+		err = db_change(db, "DELETE FROM data_keys WHERE kind = 'file' AND object_id = ?",
+				DB_ARGS(id));
 		if (err == COFFER_ERR_NOT_FOUND)
 			err = COFFER_OK; /* a file without its key: damage that deleting it ends */
 	}
@@ -161,18 +125,10 @@ enum coffer_err store_file_exists(struct org_db *odb, const char *id, bool *exis
 		*exists = false;
 		return COFFER_OK;
 	}
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, "SELECT 1 FROM files WHERE id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-			*exists = rc == SQLITE_ROW;
-		else
-			err = db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
-	return err;
+	enum coffer_err err = db_pool_row(&odb->pool, "SELECT 1 FROM files WHERE id = ?",
+					  DB_ARGS(db_text_n(id, UUID_TEXT_LEN)), NULL, NULL);
+	if (err != COFFER_OK && err != COFFER_ERR_NOT_FOUND)
+		return err;
+	*exists = err == COFFER_OK;
+	return COFFER_OK;
 }

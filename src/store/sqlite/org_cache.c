@@ -52,17 +52,15 @@ enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
 	struct org_cache *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return COFFER_ERR_NOMEM;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
 	c->data_dir = strdup(data_dir);
 	c->slots = calloc(capacity, sizeof *c->slots);
 	if (c->data_dir == NULL || c->slots == NULL) {
-		free(c->data_dir);
-		free(c->slots);
-		free(c);
+		store_org_cache_free(c); /* its capacity is still 0: no slot to close */
 		return COFFER_ERR_NOMEM;
 	}
 	c->capacity = capacity;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
 	*out = c;
 	return COFFER_OK;
 }

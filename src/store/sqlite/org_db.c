@@ -11,8 +11,9 @@
 
 #include "common/fileio.h"
 #include "common/uuid.h"
-#include "store/sqlite/db.h"
+#include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 #include "store/store.h"
 
 #define ORG_POOL_SIZE 4
@@ -79,17 +80,7 @@ static const struct db_migration org_schema[] = {
 	 ") STRICT;"
 	 "CREATE INDEX files_by_level ON files (level, seq);"},
 	/* 4: the organisation's audit chain, as the system's (audit/chain.h). */
-	{"CREATE TABLE audit ("
-	 " seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
-	 " time INTEGER NOT NULL,"
-	 " actor TEXT NOT NULL,"
-	 " action TEXT NOT NULL,"
-	 " target TEXT NOT NULL,"
-	 " ip TEXT NOT NULL,"
-	 " outcome TEXT NOT NULL,"
-	 " reason TEXT NOT NULL,"
-	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
-	 ") STRICT;"},
+	{AUDIT_ROWS_TABLE_SQL},
 };
 // clang-format on
 
@@ -107,7 +98,6 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 				  struct org_db **out)
 {
 	char orgs[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
-	sqlite3 *db = NULL;
 	if (!uuid_valid(org_id))
 		return COFFER_ERR_INVALID_INPUT; /* never a path of the caller's choosing */
 	if (snprintf(orgs, sizeof orgs, "%s/orgs", data_dir) >= (int)sizeof orgs ||
@@ -127,35 +117,26 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		if (err == COFFER_OK)
 			err = dir_fsync(data_dir);
 	}
-	if (err == COFFER_OK)
-		err = db_open(path, create, &db);
-	if (err == COFFER_OK)
-		err = db_migrate(db, org_schema, N_STEPS);
-	if (err == COFFER_OK && create)
-		err = dir_fsync(dir);
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK) {
 		odb = calloc(1, sizeof *odb);
 		if (odb == NULL)
 			err = COFFER_ERR_NOMEM;
 	}
+	if (err == COFFER_OK)
+		err = db_pool_open(&odb->pool, path, create, org_schema, N_STEPS, ORG_POOL_SIZE);
+	if (err == COFFER_OK && create)
+		err = dir_fsync(dir);
 	if (err != COFFER_OK) {
-		db_close(db); /* NULL is a no-op */
+		if (odb != NULL)
+			db_pool_close(&odb->pool); /* a no-op when it did not open */
+		free(odb);
 		return err;
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
 	pthread_mutex_init(&odb->write_mu, NULL);
 	pthread_mutex_init(&odb->queue_mu, NULL);
 	pthread_cond_init(&odb->queue_cv, NULL);
-	/* The connection that migrated becomes the pool's first (which owns it from here). */
-	err = db_pool_adopt(&odb->pool, path, ORG_POOL_SIZE, db);
-	if (err != COFFER_OK) {
-		pthread_mutex_destroy(&odb->write_mu);
-		pthread_mutex_destroy(&odb->queue_mu);
-		pthread_cond_destroy(&odb->queue_cv);
-		free(odb);
-		return err;
-	}
 	*out = odb;
 	return COFFER_OK;
 }
@@ -187,26 +168,16 @@ bool org_data_key_matches(const struct data_key_record *k, const char *kind, con
 
 enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k)
 {
-	sqlite3_stmt *s = NULL;
 	/* Bounded: these are bound as text, never read past their arrays. */
 	if (!memchr(k->kind, '\0', sizeof k->kind) || !uuid_valid(k->object_id) ||
 	    (unsigned int)k->level > LEVEL_RESTRICTED)
 		return COFFER_ERR_INVALID_INPUT;
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO data_keys (kind, object_id, object_version, "
-					 "level, org_key_version, wrapped) VALUES (?,?,?,?,?,?)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, k->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, k->object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, k->object_version);
-		sqlite3_bind_int(s, 4, (int)k->level);
-		sqlite3_bind_int64(s, 5, k->org_key_version);
-		sqlite3_bind_blob(s, 6, k->wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	return err;
+	return db_exec(db,
+		       "INSERT INTO data_keys (kind, object_id, object_version, level, "
+		       "org_key_version, wrapped) VALUES (?,?,?,?,?,?)",
+		       DB_ARGS(db_text(k->kind), db_text(k->object_id), db_int(k->object_version),
+			       db_int(k->level), db_int(k->org_key_version),
+			       db_blob(k->wrapped, KEYWRAP_BYTES)));
 }
 
 enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
@@ -230,87 +201,59 @@ enum coffer_err org_data_key_read(sqlite3_stmt *s, int first, struct data_key_re
 									 : COFFER_ERR_STORAGE;
 }
 
+/* A row of DATA_KEY_COLUMNS. */
+static enum coffer_err read_data_key(sqlite3_stmt *s, void *out)
+{
+	return org_data_key_read(s, 0, out);
+}
+
 enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const char *object_id,
 				   uint32_t object_version, struct data_key_record *out)
 {
 	/* Bounded before they are bound: an id that is not one names no key. */
 	if (!uuid_valid(object_id) || strnlen(kind, sizeof out->kind) >= sizeof out->kind)
 		return COFFER_ERR_NOT_FOUND;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
-					 "kind = ? AND object_id = ? AND object_version = ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, object_version);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			err = org_data_key_read(s, 0, out);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
-	return err;
+	return db_pool_row(&odb->pool,
+			   "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
+			   "kind = ? AND object_id = ? AND object_version = ?",
+			   DB_ARGS(db_text(kind), db_text(object_id), db_int(object_version)),
+			   read_data_key, out);
 }
 
 enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_key_version,
 					       struct data_key_record *out, size_t max, size_t *n)
 {
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	*n = 0;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE "
-					 "org_key_version < ? ORDER BY kind, object_id, "
-					 "object_version LIMIT ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, org_key_version);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-		int rc;
-		while (err == COFFER_OK && *n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			err = org_data_key_read(s, 0, &out[*n]);
-			(*n)++;
-		}
-		if (err == COFFER_OK && *n < max && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
-	return err;
+	return db_pool_rows(&odb->pool,
+			    "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE org_key_version < ? "
+			    "ORDER BY kind, object_id, object_version LIMIT ?",
+			    DB_ARGS(db_int(org_key_version), db_int((int64_t)max)), read_data_key,
+			    DB_ITEMS(out, max), n, NULL);
+}
+
+/* Data keys re-wrapped: KEYS[i] replaces the one wrapped by version OLD_VERSION[i]. */
+struct rewrapped {
+	const struct data_key_record *keys;
+	const uint32_t *old_version;
+};
+
+static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
+{
+	const struct rewrapped *r = ctx;
+	const struct data_key_record *k = &r->keys[i];
+	return db_exec(db,
+		       "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE kind = ? AND "
+		       "object_id = ? AND object_version = ? AND org_key_version = ?",
+		       DB_ARGS(db_blob(k->wrapped, KEYWRAP_BYTES), db_int(k->org_key_version),
+			       db_text(k->kind), db_text(k->object_id), db_int(k->object_version),
+			       db_int(r->old_version[i])));
 }
 
 enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
 					  const uint32_t *old_version, size_t n)
 {
+	const struct rewrapped r = {keys, old_version};
 	pthread_mutex_lock(&odb->write_mu);
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE data_keys SET wrapped = ?, org_key_version = ? WHERE "
-				 "kind = ? AND object_id = ? AND object_version = ? AND "
-				 "org_key_version = ?",
-				 &s);
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_blob(s, 1, keys[i].wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, keys[i].org_key_version);
-		sqlite3_bind_text(s, 3, keys[i].kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, keys[i].object_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, keys[i].object_version);
-		sqlite3_bind_int64(s, 6, old_version[i]);
-		int rc = sqlite3_step(s);
-		err = rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
-	}
-	db_finish(s);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
+	enum coffer_err err = db_pool_write_each(&odb->pool, rewrite_key, &r, n);
 	pthread_mutex_unlock(&odb->write_mu);
 	return err;
 }

@@ -1,89 +1,62 @@
 /* org_keys.c — organisations and the versions of their keys in the embedded system database. */
-#include <stdlib.h>
-#include <string.h>
-
-#include "store/sqlite/db.h"
+#include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
-
-static void bind_key(sqlite3_stmt *s, int first, const char *org_id, const struct org_key_record *k,
-		     int64_t now)
-{
-	sqlite3_bind_text(s, first, org_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, first + 1, k->version);
-	sqlite3_bind_int64(s, first + 2, k->master_version);
-	sqlite3_bind_blob(s, first + 3, k->wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(s, first + 4, now);
-}
 
 static const char insert_key_sql[] = "INSERT INTO org_keys (org_id, version, master_version, "
 				     "wrapped, created_at) VALUES (?,?,?,?,?)";
 
+/* Inserts version K of ORG_ID's key. */
+static enum coffer_err insert_key(sqlite3 *db, const char *org_id, const struct org_key_record *k,
+				  int64_t now)
+{
+	return db_exec(db, insert_key_sql,
+		       DB_ARGS(db_text(org_id), db_int(k->version), db_int(k->master_version),
+			       db_blob(k->wrapped, KEYWRAP_BYTES), db_int(now)));
+}
+
+/* A new organisation, or a new version of an organisation's key. */
+struct new_key {
+	const char *org_id, *name;
+	const struct org_key_record *key;
+	int64_t now;
+};
+
+static enum coffer_err create_tx(sqlite3 *db, void *ctx)
+{
+	const struct new_key *k = ctx;
+	enum coffer_err err =
+	    db_exec(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)",
+		    DB_ARGS(db_text(k->org_id), db_text(k->name), db_int(k->now)));
+	if (err == COFFER_OK)
+		err = insert_key(db, k->org_id, k->key, k->now);
+	return err;
+}
+
 enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
 				 const struct org_key_record *key, int64_t now)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *org = NULL, *k = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err =
-		    db_prepare(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)", &org);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(org, 1, org_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(org, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(org, 3, now);
-		err = db_step_done(org);
-	}
-	if (err == COFFER_OK)
-		err = db_prepare(db, insert_key_sql, &k);
-	if (err == COFFER_OK) {
-		bind_key(k, 1, org_id, key, now);
-		err = db_step_done(k);
-	}
-	db_finish(org);
-	db_finish(k);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err; /* COFFER_ERR_EXISTS for a clash of id or name */
+	struct new_key k = {org_id, name, key, now};
+	return db_pool_write(&st->pool, create_tx, &k); /* EXISTS for a clash of id or name */
 }
+
+#define KEY_COLUMNS "SELECT version, master_version, wrapped"
 
 /* Reads one key row: version, master_version, wrapped. */
-static enum coffer_err read_key(sqlite3_stmt *s, struct org_key_record *out)
+static enum coffer_err read_key(sqlite3_stmt *s, void *out)
 {
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		return COFFER_ERR_NOT_FOUND;
-	if (rc != SQLITE_ROW)
-		return db_err(rc);
-	out->version = (uint32_t)sqlite3_column_int64(s, 0);
-	out->master_version = (uint32_t)sqlite3_column_int64(s, 1);
-	return db_column_blob(s, 2, out->wrapped, KEYWRAP_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
-}
-
-static enum coffer_err key_query(struct store *st, const char *sql, const char *org_id,
-				 uint32_t version, struct org_key_record *out)
-{
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
-		if (version > 0)
-			sqlite3_bind_int64(s, 2, version);
-		err = read_key(s, out);
-	}
-	db_finish(s);
-	db_pool_put(&st->pool, db);
-	return err;
+	struct org_key_record *k = out;
+	k->version = (uint32_t)sqlite3_column_int64(s, 0);
+	k->master_version = (uint32_t)sqlite3_column_int64(s, 1);
+	return db_column_blob(s, 2, k->wrapped, KEYWRAP_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
 }
 
 enum coffer_err store_org_key_newest(struct store *st, const char *org_id,
 				     struct org_key_record *out)
 {
-	return key_query(st,
-			 "SELECT version, master_version, wrapped FROM org_keys WHERE org_id = ? "
-			 "ORDER BY version DESC LIMIT 1",
-			 org_id, 0, out);
+	return db_pool_row(
+	    &st->pool, KEY_COLUMNS " FROM org_keys WHERE org_id = ? ORDER BY version DESC LIMIT 1",
+	    DB_ARGS(db_text(org_id)), read_key, out);
 }
 
 enum coffer_err store_org_key_get(struct store *st, const char *org_id, uint32_t version,
@@ -91,107 +64,82 @@ enum coffer_err store_org_key_get(struct store *st, const char *org_id, uint32_t
 {
 	if (version == 0)
 		return COFFER_ERR_NOT_FOUND;
-	return key_query(st,
-			 "SELECT version, master_version, wrapped FROM org_keys WHERE org_id = ? "
-			 "AND version = ?",
-			 org_id, version, out);
+	return db_pool_row(&st->pool, KEY_COLUMNS " FROM org_keys WHERE org_id = ? AND version = ?",
+			   DB_ARGS(db_text(org_id), db_int(version)), read_key, out);
+}
+
+/* Adds the version after the newest: NOT_FOUND when there is none (no such organisation, or
+ * its keys were destroyed), VERSION_CONFLICT when another was added meanwhile. */
+static enum coffer_err add_tx(sqlite3 *db, void *ctx)
+{
+	const struct new_key *k = ctx;
+	int64_t newest = 0;
+	enum coffer_err err = db_row(db,
+				     "SELECT version FROM org_keys WHERE org_id = ? "
+				     "ORDER BY version DESC LIMIT 1",
+				     DB_ARGS(db_text(k->org_id)), db_read_int64, &newest);
+	if (err == COFFER_OK && (uint64_t)newest + 1 != k->key->version)
+		err = COFFER_ERR_VERSION_CONFLICT;
+	if (err == COFFER_OK)
+		err = insert_key(db, k->org_id, k->key, k->now);
+	return err;
 }
 
 enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 				  const struct org_key_record *key, int64_t now)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *q = NULL, *ins = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db, "SELECT max(version) FROM org_keys WHERE org_id = ?", &q);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(q, 1, org_id, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(q);
-		if (rc != SQLITE_ROW)
-			err = db_err(rc);
-		else if (sqlite3_column_type(q, 0) == SQLITE_NULL)
-			err = COFFER_ERR_NOT_FOUND;
-		else if ((uint64_t)sqlite3_column_int64(q, 0) + 1 != key->version)
-			err = COFFER_ERR_VERSION_CONFLICT;
-	}
-	if (err == COFFER_OK)
-		err = db_prepare(db, insert_key_sql, &ins);
-	if (err == COFFER_OK) {
-		bind_key(ins, 1, org_id, key, now);
-		err = db_step_done(ins);
-	}
-	db_finish(q);
-	db_finish(ins);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	struct new_key k = {org_id, NULL, key, now};
+	return db_pool_write(&st->pool, add_tx, &k);
+}
+
+/* Reads one key row with its organisation: version, master_version, wrapped, org_id. */
+static enum coffer_err read_key_ref(sqlite3_stmt *s, void *out)
+{
+	struct org_key_ref *r = out;
+	db_column_text(s, 3, r->org_id, sizeof r->org_id);
+	return read_key(s, &r->key);
 }
 
 enum coffer_err store_org_keys_wrapped_before(struct store *st, uint32_t master_version,
 					      struct org_key_ref *out, size_t max, size_t *n)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	*n = 0;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT version, master_version, wrapped, org_id FROM "
-					 "org_keys WHERE master_version < ? "
-					 "ORDER BY org_id, version LIMIT ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, master_version);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-		while (*n < max && (err = read_key(s, &out[*n].key)) == COFFER_OK) {
-			db_column_text(s, 3, out[*n].org_id, sizeof out[*n].org_id);
-			(*n)++;
-		}
-		if (err == COFFER_ERR_NOT_FOUND)
-			err = COFFER_OK;
-	}
-	db_finish(s);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_rows(&st->pool,
+			    KEY_COLUMNS ", org_id FROM org_keys WHERE master_version < ? "
+					"ORDER BY org_id, version LIMIT ?",
+			    DB_ARGS(db_int(master_version), db_int((int64_t)max)), read_key_ref,
+			    DB_ITEMS(out, max), n, NULL);
+}
+
+/* Organisation keys re-wrapped, with the master key version that wrapped each before. */
+struct rewrapped {
+	const struct org_key_ref *refs;
+	const uint32_t *old_master;
+};
+
+static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
+{
+	const struct rewrapped *r = ctx;
+	const struct org_key_ref *ref = &r->refs[i];
+	return db_exec(db,
+		       "UPDATE org_keys SET wrapped = ?, master_version = ? "
+		       "WHERE org_id = ? AND version = ? AND master_version = ?",
+		       DB_ARGS(db_blob(ref->key.wrapped, KEYWRAP_BYTES),
+			       db_int(ref->key.master_version), db_text(ref->org_id),
+			       db_int(ref->key.version), db_int(r->old_master[i])));
 }
 
 enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_ref *refs,
 					 const uint32_t *old_master, size_t n)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE org_keys SET wrapped = ?, master_version = ? "
-				 "WHERE org_id = ? AND version = ? AND master_version = ?",
-				 &s);
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_blob(s, 1, refs[i].key.wrapped, KEYWRAP_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, refs[i].key.master_version);
-		sqlite3_bind_text(s, 3, refs[i].org_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, refs[i].key.version);
-		sqlite3_bind_int64(s, 5, old_master[i]);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	const struct rewrapped r = {refs, old_master};
+	return db_pool_write_each(&st->pool, rewrite_key, &r, n);
 }
 
 enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 {
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, "DELETE FROM org_keys WHERE org_id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
-		err = db_step_done(s);
-		if (err == COFFER_OK && sqlite3_changes(db) == 0)
-			err = COFFER_ERR_NOT_FOUND;
-	}
-	db_finish(s);
+	enum coffer_err err =
+	    db_change(db, "DELETE FROM org_keys WHERE org_id = ?", DB_ARGS(db_text(org_id)));
 	/* The deleted rows' pages are zeroed in the new versions (secure_delete), but the old
 	 * versions still sit in the write-ahead log until it is checkpointed and cut back. Done
 	 * even when nothing was deleted, so that a retry after a failed checkpoint finishes it. */
@@ -206,63 +154,30 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 }
 
 /* Reads one organisation row: id, name, created_at. */
-static void read_org(sqlite3_stmt *s, struct org_record *out)
+static enum coffer_err read_org(sqlite3_stmt *s, void *out)
 {
-	db_column_text(s, 0, out->id, sizeof out->id);
-	db_column_text(s, 1, out->name, sizeof out->name);
-	out->created_at = sqlite3_column_int64(s, 2);
+	struct org_record *o = out;
+	db_column_text(s, 0, o->id, sizeof o->id);
+	db_column_text(s, 1, o->name, sizeof o->name);
+	o->created_at = sqlite3_column_int64(s, 2);
+	return COFFER_OK;
 }
 
 enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_record *out)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err =
-	    db_prepare(db, "SELECT id, name, created_at FROM orgs WHERE id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, org_id, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			read_org(s, out);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_row(&st->pool, "SELECT id, name, created_at FROM orgs WHERE id = ?",
+			   DB_ARGS(db_text(org_id)), read_org, out);
 }
 
 enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_t *n)
 {
+	void *list = NULL;
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	struct org_record *list = NULL;
-	size_t len = 0, cap = 0;
-	int rc = SQLITE_DONE;
 	enum coffer_err err =
-	    db_prepare(db, "SELECT id, name, created_at FROM orgs ORDER BY name, id", &s);
-	while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct org_record *grown = reallocarray(list, ncap, sizeof *list);
-			if (grown == NULL) {
-				err = COFFER_ERR_NOMEM;
-				break;
-			}
-			list = grown;
-			cap = ncap;
-		}
-		read_org(s, &list[len++]);
-	}
-	if (err == COFFER_OK && rc != SQLITE_DONE)
-		err = db_err(rc);
-	db_finish(s);
+	    db_rows_alloc(db, "SELECT id, name, created_at FROM orgs ORDER BY name, id", DB_NO_ARGS,
+			  read_org, sizeof **out, &list, n);
 	db_pool_put(&st->pool, db);
-	if (err != COFFER_OK) {
-		free(list);
-		return err;
-	}
-	*out = list;
-	*n = len;
-	return COFFER_OK;
+	if (err == COFFER_OK)
+		*out = list;
+	return err;
 }

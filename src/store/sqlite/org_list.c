@@ -4,6 +4,7 @@
  * not even as a cursor. */
 #include "common/uuid.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 
 #define FIRST_PAGE INT64_MAX /* the sequence bound of a first page: every row is below */
 
@@ -14,27 +15,44 @@ static enum coffer_err list_check(enum level max_level, size_t limit, size_t max
 	return COFFER_OK;
 }
 
+/* The creation sequence of row AFTER ("" for the first page) at or below MAX_LEVEL. */
 static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_level,
 				   const char *after, int64_t *seq)
 {
-	sqlite3_stmt *s = NULL;
 	if (after[0] == '\0') {
 		*seq = FIRST_PAGE;
 		return COFFER_OK;
 	}
 	if (!uuid_valid(after))
 		return COFFER_ERR_NOT_FOUND;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, after, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, (int)max_level);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			*seq = sqlite3_column_int64(s, 0);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
+	return db_row(db, sql, DB_ARGS(db_text_n(after, UUID_TEXT_LEN), db_int(max_level)),
+		      db_read_int64, seq);
+}
+
+/* A page being read: the query, the reader's level and cursor, and where the rows go. */
+struct page {
+	const struct org_list_query *q;
+	enum level max_level;
+	const char *after;
+	size_t limit;
+	void *out;
+	size_t n;
+	bool more;
+};
+
+/* The cursor's look-up and the page, in one snapshot. */
+static enum coffer_err page_tx(sqlite3 *db, void *ctx)
+{
+	struct page *p = ctx;
+	int64_t below = 0;
+	enum coffer_err err = list_cursor(db, p->q->cursor_sql, p->max_level, p->after, &below);
+	/* One row more than the page: is there a next? */
+	if (err == COFFER_OK)
+		err = db_rows(
+		    db, p->q->page_sql,
+		    DB_ARGS(db_int(p->max_level), db_int(below), db_int((int64_t)p->limit + 1)),
+		    p->q->read, (struct db_items){p->out, p->q->item_size, p->limit}, &p->n,
+		    &p->more);
 	return err;
 }
 
@@ -42,41 +60,13 @@ enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q
 			      enum level max_level, const char *after, size_t limit, void *out,
 			      size_t *n, bool *more)
 {
-	int64_t below = 0;
-	size_t got = 0;
-	bool extra = false;
-	sqlite3_stmt *s = NULL;
+	struct page p = {q, max_level, after, limit, out, 0, false};
 	enum coffer_err err = list_check(max_level, limit, q->max);
-	if (err != COFFER_OK)
-		return err;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	/* One snapshot for the cursor's look-up and the page. */
-	err = db_begin_read(db);
 	if (err == COFFER_OK)
-		err = list_cursor(db, q->cursor_sql, max_level, after, &below);
-	if (err == COFFER_OK)
-		err = db_prepare(db, q->page_sql, &s);
+		err = db_pool_read(&odb->pool, page_tx, &p);
 	if (err == COFFER_OK) {
-		sqlite3_bind_int(s, 1, (int)max_level);
-		sqlite3_bind_int64(s, 2, below);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit + 1); /* one more: is there a next? */
-		int rc;
-		while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (got == limit) {
-				extra = true;
-				break;
-			}
-			err = q->read(s, (char *)out + got++ * q->item_size);
-		}
-		if (err == COFFER_OK && !extra && rc != SQLITE_DONE)
-			err = db_err(rc);
-	}
-	db_finish(s);
-	err = db_end(db, err);
-	db_pool_put(&odb->pool, db);
-	if (err == COFFER_OK) {
-		*n = got;
-		*more = extra;
+		*n = p.n;
+		*more = p.more;
 	}
 	return err;
 }

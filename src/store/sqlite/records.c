@@ -18,6 +18,7 @@
 
 #include "common/uuid.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 #include "store/store.h"
 
 #define KIND "record"
@@ -37,8 +38,9 @@
 	" LEFT JOIN data_keys k ON k.kind = 'record' AND k.object_id = r.id AND"                   \
 	" k.object_version = r.version "
 
-static void read_meta(sqlite3_stmt *s, struct record_meta *m)
+static enum coffer_err read_meta(sqlite3_stmt *s, void *out)
 {
+	struct record_meta *m = out;
 	db_column_text(s, 0, m->id, sizeof m->id);
 	m->level = (enum level)sqlite3_column_int(s, 1);
 	m->version = (uint32_t)sqlite3_column_int64(s, 2);
@@ -47,13 +49,14 @@ static void read_meta(sqlite3_stmt *s, struct record_meta *m)
 	m->updated_at = sqlite3_column_int64(s, 5);
 	db_column_text(s, 6, m->updated_by, sizeof m->updated_by);
 	m->deleted = sqlite3_column_int(s, 7) != 0;
+	return COFFER_OK;
 }
 
 /* Reads the row S is on (ROW_COLUMNS, and the body in column 15 when WITH_BODY: malloc'd into
  * OUT->body, NULL otherwise). A live version without its key or content is damage: STORAGE. */
 static enum coffer_err read_row(sqlite3_stmt *s, bool with_body, struct record_row *out)
 {
-	read_meta(s, &out->meta);
+	(void)read_meta(s, &out->meta);
 	out->body = NULL;
 	out->body_len = 0;
 	enum coffer_err err = org_data_key_read(s, 8, &out->key);
@@ -96,63 +99,47 @@ static enum coffer_err insert_version(sqlite3 *db, const char *id, uint32_t vers
 				      const char *by, const uint8_t *title, size_t title_len,
 				      const uint8_t *body, size_t body_len)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO record_versions (record_id, version, level, "
-					 "action, updated_at, updated_by, title, body) VALUES "
-					 "(?,?,?,?,?,?,?,?)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, version);
-		sqlite3_bind_int(s, 3, (int)level);
-		sqlite3_bind_text(s, 4, action, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, at);
-		sqlite3_bind_text(s, 6, by, UUID_TEXT_LEN, SQLITE_STATIC);
-		if (title != NULL)
-			sqlite3_bind_blob(s, 7, title, (int)title_len, SQLITE_STATIC);
-		if (body != NULL)
-			sqlite3_bind_blob(s, 8, body, (int)body_len, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
+	return db_exec(db,
+		       "INSERT INTO record_versions (record_id, version, level, action, "
+		       "updated_at, updated_by, title, body) VALUES (?,?,?,?,?,?,?,?)",
+		       DB_ARGS(db_text_n(id, UUID_TEXT_LEN), db_int(version), db_int(level),
+			       db_text(action), db_int(at), db_text_n(by, UUID_TEXT_LEN),
+			       db_blob(title, title_len), db_blob(body, body_len)));
+}
+
+/* Inserts ROW's version (its ACTION, by BY at AT, with its sealed title and body) and its data
+ * key. */
+static enum coffer_err insert_content(sqlite3 *db, const struct record_row *row, const char *action,
+				      int64_t at, const char *by)
+{
+	const struct record_meta *m = &row->meta;
+	enum coffer_err err = insert_version(db, m->id, m->version, m->level, action, at, by,
+					     row->title, row->title_len, row->body, row->body_len);
+	if (err == COFFER_OK)
+		err = org_data_key_insert(db, &row->key);
 	return err;
+}
+
+/* A live record's current version and level. */
+struct current {
+	uint32_t version;
+	enum level level;
+};
+
+static enum coffer_err read_current(sqlite3_stmt *s, void *out)
+{
+	struct current *c = out;
+	c->version = (uint32_t)sqlite3_column_int64(s, 0);
+	c->level = (enum level)sqlite3_column_int(s, 1);
+	return COFFER_OK;
 }
 
 /* The current version and level of live record ID; COFFER_ERR_NOT_FOUND when there is none or
  * it is deleted. */
-static enum coffer_err current(sqlite3 *db, const char *id, uint32_t *version, enum level *level)
+static enum coffer_err current(sqlite3 *db, const char *id, struct current *out)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err =
-	    db_prepare(db, "SELECT version, level, deleted FROM records WHERE id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW && sqlite3_column_int(s, 2) == 0) {
-			*version = (uint32_t)sqlite3_column_int64(s, 0);
-			*level = (enum level)sqlite3_column_int(s, 1);
-		} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-			err = COFFER_ERR_NOT_FOUND;
-		} else {
-			err = db_err(rc);
-		}
-	}
-	db_finish(s);
-	return err;
-}
-
-/* Runs SQL with record ID bound as ?1. */
-static enum coffer_err exec_with_id(sqlite3 *db, const char *sql, const char *id)
-{
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	return err;
+	return db_row(db, "SELECT version, level FROM records WHERE id = ? AND deleted = 0",
+		      DB_ARGS(db_text_n(id, UUID_TEXT_LEN)), read_current, out);
 }
 
 /* --- create -------------------------------------------------------------------------------- */
@@ -161,38 +148,39 @@ static enum coffer_err create_tx(sqlite3 *db, const void *ctx)
 {
 	const struct record_row *row = ctx;
 	const struct record_meta *m = &row->meta;
-	sqlite3_stmt *s = NULL;
-	/* A new record was last updated when it was created: updated_* are created_*. */
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO records (id, level, version, created_at, "
-					 "created_by, updated_at, updated_by) VALUES "
-					 "(?1, ?2, 1, ?3, ?4, ?3, ?4)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, m->id, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, (int)m->level);
-		sqlite3_bind_int64(s, 3, m->created_at);
-		sqlite3_bind_text(s, 4, m->created_by, UUID_TEXT_LEN, SQLITE_STATIC);
-		err = db_step_done(s); /* COFFER_ERR_EXISTS when the id is taken */
-	}
-	db_finish(s);
+	/* A new record was last updated when it was created: updated_* are created_*.
+	 * COFFER_ERR_EXISTS when the id is taken. */
+	enum coffer_err err =
+	    db_exec(db,
+		    "INSERT INTO records (id, level, version, created_at, "
+		    "created_by, updated_at, updated_by) VALUES "
+		    "(?1, ?2, 1, ?3, ?4, ?3, ?4)",
+		    DB_ARGS(db_text_n(m->id, UUID_TEXT_LEN), db_int(m->level),
+			    db_int(m->created_at), db_text_n(m->created_by, UUID_TEXT_LEN)));
 	if (err == COFFER_OK)
-		err = insert_version(db, m->id, 1, m->level, "create", m->created_at, m->created_by,
-				     row->title, row->title_len, row->body, row->body_len);
-	if (err == COFFER_OK)
-		err = org_data_key_insert(db, &row->key);
+		err = insert_content(db, row, "create", m->created_at, m->created_by);
 	return err;
+}
+
+/* Checks ROW, a new version by BY at AT, and writes it with TX. */
+static enum coffer_err write_version(struct org_db *odb, const char *org_id,
+				     const struct record_row *row, const char *by, int64_t at,
+				     enum coffer_err (*tx)(sqlite3 *db, const void *ctx),
+				     struct audit_entry *audit)
+{
+	enum coffer_err err = check_version(row, by, at);
+	if (err != COFFER_OK)
+		return err;
+	return org_write(odb, org_id, tx, row, audit);
 }
 
 enum coffer_err store_record_create(struct org_db *odb, const char *org_id,
 				    const struct record_row *row, struct audit_entry *audit)
 {
-	enum coffer_err err = check_version(row, row->meta.created_by, row->meta.created_at);
-	if (err == COFFER_OK && row->meta.version != 1)
-		err = COFFER_ERR_INVALID_INPUT;
-	if (err != COFFER_OK)
-		return err;
-	return org_write(odb, org_id, create_tx, row, audit);
+	if (row->meta.version != 1)
+		return COFFER_ERR_INVALID_INPUT;
+	return write_version(odb, org_id, row, row->meta.created_by, row->meta.created_at,
+			     create_tx, audit);
 }
 
 /* --- update -------------------------------------------------------------------------------- */
@@ -201,42 +189,27 @@ static enum coffer_err update_tx(sqlite3 *db, const void *ctx)
 {
 	const struct record_row *row = ctx;
 	const struct record_meta *m = &row->meta;
-	uint32_t version = 0;
-	enum level level;
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = current(db, m->id, &version, &level);
-	if (err == COFFER_OK && (uint64_t)version + 1 != m->version)
+	struct current now;
+	enum coffer_err err = current(db, m->id, &now);
+	if (err == COFFER_OK && (uint64_t)now.version + 1 != m->version)
 		err = COFFER_ERR_VERSION_CONFLICT;
 	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE records SET level = ?, version = ?, updated_at = ?, "
-				 "updated_by = ? WHERE id = ?",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int(s, 1, (int)m->level);
-		sqlite3_bind_int64(s, 2, m->version);
-		sqlite3_bind_int64(s, 3, m->updated_at);
-		sqlite3_bind_text(s, 4, m->updated_by, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, m->id, UUID_TEXT_LEN, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
+		err = db_exec(db,
+			      "UPDATE records SET level = ?, version = ?, updated_at = ?, "
+			      "updated_by = ? WHERE id = ?",
+			      DB_ARGS(db_int(m->level), db_int(m->version), db_int(m->updated_at),
+				      db_text_n(m->updated_by, UUID_TEXT_LEN),
+				      db_text_n(m->id, UUID_TEXT_LEN)));
 	if (err == COFFER_OK)
-		err = insert_version(db, m->id, m->version, m->level, "update", m->updated_at,
-				     m->updated_by, row->title, row->title_len, row->body,
-				     row->body_len);
-	if (err == COFFER_OK)
-		err = org_data_key_insert(db, &row->key);
+		err = insert_content(db, row, "update", m->updated_at, m->updated_by);
 	return err;
 }
 
 enum coffer_err store_record_update(struct org_db *odb, const char *org_id,
 				    const struct record_row *row, struct audit_entry *audit)
 {
-	enum coffer_err err = check_version(row, row->meta.updated_by, row->meta.updated_at);
-	if (err != COFFER_OK)
-		return err;
-	return org_write(odb, org_id, update_tx, row, audit);
+	return write_version(odb, org_id, row, row->meta.updated_by, row->meta.updated_at,
+			     update_tx, audit);
 }
 
 /* --- delete -------------------------------------------------------------------------------- */
@@ -251,39 +224,31 @@ struct deletion {
 static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
 {
 	const struct deletion *d = ctx;
-	uint32_t version = 0;
-	enum level level;
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = current(db, d->id, &version, &level);
-	if (err == COFFER_OK && version != d->version)
+	struct db_arg id = db_text_n(d->id, UUID_TEXT_LEN);
+	struct current now;
+	enum coffer_err err = current(db, d->id, &now);
+	if (err == COFFER_OK && now.version != d->version)
 		err = COFFER_ERR_VERSION_CONFLICT;
-	if (err == COFFER_OK && version == UINT32_MAX)
+	if (err == COFFER_OK && now.version == UINT32_MAX)
 		err = COFFER_ERR_STORAGE; /* no version number left */
 	if (err == COFFER_OK)
-		err = insert_version(db, d->id, version + 1, level, "delete", d->now, d->actor,
-				     NULL, 0, NULL, 0);
+		err = insert_version(db, d->id, now.version + 1, now.level, "delete", d->now,
+				     d->actor, NULL, 0, NULL, 0);
 	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE records SET version = ?, updated_at = ?, updated_by = ?, "
-				 "deleted = 1 WHERE id = ?",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)version + 1);
-		sqlite3_bind_int64(s, 2, d->now);
-		sqlite3_bind_text(s, 3, d->actor, UUID_TEXT_LEN, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, d->id, UUID_TEXT_LEN, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
+		err = db_exec(db,
+			      "UPDATE records SET version = ?, updated_at = ?, updated_by = ?, "
+			      "deleted = 1 WHERE id = ?",
+			      DB_ARGS(db_int((int64_t)now.version + 1), db_int(d->now),
+				      db_text_n(d->actor, UUID_TEXT_LEN), id));
 	/* Crypto-erasure of every version: no key, no ciphertext. */
 	if (err == COFFER_OK)
-		err = exec_with_id(
-		    db, "DELETE FROM data_keys WHERE kind = 'record' AND object_id = ?1", d->id);
+		err = db_exec(db, "DELETE FROM data_keys WHERE kind = 'record' AND object_id = ?",
+			      DB_ARGS(id));
 	if (err == COFFER_OK)
-		err = exec_with_id(db,
-				   "UPDATE record_versions SET title = NULL, body = NULL "
-				   "WHERE record_id = ?1",
-				   d->id);
+		err = db_exec(db,
+			      "UPDATE record_versions SET title = NULL, body = NULL "
+			      "WHERE record_id = ?",
+			      DB_ARGS(id));
 	return err;
 }
 
@@ -305,21 +270,19 @@ enum coffer_err store_record_meta(struct org_db *odb, const char *id, struct rec
 {
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err =
-	    db_prepare(db, "SELECT " META_COLUMNS " FROM records r WHERE r.id = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			read_meta(s, out);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
-	return err;
+	return db_pool_row(&odb->pool, "SELECT " META_COLUMNS " FROM records r WHERE r.id = ?",
+			   DB_ARGS(db_text_n(id, UUID_TEXT_LEN)), read_meta, out);
+}
+
+static enum coffer_err read_row_with_body(sqlite3_stmt *s, void *out)
+{
+	return read_row(s, true, out);
+}
+
+/* A listed record, or one read without its body: metadata, key and sealed title. */
+static enum coffer_err read_row_without_body(sqlite3_stmt *s, void *out)
+{
+	return read_row(s, false, out);
 }
 
 enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_body,
@@ -336,31 +299,15 @@ enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_b
 	if (row == NULL)
 		return COFFER_ERR_NOMEM;
 	row->body = NULL;
-	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, with_body ? with : without, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			err = read_row(s, with_body, row);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
+	enum coffer_err err = db_pool_row(
+	    &odb->pool, with_body ? with : without, DB_ARGS(db_text_n(id, UUID_TEXT_LEN)),
+	    with_body ? read_row_with_body : read_row_without_body, row);
 	if (err == COFFER_OK)
 		*out = *row;
 	else
 		free(row->body);
 	free(row);
 	return err;
-}
-
-/* A listed record: metadata, key and sealed title, no body. */
-static enum coffer_err read_listed_record(sqlite3_stmt *s, void *item)
-{
-	return read_row(s, false, item);
 }
 
 enum coffer_err store_records_list(struct org_db *odb, enum level max_level, const char *after,
@@ -373,52 +320,38 @@ enum coffer_err store_records_list(struct org_db *odb, enum level max_level, con
 			"ORDER BY r.seq DESC LIMIT ?3",
 	    .max = RECORD_LIST_MAX,
 	    .item_size = sizeof *out,
-	    .read = read_listed_record,
+	    .read = read_row_without_body,
 	};
 	return org_list_page(odb, &q, max_level, after, limit, out, n, more);
+}
+
+static enum coffer_err read_version(sqlite3_stmt *s, void *out)
+{
+	struct record_version *v = out;
+	v->version = (uint32_t)sqlite3_column_int64(s, 0);
+	v->level = (enum level)sqlite3_column_int(s, 1);
+	v->updated_at = sqlite3_column_int64(s, 2);
+	db_column_text(s, 3, v->updated_by, sizeof v->updated_by);
+	db_column_text(s, 4, v->action, sizeof v->action);
+	return COFFER_OK;
 }
 
 enum coffer_err store_record_history(struct org_db *odb, const char *id,
 				     struct record_version **out, size_t *n)
 {
-	struct record_version *list = NULL;
-	size_t len = 0, cap = 0;
-	int rc = SQLITE_DONE;
+	void *list = NULL;
+	size_t len = 0;
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
 	sqlite3 *db = db_pool_get(&odb->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err =
-	    db_prepare(db,
-		       "SELECT version, level, updated_at, updated_by, action FROM "
-		       "record_versions WHERE record_id = ? ORDER BY version",
-		       &s);
-	if (err == COFFER_OK)
-		sqlite3_bind_text(s, 1, id, UUID_TEXT_LEN, SQLITE_STATIC);
-	while (err == COFFER_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct record_version *grown = reallocarray(list, ncap, sizeof *list);
-			if (grown == NULL) {
-				err = COFFER_ERR_NOMEM;
-				break;
-			}
-			list = grown;
-			cap = ncap;
-		}
-		struct record_version *v = &list[len++];
-		v->version = (uint32_t)sqlite3_column_int64(s, 0);
-		v->level = (enum level)sqlite3_column_int(s, 1);
-		v->updated_at = sqlite3_column_int64(s, 2);
-		db_column_text(s, 3, v->updated_by, sizeof v->updated_by);
-		db_column_text(s, 4, v->action, sizeof v->action);
-	}
-	if (err == COFFER_OK && rc != SQLITE_DONE)
-		err = db_err(rc);
+	enum coffer_err err = db_rows_alloc(
+	    db,
+	    "SELECT version, level, updated_at, updated_by, action "
+	    "FROM record_versions WHERE record_id = ? ORDER BY version",
+	    DB_ARGS(db_text_n(id, UUID_TEXT_LEN)), read_version, sizeof **out, &list, &len);
+	db_pool_put(&odb->pool, db);
 	if (err == COFFER_OK && len == 0)
 		err = COFFER_ERR_NOT_FOUND;
-	db_finish(s);
-	db_pool_put(&odb->pool, db);
 	if (err != COFFER_OK) {
 		free(list);
 		return err;

@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
-#include "store/sqlite/db.h"
+#include "store/sqlite/audit_rows.h"
+#include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
@@ -99,17 +100,7 @@ static const struct db_migration system_schema[] = {
 	 " json TEXT NOT NULL,"
 	 " updated_at INTEGER NOT NULL"
 	 ") STRICT;"
-	 "CREATE TABLE audit ("
-	 " seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
-	 " time INTEGER NOT NULL,"
-	 " actor TEXT NOT NULL,"
-	 " action TEXT NOT NULL,"
-	 " target TEXT NOT NULL,"
-	 " ip TEXT NOT NULL,"
-	 " outcome TEXT NOT NULL,"
-	 " reason TEXT NOT NULL,"
-	 " hash BLOB NOT NULL CHECK (length(hash) = 32)"
-	 ") STRICT;"},
+	 AUDIT_ROWS_TABLE_SQL},
 };
 // clang-format on
 
@@ -144,27 +135,18 @@ enum coffer_err store_system_create(const char *data_dir)
 enum coffer_err store_system_open(const char *data_dir, struct store **out)
 {
 	char path[PATH_MAX];
-	sqlite3 *db = NULL;
 	enum coffer_err err = db_path(data_dir, path);
-	if (err != COFFER_OK)
-		return err;
-	err = db_open(path, false, &db);
-	if (err != COFFER_OK)
-		return err;
-	err = db_migrate(db, system_schema, N_STEPS);
-	db_close(db);
 	if (err != COFFER_OK)
 		return err;
 	struct store *st = calloc(1, sizeof *st);
 	if (st == NULL)
 		return COFFER_ERR_NOMEM;
-	err = db_pool_open(&st->pool, path, POOL_SIZE);
-	if (err != COFFER_OK) {
+	err = db_pool_open(&st->pool, path, false, system_schema, N_STEPS, POOL_SIZE);
+	if (err == COFFER_OK)
+		*out = st;
+	else
 		free(st);
-		return err;
-	}
-	*out = st;
-	return COFFER_OK;
+	return err;
 }
 
 void store_close(struct store *st)
@@ -178,69 +160,49 @@ void store_close(struct store *st)
 enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
 				 const struct invite_record *inv)
 {
-	static const char sql[] = "INSERT INTO invites (token_hash, email, role, org_id, "
-				  "clearance, created_at, expires_at, sealed, created_by) "
-				  "VALUES (?,?,?,?,?,?,?,?,?)";
 	if (inv->sealed_len > sizeof inv->sealed || !FIELD_TERMINATED(inv->email) ||
 	    !FIELD_TERMINATED(inv->role) || !FIELD_TERMINATED(inv->org_id) ||
 	    !FIELD_TERMINATED(inv->clearance) || !FIELD_TERMINATED(inv->created_by))
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, inv->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, inv->role, -1, SQLITE_STATIC);
-		db_bind_text_or_null(s, 4, inv->org_id);
-		db_bind_text_or_null(s, 5, inv->clearance);
-		sqlite3_bind_int64(s, 6, inv->created_at);
-		sqlite3_bind_int64(s, 7, inv->expires_at);
-		if (inv->sealed_len > 0)
-			sqlite3_bind_blob(s, 8, inv->sealed, (int)inv->sealed_len, SQLITE_STATIC);
-		db_bind_text_or_null(s, 9, inv->created_by);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_exec(
+	    &st->pool,
+	    "INSERT INTO invites (token_hash, email, role, org_id, clearance, created_at, "
+	    "expires_at, sealed, created_by) VALUES (?,?,?,?,?,?,?,?,?)",
+	    DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_text(inv->email), db_text(inv->role),
+		    db_text_or_null(inv->org_id), db_text_or_null(inv->clearance),
+		    db_int(inv->created_at), db_int(inv->expires_at),
+		    inv->sealed_len > 0 ? db_blob(inv->sealed, inv->sealed_len) : db_null(),
+		    db_text_or_null(inv->created_by)));
+}
+
+static enum coffer_err read_invite(sqlite3_stmt *s, void *out)
+{
+	struct invite_record *r = out;
+	memset(r, 0, sizeof *r);
+	db_column_text(s, 0, r->email, sizeof r->email);
+	db_column_text(s, 1, r->role, sizeof r->role);
+	db_column_text(s, 2, r->org_id, sizeof r->org_id);
+	db_column_text(s, 3, r->clearance, sizeof r->clearance);
+	r->created_at = sqlite3_column_int64(s, 4);
+	r->expires_at = sqlite3_column_int64(s, 5);
+	db_column_text(s, 7, r->created_by, sizeof r->created_by);
+	db_column_text(s, 8, r->user_id, sizeof r->user_id);
+	return db_column_blob_max(s, 6, r->sealed, sizeof r->sealed, &r->sealed_len)
+		   ? COFFER_OK
+		   : COFFER_ERR_STORAGE;
 }
 
 enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, int64_t now,
 				 struct invite_record *out)
 {
-	static const char sql[] = "SELECT email, role, org_id, clearance, created_at, expires_at, "
-				  "sealed, created_by, user_id FROM invites WHERE token_hash = ? "
-				  "AND used_at IS NULL AND expires_at > ?";
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, now);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE)
-			err = COFFER_ERR_NOT_FOUND;
-		else if (rc != SQLITE_ROW)
-			err = db_err(rc);
-	}
-	if (err == COFFER_OK) {
-		struct invite_record r;
-		memset(&r, 0, sizeof r);
-		db_column_text(s, 0, r.email, sizeof r.email);
-		db_column_text(s, 1, r.role, sizeof r.role);
-		db_column_text(s, 2, r.org_id, sizeof r.org_id);
-		db_column_text(s, 3, r.clearance, sizeof r.clearance);
-		r.created_at = sqlite3_column_int64(s, 4);
-		r.expires_at = sqlite3_column_int64(s, 5);
-		db_column_text(s, 7, r.created_by, sizeof r.created_by);
-		db_column_text(s, 8, r.user_id, sizeof r.user_id);
-		if (db_column_blob_max(s, 6, r.sealed, sizeof r.sealed, &r.sealed_len))
-			*out = r;
-		else
-			err = COFFER_ERR_STORAGE;
-	}
-	db_finish(s);
-	db_pool_put(&st->pool, db);
+	struct invite_record r; /* OUT changes only on success */
+	enum coffer_err err =
+	    db_pool_row(&st->pool,
+			"SELECT email, role, org_id, clearance, created_at, expires_at, sealed, "
+			"created_by, user_id FROM invites WHERE token_hash = ? "
+			"AND used_at IS NULL AND expires_at > ?",
+			DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now)), read_invite, &r);
+	if (err == COFFER_OK)
+		*out = r;
 	return err;
 }

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "store/sqlite/db.h"
+#include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
@@ -25,120 +25,115 @@ static bool key_ok(const char *key)
 	return n >= 1 && n <= KEY_MAX;
 }
 
-enum coffer_err store_throttle_get(struct store *st, const char *account, const char *address,
-				   int64_t now, int64_t window, struct throttle_state *out)
+static enum coffer_err read_account(sqlite3_stmt *s, void *out)
 {
-	if (!key_ok(account) || !key_ok(address) || now < 0 || window <= 0)
-		return COFFER_ERR_INVALID_INPUT;
-	struct throttle_state r = {0};
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *acc = NULL, *addr = NULL;
-	int rc;
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "SELECT failures, last_failure FROM throttle_accounts "
-				 "WHERE account = ? AND last_failure > ?",
-				 &acc);
+	struct throttle_state *r = out;
+	r->account_failures = (uint32_t)sqlite3_column_int64(s, 0);
+	r->account_last = sqlite3_column_int64(s, 1);
+	return COFFER_OK;
+}
+
+static enum coffer_err read_address(sqlite3_stmt *s, void *out)
+{
+	struct throttle_state *r = out;
+	r->address_failures = (uint32_t)sqlite3_column_int64(s, 0);
+	r->address_last = sqlite3_column_int64(s, 1);
+	return COFFER_OK;
+}
+
+/* A look-up or a failure: the account and address, and the clock. */
+struct throttle_query {
+	const char *account, *address;
+	int64_t now, window;
+	struct throttle_state state; /* what a look-up found */
+};
+
+static enum coffer_err get_tx(sqlite3 *db, void *ctx)
+{
+	struct throttle_query *q = ctx;
+	enum coffer_err err = db_row(db,
+				     "SELECT failures, last_failure FROM throttle_accounts "
+				     "WHERE account = ? AND last_failure > ?",
+				     DB_ARGS(db_text(q->account), db_int(q->now - ACCOUNT_IDLE_S)),
+				     read_account, &q->state);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = COFFER_OK; /* no failures, or none for a day */
 	if (err == COFFER_OK) {
-		sqlite3_bind_text(acc, 1, account, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(acc, 2, now - ACCOUNT_IDLE_S);
-		rc = sqlite3_step(acc);
-		if (rc == SQLITE_ROW) {
-			r.account_failures = (uint32_t)sqlite3_column_int64(acc, 0);
-			r.account_last = sqlite3_column_int64(acc, 1);
-		} else if (rc != SQLITE_DONE) {
-			err = db_err(rc);
-		}
+		err = db_row(db,
+			     "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
+			     "WHERE address = ? AND time > ?",
+			     DB_ARGS(db_text(q->address), db_int(q->now - q->window)), read_address,
+			     &q->state);
+		if (err == COFFER_ERR_NOT_FOUND)
+			err = COFFER_ERR_STORAGE; /* an aggregate always gives its one row */
 	}
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
-				 "WHERE address = ? AND time > ?",
-				 &addr);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(addr, 1, address, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(addr, 2, now - window);
-		rc = sqlite3_step(addr);
-		if (rc == SQLITE_ROW) {
-			r.address_failures = (uint32_t)sqlite3_column_int64(addr, 0);
-			r.address_last = sqlite3_column_int64(addr, 1);
-		} else {
-			err = db_err(rc) == COFFER_OK ? COFFER_ERR_STORAGE : db_err(rc);
-		}
-	}
-	db_finish(acc);
-	db_finish(addr);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	if (err == COFFER_OK)
-		*out = r;
 	return err;
 }
 
-/* Prepares SQL, binds the text T (when not NULL) to ?1 and the integers A and B to ?2 and ?3
- * (a parameter the statement lacks is not bound), and runs it. */
-static enum coffer_err exec(sqlite3 *db, const char *sql, const char *t, int64_t a, int64_t b)
+static bool query_ok(const struct throttle_query *q)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		if (t != NULL)
-			sqlite3_bind_text(s, 1, t, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, a);
-		sqlite3_bind_int64(s, 3, b);
-		err = db_step_done(s);
-	}
-	db_finish(s);
+	return key_ok(q->account) && key_ok(q->address) && q->now >= 0 && q->window > 0;
+}
+
+enum coffer_err store_throttle_get(struct store *st, const char *account, const char *address,
+				   int64_t now, int64_t window, struct throttle_state *out)
+{
+	struct throttle_query q = {account, address, now, window, {0}};
+	if (!query_ok(&q))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_read(&st->pool, get_tx, &q);
+	if (err == COFFER_OK)
+		*out = q.state;
+	return err;
+}
+
+static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct throttle_query *q = ctx;
+	int64_t idle = q->now - ACCOUNT_IDLE_S, stale = q->now - q->window;
+	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
+	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
+	 * little apart). */
+	enum coffer_err err =
+	    db_exec(db,
+		    "INSERT INTO throttle_accounts (account, failures, last_failure) "
+		    "VALUES (?1, 1, ?2) ON CONFLICT (account) DO UPDATE SET "
+		    "failures = CASE WHEN last_failure > ?3 "
+		    "THEN min(failures + 1, 1073741824) ELSE 1 END, "
+		    "last_failure = max(last_failure, ?2)",
+		    DB_ARGS(db_text(q->account), db_int(q->now), db_int(idle)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
+			      DB_ARGS(db_text(q->address), db_int(q->now)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
+			      DB_ARGS(db_text(q->address), db_int(stale)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_addresses WHERE time <= ? LIMIT ?)",
+			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
+			      DB_ARGS(db_int(idle), db_int(SWEEP_ROWS)));
 	return err;
 }
 
 enum coffer_err store_throttle_fail(struct store *st, const char *account, const char *address,
 				    int64_t now, int64_t window)
 {
-	if (!key_ok(account) || !key_ok(address) || now < 0 || window <= 0)
+	struct throttle_query q = {account, address, now, window, {0}};
+	if (!query_ok(&q))
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
-	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
-	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
-	 * little apart). */
-	if (err == COFFER_OK)
-		err = exec(db,
-			   "INSERT INTO throttle_accounts (account, failures, last_failure) "
-			   "VALUES (?1, 1, ?2) ON CONFLICT (account) DO UPDATE SET "
-			   "failures = CASE WHEN last_failure > ?3 "
-			   "THEN min(failures + 1, 1073741824) ELSE 1 END, "
-			   "last_failure = max(last_failure, ?2)",
-			   account, now, now - ACCOUNT_IDLE_S);
-	if (err == COFFER_OK)
-		err = exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?1, ?2)",
-			   address, now, 0);
-	if (err == COFFER_OK)
-		err = exec(db, "DELETE FROM throttle_addresses WHERE address = ?1 AND time <= ?2",
-			   address, now - window, 0);
-	if (err == COFFER_OK)
-		err = exec(db,
-			   "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
-			   "throttle_addresses WHERE time <= ?2 LIMIT ?3)",
-			   NULL, now - window, SWEEP_ROWS);
-	if (err == COFFER_OK)
-		err = exec(db,
-			   "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
-			   "throttle_accounts WHERE last_failure <= ?2 LIMIT ?3)",
-			   NULL, now - ACCOUNT_IDLE_S, SWEEP_ROWS);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, fail_tx, &q);
 }
 
 enum coffer_err store_throttle_reset(struct store *st, const char *account)
 {
 	if (!key_ok(account))
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err =
-	    exec(db, "DELETE FROM throttle_accounts WHERE account = ?1", account, 0, 0);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_exec(&st->pool, "DELETE FROM throttle_accounts WHERE account = ?",
+			    DB_ARGS(db_text(account)));
 }

@@ -3,7 +3,7 @@
  *
  * Design points:
  * - A user is read with its memberships (and their organisations' names) inside one read
- *   transaction, so the two always agree; read_user() is the one place that does it.
+ *   transaction, so the two always agree; read_memberships() is the one place that reads them.
  * - Accepting an invite checks it (unused, unexpired) in the write transaction that creates the
  *   user, so two acceptances of one invite cannot both succeed, and a failure leaves nothing.
  * - The TOTP step is compare-and-set in one UPDATE: two servers checking the same code at the
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common/uuid.h"
-#include "store/sqlite/db.h"
+#include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
@@ -25,73 +25,78 @@
 #define USER_COLUMNS_NO_ACCOUNT                                                                    \
 	"SELECT id, email, role, status, totp_last_step, created_at, NULL FROM users "
 
-static const char memberships_sql[] =
-    "SELECT m.org_id, o.name, m.role, m.clearance FROM memberships m "
-    "JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name, m.org_id";
-
 static bool account_ok(const uint8_t *account, size_t len)
 {
 	return account != NULL && len >= 1 && len <= STORE_ACCOUNT_SEALED_MAX;
 }
 
-/* Reads the current row of U (USER_COLUMNS), with the account blob when WITH_ACCOUNT, then the
- * user's memberships with M (memberships_sql). */
-static enum coffer_err read_user(sqlite3_stmt *u, sqlite3_stmt *m, bool with_account,
-				 struct user_record *out)
+/* Reads the current row of S (USER_COLUMNS or USER_COLUMNS_NO_ACCOUNT, whose NULL account reads
+ * as none), without its memberships. */
+static enum coffer_err read_user(sqlite3_stmt *s, void *out)
 {
-	db_column_text(u, 0, out->id, sizeof out->id);
-	db_column_text(u, 1, out->email, sizeof out->email);
-	db_column_text(u, 2, out->role, sizeof out->role);
-	db_column_text(u, 3, out->status, sizeof out->status);
-	out->totp_last_step = sqlite3_column_int64(u, 4);
-	out->created_at = sqlite3_column_int64(u, 5);
-	out->account_len = 0;
-	if (with_account &&
-	    !db_column_blob_max(u, 6, out->account, sizeof out->account, &out->account_len))
-		return COFFER_ERR_STORAGE;
-
-	out->n_orgs = 0;
-	sqlite3_reset(m);
-	sqlite3_bind_text(m, 1, out->id, -1, SQLITE_TRANSIENT);
-	int rc;
-	while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
-		if (out->n_orgs == STORE_ORGS_MAX)
-			return COFFER_ERR_STORAGE; /* writes never store more */
-		struct membership_record *r = &out->orgs[out->n_orgs++];
-		db_column_text(m, 0, r->org_id, sizeof r->org_id);
-		db_column_text(m, 1, r->org_name, sizeof r->org_name);
-		db_column_text(m, 2, r->role, sizeof r->role);
-		db_column_text(m, 3, r->clearance, sizeof r->clearance);
-	}
-	return rc == SQLITE_DONE ? COFFER_OK : db_err(rc);
+	struct user_record *u = out;
+	db_column_text(s, 0, u->id, sizeof u->id);
+	db_column_text(s, 1, u->email, sizeof u->email);
+	db_column_text(s, 2, u->role, sizeof u->role);
+	db_column_text(s, 3, u->status, sizeof u->status);
+	u->totp_last_step = sqlite3_column_int64(s, 4);
+	u->created_at = sqlite3_column_int64(s, 5);
+	u->n_orgs = 0;
+	return db_column_blob_max(s, 6, u->account, sizeof u->account, &u->account_len)
+		   ? COFFER_OK
+		   : COFFER_ERR_STORAGE;
 }
 
-/* The one user that SQL (USER_COLUMNS and a WHERE with one parameter) finds for KEY. Read
- * straight into OUT (some 60 KiB, looked up on every request): on an error its contents are
- * unspecified, and NOT_FOUND leaves it untouched. */
+static enum coffer_err read_membership(sqlite3_stmt *s, void *out)
+{
+	struct membership_record *r = out;
+	db_column_text(s, 0, r->org_id, sizeof r->org_id);
+	db_column_text(s, 1, r->org_name, sizeof r->org_name);
+	db_column_text(s, 2, r->role, sizeof r->role);
+	db_column_text(s, 3, r->clearance, sizeof r->clearance);
+	return COFFER_OK;
+}
+
+/* Reads U's memberships (and their organisations' names) into U on DB, inside the caller's
+ * read transaction. */
+static enum coffer_err read_memberships(sqlite3 *db, struct user_record *u)
+{
+	size_t n = 0;
+	bool more = false;
+	enum coffer_err err = db_rows(
+	    db,
+	    "SELECT m.org_id, o.name, m.role, m.clearance FROM memberships m "
+	    "JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.name, m.org_id",
+	    DB_ARGS(db_text(u->id)), read_membership, DB_ITEMS(u->orgs, STORE_ORGS_MAX), &n, &more);
+	if (err == COFFER_OK && more)
+		err = COFFER_ERR_STORAGE; /* writes never store more */
+	u->n_orgs = err == COFFER_OK ? n : 0;
+	return err;
+}
+
+/* A look-up of one user: the query (USER_COLUMNS and a WHERE with one parameter), its KEY, and
+ * where the user goes. */
+struct find_user {
+	const char *sql, *key;
+	struct user_record *out;
+};
+
+static enum coffer_err find_tx(sqlite3 *db, void *ctx)
+{
+	const struct find_user *f = ctx;
+	enum coffer_err err = db_row(db, f->sql, DB_ARGS(db_text(f->key)), read_user, f->out);
+	if (err == COFFER_OK)
+		err = read_memberships(db, f->out);
+	return err;
+}
+
+/* The one user that SQL finds for KEY. Read straight into OUT (some 60 KiB, looked up on every
+ * request): on an error its contents are unspecified, and NOT_FOUND leaves it untouched. */
 static enum coffer_err find_user(struct store *st, const char *sql, const char *key,
 				 struct user_record *out)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *u = NULL, *m = NULL;
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db, sql, &u);
-	if (err == COFFER_OK)
-		err = db_prepare(db, memberships_sql, &m);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(u, 1, key, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(u);
-		if (rc == SQLITE_ROW)
-			err = read_user(u, m, true, out);
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(u);
-	db_finish(m);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	struct find_user f = {sql, key, out};
+	return db_pool_read(&st->pool, find_tx, &f);
 }
 
 enum coffer_err store_user_by_email(struct store *st, const char *email, struct user_record *out)
@@ -104,158 +109,103 @@ enum coffer_err store_user_get(struct store *st, const char *user_id, struct use
 	return find_user(st, USER_COLUMNS "WHERE id = ?", user_id, out);
 }
 
+/* Every user, with its memberships. */
+struct user_list {
+	void *users; /* struct user_record[n] */
+	size_t n;
+};
+
+static enum coffer_err list_tx(sqlite3 *db, void *ctx)
+{
+	struct user_list *l = ctx;
+	enum coffer_err err =
+	    db_rows_alloc(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", DB_NO_ARGS, read_user,
+			  sizeof(struct user_record), &l->users, &l->n);
+	struct user_record *users = l->users;
+	for (size_t i = 0; err == COFFER_OK && i < l->n; i++)
+		err = read_memberships(db, &users[i]);
+	return err;
+}
+
 enum coffer_err store_users_list(struct store *st, struct user_record **out, size_t *n)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *u = NULL, *m = NULL;
-	struct user_record *list = NULL;
-	size_t len = 0, cap = 0;
-	int rc = SQLITE_DONE;
-	enum coffer_err err = db_begin_read(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db, USER_COLUMNS_NO_ACCOUNT "ORDER BY email", &u);
-	if (err == COFFER_OK)
-		err = db_prepare(db, memberships_sql, &m);
-	while (err == COFFER_OK && (rc = sqlite3_step(u)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct user_record *grown = reallocarray(list, ncap, sizeof *list);
-			if (grown == NULL) {
-				err = COFFER_ERR_NOMEM;
-				break;
-			}
-			list = grown;
-			cap = ncap;
-		}
-		err = read_user(u, m, false, &list[len++]);
-	}
-	if (err == COFFER_OK && rc != SQLITE_DONE)
-		err = db_err(rc);
-	db_finish(u);
-	db_finish(m);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+	struct user_list l = {NULL, 0};
+	enum coffer_err err = db_pool_read(&st->pool, list_tx, &l);
 	if (err != COFFER_OK) {
-		free(list);
+		free(l.users);
 		return err;
 	}
-	*out = list;
-	*n = len;
+	*out = l.users;
+	*n = l.n;
 	return COFFER_OK;
 }
 
 /* --- invites ------------------------------------------------------------------------------ */
 
-/* Invite H if it is unused and unexpired at NOW: its email, and the user who accepted it (""
- * when nobody has yet). */
-static enum coffer_err open_invite(sqlite3 *db, const struct token_hash *h, int64_t now,
-				   char email[EMAIL_MAX + 1], char user_id[STORE_ID_MAX + 1])
+/* An invite that is unused and unexpired: its email, and the user who accepted it ("" when
+ * nobody has yet). */
+struct open_invite {
+	char email[EMAIL_MAX + 1];
+	char user_id[STORE_ID_MAX + 1];
+};
+
+static enum coffer_err read_open_invite(sqlite3_stmt *s, void *out)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "SELECT email, user_id FROM invites WHERE token_hash = ? "
-					 "AND used_at IS NULL AND expires_at > ?",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(s, 1, h->bytes, sizeof h->bytes, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, now);
-		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			db_column_text(s, 0, email, EMAIL_MAX + 1);
-			db_column_text(s, 1, user_id, STORE_ID_MAX + 1);
-		} else {
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-		}
-	}
-	db_finish(s);
-	return err;
+	struct open_invite *inv = out;
+	db_column_text(s, 0, inv->email, sizeof inv->email);
+	db_column_text(s, 1, inv->user_id, sizeof inv->user_id);
+	return COFFER_OK;
+}
+
+/* Invite H if it is unused and unexpired at NOW. */
+static enum coffer_err open_invite(sqlite3 *db, const struct token_hash *h, int64_t now,
+				   struct open_invite *out)
+{
+	return db_row(db,
+		      "SELECT email, user_id FROM invites WHERE token_hash = ? "
+		      "AND used_at IS NULL AND expires_at > ?",
+		      DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now)), read_open_invite,
+		      out);
 }
 
 /* Records USER_ID as the user of invite H, and uses it at USED_AT unless that is negative. */
 static enum coffer_err mark_invite(sqlite3 *db, const struct token_hash *h, const char *user_id,
 				   int64_t used_at)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err =
-	    db_prepare(db, "UPDATE invites SET user_id = ?, used_at = ? WHERE token_hash = ?", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-		if (used_at >= 0)
-			sqlite3_bind_int64(s, 2, used_at);
-		sqlite3_bind_blob(s, 3, h->bytes, sizeof h->bytes, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	return err;
-}
-
-/* Runs SQL (no rows returned) with USER_ID as its one parameter. */
-static enum coffer_err exec_for_user(sqlite3 *db, const char *sql, const char *user_id)
-{
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db, sql, &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(s);
-	}
-	db_finish(s);
-	return err;
+	return db_exec(db, "UPDATE invites SET user_id = ?, used_at = ? WHERE token_hash = ?",
+		       DB_ARGS(db_text(user_id), used_at >= 0 ? db_int(used_at) : db_null(),
+			       db_blob(h->bytes, sizeof h->bytes)));
 }
 
 static enum coffer_err insert_user(sqlite3 *db, const struct user_record *u, const char *status,
 				   int64_t now)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "INSERT INTO users (id, email, role, status, account, "
-					 "totp_last_step, created_at, updated_at) "
-					 "VALUES (?,?,?,?,?,?,?,?)",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, u->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, u->role, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 5, u->account, (int)u->account_len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, u->totp_last_step);
-		sqlite3_bind_int64(s, 7, now);
-		sqlite3_bind_int64(s, 8, now);
-		err = db_step_done(s); /* COFFER_ERR_EXISTS: the email (or id) is taken */
-	}
-	db_finish(s);
-	return err;
+	/* COFFER_ERR_EXISTS: the email (or id) is taken. */
+	return db_exec(db,
+		       "INSERT INTO users (id, email, role, status, account, totp_last_step, "
+		       "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+		       DB_ARGS(db_text(u->id), db_text(u->email), db_text(u->role), db_text(status),
+			       db_blob(u->account, u->account_len), db_int(u->totp_last_step),
+			       db_int(now), db_int(now)));
 }
 
 /* Adds U's memberships; COFFER_ERR_EXISTS when one is already there, COFFER_ERR_NOT_FOUND for
  * an organisation that does not exist, COFFER_ERR_TOO_LARGE past STORE_ORGS_MAX in all. */
 static enum coffer_err insert_memberships(sqlite3 *db, const struct user_record *u)
 {
-	sqlite3_stmt *count = NULL, *ins = NULL;
-	enum coffer_err err =
-	    db_prepare(db, "SELECT count(*) FROM memberships WHERE user_id = ?", &count);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(count, 1, u->id, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(count);
-		if (rc != SQLITE_ROW)
-			err = db_err(rc);
-		else if ((uint64_t)sqlite3_column_int64(count, 0) + u->n_orgs > STORE_ORGS_MAX)
-			err = COFFER_ERR_TOO_LARGE;
-	}
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "INSERT INTO memberships (user_id, org_id, role, clearance) "
-				 "VALUES (?,?,?,?)",
-				 &ins);
+	int64_t count = 0;
+	enum coffer_err err = db_row(db, "SELECT count(*) FROM memberships WHERE user_id = ?",
+				     DB_ARGS(db_text(u->id)), db_read_int64, &count);
+	if (err == COFFER_OK && (uint64_t)count + u->n_orgs > STORE_ORGS_MAX)
+		err = COFFER_ERR_TOO_LARGE;
 	for (size_t i = 0; err == COFFER_OK && i < u->n_orgs; i++) {
-		sqlite3_reset(ins);
-		sqlite3_bind_text(ins, 1, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, u->orgs[i].org_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, u->orgs[i].role, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, u->orgs[i].clearance, -1, SQLITE_STATIC);
-		err = db_step_done(ins);
+		const struct membership_record *m = &u->orgs[i];
+		err = db_exec(db,
+			      "INSERT INTO memberships (user_id, org_id, role, clearance) "
+			      "VALUES (?,?,?,?)",
+			      DB_ARGS(db_text(u->id), db_text(m->org_id), db_text(m->role),
+				      db_text(m->clearance)));
 	}
-	db_finish(count);
-	db_finish(ins);
 	return err;
 }
 
@@ -263,16 +213,16 @@ static enum coffer_err insert_memberships(sqlite3 *db, const struct user_record 
  * earlier acceptance of the same invite. */
 static enum coffer_err accept_new(sqlite3 *db, const struct token_hash *h,
 				  const struct user_record *u, enum store_accept mode,
-				  const char *invite_email, const char *pending, int64_t now)
+				  const struct open_invite *inv, int64_t now)
 {
 	/* An invite grants an account to its own address only. */
-	if (strcmp(u->email, invite_email) != 0)
+	if (strcmp(u->email, inv->email) != 0)
 		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = COFFER_OK;
 	/* The cascade takes its memberships; invites.user_id is cleared by its foreign key. */
-	if (pending[0] != '\0')
-		err = exec_for_user(db, "DELETE FROM users WHERE id = ? AND status = 'invited'",
-				    pending);
+	if (inv->user_id[0] != '\0')
+		err = db_exec(db, "DELETE FROM users WHERE id = ? AND status = 'invited'",
+			      DB_ARGS(db_text(inv->user_id)));
 	if (err == COFFER_OK)
 		err = insert_user(db, u, mode == STORE_ACCEPT_ACTIVE ? "active" : "invited", now);
 	if (err == COFFER_OK)
@@ -284,24 +234,14 @@ static enum coffer_err accept_new(sqlite3 *db, const struct token_hash *h,
 
 /* JOIN: the existing active user U->id, whose email is the invite's, joins U->orgs. */
 static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
-				   const struct user_record *u, const char *invite_email,
+				   const struct user_record *u, const struct open_invite *inv,
 				   int64_t now)
 {
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_prepare(db,
-					 "UPDATE users SET account = ?, updated_at = ? "
-					 "WHERE id = ? AND email = ? AND status = 'active'",
-					 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(s, 1, u->account, (int)u->account_len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, now);
-		sqlite3_bind_text(s, 3, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, invite_email, -1, SQLITE_STATIC);
-		err = db_step_done(s);
-		if (err == COFFER_OK && sqlite3_changes(db) != 1)
-			err = COFFER_ERR_NOT_FOUND;
-	}
-	db_finish(s);
+	enum coffer_err err = db_change(db,
+					"UPDATE users SET account = ?, updated_at = ? "
+					"WHERE id = ? AND email = ? AND status = 'active'",
+					DB_ARGS(db_blob(u->account, u->account_len), db_int(now),
+						db_text(u->id), db_text(inv->email)));
 	if (err == COFFER_OK)
 		err = insert_memberships(db, u);
 	if (err == COFFER_OK)
@@ -309,11 +249,36 @@ static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 	return err;
 }
 
+/* An acceptance or a confirmation of invite H at NOW, by user U (accept) or USER_ID with its
+ * ACCOUNT (confirm). */
+struct acceptance {
+	const struct token_hash *h;
+	int64_t now;
+	const struct user_record *u;
+	enum store_accept mode;
+	const char *user_id;
+	const uint8_t *account;
+	size_t account_len;
+	int64_t totp_last_step;
+};
+
+static enum coffer_err accept_tx(sqlite3 *db, void *ctx)
+{
+	const struct acceptance *a = ctx;
+	struct open_invite inv;
+	enum coffer_err err = open_invite(db, a->h, a->now, &inv);
+	if (err != COFFER_OK)
+		return err;
+	if (a->mode == STORE_ACCEPT_JOIN)
+		return accept_join(db, a->h, a->u, &inv, a->now);
+	return accept_new(db, a->h, a->u, a->mode, &inv, a->now);
+}
+
 enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h,
 				    const struct user_record *u, enum store_accept mode,
 				    int64_t now)
 {
-	char email[EMAIL_MAX + 1], pending[STORE_ID_MAX + 1];
+	struct acceptance a = {.h = h, .now = now, .u = u, .mode = mode};
 	if (!uuid_valid(u->id) || !account_ok(u->account, u->account_len) ||
 	    !FIELD_TERMINATED(u->email) || !FIELD_TERMINATED(u->role) ||
 	    u->n_orgs > STORE_ORGS_MAX || now < 0 ||
@@ -326,18 +291,26 @@ enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h
 		    !FIELD_TERMINATED(m->clearance))
 			return COFFER_ERR_INVALID_INPUT;
 	}
-	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err = db_begin(db);
+	return db_pool_write(&st->pool, accept_tx, &a);
+}
+
+static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
+{
+	const struct acceptance *a = ctx;
+	struct open_invite inv;
+	enum coffer_err err = open_invite(db, a->h, a->now, &inv);
+	if (err == COFFER_OK && (inv.user_id[0] == '\0' || strcmp(inv.user_id, a->user_id) != 0))
+		err = COFFER_ERR_NOT_FOUND;
 	if (err == COFFER_OK)
-		err = open_invite(db, h, now, email, pending);
-	if (err == COFFER_OK) {
-		if (mode == STORE_ACCEPT_JOIN)
-			err = accept_join(db, h, u, email, now);
-		else
-			err = accept_new(db, h, u, mode, email, pending, now);
-	}
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+		err = db_change(db,
+				"UPDATE users SET status = 'active', account = ?, "
+				"totp_last_step = ?, updated_at = ? "
+				"WHERE id = ? AND status = 'invited'",
+				DB_ARGS(db_blob(a->account, a->account_len),
+					db_int(a->totp_last_step), db_int(a->now),
+					db_text(a->user_id)));
+	if (err == COFFER_OK)
+		err = mark_invite(db, a->h, a->user_id, a->now);
 	return err;
 }
 
@@ -345,68 +318,73 @@ enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *
 				     const char *user_id, const uint8_t *account,
 				     size_t account_len, int64_t totp_last_step, int64_t now)
 {
-	char email[EMAIL_MAX + 1], accepted_by[STORE_ID_MAX + 1];
+	struct acceptance a = {.h = h,
+			       .now = now,
+			       .user_id = user_id,
+			       .account = account,
+			       .account_len = account_len,
+			       .totp_last_step = totp_last_step};
 	if (!account_ok(account, account_len) || totp_last_step < -1 || now < 0)
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = open_invite(db, h, now, email, accepted_by);
-	if (err == COFFER_OK && (accepted_by[0] == '\0' || strcmp(accepted_by, user_id) != 0))
-		err = COFFER_ERR_NOT_FOUND;
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE users SET status = 'active', account = ?, "
-				 "totp_last_step = ?, updated_at = ? "
-				 "WHERE id = ? AND status = 'invited'",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(s, 1, account, (int)account_len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, totp_last_step);
-		sqlite3_bind_int64(s, 3, now);
-		sqlite3_bind_text(s, 4, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(s);
-		if (err == COFFER_OK && sqlite3_changes(db) != 1)
-			err = COFFER_ERR_NOT_FOUND;
-	}
-	db_finish(s);
-	if (err == COFFER_OK)
-		err = mark_invite(db, h, user_id, now);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, confirm_tx, &a);
 }
 
 /* --- changes to a user -------------------------------------------------------------------- */
 
+/* A change to user USER_ID at NOW: its STATUS, or its ACCOUNT (ending every session but KEEP,
+ * which may be NULL). */
+struct user_change {
+	const char *user_id;
+	int64_t now;
+	const char *status;
+	const uint8_t *account;
+	size_t account_len;
+	const struct token_hash *keep;
+};
+
+static enum coffer_err set_status_tx(sqlite3 *db, void *ctx)
+{
+	const struct user_change *c = ctx;
+	/* NOT_FOUND: no such user, or one still invited. */
+	enum coffer_err err =
+	    db_change(db,
+		      "UPDATE users SET status = ?, updated_at = ? "
+		      "WHERE id = ? AND status IN ('active', 'disabled')",
+		      DB_ARGS(db_text(c->status), db_int(c->now), db_text(c->user_id)));
+	if (err == COFFER_OK && strcmp(c->status, "disabled") == 0)
+		err = db_exec(db, "DELETE FROM sessions WHERE user_id = ?",
+			      DB_ARGS(db_text(c->user_id)));
+	return err;
+}
+
 enum coffer_err store_user_set_status(struct store *st, const char *user_id, const char *status,
 				      int64_t now)
 {
-	bool disable = strcmp(status, "disabled") == 0;
-	if (!disable && strcmp(status, "active") != 0)
+	struct user_change c = {.user_id = user_id, .now = now, .status = status};
+	if (strcmp(status, "disabled") != 0 && strcmp(status, "active") != 0)
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL;
-	enum coffer_err err = db_begin(db);
+	return db_pool_write(&st->pool, set_status_tx, &c);
+}
+
+static enum coffer_err set_account_tx(sqlite3 *db, void *ctx)
+{
+	const struct user_change *c = ctx;
+	struct db_arg kept =
+	    c->keep != NULL ? db_blob(c->keep->bytes, sizeof c->keep->bytes) : db_null();
+	enum coffer_err err = db_change(
+	    db, "UPDATE users SET account = ?, updated_at = ? WHERE id = ?",
+	    DB_ARGS(db_blob(c->account, c->account_len), db_int(c->now), db_text(c->user_id)));
+	/* ?2 NULL (no session kept) matches no token hash, so every session goes. */
 	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "UPDATE users SET status = ?, updated_at = ? "
-				 "WHERE id = ? AND status IN ('active', 'disabled')",
-				 &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, now);
-		sqlite3_bind_text(s, 3, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(s);
-		if (err == COFFER_OK && sqlite3_changes(db) != 1)
-			err = COFFER_ERR_NOT_FOUND; /* no such user, or one still invited */
-	}
-	db_finish(s);
-	if (err == COFFER_OK && disable)
-		err = exec_for_user(db, "DELETE FROM sessions WHERE user_id = ?", user_id);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
+		err = db_exec(db,
+			      "DELETE FROM sessions WHERE user_id = ?1 "
+			      "AND (?2 IS NULL OR token_hash <> ?2)",
+			      DB_ARGS(db_text(c->user_id), kept));
+	if (err == COFFER_OK && c->keep != NULL)
+		err = db_exec(db,
+			      "UPDATE sessions SET must_change_password = 0 "
+			      "WHERE token_hash = ? AND user_id = ?",
+			      DB_ARGS(kept, db_text(c->user_id)));
 	return err;
 }
 
@@ -414,50 +392,14 @@ enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 				       const uint8_t *account, size_t account_len,
 				       const struct token_hash *keep, int64_t now)
 {
+	struct user_change c = {.user_id = user_id,
+				.now = now,
+				.account = account,
+				.account_len = account_len,
+				.keep = keep};
 	if (!account_ok(account, account_len))
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *upd = NULL, *del = NULL, *clear = NULL;
-	enum coffer_err err = db_begin(db);
-	if (err == COFFER_OK)
-		err = db_prepare(db, "UPDATE users SET account = ?, updated_at = ? WHERE id = ?",
-				 &upd);
-	if (err == COFFER_OK) {
-		sqlite3_bind_blob(upd, 1, account, (int)account_len, SQLITE_STATIC);
-		sqlite3_bind_int64(upd, 2, now);
-		sqlite3_bind_text(upd, 3, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(upd);
-		if (err == COFFER_OK && sqlite3_changes(db) != 1)
-			err = COFFER_ERR_NOT_FOUND;
-	}
-	/* ?2 NULL (no session kept) matches no token hash, so every session goes. */
-	if (err == COFFER_OK)
-		err = db_prepare(db,
-				 "DELETE FROM sessions WHERE user_id = ?1 "
-				 "AND (?2 IS NULL OR token_hash <> ?2)",
-				 &del);
-	if (err == COFFER_OK) {
-		sqlite3_bind_text(del, 1, user_id, -1, SQLITE_STATIC);
-		if (keep != NULL)
-			sqlite3_bind_blob(del, 2, keep->bytes, sizeof keep->bytes, SQLITE_STATIC);
-		err = db_step_done(del);
-	}
-	if (err == COFFER_OK && keep != NULL)
-		err = db_prepare(db,
-				 "UPDATE sessions SET must_change_password = 0 "
-				 "WHERE token_hash = ? AND user_id = ?",
-				 &clear);
-	if (err == COFFER_OK && keep != NULL) {
-		sqlite3_bind_blob(clear, 1, keep->bytes, sizeof keep->bytes, SQLITE_STATIC);
-		sqlite3_bind_text(clear, 2, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(clear);
-	}
-	db_finish(upd);
-	db_finish(del);
-	db_finish(clear);
-	err = db_end(db, err);
-	db_pool_put(&st->pool, db);
-	return err;
+	return db_pool_write(&st->pool, set_account_tx, &c);
 }
 
 enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64_t step)
@@ -465,27 +407,17 @@ enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64
 	if (step < 0)
 		return COFFER_ERR_INVALID_INPUT;
 	sqlite3 *db = db_pool_get(&st->pool);
-	sqlite3_stmt *s = NULL, *q = NULL;
 	/* One statement compares and sets; the look-up after a refusal only names the error. */
-	enum coffer_err err = db_prepare(
-	    db, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1", &s);
-	if (err == COFFER_OK) {
-		sqlite3_bind_int64(s, 1, step);
-		sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-		err = db_step_done(s);
+	enum coffer_err err = db_change(
+	    db, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1",
+	    DB_ARGS(db_int(step), db_text(user_id)));
+	if (err == COFFER_ERR_NOT_FOUND) {
+		err = db_row(db, "SELECT 1 FROM users WHERE id = ?", DB_ARGS(db_text(user_id)),
+			     NULL, NULL);
+		if (err == COFFER_OK)
+			err =
+			    COFFER_ERR_VERSION_CONFLICT; /* a step at or after this one was used */
 	}
-	if (err == COFFER_OK && sqlite3_changes(db) != 1)
-		err = db_prepare(db, "SELECT 1 FROM users WHERE id = ?", &q);
-	if (q != NULL) {
-		sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW)
-			err = COFFER_ERR_VERSION_CONFLICT;
-		else
-			err = rc == SQLITE_DONE ? COFFER_ERR_NOT_FOUND : db_err(rc);
-	}
-	db_finish(s);
-	db_finish(q);
 	db_pool_put(&st->pool, db);
 	return err;
 }
