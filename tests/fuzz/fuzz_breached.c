@@ -43,6 +43,7 @@ static void check(bool ok, const char *what)
 {
 	if (!ok) {
 		fprintf(stderr, "fuzz_breached: invariant broken: %s\n", what);
+		scratch_remove();
 		abort();
 	}
 }

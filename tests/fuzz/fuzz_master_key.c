@@ -42,6 +42,7 @@ static void check(bool ok, const char *what)
 {
 	if (!ok) {
 		fprintf(stderr, "fuzz_master_key: invariant broken: %s\n", what);
+		scratch_remove();
 		abort();
 	}
 }

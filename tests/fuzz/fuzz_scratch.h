@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <sanitizer/common_interface_defs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,10 @@ static const char *scratch_init(void)
 	for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
 		snprintf(scratch_dir, sizeof scratch_dir, "%s/coffer-fuzz-XXXXXX", bases[i]);
 		if (mkdtemp(scratch_dir) != NULL) {
+			/* A normal exit, and a sanitizer's report; a target's own failed check
+			 * calls scratch_remove before it aborts. */
 			atexit(scratch_remove);
+			__sanitizer_set_death_callback(scratch_remove);
 			return scratch_dir;
 		}
 	}

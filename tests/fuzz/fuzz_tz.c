@@ -37,6 +37,7 @@ static void check(bool ok, const char *what)
 {
 	if (!ok) {
 		fprintf(stderr, "fuzz_tz: invariant broken: %s\n", what);
+		scratch_remove();
 		abort();
 	}
 }
