@@ -103,7 +103,12 @@ build/asan/coffer: build/asan/obj/src/main.o build/asan/libcoffer.a
 build/asan/tests/%: tests/unit/%.c build/asan/libcoffer.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libcoffer.a $(PKG_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libcoffer.a $(PKG_LIBS) -lcmocka \
+	  $(UNIT_LDFLAGS) -o $@
+
+# The allocation-failure test routes every allocation of coffer's code through its own wrappers.
+build/asan/tests/test_alloc_failure: \
+  UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 
 # The C side of the cross-implementation check (tests/vectors/test_crosscheck.py drives it against
 # python3-cryptography).
