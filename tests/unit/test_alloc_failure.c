@@ -24,7 +24,7 @@
 
 #include "config/config.h"
 #include "http/json_body.h"
-#include "keyd/frame.h"
+#include "keyproto/frame.h"
 
 /* --- the failing allocator ---------------------------------------------------------------- */
 
