@@ -5,16 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-size_t utf8_length(const char *s, size_t bytes)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < bytes; i++) {
-		/* Count every byte that is not a continuation byte (10xxxxxx). */
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	}
-	return n;
-}
+#include "common/utf8.h"
 
 static enum coffer_err fail(char *msg, size_t msglen, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -54,7 +45,7 @@ static enum coffer_err check_string(const json_t *v, const struct json_field *f,
 		return fail(msg, msglen, path, "must be a string");
 	const char *s = json_string_value(v);
 	size_t bytes = json_string_length(v);
-	size_t chars = utf8_length(s, bytes);
+	size_t chars = utf8_chars(s, bytes);
 	if (chars < f->min_len || (f->max_len != 0 && chars > f->max_len)) {
 		if (f->max_len != 0)
 			return fail(msg, msglen, path, "must be %zu to %zu characters", f->min_len,

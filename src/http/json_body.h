@@ -60,7 +60,4 @@ COFFER_MUST_CHECK enum coffer_err json_body_parse(const char *buf, size_t len,
 COFFER_MUST_CHECK enum coffer_err
 json_body_validate(json_t *value, const struct json_schema *schema, char *msg, size_t msglen);
 
-/* Counts the code points of a valid UTF-8 string (jansson guarantees validity). */
-size_t utf8_length(const char *s, size_t bytes);
-
 #endif

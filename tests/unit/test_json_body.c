@@ -521,35 +521,6 @@ static void test_unknown_key_c1_masked(void **state)
 	assert_null(strstr(msg, "\xc2\x85"));
 }
 
-static void test_utf8_length(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *s;
-		size_t bytes, want;
-	} cases_u[] = {
-	    {"", 0, 0},
-	    {"abc", 3, 3},
-	    {"abc", 2, 2},
-	    {"\xc3\xa9", 2, 1},
-	    {"caf\xc3\xa9", 5, 4},
-	    {"\xe2\x82\xac", 3, 1},
-	    {"\xf0\x9f\x98\x80", 4, 1},
-	    {"a\xf0\x9f\x98\x80"
-	     "b\xe2\x82\xac"
-	     "c",
-	     10, 5},
-	    {"e\xcc\x81", 3, 2},
-	    {"\xef\xbb\xbf", 3, 1},
-	    {"a\0b", 3, 3}, /* counts bytes given, not up to a NUL */
-	};
-	for (size_t i = 0; i < ARRAY_LEN(cases_u); i++) {
-		size_t n = utf8_length(cases_u[i].s, cases_u[i].bytes);
-		if (n != cases_u[i].want)
-			fail_msg("utf8_length case %zu: %zu, want %zu", i, n, cases_u[i].want);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,7 +534,6 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key_truncated),
 	    cmocka_unit_test(test_unknown_key_cut_inside_utf8),
 	    cmocka_unit_test(test_unknown_key_c1_masked),
-	    cmocka_unit_test(test_utf8_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
