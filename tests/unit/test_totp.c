@@ -211,33 +211,29 @@ static void test_code_form(void **state)
 	static const char *const good[] = {"000000", "123456", "999999", "012345"};
 	for (size_t i = 0; i < ARRAY_LEN(good); i++)
 		assert_true(totp_code_valid(good[i]));
-	static const char
-	    *const
-		bad
-		    [] =
-			{
-			    "",
-			    "1",
-			    "12345",
-			    "1234567",
-			    "12345a",
-			    "a12345",
-			    " 123456",
-			    "123456 ",
-			    "+12345",
-			    "-12345",
-			    "12 345",
-			    "123456\n",
-			    "12345\n",
-			    "\t12345",
-			    "0x1234",
-			    "12345\x7f",
-			    "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95\xef\xbc"
-			    "\x96", /* full-width
-				       123456 */
-			    "123\xc3\xa9",
-			    "1234567890",
-			};
+	static const char *const bad[] = {
+	    "",
+	    "1",
+	    "12345",
+	    "1234567",
+	    "12345a",
+	    "a12345",
+	    " 123456",
+	    "123456 ",
+	    "+12345",
+	    "-12345",
+	    "12 345",
+	    "123456\n",
+	    "12345\n",
+	    "\t12345",
+	    "0x1234",
+	    "12345\x7f",
+	    "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95\xef\xbc"
+	    "\x96", /* full-width
+		       123456 */
+	    "123\xc3\xa9",
+	    "1234567890",
+	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		if (totp_code_valid(bad[i]))
 			fail_msg("'%s' taken for a code", bad[i]);
