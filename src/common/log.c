@@ -76,17 +76,6 @@ static int32_t utf8_next(const unsigned char *s, size_t left, size_t *len)
 	return cp;
 }
 
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
-	for (size_t left = strlen(s); left > 0; p += n, left -= n) {
-		if (utf8_next(p, left, &n) < 0)
-			return false;
-	}
-	return true;
-}
-
 /* A line being built, in a buffer of CAP bytes; FULL once something did not fit. */
 struct line {
 	char *buf;
@@ -128,10 +117,10 @@ static const char *short_escape(int32_t cp)
 	}
 }
 
-/* S, valid UTF-8, as a JSON string as jansson writes it with JSON_ENSURE_ASCII: quoted, with
- * '"', '\\' and the control characters escaped, and everything beyond ASCII as \uXXXX (a
- * surrogate pair above U+FFFF). */
-static void put_string(struct line *l, const char *s)
+/* S as a JSON string as jansson writes it with JSON_ENSURE_ASCII: quoted, with '"', '\\' and
+ * the control characters escaped, and everything beyond ASCII as \uXXXX (a surrogate pair above
+ * U+FFFF). False, with part of it written, when S is not valid UTF-8. */
+static bool put_string(struct line *l, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = 0;
@@ -140,8 +129,7 @@ static void put_string(struct line *l, const char *s)
 		int32_t cp = utf8_next(p, left, &n);
 		const char *esc = short_escape(cp);
 		if (cp < 0) {
-			l->full = true; /* put_member lets no such string through */
-			return;
+			return false;
 		} else if (esc != NULL) {
 			put(l, esc, 2);
 		} else if (cp >= 0x20 && cp < 0x80) {
@@ -154,19 +142,20 @@ static void put_string(struct line *l, const char *s)
 		}
 	}
 	put(l, "\"", 1);
+	return true;
 }
 
 /* "KEY":"VALUE", after a comma unless it is the first member; left out, as jansson leaves out
- * a string it cannot hold, when VALUE is not valid UTF-8. */
+ * a string it cannot hold, when KEY or VALUE is not valid UTF-8. */
 static void put_member(struct line *l, bool first, const char *key, const char *value)
 {
-	if (!utf8_valid(value))
-		return;
+	const struct line before = *l;
 	if (!first)
 		put(l, ",", 1);
-	put_string(l, key);
+	bool ok = put_string(l, key);
 	put(l, ":", 1);
-	put_string(l, value);
+	if (!ok || !put_string(l, value))
+		*l = before;
 }
 
 void log_line(enum log_level level, const char *event, const char *members, size_t len)
