@@ -72,8 +72,7 @@ static void serve_channel(struct channel *c)
 			stop_now(1);
 		}
 		enum coffer_err err = frame_send(c->fd, &c->reply);
-		/* Requests carry session tokens and replies carry data keys: leave neither behind.
-		 */
+		/* Requests carry session tokens, replies data keys: leave neither behind. */
 		sodium_memzero(c->request, len);
 		sodium_memzero(c->reply.buf, c->reply.w.len);
 		if (err != COFFER_OK)

@@ -16,8 +16,7 @@ static enum coffer_err session_live(const uint8_t key[MAC_KEY_BYTES],
 	    ticket_open(key, s->ticket, s->ticket_len, t) != COFFER_OK ||
 	    sodium_memcmp(t->token.bytes, presented.bytes, TOKEN_HASH_BYTES) != 0)
 		return COFFER_ERR_UNAUTHENTICATED;
-	/* Only the expiry: the issuing keyd may be another server's, with a clock a little ahead.
-	 */
+	/* Only the expiry: the issuing keyd may be another server's, its clock a little ahead. */
 	return now < t->expires_at ? COFFER_OK : COFFER_ERR_UNAUTHENTICATED;
 }
 
