@@ -57,8 +57,9 @@ struct request {
 	void (*upload_free)(struct request *rq);
 	bool authorized; /* the authorize hook has let the request through */
 
-	/* Slow routes run on a worker: the connection is suspended meanwhile and the reply is
-	 * held here until libmicrohttpd's thread queues it. */
+	/* Slow and durable routes run on a worker, and an audited read waits for its audit entry
+	 * (server.h: record_read): the connection is suspended meanwhile (ON_WORKER) and the
+	 * reply is held here until libmicrohttpd's thread queues it. */
 	bool on_worker;
 	struct MHD_Response *held;
 	unsigned int held_status;

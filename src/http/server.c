@@ -291,18 +291,9 @@ static void call_handler(struct request *rq)
 	reply_error(rq, err, rq->msg[0] ? rq->msg : NULL);
 }
 
-/* A worker's job: the slow handler, then back to libmicrohttpd, which queues the held reply.
- * After the resume the request belongs to libmicrohttpd's thread again: touch nothing. */
-static void run_slow(void *ctx, void *job)
-{
-	(void)ctx;
-	struct request *rq = job;
-	call_handler(rq);
-	MHD_resume_connection(rq->conn);
-}
-
 /* Suspends the connection, so that a reply made meanwhile is kept (rq->held) rather than
- * queued; http_request_release resumes it and libmicrohttpd's thread queues the reply. */
+ * queued; http_request_release resumes it and libmicrohttpd's thread queues the reply. Used for
+ * the slow and durable routes (the worker releases) and the audited reads (record_read does). */
 static void hold(struct request *rq)
 {
 	MHD_suspend_connection(rq->conn);
@@ -312,6 +303,16 @@ static void hold(struct request *rq)
 void http_request_release(struct request *rq)
 {
 	MHD_resume_connection(rq->conn);
+}
+
+/* A worker's job: the slow handler, then back to libmicrohttpd, which queues the held reply.
+ * After the release the request belongs to libmicrohttpd's thread again: touch nothing. */
+static void run_slow(void *ctx, void *job)
+{
+	(void)ctx;
+	struct request *rq = job;
+	call_handler(rq);
+	http_request_release(rq);
 }
 
 /* A read that the audit trail records (struct route's audit_read): held from before the
@@ -361,12 +362,11 @@ static void dispatch(struct http_server *srv, struct request *rq)
 		call_handler(rq);
 		return;
 	}
-	/* Suspend first, so that the worker's resume always follows it. */
-	MHD_suspend_connection(rq->conn);
-	rq->on_worker = true;
+	/* Hold first, so that the worker's release always follows it. */
+	hold(rq);
 	if (!workers_submit(rq->route->slow ? srv->workers : srv->writers, rq)) {
 		rq->on_worker = false;
-		MHD_resume_connection(rq->conn);
+		http_request_release(rq);
 		rq->retry_after = 1;
 		reply_error(rq, COFFER_ERR_UNAVAILABLE,
 			    "The server is busy; try again in a moment.");
