@@ -178,8 +178,9 @@ enum coffer_err admin_invites_post(struct request *rq)
 				 .ticket = caller->session.ticket,
 				 .ticket_len = caller->session.ticket_len};
 	struct keyd_sealed *sealed = calloc(1, sizeof *sealed);
-	enum coffer_err err =
-	    sealed != NULL ? keyd_invite_seal(rq->app->keyd, &s, &inv, sealed) : COFFER_ERR_NOMEM;
+	enum coffer_err err = sealed != NULL
+				  ? keyd_invite_seal(rq->app->keyd, &s, &inv, NULL, 0, sealed, NULL)
+				  : COFFER_ERR_NOMEM;
 	if (err == COFFER_OK && sealed->len > sizeof rec.sealed)
 		err = COFFER_ERR_INTERNAL;
 	if (err == COFFER_OK) {

@@ -1,5 +1,5 @@
-/* accounts.c — the web process's account and session calls to keyd: INVITE_SEAL, ACCEPT,
- * TOTP_CONFIRM, LOGIN, PASSWORD_SET (messages in keyproto/protocol.h, channels in channel.h).
+/* accounts.c — the web process's account and session calls to keyd: ACCEPT, TOTP_CONFIRM,
+ * LOGIN, PASSWORD_SET (messages in keyproto/protocol.h, channels in channel.h).
  *
  * Design points:
  * - Every argument is checked here before keyd sees it: a field keyd could not parse (a token
@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "keyclient/channel.h"
+#include "keyclient/checks.h"
 #include "signin/totp.h"
 
-/* Whether S is a string of MIN..MAX bytes. */
-static bool text_ok(const char *s, size_t min, size_t max)
+bool keyd_text_ok(const char *s, size_t min, size_t max)
 {
 	if (s == NULL)
 		return false;
@@ -32,50 +32,33 @@ static bool text_ok(const char *s, size_t min, size_t max)
 	return n >= min && n <= max;
 }
 
-static bool password_ok(const char *pw, size_t len)
+bool keyd_password_ok(const char *pw, size_t len)
 {
 	return pw != NULL && len >= 1 && len <= KEYD_PASSWORD_MAX;
 }
 
-/* A sealed record of 1..MAX bytes, as keyd could have made it. */
-static bool sealed_ok(const uint8_t *p, size_t len, size_t max)
+bool keyd_sealed_ok(const uint8_t *p, size_t len, size_t max)
 {
 	return p != NULL && len >= 1 && len <= max;
 }
 
-/* Reads a sealed record of 1..MAX bytes from R into OUT; false if there is none. */
-static bool get_sealed(struct wire_reader *r, struct keyd_sealed *out, size_t max)
+bool keyd_session_ok(const struct keyd_session *s)
+{
+	return s != NULL && keyd_text_ok(s->token, TOKEN_TEXT_LEN, TOKEN_TEXT_LEN) &&
+	       keyd_sealed_ok(s->ticket, s->ticket_len, TICKET_SEALED_MAX);
+}
+
+void keyd_put_session(struct wire_writer *w, const struct keyd_session *s)
+{
+	wire_put_str(w, s->token);
+	wire_put_bytes(w, s->ticket, s->ticket_len);
+}
+
+bool keyd_get_sealed(struct wire_reader *r, struct keyd_sealed *out, size_t max)
 {
 	size_t len = wire_get_bytes(r, out->bytes, max);
 	out->len = len;
 	return len > 0;
-}
-
-enum coffer_err keyd_invite_seal(struct keyd_client *c, const struct keyd_session *s,
-				 const struct invite *inv, struct keyd_sealed *out)
-{
-	struct wire_reader r;
-	if (s == NULL || !text_ok(s->token, TOKEN_TEXT_LEN, TOKEN_TEXT_LEN) ||
-	    !sealed_ok(s->ticket, s->ticket_len, TICKET_SEALED_MAX))
-		return COFFER_ERR_UNAUTHENTICATED;
-	if (c == NULL || inv == NULL || out == NULL || !text_ok(inv->email, 1, EMAIL_MAX) ||
-	    !text_ok(inv->org_id, 0, TICKET_ID_MAX))
-		return COFFER_ERR_INVALID_INPUT;
-	struct keyd_channel *ch = keyd_channel_acquire(c);
-	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_INVITE_SEAL);
-	wire_put_str(w, s->token);
-	wire_put_bytes(w, s->ticket, s->ticket_len);
-	wire_put_bytes(w, inv->token.bytes, TOKEN_HASH_BYTES);
-	wire_put_str(w, inv->email);
-	wire_put_u8(w, inv->role);
-	wire_put_str(w, inv->org_id);
-	wire_put_u8(w, inv->clearance);
-	wire_put_u64(w, (uint64_t)inv->expires_at);
-	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_SEALED, &r, NULL);
-	if (err == COFFER_OK && (!get_sealed(&r, out, INVITE_SEALED_MAX) || !wire_reader_end(&r)))
-		err = COFFER_ERR_UNAVAILABLE;
-	keyd_channel_release(ch);
-	return err;
 }
 
 enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
@@ -88,12 +71,12 @@ enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
 	    has_totp_secret == NULL)
 		return COFFER_ERR_INVALID_INPUT;
 	const bool joining = in->account_len > 0;
-	if (!text_ok(in->invite_token, TOKEN_TEXT_LEN, TOKEN_TEXT_LEN) ||
-	    !sealed_ok(in->invite, in->invite_len, INVITE_SEALED_MAX) ||
-	    (joining && !sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)))
+	if (!keyd_text_ok(in->invite_token, TOKEN_TEXT_LEN, TOKEN_TEXT_LEN) ||
+	    !keyd_sealed_ok(in->invite, in->invite_len, INVITE_SEALED_MAX) ||
+	    (joining && !keyd_sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)))
 		return COFFER_ERR_UNAUTHENTICATED;
-	if ((!joining && !text_ok(in->user_id, 1, TICKET_ID_MAX)) ||
-	    !password_ok(in->password, in->password_len))
+	if ((!joining && !keyd_text_ok(in->user_id, 1, TICKET_ID_MAX)) ||
+	    !keyd_password_ok(in->password, in->password_len))
 		return COFFER_ERR_INVALID_INPUT;
 	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_ACCEPT);
@@ -105,7 +88,7 @@ enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
 	wire_put_u8(w, in->with_totp ? 1 : 0);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_ACCOUNT, &r, NULL);
 	if (err == COFFER_OK) {
-		bool got = get_sealed(&r, account, ACCOUNT_SEALED_MAX);
+		bool got = keyd_get_sealed(&r, account, ACCOUNT_SEALED_MAX);
 		size_t n = wire_get_bytes(&r, secret, sizeof secret);
 		if (!got || !wire_reader_end(&r) || (n != 0 && n != sizeof secret)) {
 			err = COFFER_ERR_UNAVAILABLE;
@@ -126,7 +109,7 @@ enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
 	struct wire_reader r;
 	if (c == NULL || out == NULL || step == NULL)
 		return COFFER_ERR_INVALID_INPUT;
-	if (!sealed_ok(account, account_len, ACCOUNT_SEALED_MAX))
+	if (!keyd_sealed_ok(account, account_len, ACCOUNT_SEALED_MAX))
 		return COFFER_ERR_UNAUTHENTICATED;
 	if (!totp_code_valid(code))
 		return COFFER_ERR_INVALID_CREDENTIALS;
@@ -136,7 +119,7 @@ enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
 	wire_put_str(w, code);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_TOTP_OK, &r, NULL);
 	if (err == COFFER_OK) {
-		bool got = get_sealed(&r, out, ACCOUNT_SEALED_MAX);
+		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
 		int64_t s = (int64_t)wire_get_u64(&r);
 		if (!got || !wire_reader_end(&r) || s < 0)
 			err = COFFER_ERR_UNAVAILABLE;
@@ -153,8 +136,9 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	struct wire_reader r;
 	enum keyd_login_failure failure = 0;
 	if (c == NULL || in == NULL || out == NULL ||
-	    (in->account_len > 0 && !sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)) ||
-	    !password_ok(in->password, in->password_len))
+	    (in->account_len > 0 &&
+	     !keyd_sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)) ||
+	    !keyd_password_ok(in->password, in->password_len))
 		return COFFER_ERR_INVALID_INPUT;
 	_Static_assert(KEYD_CODE_MAX == TOTP_DIGITS, "keyd parses a six-digit code");
 	const char *code = "-"; /* a code keyd refuses as wrong */
@@ -193,11 +177,11 @@ enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
 				  size_t new_len, struct keyd_sealed *out)
 {
 	struct wire_reader r;
-	if (c == NULL || out == NULL || !password_ok(new_password, new_len))
+	if (c == NULL || out == NULL || !keyd_password_ok(new_password, new_len))
 		return COFFER_ERR_INVALID_INPUT;
-	if (!sealed_ok(account, account_len, ACCOUNT_SEALED_MAX))
+	if (!keyd_sealed_ok(account, account_len, ACCOUNT_SEALED_MAX))
 		return COFFER_ERR_UNAUTHENTICATED;
-	if (!password_ok(current, current_len))
+	if (!keyd_password_ok(current, current_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
 	struct keyd_channel *ch = keyd_channel_acquire(c);
 	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_PASSWORD_SET);
@@ -206,7 +190,7 @@ enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
 	wire_put_bytes(w, new_password, new_len);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_ACCOUNT, &r, NULL);
 	if (err == COFFER_OK) {
-		bool got = get_sealed(&r, out, ACCOUNT_SEALED_MAX);
+		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
 		size_t secret_len = wire_get_bytes(&r, NULL, 0);
 		if (!got || !wire_reader_end(&r) || secret_len != 0)
 			err = COFFER_ERR_UNAVAILABLE;

@@ -82,12 +82,6 @@ struct keyd_sealed {
 	size_t len;
 };
 
-/* Seals INV (made by the sysadmin of session S) for storage with the invite. */
-COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
-						   const struct keyd_session *s,
-						   const struct invite *inv,
-						   struct keyd_sealed *out);
-
 struct keyd_accept {
 	const char *invite_token; /* the token's text, from the URL */
 	const uint8_t *invite;
@@ -135,6 +129,63 @@ struct keyd_login_result {
  * OUT->failure saying why (for the audit trail only). */
 COFFER_MUST_CHECK enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 					     struct keyd_login_result *out);
+
+/* --- organisations and their people (people.c) ---------------------------------------- */
+
+/* A new organisation, named by keyd: its id, its key (version 1) wrapped by the newest master
+ * key, and its founding charter (store it with the organisation). */
+struct keyd_org_created {
+	char org_id[TICKET_ID_MAX + 1];
+	uint32_t master_version;
+	uint8_t wrapped[KEYWRAP_BYTES];
+	struct keyd_sealed charter;
+};
+
+/* Creates an organisation (ORG_CREATE): only a sysadmin's session S may. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_org_create(struct keyd_client *c, const struct keyd_session *s, struct keyd_org_created *out);
+
+/* Seals INV, made in session S, for storage with the invite (INVITE_SEAL). A sysadmin inviting
+ * an organisation's first org_admin presents its CHARTER (CHARTER_LEN bytes; NULL/0 when
+ * none); *RENEWED (when not NULL) then receives the charter renewed until the invite expires,
+ * to store in place of the old one (len 0 when there is none). */
+COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
+						   const struct keyd_session *s,
+						   const struct invite *inv, const uint8_t *charter,
+						   size_t charter_len, struct keyd_sealed *out,
+						   struct keyd_sealed *renewed);
+
+/* Changes the membership in ORG_ID of the member whose sealed account is ACCOUNT, in the
+ * org_admin's session S (MEMBER_SET): ORG_ROLE (enum ticket_org_role: 1 member, 2 org_admin)
+ * and CLEARANCE (enum level), or with ORG_ROLE 0 and CLEARANCE 0, removes it. *OUT is the
+ * member's account, changed. */
+COFFER_MUST_CHECK enum coffer_err keyd_member_set(struct keyd_client *c,
+						  const struct keyd_session *s,
+						  const uint8_t *account, size_t account_len,
+						  const char *org_id, uint8_t org_role,
+						  uint8_t clearance, struct keyd_sealed *out);
+
+/* Seals a sign-in reset of the member whose account is ACCOUNT, made in the org_admin's
+ * session S for ORG_ID, with the token hashing to TOKEN, until EXPIRES_AT (RESET_SEAL). */
+COFFER_MUST_CHECK enum coffer_err
+keyd_reset_seal(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
+		size_t account_len, const char *org_id, const struct token_hash *token,
+		int64_t expires_at, struct keyd_sealed *out);
+
+/* Accepts a reset (RESET_ACCEPT): the account ACCOUNT gets PASSWORD and a new pending TOTP
+ * secret, TOTP_SECRET (show it once, then wipe it); *OUT is the account, changed. */
+COFFER_MUST_CHECK enum coffer_err keyd_reset_accept(struct keyd_client *c, const char *reset_token,
+						    const uint8_t *reset, size_t reset_len,
+						    const uint8_t *account, size_t account_len,
+						    const char *password, size_t password_len,
+						    struct keyd_sealed *out,
+						    uint8_t totp_secret[ACCOUNT_TOTP_SECRET_BYTES]);
+
+/* Session S's ticket, re-issued with the memberships of its user's current sealed ACCOUNT
+ * (TICKET_RENEW): same token, same expiry. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_ticket_renew(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
+		  size_t account_len, uint8_t ticket[TICKET_SEALED_MAX], size_t *ticket_len);
 
 /* Changes an account's password (PASSWORD_SET): COFFER_ERR_INVALID_CREDENTIALS when CURRENT is
  * wrong. */

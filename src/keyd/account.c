@@ -1,4 +1,5 @@
-/* account.c — encoding, sealing and opening account records and invitations (account.h). */
+/* account.c — encoding, sealing and opening accounts, invitations, resets and charters
+ * (account.h). */
 #include "keyd/account.h"
 
 #include <string.h>
@@ -146,6 +147,81 @@ enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in, size_t
 {
 	return open_record(k, SEAL_INVITE, INVITE_SEALED_MAX, read_invite, inv, sizeof *inv, in,
 			   len);
+}
+
+static bool reset_valid(const struct reset *r)
+{
+	return ticket_id_valid(r->user_id) && valid_email(r->email) && ticket_id_valid(r->org_id) &&
+	       r->expires_at > 0;
+}
+
+static void write_reset(struct wire_writer *w, const void *rec)
+{
+	const struct reset *r = rec;
+	wire_put_bytes(w, r->token.bytes, TOKEN_HASH_BYTES);
+	wire_put_str(w, r->user_id);
+	wire_put_str(w, r->email);
+	wire_put_str(w, r->org_id);
+	wire_put_u64(w, (uint64_t)r->expires_at);
+}
+
+static bool read_reset(struct wire_reader *r, void *rec)
+{
+	struct reset *x = rec;
+	wire_get_exact(r, x->token.bytes, TOKEN_HASH_BYTES);
+	wire_get_str(r, x->user_id, TICKET_ID_MAX);
+	wire_get_str(r, x->email, EMAIL_MAX);
+	wire_get_str(r, x->org_id, TICKET_ID_MAX);
+	x->expires_at = (int64_t)wire_get_u64(r);
+	return reset_valid(x);
+}
+
+enum coffer_err reset_seal(const struct seal_keys *k, const struct reset *r, uint8_t *out,
+			   size_t *len)
+{
+	if (!reset_valid(r))
+		return COFFER_ERR_INVALID_INPUT;
+	return seal_record(k, SEAL_RESET, INVITE_SEALED_MAX, write_reset, r, out, len);
+}
+
+enum coffer_err reset_open(const struct seal_keys *k, const uint8_t *in, size_t len,
+			   struct reset *r)
+{
+	return open_record(k, SEAL_RESET, INVITE_SEALED_MAX, read_reset, r, sizeof *r, in, len);
+}
+
+static bool charter_valid(const struct charter *c)
+{
+	return ticket_id_valid(c->org_id) && c->founding_until > 0;
+}
+
+static void write_charter(struct wire_writer *w, const void *rec)
+{
+	const struct charter *c = rec;
+	wire_put_str(w, c->org_id);
+	wire_put_u64(w, (uint64_t)c->founding_until);
+}
+
+static bool read_charter(struct wire_reader *r, void *rec)
+{
+	struct charter *c = rec;
+	wire_get_str(r, c->org_id, TICKET_ID_MAX);
+	c->founding_until = (int64_t)wire_get_u64(r);
+	return charter_valid(c);
+}
+
+enum coffer_err charter_seal(const struct seal_keys *k, const struct charter *c, uint8_t *out,
+			     size_t *len)
+{
+	if (!charter_valid(c))
+		return COFFER_ERR_INVALID_INPUT;
+	return seal_record(k, SEAL_CHARTER, INVITE_SEALED_MAX, write_charter, c, out, len);
+}
+
+enum coffer_err charter_open(const struct seal_keys *k, const uint8_t *in, size_t len,
+			     struct charter *c)
+{
+	return open_record(k, SEAL_CHARTER, INVITE_SEALED_MAX, read_charter, c, sizeof *c, in, len);
 }
 
 /* The AAD of a TOTP secret: it belongs to one account and cannot be moved to another. */

@@ -1,12 +1,15 @@
-/* account.h — the account records and invitations keyd seals (seal.h).
+/* account.h — the records about people that keyd seals (seal.h) for the web process to keep:
+ * accounts, invitations, sign-in resets and organisations' founding charters.
  *
  * keyd decides who may have a data key, so what it believes about a user must not be the web
  * process's to invent: the user's id, email, role, memberships and clearances, password hash
  * and TOTP secret live in an account record that keyd seals when it creates or changes it (at
- * an invitation's acceptance, a TOTP confirmation, a password change) and checks whenever it
- * is handed one back. An invitation is sealed when a sysadmin's session creates it (or by
- * `coffer init` for the first sysadmin), so accepting one cannot grant more than the sysadmin
- * did. The web process keeps both in the system database.
+ * an invitation's acceptance, a TOTP confirmation, a password change, a membership change by
+ * an org_admin, a reset) and checks whenever it is handed one back. An invitation is sealed
+ * when a session allowed to invite creates it (permit.h), or by `coffer init` and `coffer org
+ * recover`, so accepting one cannot grant more than its maker could. A reset lets one member
+ * set a new password and TOTP secret. A charter says that an organisation is still being
+ * founded: until FOUNDING_UNTIL a sysadmin may invite its first org_admin.
  *
  * What is not in the record, because it changes without keyd (status, lockout, idle time,
  * revocation), is enforced by the web process from the database.
@@ -17,6 +20,9 @@
  *            libsodium's encoded form) | u8 totp state | bytes encrypted TOTP secret
  *   invite:  u8 format = 1 | bytes(32) token hash | str email | u8 role |
  *            bytes org id (empty for a sysadmin) | u8 clearance | i64 expires at
+ *   reset:   u8 format = 1 | bytes(32) token hash | str user id | str email | str org id |
+ *            i64 expires at
+ *   charter: u8 format = 1 | str org id | i64 founding until
  * The TOTP secret is AES-256-GCM-sealed under the TOTP key of the newest master key version
  * (seal.h) with the user id as AAD: u32 master version | nonce | ciphertext (20) | tag.
  */
@@ -61,6 +67,21 @@ COFFER_MUST_CHECK enum coffer_err invite_seal(const struct seal_keys *k, const s
 					      uint8_t *out, size_t *len);
 COFFER_MUST_CHECK enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in,
 					      size_t len, struct invite *inv);
+
+COFFER_MUST_CHECK enum coffer_err reset_seal(const struct seal_keys *k, const struct reset *r,
+					     uint8_t *out, size_t *len);
+COFFER_MUST_CHECK enum coffer_err reset_open(const struct seal_keys *k, const uint8_t *in,
+					     size_t len, struct reset *r);
+
+struct charter {
+	char org_id[TICKET_ID_MAX + 1];
+	int64_t founding_until;
+};
+
+COFFER_MUST_CHECK enum coffer_err charter_seal(const struct seal_keys *k, const struct charter *c,
+					       uint8_t *out, size_t *len);
+COFFER_MUST_CHECK enum coffer_err charter_open(const struct seal_keys *k, const uint8_t *in,
+					       size_t len, struct charter *c);
 
 /* Encrypts a TOTP secret for the account USER_ID under the newest TOTP key, and back. */
 COFFER_MUST_CHECK enum coffer_err account_totp_seal(const struct seal_keys *k, const char *user_id,

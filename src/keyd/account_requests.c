@@ -1,11 +1,16 @@
-/* account_requests.c — keyd's account requests: invitations sealed and accepted, TOTP enrolment
- * confirmed, logins checked and sessions issued, passwords changed (INVITE_SEAL, ACCEPT,
- * TOTP_CONFIRM, LOGIN, PASSWORD_SET in keyproto/protocol.h; permits in dispatch.c).
+/* account_requests.c — keyd's account requests: invitations accepted, TOTP enrolment
+ * confirmed, logins checked and sessions issued, tickets renewed, passwords changed (ACCEPT,
+ * TOTP_CONFIRM, LOGIN, TICKET_RENEW, PASSWORD_SET in keyproto/protocol.h; permits in
+ * dispatch.c). Invitations are sealed in people_requests.c.
  *
  * Design points:
  * - keyd keeps no state: every record it is handed back (invite, account) is believed only
  *   once its seal opens (seal.h), and every change comes back sealed anew for the web process
- *   to store. The session of an INVITE_SEAL is checked before the handler runs (permit.h).
+ *   to store.
+ * - A session's ticket carries the memberships of the account at login; when the account
+ *   changes (a membership changed or removed by an org_admin), the web process has the ticket
+ *   renewed from the changed account before the session's next key request, so the change
+ *   holds in keyd from then on.
  * - Passwords are hashed with Argon2id under the gate (hash_gate.h). A LOGIN for an unknown
  *   account, or one whose seal does not open, is verified against a dummy hash of the same
  *   cost, so the time taken does not tell it from a wrong password.
@@ -36,9 +41,7 @@ _Static_assert(ACCOUNT_TOTP_SECRET_BYTES == TOTP_SECRET_BYTES, "TOTP secret size
 _Static_assert(TICKET_SEALED_MAX <= ACCOUNT_SEALED_MAX && INVITE_SEALED_MAX <= ACCOUNT_SEALED_MAX,
 	       "one output buffer for every sealed record");
 
-/* A byte string of 0..MAX bytes without a NUL, as a C string in OUT (MAX + 1 bytes): a wire
- * str that may be empty ("" for none). */
-static void get_opt_str(struct wire_reader *r, char *out, size_t max)
+void keyd_get_opt_str(struct wire_reader *r, char *out, size_t max)
 {
 	size_t n = wire_get_bytes(r, out, max);
 	out[n] = '\0';
@@ -46,53 +49,11 @@ static void get_opt_str(struct wire_reader *r, char *out, size_t max)
 		r->bad = true;
 }
 
-/* ACCOUNT: the account sealed in X, and the TOTP secret to show once, if there is one. */
-static void put_account(struct frame_writer *f, const struct keyd_account_work *x)
+void keyd_put_account(struct frame_writer *f, const struct keyd_account_work *x)
 {
 	struct wire_writer *w = frame_begin(f, KEYD_MSG_ACCOUNT);
 	wire_put_bytes(w, x->out, x->out_len);
 	wire_put_bytes(w, x->secret, x->has_secret ? sizeof x->secret : 0);
-}
-
-/* ---- INVITE_SEAL (PERMIT_SYSADMIN) -------------------------------------------------------- */
-
-bool keyd_read_invite_seal(struct wire_reader *r, struct keyd_request *q)
-{
-	struct invite *inv = &q->account.inv;
-	keyd_read_session(r, &q->session);
-	wire_get_exact(r, inv->token.bytes, TOKEN_HASH_BYTES);
-	wire_get_str(r, inv->email, EMAIL_MAX);
-	inv->role = wire_get_u8(r);
-	get_opt_str(r, inv->org_id, TICKET_ID_MAX);
-	inv->clearance = wire_get_u8(r);
-	inv->expires_at = (int64_t)wire_get_u64(r);
-	return !r->bad;
-}
-
-static enum coffer_err check_invite(const struct invite *inv, int64_t now)
-{
-	char norm[EMAIL_MAX + 1];
-	bool sysadmin = inv->role == INVITE_SYSADMIN;
-	if (inv->role < INVITE_SYSADMIN || inv->role > INVITE_ORG_ADMIN ||
-	    inv->clearance > LEVEL_RESTRICTED || sysadmin != (inv->org_id[0] == '\0') ||
-	    (sysadmin && inv->clearance != 0) || inv->expires_at <= now)
-		return COFFER_ERR_INVALID_INPUT;
-	if (!email_normalize(inv->email, norm) || strcmp(norm, inv->email) != 0)
-		return COFFER_ERR_INVALID_INPUT;
-	return COFFER_OK;
-}
-
-void keyd_answer_invite_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
-			     struct keyd_request *q, struct frame_writer *reply)
-{
-	struct keyd_account_work *x = &q->work;
-	enum coffer_err err = check_invite(&q->account.inv, caller->now);
-	if (err == COFFER_OK)
-		err = invite_seal(keys->seals, &q->account.inv, x->out, &x->out_len);
-	if (err == COFFER_OK)
-		wire_put_bytes(frame_begin(reply, KEYD_MSG_SEALED), x->out, x->out_len);
-	else
-		keyd_refuse(reply, "invite seal", err);
 }
 
 /* ---- ACCEPT (PERMIT_NONE: the invite's seal and token are the proof) ---------------------- */
@@ -103,7 +64,7 @@ bool keyd_read_accept(struct wire_reader *r, struct keyd_request *q)
 	wire_get_str(r, in->token, TOKEN_TEXT_LEN);
 	in->invite_len = wire_get_bytes(r, in->invite, sizeof in->invite);
 	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
-	get_opt_str(r, in->user_id, TICKET_ID_MAX);
+	keyd_get_opt_str(r, in->user_id, TICKET_ID_MAX);
 	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
 	in->with_totp = wire_get_u8(r);
 	return !r->bad;
@@ -115,6 +76,25 @@ static void set_membership(struct ticket_membership *m, const struct invite *inv
 	memcpy(m->org_id, inv->org_id, strlen(inv->org_id) + 1);
 	m->org_role = inv->role == INVITE_ORG_ADMIN ? TICKET_ORG_ADMIN : TICKET_ORG_MEMBER;
 	m->clearance = inv->clearance;
+}
+
+enum coffer_err keyd_enrol(const struct keyd_keys *keys, const uint8_t *password,
+			   size_t password_len, bool with_totp, struct keyd_account_work *x)
+{
+	struct account *a = &x->a;
+	enum coffer_err err =
+	    keyd_hash_password(keys->hashing, password, password_len, a->password_hash);
+	a->totp = ACCOUNT_TOTP_NONE;
+	memset(a->totp_sealed, 0, sizeof a->totp_sealed);
+	if (err == COFFER_OK && with_totp) {
+		totp_secret_generate(x->secret);
+		x->has_secret = true;
+		a->totp = ACCOUNT_TOTP_PENDING;
+		err = account_totp_seal(keys->seals, a->user_id, x->secret, a->totp_sealed);
+	}
+	if (err == COFFER_OK)
+		err = account_seal(keys->seals, a, x->out, &x->out_len);
+	return err;
 }
 
 /* A new account for the opened invite, with a pending TOTP secret when WITH_TOTP (always for a
@@ -138,17 +118,7 @@ static enum coffer_err accept_new(const struct keyd_keys *keys,
 		a->n_orgs = 1;
 		set_membership(&a->orgs[0], inv);
 	}
-	enum coffer_err err =
-	    keyd_hash_password(keys->hashing, in->password, in->password_len, a->password_hash);
-	if (err == COFFER_OK && with_totp) {
-		totp_secret_generate(x->secret);
-		x->has_secret = true;
-		a->totp = ACCOUNT_TOTP_PENDING;
-		err = account_totp_seal(keys->seals, a->user_id, x->secret, a->totp_sealed);
-	}
-	if (err == COFFER_OK)
-		err = account_seal(keys->seals, a, x->out, &x->out_len);
-	return err;
+	return keyd_enrol(keys, in->password, in->password_len, with_totp, x);
 }
 
 /* The existing account joins the opened invite's organisation, if its password is right. */
@@ -196,7 +166,7 @@ void keyd_answer_accept(const struct keyd_keys *keys, const struct keyd_caller *
 {
 	enum coffer_err err = accept(keys, &q->account, &q->work, caller->now);
 	if (err == COFFER_OK)
-		put_account(reply, &q->work);
+		keyd_put_account(reply, &q->work);
 	else
 		keyd_refuse(reply, "invite acceptance", err);
 }
@@ -250,7 +220,7 @@ bool keyd_read_login(struct wire_reader *r, struct keyd_request *q)
 	struct keyd_account_fields *in = &q->account;
 	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
 	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
-	get_opt_str(r, in->code, KEYD_CODE_MAX);
+	keyd_get_opt_str(r, in->code, KEYD_CODE_MAX);
 	in->last_step = (int64_t)wire_get_u64(r);
 	in->ttl = wire_get_u32(r);
 	return !r->bad;
@@ -350,6 +320,42 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 	}
 }
 
+/* ---- TICKET_RENEW (PERMIT_SESSION: the live session and the account's seal are the proof) -- */
+
+bool keyd_read_ticket_renew(struct wire_reader *r, struct keyd_request *q)
+{
+	keyd_read_session(r, &q->session);
+	q->account.account_len = wire_get_bytes(r, q->account.account, sizeof q->account.account);
+	return !r->bad;
+}
+
+/* The caller's ticket again, with the memberships of the account it presents (its own). */
+static enum coffer_err ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				    const struct keyd_account_fields *in,
+				    struct keyd_account_work *x)
+{
+	struct account *a = &x->a;
+	struct ticket *t = &x->t;
+	if (account_open(keys->seals, in->account, in->account_len, a) != COFFER_OK ||
+	    strcmp(a->user_id, caller->ticket.user_id) != 0 || a->role != caller->ticket.role)
+		return COFFER_ERR_UNAUTHENTICATED;
+	*t = caller->ticket;
+	memset(t->orgs, 0, sizeof t->orgs);
+	t->n_orgs = a->n_orgs;
+	memcpy(t->orgs, a->orgs, sizeof t->orgs);
+	return ticket_seal(keys->ticket_key, t, x->out, &x->out_len);
+}
+
+void keyd_answer_ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply)
+{
+	enum coffer_err err = ticket_renew(keys, caller, &q->account, &q->work);
+	if (err == COFFER_OK)
+		wire_put_bytes(frame_begin(reply, KEYD_MSG_TICKET), q->work.out, q->work.out_len);
+	else
+		keyd_refuse(reply, "ticket renewal", err);
+}
+
 /* ---- PASSWORD_SET (PERMIT_NONE: the account's seal and current password are the proof) ---- */
 
 bool keyd_read_password_set(struct wire_reader *r, struct keyd_request *q)
@@ -385,7 +391,7 @@ void keyd_answer_password_set(const struct keyd_keys *keys, const struct keyd_ca
 	(void)caller;
 	enum coffer_err err = password_set(keys, &q->account, &q->work);
 	if (err == COFFER_OK)
-		put_account(reply, &q->work);
+		keyd_put_account(reply, &q->work);
 	else
 		keyd_refuse(reply, "password change", err);
 }

@@ -36,8 +36,18 @@ static const struct row table[] = {
 	 keyd_read_data_key_open,  keyd_answer_data_key_open},
 	{KEYD_MSG_DATA_KEYS_OPEN, PERMIT_MEMBER_EACH, "data keys",
 	 keyd_read_data_keys_open, keyd_answer_data_keys_open},
-	{KEYD_MSG_INVITE_SEAL,    PERMIT_SYSADMIN,    "invite seal",
+	{KEYD_MSG_ORG_CREATE,     PERMIT_SYSADMIN,    "organisation creation",
+	 keyd_read_org_create,     keyd_answer_org_create},
+	{KEYD_MSG_INVITE_SEAL,    PERMIT_INVITER,     "invite seal",
 	 keyd_read_invite_seal,    keyd_answer_invite_seal},
+	{KEYD_MSG_MEMBER_SET,     PERMIT_ORG_ADMIN,   "membership change",
+	 keyd_read_member_set,     keyd_answer_member_set},
+	{KEYD_MSG_RESET_SEAL,     PERMIT_ORG_ADMIN,   "reset seal",
+	 keyd_read_reset_seal,     keyd_answer_reset_seal},
+	{KEYD_MSG_RESET_ACCEPT,   PERMIT_NONE,        "reset acceptance",
+	 keyd_read_reset_accept,   keyd_answer_reset_accept},
+	{KEYD_MSG_TICKET_RENEW,   PERMIT_SESSION,     "ticket renewal",
+	 keyd_read_ticket_renew,   keyd_answer_ticket_renew},
 	{KEYD_MSG_ACCEPT,         PERMIT_NONE,        "invite acceptance",
 	 keyd_read_accept,         keyd_answer_accept},
 	{KEYD_MSG_TOTP_CONFIRM,   PERMIT_NONE,        "TOTP confirmation",
@@ -76,8 +86,8 @@ bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader 
 		return false;
 	const bool whole = row->read(r, &q) && wire_reader_end(r);
 	if (whole) {
-		enum coffer_err err = keyd_permit_check(keys->ticket_key, row->permit, &q,
-							(int64_t)time(NULL), &caller);
+		enum coffer_err err = keyd_permit_check(keys->ticket_key, keys->seals, row->permit,
+							&q, (int64_t)time(NULL), &caller);
 		if (err == COFFER_OK)
 			row->answer(keys, &caller, &q, reply);
 		else

@@ -55,10 +55,19 @@ bool keyd_read_data_keys_open(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_data_keys_open(const struct keyd_keys *keys, const struct keyd_caller *caller,
 				struct keyd_request *q, struct frame_writer *reply);
 
+/* account_requests.c: what the people requests share with the account requests */
+
+/* A wire str of 0..MAX bytes without a NUL ("" for none), as a C string in OUT (MAX + 1). */
+void keyd_get_opt_str(struct wire_reader *r, char *out, size_t max);
+/* ACCOUNT: the account sealed in X, and the TOTP secret to show once, if there is one. */
+void keyd_put_account(struct frame_writer *f, const struct keyd_account_work *x);
+/* Gives the account X->a the password PASSWORD and, when WITH_TOTP, a new pending TOTP secret
+ * (in X->secret, to show once; else none), and seals it into X->out. */
+COFFER_MUST_CHECK enum coffer_err keyd_enrol(const struct keyd_keys *keys, const uint8_t *password,
+					     size_t password_len, bool with_totp,
+					     struct keyd_account_work *x);
+
 /* account_requests.c */
-bool keyd_read_invite_seal(struct wire_reader *r, struct keyd_request *q);
-void keyd_answer_invite_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
-			     struct keyd_request *q, struct frame_writer *reply);
 bool keyd_read_accept(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			struct keyd_request *q, struct frame_writer *reply);
@@ -70,6 +79,26 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 		       struct keyd_request *q, struct frame_writer *reply);
 bool keyd_read_password_set(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_password_set(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_ticket_renew(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+
+/* people_requests.c */
+bool keyd_read_org_create(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_org_create(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			    struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_invite_seal(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_invite_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_member_set(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_member_set(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			    struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_reset_seal(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_reset_seal(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			    struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_reset_accept(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_reset_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			      struct keyd_request *q, struct frame_writer *reply);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "crypto/mac.h"
+#include "keyd/account.h"
 #include "keyd/request.h"
 #include "keyd/ticket.h"
 
@@ -34,18 +35,34 @@ enum keyd_permit {
 	/* PERMIT_MEMBER for each object of a batch on its own: the request itself always
 	 * passes, and the handler releases only the objects whose verdict is COFFER_OK. */
 	PERMIT_MEMBER_EACH,
+	/* A live session, whoever holds it. Otherwise UNAUTHENTICATED. */
+	PERMIT_SESSION,
+	/* A live session of a user who is an org_admin of the request's organisation (q->org_id)
+	 * with a clearance there at or above what the request grants (q->grant): membership is
+	 * the organisation's own business. Otherwise UNAUTHENTICATED (not live) or FORBIDDEN. */
+	PERMIT_ORG_ADMIN,
+	/* Who may invite (INVITE_SEAL): a sysadmin into the sysadmins; into an organisation,
+	 * PERMIT_ORG_ADMIN of it, or else a sysadmin inviting an org_admin of an organisation
+	 * whose charter (account.h) it presents, unexpired: the first admin of an organisation
+	 * that keyd created and nobody has founded yet. A sysadmin can do nothing else inside an
+	 * organisation. Otherwise UNAUTHENTICATED (not live) or FORBIDDEN. */
+	PERMIT_INVITER,
 };
 
 /* What the check found, handed to the handler. */
 struct keyd_caller {
 	int64_t now;	      /* keyd's clock, read once for the request */
-	struct ticket ticket; /* the live session, for PERMIT_SYSADMIN and PERMIT_MEMBER */
+	struct ticket ticket; /* the live session, for every permit but PERMIT_NONE */
+	uint8_t clearance;    /* PERMIT_ORG_ADMIN, PERMIT_INVITER: the caller's in the org */
+	bool founding;	      /* PERMIT_INVITER: a sysadmin let in by a charter */
 	enum coffer_err verdict[KEYD_OPEN_BATCH_MAX]; /* PERMIT_MEMBER_EACH: each object's */
 };
 
 /* Decides whether request Q may be answered under PERMIT, at time NOW, with the ticket key
- * TICKET_KEY: COFFER_OK, with *CALLER filled in, or the refusal to answer with. */
+ * TICKET_KEY and the seal keys SEALS (for charters; NULL refuses every charter): COFFER_OK,
+ * with *CALLER filled in, or the refusal to answer with. */
 COFFER_MUST_CHECK enum coffer_err keyd_permit_check(const uint8_t ticket_key[MAC_KEY_BYTES],
+						    const struct seal_keys *seals,
 						    enum keyd_permit permit,
 						    const struct keyd_request *q, int64_t now,
 						    struct keyd_caller *caller);

@@ -34,11 +34,14 @@ struct keyd_object_ref {
 	uint8_t wrapped[KEYWRAP_BYTES];
 };
 
-/* The fields of INVITE_SEAL (after its SESSION), ACCEPT, TOTP_CONFIRM, LOGIN, PASSWORD_SET. */
+/* The fields of the account and people requests (after their SESSION). */
 struct keyd_account_fields {
-	struct invite inv;		/* INVITE_SEAL: the invitation to seal */
-	char token[TOKEN_TEXT_LEN + 1]; /* ACCEPT: the invite token */
-	uint8_t invite[INVITE_SEALED_MAX];
+	struct invite inv;		   /* INVITE_SEAL: the invitation to seal */
+	struct token_hash reset_token;	   /* RESET_SEAL */
+	int64_t reset_expires_at;	   /* RESET_SEAL */
+	uint8_t org_role;		   /* MEMBER_SET: enum ticket_org_role, 0 to remove */
+	char token[TOKEN_TEXT_LEN + 1];	   /* ACCEPT, RESET_ACCEPT: the invite's or reset's token */
+	uint8_t invite[INVITE_SEALED_MAX]; /* ACCEPT: the invite; RESET_ACCEPT: the reset */
 	size_t invite_len;
 	uint8_t account[ACCOUNT_SEALED_MAX];
 	size_t account_len;
@@ -53,9 +56,13 @@ struct keyd_account_fields {
 
 /* What the account requests decode and make while they are answered. */
 struct keyd_account_work {
-	struct invite inv; /* ACCEPT: the invite, opened */
-	struct account a;  /* the account, opened or made */
-	struct ticket t;   /* LOGIN: the session issued */
+	struct invite inv;		 /* ACCEPT: the invite, opened */
+	struct reset reset;		 /* RESET_SEAL, RESET_ACCEPT */
+	struct charter charter;		 /* INVITE_SEAL, ORG_CREATE */
+	uint8_t out2[INVITE_SEALED_MAX]; /* a second sealed record for the reply (a charter) */
+	size_t out2_len;
+	struct account a; /* the account, opened or made */
+	struct ticket t;  /* LOGIN: the session issued */
 	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
 	bool has_secret;
 	char new_token[TOKEN_TEXT_LEN + 1];
@@ -68,8 +75,11 @@ struct keyd_request {
 	uint32_t n_objects;		    /* 1, or a DATA_KEYS_OPEN's batch */
 	struct keyd_object_ref objects[KEYD_OPEN_BATCH_MAX];
 	uint64_t nonce;			    /* PING */
-	char org_id[KEYWRAP_ID_MAX + 1];    /* ORG_KEY_NEW */
+	char org_id[KEYWRAP_ID_MAX + 1];    /* the organisation a request is about */
 	uint32_t org_version;		    /* ORG_KEY_NEW */
+	uint8_t grant;			    /* the clearance a request grants (permit.h) */
+	uint8_t charter[INVITE_SEALED_MAX]; /* INVITE_SEAL: a founding charter, or none */
+	size_t charter_len;
 	struct keyd_account_fields account; /* the account requests */
 	struct keyd_account_work work;
 };

@@ -12,6 +12,8 @@ static const char *const labels[SEAL__COUNT] = {
 	[SEAL_TICKET] = "coffer/keyd/session-ticket/v1",
 	[SEAL_ACCOUNT] = "coffer/keyd/account/v1",
 	[SEAL_INVITE] = "coffer/keyd/invite/v1",
+	[SEAL_RESET] = "coffer/keyd/reset/v1",
+	[SEAL_CHARTER] = "coffer/keyd/charter/v1",
 };
 // clang-format on
 #define TOTP_LABEL "coffer/keyd/totp-secret/v1"

@@ -1,6 +1,6 @@
 /* seal.h — keyd's seals: the records keyd must trust again later (session tickets, accounts,
- * invitations) carry a MAC that only keyd can make, so the web process can store them and
- * hand them back but never forge or alter one.
+ * invitations, resets, charters) carry a MAC that only keyd can make, so the web process can store
+ * them and hand them back but never forge or alter one.
  *
  * A sealed record is  BODY | u32 master key version | HMAC-SHA256 (32)
  * with the MAC over BODY and the version, under HKDF(master key of that version, the
@@ -28,6 +28,8 @@ enum seal_purpose {
 	SEAL_TICKET = 0, /* session tickets (ticket.h) */
 	SEAL_ACCOUNT,	 /* account records (account.h) */
 	SEAL_INVITE,	 /* invitations (account.h) */
+	SEAL_RESET,	 /* sign-in resets (account.h) */
+	SEAL_CHARTER,	 /* organisations' founding charters (account.h) */
 	SEAL__COUNT
 };
 

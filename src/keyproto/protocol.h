@@ -18,9 +18,28 @@
  *                 exactly as DATA_KEY_OPEN decides it alone.
  *   DATA_KEYS     keyd → web:  n × (u32 coffer_err, 0 when released | bytes data key:
  *                              32 bytes when released, else empty), in the request's order
+ *   ORG_CREATE    web → keyd:  SESSION (a sysadmin's)
+ *   ORG_CREATED   keyd → web:  str org id (a UUID keyd chose) | u32 master key version |
+ *                              bytes(60) wrapped org key (version 1) | bytes sealed charter
+ *                 keyd names the organisation itself, so a founding charter (keyd/charter.h)
+ *                 can only ever be had for an organisation nobody has seen before.
  *   INVITE_SEAL   web → keyd:  SESSION | bytes(32) invite token hash | str email | u8 role |
- *                              str org id ("" for a sysadmin) | u8 clearance | i64 expires at
- *   SEALED        keyd → web:  bytes sealed invite
+ *                              str org id ("" for a sysadmin) | u8 clearance | i64 expires at |
+ *                              bytes sealed charter ("" unless a sysadmin invites the first
+ *                              org_admin of an organisation still being founded)
+ *   SEALED        keyd → web:  bytes sealed invite | bytes renewed charter ("" unless founding)
+ *   MEMBER_SET    web → keyd:  SESSION (an org_admin's) | bytes sealed account of the member |
+ *                              str org id | u8 org role (0 removes the membership) |
+ *                              u8 clearance (0 when removing)
+ *   ACCOUNT       (the member's account, changed; no TOTP secret)
+ *   RESET_SEAL    web → keyd:  SESSION (an org_admin's) | bytes sealed account of the member |
+ *                              str org id | bytes(32) reset token hash | i64 expires at
+ *   SEALED        (the sealed reset; no charter)
+ *   RESET_ACCEPT  web → keyd:  str reset token (43) | bytes sealed reset | bytes sealed account |
+ *                              bytes new password
+ *   ACCOUNT       (with a new password and a new pending TOTP secret, shown once)
+ *   TICKET_RENEW  web → keyd:  SESSION | bytes sealed account (the session's user's, current)
+ *   TICKET        keyd → web:  bytes ticket (the same session, with the account's memberships)
  *   ACCEPT        web → keyd:  str invite token (43) | bytes sealed invite |
  *                              bytes sealed account ("" for a new user) | str new user id |
  *                              bytes password | u8 with TOTP (0/1; ignored for a sysadmin,
@@ -71,12 +90,13 @@
 #define KEYD_CODE_MAX	      6	   /* a TOTP code's digits (LOGIN, TOTP_CONFIRM) */
 #define KEYD_SESSION_TTL_MAX  (30 * 24 * 3600) /* LOGIN's lifetime: coffer.conf's ceiling */
 #define KEYD_HASH_CONCURRENCY 2 /* password hashes keyd runs at once; more wait their turn */
+#define KEYD_INVITE_TTL_MAX   (72 * 3600 + 300) /* invites and resets: 72 h, and clock slack */
 
 /* Sealed records the web process stores and hands back (keyd/ticket.h, keyd/account.h). */
 #define TICKET_SEALED_MAX	  4096
 #define ACCOUNT_SEALED_MAX	  4096
-#define INVITE_SEALED_MAX	  512
-#define TICKET_ID_MAX		  36 /* a user or organisation id inside a sealed record */
+#define INVITE_SEALED_MAX	  512 /* invites, resets and charters */
+#define TICKET_ID_MAX		  36  /* a user or organisation id inside a sealed record */
 #define ACCOUNT_TOTP_SECRET_BYTES 20
 
 enum keyd_msg {
@@ -102,6 +122,13 @@ enum keyd_msg {
 	KEYD_MSG_PASSWORD_SET = 20,
 	KEYD_MSG_DATA_KEYS_OPEN = 21,
 	KEYD_MSG_DATA_KEYS = 22,
+	KEYD_MSG_ORG_CREATE = 23,
+	KEYD_MSG_ORG_CREATED = 24,
+	KEYD_MSG_MEMBER_SET = 25,
+	KEYD_MSG_RESET_SEAL = 26,
+	KEYD_MSG_RESET_ACCEPT = 27,
+	KEYD_MSG_TICKET_RENEW = 28,
+	KEYD_MSG_TICKET = 29,
 };
 
 /* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"
@@ -124,6 +151,16 @@ struct invite {
 	uint8_t role;			/* enum invite_role */
 	char org_id[TICKET_ID_MAX + 1]; /* "" for a sysadmin */
 	uint8_t clearance;		/* enum level; 0 for a sysadmin */
+	int64_t expires_at;
+};
+
+/* A sign-in reset: the member USER_ID (EMAIL) of ORG_ID sets a new password and enrols a new
+ * TOTP secret with the token that hashes to TOKEN, until EXPIRES_AT. */
+struct reset {
+	struct token_hash token;
+	char user_id[TICKET_ID_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	char org_id[TICKET_ID_MAX + 1];
 	int64_t expires_at;
 };
 

@@ -91,14 +91,14 @@ static void keyd_reap(void)
 }
 
 /* Runs the request built in REQ through keyd_handle, cut to LEN payload bytes. */
-static bool handle_cut(size_t len)
+static inline bool handle_cut(size_t len)
 {
 	const uint8_t type = req.buf[5];
 	struct wire_reader r = wire_reader_init(req.buf + 8, len);
 	return keyd_handle(&keys, type, &r, &reply);
 }
 
-static bool handle(void)
+static inline bool handle(void)
 {
 	return handle_cut(req.w.len - 8);
 }

@@ -427,10 +427,14 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 
 /* ---- sysadmins and invite sealing --------------------------------------------------------- */
 
+/* The founding charter a sysadmin's invitations into an organisation present (none: NULL). */
+static const struct keyd_sealed *charter;
+
 static enum coffer_err seal_invite(const struct keyd_session *s, const struct invite *inv)
 {
 	struct keyd_sealed out;
-	return keyd_invite_seal(client, s, inv, &out);
+	return keyd_invite_seal(client, s, inv, charter ? charter->bytes : NULL,
+				charter ? charter->len : 0, &out, NULL);
 }
 
 static void test_sysadmin_seals_invites(void **state)
@@ -456,19 +460,25 @@ static void test_sysadmin_seals_invites(void **state)
 	const struct keyd_session admin_s = {
 	    .token = out.token, .ticket = out.ticket, .ticket_len = out.ticket_len};
 
-	/* The session from LOGIN seals an invite, which opens here as exactly that invite. */
+	/* The session from LOGIN creates an organisation and seals the invite of its first
+	 * org_admin, which opens here as exactly that invite. */
+	struct keyd_org_created created;
+	assert_int_equal(keyd_org_create(client, &admin_s, &created), COFFER_OK);
+	snprintf(org, sizeof org, "%s", created.org_id);
+	charter = &created.charter;
 	struct invite inv, opened;
 	memset(&inv, 0, sizeof inv);
 	char token[TOKEN_TEXT_LEN + 1];
 	token_generate(token, &inv.token);
 	snprintf(inv.email, sizeof inv.email, "carol@example.org");
 	inv.role = INVITE_ORG_ADMIN;
-	uuid_generate(org);
 	snprintf(inv.org_id, sizeof inv.org_id, "%s", org);
 	inv.clearance = LEVEL_INTERNAL;
 	inv.expires_at = now_s() + 72 * 3600;
 	struct keyd_sealed sealed;
-	assert_int_equal(keyd_invite_seal(client, &admin_s, &inv, &sealed), COFFER_OK);
+	assert_int_equal(
+	    keyd_invite_seal(client, &admin_s, &inv, charter->bytes, charter->len, &sealed, NULL),
+	    COFFER_OK);
 	assert_int_equal(invite_open(keys.seals, sealed.bytes, sealed.len, &opened), COFFER_OK);
 	assert_memory_equal(&opened, &inv, sizeof inv);
 	/* ...and keyd accepts it, with the token it was made for. */
@@ -500,7 +510,9 @@ static void test_sysadmin_seals_invites(void **state)
 	snprintf(bad[7].email, sizeof bad[7].email, "carol");
 	bad[8].expires_at = now_s() - 1;
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		if (seal_invite(&admin_s, &bad[i]) != COFFER_ERR_INVALID_INPUT)
+		/* An organisation's invite without one: its charter is not for it. */
+		enum coffer_err want = i == 3 ? COFFER_ERR_FORBIDDEN : COFFER_ERR_INVALID_INPUT;
+		if (seal_invite(&admin_s, &bad[i]) != want)
 			fail_msg("bad invite %zu sealed", i);
 	}
 
@@ -532,6 +544,9 @@ static void test_sysadmin_seals_invites(void **state)
 	memset(unterminated.email, 'e', sizeof unterminated.email);
 	assert_int_equal(seal_invite(&admin_s, &unterminated), COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(seal_invite(&admin_s, &inv), COFFER_OK);
+	/* Without the charter, a sysadmin invites nobody into an organisation. */
+	charter = NULL;
+	assert_int_equal(seal_invite(&admin_s, &inv), COFFER_ERR_FORBIDDEN);
 	stop_expect(0);
 }
 
@@ -925,7 +940,7 @@ static void test_identity_frames_direct(void **state)
 	char org[UUID_TEXT_LEN + 1];
 	uuid_generate(org);
 	(void)local_session(&x, TICKET_ROLE_SYSADMIN, now_s() + 600);
-	make_invite(&m, INVITE_MEMBER, "ivy@example.org", org, LEVEL_PUBLIC, now_s() + 600);
+	make_invite(&m, INVITE_SYSADMIN, "ivy@example.org", NULL, 0, now_s() + 600);
 	local_account(&local, TICKET_ROLE_USER, ACCOUNT_TOTP_PENDING, "pw");
 
 	/* INVITE_SEAL, sealed. */
@@ -938,6 +953,7 @@ static void test_identity_frames_direct(void **state)
 	wire_put_str(w, m.inv.org_id);
 	wire_put_u8(w, m.inv.clearance);
 	wire_put_u64(w, (uint64_t)m.inv.expires_at);
+	wire_put_bytes(w, NULL, 0); /* no charter: a sysadmin's, for another sysadmin */
 	assert_true(frame_end(&req));
 	handled_whole_only(KEYD_MSG_SEALED, "INVITE_SEAL");
 

@@ -30,17 +30,24 @@ static const struct {
     {KEYD_MSG_DATA_KEY_NEW, PERMIT_MEMBER},
     {KEYD_MSG_DATA_KEY_OPEN, PERMIT_MEMBER},
     {KEYD_MSG_DATA_KEYS_OPEN, PERMIT_MEMBER_EACH},
-    {KEYD_MSG_INVITE_SEAL, PERMIT_SYSADMIN},
+    {KEYD_MSG_ORG_CREATE, PERMIT_SYSADMIN},
+    {KEYD_MSG_INVITE_SEAL, PERMIT_INVITER},
+    {KEYD_MSG_MEMBER_SET, PERMIT_ORG_ADMIN},
+    {KEYD_MSG_RESET_SEAL, PERMIT_ORG_ADMIN},
+    {KEYD_MSG_RESET_ACCEPT, PERMIT_NONE},
+    {KEYD_MSG_TICKET_RENEW, PERMIT_SESSION},
     {KEYD_MSG_ACCEPT, PERMIT_NONE},
     {KEYD_MSG_TOTP_CONFIRM, PERMIT_NONE},
     {KEYD_MSG_LOGIN, PERMIT_NONE},
     {KEYD_MSG_PASSWORD_SET, PERMIT_NONE},
 };
 
-/* Who asks. The user is a member of org-a with clearance internal; the object is org-a's, at
- * level internal, unless the case says otherwise. */
+/* Who asks. The user is an org_admin of org-a with clearance internal (or a plain member);
+ * the object is org-a's, at level internal, and so is the clearance a request about people
+ * grants or the member it changes has, unless the case says otherwise. */
 enum who {
 	MEMBER,
+	PLAIN_MEMBER,
 	NO_TICKET,
 	FORGED,
 	OTHER_TOKEN,
@@ -53,7 +60,8 @@ enum who {
 	WHO__COUNT
 };
 
-static const char *const who_names[WHO__COUNT] = {"member",
+static const char *const who_names[WHO__COUNT] = {"member (org_admin)",
+						  "member (not an org_admin)",
 						  "no ticket",
 						  "forged ticket",
 						  "another session's token",
@@ -68,16 +76,27 @@ static struct keyd_keys keys;
 static struct frame_writer req, reply;
 static uint8_t org_a[KEYWRAP_BYTES], org_b[KEYWRAP_BYTES], data_key_wrapped[KEYWRAP_BYTES];
 
-/* The reason the class PERMIT refuses WHO, COFFER_OK for one it lets through. */
-static enum coffer_err want(enum keyd_permit permit, enum who who)
+/* The reason the class PERMIT refuses WHO's request of TYPE, COFFER_OK for one it lets
+ * through. */
+static enum coffer_err want(enum keyd_permit permit, uint8_t type, enum who who)
 {
+	const bool people = permit == PERMIT_ORG_ADMIN || permit == PERMIT_INVITER;
 	switch (who) {
 	case MEMBER: return permit == PERMIT_SYSADMIN ? COFFER_ERR_FORBIDDEN : COFFER_OK;
-	case SYSADMIN: return permit == PERMIT_SYSADMIN ? COFFER_OK : COFFER_ERR_FORBIDDEN;
+	case PLAIN_MEMBER:
+		return permit == PERMIT_SYSADMIN || people ? COFFER_ERR_FORBIDDEN : COFFER_OK;
+	case SYSADMIN:
+		return permit == PERMIT_SYSADMIN || permit == PERMIT_SESSION ? COFFER_OK
+									     : COFFER_ERR_FORBIDDEN;
 	case OTHER_ORG:
-	case LOW_CLEARANCE: return COFFER_ERR_FORBIDDEN;
+	case LOW_CLEARANCE: return permit == PERMIT_SESSION ? COFFER_OK : COFFER_ERR_FORBIDDEN;
 	case LEVEL_NONE:
-		return permit == PERMIT_SYSADMIN ? COFFER_ERR_FORBIDDEN : COFFER_ERR_INVALID_INPUT;
+		if (permit == PERMIT_SYSADMIN)
+			return COFFER_ERR_FORBIDDEN;
+		/* A reset grants no clearance, and a session's renewal none either. */
+		if (permit == PERMIT_SESSION || type == KEYD_MSG_RESET_SEAL)
+			return COFFER_OK;
+		return COFFER_ERR_INVALID_INPUT;
 	default: return COFFER_ERR_UNAUTHENTICATED;
 	}
 }
@@ -101,7 +120,7 @@ static void put_session(struct wire_writer *w, enum who who)
 	if (who != SYSADMIN) {
 		t.n_orgs = 1;
 		strcpy(t.orgs[0].org_id, "org-a");
-		t.orgs[0].org_role = TICKET_ORG_MEMBER;
+		t.orgs[0].org_role = who == PLAIN_MEMBER ? TICKET_ORG_MEMBER : TICKET_ORG_ADMIN;
 		t.orgs[0].clearance = LEVEL_INTERNAL;
 	}
 	assert_int_equal(ticket_seal(keys.ticket_key, &t, sealed, &len), COFFER_OK);
@@ -129,27 +148,95 @@ static void put_object(struct wire_writer *w, enum who who, bool wrapped)
 		wire_put_bytes(w, data_key_wrapped, KEYWRAP_BYTES);
 }
 
+/* The organisation and the level (a clearance to grant, an object's level) of WHO's request. */
+static const char *org_of(enum who who)
+{
+	return who == OTHER_ORG ? "org-b" : "org-a";
+}
+
+static uint8_t level_of(enum who who)
+{
+	return who == LEVEL_NONE      ? LEVEL_RESTRICTED + 1
+	       : who == LOW_CLEARANCE ? LEVEL_CONFIDENTIAL
+				      : LEVEL_INTERNAL;
+}
+
+/* The sealed account of "user-1" (the session's own user: SYSADMIN's is a sysadmin's), a member
+ * of WHO's organisation at WHO's level (internal, when that is none). */
+static void put_account(struct wire_writer *w, enum who who)
+{
+	static uint8_t sealed[ACCOUNT_SEALED_MAX];
+	struct account a;
+	size_t len = 0;
+	memset(&a, 0, sizeof a);
+	strcpy(a.user_id, "user-1");
+	strcpy(a.email, "ivy@example.org");
+	strcpy(a.password_hash, "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA");
+	a.role = who == SYSADMIN ? TICKET_ROLE_SYSADMIN : TICKET_ROLE_USER;
+	if (who != SYSADMIN) {
+		a.n_orgs = 1;
+		strcpy(a.orgs[0].org_id, org_of(who));
+		a.orgs[0].org_role = TICKET_ORG_MEMBER;
+		a.orgs[0].clearance = who == LEVEL_NONE ? LEVEL_INTERNAL : level_of(who);
+	}
+	assert_int_equal(account_seal(keys.seals, &a, sealed, &len), COFFER_OK);
+	wire_put_bytes(w, sealed, len);
+}
+
 /* A request of TYPE (a row that wants a session) made by WHO. */
 static void build(uint8_t type, enum who who)
 {
+	struct token_hash h;
+	char unused[TOKEN_TEXT_LEN + 1];
+	token_generate(unused, &h);
 	struct wire_writer *w = frame_begin(&req, type);
 	put_session(w, who);
-	if (type == KEYD_MSG_DATA_KEYS_OPEN)
+	switch (type) {
+	case KEYD_MSG_DATA_KEYS_OPEN:
 		wire_put_u32(w, 1);
-	if (type != KEYD_MSG_INVITE_SEAL) {
-		put_object(w, who, type != KEYD_MSG_DATA_KEY_NEW);
-	} else {
-		struct token_hash h;
-		char unused[TOKEN_TEXT_LEN + 1];
-		token_generate(unused, &h);
+		put_object(w, who, true);
+		break;
+	case KEYD_MSG_DATA_KEY_NEW:
+	case KEYD_MSG_DATA_KEY_OPEN: put_object(w, who, type != KEYD_MSG_DATA_KEY_NEW); break;
+	case KEYD_MSG_ORG_CREATE: break;
+	case KEYD_MSG_INVITE_SEAL:
 		wire_put_bytes(w, h.bytes, TOKEN_HASH_BYTES);
 		wire_put_str(w, "ivy@example.org");
 		wire_put_u8(w, INVITE_MEMBER);
-		wire_put_str(w, "org-a");
-		wire_put_u8(w, LEVEL_INTERNAL);
+		wire_put_str(w, org_of(who));
+		wire_put_u8(w, level_of(who));
 		wire_put_u64(w, (uint64_t)time(NULL) + 3600);
+		wire_put_bytes(w, NULL, 0); /* no charter */
+		break;
+	case KEYD_MSG_MEMBER_SET:
+		put_account(w, who);
+		wire_put_str(w, org_of(who));
+		wire_put_u8(w, TICKET_ORG_MEMBER);
+		wire_put_u8(w, level_of(who));
+		break;
+	case KEYD_MSG_RESET_SEAL:
+		put_account(w, who);
+		wire_put_str(w, org_of(who));
+		wire_put_bytes(w, h.bytes, TOKEN_HASH_BYTES);
+		wire_put_u64(w, (uint64_t)time(NULL) + 3600);
+		break;
+	case KEYD_MSG_TICKET_RENEW: put_account(w, who); break;
+	default: fail_msg("no request made here for type %u", type);
 	}
 	assert_true(frame_end(&req));
+}
+
+/* The answer TYPE gets when it is let through. */
+static uint8_t answer_of(uint8_t type)
+{
+	switch (type) {
+	case KEYD_MSG_ORG_CREATE: return KEYD_MSG_ORG_CREATED;
+	case KEYD_MSG_INVITE_SEAL:
+	case KEYD_MSG_RESET_SEAL: return KEYD_MSG_SEALED;
+	case KEYD_MSG_MEMBER_SET: return KEYD_MSG_ACCOUNT;
+	case KEYD_MSG_TICKET_RENEW: return KEYD_MSG_TICKET;
+	default: return KEYD_MSG_DATA_KEY;
+	}
 }
 
 /* Runs REQ through keyd_handle; the reply's type, with R over its payload. */
@@ -176,7 +263,7 @@ static enum coffer_err outcome(uint8_t type)
 		assert_int_equal(got, KEYD_MSG_DATA_KEYS);
 		return (enum coffer_err)wire_get_u32(&r); /* the one object's code */
 	}
-	assert_int_equal(got, type == KEYD_MSG_INVITE_SEAL ? KEYD_MSG_SEALED : KEYD_MSG_DATA_KEY);
+	assert_int_equal(got, answer_of(type));
 	return COFFER_OK;
 }
 
@@ -207,7 +294,8 @@ static void test_sessions_by_class(void **state)
 		for (int who = 0; who < WHO__COUNT; who++) {
 			build(column[i].type, (enum who)who);
 			enum coffer_err got = outcome(column[i].type);
-			enum coffer_err expected = want(column[i].permit, (enum who)who);
+			enum coffer_err expected =
+			    want(column[i].permit, column[i].type, (enum who)who);
 			if (got != expected)
 				fail_msg("type %u, %s: got %d, want %d", column[i].type,
 					 who_names[who], got, expected);
@@ -256,6 +344,12 @@ static void test_rows_without_session(void **state)
 			wire_put_u64(w, (uint64_t)-1);
 			wire_put_u32(w, 3600);
 			want_type = KEYD_MSG_LOGIN_FAILED;
+			break;
+		case KEYD_MSG_RESET_ACCEPT: /* a reset keyd did not seal */
+			wire_put_str(w, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+			wire_put_bytes(w, junk, sizeof junk);
+			wire_put_bytes(w, junk, sizeof junk);
+			wire_put_bytes(w, "pw", 2);
 			break;
 		case KEYD_MSG_PASSWORD_SET: /* an account keyd did not seal */
 			wire_put_bytes(w, junk, sizeof junk);

@@ -66,7 +66,7 @@ static enum coffer_err member_check(const struct ticket *t, const char *presente
 {
 	present(t, presented);
 	object(0, org, level);
-	return keyd_permit_check(key, PERMIT_MEMBER, &q, now, &caller);
+	return keyd_permit_check(key, NULL, PERMIT_MEMBER, &q, now, &caller);
 }
 
 static void test_clearance_against_level(void **state)
@@ -159,7 +159,7 @@ static void test_who_is_refused(void **state)
 			q.session.ticket_len = 0;
 		object(0, cases[i].org, cases[i].level);
 		enum coffer_err got =
-		    keyd_permit_check(key, PERMIT_MEMBER, &q, cases[i].now, &caller);
+		    keyd_permit_check(key, NULL, PERMIT_MEMBER, &q, cases[i].now, &caller);
 		if (got != cases[i].want)
 			fail_msg("%s: got %d, want %d", cases[i].what, got, cases[i].want);
 	}
@@ -197,11 +197,13 @@ static void test_ticket_of_another_key(void **state)
 	present(&t, token);
 	object(0, "org-1", LEVEL_PUBLIC);
 	randombytes_buf(other_key, sizeof other_key);
-	assert_int_equal(keyd_permit_check(other_key, PERMIT_MEMBER, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(other_key, NULL, PERMIT_MEMBER, &q, ISSUED + 1, &caller),
 			 COFFER_ERR_UNAUTHENTICATED);
-	assert_int_equal(keyd_permit_check(other_key, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
-			 COFFER_ERR_UNAUTHENTICATED);
-	assert_int_equal(keyd_permit_check(key, PERMIT_MEMBER, &q, ISSUED + 1, &caller), COFFER_OK);
+	assert_int_equal(
+	    keyd_permit_check(other_key, NULL, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
+	    COFFER_ERR_UNAUTHENTICATED);
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_MEMBER, &q, ISSUED + 1, &caller),
+			 COFFER_OK);
 }
 
 /* Memberships are looked up by exact id wherever they are in the list, up to the last. */
@@ -238,28 +240,28 @@ static void test_sysadmin(void **state)
 	struct ticket t;
 	sysadmin(&t);
 	present(&t, token);
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
 			 COFFER_OK);
 	assert_int_equal(caller.ticket.role, TICKET_ROLE_SYSADMIN);
 	/* Live: until its expiry, by this token, as sealed. */
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, EXPIRES - 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, EXPIRES - 1, &caller),
 			 COFFER_OK);
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, EXPIRES, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, EXPIRES, &caller),
 			 COFFER_ERR_UNAUTHENTICATED);
 	present(&t, other_token);
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
 			 COFFER_ERR_UNAUTHENTICATED);
 	present(&t, token);
 	q.session.ticket[5] ^= 0x10;
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
 			 COFFER_ERR_UNAUTHENTICATED);
 	/* A user's live session, whatever their memberships: FORBIDDEN. */
 	member(&t, LEVEL_RESTRICTED);
 	present(&t, token);
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, ISSUED + 1, &caller),
 			 COFFER_ERR_FORBIDDEN);
 	/* ...and an expired one UNAUTHENTICATED, as any session that is not live. */
-	assert_int_equal(keyd_permit_check(key, PERMIT_SYSADMIN, &q, EXPIRES, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_SYSADMIN, &q, EXPIRES, &caller),
 			 COFFER_ERR_UNAUTHENTICATED);
 }
 
@@ -277,12 +279,12 @@ static void test_member_each(void **state)
 	object(4, "org-1", 9);
 	const enum coffer_err want[] = {COFFER_OK, COFFER_ERR_FORBIDDEN, COFFER_ERR_FORBIDDEN,
 					COFFER_OK, COFFER_ERR_INVALID_INPUT};
-	assert_int_equal(keyd_permit_check(key, PERMIT_MEMBER_EACH, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_MEMBER_EACH, &q, ISSUED + 1, &caller),
 			 COFFER_OK);
 	for (size_t i = 0; i < ARRAY_LEN(want); i++)
 		assert_int_equal(caller.verdict[i], want[i]);
 	/* Expired: every object UNAUTHENTICATED but the one whose level is none. */
-	assert_int_equal(keyd_permit_check(key, PERMIT_MEMBER_EACH, &q, EXPIRES, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_MEMBER_EACH, &q, EXPIRES, &caller),
 			 COFFER_OK);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(caller.verdict[i], COFFER_ERR_UNAUTHENTICATED);
@@ -292,7 +294,7 @@ static void test_member_each(void **state)
 	present(&t, token);
 	for (uint32_t i = 0; i < 4; i++)
 		object(i, "org-1", LEVEL_PUBLIC);
-	assert_int_equal(keyd_permit_check(key, PERMIT_MEMBER_EACH, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_MEMBER_EACH, &q, ISSUED + 1, &caller),
 			 COFFER_OK);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(caller.verdict[i], COFFER_ERR_FORBIDDEN);
@@ -303,16 +305,17 @@ static void test_none_and_unknown(void **state)
 {
 	(void)state;
 	memset(&q, 0, sizeof q);
-	assert_int_equal(keyd_permit_check(key, PERMIT_NONE, &q, ISSUED, &caller), COFFER_OK);
+	assert_int_equal(keyd_permit_check(key, NULL, PERMIT_NONE, &q, ISSUED, &caller), COFFER_OK);
 	assert_true(caller.now == ISSUED);
 	struct ticket t;
 	member(&t, LEVEL_RESTRICTED);
 	present(&t, token);
 	object(0, "org-1", LEVEL_PUBLIC);
-	assert_int_equal(keyd_permit_check(key, (enum keyd_permit)0, &q, ISSUED + 1, &caller),
+	assert_int_equal(keyd_permit_check(key, NULL, (enum keyd_permit)0, &q, ISSUED + 1, &caller),
 			 COFFER_ERR_FORBIDDEN);
-	assert_int_equal(keyd_permit_check(key, (enum keyd_permit)99, &q, ISSUED + 1, &caller),
-			 COFFER_ERR_FORBIDDEN);
+	assert_int_equal(
+	    keyd_permit_check(key, NULL, (enum keyd_permit)99, &q, ISSUED + 1, &caller),
+	    COFFER_ERR_FORBIDDEN);
 }
 
 int main(void)
