@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <sanitizer/common_interface_defs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +41,11 @@ static const char *scratch_init(void)
 	for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
 		snprintf(scratch_dir, sizeof scratch_dir, "%s/coffer-fuzz-XXXXXX", bases[i]);
 		if (mkdtemp(scratch_dir) != NULL) {
-			/* A normal exit, and a sanitizer's report; a target's own failed check
-			 * calls scratch_remove before it aborts. */
+			/* A normal exit; a target's own failed check calls scratch_remove before
+			 * it aborts. Not a sanitizer's report: the sanitizer's one death callback
+			 * is libFuzzer's, which saves the crashing input, so that case leaves the
+			 * directory behind. */
 			atexit(scratch_remove);
-			__sanitizer_set_death_callback(scratch_remove);
 			return scratch_dir;
 		}
 	}
