@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_scratch.h"
+#include "fuzz_util.h"
 #include "signin/breached.h"
 
 #define HEX_LEN	   (2 * BREACHED_SHA1_BYTES)
@@ -38,15 +38,6 @@ struct ref_list {
 	bool only_boms;	  /* the file is empty or byte-order marks only */
 	bool strictly_up; /* the well-formed lines' hashes strictly ascend */
 };
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_breached: invariant broken: %s\n", what);
-		scratch_remove();
-		abort();
-	}
-}
 
 static int hex_value(unsigned char c)
 {
