@@ -107,8 +107,10 @@ build/asan/tests/%: tests/unit/%.c build/asan/libcoffer.a
 	  $(UNIT_LDFLAGS) -o $@
 
 # The allocation-failure test routes every allocation of coffer's code through its own wrappers.
-build/asan/tests/test_alloc_failure: \
-  UNIT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+# private: a target-specific variable is otherwise inherited by the target's prerequisites
+# (build/asan/libcoffer.a and every object in it), which have no business with these flags.
+build/asan/tests/test_alloc_failure: private UNIT_LDFLAGS := \
+  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 
 # The C side of the cross-implementation check (tests/vectors/test_crosscheck.py drives it against
 # python3-cryptography).

@@ -17,19 +17,26 @@ static bool fits_int(size_t n)
 }
 
 /* Seals (ENCRYPT) or opens LEN bytes at IN into OUT with AES-256-GCM under KEY and NONCE,
- * authenticating AAD: sealing writes the tag into TAG, opening checks it against TAG. */
+ * authenticating AAD: sealing writes the tag into TAG, opening checks it against TAG.
+ * On any failure OUT (and, sealing, TAG) is zeroed: EVP writes plaintext before the tag is
+ * checked, so an open that fails for any reason must not leave part of it behind. */
 static enum coffer_err gcm(bool encrypt, const uint8_t key[AEAD_KEY_BYTES],
 			   const uint8_t nonce[AEAD_NONCE_BYTES], const uint8_t *aad,
 			   size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
 			   uint8_t tag[AEAD_TAG_BYTES])
 {
 	enum coffer_err err = COFFER_ERR_CRYPTO;
+	EVP_CIPHER_CTX *ctx = NULL;
 	int n = 0;
-	if (!fits_int(len) || !fits_int(aad_len))
-		return COFFER_ERR_TOO_LARGE;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	if (ctx == NULL)
-		return COFFER_ERR_NOMEM;
+	if (!fits_int(len) || !fits_int(aad_len)) {
+		err = COFFER_ERR_TOO_LARGE;
+		goto out;
+	}
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL) {
+		err = COFFER_ERR_NOMEM;
+		goto out;
+	}
 	if (EVP_CipherInit_ex(ctx, algo_aes_256_gcm(), NULL, key, nonce, encrypt ? 1 : 0) != 1)
 		goto out;
 	if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
@@ -45,6 +52,12 @@ static enum coffer_err gcm(bool encrypt, const uint8_t key[AEAD_KEY_BYTES],
 		goto out;
 	err = COFFER_OK;
 out:
+	if (err != COFFER_OK) {
+		if (len > 0)
+			sodium_memzero(out, len); /* never partial plaintext */
+		if (encrypt)
+			sodium_memzero(tag, AEAD_TAG_BYTES);
+	}
 	EVP_CIPHER_CTX_free(ctx);
 	ERR_clear_error();
 	return err;
@@ -66,10 +79,7 @@ enum coffer_err aead_open_detached(const uint8_t key[AEAD_KEY_BYTES],
 	/* EVP's SET_TAG takes a non-const pointer. */
 	uint8_t tag_copy[AEAD_TAG_BYTES];
 	memcpy(tag_copy, tag, sizeof tag_copy);
-	enum coffer_err err = gcm(false, key, nonce, aad, aad_len, in, len, out, tag_copy);
-	if (err == COFFER_ERR_CRYPTO && len > 0)
-		sodium_memzero(out, len); /* never partial plaintext */
-	return err;
+	return gcm(false, key, nonce, aad, aad_len, in, len, out, tag_copy);
 }
 
 enum coffer_err aead_seal(const uint8_t key[AEAD_KEY_BYTES], const uint8_t *aad, size_t aad_len,

@@ -7,7 +7,8 @@
  *   key per object; org keys rotate).
  * - The additional authenticated data binds ciphertext to its context (organisation, object,
  *   version, level): ciphertext moved anywhere else fails to open.
- * - A failed open zeroes its output and reports COFFER_ERR_CRYPTO, never partial plaintext.
+ * - A failed open zeroes its output whatever the reason (COFFER_ERR_CRYPTO for a bad tag), never
+ *   leaving partial plaintext; a failed seal zeroes its output too.
  */
 #ifndef COFFER_AEAD_H
 #define COFFER_AEAD_H

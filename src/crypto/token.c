@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/algorithms.h"
+
+/* SHA-256 through the algorithm fetched once (algorithms.h): EVP_sha256() makes OpenSSL 3 look
+ * it up in the provider tables on every call. */
 static void sha256(const uint8_t *in, size_t len, struct token_hash *out)
 {
 	unsigned int outlen = 0;
-	/* EVP_Digest with a built-in algorithm fails only on allocation failure. */
-	if (EVP_Digest(in, len, out->bytes, &outlen, EVP_sha256(), NULL) != 1 ||
+	/* EVP_Digest with a built-in algorithm fails only on allocation failure (or with no
+	 * SHA-256 at all, when algo_sha256 is NULL). */
+	if (EVP_Digest(in, len, out->bytes, &outlen, algo_sha256(), NULL) != 1 ||
 	    outlen != TOKEN_HASH_BYTES)
 		abort();
 }

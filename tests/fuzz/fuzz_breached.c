@@ -10,13 +10,14 @@
  *   ascending order, as a real list is, every hash listed is found;
  * - a reload of the same file answers the same.
  */
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_scratch.h"
+#include "fuzz_util.h"
 #include "signin/breached.h"
 
 #define HEX_LEN	   (2 * BREACHED_SHA1_BYTES)
@@ -39,26 +40,6 @@ struct ref_list {
 	bool strictly_up; /* the well-formed lines' hashes strictly ascend */
 };
 
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_breached: invariant broken: %s\n", what);
-		scratch_remove();
-		abort();
-	}
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A line (without its '\n'): byte-order marks, 40 hex digits, ':', digits, an optional '\r'. */
 static bool ref_parse_line(const uint8_t *p, size_t len, struct ref_line *out)
 {
@@ -70,12 +51,12 @@ static bool ref_parse_line(const uint8_t *p, size_t len, struct ref_line *out)
 		len--;
 	if (len < HEX_LEN + 2 || p[HEX_LEN] != ':')
 		return false;
-	for (size_t i = 0; i < HEX_LEN; i++) {
-		if (hex_value(p[i]) < 0)
-			return false;
-	}
-	for (size_t i = 0; i < BREACHED_SHA1_BYTES; i++)
-		out->sha1[i] = (uint8_t)(hex_value(p[2 * i]) << 4 | hex_value(p[2 * i + 1]));
+	/* Without an end pointer, sodium_hex2bin refuses anything but 40 hex digits. */
+	size_t bin_len = 0;
+	if (sodium_hex2bin(out->sha1, sizeof out->sha1, (const char *)p, HEX_LEN, NULL, &bin_len,
+			   NULL) != 0 ||
+	    bin_len != BREACHED_SHA1_BYTES)
+		return false;
 	out->count = 0;
 	for (size_t i = HEX_LEN + 1; i < len; i++) {
 		if (p[i] < '0' || p[i] > '9')

@@ -10,16 +10,9 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "fuzz_util.h"
 
 #define NAME "fuzz.conf"
-
-static void check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_config: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static int is_v4_mapped(const struct netaddr *a)
 {

@@ -14,16 +14,9 @@
 #include <string.h>
 
 #include "api/session_cookie.h"
+#include "fuzz_util.h"
 
 #define ATTRIBUTES "; Path=/; HttpOnly; Secure; SameSite=Strict"
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_cookie: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool base64url(const char *s, size_t n)
 {

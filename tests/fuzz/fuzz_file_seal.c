@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "crypto/file_seal.h"
+#include "fuzz_util.h"
 
 #define SEG	   STREAM_SEGMENT_BYTES
 #define SEALED_SEG STREAM_SEALED_SEGMENT_BYTES
@@ -32,14 +33,6 @@
 static const uint8_t ctx[] = "org=o1|file|id=f1|v=1|confidential";
 static const uint8_t other_ctx[] = "org=o1|file|id=f2|v=1|confidential";
 static uint8_t key[AEAD_KEY_BYTES], other_key[AEAD_KEY_BYTES];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_file_seal: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 /* --- a deterministic libsodium random generator ------------------------------------------ */
 

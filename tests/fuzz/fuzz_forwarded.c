@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http/forwarded.h"
 
 static const char *const trusted_text[] = {"10.0.0.0/8", "192.168.0.0/16", "127.0.0.1", "fd00::/8",
@@ -26,14 +27,6 @@ static const char *const peers_text[] = {"10.1.2.3",	"192.168.7.7", "127.0.0.1",
 
 static struct cidr trusted[N_TRUSTED];
 static struct netaddr peers[N_PEERS];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_forwarded: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool ref_trusted(const struct netaddr *a)
 {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http/json_body.h"
 
 static const char *const levels[] = {"public", "internal", "confidential", "restricted", NULL};
@@ -94,14 +95,6 @@ static const struct json_field top_fields[] = {
 };
 // clang-format on
 static const struct json_schema schema = JSON_SCHEMA(top_fields);
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_json_body: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool utf8_valid(const unsigned char *p, size_t len)
 {

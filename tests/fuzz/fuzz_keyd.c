@@ -38,6 +38,7 @@
 #include "common/log.h"
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
+#include "fuzz_util.h"
 #include "keyd/account.h"
 #include "keyd/dispatch.h"
 #include "keyd/keys.h"
@@ -50,14 +51,6 @@ static struct keyd_keys keys;
 static struct frame_writer reply;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_keyd: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static void setup(void)
 {
@@ -421,8 +414,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The reply: length prefix, then a frame keyd's peer accepts. */
 	uint8_t rtype = 0;
 	struct wire_reader rr;
-	const size_t body = (size_t)reply.buf[0] << 24 | (size_t)reply.buf[1] << 16 |
-			    (size_t)reply.buf[2] << 8 | reply.buf[3];
+	const size_t body = be32(reply.buf);
 	check(!reply.w.bad && reply.w.len >= 4 && body == reply.w.len - 4,
 	      "reply length prefix wrong");
 	check(frame_open(reply.buf + 4, reply.w.len - 4, &rtype, &rr), "reply frame malformed");

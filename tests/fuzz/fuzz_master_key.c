@@ -22,7 +22,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/master_key.h"
-#include "fuzz_scratch.h"
+#include "fuzz_util.h"
 
 /* The file layout master_key.h documents. */
 #define MAGIC		"COFFERMK"
@@ -37,28 +37,6 @@ static const char passphrase[] = "correct horse battery staple";
 static const uint8_t salt[SALT_BYTES] = "fuzz-salt-16byte";
 static uint8_t kek[AEAD_KEY_BYTES]; /* Argon2id(passphrase, salt) at the cheapest cost */
 static char key_path[PATH_MAX];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_master_key: invariant broken: %s\n", what);
-		scratch_remove();
-		abort();
-	}
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static void check_keyring(const struct master_keyring *kr)
 {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http/query.h"
 
 static const char *const allowed[] = {"limit", "after", "name", "level", NULL};
@@ -22,14 +23,6 @@ static const char *const allowed[] = {"limit", "after", "name", "level", NULL};
 static const struct {
 	uint64_t min, max;
 } ranges[] = {{1, 1000}, {0, INT64_MAX}, {0, UINT64_MAX}, {5, 5}};
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_query: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 struct reference {
 	unsigned int seen[N_ALLOWED];

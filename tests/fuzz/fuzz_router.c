@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "http/router.h"
 
 static enum coffer_err handler(struct request *rq)
@@ -38,14 +39,6 @@ static const struct route table[] = {
 };
 // clang-format on
 #define N_ROUTES (sizeof table / sizeof table[0])
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_router: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 struct ref_params {
 	size_t n;

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fuzz_scratch.h"
+#include "fuzz_util.h"
 #include "signin/tz.h"
 
 #define CACHE_FILL    512 /* tz.c's CACHE_MAX */
@@ -32,28 +32,6 @@
 
 static const char *dir;
 static char zone_path[PATH_MAX];
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_tz: invariant broken: %s\n", what);
-		scratch_remove();
-		abort();
-	}
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {

@@ -1,10 +1,55 @@
 /* test_aead.c — AES-256-GCM: known answers from the GCM specification (McGrew & Viega, test
- * cases 13, 14 and 16), round trips, and refusal of every kind of tampering. */
+ * cases 13, 14 and 16), round trips, refusal of every kind of tampering, and OpenSSL allocation
+ * failures (each one fails the call and leaves its output zeroed). */
 #include "test_util.h"
 
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 #include "crypto/aead.h"
+
+/* OpenSSL's allocator for this process: while fail_after >= 0, that many allocations succeed
+ * and the next one fails. Installed in main, before OpenSSL allocates anything. */
+static long fail_after = -1;
+
+static bool fail_now(void)
+{
+	if (fail_after < 0)
+		return false;
+	if (fail_after == 0)
+		return true;
+	fail_after--;
+	return false;
+}
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fail_now() ? NULL : malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fail_now() ? NULL : realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
 
 static size_t unhex(const char *hex, uint8_t *out, size_t max)
 {
@@ -108,14 +153,62 @@ static void test_tampering_refused(void **state)
 	assert_memory_equal(back, msg, sizeof msg);
 }
 
+/* Fails OpenSSL's first allocation, then its second, and so on until the call succeeds: every
+ * failure, not only a bad tag, must leave the output zeroed (0xAA is written there first). */
+static void test_allocation_failure_zeroes_output(void **state)
+{
+	(void)state;
+	uint8_t key[32], msg[64], sealed[64 + AEAD_OVERHEAD], back[64];
+	const uint8_t aad[] = "org=1|record|id=7|v=1|internal";
+	randombytes_buf(key, sizeof key);
+	memset(msg, 'x', sizeof msg);
+	/* Also fetches the cipher, once, with nothing failing. */
+	assert_int_equal(aead_seal(key, aad, sizeof aad, msg, sizeof msg, sealed), COFFER_OK);
+	long failures = 0;
+	enum coffer_err err = COFFER_ERR_CRYPTO;
+	for (long n = 0; n < 1000 && err != COFFER_OK; n++) {
+		memset(back, 0xAA, sizeof back);
+		fail_after = n;
+		err = aead_open(key, aad, sizeof aad, sealed, sizeof sealed, back);
+		fail_after = -1;
+		if (err != COFFER_OK) {
+			failures++;
+			assert_true(all_zero(back, sizeof back));
+		}
+	}
+	assert_int_equal(err, COFFER_OK);
+	assert_memory_equal(back, msg, sizeof msg);
+	assert_true(failures > 0);
+	/* Sealing the same way: a failed seal leaves neither ciphertext nor tag. */
+	uint8_t out[64], tag[16];
+	const uint8_t nonce[AEAD_NONCE_BYTES] = {0};
+	err = COFFER_ERR_CRYPTO;
+	for (long n = 0; n < 1000 && err != COFFER_OK; n++) {
+		memset(out, 0xAA, sizeof out);
+		memset(tag, 0xAA, sizeof tag);
+		fail_after = n;
+		err = aead_seal_detached(key, nonce, aad, sizeof aad, msg, sizeof msg, out, tag);
+		fail_after = -1;
+		if (err != COFFER_OK) {
+			assert_true(all_zero(out, sizeof out));
+			assert_true(all_zero(tag, sizeof tag));
+		}
+	}
+	assert_int_equal(err, COFFER_OK);
+}
+
 int main(void)
 {
+	/* Refused once OpenSSL has allocated anything, so first. */
+	if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
+		return 1;
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_known_answers),
 	    cmocka_unit_test(test_round_trip_and_fresh_nonces),
 	    cmocka_unit_test(test_tampering_refused),
+	    cmocka_unit_test(test_allocation_failure_zeroes_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
