@@ -547,6 +547,81 @@ COFFER_MUST_CHECK enum coffer_err store_session_touch(struct store *st, const st
 COFFER_MUST_CHECK enum coffer_err store_session_delete(struct store *st,
 						       const struct token_hash *h);
 
+/* --- sign-in resets (system database) ---------------------------------------------------- */
+
+/* An org_admin's reset of a member's sign-in (password and TOTP), under the hash of the token
+ * the member is sent. While one is pending, the member has no session. */
+struct reset_record {
+	char user_id[STORE_ID_MAX + 1];	   /* the member being reset */
+	char org_id[STORE_ID_MAX + 1];	   /* the organisation whose org_admin made it */
+	char email[EMAIL_MAX + 1];	   /* the member's; filled in by reads, ignored by writes */
+	char created_by[STORE_ID_MAX + 1]; /* the org_admin's user id */
+	int64_t created_at, expires_at;
+	uint8_t sealed[STORE_RESET_SEALED_MAX]; /* keyd's seal of the reset */
+	size_t sealed_len;
+	/* The account the member chose, waiting for its TOTP code (store_reset_stage); pending_len
+	 * 0 when none. Ignored by store_reset_add. */
+	uint8_t pending_account[STORE_ACCOUNT_SEALED_MAX];
+	size_t pending_len;
+};
+
+/* Records reset R under H at NOW, in one transaction: the user's older unused resets are used
+ * up, the user is marked reset_pending and every session of the user is deleted.
+ * COFFER_ERR_NOT_FOUND when R->user_id is no member of R->org_id, or is still "invited";
+ * COFFER_ERR_EXISTS when H is taken; COFFER_ERR_INVALID_INPUT for a bad field. */
+COFFER_MUST_CHECK enum coffer_err store_reset_add(struct store *st, const struct token_hash *h,
+						  const struct reset_record *r, int64_t now);
+
+/* Reset H if it is unused and unexpired at NOW; COFFER_ERR_NOT_FOUND otherwise (OUT
+ * untouched). */
+COFFER_MUST_CHECK enum coffer_err store_reset_get(struct store *st, const struct token_hash *h,
+						  int64_t now, struct reset_record *out);
+
+/* Stores ACCOUNT as reset H's pending account (replacing an earlier one: the member reloaded
+ * the page). COFFER_ERR_NOT_FOUND when H is used, expired or unknown at NOW. */
+COFFER_MUST_CHECK enum coffer_err store_reset_stage(struct store *st, const struct token_hash *h,
+						    const uint8_t *account, size_t account_len,
+						    int64_t now);
+
+/* Completes reset H, in one transaction, if it is unused and unexpired at NOW (else
+ * COFFER_ERR_NOT_FOUND): the user's account becomes ACCOUNT (account_version + 1,
+ * password_changed_at NOW) with TOTP_LAST_STEP, reset_pending is cleared, the reset is used
+ * (its pending account dropped) and every session of the user is deleted. */
+COFFER_MUST_CHECK enum coffer_err store_reset_confirm(struct store *st, const struct token_hash *h,
+						      const uint8_t *account, size_t account_len,
+						      int64_t totp_last_step, int64_t now);
+
+/* --- notices to the members of an organisation (system database) ------------------------ */
+
+#define STORE_NOTICE_KIND_MAX 31
+
+struct notice_record {
+	int64_t id; /* increasing */
+	char org_id[STORE_ID_MAX + 1];
+	char org_name[STORE_ORG_NAME_MAX * 4 + 1];
+	char kind[STORE_NOTICE_KIND_MAX + 1]; /* e.g. "recovered" */
+	char subject[EMAIL_MAX + 1];	      /* what it is about, e.g. an email; may be "" */
+	int64_t created_at;
+};
+
+/* Adds a notice of KIND (1 to STORE_NOTICE_KIND_MAX bytes) about SUBJECT (at most EMAIL_MAX
+ * bytes) for every member of ORG_ID. COFFER_ERR_NOT_FOUND when there is no such
+ * organisation. */
+COFFER_MUST_CHECK enum coffer_err store_notice_add(struct store *st, const char *org_id,
+						   const char *kind, const char *subject,
+						   int64_t now);
+
+/* Up to MAX notices of the organisations USER_ID is a member of that the user has not marked
+ * seen, oldest first; *N set. */
+COFFER_MUST_CHECK enum coffer_err store_notices_unseen(struct store *st, const char *user_id,
+						       struct notice_record *out, size_t max,
+						       size_t *n);
+
+/* Marks the N notices IDS seen by USER_ID, in one transaction (again is not an error; ids of
+ * no notice are skipped). COFFER_ERR_NOT_FOUND when there is no such user. */
+COFFER_MUST_CHECK enum coffer_err store_notices_mark_seen(struct store *st, const char *user_id,
+							  const int64_t *ids, size_t n);
+
 /* --- login throttling (system database, so every server sees the same counts) ---------- */
 
 struct throttle_state {
