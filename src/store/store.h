@@ -25,6 +25,8 @@ struct org_db;
 #define STORE_ACCOUNT_SEALED_MAX 4096 /* ACCOUNT_SEALED_MAX */
 #define STORE_TICKET_MAX	 4096 /* TICKET_SEALED_MAX */
 #define STORE_ORGS_MAX		 64   /* memberships per user: TICKET_ORGS_MAX */
+#define STORE_CHARTER_MAX	 512  /* keyd's sealed charter of an organisation */
+#define STORE_RESET_SEALED_MAX	 512  /* keyd's seal of a sign-in reset */
 
 #define INVITE_TTL_S (72 * 3600) /* an invitation is good for 72 hours */
 
@@ -69,11 +71,19 @@ struct org_key_record {
 	uint8_t wrapped[KEYWRAP_BYTES];
 };
 
-/* Creates organisation ORG_ID named NAME with its first key version, in one transaction.
- * COFFER_ERR_EXISTS when the id or the name is taken. */
+/* Creates organisation ORG_ID named NAME with its keyd-sealed CHARTER (CHARTER_LEN bytes,
+ * at most STORE_CHARTER_MAX; 0 for none) and its first key version, in one transaction. The
+ * organisation is not founded yet (founded_at 0). COFFER_ERR_EXISTS when the id or the name is
+ * taken; COFFER_ERR_INVALID_INPUT for a charter too long (or NULL with a length). */
 COFFER_MUST_CHECK enum coffer_err store_org_create(struct store *st, const char *org_id,
-						   const char *name,
+						   const char *name, const uint8_t *charter,
+						   size_t charter_len,
 						   const struct org_key_record *key, int64_t now);
+
+/* Replaces ORG_ID's sealed charter (1 to STORE_CHARTER_MAX bytes, else
+ * COFFER_ERR_INVALID_INPUT). COFFER_ERR_NOT_FOUND when there is no such organisation. */
+COFFER_MUST_CHECK enum coffer_err store_org_charter_set(struct store *st, const char *org_id,
+							const uint8_t *charter, size_t charter_len);
 
 /* The newest version of ORG_ID's key; COFFER_ERR_NOT_FOUND when it has none (no such
  * organisation, or its keys were destroyed). */
@@ -333,13 +343,51 @@ struct org_record {
 	char id[STORE_ID_MAX + 1];
 	char name[STORE_ORG_NAME_MAX * 4 + 1]; /* up to 200 characters of UTF-8 */
 	int64_t created_at;
+	/* When the organisation first had an active org_admin; 0 while it never has. Set by the
+	 * writes that make an org_admin membership active (accepting or confirming an invite,
+	 * store_membership_set, re-enabling a user), never moved or cleared afterwards. */
+	int64_t founded_at;
+	uint8_t charter[STORE_CHARTER_MAX]; /* keyd's sealed charter; charter_len 0 when none */
+	size_t charter_len;
+	size_t member_count; /* memberships, whatever the status of their users */
 };
 
+/* COFFER_ERR_NOT_FOUND when there is no such organisation. */
 COFFER_MUST_CHECK enum coffer_err store_org_get(struct store *st, const char *org_id,
 						struct org_record *out);
 /* Every organisation, by name; *OUT is malloc'd (free it), *N set. */
 COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_record **out,
 						  size_t *n);
+
+/* The bytes ORG_ID's data takes on disk under DATA_DIR/orgs/<org id>/: the sizes of its
+ * files (org.db and its -wal and -shm) and of every file in blobs/ (uploads under way
+ * included). Reads the file system only, without a lock: a figure for a sysadmin's overview,
+ * not an exact count. COFFER_ERR_NOT_FOUND when the organisation has no directory;
+ * COFFER_ERR_INVALID_INPUT for an id that is not a UUID. */
+COFFER_MUST_CHECK enum coffer_err store_org_storage_bytes(const char *data_dir, const char *org_id,
+							  uint64_t *bytes);
+
+/* One member of an organisation, as its org_admins see them. */
+struct member_row {
+	char user_id[STORE_ID_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	char role[STORE_ROLE_MAX + 1];	    /* "member" | "org_admin" */
+	char clearance[STORE_ROLE_MAX + 1]; /* "public" … "restricted" */
+	char status[STORE_ROLE_MAX + 1];    /* the user's: "invited" | "active" | "disabled" */
+	int64_t last_login_at;		    /* 0: never signed in */
+	bool reset_pending;		    /* a sign-in reset waits to be completed */
+};
+
+/* Every member of ORG_ID (users invited, active or disabled), by email; *OUT malloc'd (free
+ * it; NULL when there is none), *N set. COFFER_ERR_NOT_FOUND when there is no such
+ * organisation. */
+COFFER_MUST_CHECK enum coffer_err store_org_members(struct store *st, const char *org_id,
+						    struct member_row **out, size_t *n);
+
+/* How many active users are org_admins of ORG_ID, in *N. COFFER_ERR_NOT_FOUND when there is
+ * no such organisation. */
+COFFER_MUST_CHECK enum coffer_err store_org_active_admins(struct store *st, const char *org_id,
+							  size_t *n);
 
 /* --- users and their memberships (system database) -------------------------------------- */
 
@@ -357,6 +405,13 @@ struct user_record {
 	char status[STORE_ROLE_MAX + 1]; /* "invited" | "active" | "disabled" */
 	int64_t totp_last_step;		 /* -1 when no code has been used */
 	int64_t created_at;
+	/* 1 for a new user, +1 by every write that replaces the account (a password change, a
+	 * membership added, changed or removed, a reset completed): a session whose
+	 * account_version is below it holds a stale keyd ticket. Ignored by writes. */
+	uint64_t account_version;
+	int64_t last_login_at;	     /* the newest session's created_at; 0: never */
+	int64_t password_changed_at; /* 0: not known (set before this was recorded) */
+	bool reset_pending;	     /* a sign-in reset is under way: no session is found */
 	size_t n_orgs;
 	struct membership_record orgs[STORE_ORGS_MAX];
 	uint8_t account[STORE_ACCOUNT_SEALED_MAX]; /* keyd's sealed account record */
@@ -364,7 +419,9 @@ struct user_record {
 };
 
 /* The user with this (normalised) email, or this id; COFFER_ERR_NOT_FOUND otherwise (OUT
- * untouched; after any other error its contents are unspecified). */
+ * untouched; after any other error its contents are unspecified). Only the user's own fields
+ * are read from U by the writes below: account_version, last_login_at, password_changed_at
+ * and reset_pending are the store's. */
 COFFER_MUST_CHECK enum coffer_err store_user_by_email(struct store *st, const char *email,
 						      struct user_record *out);
 COFFER_MUST_CHECK enum coffer_err store_user_get(struct store *st, const char *user_id,
@@ -379,8 +436,10 @@ COFFER_MUST_CHECK enum coffer_err store_users_list(struct store *st, struct user
  *   U->orgs; replaces the pending user of an earlier acceptance of the same invite (the
  *   person reloaded the page), and records U->id as the invite's user.
  * - STORE_ACCEPT_ACTIVE: the same, but U is "active" and the invite is used at once.
- * - STORE_ACCEPT_JOIN: an existing active user U->id joins: its account becomes U->account,
- *   the memberships U->orgs are added, and the invite is used.
+ * - STORE_ACCEPT_JOIN: an existing active user U->id joins: its account becomes U->account
+ *   (account_version + 1), the memberships U->orgs are added, and the invite is used.
+ * A new user's password_changed_at is NOW. When ACTIVE or JOIN makes an org_admin membership
+ * active, its organisation is founded at NOW if it was not (org_record.founded_at).
  * COFFER_ERR_EXISTS when the email belongs to another user (PENDING/ACTIVE) or the membership
  * exists (JOIN). */
 enum store_accept { STORE_ACCEPT_PENDING, STORE_ACCEPT_ACTIVE, STORE_ACCEPT_JOIN };
@@ -389,25 +448,55 @@ COFFER_MUST_CHECK enum coffer_err store_invite_accept(struct store *st, const st
 						      enum store_accept mode, int64_t now);
 
 /* Confirms the TOTP enrolment of the invite's pending user USER_ID: the account becomes
- * ACCOUNT, the user "active" with TOTP_LAST_STEP, and the invite used, in one transaction.
- * COFFER_ERR_NOT_FOUND when the invite is used, expired, or not accepted by USER_ID. */
+ * ACCOUNT (account_version + 1, password_changed_at NOW), the user "active" with
+ * TOTP_LAST_STEP, the organisations where it is org_admin founded if they were not, and the
+ * invite used, in one transaction. COFFER_ERR_NOT_FOUND when the invite is used, expired, or
+ * not accepted by USER_ID. */
 COFFER_MUST_CHECK enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *h,
 						       const char *user_id, const uint8_t *account,
 						       size_t account_len, int64_t totp_last_step,
 						       int64_t now);
 
 /* Sets the status of USER_ID ("active" or "disabled"). Disabling deletes all the user's
- * sessions in the same transaction. COFFER_ERR_NOT_FOUND for no such user, or one still
+ * sessions in the same transaction; enabling founds the organisations where the user is
+ * org_admin, if they were not. COFFER_ERR_NOT_FOUND for no such user, or one still
  * "invited". */
 COFFER_MUST_CHECK enum coffer_err store_user_set_status(struct store *st, const char *user_id,
 							const char *status, int64_t now);
 
-/* Replaces USER_ID's sealed account (a password change) and deletes every session of the user
- * but KEEP (NULL: all), clearing KEEP's must_change_password, in one transaction. */
+/* Replaces USER_ID's sealed account (a password change: account_version + 1,
+ * password_changed_at NOW) and deletes every session of the user but KEEP (NULL: all),
+ * clearing KEEP's must_change_password, in one transaction. COFFER_ERR_NOT_FOUND for no such
+ * user. KEEP's ticket is stale afterwards: replace it with store_session_set_ticket. */
 COFFER_MUST_CHECK enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 							 const uint8_t *account, size_t account_len,
 							 const struct token_hash *keep,
 							 int64_t now);
+
+/* The email of USER_ID into OUT, and nothing else (to show who did something);
+ * COFFER_ERR_NOT_FOUND when there is no such user (OUT untouched). */
+COFFER_MUST_CHECK enum coffer_err store_user_email(struct store *st, const char *user_id,
+						   char out[EMAIL_MAX + 1]);
+
+/* Changes USER_ID's membership of ORG_ID to ROLE ("member" | "org_admin") and CLEARANCE, and
+ * replaces the user's sealed account with ACCOUNT (account_version + 1), in one transaction;
+ * making an active user org_admin founds the organisation if it was not. COFFER_ERR_NOT_FOUND
+ * when the user is not a member of ORG_ID; COFFER_ERR_INVALID_INPUT for another role or
+ * clearance, or a bad account. */
+COFFER_MUST_CHECK enum coffer_err store_membership_set(struct store *st, const char *user_id,
+						       const char *org_id, const char *role,
+						       const char *clearance,
+						       const uint8_t *account, size_t account_len,
+						       int64_t now);
+
+/* Removes USER_ID's membership of ORG_ID with the member's login policy there, and replaces the
+ * user's sealed account with ACCOUNT (account_version + 1), in one transaction. The user's
+ * sessions stay: their tickets are stale and must be renewed before the next key operation.
+ * COFFER_ERR_NOT_FOUND when the user is not a member of ORG_ID. */
+COFFER_MUST_CHECK enum coffer_err store_membership_remove(struct store *st, const char *user_id,
+							  const char *org_id,
+							  const uint8_t *account,
+							  size_t account_len, int64_t now);
 
 /* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
  * recorded (compare and set), so a code is accepted once across every server;
@@ -427,17 +516,28 @@ struct session_record {
 	size_t ticket_len;
 	int64_t created_at, last_seen, expires_at;
 	bool must_change_password;
+	uint64_t account_version; /* the user's account_version the ticket was issued for */
 };
 
-/* Adds a session; also deletes sessions that have expired (absolute) before NOW. */
+/* Adds a session, and records its created_at as its user's last sign-in (last_login_at); also
+ * deletes sessions that have expired (absolute) before NOW. */
 COFFER_MUST_CHECK enum coffer_err store_session_add(struct store *st,
 						    const struct session_record *s, int64_t now);
 
-/* The session with token hash H, if it exists, its user is "active", NOW is before its
- * absolute expiry and within IDLE_TTL seconds of its last use; COFFER_ERR_NOT_FOUND otherwise. */
+/* The session with token hash H, if it exists, its user is "active" without a sign-in reset
+ * pending, NOW is before its absolute expiry and within IDLE_TTL seconds of its last use;
+ * COFFER_ERR_NOT_FOUND otherwise. */
 COFFER_MUST_CHECK enum coffer_err store_session_get(struct store *st, const struct token_hash *h,
 						    int64_t now, int64_t idle_ttl,
 						    struct session_record *out);
+
+/* Replaces the session's keyd TICKET (LEN bytes, at most STORE_TICKET_MAX) and the
+ * ACCOUNT_VERSION it was issued for, after a stale ticket was renewed. COFFER_ERR_NOT_FOUND
+ * when the session is gone. */
+COFFER_MUST_CHECK enum coffer_err store_session_set_ticket(struct store *st,
+							   const struct token_hash *h,
+							   const uint8_t *ticket, size_t len,
+							   uint64_t account_version);
 
 /* Records a use of the session at NOW (callers do this at most once a minute per session). */
 COFFER_MUST_CHECK enum coffer_err store_session_touch(struct store *st, const struct token_hash *h,
@@ -446,6 +546,81 @@ COFFER_MUST_CHECK enum coffer_err store_session_touch(struct store *st, const st
 /* Deletes the session (logout). Deleting one that is gone is not an error. */
 COFFER_MUST_CHECK enum coffer_err store_session_delete(struct store *st,
 						       const struct token_hash *h);
+
+/* --- sign-in resets (system database) ---------------------------------------------------- */
+
+/* An org_admin's reset of a member's sign-in (password and TOTP), under the hash of the token
+ * the member is sent. While one is pending, the member has no session. */
+struct reset_record {
+	char user_id[STORE_ID_MAX + 1];	   /* the member being reset */
+	char org_id[STORE_ID_MAX + 1];	   /* the organisation whose org_admin made it */
+	char email[EMAIL_MAX + 1];	   /* the member's; filled in by reads, ignored by writes */
+	char created_by[STORE_ID_MAX + 1]; /* the org_admin's user id */
+	int64_t created_at, expires_at;
+	uint8_t sealed[STORE_RESET_SEALED_MAX]; /* keyd's seal of the reset */
+	size_t sealed_len;
+	/* The account the member chose, waiting for its TOTP code (store_reset_stage); pending_len
+	 * 0 when none. Ignored by store_reset_add. */
+	uint8_t pending_account[STORE_ACCOUNT_SEALED_MAX];
+	size_t pending_len;
+};
+
+/* Records reset R under H at NOW, in one transaction: the user's older unused resets are used
+ * up, the user is marked reset_pending and every session of the user is deleted.
+ * COFFER_ERR_NOT_FOUND when R->user_id is no member of R->org_id, or is still "invited";
+ * COFFER_ERR_EXISTS when H is taken; COFFER_ERR_INVALID_INPUT for a bad field. */
+COFFER_MUST_CHECK enum coffer_err store_reset_add(struct store *st, const struct token_hash *h,
+						  const struct reset_record *r, int64_t now);
+
+/* Reset H if it is unused and unexpired at NOW; COFFER_ERR_NOT_FOUND otherwise (OUT
+ * untouched). */
+COFFER_MUST_CHECK enum coffer_err store_reset_get(struct store *st, const struct token_hash *h,
+						  int64_t now, struct reset_record *out);
+
+/* Stores ACCOUNT as reset H's pending account (replacing an earlier one: the member reloaded
+ * the page). COFFER_ERR_NOT_FOUND when H is used, expired or unknown at NOW. */
+COFFER_MUST_CHECK enum coffer_err store_reset_stage(struct store *st, const struct token_hash *h,
+						    const uint8_t *account, size_t account_len,
+						    int64_t now);
+
+/* Completes reset H, in one transaction, if it is unused and unexpired at NOW (else
+ * COFFER_ERR_NOT_FOUND): the user's account becomes ACCOUNT (account_version + 1,
+ * password_changed_at NOW) with TOTP_LAST_STEP, reset_pending is cleared, the reset is used
+ * (its pending account dropped) and every session of the user is deleted. */
+COFFER_MUST_CHECK enum coffer_err store_reset_confirm(struct store *st, const struct token_hash *h,
+						      const uint8_t *account, size_t account_len,
+						      int64_t totp_last_step, int64_t now);
+
+/* --- notices to the members of an organisation (system database) ------------------------ */
+
+#define STORE_NOTICE_KIND_MAX 31
+
+struct notice_record {
+	int64_t id; /* increasing */
+	char org_id[STORE_ID_MAX + 1];
+	char org_name[STORE_ORG_NAME_MAX * 4 + 1];
+	char kind[STORE_NOTICE_KIND_MAX + 1]; /* e.g. "recovered" */
+	char subject[EMAIL_MAX + 1];	      /* what it is about, e.g. an email; may be "" */
+	int64_t created_at;
+};
+
+/* Adds a notice of KIND (1 to STORE_NOTICE_KIND_MAX bytes) about SUBJECT (at most EMAIL_MAX
+ * bytes) for every member of ORG_ID. COFFER_ERR_NOT_FOUND when there is no such
+ * organisation. */
+COFFER_MUST_CHECK enum coffer_err store_notice_add(struct store *st, const char *org_id,
+						   const char *kind, const char *subject,
+						   int64_t now);
+
+/* Up to MAX notices of the organisations USER_ID is a member of that the user has not marked
+ * seen, oldest first; *N set. */
+COFFER_MUST_CHECK enum coffer_err store_notices_unseen(struct store *st, const char *user_id,
+						       struct notice_record *out, size_t max,
+						       size_t *n);
+
+/* Marks the N notices IDS seen by USER_ID, in one transaction (again is not an error; ids of
+ * no notice are skipped). COFFER_ERR_NOT_FOUND when there is no such user. */
+COFFER_MUST_CHECK enum coffer_err store_notices_mark_seen(struct store *st, const char *user_id,
+							  const int64_t *ids, size_t n);
 
 /* --- login throttling (system database, so every server sees the same counts) ---------- */
 
@@ -483,6 +658,17 @@ COFFER_MUST_CHECK enum coffer_err store_policy_get(struct store *st, const char 
 						   size_t outlen);
 COFFER_MUST_CHECK enum coffer_err store_policy_put(struct store *st, const char *scope,
 						   const char *json, int64_t now);
+
+/* The login policy of member USER_ID within ORG_ID, as store_policy_get; COFFER_ERR_NOT_FOUND
+ * when none was set (the organisation's applies). */
+COFFER_MUST_CHECK enum coffer_err store_member_policy_get(struct store *st, const char *org_id,
+							  const char *user_id, char *out,
+							  size_t outlen);
+/* Sets it (at most STORE_POLICY_MAX bytes, else COFFER_ERR_TOO_LARGE). COFFER_ERR_NOT_FOUND
+ * when USER_ID is not a member of ORG_ID. Removing the membership removes the policy. */
+COFFER_MUST_CHECK enum coffer_err store_member_policy_put(struct store *st, const char *org_id,
+							  const char *user_id, const char *json,
+							  int64_t now);
 
 /* --- the system audit chain (system database); audit/chain.h defines the entries -------- */
 

@@ -86,7 +86,7 @@ static void make_org(const struct env *e, const char *name, char id[STORE_ID_MAX
 	struct org_key_record k = {.version = 1, .master_version = 1};
 	randombytes_buf(k.wrapped, sizeof k.wrapped);
 	uuid_generate(id);
-	assert_int_equal(store_org_create(e->st, id, name, &k, 1000), COFFER_OK);
+	assert_int_equal(store_org_create(e->st, id, name, NULL, 0, &k, 1000), COFFER_OK);
 }
 
 #endif

@@ -12,6 +12,11 @@
 #define T0  1700000000 /* "now" in these tests */
 #define DAY 86400
 
+/* The system schema's steps (system.c), as a number and as SQL text. */
+#define SYSTEM_SCHEMA_STEPS 4
+#define SCHEMA_CURRENT	    "4"
+#define SCHEMA_TOO_NEW	    "5"
+
 static void add_invite(const struct env *e, const char *email, const char *role, const char *org_id,
 		       const char *clearance, int64_t expires, struct token_hash *h)
 {
@@ -137,7 +142,7 @@ static void test_schema_upgrade(void **state)
 		    " NULL, NULL, 100, 9999999999, NULL);"
 		    "PRAGMA user_version = 2;");
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), SYSTEM_SCHEMA_STEPS);
 	struct token_hash zero = {{0}};
 	struct invite_record inv;
 	memset(&inv, 0xaa, sizeof inv);
@@ -157,14 +162,14 @@ static void test_schema_upgrade(void **state)
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
 	store_close(e->st);
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), SYSTEM_SCHEMA_STEPS);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM users"), 1);
 	/* A database from a newer coffer is refused. */
 	store_close(e->st);
 	e->st = NULL;
-	raw_exec(e, "PRAGMA user_version = 4");
+	raw_exec(e, "PRAGMA user_version = " SCHEMA_TOO_NEW);
 	assert_int_not_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	raw_exec(e, "PRAGMA user_version = 3");
+	raw_exec(e, "PRAGMA user_version = " SCHEMA_CURRENT);
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
 }
 

@@ -15,29 +15,44 @@ static enum coffer_err insert_key(sqlite3 *db, const char *org_id, const struct 
 			       db_blob(k->wrapped, KEYWRAP_BYTES), db_int(now)));
 }
 
-/* A new organisation, or a new version of an organisation's key. */
+/* A new organisation (with its charter), or a new version of an organisation's key. */
 struct new_key {
 	const char *org_id, *name;
 	const struct org_key_record *key;
 	int64_t now;
+	const uint8_t *charter;
+	size_t charter_len;
 };
 
 static enum coffer_err create_tx(sqlite3 *db, void *ctx)
 {
 	const struct new_key *k = ctx;
 	enum coffer_err err =
-	    db_exec(db, "INSERT INTO orgs (id, name, created_at) VALUES (?,?,?)",
-		    DB_ARGS(db_text(k->org_id), db_text(k->name), db_int(k->now)));
+	    db_exec(db, "INSERT INTO orgs (id, name, created_at, charter) VALUES (?,?,?,?)",
+		    DB_ARGS(db_text(k->org_id), db_text(k->name), db_int(k->now),
+			    k->charter_len > 0 ? db_blob(k->charter, k->charter_len) : db_null()));
 	if (err == COFFER_OK)
 		err = insert_key(db, k->org_id, k->key, k->now);
 	return err;
 }
 
 enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
+				 const uint8_t *charter, size_t charter_len,
 				 const struct org_key_record *key, int64_t now)
 {
-	struct new_key k = {org_id, name, key, now};
+	struct new_key k = {org_id, name, key, now, charter, charter_len};
+	if (charter_len > STORE_CHARTER_MAX || (charter == NULL && charter_len > 0))
+		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, create_tx, &k); /* EXISTS for a clash of id or name */
+}
+
+enum coffer_err store_org_charter_set(struct store *st, const char *org_id, const uint8_t *charter,
+				      size_t charter_len)
+{
+	if (charter == NULL || charter_len == 0 || charter_len > STORE_CHARTER_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return db_pool_change(&st->pool, "UPDATE orgs SET charter = ? WHERE id = ?",
+			      DB_ARGS(db_blob(charter, charter_len), db_text(org_id)));
 }
 
 #define KEY_COLUMNS "SELECT version, master_version, wrapped"
@@ -88,7 +103,7 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 enum coffer_err store_org_key_add(struct store *st, const char *org_id,
 				  const struct org_key_record *key, int64_t now)
 {
-	struct new_key k = {org_id, NULL, key, now};
+	struct new_key k = {org_id, NULL, key, now, NULL, 0};
 	return db_pool_write(&st->pool, add_tx, &k);
 }
 
@@ -153,29 +168,36 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 	return err;
 }
 
-/* Reads one organisation row: id, name, created_at. */
+/* An organisation's columns, in the order read_org() reads them. */
+#define ORG_COLUMNS                                                                                \
+	"SELECT o.id, o.name, o.created_at, o.founded_at, o.charter, "                             \
+	"(SELECT count(*) FROM memberships m WHERE m.org_id = o.id) FROM orgs o "
+
 static enum coffer_err read_org(sqlite3_stmt *s, void *out)
 {
 	struct org_record *o = out;
 	db_column_text(s, 0, o->id, sizeof o->id);
 	db_column_text(s, 1, o->name, sizeof o->name);
 	o->created_at = sqlite3_column_int64(s, 2);
-	return COFFER_OK;
+	o->founded_at = sqlite3_column_int64(s, 3); /* NULL reads as 0 */
+	o->member_count = (size_t)sqlite3_column_int64(s, 5);
+	return db_column_blob_max(s, 4, o->charter, sizeof o->charter, &o->charter_len)
+		   ? COFFER_OK
+		   : COFFER_ERR_STORAGE;
 }
 
 enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_record *out)
 {
-	return db_pool_row(&st->pool, "SELECT id, name, created_at FROM orgs WHERE id = ?",
-			   DB_ARGS(db_text(org_id)), read_org, out);
+	return db_pool_row(&st->pool, ORG_COLUMNS "WHERE o.id = ?", DB_ARGS(db_text(org_id)),
+			   read_org, out);
 }
 
 enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_t *n)
 {
 	void *list = NULL;
 	sqlite3 *db = db_pool_get(&st->pool);
-	enum coffer_err err =
-	    db_rows_alloc(db, "SELECT id, name, created_at FROM orgs ORDER BY name, id", DB_NO_ARGS,
-			  read_org, sizeof **out, &list, n);
+	enum coffer_err err = db_rows_alloc(db, ORG_COLUMNS "ORDER BY o.name, o.id", DB_NO_ARGS,
+					    read_org, sizeof **out, &list, n);
 	db_pool_put(&st->pool, db);
 	if (err == COFFER_OK)
 		*out = list;

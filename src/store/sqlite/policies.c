@@ -1,6 +1,7 @@
 /* policies.c — the login and password policies in the embedded system database: one JSON text
- * per scope (an organisation's id, or "system"). Checking what the JSON says is the web's job;
- * the store keeps it whole and bounded. */
+ * per scope (an organisation's id, or "system"), and one per member of an organisation (kept
+ * while the membership is: removing it removes the policy). Checking what the JSON says is the
+ * web's job; the store keeps it whole and bounded. */
 #include <string.h>
 
 #include "common/uuid.h"
@@ -53,4 +54,31 @@ enum coffer_err store_policy_put(struct store *st, const char *scope, const char
 			    "ON CONFLICT (scope) DO UPDATE SET json = excluded.json, "
 			    "updated_at = excluded.updated_at",
 			    DB_ARGS(db_text(scope), db_text_n(json, len), db_int(now)));
+}
+
+enum coffer_err store_member_policy_get(struct store *st, const char *org_id, const char *user_id,
+					char *out, size_t outlen)
+{
+	struct policy_out p = {out, outlen};
+	return db_pool_row(&st->pool,
+			   "SELECT json FROM member_policies WHERE org_id = ? AND user_id = ?",
+			   DB_ARGS(db_text(org_id), db_text(user_id)), read_policy, &p);
+}
+
+enum coffer_err store_member_policy_put(struct store *st, const char *org_id, const char *user_id,
+					const char *json, int64_t now)
+{
+	size_t len = strnlen(json, STORE_POLICY_MAX + 1);
+	if (len > STORE_POLICY_MAX)
+		return COFFER_ERR_TOO_LARGE;
+	/* Inserted from the membership row, so NOT_FOUND (no row changed) when there is none;
+	 * the WHERE also keeps the upsert's ON CONFLICT from being read as a join's ON. */
+	return db_pool_change(
+	    &st->pool,
+	    "INSERT INTO member_policies (org_id, user_id, json, updated_at) "
+	    "SELECT org_id, user_id, ?3, ?4 FROM memberships "
+	    "WHERE org_id = ?1 AND user_id = ?2 "
+	    "ON CONFLICT (org_id, user_id) DO UPDATE SET json = excluded.json, "
+	    "updated_at = excluded.updated_at",
+	    DB_ARGS(db_text(org_id), db_text(user_id), db_text_n(json, len), db_int(now)));
 }

@@ -1,11 +1,12 @@
 /* sessions.c — login sessions in the embedded system database, so that every server of a
  * deployment sees a logout, a disabled user or a password change at once.
  *
- * A session is found only while its user is active and it is inside both its absolute and its
- * idle lifetime: the check is one SELECT joined with users, so a session can never outlive the
- * status of its user. Sessions past their absolute expiry are swept when new ones are added
- * (each is deleted once, so the work is proportional to the logins).
+ * A session is found only while its user is active, with no sign-in reset pending, and it is
+ * inside both its absolute and its idle lifetime: the check is one SELECT joined with users, so
+ * a session can never outlive the status of its user. Sessions past their absolute expiry are swept
+ * when new ones are added (each is deleted once, so the work is proportional to the logins).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "store/sqlite/query.h"
@@ -19,7 +20,8 @@ struct new_session {
 	int64_t now;
 };
 
-/* Sweeps the sessions past their absolute expiry, then inserts the new one. */
+/* Sweeps the sessions past their absolute expiry, then inserts the new one and records it as
+ * its user's last sign-in. */
 static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 {
 	const struct new_session *n = ctx;
@@ -31,13 +33,17 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 	if (err == COFFER_OK)
 		err = db_exec(db,
 			      "INSERT INTO sessions (token_hash, user_id, csrf_token, ticket, "
-			      "created_at, last_seen, expires_at, must_change_password) "
-			      "VALUES (?,?,?,?,?,?,?,?)",
+			      "created_at, last_seen, expires_at, must_change_password, "
+			      "account_version) VALUES (?,?,?,?,?,?,?,?,?)",
 			      DB_ARGS(db_blob(s->token.bytes, sizeof s->token.bytes),
 				      db_text(s->user_id), db_text_n(s->csrf_token, n->csrf_len),
 				      db_blob(s->ticket, s->ticket_len), db_int(s->created_at),
 				      db_int(s->last_seen), db_int(s->expires_at),
-				      db_int(s->must_change_password ? 1 : 0)));
+				      db_int(s->must_change_password ? 1 : 0),
+				      db_int((int64_t)s->account_version)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "UPDATE users SET last_login_at = ? WHERE id = ?",
+			      DB_ARGS(db_int(s->created_at), db_text(s->user_id)));
 	return err;
 }
 
@@ -45,7 +51,8 @@ enum coffer_err store_session_add(struct store *st, const struct session_record 
 {
 	struct new_session n = {s, strnlen(s->csrf_token, sizeof s->csrf_token), now};
 	if (n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
-	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX)
+	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX ||
+	    s->account_version > INT64_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, add_tx, &n);
 }
@@ -63,6 +70,7 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
 	r->last_seen = sqlite3_column_int64(s, 4);
 	r->expires_at = sqlite3_column_int64(s, 5);
 	r->must_change_password = sqlite3_column_int(s, 6) != 0;
+	r->account_version = (uint64_t)sqlite3_column_int64(s, 7);
 	return COFFER_OK;
 }
 
@@ -72,14 +80,30 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 	enum coffer_err err = db_pool_row(
 	    &st->pool,
 	    "SELECT s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "
-	    "s.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "WHERE s.token_hash = ?1 AND u.status = 'active' AND ?2 < s.expires_at "
-	    "AND ?2 - s.last_seen <= ?3",
+	    "s.must_change_password, s.account_version FROM sessions s "
+	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.status = 'active' "
+	    "AND u.reset_pending = 0 AND ?2 < s.expires_at AND ?2 - s.last_seen <= ?3",
 	    DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now), db_int(idle_ttl)),
 	    read_session, out);
 	if (err == COFFER_OK)
 		out->token = *h;
 	return err;
+}
+
+enum coffer_err store_session_set_ticket(struct store *st, const struct token_hash *h,
+					 const uint8_t *ticket, size_t len,
+					 uint64_t account_version)
+{
+	if ((ticket == NULL && len > 0) || len > STORE_TICKET_MAX || account_version > INT64_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	/* A zero-length ticket is stored as an empty BLOB, as store_session_add does. */
+	static const uint8_t none[1];
+	return db_pool_change(&st->pool,
+			      "UPDATE sessions SET ticket = ?, account_version = ? "
+			      "WHERE token_hash = ?",
+			      DB_ARGS(db_blob(len > 0 ? ticket : none, len),
+				      db_int((int64_t)account_version),
+				      db_blob(h->bytes, sizeof h->bytes)));
 }
 
 enum coffer_err store_session_touch(struct store *st, const struct token_hash *h, int64_t now)

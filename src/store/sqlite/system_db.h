@@ -1,9 +1,13 @@
 /* system_db.h — the embedded system store's insides, shared by the files that query it
- * (system.c: schema and invites; org_keys.c; users.c; sessions.c; throttle.c; policies.c;
- * audit.c). Nothing outside src/store/sqlite/ includes this. */
+ * (system.c: schema and invites; org_keys.c; users.c; members.c; resets.c; notices.c;
+ * sessions.c; throttle.c; policies.c; audit.c). Nothing outside src/store/sqlite/ includes
+ * this. */
 #ifndef COFFER_SQLITE_SYSTEM_DB_H
 #define COFFER_SQLITE_SYSTEM_DB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store/sqlite/db.h"
@@ -15,5 +19,20 @@
 struct store {
 	struct db_pool pool;
 };
+
+/* users.c, for the other writes to a user inside their transactions. */
+
+/* Whether ACCOUNT (LEN bytes) is a sealed account the users table takes. */
+bool user_account_ok(const uint8_t *account, size_t len);
+
+/* Replaces USER_ID's sealed account and moves its account_version on (and its
+ * password_changed_at to NOW when NEW_PASSWORD); COFFER_ERR_NOT_FOUND for no such user. */
+COFFER_MUST_CHECK enum coffer_err user_account_replace(sqlite3 *db, const char *user_id,
+						       const uint8_t *account, size_t account_len,
+						       bool new_password, int64_t now);
+
+/* Founds, at NOW, every not yet founded organisation where USER_ID is an org_admin, if the
+ * user is active. */
+COFFER_MUST_CHECK enum coffer_err user_found_orgs(sqlite3 *db, const char *user_id, int64_t now);
 
 #endif

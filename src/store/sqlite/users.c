@@ -10,6 +10,9 @@
  *   same moment cannot both accept it.
  * - Disabling a user and changing a password end sessions in the same transaction, so no request
  *   can find a session of a user once the change is acknowledged.
+ * - Every write that replaces a user's sealed account goes through user_account_replace, which
+ *   moves account_version on in the same statement: no replacement can leave a ticket looking
+ *   current. Every write that can make an org_admin membership active calls user_found_orgs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +24,35 @@
 
 /* A user's columns, in the order read_user() reads them; lists leave the account out. */
 #define USER_COLUMNS                                                                               \
-	"SELECT id, email, role, status, totp_last_step, created_at, account FROM users "
+	"SELECT id, email, role, status, totp_last_step, created_at, account, account_version, "   \
+	"last_login_at, password_changed_at, reset_pending FROM users "
 #define USER_COLUMNS_NO_ACCOUNT                                                                    \
-	"SELECT id, email, role, status, totp_last_step, created_at, NULL FROM users "
+	"SELECT id, email, role, status, totp_last_step, created_at, NULL, account_version, "      \
+	"last_login_at, password_changed_at, reset_pending FROM users "
 
-static bool account_ok(const uint8_t *account, size_t len)
+bool user_account_ok(const uint8_t *account, size_t len)
 {
 	return account != NULL && len >= 1 && len <= STORE_ACCOUNT_SEALED_MAX;
+}
+
+enum coffer_err user_account_replace(sqlite3 *db, const char *user_id, const uint8_t *account,
+				     size_t account_len, bool new_password, int64_t now)
+{
+	return db_change(db,
+			 "UPDATE users SET account = ?1, account_version = account_version + 1, "
+			 "password_changed_at = CASE WHEN ?4 THEN ?2 ELSE password_changed_at END, "
+			 "updated_at = ?2 WHERE id = ?3",
+			 DB_ARGS(db_blob(account, account_len), db_int(now), db_text(user_id),
+				 db_int(new_password ? 1 : 0)));
+}
+
+enum coffer_err user_found_orgs(sqlite3 *db, const char *user_id, int64_t now)
+{
+	return db_exec(db,
+		       "UPDATE orgs SET founded_at = ?2 WHERE founded_at IS NULL AND id IN ("
+		       "SELECT m.org_id FROM memberships m JOIN users u ON u.id = m.user_id "
+		       "WHERE m.user_id = ?1 AND m.role = 'org_admin' AND u.status = 'active')",
+		       DB_ARGS(db_text(user_id), db_int(now)));
 }
 
 /* Reads the current row of S (USER_COLUMNS or USER_COLUMNS_NO_ACCOUNT, whose NULL account reads
@@ -41,6 +66,10 @@ static enum coffer_err read_user(sqlite3_stmt *s, void *out)
 	db_column_text(s, 3, u->status, sizeof u->status);
 	u->totp_last_step = sqlite3_column_int64(s, 4);
 	u->created_at = sqlite3_column_int64(s, 5);
+	u->account_version = (uint64_t)sqlite3_column_int64(s, 7);
+	u->last_login_at = sqlite3_column_int64(s, 8); /* NULL reads as 0 */
+	u->password_changed_at = sqlite3_column_int64(s, 9);
+	u->reset_pending = sqlite3_column_int(s, 10) != 0;
 	u->n_orgs = 0;
 	return db_column_blob_max(s, 6, u->account, sizeof u->account, &u->account_len)
 		   ? COFFER_OK
@@ -181,12 +210,12 @@ static enum coffer_err insert_user(sqlite3 *db, const struct user_record *u, con
 				   int64_t now)
 {
 	/* COFFER_ERR_EXISTS: the email (or id) is taken. */
-	return db_exec(db,
-		       "INSERT INTO users (id, email, role, status, account, totp_last_step, "
-		       "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-		       DB_ARGS(db_text(u->id), db_text(u->email), db_text(u->role), db_text(status),
-			       db_blob(u->account, u->account_len), db_int(u->totp_last_step),
-			       db_int(now), db_int(now)));
+	return db_exec(
+	    db,
+	    "INSERT INTO users (id, email, role, status, account, totp_last_step, "
+	    "created_at, updated_at, password_changed_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?7)",
+	    DB_ARGS(db_text(u->id), db_text(u->email), db_text(u->role), db_text(status),
+		    db_blob(u->account, u->account_len), db_int(u->totp_last_step), db_int(now)));
 }
 
 /* Adds U's memberships; COFFER_ERR_EXISTS when one is already there, COFFER_ERR_NOT_FOUND for
@@ -229,6 +258,8 @@ static enum coffer_err accept_new(sqlite3 *db, const struct token_hash *h,
 		err = insert_memberships(db, u);
 	if (err == COFFER_OK)
 		err = mark_invite(db, h, u->id, mode == STORE_ACCEPT_ACTIVE ? now : -1);
+	if (err == COFFER_OK && mode == STORE_ACCEPT_ACTIVE)
+		err = user_found_orgs(db, u->id, now);
 	return err;
 }
 
@@ -237,15 +268,17 @@ static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 				   const struct user_record *u, const struct open_invite *inv,
 				   int64_t now)
 {
-	enum coffer_err err = db_change(db,
-					"UPDATE users SET account = ?, updated_at = ? "
-					"WHERE id = ? AND email = ? AND status = 'active'",
-					DB_ARGS(db_blob(u->account, u->account_len), db_int(now),
-						db_text(u->id), db_text(inv->email)));
+	enum coffer_err err =
+	    db_row(db, "SELECT 1 FROM users WHERE id = ? AND email = ? AND status = 'active'",
+		   DB_ARGS(db_text(u->id), db_text(inv->email)), NULL, NULL);
+	if (err == COFFER_OK)
+		err = user_account_replace(db, u->id, u->account, u->account_len, false, now);
 	if (err == COFFER_OK)
 		err = insert_memberships(db, u);
 	if (err == COFFER_OK)
 		err = mark_invite(db, h, u->id, now);
+	if (err == COFFER_OK)
+		err = user_found_orgs(db, u->id, now);
 	return err;
 }
 
@@ -279,7 +312,7 @@ enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h
 				    int64_t now)
 {
 	struct acceptance a = {.h = h, .now = now, .u = u, .mode = mode};
-	if (!uuid_valid(u->id) || !account_ok(u->account, u->account_len) ||
+	if (!uuid_valid(u->id) || !user_account_ok(u->account, u->account_len) ||
 	    !FIELD_TERMINATED(u->email) || !FIELD_TERMINATED(u->role) ||
 	    u->n_orgs > STORE_ORGS_MAX || now < 0 ||
 	    (mode != STORE_ACCEPT_PENDING && mode != STORE_ACCEPT_ACTIVE &&
@@ -303,14 +336,16 @@ static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
 		err = COFFER_ERR_NOT_FOUND;
 	if (err == COFFER_OK)
 		err = db_change(db,
-				"UPDATE users SET status = 'active', account = ?, "
-				"totp_last_step = ?, updated_at = ? "
+				"UPDATE users SET status = 'active', totp_last_step = ? "
 				"WHERE id = ? AND status = 'invited'",
-				DB_ARGS(db_blob(a->account, a->account_len),
-					db_int(a->totp_last_step), db_int(a->now),
-					db_text(a->user_id)));
+				DB_ARGS(db_int(a->totp_last_step), db_text(a->user_id)));
+	if (err == COFFER_OK)
+		err =
+		    user_account_replace(db, a->user_id, a->account, a->account_len, true, a->now);
 	if (err == COFFER_OK)
 		err = mark_invite(db, a->h, a->user_id, a->now);
+	if (err == COFFER_OK)
+		err = user_found_orgs(db, a->user_id, a->now);
 	return err;
 }
 
@@ -324,7 +359,7 @@ enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *
 			       .account = account,
 			       .account_len = account_len,
 			       .totp_last_step = totp_last_step};
-	if (!account_ok(account, account_len) || totp_last_step < -1 || now < 0)
+	if (!user_account_ok(account, account_len) || totp_last_step < -1 || now < 0)
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, confirm_tx, &a);
 }
@@ -354,6 +389,8 @@ static enum coffer_err set_status_tx(sqlite3 *db, void *ctx)
 	if (err == COFFER_OK && strcmp(c->status, "disabled") == 0)
 		err = db_exec(db, "DELETE FROM sessions WHERE user_id = ?",
 			      DB_ARGS(db_text(c->user_id)));
+	else if (err == COFFER_OK)
+		err = user_found_orgs(db, c->user_id, c->now);
 	return err;
 }
 
@@ -371,9 +408,8 @@ static enum coffer_err set_account_tx(sqlite3 *db, void *ctx)
 	const struct user_change *c = ctx;
 	struct db_arg kept =
 	    c->keep != NULL ? db_blob(c->keep->bytes, sizeof c->keep->bytes) : db_null();
-	enum coffer_err err = db_change(
-	    db, "UPDATE users SET account = ?, updated_at = ? WHERE id = ?",
-	    DB_ARGS(db_blob(c->account, c->account_len), db_int(c->now), db_text(c->user_id)));
+	enum coffer_err err =
+	    user_account_replace(db, c->user_id, c->account, c->account_len, true, c->now);
 	/* ?2 NULL (no session kept) matches no token hash, so every session goes. */
 	if (err == COFFER_OK)
 		err = db_exec(db,
@@ -397,9 +433,25 @@ enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 				.account = account,
 				.account_len = account_len,
 				.keep = keep};
-	if (!account_ok(account, account_len))
+	if (!user_account_ok(account, account_len))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, set_account_tx, &c);
+}
+
+static enum coffer_err read_email(sqlite3_stmt *s, void *out)
+{
+	db_column_text(s, 0, out, EMAIL_MAX + 1);
+	return COFFER_OK;
+}
+
+enum coffer_err store_user_email(struct store *st, const char *user_id, char out[EMAIL_MAX + 1])
+{
+	char email[EMAIL_MAX + 1]; /* OUT changes only on success */
+	enum coffer_err err = db_pool_row(&st->pool, "SELECT email FROM users WHERE id = ?",
+					  DB_ARGS(db_text(user_id)), read_email, email);
+	if (err == COFFER_OK)
+		memcpy(out, email, sizeof email);
+	return err;
 }
 
 enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64_t step)
