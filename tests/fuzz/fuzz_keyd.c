@@ -37,10 +37,13 @@
  * the ticket key derived from the fixed master key (expiring in 2100) and organisation keys
  * wrapped by it, made once with ticket_seal and keywrap_org_key; and valid identity requests
  * (identity_*) made once the same way: invites and accounts sealed with that keyring's seal
- * keys (invites expiring in 2100; account passwords "pw", hashed at the minimum cost). The
- * identity_invite_seal seed is a sysadmin inviting a member into an organisation: forbidden.
- * An INVITE_SEAL or RESET_SEAL asks for an expiry within KEYD_INVITE_TTL_MAX of keyd's clock,
- * which no seed can hold for long: the mutator (LLVMFuzzerCustomMutator) puts it there.
+ * keys (invites expiring in 2100; account passwords "pw", hashed at the minimum cost); and
+ * valid people requests (people_*) made once the same way, with charter_seal and reset_seal
+ * too (tickets, charters and resets expiring in 2100). The identity_invite_seal seed is a
+ * sysadmin inviting a member into an organisation: forbidden. An INVITE_SEAL or RESET_SEAL
+ * asks for an expiry within KEYD_INVITE_TTL_MAX of keyd's clock, which no seed can hold for
+ * long (theirs ask for 2100, refused as they stand): the mutator (LLVMFuzzerCustomMutator)
+ * puts it there.
  */
 #include <stdint.h>
 #include <stdio.h>
