@@ -12,21 +12,38 @@
  *     organisation at or above its level (checked here afresh, not with keyd's own code), and
  *     is the key the returned wrapped key holds for the object asked (for an open, the wrapped
  *     key sent);
- *   - identity: an invite is sealed only for a live sysadmin session, and is the invite asked
- *     for; an account comes back from ACCEPT only for an unexpired invite keyd sealed whose
+ *   - identity: an account comes back from ACCEPT only for an unexpired invite keyd sealed whose
  *     token was presented, with the invite's email and its membership (or the sysadmin role),
  *     and a TOTP secret only when the account holds that very secret pending; TOTP_OK only for
  *     an account keyd sealed whose TOTP was pending, now active; a session only for an account
  *     keyd sealed, for that user, for the lifetime asked, with a token that hashes to the
  *     ticket's, never for a pending TOTP or a sysadmin without one; a password change only for
- *     an account keyd sealed, the same user.
+ *     an account keyd sealed, the same user; a renewed ticket only for a live session and its
+ *     own user's account keyd sealed: the same session with the account's memberships;
+ *   - people (checked afresh, not with keyd's permit code): an invite is sealed, as asked and
+ *     expiring within KEYD_INVITE_TTL_MAX, if and only if the session is live and invites a
+ *     sysadmin as a sysadmin, or into an organisation as its org_admin cleared to the invite's
+ *     clearance, or its first org_admin as a sysadmin presenting that organisation's unexpired
+ *     charter — and then only, with the charter renewed to the invite's expiry; an
+ *     organisation is created only for a live sysadmin, its key wrapped by master key 1 for
+ *     the new id and its charter naming it; a membership is changed or removed, and a reset
+ *     sealed, only for a live org_admin of that organisation, never beyond their clearance nor
+ *     for a member cleared above it, a reset only for a member of that organisation alone; a
+ *     reset is accepted only with its token, unexpired, for its member still of its
+ *     organisation alone, giving the new password and the pending TOTP secret handed out.
  * This build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, see the Makefile) hashes passwords at
  * Argon2id's minimum cost, so identity requests run thousands a second, not ten.
  * Seeds (tests/fuzz/corpus/fuzz_keyd/) include valid data key requests: tickets sealed with
  * the ticket key derived from the fixed master key (expiring in 2100) and organisation keys
  * wrapped by it, made once with ticket_seal and keywrap_org_key; and valid identity requests
  * (identity_*) made once the same way: invites and accounts sealed with that keyring's seal
- * keys (invites expiring in 2100; account passwords "pw", hashed at the minimum cost).
+ * keys (invites expiring in 2100; account passwords "pw", hashed at the minimum cost); and
+ * valid people requests (people_*) made once the same way, with charter_seal and reset_seal
+ * too (tickets, charters and resets expiring in 2100). The identity_invite_seal seed is a
+ * sysadmin inviting a member into an organisation: forbidden. An INVITE_SEAL or RESET_SEAL
+ * asks for an expiry within KEYD_INVITE_TTL_MAX of keyd's clock, which no seed can hold for
+ * long (theirs ask for 2100, refused as they stand): the mutator (LLVMFuzzerCustomMutator)
+ * puts it there.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +53,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/uuid.h"
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
 #include "fuzz_util.h"
@@ -51,6 +69,8 @@ static struct keyd_keys keys;
 static struct frame_writer reply;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
 static void setup(void)
 {
@@ -231,36 +251,6 @@ static bool read_account(struct wire_reader *r, struct account *a)
 	return account_open(keys.seals, sealed, n, a) == COFFER_OK;
 }
 
-static void check_sealed(const uint8_t *p, size_t len, struct wire_reader *r)
-{
-	static uint8_t sealed[ACCOUNT_SEALED_MAX], ticket[TICKET_SEALED_MAX];
-	static struct ticket t;
-	static struct invite got, asked;
-	char token[TOKEN_TEXT_LEN + 1];
-	struct token_hash presented;
-	size_t n = wire_get_bytes(r, sealed, sizeof sealed);
-	check(wire_reader_end(r) && n > 0, "SEALED reply malformed");
-	check(invite_open(keys.seals, sealed, n, &got) == COFFER_OK, "SEALED invite does not open");
-	memset(&asked, 0, sizeof asked);
-	struct wire_reader q = wire_reader_init(p, len);
-	wire_get_str(&q, token, TOKEN_TEXT_LEN);
-	size_t tl = wire_get_bytes(&q, ticket, sizeof ticket);
-	wire_get_exact(&q, asked.token.bytes, TOKEN_HASH_BYTES);
-	wire_get_str(&q, asked.email, EMAIL_MAX);
-	asked.role = wire_get_u8(&q);
-	size_t ol = wire_get_bytes(&q, asked.org_id, TICKET_ID_MAX);
-	asked.org_id[ol] = '\0';
-	asked.clearance = wire_get_u8(&q);
-	asked.expires_at = (int64_t)wire_get_u64(&q);
-	check(wire_reader_end(&q), "keyd answered an invite seal request that does not parse");
-	check(token_hash_text(token, &presented) &&
-		  ticket_open(keys.ticket_key, ticket, tl, &t) == COFFER_OK &&
-		  same_hash(&presented, &t.token) && t.role == TICKET_ROLE_SYSADMIN &&
-		  t.expires_at > (int64_t)time(NULL) - 60,
-	      "invite sealed for a session that is not a live sysadmin's");
-	check(memcmp(&got, &asked, sizeof got) == 0, "SEALED invite is not the one asked for");
-}
-
 static void check_accepted(const uint8_t *p, size_t len, struct wire_reader *r)
 {
 	static struct account a, existing;
@@ -367,8 +357,347 @@ static void check_password_set(const uint8_t *p, size_t len, struct wire_reader 
 	      "password change made another account");
 }
 
+/* ---- people: who belongs to an organisation ---------------------------------------------- */
+
+/* Reads SESSION from R: whether it is live at AT (permit.h's rule, checked afresh: keyd's
+ * ticket, the token presented hashes to its hash, not expired); T is its ticket. */
+static bool read_live_session(struct wire_reader *r, int64_t at, struct ticket *t)
+{
+	static uint8_t ticket[TICKET_SEALED_MAX];
+	char token[TOKEN_TEXT_LEN + 1];
+	struct token_hash presented;
+	wire_get_str(r, token, TOKEN_TEXT_LEN);
+	size_t tl = wire_get_bytes(r, ticket, sizeof ticket);
+	return !r->bad && token_hash_text(token, &presented) &&
+	       ticket_open(keys.ticket_key, ticket, tl, t) == COFFER_OK &&
+	       same_hash(&presented, &t->token) && at < t->expires_at;
+}
+
+/* The membership of ORG_ID among the N at M, the first one as keyd finds it, or NULL. */
+static const struct ticket_membership *find_org(const struct ticket_membership *m, uint32_t n,
+						const char *org_id)
+{
+	for (uint32_t i = 0; i < n && i < TICKET_ORGS_MAX; i++) {
+		if (strcmp(m[i].org_id, org_id) == 0)
+			return &m[i];
+	}
+	return NULL;
+}
+
+/* Whether ticket T is a user's who is an org_admin of ORG_ID cleared there to GRANT at least;
+ * *CLEARANCE is then the admin's clearance. */
+static bool org_admin(const struct ticket *t, const char *org_id, uint8_t grant, uint8_t *clearance)
+{
+	const struct ticket_membership *m =
+	    t->role == TICKET_ROLE_USER ? find_org(t->orgs, t->n_orgs, org_id) : NULL;
+	if (m == NULL || m->org_role != TICKET_ORG_ADMIN || m->clearance < grant)
+		return false;
+	*clearance = m->clearance;
+	return true;
+}
+
+static bool same_membership(const struct ticket_membership *a, const struct ticket_membership *b)
+{
+	return strcmp(a->org_id, b->org_id) == 0 && a->org_role == b->org_role &&
+	       a->clearance == b->clearance;
+}
+
+/* Whether the N memberships at A are the M at B, in any order. */
+static bool same_orgs(const struct ticket_membership *a, uint32_t n,
+		      const struct ticket_membership *b, uint32_t m)
+{
+	bool used[TICKET_ORGS_MAX] = {false};
+	if (n != m || n > TICKET_ORGS_MAX)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t j = 0;
+		while (j < n && (used[j] || !same_membership(&a[i], &b[j])))
+			j++;
+		if (j == n)
+			return false;
+		used[j] = true;
+	}
+	return true;
+}
+
+/* Parses the INVITE_SEAL request P into *INV, and says whether its session may have it sealed
+ * at AT: a sysadmin invite by a sysadmin; an organisation invite by an org_admin of it cleared
+ * to the invite's clearance; or (*FOUNDING) an org_admin invite by a sysadmin presenting a
+ * charter of that organisation still founding at AT. */
+static bool may_invite(const uint8_t *p, size_t len, int64_t at, struct invite *inv, bool *founding)
+{
+	static struct ticket t;
+	static uint8_t charter[INVITE_SEALED_MAX];
+	struct charter ch;
+	uint8_t clearance;
+	struct wire_reader q = wire_reader_init(p, len);
+	const bool live = read_live_session(&q, at, &t);
+	memset(inv, 0, sizeof *inv);
+	wire_get_exact(&q, inv->token.bytes, TOKEN_HASH_BYTES);
+	wire_get_str(&q, inv->email, EMAIL_MAX);
+	inv->role = wire_get_u8(&q);
+	size_t ol = wire_get_bytes(&q, inv->org_id, TICKET_ID_MAX);
+	inv->org_id[ol] = '\0';
+	inv->clearance = wire_get_u8(&q);
+	inv->expires_at = (int64_t)wire_get_u64(&q);
+	size_t cl = wire_get_bytes(&q, charter, sizeof charter);
+	check(wire_reader_end(&q), "keyd answered an invite seal request that does not parse");
+	*founding = false;
+	if (!live)
+		return false;
+	const bool sysadmin = t.role == TICKET_ROLE_SYSADMIN;
+	if (inv->role == INVITE_SYSADMIN)
+		return sysadmin;
+	if (inv->role != INVITE_MEMBER && inv->role != INVITE_ORG_ADMIN)
+		return false;
+	if (org_admin(&t, inv->org_id, inv->clearance, &clearance))
+		return true;
+	*founding = inv->role == INVITE_ORG_ADMIN && sysadmin && cl > 0 &&
+		    charter_open(keys.seals, charter, cl, &ch) == COFFER_OK &&
+		    strcmp(ch.org_id, inv->org_id) == 0 && ch.founding_until > at;
+	return *founding;
+}
+
+/* SEALED for INVITE_SEAL: the invite asked for, for a session that may invite (a minute back),
+ * expiring within keyd's limit; a renewed charter exactly when founding, lasting as long as the
+ * invite. */
+static void check_sealed(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static uint8_t sealed[INVITE_SEALED_MAX], renewed[INVITE_SEALED_MAX];
+	static struct invite got, asked;
+	struct charter ch;
+	bool founding = false;
+	const int64_t now = (int64_t)time(NULL);
+	size_t n = wire_get_bytes(r, sealed, sizeof sealed);
+	size_t rl = wire_get_bytes(r, renewed, sizeof renewed);
+	check(wire_reader_end(r) && n > 0, "SEALED reply malformed");
+	check(invite_open(keys.seals, sealed, n, &got) == COFFER_OK, "SEALED invite does not open");
+	check(may_invite(p, len, now - 60, &asked, &founding),
+	      "invite sealed for a session not allowed to invite to it");
+	check(memcmp(&got, &asked, sizeof got) == 0, "SEALED invite is not the one asked for");
+	check(got.expires_at > now - 60 && got.expires_at <= now + KEYD_INVITE_TTL_MAX + 60,
+	      "SEALED invite expires beyond keyd's limit");
+	if (founding) {
+		check(rl > 0 && charter_open(keys.seals, renewed, rl, &ch) == COFFER_OK &&
+			  strcmp(ch.org_id, got.org_id) == 0 && ch.founding_until == got.expires_at,
+		      "founding invite without its organisation's charter renewed to its expiry");
+	} else {
+		check(rl == 0, "a charter renewed for an invite that founds nothing");
+	}
+}
+
+/* A refused INVITE_SEAL: never for want of a permit when the session may invite now (keyd
+ * decided a moment ago, so it was live and the charter unexpired then too). */
+static void check_invite_refused(const uint8_t *p, size_t len, uint32_t code)
+{
+	static struct invite inv;
+	bool founding = false;
+	check(code == COFFER_ERR_INVALID_INPUT ||
+		  !may_invite(p, len, (int64_t)time(NULL), &inv, &founding),
+	      "invite refused to a session allowed to invite to it");
+}
+
+/* ORG_CREATED: only for a live sysadmin; a new UUID, its key version 1 wrapped by master key
+ * 1, and a charter of that organisation founding for no longer than an invite lasts. */
+static void check_org_created(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct ticket t;
+	static uint8_t sealed[INVITE_SEALED_MAX];
+	char org_id[TICKET_ID_MAX + 1];
+	uint8_t wrapped[KEYWRAP_BYTES], org_key[AEAD_KEY_BYTES];
+	struct charter ch;
+	const int64_t now = (int64_t)time(NULL);
+	wire_get_str(r, org_id, TICKET_ID_MAX);
+	uint32_t master_version = wire_get_u32(r);
+	wire_get_exact(r, wrapped, KEYWRAP_BYTES);
+	size_t cl = wire_get_bytes(r, sealed, sizeof sealed);
+	check(wire_reader_end(r), "ORG_CREATED reply malformed");
+	struct wire_reader q = wire_reader_init(p, len);
+	const bool live = read_live_session(&q, now - 60, &t);
+	check(wire_reader_end(&q), "keyd answered an organisation creation that does not parse");
+	check(live && t.role == TICKET_ROLE_SYSADMIN,
+	      "organisation created for a session that is not a live sysadmin's");
+	check(uuid_valid(org_id), "ORG_CREATED names no UUID");
+	check(master_version == 1 && keyunwrap_org_key(keys.ring->keys[0].key, org_id, 1, wrapped,
+						       org_key) == COFFER_OK,
+	      "ORG_CREATED key does not open under master key 1 for the new org, version 1");
+	sodium_memzero(org_key, sizeof org_key);
+	check(charter_open(keys.seals, sealed, cl, &ch) == COFFER_OK &&
+		  strcmp(ch.org_id, org_id) == 0,
+	      "ORG_CREATED charter does not open for the new organisation");
+	check(ch.founding_until > now - 60 && ch.founding_until <= now + KEYD_INVITE_TTL_MAX + 60,
+	      "ORG_CREATED charter founding for longer than an invite lasts");
+}
+
+/* MEMBER_SET and RESET_SEAL begin alike: SESSION | bytes member's account | str org id. */
+struct member_ref {
+	bool live;	  /* the session, a minute back */
+	struct ticket t;  /* its ticket */
+	bool opened;	  /* the member's account is keyd's */
+	struct account a; /* the member's account */
+	char org_id[TICKET_ID_MAX + 1];
+};
+
+static void read_member_ref(struct wire_reader *q, int64_t at, struct member_ref *m)
+{
+	m->live = read_live_session(q, at, &m->t);
+	m->opened = read_account(q, &m->a);
+	wire_get_str(q, m->org_id, TICKET_ID_MAX);
+}
+
+/* ACCOUNT for MEMBER_SET: only for a live org_admin of the organisation granting within their
+ * clearance, to a member there at or below it; the same account with that one membership
+ * changed as asked (or gone, for role 0) and every other one as it was. */
+static void check_member_set(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct member_ref m;
+	static struct account a;
+	static struct ticket_membership want[TICKET_ORGS_MAX];
+	uint8_t admin = 0;
+	check(read_account(r, &a), "ACCOUNT reply holds no account keyd sealed");
+	check(wire_get_bytes(r, NULL, 0) == 0 && wire_reader_end(r),
+	      "MEMBER_SET reply malformed, or with a TOTP secret");
+	struct wire_reader q = wire_reader_init(p, len);
+	read_member_ref(&q, (int64_t)time(NULL) - 60, &m);
+	const uint8_t role = wire_get_u8(&q), grant = wire_get_u8(&q);
+	check(wire_reader_end(&q), "keyd answered a membership change that does not parse");
+	check(m.live && org_admin(&m.t, m.org_id, grant, &admin),
+	      "membership changed for a session not a live org_admin of the org cleared to grant");
+	check(role <= TICKET_ORG_ADMIN && (role != 0 || grant == 0),
+	      "membership changed to a role out of range");
+	check(m.opened && m.a.role == TICKET_ROLE_USER,
+	      "membership changed in an account keyd did not seal");
+	const struct ticket_membership *was = find_org(m.a.orgs, m.a.n_orgs, m.org_id);
+	check(was != NULL && was->clearance <= admin,
+	      "membership changed for a non-member, or one cleared above the admin");
+	check(strcmp(a.user_id, m.a.user_id) == 0 && strcmp(a.email, m.a.email) == 0 &&
+		  strcmp(a.password_hash, m.a.password_hash) == 0 && a.role == m.a.role &&
+		  a.totp == m.a.totp &&
+		  memcmp(a.totp_sealed, m.a.totp_sealed, sizeof a.totp_sealed) == 0,
+	      "membership change altered the account beyond its memberships");
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m.a.n_orgs; i++) {
+		if (&m.a.orgs[i] != was)
+			want[n++] = m.a.orgs[i];
+	}
+	if (role != 0) {
+		want[n] = *was;
+		want[n].org_role = role;
+		want[n].clearance = grant;
+		n++;
+	}
+	check(same_orgs(a.orgs, a.n_orgs, want, n),
+	      "membership not changed as asked, or another one touched");
+}
+
+/* SEALED for RESET_SEAL: only for a live org_admin of the organisation, for a member of it
+ * alone at or below the admin's clearance; the reset asked for, for that member, within keyd's
+ * expiry limit, and no charter. */
+static void check_reset_sealed(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct member_ref m;
+	static uint8_t sealed[INVITE_SEALED_MAX];
+	static struct reset got;
+	struct token_hash token;
+	uint8_t admin = 0;
+	const int64_t now = (int64_t)time(NULL);
+	size_t n = wire_get_bytes(r, sealed, sizeof sealed);
+	check(wire_get_bytes(r, NULL, 0) == 0 && wire_reader_end(r) && n > 0,
+	      "SEALED reset reply malformed, or with a charter");
+	check(reset_open(keys.seals, sealed, n, &got) == COFFER_OK, "SEALED reset does not open");
+	struct wire_reader q = wire_reader_init(p, len);
+	read_member_ref(&q, now - 60, &m);
+	wire_get_exact(&q, token.bytes, TOKEN_HASH_BYTES);
+	const int64_t expires = (int64_t)wire_get_u64(&q);
+	check(wire_reader_end(&q), "keyd answered a reset seal request that does not parse");
+	check(m.live && org_admin(&m.t, m.org_id, 0, &admin),
+	      "reset sealed for a session not a live org_admin of the organisation");
+	check(m.opened && m.a.role == TICKET_ROLE_USER && m.a.n_orgs == 1 &&
+		  strcmp(m.a.orgs[0].org_id, m.org_id) == 0 && m.a.orgs[0].clearance <= admin,
+	      "reset sealed for an account not of that organisation alone, within the admin's "
+	      "clearance");
+	check(same_hash(&got.token, &token) && strcmp(got.user_id, m.a.user_id) == 0 &&
+		  strcmp(got.email, m.a.email) == 0 && strcmp(got.org_id, m.org_id) == 0 &&
+		  got.expires_at == expires,
+	      "SEALED reset is not the one asked for");
+	check(expires > now - 60 && expires <= now + KEYD_INVITE_TTL_MAX + 60,
+	      "SEALED reset expires beyond keyd's limit");
+}
+
+/* ACCOUNT for RESET_ACCEPT: only for an unexpired reset keyd sealed, with its token, applied to
+ * the reset's member while a member of the reset's organisation alone; the same member with the
+ * new password and, pending, exactly the TOTP secret handed out. */
+static void check_reset_accepted(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct account a, before;
+	static struct reset rs;
+	static uint8_t sealed[INVITE_SEALED_MAX], password[KEYD_PASSWORD_MAX];
+	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES], inside[ACCOUNT_TOTP_SECRET_BYTES];
+	char token[TOKEN_TEXT_LEN + 1];
+	struct token_hash presented;
+	check(read_account(r, &a), "ACCOUNT reply holds no account keyd sealed");
+	size_t sl = wire_get_bytes(r, secret, sizeof secret);
+	check(wire_reader_end(r) && sl == sizeof secret,
+	      "RESET_ACCEPT reply malformed, or without a TOTP secret");
+	struct wire_reader q = wire_reader_init(p, len);
+	wire_get_str(&q, token, TOKEN_TEXT_LEN);
+	size_t rl = wire_get_bytes(&q, sealed, sizeof sealed);
+	const bool opened = read_account(&q, &before);
+	size_t pl = wire_get_bytes(&q, password, sizeof password);
+	check(wire_reader_end(&q), "keyd answered a reset acceptance that does not parse");
+	check(reset_open(keys.seals, sealed, rl, &rs) == COFFER_OK &&
+		  token_hash_text(token, &presented) && same_hash(&presented, &rs.token),
+	      "account reset with a reset keyd did not seal, or without its token");
+	check(rs.expires_at > (int64_t)time(NULL) - 60, "account reset with an expired reset");
+	check(opened && strcmp(before.user_id, rs.user_id) == 0 &&
+		  strcmp(before.email, rs.email) == 0,
+	      "reset applied to an account keyd did not seal, or not the reset's member's");
+	check(before.role == TICKET_ROLE_USER && before.n_orgs == 1 &&
+		  strcmp(before.orgs[0].org_id, rs.org_id) == 0,
+	      "reset applied to an account not of the reset's organisation alone");
+	check(strcmp(a.user_id, before.user_id) == 0 && strcmp(a.email, before.email) == 0 &&
+		  a.role == before.role && same_orgs(a.orgs, a.n_orgs, before.orgs, before.n_orgs),
+	      "reset changed whose account it is, or its memberships");
+	check(pl > 0 && crypto_pwhash_str_verify(a.password_hash, (const char *)password, pl) == 0,
+	      "reset account does not take the new password");
+	check(a.totp == ACCOUNT_TOTP_PENDING &&
+		  account_totp_open(keys.seals, a.user_id, a.totp_sealed, inside) == COFFER_OK &&
+		  memcmp(inside, secret, sizeof secret) == 0,
+	      "the TOTP secret handed out is not the reset account's pending one");
+	sodium_memzero(inside, sizeof inside);
+}
+
+/* TICKET for TICKET_RENEW: only for a live session presenting its own user's account; the same
+ * session (token, user, role, issue and expiry) with exactly the account's memberships. */
+static void check_ticket_renewed(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct ticket t, was;
+	static struct account a;
+	static uint8_t sealed[TICKET_SEALED_MAX];
+	size_t n = wire_get_bytes(r, sealed, sizeof sealed);
+	check(wire_reader_end(r), "TICKET reply malformed");
+	check(ticket_open(keys.ticket_key, sealed, n, &t) == COFFER_OK,
+	      "TICKET holds no ticket keyd sealed");
+	struct wire_reader q = wire_reader_init(p, len);
+	const bool live = read_live_session(&q, (int64_t)time(NULL) - 60, &was);
+	const bool opened = read_account(&q, &a);
+	check(wire_reader_end(&q), "keyd answered a ticket renewal that does not parse");
+	check(live, "ticket renewed for a session that is not live");
+	check(opened && strcmp(a.user_id, was.user_id) == 0 && a.role == was.role,
+	      "ticket renewed from an account keyd did not seal, or another user's");
+	check(same_hash(&t.token, &was.token) && strcmp(t.user_id, was.user_id) == 0 &&
+		  t.role == was.role && t.issued_at == was.issued_at &&
+		  t.expires_at == was.expires_at,
+	      "renewed ticket is not the same session");
+	bool same = t.n_orgs == a.n_orgs;
+	for (uint32_t i = 0; same && i < t.n_orgs; i++)
+		same = same_membership(&t.orgs[i], &a.orgs[i]);
+	check(same, "renewed ticket's memberships are not the account's");
+}
+
 /* The reasons documented for refusing each request (and NOMEM when Argon2id cannot
- * have its memory, CRYPTO when a TOTP secret does not open). */
+ * have its memory, CRYPTO when a TOTP secret does not open or a new key or secret cannot be
+ * sealed). */
 static bool denial_documented(uint8_t type, uint32_t code)
 {
 	switch (type) {
@@ -377,9 +706,21 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_DATA_KEY_OPEN:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_CRYPTO;
+	case KEYD_MSG_ORG_CREATE:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_FORBIDDEN ||
+		       code == COFFER_ERR_CRYPTO;
 	case KEYD_MSG_INVITE_SEAL:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN;
+	case KEYD_MSG_MEMBER_SET:
+	case KEYD_MSG_RESET_SEAL: /* NOT_FOUND: the account is no member of the organisation */
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
+		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
+	case KEYD_MSG_RESET_ACCEPT: /* NOT_FOUND: an expired reset */
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
+		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND ||
+		       code == COFFER_ERR_NOMEM || code == COFFER_ERR_CRYPTO;
+	case KEYD_MSG_TICKET_RENEW: return code == COFFER_ERR_UNAUTHENTICATED;
 	case KEYD_MSG_ACCEPT:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOT_FOUND ||
@@ -394,6 +735,56 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	default: return false;
 	}
 }
+
+/* ---- mutation ----------------------------------------------------------------------------- */
+
+/* Skips a bytes (or str) field of R. */
+static void skip_bytes(struct wire_reader *r)
+{
+	const uint8_t *n = wire_get_raw(r, 2);
+	if (n != NULL)
+		(void)wire_get_raw(r, (size_t)n[0] << 8 | n[1]);
+}
+
+/* Where the expiry of the INVITE_SEAL or RESET_SEAL in DATA (SIZE bytes) is, or 0 for none. */
+static size_t expiry_offset(const uint8_t *data, size_t size)
+{
+	if (size < 1 || (data[0] != KEYD_MSG_INVITE_SEAL && data[0] != KEYD_MSG_RESET_SEAL))
+		return 0;
+	struct wire_reader r = wire_reader_init(data + 1, size - 1);
+	skip_bytes(&r); /* SESSION: token, */
+	skip_bytes(&r); /* ticket */
+	skip_bytes(&r); /* INVITE_SEAL: token hash; RESET_SEAL: account */
+	skip_bytes(&r); /* INVITE_SEAL: email; RESET_SEAL: org id */
+	if (data[0] == KEYD_MSG_INVITE_SEAL) {
+		(void)wire_get_u8(&r); /* role */
+		skip_bytes(&r);	       /* org id */
+		(void)wire_get_u8(&r); /* clearance */
+	} else {
+		skip_bytes(&r); /* token hash */
+	}
+	return !r.bad && r.left >= 8 ? (size_t)(r.p - data) : 0;
+}
+
+/* libFuzzer's own mutations; and now and again, instead, an INVITE_SEAL's or RESET_SEAL's
+ * expiry set inside keyd's window (a minute to KEYD_INVITE_TTL_MAX less a minute from now).
+ * keyd compares an expiry with its clock as a range check, which CMP tracing cannot turn back
+ * into the bytes of the field: without this the fuzzer never has an invite or reset sealed
+ * (seeds cannot hold an expiry that stays in the window). An input still means exactly what
+ * keyd is handed. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	const size_t at = seed % 4 == 0 ? expiry_offset(data, size) : 0;
+	if (at == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+	const uint64_t t =
+	    (uint64_t)time(NULL) + 60 + (seed / 4) % (uint64_t)(KEYD_INVITE_TTL_MAX - 120);
+	for (int i = 0; i < 8; i++)
+		data[at + (size_t)i] = (uint8_t)(t >> (56 - 8 * i));
+	return size;
+}
+
+/* ---- the target ---------------------------------------------------------------------------- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -424,6 +815,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(wire_reader_end(&rr), "DENIED reply malformed");
 		check(denial_documented(type, code),
 		      "DENIED to a request never refused, or with an undocumented reason");
+		if (type == KEYD_MSG_INVITE_SEAL)
+			check_invite_refused(payload, len, code);
 		return 0;
 	}
 	switch (type) {
@@ -450,6 +843,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case KEYD_MSG_INVITE_SEAL:
 		check(rtype == KEYD_MSG_SEALED, "INVITE_SEAL not answered with SEALED");
 		check_sealed(payload, len, &rr);
+		break;
+	case KEYD_MSG_ORG_CREATE:
+		check(rtype == KEYD_MSG_ORG_CREATED, "ORG_CREATE not answered with ORG_CREATED");
+		check_org_created(payload, len, &rr);
+		break;
+	case KEYD_MSG_MEMBER_SET:
+		check(rtype == KEYD_MSG_ACCOUNT, "MEMBER_SET not answered with ACCOUNT");
+		check_member_set(payload, len, &rr);
+		break;
+	case KEYD_MSG_RESET_SEAL:
+		check(rtype == KEYD_MSG_SEALED, "RESET_SEAL not answered with SEALED");
+		check_reset_sealed(payload, len, &rr);
+		break;
+	case KEYD_MSG_RESET_ACCEPT:
+		check(rtype == KEYD_MSG_ACCOUNT, "RESET_ACCEPT not answered with ACCOUNT");
+		check_reset_accepted(payload, len, &rr);
+		break;
+	case KEYD_MSG_TICKET_RENEW:
+		check(rtype == KEYD_MSG_TICKET, "TICKET_RENEW not answered with TICKET");
+		check_ticket_renewed(payload, len, &rr);
 		break;
 	case KEYD_MSG_ACCEPT:
 		check(rtype == KEYD_MSG_ACCOUNT, "ACCEPT not answered with ACCOUNT");
