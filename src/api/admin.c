@@ -11,6 +11,8 @@
 
 #include "api/app.h"
 #include "api/caller.h"
+#include "api/invite_issue.h"
+#include "api/org_audit.h"
 #include "api/routes.h"
 #include "api/system_audit.h"
 #include "api/user_json.h"
@@ -38,16 +40,22 @@ const struct json_schema admin_org_schema = JSON_SCHEMA(org_fields);
 enum coffer_err admin_orgs_post(struct request *rq)
 {
 	const char *name = json_string_value(json_object_get(rq->json, "name"));
-	char id[UUID_TEXT_LEN + 1];
-	struct keyd_org_key key;
-	uuid_generate(id);
-	/* keyd makes the organisation's key and hands it out only wrapped by the master key. */
-	enum coffer_err err = keyd_org_key_new(rq->app->keyd, id, 1, &key);
-	if (err != COFFER_OK)
-		return err;
-	struct org_key_record rec = {.version = key.version, .master_version = key.master_version};
-	memcpy(rec.wrapped, key.wrapped, sizeof rec.wrapped);
-	err = store_org_create(rq->app->store, id, name, &rec, time_now());
+	struct keyd_session s;
+	caller_keyd_session(api_caller(rq), &s);
+	/* keyd names the organisation, makes its key (handed out only wrapped by the master key)
+	 * and seals its charter: the one warrant for a sysadmin to invite its first org_admin. */
+	struct keyd_org_created *made = calloc(1, sizeof *made);
+	if (made == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = keyd_org_create(rq->app->keyd, &s, made);
+	char id[STORE_ID_MAX + 1];
+	snprintf(id, sizeof id, "%s", made->org_id);
+	struct org_key_record rec = {.version = 1, .master_version = made->master_version};
+	memcpy(rec.wrapped, made->wrapped, sizeof rec.wrapped);
+	if (err == COFFER_OK)
+		err = store_org_create(rq->app->store, id, name, made->charter.bytes,
+				       made->charter.len, &rec, time_now());
+	free(made);
 	if (err == COFFER_ERR_EXISTS)
 		return reply_error(rq, err, "An organisation with this name already exists.");
 	struct org_db *odb = NULL;
@@ -58,6 +66,8 @@ enum coffer_err admin_orgs_post(struct request *rq)
 	if (err != COFFER_OK)
 		return err;
 	system_audit(rq, api_actor(rq), "org.create", id, "success", "");
+	if ((err = org_audit_event(rq, id, "org.create", "", "")) != COFFER_OK)
+		return err;
 	return reply_json(rq, 201, json_pack("{s:s,s:s}", "id", id, "name", name));
 }
 
@@ -72,12 +82,16 @@ static enum coffer_err reply_list(struct request *rq, const char *field, void *i
 	return reply_json(rq, 200, json_pack("{s:o*}", field, list));
 }
 
-static json_t *org_json(const void *item)
+/* What a sysadmin sees of an organisation: its metadata, never who is in it or what it
+ * keeps. */
+static json_t *org_json(const struct org_record *org, uint64_t storage_bytes)
 {
-	const struct org_record *org = item;
 	char created[TIMEFMT_RFC3339_LEN];
 	timefmt_rfc3339(org->created_at, created);
-	return json_pack("{s:s,s:s,s:s}", "id", org->id, "name", org->name, "created_at", created);
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "id", org->id, "name", org->name,
+			 "created_at", created, "member_count", (json_int_t)org->member_count,
+			 "storage_bytes", (json_int_t)storage_bytes, "founded",
+			 org->founded_at != 0);
 }
 
 enum coffer_err admin_orgs_get(struct request *rq)
@@ -85,7 +99,17 @@ enum coffer_err admin_orgs_get(struct request *rq)
 	struct org_record *orgs = NULL;
 	size_t n = 0;
 	enum coffer_err err = store_orgs_list(rq->app->store, &orgs, &n);
-	return err != COFFER_OK ? err : reply_list(rq, "orgs", orgs, n, sizeof *orgs, org_json);
+	if (err != COFFER_OK)
+		return err;
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		uint64_t bytes = 0;
+		if (store_org_storage_bytes(rq->app->data_dir, orgs[i].id, &bytes) != COFFER_OK)
+			bytes = 0; /* no directory yet: nothing stored */
+		json_array_append_new(list, org_json(&orgs[i], bytes));
+	}
+	free(orgs);
+	return reply_json(rq, 200, json_pack("{s:o*}", "orgs", list));
 }
 
 /* --- invitations -------------------------------------------------------------------------- */
@@ -104,102 +128,55 @@ static const struct json_field invite_fields[] = {
 // clang-format on
 const struct json_schema admin_invite_schema = JSON_SCHEMA(invite_fields);
 
-/* The URL an invitee opens: on the address the server is configured to be reached at. */
-static void invite_url(const struct request *rq, const char *token, char *out, size_t outlen)
-{
-	struct listen_addr shown = rq->app->cfg->listen;
-	char host[CONFIG_HOST_MAX + 16];
-	if (strcmp(shown.host, "0.0.0.0") == 0 || strcmp(shown.host, "::") == 0)
-		snprintf(shown.host, sizeof shown.host, "localhost");
-	listen_addr_format(&shown, host, sizeof host);
-	snprintf(out, outlen, "https://%s/invite/%s", host, token);
-}
-
-static uint8_t invite_role_code(const char *role)
-{
-	return strcmp(role, "sysadmin") == 0 ? INVITE_SYSADMIN
-	       : strcmp(role, "member") == 0 ? INVITE_MEMBER
-					     : INVITE_ORG_ADMIN;
-}
-
+/* A sysadmin invites another sysadmin, or the first org_admin of an organisation that has
+ * never had one, with the charter keyd sealed when it was created. Anything else inside an
+ * organisation is its own org_admins' to do: keyd refuses it too. */
 enum coffer_err admin_invites_post(struct request *rq)
 {
 	json_t *j = rq->json;
-	const struct caller *caller = api_caller(rq);
 	const char *role = json_string_value(json_object_get(j, "role"));
 	const char *org_id = json_string_value(json_object_get(j, "org_id"));
 	const char *clearance = json_string_value(json_object_get(j, "clearance"));
 	bool sysadmin = strcmp(role, "sysadmin") == 0;
-	struct invite_record rec;
-	struct invite inv;
-	struct org_record org;
-	memset(&rec, 0, sizeof rec);
-	memset(&inv, 0, sizeof inv);
-
-	if (!email_normalize(json_string_value(json_object_get(j, "email")), rec.email))
-		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
-				   "field 'email': not an email address");
+	struct invite_order o = {.email = json_string_value(json_object_get(j, "email")),
+				 .role = role,
+				 .clearance = LEVEL_CONFIDENTIAL};
 	if (sysadmin && (org_id != NULL || clearance != NULL))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
 				   "fields 'org_id' and 'clearance' are only for the roles "
 				   "member and org_admin");
-	if (!sysadmin && org_id == NULL)
+	if (sysadmin)
+		return invite_issue(rq, &o);
+	if (org_id == NULL)
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
 				   "field 'org_id': required for the roles member and org_admin");
-	enum level level = LEVEL_CONFIDENTIAL;
-	if (clearance != NULL && !level_parse(clearance, &level))
+	if (clearance != NULL && !level_parse(clearance, &o.clearance))
 		return COFFER_ERR_INVALID_INPUT; /* the schema allows only level names */
-	if (!sysadmin) {
-		if (!uuid_valid(org_id))
-			return reply_error(rq, COFFER_ERR_INVALID_INPUT,
-					   "field 'org_id': not an organisation id");
-		enum coffer_err err = store_org_get(rq->app->store, org_id, &org);
-		if (err == COFFER_ERR_NOT_FOUND)
-			return reply_error(rq, COFFER_ERR_NOT_FOUND, "No such organisation.");
-		if (err != COFFER_OK)
-			return err;
-		snprintf(rec.org_id, sizeof rec.org_id, "%s", org_id);
-		snprintf(rec.clearance, sizeof rec.clearance, "%s", level_name(level));
+	if (!uuid_valid(org_id))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
+				   "field 'org_id': not an organisation id");
+	struct org_record *org = calloc(1, sizeof *org);
+	if (org == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = store_org_get(rq->app->store, org_id, org);
+	const char *refusal = NULL;
+	if (err == COFFER_OK && org->founded_at != 0)
+		refusal = "This organisation has its own administrators: only they invite its "
+			  "members.";
+	else if (err == COFFER_OK && strcmp(role, "org_admin") != 0)
+		refusal = "A sysadmin invites only an organisation's first org_admin, who then "
+			  "invites its members.";
+	if (refusal != NULL) {
+		system_audit(rq, api_actor(rq), "invite.create", org_id, "refused", "org_owned");
+		err = reply_error(rq, COFFER_ERR_ORG_OWNED, refusal);
+	} else if (err == COFFER_ERR_NOT_FOUND) {
+		err = reply_error(rq, COFFER_ERR_NOT_FOUND, "No such organisation.");
+	} else if (err == COFFER_OK) {
+		o.org_id = org->id;
+		o.founding = org;
+		err = invite_issue(rq, &o);
 	}
-	snprintf(rec.role, sizeof rec.role, "%s", role);
-	snprintf(rec.created_by, sizeof rec.created_by, "%s", caller->user.id);
-	rec.created_at = time_now();
-	rec.expires_at = rec.created_at + INVITE_TTL_S;
-
-	/* keyd seals what this sysadmin's session grants, so acceptance cannot grant more. */
-	char token[TOKEN_TEXT_LEN + 1];
-	token_generate(token, &inv.token);
-	memcpy(inv.email, rec.email, sizeof inv.email);
-	inv.role = invite_role_code(role);
-	memcpy(inv.org_id, rec.org_id, sizeof inv.org_id);
-	inv.clearance = sysadmin ? 0 : (uint8_t)level;
-	inv.expires_at = rec.expires_at;
-	struct keyd_session s = {.token = caller->token,
-				 .ticket = caller->session.ticket,
-				 .ticket_len = caller->session.ticket_len};
-	struct keyd_sealed *sealed = calloc(1, sizeof *sealed);
-	enum coffer_err err = sealed != NULL
-				  ? keyd_invite_seal(rq->app->keyd, &s, &inv, NULL, 0, sealed, NULL)
-				  : COFFER_ERR_NOMEM;
-	if (err == COFFER_OK && sealed->len > sizeof rec.sealed)
-		err = COFFER_ERR_INTERNAL;
-	if (err == COFFER_OK) {
-		memcpy(rec.sealed, sealed->bytes, sealed->len);
-		rec.sealed_len = sealed->len;
-		err = store_invite_add(rq->app->store, &inv.token, &rec);
-	}
-	free(sealed);
-	if (err == COFFER_OK) {
-		char url[512], expires[TIMEFMT_RFC3339_LEN];
-		invite_url(rq, token, url, sizeof url);
-		timefmt_rfc3339(rec.expires_at, expires);
-		system_audit(rq, caller->user.id, "invite.create", rec.email, "success", role);
-		err = reply_json(
-		    rq, 201,
-		    json_pack("{s:s,s:s,s:s}", "token", token, "url", url, "expires_at", expires));
-		sodium_memzero(url, sizeof url);
-	}
-	sodium_memzero(token, sizeof token);
+	free(org);
 	return err;
 }
 

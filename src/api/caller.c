@@ -72,6 +72,13 @@ const struct caller *api_caller(const struct request *rq)
 	return rq->auth;
 }
 
+void caller_keyd_session(const struct caller *c, struct keyd_session *out)
+{
+	out->token = c->token;
+	out->ticket = c->session.ticket;
+	out->ticket_len = c->session.ticket_len;
+}
+
 const char *api_actor(const struct request *rq)
 {
 	const struct caller *c = api_caller(rq);

@@ -7,6 +7,7 @@
 
 #include "common/level.h"
 #include "crypto/token.h"
+#include "keyclient/keyclient.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -27,6 +28,9 @@ struct caller *caller_attach(struct request *rq);
 
 /* The caller, on routes with a session (NULL on public ones). */
 const struct caller *api_caller(const struct request *rq);
+
+/* The caller's session as keyd is shown it: token and ticket (pointers into C). */
+void caller_keyd_session(const struct caller *c, struct keyd_session *out);
 
 /* The caller's user id for the audit trail, "" on public routes. */
 const char *api_actor(const struct request *rq);

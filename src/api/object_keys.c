@@ -12,10 +12,7 @@
 
 static void session_of(const struct request *rq, struct keyd_session *out)
 {
-	const struct caller *caller = api_caller(rq);
-	out->token = caller->token;
-	out->ticket = caller->session.ticket;
-	out->ticket_len = caller->session.ticket_len;
+	caller_keyd_session(api_caller(rq), out);
 }
 
 /* What keyd is told about one object: the caller's session, the organisation's key that

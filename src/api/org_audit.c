@@ -56,6 +56,19 @@ void org_audit_refused(struct request *rq, const char *org_id, const char *reaso
 			rq->id, e.action);
 }
 
+enum coffer_err org_audit_event(struct request *rq, const char *org_id, const char *action,
+				const char *target, const char *reason)
+{
+	struct audit_entry e;
+	fill(rq, target, "success", reason, &e);
+	snprintf(e.action, sizeof e.action, "%s", action);
+	enum coffer_err err = org_audit_commit(rq->app->orgs, org_id, &e, 1);
+	if (err != COFFER_OK)
+		log_msg(LOG_ERROR, "audit", "request %s: %s could not be recorded in %s's chain",
+			rq->id, action, org_id);
+	return err;
+}
+
 /* On the batch thread, once the entry is durable or has failed: the held reply may go. */
 static void read_recorded(void *ctx, enum coffer_err err)
 {

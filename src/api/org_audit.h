@@ -27,6 +27,14 @@ void org_audit_entry(const struct request *rq, const char *target, struct audit_
  * was refused for REASON. */
 void org_audit_refused(struct request *rq, const char *org_id, const char *reason);
 
+/* Appends to ORG_ID's chain, now and durably, that the caller did ACTION (an administrative
+ * act concerning the organisation: "org.create", "member.update"...) to TARGET (an email, or
+ * "") with REASON. A sysadmin's acts concerning an organisation are recorded here as well as in
+ * the system chain, so the organisation sees them. */
+COFFER_MUST_CHECK enum coffer_err org_audit_event(struct request *rq, const char *org_id,
+						  const char *action, const char *target,
+						  const char *reason);
+
 /* The server's record_read hook (http/server.h): records the read of the path's object (or
  * list) in the caller's organisation, and lets the held reply go once that is durable, or
  * answers 503 in its place. */

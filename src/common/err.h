@@ -24,6 +24,9 @@ enum coffer_err {
 	COFFER_ERR_THROTTLED,
 	COFFER_ERR_PASSWORD_POLICY,
 	COFFER_ERR_PASSWORD_COMPROMISED,
+	COFFER_ERR_ORG_OWNED,	   /* only the organisation's own org_admins may do this */
+	COFFER_ERR_LAST_ADMIN,	   /* it would leave the organisation without an org_admin */
+	COFFER_ERR_SHARED_ACCOUNT, /* the sign-in belongs to other organisations too */
 	/* Server-side failures (5xx, or exit status 1 on the command line). */
 	COFFER_ERR_INTERNAL,
 	COFFER_ERR_NOMEM,

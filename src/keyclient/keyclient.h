@@ -155,6 +155,9 @@ COFFER_MUST_CHECK enum coffer_err keyd_invite_seal(struct keyd_client *c,
 						   size_t charter_len, struct keyd_sealed *out,
 						   struct keyd_sealed *renewed);
 
+/* A member's role in an organisation, as keyd_member_set takes it (keyd's ticket_org_role). */
+enum keyd_org_role { KEYD_ORG_REMOVED = 0, KEYD_ORG_MEMBER = 1, KEYD_ORG_ADMIN = 2 };
+
 /* Changes the membership in ORG_ID of the member whose sealed account is ACCOUNT, in the
  * org_admin's session S (MEMBER_SET): ORG_ROLE (enum ticket_org_role: 1 member, 2 org_admin)
  * and CLEARANCE (enum level), or with ORG_ROLE 0 and CLEARANCE 0, removes it. *OUT is the

@@ -26,6 +26,10 @@
 #include "keyd/account.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
+#include "keyclient/keyclient.h"
+
+_Static_assert(KEYD_ORG_MEMBER == TICKET_ORG_MEMBER && KEYD_ORG_ADMIN == TICKET_ORG_ADMIN,
+	       "the web process names org roles as keyd does");
 
 #define PASSWORD "an old password, long enough"
 #define NEW_PW	 "a new password after the reset"

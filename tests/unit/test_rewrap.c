@@ -62,7 +62,7 @@ static void make_org(struct fixture *f, const char *name)
 	randombytes_buf(f->org_key, sizeof f->org_key);
 	k.master_version = mk->version;
 	assert_int_equal(keywrap_org_key(mk->key, f->org, 1, f->org_key, k.wrapped), COFFER_OK);
-	assert_int_equal(store_org_create(f->st, f->org, name, &k, 1000), COFFER_OK);
+	assert_int_equal(store_org_create(f->st, f->org, name, NULL, 0, &k, 1000), COFFER_OK);
 }
 
 /* The organisation key of VERSION, unwrapped with the master key its row names. */
@@ -140,7 +140,8 @@ static void test_org_store(void **state)
 	k.master_version = 1;
 	char other[UUID_TEXT_LEN + 1];
 	uuid_generate(other);
-	assert_int_equal(store_org_create(f->st, other, "Acme Legal", &k, 1), COFFER_ERR_EXISTS);
+	assert_int_equal(store_org_create(f->st, other, "Acme Legal", NULL, 0, &k, 1),
+			 COFFER_ERR_EXISTS);
 	assert_int_equal(store_org_key_newest(f->st, other, &got), COFFER_ERR_NOT_FOUND);
 	/* Versions must follow on from the newest. */
 	k.version = 3;
