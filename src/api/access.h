@@ -7,7 +7,9 @@
  *   ACCESS_ORG_MEMBER  content (records, files): the caller must be a member of {org}. A
  *                      sysadmin never is: sysadmins run the service, they do not read it
  *                      (keyd refuses them data keys as well).
- *   ACCESS_ORG_ADMIN   administration (policy, audit trail): {org}'s org_admin, or a sysadmin.
+ *   ACCESS_ORG_ADMIN   administration (its people, policy, audit trail): {org}'s org_admin.
+ *                      Not a sysadmin either: an organisation owns its people (keyd too
+ *                      seals membership changes only for the organisation's org_admins).
  * {org} must be a well-formed id (400 otherwise); anyone else gets 403, whether or not the
  * organisation exists, so that ids cannot be probed. Then, object by object, a member reads and
  * writes only at or below their clearance (access_level); keyd checks the same against the
@@ -32,7 +34,7 @@ enum api_access {
 	ACCESS_SESSION = 3,	/* signed in; the handler decides about organisations */
 	ACCESS_SYSADMIN = 4,	/* signed in as a sysadmin */
 	ACCESS_ORG_MEMBER = 5,	/* a member of the path's {org} (never a sysadmin): content */
-	ACCESS_ORG_ADMIN = 6,	/* that org's org_admin, or a sysadmin (policy, audit) */
+	ACCESS_ORG_ADMIN = 6,	/* that org's org_admin (people, policy, audit) */
 };
 
 /* The check of the ORG_* access levels, for the authorize hook (C is the signed-in caller). */

@@ -29,6 +29,37 @@ static bool csrf_ok(struct request *rq, const struct session_record *s)
 	       sodium_memcmp(given, s->csrf_token, want) == 0;
 }
 
+/* A membership added, changed or removed since the session's ticket was issued makes the ticket
+ * stale: keyd issues a fresh one from the account as it now is, for the same session, so the
+ * change holds from this request on in keyd as well as here. */
+static enum coffer_err renew_stale_ticket(struct request *rq, struct caller *c)
+{
+	struct session_record *s = &c->session;
+	if (s->account_version == c->user.account_version)
+		return COFFER_OK;
+	struct keyd_session ks;
+	uint8_t ticket[TICKET_SEALED_MAX];
+	size_t len = 0;
+	caller_keyd_session(c, &ks);
+	enum coffer_err err = keyd_ticket_renew(rq->app->keyd, &ks, c->user.account,
+						c->user.account_len, ticket, &len);
+	if (err == COFFER_ERR_UNAUTHENTICATED || err == COFFER_ERR_NOT_FOUND ||
+	    err == COFFER_ERR_FORBIDDEN)
+		err = COFFER_ERR_UNAUTHENTICATED;
+	if (err == COFFER_OK && len > sizeof s->ticket)
+		err = COFFER_ERR_INTERNAL;
+	if (err == COFFER_OK)
+		err = store_session_set_ticket(rq->app->store, &s->token, ticket, len,
+					       c->user.account_version);
+	if (err == COFFER_OK) {
+		memcpy(s->ticket, ticket, len);
+		s->ticket_len = len;
+		s->account_version = c->user.account_version;
+	}
+	sodium_memzero(ticket, sizeof ticket);
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_UNAUTHENTICATED : err;
+}
+
 enum coffer_err api_authorize(struct request *rq)
 {
 	const struct coffer_config *cfg = rq->app->cfg;
@@ -65,6 +96,8 @@ enum coffer_err api_authorize(struct request *rq)
 	if (err == COFFER_ERR_NOT_FOUND)
 		return COFFER_ERR_UNAUTHENTICATED;
 	if (err != COFFER_OK)
+		return err;
+	if ((err = renew_stale_ticket(rq, c)) != COFFER_OK)
 		return err;
 	if (c->session.must_change_password && access != ACCESS_SESSION_ANY)
 		return COFFER_ERR_PASSWORD_CHANGE_REQUIRED;

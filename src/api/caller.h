@@ -16,7 +16,7 @@ struct caller {
 	struct session_record session;
 	struct user_record user;
 	/* On ACCESS_ORG_* routes (access.h): the path's organisation and the caller's standing
-	 * in it. A sysadmin on an ORG_ADMIN route has no membership (member NULL). */
+	 * in it. */
 	char org_id[STORE_ID_MAX + 1];
 	const struct membership_record *member;
 	enum level clearance;

@@ -61,7 +61,7 @@ const struct route api_routes[] = {
 	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
 	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
 
-	/* an organisation's administration: its org_admin, or a sysadmin */
+	/* an organisation's administration: its own org_admins, never a sysadmin */
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
