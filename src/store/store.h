@@ -480,23 +480,27 @@ COFFER_MUST_CHECK enum coffer_err store_user_email(struct store *st, const char 
 
 /* Changes USER_ID's membership of ORG_ID to ROLE ("member" | "org_admin") and CLEARANCE, and
  * replaces the user's sealed account with ACCOUNT (account_version + 1), in one transaction;
- * making an active user org_admin founds the organisation if it was not. COFFER_ERR_NOT_FOUND
- * when the user is not a member of ORG_ID; COFFER_ERR_INVALID_INPUT for another role or
- * clearance, or a bad account. */
+ * making an active user org_admin founds the organisation if it was not. ACCOUNT was made from
+ * the user's account at version BASED_ON: COFFER_ERR_VERSION_CONFLICT when it has changed since
+ * (nothing is written; read the user again). COFFER_ERR_LAST_ADMIN when the organisation had
+ * an active org_admin and would have none; COFFER_ERR_NOT_FOUND when the user is not a member
+ * of ORG_ID; COFFER_ERR_INVALID_INPUT for another role or clearance, or a bad account. */
 COFFER_MUST_CHECK enum coffer_err store_membership_set(struct store *st, const char *user_id,
 						       const char *org_id, const char *role,
 						       const char *clearance,
 						       const uint8_t *account, size_t account_len,
-						       int64_t now);
+						       uint64_t based_on, int64_t now);
 
-/* Removes USER_ID's membership of ORG_ID with the member's login policy there, and replaces the
- * user's sealed account with ACCOUNT (account_version + 1), in one transaction. The user's
- * sessions stay: their tickets are stale and must be renewed before the next key operation.
- * COFFER_ERR_NOT_FOUND when the user is not a member of ORG_ID. */
+/* Removes USER_ID's membership of ORG_ID with the member's login policy there and any unused
+ * reset this organisation made for them, and replaces the user's sealed account with ACCOUNT
+ * (account_version + 1), in one transaction. BASED_ON and the errors as store_membership_set.
+ * The user's sessions stay: their tickets are stale and are renewed before the next request
+ * goes on. */
 COFFER_MUST_CHECK enum coffer_err store_membership_remove(struct store *st, const char *user_id,
 							  const char *org_id,
 							  const uint8_t *account,
-							  size_t account_len, int64_t now);
+							  size_t account_len, uint64_t based_on,
+							  int64_t now);
 
 /* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
  * recorded (compare and set), so a code is accepted once across every server;

@@ -90,14 +90,53 @@ struct membership_change {
 	const char *role, *clearance;
 	const uint8_t *account;
 	size_t account_len;
+	uint64_t based_on; /* the account_version ACCOUNT was made from */
 	int64_t now;
 };
+
+static enum coffer_err count_active_admins(sqlite3 *db, const char *org_id, int64_t *n)
+{
+	return db_row(db,
+		      "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id "
+		      "WHERE m.org_id = ? AND m.role = 'org_admin' AND u.status = 'active'",
+		      DB_ARGS(db_text(org_id)), db_read_int64, n);
+}
+
+/* Before the change: the account the new one was made from must still be the user's (else a
+ * concurrent change, a password or another membership, would be undone), and how many active
+ * org_admins the organisation has. */
+static enum coffer_err change_begin(sqlite3 *db, const struct membership_change *c,
+				    int64_t *admins)
+{
+	int64_t version = 0;
+	enum coffer_err err = db_row(db, "SELECT account_version FROM users WHERE id = ?",
+				     DB_ARGS(db_text(c->user_id)), db_read_int64, &version);
+	if (err == COFFER_OK && (uint64_t)version != c->based_on)
+		err = COFFER_ERR_VERSION_CONFLICT;
+	if (err == COFFER_OK)
+		err = count_active_admins(db, c->org_id, admins);
+	return err;
+}
+
+/* After it: an organisation that had an active org_admin keeps one. */
+static enum coffer_err change_end(sqlite3 *db, const struct membership_change *c,
+				  int64_t admins_before)
+{
+	int64_t after = 0;
+	enum coffer_err err = count_active_admins(db, c->org_id, &after);
+	if (err == COFFER_OK && admins_before > 0 && after == 0)
+		err = COFFER_ERR_LAST_ADMIN;
+	return err;
+}
 
 static enum coffer_err set_tx(sqlite3 *db, void *ctx)
 {
 	const struct membership_change *c = ctx;
+	int64_t admins = 0;
+	enum coffer_err err = change_begin(db, c, &admins);
 	/* NOT_FOUND: not a member; INVALID_INPUT: a role or clearance the CHECKs refuse. */
-	enum coffer_err err = db_change(db,
+	if (err == COFFER_OK)
+		err = db_change(db,
 					"UPDATE memberships SET role = ?, clearance = ? "
 					"WHERE user_id = ? AND org_id = ?",
 					DB_ARGS(db_text(c->role), db_text(c->clearance),
@@ -107,14 +146,18 @@ static enum coffer_err set_tx(sqlite3 *db, void *ctx)
 		    user_account_replace(db, c->user_id, c->account, c->account_len, false, c->now);
 	if (err == COFFER_OK)
 		err = user_found_orgs(db, c->user_id, c->now);
+	if (err == COFFER_OK)
+		err = change_end(db, c, admins);
 	return err;
 }
 
 enum coffer_err store_membership_set(struct store *st, const char *user_id, const char *org_id,
 				     const char *role, const char *clearance,
-				     const uint8_t *account, size_t account_len, int64_t now)
+				     const uint8_t *account, size_t account_len, uint64_t based_on,
+				     int64_t now)
 {
-	struct membership_change c = {user_id, org_id, role, clearance, account, account_len, now};
+	struct membership_change c = {user_id, org_id,	    role,     clearance,
+				      account, account_len, based_on, now};
 	if (!user_account_ok(account, account_len) ||
 	    (strcmp(role, "member") != 0 && strcmp(role, "org_admin") != 0))
 		return COFFER_ERR_INVALID_INPUT;
@@ -124,22 +167,39 @@ enum coffer_err store_membership_set(struct store *st, const char *user_id, cons
 static enum coffer_err remove_tx(sqlite3 *db, void *ctx)
 {
 	const struct membership_change *c = ctx;
-	enum coffer_err err =
-	    db_change(db, "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
-		      DB_ARGS(db_text(c->user_id), db_text(c->org_id)));
+	int64_t admins = 0;
+	enum coffer_err err = change_begin(db, c, &admins);
+	if (err == COFFER_OK)
+		err = db_change(db, "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
+				DB_ARGS(db_text(c->user_id), db_text(c->org_id)));
+	/* A reset this organisation made for the member is void once they are no longer in it. */
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "UPDATE resets SET used_at = ?3 "
+			      "WHERE user_id = ?1 AND org_id = ?2 AND used_at IS NULL",
+			      DB_ARGS(db_text(c->user_id), db_text(c->org_id), db_int(c->now)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "UPDATE users SET reset_pending = 0 WHERE id = ?1 AND NOT EXISTS "
+			      "(SELECT 1 FROM resets WHERE user_id = ?1 AND used_at IS NULL)",
+			      DB_ARGS(db_text(c->user_id)));
 	if (err == COFFER_OK)
 		err = db_exec(db, "DELETE FROM member_policies WHERE org_id = ? AND user_id = ?",
 			      DB_ARGS(db_text(c->org_id), db_text(c->user_id)));
 	if (err == COFFER_OK)
 		err =
 		    user_account_replace(db, c->user_id, c->account, c->account_len, false, c->now);
+	if (err == COFFER_OK)
+		err = change_end(db, c, admins);
 	return err;
 }
 
 enum coffer_err store_membership_remove(struct store *st, const char *user_id, const char *org_id,
-					const uint8_t *account, size_t account_len, int64_t now)
+					const uint8_t *account, size_t account_len, uint64_t based_on,
+					int64_t now)
 {
-	struct membership_change c = {user_id, org_id, NULL, NULL, account, account_len, now};
+	struct membership_change c = {user_id, org_id,	    NULL,     NULL,
+				      account, account_len, based_on, now};
 	if (!user_account_ok(account, account_len))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, remove_tx, &c);
