@@ -19,6 +19,7 @@
 #include "api/password_checks.h"
 #include "api/routes.h"
 #include "api/system_audit.h"
+#include "api/totp_enrolment.h"
 #include "api/user_rules.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
@@ -26,7 +27,6 @@
 #include "http/reply.h"
 #include "keyclient/keyclient.h"
 #include "signin/password_policy.h"
-#include "signin/qr_svg.h"
 #include "signin/totp.h"
 
 static const struct json_field accept_fields[] = {
@@ -73,29 +73,6 @@ enum coffer_err invites_get(struct request *rq)
 	return reply_json(rq, 200,
 			  json_pack("{s:s,s:s,s:o*,s:s}", "email", inv.email, "role", inv.role,
 				    "org", org_json, "expires_at", expires));
-}
-
-/* The enrolment answer: the secret, its otpauth URI and the URI as a QR code. */
-static enum coffer_err totp_reply(struct request *rq, const char *email,
-				  const uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES])
-{
-	char base32[TOTP_BASE32_LEN + 1], uri[TOTP_URI_MAX];
-	char *svg = NULL;
-	totp_secret_base32(secret, base32);
-	enum coffer_err err = totp_uri(email, base32, uri, sizeof uri);
-	if (err == COFFER_OK)
-		err = qr_svg(uri, &svg);
-	if (err == COFFER_OK)
-		err = reply_json(rq, 200,
-				 json_pack("{s:b,s:s,s:s,s:s}", "totp_required", 1, "totp_secret",
-					   base32, "otpauth_uri", uri, "qr_svg", svg));
-	if (svg != NULL) {
-		sodium_memzero(svg, strlen(svg));
-		free(svg);
-	}
-	sodium_memzero(base32, sizeof base32);
-	sodium_memzero(uri, sizeof uri);
-	return err;
 }
 
 /* What acceptance works on: guarded memory, wiped at the end (accounts, the secret). */
@@ -205,7 +182,7 @@ static enum coffer_err do_accept(struct request *rq, void *state)
 	system_audit(rq, u->id, join ? "invite.join" : "invite.accept", inv->org_id, "success",
 		     has_secret ? "totp_pending" : "");
 	if (has_secret)
-		return totp_reply(rq, u->email, st->secret);
+		return totp_enrolment_reply(rq, u->email, st->secret);
 	return reply_json(rq, 200, json_pack("{s:b,s:s}", "totp_required", 0, "status", "active"));
 }
 

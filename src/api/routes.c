@@ -31,6 +31,14 @@ const struct route api_routes[] = {
 	{.method = "POST", .pattern = "/api/v1/invites/{token}/totp", .handler = invites_totp,
 	 JSON(invite_totp_schema), .api = true, .access = ACCESS_PUBLIC},
 
+	/* sign-in resets an org_admin made: the member sets a new password and TOTP secret */
+	{.method = "GET", .pattern = "/api/v1/resets/{token}", .handler = resets_get,
+	 .api = true, .access = ACCESS_PUBLIC},
+	{.method = "POST", .pattern = "/api/v1/resets/{token}/accept", .handler = resets_accept,
+	 JSON(reset_accept_schema), .api = true, .access = ACCESS_PUBLIC, .slow = true},
+	{.method = "POST", .pattern = "/api/v1/resets/{token}/totp", .handler = resets_totp,
+	 JSON(reset_totp_schema), .api = true, .access = ACCESS_PUBLIC},
+
 	/* sessions and passwords */
 	{.method = "POST", .pattern = "/api/v1/login", .handler = login_post, JSON(login_schema),
 	 .api = true, .access = ACCESS_PUBLIC, .slow = true},
@@ -62,6 +70,17 @@ const struct route api_routes[] = {
 	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
 
 	/* an organisation's administration: its own org_admins, never a sysadmin */
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/members", .handler = members_get,
+	 .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "POST", .pattern = "/api/v1/orgs/{org}/invites", .handler = org_invites_post,
+	 JSON(org_invite_schema), .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "PATCH", .pattern = "/api/v1/orgs/{org}/members/{user}",
+	 .handler = member_patch, JSON(member_change_schema), .api = true,
+	 .access = ACCESS_ORG_ADMIN},
+	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/members/{user}",
+	 .handler = member_delete, .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "POST", .pattern = "/api/v1/orgs/{org}/members/{user}/reset",
+	 .handler = member_reset_post, .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
@@ -103,6 +122,8 @@ const struct route api_routes[] = {
 	 * init and invites print, and its versioned assets; the page then uses the API above */
 	{.method = "GET", .pattern = "/", .handler = static_index, .access = ACCESS_PUBLIC},
 	{.method = "GET", .pattern = "/invite/{token}", .handler = static_index,
+	 .access = ACCESS_PUBLIC},
+	{.method = "GET", .pattern = "/reset/{token}", .handler = static_index,
 	 .access = ACCESS_PUBLIC},
 	{.method = "GET", .pattern = "/assets/{version}/{file}", .handler = static_asset,
 	 .access = ACCESS_PUBLIC},

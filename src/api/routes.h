@@ -34,6 +34,18 @@ enum coffer_err admin_invites_post(struct request *rq);
 enum coffer_err admin_users_get(struct request *rq);
 enum coffer_err admin_user_disable(struct request *rq);
 enum coffer_err admin_user_enable(struct request *rq);
+/* src/api/members.c */
+extern const struct json_schema org_invite_schema, member_change_schema;
+enum coffer_err members_get(struct request *rq);
+enum coffer_err org_invites_post(struct request *rq);
+enum coffer_err member_patch(struct request *rq);
+enum coffer_err member_delete(struct request *rq);
+enum coffer_err member_reset_post(struct request *rq);
+/* src/api/resets.c */
+extern const struct json_schema reset_accept_schema, reset_totp_schema;
+enum coffer_err resets_get(struct request *rq);
+enum coffer_err resets_accept(struct request *rq);
+enum coffer_err resets_totp(struct request *rq);
 /* src/api/policy_endpoints.c */
 enum coffer_err policy_org_get(struct request *rq);
 enum coffer_err policy_org_put(struct request *rq);

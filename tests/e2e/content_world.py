@@ -26,7 +26,9 @@ def new_address():
 
 class ContentWorld:
     """A deployment and its server; the first sysadmin (`admin`), logged in; `new_org` and
-    `new_person` add the rest through the administration API."""
+    `new_person` add the rest through the administration API, as a real deployment would: the
+    sysadmin creates an organisation and invites its first org_admin (`founders[org]`, with
+    restricted clearance), who invites everyone else."""
 
     def __init__(self, base, conf=()):
         self.dep = init_deployment(Path(base) / "data")
@@ -35,6 +37,7 @@ class ContentWorld:
             set_conf(self.dep.conf, key, value)
         self.srv = start_server(self.dep)
         self._n = itertools.count(1)
+        self.founders = {}
         try:
             self.admin = accept_invite(self.srv, self.dep.invite_url, ADMIN_EMAIL, ADMIN_PASSWORD)
             self.login(self.admin)
@@ -54,21 +57,36 @@ class ContentWorld:
         return person.client
 
     def new_org(self, name):
+        """A new organisation, founded by its first org_admin (logged in, in self.founders)."""
         r = self.admin.client.post("/api/v1/admin/orgs", {"name": name})
         assert r.status_code == 201, r.text
-        return r.json()["id"]
+        org = r.json()["id"]
+        slug = "".join(c for c in name.lower() if c.isalnum())
+        email = f"founder-{next(self._n)}@{slug}.example"
+        r = self.admin.client.post("/api/v1/admin/invites",
+                                   {"email": email, "role": "org_admin", "org_id": org,
+                                    "clearance": "restricted"})
+        assert r.status_code == 201, r.text
+        self.founders[org] = self._accept(r.json()["url"], email, login=True)
+        return org
 
     def new_person(self, email, org, role="member", clearance="confidential", login=True):
-        body = {"email": email, "role": role, "org_id": org, "clearance": clearance}
-        r = self.admin.client.post("/api/v1/admin/invites", body)
+        """A new member of ORG, invited by its founding org_admin."""
+        body = {"email": email, "role": role, "clearance": clearance}
+        r = self.founders[org].client.post(f"/api/v1/orgs/{org}/invites", body)
         assert r.status_code == 201, r.text
+        person = self._accept(r.json()["url"], email, login)
+        if login:
+            orgs = {o["id"]: o for o in person.user["orgs"]}
+            assert orgs[org]["role"] == role and orgs[org]["clearance"] == clearance, orgs
+        return person
+
+    def _accept(self, url, email, login):
         password = f"a long enough secret {next(self._n)} for {email}"
-        person = accept_invite(self.srv, r.json()["url"], email, password)
+        person = accept_invite(self.srv, url, email, password)
         person.id = None
         if login:
             self.login(person)
-            orgs = {o["id"]: o for o in person.user["orgs"]}
-            assert orgs[org]["role"] == role and orgs[org]["clearance"] == clearance, orgs
         return person
 
     def restart(self):
