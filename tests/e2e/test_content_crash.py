@@ -184,7 +184,7 @@ def run_crash_scenario(world, tmp_path):
         assert not [p.name for p in blobs.iterdir() if p.name.startswith(".tmp-")]
 
     # Every acknowledged change has its audit entry (they commit together).
-    entries = audit_all(world.admin.client, org)
+    entries = audit_all(world.founders[org].client, org)
     created = {e["target"] for e in entries
                if e["action"] in ("record.create", "file.upload") and e["outcome"] == "success"}
     missing = ({r[0] for r in acked_records} | {f[0] for f in acked_files}) - created

@@ -100,12 +100,12 @@ def snapshot(w, org):
     events)."""
     member = w.a_restricted if org == w.org_a else w.b_member
     return (list_all(member.client, org, "files"), blob_names(w.data_dir, org),
-            content_audit(audit_all(w.admin.client, org)), member)
+            content_audit(audit_all(w.founders[org].client, org)), member)
 
 
 def assert_unchanged(w, org, before, audit="none"):
     files0, blobs0, aud0, member = before
-    aud1 = content_audit(audit_all(w.admin.client, org))
+    aud1 = content_audit(audit_all(w.founders[org].client, org))
     blobs1 = wait_blob_names(w.data_dir, org, blobs0)
     assert blobs1 == blobs0, f"a refused upload left blobs behind: {set(blobs1) - set(blobs0)}"
     files1 = list_all(member.client, org, "files")
@@ -124,7 +124,7 @@ def assert_unchanged(w, org, before, audit="none"):
 def wait_for_entries(w, org, want, timeout=5.0):
     deadline = time.monotonic() + timeout
     while True:
-        entries = audit_all(w.admin.client, org)
+        entries = audit_all(w.founders[org].client, org)
         missing = [m for m in want if not any(all(e.get(k) == v for k, v in m.items())
                                               for e in entries)]
         if not missing:
@@ -275,7 +275,7 @@ def test_clearance_hides_files_above_it(w):
                     and e["outcome"] == "refused" and e["actor"] == w.a_internal.id])
 
     n0 = refused_uploads(before[2])
-    wait_audit(w.admin.client, w.org_a, lambda es: refused_uploads(es) == n0 + 2)
+    wait_audit(w.founders[w.org_a].client, w.org_a, lambda es: refused_uploads(es) == n0 + 2)
     # Within clearance an internal member uploads, and the restricted member sees it.
     meta = upload_ok(ci, w.org_a, "mine.txt", "internal", b"mine")
     assert meta["id"] in list_ids(cr, w.org_a, "files")
@@ -439,7 +439,7 @@ def test_file_audit_entries_hold_no_names_or_content(w):
     assert marker not in text, "an audit entry holds a file name or content"
     assert meta["sha256"] not in text
     # B's chain knows nothing of A's files.
-    eb = audit_all(w.admin.client, w.org_b)
+    eb = audit_all(w.founders[w.org_b].client, w.org_b)
     assert meta["id"] not in json.dumps(eb)
 
 
