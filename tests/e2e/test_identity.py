@@ -49,9 +49,8 @@ def world(tmp_path_factory):
     w.dep, w.srv, w.pwned = dep, srv, pwned
     w.admin = accept_invite(srv, dep.invite_url, ADMIN_EMAIL, ADMIN_PASSWORD)
     w.admin.login(srv, headers={"X-Forwarded-For": "192.0.2.1"})
-    r = w.admin.client.post("/api/v1/admin/orgs", {"name": "Acme Legal"})
-    assert r.status_code == 201, r.text
-    w.org = r.json()["id"]
+    w.founders = {}
+    w.org = new_org(w, "Acme Legal")
     yield w
     finish_server(srv)
 
@@ -63,13 +62,31 @@ def new_address():
     return f"192.0.2.{next(_addr)}"
 
 
+def new_org(w, name):
+    """An organisation the sysadmin creates, founded by its first org_admin (logged in, in
+    w.founders), who invites everyone else."""
+    r = w.admin.client.post("/api/v1/admin/orgs", {"name": name})
+    assert r.status_code == 201, r.text
+    org = r.json()["id"]
+    email = f"founder{len(w.founders) + 1}@example.test"
+    r = w.admin.client.post("/api/v1/admin/invites", {"email": email, "role": "org_admin",
+                                                      "org_id": org, "clearance": "restricted"})
+    assert r.status_code == 201, r.text
+    founder = accept_invite(w.srv, r.json()["url"], email, f"founder password {email}")
+    login_as(w, founder)
+    w.founders[org] = founder
+    return org
+
+
 def invite(w, email, role="member", clearance=None, org=None):
-    body = {"email": email, "role": role}
-    if role != "sysadmin":
-        body["org_id"] = org or w.org
-        if clearance:
-            body["clearance"] = clearance
-    r = w.admin.client.post("/api/v1/admin/invites", body)
+    """A sysadmin invites a sysadmin; an organisation's founding org_admin everyone else."""
+    if role == "sysadmin":
+        r = w.admin.client.post("/api/v1/admin/invites", {"email": email, "role": role})
+    else:
+        org = org or w.org
+        r = w.founders[org].client.post(
+            f"/api/v1/orgs/{org}/invites",
+            {"email": email, "role": role, "clearance": clearance or "confidential"})
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -139,7 +156,7 @@ def test_invite_lookup_and_enrolment_answer(world):
 def test_invite_bad_input(world):
     c = world.admin.client
     cases = [
-        ({"email": "not-an-email", "role": "member", "org_id": world.org}, "email"),
+        ({"email": "not-an-email", "role": "sysadmin"}, "email"),
         ({"email": "x@example.test", "role": "king", "org_id": world.org}, "role"),
         ({"email": "x@example.test", "role": "member"}, "org_id"),
         ({"email": "x@example.test", "role": "member", "org_id": world.org,
@@ -154,9 +171,22 @@ def test_invite_bad_input(world):
         r = c.post("/api/v1/admin/invites", body)
         assert r.status_code == 400, (body, r.text)
         assert field in r.json()["error"]["message"], (body, r.text)
-    r = c.post("/api/v1/admin/invites", {"email": "x@example.test", "role": "member",
+    r = c.post("/api/v1/admin/invites", {"email": "x@example.test", "role": "org_admin",
                                          "org_id": str(uuid.uuid4())})
     assert r.status_code == 404
+    # The organisation's own invitations, by its org_admin.
+    f = world.founders[world.org].client
+    path = f"/api/v1/orgs/{world.org}/invites"
+    for body, field in (
+            ({"email": "not-an-email", "role": "member", "clearance": "public"}, "email"),
+            ({"email": "x@example.test", "role": "sysadmin", "clearance": "public"}, "role"),
+            ({"email": "x@example.test", "role": "member"}, "clearance"),
+            ({"email": "x@example.test", "role": "member", "clearance": "secret"}, "clearance"),
+            ({"email": "x@example.test", "role": "member", "clearance": "public",
+              "org_id": world.org}, "org_id")):
+        r = f.post(path, body)
+        assert r.status_code == 400, (body, r.text)
+        assert field in r.json()["error"]["message"], (body, r.text)
 
 
 def test_accept_refuses_weak_and_compromised_passwords(world):
@@ -342,8 +372,7 @@ def default_policy():
 
 
 def test_policy_access_and_validation(world):
-    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Policy Org"})
-    org = r.json()["id"]
+    org = new_org(world, "Policy Org")
     admin_p = accept_invite(world.srv, invite(world, "padmin@example.test", "org_admin",
                                               org=org)["url"], "padmin@example.test",
                             "org admin password 1")
@@ -353,7 +382,9 @@ def test_policy_access_and_validation(world):
     m = login_as(world, member_p)
     path = f"/api/v1/orgs/{org}/policy"
     assert a.get(path).json() == default_policy()
-    assert world.admin.client.get(path).json() == default_policy()
+    # A sysadmin has no say in an organisation's rules.
+    assert world.admin.client.get(path).status_code == 403
+    assert world.admin.client.put(path, default_policy()).status_code == 403
     assert m.get(path).status_code == 403
     assert m.put(path, default_policy()).status_code == 403
     # An org admin of one organisation cannot see another's policy.
@@ -390,14 +421,13 @@ def test_policy_access_and_validation(world):
 
 
 def test_login_policy_by_address_and_day(world):
-    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Office Hours Org"})
-    org = r.json()["id"]
+    org = new_org(world, "Office Hours Org")
     p = accept_invite(world.srv, invite(world, "office@example.test", org=org)["url"],
                       "office@example.test", "office password 11")
     path = f"/api/v1/orgs/{org}/policy"
     pol = default_policy()
     pol["login"]["allowed_cidrs"] = ["10.0.0.0/8", "2001:db8::/32"]
-    assert world.admin.client.put(path, pol).status_code == 200
+    assert world.founders[org].client.put(path, pol).status_code == 200
     r = Client(world.srv, {"X-Forwarded-For": "192.0.2.200"}).login(
         p.email, p.password, p.auth.next_code())
     assert r.status_code == 403 and r.json()["error"]["code"] == "login_policy"
@@ -416,7 +446,7 @@ def test_login_policy_by_address_and_day(world):
     pol = default_policy()
     pol["login"]["timezone"] = zone
     pol["login"]["allowed_days"] = [d for d in pol["login"]["allowed_days"] if d != today]
-    assert world.admin.client.put(path, pol).status_code == 200
+    assert world.founders[org].client.put(path, pol).status_code == 200
     r = Client(world.srv, {"X-Forwarded-For": new_address()}).login(
         p.email, p.password, p.auth.next_code())
     assert r.status_code == 403 and r.json()["error"]["code"] == "login_policy"
@@ -625,8 +655,7 @@ def test_password_change_guesses_are_throttled(world):
 
 def test_existing_user_joins_a_second_organisation(world):
     p = new_member(world, "joiner@example.test")
-    r = world.admin.client.post("/api/v1/admin/orgs", {"name": "Second Org"})
-    second = r.json()["id"]
+    second = new_org(world, "Second Org")
     inv = invite(world, p.email, "org_admin", "internal", org=second)
     anon = Client(world.srv, {"X-Forwarded-For": new_address()})
     path = f"/api/v1/invites/{inv['token']}/accept"
