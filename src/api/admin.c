@@ -208,10 +208,19 @@ static enum coffer_err set_status(struct request *rq, const char *status)
 	enum coffer_err err = store_user_set_status(rq->app->store, id, status, time_now());
 	if (err != COFFER_OK)
 		return err;
-	system_audit(rq, api_actor(rq),
-		     strcmp(status, "disabled") == 0 ? "user.disable" : "user.enable", id,
-		     "success", "");
-	return reply_no_content(rq);
+	const char *action = strcmp(status, "disabled") == 0 ? "user.disable" : "user.enable";
+	system_audit(rq, api_actor(rq), action, id, "success", "");
+	/* A sysadmin's act on a member concerns each of the member's organisations: they see it
+	 * in their own chains. */
+	struct user_record *u = calloc(1, sizeof *u);
+	if (u == NULL)
+		return COFFER_ERR_NOMEM;
+	err = store_user_get(rq->app->store, id, u);
+	for (size_t i = 0; err == COFFER_OK && i < u->n_orgs; i++)
+		err = org_audit_event(rq, u->orgs[i].org_id, action, u->email, "");
+	sodium_memzero(u, sizeof *u);
+	free(u);
+	return err != COFFER_OK ? err : reply_no_content(rq);
 }
 
 enum coffer_err admin_user_disable(struct request *rq)

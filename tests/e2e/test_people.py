@@ -272,3 +272,17 @@ def test_reset_refusals(w):
     anon = Client(w.srv)
     for token in ("x", "A" * 43, "../../etc/passwd"):
         assert anon.get(f"/api/v1/resets/{token}").status_code == 404
+
+
+def test_the_chain_names_actors_by_email_and_shows_sysadmin_acts(w):
+    p = w.new_person("named@example.test", w.org_a, "member", "public")
+    rec = create_record(p.client, w.org_a, "a record", "its body", "public")
+    r = w.admin.client.post(f"/api/v1/admin/users/{p.id}/disable")
+    assert r.status_code == 204, r.text
+    chain = org_chain(w, w.org_a)
+    assert has_entry(chain, action="record.create", target=rec["id"], actor=p.id,
+                     actor_email="named@example.test")
+    assert has_entry(chain, action="user.disable", target="named@example.test",
+                     actor=w.admin.id, actor_email=w.admin.email)
+    assert w.admin.client.post(f"/api/v1/admin/users/{p.id}/enable").status_code == 204
+    assert has_entry(org_chain(w, w.org_a), action="user.enable", target="named@example.test")
