@@ -152,6 +152,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	memcpy(s->user_id, st->user.id, sizeof s->user_id);
 	memcpy(s->ticket, st->result.ticket, st->result.ticket_len);
 	s->ticket_len = st->result.ticket_len;
+	s->account_version = st->user.account_version; /* the account keyd issued it from */
 	s->created_at = s->last_seen = now;
 	s->expires_at = st->result.expires_at;
 	s->must_change_password = password_breached(rq, password, password_len);
