@@ -15,7 +15,6 @@
 #include "api/org_audit.h"
 #include "api/routes.h"
 #include "api/system_audit.h"
-#include "api/user_json.h"
 #include "common/email.h"
 #include "common/level.h"
 #include "common/timefmt.h"
@@ -182,9 +181,13 @@ enum coffer_err admin_invites_post(struct request *rq)
 
 /* --- users -------------------------------------------------------------------------------- */
 
+/* An account as a sysadmin sees it: enough to tell it and to disable it, and how many
+ * organisations it belongs to, but not which (those are the organisations' own business). */
 static json_t *listed_user_json(const void *item)
 {
-	return user_json(item);
+	const struct user_record *u = item;
+	return json_pack("{s:s,s:s,s:s,s:s,s:I}", "id", u->id, "email", u->email, "role", u->role,
+			 "status", u->status, "org_count", (json_int_t)u->n_orgs);
 }
 
 enum coffer_err admin_users_get(struct request *rq)

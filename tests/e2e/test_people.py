@@ -286,3 +286,13 @@ def test_the_chain_names_actors_by_email_and_shows_sysadmin_acts(w):
                      actor=w.admin.id, actor_email=w.admin.email)
     assert w.admin.client.post(f"/api/v1/admin/users/{p.id}/enable").status_code == 204
     assert has_entry(org_chain(w, w.org_a), action="user.enable", target="named@example.test")
+
+
+def test_the_sysadmin_user_list_says_not_which_organisations(w):
+    w.new_person("counted@example.test", w.org_b, "member", "public")
+    r = w.admin.client.get("/api/v1/admin/users")
+    assert r.status_code == 200, r.text
+    users = {u["email"]: u for u in r.json()["users"]}
+    assert set(users["counted@example.test"]) == {"id", "email", "role", "status", "org_count"}
+    assert users["counted@example.test"]["org_count"] == 1
+    assert w.org_b not in r.text and "People Org B" not in r.text
