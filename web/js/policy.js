@@ -1,10 +1,10 @@
-// policy.js — an organisation's policy (its org_admin, or a sysadmin) and the system policy
+// policy.js — an organisation's policy (its own org_admins) and the system policy
 // (sysadmins): the policy form, checked here the way the server checks it
 // (src/auth/org_policy.c), so that mistakes are shown next to their field before saving. The
 // server checks again and its answer is shown as it gives it.
 import * as api from './api.js';
 import {h, replace, field} from './dom.js';
-import {isSysadmin, membership} from './session.js';
+import {orgName} from './session.js';
 import {heading, messageSlot, errorText, busy, toast} from './ui.js';
 
 const DAYS = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'],
@@ -92,15 +92,6 @@ function zoneValid(tz) {
   } catch {
     return false;
   }
-}
-
-// A name for ORG: the member's own, or (for a sysadmin) from the list of organisations.
-export async function orgName(org) {
-  const m = membership(org);
-  if (m) return m.name;
-  if (!isSysadmin()) return 'organisation';
-  const all = await api.get('/api/v1/admin/orgs');
-  return all.orgs.find((o) => o.id === org)?.name || 'organisation';
 }
 
 async function policyScreen(el, title, path, system, alive) {
@@ -215,7 +206,7 @@ async function policyScreen(el, title, path, system, alive) {
 }
 
 export async function orgPolicyView(el, {params, alive}) {
-  const name = await orgName(params.org);
+  const name = orgName(params.org);
   await policyScreen(el, `Policy · ${name}`, api.orgPath(params.org, 'policy'), false, alive);
 }
 
