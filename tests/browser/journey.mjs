@@ -118,6 +118,16 @@ const apiCall = async (page, method, path, body) => page.evaluate(async ({method
   return {status: r.status, body: r.status === 204 ? null : await r.json()};
 }, {method, path, body});
 
+// The screen's visible form controls without a label, and how many h1 it has.
+const screenAudit = (page) => page.evaluate(() => {
+  const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
+                    !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 80));
+  return {unlabelled, h1: document.querySelectorAll('h1').length};
+});
+
 let admin, member, adminAuth, memberAuth, memberUrl, orgId, recordId;
 try {
   await run.step('bootstrap invitation: password rules, QR code, TOTP enrolment', async () => {
@@ -395,6 +405,8 @@ try {
     const cells = await row(PARALEGAL).locator('td').allTextContents();
     assert(cells[3] === 'active' && cells[4] !== 'never' && cells[5] === '—', `the new member's row: ${cells}`);
     await shot(member.page, 'people');
+    const a = await screenAudit(member.page);
+    assert(!a.unlabelled.length && a.h1 === 1, `People: unlabelled ${a.unlabelled.join(' | ')}; ${a.h1} h1`);
   });
 
   await run.step("re-clear: the admin lowers the member's clearance; the member's next request shows less", async () => {
@@ -512,13 +524,17 @@ try {
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.0/8');
     await page.getByLabel('Time zone').fill('Europe/Paris');
     await page.getByLabel('Require a punctuation character').check();
-    await page.getByLabel('Sunday').uncheck();
+    // A day that is neither today nor tomorrow in Paris: the rules hold for the admin too.
+    const paris = (d) => new Intl.DateTimeFormat('en-GB', {weekday: 'long', timeZone: 'Europe/Paris'}).format(d);
+    const soon = [paris(new Date()), paris(new Date(Date.now() + 86400000))];
+    const [offDay, offKey] = [['Sunday', 'sun'], ['Wednesday', 'wed']].find(([d]) => !soon.includes(d));
+    await page.getByLabel(offDay).uncheck();
     await page.getByRole('button', {name: 'Save policy'}).click();
     await page.getByText('The policy has been saved.').waitFor();
     await shot(page, 'policy-saved');
     const p = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
     assert(p.body.password.min_length === 12 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
-      && !p.body.login.allowed_days.includes('sun') && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
+      && !p.body.login.allowed_days.includes(offKey) && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
     await page.getByRole('link', {name: 'Audit trail'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Audit trail · Smith & Partners'}).waitFor();
     await page.getByLabel('Filter').fill('record.update');
@@ -734,14 +750,7 @@ try {
   // h1, Tab moves through the controls with a visible focus ring, Enter follows a link.
   await run.step('keyboard and labels: every control labelled, one h1, Tab shows focus, Enter works', async () => {
     const {page} = clerk;
-    const audit = () => page.evaluate(() => {
-      const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-        .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
-        .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
-                        !el.getAttribute('aria-labelledby'))
-        .map((el) => el.outerHTML.slice(0, 80));
-      return {unlabelled, h1: document.querySelectorAll('h1').length};
-    });
+    const audit = () => screenAudit(page);
     // The focused element's ring: the :focus-visible outline of app.css, not the browser's none.
     const focusRing = () => page.evaluate(() => {
       const el = document.activeElement;
