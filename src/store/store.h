@@ -496,11 +496,9 @@ COFFER_MUST_CHECK enum coffer_err store_membership_set(struct store *st, const c
  * (account_version + 1), in one transaction. BASED_ON and the errors as store_membership_set.
  * The user's sessions stay: their tickets are stale and are renewed before the next request
  * goes on. */
-COFFER_MUST_CHECK enum coffer_err store_membership_remove(struct store *st, const char *user_id,
-							  const char *org_id,
-							  const uint8_t *account,
-							  size_t account_len, uint64_t based_on,
-							  int64_t now);
+COFFER_MUST_CHECK enum coffer_err
+store_membership_remove(struct store *st, const char *user_id, const char *org_id,
+			const uint8_t *account, size_t account_len, uint64_t based_on, int64_t now);
 
 /* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
  * recorded (compare and set), so a code is accepted once across every server;
