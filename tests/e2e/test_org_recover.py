@@ -105,7 +105,7 @@ def test_recovery_of_an_organisation_whose_admins_were_disabled(deployment):
         first = invite_first_admin(sysadmin, org, "a1@example.test")
         second = invite_first_admin(sysadmin, org, "a2@example.test")
         a1 = accept_invite(srv, first, "a1@example.test", "the first admin's password")
-        a2 = accept_invite(srv, second, "a2@example.test", "the second admin's password")
+        accept_invite(srv, second, "a2@example.test", "the second admin's password")
         rec = create_record(a1.login(srv), org, "kept through recovery", "a restricted body",
                             "restricted")
         # The new admin already has an account, in another organisation.
