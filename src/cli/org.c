@@ -24,6 +24,7 @@
  */
 #include <limits.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,7 +155,8 @@ static enum coffer_err org_chain_append(const char *data_dir, const char *org_id
 					struct audit_entry *e)
 {
 	struct org_db *odb = NULL;
-	/* Created if missing: an organisation made before its database was made at creation. */
+	/* Created if missing (an organisation whose database was never made): the chain starts
+	 * here. */
 	enum coffer_err err = store_org_db_open(data_dir, org_id, true, &odb);
 	if (err == COFFER_OK)
 		err = store_org_audit_append(odb, org_id, e, 1);
@@ -169,11 +171,12 @@ static int record_and_invite(struct store *st, const struct recover_args *a,
 			     const struct token_hash *hash, const struct invite_record *rec)
 {
 	struct audit_entry e;
-	const char *step = "system audit chain";
+	const char *step;
 	entry(&e, a->email, "success", a->org_id, rec->created_at);
 	if (store_audit_append(st, &e) != COFFER_OK)
 		return cli_fail("cannot write to the system audit chain; nothing was changed");
 
+	step = "organisation's audit chain";
 	entry(&e, a->email, "success", level_name(RECOVERED_CLEARANCE), rec->created_at);
 	enum coffer_err err = org_chain_append(a->data_dir, a->org_id, &e);
 	if (err == COFFER_OK) {
@@ -188,12 +191,11 @@ static int record_and_invite(struct store *st, const struct recover_args *a,
 		return 0;
 	/* The system chain says it happened: say that it did not finish. */
 	entry(&e, a->email, "failure", a->org_id, time_now());
-	if (store_audit_append(st, &e) != COFFER_OK)
-		fprintf(stderr, "coffer: warning: could not record the failure in the system audit "
-				"chain\n");
-	return cli_fail("cannot write the %s for organisation %s; no invitation was made: run the "
-			"command again",
-			step, a->org_id);
+	bool noted = store_audit_append(st, &e) == COFFER_OK;
+	return cli_fail("cannot write the %s for organisation %s; no invitation was made%s: run "
+			"the command again",
+			step, a->org_id,
+			noted ? "" : " (and the failure is not in the system chain)");
 }
 
 static int recover(const struct recover_args *a, const char *key_path, const char *pass,
