@@ -82,8 +82,9 @@ static int parse_args(int argc, char **argv, struct recover_args *a)
 
 /* Whether the invitation can be accepted by the account EMAIL already has, if any (the web
  * process decides at acceptance: invites.c); 0, or the exit status after saying why not, so
- * that no invitation is printed that could never be used. */
-static int check_existing_account(struct store *st, const char *org_id, const char *email)
+ * that no invitation is printed that could never be used. A member of the organisation may be
+ * named: accepting makes them its org_admin. */
+static int check_existing_account(struct store *st, const char *email)
 {
 	struct user_record *u = sodium_malloc(sizeof *u);
 	if (u == NULL)
@@ -106,14 +107,6 @@ static int check_existing_account(struct store *st, const char *org_id, const ch
 		rc = cli_fail("%s's account is still being set up (an invitation accepted, its "
 			      "authenticator not confirmed); give another email address",
 			      email);
-	} else {
-		for (size_t i = 0; i < u->n_orgs && rc == 0; i++) {
-			if (strcmp(u->orgs[i].org_id, org_id) == 0)
-				rc = cli_fail("%s is already a member of the organisation, and an "
-					      "invitation cannot change a membership; give "
-					      "another email address",
-					      email);
-		}
 	}
 	sodium_free(u);
 	return rc;
@@ -135,7 +128,7 @@ static int check_org(struct store *st, const struct recover_args *a, struct org_
 		    "organisation %s still has %zu active org_admin%s, who invite new "
 		    "admins themselves; recovery is only for an organisation that has none",
 		    a->org_id, admins, admins == 1 ? "" : "s");
-	return check_existing_account(st, a->org_id, a->email);
+	return check_existing_account(st, a->email);
 }
 
 static void entry(struct audit_entry *e, const char *target, const char *outcome,

@@ -267,3 +267,48 @@ def test_refusals_change_nothing(cloned_deployment, tmp_path):
     assert_user_error(proc)
     assert "holds no coffer deployment" in proc.stderr
     assert written_state(dep) == before
+
+
+def test_recovery_promotes_an_existing_member(deployment):
+    """The usual case: the organisation's admins are gone and one of its members takes over,
+    keeping their account, password and authenticator."""
+    dep = deployment
+    srv = start_server(dep)
+    try:
+        sysadmin = accept_invite(srv, dep.invite_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        sysadmin.login(srv)
+        org = new_org(sysadmin, "Promoted From Within")
+        admin = accept_invite(srv, invite_first_admin(sysadmin, org, "boss@example.test"),
+                              "boss@example.test", "the only admin's password")
+        ac = admin.login(srv)
+        r = ac.post(f"/api/v1/orgs/{org}/invites", {"email": "clerk@example.test",
+                                                   "role": "member", "clearance": "internal"})
+        assert r.status_code == 201, r.text
+        clerk = accept_invite(srv, r.json()["url"], "clerk@example.test", "the clerk's password")
+        rec = create_record(ac, org, "above the clerk", "restricted body", "restricted")
+        cc = clerk.login(srv)
+        assert cc.get(f"/api/v1/orgs/{org}/records/{rec['id']}").status_code == 403
+        disable(sysadmin, "boss@example.test")
+
+        url = invite_url(recover(dep, org, "clerk@example.test"), srv)
+        token = url.rsplit("/", 1)[1]
+        anon = Client(srv)
+        r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "not the clerk's"})
+        assert r.status_code == 401, r.text
+        r = anon.post(f"/api/v1/invites/{token}/accept", {"password": clerk.password})
+        assert r.status_code == 200, r.text
+        # The clerk's live session is now the admin's, with the restricted clearance.
+        assert get_record(cc, org, rec["id"])["body"] == "restricted body"
+        r = cc.get(f"/api/v1/orgs/{org}/members")
+        assert r.status_code == 200, r.text
+        me = next(m for m in r.json()["members"] if m["email"] == "clerk@example.test")
+        assert (me["role"], me["clearance"]) == ("org_admin", "restricted")
+        # A second invitation to the now admin has nothing left to change.
+        r = cc.post(f"/api/v1/orgs/{org}/invites", {"email": "clerk@example.test",
+                                                   "role": "org_admin", "clearance": "public"})
+        assert r.status_code == 201, r.text
+        r = anon.post(f"/api/v1/invites/{r.json()['token']}/accept", {"password": clerk.password})
+        assert r.status_code == 409, r.text
+        assert run_coffer("audit", "verify", "--data", dep.data_dir).returncode == 0
+    finally:
+        finish_server(srv)
