@@ -8,7 +8,7 @@
 import * as api from './api.js';
 import {h, replace} from './dom.js';
 import {membership} from './session.js';
-import {heading, messageSlot} from './ui.js';
+import {heading, messageSlot, errorText} from './ui.js';
 import {memberRow} from './people_row.js';
 import {inviteForm} from './people_invite.js';
 
@@ -34,7 +34,13 @@ export async function peopleView(el, {params, alive}) {
     say: (kind, ...content) => slot.set(kind, ...content),
     clear: () => slot.clear(),
     // Reads the list again and redraws it; the message and the link card stay.
-    refresh: async () => { draw((await api.get(api.orgPath(org, 'members'))).members); },
+    refresh: async () => {
+      try {
+        draw((await api.get(api.orgPath(org, 'members'))).members);
+      } catch (err) {
+        slot.set('error', errorText(err, 'Reading the list of people again'));
+      }
+    },
   };
 
   const draw = (members) => {

@@ -6,13 +6,14 @@ import {setSession, homeHash} from './session.js';
 import {errorText, confirmDialog, toast} from './ui.js';
 import {linkBox} from './linkbox.js';
 
-// After a change to one's own membership the session says something new (perhaps no longer an
-// administrator here, or no longer a member): read it, and go where the person now may be.
+// After a change to one's own membership the session says something new (another clearance,
+// no longer an administrator here, or no longer a member): read it, then draw this screen again
+// for it, or go to the start page when it may no longer be shown.
 export async function afterOwnChange(stillAdmin) {
   try {
     setSession(await api.get('/api/v1/session'));
   } catch { /* a 401 is handled by the app */ }
-  if (!stillAdmin) navigate(homeHash());
+  navigate(stillAdmin ? location.hash : homeHash());
 }
 
 export async function removeMember(m, ctx, self) {

@@ -53,9 +53,15 @@ export function memberRow(m, ctx) {
     ctx.clear();
     try {
       const now = await patchMember(ctx.org, m.user_id, body);
-      ctx.say('ok', `${now.email} is now ${ROLE_NAMES[now.role] || now.role}, cleared for ${now.clearance}. This holds from their next request.`);
+      const said = `${now.email} is now ${ROLE_NAMES[now.role] || now.role}, cleared for ${now.clearance}.`;
+      // One's own change alters what this screen may offer (or whether it may be shown at all).
+      if (self) {
+        toast(said);
+        await afterOwnChange(now.role === 'org_admin');
+        return;
+      }
       toast(`${now.email} changed.`);
-      if (self) await afterOwnChange(now.role === 'org_admin');
+      ctx.say('ok', `${said} This holds from their next request.`);
       await ctx.refresh();
     } catch (err) {
       ctx.say('error', errorText(err, `Changing ${m.email}`));
