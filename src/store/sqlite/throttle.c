@@ -1,14 +1,21 @@
-/* throttle.c — failed-login counts in the embedded system database, shared by every server:
- * consecutive failures per account, and failures per source address in a sliding window.
+/* throttle.c — failed-guess counts in the embedded system database, shared by every server:
+ * consecutive failures per account, failures per source address in a sliding window, and
+ * (signin/throttle.h) the sliding windows of failures per device cookie and of wrong TOTP codes
+ * per user; and the key of the device cookies.
  *
  * Design points:
  * - An account's count is forgotten once it has been idle for a day (ACCOUNT_IDLE_S): reads
  *   ignore such a row and the next failure starts again from one.
- * - The tables cannot grow without bound: each failure adds at most one row to each, and
- *   removes up to SWEEP_ROWS stale rows from each (address rows older than the window, of any
- *   address; account rows idle for a day), so an attacker spraying addresses or accounts never
- *   outpaces the sweep, and no call does more than a fixed amount of work beyond its own rows.
+ * - The tables cannot grow without bound: each failure adds at most one row to each table it
+ *   counts in, and removes up to SWEEP_ROWS stale rows from each of them (rows older than
+ *   their window, of any key; account rows idle for a day), so an attacker spraying addresses,
+ *   accounts or device cookies never outpaces the sweep, and no call does more than a fixed
+ *   amount of work beyond its own rows.
+ * - A window is read as "full until": the MAX-th newest failure in it plus its length, one
+ *   indexed look-up (ORDER BY time DESC LIMIT 1 OFFSET MAX - 1), never a scan of the window.
  */
+#include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store/sqlite/query.h"
@@ -18,6 +25,7 @@
 #define ACCOUNT_IDLE_S 86400
 #define SWEEP_ROWS     8
 #define KEY_MAX	       320 /* an account (email) or an address, as text */
+#define USER_ID_MAX    36
 
 static bool key_ok(const char *key)
 {
@@ -48,25 +56,37 @@ struct throttle_query {
 	struct throttle_state state; /* what a look-up found */
 };
 
+/* ACCOUNT's consecutive failures, unless idle for a day, into OUT. */
+static enum coffer_err get_account(sqlite3 *db, const char *account, int64_t now,
+				   struct throttle_state *out)
+{
+	enum coffer_err err =
+	    db_row(db,
+		   "SELECT failures, last_failure FROM throttle_accounts "
+		   "WHERE account = ? AND last_failure > ?",
+		   DB_ARGS(db_text(account), db_int(now - ACCOUNT_IDLE_S)), read_account, out);
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err; /* none, or none for a day */
+}
+
+/* ADDRESS's failures in the WINDOW before NOW into OUT. */
+static enum coffer_err get_address(sqlite3 *db, const char *address, int64_t now, int64_t window,
+				   struct throttle_state *out)
+{
+	enum coffer_err err =
+	    db_row(db,
+		   "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
+		   "WHERE address = ? AND time > ?",
+		   DB_ARGS(db_text(address), db_int(now - window)), read_address, out);
+	/* an aggregate always gives its one row */
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_STORAGE : err;
+}
+
 static enum coffer_err get_tx(sqlite3 *db, void *ctx)
 {
 	struct throttle_query *q = ctx;
-	enum coffer_err err = db_row(db,
-				     "SELECT failures, last_failure FROM throttle_accounts "
-				     "WHERE account = ? AND last_failure > ?",
-				     DB_ARGS(db_text(q->account), db_int(q->now - ACCOUNT_IDLE_S)),
-				     read_account, &q->state);
-	if (err == COFFER_ERR_NOT_FOUND)
-		err = COFFER_OK; /* no failures, or none for a day */
-	if (err == COFFER_OK) {
-		err = db_row(db,
-			     "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
-			     "WHERE address = ? AND time > ?",
-			     DB_ARGS(db_text(q->address), db_int(q->now - q->window)), read_address,
-			     &q->state);
-		if (err == COFFER_ERR_NOT_FOUND)
-			err = COFFER_ERR_STORAGE; /* an aggregate always gives its one row */
-	}
+	enum coffer_err err = get_account(db, q->account, q->now, &q->state);
+	if (err == COFFER_OK)
+		err = get_address(db, q->address, q->now, q->window, &q->state);
 	return err;
 }
 
@@ -87,10 +107,28 @@ enum coffer_err store_throttle_get(struct store *st, const char *account, const 
 	return err;
 }
 
-static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+/* One failure from ADDRESS at NOW, counted over WINDOW. */
+static enum coffer_err fail_address(sqlite3 *db, const char *address, int64_t now, int64_t window)
 {
-	const struct throttle_query *q = ctx;
-	int64_t idle = q->now - ACCOUNT_IDLE_S, stale = q->now - q->window;
+	int64_t stale = now - window;
+	enum coffer_err err =
+	    db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
+		    DB_ARGS(db_text(address), db_int(now)));
+	if (err == COFFER_OK)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
+			      DB_ARGS(db_text(address), db_int(stale)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_addresses WHERE time <= ? LIMIT ?)",
+			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+/* One more consecutive failure for ACCOUNT at NOW. */
+static enum coffer_err fail_account(sqlite3 *db, const char *account, int64_t now)
+{
+	int64_t idle = now - ACCOUNT_IDLE_S;
 	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
 	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
 	 * little apart). */
@@ -101,23 +139,21 @@ static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
 		    "failures = CASE WHEN last_failure > ?3 "
 		    "THEN min(failures + 1, 1073741824) ELSE 1 END, "
 		    "last_failure = max(last_failure, ?2)",
-		    DB_ARGS(db_text(q->account), db_int(q->now), db_int(idle)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
-			      DB_ARGS(db_text(q->address), db_int(q->now)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
-			      DB_ARGS(db_text(q->address), db_int(stale)));
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
-			      "throttle_addresses WHERE time <= ? LIMIT ?)",
-			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+		    DB_ARGS(db_text(account), db_int(now), db_int(idle)));
 	if (err == COFFER_OK)
 		err = db_exec(db,
 			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
 			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
 			      DB_ARGS(db_int(idle), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct throttle_query *q = ctx;
+	enum coffer_err err = fail_account(db, q->account, q->now);
+	if (err == COFFER_OK)
+		err = fail_address(db, q->address, q->now, q->window);
 	return err;
 }
 
@@ -136,4 +172,198 @@ enum coffer_err store_throttle_reset(struct store *st, const char *account)
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_exec(&st->pool, "DELETE FROM throttle_accounts WHERE account = ?",
 			    DB_ARGS(db_text(account)));
+}
+
+/* --- device cookies and wrong codes ---------------------------------------------------- */
+
+static bool window_ok(const struct store_window *w)
+{
+	return w->max >= 1 && w->max <= INT32_MAX && w->window > 0;
+}
+
+static bool limits_ok(const struct guess_limits *lim)
+{
+	return lim->address_window > 0 && window_ok(&lim->device) && window_ok(&lim->devices) &&
+	       window_ok(&lim->codes);
+}
+
+static bool user_ok(const char *user_id)
+{
+	size_t n = user_id != NULL ? strnlen(user_id, USER_ID_MAX + 1) : 0;
+	return n >= 1 && n <= USER_ID_MAX;
+}
+
+/* A look-up or a failure of struct guess_who. */
+struct guess_query {
+	const struct guess_who *who;
+	const struct guess_limits *lim;
+	unsigned int flags;
+	int64_t now;
+	struct guess_state state; /* what a look-up found */
+};
+
+/* When the window W of SQL's rows (their times, for ARG) stops being full: the MAX-th newest
+ * row newer than the window, plus its length; 0 when there are fewer. */
+static enum coffer_err window_until(sqlite3 *db, const char *sql, struct db_arg arg,
+				    const struct store_window *w, int64_t now, int64_t *until)
+{
+	int64_t nth = 0;
+	enum coffer_err err =
+	    db_row(db, sql, DB_ARGS(arg, db_int(now - w->window), db_int(w->max - 1)),
+		   db_read_int64, &nth);
+	*until = 0;
+	if (err == COFFER_ERR_NOT_FOUND)
+		return COFFER_OK;
+	if (err == COFFER_OK)
+		*until = nth + w->window;
+	return err;
+}
+
+static const char device_window_sql[] =
+    "SELECT time FROM throttle_devices WHERE device = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+static const char devices_window_sql[] =
+    "SELECT time FROM throttle_devices WHERE user_id = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+static const char codes_window_sql[] =
+    "SELECT time FROM throttle_codes WHERE user_id = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+
+static enum coffer_err guess_get_tx(sqlite3 *db, void *ctx)
+{
+	struct guess_query *g = ctx;
+	const struct guess_who *w = g->who;
+	enum coffer_err err = COFFER_OK;
+	if (w->account != NULL)
+		err = get_account(db, w->account, g->now, &g->state.untrusted);
+	if (err == COFFER_OK)
+		err = get_address(db, w->address, g->now, g->lim->address_window,
+				  &g->state.untrusted);
+	if (err == COFFER_OK && w->device != NULL)
+		err = window_until(db, device_window_sql, db_blob(w->device, STORE_DEVICE_ID_BYTES),
+				   &g->lim->device, g->now, &g->state.device_until);
+	if (err == COFFER_OK && w->device != NULL)
+		err = window_until(db, devices_window_sql, db_text(w->user_id), &g->lim->devices,
+				   g->now, &g->state.devices_until);
+	if (err == COFFER_OK && w->user_id != NULL)
+		err = window_until(db, codes_window_sql, db_text(w->user_id), &g->lim->codes,
+				   g->now, &g->state.codes_until);
+	return err;
+}
+
+static bool guess_ok(const struct guess_who *who, const struct guess_limits *lim, int64_t now)
+{
+	return (who->account == NULL || key_ok(who->account)) && key_ok(who->address) && now >= 0 &&
+	       limits_ok(lim) && (who->user_id == NULL || user_ok(who->user_id)) &&
+	       (who->device == NULL || who->user_id != NULL);
+}
+
+enum coffer_err store_guess_get(struct store *st, const struct guess_who *who,
+				const struct guess_limits *lim, int64_t now,
+				struct guess_state *out)
+{
+	struct guess_query g = {who, lim, 0, now, {{0}, 0, 0, 0}};
+	if (!guess_ok(who, lim, now))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_read(&st->pool, guess_get_tx, &g);
+	if (err == COFFER_OK)
+		*out = g.state;
+	return err;
+}
+
+/* One failure at NOW in a window table: INSERT_SQL adds its row (with ARGS), SWEEP_SQL
+ * forgets up to SWEEP_ROWS rows of any key older than STALE. */
+static enum coffer_err fail_window(sqlite3 *db, const char *insert_sql, struct db_args args,
+				   const char *sweep_sql, int64_t stale)
+{
+	enum coffer_err err = db_exec(db, insert_sql, args);
+	if (err == COFFER_OK)
+		err = db_exec(db, sweep_sql, DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct guess_query *g = ctx;
+	const struct guess_who *w = g->who;
+	const struct guess_limits *lim = g->lim;
+	enum coffer_err err = fail_address(db, w->address, g->now, lim->address_window);
+	if (err == COFFER_OK && (g->flags & STORE_GUESS_ACCOUNT))
+		err = fail_account(db, w->account, g->now);
+	if (err == COFFER_OK && (g->flags & STORE_GUESS_DEVICE)) {
+		int64_t longest = lim->device.window > lim->devices.window ? lim->device.window
+									   : lim->devices.window;
+		err = fail_window(db,
+				  "INSERT INTO throttle_devices (device, user_id, time) "
+				  "VALUES (?,?,?)",
+				  DB_ARGS(db_blob(w->device, STORE_DEVICE_ID_BYTES),
+					  db_text(w->user_id), db_int(g->now)),
+				  "DELETE FROM throttle_devices WHERE rowid IN (SELECT rowid FROM "
+				  "throttle_devices WHERE time <= ? LIMIT ?)",
+				  g->now - longest);
+	}
+	if (err == COFFER_OK && (g->flags & STORE_GUESS_CODE))
+		err = fail_window(db, "INSERT INTO throttle_codes (user_id, time) VALUES (?, ?)",
+				  DB_ARGS(db_text(w->user_id), db_int(g->now)),
+				  "DELETE FROM throttle_codes WHERE rowid IN (SELECT rowid FROM "
+				  "throttle_codes WHERE time <= ? LIMIT ?)",
+				  g->now - lim->codes.window);
+	return err;
+}
+
+enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who, unsigned int flags,
+				 const struct guess_limits *lim, int64_t now)
+{
+	struct guess_query g = {who, lim, flags, now, {{0}, 0, 0, 0}};
+	if (!guess_ok(who, lim, now) ||
+	    (flags &
+	     ~(unsigned int)(STORE_GUESS_ACCOUNT | STORE_GUESS_DEVICE | STORE_GUESS_CODE)) != 0 ||
+	    ((flags & STORE_GUESS_ACCOUNT) && who->account == NULL) ||
+	    ((flags & STORE_GUESS_DEVICE) && who->device == NULL) ||
+	    ((flags & STORE_GUESS_CODE) && who->user_id == NULL))
+		return COFFER_ERR_INVALID_INPUT;
+	return db_pool_write(&st->pool, guess_fail_tx, &g);
+}
+
+/* The key made by whichever server needed it first. */
+struct device_key_query {
+	const uint8_t *fresh;
+	int64_t now;
+	uint8_t *out;
+};
+
+static enum coffer_err read_key(sqlite3_stmt *s, void *out)
+{
+	return db_column_blob(s, 0, out, 32) ? COFFER_OK : COFFER_ERR_STORAGE;
+}
+
+static enum coffer_err device_key_tx(sqlite3 *db, void *ctx)
+{
+	const struct device_key_query *k = ctx;
+	/* Two servers may race to make it: the first insert wins, and both read that one. */
+	enum coffer_err err =
+	    db_exec(db,
+		    "INSERT INTO device_key (id, key, created_at) VALUES (1, ?, ?) "
+		    "ON CONFLICT (id) DO NOTHING",
+		    DB_ARGS(db_blob(k->fresh, 32), db_int(k->now)));
+	if (err == COFFER_OK)
+		err = db_row(db, "SELECT key FROM device_key WHERE id = 1", DB_NO_ARGS, read_key,
+			     k->out);
+	return err;
+}
+
+enum coffer_err store_device_key(struct store *st, const uint8_t fresh[32], int64_t now,
+				 uint8_t out[32])
+{
+	uint8_t key[32];
+	struct device_key_query k = {fresh, now, key};
+	/* Read first: only the very first call of a deployment writes. */
+	enum coffer_err err = db_pool_row(&st->pool, "SELECT key FROM device_key WHERE id = 1",
+					  DB_NO_ARGS, read_key, key);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = db_pool_write(&st->pool, device_key_tx, &k);
+	if (err == COFFER_OK)
+		memcpy(out, key, sizeof key);
+	sodium_memzero(key, sizeof key);
+	return err;
 }
