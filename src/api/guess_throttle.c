@@ -80,7 +80,7 @@ bool guess_throttled(struct request *rq, const char *account, const char *action
 void guess_failed(struct request *rq, const char *account)
 {
 	const struct guess_who who = {account, rq->client_text, NULL, NULL};
-	count(rq, &who, STORE_GUESS_ACCOUNT);
+	count(rq, &who, STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT);
 }
 
 static struct guess_who signin_who(const struct request *rq, const struct signin_guess *g)
@@ -89,10 +89,33 @@ static struct guess_who signin_who(const struct request *rq, const struct signin
 				  g->has_device ? g->device.nonce : NULL};
 }
 
+/* store_guess_claim's decision: the verdict, and what a guess that may go ahead counts
+ * against. */
+static unsigned int decide_signin(const struct guess_state *s, int64_t now, void *ctx)
+{
+	struct signin_guess *g = ctx;
+	const struct throttle_counts c = {
+	    .account_failures = s->untrusted.account_failures,
+	    .account_last = s->untrusted.account_last,
+	    .address_failures = s->untrusted.address_failures,
+	    .address_last = s->untrusted.address_last,
+	    .device = g->has_device,
+	    .device_until = s->device_until,
+	    .devices_until = s->devices_until,
+	    .codes_until = s->codes_until,
+	};
+	throttle_decide(&c, now, &g->verdict);
+	if (g->verdict.wait > 0)
+		return 0;
+	return STORE_GUESS_ADDRESS |
+	       (g->verdict.trusted ? STORE_GUESS_DEVICE : STORE_GUESS_ACCOUNT);
+}
+
 bool signin_guess_throttled(struct request *rq, struct signin_guess *g, enum coffer_err *err)
 {
 	const struct guess_who who = signin_who(rq, g);
-	*err = decide(rq, &who, time_now(), &g->verdict);
+	*err = store_guess_claim(rq->app->store, &who, &limits, time_now(), decide_signin, g,
+				 &g->claim);
 	if (*err != COFFER_OK)
 		return true;
 	if (g->verdict.wait == 0)
@@ -101,19 +124,27 @@ bool signin_guess_throttled(struct request *rq, struct signin_guess *g, enum cof
 	return true;
 }
 
-void signin_guess_failed(struct request *rq, const struct signin_guess *g, bool wrong_code)
+void signin_guess_failed(struct request *rq, struct signin_guess *g, bool wrong_code)
 {
 	const struct guess_who who = signin_who(rq, g);
-	unsigned int flags = STORE_GUESS_ACCOUNT;
-	if (g->verdict.trusted)
-		flags = STORE_GUESS_DEVICE;
-	else if (wrong_code && g->user_id != NULL)
-		flags |= STORE_GUESS_CODE;
-	count(rq, &who, flags);
+	g->settled = true;
+	if (wrong_code && !g->verdict.trusted && g->user_id != NULL)
+		count(rq, &who, STORE_GUESS_CODE);
 }
 
-void signin_guess_succeeded(struct request *rq, const struct signin_guess *g)
+void signin_guess_done(struct request *rq, struct signin_guess *g)
 {
+	const struct guess_who who = signin_who(rq, g);
+	if (g->settled || g->claim.flags == 0)
+		return;
+	g->settled = true;
+	if (store_guess_forgive(rq->app->store, &who, &g->claim) != COFFER_OK)
+		log_msg(LOG_ERROR, "throttle", "could not take back a counted attempt");
+}
+
+void signin_guess_succeeded(struct request *rq, struct signin_guess *g)
+{
+	signin_guess_done(rq, g);
 	if (!g->verdict.trusted && store_throttle_reset(rq->app->store, g->account) != COFFER_OK)
 		log_msg(LOG_ERROR, "throttle", "could not reset a throttle count");
 }
@@ -139,5 +170,5 @@ bool code_guess_throttled(struct request *rq, const char *user_id, const char *a
 void code_guess_failed(struct request *rq, const char *user_id)
 {
 	const struct guess_who who = {NULL, rq->client_text, user_id, NULL};
-	count(rq, &who, STORE_GUESS_CODE);
+	count(rq, &who, STORE_GUESS_ADDRESS | STORE_GUESS_CODE);
 }

@@ -35,20 +35,30 @@ struct signin_guess {
 	bool has_device;     /* DEVICE is a valid device cookie of USER_ID */
 	struct device_cookie device;
 	struct throttle_verdict verdict; /* set by signin_guess_throttled */
+	struct guess_claim claim;	 /* what it counted at once */
+	bool settled;			 /* a failure, or taken back */
 };
 
 /* Whether the sign-in G must wait (as guess_throttled does, auditing "login"); decides
- * G->verdict, which the calls below follow. */
+ * G->verdict, which the calls below follow. When it may go ahead it is counted as a failure at
+ * once, in the same transaction as the decision (against its device cookie when that stands,
+ * else the account; and the address), so that a burst of guesses sent together is judged one
+ * by one; what turns out not to be a failure is taken back (signin_guess_done). */
 bool signin_guess_throttled(struct request *rq, struct signin_guess *g, enum coffer_err *err);
 
-/* Counts one failed sign-in: against G's device cookie when it stands, else against the
- * account (and, when WRONG_CODE — a right password with a wrong or reused code — the account's
- * window of codes); always against the address. */
-void signin_guess_failed(struct request *rq, const struct signin_guess *g, bool wrong_code);
+/* The sign-in failed: it stays counted; WRONG_CODE (a right password with a wrong or reused
+ * code) from an untrusted client also counts in the account's window of codes. */
+void signin_guess_failed(struct request *rq, struct signin_guess *g, bool wrong_code);
 
-/* A successful sign-in from an untrusted client starts the account's count again; one with a
- * standing device cookie leaves it (the owner's routine sign-ins give a stranger nothing). */
-void signin_guess_succeeded(struct request *rq, const struct signin_guess *g);
+/* The sign-in succeeded: it is taken back, and one from an untrusted client starts the
+ * account's count again; one with a standing device cookie leaves it (the owner's routine
+ * sign-ins give a stranger nothing). */
+void signin_guess_succeeded(struct request *rq, struct signin_guess *g);
+
+/* At the end of the sign-in, whatever the way out: a guess neither failed nor succeeded (the
+ * login policy refused the right credentials, a full code window refused them, a fault) is
+ * taken back. */
+void signin_guess_done(struct request *rq, struct signin_guess *g);
 
 /* Answers 429 throttled with Retry-After WAIT and audits ACTION by ACTOR as refused for REASON;
  * returns what the handler returns. */

@@ -213,7 +213,8 @@ static enum coffer_err do_login_and_free(struct request *rq, void *state)
 {
 	struct login_state *st = state;
 	enum coffer_err err = do_login(rq, st);
-	json_decref(st->notices); /* when the login stopped before its answer */
+	signin_guess_done(rq, &st->guess); /* neither failed nor succeeded: taken back */
+	json_decref(st->notices);	   /* when the login stopped before its answer */
 	return err;
 }
 

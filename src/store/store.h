@@ -686,20 +686,45 @@ COFFER_MUST_CHECK enum coffer_err store_guess_get(struct store *st, const struct
 						  const struct guess_limits *lim, int64_t now,
 						  struct guess_state *out);
 
-/* What one failure counts against, beside the address (always). */
+/* What one failure counts against. */
 enum {
-	STORE_GUESS_ACCOUNT = 1, /* WHO's account: an untrusted client's failure */
-	STORE_GUESS_DEVICE = 2,	 /* WHO's device cookie (and its user): a trusted one's */
-	STORE_GUESS_CODE = 4,	 /* WHO's user: a wrong code from an untrusted client */
+	STORE_GUESS_ADDRESS = 1, /* WHO's address */
+	STORE_GUESS_ACCOUNT = 2, /* WHO's account: an untrusted client's failure */
+	STORE_GUESS_DEVICE = 4,	 /* WHO's device cookie (and its user): a trusted one's */
+	STORE_GUESS_CODE = 8,	 /* WHO's user: a wrong code */
 };
 
-/* Counts one failed guess by WHO at NOW against the address and what FLAGS name, in one
- * transaction; like store_throttle_fail, removes a bounded number of stale rows from every
- * table it writes. COFFER_ERR_INVALID_INPUT when FLAGS name an account, device or user WHO
- * lacks. */
+/* Counts one failed guess by WHO at NOW against what FLAGS name, in one transaction; like
+ * store_throttle_fail, removes a bounded number of stale rows from every table it writes.
+ * COFFER_ERR_INVALID_INPUT when FLAGS name an account, device or user WHO lacks. */
 COFFER_MUST_CHECK enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who,
 						   unsigned int flags,
 						   const struct guess_limits *lim, int64_t now);
+
+/* What store_guess_claim counted, for store_guess_forgive. */
+struct guess_claim {
+	unsigned int flags; /* 0: nothing (the guess must wait) */
+	int64_t address_row, device_row;
+};
+
+/* Given WHO's counts at NOW, what a guess counts against when it may go ahead (flags as above,
+ * without STORE_GUESS_CODE), or 0 when it must wait; CTX is the caller's. Runs inside the
+ * store's transaction: it must do no I/O. */
+typedef unsigned int (*guess_decide_fn)(const struct guess_state *s, int64_t now, void *ctx);
+
+/* Reads WHO's counts at NOW (as store_guess_get), hands them to DECIDE and counts the guess as
+ * a failure against what DECIDE names, all in one write transaction: so guesses made at the
+ * same moment, on any server, are each judged with those before them already counted, and a
+ * burst cannot slip past a limit together. What was counted goes to *CLAIM. */
+COFFER_MUST_CHECK enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
+						    const struct guess_limits *lim, int64_t now,
+						    guess_decide_fn decide, void *ctx,
+						    struct guess_claim *claim);
+
+/* Takes back what CLAIM counted for WHO, for a guess that turned out not to be a failure: its
+ * address and device rows, and one of the account's failures. Once per claim. */
+COFFER_MUST_CHECK enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,
+						      const struct guess_claim *claim);
 
 /* The key that authenticates device cookies (api/device_cookie.h), shared by every server: the
  * one stored, or FRESH (random, from the caller) when none was, stored now. OUT is a secret:

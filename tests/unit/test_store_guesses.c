@@ -1,8 +1,12 @@
 /* test_store_guesses.c — the system store's windows of failed guesses (store.h): per device
  * cookie and per user over all its cookies, and wrong codes per user; what each failure counts
- * against; stale rows swept as failures come; bad arguments; and the device key, made once and
- * the same for every caller after. */
+ * against; a claim deciding and counting in one transaction, so that a burst of guesses from
+ * many threads at once cannot pass a limit together, and taken back exactly; stale rows swept
+ * as failures come; bad arguments; and the device key, made once and the same for every caller
+ * after. */
 #include "test_store.h"
+
+#include <pthread.h>
 
 #define T0 1700000000
 
@@ -43,10 +47,10 @@ static void test_a_device_window_fills_and_moves_on(void **state)
 	assert_int_equal(s.devices_until, 0);
 	assert_int_equal(s.codes_until, 0);
 	assert_int_equal(s.untrusted.account_failures, 0);
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0);
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 10);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 10);
 	assert_int_equal(get(e, &a, T0 + 10).device_until, 0); /* 2 of 3 */
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 20);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 20);
 	/* Full: until the oldest of the newest three leaves the window (T0 + 100). */
 	s = get(e, &a, T0 + 20);
 	assert_int_equal(s.device_until, T0 + 100);
@@ -58,16 +62,16 @@ static void test_a_device_window_fills_and_moves_on(void **state)
 	/* Moving on: at T0 + 100 the first has left the window. */
 	assert_int_equal(get(e, &a, T0 + 100).device_until, 0);
 	/* Another failure fills it again, until the second leaves. */
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 100);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 100);
 	assert_int_equal(get(e, &a, T0 + 100).device_until, T0 + 110);
 	/* Another cookie of the same user has its own window ... */
 	const struct guess_who b = {"amy@example.org", "192.0.2.1", USER, DEV_B};
 	s = get(e, &b, T0 + 100);
 	assert_int_equal(s.device_until, 0);
 	/* ... but shares the user's: 3 in the window, 2 more fill it. */
-	count_fail(e, &b, STORE_GUESS_DEVICE, T0 + 101);
+	count_fail(e, &b, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 101);
 	assert_int_equal(get(e, &b, T0 + 101).devices_until, 0);
-	count_fail(e, &b, STORE_GUESS_DEVICE, T0 + 102);
+	count_fail(e, &b, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 102);
 	s = get(e, &b, T0 + 102);
 	assert_int_equal(s.device_until, 0);
 	assert_int_equal(s.devices_until, T0 + 110);
@@ -100,13 +104,134 @@ static void test_codes_fill_a_window_per_user(void **state)
 	assert_int_equal(s.untrusted.account_failures, 3);
 	/* A code confirmed on its own (an invitation's): no account at all. */
 	const struct guess_who code_only = {NULL, "192.0.2.3", OTHER, NULL};
-	count_fail(e, &code_only, STORE_GUESS_CODE, T0 + 60);
-	count_fail(e, &code_only, STORE_GUESS_CODE, T0 + 61);
+	count_fail(e, &code_only, STORE_GUESS_ADDRESS | STORE_GUESS_CODE, T0 + 60);
+	count_fail(e, &code_only, STORE_GUESS_ADDRESS | STORE_GUESS_CODE, T0 + 61);
 	s = get(e, &code_only, T0 + 61);
 	assert_int_equal(s.codes_until, T0 + 110);
 	assert_int_equal(s.untrusted.account_failures, 0);
 	assert_int_equal(s.untrusted.address_failures, 2);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_accounts"), 1);
+}
+
+/* A decision for store_guess_claim: an untrusted client may go ahead while the account has
+ * fewer than 3 failures (CTX: how many times it was asked, bumped atomically). */
+static unsigned int three_free(const struct guess_state *s, int64_t now, void *ctx)
+{
+	(void)now;
+	__atomic_add_fetch((int *)ctx, 1, __ATOMIC_SEQ_CST);
+	return s->untrusted.account_failures < 3 ? STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT : 0;
+}
+
+static void test_a_claim_decides_and_counts_at_once(void **state)
+{
+	struct env *e = *state;
+	const struct guess_who w = {"amy@example.org", "192.0.2.1", USER, NULL};
+	struct guess_claim c[5];
+	int asked = 0;
+	/* Five at the same second: the first three go ahead, each counted before the next is
+	 * judged; the others must wait and count nothing. */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(store_guess_claim(e->st, &w, &LIM, T0, three_free, &asked, &c[i]),
+				 COFFER_OK);
+		assert_int_equal(c[i].flags,
+				 i < 3 ? STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT : 0u);
+	}
+	assert_int_equal(asked, 5);
+	struct guess_state s = get(e, &w, T0);
+	assert_int_equal(s.untrusted.account_failures, 3);
+	assert_int_equal(s.untrusted.address_failures, 3);
+	/* One turned out right: taken back, exactly (another's row and count stay). */
+	assert_int_equal(store_guess_forgive(e->st, &w, &c[1]), COFFER_OK);
+	s = get(e, &w, T0);
+	assert_int_equal(s.untrusted.account_failures, 2);
+	assert_int_equal(s.untrusted.address_failures, 2);
+	/* Nothing claimed, nothing to take back. */
+	assert_int_equal(store_guess_forgive(e->st, &w, &c[4]), COFFER_OK);
+	/* The last of an account's failures taken back: no count at all. */
+	assert_int_equal(store_guess_forgive(e->st, &w, &c[0]), COFFER_OK);
+	assert_int_equal(store_guess_forgive(e->st, &w, &c[2]), COFFER_OK);
+	s = get(e, &w, T0);
+	assert_int_equal(s.untrusted.account_failures, 0);
+	assert_int_equal(s.untrusted.address_failures, 0);
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_accounts"), 0);
+}
+
+/* A trusted client's claim counts against its cookie; taken back, the cookie's row goes. */
+static unsigned int as_device(const struct guess_state *s, int64_t now, void *ctx)
+{
+	(void)ctx;
+	return s->device_until > now ? 0 : STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE;
+}
+
+static void test_a_device_claim_is_taken_back(void **state)
+{
+	struct env *e = *state;
+	const struct guess_who w = {"amy@example.org", "192.0.2.1", USER, DEV_A};
+	struct guess_claim c[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_guess_claim(e->st, &w, &LIM, T0, as_device, NULL, &c[i]),
+				 COFFER_OK);
+	assert_int_equal(c[2].flags, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE);
+	assert_int_equal(c[3].flags, 0); /* the window (3) was full */
+	assert_int_equal(get(e, &w, T0).device_until, T0 + 100);
+	assert_int_equal(store_guess_forgive(e->st, &w, &c[0]), COFFER_OK);
+	assert_int_equal(get(e, &w, T0).device_until, 0);
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_devices"), 2);
+	assert_int_equal(get(e, &w, T0).untrusted.account_failures, 0);
+}
+
+/* A decision naming what the guess lacks is a bug: refused, and nothing written. */
+static unsigned int bad_decision(const struct guess_state *s, int64_t now, void *ctx)
+{
+	(void)s, (void)now, (void)ctx;
+	return STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE;
+}
+
+static void test_a_bad_decision_writes_nothing(void **state)
+{
+	struct env *e = *state;
+	const struct guess_who w = {"amy@example.org", "192.0.2.1", USER, NULL};
+	struct guess_claim c = {7, 7, 7};
+	assert_int_equal(store_guess_claim(e->st, &w, &LIM, T0, bad_decision, NULL, &c),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(c.flags, 7); /* untouched */
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_addresses"), 0);
+	/* A claim never counts a code (that is known only after the check), so none is taken
+	 * back. */
+	const struct guess_claim code = {STORE_GUESS_CODE, 0, 0};
+	assert_int_equal(store_guess_forgive(e->st, &w, &code), COFFER_ERR_INVALID_INPUT);
+}
+
+/* Many threads, one account, one moment: exactly three go ahead. */
+struct burst {
+	struct store *st;
+	int asked;
+	int went;
+};
+
+static void *burst_one(void *arg)
+{
+	struct burst *b = arg;
+	const struct guess_who w = {"amy@example.org", "192.0.2.1", USER, NULL};
+	struct guess_claim c;
+	if (store_guess_claim(b->st, &w, &LIM, T0, three_free, &b->asked, &c) == COFFER_OK &&
+	    c.flags != 0)
+		__atomic_add_fetch(&b->went, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_a_burst_cannot_pass_together(void **state)
+{
+	struct env *e = *state;
+	struct burst b = {e->st, 0, 0};
+	pthread_t t[16];
+	for (size_t i = 0; i < ARRAY_LEN(t); i++)
+		assert_int_equal(pthread_create(&t[i], NULL, burst_one, &b), 0);
+	for (size_t i = 0; i < ARRAY_LEN(t); i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(b.went, 3);
+	assert_true(b.asked >= 16);
+	assert_int_equal(raw_int(e, "SELECT failures FROM throttle_accounts"), 3);
 }
 
 /* Each failure removes a bounded number of stale rows, whoever they belong to. */
@@ -123,19 +248,19 @@ static void test_stale_rows_are_swept(void **state)
 		raw_exec(e, sql);
 	}
 	const struct guess_who a = {"amy@example.org", "192.0.2.1", USER, DEV_A};
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 1000);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 1000);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_devices"), 20 + 1 - 8);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_codes"), 20); /* not written */
 	const struct guess_who u = {"amy@example.org", "192.0.2.1", USER, NULL};
 	count_fail(e, &u, STORE_GUESS_ACCOUNT | STORE_GUESS_CODE, T0 + 1000);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_codes"), 20 + 1 - 8);
-	count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 1001);
+	count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 1001);
 	count_fail(e, &u, STORE_GUESS_CODE, T0 + 1001);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_devices"), 20 + 2 - 16);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_codes"), 20 + 2 - 16);
 	/* Rows inside their window stay. */
 	for (int i = 0; i < 4; i++)
-		count_fail(e, &a, STORE_GUESS_DEVICE, T0 + 1002);
+		count_fail(e, &a, STORE_GUESS_ADDRESS | STORE_GUESS_DEVICE, T0 + 1002);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_devices"), 6);
 }
 
@@ -171,7 +296,7 @@ static void test_bad_arguments(void **state)
 			 COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(store_guess_fail(e->st, &no_account, STORE_GUESS_ACCOUNT, &LIM, T0),
 			 COFFER_ERR_INVALID_INPUT);
-	assert_int_equal(store_guess_fail(e->st, &ok, 8, &LIM, T0), COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(store_guess_fail(e->st, &ok, 16, &LIM, T0), COFFER_ERR_INVALID_INPUT);
 	/* Nothing was written by any of them. */
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_addresses"), 0);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_devices"), 0);
@@ -204,6 +329,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_device_window_fills_and_moves_on, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_codes_fill_a_window_per_user, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_claim_decides_and_counts_at_once, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_device_claim_is_taken_back, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_bad_decision_writes_nothing, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_burst_cannot_pass_together, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_rows_are_swept, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_arguments, env_setup, env_teardown),

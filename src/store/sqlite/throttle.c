@@ -107,13 +107,16 @@ enum coffer_err store_throttle_get(struct store *st, const char *account, const 
 	return err;
 }
 
-/* One failure from ADDRESS at NOW, counted over WINDOW. */
-static enum coffer_err fail_address(sqlite3 *db, const char *address, int64_t now, int64_t window)
+/* One failure from ADDRESS at NOW, counted over WINDOW; its row's id to *ROW (unless NULL). */
+static enum coffer_err fail_address(sqlite3 *db, const char *address, int64_t now, int64_t window,
+				    int64_t *row)
 {
 	int64_t stale = now - window;
 	enum coffer_err err =
 	    db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
 		    DB_ARGS(db_text(address), db_int(now)));
+	if (err == COFFER_OK && row != NULL)
+		*row = sqlite3_last_insert_rowid(db);
 	if (err == COFFER_OK)
 		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
 			      DB_ARGS(db_text(address), db_int(stale)));
@@ -153,7 +156,7 @@ static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
 	const struct throttle_query *q = ctx;
 	enum coffer_err err = fail_account(db, q->account, q->now);
 	if (err == COFFER_OK)
-		err = fail_address(db, q->address, q->now, q->window);
+		err = fail_address(db, q->address, q->now, q->window, NULL);
 	return err;
 }
 
@@ -271,58 +274,155 @@ enum coffer_err store_guess_get(struct store *st, const struct guess_who *who,
 	return err;
 }
 
-/* One failure at NOW in a window table: INSERT_SQL adds its row (with ARGS), SWEEP_SQL
- * forgets up to SWEEP_ROWS rows of any key older than STALE. */
+/* One failure at NOW in a window table: INSERT_SQL adds its row (with ARGS; its id to *ROW
+ * unless NULL), SWEEP_SQL forgets up to SWEEP_ROWS rows of any key older than STALE. */
 static enum coffer_err fail_window(sqlite3 *db, const char *insert_sql, struct db_args args,
-				   const char *sweep_sql, int64_t stale)
+				   int64_t *row, const char *sweep_sql, int64_t stale)
 {
 	enum coffer_err err = db_exec(db, insert_sql, args);
+	if (err == COFFER_OK && row != NULL)
+		*row = sqlite3_last_insert_rowid(db);
 	if (err == COFFER_OK)
 		err = db_exec(db, sweep_sql, DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
 	return err;
 }
 
-static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
+/* Counts one failure by W at NOW against what FLAGS name; what it added to CLAIM (unless
+ * NULL). */
+static enum coffer_err count_tx(sqlite3 *db, const struct guess_who *w, unsigned int flags,
+				const struct guess_limits *lim, int64_t now,
+				struct guess_claim *claim)
 {
-	const struct guess_query *g = ctx;
-	const struct guess_who *w = g->who;
-	const struct guess_limits *lim = g->lim;
-	enum coffer_err err = fail_address(db, w->address, g->now, lim->address_window);
-	if (err == COFFER_OK && (g->flags & STORE_GUESS_ACCOUNT))
-		err = fail_account(db, w->account, g->now);
-	if (err == COFFER_OK && (g->flags & STORE_GUESS_DEVICE)) {
+	enum coffer_err err = COFFER_OK;
+	if (flags & STORE_GUESS_ADDRESS)
+		err = fail_address(db, w->address, now, lim->address_window,
+				   claim != NULL ? &claim->address_row : NULL);
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = fail_account(db, w->account, now);
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE)) {
 		int64_t longest = lim->device.window > lim->devices.window ? lim->device.window
 									   : lim->devices.window;
 		err = fail_window(db,
 				  "INSERT INTO throttle_devices (device, user_id, time) "
 				  "VALUES (?,?,?)",
 				  DB_ARGS(db_blob(w->device, STORE_DEVICE_ID_BYTES),
-					  db_text(w->user_id), db_int(g->now)),
+					  db_text(w->user_id), db_int(now)),
+				  claim != NULL ? &claim->device_row : NULL,
 				  "DELETE FROM throttle_devices WHERE rowid IN (SELECT rowid FROM "
 				  "throttle_devices WHERE time <= ? LIMIT ?)",
-				  g->now - longest);
+				  now - longest);
 	}
-	if (err == COFFER_OK && (g->flags & STORE_GUESS_CODE))
+	if (err == COFFER_OK && (flags & STORE_GUESS_CODE))
 		err = fail_window(db, "INSERT INTO throttle_codes (user_id, time) VALUES (?, ?)",
-				  DB_ARGS(db_text(w->user_id), db_int(g->now)),
+				  DB_ARGS(db_text(w->user_id), db_int(now)), NULL,
 				  "DELETE FROM throttle_codes WHERE rowid IN (SELECT rowid FROM "
 				  "throttle_codes WHERE time <= ? LIMIT ?)",
-				  g->now - lim->codes.window);
+				  now - lim->codes.window);
+	if (err == COFFER_OK && claim != NULL)
+		claim->flags = flags;
 	return err;
+}
+
+/* Whether FLAGS name only what W has. */
+static bool flags_ok(const struct guess_who *w, unsigned int flags)
+{
+	const unsigned int all =
+	    STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT | STORE_GUESS_DEVICE | STORE_GUESS_CODE;
+	return (flags & ~all) == 0 && (!(flags & STORE_GUESS_ACCOUNT) || w->account != NULL) &&
+	       (!(flags & STORE_GUESS_DEVICE) || w->device != NULL) &&
+	       (!(flags & STORE_GUESS_CODE) || w->user_id != NULL);
+}
+
+static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct guess_query *g = ctx;
+	return count_tx(db, g->who, g->flags, g->lim, g->now, NULL);
 }
 
 enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who, unsigned int flags,
 				 const struct guess_limits *lim, int64_t now)
 {
 	struct guess_query g = {who, lim, flags, now, {{0}, 0, 0, 0}};
-	if (!guess_ok(who, lim, now) ||
-	    (flags &
-	     ~(unsigned int)(STORE_GUESS_ACCOUNT | STORE_GUESS_DEVICE | STORE_GUESS_CODE)) != 0 ||
-	    ((flags & STORE_GUESS_ACCOUNT) && who->account == NULL) ||
-	    ((flags & STORE_GUESS_DEVICE) && who->device == NULL) ||
-	    ((flags & STORE_GUESS_CODE) && who->user_id == NULL))
+	if (!guess_ok(who, lim, now) || !flags_ok(who, flags))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, guess_fail_tx, &g);
+}
+
+/* A claim: the look-up, the decision and the counting, in one write transaction, so that
+ * guesses made at the same moment (on any server) are judged one after the other. */
+struct claim_query {
+	struct guess_query g;
+	guess_decide_fn decide;
+	void *ctx;
+	struct guess_claim claim;
+};
+
+static enum coffer_err claim_tx(sqlite3 *db, void *ctx)
+{
+	struct claim_query *c = ctx;
+	memset(&c->claim, 0, sizeof c->claim);
+	enum coffer_err err = guess_get_tx(db, &c->g);
+	if (err != COFFER_OK)
+		return err;
+	unsigned int flags = c->decide(&c->g.state, c->g.now, c->ctx);
+	if (!flags_ok(c->g.who, flags))
+		return COFFER_ERR_INVALID_INPUT; /* a bug in DECIDE */
+	return count_tx(db, c->g.who, flags, c->g.lim, c->g.now, &c->claim);
+}
+
+enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
+				  const struct guess_limits *lim, int64_t now,
+				  guess_decide_fn decide, void *ctx, struct guess_claim *claim)
+{
+	struct claim_query c = {{who, lim, 0, now, {{0}, 0, 0, 0}}, decide, ctx, {0, 0, 0}};
+	if (!guess_ok(who, lim, now))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_write(&st->pool, claim_tx, &c);
+	if (err == COFFER_OK)
+		*claim = c.claim;
+	return err;
+}
+
+/* Taking back a claim. */
+struct forgive_query {
+	const struct guess_who *who;
+	const struct guess_claim *claim;
+};
+
+static enum coffer_err forgive_tx(sqlite3 *db, void *ctx)
+{
+	const struct forgive_query *f = ctx;
+	unsigned int flags = f->claim->flags;
+	enum coffer_err err = COFFER_OK;
+	if (flags & STORE_GUESS_ADDRESS)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE rowid = ?",
+			      DB_ARGS(db_int(f->claim->address_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE))
+		err = db_exec(db, "DELETE FROM throttle_devices WHERE rowid = ?",
+			      DB_ARGS(db_int(f->claim->device_row)));
+	/* One failure fewer; the time of the last stays (a wait counted from it can only be
+	 * longer, never shorter). */
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err =
+		    db_exec(db, "DELETE FROM throttle_accounts WHERE account = ? AND failures = 1",
+			    DB_ARGS(db_text(f->who->account)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = db_exec(db,
+			      "UPDATE throttle_accounts SET failures = failures - 1 "
+			      "WHERE account = ? AND failures > 1",
+			      DB_ARGS(db_text(f->who->account)));
+	return err;
+}
+
+enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,
+				    const struct guess_claim *claim)
+{
+	struct forgive_query f = {who, claim};
+	if (!flags_ok(who, claim->flags) || (claim->flags & STORE_GUESS_CODE))
+		return COFFER_ERR_INVALID_INPUT;
+	if (claim->flags == 0)
+		return COFFER_OK;
+	return db_pool_write(&st->pool, forgive_tx, &f);
 }
 
 /* The key made by whichever server needed it first. */
