@@ -127,9 +127,11 @@ bool signin_guess_throttled(struct request *rq, struct signin_guess *g, enum cof
 void signin_guess_failed(struct request *rq, struct signin_guess *g, bool wrong_code)
 {
 	const struct guess_who who = signin_who(rq, g);
+	bool code = wrong_code && !g->verdict.trusted && g->user_id != NULL;
 	g->settled = true;
-	if (wrong_code && !g->verdict.trusted && g->user_id != NULL)
-		count(rq, &who, STORE_GUESS_CODE);
+	if (store_guess_confirm(rq->app->store, &who, &g->claim, code ? STORE_GUESS_CODE : 0,
+				&limits, time_now()) != COFFER_OK)
+		log_msg(LOG_ERROR, "throttle", "could not count a failed attempt");
 }
 
 void signin_guess_done(struct request *rq, struct signin_guess *g)

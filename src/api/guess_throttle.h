@@ -46,8 +46,9 @@ struct signin_guess {
  * by one; what turns out not to be a failure is taken back (signin_guess_done). */
 bool signin_guess_throttled(struct request *rq, struct signin_guess *g, enum coffer_err *err);
 
-/* The sign-in failed: it stays counted; WRONG_CODE (a right password with a wrong or reused
- * code) from an untrusted client also counts in the account's window of codes. */
+/* The sign-in failed: it stays counted, its wait running from now; WRONG_CODE (a right
+ * password with a wrong or reused code) from an untrusted client also counts in the account's
+ * window of codes. */
 void signin_guess_failed(struct request *rq, struct signin_guess *g, bool wrong_code);
 
 /* The sign-in succeeded: it is taken back, and one from an untrusted client starts the

@@ -721,6 +721,14 @@ COFFER_MUST_CHECK enum coffer_err store_guess_claim(struct store *st, const stru
 						    guess_decide_fn decide, void *ctx,
 						    struct guess_claim *claim);
 
+/* The guess CLAIM counted for WHO failed: what it counted takes the time NOW (a wait runs from
+ * the failure, not from when it was let through), and CODE (STORE_GUESS_CODE or 0) is counted
+ * too, in one transaction. */
+COFFER_MUST_CHECK enum coffer_err store_guess_confirm(struct store *st, const struct guess_who *who,
+						      const struct guess_claim *claim,
+						      unsigned int code,
+						      const struct guess_limits *lim, int64_t now);
+
 /* Takes back what CLAIM counted for WHO, for a guess that turned out not to be a failure: its
  * address and device rows, and one of the account's failures. Once per claim. */
 COFFER_MUST_CHECK enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,

@@ -180,6 +180,40 @@ static void test_a_device_claim_is_taken_back(void **state)
 	assert_int_equal(get(e, &w, T0).untrusted.account_failures, 0);
 }
 
+/* A claim confirmed as a failure: its wait runs from the failure; a wrong code counts too. */
+static void test_a_confirmed_claim_counts_from_the_failure(void **state)
+{
+	struct env *e = *state;
+	const struct guess_who w = {"amy@example.org", "192.0.2.1", USER, NULL};
+	struct guess_claim c;
+	int asked = 0;
+	assert_int_equal(store_guess_claim(e->st, &w, &LIM, T0, three_free, &asked, &c), COFFER_OK);
+	assert_int_equal(store_guess_confirm(e->st, &w, &c, STORE_GUESS_CODE, &LIM, T0 + 2),
+			 COFFER_OK);
+	struct guess_state s = get(e, &w, T0 + 2);
+	assert_int_equal(s.untrusted.account_failures, 1);
+	assert_int_equal(s.untrusted.account_last, T0 + 2);
+	assert_int_equal(s.untrusted.address_failures, 1);
+	assert_int_equal(s.untrusted.address_last, T0 + 2);
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM throttle_codes"), 1);
+	/* Never back in time (another server's clock a little behind). */
+	assert_int_equal(store_guess_confirm(e->st, &w, &c, 0, &LIM, T0 + 1), COFFER_OK);
+	assert_int_equal(get(e, &w, T0 + 2).untrusted.account_last, T0 + 2);
+	/* A device's row takes the time too. */
+	const struct guess_who d = {"amy@example.org", "192.0.2.1", USER, DEV_A};
+	assert_int_equal(store_guess_claim(e->st, &d, &LIM, T0, as_device, NULL, &c), COFFER_OK);
+	assert_int_equal(store_guess_confirm(e->st, &d, &c, 0, &LIM, T0 + 30), COFFER_OK);
+	assert_int_equal(raw_int(e, "SELECT max(time) FROM throttle_devices"), T0 + 30);
+	/* Bad arguments: a code for nobody, another flag as the code. */
+	const struct guess_who nobody = {"x@example.org", "192.0.2.1", NULL, NULL};
+	const struct guess_claim none = {0, 0, 0};
+	assert_int_equal(store_guess_confirm(e->st, &nobody, &none, STORE_GUESS_CODE, &LIM, T0),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(store_guess_confirm(e->st, &w, &none, STORE_GUESS_ACCOUNT, &LIM, T0),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(store_guess_confirm(e->st, &nobody, &none, 0, &LIM, T0), COFFER_OK);
+}
+
 /* A decision naming what the guess lacks is a bug: refused, and nothing written. */
 static unsigned int bad_decision(const struct guess_state *s, int64_t now, void *ctx)
 {
@@ -334,6 +368,8 @@ int main(void)
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_a_device_claim_is_taken_back, env_setup,
 					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_confirmed_claim_counts_from_the_failure,
+					    env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_a_bad_decision_writes_nothing, env_setup,
 					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_a_burst_cannot_pass_together, env_setup,

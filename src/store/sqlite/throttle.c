@@ -383,6 +383,50 @@ enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
 	return err;
 }
 
+/* Confirming a claim as a failure. */
+struct confirm_query {
+	struct guess_query g;
+	const struct guess_claim *claim;
+};
+
+static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
+{
+	const struct confirm_query *c = ctx;
+	unsigned int flags = c->claim->flags;
+	int64_t now = c->g.now;
+	enum coffer_err err = COFFER_OK;
+	/* Times never move back (several servers' clocks a little apart). */
+	if (flags & STORE_GUESS_ADDRESS)
+		err =
+		    db_exec(db, "UPDATE throttle_addresses SET time = max(time, ?) WHERE rowid = ?",
+			    DB_ARGS(db_int(now), db_int(c->claim->address_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE))
+		err = db_exec(db, "UPDATE throttle_devices SET time = max(time, ?) WHERE rowid = ?",
+			      DB_ARGS(db_int(now), db_int(c->claim->device_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = db_exec(db,
+			      "UPDATE throttle_accounts SET last_failure = max(last_failure, ?) "
+			      "WHERE account = ?",
+			      DB_ARGS(db_int(now), db_text(c->g.who->account)));
+	if (err == COFFER_OK && c->g.flags != 0)
+		err = count_tx(db, c->g.who, c->g.flags, c->g.lim, now, NULL);
+	return err;
+}
+
+enum coffer_err store_guess_confirm(struct store *st, const struct guess_who *who,
+				    const struct guess_claim *claim, unsigned int code,
+				    const struct guess_limits *lim, int64_t now)
+{
+	struct confirm_query c = {{who, lim, code, now, {{0}, 0, 0, 0}}, claim};
+	if (!guess_ok(who, lim, now) || !flags_ok(who, claim->flags) ||
+	    (claim->flags & STORE_GUESS_CODE) || (code != 0 && code != STORE_GUESS_CODE) ||
+	    !flags_ok(who, code))
+		return COFFER_ERR_INVALID_INPUT;
+	if (claim->flags == 0 && code == 0)
+		return COFFER_OK;
+	return db_pool_write(&st->pool, confirm_tx, &c);
+}
+
 /* Taking back a claim. */
 struct forgive_query {
 	const struct guess_who *who;
