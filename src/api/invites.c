@@ -215,10 +215,13 @@ enum coffer_err invites_totp(struct request *rq)
 	err = store_user_get(rq->app->store, inv.user_id, u);
 	if (err == COFFER_OK && strcmp(u->status, "invited") != 0)
 		err = COFFER_ERR_NOT_FOUND;
+	if (err == COFFER_OK && code_guess_throttled(rq, u->id, "invite.totp", &err))
+		goto out; /* too many wrong codes: 429 */
 	if (err == COFFER_OK)
 		err = keyd_totp_confirm(rq->app->keyd, u->account, u->account_len, code, account,
 					&step);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS || err == COFFER_ERR_INVALID_INPUT) {
+		code_guess_failed(rq, u->id);
 		system_audit(rq, u->id, "invite.totp", "", "failure", "totp_wrong");
 		err = reply_error(rq, COFFER_ERR_INVALID_CREDENTIALS,
 				  "That code is not right; check the time on your device and "

@@ -2,13 +2,20 @@
  *
  * A login runs on a worker thread (the route is slow): keyd verifies the password with
  * Argon2id and the TOTP code, and issues the session's ticket. The order of the checks matters:
- *   1. throttling, from the counts in the system database: 429 at once, never a sleep;
- *   2. the credentials, all in keyd; an unknown, pending or disabled account still costs a
- *      full verification, and every failure answers the same 401;
+ *   1. throttling, from the counts in the system database: 429 at once, never a sleep. A
+ *      browser holding a device cookie of the account (device_cookie.h) is judged by its own
+ *      count, not the account's, so that a stranger's guesses do not keep the owner out
+ *      (guess_throttle.h, signin/throttle.h);
+ *   2. the credentials, all in keyd; an unknown, pending, disabled or reset-pending account
+ *      still costs a full verification, and every failure answers the same 401;
  *   3. the TOTP step, recorded with a compare-and-set so a code is used once across servers;
+ *      then, when too many wrong codes were tried for the account from untrusted clients, a
+ *      429 even for the right code: only someone holding the password and a right code ever
+ *      sees it, so it tells a guesser nothing;
  *   4. only then the login policy (address, days, hours), answered 403 login_policy: it says
  *      nothing to someone who does not hold the credentials.
- * The audit trail gets every attempt, with a reason code and never a secret.
+ * A success answers with the user's unseen notices (notices.h) and hands the browser a fresh
+ * device cookie. The audit trail gets every attempt, with a reason code and never a secret.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +23,9 @@
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/guarded_state.h"
+#include "api/device_cookie.h"
 #include "api/guess_throttle.h"
+#include "api/notices.h"
 #include "api/password_checks.h"
 #include "api/routes.h"
 #include "api/session_cookie.h"
@@ -61,14 +70,18 @@ struct login_state {
 	char email[EMAIL_MAX + 1];
 	struct user_record user;
 	bool known;
+	struct signin_guess guess;
 	struct keyd_login_result result;
 	struct session_record session;
+	json_t *notices; /* the answer's, owned until it is sent */
 };
 
-/* 401 invalid_credentials, counted for throttling and audited with REASON. */
-static enum coffer_err fail(struct request *rq, struct login_state *st, const char *reason)
+/* 401 invalid_credentials, counted for throttling (WRONG_CODE: a right password with a wrong
+ * or reused code) and audited with REASON. */
+static enum coffer_err fail(struct request *rq, struct login_state *st, const char *reason,
+			    bool wrong_code)
 {
-	guess_failed(rq, st->email);
+	signin_guess_failed(rq, &st->guess, wrong_code);
 	system_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
@@ -77,10 +90,37 @@ static enum coffer_err login_reply(struct request *rq, struct login_state *st)
 {
 	const struct coffer_config *cfg = rq->app->cfg;
 	session_cookie_set(rq, st->result.token, cfg->session_absolute_ttl);
-	json_t *body = json_pack("{s:o*,s:s,s:b}", "user", user_json(&st->user), "csrf_token",
+	device_cookie_issue(rq, st->user.id);
+	json_t *notices = st->notices;
+	st->notices = NULL; /* json_pack's "o" takes it, even when it fails */
+	json_t *body = json_pack("{s:o*,s:s,s:b,s:o}", "user", user_json(&st->user), "csrf_token",
 				 st->session.csrf_token, "must_change_password",
-				 st->session.must_change_password);
+				 st->session.must_change_password, "notices", notices);
 	return reply_json(rq, 200, body);
+}
+
+/* The checks after keyd accepted the password (and code): the account's state, the code's
+ * single use and the window of wrong codes. COFFER_OK to go on; otherwise what to return. */
+static enum coffer_err after_keyd(struct request *rq, struct login_state *st)
+{
+	enum coffer_err err;
+	if (strcmp(st->user.status, "active") != 0)
+		return fail(rq, st, "disabled", false);
+	/* A reset under way: the old password no longer signs in, and says so no differently
+	 * from a wrong one (keyd did the same work). */
+	if (st->user.reset_pending)
+		return fail(rq, st, "reset_pending", false);
+	if (st->result.step >= 0) {
+		err = store_totp_step_use(rq->app->store, st->user.id, st->result.step);
+		if (err == COFFER_ERR_VERSION_CONFLICT)
+			return fail(rq, st, "totp_reused", true);
+		if (err != COFFER_OK)
+			return err;
+		if (st->guess.verdict.codes_wait > 0)
+			return guess_refuse(rq, st->user.id, "login", "throttled_codes",
+					    st->guess.verdict.codes_wait);
+	}
+	return COFFER_OK;
 }
 
 static enum coffer_err do_login(struct request *rq, void *state)
@@ -97,14 +137,21 @@ static enum coffer_err do_login(struct request *rq, void *state)
 				   "field 'email': not an email address");
 	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
-	if (guess_throttled(rq, st->email, "login", &err))
-		return err;
 
 	err = store_user_by_email(rq->app->store, st->email, &st->user);
 	if (err != COFFER_OK && err != COFFER_ERR_NOT_FOUND)
 		return err;
 	/* A pending invitee has no password worth checking yet: treated as unknown. */
 	st->known = err == COFFER_OK && strcmp(st->user.status, "invited") != 0;
+	st->guess.account = st->email;
+	st->guess.user_id = st->known ? st->user.id : NULL;
+	/* A cookie is read (and its MAC checked) whether or not the account is known, so that
+	 * the time taken says nothing about it; "" matches no cookie. */
+	st->guess.has_device =
+	    device_cookie_of_request(rq, st->known ? st->user.id : "", &st->guess.device);
+	if (signin_guess_throttled(rq, &st->guess, &err))
+		return err;
+
 	struct keyd_login in = {
 	    .account = st->known ? st->user.account : NULL,
 	    .account_len = st->known ? st->user.account_len : 0,
@@ -115,20 +162,16 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	    .ttl_s = (uint32_t)rq->app->cfg->session_absolute_ttl,
 	};
 	err = keyd_login(rq->app->keyd, &in, &st->result);
-	if (err == COFFER_ERR_INVALID_CREDENTIALS)
-		return fail(rq, st,
-			    st->known ? failure_reason(st->result.failure) : "unknown_account");
+	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
+		enum keyd_login_failure f = st->result.failure;
+		return fail(rq, st, st->known ? failure_reason(f) : "unknown_account",
+			    st->known &&
+				(f == KEYD_LOGIN_TOTP_WRONG || f == KEYD_LOGIN_TOTP_REUSED));
+	}
 	if (err != COFFER_OK)
 		return err;
-	if (strcmp(st->user.status, "active") != 0)
-		return fail(rq, st, "disabled");
-	if (st->result.step >= 0) {
-		err = store_totp_step_use(rq->app->store, st->user.id, st->result.step);
-		if (err == COFFER_ERR_VERSION_CONFLICT)
-			return fail(rq, st, "totp_reused");
-		if (err != COFFER_OK)
-			return err;
-	}
+	if ((err = after_keyd(rq, st)) != COFFER_OK)
+		return err;
 
 	bool allowed = false, require_totp = false;
 	err = user_login_allowed(rq, &st->user, &rq->client, &allowed, &require_totp);
@@ -142,6 +185,9 @@ static enum coffer_err do_login(struct request *rq, void *state)
 					     "ask an administrator for a new invitation."
 					   : NULL);
 	}
+	/* Read before the session is made, so that a failure here leaves nothing behind. */
+	if ((err = notices_json(rq->app->store, st->user.id, &st->notices)) != COFFER_OK)
+		return err;
 
 	int64_t now = time_now();
 	struct session_record *s = &st->session;
@@ -158,17 +204,25 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	s->must_change_password = password_breached(rq, password, password_len);
 	if ((err = store_session_add(rq->app->store, s, now)) != COFFER_OK)
 		return err;
-	if (store_throttle_reset(rq->app->store, st->email) != COFFER_OK)
-		log_msg(LOG_ERROR, "login", "could not reset a throttle count");
+	signin_guess_succeeded(rq, &st->guess);
 	system_audit(rq, st->user.id, "login", "", "success",
 		     s->must_change_password ? "password_breached" : "");
 	return login_reply(rq, st);
 }
 
+static enum coffer_err do_login_and_free(struct request *rq, void *state)
+{
+	struct login_state *st = state;
+	enum coffer_err err = do_login(rq, st);
+	signin_guess_done(rq, &st->guess); /* neither failed nor succeeded: taken back */
+	json_decref(st->notices);	   /* when the login stopped before its answer */
+	return err;
+}
+
 enum coffer_err login_post(struct request *rq)
 {
 	/* the state is wiped at the end: the token, the ticket and the account */
-	return with_guarded_state(rq, sizeof(struct login_state), do_login);
+	return with_guarded_state(rq, sizeof(struct login_state), do_login_and_free);
 }
 
 enum coffer_err logout_post(struct request *rq)
@@ -185,8 +239,13 @@ enum coffer_err logout_post(struct request *rq)
 enum coffer_err session_get(struct request *rq)
 {
 	const struct caller *caller = api_caller(rq);
+	json_t *notices = NULL;
+	enum coffer_err err = notices_json(rq->app->store, caller->user.id, &notices);
+	if (err != COFFER_OK)
+		return err;
 	return reply_json(rq, 200,
-			  json_pack("{s:o*,s:s,s:b}", "user", user_json(&caller->user),
+			  json_pack("{s:o*,s:s,s:b,s:o}", "user", user_json(&caller->user),
 				    "csrf_token", caller->session.csrf_token,
-				    "must_change_password", caller->session.must_change_password));
+				    "must_change_password", caller->session.must_change_password,
+				    "notices", notices));
 }

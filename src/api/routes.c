@@ -48,6 +48,8 @@ const struct route api_routes[] = {
 	 .access = ACCESS_SESSION_ANY},
 	{.method = "POST", .pattern = "/api/v1/me/password", .handler = me_password_post,
 	 JSON(me_password_schema), .api = true, .access = ACCESS_SESSION_ANY, .slow = true},
+	{.method = "POST", .pattern = "/api/v1/notices/seen", .handler = notices_seen_post,
+	 JSON(notices_seen_schema), .api = true, .access = ACCESS_SESSION},
 
 	/* administration: sysadmins */
 	{.method = "GET", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_get, .api = true,

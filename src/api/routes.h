@@ -23,6 +23,9 @@ extern const struct json_schema login_schema;
 enum coffer_err login_post(struct request *rq);
 enum coffer_err logout_post(struct request *rq);
 enum coffer_err session_get(struct request *rq);
+/* src/api/notices.c */
+extern const struct json_schema notices_seen_schema;
+enum coffer_err notices_seen_post(struct request *rq);
 /* src/api/me.c */
 extern const struct json_schema me_password_schema;
 enum coffer_err me_password_post(struct request *rq);

@@ -73,17 +73,22 @@ static enum coffer_err check_string(const json_t *v, const struct json_field *f,
 	return COFFER_OK;
 }
 
+static enum coffer_err check_integer(const json_t *v, const struct json_field *f, const char *path,
+				     char *msg, size_t msglen)
+{
+	if (!json_is_integer(v))
+		return fail(msg, msglen, path, "must be an integer");
+	if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
+		return fail(msg, msglen, path, "must be from %lld to %lld", f->min, f->max);
+	return COFFER_OK;
+}
+
 static enum coffer_err check_field(json_t *v, const struct json_field *f, const char *path,
 				   int depth, char *msg, size_t msglen)
 {
 	switch (f->type) {
 	case JSON_FIELD_STRING: return check_string(v, f, path, msg, msglen);
-	case JSON_FIELD_INTEGER:
-		if (!json_is_integer(v))
-			return fail(msg, msglen, path, "must be an integer");
-		if (json_integer_value(v) < f->min || json_integer_value(v) > f->max)
-			return fail(msg, msglen, path, "must be from %lld to %lld", f->min, f->max);
-		return COFFER_OK;
+	case JSON_FIELD_INTEGER: return check_integer(v, f, path, msg, msglen);
 	case JSON_FIELD_BOOLEAN:
 		if (!json_is_boolean(v))
 			return fail(msg, msglen, path, "must be true or false");
@@ -92,9 +97,12 @@ static enum coffer_err check_field(json_t *v, const struct json_field *f, const 
 		if (!json_is_object(v))
 			return fail(msg, msglen, path, "must be an object");
 		return check_object(v, f->object, path, depth + 1, msg, msglen);
-	case JSON_FIELD_STRING_ARRAY: {
+	case JSON_FIELD_STRING_ARRAY:
+	case JSON_FIELD_INTEGER_ARRAY: {
+		bool strings = f->type == JSON_FIELD_STRING_ARRAY;
 		if (!json_is_array(v))
-			return fail(msg, msglen, path, "must be an array of strings");
+			return fail(msg, msglen, path, "must be an array of %s",
+				    strings ? "strings" : "integers");
 		size_t n = json_array_size(v);
 		if (n < f->min_len || (f->max_len != 0 && n > f->max_len)) {
 			if (f->max_len == 0)
@@ -107,8 +115,10 @@ static enum coffer_err check_field(json_t *v, const struct json_field *f, const 
 			char elem[256];
 			if (snprintf(elem, sizeof elem, "%s[%zu]", path, i) >= (int)sizeof elem)
 				return fail(msg, msglen, path, "nested too deeply");
-			enum coffer_err err =
-			    check_string(json_array_get(v, i), f->element, elem, msg, msglen);
+			json_t *e = json_array_get(v, i);
+			enum coffer_err err = strings
+						  ? check_string(e, f->element, elem, msg, msglen)
+						  : check_integer(e, f, elem, msg, msglen);
 			if (err != COFFER_OK)
 				return err;
 		}

@@ -20,8 +20,9 @@ enum json_field_type {
 	JSON_FIELD_STRING,
 	JSON_FIELD_INTEGER,
 	JSON_FIELD_BOOLEAN,
-	JSON_FIELD_OBJECT,	 /* checked against .object */
-	JSON_FIELD_STRING_ARRAY, /* each element checked like a STRING field */
+	JSON_FIELD_OBJECT,	  /* checked against .object */
+	JSON_FIELD_STRING_ARRAY,  /* each element checked like a STRING field */
+	JSON_FIELD_INTEGER_ARRAY, /* each element checked like an INTEGER field (min, max) */
 };
 
 struct json_schema;
@@ -32,7 +33,7 @@ struct json_field {
 	bool required;
 	bool single_line;	   /* STRING: no control characters (tab, newline included) */
 	size_t min_len, max_len;   /* STRING: code points; ARRAY: elements (max 0 = no limit) */
-	long long min, max;	   /* INTEGER: inclusive range */
+	long long min, max;	   /* INTEGER, INTEGER_ARRAY's elements: inclusive range */
 	const char *const *one_of; /* STRING: allowed values, NULL-terminated; NULL = any */
 	const struct json_schema *object; /* OBJECT: its fields */
 	const struct json_field *element; /* STRING_ARRAY: rules for each element */

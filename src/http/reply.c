@@ -46,6 +46,8 @@ enum coffer_err reply_queue(struct request *rq, unsigned int status, struct MHD_
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (rq->set_cookie[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
+	if (rq->set_cookie2[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie2);
 	if (rq->retry_after > 0) {
 		char secs[16];
 		snprintf(secs, sizeof secs, "%u", rq->retry_after);

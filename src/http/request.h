@@ -42,8 +42,10 @@ struct request {
 	size_t body_len, body_alloc, body_cap;
 	json_t *json; /* the validated JSON body, for ROUTE_BODY_JSON routes */
 
-	/* Set by handlers for reply.c to add: a Set-Cookie header, a Retry-After (seconds). */
+	/* Set by handlers for reply.c to add: a Set-Cookie header (and a second one: a login's
+	 * device cookie beside its session), a Retry-After (seconds). */
 	char set_cookie[160];
+	char set_cookie2[256];
 	unsigned int retry_after;
 
 	/* What the authorize hook learnt about the caller (the API's session), freed by

@@ -70,6 +70,8 @@ static void request_free(struct request *rq)
 	if (rq->held != NULL)
 		MHD_destroy_response(rq->held);
 	sodium_memzero(rq->set_cookie, sizeof rq->set_cookie); /* holds a session token */
+	/* and this one a device cookie */
+	sodium_memzero(rq->set_cookie2, sizeof rq->set_cookie2);
 	json_decref(rq->json);
 	if (rq->body != NULL) {
 		/* Bodies can hold passwords: wipe before release. */

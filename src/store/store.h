@@ -649,6 +649,100 @@ COFFER_MUST_CHECK enum coffer_err store_throttle_fail(struct store *st, const ch
 /* A successful login resets ACCOUNT's count (not the address's). */
 COFFER_MUST_CHECK enum coffer_err store_throttle_reset(struct store *st, const char *account);
 
+/* Beside those counts, two sliding windows of failures (signin/throttle.h says what they are
+ * for): per device cookie (and per user over all its device cookies), and per user for wrong
+ * TOTP codes from untrusted clients. */
+
+#define STORE_DEVICE_ID_BYTES 16 /* a device cookie's nonce */
+
+/* A window is full once it holds MAX failures newer than WINDOW seconds. */
+struct store_window {
+	uint32_t max;
+	int64_t window;
+};
+
+struct guess_limits {
+	int64_t address_window;	     /* the address's failures count this long */
+	struct store_window device;  /* one device cookie's failures */
+	struct store_window devices; /* all the device cookies of one user */
+	struct store_window codes;   /* one user's wrong codes */
+};
+
+/* Whose guess it is; every pointer borrowed. */
+struct guess_who {
+	const char *account; /* a normalised email, known or not; NULL: no account count */
+	const char *address; /* the client's address, as text */
+	const char *user_id; /* the account's user, or NULL when there is none */
+	const uint8_t
+	    *device; /* STORE_DEVICE_ID_BYTES naming a device cookie of USER_ID, or NULL */
+};
+
+struct guess_state {
+	struct throttle_state untrusted; /* as store_throttle_get gives it */
+	/* When each window stops being full (the MAX-th newest failure in it, plus its length);
+	 * 0 when it is not full, or has nobody to count (no user, no device). */
+	int64_t device_until, devices_until, codes_until;
+};
+
+/* The counts and windows for WHO at NOW. */
+COFFER_MUST_CHECK enum coffer_err store_guess_get(struct store *st, const struct guess_who *who,
+						  const struct guess_limits *lim, int64_t now,
+						  struct guess_state *out);
+
+/* What one failure counts against. */
+enum {
+	STORE_GUESS_ADDRESS = 1, /* WHO's address */
+	STORE_GUESS_ACCOUNT = 2, /* WHO's account: an untrusted client's failure */
+	STORE_GUESS_DEVICE = 4,	 /* WHO's device cookie (and its user): a trusted one's */
+	STORE_GUESS_CODE = 8,	 /* WHO's user: a wrong code */
+};
+
+/* Counts one failed guess by WHO at NOW against what FLAGS name, in one transaction; like
+ * store_throttle_fail, removes a bounded number of stale rows from every table it writes.
+ * COFFER_ERR_INVALID_INPUT when FLAGS name an account, device or user WHO lacks. */
+COFFER_MUST_CHECK enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who,
+						   unsigned int flags,
+						   const struct guess_limits *lim, int64_t now);
+
+/* What store_guess_claim counted, for store_guess_forgive. */
+struct guess_claim {
+	unsigned int flags; /* 0: nothing (the guess must wait) */
+	int64_t address_row, device_row;
+};
+
+/* Given WHO's counts at NOW, what a guess counts against when it may go ahead (flags as above,
+ * without STORE_GUESS_CODE), or 0 when it must wait; CTX is the caller's. Runs inside the
+ * store's transaction: it must do no I/O. */
+typedef unsigned int (*guess_decide_fn)(const struct guess_state *s, int64_t now, void *ctx);
+
+/* Reads WHO's counts at NOW (as store_guess_get), hands them to DECIDE and counts the guess as
+ * a failure against what DECIDE names, all in one write transaction: so guesses made at the
+ * same moment, on any server, are each judged with those before them already counted, and a
+ * burst cannot slip past a limit together. What was counted goes to *CLAIM. */
+COFFER_MUST_CHECK enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
+						    const struct guess_limits *lim, int64_t now,
+						    guess_decide_fn decide, void *ctx,
+						    struct guess_claim *claim);
+
+/* The guess CLAIM counted for WHO failed: what it counted takes the time NOW (a wait runs from
+ * the failure, not from when it was let through), and CODE (STORE_GUESS_CODE or 0) is counted
+ * too, in one transaction. */
+COFFER_MUST_CHECK enum coffer_err store_guess_confirm(struct store *st, const struct guess_who *who,
+						      const struct guess_claim *claim,
+						      unsigned int code,
+						      const struct guess_limits *lim, int64_t now);
+
+/* Takes back what CLAIM counted for WHO, for a guess that turned out not to be a failure: its
+ * address and device rows, and one of the account's failures. Once per claim. */
+COFFER_MUST_CHECK enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,
+						      const struct guess_claim *claim);
+
+/* The key that authenticates device cookies (api/device_cookie.h), shared by every server: the
+ * one stored, or FRESH (random, from the caller) when none was, stored now. OUT is a secret:
+ * wipe it after use. */
+COFFER_MUST_CHECK enum coffer_err store_device_key(struct store *st, const uint8_t fresh[32],
+						   int64_t now, uint8_t out[32]);
+
 /* --- policies (system database) --------------------------------------------------------- */
 
 #define STORE_POLICY_SYSTEM "system"

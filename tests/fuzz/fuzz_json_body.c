@@ -92,6 +92,7 @@ static const struct json_field top_fields[] = {
     {.name = "password", .type = JSON_FIELD_OBJECT, .object = &password_schema},
     {.name = "login", .type = JSON_FIELD_OBJECT, .object = &login_schema},
     {.name = "node", .type = JSON_FIELD_OBJECT, .object = &node_schema},
+    {.name = "ids", .type = JSON_FIELD_INTEGER_ARRAY, .max_len = 8, .min = 1, .max = 1000},
 };
 // clang-format on
 static const struct json_schema schema = JSON_SCHEMA(top_fields);
@@ -154,6 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check(out != NULL && json_is_object(out), "OK gives an object");
+	json_t *ids = json_object_get(out, "ids");
+	for (size_t i = 0; ids != NULL && i < json_array_size(ids); i++) {
+		json_t *id = json_array_get(ids, i);
+		check(json_is_integer(id) && json_integer_value(id) >= 1 &&
+			  json_integer_value(id) <= 1000,
+		      "an accepted integer array holds integers in range");
+	}
+	check(ids == NULL || (json_is_array(ids) && json_array_size(ids) <= 8),
+	      "an accepted integer array is within its length");
 	check(json_body_validate(out, &schema, msg, sizeof msg) == COFFER_OK,
 	      "an accepted value validates again");
 	/* What jansson writes back out is accepted as well. */

@@ -275,6 +275,51 @@ static void test_body_table(void **state)
 	}
 }
 
+/* An array of integers: each element an integer in the field's range, the count in its
+ * limits, and the element named in the message. */
+static const struct json_field ids_fields[] = {
+    {.name = "ids",
+     .type = JSON_FIELD_INTEGER_ARRAY,
+     .required = true,
+     .min_len = 1,
+     .max_len = 3,
+     .min = 1,
+     .max = 100},
+};
+static const struct json_schema ids_schema = JSON_SCHEMA(ids_fields);
+
+static void test_integer_array(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json, *want; /* WANT NULL: accepted */
+	} ids_cases[] = {
+	    {"{\"ids\":[1]}", NULL},
+	    {"{\"ids\":[1,100,7]}", NULL},
+	    {"{\"ids\":[]}", "field 'ids': must have 1 to 3 elements"},
+	    {"{\"ids\":[1,2,3,4]}", "field 'ids': must have 1 to 3 elements"},
+	    {"{\"ids\":[0]}", "field 'ids[0]': must be from 1 to 100"},
+	    {"{\"ids\":[1,101]}", "field 'ids[1]': must be from 1 to 100"},
+	    {"{\"ids\":[1,\"2\"]}", "field 'ids[1]': must be an integer"},
+	    {"{\"ids\":[1.0]}", "field 'ids[0]': must be an integer"},
+	    {"{\"ids\":[null]}", "field 'ids[0]': must be an integer"},
+	    {"{\"ids\":[[1]]}", "field 'ids[0]': must be an integer"},
+	    {"{\"ids\":1}", "field 'ids': must be an array of integers"},
+	    {"{\"ids\":{\"a\":1}}", "field 'ids': must be an array of integers"},
+	    {"{}", "field 'ids': is required"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(ids_cases); i++) {
+		char msg[MSGLEN];
+		enum coffer_err err = parse_s(&ids_schema, ids_cases[i].json, 0, msg);
+		if (ids_cases[i].want == NULL) {
+			if (err != COFFER_OK)
+				fail_msg("'%s' refused: %s", ids_cases[i].json, msg);
+		} else if (err == COFFER_OK || strcmp(msg, ids_cases[i].want) != 0) {
+			fail_msg("'%s': '%s', not '%s'", ids_cases[i].json, msg, ids_cases[i].want);
+		}
+	}
+}
+
 /* Appends N copies of UNIT to B (sized by the caller). */
 static size_t repeat(char *b, size_t at, const char *unit, size_t n)
 {
@@ -525,6 +570,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_body_table),
+	    cmocka_unit_test(test_integer_array),
 	    cmocka_unit_test(test_length_in_code_points),
 	    cmocka_unit_test(test_schema_depth_limit),
 	    cmocka_unit_test(test_parser_depth_limit),

@@ -156,6 +156,29 @@ static const struct db_migration system_schema[] = {
 	 " PRIMARY KEY (org_id, user_id)"
 	 ") STRICT;"
 	 "CREATE INDEX member_policies_by_user ON member_policies (user_id);"},
+	/* 5: no lock-out by strangers (issue 15). The key of the device cookies (one row, made by
+	 * the first server that needs it), failures per device cookie (its nonce) and their user,
+	 * and wrong TOTP codes per user; rows older than their window are swept as failures come
+	 * (throttle.c), so there is no foreign key to hold a removed user back. */
+	{"CREATE TABLE device_key ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " key BLOB NOT NULL CHECK (length(key) = 32),"
+	 " created_at INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE TABLE throttle_devices ("
+	 " device BLOB NOT NULL CHECK (length(device) = 16),"
+	 " user_id TEXT NOT NULL CHECK (length(user_id) BETWEEN 1 AND 36),"
+	 " time INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX throttle_devices_by_device ON throttle_devices (device, time);"
+	 "CREATE INDEX throttle_devices_by_user ON throttle_devices (user_id, time);"
+	 "CREATE INDEX throttle_devices_by_time ON throttle_devices (time);"
+	 "CREATE TABLE throttle_codes ("
+	 " user_id TEXT NOT NULL CHECK (length(user_id) BETWEEN 1 AND 36),"
+	 " time INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX throttle_codes_by_user ON throttle_codes (user_id, time);"
+	 "CREATE INDEX throttle_codes_by_time ON throttle_codes (time);"},
 };
 // clang-format on
 

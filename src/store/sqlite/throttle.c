@@ -1,14 +1,21 @@
-/* throttle.c — failed-login counts in the embedded system database, shared by every server:
- * consecutive failures per account, and failures per source address in a sliding window.
+/* throttle.c — failed-guess counts in the embedded system database, shared by every server:
+ * consecutive failures per account, failures per source address in a sliding window, and
+ * (signin/throttle.h) the sliding windows of failures per device cookie and of wrong TOTP codes
+ * per user; and the key of the device cookies.
  *
  * Design points:
  * - An account's count is forgotten once it has been idle for a day (ACCOUNT_IDLE_S): reads
  *   ignore such a row and the next failure starts again from one.
- * - The tables cannot grow without bound: each failure adds at most one row to each, and
- *   removes up to SWEEP_ROWS stale rows from each (address rows older than the window, of any
- *   address; account rows idle for a day), so an attacker spraying addresses or accounts never
- *   outpaces the sweep, and no call does more than a fixed amount of work beyond its own rows.
+ * - The tables cannot grow without bound: each failure adds at most one row to each table it
+ *   counts in, and removes up to SWEEP_ROWS stale rows from each of them (rows older than
+ *   their window, of any key; account rows idle for a day), so an attacker spraying addresses,
+ *   accounts or device cookies never outpaces the sweep, and no call does more than a fixed
+ *   amount of work beyond its own rows.
+ * - A window is read as "full until": the MAX-th newest failure in it plus its length, one
+ *   indexed look-up (ORDER BY time DESC LIMIT 1 OFFSET MAX - 1), never a scan of the window.
  */
+#include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store/sqlite/query.h"
@@ -18,6 +25,7 @@
 #define ACCOUNT_IDLE_S 86400
 #define SWEEP_ROWS     8
 #define KEY_MAX	       320 /* an account (email) or an address, as text */
+#define USER_ID_MAX    36
 
 static bool key_ok(const char *key)
 {
@@ -48,25 +56,37 @@ struct throttle_query {
 	struct throttle_state state; /* what a look-up found */
 };
 
+/* ACCOUNT's consecutive failures, unless idle for a day, into OUT. */
+static enum coffer_err get_account(sqlite3 *db, const char *account, int64_t now,
+				   struct throttle_state *out)
+{
+	enum coffer_err err =
+	    db_row(db,
+		   "SELECT failures, last_failure FROM throttle_accounts "
+		   "WHERE account = ? AND last_failure > ?",
+		   DB_ARGS(db_text(account), db_int(now - ACCOUNT_IDLE_S)), read_account, out);
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err; /* none, or none for a day */
+}
+
+/* ADDRESS's failures in the WINDOW before NOW into OUT. */
+static enum coffer_err get_address(sqlite3 *db, const char *address, int64_t now, int64_t window,
+				   struct throttle_state *out)
+{
+	enum coffer_err err =
+	    db_row(db,
+		   "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
+		   "WHERE address = ? AND time > ?",
+		   DB_ARGS(db_text(address), db_int(now - window)), read_address, out);
+	/* an aggregate always gives its one row */
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_STORAGE : err;
+}
+
 static enum coffer_err get_tx(sqlite3 *db, void *ctx)
 {
 	struct throttle_query *q = ctx;
-	enum coffer_err err = db_row(db,
-				     "SELECT failures, last_failure FROM throttle_accounts "
-				     "WHERE account = ? AND last_failure > ?",
-				     DB_ARGS(db_text(q->account), db_int(q->now - ACCOUNT_IDLE_S)),
-				     read_account, &q->state);
-	if (err == COFFER_ERR_NOT_FOUND)
-		err = COFFER_OK; /* no failures, or none for a day */
-	if (err == COFFER_OK) {
-		err = db_row(db,
-			     "SELECT count(*), coalesce(max(time), 0) FROM throttle_addresses "
-			     "WHERE address = ? AND time > ?",
-			     DB_ARGS(db_text(q->address), db_int(q->now - q->window)), read_address,
-			     &q->state);
-		if (err == COFFER_ERR_NOT_FOUND)
-			err = COFFER_ERR_STORAGE; /* an aggregate always gives its one row */
-	}
+	enum coffer_err err = get_account(db, q->account, q->now, &q->state);
+	if (err == COFFER_OK)
+		err = get_address(db, q->address, q->now, q->window, &q->state);
 	return err;
 }
 
@@ -87,10 +107,31 @@ enum coffer_err store_throttle_get(struct store *st, const char *account, const 
 	return err;
 }
 
-static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+/* One failure from ADDRESS at NOW, counted over WINDOW; its row's id to *ROW (unless NULL). */
+static enum coffer_err fail_address(sqlite3 *db, const char *address, int64_t now, int64_t window,
+				    int64_t *row)
 {
-	const struct throttle_query *q = ctx;
-	int64_t idle = q->now - ACCOUNT_IDLE_S, stale = q->now - q->window;
+	int64_t stale = now - window;
+	enum coffer_err err =
+	    db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
+		    DB_ARGS(db_text(address), db_int(now)));
+	if (err == COFFER_OK && row != NULL)
+		*row = sqlite3_last_insert_rowid(db);
+	if (err == COFFER_OK)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
+			      DB_ARGS(db_text(address), db_int(stale)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
+			      "throttle_addresses WHERE time <= ? LIMIT ?)",
+			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+/* One more consecutive failure for ACCOUNT at NOW. */
+static enum coffer_err fail_account(sqlite3 *db, const char *account, int64_t now)
+{
+	int64_t idle = now - ACCOUNT_IDLE_S;
 	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
 	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
 	 * little apart). */
@@ -101,23 +142,21 @@ static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
 		    "failures = CASE WHEN last_failure > ?3 "
 		    "THEN min(failures + 1, 1073741824) ELSE 1 END, "
 		    "last_failure = max(last_failure, ?2)",
-		    DB_ARGS(db_text(q->account), db_int(q->now), db_int(idle)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "INSERT INTO throttle_addresses (address, time) VALUES (?, ?)",
-			      DB_ARGS(db_text(q->address), db_int(q->now)));
-	if (err == COFFER_OK)
-		err = db_exec(db, "DELETE FROM throttle_addresses WHERE address = ? AND time <= ?",
-			      DB_ARGS(db_text(q->address), db_int(stale)));
-	if (err == COFFER_OK)
-		err = db_exec(db,
-			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
-			      "throttle_addresses WHERE time <= ? LIMIT ?)",
-			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+		    DB_ARGS(db_text(account), db_int(now), db_int(idle)));
 	if (err == COFFER_OK)
 		err = db_exec(db,
 			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
 			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
 			      DB_ARGS(db_int(idle), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct throttle_query *q = ctx;
+	enum coffer_err err = fail_account(db, q->account, q->now);
+	if (err == COFFER_OK)
+		err = fail_address(db, q->address, q->now, q->window, NULL);
 	return err;
 }
 
@@ -136,4 +175,339 @@ enum coffer_err store_throttle_reset(struct store *st, const char *account)
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_exec(&st->pool, "DELETE FROM throttle_accounts WHERE account = ?",
 			    DB_ARGS(db_text(account)));
+}
+
+/* --- device cookies and wrong codes ---------------------------------------------------- */
+
+static bool window_ok(const struct store_window *w)
+{
+	return w->max >= 1 && w->max <= INT32_MAX && w->window > 0;
+}
+
+static bool limits_ok(const struct guess_limits *lim)
+{
+	return lim->address_window > 0 && window_ok(&lim->device) && window_ok(&lim->devices) &&
+	       window_ok(&lim->codes);
+}
+
+static bool user_ok(const char *user_id)
+{
+	size_t n = user_id != NULL ? strnlen(user_id, USER_ID_MAX + 1) : 0;
+	return n >= 1 && n <= USER_ID_MAX;
+}
+
+/* A look-up or a failure of struct guess_who. */
+struct guess_query {
+	const struct guess_who *who;
+	const struct guess_limits *lim;
+	unsigned int flags;
+	int64_t now;
+	struct guess_state state; /* what a look-up found */
+};
+
+/* When the window W of SQL's rows (their times, for ARG) stops being full: the MAX-th newest
+ * row newer than the window, plus its length; 0 when there are fewer. */
+static enum coffer_err window_until(sqlite3 *db, const char *sql, struct db_arg arg,
+				    const struct store_window *w, int64_t now, int64_t *until)
+{
+	int64_t nth = 0;
+	enum coffer_err err =
+	    db_row(db, sql, DB_ARGS(arg, db_int(now - w->window), db_int(w->max - 1)),
+		   db_read_int64, &nth);
+	*until = 0;
+	if (err == COFFER_ERR_NOT_FOUND)
+		return COFFER_OK;
+	if (err == COFFER_OK)
+		*until = nth + w->window;
+	return err;
+}
+
+static const char device_window_sql[] =
+    "SELECT time FROM throttle_devices WHERE device = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+static const char devices_window_sql[] =
+    "SELECT time FROM throttle_devices WHERE user_id = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+static const char codes_window_sql[] =
+    "SELECT time FROM throttle_codes WHERE user_id = ?1 AND time > ?2 "
+    "ORDER BY time DESC LIMIT 1 OFFSET ?3";
+
+static enum coffer_err guess_get_tx(sqlite3 *db, void *ctx)
+{
+	struct guess_query *g = ctx;
+	const struct guess_who *w = g->who;
+	enum coffer_err err = COFFER_OK;
+	if (w->account != NULL)
+		err = get_account(db, w->account, g->now, &g->state.untrusted);
+	if (err == COFFER_OK)
+		err = get_address(db, w->address, g->now, g->lim->address_window,
+				  &g->state.untrusted);
+	if (err == COFFER_OK && w->device != NULL)
+		err = window_until(db, device_window_sql, db_blob(w->device, STORE_DEVICE_ID_BYTES),
+				   &g->lim->device, g->now, &g->state.device_until);
+	if (err == COFFER_OK && w->device != NULL)
+		err = window_until(db, devices_window_sql, db_text(w->user_id), &g->lim->devices,
+				   g->now, &g->state.devices_until);
+	if (err == COFFER_OK && w->user_id != NULL)
+		err = window_until(db, codes_window_sql, db_text(w->user_id), &g->lim->codes,
+				   g->now, &g->state.codes_until);
+	return err;
+}
+
+static bool guess_ok(const struct guess_who *who, const struct guess_limits *lim, int64_t now)
+{
+	return (who->account == NULL || key_ok(who->account)) && key_ok(who->address) && now >= 0 &&
+	       limits_ok(lim) && (who->user_id == NULL || user_ok(who->user_id)) &&
+	       (who->device == NULL || who->user_id != NULL);
+}
+
+enum coffer_err store_guess_get(struct store *st, const struct guess_who *who,
+				const struct guess_limits *lim, int64_t now,
+				struct guess_state *out)
+{
+	struct guess_query g = {who, lim, 0, now, {{0}, 0, 0, 0}};
+	if (!guess_ok(who, lim, now))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_read(&st->pool, guess_get_tx, &g);
+	if (err == COFFER_OK)
+		*out = g.state;
+	return err;
+}
+
+/* One failure at NOW in a window table: INSERT_SQL adds its row (with ARGS; its id to *ROW
+ * unless NULL), SWEEP_SQL forgets up to SWEEP_ROWS rows of any key older than STALE. */
+static enum coffer_err fail_window(sqlite3 *db, const char *insert_sql, struct db_args args,
+				   int64_t *row, const char *sweep_sql, int64_t stale)
+{
+	enum coffer_err err = db_exec(db, insert_sql, args);
+	if (err == COFFER_OK && row != NULL)
+		*row = sqlite3_last_insert_rowid(db);
+	if (err == COFFER_OK)
+		err = db_exec(db, sweep_sql, DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+	return err;
+}
+
+/* Counts one failure by W at NOW against what FLAGS name; what it added to CLAIM (unless
+ * NULL). */
+static enum coffer_err count_tx(sqlite3 *db, const struct guess_who *w, unsigned int flags,
+				const struct guess_limits *lim, int64_t now,
+				struct guess_claim *claim)
+{
+	enum coffer_err err = COFFER_OK;
+	if (flags & STORE_GUESS_ADDRESS)
+		err = fail_address(db, w->address, now, lim->address_window,
+				   claim != NULL ? &claim->address_row : NULL);
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = fail_account(db, w->account, now);
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE)) {
+		int64_t longest = lim->device.window > lim->devices.window ? lim->device.window
+									   : lim->devices.window;
+		err = fail_window(db,
+				  "INSERT INTO throttle_devices (device, user_id, time) "
+				  "VALUES (?,?,?)",
+				  DB_ARGS(db_blob(w->device, STORE_DEVICE_ID_BYTES),
+					  db_text(w->user_id), db_int(now)),
+				  claim != NULL ? &claim->device_row : NULL,
+				  "DELETE FROM throttle_devices WHERE rowid IN (SELECT rowid FROM "
+				  "throttle_devices WHERE time <= ? LIMIT ?)",
+				  now - longest);
+	}
+	if (err == COFFER_OK && (flags & STORE_GUESS_CODE))
+		err = fail_window(db, "INSERT INTO throttle_codes (user_id, time) VALUES (?, ?)",
+				  DB_ARGS(db_text(w->user_id), db_int(now)), NULL,
+				  "DELETE FROM throttle_codes WHERE rowid IN (SELECT rowid FROM "
+				  "throttle_codes WHERE time <= ? LIMIT ?)",
+				  now - lim->codes.window);
+	if (err == COFFER_OK && claim != NULL)
+		claim->flags = flags;
+	return err;
+}
+
+/* Whether FLAGS name only what W has. */
+static bool flags_ok(const struct guess_who *w, unsigned int flags)
+{
+	const unsigned int all =
+	    STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT | STORE_GUESS_DEVICE | STORE_GUESS_CODE;
+	return (flags & ~all) == 0 && (!(flags & STORE_GUESS_ACCOUNT) || w->account != NULL) &&
+	       (!(flags & STORE_GUESS_DEVICE) || w->device != NULL) &&
+	       (!(flags & STORE_GUESS_CODE) || w->user_id != NULL);
+}
+
+static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
+{
+	const struct guess_query *g = ctx;
+	return count_tx(db, g->who, g->flags, g->lim, g->now, NULL);
+}
+
+enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who, unsigned int flags,
+				 const struct guess_limits *lim, int64_t now)
+{
+	struct guess_query g = {who, lim, flags, now, {{0}, 0, 0, 0}};
+	if (!guess_ok(who, lim, now) || !flags_ok(who, flags))
+		return COFFER_ERR_INVALID_INPUT;
+	return db_pool_write(&st->pool, guess_fail_tx, &g);
+}
+
+/* A claim: the look-up, the decision and the counting, in one write transaction, so that
+ * guesses made at the same moment (on any server) are judged one after the other. */
+struct claim_query {
+	struct guess_query g;
+	guess_decide_fn decide;
+	void *ctx;
+	struct guess_claim claim;
+};
+
+static enum coffer_err claim_tx(sqlite3 *db, void *ctx)
+{
+	struct claim_query *c = ctx;
+	memset(&c->claim, 0, sizeof c->claim);
+	enum coffer_err err = guess_get_tx(db, &c->g);
+	if (err != COFFER_OK)
+		return err;
+	unsigned int flags = c->decide(&c->g.state, c->g.now, c->ctx);
+	if (!flags_ok(c->g.who, flags))
+		return COFFER_ERR_INVALID_INPUT; /* a bug in DECIDE */
+	return count_tx(db, c->g.who, flags, c->g.lim, c->g.now, &c->claim);
+}
+
+enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
+				  const struct guess_limits *lim, int64_t now,
+				  guess_decide_fn decide, void *ctx, struct guess_claim *claim)
+{
+	struct claim_query c = {{who, lim, 0, now, {{0}, 0, 0, 0}}, decide, ctx, {0, 0, 0}};
+	if (!guess_ok(who, lim, now))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = db_pool_write(&st->pool, claim_tx, &c);
+	if (err == COFFER_OK)
+		*claim = c.claim;
+	return err;
+}
+
+/* Confirming a claim as a failure. */
+struct confirm_query {
+	struct guess_query g;
+	const struct guess_claim *claim;
+};
+
+static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
+{
+	const struct confirm_query *c = ctx;
+	unsigned int flags = c->claim->flags;
+	int64_t now = c->g.now;
+	enum coffer_err err = COFFER_OK;
+	/* Times never move back (several servers' clocks a little apart). */
+	if (flags & STORE_GUESS_ADDRESS)
+		err =
+		    db_exec(db, "UPDATE throttle_addresses SET time = max(time, ?) WHERE rowid = ?",
+			    DB_ARGS(db_int(now), db_int(c->claim->address_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE))
+		err = db_exec(db, "UPDATE throttle_devices SET time = max(time, ?) WHERE rowid = ?",
+			      DB_ARGS(db_int(now), db_int(c->claim->device_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = db_exec(db,
+			      "UPDATE throttle_accounts SET last_failure = max(last_failure, ?) "
+			      "WHERE account = ?",
+			      DB_ARGS(db_int(now), db_text(c->g.who->account)));
+	if (err == COFFER_OK && c->g.flags != 0)
+		err = count_tx(db, c->g.who, c->g.flags, c->g.lim, now, NULL);
+	return err;
+}
+
+enum coffer_err store_guess_confirm(struct store *st, const struct guess_who *who,
+				    const struct guess_claim *claim, unsigned int code,
+				    const struct guess_limits *lim, int64_t now)
+{
+	struct confirm_query c = {{who, lim, code, now, {{0}, 0, 0, 0}}, claim};
+	if (!guess_ok(who, lim, now) || !flags_ok(who, claim->flags) ||
+	    (claim->flags & STORE_GUESS_CODE) || (code != 0 && code != STORE_GUESS_CODE) ||
+	    !flags_ok(who, code))
+		return COFFER_ERR_INVALID_INPUT;
+	if (claim->flags == 0 && code == 0)
+		return COFFER_OK;
+	return db_pool_write(&st->pool, confirm_tx, &c);
+}
+
+/* Taking back a claim. */
+struct forgive_query {
+	const struct guess_who *who;
+	const struct guess_claim *claim;
+};
+
+static enum coffer_err forgive_tx(sqlite3 *db, void *ctx)
+{
+	const struct forgive_query *f = ctx;
+	unsigned int flags = f->claim->flags;
+	enum coffer_err err = COFFER_OK;
+	if (flags & STORE_GUESS_ADDRESS)
+		err = db_exec(db, "DELETE FROM throttle_addresses WHERE rowid = ?",
+			      DB_ARGS(db_int(f->claim->address_row)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_DEVICE))
+		err = db_exec(db, "DELETE FROM throttle_devices WHERE rowid = ?",
+			      DB_ARGS(db_int(f->claim->device_row)));
+	/* One failure fewer; the time of the last stays (a wait counted from it can only be
+	 * longer, never shorter). */
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err =
+		    db_exec(db, "DELETE FROM throttle_accounts WHERE account = ? AND failures = 1",
+			    DB_ARGS(db_text(f->who->account)));
+	if (err == COFFER_OK && (flags & STORE_GUESS_ACCOUNT))
+		err = db_exec(db,
+			      "UPDATE throttle_accounts SET failures = failures - 1 "
+			      "WHERE account = ? AND failures > 1",
+			      DB_ARGS(db_text(f->who->account)));
+	return err;
+}
+
+enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,
+				    const struct guess_claim *claim)
+{
+	struct forgive_query f = {who, claim};
+	if (!flags_ok(who, claim->flags) || (claim->flags & STORE_GUESS_CODE))
+		return COFFER_ERR_INVALID_INPUT;
+	if (claim->flags == 0)
+		return COFFER_OK;
+	return db_pool_write(&st->pool, forgive_tx, &f);
+}
+
+/* The key made by whichever server needed it first. */
+struct device_key_query {
+	const uint8_t *fresh;
+	int64_t now;
+	uint8_t *out;
+};
+
+static enum coffer_err read_key(sqlite3_stmt *s, void *out)
+{
+	return db_column_blob(s, 0, out, 32) ? COFFER_OK : COFFER_ERR_STORAGE;
+}
+
+static enum coffer_err device_key_tx(sqlite3 *db, void *ctx)
+{
+	const struct device_key_query *k = ctx;
+	/* Two servers may race to make it: the first insert wins, and both read that one. */
+	enum coffer_err err =
+	    db_exec(db,
+		    "INSERT INTO device_key (id, key, created_at) VALUES (1, ?, ?) "
+		    "ON CONFLICT (id) DO NOTHING",
+		    DB_ARGS(db_blob(k->fresh, 32), db_int(k->now)));
+	if (err == COFFER_OK)
+		err = db_row(db, "SELECT key FROM device_key WHERE id = 1", DB_NO_ARGS, read_key,
+			     k->out);
+	return err;
+}
+
+enum coffer_err store_device_key(struct store *st, const uint8_t fresh[32], int64_t now,
+				 uint8_t out[32])
+{
+	uint8_t key[32];
+	struct device_key_query k = {fresh, now, key};
+	/* Read first: only the very first call of a deployment writes. */
+	enum coffer_err err = db_pool_row(&st->pool, "SELECT key FROM device_key WHERE id = 1",
+					  DB_NO_ARGS, read_key, key);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = db_pool_write(&st->pool, device_key_tx, &k);
+	if (err == COFFER_OK)
+		memcpy(out, key, sizeof key);
+	sodium_memzero(key, sizeof key);
+	return err;
 }
