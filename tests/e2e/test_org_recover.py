@@ -292,6 +292,16 @@ def test_recovery_promotes_an_existing_member(deployment):
 
         url = invite_url(recover(dep, org, "clerk@example.test"), srv)
         token = url.rsplit("/", 1)[1]
+        # Every member is told, at their next sign-in (and in their session), who was added
+        # by recovery and when, until they mark it seen.
+        for client in (cc, clerk.login(srv)):
+            notices = [n for n in client.get("/api/v1/session").json()["notices"]
+                       if n["org_id"] == org]
+            assert [(n["kind"], n["subject"], n["org_name"]) for n in notices] == [
+                ("recovered", "clerk@example.test", "Promoted From Within")], notices
+        r = cc.post("/api/v1/notices/seen", {"ids": [notices[0]["id"]]})
+        assert r.status_code == 204, r.text
+        assert cc.get("/api/v1/session").json()["notices"] == []
         anon = Client(srv)
         r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "not the clerk's"})
         assert r.status_code == 401, r.text
