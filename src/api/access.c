@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/breach_recheck.h"
 #include "api/org_audit.h"
 #include "api/stored_policy.h"
 #include "api/system_audit.h"
@@ -84,14 +85,21 @@ enum coffer_err access_session(struct request *rq, struct caller *c)
 		bool expired = false;
 		if ((err = user_password_expired(rq, &c->user, now, &expired)) != COFFER_OK)
 			return err;
-		if (expired) {
+		bool breached = false;
+		if (!expired && (err = breach_recheck(rq, c, &breached)) != COFFER_OK)
+			return err;
+		if (expired || breached) {
 			/* Only for this request: the session's record is left alone, and the next
-			 * request judges again (a change of password or of policy ends it). */
+			 * request judges again (a change of password, of policy or of the list
+			 * ends it). */
 			c->session.must_change_password = true;
 			if (rq->route->access != ACCESS_SESSION_ANY)
-				snprintf(rq->msg, sizeof rq->msg,
-					 "Your password is older than your organisation's policy "
-					 "allows; change it to go on.");
+				snprintf(rq->msg, sizeof rq->msg, "%s",
+					 expired ? "Your password is older than your "
+						   "organisation's policy allows; change it to "
+						   "go on."
+						 : "Your password has appeared in a data breach "
+						   "since you signed in; change it to go on.");
 		}
 	}
 	if (rq->route->access == ACCESS_SYSADMIN && sysadmin) {

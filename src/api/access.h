@@ -50,7 +50,8 @@ COFFER_MUST_CHECK enum coffer_err access_org(struct request *rq, struct caller *
 
 /* The rules every request of a session follows, whatever its route, for the authorize hook
  * once the session and its user are known and before the password-change check: a password
- * older than the policies allow marks the session must_change_password for this request (so
+ * older than the policies allow, or found in the breached-password list since it was set
+ * (breach_recheck.h), marks the session must_change_password for this request (so
  * the routes that need a changed password refuse it with password_change_required, and GET
  * /api/v1/session says so); on a sysadmin route, the system policy's `login` part must allow
  * the client's address and the time (403 login_policy, recorded in the system chain). */

@@ -11,9 +11,13 @@ Every session comes through the trusted proxy (loopback) with its own X-Forwarde
 so a test moves a live session to another address by changing that header."""
 
 import datetime
+import hashlib
+import os
+import signal
 import sqlite3
 import time
 import zoneinfo
+from pathlib import Path
 
 import pytest
 
@@ -429,3 +433,80 @@ def test_rules_that_would_lock_out_their_author_are_refused(w):
     r = w.admin.client.put("/api/v1/admin/policy", pol)
     expect_error(r, 400, "invalid_input")
     assert "'login.allowed_cidrs'" in r.json()["error"]["message"]
+
+
+# ------------------------------------------------------------------ breached after sign-in
+
+def write_pwned(path, passwords):
+    """A Pwned Passwords list of PASSWORDS, put in place by renaming a new file over the old one
+    (as OPERATIONS.md asks: the server maps the file)."""
+    lines = sorted(hashlib.sha1(p.encode()).hexdigest().upper() + ":7" for p in passwords)
+    tmp = Path(str(path) + ".new")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+def reload_list(w):
+    def reloads():
+        return sum(1 for o in w.srv.log_records() if o.get("event") == "reload")
+    before = reloads()
+    w.srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while reloads() <= before:
+        assert time.monotonic() < deadline, "coffer serve logged no reload"
+        time.sleep(0.05)
+
+
+def files_holding(data_dir, needles):
+    hits = []
+    for root, _, files in os.walk(data_dir):
+        for name in files:
+            data = (Path(root) / name).read_bytes()
+            hits += [(name, n) for n in needles if n in data]
+    return hits
+
+
+def test_a_password_breached_after_sign_in_forces_a_change_on_the_next_request(tmp_path):
+    pwned = tmp_path / "pwned.txt"
+    write_pwned(pwned, ["a placeholder nobody uses"])
+    w = ContentWorld(tmp_path / "world", conf=[("breached_passwords_file", str(pwned))])
+    try:
+        org = w.new_org("Rules Breach")
+        victim = w.new_person("breach-victim@rules.example", org)
+        bystander = w.new_person("breach-bystander@rules.example", org)
+        assert records(victim, org).status_code == 200
+        assert victim.client.get("/api/v1/session").json()["must_change_password"] is False
+        # The list learns of the victim's password; the server re-reads it.
+        write_pwned(pwned, ["a placeholder nobody uses", victim.password])
+        reload_list(w)
+        # The very next request of the live session must change the password first.
+        r = records(victim, org)
+        expect_error(r, 403, "password_change_required")
+        assert "breach" in r.json()["error"]["message"]
+        assert victim.client.get("/api/v1/session").json()["must_change_password"] is True
+        assert records(bystander, org).status_code == 200
+        # Changing it to another breached password is refused; to a fresh one, it is over.
+        r = victim.client.post("/api/v1/me/password", {"current_password": victim.password,
+                                                       "new_password": "a placeholder nobody uses"})
+        expect_error(r, 400, "password_compromised")
+        expect_error(records(victim, org), 403, "password_change_required")
+        fresh = "a fresh password after the breach"
+        r = victim.client.post("/api/v1/me/password", {"current_password": victim.password,
+                                                       "new_password": fresh})
+        assert r.status_code == 204, r.text
+        assert records(victim, org).status_code == 200
+        assert victim.client.get("/api/v1/session").json()["must_change_password"] is False
+        # A later list that names the new password catches it too, in the same session.
+        write_pwned(pwned, ["a placeholder nobody uses", victim.password, fresh])
+        reload_list(w)
+        expect_error(records(victim, org), 403, "password_change_required")
+        assert records(bystander, org).status_code == 200
+        # Nothing the server stores holds a password or its unkeyed SHA-1.
+        needles = []
+        for pw in (victim.password, fresh, bystander.password):
+            digest = hashlib.sha1(pw.encode())
+            needles += [pw.encode(), digest.digest(), digest.hexdigest().encode(),
+                        digest.hexdigest().upper().encode()]
+        assert files_holding(w.data_dir, needles) == []
+    finally:
+        w.close()
