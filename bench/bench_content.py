@@ -201,12 +201,25 @@ def main():
         srv = start_server(dep)
         nginx = Nginx(tmp, dep.cert, dep.key)
         try:
+            # As a deployment is set up: the sysadmin creates the organisation and invites its
+            # first org_admin, who invites the member (as tests/e2e/content_world.py does).
             admin = accept_invite(srv, dep.invite_url, "admin@example.test", ADMIN_PASSWORD)
             a = admin.login(srv)
-            org = a.post("/api/v1/admin/orgs", {"name": "Bench"}).json()["id"]
-            inv = a.post("/api/v1/admin/invites", {"email": "m@example.test", "role": "member",
-                                                   "org_id": org, "clearance": "restricted"}).json()
-            member = accept_invite(srv, inv["url"], "m@example.test", "a member's long password")
+            r = a.post("/api/v1/admin/orgs", {"name": "Bench"})
+            assert r.status_code == 201, r.text
+            org = r.json()["id"]
+            r = a.post("/api/v1/admin/invites", {"email": "founder@example.test",
+                                                 "role": "org_admin", "org_id": org,
+                                                 "clearance": "restricted"})
+            assert r.status_code == 201, r.text
+            founder = accept_invite(srv, r.json()["url"], "founder@example.test",
+                                    "the founder's long password")
+            r = founder.login(srv).post(f"/api/v1/orgs/{org}/invites",
+                                        {"email": "m@example.test", "role": "member",
+                                         "clearance": "restricted"})
+            assert r.status_code == 201, r.text
+            member = accept_invite(srv, r.json()["url"], "m@example.test",
+                                   "a member's long password")
             c = member.login(srv)
             cookie = f"coffer_session={c.http.cookies.get('coffer_session')}"
             body = "x" * 1024

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """bench_login.py — login latency through the real `coffer serve` over HTTPS: a fresh
-deployment, a member of an organisation whose policy does not require TOTP (so one account can
+deployment, a member (invited by the organisation's first org_admin) of an organisation whose
+policy does not require TOTP (so one account can
 log in back to back; a TOTP code is usable once per 30 s), and then
   - sequential logins: p50 and p99 latency, to compare with raw Argon2id (bench_identity);
   - four clients at once: logins per second at the hashing limit.
@@ -34,15 +35,28 @@ def main():
         dep = init_deployment(Path(tmp) / "data")
         srv = start_server(dep)
         try:
+            # As a deployment is set up: the sysadmin creates the organisation and invites its
+            # first org_admin, who sets the organisation's policy and invites the member.
             admin = accept_invite(srv, dep.invite_url, "admin@example.test", ADMIN_PASSWORD)
             a = admin.login(srv)
-            org = a.post("/api/v1/admin/orgs", {"name": "Bench"}).json()["id"]
-            policy = a.get(f"/api/v1/orgs/{org}/policy").json()
+            r = a.post("/api/v1/admin/orgs", {"name": "Bench"})
+            assert r.status_code == 201, r.text
+            org = r.json()["id"]
+            r = a.post("/api/v1/admin/invites", {"email": "founder@example.test",
+                                                 "role": "org_admin", "org_id": org,
+                                                 "clearance": "restricted"})
+            assert r.status_code == 201, r.text
+            founder = accept_invite(srv, r.json()["url"], "founder@example.test",
+                                    "the founder's long password")
+            f = founder.login(srv)
+            policy = f.get(f"/api/v1/orgs/{org}/policy").json()
             policy["require_totp"] = False
-            assert a.put(f"/api/v1/orgs/{org}/policy", policy).status_code == 200
-            inv = a.post("/api/v1/admin/invites", {"email": "m@example.test", "role": "member",
-                                                   "org_id": org}).json()
-            accept_invite(srv, inv["url"], "m@example.test", PASSWORD, totp=False)
+            r = f.put(f"/api/v1/orgs/{org}/policy", policy)
+            assert r.status_code == 200, r.text
+            r = f.post(f"/api/v1/orgs/{org}/invites", {"email": "m@example.test", "role": "member",
+                                                       "clearance": "confidential"})
+            assert r.status_code == 201, r.text
+            accept_invite(srv, r.json()["url"], "m@example.test", PASSWORD, totp=False)
 
             def login(client):
                 t0 = time.perf_counter()

@@ -15,6 +15,7 @@ static const struct {
     {"serve", cmd_serve, "serve HTTPS in the foreground"},
     {"keys", cmd_keys, "rotate the master key or an organisation's key"},
     {"audit", cmd_audit, "verify the audit trail"},
+    {"org", cmd_org, "recover an organisation that lost all its admins"},
     {"version", cmd_version, "print versions"},
 };
 

@@ -61,10 +61,10 @@ static json_t *entry_json(const struct audit_entry *e, struct actor_emails *acto
 	char when[TIMEFMT_RFC3339_LEN], hash[AUDIT_HASH_BYTES * 2 + 1];
 	timefmt_rfc3339(e->time, when);
 	sodium_bin2hex(hash, sizeof hash, e->hash, sizeof e->hash);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
-			      "time", when, "actor", e->actor, "action", e->action, "target",
-			      e->target, "ip", e->ip, "outcome", e->outcome, "reason", e->reason,
-			      "hash", hash);
+	json_t *j =
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
+		      when, "actor", e->actor, "action", e->action, "target", e->target, "ip",
+		      e->ip, "outcome", e->outcome, "reason", e->reason, "hash", hash);
 	if (j != NULL && actors->store != NULL)
 		json_object_set_new(j, "actor_email", actor_email(actors, e->actor));
 	return j;

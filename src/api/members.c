@@ -39,8 +39,8 @@ static json_t *member_json(const struct member_row *m)
 		timefmt_rfc3339(m->last_login_at, last);
 		last_login = json_string(last);
 	}
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:b}", "user_id", m->user_id, "email",
-			 m->email, "role", m->role, "clearance", m->clearance, "status", m->status,
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:b}", "user_id", m->user_id, "email", m->email,
+			 "role", m->role, "clearance", m->clearance, "status", m->status,
 			 "last_login_at", last_login, "reset_pending", m->reset_pending);
 }
 
@@ -120,8 +120,8 @@ static enum coffer_err member_find(struct request *rq, struct member **out)
 		if (strcmp(m->user.orgs[i].org_id, caller->org_id) == 0)
 			m->in_org = &m->user.orgs[i];
 	}
-	if (err == COFFER_OK && (m->in_org == NULL || !level_parse(m->in_org->clearance,
-								   &m->clearance)))
+	if (err == COFFER_OK &&
+	    (m->in_org == NULL || !level_parse(m->in_org->clearance, &m->clearance)))
 		err = COFFER_ERR_NOT_FOUND;
 	if (err == COFFER_ERR_NOT_FOUND)
 		err = reply_error(rq, COFFER_ERR_NOT_FOUND, "No such member.");
@@ -297,7 +297,8 @@ enum coffer_err member_reset_post(struct request *rq)
 		char url[512], expires[TIMEFMT_RFC3339_LEN];
 		public_link(rq, "reset", token, url, sizeof url);
 		timefmt_rfc3339(r->expires_at, expires);
-		err = reply_json(rq, 201, json_pack("{s:s,s:s}", "url", url, "expires_at", expires));
+		err =
+		    reply_json(rq, 201, json_pack("{s:s,s:s}", "url", url, "expires_at", expires));
 		sodium_memzero(url, sizeof url);
 	} else {
 		err = refused(rq, err);

@@ -30,4 +30,3 @@ enum coffer_err totp_enrolment_reply(struct request *rq, const char *email,
 	sodium_memzero(uri, sizeof uri);
 	return err;
 }
-

@@ -22,18 +22,6 @@
 
 #define BROKEN_HOW "(it, or one before it, was changed, removed or reordered)"
 
-/* ORG's name fit for the one line of a message: control characters (a newline would start a
- * second line) shown as '?'. */
-static void printable_name(const struct org_record *org, char out[STORE_ORG_NAME_MAX * 4 + 1])
-{
-	size_t i = 0;
-	for (; org->name[i] != '\0' && i < sizeof org->name - 1; i++) {
-		unsigned char ch = (unsigned char)org->name[i];
-		out[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-	}
-	out[i] = '\0';
-}
-
 /* Verifies ORG's chain and adds its length to *TOTAL: 0, or the exit status after the message
  * naming what went wrong. */
 static int verify_org(const char *data_dir, const struct org_record *org, uint64_t *total)
@@ -41,7 +29,7 @@ static int verify_org(const char *data_dir, const struct org_record *org, uint64
 	char name[STORE_ORG_NAME_MAX * 4 + 1];
 	struct org_db *odb = NULL;
 	uint64_t n = 0, broken = 0;
-	printable_name(org, name);
+	cli_printable(org->name, name, sizeof name);
 	enum coffer_err err = store_org_db_open(data_dir, org->id, false, &odb);
 	if (err == COFFER_ERR_NOT_FOUND)
 		return 0;

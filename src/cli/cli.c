@@ -66,6 +66,17 @@ int cli_options(int argc, char **argv, const char *verb, const struct cli_option
 	return 0;
 }
 
+void cli_printable(const char *in, char *out, size_t outlen)
+{
+	size_t i = 0;
+	for (; in[i] != '\0' && i + 1 < outlen; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		out[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (outlen > 0)
+		out[i] = '\0';
+}
+
 const char *cli_default_data_dir(void)
 {
 	const char *env = getenv("COFFER_DATA");

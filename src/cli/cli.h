@@ -19,6 +19,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_org(int argc, char **argv);
 
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -42,6 +43,10 @@ struct cli_option {
  * VERB or an option that is unknown or lacks its value. */
 int cli_options(int argc, char **argv, const char *verb, const struct cli_option *opts, size_t n,
 		const char *usage, int *next);
+
+/* IN (a name someone chose: an organisation's) fit for the one line of a message: control
+ * characters (a newline would start a second line) shown as '?'; cut to OUTLEN - 1 bytes. */
+void cli_printable(const char *in, char *out, size_t outlen);
 
 /* The data directory when --data is not given: $COFFER_DATA, else ./var/coffer. */
 const char *cli_default_data_dir(void);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/invite.h"
 #include "common/email.h"
 #include "common/fileio.h"
 #include "common/timefmt.h"
@@ -23,8 +24,6 @@
 #include "crypto/master_key.h"
 #include "crypto/selfsigned.h"
 #include "crypto/token.h"
-#include "keyd/account.h"
-#include "keyd/seal.h"
 #include "store/store.h"
 
 #define USAGE                                                                                      \
@@ -170,40 +169,24 @@ static bool config_safe_path(const char *p)
 	return true;
 }
 
-/* The first sysadmin's invitation. keyd seals every other invite for the sysadmin who makes it;
- * this one is sealed here, with the master keyring just created, since no sysadmin exists yet. */
+/* The first sysadmin's invitation, sealed here with the master keyring just created: no
+ * sysadmin exists yet for keyd to seal it for (invite.h). */
 static enum coffer_err bootstrap_invite(const char *data_dir, const char *email, const char *pass,
 					size_t pass_len, struct store *st,
-					char token[TOKEN_TEXT_LEN + 1], struct token_hash *hash)
+					char token[TOKEN_TEXT_LEN + 1])
 {
 	char path[PATH_MAX];
 	struct master_keyring *ring = NULL;
-	struct seal_keys *seals = NULL;
-	struct invite inv;
+	struct token_hash hash;
 	struct invite_record rec;
-	memset(&inv, 0, sizeof inv);
-	memset(&rec, 0, sizeof rec);
+	const struct cli_invite_order order = {.email = email, .role = INVITE_SYSADMIN};
 	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
 	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
 	if (err == COFFER_OK)
-		err = seal_keys_derive(ring, &seals);
+		err = cli_invite_seal(ring, &order, time_now(), token, &hash, &rec);
 	master_keyring_free(ring);
-	if (err != COFFER_OK)
-		return err;
-
-	token_generate(token, hash);
-	memcpy(rec.email, email, sizeof rec.email);
-	memcpy(rec.role, "sysadmin", sizeof "sysadmin");
-	rec.created_at = time_now();
-	rec.expires_at = rec.created_at + INVITE_TTL_S;
-	inv.token = *hash;
-	memcpy(inv.email, email, sizeof inv.email);
-	inv.role = INVITE_SYSADMIN;
-	inv.expires_at = rec.expires_at;
-	err = invite_seal(seals, &inv, rec.sealed, &rec.sealed_len);
-	seal_keys_free(seals);
 	if (err == COFFER_OK)
-		err = store_invite_add(st, hash, &rec);
+		err = store_invite_add(st, &hash, &rec);
 	return err;
 }
 
@@ -269,9 +252,7 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 
 	step = "bootstrap invite";
 	char token[TOKEN_TEXT_LEN + 1];
-	struct token_hash hash;
-	enum coffer_err err =
-	    bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token, &hash);
+	enum coffer_err err = bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token);
 	store_close(st);
 	if (err != COFFER_OK)
 		goto fail;
@@ -281,16 +262,14 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 	if (write_config(&a, path, cert_abs, key_abs) != 0 || dir_fsync(a.data_dir) != COFFER_OK)
 		goto fail;
 
-	char url_host[CONFIG_HOST_MAX + 16];
-	struct listen_addr shown = a.listen;
-	if (strcmp(shown.host, "0.0.0.0") == 0 || strcmp(shown.host, "::") == 0)
-		memcpy(shown.host, "localhost", sizeof "localhost");
-	listen_addr_format(&shown, url_host, sizeof url_host);
+	char url[CONFIG_HOST_MAX + 16 + sizeof "https:///invite/" + TOKEN_TEXT_LEN];
+	cli_invite_url(&a.listen, token, url, sizeof url);
 	printf("coffer: created a deployment in %s\n", a.data_dir);
 	printf("coffer: invite for the first system administrator (%s), valid 72 hours:\n",
 	       a.email);
-	printf("https://%s/invite/%s\n", url_host, token);
+	printf("%s\n", url);
 	sodium_memzero(token, sizeof token);
+	sodium_memzero(url, sizeof url);
 	return fflush(stdout) == 0 ? 0 : EXIT_USER_ERROR;
 fail:
 	undo(a.data_dir, made_dir);

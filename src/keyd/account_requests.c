@@ -140,8 +140,14 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
 	for (uint32_t i = 0; i < a->n_orgs; i++) {
-		if (strcmp(a->orgs[i].org_id, inv->org_id) == 0)
+		if (strcmp(a->orgs[i].org_id, inv->org_id) != 0)
+			continue;
+		/* A member invited as org_admin (an organisation recovered, or a member promoted by
+		 * invitation) takes the invitation's role and clearance; anything else is had. */
+		if (inv->role != INVITE_ORG_ADMIN || a->orgs[i].org_role != TICKET_ORG_MEMBER)
 			return COFFER_ERR_EXISTS;
+		set_membership(&a->orgs[i], inv);
+		return account_seal(keys->seals, a, x->out, &x->out_len);
 	}
 	if (a->n_orgs >= TICKET_ORGS_MAX)
 		return COFFER_ERR_INVALID_INPUT;

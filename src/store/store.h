@@ -437,7 +437,8 @@ COFFER_MUST_CHECK enum coffer_err store_users_list(struct store *st, struct user
  *   person reloaded the page), and records U->id as the invite's user.
  * - STORE_ACCEPT_ACTIVE: the same, but U is "active" and the invite is used at once.
  * - STORE_ACCEPT_JOIN: an existing active user U->id joins: its account becomes U->account
- *   (account_version + 1), the memberships U->orgs are added, and the invite is used.
+ *   (account_version + 1), the memberships U->orgs are added (an org_admin one replaces the
+ *   user's "member" membership of that organisation: a promotion), and the invite is used.
  * A new user's password_changed_at is NOW. When ACTIVE or JOIN makes an org_admin membership
  * active, its organisation is founded at NOW if it was not (org_record.founded_at).
  * COFFER_ERR_EXISTS when the email belongs to another user (PENDING/ACTIVE) or the membership
@@ -496,11 +497,9 @@ COFFER_MUST_CHECK enum coffer_err store_membership_set(struct store *st, const c
  * (account_version + 1), in one transaction. BASED_ON and the errors as store_membership_set.
  * The user's sessions stay: their tickets are stale and are renewed before the next request
  * goes on. */
-COFFER_MUST_CHECK enum coffer_err store_membership_remove(struct store *st, const char *user_id,
-							  const char *org_id,
-							  const uint8_t *account,
-							  size_t account_len, uint64_t based_on,
-							  int64_t now);
+COFFER_MUST_CHECK enum coffer_err
+store_membership_remove(struct store *st, const char *user_id, const char *org_id,
+			const uint8_t *account, size_t account_len, uint64_t based_on, int64_t now);
 
 /* Records that USER_ID used TOTP step STEP: succeeds only if STEP is after the last one
  * recorded (compare and set), so a code is accepted once across every server;

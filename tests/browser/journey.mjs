@@ -1,7 +1,10 @@
 // journey.mjs — coffer's web application in a real browser (Debian's chromium, driven by
-// playwright-core): from the bootstrap invitation to a sysadmin disabling a member whose open
-// page then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way; then
-// an existing user joining a second organisation and switching between the two, a password found
+// playwright-core): from the bootstrap invitation, through a sysadmin founding an organisation
+// with its first org_admin, who works with records and files and then manages the
+// organisation's people (invites a member, re-clears, resets and removes them, each change
+// holding from the member's next request), to a sysadmin disabling that admin, whose open page
+// then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way; then an
+// existing user joining a second organisation and switching between the two, a password found
 // in the breached list forcing a change, and a sign-in refused by the login policy.
 // Screenshots of each main screen go to build/test-output/browser/. Run: node journey.mjs
 import {chromium} from 'playwright-core';
@@ -14,6 +17,7 @@ import {ROOT, startCoffer, Authenticator, Runner, assert, sleep} from './harness
 const SHOTS = join(ROOT, 'build/test-output/browser');
 mkdirSync(SHOTS, {recursive: true});
 const ADMIN = 'admin@example.test';
+// The first org_admin of Smith & Partners (the sysadmin invites them; they invite the rest).
 const MEMBER = 'solicitor@example.test';
 const ADMIN_PW = 'Bootstrap admin passphrase 1';
 const MEMBER_PW = 'Member long passphrase 42';
@@ -24,6 +28,15 @@ const CLERK_PW = 'Clerk of the chambers 2024';
 const PARTNER = 'partner@example.test';
 const PARTNER_PW = 'Partner passphrase 77 Aug';
 const PARTNER_NEW_PW = 'Partner changed it to 88';
+const PARALEGAL = 'paralegal@example.test';
+const PARALEGAL_PW = 'Paralegal passphrase 2025';
+const PARALEGAL_NEW_PW = 'Paralegal after the reset 7';
+const LANE_ADMIN = 'head@lane.example.test';
+const LANE_ADMIN_PW = 'Lane head of chambers 31';
+// Lane & Co's admin comes from an address of their own (coffer believes X-Forwarded-For from
+// 127.0.0.1, a trusted proxy here), inside the address rule they set for their organisation;
+// everyone else comes from 127.0.0.1.
+const LANE_ADMIN_ADDRESS = '10.20.30.40';
 
 // The breached-password list (Pwned Passwords format: SHA1HEX:COUNT, sorted, upper case), named
 // in coffer.conf before coffer serve starts; a password joins it later, with a SIGHUP.
@@ -40,7 +53,7 @@ writePwned(['password1', PWNED_OTHER]);
 
 const run = new Runner();
 const t0 = Date.now();
-const coffer = await startCoffer(ADMIN, {breached_passwords_file: pwnedFile});
+const coffer = await startCoffer(ADMIN, {breached_passwords_file: pwnedFile, trusted_proxies: '127.0.0.1'});
 const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--no-proxy-server', '--disable-dev-shm-usage']});
 
@@ -50,8 +63,8 @@ const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '
 const problems = [];
 const unsafe = [];
 const dialogs = [];
-async function newPage(name, viewport = {width: 1280, height: 860}) {
-  const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, acceptDownloads: true});
+async function newPage(name, viewport = {width: 1280, height: 860}, extraHTTPHeaders = {}) {
+  const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, acceptDownloads: true, extraHTTPHeaders});
   await context.route((url) => !url.href.startsWith(coffer.base), (route) => route.abort());
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[134]|status of 409|status of 429|status of 400/.test(m.text())) problems.push(`${name} console: ${m.text()}`); });
@@ -59,7 +72,8 @@ async function newPage(name, viewport = {width: 1280, height: 860}) {
   page.on('dialog', (d) => { dialogs.push(`${name}: ${d.type()} ${d.message()}`); d.dismiss().catch(() => {}); });
   page.on('request', (r) => {
     const u = new URL(r.url());
-    if (r.method() !== 'GET' && u.pathname.startsWith('/api/v1/') && u.pathname !== '/api/v1/login' && !u.pathname.startsWith('/api/v1/invites/')) {
+    if (r.method() !== 'GET' && u.pathname.startsWith('/api/v1/') && u.pathname !== '/api/v1/login'
+        && !u.pathname.startsWith('/api/v1/invites/') && !u.pathname.startsWith('/api/v1/resets/')) {
       unsafe.push({name, method: r.method(), path: u.pathname, csrf: r.headers()['x-csrf-token'] || ''});
     }
   });
@@ -104,6 +118,16 @@ const apiCall = async (page, method, path, body) => page.evaluate(async ({method
   return {status: r.status, body: r.status === 204 ? null : await r.json()};
 }, {method, path, body});
 
+// The screen's visible form controls without a label, and how many h1 it has.
+const screenAudit = (page) => page.evaluate(() => {
+  const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
+                    !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 80));
+  return {unlabelled, h1: document.querySelectorAll('h1').length};
+});
+
 let admin, member, adminAuth, memberAuth, memberUrl, orgId, recordId;
 try {
   await run.step('bootstrap invitation: password rules, QR code, TOTP enrolment', async () => {
@@ -141,35 +165,59 @@ try {
     await shot(page, 'signin-throttled');
   });
 
-  await run.step('sysadmin signs in, creates an organisation and invites a member', async () => {
+  // The cells of the row of the table that holds TEXT, as text.
+  const rowCells = async (page, text) => page.getByRole('row').filter({hasText: text}).first().locator('td').allTextContents();
+
+  await run.step('sysadmin creates an organisation and invites its first org_admin, the one invitation offered', async () => {
     const {page} = admin;
     await page.getByText('You can try again now.').waitFor({timeout: 15000});
     await signIn(page, ADMIN, ADMIN_PW, adminAuth);
     await page.getByRole('heading', {level: 1, exact: true, name: 'Organisations'}).waitFor();
     await page.getByLabel('Name').fill('Smith & Partners');
     await page.getByRole('button', {name: 'Create organisation'}).click();
-    await page.getByRole('cell', {name: 'Smith & Partners'}).waitFor();
+    await page.getByRole('cell', {name: 'Smith & Partners', exact: true}).waitFor();
+    const cells = await rowCells(page, 'Smith & Partners');
+    assert(cells[2] === '0' && cells[4].startsWith('not yet'), `a new organisation: ${cells}`);
     await shot(page, 'admin-orgs');
-    await page.getByRole('link', {name: 'Invite its first member'}).click();
+    await page.getByRole('link', {name: 'Invite its first administrator', exact: true}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
+    // A sysadmin invites only another sysadmin or an unfounded organisation's first org_admin.
+    const roles = await page.getByLabel('Role').locator('option').evaluateAll((os) => os.map((o) => o.value));
+    assert(JSON.stringify(roles) === '["sysadmin","org_admin"]', `roles offered: ${roles}`);
+    assert(await page.getByLabel('Role').inputValue() === 'org_admin', 'the first org_admin is chosen');
+    assert(await page.getByLabel('Organisation').inputValue() !== '', 'the organisation is chosen');
     await page.getByLabel('Email').fill(MEMBER);
-    await page.getByLabel('Role').selectOption('org_admin');
-    await page.getByLabel('Clearance').selectOption('restricted');
+    assert(await page.getByLabel('Clearance').inputValue() === 'restricted', 'restricted by default');
     await page.getByRole('button', {name: 'Create invitation'}).click();
     memberUrl = await page.locator('#invite-url').inputValue();
     assert(memberUrl.startsWith(`${coffer.base}/invite/`), `invite url ${memberUrl}`);
+    await page.getByText('as the first administrator of Smith & Partners').waitFor();
     await shot(page, 'admin-invite');
     const orgs = await apiCall(page, 'GET', '/api/v1/admin/orgs');
     orgId = orgs.body.orgs[0].id;
+    // The server agrees: no member invitations from a sysadmin.
+    const refused = await apiCall(page, 'POST', '/api/v1/admin/invites', {email: 'x@example.test', role: 'member', org_id: orgId, clearance: 'public'});
+    assert(refused.status === 403 && refused.body.error.code === 'org_owned', `member invite answered ${refused.status}`);
   });
 
-  await run.step('member accepts the invitation, enrols TOTP and signs in', async () => {
+  await run.step('the first org_admin accepts the invitation, enrols TOTP and signs in', async () => {
     member = await newPage('member');
     memberAuth = await acceptInvite(member.page, memberUrl, MEMBER_PW, null);
     await member.page.getByRole('link', {name: 'Go to sign-in'}).click();
     await signIn(member.page, MEMBER, MEMBER_PW, memberAuth);
     await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
     await shot(member.page, 'records-empty');
+  });
+
+  await run.check('once founded, the organisation is no longer offered for a sysadmin\'s invitation', async () => {
+    const {page} = admin;
+    await go(page, '#/admin/orgs');
+    await page.getByRole('cell', {name: 'Smith & Partners', exact: true}).waitFor();
+    const cells = await rowCells(page, 'Smith & Partners');
+    assert(cells[2] === '1' && cells[4] === 'yes', `a founded organisation: ${cells}`);
+    await go(page, '#/admin/invites');
+    await page.getByText('Every organisation has an administrator already').waitFor();
+    assert(await page.getByLabel('Role').locator('option[value=org_admin]').isDisabled(), 'no first org_admin to invite');
   });
 
   await run.step('member creates, views and edits a record; history lists both versions', async () => {
@@ -293,8 +341,175 @@ try {
     assert(r.status === 404, `deleted record answers ${r.status}`);
   });
 
+  await run.check('a phone-sized screen shows the records list and the people readably', async () => {
+    const phone = await newPage('phone', {width: 390, height: 844});
+    await phone.context.addCookies(await member.context.cookies());
+    for (const [section, title] of [['records', 'Records'], ['people', 'People']]) {
+      await go(phone.page, `#/orgs/${orgId}/${section}`);
+      await phone.page.getByRole('heading', {level: 1, exact: true, name: `${title} · Smith & Partners`}).waitFor();
+      const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert(overflow <= 0, `the ${section} page scrolls sideways by ${overflow}px`);
+      await shot(phone.page, `phone-${section}`);
+    }
+    await phone.context.close();
+  });
+
+  // --- the organisation's own people, managed by its org_admin -----------------------------
+
+  let paralegal, paralegalAuth, paralegalUrl, resetUrl, memoId;
+  const MEMO = 'Strategy memo — settlement range';
+  const people = async () => {
+    await go(member.page, `#/orgs/${orgId}/people`);
+    await member.page.getByRole('heading', {level: 1, exact: true, name: 'People · Smith & Partners'}).waitFor();
+  };
+  const row = (email) => member.page.locator(`tr[data-email="${email}"]`);
+
+  await run.step('org admin invites a member from People, within their clearance; the link is shown once', async () => {
+    const {page} = member;
+    await page.getByRole('link', {name: 'People'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'People · Smith & Partners'}).waitFor();
+    const me = await row(MEMBER).locator('td').allTextContents();
+    assert(me[0] === `${MEMBER} (you)` && me[3] === 'active', `own row: ${me}`);
+    assert(await row(MEMBER).getByRole('button', {name: /^Reset sign-in/}).count() === 0, 'no reset of one\'s own sign-in');
+    const levels = await page.getByLabel('Clearance', {exact: true}).locator('option').allTextContents();
+    assert(levels.join() === 'public,internal,confidential,restricted', `levels offered: ${levels}`);
+    await page.getByLabel('Email').fill(PARALEGAL);
+    await page.getByLabel('Role', {exact: true}).selectOption('member');
+    await page.getByLabel('Clearance', {exact: true}).selectOption('confidential');
+    await page.getByRole('button', {name: 'Create invitation'}).click();
+    paralegalUrl = await page.locator('#invite-url').inputValue();
+    assert(paralegalUrl.startsWith(`${coffer.base}/invite/`), `invite url ${paralegalUrl}`);
+    await page.getByText(`Invitation created for ${PARALEGAL}`).waitFor();
+    await shot(page, 'people-invite');
+    // Shown once: the screen drawn again has no link.
+    await page.getByRole('link', {name: 'Records'}).click();
+    await page.getByRole('link', {name: 'People'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'People · Smith & Partners'}).waitFor();
+    assert(await page.locator('#invite-url').count() === 0, 'the link is not shown again');
+  });
+
+  await run.step('the invited member accepts, signs in and reads a confidential record', async () => {
+    const memo = await apiCall(member.page, 'POST', `/api/v1/orgs/${orgId}/records`, {title: MEMO, body: 'Settle above 40k.', level: 'confidential'});
+    assert(memo.status === 201, `memo ${memo.status}`);
+    memoId = memo.body.id;
+    paralegal = await newPage('paralegal');
+    paralegalAuth = await acceptInvite(paralegal.page, paralegalUrl, PARALEGAL_PW, null);
+    const {page} = paralegal;
+    await page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(page, PARALEGAL, PARALEGAL_PW, paralegalAuth);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await page.getByRole('link', {name: MEMO}).waitFor();
+    await page.getByText('You see records up to your clearance: confidential.').waitFor();
+    assert(await page.getByRole('link', {name: 'People'}).count() === 0, 'a member has no People screen');
+    await people();
+    const cells = await row(PARALEGAL).locator('td').allTextContents();
+    assert(cells[3] === 'active' && cells[4] !== 'never' && cells[5] === '—', `the new member's row: ${cells}`);
+    await shot(member.page, 'people');
+    const a = await screenAudit(member.page);
+    assert(!a.unlabelled.length && a.h1 === 1, `People: unlabelled ${a.unlabelled.join(' | ')}; ${a.h1} h1`);
+  });
+
+  await run.step("re-clear: the admin lowers the member's clearance; the member's next request shows less", async () => {
+    await row(PARALEGAL).getByLabel(`Clearance of ${PARALEGAL}`).selectOption('internal');
+    await row(PARALEGAL).getByRole('button', {name: `Save changes for ${PARALEGAL}`}).click();
+    await member.page.getByText(`${PARALEGAL} is now member, cleared for internal.`).waitFor();
+    assert(await row(PARALEGAL).getByLabel(`Clearance of ${PARALEGAL}`).inputValue() === 'internal', 'the row shows the new clearance');
+    // The member's page is open on the records list: the next move shows what they may now see.
+    const {page} = paralegal;
+    await page.getByRole('link', {name: 'Files'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Files · Smith & Partners'}).waitFor();
+    await page.getByRole('link', {name: 'Records'}).click();
+    await page.getByText('You see records up to your clearance: internal.').waitFor();
+    assert(await page.getByRole('link', {name: MEMO}).count() === 0, 'the confidential record is no longer listed');
+    // And the record itself is refused, as the server now judges it.
+    await go(page, `#/orgs/${orgId}/records/${memoId}`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Not available'}).waitFor();
+    await page.getByText('you are not allowed to do this').waitFor();
+    await shot(page, 'member-recleared');
+  });
+
+  await run.check("the organisation's last active administrator cannot step down: the server's reason is shown", async () => {
+    const {page} = member;
+    await row(MEMBER).getByLabel(`Role of ${MEMBER}`).selectOption('member');
+    await row(MEMBER).getByRole('button', {name: `Save changes for ${MEMBER}`}).click();
+    await page.getByRole('dialog').getByText('Stop being an administrator?').waitFor();
+    await page.getByRole('button', {name: 'Step down'}).click();
+    await page.getByText('no active administrator left').waitFor();
+    await shot(page, 'people-last-admin');
+    const s = await apiCall(page, 'GET', '/api/v1/session');
+    assert(s.body.user.orgs[0].role === 'org_admin', 'still an org_admin');
+    await people();
+    assert(await row(MEMBER).getByLabel(`Role of ${MEMBER}`).inputValue() === 'org_admin', 'the row says org_admin');
+  });
+
+  await run.step("reset: the admin resets the member's sign-in, gets a one-time link to hand over; the member's open page is signed out", async () => {
+    const {page} = member;
+    await row(PARALEGAL).getByRole('button', {name: `Reset sign-in of ${PARALEGAL}`}).click();
+    await page.getByRole('dialog').getByText('stop working at once').waitFor();
+    await shot(page, 'people-reset-confirm');
+    await page.getByRole('button', {name: 'Reset sign-in', exact: true}).click();
+    resetUrl = await page.locator('#reset-url').inputValue();
+    assert(resetUrl.startsWith(`${coffer.base}/reset/`), `reset url ${resetUrl}`);
+    await page.getByText('by a channel you trust').waitFor();
+    await page.getByText('Their old password, authenticator and sessions have stopped working already.').waitFor();
+    await row(PARALEGAL).locator('td').nth(5).getByText('pending').waitFor();
+    await shot(page, 'people-reset-link');
+    // The member's page: the next request finds the session gone.
+    await paralegal.page.getByRole('link', {name: 'Files'}).click();
+    await paralegal.page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+    await paralegal.page.getByText('Your session has ended').waitFor();
+  });
+
+  await run.step('the member completes the reset at /reset/{token}: a new password, a new QR code, a code; then signs in', async () => {
+    const {page} = paralegal;
+    await page.goto(resetUrl);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Reset your sign-in'}).waitFor();
+    await page.getByText(`has reset the sign-in of ${PARALEGAL}`).waitFor();
+    await page.getByLabel('New password', {exact: true}).fill(PARALEGAL_NEW_PW);
+    await page.getByLabel('New password again').fill(PARALEGAL_NEW_PW);
+    await shot(page, 'reset-password');
+    await page.getByRole('button', {name: 'Set new password'}).click();
+    await page.locator('.qr-box svg').waitFor();
+    const fresh = new Authenticator(await secretOf(page));
+    assert(fresh.secret !== paralegalAuth.secret, 'a new authenticator secret');
+    await shot(page, 'reset-enrol-totp');
+    await page.getByLabel('Code from the app').fill(await fresh.code());
+    await page.getByRole('button', {name: 'Confirm and activate'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Your sign-in is ready'}).waitFor();
+    paralegalAuth = fresh;
+    await page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(page, PARALEGAL, PARALEGAL_NEW_PW, paralegalAuth);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await people();
+    assert((await row(PARALEGAL).locator('td').nth(5).textContent()) === '—', 'no reset pending any more');
+  });
+
+  await run.check('a used reset link says it cannot be used', async () => {
+    const {page} = await newPage('reset-again');
+    await page.goto(resetUrl);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'This link cannot be used'}).waitFor();
+    await page.context().close();
+  });
+
+  await run.step("remove: after a confirmation the admin removes the member; the member's next request is refused", async () => {
+    const {page} = member;
+    await row(PARALEGAL).getByRole('button', {name: `Remove ${PARALEGAL}`}).click();
+    await page.getByRole('dialog').getByText(`Remove ${PARALEGAL} from Smith & Partners?`).waitFor();
+    await page.getByRole('button', {name: 'Remove member'}).click();
+    await page.getByText(`${PARALEGAL} has been removed from Smith & Partners.`).waitFor();
+    await row(PARALEGAL).waitFor({state: 'detached'});
+    // The member's page is open on the records list.
+    await paralegal.page.getByRole('link', {name: 'Files'}).click();
+    await paralegal.page.getByText('You are not a member of Smith & Partners any more.').waitFor();
+    assert(await paralegal.page.locator('#topbar nav a').count() === 0, 'the top bar offers nothing of the organisation');
+    await shot(paralegal.page, 'member-removed');
+    const r = await apiCall(paralegal.page, 'GET', `/api/v1/orgs/${orgId}/records`);
+    assert(r.status === 403, `records answered ${r.status}`);
+  });
+
   await run.step('org admin changes the policy, with validation, and reads the audit trail', async () => {
     const {page} = member;
+    await go(page, `#/orgs/${orgId}/records`);
     await page.getByRole('link', {name: 'Policy'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Smith & Partners'}).waitFor();
     await page.getByLabel('Minimum length (characters)').fill('7');
@@ -309,35 +524,39 @@ try {
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.0/8');
     await page.getByLabel('Time zone').fill('Europe/Paris');
     await page.getByLabel('Require a punctuation character').check();
-    await page.getByLabel('Sunday').uncheck();
+    // A day that is neither today nor tomorrow in Paris: the rules hold for the admin too.
+    const paris = (d) => new Intl.DateTimeFormat('en-GB', {weekday: 'long', timeZone: 'Europe/Paris'}).format(d);
+    const soon = [paris(new Date()), paris(new Date(Date.now() + 86400000))];
+    const [offDay, offKey] = [['Sunday', 'sun'], ['Wednesday', 'wed']].find(([d]) => !soon.includes(d));
+    await page.getByLabel(offDay).uncheck();
     await page.getByRole('button', {name: 'Save policy'}).click();
     await page.getByText('The policy has been saved.').waitFor();
     await shot(page, 'policy-saved');
     const p = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
     assert(p.body.password.min_length === 12 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
-      && !p.body.login.allowed_days.includes('sun') && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
+      && !p.body.login.allowed_days.includes(offKey) && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
     await page.getByRole('link', {name: 'Audit trail'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Audit trail · Smith & Partners'}).waitFor();
     await page.getByLabel('Filter').fill('record.update');
     await page.getByText(/^2 of \d+ entries shown/).waitFor();
+    const who = await page.locator('table.audit tbody tr:visible td:nth-child(3)').allTextContents();
+    assert(who.length === 2 && who.every((t) => t === MEMBER), `actors named by email: ${who}`);
     await shot(page, 'org-audit');
   });
 
-  await run.check('a phone-sized screen shows the records list readably', async () => {
-    const phone = await newPage('phone', {width: 390, height: 844});
-    await phone.context.addCookies(await member.context.cookies());
-    await go(phone.page, `#/orgs/${orgId}/records`);
-    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
-    await shot(phone.page, 'phone-records');
-    await phone.context.close();
-  });
-
-  await run.step('sysadmin sees no content, views policy and audit, disables the member', async () => {
+  await run.step("sysadmin sees an organisation's metadata only: no content, no people; disables its admin", async () => {
     const {page} = admin;
     await go(page, `#/orgs/${orgId}/records`);
     await page.getByText('never see the content of records or files').waitFor();
+    for (const section of ['people', 'policy', 'audit']) {
+      await go(page, `#/orgs/${orgId}/${section}`);
+      await page.getByText("An organisation's people, policy and audit trail are for its own administrators only.").waitFor();
+    }
+    await go(page, '#/admin/orgs');
+    await page.getByRole('cell', {name: 'Smith & Partners', exact: true}).waitFor();
+    const cells = await rowCells(page, 'Smith & Partners');
+    assert(cells[2] === '1' && cells[4] === 'yes' && !cells[3].startsWith('0 '), `metadata: ${cells}`);
+    assert(!(await page.locator('main').textContent()).includes(MEMBER), 'no member named');
     await page.getByRole('link', {name: 'System policy'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'System policy'}).waitFor();
     assert(await page.getByLabel('Require an authenticator code (TOTP) at sign-in').isDisabled(), 'TOTP always on for sysadmins');
@@ -351,6 +570,7 @@ try {
     await page.getByRole('button', {name: `Disable ${MEMBER}`}).click();
     await page.getByRole('button', {name: 'Disable account'}).click();
     await page.getByRole('row', {name: new RegExp(MEMBER)}).getByText('disabled', {exact: true}).waitFor();
+    assert((await rowCells(page, MEMBER))[3] === '1', 'the number of organisations, not which');
     await shot(page, 'admin-users');
   });
 
@@ -377,14 +597,15 @@ try {
 
   // --- two organisations, a breached password, a login policy that refuses ----------------
 
-  let clerk, partner, clerkAuth, partnerAuth, jonesId, kellerId, laneId;
-  const invite = async (email, role, org, clearance) => {
-    const r = await apiCall(admin.page, 'POST', '/api/v1/admin/invites', {email, role, org_id: org, clearance});
+  let clerk, partner, laneAdmin, clerkAuth, partnerAuth, jonesId, kellerId, laneId;
+  // The sysadmin's invitation of an organisation's first org_admin.
+  const invite = async (email, org) => {
+    const r = await apiCall(admin.page, 'POST', '/api/v1/admin/invites', {email, role: 'org_admin', org_id: org, clearance: 'restricted'});
     assert(r.status === 201, `invite ${email}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.url;
   };
 
-  await run.step('sysadmin creates three more organisations; a partner and a clerk accept invitations', async () => {
+  await run.step('sysadmin creates three more organisations and invites their first org_admins; Lane & Co\'s invites a clerk', async () => {
     const {page} = admin;
     await go(page, '#/admin/orgs');
     for (const name of ['Jones Chambers', 'Keller Trust', 'Lane & Co']) {
@@ -397,14 +618,21 @@ try {
     kellerId = orgs.find((o) => o.name === 'Keller Trust').id;
     laneId = orgs.find((o) => o.name === 'Lane & Co').id;
     partner = await newPage('partner');
-    partnerAuth = await acceptInvite(partner.page, await invite(PARTNER, 'member', jonesId, 'confidential'), PARTNER_PW, null);
+    partnerAuth = await acceptInvite(partner.page, await invite(PARTNER, jonesId), PARTNER_PW, null);
+    laneAdmin = await newPage('lane-admin', undefined, {'X-Forwarded-For': LANE_ADMIN_ADDRESS});
+    const laneAuth = await acceptInvite(laneAdmin.page, await invite(LANE_ADMIN, laneId), LANE_ADMIN_PW, null);
+    await laneAdmin.page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(laneAdmin.page, LANE_ADMIN, LANE_ADMIN_PW, laneAuth);
+    await laneAdmin.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Lane & Co'}).waitFor();
+    const r = await apiCall(laneAdmin.page, 'POST', `/api/v1/orgs/${laneId}/invites`, {email: CLERK, role: 'member', clearance: 'internal'});
+    assert(r.status === 201, `the clerk's invitation: ${r.status} ${JSON.stringify(r.body)}`);
     clerk = await newPage('clerk');
-    clerkAuth = await acceptInvite(clerk.page, await invite(CLERK, 'member', laneId, 'internal'), CLERK_PW, null);
+    clerkAuth = await acceptInvite(clerk.page, r.body.url, CLERK_PW, null);
   });
 
   await run.step('an existing user joins a second organisation from its invitation, with their current password', async () => {
     const {page} = partner;
-    await page.goto(await invite(PARTNER, 'member', kellerId, 'confidential'));
+    await page.goto(await invite(PARTNER, kellerId));
     await page.getByRole('heading', {level: 1, exact: true, name: 'Welcome to coffer'}).waitFor();
     await page.getByRole('button', {name: 'I already have a coffer account'}).click();
     await page.getByLabel('Your current password').fill('not my password at all');
@@ -418,9 +646,10 @@ try {
   });
 
   // Sets the allowed addresses of Lane & Co (the clerk's only organisation) through the policy
-  // screen, as the sysadmin. (The policy of every organisation a user belongs to applies.)
+  // screen, as its org_admin (from 10.20.30.40). (The policy of every organisation a user
+  // belongs to applies.)
   const setCidrs = async (text) => {
-    const {page} = admin;
+    const {page} = laneAdmin;
     await go(page, `#/orgs/${laneId}/policy`);
     await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Lane & Co'}).waitFor();
     await page.getByLabel('Allowed addresses').fill(text);
@@ -521,14 +750,7 @@ try {
   // h1, Tab moves through the controls with a visible focus ring, Enter follows a link.
   await run.step('keyboard and labels: every control labelled, one h1, Tab shows focus, Enter works', async () => {
     const {page} = clerk;
-    const audit = () => page.evaluate(() => {
-      const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-        .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
-        .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
-                        !el.getAttribute('aria-labelledby'))
-        .map((el) => el.outerHTML.slice(0, 80));
-      return {unlabelled, h1: document.querySelectorAll('h1').length};
-    });
+    const audit = () => screenAudit(page);
     // The focused element's ring: the :focus-visible outline of app.css, not the browser's none.
     const focusRing = () => page.evaluate(() => {
       const el = document.activeElement;
@@ -576,7 +798,8 @@ try {
     const kinds = new Set(unsafe.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, 'ID')}`));
     for (const k of ['POST /api/v1/admin/orgs', 'POST /api/v1/orgs/ID/records', 'PUT /api/v1/orgs/ID/records/ID',
       'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable',
-      'POST /api/v1/me/password']) {
+      'POST /api/v1/me/password', 'POST /api/v1/admin/invites', 'POST /api/v1/orgs/ID/invites', 'PATCH /api/v1/orgs/ID/members/ID',
+      'POST /api/v1/orgs/ID/members/ID/reset', 'DELETE /api/v1/orgs/ID/members/ID']) {
       assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
     }
   });

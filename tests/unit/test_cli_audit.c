@@ -4,54 +4,19 @@
  * line with exit status 1. The command runs in-process (cmd_audit), its output captured. */
 #include "test_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "audit/chain.h"
 #include "cli/cli.h"
+#include "test_cli_run.h"
 
 #define T0 1700000000
 
-struct run {
-	int status;
-	char out[1024], err[1024];
-};
-
-/* Reads what was written to FD (a temporary file) into BUF. */
-static void slurp(int fd, char *buf, size_t len)
-{
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	ssize_t n = read(fd, buf, len - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-}
-
 /* Runs `coffer audit verify --data DIR [--org ORG]`, capturing stdout and stderr. */
-static struct run verify(const struct env *e, const char *org)
+static struct cli_run verify(const struct env *e, const char *org)
 {
-	struct run r;
-	char tmpl_out[] = "/tmp/coffer-cli-out-XXXXXX", tmpl_err[] = "/tmp/coffer-cli-err-XXXXXX";
-	int out = mkstemp(tmpl_out), err = mkstemp(tmpl_err);
-	assert_true(out >= 0 && err >= 0);
-	unlink(tmpl_out);
-	unlink(tmpl_err);
-	fflush(stdout);
-	fflush(stderr);
-	int saved_out = dup(1), saved_err = dup(2);
-	assert_true(dup2(out, 1) == 1 && dup2(err, 2) == 2);
 	char org_arg[64];
 	snprintf(org_arg, sizeof org_arg, "%s", org ? org : "");
 	char *argv[] = {"audit", "verify", "--data", e->tmp->dir, "--org", org_arg, NULL};
-	r.status = cmd_audit(org ? 6 : 4, argv);
-	fflush(stdout);
-	fflush(stderr);
-	assert_true(dup2(saved_out, 1) == 1 && dup2(saved_err, 2) == 2);
-	close(saved_out);
-	close(saved_err);
-	slurp(out, r.out, sizeof r.out);
-	slurp(err, r.err, sizeof r.err);
-	return r;
+	return cli_run(cmd_audit, org ? 6 : 4, argv);
 }
 
 static void append_org(const struct env *e, const char *org, int n)
@@ -92,21 +57,16 @@ static void tamper_org(const struct env *e, const char *org, const char *sql)
 	sqlite3_close(db);
 }
 
-/* One line on stderr, starting "coffer: ". */
-static void assert_one_line_failure(const struct run *r)
+static void assert_one_line_failure(const struct cli_run *r)
 {
-	assert_int_equal(r->status, EXIT_USER_ERROR);
-	assert_string_equal(r->out, "");
-	assert_true(strncmp(r->err, "coffer: ", 8) == 0);
-	assert_non_null(strchr(r->err, '\n'));
-	assert_int_equal(strchr(r->err, '\n')[1], '\0');
+	assert_cli_failure(r, EXIT_USER_ERROR);
 }
 
 static void test_verify_every_chain(void **state)
 {
 	struct env *e = *state;
 	char acme[STORE_ID_MAX + 1], globex[STORE_ID_MAX + 1], empty[STORE_ID_MAX + 1];
-	struct run r = verify(e, NULL);
+	struct cli_run r = verify(e, NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "ok: 0 entries\n");
 
@@ -165,7 +125,7 @@ static void test_bad_org(void **state)
 	struct env *e = *state;
 	char absent[STORE_ID_MAX + 1];
 	uuid_generate(absent);
-	struct run r = verify(e, absent);
+	struct cli_run r = verify(e, absent);
 	assert_one_line_failure(&r);
 	assert_non_null(strstr(r.err, "no organisation"));
 	r = verify(e, "../../etc");

@@ -625,9 +625,9 @@ static void test_accept_refusals(void **state)
 static void test_join_second_org(void **state)
 {
 	(void)state;
-	struct made_invite first, second, again, sys, elsewhere;
+	struct made_invite first, second, again, twice, sys, elsewhere;
 	struct acct a;
-	struct keyd_sealed joined, out;
+	struct keyd_sealed joined, promoted, out;
 	struct keyd_login_result res;
 	struct ticket t;
 	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
@@ -640,6 +640,7 @@ static void test_join_second_org(void **state)
 		    now_s() + 600);
 	make_invite(&again, INVITE_ORG_ADMIN, "eve@example.org", org_a, LEVEL_RESTRICTED,
 		    now_s() + 600);
+	make_invite(&twice, INVITE_MEMBER, "eve@example.org", org_a, LEVEL_PUBLIC, now_s() + 600);
 	make_invite(&sys, INVITE_SYSADMIN, "eve@example.org", NULL, 0, now_s() + 600);
 	make_invite(&elsewhere, INVITE_MEMBER, "mallory@example.org", org_b, LEVEL_PUBLIC,
 		    now_s() + 600);
@@ -665,10 +666,25 @@ static void test_join_second_org(void **state)
 	assert_string_equal(opened.orgs[1].org_id, org_b);
 	assert_int_equal(opened.orgs[1].org_role, TICKET_ORG_ADMIN);
 	assert_int_equal(opened.orgs[1].clearance, LEVEL_RESTRICTED);
-	/* Already a member of org A: EXISTS (after the password check). */
+	/* Already a member of org A: a member invitation is EXISTS (after the password check)... */
+	in = accept_args(&twice, NULL, PASSWORD, false);
+	in.account = joined.bytes;
+	in.account_len = joined.len;
+	assert_int_equal(keyd_accept(client, &in, &out, secret, &has), COFFER_ERR_EXISTS);
+	/* ...an org_admin one promotes the member, with its clearance... */
 	in = accept_args(&again, NULL, PASSWORD, false);
 	in.account = joined.bytes;
 	in.account_len = joined.len;
+	assert_int_equal(keyd_accept(client, &in, &promoted, secret, &has), COFFER_OK);
+	assert_int_equal(account_open(keys.seals, promoted.bytes, promoted.len, &opened),
+			 COFFER_OK);
+	assert_int_equal(opened.n_orgs, 2);
+	assert_string_equal(opened.orgs[0].org_id, org_a);
+	assert_int_equal(opened.orgs[0].org_role, TICKET_ORG_ADMIN);
+	assert_int_equal(opened.orgs[0].clearance, LEVEL_RESTRICTED);
+	/* ...and an org_admin is had by either. */
+	in.account = promoted.bytes;
+	in.account_len = promoted.len;
 	assert_int_equal(keyd_accept(client, &in, &out, secret, &has), COFFER_ERR_EXISTS);
 	/* A sysadmin invite is not for an existing account; another email's invite is not for
 	 * this one; an account keyd did not seal is nobody's. */

@@ -28,7 +28,8 @@
 #include "keyd/ticket.h"
 #include "keyclient/keyclient.h"
 
-_Static_assert(KEYD_ORG_MEMBER == TICKET_ORG_MEMBER && KEYD_ORG_ADMIN == TICKET_ORG_ADMIN,
+_Static_assert((int)KEYD_ORG_MEMBER == (int)TICKET_ORG_MEMBER &&
+		   (int)KEYD_ORG_ADMIN == (int)TICKET_ORG_ADMIN,
 	       "the web process names org roles as keyd does");
 
 #define PASSWORD "an old password, long enough"

@@ -77,8 +77,12 @@ static void test_notices(void **state)
 	assert_int_equal(join_org(e, &none, a, "member", 3, T0 + 40), COFFER_OK);
 	assert_int_equal(store_notices_unseen(e->st, none.id, out, ARRAY_LEN(out), &n), COFFER_OK);
 	assert_int_equal(n, 2);
+	/* ONLY_B is B's only active org_admin: another keeps B administered once ONLY_B leaves. */
 	static const uint8_t account[10] = {1};
-	assert_int_equal(store_membership_remove(e->st, only_b.id, b, account, sizeof account, T0),
+	struct user_record keeper;
+	make_member(e, &keeper, "keeper@example.org", b, "org_admin");
+	assert_int_equal(store_membership_remove(e->st, only_b.id, b, account, sizeof account,
+						 account_version(e, only_b.id), T0),
 			 COFFER_OK);
 	assert_int_equal(store_notices_unseen(e->st, only_b.id, out, ARRAY_LEN(out), &n),
 			 COFFER_OK);

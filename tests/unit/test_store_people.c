@@ -1,12 +1,14 @@
 /* test_store_people.c — an organisation's people in the system store: account versions and the
  * writes that move them, session tickets, last sign-in and password change times, founding and
  * charters, the member list and active org_admin count, membership changes and removals (with
- * member login policies), organisation metadata for sysadmins (member count, bytes on disk), the
- * email look-up, and the schema upgrade from a deployed step-3 database. Resets:
- * test_store_resets.c; notices: test_store_notices.c. */
+ * member login policies; refused when made from a stale account version, or when they would leave
+ * a founded organisation without an active org_admin), organisation metadata for sysadmins (member
+ * count, bytes on disk), the email look-up, and the schema upgrade from a deployed step-3 database.
+ * Resets: test_store_resets.c; notices: test_store_notices.c. */
 #include "test_store_people.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,11 +39,11 @@ static void test_account_versions(void **state)
 	assert_int_equal(join_org(e, &u, org2, "member", 3, T0 + 2), COFFER_OK);
 	assert_int_equal(account_version(e, u.id), 3);
 	assert_int_equal(store_membership_set(e->st, u.id, org2, "member", "restricted", account2,
-					      sizeof account2, T0 + 3),
+					      sizeof account2, 3, T0 + 3),
 			 COFFER_OK);
 	assert_int_equal(account_version(e, u.id), 4);
 	assert_int_equal(
-	    store_membership_remove(e->st, u.id, org2, account2, sizeof account2, T0 + 4),
+	    store_membership_remove(e->st, u.id, org2, account2, sizeof account2, 4, T0 + 4),
 	    COFFER_OK);
 	assert_int_equal(account_version(e, u.id), 5);
 	/* Not account writes: status, TOTP step, sessions. */
@@ -52,12 +54,17 @@ static void test_account_versions(void **state)
 	make_session(e, u.id, T0 + 7, 5, &s);
 	assert_int_equal(account_version(e, u.id), 5);
 
-	/* Refused writes leave it. */
+	/* Refused writes leave it: no longer a member (made from the current version), or made
+	 * from an account that is not the current one. */
 	assert_int_equal(store_membership_set(e->st, u.id, org2, "member", "public", account2,
-					      sizeof account2, T0 + 8),
+					      sizeof account2, 5, T0 + 8),
 			 COFFER_ERR_NOT_FOUND);
-	assert_int_equal(store_membership_remove(e->st, u.id, org2, account2, sizeof account2, T0),
-			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(
+	    store_membership_remove(e->st, u.id, org2, account2, sizeof account2, 5, T0),
+	    COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_membership_set(e->st, u.id, org, "member", "public", account2,
+					      sizeof account2, 4, T0 + 8),
+			 COFFER_ERR_VERSION_CONFLICT);
 	assert_int_equal(join_org(e, &u, org, "member", 4, T0 + 9), COFFER_ERR_EXISTS);
 	assert_int_equal(account_version(e, u.id), 5);
 
@@ -159,7 +166,7 @@ static void test_sign_in_times(void **state)
 	    store_user_set_account(e->st, u.id, account2, sizeof account2, NULL, T0 + 400),
 	    COFFER_OK);
 	assert_int_equal(store_membership_set(e->st, u.id, org, "member", "public", account2,
-					      sizeof account2, T0 + 500),
+					      sizeof account2, account_version(e, u.id), T0 + 500),
 			 COFFER_OK);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_int_equal(got.password_changed_at, T0 + 400);
@@ -245,10 +252,10 @@ static void test_founding(void **state)
 				  c->route == PROMOTED ? STORE_ACCEPT_ACTIVE : STORE_ACCEPT_PENDING,
 				  when - 5, NULL);
 			assert_int_equal(founded_at(e, org), 0);
-			assert_int_equal(store_membership_set(e->st, u.id, org, c->role,
-							      "restricted", account2,
-							      sizeof account2, when),
-					 COFFER_OK);
+			assert_int_equal(
+			    store_membership_set(e->st, u.id, org, c->role, "restricted", account2,
+						 sizeof account2, account_version(e, u.id), when),
+			    COFFER_OK);
 			break;
 		}
 		assert_int_equal(founded_at(e, org), c->founded ? when : 0);
@@ -268,7 +275,7 @@ static void test_founding_once(void **state)
 	assert_int_equal(founded_at(e, org), T0);
 	make_user(e, &b, "bea@example.org", org, "org_admin", STORE_ACCEPT_ACTIVE, T0 + 50, NULL);
 	assert_int_equal(store_membership_set(e->st, a.id, org, "org_admin", "public", account2,
-					      sizeof account2, T0 + 60),
+					      sizeof account2, account_version(e, a.id), T0 + 60),
 			 COFFER_OK);
 	assert_int_equal(store_user_set_status(e->st, a.id, "disabled", T0 + 70), COFFER_OK);
 	assert_int_equal(store_user_set_status(e->st, a.id, "active", T0 + 80), COFFER_OK);
@@ -397,7 +404,7 @@ static void test_membership_set(void **state)
 	make_session(e, u.id, T0 + 1, 1, &h);
 
 	assert_int_equal(store_membership_set(e->st, u.id, org, "org_admin", "restricted", account2,
-					      sizeof account2, T0 + 5),
+					      sizeof account2, 1, T0 + 5),
 			 COFFER_OK);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_int_equal(got.n_orgs, 1);
@@ -423,20 +430,20 @@ static void test_membership_set(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		assert_int_equal(store_membership_set(e->st, u.id, org, bad[i].role,
 						      bad[i].clearance, account2, sizeof account2,
-						      T0 + 7),
+						      2, T0 + 7),
 				 bad[i].err);
 	assert_int_equal(
-	    store_membership_set(e->st, u.id, org, "member", "public", account2, 0, T0 + 7),
+	    store_membership_set(e->st, u.id, org, "member", "public", account2, 0, 2, T0 + 7),
 	    COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(
-	    store_membership_set(e->st, u.id, org, "member", "public", NULL, 5, T0 + 7),
+	    store_membership_set(e->st, u.id, org, "member", "public", NULL, 5, 2, T0 + 7),
 	    COFFER_ERR_INVALID_INPUT);
 	uuid_generate(unknown);
 	assert_int_equal(store_membership_set(e->st, u.id, other, "member", "public", account2,
-					      sizeof account2, T0 + 7),
+					      sizeof account2, 2, T0 + 7),
 			 COFFER_ERR_NOT_FOUND);
 	assert_int_equal(store_membership_set(e->st, unknown, org, "member", "public", account2,
-					      sizeof account2, T0 + 7),
+					      sizeof account2, 1, T0 + 7),
 			 COFFER_ERR_NOT_FOUND);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_string_equal(got.orgs[0].role, "org_admin");
@@ -462,8 +469,9 @@ static void test_membership_remove(void **state)
 	assert_int_equal(store_member_policy_put(e->st, org, v.id, "{\"c\":3}", T0 + 2), COFFER_OK);
 	make_session(e, u.id, T0 + 3, 2, &h);
 
+	assert_int_equal(account_version(e, u.id), 2); /* joined OTHER */
 	assert_int_equal(
-	    store_membership_remove(e->st, u.id, org, account2, sizeof account2, T0 + 4),
+	    store_membership_remove(e->st, u.id, org, account2, sizeof account2, 2, T0 + 4),
 	    COFFER_OK);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_int_equal(got.n_orgs, 1);
@@ -479,11 +487,12 @@ static void test_membership_remove(void **state)
 
 	/* Twice; never a member; a bad account (nothing removed). */
 	assert_int_equal(
-	    store_membership_remove(e->st, u.id, org, account2, sizeof account2, T0 + 6),
+	    store_membership_remove(e->st, u.id, org, account2, sizeof account2, 3, T0 + 6),
 	    COFFER_ERR_NOT_FOUND);
-	assert_int_equal(store_membership_remove(e->st, v.id, other, account2, sizeof account2, T0),
-			 COFFER_ERR_NOT_FOUND);
-	assert_int_equal(store_membership_remove(e->st, v.id, org, account2, 0, T0),
+	assert_int_equal(
+	    store_membership_remove(e->st, v.id, other, account2, sizeof account2, 1, T0),
+	    COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_membership_remove(e->st, v.id, org, account2, 0, 1, T0),
 			 COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(store_user_get(e->st, v.id, &got), COFFER_OK);
 	assert_int_equal(got.n_orgs, 1);
@@ -492,6 +501,235 @@ static void test_membership_remove(void **state)
 	assert_int_equal(join_org(e, &u, org, "member", 5, T0 + 7), COFFER_OK);
 	assert_int_equal(store_member_policy_get(e->st, org, u.id, json, sizeof json),
 			 COFFER_ERR_NOT_FOUND);
+}
+
+static size_t active_admins(const struct env *e, const char *org_id)
+{
+	size_t n = 0;
+	assert_int_equal(store_org_active_admins(e->st, org_id, &n), COFFER_OK);
+	return n;
+}
+
+/* A membership change names the account version it was made from (BASED_ON): once the account
+ * has moved on (a password change, another membership change), the change is refused and
+ * writes nothing, so it never undoes what happened meanwhile. */
+static void test_membership_version_conflict(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t account3[120] = {3};
+	char org[STORE_ID_MAX + 1], other[STORE_ID_MAX + 1], json[STORE_POLICY_MAX + 1];
+	struct user_record u, before;
+	make_org(e, "Acme", org);
+	make_org(e, "Other", other);
+	make_member(e, &u, "kim@example.org", org, "member");
+	assert_int_equal(join_org(e, &u, other, "member", 2, T0 + 1), COFFER_OK);
+	assert_int_equal(store_member_policy_put(e->st, org, u.id, "{\"a\":1}", T0 + 2), COFFER_OK);
+	const uint64_t read =
+	    account_version(e, u.id); /* what an org_admin's change is made from */
+	assert_int_equal(read, 2);
+
+	/* A password change meanwhile. */
+	assert_int_equal(
+	    store_user_set_account(e->st, u.id, account3, sizeof account3, NULL, T0 + 3),
+	    COFFER_OK);
+	assert_int_equal(store_user_get(e->st, u.id, &before), COFFER_OK);
+	assert_int_equal(before.account_version, 3);
+	assert_memory_equal(before.account, account3, sizeof account3);
+
+	/* Made from an older account, or from one never reached: refused, nothing written. */
+	const uint64_t stale[] = {read, read - 1, 0, before.account_version + 1, UINT64_MAX};
+	for (size_t i = 0; i < ARRAY_LEN(stale); i++) {
+		print_message("based on %" PRIu64 "\n", stale[i]);
+		assert_int_equal(store_membership_set(e->st, u.id, org, "org_admin", "restricted",
+						      account2, sizeof account2, stale[i], T0 + 4),
+				 COFFER_ERR_VERSION_CONFLICT);
+		assert_int_equal(store_membership_set(e->st, u.id, org, "member", "restricted",
+						      account2, sizeof account2, stale[i], T0 + 4),
+				 COFFER_ERR_VERSION_CONFLICT);
+		assert_int_equal(store_membership_remove(e->st, u.id, org, account2,
+							 sizeof account2, stale[i], T0 + 4),
+				 COFFER_ERR_VERSION_CONFLICT);
+		assert_user_unchanged(e, &before);
+	}
+	assert_int_equal(store_member_policy_get(e->st, org, u.id, json, sizeof json), COFFER_OK);
+	assert_string_equal(json, "{\"a\":1}");
+	assert_int_equal(founded_at(e, org), 0); /* the refused promotion founded nothing */
+	assert_int_equal(active_admins(e, org), 0);
+
+	/* Another membership change meanwhile: the one made from before it is refused. */
+	assert_int_equal(store_membership_set(e->st, u.id, other, "member", "confidential",
+					      account2, sizeof account2, 3, T0 + 5),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, u.id, &before), COFFER_OK);
+	assert_int_equal(before.account_version, 4);
+	assert_int_equal(
+	    store_membership_remove(e->st, u.id, org, account3, sizeof account3, 3, T0 + 6),
+	    COFFER_ERR_VERSION_CONFLICT);
+	assert_int_equal(store_membership_set(e->st, u.id, other, "member", "public", account3,
+					      sizeof account3, 3, T0 + 6),
+			 COFFER_ERR_VERSION_CONFLICT);
+	assert_user_unchanged(e, &before);
+
+	/* Made from the current account, each goes through and moves the version on. */
+	assert_int_equal(store_membership_set(e->st, u.id, org, "org_admin", "restricted", account3,
+					      sizeof account3, 4, T0 + 7),
+			 COFFER_OK);
+	assert_int_equal(
+	    store_membership_remove(e->st, u.id, other, account2, sizeof account2, 5, T0 + 8),
+	    COFFER_OK);
+	struct user_record got;
+	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
+	assert_int_equal(got.account_version, 6);
+	assert_memory_equal(got.account, account2, sizeof account2);
+	assert_int_equal(got.n_orgs, 1);
+	assert_string_equal(got.orgs[0].org_id, org);
+	assert_string_equal(got.orgs[0].role, "org_admin");
+	assert_string_equal(got.orgs[0].clearance, "restricted");
+}
+
+/* An organisation that has an active org_admin keeps one: demoting or removing the last is
+ * refused (LAST_ADMIN) and writes nothing; disabled and still-invited org_admins do not count.
+ * With two, one may go, and then not the other. */
+static void test_membership_last_admin(void **state)
+{
+	struct env *e = *state;
+	char org[STORE_ID_MAX + 1], json[STORE_POLICY_MAX + 1];
+	struct user_record a, b, m, off, pend, before, got;
+	make_org(e, "Acme", org);
+	make_member(e, &a, "ada@example.org", org, "org_admin");
+	make_member(e, &m, "mo@example.org", org, "member");
+	make_member(e, &off, "off@example.org", org, "org_admin");
+	assert_int_equal(store_user_set_status(e->st, off.id, "disabled", T0 + 1), COFFER_OK);
+	make_user(e, &pend, "pen@example.org", org, "org_admin", STORE_ACCEPT_PENDING, T0, NULL);
+	assert_int_equal(store_member_policy_put(e->st, org, a.id, "{\"a\":1}", T0 + 1), COFFER_OK);
+	assert_int_equal(founded_at(e, org), T0);
+	assert_int_equal(active_admins(e, org), 1);
+
+	/* The only active org_admin: neither demoted (whatever the clearance) nor removed. */
+	assert_int_equal(store_user_get(e->st, a.id, &before), COFFER_OK);
+	const char *const clearances[] = {"public", "internal", "restricted"};
+	for (size_t i = 0; i < ARRAY_LEN(clearances); i++)
+		assert_int_equal(store_membership_set(e->st, a.id, org, "member", clearances[i],
+						      account2, sizeof account2,
+						      before.account_version, T0 + 2),
+				 COFFER_ERR_LAST_ADMIN);
+	assert_int_equal(store_membership_remove(e->st, a.id, org, account2, sizeof account2,
+						 before.account_version, T0 + 2),
+			 COFFER_ERR_LAST_ADMIN);
+	assert_user_unchanged(e, &before);
+	assert_int_equal(store_member_policy_get(e->st, org, a.id, json, sizeof json), COFFER_OK);
+	assert_string_equal(json, "{\"a\":1}");
+	assert_int_equal(active_admins(e, org), 1);
+
+	/* Staying org_admin with another clearance is no demotion; the others change and go
+	 * freely, the disabled and the invited org_admins too. */
+	assert_int_equal(store_membership_set(e->st, a.id, org, "org_admin", "public", account2,
+					      sizeof account2, before.account_version, T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(store_membership_set(e->st, m.id, org, "member", "restricted", account2,
+					      sizeof account2, account_version(e, m.id), T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(store_membership_set(e->st, off.id, org, "member", "public", account2,
+					      sizeof account2, account_version(e, off.id), T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, pend.id, org, account2, sizeof account2,
+						 account_version(e, pend.id), T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, m.id, org, account2, sizeof account2,
+						 account_version(e, m.id), T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(active_admins(e, org), 1);
+
+	/* Two active org_admins: one is demoted, then the other is the last. */
+	make_member(e, &b, "bo@example.org", org, "org_admin");
+	assert_int_equal(active_admins(e, org), 2);
+	assert_int_equal(store_membership_set(e->st, a.id, org, "member", "internal", account2,
+					      sizeof account2, account_version(e, a.id), T0 + 4),
+			 COFFER_OK);
+	assert_int_equal(active_admins(e, org), 1);
+	assert_int_equal(store_user_get(e->st, b.id, &before), COFFER_OK);
+	assert_int_equal(store_membership_set(e->st, b.id, org, "member", "internal", account2,
+					      sizeof account2, before.account_version, T0 + 5),
+			 COFFER_ERR_LAST_ADMIN);
+	assert_int_equal(store_membership_remove(e->st, b.id, org, account2, sizeof account2,
+						 before.account_version, T0 + 5),
+			 COFFER_ERR_LAST_ADMIN);
+	assert_user_unchanged(e, &before);
+	assert_int_equal(active_admins(e, org), 1);
+
+	/* Two again: one is removed, then the other is the last. */
+	assert_int_equal(store_membership_set(e->st, a.id, org, "org_admin", "internal", account2,
+					      sizeof account2, account_version(e, a.id), T0 + 6),
+			 COFFER_OK);
+	assert_int_equal(active_admins(e, org), 2);
+	assert_int_equal(store_membership_remove(e->st, b.id, org, account2, sizeof account2,
+						 before.account_version, T0 + 7),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, b.id, &got), COFFER_OK);
+	assert_int_equal(got.n_orgs, 0);
+	assert_int_equal(active_admins(e, org), 1);
+	assert_int_equal(store_user_get(e->st, a.id, &before), COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, a.id, org, account2, sizeof account2,
+						 before.account_version, T0 + 8),
+			 COFFER_ERR_LAST_ADMIN);
+	assert_user_unchanged(e, &before);
+	assert_int_equal(active_admins(e, org), 1);
+	assert_int_equal(founded_at(e, org), T0);
+}
+
+/* Only an organisation that has an active org_admin is held to keep one: in one never founded,
+ * or one whose org_admins are all disabled, memberships (org_admins' too) change and go
+ * freely. */
+static void test_membership_no_active_admin(void **state)
+{
+	struct env *e = *state;
+	char never[STORE_ID_MAX + 1], lapsed[STORE_ID_MAX + 1];
+	struct user_record m1, m2, pend, g1, g2, got;
+	size_t n = 0;
+	make_org(e, "Never", never);
+	make_org(e, "Lapsed", lapsed);
+
+	/* Never founded: members, and an org_admin still invited. */
+	make_member(e, &m1, "m1@example.org", never, "member");
+	make_member(e, &m2, "m2@example.org", never, "member");
+	make_user(e, &pend, "pen@example.org", never, "org_admin", STORE_ACCEPT_PENDING, T0, NULL);
+	assert_int_equal(active_admins(e, never), 0);
+	assert_int_equal(store_membership_set(e->st, m1.id, never, "member", "restricted", account2,
+					      sizeof account2, account_version(e, m1.id), T0 + 1),
+			 COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, m2.id, never, account2, sizeof account2,
+						 account_version(e, m2.id), T0 + 2),
+			 COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, pend.id, never, account2, sizeof account2,
+						 account_version(e, pend.id), T0 + 3),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, m1.id, &got), COFFER_OK);
+	assert_string_equal(got.orgs[0].clearance, "restricted");
+	struct member_row *rows = NULL;
+	assert_int_equal(store_org_members(e->st, never, &rows, &n), COFFER_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].user_id, m1.id);
+	free(rows);
+	assert_int_equal(founded_at(e, never), 0);
+
+	/* Founded, then both its org_admins disabled: no active one before the change. */
+	make_member(e, &g1, "g1@example.org", lapsed, "org_admin");
+	make_member(e, &g2, "g2@example.org", lapsed, "org_admin");
+	assert_int_equal(founded_at(e, lapsed), T0);
+	assert_int_equal(store_user_set_status(e->st, g1.id, "disabled", T0 + 4), COFFER_OK);
+	assert_int_equal(store_user_set_status(e->st, g2.id, "disabled", T0 + 4), COFFER_OK);
+	assert_int_equal(active_admins(e, lapsed), 0);
+	assert_int_equal(store_membership_set(e->st, g1.id, lapsed, "member", "public", account2,
+					      sizeof account2, account_version(e, g1.id), T0 + 5),
+			 COFFER_OK);
+	assert_int_equal(store_membership_remove(e->st, g2.id, lapsed, account2, sizeof account2,
+						 account_version(e, g2.id), T0 + 6),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, g1.id, &got), COFFER_OK);
+	assert_string_equal(got.orgs[0].role, "member");
+	assert_int_equal(store_user_get(e->st, g2.id, &got), COFFER_OK);
+	assert_int_equal(got.n_orgs, 0);
+	assert_int_equal(founded_at(e, lapsed), T0); /* founding is never undone */
 }
 
 static void test_member_policy(void **state)
@@ -560,7 +798,8 @@ static void test_org_metadata(void **state)
 	assert_int_equal(list[1].member_count, 0);
 	assert_int_equal(list[1].founded_at, 0);
 	free(list);
-	assert_int_equal(store_membership_remove(e->st, u2.id, a, account2, sizeof account2, T0),
+	assert_int_equal(store_membership_remove(e->st, u2.id, a, account2, sizeof account2,
+						 account_version(e, u2.id), T0),
 			 COFFER_OK);
 	assert_int_equal(store_org_get(e->st, a, &o), COFFER_OK);
 	assert_int_equal(o.member_count, 2);
@@ -851,6 +1090,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_members, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_membership_set, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_membership_remove, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_membership_version_conflict, env_setup,
+					    env_teardown),
+	    cmocka_unit_test_setup_teardown(test_membership_last_admin, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_membership_no_active_admin, env_setup,
+					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_member_policy, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_org_metadata, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_storage_bytes, env_setup, env_teardown),

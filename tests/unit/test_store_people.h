@@ -118,6 +118,27 @@ static inline uint64_t account_version(const struct env *e, const char *user_id)
 	return u.account_version;
 }
 
+/* Asserts that the user BEFORE was read as (store_user_get) is unchanged: status, account bytes
+ * and version, reset mark, and every membership's role and clearance. A refused write wrote
+ * nothing. */
+static inline void assert_user_unchanged(const struct env *e, const struct user_record *before)
+{
+	struct user_record now;
+	assert_int_equal(store_user_get(e->st, before->id, &now), COFFER_OK);
+	assert_string_equal(now.status, before->status);
+	assert_int_equal(now.account_version, before->account_version);
+	assert_int_equal(now.password_changed_at, before->password_changed_at);
+	assert_int_equal(now.account_len, before->account_len);
+	assert_memory_equal(now.account, before->account, before->account_len);
+	assert_int_equal(now.reset_pending, before->reset_pending);
+	assert_int_equal(now.n_orgs, before->n_orgs);
+	for (size_t i = 0; i < now.n_orgs; i++) {
+		assert_string_equal(now.orgs[i].org_id, before->orgs[i].org_id);
+		assert_string_equal(now.orgs[i].role, before->orgs[i].role);
+		assert_string_equal(now.orgs[i].clearance, before->orgs[i].clearance);
+	}
+}
+
 static inline int64_t founded_at(const struct env *e, const char *org_id)
 {
 	struct org_record o;

@@ -1,7 +1,7 @@
 /* test_store_resets.c — sign-in resets in the system store: adding one ends the member's
  * sessions and blocks new ones, uses up the older resets; reading, staging and completing one
  * (once, before it expires), what completing does to the account, its version and the sessions;
- * and the refusals. */
+ * a reset voided when its organisation removes the member; and the refusals. */
 #include "test_store_people.h"
 
 static const uint8_t new_account[300] = {0x4e};
@@ -286,6 +286,85 @@ static void test_reset_disabled(void **state)
 	assert_false(got.reset_pending);
 }
 
+/* A member removed from an organisation is no longer reset by it: the organisation's unused
+ * reset for them is used up (at the removal), and with no other reset under way the member is
+ * no longer marked. A reset another organisation made stays. */
+static void test_reset_voided_by_removal(void **state)
+{
+	struct env *e = *state;
+	struct people p;
+	struct token_hash h, h_other;
+	struct reset_record r;
+	struct user_record got;
+	make_people(e, &p);
+	assert_int_equal(join_org(e, &p.member, p.other, "member", 2, T0), COFFER_OK);
+	assert_int_equal(join_org(e, &p.bystander, p.other, "member", 3, T0), COFFER_OK);
+	assert_int_equal(add_reset(e, p.member.id, p.org, p.admin.id, T0 + 1, &h), COFFER_OK);
+	assert_int_equal(add_reset(e, p.bystander.id, p.other, p.admin.id, T0 + 1, &h_other),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, p.member.id, &got), COFFER_OK);
+	assert_true(got.reset_pending);
+
+	assert_int_equal(store_membership_remove(e->st, p.member.id, p.org, new_account,
+						 sizeof new_account, got.account_version, T0 + 2),
+			 COFFER_OK);
+	assert_int_equal(store_reset_get(e->st, &h, T0 + 3, &r), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_reset_confirm(e->st, &h, new_account, sizeof new_account, 5, T0 + 3),
+			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(e->st, p.member.id, &got), COFFER_OK);
+	assert_false(got.reset_pending);
+	assert_int_equal(got.n_orgs, 1);
+	assert_int_equal(got.account_version, 3); /* joined, removed; not a completed reset */
+	assert_int_equal(raw_int(e,
+				 "SELECT count(*) FROM resets r JOIN users u ON u.id = r.user_id "
+				 "WHERE u.email = 'mem@example.org' AND r.used_at = 1700000002"),
+			 1);
+
+	/* Removed from an organisation that did not make the reset: it stays, and the mark. */
+	assert_int_equal(store_membership_remove(e->st, p.bystander.id, p.org, new_account,
+						 sizeof new_account,
+						 account_version(e, p.bystander.id), T0 + 4),
+			 COFFER_OK);
+	assert_int_equal(store_reset_get(e->st, &h_other, T0 + 5, &r), COFFER_OK);
+	assert_string_equal(r.org_id, p.other);
+	assert_int_equal(store_user_get(e->st, p.bystander.id, &got), COFFER_OK);
+	assert_true(got.reset_pending);
+	assert_int_equal(got.n_orgs, 1);
+}
+
+/* A removal refused (a stale account version; the last active org_admin) leaves the member's
+ * reset usable and the member marked. */
+static void test_reset_kept_by_refused_removal(void **state)
+{
+	struct env *e = *state;
+	struct people p;
+	struct token_hash h, h_admin;
+	struct reset_record r;
+	struct user_record before;
+	make_people(e, &p);
+	assert_int_equal(add_reset(e, p.member.id, p.org, p.admin.id, T0, &h), COFFER_OK);
+	assert_int_equal(add_reset(e, p.admin.id, p.org, p.bystander.id, T0, &h_admin), COFFER_OK);
+
+	assert_int_equal(store_user_get(e->st, p.member.id, &before), COFFER_OK);
+	assert_true(before.reset_pending);
+	assert_int_equal(store_membership_remove(e->st, p.member.id, p.org, new_account,
+						 sizeof new_account, before.account_version - 1,
+						 T0 + 1),
+			 COFFER_ERR_VERSION_CONFLICT);
+	assert_user_unchanged(e, &before);
+	assert_int_equal(store_reset_get(e->st, &h, T0 + 2, &r), COFFER_OK);
+
+	assert_int_equal(store_user_get(e->st, p.admin.id, &before), COFFER_OK);
+	assert_true(before.reset_pending);
+	assert_int_equal(store_membership_remove(e->st, p.admin.id, p.org, new_account,
+						 sizeof new_account, before.account_version,
+						 T0 + 1),
+			 COFFER_ERR_LAST_ADMIN);
+	assert_user_unchanged(e, &before);
+	assert_int_equal(store_reset_get(e->st, &h_admin, T0 + 2, &r), COFFER_OK);
+	assert_int_equal(raw_int(e, "SELECT count(*) FROM resets WHERE used_at IS NULL"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +373,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reset_stage, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_confirm, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_disabled, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_voided_by_removal, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_kept_by_refused_removal, env_setup,
+					    env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

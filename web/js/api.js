@@ -7,15 +7,17 @@
 //   Retry-After seconds of a 429.
 // - A 401 on a signed-in route means the session ended (signed out elsewhere, expired, the
 //   account disabled): the app is told, and goes to sign-in remembering where the user was.
-//   A 403 password_change_required sends the user to the password change.
+//   A 403 password_change_required sends the user to the password change; a 403 forbidden
+//   makes the app read the session again, as a membership may have changed meanwhile.
 
 let csrfToken = null;
-const hooks = {unauthenticated: () => {}, passwordChangeRequired: () => {}};
+const hooks = {unauthenticated: () => {}, passwordChangeRequired: () => {}, forbidden: () => {}};
 
 export function setCsrfToken(token) { csrfToken = token || null; }
 export function csrfHeader() { return csrfToken ? {'X-CSRF-Token': csrfToken} : {}; }
 export function onUnauthenticated(fn) { hooks.unauthenticated = fn; }
 export function onPasswordChangeRequired(fn) { hooks.passwordChangeRequired = fn; }
+export function onForbidden(fn) { hooks.forbidden = fn; }
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -44,6 +46,7 @@ export function errorFrom(status, data, retryAfterHeader) {
 export function notify(err, isPublic) {
   if (err.status === 401 && !isPublic && err.code !== 'invalid_credentials') hooks.unauthenticated(err);
   if (err.status === 403 && err.code === 'password_change_required') hooks.passwordChangeRequired();
+  if (err.status === 403 && err.code === 'forbidden' && !isPublic) hooks.forbidden(err);
 }
 
 // METHOD PATH with an optional JSON BODY; resolves to the parsed answer (null for 204).
@@ -74,6 +77,7 @@ export async function api(method, path, body, {isPublic = false} = {}) {
 export const get = (path, opts) => api('GET', path, undefined, opts);
 export const post = (path, body, opts) => api('POST', path, body, opts);
 export const put = (path, body, opts) => api('PUT', path, body, opts);
+export const patch = (path, body, opts) => api('PATCH', path, body, opts);
 export const del = (path, opts) => api('DELETE', path, undefined, opts);
 
 // A path segment, escaped (ids come from the server, but never trust a value in a URL).

@@ -8,12 +8,14 @@ import {session, setSession, signedIn, isSysadmin, orgs, membership, isOrgAdmin,
 import {heading, message, errorText, toast} from './ui.js';
 import {signinView, setSigninNotice} from './signin.js';
 import {inviteView} from './invite.js';
+import {resetView} from './reset.js';
 import {passwordView} from './password.js';
 import {recordsView, recordView, recordEditView, recordNewView, historyView} from './records.js';
 import {filesView} from './files.js';
 import {orgAuditView, systemAuditView} from './audit.js';
 import {orgPolicyView, systemPolicyView} from './policy.js';
 import {adminOrgsView, adminInvitesView, adminUsersView} from './admin.js';
+import {peopleView} from './people.js';
 
 // How often an open page asks whether its session still stands (a disabled account, a sign-out
 // elsewhere), while someone is using it. A page left alone stops asking, so that the server's
@@ -31,6 +33,7 @@ route('/orgs/:org/records/:id', recordView);
 route('/orgs/:org/records/:id/edit', recordEditView);
 route('/orgs/:org/records/:id/history', historyView);
 route('/orgs/:org/files', filesView);
+route('/orgs/:org/people', peopleView, {access: 'org_admin'});
 route('/orgs/:org/audit', orgAuditView, {access: 'org_admin'});
 route('/orgs/:org/policy', orgPolicyView, {access: 'org_admin'});
 route('/admin/orgs', adminOrgsView, {access: 'sysadmin'});
@@ -39,8 +42,16 @@ route('/admin/users', adminUsersView, {access: 'sysadmin'});
 route('/admin/policy', systemPolicyView, {access: 'sysadmin'});
 route('/admin/audit', systemAuditView, {access: 'sysadmin'});
 
+// Pages the server answers at a path of their own, for someone not signed in: the link in an
+// invitation and in a sign-in reset.
+const LINK_PAGES = [['/invite/', inviteView], ['/reset/', resetView]];
+const linkPage = () => LINK_PAGES.find(([prefix]) => location.pathname.startsWith(prefix)) || null;
+
 const main = () => document.getElementById('main');
 let currentOrg = null; // the organisation last shown, for the top bar's links
+const orgNames = new Map(); // every organisation this page has seen the user in: id → name
+let lastCheck = 0; // when the session was last read (ms)
+let checking = null; // the session check under way, if any
 let renderSeq = 0;
 let lastActivity = Date.now();
 let ending = false;
@@ -75,6 +86,7 @@ function drawTopbar(path) {
     links.push(navLink(`${base}/records`, 'Records', here.startsWith(`${base}/records`)));
     links.push(navLink(`${base}/files`, 'Files', here.startsWith(`${base}/files`)));
     if (isOrgAdmin(currentOrg)) {
+      links.push(navLink(`${base}/people`, 'People', here.startsWith(`${base}/people`)));
       links.push(navLink(`${base}/audit`, 'Audit trail', here.startsWith(`${base}/audit`)));
       links.push(navLink(`${base}/policy`, 'Policy', here.startsWith(`${base}/policy`)));
     }
@@ -89,7 +101,9 @@ function orgSwitcher(path) {
   const select = h('select', {id: 'org-switch', 'aria-label': 'Organisation'},
     orgs().map((o) => h('option', {value: o.id, selected: o.id === currentOrg}, o.name)));
   select.addEventListener('change', () => {
-    const section = path[0] === 'orgs' && ['files', 'audit', 'policy'].includes(path[2]) ? path[2] : 'records';
+    const adminOnly = ['people', 'audit', 'policy'];
+    let section = path[0] === 'orgs' && ['files', ...adminOnly].includes(path[2]) ? path[2] : 'records';
+    if (adminOnly.includes(section) && !isOrgAdmin(select.value)) section = 'records';
     navigate(`${href('orgs', select.value)}/${section}`);
   });
   return h('div', {class: 'org-switch'}, select);
@@ -117,7 +131,7 @@ function allowed(access, params) {
     case 'public': case 'any': return true;
     case 'sysadmin': return isSysadmin();
     case 'member': return !isSysadmin() && membership(params.org) !== null;
-    case 'org_admin': return isSysadmin() || isOrgAdmin(params.org);
+    case 'org_admin': return isOrgAdmin(params.org);
     default: return false;
   }
 }
@@ -125,9 +139,10 @@ function allowed(access, params) {
 async function render() {
   const seq = ++renderSeq;
   const el = main();
-  if (location.pathname.startsWith('/invite/')) {
+  const link = linkPage();
+  if (link) {
     drawTopbar([]);
-    await inviteView(el, {token: decodeURIComponent(location.pathname.slice('/invite/'.length)),
+    await link[1](el, {token: decodeURIComponent(location.pathname.slice(link[0].length)),
       alive: () => seq === renderSeq});
     return;
   }
@@ -147,27 +162,49 @@ async function render() {
     navigate(signedIn() ? homeHash() : '#/signin', {replace: true});
     return;
   }
+  rememberOrgs();
+  if (currentOrg && !membership(currentOrg)) currentOrg = null; // removed meanwhile
   if (r.params.org && membership(r.params.org)) currentOrg = r.params.org;
   if (!currentOrg && orgs()[0]) currentOrg = orgs()[0].id;
   drawTopbar(path);
   if (!allowed(r.access, r.params)) {
-    replace(el, heading('Not available'),
-      message('error', isSysadmin() && r.access === 'member'
-        ? 'System administrators run the service but never see the content of records or files.'
-        : 'You do not have access to this page.'),
+    replace(el, heading('Not available'), message('error', refusal(r.access, r.params.org)),
       h('p', {}, h('a', {href: homeHash()}, 'Go to your start page')));
     focusHeading();
     return;
   }
+  // The server judges every request as the account is now; a change to one's memberships
+  // (made by an administrator meanwhile) is noticed here at each move, not only by the poll.
+  if (Date.now() - lastCheck > 1000) checkSession();
   replace(el, h('p', {class: 'loading'}, 'Loading…'));
   try {
     await r.view(el, {params: r.params, query, alive: () => seq === renderSeq});
   } catch (err) {
     if (seq !== renderSeq) return;
     if (err?.status === 401 || err?.code === 'password_change_required') return; // handled by the hooks
-    replace(el, heading('Something went wrong'), message('error', errorText(err)));
+    replace(el, heading(err?.status === 403 ? 'Not available' : 'Something went wrong'), message('error', errorText(err)));
   }
   if (seq === renderSeq) focusHeading();
+}
+
+// Why a route is refused, in words: the promise the server keeps, or the membership missing.
+function refusal(access, org) {
+  if (isSysadmin()) {
+    return access === 'member'
+      ? 'System administrators run the service but never see the content of records or files.'
+      : "An organisation's people, policy and audit trail are for its own administrators only. A system administrator creates organisations and invites each one's first administrator; after that, the organisation runs itself.";
+  }
+  const name = org ? (membership(org)?.name || orgNames.get(org)) : null;
+  if (org && !membership(org)) {
+    return name ? `You are not a member of ${name} any more. An administrator of ${name} can tell you why, or invite you again.`
+      : 'You are not a member of this organisation.';
+  }
+  if (access === 'org_admin') return `Only administrators of ${name} can see this page.`;
+  return 'You do not have access to this page.';
+}
+
+function rememberOrgs() {
+  for (const o of orgs()) orgNames.set(o.id, o.name);
 }
 
 function focusHeading() {
@@ -192,19 +229,48 @@ function sessionEnded() {
   ending = false;
 }
 
-async function checkSession() {
-  if (!signedIn() || location.pathname.startsWith('/invite/')) return;
-  try {
-    const answer = await api.get('/api/v1/session'); // a 401 ends the session (the hook)
-    const before = JSON.stringify(session.user);
-    setSession(answer);
-    if (JSON.stringify(session.user) !== before) drawTopbar(parseHash(location.hash).path);
-  } catch (err) {
-    if (err.status !== 401 && err.status !== 0) console.warn('session check:', err.message);
+// Reads the session again (one read at a time); when the account changed, the screen follows.
+function checkSession() {
+  if (!signedIn() || linkPage()) return Promise.resolve();
+  if (!checking) {
+    checking = (async () => {
+      try {
+        const answer = await api.get('/api/v1/session'); // a 401 ends the session (the hook)
+        if (!signedIn()) return; // signed out meanwhile
+        const before = session.user;
+        setSession(answer);
+        rememberOrgs();
+        if (JSON.stringify(session.user) !== JSON.stringify(before)) accessChanged(before);
+      } catch (err) {
+        if (err.status !== 401 && err.status !== 0) console.warn('session check:', err.message);
+      } finally {
+        lastCheck = Date.now();
+        checking = null;
+      }
+    })();
   }
+  return checking;
+}
+
+// An administrator changed this user's role or clearance in the organisation on screen, or
+// removed them from it: say so, and draw the screen again for the access they now have. A form
+// being filled in is left as it is (saving it is judged by the server like any request).
+function accessChanged(before) {
+  const {path} = parseHash(location.hash);
+  drawTopbar(path);
+  const org = path[0] === 'orgs' ? path[1] : null;
+  if (!org) return;
+  const was = (before?.orgs || []).find((o) => o.id === org) || null;
+  const now = membership(org);
+  if (JSON.stringify(was) === JSON.stringify(now)) return;
+  toast(now
+    ? `Your access to ${now.name} has changed: ${now.role === 'org_admin' ? 'administrator' : 'member'}, cleared for ${now.clearance}.`
+    : `You are no longer a member of ${was?.name || 'this organisation'}.`);
+  if (!['new', 'edit'].includes(path[path.length - 1])) navigate(location.hash);
 }
 
 api.onUnauthenticated(sessionEnded);
+api.onForbidden(() => { checkSession(); }); // perhaps a membership changed meanwhile
 api.onPasswordChangeRequired(() => {
   session.mustChangePassword = true;
   navigate('#/password');
@@ -224,9 +290,10 @@ async function boot() {
   setInterval(() => { if (Date.now() - lastActivity < ACTIVE_MS) checkSession(); }, POLL_MS);
   addEventListener('hashchange', render);
 
-  if (!location.pathname.startsWith('/invite/')) {
+  if (!linkPage()) {
     try {
       setSession(await api.get('/api/v1/session', {isPublic: true}));
+      lastCheck = Date.now();
     } catch (err) {
       setSession(null);
       if (err.status !== 401) toast(errorText(err, 'Checking your session'));

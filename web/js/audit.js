@@ -1,9 +1,9 @@
-// audit.js — the audit trails: an organisation's (its org_admin, or a
-// sysadmin) and the system's (sysadmins). Entries come oldest first in pages; the screen shows
+// audit.js — the audit trails: an organisation's (its own org_admins) and the system's
+// (sysadmins). Entries come oldest first in pages; the screen shows
 // the newest first, loads the whole chain page by page, and filters it as one types.
 import * as api from './api.js';
 import {h, replace, field} from './dom.js';
-import {orgName} from './policy.js';
+import {orgName} from './session.js';
 import {heading, time} from './ui.js';
 
 const PAGE = 1000;
@@ -32,13 +32,15 @@ async function auditScreen(el, title, path, alive, names) {
     [...new Set(entries.map((e) => e.outcome))].sort().map((o) => h('option', {value: o}, o)));
   const count = h('p', {class: 'hint', 'aria-live': 'polite'});
   const tbody = h('tbody', {});
-  const actor = (id) => (names && names.get(id)) || id || '—';
+  // An organisation's entries name their actor by email (actor_email); the system trail's
+  // names come from the account list (NAMES).
+  const actor = (e) => e.actor_email || (names && names.get(e.actor)) || e.actor || '—';
   const rows = entries.map((e) => {
     const tr = h('tr', {class: e.outcome === 'success' || e.outcome === 'ok' ? '' : 'row-warn'},
       h('td', {class: 'num'}, String(e.seq)), h('td', {}, time(e.time)),
-      h('td', {}, h('span', {title: e.actor}, actor(e.actor))), h('td', {}, e.action),
+      h('td', {}, h('span', {title: e.actor}, actor(e))), h('td', {}, e.action),
       h('td', {}, h('span', {class: 'mono'}, e.target || '—')), h('td', {}, e.ip || '—'), h('td', {}, e.outcome));
-    tr.dataset.filter = [e.seq, e.action, e.actor, actor(e.actor), e.target, e.ip, e.outcome].join('\n').toLowerCase();
+    tr.dataset.filter = [e.seq, e.action, e.actor, actor(e), e.target, e.ip, e.outcome].join('\n').toLowerCase();
     tr.dataset.outcome = e.outcome;
     return tr;
   });
@@ -68,7 +70,7 @@ async function auditScreen(el, title, path, alive, names) {
 }
 
 export async function orgAuditView(el, {params, alive}) {
-  const name = await orgName(params.org);
+  const name = orgName(params.org);
   await auditScreen(el, `Audit trail · ${name}`, api.orgPath(params.org, 'audit'), alive, null);
 }
 

@@ -19,13 +19,13 @@ export const isSysadmin = () => session.user?.role === 'sysadmin';
 export const orgs = () => session.user?.orgs || [];
 export const membership = (orgId) => orgs().find((o) => o.id === orgId) || null;
 export const isOrgAdmin = (orgId) => membership(orgId)?.role === 'org_admin';
+export const orgName = (orgId) => membership(orgId)?.name || 'organisation';
+
+// The levels from the lowest up to TOP (none for an unknown TOP).
+export const levelsUpTo = (top) => LEVELS.slice(0, LEVELS.indexOf(top) + 1);
 
 // The levels a member of ORG may read and write: up to their clearance.
-export function levelsFor(orgId) {
-  const m = membership(orgId);
-  const top = m ? LEVELS.indexOf(m.clearance) : -1;
-  return LEVELS.slice(0, top + 1);
-}
+export const levelsFor = (orgId) => levelsUpTo(membership(orgId)?.clearance);
 
 // Where a user lands after signing in.
 export function homeHash() {

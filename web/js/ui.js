@@ -64,6 +64,8 @@ export function errorText(err, context) {
       return `${lead}too many attempts. Try again ${retryText(err.retryAfter)}.`;
     case 'forbidden':
       return `${lead}you are not allowed to do this. ${err.message}`;
+    case 'login_policy':
+      return `${lead}your organisation's sign-in rules do not allow this from here or at this time. ${err.message}`;
     case 'not_found':
       return `${lead}it no longer exists (it may have been deleted). ${err.message}`;
     case 'network':

@@ -105,8 +105,7 @@ static enum coffer_err count_active_admins(sqlite3 *db, const char *org_id, int6
 /* Before the change: the account the new one was made from must still be the user's (else a
  * concurrent change, a password or another membership, would be undone), and how many active
  * org_admins the organisation has. */
-static enum coffer_err change_begin(sqlite3 *db, const struct membership_change *c,
-				    int64_t *admins)
+static enum coffer_err change_begin(sqlite3 *db, const struct membership_change *c, int64_t *admins)
 {
 	int64_t version = 0;
 	enum coffer_err err = db_row(db, "SELECT account_version FROM users WHERE id = ?",
@@ -137,10 +136,10 @@ static enum coffer_err set_tx(sqlite3 *db, void *ctx)
 	/* NOT_FOUND: not a member; INVALID_INPUT: a role or clearance the CHECKs refuse. */
 	if (err == COFFER_OK)
 		err = db_change(db,
-					"UPDATE memberships SET role = ?, clearance = ? "
-					"WHERE user_id = ? AND org_id = ?",
-					DB_ARGS(db_text(c->role), db_text(c->clearance),
-						db_text(c->user_id), db_text(c->org_id)));
+				"UPDATE memberships SET role = ?, clearance = ? "
+				"WHERE user_id = ? AND org_id = ?",
+				DB_ARGS(db_text(c->role), db_text(c->clearance),
+					db_text(c->user_id), db_text(c->org_id)));
 	if (err == COFFER_OK)
 		err =
 		    user_account_replace(db, c->user_id, c->account, c->account_len, false, c->now);
@@ -195,8 +194,8 @@ static enum coffer_err remove_tx(sqlite3 *db, void *ctx)
 }
 
 enum coffer_err store_membership_remove(struct store *st, const char *user_id, const char *org_id,
-					const uint8_t *account, size_t account_len, uint64_t based_on,
-					int64_t now)
+					const uint8_t *account, size_t account_len,
+					uint64_t based_on, int64_t now)
 {
 	struct membership_change c = {user_id, org_id,	    NULL,     NULL,
 				      account, account_len, based_on, now};

@@ -263,6 +263,34 @@ static enum coffer_err accept_new(sqlite3 *db, const struct token_hash *h,
 	return err;
 }
 
+/* JOIN's memberships: each one of U->orgs is added, or, for a member of that organisation
+ * invited as org_admin, replaces the membership (a promotion); COFFER_ERR_EXISTS otherwise. */
+static enum coffer_err join_memberships(sqlite3 *db, const struct user_record *u)
+{
+	int64_t count = 0;
+	enum coffer_err err = db_row(db, "SELECT count(*) FROM memberships WHERE user_id = ?",
+				     DB_ARGS(db_text(u->id)), db_read_int64, &count);
+	for (size_t i = 0; err == COFFER_OK && i < u->n_orgs; i++) {
+		const struct membership_record *m = &u->orgs[i];
+		err = strcmp(m->role, "org_admin") == 0
+			  ? db_change(
+				db,
+				"UPDATE memberships SET role = 'org_admin', clearance = ? "
+				"WHERE user_id = ? AND org_id = ? AND role = 'member'",
+				DB_ARGS(db_text(m->clearance), db_text(u->id), db_text(m->org_id)))
+			  : COFFER_ERR_NOT_FOUND;
+		if (err == COFFER_ERR_NOT_FOUND)
+			err = ++count > STORE_ORGS_MAX
+				  ? COFFER_ERR_TOO_LARGE
+				  : db_exec(db,
+					    "INSERT INTO memberships (user_id, org_id, role, "
+					    "clearance) VALUES (?,?,?,?)",
+					    DB_ARGS(db_text(u->id), db_text(m->org_id),
+						    db_text(m->role), db_text(m->clearance)));
+	}
+	return err;
+}
+
 /* JOIN: the existing active user U->id, whose email is the invite's, joins U->orgs. */
 static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 				   const struct user_record *u, const struct open_invite *inv,
@@ -274,7 +302,7 @@ static enum coffer_err accept_join(sqlite3 *db, const struct token_hash *h,
 	if (err == COFFER_OK)
 		err = user_account_replace(db, u->id, u->account, u->account_len, false, now);
 	if (err == COFFER_OK)
-		err = insert_memberships(db, u);
+		err = join_memberships(db, u);
 	if (err == COFFER_OK)
 		err = mark_invite(db, h, u->id, now);
 	if (err == COFFER_OK)
