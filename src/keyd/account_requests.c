@@ -139,6 +139,10 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 		return COFFER_ERR_INVALID_INPUT;
 	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
+	/* The password is at hand: an account sealed before breach digests gets one. */
+	enum coffer_err err = account_breach_set(keys->seals, a, in->password, in->password_len);
+	if (err != COFFER_OK)
+		return err;
 	for (uint32_t i = 0; i < a->n_orgs; i++) {
 		if (strcmp(a->orgs[i].org_id, inv->org_id) != 0)
 			continue;
@@ -152,11 +156,7 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 	if (a->n_orgs >= TICKET_ORGS_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	set_membership(&a->orgs[a->n_orgs++], inv);
-	/* The password is at hand: an account sealed before breach digests gets one. */
-	enum coffer_err err = account_breach_set(keys->seals, a, in->password, in->password_len);
-	if (err == COFFER_OK)
-		err = account_seal(keys->seals, a, x->out, &x->out_len);
-	return err;
+	return account_seal(keys->seals, a, x->out, &x->out_len);
 }
 
 static enum coffer_err accept(const struct keyd_keys *keys, const struct keyd_account_fields *in,
