@@ -1,11 +1,17 @@
-/* access.c — the organisation and clearance checks (access.h). */
+/* access.c — the organisation and clearance checks, and the rules every request of a session
+ * is held to (access.h). */
 #include "api/access.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "api/app.h"
+#include "api/breach_recheck.h"
 #include "api/org_audit.h"
+#include "api/stored_policy.h"
+#include "api/system_audit.h"
+#include "api/user_rules.h"
+#include "common/timefmt.h"
 #include "common/uuid.h"
 #include "http/router.h"
 
@@ -51,7 +57,64 @@ enum coffer_err access_org(struct request *rq, struct caller *c, bool admin)
 		return COFFER_ERR_FORBIDDEN;
 	if (!level_parse(m->clearance, &c->clearance))
 		return COFFER_ERR_FORBIDDEN; /* a clearance we cannot read grants nothing */
+	/* The organisation's rules, and the member's own there, hold on every request, not only
+	 * at sign-in: from an address or at a time they do not allow, this organisation is closed
+	 * to the session (its other organisations follow their own rules). */
+	bool allowed = false;
+	enum coffer_err err =
+	    user_org_allowed(rq, &c->user, c->org_id, &rq->client, time_now(), &allowed);
+	if (err != COFFER_OK)
+		return err;
+	if (!allowed) {
+		note_refusal(rq, c->org_id, "login_policy");
+		snprintf(rq->msg, sizeof rq->msg,
+			 "This organisation's rules do not allow access from this address at this "
+			 "time.");
+		return COFFER_ERR_LOGIN_POLICY;
+	}
 	c->member = m;
+	return COFFER_OK;
+}
+
+enum coffer_err access_session(struct request *rq, struct caller *c)
+{
+	int64_t now = time_now();
+	bool sysadmin = is_sysadmin(c);
+	enum coffer_err err;
+	if (!c->session.must_change_password) {
+		bool expired = false;
+		if ((err = user_password_expired(rq, &c->user, now, &expired)) != COFFER_OK)
+			return err;
+		bool breached = false;
+		if (!expired && (err = breach_recheck(rq, c, &breached)) != COFFER_OK)
+			return err;
+		if (expired || breached) {
+			/* Only for this request: the session's record is left alone, and the next
+			 * request judges again (a change of password, of policy or of the list
+			 * ends it). */
+			c->session.must_change_password = true;
+			if (rq->route->access != ACCESS_SESSION_ANY)
+				snprintf(rq->msg, sizeof rq->msg, "%s",
+					 expired ? "Your password is older than your "
+						   "organisation's policy allows; change it to "
+						   "go on."
+						 : "Your password has appeared in a data breach "
+						   "since you signed in; change it to go on.");
+		}
+	}
+	if (rq->route->access == ACCESS_SYSADMIN && sysadmin) {
+		struct org_policy p;
+		if ((err = stored_policy_load(rq, STORE_POLICY_SYSTEM, &p)) != COFFER_OK)
+			return err;
+		if (!org_policy_login_allowed(&p, &rq->client, now)) {
+			system_audit(rq, c->user.id, "request", "", "refused", "login_policy");
+			snprintf(
+			    rq->msg, sizeof rq->msg,
+			    "The system policy does not allow administration from this address "
+			    "at this time.");
+			return COFFER_ERR_LOGIN_POLICY;
+		}
+	}
 	return COFFER_OK;
 }
 

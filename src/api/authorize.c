@@ -99,6 +99,8 @@ enum coffer_err api_authorize(struct request *rq)
 		return err;
 	if ((err = renew_stale_ticket(rq, c)) != COFFER_OK)
 		return err;
+	if ((err = access_session(rq, c)) != COFFER_OK) /* password age, sysadmin rules */
+		return err;
 	if (c->session.must_change_password && access != ACCESS_SESSION_ANY)
 		return COFFER_ERR_PASSWORD_CHANGE_REQUIRED;
 	if (access == ACCESS_SYSADMIN && strcmp(c->user.role, "sysadmin") != 0)

@@ -1,9 +1,11 @@
-/* policy_endpoints.c — GET|PUT /api/v1/orgs/{org}/policy (a sysadmin, or that organisation's
- * org_admin) and GET|PUT /api/v1/admin/policy (the system policy, sysadmins only).
+/* policy_endpoints.c — GET|PUT /api/v1/orgs/{org}/policy (that organisation's org_admins) and
+ * GET|PUT /api/v1/admin/policy (the system policy, sysadmins only).
  *
  * Who may is the routes' access levels (access.h). A PUT replaces the whole policy. It is
  * validated completely (org_policy_from_json) before it is stored, and stored as the canonical
- * JSON this server writes, so what is read back is exactly what applies.
+ * JSON this server writes, so what is read back is exactly what applies. A policy whose `login`
+ * part would shut out the caller's own address, or allows no day at all, is refused (400): the
+ * rules hold on every request (access.h), and nobody else could lift them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,10 @@ static enum coffer_err policy_store(struct request *rq, const char *scope)
 	enum coffer_err err = org_policy_from_json(rq->json, system, &p, msg, sizeof msg);
 	if (err != COFFER_OK)
 		return reply_error(rq, err, msg);
+	/* Rules that shut out the person saving them could not be undone by anyone: an
+	 * organisation's rules are its own admins' alone, and the system's bind every sysadmin. */
+	if (login_rules_lock_out(&p.login, &rq->client, "login.", msg, sizeof msg))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, msg);
 	json_t *canonical = org_policy_to_json(&p);
 	char *text = canonical ? json_dumps(canonical, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	err = text != NULL ? store_policy_put(rq->app->store, scope, text, time_now())

@@ -49,6 +49,9 @@ extern const struct json_schema reset_accept_schema, reset_totp_schema;
 enum coffer_err resets_get(struct request *rq);
 enum coffer_err resets_accept(struct request *rq);
 enum coffer_err resets_totp(struct request *rq);
+/* src/api/member_policy.c */
+enum coffer_err member_policy_get(struct request *rq);
+enum coffer_err member_policy_put(struct request *rq);
 /* src/api/policy_endpoints.c */
 enum coffer_err policy_org_get(struct request *rq);
 enum coffer_err policy_org_put(struct request *rq);

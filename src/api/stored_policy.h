@@ -1,5 +1,6 @@
-/* stored_policy.h — an organisation's or the system's policy as it is stored: read back and
- * parsed, or the defaults where none was ever stored. */
+/* stored_policy.h — an organisation's or the system's policy, and a member's login policy
+ * within an organisation, as they are stored: read back and parsed, or the defaults where none
+ * was ever stored. */
 #ifndef COFFER_API_STORED_POLICY_H
 #define COFFER_API_STORED_POLICY_H
 
@@ -7,8 +8,15 @@
 #include "http/request.h"
 #include "signin/org_policy.h"
 
-/* The policy of SCOPE (an org id or STORE_POLICY_SYSTEM). */
+/* The policy of SCOPE (an org id or STORE_POLICY_SYSTEM). COFFER_ERR_STORAGE when what is
+ * stored does not parse (it was validated when it was stored: that is damage). */
 COFFER_MUST_CHECK enum coffer_err stored_policy_load(struct request *rq, const char *scope,
 						     struct org_policy *out);
+
+/* The login policy of member USER_ID within ORG_ID; the defaults (member_policy_default) when
+ * none was set. Errors as stored_policy_load. */
+COFFER_MUST_CHECK enum coffer_err stored_member_policy_load(struct request *rq, const char *org_id,
+							    const char *user_id,
+							    struct member_policy *out);
 
 #endif

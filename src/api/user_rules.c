@@ -6,6 +6,11 @@
 #include "api/stored_policy.h"
 #include "common/timefmt.h"
 
+static bool is_sysadmin(const struct user_record *u)
+{
+	return strcmp(u->role, "sysadmin") == 0;
+}
+
 /* Folds policy P into the strictest combination so far. */
 static void stricter(struct password_rules *acc, bool *totp, const struct org_policy *p)
 {
@@ -45,6 +50,27 @@ enum coffer_err user_password_rules(struct request *rq, bool sysadmin, const str
 	return COFFER_OK;
 }
 
+/* ORG_ID's policy and U's own login policy there, for ADDR at NOW: *ALLOWED when both allow,
+ * *REQUIRE_TOTP when either asks for an authenticator app. */
+static enum coffer_err org_rules(struct request *rq, const struct user_record *u,
+				 const char *org_id, const struct netaddr *addr, int64_t now,
+				 bool *allowed, bool *require_totp)
+{
+	struct org_policy p;
+	struct member_policy m;
+	enum coffer_err err = stored_policy_load(rq, org_id, &p);
+	if (err == COFFER_OK)
+		err = stored_member_policy_load(rq, org_id, u->id, &m);
+	if (err != COFFER_OK) {
+		*allowed = false; /* fail closed, whatever the caller reads */
+		return err;
+	}
+	*allowed =
+	    org_policy_login_allowed(&p, addr, now) && login_rules_allow(&m.login, addr, now);
+	*require_totp = p.require_totp || m.require_totp;
+	return COFFER_OK;
+}
+
 enum coffer_err user_login_allowed(struct request *rq, const struct user_record *u,
 				   const struct netaddr *addr, bool *allowed, bool *require_totp)
 {
@@ -52,20 +78,57 @@ enum coffer_err user_login_allowed(struct request *rq, const struct user_record 
 	int64_t now = time_now();
 	*allowed = true;
 	*require_totp = false;
-	if (strcmp(u->role, "sysadmin") == 0) {
+	if (is_sysadmin(u)) {
 		enum coffer_err err = stored_policy_load(rq, STORE_POLICY_SYSTEM, &p);
-		if (err != COFFER_OK)
+		if (err != COFFER_OK) {
+			*allowed = false;
 			return err;
+		}
 		*allowed = org_policy_login_allowed(&p, addr, now);
 		*require_totp = true;
 		return COFFER_OK;
 	}
-	for (size_t i = 0; i < u->n_orgs; i++) {
-		enum coffer_err err = stored_policy_load(rq, u->orgs[i].org_id, &p);
-		if (err != COFFER_OK)
+	/* Every organisation's rules must allow the sign-in, as they did before members had
+	 * rules of their own: a session is the person's in all their organisations at once. */
+	for (size_t i = 0; i < u->n_orgs && i < STORE_ORGS_MAX; i++) {
+		bool ok = false, totp = false;
+		enum coffer_err err = org_rules(rq, u, u->orgs[i].org_id, addr, now, &ok, &totp);
+		if (err != COFFER_OK) {
+			*allowed = false;
 			return err;
-		*allowed = *allowed && org_policy_login_allowed(&p, addr, now);
-		*require_totp |= p.require_totp;
+		}
+		*allowed = *allowed && ok;
+		*require_totp |= totp;
+	}
+	return COFFER_OK;
+}
+
+enum coffer_err user_org_allowed(struct request *rq, const struct user_record *u,
+				 const char *org_id, const struct netaddr *addr, int64_t now,
+				 bool *allowed)
+{
+	bool totp = false;
+	return org_rules(rq, u, org_id, addr, now, allowed, &totp);
+}
+
+enum coffer_err user_password_expired(struct request *rq, const struct user_record *u, int64_t now,
+				      bool *expired)
+{
+	struct org_policy p;
+	enum coffer_err err = COFFER_OK;
+	*expired = false;
+	if (u->password_changed_at <= 0)
+		return COFFER_OK; /* not known: recorded before coffer kept it */
+	if (is_sysadmin(u)) {
+		if ((err = stored_policy_load(rq, STORE_POLICY_SYSTEM, &p)) == COFFER_OK)
+			*expired = org_policy_password_expired(&p, u->password_changed_at, now);
+		return err;
+	}
+	/* One password serves every organisation: the strictest maximum age holds. */
+	for (size_t i = 0; i < u->n_orgs && i < STORE_ORGS_MAX && !*expired; i++) {
+		if ((err = stored_policy_load(rq, u->orgs[i].org_id, &p)) != COFFER_OK)
+			return err;
+		*expired = org_policy_password_expired(&p, u->password_changed_at, now);
 	}
 	return COFFER_OK;
 }

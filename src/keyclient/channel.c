@@ -55,8 +55,17 @@ void keyd_channel_release(struct keyd_channel *ch)
 enum coffer_err keyd_channel_round_trip(struct keyd_channel *ch, uint8_t want,
 					struct wire_reader *r, enum keyd_login_failure *failure)
 {
+	return keyd_channel_round_trip_fd(ch, want, r, failure, -1);
+}
+
+enum coffer_err keyd_channel_round_trip_fd(struct keyd_channel *ch, uint8_t want,
+					   struct wire_reader *r, enum keyd_login_failure *failure,
+					   int pass)
+{
 	uint8_t type = 0;
-	if (!frame_end(&ch->request) || frame_send(ch->fd, &ch->request) != COFFER_OK ||
+	if (!frame_end(&ch->request) ||
+	    (pass >= 0 ? frame_send_fd(ch->fd, &ch->request, pass)
+		       : frame_send(ch->fd, &ch->request)) != COFFER_OK ||
 	    frame_recv(ch->fd, ch->reply, &ch->reply_len) != COFFER_OK ||
 	    !frame_open(ch->reply, ch->reply_len, &type, r))
 		return COFFER_ERR_UNAVAILABLE;

@@ -47,4 +47,11 @@ COFFER_MUST_CHECK enum coffer_err keyd_channel_round_trip(struct keyd_channel *c
 							  struct wire_reader *r,
 							  enum keyd_login_failure *failure);
 
+/* keyd_channel_round_trip with the descriptor PASS sent along with the request (BREACH_LIST;
+ * -1: none). The caller keeps its own copy. */
+COFFER_MUST_CHECK enum coffer_err keyd_channel_round_trip_fd(struct keyd_channel *ch, uint8_t want,
+							     struct wire_reader *r,
+							     enum keyd_login_failure *failure,
+							     int pass);
+
 #endif

@@ -197,4 +197,21 @@ COFFER_MUST_CHECK enum coffer_err keyd_password_set(struct keyd_client *c, const
 						    size_t current_len, const char *new_password,
 						    size_t new_len, struct keyd_sealed *out);
 
+/* --- the breached-password list (breach.c) ---------------------------------------------- */
+
+/* Hands keyd the breached-password list open at FD (BREACH_LIST; the caller keeps and closes
+ * its own descriptor): *GENERATION is keyd's count of lists taken. COFFER_ERR_THROTTLED when
+ * keyd takes no new list yet (it keeps the one it has); CONFIG, IO or NOMEM when the file does
+ * not map. */
+COFFER_MUST_CHECK enum coffer_err keyd_breach_list(struct keyd_client *c, int fd,
+						   uint64_t *generation);
+
+/* Whether the password of ACCOUNT, session S's own user's sealed account as it now is, is in
+ * keyd's list (BREACH_CHECK): *VERDICT (enum keyd_breach_verdict) and the *GENERATION of the
+ * list asked. COFFER_ERR_UNAUTHENTICATED for a session that is not live or an account that is
+ * not its user's. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_breach_check(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
+		  size_t account_len, enum keyd_breach_verdict *verdict, uint64_t *generation);
+
 #endif

@@ -2,12 +2,15 @@
  * (account.h). */
 #include "keyd/account.h"
 
+#include <openssl/evp.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "common/wire.h"
 #include "crypto/keywrap.h"
 
-#define FORMAT 1
+#define FORMAT	       1 /* invites, resets, charters; accounts before breach digests */
+#define ACCOUNT_FORMAT 2 /* accounts: with a breach digest, possibly empty */
 
 static bool valid_email(const char *s)
 {
@@ -16,13 +19,14 @@ static bool valid_email(const char *s)
 }
 
 /* Seals for purpose P, into OUT (CAP bytes), the record WRITE encodes from REC after the
- * format byte. */
-static enum coffer_err seal_record(const struct seal_keys *k, enum seal_purpose p, size_t cap,
+ * format byte FMT. */
+static enum coffer_err seal_record(const struct seal_keys *k, enum seal_purpose p, uint8_t fmt,
+				   size_t cap,
 				   void (*write)(struct wire_writer *w, const void *rec),
 				   const void *rec, uint8_t *out, size_t *len)
 {
 	struct wire_writer w = wire_writer_init(out, cap - SEAL_OVERHEAD);
-	wire_put_u8(&w, FORMAT);
+	wire_put_u8(&w, fmt);
 	write(&w, rec);
 	if (w.bad)
 		return COFFER_ERR_INVALID_INPUT;
@@ -30,20 +34,20 @@ static enum coffer_err seal_record(const struct seal_keys *k, enum seal_purpose 
 }
 
 /* Decodes with READ into REC (SIZE bytes) the record IN (LEN bytes, at most CAP), if keyd
- * sealed it for purpose P in this format and READ finds it whole and in range; else
- * COFFER_ERR_UNAUTHENTICATED, and REC is left zeroed. */
+ * sealed it for purpose P in a format READ knows (it is given the format byte) and READ finds
+ * it whole and in range; else COFFER_ERR_UNAUTHENTICATED, and REC is left zeroed. */
 static enum coffer_err open_record(const struct seal_keys *k, enum seal_purpose p, size_t cap,
-				   bool (*read)(struct wire_reader *r, void *rec), void *rec,
-				   size_t size, const uint8_t *in, size_t len)
+				   bool (*read)(struct wire_reader *r, uint8_t fmt, void *rec),
+				   void *rec, size_t size, const uint8_t *in, size_t len)
 {
 	size_t body = 0;
 	memset(rec, 0, size);
 	if (len > cap || seal_open(k, p, in, len, &body) != COFFER_OK)
 		return COFFER_ERR_UNAUTHENTICATED;
 	struct wire_reader r = wire_reader_init(in, body);
-	bool format = wire_get_u8(&r) == FORMAT;
-	bool ok = read(&r, rec);
-	if (format && ok && wire_reader_end(&r))
+	uint8_t fmt = wire_get_u8(&r);
+	bool ok = read(&r, fmt, rec);
+	if (ok && wire_reader_end(&r))
 		return COFFER_OK;
 	memset(rec, 0, size);
 	return COFFER_ERR_UNAUTHENTICATED;
@@ -68,11 +72,14 @@ static void write_account(struct wire_writer *w, const void *rec)
 	wire_put_str(w, a->password_hash);
 	wire_put_u8(w, a->totp);
 	wire_put_bytes(w, a->totp_sealed, a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
+	wire_put_bytes(w, a->breach_sealed, a->has_breach ? sizeof a->breach_sealed : 0);
 }
 
-static bool read_account(struct wire_reader *r, void *rec)
+static bool read_account(struct wire_reader *r, uint8_t fmt, void *rec)
 {
 	struct account *a = rec;
+	if (fmt != FORMAT && fmt != ACCOUNT_FORMAT)
+		return false;
 	wire_get_str(r, a->user_id, TICKET_ID_MAX);
 	wire_get_str(r, a->email, EMAIL_MAX);
 	a->role = wire_get_u8(r);
@@ -80,8 +87,13 @@ static bool read_account(struct wire_reader *r, void *rec)
 	wire_get_str(r, a->password_hash, ACCOUNT_HASH_MAX);
 	a->totp = wire_get_u8(r);
 	size_t tl = wire_get_bytes(r, a->totp_sealed, sizeof a->totp_sealed);
+	size_t bl = 0;
+	if (fmt == ACCOUNT_FORMAT) {
+		bl = wire_get_bytes(r, a->breach_sealed, sizeof a->breach_sealed);
+		a->has_breach = bl == sizeof a->breach_sealed;
+	}
 	return ok && tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed) &&
-	       account_valid(a);
+	       (bl == 0 || a->has_breach) && account_valid(a);
 }
 
 enum coffer_err account_seal(const struct seal_keys *k, const struct account *a, uint8_t *out,
@@ -89,7 +101,8 @@ enum coffer_err account_seal(const struct seal_keys *k, const struct account *a,
 {
 	if (!account_valid(a))
 		return COFFER_ERR_INVALID_INPUT;
-	return seal_record(k, SEAL_ACCOUNT, ACCOUNT_SEALED_MAX, write_account, a, out, len);
+	return seal_record(k, SEAL_ACCOUNT, ACCOUNT_FORMAT, ACCOUNT_SEALED_MAX, write_account, a,
+			   out, len);
 }
 
 enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in, size_t len,
@@ -121,9 +134,11 @@ static void write_invite(struct wire_writer *w, const void *rec)
 	wire_put_u64(w, (uint64_t)inv->expires_at);
 }
 
-static bool read_invite(struct wire_reader *r, void *rec)
+static bool read_invite(struct wire_reader *r, uint8_t fmt, void *rec)
 {
 	struct invite *inv = rec;
+	if (fmt != FORMAT)
+		return false;
 	wire_get_exact(r, inv->token.bytes, TOKEN_HASH_BYTES);
 	wire_get_str(r, inv->email, EMAIL_MAX);
 	inv->role = wire_get_u8(r);
@@ -139,7 +154,7 @@ enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv,
 {
 	if (!invite_valid(inv))
 		return COFFER_ERR_INVALID_INPUT;
-	return seal_record(k, SEAL_INVITE, INVITE_SEALED_MAX, write_invite, inv, out, len);
+	return seal_record(k, SEAL_INVITE, FORMAT, INVITE_SEALED_MAX, write_invite, inv, out, len);
 }
 
 enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in, size_t len,
@@ -165,9 +180,11 @@ static void write_reset(struct wire_writer *w, const void *rec)
 	wire_put_u64(w, (uint64_t)r->expires_at);
 }
 
-static bool read_reset(struct wire_reader *r, void *rec)
+static bool read_reset(struct wire_reader *r, uint8_t fmt, void *rec)
 {
 	struct reset *x = rec;
+	if (fmt != FORMAT)
+		return false;
 	wire_get_exact(r, x->token.bytes, TOKEN_HASH_BYTES);
 	wire_get_str(r, x->user_id, TICKET_ID_MAX);
 	wire_get_str(r, x->email, EMAIL_MAX);
@@ -181,7 +198,7 @@ enum coffer_err reset_seal(const struct seal_keys *k, const struct reset *r, uin
 {
 	if (!reset_valid(r))
 		return COFFER_ERR_INVALID_INPUT;
-	return seal_record(k, SEAL_RESET, INVITE_SEALED_MAX, write_reset, r, out, len);
+	return seal_record(k, SEAL_RESET, FORMAT, INVITE_SEALED_MAX, write_reset, r, out, len);
 }
 
 enum coffer_err reset_open(const struct seal_keys *k, const uint8_t *in, size_t len,
@@ -202,9 +219,11 @@ static void write_charter(struct wire_writer *w, const void *rec)
 	wire_put_u64(w, (uint64_t)c->founding_until);
 }
 
-static bool read_charter(struct wire_reader *r, void *rec)
+static bool read_charter(struct wire_reader *r, uint8_t fmt, void *rec)
 {
 	struct charter *c = rec;
+	if (fmt != FORMAT)
+		return false;
 	wire_get_str(r, c->org_id, TICKET_ID_MAX);
 	c->founding_until = (int64_t)wire_get_u64(r);
 	return charter_valid(c);
@@ -215,7 +234,7 @@ enum coffer_err charter_seal(const struct seal_keys *k, const struct charter *c,
 {
 	if (!charter_valid(c))
 		return COFFER_ERR_INVALID_INPUT;
-	return seal_record(k, SEAL_CHARTER, INVITE_SEALED_MAX, write_charter, c, out, len);
+	return seal_record(k, SEAL_CHARTER, FORMAT, INVITE_SEALED_MAX, write_charter, c, out, len);
 }
 
 enum coffer_err charter_open(const struct seal_keys *k, const uint8_t *in, size_t len,
@@ -224,16 +243,21 @@ enum coffer_err charter_open(const struct seal_keys *k, const uint8_t *in, size_
 	return open_record(k, SEAL_CHARTER, INVITE_SEALED_MAX, read_charter, c, sizeof *c, in, len);
 }
 
-/* The AAD of a TOTP secret: it belongs to one account and cannot be moved to another. */
+/* The AAD of a TOTP secret or breach digest (LABEL): it belongs to one account and cannot be
+ * moved to another, nor one kind of secret passed off as the other. */
+static size_t secret_aad(const char *label, const char *user_id, uint8_t out[64])
+{
+	size_t ll = strlen(label), ul = strnlen(user_id, TICKET_ID_MAX + 1);
+	if (ul == 0 || ul > TICKET_ID_MAX || ll + ul > 64)
+		return 0;
+	memcpy(out, label, ll);
+	memcpy(out + ll, user_id, ul);
+	return ll + ul;
+}
+
 static size_t totp_aad(const char *user_id, uint8_t out[64])
 {
-	static const char label[] = "coffer/totp/v1";
-	size_t ul = strnlen(user_id, TICKET_ID_MAX + 1);
-	if (ul == 0 || ul > TICKET_ID_MAX)
-		return 0;
-	memcpy(out, label, sizeof label - 1);
-	memcpy(out + sizeof label - 1, user_id, ul);
-	return sizeof label - 1 + ul;
+	return secret_aad("coffer/totp/v1", user_id, out);
 }
 
 enum coffer_err account_totp_seal(const struct seal_keys *k, const char *user_id,
@@ -262,4 +286,44 @@ enum coffer_err account_totp_open(const struct seal_keys *k, const char *user_id
 	if (aad_len == 0 || key == NULL)
 		return COFFER_ERR_CRYPTO;
 	return aead_open(key, aad, aad_len, in + 4, ACCOUNT_TOTP_SEALED_BYTES - 4, secret);
+}
+
+enum coffer_err account_breach_set(const struct seal_keys *k, struct account *a,
+				   const uint8_t *password, size_t len)
+{
+	uint8_t aad[64], sha1[ACCOUNT_BREACH_BYTES];
+	unsigned int sha1_len = 0;
+	size_t aad_len = secret_aad("coffer/breach/v1", a->user_id, aad);
+	uint32_t v = seal_newest_version(k);
+	const uint8_t *key = seal_breach_key(k, v);
+	enum coffer_err err = COFFER_ERR_INVALID_INPUT;
+	if (aad_len == 0 || key == NULL || (password == NULL && len > 0))
+		goto out;
+	err = COFFER_ERR_CRYPTO;
+	if (EVP_Digest(len > 0 ? (const void *)password : "", len, sha1, &sha1_len, EVP_sha1(),
+		       NULL) != 1 ||
+	    sha1_len != sizeof sha1)
+		goto out;
+	struct wire_writer w = wire_writer_init(a->breach_sealed, 4);
+	wire_put_u32(&w, v);
+	err = aead_seal(key, aad, aad_len, sha1, sizeof sha1, a->breach_sealed + 4);
+	a->has_breach = err == COFFER_OK;
+out:
+	sodium_memzero(sha1, sizeof sha1);
+	return err;
+}
+
+enum coffer_err account_breach_open(const struct seal_keys *k, const struct account *a,
+				    uint8_t sha1[ACCOUNT_BREACH_BYTES])
+{
+	uint8_t aad[64];
+	if (!a->has_breach)
+		return COFFER_ERR_NOT_FOUND;
+	size_t aad_len = secret_aad("coffer/breach/v1", a->user_id, aad);
+	struct wire_reader r = wire_reader_init(a->breach_sealed, 4);
+	const uint8_t *key = seal_breach_key(k, wire_get_u32(&r));
+	if (aad_len == 0 || key == NULL)
+		return COFFER_ERR_CRYPTO;
+	return aead_open(key, aad, aad_len, a->breach_sealed + 4, ACCOUNT_BREACH_SEALED_BYTES - 4,
+			 sha1);
 }

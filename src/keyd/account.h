@@ -15,9 +15,12 @@
  * revocation), is enforced by the web process from the database.
  *
  * Encodings (wire fields, common/wire.h), each then sealed:
- *   account: u8 format = 1 | str user id | str email | u8 role | u8 n |
+ *   account: u8 format = 2 | str user id | str email | u8 role | u8 n |
  *            n × (str org id | u8 org role | u8 clearance) | str password hash (Argon2id,
- *            libsodium's encoded form) | u8 totp state | bytes encrypted TOTP secret
+ *            libsodium's encoded form) | u8 totp state | bytes encrypted TOTP secret |
+ *            bytes encrypted breach digest (empty when the account has none)
+ *            (format 1, written before breach digests, ends after the TOTP secret: it still
+ *            opens, as an account without one)
  *   invite:  u8 format = 1 | bytes(32) token hash | str email | u8 role |
  *            bytes org id (empty for a sysadmin) | u8 clearance | i64 expires at
  *   reset:   u8 format = 1 | bytes(32) token hash | str user id | str email | str org id |
@@ -25,10 +28,18 @@
  *   charter: u8 format = 1 | str org id | i64 founding until
  * The TOTP secret is AES-256-GCM-sealed under the TOTP key of the newest master key version
  * (seal.h) with the user id as AAD: u32 master version | nonce | ciphertext (20) | tag.
+ *
+ * The breach digest is the SHA-1 of the account's password, the form of the breached-password
+ * list (signin/breached.h), which keyd makes whenever it sets or verifies a password for an
+ * account (ACCEPT, RESET_ACCEPT, PASSWORD_SET), so that it can look the password up again in a
+ * list that arrives later (BREACH_CHECK) without the web process ever keeping the password or
+ * an unkeyed hash of it. It is sealed like the TOTP secret, under its own key and with its own
+ * AAD label: u32 master version | nonce | ciphertext (20) | tag.
  */
 #ifndef COFFER_KEYD_ACCOUNT_H
 #define COFFER_KEYD_ACCOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,8 +50,10 @@
 #include "keyd/ticket.h"
 #include "keyproto/protocol.h" /* struct invite; the sealed records' limits */
 
-#define ACCOUNT_HASH_MAX	  127 /* crypto_pwhash_STRBYTES - 1 */
-#define ACCOUNT_TOTP_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
+#define ACCOUNT_HASH_MAX	    127 /* crypto_pwhash_STRBYTES - 1 */
+#define ACCOUNT_TOTP_SEALED_BYTES   (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
+#define ACCOUNT_BREACH_BYTES	    20 /* SHA-1 */
+#define ACCOUNT_BREACH_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_BREACH_BYTES)
 
 enum account_totp { ACCOUNT_TOTP_NONE = 0, ACCOUNT_TOTP_PENDING = 1, ACCOUNT_TOTP_ACTIVE = 2 };
 
@@ -51,8 +64,10 @@ struct account {
 	uint32_t n_orgs;
 	struct ticket_membership orgs[TICKET_ORGS_MAX];
 	char password_hash[ACCOUNT_HASH_MAX + 1];
-	uint8_t totp;					/* enum account_totp */
-	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES]; /* when totp != NONE */
+	uint8_t totp;					    /* enum account_totp */
+	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES];	    /* when totp != NONE */
+	bool has_breach;				    /* an account of format 1 has none */
+	uint8_t breach_sealed[ACCOUNT_BREACH_SEALED_BYTES]; /* when has_breach */
 };
 
 /* Encodes and seals A into OUT (ACCOUNT_SEALED_MAX bytes). COFFER_ERR_INVALID_INPUT when a
@@ -90,5 +105,15 @@ COFFER_MUST_CHECK enum coffer_err account_totp_seal(const struct seal_keys *k, c
 COFFER_MUST_CHECK enum coffer_err account_totp_open(const struct seal_keys *k, const char *user_id,
 						    const uint8_t in[ACCOUNT_TOTP_SEALED_BYTES],
 						    uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES]);
+
+/* Gives account A the breach digest of PASSWORD (LEN bytes): its SHA-1, sealed under the newest
+ * breach digest key. */
+COFFER_MUST_CHECK enum coffer_err account_breach_set(const struct seal_keys *k, struct account *a,
+						     const uint8_t *password, size_t len);
+/* A's breach digest, opened into SHA1 (wipe it after use). COFFER_ERR_NOT_FOUND when A has
+ * none; COFFER_ERR_CRYPTO when it does not open. */
+COFFER_MUST_CHECK enum coffer_err account_breach_open(const struct seal_keys *k,
+						      const struct account *a,
+						      uint8_t sha1[ACCOUNT_BREACH_BYTES]);
 
 #endif

@@ -11,6 +11,8 @@
  *   changes (a membership changed or removed by an org_admin), the web process has the ticket
  *   renewed from the changed account before the session's next key request, so the change
  *   holds in keyd from then on.
+ * - Whenever keyd sets a password, or verifies one to change the account (a join), the account
+ *   gets the password's breach digest (account.h), for BREACH_CHECK (breach_requests.c).
  * - Passwords are hashed with Argon2id under the gate (hash_gate.h). A LOGIN for an unknown
  *   account, or one whose seal does not open, is verified against a dummy hash of the same
  *   cost, so the time taken does not tell it from a wrong password.
@@ -84,6 +86,8 @@ enum coffer_err keyd_enrol(const struct keyd_keys *keys, const uint8_t *password
 	struct account *a = &x->a;
 	enum coffer_err err =
 	    keyd_hash_password(keys->hashing, password, password_len, a->password_hash);
+	if (err == COFFER_OK)
+		err = account_breach_set(keys->seals, a, password, password_len);
 	a->totp = ACCOUNT_TOTP_NONE;
 	memset(a->totp_sealed, 0, sizeof a->totp_sealed);
 	if (err == COFFER_OK && with_totp) {
@@ -135,6 +139,10 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 		return COFFER_ERR_INVALID_INPUT;
 	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
+	/* The password is at hand: an account sealed before breach digests gets one. */
+	enum coffer_err err = account_breach_set(keys->seals, a, in->password, in->password_len);
+	if (err != COFFER_OK)
+		return err;
 	for (uint32_t i = 0; i < a->n_orgs; i++) {
 		if (strcmp(a->orgs[i].org_id, inv->org_id) != 0)
 			continue;
@@ -386,6 +394,8 @@ static enum coffer_err password_set(const struct keyd_keys *keys,
 		return COFFER_ERR_INVALID_CREDENTIALS;
 	enum coffer_err err = keyd_hash_password(keys->hashing, in->new_password,
 						 in->new_password_len, a->password_hash);
+	if (err == COFFER_OK)
+		err = account_breach_set(keys->seals, a, in->new_password, in->new_password_len);
 	if (err == COFFER_OK)
 		err = account_seal(keys->seals, a, x->out, &x->out_len);
 	return err;

@@ -8,11 +8,14 @@
  *   handler run, with the session the check verified. A refused request is answered DENIED
  *   with the reason, so the web process can answer its client precisely.
  * - The request and the check's findings are wiped after every request.
+ * - Only BREACH_LIST carries a descriptor, and it must: any other request that comes with one,
+ *   or a BREACH_LIST without, is malformed. A descriptor its handler did not take is closed.
  */
 #include "keyd/dispatch.h"
 
 #include <sodium.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "keyd/handlers.h"
 
@@ -56,6 +59,10 @@ static const struct row table[] = {
 	 keyd_read_login,          keyd_answer_login},
 	{KEYD_MSG_PASSWORD_SET,   PERMIT_NONE,        "password change",
 	 keyd_read_password_set,   keyd_answer_password_set},
+	{KEYD_MSG_BREACH_LIST,    PERMIT_NONE,        "breached-password list",
+	 keyd_read_breach_list,    keyd_answer_breach_list},
+	{KEYD_MSG_BREACH_CHECK,   PERMIT_SESSION,     "breach check",
+	 keyd_read_breach_check,   keyd_answer_breach_check},
 };
 // clang-format on
 
@@ -79,12 +86,22 @@ bool keyd_permit_of(uint8_t type, enum keyd_permit *out)
 bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader *r,
 		 struct frame_writer *reply)
 {
+	return keyd_handle_fd(keys, type, r, reply, -1);
+}
+
+bool keyd_handle_fd(const struct keyd_keys *keys, uint8_t type, struct wire_reader *r,
+		    struct frame_writer *reply, int passed)
+{
 	static __thread struct keyd_request q;
 	static __thread struct keyd_caller caller;
 	const struct row *row = row_of(type);
-	if (row == NULL)
+	if (row == NULL || (passed >= 0) != (type == KEYD_MSG_BREACH_LIST)) {
+		if (passed >= 0)
+			close(passed);
 		return false;
+	}
 	const bool whole = row->read(r, &q) && wire_reader_end(r);
+	q.passed_fd = passed;
 	if (whole) {
 		enum coffer_err err = keyd_permit_check(keys->ticket_key, keys->seals, row->permit,
 							&q, (int64_t)time(NULL), &caller);
@@ -93,6 +110,8 @@ bool keyd_handle(const struct keyd_keys *keys, uint8_t type, struct wire_reader 
 		else
 			keyd_refuse(reply, row->what, err);
 	}
+	if (q.passed_fd >= 0)
+		close(q.passed_fd); /* not taken: refused, or the request did not parse */
 	sodium_memzero(&q, sizeof q);
 	sodium_memzero(&caller, sizeof caller);
 	return whole && frame_end(reply);

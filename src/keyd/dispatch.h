@@ -18,6 +18,12 @@
 COFFER_MUST_CHECK bool keyd_handle(const struct keyd_keys *keys, uint8_t type,
 				   struct wire_reader *r, struct frame_writer *reply);
 
+/* keyd_handle for a request that came with the descriptor PASSED (-1: none), which it takes:
+ * only BREACH_LIST comes with one, and must; otherwise false, the descriptor closed. */
+COFFER_MUST_CHECK bool keyd_handle_fd(const struct keyd_keys *keys, uint8_t type,
+				      struct wire_reader *r, struct frame_writer *reply,
+				      int passed);
+
 /* The permit of requests of TYPE (false for a type keyd does not serve): the table's column,
  * for the tests that hold each row to it. */
 bool keyd_permit_of(uint8_t type, enum keyd_permit *out);

@@ -10,6 +10,7 @@
 static const int keyd_syscalls[] = {
 	SCMP_SYS(read),         SCMP_SYS(readv),         SCMP_SYS(write),
 	SCMP_SYS(writev),       SCMP_SYS(sendto), /* send(MSG_NOSIGNAL) on its own sockets */
+	SCMP_SYS(recvmsg), /* a frame, and the descriptor BREACH_LIST brings (keyproto/frame.h) */
 	SCMP_SYS(close),        SCMP_SYS(exit),          SCMP_SYS(exit_group),
 	SCMP_SYS(brk),          SCMP_SYS(mmap),          SCMP_SYS(munmap),
 	SCMP_SYS(mremap),       SCMP_SYS(mprotect),      SCMP_SYS(madvise),

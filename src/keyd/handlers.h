@@ -101,4 +101,12 @@ bool keyd_read_reset_accept(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_reset_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			      struct keyd_request *q, struct frame_writer *reply);
 
+/* breach_requests.c */
+bool keyd_read_breach_list(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_breach_list(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_breach_check(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_breach_check(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+
 #endif

@@ -57,15 +57,16 @@ static void serve_channel(struct channel *c)
 	for (;;) {
 		size_t len = 0;
 		uint8_t type = 0;
+		int passed = -1;
 		struct wire_reader r;
-		enum coffer_err got = frame_recv(c->fd, c->request, &len);
+		enum coffer_err got = frame_recv_fd(c->fd, c->request, &len, &passed);
 		if (got == COFFER_ERR_UNAVAILABLE)
 			return; /* the web process closed the channel: it is stopping */
 		if (got != COFFER_OK || !frame_open(c->request, len, &type, &r)) {
 			log_msg(LOG_ERROR, "keyd", "malformed frame; stopping");
 			stop_now(1);
 		}
-		if (!keyd_handle(&keys, type, &r, &c->reply)) {
+		if (!keyd_handle_fd(&keys, type, &r, &c->reply, passed)) {
 			log_msg(LOG_ERROR, "keyd",
 				"unpermitted or malformed request (type %u); stopping",
 				(unsigned int)type);

@@ -7,6 +7,7 @@
 
 #include "crypto/kdf.h"
 #include "crypto/mac.h"
+#include "keyd/breach_list.h"
 #include "keyd/hash_gate.h"
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
@@ -15,6 +16,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 {
 	struct seal_keys *seals = NULL;
 	struct keyd_hash_gate *hashing = NULL;
+	struct keyd_breach_list *breach = NULL;
 	uint8_t *tk = sodium_malloc(MAC_KEY_BYTES);
 	if (tk == NULL)
 		return COFFER_ERR_NOMEM;
@@ -25,10 +27,13 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 		err = seal_keys_derive(ring, &seals);
 	if (err == COFFER_OK)
 		err = keyd_hash_gate_new(&hashing);
+	if (err == COFFER_OK)
+		err = keyd_breach_list_new(&breach);
 	if (err != COFFER_OK) {
 		sodium_free(tk);
 		if (seals != NULL)
 			seal_keys_free(seals);
+		keyd_hash_gate_free(hashing);
 		return err;
 	}
 	sodium_mprotect_readonly(tk);
@@ -36,6 +41,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	keys->ticket_key = tk;
 	keys->seals = seals;
 	keys->hashing = hashing;
+	keys->breach = breach;
 	return COFFER_OK;
 }
 
@@ -68,6 +74,8 @@ void keyd_keys_free(struct keyd_keys *keys)
 	if (keys->seals != NULL)
 		seal_keys_free(keys->seals);
 	keyd_hash_gate_free(keys->hashing);
+	keyd_breach_list_free(keys->breach);
+	keys->breach = NULL;
 	keys->ring = NULL;
 	keys->ticket_key = NULL;
 	keys->seals = NULL;

@@ -8,22 +8,24 @@
 #include "common/err.h"
 #include "crypto/master_key.h"
 
-struct seal_keys;      /* seal.h */
-struct keyd_hash_gate; /* hash_gate.h */
+struct seal_keys;	 /* seal.h */
+struct keyd_hash_gate;	 /* hash_gate.h */
+struct keyd_breach_list; /* breach_list.h */
 
 struct keyd_keys {
 	struct master_keyring *ring;
-	uint8_t *ticket_key;		/* MAC_KEY_BYTES, derived from the newest master key */
-	struct seal_keys *seals;	/* account and invite seals, TOTP secret keys (seal.h) */
-	struct keyd_hash_gate *hashing; /* bounds password hashing; the dummy hash */
+	uint8_t *ticket_key;		 /* MAC_KEY_BYTES, derived from the newest master key */
+	struct seal_keys *seals;	 /* account and invite seals, TOTP secret keys (seal.h) */
+	struct keyd_hash_gate *hashing;	 /* bounds password hashing; the dummy hash */
+	struct keyd_breach_list *breach; /* the breached-password list the web process gave */
 };
 
 /* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). */
 COFFER_MUST_CHECK enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
 						 struct keyd_keys *keys);
 /* Derives the ticket key and the seal keys from a loaded keyring into guarded memory, and sets
- * up the password hashing gate (which hashes the dummy password once: ~100 ms). On success
- * KEYS owns RING; on failure the caller still does. */
+ * up the password hashing gate (which hashes the dummy password once: ~100 ms) and an empty
+ * breached-password list. On success KEYS owns RING; on failure the caller still does. */
 COFFER_MUST_CHECK enum coffer_err keyd_keys_from_ring(struct master_keyring *ring,
 						      struct keyd_keys *keys);
 /* Frees everything KEYS holds (the keyring too). */

@@ -68,6 +68,7 @@ struct keyd_account_work {
 	char new_token[TOKEN_TEXT_LEN + 1];
 	uint8_t out[ACCOUNT_SEALED_MAX]; /* the record sealed for the reply */
 	size_t out_len;
+	uint8_t digest[ACCOUNT_BREACH_BYTES]; /* BREACH_CHECK: the password's SHA-1, opened */
 };
 
 struct keyd_request {
@@ -82,6 +83,7 @@ struct keyd_request {
 	size_t charter_len;
 	struct keyd_account_fields account; /* the account requests */
 	struct keyd_account_work work;
+	int passed_fd; /* BREACH_LIST: the descriptor that came with it (-1: none, or taken) */
 };
 
 /* Reads SESSION (protocol.h) into S. */

@@ -16,7 +16,8 @@ static const char *const labels[SEAL__COUNT] = {
 	[SEAL_CHARTER] = "coffer/keyd/charter/v1",
 };
 // clang-format on
-#define TOTP_LABEL "coffer/keyd/totp-secret/v1"
+#define TOTP_LABEL   "coffer/keyd/totp-secret/v1"
+#define BREACH_LABEL "coffer/keyd/breach-digest/v1"
 
 struct seal_keys {
 	uint32_t count;
@@ -24,6 +25,7 @@ struct seal_keys {
 		uint32_t version;
 		uint8_t mac[SEAL__COUNT][MAC_KEY_BYTES];
 		uint8_t totp[AEAD_KEY_BYTES];
+		uint8_t breach[AEAD_KEY_BYTES];
 	} v[MASTER_KEYRING_MAX];
 };
 
@@ -41,6 +43,9 @@ enum coffer_err seal_keys_derive(const struct master_keyring *ring, struct seal_
 					 MAC_KEY_BYTES);
 		if (err == COFFER_OK)
 			err = kdf_derive(mk->key, MASTER_KEY_BYTES, TOTP_LABEL, k->v[i].totp,
+					 AEAD_KEY_BYTES);
+		if (err == COFFER_OK)
+			err = kdf_derive(mk->key, MASTER_KEY_BYTES, BREACH_LABEL, k->v[i].breach,
 					 AEAD_KEY_BYTES);
 		k->count = i + 1;
 	}
@@ -71,6 +76,12 @@ static int find(const struct seal_keys *k, uint32_t version)
 			return (int)i;
 	}
 	return -1;
+}
+
+const uint8_t *seal_breach_key(const struct seal_keys *k, uint32_t version)
+{
+	int i = find(k, version);
+	return i < 0 ? NULL : k->v[i].breach;
 }
 
 uint32_t seal_newest_version(const struct seal_keys *k)

@@ -49,4 +49,12 @@ COFFER_MUST_CHECK enum coffer_err frame_send(int fd, const struct frame_writer *
  * Either way the connection must be dropped. */
 COFFER_MUST_CHECK enum coffer_err frame_recv(int fd, uint8_t *buf, size_t *len);
 
+/* frame_send with the descriptor PASS passed along (SCM_RIGHTS; the sender keeps its own copy):
+ * for BREACH_LIST, the one request that carries one. */
+COFFER_MUST_CHECK enum coffer_err frame_send_fd(int fd, const struct frame_writer *f, int pass);
+/* frame_recv that also takes a descriptor passed with the frame: *PASSED is it (close-on-exec,
+ * the caller's to close), or -1 when none came. More than one descriptor, or control data cut
+ * short, is COFFER_ERR_IO, with whatever descriptors came closed. */
+COFFER_MUST_CHECK enum coffer_err frame_recv_fd(int fd, uint8_t *buf, size_t *len, int *passed);
+
 #endif

@@ -57,6 +57,16 @@
  *   LOGIN_FAILED  keyd → web:  u8 enum keyd_login_failure
  *   PASSWORD_SET  web → keyd:  bytes sealed account | bytes current password | bytes new
  *   ACCOUNT       (as above, with no TOTP secret)
+ *   BREACH_LIST   web → keyd:  (no fields) and, passed with the frame (SCM_RIGHTS), a
+ *                              descriptor of the breached-password list file: keyd maps it in
+ *                              place of the list it had. The only request that carries a
+ *                              descriptor; without one, or any other request with one, ends
+ *                              keyd.
+ *   BREACH_LISTED keyd → web:  u64 keyd's list generation (1 for its first list)
+ *   BREACH_CHECK  web → keyd:  SESSION | bytes sealed account (the session's user's, current)
+ *   BREACH_RESULT keyd → web:  u8 enum keyd_breach_verdict | u64 the list generation asked
+ *                 Whether the password of the account, whose SHA-1 only keyd can open
+ *                 (keyd/account.h), is in keyd's list: the password is never given back.
  *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
  * where
  *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
@@ -68,7 +78,9 @@
  * for a live session not entitled to what it asks; INVALID_INPUT for a field out of range;
  * INVALID_CREDENTIALS for a wrong password or code; NOT_FOUND for an expired invite; EXISTS for
  * a membership an account already has; CRYPTO for a wrapped key or TOTP secret that does not
- * open in its context; NOMEM when a password hash cannot have its memory. A LOGIN that fails
+ * open in its context; NOMEM when a password hash cannot have its memory; THROTTLED for a
+ * BREACH_LIST beyond keyd's allowance (KEYD_BREACH_LISTS_BURST, then one an hour); CONFIG, IO
+ * or NOMEM for a list that does not map. A LOGIN that fails
  * answers LOGIN_FAILED, never DENIED: DENIED there means a bad request or a fault.
  *
  * A request keyd does not expect, or cannot parse (a field longer than its limit below, bytes
@@ -91,6 +103,11 @@
 #define KEYD_SESSION_TTL_MAX  (30 * 24 * 3600) /* LOGIN's lifetime: coffer.conf's ceiling */
 #define KEYD_HASH_CONCURRENCY 2 /* password hashes keyd runs at once; more wait their turn */
 #define KEYD_INVITE_TTL_MAX   (72 * 3600 + 300) /* invites and resets: 72 h, and clock slack */
+/* BREACH_LIST: keyd takes this many lists at once, then one more each KEYD_BREACH_LIST_REFILL_S
+ * seconds. Each new list lets whoever sends it learn one bit per account (is its password in
+ * this list?), so a web process that sends lists of its own making learns little, slowly. */
+#define KEYD_BREACH_LISTS_BURST	  4
+#define KEYD_BREACH_LIST_REFILL_S 3600
 
 /* Sealed records the web process stores and hands back (keyd/ticket.h, keyd/account.h). */
 #define TICKET_SEALED_MAX	  4096
@@ -129,6 +146,18 @@ enum keyd_msg {
 	KEYD_MSG_RESET_ACCEPT = 27,
 	KEYD_MSG_TICKET_RENEW = 28,
 	KEYD_MSG_TICKET = 29,
+	KEYD_MSG_BREACH_LIST = 30,
+	KEYD_MSG_BREACH_LISTED = 31,
+	KEYD_MSG_BREACH_CHECK = 32,
+	KEYD_MSG_BREACH_RESULT = 33,
+};
+
+/* BREACH_RESULT: what keyd found. */
+enum keyd_breach_verdict {
+	KEYD_BREACH_CLEAR = 0,	   /* not in the list */
+	KEYD_BREACH_FOUND = 1,	   /* the password is in the list */
+	KEYD_BREACH_NO_DIGEST = 2, /* the account was sealed before keyd kept breach digests */
+	KEYD_BREACH_NO_LIST = 3,   /* keyd has been given no list */
 };
 
 /* Why a LOGIN failed: for the audit trail only. The client is told "invalid credentials"

@@ -24,15 +24,19 @@
 
 static const unsigned char utf8_bom[3] = {0xef, 0xbb, 0xbf};
 
-/* One mapped file. BYTES is NULL when LEN is 0: mmap refuses an empty mapping. */
+/* One mapped file, and its descriptor (-1 when none), kept so that the list can be handed to
+ * keyd (breached_db_dup). BYTES is NULL when LEN is 0: mmap refuses an empty mapping. */
 struct breached_map {
 	const unsigned char *bytes;
 	size_t len;
+	int fd;
 };
 
 struct breached_db {
 	pthread_rwlock_t lock; /* readers: lookups; writer: the swap in reload */
 	char *path;	       /* NULL when no list is configured; never changes after open */
+	bool listed;	       /* a list is mapped (opened from PATH, or handed in by descriptor) */
+	uint64_t generation;   /* lists mapped so far: 0 while none is */
 	struct breached_map map;
 };
 
@@ -163,19 +167,20 @@ static void map_release(struct breached_map *m)
 {
 	if (m->bytes != NULL)
 		munmap((void *)(uintptr_t)m->bytes, m->len);
+	if (m->fd >= 0)
+		close(m->fd);
 	m->bytes = NULL;
 	m->len = 0;
+	m->fd = -1;
 }
 
-static enum coffer_err map_open(const char *path, struct breached_map *out)
+/* Maps the list open at FD, which it takes: on success *OUT holds it, on failure it is
+ * closed. */
+static enum coffer_err map_fd(int fd, struct breached_map *out)
 {
 	enum coffer_err err = COFFER_ERR_IO;
-	struct breached_map m = {.bytes = NULL, .len = 0};
+	struct breached_map m = {.bytes = NULL, .len = 0, .fd = fd};
 	struct stat st;
-	/* O_NONBLOCK: a FIFO must not block us before fstat can refuse it. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
 	    (uintmax_t)st.st_size > SIZE_MAX)
 		goto out;
@@ -191,15 +196,40 @@ static enum coffer_err map_open(const char *path, struct breached_map *out)
 		(void)madvise(p, m.len, MADV_RANDOM);
 	}
 	if (!map_plausible(&m)) {
-		map_release(&m);
 		err = COFFER_ERR_CONFIG;
 		goto out;
 	}
 	*out = m;
-	err = COFFER_OK;
+	return COFFER_OK;
 out:
-	close(fd); /* the mapping outlives the descriptor */
+	map_release(&m);
 	return err;
+}
+
+static enum coffer_err map_open(const char *path, struct breached_map *out)
+{
+	/* O_NONBLOCK: a FIFO must not block us before fstat can refuse it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
+	return map_fd(fd, out);
+}
+
+/* Puts FRESH in place of the mapping in use, and releases that once no lookup can hold it. */
+static enum coffer_err map_swap(struct breached_db *db, struct breached_map *fresh)
+{
+	struct breached_map old;
+	if (pthread_rwlock_wrlock(&db->lock) != 0) {
+		map_release(fresh);
+		return COFFER_ERR_INTERNAL;
+	}
+	old = db->map;
+	db->map = *fresh;
+	db->listed = true;
+	db->generation++;
+	pthread_rwlock_unlock(&db->lock);
+	map_release(&old); /* no reader can still hold it: they all took the lock before the swap */
+	return COFFER_OK;
 }
 
 enum coffer_err breached_db_open(const char *path, struct breached_db **out)
@@ -208,6 +238,7 @@ enum coffer_err breached_db_open(const char *path, struct breached_db **out)
 	struct breached_db *db = calloc(1, sizeof *db);
 	if (db == NULL)
 		return COFFER_ERR_NOMEM;
+	db->map.fd = -1;
 	if (path != NULL && path[0] != '\0') {
 		if ((db->path = strdup(path)) == NULL) {
 			free(db);
@@ -219,6 +250,8 @@ enum coffer_err breached_db_open(const char *path, struct breached_db **out)
 			free(db);
 			return err;
 		}
+		db->listed = true;
+		db->generation = 1;
 	}
 	/* Prefer the writer: a stream of lookups must not hold a SIGHUP reload off forever. */
 	bool lock_ready = false;
@@ -240,21 +273,49 @@ enum coffer_err breached_db_open(const char *path, struct breached_db **out)
 
 enum coffer_err breached_db_reload(struct breached_db *db)
 {
-	struct breached_map fresh, old;
+	struct breached_map fresh;
 	if (db->path == NULL)
 		return COFFER_OK;
 	enum coffer_err err = map_open(db->path, &fresh); /* the slow part, outside the lock */
 	if (err != COFFER_OK)
 		return err;
-	if (pthread_rwlock_wrlock(&db->lock) != 0) {
-		map_release(&fresh);
-		return COFFER_ERR_INTERNAL;
+	return map_swap(db, &fresh);
+}
+
+enum coffer_err breached_db_replace(struct breached_db *db, int fd)
+{
+	struct breached_map fresh;
+	enum coffer_err err = map_fd(fd, &fresh);
+	if (err != COFFER_OK)
+		return err;
+	return map_swap(db, &fresh);
+}
+
+uint64_t breached_db_generation(struct breached_db *db)
+{
+	uint64_t g = 0;
+	if (pthread_rwlock_rdlock(&db->lock) == 0) {
+		g = db->generation;
+		pthread_rwlock_unlock(&db->lock);
 	}
-	old = db->map;
-	db->map = fresh;
+	return g;
+}
+
+enum coffer_err breached_db_dup(struct breached_db *db, int *fd, uint64_t *generation)
+{
+	enum coffer_err err = COFFER_ERR_NOT_FOUND;
+	if (pthread_rwlock_rdlock(&db->lock) != 0)
+		return COFFER_ERR_INTERNAL;
+	if (db->listed && db->map.fd >= 0) {
+		int copy = fcntl(db->map.fd, F_DUPFD_CLOEXEC, 3);
+		err = copy >= 0 ? COFFER_OK : COFFER_ERR_IO;
+		if (copy >= 0) {
+			*fd = copy;
+			*generation = db->generation;
+		}
+	}
 	pthread_rwlock_unlock(&db->lock);
-	map_release(&old); /* no reader can still hold it: they all took the lock before the swap */
-	return COFFER_OK;
+	return err;
 }
 
 enum coffer_err breached_db_check_sha1(struct breached_db *db,
@@ -266,7 +327,10 @@ enum coffer_err breached_db_check_sha1(struct breached_db *db,
 	uint64_t n = 0;
 	bool hit = false;
 
-	if (db->path == NULL) {
+	if (pthread_rwlock_rdlock(&db->lock) != 0)
+		return COFFER_ERR_INTERNAL;
+	if (!db->listed) {
+		pthread_rwlock_unlock(&db->lock);
 		*found = false;
 		*count = 0;
 		return COFFER_OK;
@@ -274,10 +338,6 @@ enum coffer_err breached_db_check_sha1(struct breached_db *db,
 	for (size_t i = 0; i < BREACHED_SHA1_BYTES; i++) {
 		key[2 * i] = upper_hex[sha1[i] >> 4];
 		key[2 * i + 1] = upper_hex[sha1[i] & 0x0f];
-	}
-	if (pthread_rwlock_rdlock(&db->lock) != 0) {
-		sodium_memzero(key, sizeof key);
-		return COFFER_ERR_INTERNAL;
 	}
 	hit = map_search(&db->map, key, &n);
 	pthread_rwlock_unlock(&db->lock);

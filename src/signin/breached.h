@@ -20,7 +20,11 @@
  *   flight finishes on the file it started on; a failed reload keeps the old mapping.
  * - Replace the file by renaming a new one over it, then send SIGHUP. Truncating or rewriting
  *   the mapped file in place makes the next lookup touching the lost pages die with SIGBUS:
- *   a property of mmap, and the reason the search does not copy the file.
+ *   a property of mmap, and the reason the search does not copy the file. keyd maps the same
+ *   file (breached_db_dup hands it the descriptor, breached_db_replace maps it there), so this
+ *   holds for both processes.
+ * - Each list mapped counts a generation (breached_db_generation), so that what depends on the
+ *   list (keyd's copy, the verdicts kept about accounts) can tell that it changed.
  * - The password's SHA-1 is wiped after use. Which pages a lookup touches depends on that
  *   hash, so a local user who can read the same file could learn a few bits of it from the page
  *   cache; the list is public and the bits are of an unsalted hash of a password already being
@@ -50,6 +54,22 @@ COFFER_MUST_CHECK enum coffer_err breached_db_open(const char *path, struct brea
 /* Re-opens the same path (for SIGHUP); errors as breached_db_open. On failure the old list stays
  * in use. Safe while other threads call breached_db_check*. */
 COFFER_MUST_CHECK enum coffer_err breached_db_reload(struct breached_db *db);
+
+/* Maps the list open at FD in place of the one in use (or of none, for a DB opened with no
+ * path): how keyd, which opens no file, gets the list the web process hands it. Takes FD: the
+ * DB keeps it on success and closes it on failure. Errors as breached_db_open, the old list
+ * staying in use; safe while other threads look up. */
+COFFER_MUST_CHECK enum coffer_err breached_db_replace(struct breached_db *db, int fd);
+
+/* How many lists DB has mapped, counting the first: 0 while it has none, 1 after an open with a
+ * path, one more with each reload or replacement that succeeded. */
+uint64_t breached_db_generation(struct breached_db *db);
+
+/* A new descriptor (close-on-exec) of the list in use, and its generation, to hand to keyd.
+ * COFFER_ERR_NOT_FOUND when DB has no list; COFFER_ERR_IO when the descriptor cannot be
+ * duplicated. The caller closes *FD. */
+COFFER_MUST_CHECK enum coffer_err breached_db_dup(struct breached_db *db, int *fd,
+						  uint64_t *generation);
 
 /* Sets *FOUND when the SHA-1 of the LEN bytes at PASSWORD (exactly those bytes, no
  * normalisation) is listed, and *COUNT to its count (0 when not found). With no list

@@ -30,7 +30,13 @@
  *     sealed, only for a live org_admin of that organisation, never beyond their clearance nor
  *     for a member cleared above it, a reset only for a member of that organisation alone; a
  *     reset is accepted only with its token, unexpired, for its member still of its
- *     organisation alone, giving the new password and the pending TOTP secret handed out.
+ *     organisation alone, giving the new password and the pending TOTP secret handed out;
+ *   - breached passwords: every account keyd makes with a password (ACCEPT, RESET_ACCEPT,
+ *     PASSWORD_SET) carries, sealed, the SHA-1 of exactly that password; a BREACH_RESULT comes
+ *     only for a live session presenting its own user's account keyd sealed, and its verdict is
+ *     the truth about that account's digest and the list keyd was given here at start (the
+ *     SHA-1 of "pw", the seeds' password), found here afresh. BREACH_LIST needs a descriptor,
+ *     which keyd_handle never has: it must not be answered.
  * This build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, see the Makefile) hashes passwords at
  * Argon2id's minimum cost, so identity requests run thousands a second, not ten.
  * Seeds (tests/fuzz/corpus/fuzz_keyd/) include valid data key requests: tickets sealed with
@@ -39,12 +45,15 @@
  * (identity_*) made once the same way: invites and accounts sealed with that keyring's seal
  * keys (invites expiring in 2100; account passwords "pw", hashed at the minimum cost); and
  * valid people requests (people_*) made once the same way, with charter_seal and reset_seal
- * too (tickets, charters and resets expiring in 2100). The identity_invite_seal seed is a
+ * too (tickets, charters and resets expiring in 2100); breach_check_* are people_ticket_renew's
+ * session with its account (format 1: no digest) or that account given the digest of "pw".
+ * The identity_invite_seal seed is a
  * sysadmin inviting a member into an organisation: forbidden. An INVITE_SEAL or RESET_SEAL
  * asks for an expiry within KEYD_INVITE_TTL_MAX of keyd's clock, which no seed can hold for
  * long (theirs ask for 2100, refused as they stand): the mutator (LLVMFuzzerCustomMutator)
  * puts it there.
  */
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +67,7 @@
 #include "crypto/token.h"
 #include "fuzz_util.h"
 #include "keyd/account.h"
+#include "keyd/breach_list.h"
 #include "keyd/dispatch.h"
 #include "keyd/keys.h"
 #include "keyd/seal.h"
@@ -86,6 +96,42 @@ static void setup(void)
 		ring->keys[0].key[i] = (uint8_t)(0xc0 + i);
 	sodium_mprotect_readonly(ring);
 	check(keyd_keys_from_ring(ring, &keys) == COFFER_OK, "keyd_keys_from_ring");
+	/* keyd's breached-password list: the SHA-1 of "pw", as the web process would hand it. */
+	uint8_t listed[20];
+	unsigned int n = 0;
+	check(EVP_Digest("pw", 2, listed, &n, EVP_sha1(), NULL) == 1, "SHA-1");
+	FILE *f = tmpfile();
+	check(f != NULL, "tmpfile");
+	for (int i = 0; i < 20; i++)
+		fprintf(f, "%02X", listed[i]);
+	fprintf(f, ":3\n");
+	check(fflush(f) == 0, "fflush");
+	uint64_t g = 0;
+	check(keyd_breach_list_take(keys.breach, dup(fileno(f)), (int64_t)time(NULL), &g) ==
+		      COFFER_OK &&
+		  g == 1,
+	      "keyd takes the list");
+	fclose(f);
+}
+
+/* Skips a bytes (or str) field of R. */
+static void skip_field(struct wire_reader *r)
+{
+	const uint8_t *n = wire_get_raw(r, 2);
+	if (n != NULL)
+		(void)wire_get_raw(r, (size_t)n[0] << 8 | n[1]);
+}
+
+/* Whether account A's breach digest is the SHA-1 of the LEN bytes at PASSWORD. */
+static bool digest_of(const struct account *a, const uint8_t *password, size_t len)
+{
+	uint8_t want[20], inside[20];
+	unsigned int n = 0;
+	bool ok = EVP_Digest(password, len, want, &n, EVP_sha1(), NULL) == 1 &&
+		  account_breach_open(keys.seals, a, inside) == COFFER_OK &&
+		  memcmp(want, inside, sizeof want) == 0;
+	sodium_memzero(inside, sizeof inside);
+	return ok;
 }
 
 /* A data key request, parsed again here exactly as protocol.h documents it. */
@@ -270,6 +316,16 @@ static void check_accepted(const uint8_t *p, size_t len, struct wire_reader *r)
 	      "account made for an invite keyd did not seal, or without its token");
 	check(inv.expires_at > (int64_t)time(NULL) - 60, "account made for an expired invite");
 	check(strcmp(a.email, inv.email) == 0, "account with another email than its invite's");
+	{
+		/* ACCEPT: token | invite | account | user id | password | with TOTP */
+		static uint8_t password[KEYD_PASSWORD_MAX];
+		struct wire_reader pw = q;
+		skip_field(&pw);
+		skip_field(&pw);
+		size_t pl = wire_get_bytes(&pw, password, sizeof password);
+		check(!pw.bad && digest_of(&a, password, pl),
+		      "an accepted account's breach digest is not its password's");
+	}
 	/* The existing account's field: two length bytes, not both zero when joining. */
 	struct wire_reader peek = q;
 	const uint8_t *prefix = wire_get_raw(&peek, 2);
@@ -355,6 +411,11 @@ static void check_password_set(const uint8_t *p, size_t len, struct wire_reader 
 	check(read_account(&q, &before), "password changed on an account keyd did not seal");
 	check(strcmp(a.user_id, before.user_id) == 0 && a.totp == before.totp,
 	      "password change made another account");
+	static uint8_t password[KEYD_PASSWORD_MAX];
+	skip_field(&q); /* the current password */
+	size_t pl = wire_get_bytes(&q, password, sizeof password);
+	check(!q.bad && digest_of(&a, password, pl),
+	      "a changed account's breach digest is not the new password's");
 }
 
 /* ---- people: who belongs to an organisation ---------------------------------------------- */
@@ -660,6 +721,7 @@ static void check_reset_accepted(const uint8_t *p, size_t len, struct wire_reade
 	      "reset changed whose account it is, or its memberships");
 	check(pl > 0 && crypto_pwhash_str_verify(a.password_hash, (const char *)password, pl) == 0,
 	      "reset account does not take the new password");
+	check(digest_of(&a, password, pl), "a reset account's breach digest is not its password's");
 	check(a.totp == ACCOUNT_TOTP_PENDING &&
 		  account_totp_open(keys.seals, a.user_id, a.totp_sealed, inside) == COFFER_OK &&
 		  memcmp(inside, secret, sizeof secret) == 0,
@@ -693,6 +755,29 @@ static void check_ticket_renewed(const uint8_t *p, size_t len, struct wire_reade
 	for (uint32_t i = 0; same && i < t.n_orgs; i++)
 		same = same_membership(&t.orgs[i], &a.orgs[i]);
 	check(same, "renewed ticket's memberships are not the account's");
+}
+
+/* BREACH_RESULT for BREACH_CHECK: only for a live session presenting its own user's account
+ * keyd sealed; the verdict what the account's digest and keyd's list (the SHA-1 of "pw") say. */
+static void check_breach_result(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct ticket t;
+	static struct account a;
+	uint8_t verdict = wire_get_u8(r);
+	uint64_t generation = wire_get_u64(r);
+	check(wire_reader_end(r), "BREACH_RESULT reply malformed");
+	struct wire_reader q = wire_reader_init(p, len);
+	const bool live = read_live_session(&q, (int64_t)time(NULL) - 60, &t);
+	const bool opened = read_account(&q, &a);
+	check(wire_reader_end(&q), "keyd answered a breach check that does not parse");
+	check(live, "a breach check answered for a session that is not live");
+	check(opened && strcmp(a.user_id, t.user_id) == 0 && a.role == t.role,
+	      "a breach check answered about an account keyd did not seal, or another user's");
+	check(generation == 1, "a breach check answered from a list keyd was not given");
+	uint8_t want = !a.has_breach				 ? KEYD_BREACH_NO_DIGEST
+		       : digest_of(&a, (const uint8_t *)"pw", 2) ? KEYD_BREACH_FOUND
+								 : KEYD_BREACH_CLEAR;
+	check(verdict == want, "a breach check's verdict is not the truth");
 }
 
 /* The reasons documented for refusing each request (and NOMEM when Argon2id cannot
@@ -732,6 +817,7 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_PASSWORD_SET:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOMEM;
+	case KEYD_MSG_BREACH_CHECK: return code == COFFER_ERR_UNAUTHENTICATED;
 	default: return false;
 	}
 }
@@ -886,6 +972,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case KEYD_MSG_PASSWORD_SET:
 		check(rtype == KEYD_MSG_ACCOUNT, "PASSWORD_SET not answered with ACCOUNT");
 		check_password_set(payload, len, &rr);
+		break;
+	case KEYD_MSG_BREACH_CHECK:
+		check(rtype == KEYD_MSG_BREACH_RESULT,
+		      "BREACH_CHECK not answered with BREACH_RESULT");
+		check_breach_result(payload, len, &rr);
 		break;
 	default: check(false, "a request type keyd does not serve was answered");
 	}

@@ -1,14 +1,18 @@
 /* test_account.c — keyd's seals and the records it seals: account records and invitations
  * round-trip; any changed byte, a record sealed for another purpose, or one from another
  * deployment is refused; records sealed under an older master key version still open after a
- * rotation; TOTP secrets are bound to their account. */
+ * rotation; TOTP secrets are bound to their account; an account's breach digest is its
+ * password's SHA-1, bound to that account, and accounts of the format before digests still
+ * open, without one. */
 #include "test_util.h"
 
 #include <limits.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "common/wire.h"
 #include "crypto/master_key.h"
 #include "keyd/account.h"
 #include "keyd/seal.h"
@@ -178,6 +182,90 @@ static void test_rotation_and_other_deployments(void **state)
 	seal_keys_free(after);
 }
 
+static void test_breach_digest(void **state)
+{
+	(void)state;
+	struct seal_keys *k = load_seals();
+	struct account a, b, other;
+	uint8_t sealed[ACCOUNT_SEALED_MAX], sha1[ACCOUNT_BREACH_BYTES], want[ACCOUNT_BREACH_BYTES];
+	unsigned int wl = 0;
+	size_t len = 0;
+	sample_account(&a);
+	assert_false(a.has_breach);
+	assert_int_equal(account_breach_open(k, &a, sha1), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(account_breach_set(k, &a, (const uint8_t *)"hunter2 but long", 16),
+			 COFFER_OK);
+	assert_true(a.has_breach);
+	assert_int_equal(EVP_Digest("hunter2 but long", 16, want, &wl, EVP_sha1(), NULL), 1);
+	/* Sealed, not in the clear. */
+	assert_null(memmem(a.breach_sealed, sizeof a.breach_sealed, want, sizeof want));
+	assert_int_equal(account_seal(k, &a, sealed, &len), COFFER_OK);
+	assert_null(memmem(sealed, len, want, sizeof want));
+	assert_int_equal(account_open(k, sealed, len, &b), COFFER_OK);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_int_equal(account_breach_open(k, &b, sha1), COFFER_OK);
+	assert_memory_equal(sha1, want, sizeof want);
+	/* Bound to its account: moved to another, it does not open; nor when changed. */
+	sample_account(&other);
+	strcpy(other.user_id, "6b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
+	memcpy(other.breach_sealed, a.breach_sealed, sizeof other.breach_sealed);
+	other.has_breach = true;
+	assert_int_equal(account_breach_open(k, &other, sha1), COFFER_ERR_CRYPTO);
+	b.breach_sealed[10] ^= 1;
+	assert_int_equal(account_breach_open(k, &b, sha1), COFFER_ERR_CRYPTO);
+	/* Not a TOTP secret either: the same bytes do not open as one. */
+	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
+	assert_int_equal(account_totp_open(k, a.user_id, a.breach_sealed, secret),
+			 COFFER_ERR_CRYPTO);
+	seal_keys_free(k);
+}
+
+/* An account of format 1 (before breach digests), sealed as keyd sealed them then: it opens,
+ * with no digest, and is written back in the current format. */
+static void test_format_1_account(void **state)
+{
+	(void)state;
+	struct seal_keys *k = load_seals();
+	struct account a;
+	uint8_t buf[ACCOUNT_SEALED_MAX];
+	size_t len = 0;
+	struct wire_writer w = wire_writer_init(buf, sizeof buf - SEAL_OVERHEAD);
+	wire_put_u8(&w, 1);
+	wire_put_str(&w, "5b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
+	wire_put_str(&w, "ann@example.org");
+	wire_put_u8(&w, TICKET_ROLE_USER);
+	wire_put_u8(&w, 1);
+	wire_put_str(&w, "0f1c2d3e-4b5a-4c6d-8e7f-0123456789ab");
+	wire_put_u8(&w, TICKET_ORG_MEMBER);
+	wire_put_u8(&w, 2);
+	wire_put_str(&w, "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA");
+	wire_put_u8(&w, ACCOUNT_TOTP_NONE);
+	wire_put_bytes(&w, NULL, 0);
+	assert_false(w.bad);
+	size_t body = w.len;
+	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, body, sizeof buf, &len), COFFER_OK);
+	assert_int_equal(account_open(k, buf, len, &a), COFFER_OK);
+	assert_false(a.has_breach);
+	assert_string_equal(a.email, "ann@example.org");
+	/* A format-1 body with a digest field after it, or an unknown format, is refused. */
+	w = wire_writer_init(buf, sizeof buf - SEAL_OVERHEAD);
+	w.len = body;
+	wire_put_bytes(&w, NULL, 0);
+	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, sizeof buf, &len), COFFER_OK);
+	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
+	buf[0] = 3;
+	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, body, sizeof buf, &len), COFFER_OK);
+	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
+	/* A digest of the wrong length, in format 2, is refused. */
+	buf[0] = 2;
+	w = wire_writer_init(buf, sizeof buf - SEAL_OVERHEAD);
+	w.len = body;
+	wire_put_bytes(&w, "short", 5);
+	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, sizeof buf, &len), COFFER_OK);
+	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
+	seal_keys_free(k);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
@@ -190,6 +278,8 @@ int main(void)
 	    cmocka_unit_test(test_invalid_accounts_refused),
 	    cmocka_unit_test(test_invite),
 	    cmocka_unit_test(test_rotation_and_other_deployments),
+	    cmocka_unit_test(test_breach_digest),
+	    cmocka_unit_test(test_format_1_account),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(key_path);

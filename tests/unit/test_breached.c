@@ -1,6 +1,7 @@
 /* test_breached.c — the breached-password list: file layouts (LF, CRLF, byte-order marks, case,
- * last line), malformed lines, open errors, reload (also under concurrent lookups) and a search
- * of a generated file of 10 million lines. */
+ * last line), malformed lines, open errors, reload (also under concurrent lookups), lists handed
+ * over by descriptor (as keyd gets them) with their generations, and a search of a generated
+ * file of 10 million lines. */
 #include "test_util.h"
 #include "test_tmpdir.h"
 
@@ -539,6 +540,66 @@ static void test_reload_picks_up_new_content(void **state)
 	free(b);
 }
 
+/* A list handed over as a descriptor: an empty DB (no path) takes it, a copy of the descriptor
+ * in use can be had for the next hand-over, and each list counts one generation. */
+static void test_descriptors_and_generations(void **state)
+{
+	struct fixture *f = *state;
+	char path[PATH_MAX];
+	struct breached_db *web = NULL, *keyd = NULL;
+	struct entry *a = make_entries(40, 3), *b = make_entries(45, 4);
+	int fd = -1;
+	uint64_t g = 0;
+	path_in(f, "list.txt", path);
+	write_entries(path, a, 40, &lf);
+	assert_int_equal(breached_db_open(path, &web), COFFER_OK);
+	assert_int_equal(breached_db_generation(web), 1);
+	assert_int_equal(breached_db_open(NULL, &keyd), COFFER_OK);
+	assert_int_equal(breached_db_generation(keyd), 0);
+	assert_int_equal(breached_db_dup(keyd, &fd, &g), COFFER_ERR_NOT_FOUND);
+	expect(keyd, a[0].sha1, false, 0);
+	/* The web process's list, handed over. */
+	assert_int_equal(breached_db_dup(web, &fd, &g), COFFER_OK);
+	assert_int_equal(g, 1);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(breached_db_replace(keyd, fd), COFFER_OK);
+	assert_int_equal(breached_db_generation(keyd), 1);
+	expect_exactly(keyd, a, 40);
+	/* Reloaded from a new file renamed over the path: the next generation, handed over. */
+	write_entries(path, b, 45, &lf);
+	assert_int_equal(breached_db_reload(web), COFFER_OK);
+	assert_int_equal(breached_db_generation(web), 2);
+	expect_exactly(keyd, a, 40); /* keyd keeps its list until it is given another */
+	assert_int_equal(breached_db_dup(web, &fd, &g), COFFER_OK);
+	assert_int_equal(g, 2);
+	assert_int_equal(breached_db_replace(keyd, fd), COFFER_OK);
+	assert_int_equal(breached_db_generation(keyd), 2);
+	expect_exactly(keyd, b, 45);
+	expect(keyd, a[0].sha1, false, 0);
+	/* What does not map is refused, its descriptor closed, the list in use kept. */
+	char bad[PATH_MAX];
+	path_in(f, "bad.txt", bad);
+	write_file(bad, "not a list\n", 11);
+	fd = open(bad, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(breached_db_replace(keyd, fd), COFFER_ERR_CONFIG);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(breached_db_replace(keyd, fd), COFFER_ERR_IO);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(breached_db_generation(keyd), 2);
+	expect_exactly(keyd, b, 45);
+	/* A failed reload counts no generation either. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(breached_db_reload(web), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(breached_db_generation(web), 2);
+	breached_db_close(web);
+	breached_db_close(keyd);
+	free(a);
+	free(b);
+}
+
 static void test_failed_reload_keeps_old(void **state)
 {
 	struct fixture *f = *state;
@@ -838,6 +899,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_random_garbage_terminates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_picks_up_new_content, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_old, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_descriptors_and_generations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_lookups_during_reloads, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ten_million_lines, setup, teardown),

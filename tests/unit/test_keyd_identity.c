@@ -756,8 +756,14 @@ static void test_password_set(void **state)
 	assert_int_equal(account_open(keys.seals, changed.bytes, changed.len, &after), COFFER_OK);
 	assert_string_equal(after.user_id, before.user_id);
 	assert_string_not_equal(after.password_hash, before.password_hash);
+	/* The breach digest follows the password (it is the new one's, sealed afresh). */
+	assert_true(before.has_breach && after.has_breach);
+	assert_memory_not_equal(after.breach_sealed, before.breach_sealed,
+				sizeof before.breach_sealed);
 	memset(before.password_hash, 0, sizeof before.password_hash);
 	memset(after.password_hash, 0, sizeof after.password_hash);
+	memset(before.breach_sealed, 0, sizeof before.breach_sealed);
+	memset(after.breach_sealed, 0, sizeof after.breach_sealed);
 	assert_memory_equal(&before, &after, sizeof before);
 	login_ok(&changed, OTHER_PASSWORD, NULL, TOTP_STEP_NONE, &res, &t);
 	login_fails(&changed, PASSWORD, NULL, TOTP_STEP_NONE, KEYD_LOGIN_BAD_PASSWORD);

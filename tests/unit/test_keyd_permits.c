@@ -7,12 +7,14 @@
  * user's whose clearance is below the object's level, or an object whose level is none, is
  * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS). Requests of
  * PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
- * proof (a sealed record, a password). */
+ * proof (a sealed record, a password). BREACH_LIST alone comes with a descriptor, and must. */
 #include "test_util.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/keywrap.h"
 #include "keyd/account.h"
@@ -40,6 +42,8 @@ static const struct {
     {KEYD_MSG_TOTP_CONFIRM, PERMIT_NONE},
     {KEYD_MSG_LOGIN, PERMIT_NONE},
     {KEYD_MSG_PASSWORD_SET, PERMIT_NONE},
+    {KEYD_MSG_BREACH_LIST, PERMIT_NONE},
+    {KEYD_MSG_BREACH_CHECK, PERMIT_SESSION},
 };
 
 /* Who asks. The user is an org_admin of org-a with clearance internal (or a plain member);
@@ -220,7 +224,8 @@ static void build(uint8_t type, enum who who)
 		wire_put_bytes(w, h.bytes, TOKEN_HASH_BYTES);
 		wire_put_u64(w, (uint64_t)time(NULL) + 3600);
 		break;
-	case KEYD_MSG_TICKET_RENEW: put_account(w, who); break;
+	case KEYD_MSG_TICKET_RENEW:
+	case KEYD_MSG_BREACH_CHECK: put_account(w, who); break;
 	default: fail_msg("no request made here for type %u", type);
 	}
 	assert_true(frame_end(&req));
@@ -235,18 +240,36 @@ static uint8_t answer_of(uint8_t type)
 	case KEYD_MSG_RESET_SEAL: return KEYD_MSG_SEALED;
 	case KEYD_MSG_MEMBER_SET: return KEYD_MSG_ACCOUNT;
 	case KEYD_MSG_TICKET_RENEW: return KEYD_MSG_TICKET;
+	case KEYD_MSG_BREACH_CHECK: return KEYD_MSG_BREACH_RESULT;
 	default: return KEYD_MSG_DATA_KEY;
 	}
 }
 
-/* Runs REQ through keyd_handle; the reply's type, with R over its payload. */
-static uint8_t handle(struct wire_reader *r)
+/* Runs REQ through keyd_handle (with the descriptor PASSED: -1 for none); the reply's type,
+ * with R over its payload. */
+static uint8_t handle_fd(struct wire_reader *r, int passed)
 {
 	uint8_t type = 0;
 	struct wire_reader in = wire_reader_init(req.buf + 8, req.w.len - 8);
-	assert_true(keyd_handle(&keys, req.buf[5], &in, &reply));
+	assert_true(keyd_handle_fd(&keys, req.buf[5], &in, &reply, passed));
 	assert_true(frame_open(reply.buf + 4, reply.w.len - 4, &type, r));
 	return type;
+}
+
+static uint8_t handle(struct wire_reader *r)
+{
+	return handle_fd(r, -1);
+}
+
+/* A descriptor of an empty file: an empty breached-password list. */
+static int empty_list(void)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	assert_true(fd >= 0);
+	return fd;
 }
 
 /* What keyd answered REQ: COFFER_OK when it released or sealed, else the refusal. */
@@ -356,15 +379,44 @@ static void test_rows_without_session(void **state)
 			wire_put_bytes(w, "pw", 2);
 			wire_put_bytes(w, "new", 3);
 			break;
+		case KEYD_MSG_BREACH_LIST: /* the list is the descriptor */
+			want_type = KEYD_MSG_BREACH_LISTED;
+			break;
 		default: fail_msg("no request made here for type %u", type);
 		}
 		assert_true(frame_end(&req));
-		uint8_t got = handle(&r);
+		uint8_t got = handle_fd(&r, type == KEYD_MSG_BREACH_LIST ? empty_list() : -1);
 		if (got != want_type)
 			fail_msg("type %u: answered %u, not %u", type, got, want_type);
 		if (got == KEYD_MSG_DENIED)
 			assert_int_equal(wire_get_u32(&r), COFFER_ERR_UNAUTHENTICATED);
 	}
+}
+
+/* Only BREACH_LIST carries a descriptor, and it must: otherwise the request is malformed (keyd
+ * ends), and the descriptor is closed. */
+static void test_descriptors(void **state)
+{
+	(void)state;
+	struct wire_reader in;
+	(void)frame_begin(&req, KEYD_MSG_BREACH_LIST);
+	assert_true(frame_end(&req));
+	in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle(&keys, KEYD_MSG_BREACH_LIST, &in, &reply));
+	wire_put_u64(frame_begin(&req, KEYD_MSG_PING), 7);
+	assert_true(frame_end(&req));
+	int fd = empty_list();
+	in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle_fd(&keys, KEYD_MSG_PING, &in, &reply, fd));
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
+	/* A BREACH_LIST with bytes after its (no) fields is malformed too, its descriptor closed.
+	 */
+	wire_put_u8(frame_begin(&req, KEYD_MSG_BREACH_LIST), 1);
+	assert_true(frame_end(&req));
+	fd = empty_list();
+	in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle_fd(&keys, KEYD_MSG_BREACH_LIST, &in, &reply, fd));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
 }
 
 static int setup(void **state)
@@ -405,6 +457,7 @@ int main(void)
 	    cmocka_unit_test(test_column),
 	    cmocka_unit_test(test_sessions_by_class),
 	    cmocka_unit_test(test_rows_without_session),
+	    cmocka_unit_test(test_descriptors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,8 @@
 /* test_org_policy.c — policies from JSON and back: the defaults, every field's
- * refusal naming the field, the system policy's TOTP rule, a canonical round trip, and the
- * login decision by address (IPv4, IPv6, mapped) and by day and hour in the policy's zone. */
+ * refusal naming the field, the system policy's TOTP rule, a canonical round trip, the
+ * login decision by address (IPv4, IPv6, mapped) and by day and hour in the policy's zone, the
+ * maximum password age, a member's own login policy, and the lock-out check of a policy being
+ * saved. */
 #include "test_util.h"
 
 #include <time.h>
@@ -9,7 +11,8 @@
 
 static const char *const default_json =
     "{\"require_totp\": true,"
-    " \"password\": {\"min_length\": 8, \"require_punctuation\": false, \"reject_common\": true},"
+    " \"password\": {\"min_length\": 8, \"require_punctuation\": false, \"reject_common\": true,"
+    "  \"max_password_age_days\": 0},"
     " \"login\": {\"allowed_cidrs\": [\"0.0.0.0/0\", \"::/0\"],"
     "  \"allowed_days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"],"
     "  \"allowed_hours\": {\"from\": \"00:00\", \"to\": \"24:00\"},"
@@ -61,9 +64,10 @@ static void test_defaults_round_trip(void **state)
 	assert_int_equal(org_policy_from_json(j, true, &parsed, msg, sizeof msg), COFFER_OK);
 	assert_true(parsed.require_totp);
 	assert_int_equal(parsed.password.min_length, 8);
-	assert_int_equal(parsed.n_cidrs, 2);
-	assert_int_equal(parsed.hours.days, LOGIN_ALL_DAYS);
-	assert_int_equal(parsed.hours.to, 1440);
+	assert_int_equal(parsed.max_password_age_days, 0);
+	assert_int_equal(parsed.login.n_cidrs, 2);
+	assert_int_equal(parsed.login.hours.days, LOGIN_ALL_DAYS);
+	assert_int_equal(parsed.login.hours.to, 1440);
 	json_decref(j);
 	json_decref(expected);
 }
@@ -93,6 +97,12 @@ static void test_refusals_name_the_field(void **state)
 	    {"login.timezone", "\"Europe/Atlantis\"", "login.timezone"},
 	    {"login.timezone", "\"../../etc/passwd\"", "login.timezone"},
 	    {"login.unknown", "1", "login.unknown"},
+	    {"password.max_password_age_days", "-1", "password.max_password_age_days"},
+	    {"password.max_password_age_days", "3651", "password.max_password_age_days"},
+	    {"password.max_password_age_days", "\"90\"", "password.max_password_age_days"},
+	    {"password.max_password_age_days", "90.5", "password.max_password_age_days"},
+	    {"password.max_password_age_days", "null", "password.max_password_age_days"},
+	    {"max_password_age_days", "90", "max_password_age_days"}, /* it is a password rule */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct org_policy p;
@@ -191,6 +201,181 @@ static void test_login_by_day_and_hour(void **state)
 	assert_false(org_policy_login_allowed(&p, &a, utc(2026, 11, 28, 17, 0)));
 }
 
+static void test_password_age(void **state)
+{
+	(void)state;
+	struct org_policy p;
+	char msg[256] = "";
+	/* Left out: 0, never; shown as 0. */
+	assert_int_equal(
+	    parse_with("password.max_password_age_days", NULL, false, &p, msg, sizeof msg),
+	    COFFER_OK);
+	assert_int_equal(p.max_password_age_days, 0);
+	json_t *j = org_policy_to_json(&p);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "password"),
+							    "max_password_age_days")),
+			 0);
+	json_decref(j);
+	int64_t changed = utc(2026, 1, 1, 12, 0), day = ORG_POLICY_SECONDS_PER_DAY;
+	assert_false(org_policy_password_expired(&p, changed, changed + 20 * 365 * day));
+	/* 3650 is the ceiling, and round-trips. */
+	assert_int_equal(
+	    parse_with("password.max_password_age_days", "3650", false, &p, msg, sizeof msg),
+	    COFFER_OK);
+	assert_int_equal(p.max_password_age_days, 3650);
+	j = org_policy_to_json(&p);
+	struct org_policy again;
+	assert_int_equal(org_policy_from_json(j, false, &again, msg, sizeof msg), COFFER_OK);
+	assert_int_equal(again.max_password_age_days, 3650);
+	json_decref(j);
+	/* 90 days: expired only once the age passes 90 whole days. */
+	assert_int_equal(
+	    parse_with("password.max_password_age_days", "90", false, &p, msg, sizeof msg),
+	    COFFER_OK);
+	assert_false(org_policy_password_expired(&p, changed, changed + 90 * day));
+	assert_true(org_policy_password_expired(&p, changed, changed + 90 * day + 1));
+	/* A change time not known (0) never expires. */
+	assert_false(org_policy_password_expired(&p, 0, changed + 1000 * day));
+	/* The system policy may have one too. */
+	assert_int_equal(
+	    parse_with("password.max_password_age_days", "30", true, &p, msg, sizeof msg),
+	    COFFER_OK);
+	assert_true(org_policy_password_expired(&p, changed, changed + 31 * day));
+}
+
+static const char *const member_json =
+    "{\"allowed_cidrs\": [\"0.0.0.0/0\", \"::/0\"],"
+    " \"allowed_days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"],"
+    " \"allowed_hours\": {\"from\": \"00:00\", \"to\": \"24:00\"},"
+    " \"timezone\": \"Europe/London\", \"require_totp\": false}";
+
+/* Parses MEMBER_JSON with KEY (a top-level field, or "allowed_hours.from"/".to") set to VALUE
+ * (JSON text; NULL removes it). */
+static enum coffer_err member_with(const char *key, const char *value, struct member_policy *out,
+				   char *msg, size_t msglen)
+{
+	json_t *j = load(member_json);
+	json_t *parent = j;
+	if (strncmp(key, "allowed_hours.", 14) == 0) {
+		parent = json_object_get(j, "allowed_hours");
+		key += 14;
+	}
+	if (value != NULL)
+		json_object_set_new(parent, key, json_loads(value, JSON_DECODE_ANY, NULL));
+	else
+		json_object_del(parent, key);
+	enum coffer_err err = member_policy_from_json(j, out, msg, msglen);
+	json_decref(j);
+	return err;
+}
+
+static void test_member_policy(void **state)
+{
+	(void)state;
+	struct member_policy d, p;
+	char msg[256] = "";
+	member_policy_default(&d);
+	assert_false(d.require_totp);
+	json_t *j = member_policy_to_json(&d);
+	json_t *expected = load(member_json);
+	assert_true(json_equal(j, expected));
+	json_decref(expected);
+	assert_int_equal(member_policy_from_json(j, &p, msg, sizeof msg), COFFER_OK);
+	json_decref(j);
+	assert_int_equal(p.login.n_cidrs, 2);
+	/* require_totp may be left out (false) or given as a boolean, nothing else. */
+	assert_int_equal(member_with("require_totp", NULL, &p, msg, sizeof msg), COFFER_OK);
+	assert_false(p.require_totp);
+	assert_int_equal(member_with("require_totp", "true", &p, msg, sizeof msg), COFFER_OK);
+	assert_true(p.require_totp);
+	j = member_policy_to_json(&p);
+	assert_true(json_is_true(json_object_get(j, "require_totp")));
+	json_decref(j);
+	static const struct {
+		const char *key, *value, *field;
+	} refused[] = {
+	    {"require_totp", "1", "'require_totp'"},
+	    {"require_totp", "\"true\"", "'require_totp'"},
+	    {"require_totp", "null", "'require_totp'"},
+	    {"allowed_cidrs", "[\"10.0.0.1/8\"]", "'allowed_cidrs'"},
+	    {"allowed_cidrs", NULL, "'allowed_cidrs'"},
+	    {"allowed_days", "[\"mon\", \"mon\"]", "'allowed_days'"},
+	    {"allowed_days", "[\"Monday\"]", "'allowed_days'"},
+	    {"allowed_hours.from", "\"9:00\"", "'allowed_hours.from'"},
+	    {"allowed_hours.to", "\"24:01\"", "'allowed_hours.to'"},
+	    {"allowed_hours.to", "\"00:00\"", "'allowed_hours'"},
+	    {"timezone", "\"Nowhere/Special\"", "'timezone'"},
+	    {"timezone", NULL, "'timezone'"},
+	    {"login", "{}", "'login'"}, /* the member's body is the login part itself */
+	    {"require_password", "true", "'require_password'"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+		member_policy_default(&p);
+		p.require_totp = true; /* a refusal leaves *OUT alone */
+		enum coffer_err err =
+		    member_with(refused[i].key, refused[i].value, &p, msg, sizeof msg);
+		if (err != COFFER_ERR_INVALID_INPUT || strstr(msg, refused[i].field) == NULL ||
+		    strstr(msg, "login.") != NULL || !p.require_totp)
+			fail_msg("case %zu (%s = %s): err %d, message '%s'", i, refused[i].key,
+				 refused[i].value ? refused[i].value : "(absent)", err, msg);
+	}
+}
+
+static void test_member_rules_decide_alone(void **state)
+{
+	(void)state;
+	struct member_policy p;
+	char msg[256] = "";
+	json_t *j = load(member_json);
+	json_object_set_new(j, "allowed_cidrs", json_pack("[s]", "198.51.100.0/24"));
+	json_object_set_new(j, "allowed_days", json_pack("[s]", "mon"));
+	json_object_set_new(j, "allowed_hours",
+			    json_pack("{s:s,s:s}", "from", "22:00", "to", "06:00"));
+	json_object_set_new(j, "timezone", json_string("Asia/Tokyo"));
+	assert_int_equal(member_policy_from_json(j, &p, msg, sizeof msg), COFFER_OK);
+	json_decref(j);
+	struct netaddr in = addr("198.51.100.4"), out = addr("198.51.101.4");
+	/* Monday 23 November 2026 23:30 in Tokyo (UTC+9) is 14:30 UTC: inside, overnight. */
+	int64_t mon_2330 = utc(2026, 11, 23, 14, 30);
+	assert_true(login_rules_allow(&p.login, &in, mon_2330));
+	assert_false(login_rules_allow(&p.login, &out, mon_2330));
+	/* Monday 12:00 in Tokyo: outside the hours. Tuesday 01:00: not an allowed day. */
+	assert_false(login_rules_allow(&p.login, &in, utc(2026, 11, 23, 3, 0)));
+	assert_false(login_rules_allow(&p.login, &in, utc(2026, 11, 23, 16, 0)));
+	/* Monday 05:59 in Tokyo is inside (the window is judged by the local day); 06:00 is not. */
+	assert_true(login_rules_allow(&p.login, &in, utc(2026, 11, 22, 20, 59)));
+	assert_false(login_rules_allow(&p.login, &in, utc(2026, 11, 22, 21, 0)));
+}
+
+static void test_lock_out(void **state)
+{
+	(void)state;
+	struct org_policy p;
+	char msg[256] = "";
+	struct netaddr me = addr("192.0.2.10");
+	assert_int_equal(
+	    parse_with("login.allowed_cidrs", "[\"10.0.0.0/8\"]", false, &p, msg, sizeof msg),
+	    COFFER_OK);
+	assert_true(login_rules_lock_out(&p.login, &me, "login.", msg, sizeof msg));
+	assert_non_null(strstr(msg, "'login.allowed_cidrs'"));
+	assert_non_null(strstr(msg, "192.0.2.10"));
+	assert_int_equal(parse_with("login.allowed_cidrs", "[\"10.0.0.0/8\", \"192.0.2.0/28\"]",
+				    false, &p, msg, sizeof msg),
+			 COFFER_OK);
+	assert_false(login_rules_lock_out(&p.login, &me, "login.", msg, sizeof msg));
+	/* No day at all locks everyone out for good; hours outside the present only until they
+	 * open. */
+	assert_int_equal(parse_with("login.allowed_days", "[]", false, &p, msg, sizeof msg),
+			 COFFER_OK);
+	assert_true(login_rules_lock_out(&p.login, &me, "", msg, sizeof msg));
+	assert_non_null(strstr(msg, "'allowed_days'"));
+	assert_int_equal(parse_with("login.allowed_hours",
+				    "{\"from\": \"03:00\", \"to\": \"03:01\"}", false, &p, msg,
+				    sizeof msg),
+			 COFFER_OK);
+	assert_false(login_rules_lock_out(&p.login, &me, "", msg, sizeof msg));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +384,10 @@ int main(void)
 	    cmocka_unit_test(test_system_policy_requires_totp),
 	    cmocka_unit_test(test_login_by_address),
 	    cmocka_unit_test(test_login_by_day_and_hour),
+	    cmocka_unit_test(test_password_age),
+	    cmocka_unit_test(test_member_policy),
+	    cmocka_unit_test(test_member_rules_decide_alone),
+	    cmocka_unit_test(test_lock_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
