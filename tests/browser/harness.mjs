@@ -33,7 +33,7 @@ function healthz(base) {
 }
 
 // A fresh deployment, served. CONF ({key: value}) sets lines of coffer.conf before it starts.
-// Returns {base, inviteUrl, dir, log(), signal(name), stop()}.
+// Returns {base, inviteUrl, dir, data (its --data directory), log(), signal(name), stop()}.
 export async function startCoffer(adminEmail, conf = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-browser-'));
   const port = await freePort();
@@ -71,7 +71,7 @@ export async function startCoffer(adminEmail, conf = {}) {
   };
   const logText = () => readFileSync(log, 'utf8');
   const signal = (name) => proc.kill(name);
-  return {base, inviteUrl, dir, log: logText, signal, stop};
+  return {base, inviteUrl, dir, data, log: logText, signal, stop};
 }
 
 // A person's authenticator app. Each 30-second step's code is accepted once per user, and the

@@ -5,14 +5,18 @@
 // holding from the member's next request), to a sysadmin disabling that admin, whose open page
 // then finds itself signed out, with the XSS, CSRF and sign-in error cases on the way; then an
 // existing user joining a second organisation and switching between the two, a password found
-// in the breached list forcing a change, and a sign-in refused by the login policy.
+// in the breached list forcing a change, and a sign-in refused by the login policy. Along the
+// way: one member's own sign-in rules refusing their open page at once (and not their admin's,
+// from the same address), the maximum password age, and the notice every member of an
+// organisation gets when the server's operator recovers it (`coffer org recover`).
 // Screenshots of each main screen go to build/test-output/browser/. Run: node journey.mjs
 import {chromium} from 'playwright-core';
+import {execFileSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {ROOT, startCoffer, Authenticator, Runner, assert, sleep} from './harness.mjs';
+import {ROOT, COFFER, startCoffer, Authenticator, Runner, assert, sleep} from './harness.mjs';
 
 const SHOTS = join(ROOT, 'build/test-output/browser');
 mkdirSync(SHOTS, {recursive: true});
@@ -37,6 +41,12 @@ const LANE_ADMIN_PW = 'Lane head of chambers 31';
 // 127.0.0.1, a trusted proxy here), inside the address rule they set for their organisation;
 // everyone else comes from 127.0.0.1.
 const LANE_ADMIN_ADDRESS = '10.20.30.40';
+// Moss Notaries loses its only administrator, and the server's operator recovers it.
+const MOSS_HEAD = 'head@moss.example.test';
+const MOSS_HEAD_PW = 'Moss head notary since 2019';
+const MOSS_CLERK = 'clerk@moss.example.test';
+const MOSS_CLERK_PW = 'Moss clerk of the works 58';
+const MOSS_NEW_HEAD = 'new-head@moss.example.test';
 
 // The breached-password list (Pwned Passwords format: SHA1HEX:COUNT, sorted, upper case), named
 // in coffer.conf before coffer serve starts; a password joins it later, with a SIGHUP.
@@ -484,6 +494,87 @@ try {
     assert((await row(PARALEGAL).locator('td').nth(5).textContent()) === '—', 'no reset pending any more');
   });
 
+  // --- one member's own sign-in rules: they narrow the organisation's, on every request ------
+
+  let paralegalId;
+  const rulesOf = async (email) => {
+    await people();
+    await row(email).getByRole('link', {name: `Sign-in rules of ${email}`}).click();
+    await member.page.getByRole('heading', {level: 1, exact: true, name: `Sign-in rules · ${email}`}).waitFor();
+  };
+  const totpRule = () => member.page.getByLabel('Require an authenticator app for this member');
+
+  await run.step("org admin sets one member's own sign-in rules from their People row", async () => {
+    const {page} = member;
+    await rulesOf(PARALEGAL);
+    paralegalId = new URL(page.url()).hash.split('/')[4];
+    // Nothing set yet: the defaults, which add nothing to the organisation's rules.
+    assert(await page.getByLabel('Allowed addresses').inputValue() === '0.0.0.0/0\n::/0', 'allow-all by default');
+    assert(!(await totpRule().isChecked()), 'no authenticator rule by default');
+    await page.getByText('they can only narrow what the organisation allows, never widen it').waitFor();
+    await page.getByText('a session from an address, or on a day or at an hour, outside them is refused at once').waitFor();
+    await page.getByText('Reset their sign-in (the Reset sign-in button on the People list)').waitFor();
+    const a = await screenAudit(page);
+    assert(!a.unlabelled.length && a.h1 === 1, `rules: unlabelled ${a.unlabelled.join(' | ')}; ${a.h1} h1`);
+    // The member's browser is at 127.0.0.1: outside these blocks.
+    await page.getByLabel('Allowed addresses').fill('10.0.0.0/8\n192.0.2.0/24');
+    await totpRule().check();
+    await page.getByRole('button', {name: 'Save rules'}).click();
+    await page.getByText(`The sign-in rules of ${PARALEGAL} have been saved. They hold from their next request`).waitFor();
+    await shot(page, 'member-rules');
+    const r = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/members/${paralegalId}/login-policy`);
+    assert(r.status === 200 && r.body.allowed_cidrs.join() === '10.0.0.0/8,192.0.2.0/24' && r.body.require_totp === true,
+      `stored: ${JSON.stringify(r.body)}`);
+    // Drawn afresh, the screen shows what is stored.
+    await rulesOf(PARALEGAL);
+    assert(await page.getByLabel('Allowed addresses').inputValue() === '10.0.0.0/8\n192.0.2.0/24', 'the blocks shown again');
+    assert(await totpRule().isChecked(), 'the authenticator rule shown again');
+  });
+
+  await run.step("the member's open page is refused at its next request; their admin, at the same address, is not", async () => {
+    const {page} = paralegal; // open on the records list, signed in before the rules were set
+    await page.getByRole('link', {name: 'Files'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Not available'}).waitFor();
+    await page.getByText("This organisation's rules do not allow access from this address at this time.").waitFor();
+    await page.getByText('or those its administrators set for you alone').waitFor();
+    await shot(page, 'member-rules-refused');
+    const r = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/records`);
+    assert(r.status === 403 && r.body.error.code === 'login_policy', `records answered ${r.status} ${JSON.stringify(r.body)}`);
+    const s = await apiCall(page, 'GET', '/api/v1/session');
+    assert(s.status === 200, `the session itself stands: ${s.status}`);
+    await go(member.page, `#/orgs/${orgId}/records`);
+    await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await member.page.getByRole('link', {name: MEMO}).waitFor();
+  });
+
+  await run.check('an admin cannot save rules of their own that would shut them out: the reason is shown by its field', async () => {
+    const {page} = member;
+    await rulesOf(MEMBER);
+    await page.getByText('These are your own rules.').waitFor();
+    await page.getByLabel('Allowed addresses').fill('10.0.0.0/8');
+    await page.getByRole('button', {name: 'Save rules'}).click();
+    await page.locator('.field-error', {hasText: 'your own address (127.0.0.1) is in none of these blocks'}).waitFor();
+    assert(await page.getByLabel('Allowed addresses').getAttribute('aria-invalid') === 'true', 'the field is marked');
+    await page.getByRole('alert').filter({hasText: 'Saving the rules failed'}).waitFor();
+    await shot(page, 'member-rules-lockout');
+    const me = (await apiCall(page, 'GET', '/api/v1/session')).body.user.id;
+    const r = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/members/${me}/login-policy`);
+    assert(r.body.allowed_cidrs.join() === '0.0.0.0/0,::/0', `nothing stored: ${JSON.stringify(r.body)}`);
+  });
+
+  await run.step("the admin removes the member's rules; the member's next request is served again", async () => {
+    const {page} = member;
+    await rulesOf(PARALEGAL);
+    await page.getByRole('button', {name: 'Remove these rules'}).click();
+    await page.getByText(`The rules of ${PARALEGAL} have been removed`).waitFor();
+    assert(await page.getByLabel('Allowed addresses').inputValue() === '0.0.0.0/0\n::/0', 'allow-all again');
+    assert(!(await totpRule().isChecked()), 'no authenticator rule');
+    await paralegal.page.getByRole('link', {name: 'Records'}).click();
+    await paralegal.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
+    await paralegal.page.getByText('You see records up to your clearance').waitFor();
+    await people(); // where the next step starts
+  });
+
   await run.check('a used reset link says it cannot be used', async () => {
     const {page} = await newPage('reset-again');
     await page.goto(resetUrl);
@@ -512,15 +603,20 @@ try {
     await go(page, `#/orgs/${orgId}/records`);
     await page.getByRole('link', {name: 'Policy'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Smith & Partners'}).waitFor();
+    await page.getByText('NIST SP 800-63B advises against forced periodic password changes').waitFor();
+    assert(await page.getByLabel('Maximum password age (days)').inputValue() === '0', 'no maximum age by default');
     await page.getByLabel('Minimum length (characters)').fill('7');
+    await page.getByLabel('Maximum password age (days)').fill('4000');
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.1/8');
     await page.getByLabel('Time zone').fill('Mars/Olympus');
     await page.getByRole('button', {name: 'Save policy'}).click();
     await page.getByText('Not an address or block with zero host bits: 10.0.0.1/8').waitFor();
     await page.getByText('Must be a whole number from 8 to 256.').waitFor();
+    await page.getByText('Must be a whole number from 0 (never) to 3650.').waitFor();
     await page.getByText('Not a time zone this browser knows').waitFor();
     await shot(page, 'policy-invalid');
     await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByLabel('Maximum password age (days)').fill('365');
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.0/8');
     await page.getByLabel('Time zone').fill('Europe/Paris');
     await page.getByLabel('Require a punctuation character').check();
@@ -534,7 +630,16 @@ try {
     await shot(page, 'policy-saved');
     const p = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
     assert(p.body.password.min_length === 12 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
-      && !p.body.login.allowed_days.includes(offKey) && p.body.login.allowed_cidrs.includes('10.0.0.0/8'), JSON.stringify(p.body));
+      && !p.body.login.allowed_days.includes(offKey) && p.body.login.allowed_cidrs.includes('10.0.0.0/8')
+      && p.body.password.max_password_age_days === 365, JSON.stringify(p.body));
+    // Drawn afresh, the form shows the maximum age, and saving it untouched keeps it.
+    await go(page, `#/orgs/${orgId}/policy`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Smith & Partners'}).waitFor();
+    assert(await page.getByLabel('Maximum password age (days)').inputValue() === '365', 'the maximum age shown again');
+    await page.getByRole('button', {name: 'Save policy'}).click();
+    await page.getByText('The policy has been saved.').waitFor();
+    const again = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
+    assert(again.body.password.max_password_age_days === 365, `kept: ${JSON.stringify(again.body.password)}`);
     await page.getByRole('link', {name: 'Audit trail'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Audit trail · Smith & Partners'}).waitFor();
     await page.getByLabel('Filter').fill('record.update');
@@ -746,6 +851,64 @@ try {
     await clerk.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Lane & Co'}).waitFor();
   });
 
+  // --- an organisation recovered by the server's operator: every member is told -------------
+
+  let mossId, mossClerk;
+  await run.step('an organisation loses its only administrator, disabled by a sysadmin', async () => {
+    const o = await apiCall(admin.page, 'POST', '/api/v1/admin/orgs', {name: 'Moss Notaries'});
+    assert(o.status === 201, `Moss Notaries: ${o.status}`);
+    mossId = o.body.id;
+    const head = await newPage('moss-head');
+    const headAuth = await acceptInvite(head.page, await invite(MOSS_HEAD, mossId), MOSS_HEAD_PW, null);
+    await head.page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(head.page, MOSS_HEAD, MOSS_HEAD_PW, headAuth);
+    await head.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Moss Notaries'}).waitFor();
+    const r = await apiCall(head.page, 'POST', `/api/v1/orgs/${mossId}/invites`, {email: MOSS_CLERK, role: 'member', clearance: 'internal'});
+    assert(r.status === 201, `the clerk's invitation: ${r.status} ${JSON.stringify(r.body)}`);
+    mossClerk = await newPage('moss-clerk');
+    const clerkAuth = await acceptInvite(mossClerk.page, r.body.url, MOSS_CLERK_PW, null);
+    await mossClerk.page.getByRole('link', {name: 'Go to sign-in'}).click();
+    await signIn(mossClerk.page, MOSS_CLERK, MOSS_CLERK_PW, clerkAuth);
+    await mossClerk.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Moss Notaries'}).waitFor();
+    assert(await mossClerk.page.locator('#notices .notice').count() === 0, 'no notice before a recovery');
+    const users = (await apiCall(admin.page, 'GET', '/api/v1/admin/users')).body.users;
+    const d = await apiCall(admin.page, 'POST', `/api/v1/admin/users/${users.find((u) => u.email === MOSS_HEAD).id}/disable`);
+    assert(d.status === 204, `disable: ${d.status}`);
+    await head.context.close();
+  });
+
+  await run.step("the operator recovers it with coffer org recover; a member's open page shows the notice until dismissed, then never again", async () => {
+    const out = execFileSync(COFFER, ['org', 'recover', '--data', coffer.data, '--org', mossId, '--admin-email', MOSS_NEW_HEAD],
+      {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+    assert(/\/invite\/[A-Za-z0-9_-]+$/.test(out.trim().split('\n').pop()), `recover printed: ${out}`);
+    const {page} = mossClerk;
+    const banner = page.locator('#notices .notice');
+    // The page reads its session at the next move (and every few seconds): the notice comes with it.
+    await page.getByRole('link', {name: 'Files'}).click();
+    await banner.waitFor();
+    const text = await banner.textContent();
+    assert(text.includes("Moss Notaries was recovered by the server's operator on ")
+      && text.includes(`: ${MOSS_NEW_HEAD} was made its administrator. If you did not expect this, tell your organisation's other members.`), text);
+    assert(await banner.locator('time').count() === 1, 'the date is a <time>');
+    await shot(page, 'notice');
+    // Until dismissed it stands, a reload too.
+    await go(page, `#/orgs/${mossId}/records`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Moss Notaries'}).waitFor();
+    await banner.waitFor();
+    const seen = page.waitForRequest((r) => r.url().endsWith('/api/v1/notices/seen'));
+    await page.getByRole('button', {name: 'Dismiss the notice about Moss Notaries'}).click();
+    const ids = JSON.parse((await seen).postData()).ids;
+    assert(ids.length === 1 && Number.isInteger(ids[0]), `marked seen: ${JSON.stringify(ids)}`);
+    await banner.waitFor({state: 'detached'});
+    assert(await page.locator('#notices').isHidden(), 'the banner is gone');
+    // After a reload the session answers no notice, and the page shows none.
+    await go(page, `#/orgs/${mossId}/records`);
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Records · Moss Notaries'}).waitFor();
+    assert(await banner.count() === 0, 'no notice after a reload');
+    const s = await apiCall(page, 'GET', '/api/v1/session');
+    assert(Array.isArray(s.body.notices) && s.body.notices.length === 0, `notices: ${JSON.stringify(s.body.notices)}`);
+  });
+
   // Keyboard only, on the clerk's signed-in page: every control has a label, each screen one
   // h1, Tab moves through the controls with a visible focus ring, Enter follows a link.
   await run.step('keyboard and labels: every control labelled, one h1, Tab shows focus, Enter works', async () => {
@@ -799,7 +962,8 @@ try {
     for (const k of ['POST /api/v1/admin/orgs', 'POST /api/v1/orgs/ID/records', 'PUT /api/v1/orgs/ID/records/ID',
       'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable',
       'POST /api/v1/me/password', 'POST /api/v1/admin/invites', 'POST /api/v1/orgs/ID/invites', 'PATCH /api/v1/orgs/ID/members/ID',
-      'POST /api/v1/orgs/ID/members/ID/reset', 'DELETE /api/v1/orgs/ID/members/ID']) {
+      'POST /api/v1/orgs/ID/members/ID/reset', 'DELETE /api/v1/orgs/ID/members/ID',
+      'PUT /api/v1/orgs/ID/members/ID/login-policy', 'POST /api/v1/notices/seen']) {
       assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
     }
   });

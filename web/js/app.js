@@ -16,6 +16,8 @@ import {orgAuditView, systemAuditView} from './audit.js';
 import {orgPolicyView, systemPolicyView} from './policy.js';
 import {adminOrgsView, adminInvitesView, adminUsersView} from './admin.js';
 import {peopleView} from './people.js';
+import {memberRulesView} from './people_rules.js';
+import {showNotices} from './notices.js';
 
 // How often an open page asks whether its session still stands (a disabled account, a sign-out
 // elsewhere), while someone is using it. A page left alone stops asking, so that the server's
@@ -34,6 +36,7 @@ route('/orgs/:org/records/:id/edit', recordEditView);
 route('/orgs/:org/records/:id/history', historyView);
 route('/orgs/:org/files', filesView);
 route('/orgs/:org/people', peopleView, {access: 'org_admin'});
+route('/orgs/:org/people/:user/rules', memberRulesView, {access: 'org_admin'});
 route('/orgs/:org/audit', orgAuditView, {access: 'org_admin'});
 route('/orgs/:org/policy', orgPolicyView, {access: 'org_admin'});
 route('/admin/orgs', adminOrgsView, {access: 'sysadmin'});
@@ -140,6 +143,8 @@ async function render() {
   const seq = ++renderSeq;
   const el = main();
   const link = linkPage();
+  // The organisations' notices stand above every screen until dismissed (notices.js).
+  showNotices(link ? [] : session.notices);
   if (link) {
     drawTopbar([]);
     await link[1](el, {token: decodeURIComponent(location.pathname.slice(link[0].length)),
@@ -239,6 +244,7 @@ function checkSession() {
         if (!signedIn()) return; // signed out meanwhile
         const before = session.user;
         setSession(answer);
+        showNotices(session.notices);
         rememberOrgs();
         if (JSON.stringify(session.user) !== JSON.stringify(before)) accessChanged(before);
       } catch (err) {

@@ -38,3 +38,13 @@ export function check(label, control, hint) {
   control.id = control.id || `c${Math.random().toString(36).slice(2)}`;
   return h('div', {class: 'check'}, control, h('label', {for: control.id}, label), hint ? h('p', {class: 'hint'}, hint) : null);
 }
+
+// The field a 400 invalid_input names ("field 'login.allowed_cidrs': …", docs/API.md), as
+// {name: 'login.allowed_cidrs', text: '…'} (a list index left out), or null.
+export function serverField(err) {
+  if (!err || err.code !== 'invalid_input') return null;
+  const m = /^field '([^']+)': (.*)$/s.exec(err.message || '');
+  if (!m) return null;
+  const text = m[2].charAt(0).toUpperCase() + m[2].slice(1);
+  return {name: m[1].replace(/\[[0-9]+\]/g, ''), text: /[.!?]$/.test(text) ? text : `${text}.`};
+}

@@ -91,10 +91,27 @@ function zoneValid(tz) {
   }
 }
 
+// The rules that add nothing: what GET answers for a member with no login policy of their own.
+export const ALLOW_ALL = Object.freeze({allowed_cidrs: ['0.0.0.0/0', '::/0'], allowed_days: DAYS.map(([k]) => k),
+  allowed_hours: {from: '00:00', to: '24:00'}, timezone: 'Europe/London'});
+
+// The rules in a few words: "addresses 10.0.0.0/8; Monday to Friday, 08:00–18:00 (Europe/Paris)".
+export function describeRules(login) {
+  const everywhere = login.allowed_cidrs.some((c) => /^(0\.0\.0\.0|::)\/0$/.test(c));
+  const where = everywhere && login.allowed_cidrs.length >= 2 ? 'from any address' : `from ${login.allowed_cidrs.join(', ')}`;
+  const days = login.allowed_days.length === 7 ? 'every day'
+    : DAYS.filter(([k]) => login.allowed_days.includes(k)).map(([, n]) => n).join(', ') || 'no day';
+  const {from, to} = login.allowed_hours;
+  const hours = from === '00:00' && to === '24:00' ? 'at any hour' : `from ${from} until ${to}`;
+  return `${where}; ${days}, ${hours} (${login.timezone})`;
+}
+
 // The fieldset for LOGIN ({allowed_cidrs, allowed_days, allowed_hours: {from, to}, timezone}),
 // its errors shown through ERRORS (form_errors.js); WHO names the people it applies to.
 // validate() (after ERRORS.reset()) returns the rules as the server takes them; noDays() says
-// none is chosen, firstDay() is the control to focus then.
+// none is chosen, firstDay() is the control to focus then; serverError(NAME, TEXT) shows the
+// server's complaint about the field NAME ('allowed_cidrs', 'allowed_hours.from', …) next to it
+// and returns its control, or null for a name it does not know.
 export function loginRulesFieldset(login, errors, {who = 'members'} = {}) {
   const cidrs = h('textarea', {rows: '4', spellcheck: 'false', class: 'mono'});
   cidrs.value = login.allowed_cidrs.join('\n');
@@ -129,5 +146,16 @@ export function loginRulesFieldset(login, errors, {who = 'members'} = {}) {
     dayErr.textContent = chosen().length ? '' : 'With no day selected, no one can sign in.';
     return {allowed_cidrs: list, allowed_days: chosen(), allowed_hours: {from: from.value, to: to.value}, timezone: tz.value.trim()};
   };
-  return {el, validate, noDays: () => !chosen().length, firstDay: () => days[0]};
+  const serverError = (name, text) => {
+    if (name === 'allowed_days') {
+      dayErr.textContent = text;
+      return days[0];
+    }
+    const control = {allowed_cidrs: cidrs, allowed_hours: to, 'allowed_hours.from': from,
+      'allowed_hours.to': to, timezone: tz}[name];
+    if (!control) return null;
+    errors.fail(control, text);
+    return control;
+  };
+  return {el, validate, noDays: () => !chosen().length, firstDay: () => days[0], serverError};
 }

@@ -56,6 +56,6 @@ export async function peopleView(el, {params, alive}) {
   draw(first.members);
 
   replace(el, heading(`People · ${me.name}`),
-    h('p', {class: 'hint'}, `As an administrator of ${me.name} you invite its people, set their role and clearance, reset a lost sign-in and remove those who leave. You can give a clearance up to your own (${me.clearance}). Each change holds from the person's next request.`),
+    h('p', {class: 'hint'}, `As an administrator of ${me.name} you invite its people, set their role and clearance, set sign-in rules for one person (Sign-in rules), reset a lost sign-in and remove those who leave. You can give a clearance up to your own (${me.clearance}). Each change holds from the person's next request.`),
     slot.el, linkArea, count, listArea, inviteForm(ctx));
 }

@@ -1,8 +1,10 @@
 // people_row.js — one row of the People table: a member's email, role and clearance (changed
 // in place, then saved), status, last sign-in, whether a sign-in reset is pending, and the
-// buttons that reset their sign-in or remove them (people_actions.js).
+// buttons that reset their sign-in or remove them (people_actions.js), and the link to their own
+// sign-in rules (people_rules.js).
 import * as api from './api.js';
 import {h} from './dom.js';
+import {href} from './router.js';
 import {LEVELS, session, levelsUpTo} from './session.js';
 import {badge, time, errorText, confirmDialog, toast} from './ui.js';
 import {removeMember, resetMember, afterOwnChange} from './people_actions.js';
@@ -71,6 +73,10 @@ export function memberRow(m, ctx) {
 
   const actions = [];
   if (canChange) actions.push(save);
+  if (canChange) {
+    actions.push(h('a', {href: `${href('orgs', ctx.org, 'people', m.user_id, 'rules')}`, class: 'button secondary small',
+      'aria-label': `Sign-in rules of ${m.email}`}, 'Sign-in rules'));
+  }
   if (canChange && !self) {
     actions.push(h('button', {type: 'button', class: 'secondary small', 'aria-label': `Reset sign-in of ${m.email}`,
       onclick: () => resetMember(m, ctx)}, 'Reset sign-in'));

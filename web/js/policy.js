@@ -4,13 +4,14 @@
 // server checks again and its answer is shown as it gives it.
 import * as api from './api.js';
 import {h, replace} from './dom.js';
-import {formErrors, check} from './form_errors.js';
+import {formErrors, check, serverField} from './form_errors.js';
 import {loginRulesFieldset} from './login_rules.js';
 import {orgName} from './session.js';
 import {heading, messageSlot, errorText, busy, toast} from './ui.js';
 
 export const MIN_LENGTH_MIN = 8;
 export const MIN_LENGTH_MAX = 256;
+export const MAX_AGE_MAX = 3650; // days; 0 = a password never expires
 
 async function policyScreen(el, title, path, system, alive) {
   const p = await api.get(path);
@@ -21,17 +22,23 @@ async function policyScreen(el, title, path, system, alive) {
     required: true, value: String(p.password.min_length), class: 'short'});
   const punct = h('input', {type: 'checkbox', checked: p.password.require_punctuation});
   const common = h('input', {type: 'checkbox', checked: p.password.reject_common});
+  const maxAge = h('input', {type: 'number', min: '0', max: String(MAX_AGE_MAX), step: '1', required: true,
+    value: String(p.password.max_password_age_days ?? 0), class: 'short'});
   const where = loginRulesFieldset(p.login, errors, {who: system ? 'system administrators' : 'members'});
   const slot = messageSlot();
 
   const form = h('form', {class: 'card', novalidate: true},
     h('fieldset', {}, h('legend', {}, 'Sign-in'),
       check('Require an authenticator code (TOTP) at sign-in', totp,
-        system ? 'Always on for system administrators.' : 'Strongly recommended. Members without an authenticator enrol one at their next invitation.')),
+        system ? 'Always on for system administrators.' : 'Strongly recommended. A member who has no authenticator app yet cannot sign in once one is required: reset their sign-in (People) so that they set one up.')),
     h('fieldset', {}, h('legend', {}, 'Passwords'),
       errors.wrap('Minimum length (characters)', minLen, `${MIN_LENGTH_MIN} to ${MIN_LENGTH_MAX}.`),
       check('Require a punctuation character', punct),
-      check('Refuse commonly used passwords', common, 'Passwords known from data breaches are always refused.')),
+      check('Refuse commonly used passwords', common, 'Passwords known from data breaches are always refused.'),
+      errors.wrap('Maximum password age (days)', maxAge, h('p', {class: 'hint'},
+        `0 means never (the default); at most ${MAX_AGE_MAX}. A password older than this must be changed before anything else. `,
+        h('strong', {}, 'NIST SP 800-63B advises against forced periodic password changes'),
+        `: people then choose weaker passwords and change them in predictable ways. Leave it at 0 unless a rule you must follow requires it; a password found in a data breach has to be changed anyway.`))),
     where.el,
     h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary'}, 'Save policy')));
 
@@ -41,10 +48,15 @@ async function policyScreen(el, title, path, system, alive) {
     if (!/^[0-9]+$/.test(minLen.value) || n < MIN_LENGTH_MIN || n > MIN_LENGTH_MAX) {
       errors.fail(minLen, `Must be a whole number from ${MIN_LENGTH_MIN} to ${MIN_LENGTH_MAX}.`);
     }
+    const age = Number(maxAge.value);
+    if (!/^[0-9]+$/.test(maxAge.value) || age > MAX_AGE_MAX) {
+      errors.fail(maxAge, `Must be a whole number from 0 (never) to ${MAX_AGE_MAX}.`);
+    }
     const login = where.validate();
     return {
       require_totp: system ? true : totp.checked,
-      password: {min_length: n, require_punctuation: punct.checked, reject_common: common.checked},
+      password: {min_length: n, require_punctuation: punct.checked, reject_common: common.checked,
+        max_password_age_days: age},
       login,
     };
   };
@@ -64,10 +76,16 @@ async function policyScreen(el, title, path, system, alive) {
     }
     try {
       await busy(form, api.put(path, body));
-      slot.set('ok', 'The policy has been saved. It applies from the next sign-in.');
+      slot.set('ok', `The policy has been saved. Its address, day and hour rules and the maximum password age hold from each ${system ? 'administrator' : 'member'}'s next request; the other password rules apply to the next password chosen.`);
       toast('Policy saved.');
     } catch (err) {
-      slot.set('error', errorText(err, 'Saving the policy'));
+      // The server names the field it refuses: its reason goes next to that field too.
+      const f = serverField(err);
+      const control = f && (f.name.startsWith('login.') ? where.serverError(f.name.slice(6), f.text)
+        : {'password.min_length': minLen, 'password.max_password_age_days': maxAge}[f.name]);
+      if (control && !f.name.startsWith('login.')) errors.fail(control, f.text);
+      slot.set('error', control ? `Saving the policy failed: ${f.text}` : errorText(err, 'Saving the policy'));
+      if (control) control.focus();
     }
   });
   replace(el, heading(title), slot.el, form);

@@ -5,12 +5,15 @@ import {setCsrfToken} from './api.js';
 
 export const LEVELS = ['public', 'internal', 'confidential', 'restricted'];
 
-export const session = {user: null, mustChangePassword: false};
+// NOTICES: what the user's organisations tell their members and the user has not yet marked
+// seen (shown by notices.js).
+export const session = {user: null, mustChangePassword: false, notices: []};
 
 // Takes a login or session answer.
 export function setSession(answer) {
   session.user = answer ? answer.user : null;
   session.mustChangePassword = Boolean(answer && answer.must_change_password);
+  session.notices = answer && Array.isArray(answer.notices) ? answer.notices : [];
   setCsrfToken(answer ? answer.csrf_token : null);
 }
 

@@ -65,7 +65,9 @@ export function errorText(err, context) {
     case 'forbidden':
       return `${lead}you are not allowed to do this. ${err.message}`;
     case 'login_policy':
-      return `${lead}your organisation's sign-in rules do not allow this from here or at this time. ${err.message}`;
+      // The rules hold on every request: the organisation's, and those its administrators set
+      // for this member alone. The session still reaches the user's other organisations.
+      return `${lead}${err.message} The rules of an organisation (or those its administrators set for you alone) decide from where and when it may be used, on every request, not only at sign-in. Ask one of its administrators if you need access from here or now.`;
     case 'not_found':
       return `${lead}it no longer exists (it may have been deleted). ${err.message}`;
     case 'network':
