@@ -174,6 +174,12 @@ enum coffer_err admin_invites_post(struct request *rq)
 		o.org_id = org->id;
 		o.founding = org;
 		err = invite_issue(rq, &o);
+		if (err == COFFER_ERR_FORBIDDEN) /* keyd: the charter has lapsed */
+			err = reply_error(
+			    rq, COFFER_ERR_FORBIDDEN,
+			    "The time to invite this organisation's first administrator "
+			    "has passed (72 hours after its creation or its last such "
+			    "invitation); the operator can use coffer org recover.");
 	}
 	free(org);
 	return err;

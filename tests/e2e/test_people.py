@@ -296,3 +296,24 @@ def test_the_sysadmin_user_list_says_not_which_organisations(w):
     assert set(users["counted@example.test"]) == {"id", "email", "role", "status", "org_count"}
     assert users["counted@example.test"]["org_count"] == 1
     assert w.org_b not in r.text and "People Org B" not in r.text
+
+
+def test_a_charter_that_is_not_this_organisations_founds_nothing(w):
+    """keyd, not the web process, holds the sysadmin to the charter: one that is not the
+    organisation's own (as a lapsed one) is refused, and the sysadmin is told what to do."""
+    import sqlite3
+    sa = w.admin.client
+    x = sa.post("/api/v1/admin/orgs", {"name": "Charter X"}).json()["id"]
+    y = sa.post("/api/v1/admin/orgs", {"name": "Charter Y"}).json()["id"]
+    db = sqlite3.connect(w.data_dir / "system.db", timeout=10)
+    try:
+        with db:
+            db.execute("UPDATE orgs SET charter = (SELECT charter FROM orgs WHERE id = ?) "
+                       "WHERE id = ?", (y, x))
+    finally:
+        db.close()
+    r = sa.post("/api/v1/admin/invites", {"email": "first@charter-x.example",
+                                          "role": "org_admin", "org_id": x,
+                                          "clearance": "restricted"})
+    expect_error(r, 403, "forbidden")
+    assert "coffer org recover" in r.json()["error"]["message"]
