@@ -411,10 +411,18 @@ enum coffer_err files_download(struct request *rq)
 		return err;
 	}
 	disposition(&m, cd, sizeof cd);
+	/* RFC 9530: the whole file's SHA-256, recorded at upload, so a client can tell a download
+	 * cut short (a segment that fails its check ends the stream) from a complete one. */
+	char b64[sodium_base64_ENCODED_LEN(FILE_SHA256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	char digest[sizeof b64 + 16];
+	sodium_bin2base64(b64, sizeof b64, m.sha256, sizeof m.sha256,
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(digest, sizeof digest, "sha-256=:%s:", b64);
 	sodium_memzero(&m, sizeof m);
 	const struct reply_header headers[] = {
 	    {MHD_HTTP_HEADER_CONTENT_TYPE, f.content_type},
 	    {MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd},
+	    {"Repr-Digest", digest},
 	    /* Whatever the type claims, nothing a file holds may run in our origin. */
 	    {"Content-Security-Policy", "sandbox"},
 	};

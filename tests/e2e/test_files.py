@@ -521,3 +521,43 @@ def test_one_gib_streamed_round_trip_in_bounded_memory(w):
     finally:
         # Do not leave a gibibyte in the temporary directory.
         c.request("DELETE", fpath(w.org_a, meta["id"]))
+
+
+def test_downloads_carry_repr_digest_that_catches_a_cut_download(w, tmp_path):
+    """RFC 9530's Repr-Digest holds the SHA-256 recorded at upload: curl saves a download whole
+    or cut (a tampered segment ends the stream), and only the whole one matches it."""
+    import base64
+    import subprocess
+    c = w.a_restricted.client
+    data = data_of(5 * 65536 + 123)
+    meta = upload_ok(c, w.org_a, "digest.bin", "internal", data, "application/octet-stream")
+    want = "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
+    cookie = c.http.cookies.get("coffer_session")
+
+    def curl_download(name):
+        out, hdrs = tmp_path / name, tmp_path / (name + ".headers")
+        proc = subprocess.run(
+            ["curl", "-sS", "--cacert", str(w.srv.cert), "-b", f"coffer_session={cookie}",
+             "-H", f"X-Forwarded-For: {w.a_restricted.addr}", "-D", str(hdrs), "-o", str(out),
+             w.srv.base_url + f"/api/v1/orgs/{w.org_a}/files/{meta['id']}"],
+            capture_output=True, text=True, timeout=60)
+        headers = {}
+        for line in hdrs.read_text().splitlines()[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        return proc, out.read_bytes(), headers
+
+    proc, got, headers = curl_download("whole")
+    assert proc.returncode == 0, proc.stderr
+    assert headers["repr-digest"] == want
+    assert "sha-256=:" + base64.b64encode(hashlib.sha256(got).digest()).decode() + ":" == want
+
+    blob = w.data_dir / "orgs" / w.org_a / "blobs" / meta["id"]
+    raw = bytearray(blob.read_bytes())
+    raw[len(raw) // 2] ^= 0x01  # a segment in the middle no longer opens
+    blob.write_bytes(bytes(raw))
+    proc, got, headers = curl_download("cut")
+    assert headers["repr-digest"] == want
+    assert len(got) < len(data)
+    assert "sha-256=:" + base64.b64encode(hashlib.sha256(got).digest()).decode() + ":" != want
