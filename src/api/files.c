@@ -27,6 +27,7 @@
 #include "api/routes.h"
 #include "common/level.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
 #include "crypto/content.h"
@@ -105,7 +106,8 @@ static enum coffer_err open_file(struct request *rq, const struct file_row *f,
 /* --- checking what an upload says about itself ------------------------------------------ */
 
 /* A file name is shown to people and offered to their file systems: 1–255 bytes of UTF-8,
- * no path separators, no control characters (C0, DEL, C1), and not "." or "..". */
+ * no path separators, no control characters (C0, DEL, C1), no bidirectional formatting
+ * characters, and not "." or "..". */
 static bool name_ok(const char *name, size_t len)
 {
 	if (len == 0 || len > FILE_NAME_MAX || strlen(name) != len)
@@ -115,6 +117,8 @@ static bool name_ok(const char *name, size_t len)
 	json_t *utf8 = json_stringn(name, len); /* NULL unless valid UTF-8 */
 	json_decref(utf8);
 	if (utf8 == NULL)
+		return false;
+	if (utf8_has_bidi_control(name, len))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -190,8 +194,8 @@ static enum coffer_err upload_begin(struct request *rq)
 	if (name == NULL)
 		return bad(rq, "parameter 'name' is required.");
 	if (!name_ok(name, name_len))
-		return bad(rq, "parameter 'name': 1 to 255 bytes of UTF-8, without '/', '\\' or "
-			       "control characters.");
+		return bad(rq, "parameter 'name': 1 to 255 bytes of UTF-8, without '/', '\\', "
+			       "control or bidirectional formatting characters.");
 	if (level_text == NULL || !level_parse(level_text, &level))
 		return bad(rq, "parameter 'level': one of public, internal, confidential, "
 			       "restricted.");

@@ -54,6 +54,10 @@ static enum coffer_err check_string(const json_t *v, const struct json_field *f,
 	}
 	if (f->single_line && has_control(s, bytes))
 		return fail(msg, msglen, path, "must not contain control characters");
+	if (f->single_line && utf8_has_bidi_control(s, bytes))
+		return fail(msg, msglen, path,
+			    "must not contain bidirectional formatting characters "
+			    "(U+202A–U+202E, U+2066–U+2069)");
 	if (f->one_of != NULL) {
 		for (const char *const *o = f->one_of; *o != NULL; o++) {
 			if (strcmp(*o, s) == 0)

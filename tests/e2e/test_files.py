@@ -561,3 +561,13 @@ def test_downloads_carry_repr_digest_that_catches_a_cut_download(w, tmp_path):
     assert headers["repr-digest"] == want
     assert len(got) < len(data)
     assert "sha-256=:" + base64.b64encode(hashlib.sha256(got).digest()).decode() + ":" != want
+
+
+def test_bidirectional_formatting_characters_are_refused_in_file_names(w):
+    c = w.a_restricted.client
+    before = blob_names(w.data_dir, w.org_a)
+    for ch in ("\u202a", "\u202e", "\u2066", "\u2069"):
+        r = upload_file(c, w.org_a, f"invoice{ch}gpj.exe", "public", b"MZ")
+        expect_error(r, 400, "invalid_input")
+        assert "bidirectional" in r.json()["error"]["message"]
+    assert wait_blob_names(w.data_dir, w.org_a, before) == before

@@ -846,3 +846,20 @@ def test_audit_verify_passes_and_names_an_edited_entry(w, tmp_path):
     assert_user_error(proc)
     lines = [l for l in proc.stderr.splitlines() if l.startswith("coffer: ")]
     assert any(names_entry(l, w.org_b, 1, copy2) for l in lines), proc.stderr
+
+
+def test_bidirectional_formatting_characters_are_refused_in_titles(w):
+    """U+202E made "gpj.exe" read as "exe.jpg": a title may not reorder what is shown."""
+    before = snapshot(w)
+    for ch in ("\u202a", "\u202e", "\u2066", "\u2069"):
+        r = post_raw_json(w.a_restricted.client, "POST", rpath(w.org_a),
+                          {"title": f"invoice{ch}fdp.exe", "body": "b", "level": "public"})
+        expect_error(r, 400, "invalid_input")
+        assert "bidirectional" in r.json()["error"]["message"]
+    # In a body they are text like any other.
+    rec = create_record(w.a_restricted.client, w.org_a, "plain title", "a\u202eb", "public")
+    assert get_record(w.a_restricted.client, w.org_a, rec["id"])["body"] == "a\u202eb"
+    r = put_record(w.a_restricted.client, w.org_a, rec["id"], "x\u2067y", "b", "public", 1)
+    expect_error(r, 400, "invalid_input")
+    made = {r["id"] for r in snapshot(w)[0]} - {r["id"] for r in before[0]}
+    assert made == {rec["id"]}, "a refused title made a record"
