@@ -120,3 +120,12 @@ enum coffer_err cli_lock_data(const char *data_dir, int *fd)
 	*fd = f;
 	return COFFER_OK;
 }
+
+int cli_master_key_path(const char *data_dir, char *out)
+{
+	if (snprintf(out, PATH_MAX, "%s/%s", data_dir, MASTER_KEY_FILE) >= PATH_MAX)
+		return cli_fail("--data: path too long");
+	if (access(out, F_OK) != 0)
+		return cli_fail("%s holds no coffer deployment", data_dir);
+	return 0;
+}

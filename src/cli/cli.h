@@ -24,6 +24,10 @@ int cmd_org(int argc, char **argv);
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The master key file of the deployment in DATA_DIR, into OUT (PATH_MAX bytes): 0, or the exit
+ * status after saying why there is none. */
+int cli_master_key_path(const char *data_dir, char *out);
+
 /* Prints "coffer: MESSAGE" and the usage hint on stderr and returns EXIT_USAGE. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -266,11 +266,8 @@ int cmd_org(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;
-	if (snprintf(key_path, sizeof key_path, "%s/%s", a.data_dir, MASTER_KEY_FILE) >=
-	    (int)sizeof key_path)
-		return cli_fail("--data: path too long");
-	if (access(key_path, F_OK) != 0)
-		return cli_fail("%s holds no coffer deployment", a.data_dir);
+	if ((rc = cli_master_key_path(a.data_dir, key_path)) != 0)
+		return rc;
 	if (a.passphrase_file != NULL &&
 	    passphrase_read(a.passphrase_file, &pass, &pass_len) != COFFER_OK)
 		return cli_master_key_failure(a.data_dir, a.passphrase_file, COFFER_ERR_CONFIG);
