@@ -1,4 +1,4 @@
-/* chain.c — hashing and checking audit entries (format in chain.h). */
+/* chain.c — encoding audit entries: their digests, and the legacy hash chain (chain.h). */
 #include "audit/chain.h"
 
 #include <openssl/evp.h>
@@ -8,10 +8,12 @@
 
 #include "common/wire.h"
 
-#define LABEL "coffer/audit/v1"
+#define LABEL	     "coffer/audit/v1"
+#define DIGEST_LABEL "coffer/audit-entry/v2"
 /* label + chain + prev + seq + time + six fields, each with its length */
 #define ENCODED_MAX                                                                                \
-	(sizeof LABEL + 2 + AUDIT_CHAIN_ID_MAX + AUDIT_HASH_BYTES + 16 + 6 * (2 + AUDIT_FIELD_MAX))
+	(sizeof DIGEST_LABEL + 2 + AUDIT_CHAIN_ID_MAX + AUDIT_HASH_BYTES + 16 +                    \
+	 6 * (2 + AUDIT_FIELD_MAX))
 
 static void put_field(struct wire_writer *w, const char *s)
 {
@@ -22,17 +24,19 @@ static void put_field(struct wire_writer *w, const char *s)
 		wire_put_bytes(w, s, n);
 }
 
-enum coffer_err audit_hash(const char *chain, const uint8_t prev[AUDIT_HASH_BYTES],
-			   const struct audit_entry *e, uint8_t out[AUDIT_HASH_BYTES])
+/* SHA-256 of LABEL | str CHAIN | PREV (unless NULL) | ENTRY. */
+static enum coffer_err encode_and_hash(const char *label, const char *chain, const uint8_t *prev,
+				       const struct audit_entry *e, uint8_t out[AUDIT_HASH_BYTES])
 {
 	uint8_t buf[ENCODED_MAX];
 	size_t cl = strnlen(chain, AUDIT_CHAIN_ID_MAX + 1);
 	if (cl == 0 || cl > AUDIT_CHAIN_ID_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	struct wire_writer w = wire_writer_init(buf, sizeof buf);
-	wire_put_raw(&w, LABEL, sizeof LABEL - 1);
+	wire_put_raw(&w, label, strlen(label));
 	wire_put_bytes(&w, chain, cl);
-	wire_put_raw(&w, prev, AUDIT_HASH_BYTES);
+	if (prev != NULL)
+		wire_put_raw(&w, prev, AUDIT_HASH_BYTES);
 	wire_put_u64(&w, e->seq);
 	wire_put_u64(&w, (uint64_t)e->time);
 	put_field(&w, e->actor);
@@ -49,6 +53,18 @@ enum coffer_err audit_hash(const char *chain, const uint8_t prev[AUDIT_HASH_BYTE
 	return COFFER_OK;
 }
 
+enum coffer_err audit_legacy_hash(const char *chain, const uint8_t prev[AUDIT_HASH_BYTES],
+				  const struct audit_entry *e, uint8_t out[AUDIT_HASH_BYTES])
+{
+	return encode_and_hash(LABEL, chain, prev, e, out);
+}
+
+enum coffer_err audit_digest(const char *chain, const struct audit_entry *e,
+			     uint8_t out[AUDIT_HASH_BYTES])
+{
+	return encode_and_hash(DIGEST_LABEL, chain, NULL, e, out);
+}
+
 void audit_verify_start(struct audit_verifier *v, const char *chain)
 {
 	memset(v, 0, sizeof *v);
@@ -60,7 +76,7 @@ enum coffer_err audit_verify_next(struct audit_verifier *v, const struct audit_e
 {
 	uint8_t want[AUDIT_HASH_BYTES];
 	if (v->next_seq == 0 || e->seq != v->next_seq ||
-	    audit_hash(v->chain, v->prev, e, want) != COFFER_OK ||
+	    audit_legacy_hash(v->chain, v->prev, e, want) != COFFER_OK ||
 	    sodium_memcmp(want, e->hash, AUDIT_HASH_BYTES) != 0) {
 		v->next_seq = 0; /* broken: nothing after this can be trusted */
 		return COFFER_ERR_CRYPTO;

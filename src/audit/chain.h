@@ -1,17 +1,24 @@
-/* chain.h — the hash-chained audit log: the encoding and the chaining of entries, and the
- * check that a chain is intact. Storage-agnostic, so the system chain and every organisation's
- * chain (and the command `coffer audit verify`) share it unchanged.
+/* chain.h — the audit log's chains: how an entry is encoded and bound to the one before it.
+ * Storage-agnostic, so the system chain, every organisation's chain and `coffer audit verify`
+ * share it unchanged.
  *
- * Each entry's hash is
- *   SHA-256("coffer/audit/v1" | str chain id | previous entry's hash (32) | ENTRY)
- *   ENTRY = u64 seq | u64 time | str actor | str action | str target | str ip | str outcome |
- *           str reason
- * where str is a u16 length then the bytes (wire encoding, so no two entries encode alike),
- * the first entry's "previous hash" is 32 zero bytes, and seq counts from 1 without gaps. The
- * chain id binds every entry to its chain: an entry copied into another organisation's chain
- * does not verify there. Changing, removing, inserting or reordering any entry breaks every
- * hash after it; truncating the end is caught by comparing the last hash with one kept
- * elsewhere (the caller's concern).
+ * An entry's link (stored as its `hash`) is a MAC that only the holder of the audit keys can
+ * compute (keyd in `coffer serve`; the command line with the master key):
+ *   digest = SHA-256("coffer/audit-entry/v2" | str chain id | ENTRY)
+ *   link   = HMAC-SHA256(link key of master key version V, "coffer/audit-link/v2" |
+ *            str chain id | u32 V | previous entry's link (32) | u64 seq | digest)
+ *   ENTRY  = u64 seq | u64 time | str actor | str action | str target | str ip | str outcome |
+ *            str reason
+ * where str is a u16 length then the bytes (wire encoding, so no two entries encode alike), the
+ * first entry's "previous link" is 32 zero bytes, and seq counts from 1 without gaps. The web
+ * process computes the digest and keyd the link (audit/mac_keys.h), so keyd sees no entry's
+ * text. Changing, removing, inserting or reordering an entry breaks its link, and nobody
+ * without the key can compute the links again; the end of a chain is pinned by a checkpoint
+ * (audit/checkpoint.h) kept apart from it.
+ *
+ * Entries written before links were MACs (key version 0) were linked by a plain hash:
+ *   hash = SHA-256("coffer/audit/v1" | str chain id | previous hash (32) | ENTRY)
+ * `coffer serve` verifies such a chain and then re-links it with MACs (audit/upgrade.h).
  */
 #ifndef COFFER_AUDIT_CHAIN_H
 #define COFFER_AUDIT_CHAIN_H
@@ -35,17 +42,23 @@ struct audit_entry {
 	char ip[AUDIT_FIELD_MAX + 1];	   /* client address, "" for the command line */
 	char outcome[AUDIT_FIELD_MAX + 1]; /* "success", "failure", "refused" */
 	char reason[AUDIT_FIELD_MAX + 1];  /* a reason code, never a secret or content */
-	uint8_t hash[AUDIT_HASH_BYTES];
+	uint32_t key_version;		   /* the master key version of its link; 0: legacy */
+	uint8_t hash[AUDIT_HASH_BYTES];	   /* its link */
 };
 
-/* Computes E's hash in chain CHAIN after the entry whose hash is PREV (zeros for the first).
- * COFFER_ERR_INVALID_INPUT when the chain id or a field is too long. */
-COFFER_MUST_CHECK enum coffer_err audit_hash(const char *chain,
-					     const uint8_t prev[AUDIT_HASH_BYTES],
-					     const struct audit_entry *e,
-					     uint8_t out[AUDIT_HASH_BYTES]);
+/* E's digest in chain CHAIN (what keyd links). COFFER_ERR_INVALID_INPUT when the chain id or a
+ * field is too long. */
+COFFER_MUST_CHECK enum coffer_err audit_digest(const char *chain, const struct audit_entry *e,
+					       uint8_t out[AUDIT_HASH_BYTES]);
 
-/* Walks a chain entry by entry. */
+/* The legacy (key version 0) hash of E in chain CHAIN after the entry whose hash is PREV
+ * (zeros for the first). COFFER_ERR_INVALID_INPUT when the chain id or a field is too long. */
+COFFER_MUST_CHECK enum coffer_err audit_legacy_hash(const char *chain,
+						    const uint8_t prev[AUDIT_HASH_BYTES],
+						    const struct audit_entry *e,
+						    uint8_t out[AUDIT_HASH_BYTES]);
+
+/* Walks a legacy chain entry by entry. */
 struct audit_verifier {
 	char chain[AUDIT_CHAIN_ID_MAX + 1];
 	uint8_t prev[AUDIT_HASH_BYTES];

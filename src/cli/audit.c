@@ -1,80 +1,94 @@
-/* audit.c — `coffer audit verify`: walks the hash-chained audit trails and names the first entry
- * that does not verify (exit status 1 then, as for any failure the user must act on).
+/* audit.c — `coffer audit verify`: judges every audit chain against its checkpoint and names
+ * each chain that is not intact and how (exit status 1 then, as for any failure the user must
+ * act on).
  *
- *   coffer audit verify --data DIR [--org ORG_ID]
+ *   coffer audit verify --data DIR [--org ORG_ID] [--passphrase-file F|-]
  *
  * Without --org it checks the system chain, then every organisation's (in the order of their
  * names), and prints the total of their entries; with --org, that organisation's chain only.
- * It stops at the first broken chain, naming it (system, or the organisation's id and name)
- * and the seq of its first broken entry. An organisation whose database does not exist yet has
- * written nothing: its chain counts 0 entries.
+ * Links are MACs under keys derived from the master key, so the master key is needed: with it
+ * this command re-computes every link and checks every checkpoint, and writes nothing.
  */
 #include <inttypes.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/mac_keys.h"
+#include "audit/signer.h"
 #include "cli/cli.h"
 #include "common/uuid.h"
+#include "crypto/master_key.h"
+#include "store/audit_check.h"
 #include "store/store.h"
 
-#define USAGE "coffer audit verify --data DIR [--org ORG_ID]"
+#define USAGE "coffer audit verify --data DIR [--org ORG_ID] [--passphrase-file F]"
 
-#define BROKEN_HOW "(it, or one before it, was changed, removed or reordered)"
-
-/* Verifies ORG's chain and adds its length to *TOTAL: 0, or the exit status after the message
- * naming what went wrong. */
-static int verify_org(const char *data_dir, const struct org_record *org, uint64_t *total)
+static void report(void *ctx, const struct audit_chain_report *r)
 {
-	char name[STORE_ORG_NAME_MAX * 4 + 1];
-	struct org_db *odb = NULL;
-	uint64_t n = 0, broken = 0;
-	cli_printable(org->name, name, sizeof name);
-	enum coffer_err err = store_org_db_open(data_dir, org->id, false, &odb);
-	if (err == COFFER_ERR_NOT_FOUND)
-		return 0;
-	if (err != COFFER_OK)
-		return cli_fail("cannot open the database of organisation %s ('%s') in %s", org->id,
-				name, data_dir);
-	err = store_org_audit_verify(odb, org->id, &n, &broken);
-	store_org_db_close(odb);
-	if (err == COFFER_ERR_CRYPTO)
-		return cli_fail("audit chain of organisation %s ('%s') is broken at entry %" PRIu64
-				" " BROKEN_HOW,
-				org->id, name, broken);
-	if (err != COFFER_OK)
-		return cli_fail("cannot read the audit trail of organisation %s ('%s')", org->id,
-				name);
-	*total += n;
-	return 0;
+	(void)ctx;
+	char why[256], name[STORE_ORG_NAME_MAX * 4 + 1];
+	if (r->verdict == AUDIT_INTACT)
+		return;
+	audit_verdict_explain(r->verdict, r->walk, r->checkpoint, why, sizeof why);
+	if (r->org_name == NULL) {
+		fprintf(stderr, "coffer: audit chain 'system': %s\n", why);
+		return;
+	}
+	cli_printable(r->org_name, name, sizeof name);
+	fprintf(stderr, "coffer: audit chain of organisation %s ('%s'): %s\n", r->chain, name, why);
 }
 
-/* The system chain, then every organisation's. */
-static int verify_all(struct store *st, const char *data_dir, uint64_t *total)
+static int verify(const char *data_dir, const char *org_id, const char *passphrase_file)
 {
-	struct org_record *orgs = NULL;
-	size_t n_orgs = 0;
-	uint64_t n = 0, broken = 0;
-	enum coffer_err err = store_audit_verify(st, &n, &broken);
-	if (err == COFFER_ERR_CRYPTO)
-		return cli_fail("audit chain 'system' is broken at entry %" PRIu64 " " BROKEN_HOW,
-				broken);
+	char key_path[PATH_MAX], *pass = NULL;
+	size_t pass_len = 0, bad = 0;
+	uint64_t entries = 0;
+	struct master_keyring *ring = NULL;
+	struct audit_mac_keys *keys = NULL;
+	struct store *st = NULL;
+	int rc = cli_master_key_path(data_dir, key_path);
+	if (rc != 0)
+		return rc;
+	if (passphrase_file != NULL &&
+	    passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
+		return cli_master_key_failure(data_dir, passphrase_file, COFFER_ERR_CONFIG);
+	enum coffer_err err = master_key_load(key_path, pass, pass_len, &ring);
+	sodium_free(pass);
 	if (err != COFFER_OK)
-		return cli_fail("cannot read the audit trail of %s", data_dir);
-	*total = n;
-	if (store_orgs_list(st, &orgs, &n_orgs) != COFFER_OK)
-		return cli_fail("cannot read the organisations of %s", data_dir);
-	int rc = 0;
-	for (size_t i = 0; i < n_orgs && rc == 0; i++)
-		rc = verify_org(data_dir, &orgs[i], total);
-	free(orgs);
+		return cli_master_key_failure(data_dir, passphrase_file, err);
+	if (store_system_open(data_dir, &st) != COFFER_OK) {
+		rc = cli_fail("cannot open the system database in %s", data_dir);
+		goto out;
+	}
+	rc = cli_audit_signer_begin(ring, st, &keys);
+	if (rc != 0)
+		goto out;
+	err = audit_check_chains(st, data_dir, org_id, report, NULL, &entries, &bad);
+	if (err == COFFER_ERR_NOT_FOUND && org_id != NULL)
+		rc = cli_fail("no organisation %s in %s", org_id, data_dir);
+	else if (err != COFFER_OK)
+		rc = cli_fail("cannot read the audit trails of %s", data_dir);
+	else if (bad > 0)
+		rc = cli_fail("%zu audit chain%s not intact", bad, bad == 1 ? " is" : "s are");
+	else
+		printf("ok: %" PRIu64 " entries\n", entries);
+out:
+	if (keys != NULL)
+		cli_audit_signer_end(keys);
+	store_close(st);
+	master_keyring_free(ring);
 	return rc;
 }
 
 int cmd_audit(int argc, char **argv)
 {
-	const char *data_dir = cli_default_data_dir(), *org_id = NULL;
-	const struct cli_option opts[] = {{"data", &data_dir, NULL}, {"org", &org_id, NULL}};
+	const char *data_dir = cli_default_data_dir(), *org_id = NULL, *passphrase_file = NULL;
+	const struct cli_option opts[] = {{"data", &data_dir, NULL},
+					  {"org", &org_id, NULL},
+					  {"passphrase-file", &passphrase_file, NULL}};
 	int next = 0;
 	int rc =
 	    cli_options(argc, argv, "verify", opts, sizeof opts / sizeof opts[0], USAGE, &next);
@@ -84,26 +98,5 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage(USAGE, "unexpected argument '%s'", argv[next]);
 	if (org_id != NULL && !uuid_valid(org_id))
 		return cli_fail("--org: '%s' is not an organisation id", org_id);
-
-	struct store *st = NULL;
-	if (store_system_open(data_dir, &st) != COFFER_OK)
-		return cli_fail("cannot open the system database in %s", data_dir);
-	uint64_t total = 0;
-	if (org_id != NULL) {
-		struct org_record org;
-		enum coffer_err err = store_org_get(st, org_id, &org);
-		if (err == COFFER_ERR_NOT_FOUND)
-			rc = cli_fail("no organisation %s in %s", org_id, data_dir);
-		else if (err != COFFER_OK)
-			rc = cli_fail("cannot read the organisations of %s", data_dir);
-		else
-			rc = verify_org(data_dir, &org, &total);
-	} else {
-		rc = verify_all(st, data_dir, &total);
-	}
-	store_close(st);
-	if (rc != 0)
-		return rc;
-	printf("ok: %" PRIu64 " entries\n", total);
-	return 0;
+	return verify(data_dir, org_id, passphrase_file);
 }

@@ -125,7 +125,12 @@ int cli_master_key_path(const char *data_dir, char *out)
 {
 	if (snprintf(out, PATH_MAX, "%s/%s", data_dir, MASTER_KEY_FILE) >= PATH_MAX)
 		return cli_fail("--data: path too long");
-	if (access(out, F_OK) != 0)
-		return cli_fail("%s holds no coffer deployment", data_dir);
-	return 0;
+	if (access(out, F_OK) == 0)
+		return 0;
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/coffer.conf", data_dir);
+	if (access(conf, F_OK) == 0)
+		return cli_fail("%s has no master key (%s): this command needs it", data_dir,
+				MASTER_KEY_FILE);
+	return cli_fail("%s holds no coffer deployment", data_dir);
 }

@@ -65,4 +65,15 @@ int cli_master_key_failure(const char *data_dir, const char *passphrase_file, en
  * key) takes it too. COFFER_ERR_EXISTS when another process holds it. */
 COFFER_MUST_CHECK enum coffer_err cli_lock_data(const char *data_dir, int *fd);
 
+struct master_keyring;
+struct store;
+struct audit_mac_keys;
+
+/* Installs, until cli_audit_signer_end, an audit signer over the audit keys of RING (borrowed)
+ * whose checkpoints go straight into ST: a command that writes audit entries must, or they
+ * fail. 0, or the exit status after the message. */
+int cli_audit_signer_begin(const struct master_keyring *ring, struct store *st,
+			   struct audit_mac_keys **keys);
+void cli_audit_signer_end(struct audit_mac_keys *keys);
+
 #endif

@@ -24,6 +24,7 @@
 #include "crypto/master_key.h"
 #include "crypto/selfsigned.h"
 #include "crypto/token.h"
+#include "store/audit_check.h"
 #include "store/store.h"
 
 #define USAGE                                                                                      \
@@ -170,7 +171,9 @@ static bool config_safe_path(const char *p)
 }
 
 /* The first sysadmin's invitation, sealed here with the master keyring just created: no
- * sysadmin exists yet for keyd to seal it for (invite.h). */
+ * sysadmin exists yet for keyd to seal it for (invite.h). And the first checkpoints of the
+ * audit chains (of an empty system chain), made with the same keyring, which mark the
+ * deployment as one whose chains are MAC-linked from the start. */
 static enum coffer_err bootstrap_invite(const char *data_dir, const char *email, const char *pass,
 					size_t pass_len, struct store *st,
 					char token[TOKEN_TEXT_LEN + 1])
@@ -181,9 +184,17 @@ static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
 	struct invite_record rec;
 	const struct cli_invite_order order = {.email = email, .role = INVITE_SYSADMIN};
 	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	struct audit_mac_keys *audit_keys = NULL;
+	size_t chains = 0;
 	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
 	if (err == COFFER_OK)
 		err = cli_invite_seal(ring, &order, time_now(), token, &hash, &rec);
+	if (err == COFFER_OK && cli_audit_signer_begin(ring, st, &audit_keys) != 0)
+		err = COFFER_ERR_CRYPTO;
+	if (err == COFFER_OK)
+		err = audit_upgrade_chains(st, data_dir, &chains);
+	if (audit_keys != NULL)
+		cli_audit_signer_end(audit_keys);
 	master_keyring_free(ring);
 	if (err == COFFER_OK)
 		err = store_invite_add(st, &hash, &rec);

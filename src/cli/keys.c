@@ -80,8 +80,11 @@ static int open_store(const char *data_dir, struct store **st)
 /* Records the rotation in the system audit chain: every key rotation is audited. The command
  * line has no user or address: the actor is "cli". A failure to record is reported, not
  * fatal: the key version exists either way. */
-static void audit_rotation(const char *data_dir, const char *target, uint32_t version)
+static void audit_rotation(const struct rotate_args *a, const char *key_path, const char *pass,
+			   size_t pass_len, const char *target, uint32_t version)
 {
+	struct master_keyring *ring = NULL;
+	struct audit_mac_keys *keys = NULL;
 	struct store *st = NULL;
 	struct audit_entry e;
 	memset(&e, 0, sizeof e);
@@ -91,11 +94,17 @@ static void audit_rotation(const char *data_dir, const char *target, uint32_t ve
 	snprintf(e.target, sizeof e.target, "%s", target);
 	snprintf(e.outcome, sizeof e.outcome, "success");
 	snprintf(e.reason, sizeof e.reason, "version %u", (unsigned int)version);
-	if (store_system_open(data_dir, &st) != COFFER_OK ||
-	    store_audit_append(st, &e) != COFFER_OK)
+	bool ok = master_key_load(key_path, pass, pass_len, &ring) == COFFER_OK &&
+		  store_system_open(a->data_dir, &st) == COFFER_OK &&
+		  cli_audit_signer_begin(ring, st, &keys) == 0 &&
+		  store_audit_append(st, &e) == COFFER_OK;
+	if (!ok)
 		fprintf(stderr,
 			"coffer: warning: could not record the rotation in the audit trail\n");
+	if (keys != NULL)
+		cli_audit_signer_end(keys);
 	store_close(st);
+	master_keyring_free(ring);
 }
 
 static int rotate_master(const struct rotate_args *a, const char *key_path, const char *pass,
@@ -121,7 +130,7 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
 	if (rc == 0) {
 		printf("master key: version %u\n", (unsigned int)version);
-		audit_rotation(a->data_dir, "master", version);
+		audit_rotation(a, key_path, pass, pass_len, "master", version);
 	}
 	if (rc == 0 && a->rewrap) {
 		err = master_key_load(key_path, pass, pass_len, &ring);
@@ -170,7 +179,7 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 	}
 	if (rc == 0) {
 		printf("organisation %s: key version %u\n", a->org_id, (unsigned int)version);
-		audit_rotation(a->data_dir, a->org_id, version);
+		audit_rotation(a, key_path, pass, pass_len, a->org_id, version);
 	}
 	if (rc == 0 && a->rewrap) {
 		err = store_org_db_open(a->data_dir, a->org_id, true, &odb);

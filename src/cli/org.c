@@ -196,6 +196,7 @@ static int recover(const struct recover_args *a, const char *key_path, const cha
 {
 	struct coffer_config cfg;
 	struct master_keyring *ring = NULL;
+	struct audit_mac_keys *audit_keys = NULL;
 	struct store *st = NULL;
 	struct org_record org;
 	struct token_hash hash;
@@ -227,6 +228,9 @@ static int recover(const struct recover_args *a, const char *key_path, const cha
 		rc = cli_fail("cannot open the system database in %s", a->data_dir);
 		goto out;
 	}
+	rc = cli_audit_signer_begin(ring, st, &audit_keys);
+	if (rc != 0)
+		goto out;
 	rc = check_org(st, a, &org);
 	if (rc != 0)
 		goto out;
@@ -252,6 +256,8 @@ static int recover(const struct recover_args *a, const char *key_path, const cha
 out:
 	sodium_memzero(token, sizeof token);
 	sodium_memzero(url, sizeof url);
+	if (audit_keys != NULL)
+		cli_audit_signer_end(audit_keys);
 	store_close(st);
 	master_keyring_free(ring);
 	config_free(&cfg);

@@ -31,6 +31,8 @@
 #include "sandbox/harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/web_filter.h"
+#include "keyclient/keyclient.h"
+#include "store/audit_watch.h"
 #include "store/sweep.h"
 #include "version.h"
 
@@ -163,6 +165,7 @@ int cmd_serve(int argc, char **argv)
 	struct store *store = NULL;
 	struct org_cache *orgs = NULL;
 	struct audit_batch *audit = NULL;
+	struct audit_watch *watch = NULL;
 	struct sweep *sweep = NULL;
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
@@ -226,6 +229,11 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (store_system_open(data_dir, &store) != COFFER_OK) {
 		rc = cli_fail("cannot open the system database in %s", data_dir);
+		goto out;
+	}
+	struct audit_signer signer = keyd_audit_signer(keyd);
+	if (audit_watch_start(store, data_dir, &signer, &watch) != COFFER_OK) {
+		rc = cli_fail("cannot set up the audit chains' checkpoints");
 		goto out;
 	}
 	raise_fd_limit();
@@ -306,6 +314,7 @@ out:
 	 * commits what is queued before it stops. */
 	sweep_stop(sweep);
 	audit_batch_stop(audit);
+	audit_watch_stop(watch);
 	store_org_cache_free(orgs);
 	breached_db_close(breached);
 	store_close(store);

@@ -214,4 +214,8 @@ COFFER_MUST_CHECK enum coffer_err
 keyd_breach_check(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
 		  size_t account_len, enum keyd_breach_verdict *verdict, uint64_t *generation);
 
+/* An audit signer (audit/signer.h) whose links and checkpoints keyd makes over C. */
+struct audit_signer;
+struct audit_signer keyd_audit_signer(struct keyd_client *c);
+
 #endif

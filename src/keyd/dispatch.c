@@ -63,6 +63,10 @@ static const struct row table[] = {
 	 keyd_read_breach_list,    keyd_answer_breach_list},
 	{KEYD_MSG_BREACH_CHECK,   PERMIT_SESSION,     "breach check",
 	 keyd_read_breach_check,   keyd_answer_breach_check},
+	{KEYD_MSG_AUDIT_LINK,     PERMIT_NONE,        "audit link",
+	 keyd_read_audit_link,     keyd_answer_audit_link},
+	{KEYD_MSG_AUDIT_CHECK,    PERMIT_NONE,        "audit checkpoint check",
+	 keyd_read_audit_check,    keyd_answer_audit_check},
 };
 // clang-format on
 

@@ -101,6 +101,14 @@ bool keyd_read_reset_accept(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_reset_accept(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			      struct keyd_request *q, struct frame_writer *reply);
 
+/* audit_requests.c */
+bool keyd_read_audit_link(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_audit_link(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			    struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_audit_check(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_audit_check(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			     struct keyd_request *q, struct frame_writer *reply);
+
 /* breach_requests.c */
 bool keyd_read_breach_list(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_breach_list(const struct keyd_keys *keys, const struct keyd_caller *caller,

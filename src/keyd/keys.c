@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdio.h>
 
+#include "audit/mac_keys.h"
 #include "crypto/kdf.h"
 #include "crypto/mac.h"
 #include "keyd/breach_list.h"
@@ -17,6 +18,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	struct seal_keys *seals = NULL;
 	struct keyd_hash_gate *hashing = NULL;
 	struct keyd_breach_list *breach = NULL;
+	struct audit_mac_keys *audit = NULL;
 	uint8_t *tk = sodium_malloc(MAC_KEY_BYTES);
 	if (tk == NULL)
 		return COFFER_ERR_NOMEM;
@@ -26,6 +28,8 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	if (err == COFFER_OK)
 		err = seal_keys_derive(ring, &seals);
 	if (err == COFFER_OK)
+		err = audit_mac_keys_derive(ring, &audit);
+	if (err == COFFER_OK)
 		err = keyd_hash_gate_new(&hashing);
 	if (err == COFFER_OK)
 		err = keyd_breach_list_new(&breach);
@@ -34,6 +38,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 		if (seals != NULL)
 			seal_keys_free(seals);
 		keyd_hash_gate_free(hashing);
+		audit_mac_keys_free(audit);
 		return err;
 	}
 	sodium_mprotect_readonly(tk);
@@ -42,6 +47,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	keys->seals = seals;
 	keys->hashing = hashing;
 	keys->breach = breach;
+	keys->audit = audit;
 	return COFFER_OK;
 }
 
@@ -75,6 +81,8 @@ void keyd_keys_free(struct keyd_keys *keys)
 		seal_keys_free(keys->seals);
 	keyd_hash_gate_free(keys->hashing);
 	keyd_breach_list_free(keys->breach);
+	audit_mac_keys_free(keys->audit);
+	keys->audit = NULL;
 	keys->breach = NULL;
 	keys->ring = NULL;
 	keys->ticket_key = NULL;
@@ -94,4 +102,5 @@ void keyd_keys_wipe(struct keyd_keys *keys)
 	}
 	if (keys->seals != NULL)
 		seal_keys_wipe(keys->seals);
+	audit_mac_keys_wipe(keys->audit);
 }

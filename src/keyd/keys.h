@@ -11,6 +11,7 @@
 struct seal_keys;	 /* seal.h */
 struct keyd_hash_gate;	 /* hash_gate.h */
 struct keyd_breach_list; /* breach_list.h */
+struct audit_mac_keys;	 /* audit/mac_keys.h */
 
 struct keyd_keys {
 	struct master_keyring *ring;
@@ -18,6 +19,7 @@ struct keyd_keys {
 	struct seal_keys *seals;	 /* account and invite seals, TOTP secret keys (seal.h) */
 	struct keyd_hash_gate *hashing;	 /* bounds password hashing; the dummy hash */
 	struct keyd_breach_list *breach; /* the breached-password list the web process gave */
+	struct audit_mac_keys *audit;	 /* audit links and checkpoints */
 };
 
 /* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). */

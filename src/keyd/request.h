@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/checkpoint.h"
 #include "common/wire.h"
 #include "crypto/keywrap.h"
 #include "crypto/token.h"
@@ -71,6 +72,18 @@ struct keyd_account_work {
 	uint8_t digest[ACCOUNT_BREACH_BYTES]; /* BREACH_CHECK: the password's SHA-1, opened */
 };
 
+/* AUDIT_LINK and AUDIT_CHECK. */
+struct keyd_audit_fields {
+	uint32_t version;
+	char chain[AUDIT_CHAIN_ID_MAX + 1];
+	uint8_t prev[AUDIT_HASH_BYTES];
+	uint64_t first_seq;
+	uint32_t n;
+	uint8_t digests[KEYD_AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
+	uint8_t want_checkpoint;
+	struct audit_checkpoint checkpoint; /* AUDIT_CHECK */
+};
+
 struct keyd_request {
 	struct keyd_session_fields session; /* requests whose permit needs a session */
 	uint32_t n_objects;		    /* 1, or a DATA_KEYS_OPEN's batch */
@@ -83,6 +96,7 @@ struct keyd_request {
 	size_t charter_len;
 	struct keyd_account_fields account; /* the account requests */
 	struct keyd_account_work work;
+	struct keyd_audit_fields audit;
 	int passed_fd; /* BREACH_LIST: the descriptor that came with it (-1: none, or taken) */
 };
 

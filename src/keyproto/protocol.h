@@ -67,6 +67,19 @@
  *   BREACH_RESULT keyd → web:  u8 enum keyd_breach_verdict | u64 the list generation asked
  *                 Whether the password of the account, whose SHA-1 only keyd can open
  *                 (keyd/account.h), is in keyd's list: the password is never given back.
+ *   AUDIT_LINK    web → keyd:  u32 master key version (0: the newest) | str chain id |
+ *                              bytes(32) link of the entry before | u64 first seq (1 or more) |
+ *                              u32 n (0..KEYD_AUDIT_LINK_MAX) | n × raw(32) entry digest |
+ *                              u8 checkpoint wanted (0/1)
+ *   AUDIT_LINKS   keyd → web:  u32 master key version used | n × raw(32) link |
+ *                              (when wanted) i64 time | bytes(32) checkpoint MAC
+ *                 The links of audit entries from their digests (audit/chain.h), and the
+ *                 MAC'd checkpoint of the head after them (audit/checkpoint.h): what the web
+ *                 process stores, and cannot compute itself. Also how a chain is verified:
+ *                 its entries are linked again and compared.
+ *   AUDIT_CHECK   web → keyd:  str chain id | u32 master key version | u64 seq | bytes(32) head |
+ *                              i64 time | bytes(32) MAC
+ *   AUDIT_CHECKED keyd → web:  u8 1 when the checkpoint's MAC holds, 0 when it does not
  *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
  * where
  *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
@@ -106,6 +119,7 @@
 /* BREACH_LIST: keyd takes this many lists at once, then one more each KEYD_BREACH_LIST_REFILL_S
  * seconds. Each new list lets whoever sends it learn one bit per account (is its password in
  * this list?), so a web process that sends lists of its own making learns little, slowly. */
+#define KEYD_AUDIT_LINK_MAX	  1024 /* entries in one AUDIT_LINK (audit/signer.h's batch) */
 #define KEYD_BREACH_LISTS_BURST	  4
 #define KEYD_BREACH_LIST_REFILL_S 3600
 
@@ -150,6 +164,10 @@ enum keyd_msg {
 	KEYD_MSG_BREACH_LISTED = 31,
 	KEYD_MSG_BREACH_CHECK = 32,
 	KEYD_MSG_BREACH_RESULT = 33,
+	KEYD_MSG_AUDIT_LINK = 34,
+	KEYD_MSG_AUDIT_LINKS = 35,
+	KEYD_MSG_AUDIT_CHECK = 36,
+	KEYD_MSG_AUDIT_CHECKED = 37,
 };
 
 /* BREACH_RESULT: what keyd found. */

@@ -188,10 +188,12 @@ unsigned int store_org_cache_open_count(struct org_cache *c);
 
 /* --- an organisation's audit chain (its own database; entries as audit/chain.h) --------- */
 
-/* The chain id of an organisation's chain is its id (audit_hash's CHAIN). Every write below
+/* The chain id of an organisation's chain is its id (audit/chain.h's CHAIN). Every write below
  * that takes a struct audit_entry *AUDIT appends it to the chain in the same transaction as
- * the change, filling in its seq and hash: a change and its audit entry are durable together
- * or not at all. */
+ * the change, filling in its seq, link and key version: a change and its audit entry are
+ * durable together or not at all. The links come from the process's audit signer
+ * (audit/signer.h), without which every such write fails; the checkpoint of each commit goes
+ * to its sink. */
 
 /* Appends N entries (seq and hash computed here and written back) in one transaction: the
  * group commit of the audit of reads. */
@@ -204,6 +206,17 @@ COFFER_MUST_CHECK enum coffer_err store_org_audit_list(struct org_db *odb, uint6
 /* Verifies ORG_ID's whole chain, as store_audit_verify. */
 COFFER_MUST_CHECK enum coffer_err store_org_audit_verify(struct org_db *odb, const char *org_id,
 							 uint64_t *n, uint64_t *broken);
+/* Walks ORG_ID's chain (audit/judge.h; W->pin_seq set by the caller). */
+struct audit_walk;
+COFFER_MUST_CHECK enum coffer_err store_org_audit_walk(struct org_db *odb, const char *org_id,
+						       struct audit_walk *w);
+/* Re-links ORG_ID's chain with MACs if it verifies (audit_rows_upgrade): *LEGACY entries were
+ * plain-hash ones; CP gets the checkpoint of its head. COFFER_ERR_CRYPTO when it does not
+ * verify (nothing changed). */
+struct audit_checkpoint;
+COFFER_MUST_CHECK enum coffer_err store_org_audit_upgrade(struct org_db *odb, const char *org_id,
+							  struct audit_checkpoint *cp,
+							  uint64_t *legacy);
 
 /* --- records (an organisation's database) ------------------------------------------------ */
 
@@ -783,5 +796,28 @@ COFFER_MUST_CHECK enum coffer_err store_audit_list(struct store *st, uint64_t af
  * with *BROKEN the seq (position) of the first broken entry otherwise. */
 COFFER_MUST_CHECK enum coffer_err store_audit_verify(struct store *st, uint64_t *n,
 						     uint64_t *broken);
+/* Walks the system chain (audit/judge.h; W->pin_seq set by the caller). */
+COFFER_MUST_CHECK enum coffer_err store_audit_walk(struct store *st, struct audit_walk *w);
+/* Re-links the system chain, as store_org_audit_upgrade. */
+COFFER_MUST_CHECK enum coffer_err store_audit_upgrade(struct store *st, struct audit_checkpoint *cp,
+						      uint64_t *legacy);
+
+/* --- audit checkpoints (audit/checkpoint.h) ----------------------------------------------- */
+
+/* Stores N checkpoints, each replacing its chain's unless that one is further along: the
+ * system chain's in DATA/audit.checkpoint (written whole, fsynced, renamed), organisations'
+ * in the system database (one transaction). */
+COFFER_MUST_CHECK enum coffer_err
+store_audit_checkpoints_put(struct store *st, const struct audit_checkpoint *cps, size_t n);
+/* CHAIN's checkpoint; COFFER_ERR_NOT_FOUND when it has none, COFFER_ERR_STORAGE when the
+ * system chain's file is not a checkpoint. */
+COFFER_MUST_CHECK enum coffer_err store_audit_checkpoint_get(struct store *st, const char *chain,
+							     struct audit_checkpoint *out);
+
+/* Whether the chains written before links were MACs have been re-linked (a new deployment's
+ * have: it is done at `coffer init`). */
+COFFER_MUST_CHECK enum coffer_err store_audit_links_upgraded(struct store *st, bool *done);
+/* Marks them re-linked. */
+COFFER_MUST_CHECK enum coffer_err store_audit_links_mark_upgraded(struct store *st);
 
 #endif

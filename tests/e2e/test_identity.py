@@ -612,7 +612,8 @@ def test_audit_verify_names_an_edited_entry(tmp_path, world):
     dst = sqlite3.connect(copy / "system.db")
     src.backup(dst)
     src.close()
-    shutil.copy(world.dep.data_dir / "coffer.conf", copy / "coffer.conf")
+    for name in ("coffer.conf", "master.key", "audit.checkpoint"):
+        shutil.copy(world.dep.data_dir / name, copy / name)
     dst.execute("UPDATE audit SET outcome = 'tampered' WHERE seq = 4")
     dst.commit()
     dst.close()

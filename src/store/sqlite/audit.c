@@ -20,3 +20,13 @@ enum coffer_err store_audit_verify(struct store *st, uint64_t *n, uint64_t *brok
 {
 	return audit_rows_verify(&st->pool, AUDIT_SYSTEM_CHAIN, n, broken);
 }
+
+enum coffer_err store_audit_walk(struct store *st, struct audit_walk *w)
+{
+	return audit_rows_walk(&st->pool, AUDIT_SYSTEM_CHAIN, w);
+}
+
+enum coffer_err store_audit_upgrade(struct store *st, struct audit_checkpoint *cp, uint64_t *legacy)
+{
+	return audit_rows_upgrade(&st->pool, AUDIT_SYSTEM_CHAIN, cp, legacy);
+}

@@ -1,23 +1,29 @@
 /* audit_rows.c — an audit chain's rows in SQLite (audit_rows.h; format: audit/chain.h).
  *
  * Design points:
- * - An entry's seq and hash are computed from the last stored entry inside the write
+ * - An entry's seq and link are computed from the last stored entry inside the write
  *   transaction that inserts it (BEGIN IMMEDIATE takes the database's write lock first), so
  *   appends from many threads, or many processes on the same file, form one chain: never two
- *   entries with one seq, never two entries after the same one.
- * - Verification walks every row in seq order in one statement (one read snapshot) and reports
- *   the position of the first entry that does not follow: a gap (a deleted row), an edited
- *   field, or rows whose contents were exchanged all break it there.
+ *   entries with one seq, never two entries after the same one. The links come from the
+ *   process's audit signer (keyd in `coffer serve`) in one round trip per append, which also
+ *   seals the checkpoint handed on once the transaction has committed.
+ * - A walk reads every row in seq order in one statement (one read snapshot), has the signer
+ *   link them again a page at a time, and reports the first entry that does not follow: a
+ *   gap (a deleted row), an edited field, an inserted row or rows re-hashed by someone without
+ *   the key all break it there.
  */
 #include "store/sqlite/audit_rows.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/signer.h"
 #include "store/sqlite/query.h"
 
 #define ENTRY_COLUMNS                                                                              \
-	"SELECT seq, time, actor, action, target, ip, outcome, reason, hash FROM audit "
+	"SELECT seq, time, actor, action, target, ip, outcome, reason, hash, key_version FROM "    \
+	"audit "
 
 /* Reads the current row (ENTRY_COLUMNS); COFFER_ERR_STORAGE when its hash is not
  * AUDIT_HASH_BYTES long. */
@@ -32,10 +38,12 @@ static enum coffer_err read_entry(sqlite3_stmt *s, void *out)
 	db_column_text(s, 5, e->ip, sizeof e->ip);
 	db_column_text(s, 6, e->outcome, sizeof e->outcome);
 	db_column_text(s, 7, e->reason, sizeof e->reason);
+	int64_t v = sqlite3_column_int64(s, 9);
+	e->key_version = v >= 0 && v <= UINT32_MAX ? (uint32_t)v : UINT32_MAX;
 	return db_column_blob(s, 8, e->hash, AUDIT_HASH_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
 }
 
-/* Bounded: audit_hash has refused a longer field before anything is bound. */
+/* Bounded: audit_digest has refused a longer field before anything is bound. */
 static struct db_arg field(const char *f)
 {
 	return db_text_n(f, strnlen(f, AUDIT_FIELD_MAX));
@@ -54,26 +62,27 @@ static enum coffer_err read_last(sqlite3_stmt *s, void *out)
 	return db_column_blob(s, 1, l->hash, AUDIT_HASH_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
 }
 
-enum coffer_err audit_rows_append(sqlite3 *db, const char *chain, struct audit_entry *e, size_t n)
+enum coffer_err audit_rows_append(sqlite3 *db, const char *chain, struct audit_entry *e, size_t n,
+				  struct audit_checkpoint *cp)
 {
 	struct last prev = {0}; /* an empty chain: seq 0 and a hash of zeros */
 	enum coffer_err err = db_row(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
 				     DB_NO_ARGS, read_last, &prev);
 	if (err == COFFER_ERR_NOT_FOUND)
 		err = COFFER_OK;
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		e[i].seq = prev.seq + 1 + i;
-		err = audit_hash(chain, prev.hash, &e[i], e[i].hash);
-		if (err != COFFER_OK)
-			break;
+	if (err == COFFER_OK && n > 0)
+		err = audit_sign_entries(audit_signer_get(), chain, prev.hash, e, n, cp);
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 		err = db_exec(db,
 			      "INSERT INTO audit (seq, time, actor, action, target, ip, outcome, "
-			      "reason, hash) VALUES (?,?,?,?,?,?,?,?,?)",
+			      "reason, hash, key_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
 			      DB_ARGS(db_int((int64_t)e[i].seq), db_int(e[i].time),
 				      field(e[i].actor), field(e[i].action), field(e[i].target),
 				      field(e[i].ip), field(e[i].outcome), field(e[i].reason),
-				      db_blob(e[i].hash, AUDIT_HASH_BYTES)));
-		memcpy(prev.hash, e[i].hash, AUDIT_HASH_BYTES);
+				      db_blob(e[i].hash, AUDIT_HASH_BYTES),
+				      db_int((int64_t)e[i].key_version)));
 	}
 	return err;
 }
@@ -83,12 +92,13 @@ struct append {
 	const char *chain;
 	struct audit_entry *e;
 	size_t n;
+	struct audit_checkpoint cp;
 };
 
 static enum coffer_err append_tx(sqlite3 *db, void *ctx)
 {
-	const struct append *a = ctx;
-	return audit_rows_append(db, a->chain, a->e, a->n);
+	struct append *a = ctx;
+	return audit_rows_append(db, a->chain, a->e, a->n, &a->cp);
 }
 
 enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain, struct audit_entry *e,
@@ -101,10 +111,13 @@ enum coffer_err audit_rows_commit(struct db_pool *pool, const char *chain, struc
 	if (next == NULL)
 		return COFFER_ERR_NOMEM;
 	memcpy(next, e, n * sizeof *next);
-	struct append a = {chain, next, n};
+	struct append a = {.chain = chain, .e = next, .n = n};
 	enum coffer_err err = db_pool_write(pool, append_tx, &a);
+	if (err == COFFER_OK)
+		audit_checkpoint_emit(&a.cp);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 		e[i].seq = next[i].seq;
+		e[i].key_version = next[i].key_version;
 		memcpy(e[i].hash, next[i].hash, AUDIT_HASH_BYTES);
 	}
 	free(next);
@@ -120,39 +133,198 @@ enum coffer_err audit_rows_list(struct db_pool *pool, uint64_t after, struct aud
 			    read_entry, DB_ITEMS(out, max), n, NULL);
 }
 
-/* A walk over the chain: the verifier, the entries that followed, and the position of the
- * first that did not. */
+/* A walk over a chain: the entries seen so far, and a page of entries linked by the same
+ * key version waiting to be linked again by the signer. */
 struct walk {
-	struct audit_verifier v;
-	uint64_t good, bad;
+	const struct audit_signer *signer;
+	const char *chain;
+	struct audit_walk *out;
+	struct audit_verifier legacy; /* for entries with key version 0 */
+	uint64_t next_seq;
+	uint8_t prev[AUDIT_HASH_BYTES]; /* the link before the page */
+	uint32_t page_version;
+	size_t page_n;
+	uint64_t page_seq[AUDIT_LINK_MAX];
+	uint8_t digests[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
+	uint8_t stored[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
+	uint8_t links[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
 };
 
-static enum coffer_err verify_entry(sqlite3_stmt *s, void *ctx)
+/* Notes entry SEQ with link LINK as verified. */
+static void accept_entry(struct walk *w, uint64_t seq, const uint8_t link[AUDIT_HASH_BYTES])
+{
+	struct audit_walk *o = w->out;
+	o->n = seq;
+	memcpy(o->head, link, AUDIT_HASH_BYTES);
+	memcpy(w->prev, link, AUDIT_HASH_BYTES);
+	if (seq == o->pin_seq) {
+		o->pinned = true;
+		memcpy(o->pin_link, link, AUDIT_HASH_BYTES);
+	}
+}
+
+static enum coffer_err walk_break(struct walk *w, uint64_t seq, enum audit_break why)
+{
+	w->out->broken = seq;
+	w->out->why = why;
+	return COFFER_ERR_CRYPTO;
+}
+
+/* Has the signer link the page again and compares. */
+static enum coffer_err flush_page(struct walk *w)
+{
+	if (w->page_n == 0)
+		return COFFER_OK;
+	uint32_t used = 0;
+	size_t n = w->page_n;
+	w->page_n = 0;
+	enum coffer_err err = w->signer->link(
+	    w->signer->ctx, w->chain, w->page_version, w->prev, w->page_seq[0],
+	    (const uint8_t(*)[AUDIT_HASH_BYTES])w->digests, n, w->links, &used, NULL);
+	if (err == COFFER_ERR_NOT_FOUND)
+		return walk_break(w, w->page_seq[0], AUDIT_BREAK_VERSION);
+	if (err != COFFER_OK)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (sodium_memcmp(w->links[i], w->stored[i], AUDIT_HASH_BYTES) != 0)
+			return walk_break(w, w->page_seq[i], AUDIT_BREAK_LINK);
+		accept_entry(w, w->page_seq[i], w->stored[i]);
+	}
+	return COFFER_OK;
+}
+
+static enum coffer_err walk_entry(sqlite3_stmt *s, void *ctx)
 {
 	struct walk *w = ctx;
 	struct audit_entry e;
-	/* The position this entry should hold: the verifier forgets it on a failure. */
-	uint64_t want = w->v.next_seq;
-	if (read_entry(s, &e) != COFFER_OK || audit_verify_next(&w->v, &e) != COFFER_OK) {
-		w->bad = want;
-		return COFFER_ERR_CRYPTO;
+	enum coffer_err err = read_entry(s, &e);
+	if (err != COFFER_OK)
+		return err;
+	if (e.seq != w->next_seq) {
+		err = flush_page(w);
+		return err != COFFER_OK ? err : walk_break(w, w->next_seq, AUDIT_BREAK_GAP);
 	}
-	w->good++;
+	w->next_seq++;
+	if (e.key_version == 0) {
+		/* A plain-hash entry: only before any MAC-linked one. */
+		err = flush_page(w);
+		if (err != COFFER_OK)
+			return err;
+		if (w->out->n + 1 != e.seq || w->out->legacy != w->out->n)
+			return walk_break(w, e.seq, AUDIT_BREAK_LEGACY);
+		if (audit_verify_next(&w->legacy, &e) != COFFER_OK)
+			return walk_break(w, e.seq, AUDIT_BREAK_LEGACY);
+		w->out->legacy++;
+		accept_entry(w, e.seq, e.hash);
+		return COFFER_OK;
+	}
+	if (w->page_n == AUDIT_LINK_MAX || (w->page_n > 0 && w->page_version != e.key_version)) {
+		err = flush_page(w);
+		if (err != COFFER_OK)
+			return err;
+	}
+	if (audit_digest(w->chain, &e, w->digests[w->page_n]) != COFFER_OK)
+		return walk_break(w, e.seq, AUDIT_BREAK_LINK);
+	w->page_version = e.key_version;
+	w->page_seq[w->page_n] = e.seq;
+	memcpy(w->stored[w->page_n], e.hash, AUDIT_HASH_BYTES);
+	w->page_n++;
 	return COFFER_OK;
+}
+
+enum coffer_err audit_rows_walk(struct db_pool *pool, const char *chain, struct audit_walk *out)
+{
+	uint64_t pin = out->pin_seq;
+	memset(out, 0, sizeof *out);
+	out->pin_seq = pin;
+	out->pinned = pin == 0;
+	const struct audit_signer *signer = audit_signer_get();
+	if (signer == NULL)
+		return COFFER_ERR_INTERNAL;
+	struct walk *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return COFFER_ERR_NOMEM;
+	w->signer = signer;
+	w->chain = chain;
+	w->out = out;
+	w->next_seq = 1;
+	audit_verify_start(&w->legacy, chain);
+	sqlite3 *db = db_pool_get(pool);
+	enum coffer_err err = db_each(db, ENTRY_COLUMNS "ORDER BY seq", DB_NO_ARGS, walk_entry, w);
+	if (err == COFFER_OK)
+		err = flush_page(w);
+	db_pool_put(pool, db);
+	free(w);
+	/* A break is a finding, not a failure to walk. */
+	return err == COFFER_ERR_CRYPTO && out->broken != 0 ? COFFER_OK : err;
 }
 
 enum coffer_err audit_rows_verify(struct db_pool *pool, const char *chain, uint64_t *n,
 				  uint64_t *broken)
 {
-	struct walk w = {.good = 0, .bad = 0};
-	audit_verify_start(&w.v, chain);
-	sqlite3 *db = db_pool_get(pool);
-	enum coffer_err err =
-	    db_each(db, ENTRY_COLUMNS "ORDER BY seq", DB_NO_ARGS, verify_entry, &w);
-	db_pool_put(pool, db);
-	if (err != COFFER_OK && w.bad == 0)
+	struct audit_walk w = {.pin_seq = 0};
+	enum coffer_err err = audit_rows_walk(pool, chain, &w);
+	if (err != COFFER_OK)
 		return err;
-	*n = w.good;
-	*broken = w.bad;
+	*n = w.n;
+	*broken = w.broken;
+	return w.broken != 0 ? COFFER_ERR_CRYPTO : COFFER_OK;
+}
+
+/* Re-links every entry of a chain, in a write transaction. */
+struct relink {
+	const char *chain;
+	struct audit_checkpoint *cp;
+	uint64_t n;
+};
+
+static enum coffer_err relink_tx(sqlite3 *db, void *ctx)
+{
+	struct relink *r = ctx;
+	uint8_t prev[AUDIT_HASH_BYTES] = {0};
+	struct audit_entry *page = calloc(AUDIT_LINK_MAX, sizeof *page);
+	if (page == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = COFFER_OK;
+	uint64_t after = 0;
+	for (;;) {
+		size_t got = 0;
+		err = db_rows(db, ENTRY_COLUMNS "WHERE seq > ? ORDER BY seq LIMIT ?",
+			      DB_ARGS(db_int((int64_t)after), db_int(AUDIT_LINK_MAX)), read_entry,
+			      DB_ITEMS(page, AUDIT_LINK_MAX), &got, NULL);
+		if (err != COFFER_OK || got == 0)
+			break;
+		err = audit_sign_entries(audit_signer_get(), r->chain, prev, page, got, NULL);
+		for (size_t i = 0; err == COFFER_OK && i < got; i++)
+			err =
+			    db_exec(db, "UPDATE audit SET hash = ?, key_version = ? WHERE seq = ?",
+				    DB_ARGS(db_blob(page[i].hash, AUDIT_HASH_BYTES),
+					    db_int((int64_t)page[i].key_version),
+					    db_int((int64_t)page[i].seq)));
+		if (err != COFFER_OK)
+			break;
+		memcpy(prev, page[got - 1].hash, AUDIT_HASH_BYTES);
+		after = page[got - 1].seq;
+		r->n = after;
+	}
+	free(page);
+	if (err == COFFER_OK)
+		err = audit_sign_head(audit_signer_get(), r->chain, r->n, prev, r->cp);
 	return err;
+}
+
+enum coffer_err audit_rows_upgrade(struct db_pool *pool, const char *chain,
+				   struct audit_checkpoint *cp, uint64_t *legacy)
+{
+	struct audit_walk w = {.pin_seq = 0};
+	enum coffer_err err = audit_rows_walk(pool, chain, &w);
+	if (err != COFFER_OK)
+		return err;
+	*legacy = w.legacy;
+	if (w.broken != 0)
+		return COFFER_ERR_CRYPTO; /* never re-link what does not verify */
+	if (w.legacy == 0)
+		return audit_sign_head(audit_signer_get(), chain, w.n, w.head, cp);
+	struct relink r = {.chain = chain, .cp = cp, .n = 0};
+	return db_pool_write(pool, relink_tx, &r);
 }

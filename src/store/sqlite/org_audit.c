@@ -1,20 +1,15 @@
 /* org_audit.c — an organisation's audit chain in its own database (format: audit/chain.h; the
  * rows: audit_rows.c). Its chain id is the organisation's id, so an entry copied from one
  * organisation's chain into another's does not verify there. Records and files change through
- * org_write, which appends their entry inside the transaction of the change it records. */
+ * org_write, which appends their entry inside the transaction of the change it records: one
+ * round trip to the signer per group commit, for every write in it. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit/signer.h"
 #include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
 #include "store/store.h"
-
-enum coffer_err org_audit_append_locked(sqlite3 *db, const struct org_db *odb, const char *org_id,
-					struct audit_entry *e, size_t n)
-{
-	if (!org_db_is(odb, org_id))
-		return COFFER_ERR_INVALID_INPUT;
-	return audit_rows_append(db, odb->org_id, e, n);
-}
 
 /* One writer's part of a group commit. */
 struct org_write_op {
@@ -26,22 +21,60 @@ struct org_write_op {
 	struct org_write_op *next;
 };
 
-/* Runs every write of BATCH in one transaction on DB, each in a savepoint with its audit
- * entry, and commits once: a write that fails is undone alone; a commit that fails fails all. */
+/* The entries of the writes of BATCH that succeeded, linked after them in one call. */
+static enum coffer_err append_entries(struct org_db *odb, sqlite3 *db, struct org_write_op *batch,
+				      struct org_write_op *end, struct audit_checkpoint *cp)
+{
+	size_t n = 0, k = 0;
+	for (struct org_write_op *op = batch; op != end; op = op->next)
+		n += op->err == COFFER_OK;
+	if (n == 0)
+		return COFFER_OK;
+	struct audit_entry *e = malloc(n * sizeof *e);
+	if (e == NULL)
+		return COFFER_ERR_NOMEM;
+	for (struct org_write_op *op = batch; op != end; op = op->next) {
+		if (op->err == COFFER_OK)
+			e[k++] = op->entry;
+	}
+	enum coffer_err err = audit_rows_append(db, odb->org_id, e, n, cp);
+	k = 0;
+	for (struct org_write_op *op = batch; err == COFFER_OK && op != end; op = op->next) {
+		if (op->err == COFFER_OK)
+			op->entry = e[k++];
+	}
+	free(e);
+	return err;
+}
+
+/* Runs every write of BATCH in one transaction on DB, each in a savepoint, appends the audit
+ * entries of those that succeeded, and commits once: a write that fails is undone alone (an
+ * entry that cannot be encoded fails its write); a commit that fails fails all. */
 static void commit_batch(struct org_db *odb, sqlite3 *db, struct org_write_op *batch)
 {
+	struct audit_checkpoint cp;
+	uint8_t digest[AUDIT_HASH_BYTES];
 	enum coffer_err err = db_begin(db);
 	struct org_write_op *op = batch;
 	for (; op != NULL && err == COFFER_OK; op = op->next) {
-		op->err = db_savepoint(db);
+		op->entry.seq = 1; /* any: only the fields' lengths are checked here */
+		op->err = audit_digest(odb->org_id, &op->entry, digest);
 		if (op->err == COFFER_OK)
+			op->err = db_savepoint(db);
+		if (op->err == COFFER_OK) {
 			op->err = op->write(db, op->ctx);
-		if (op->err == COFFER_OK)
-			op->err = org_audit_append_locked(db, odb, odb->org_id, &op->entry, 1);
-		if (!db_savepoint_end(db, op->err == COFFER_OK))
-			err = COFFER_ERR_STORAGE;
+			if (!db_savepoint_end(db, op->err == COFFER_OK))
+				err = COFFER_ERR_STORAGE;
+		}
 	}
+	if (err == COFFER_OK)
+		err = append_entries(odb, db, batch, op, &cp);
+	bool any = false;
+	for (struct org_write_op *w = batch; w != op; w = w->next)
+		any = any || w->err == COFFER_OK;
 	err = db_end(db, err);
+	if (err == COFFER_OK && any)
+		audit_checkpoint_emit(&cp);
 	for (struct org_write_op *done = batch; done != op; done = done->next) {
 		if (err != COFFER_OK && done->err == COFFER_OK)
 			done->err = err; /* written, but not durably: not written at all */
@@ -99,6 +132,7 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 	pthread_mutex_unlock(&odb->queue_mu);
 	if (me.err == COFFER_OK) {
 		audit->seq = me.entry.seq;
+		audit->key_version = me.entry.key_version;
 		memcpy(audit->hash, me.entry.hash, AUDIT_HASH_BYTES);
 	}
 	return me.err;
@@ -127,4 +161,22 @@ enum coffer_err store_org_audit_verify(struct org_db *odb, const char *org_id, u
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	return audit_rows_verify(&odb->pool, odb->org_id, n, broken);
+}
+
+enum coffer_err store_org_audit_walk(struct org_db *odb, const char *org_id, struct audit_walk *w)
+{
+	if (!org_db_is(odb, org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	return audit_rows_walk(&odb->pool, odb->org_id, w);
+}
+
+enum coffer_err store_org_audit_upgrade(struct org_db *odb, const char *org_id,
+					struct audit_checkpoint *cp, uint64_t *legacy)
+{
+	if (!org_db_is(odb, org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	pthread_mutex_lock(&odb->write_mu);
+	enum coffer_err err = audit_rows_upgrade(&odb->pool, odb->org_id, cp, legacy);
+	pthread_mutex_unlock(&odb->write_mu);
+	return err;
 }

@@ -81,6 +81,10 @@ static const struct db_migration org_schema[] = {
 	 "CREATE INDEX files_by_level ON files (level, seq);"},
 	/* 4: the organisation's audit chain, as the system's (audit/chain.h). */
 	{AUDIT_ROWS_TABLE_SQL},
+	/* 5: each entry's master key version: links are MACs now (0 for the plain hashes
+	 * written before, until store_audit_links_upgrade re-links them). */
+	{"ALTER TABLE audit ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0"
+	 " CHECK (key_version >= 0);"},
 };
 // clang-format on
 

@@ -50,14 +50,6 @@ COFFER_MUST_CHECK enum coffer_err org_data_key_read(sqlite3_stmt *s, int first,
 bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,
 			  uint32_t version, enum level level);
 
-/* Appends the N entries of E to ODB's audit chain (ORG_ID, which must be ODB's) on DB, inside
- * the caller's write transaction (db_begin), writing their seq and hash into E. These are the
- * stored ones only once that transaction commits: callers that must leave E as it was on a
- * failure pass a copy. */
-COFFER_MUST_CHECK enum coffer_err org_audit_append_locked(sqlite3 *db, const struct org_db *odb,
-							  const char *org_id, struct audit_entry *e,
-							  size_t n);
-
 /* The one way an organisation's data changes: runs WRITE(DB, CTX) and appends AUDIT to ODB's
  * chain (ORG_ID, which must be ODB's) in one write transaction (db_begin) on a connection of
  * ODB, so the change and its entry are durable together or not at all, and returns once they

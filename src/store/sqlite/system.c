@@ -179,6 +179,25 @@ static const struct db_migration system_schema[] = {
 	 ") STRICT;"
 	 "CREATE INDEX throttle_codes_by_user ON throttle_codes (user_id, time);"
 	 "CREATE INDEX throttle_codes_by_time ON throttle_codes (time);"},
+	/* 6: audit links are MACs under keyd's keys (audit/chain.h): each entry's master key
+	 * version (0 for the plain hashes written before), the organisations' checkpoints
+	 * (audit/checkpoint.h; the system chain's is a file beside this database), and whether
+	 * the chains written before have been re-linked (store_audit_links_upgrade). */
+	{"ALTER TABLE audit ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0"
+	 " CHECK (key_version >= 0);"
+	 "CREATE TABLE audit_checkpoints ("
+	 " chain TEXT PRIMARY KEY CHECK (length(chain) BETWEEN 1 AND 64),"
+	 " seq INTEGER NOT NULL CHECK (seq >= 0),"
+	 " head BLOB NOT NULL CHECK (length(head) = 32),"
+	 " time INTEGER NOT NULL,"
+	 " key_version INTEGER NOT NULL CHECK (key_version >= 1),"
+	 " mac BLOB NOT NULL CHECK (length(mac) = 32)"
+	 ") STRICT;"
+	 "CREATE TABLE audit_state ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " links_upgraded INTEGER NOT NULL CHECK (links_upgraded IN (0, 1))"
+	 ") STRICT;"
+	 "INSERT INTO audit_state (id, links_upgraded) VALUES (1, 0);"},
 };
 // clang-format on
 
@@ -219,6 +238,11 @@ enum coffer_err store_system_open(const char *data_dir, struct store **out)
 	struct store *st = calloc(1, sizeof *st);
 	if (st == NULL)
 		return COFFER_ERR_NOMEM;
+	if (snprintf(st->data_dir, sizeof st->data_dir, "%s", data_dir) >=
+	    (int)sizeof st->data_dir) {
+		free(st);
+		return COFFER_ERR_INVALID_INPUT;
+	}
 	err = db_pool_open(&st->pool, path, false, system_schema, N_STEPS, POOL_SIZE);
 	if (err == COFFER_OK)
 		*out = st;

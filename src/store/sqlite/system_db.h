@@ -5,6 +5,7 @@
 #ifndef COFFER_SQLITE_SYSTEM_DB_H
 #define COFFER_SQLITE_SYSTEM_DB_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 struct store {
 	struct db_pool pool;
+	char data_dir[PATH_MAX]; /* where the system chain's checkpoint file is */
 };
 
 /* users.c, for the other writes to a user inside their transactions. */
@@ -34,5 +36,11 @@ COFFER_MUST_CHECK enum coffer_err user_account_replace(sqlite3 *db, const char *
 /* Founds, at NOW, every not yet founded organisation where USER_ID is an org_admin, if the
  * user is active. */
 COFFER_MUST_CHECK enum coffer_err user_found_orgs(sqlite3 *db, const char *user_id, int64_t now);
+
+/* audit_checkpoints.c: stores an organisation's checkpoint CP inside the caller's write
+ * transaction, unless the one stored is further along. */
+struct audit_checkpoint;
+COFFER_MUST_CHECK enum coffer_err audit_checkpoint_put_row(sqlite3 *db,
+							   const struct audit_checkpoint *cp);
 
 #endif

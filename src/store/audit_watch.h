@@ -1,0 +1,27 @@
+/* audit_watch.h — what `coffer serve` does for its audit chains besides appending to them:
+ * installs its signer and the keeper of checkpoints, re-links chains from before MAC links
+ * once, and verifies every chain against its checkpoint at start and then daily, logging any
+ * chain that is not intact at error level.
+ */
+#ifndef COFFER_STORE_AUDIT_WATCH_H
+#define COFFER_STORE_AUDIT_WATCH_H
+
+#include "audit/signer.h"
+#include "common/err.h"
+#include "store/store.h"
+
+#define AUDIT_WATCH_PERIOD_S (24 * 3600)
+
+struct audit_watch;
+
+/* Installs SIGNER (copied) with a checkpoint keeper writing into ST, runs the one-time
+ * re-linking, and starts the verifying thread. ST and DATA_DIR must outlive the watch. */
+COFFER_MUST_CHECK enum coffer_err audit_watch_start(struct store *st, const char *data_dir,
+						    const struct audit_signer *signer,
+						    struct audit_watch **out);
+
+/* Stops verifying, stores the checkpoints still waiting and uninstalls the signer: call it
+ * once nothing appends any more. NULL is fine. */
+void audit_watch_stop(struct audit_watch *w);
+
+#endif
