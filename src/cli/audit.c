@@ -71,8 +71,10 @@ static int verify(const char *data_dir, const char *org_id, const char *passphra
 		rc = cli_fail("no organisation %s in %s", org_id, data_dir);
 	else if (err != COFFER_OK)
 		rc = cli_fail("cannot read the audit trails of %s", data_dir);
-	else if (bad > 0)
-		rc = cli_fail("%zu audit chain%s not intact", bad, bad == 1 ? " is" : "s are");
+	else if (bad > 1)
+		rc = cli_fail("%zu audit chains are not intact", bad);
+	else if (bad == 1)
+		rc = EXIT_USER_ERROR; /* its one line is said */
 	else
 		printf("ok: %" PRIu64 " entries\n", entries);
 out:

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit/batch.h"
+#include "test_audit_signer.h"
 
 #define CHAINS	  3
 #define PER_CHAIN 600
@@ -22,12 +23,15 @@ struct fake_store {
 	bool fail;	     /* every commit fails */
 	useconds_t delay;    /* each commit takes this long (an fsync) */
 	atomic_bool entered; /* a commit has started */
+	atomic_bool hold;    /* commits wait while it is set */
 };
 
 static enum coffer_err fake_commit(void *ctx, const char *chain, struct audit_entry *e, size_t n)
 {
 	struct fake_store *fs = ctx;
 	atomic_store(&fs->entered, true);
+	while (atomic_load(&fs->hold))
+		usleep(1000);
 	if (fs->delay)
 		usleep(fs->delay);
 	int c = chain[0] - 'a';
@@ -117,7 +121,8 @@ static void test_failure_reaches_every_submitter(void **state)
 static void test_full_queue_and_bad_chain_refused(void **state)
 {
 	(void)state;
-	struct fake_store fs = {.delay = 200000}; /* the first commit holds the thread */
+	struct fake_store fs = {.delay = 0};
+	atomic_store(&fs.hold, true); /* the first commit holds the thread until released */
 	pthread_mutex_init(&fs.mu, NULL);
 	struct audit_batch *b = NULL;
 	assert_int_equal(audit_batch_start(fake_commit, &fs, &b), COFFER_OK);
@@ -138,6 +143,7 @@ static void test_full_queue_and_bad_chain_refused(void **state)
 	long_chain[sizeof long_chain - 1] = '\0';
 	assert_false(audit_batch_submit(b, long_chain, &e, NULL, NULL));
 	assert_false(audit_batch_submit(b, "", &e, NULL, NULL));
+	atomic_store(&fs.hold, false);
 	audit_batch_stop(b);
 	assert_false(fs.out_of_order);
 	assert_int_equal(fs.next[0], AUDIT_BATCH_QUEUE_MAX + 1);
@@ -146,6 +152,7 @@ static void test_full_queue_and_bad_chain_refused(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_entry_in_order_and_batched),
 	    cmocka_unit_test(test_failure_reaches_every_submitter),

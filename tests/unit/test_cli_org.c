@@ -16,6 +16,7 @@
 #include "keyd/account.h"
 #include "keyd/seal.h"
 #include "test_cli_run.h"
+#include "test_audit_signer.h"
 
 #define CONF "listen = 127.0.0.1:9443\ntls_cert = tls/cert.pem\ntls_key = tls/key.pem\n"
 
@@ -355,6 +356,7 @@ static void test_failure_part_way_leaves_no_invitation(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {

@@ -22,6 +22,7 @@
 #include "keyd/keys.h"
 #include "keyd/ticket.h"
 #include "keyproto/frame.h"
+#include "test_audit_signer.h"
 
 static const struct {
 	uint8_t type;
@@ -451,6 +452,7 @@ static int teardown(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {

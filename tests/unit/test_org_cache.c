@@ -15,6 +15,7 @@
 #include "common/uuid.h"
 #include "store/store.h"
 #include "test_tmpdir.h"
+#include "test_audit_signer.h"
 
 #define T0 1700000000
 
@@ -377,6 +378,7 @@ static void test_waits_when_full(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_borrow_return, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lru, setup, teardown),

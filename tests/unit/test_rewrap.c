@@ -16,6 +16,7 @@
 #include "common/uuid.h"
 #include "crypto/master_key.h"
 #include "store/store.h"
+#include "test_audit_signer.h"
 
 #define N_KEYS 600 /* more than two batches */
 
@@ -323,6 +324,7 @@ static void test_crypto_shredding(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		return 1;
 	const struct CMUnitTest tests[] = {

@@ -2,6 +2,7 @@
  * entry in one transaction, get, exists (for the orphan sweep), delete (row and key, once),
  * listing by level newest first in pages, hostile ids, and malformed rows refused. */
 #include "test_org_store.h"
+#include "test_audit_signer.h"
 
 #define T0 1700000000
 
@@ -261,6 +262,7 @@ static void test_list(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_add_get_delete, org_env_setup, org_env_teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, org_env_setup, org_env_teardown),

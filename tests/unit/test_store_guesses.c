@@ -5,6 +5,7 @@
  * as failures come; bad arguments; and the device key, made once and the same for every caller
  * after. */
 #include "test_store.h"
+#include "test_audit_signer.h"
 
 #include <pthread.h>
 
@@ -358,6 +359,7 @@ static void test_the_device_key_is_made_once(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	(void)make_org; /* test_store.h's, for other files */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_a_device_window_fills_and_moves_on, env_setup,

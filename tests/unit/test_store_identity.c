@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "crypto/token.h"
+#include "test_audit_signer.h"
 
 #define T0  1700000000 /* "now" in these tests */
 #define DAY 86400
@@ -907,6 +908,7 @@ static void test_hostile_strings(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_schema_upgrade, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_orgs, env_setup, env_teardown),

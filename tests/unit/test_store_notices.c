@@ -1,6 +1,7 @@
 /* test_store_notices.c — notices to the members of an organisation in the system store: who
  * sees which, in what order, until marked seen; the page bound; refusals. */
 #include "test_store_people.h"
+#include "test_audit_signer.h"
 
 static void test_notices(void **state)
 {
@@ -133,6 +134,7 @@ static void test_notices_refused(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_notices, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_notices_refused, env_setup, env_teardown),

@@ -3,6 +3,7 @@
  * kind of tampering with the file caught at the first broken entry, and entries copied from
  * another organisation's chain refused (the chain id is bound into every hash). */
 #include "test_org_store.h"
+#include "test_audit_signer.h"
 
 #include <pthread.h>
 
@@ -257,6 +258,7 @@ static void test_copied_between_orgs(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_batches_and_paging, org_env_setup,
 					    org_env_teardown),

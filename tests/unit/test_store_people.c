@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store/sqlite/audit_rows.h"
+#include "test_audit_signer.h"
 
 static const uint8_t account2[150] = {2};
 
@@ -1080,6 +1081,7 @@ static void test_schema_upgrade(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_account_versions, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_session_ticket, env_setup, env_teardown),

@@ -4,6 +4,7 @@
  * ids and cursors, each write's audit entry committed with it (and none for a failed write),
  * and a database from the previous release (data keys only) upgraded in place. */
 #include "test_org_store.h"
+#include "test_audit_signer.h"
 
 #include <pthread.h>
 
@@ -794,6 +795,7 @@ static void test_concurrent_writers(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_create_get, org_env_setup, org_env_teardown),
 	    cmocka_unit_test_setup_teardown(test_update_conflicts, org_env_setup, org_env_teardown),

@@ -3,6 +3,7 @@
  * (once, before it expires), what completing does to the account, its version and the sessions;
  * a reset voided when its organisation removes the member; and the refusals. */
 #include "test_store_people.h"
+#include "test_audit_signer.h"
 
 static const uint8_t new_account[300] = {0x4e};
 
@@ -367,6 +368,7 @@ static void test_reset_kept_by_refused_removal(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_reset_add, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_add_refused, env_setup, env_teardown),

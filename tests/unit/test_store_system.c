@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "audit/chain.h"
+#include "test_audit_signer.h"
 
 #define T0     1700000000
 #define DAY    86400
@@ -519,6 +520,7 @@ static void test_audit_processes(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_throttle_counts, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_throttle_window, env_setup, env_teardown),

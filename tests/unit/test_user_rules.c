@@ -13,6 +13,7 @@
 #include "common/timefmt.h"
 #include "http/request.h"
 #include "signin/org_policy.h"
+#include "test_audit_signer.h"
 
 struct world {
 	struct env *e;
@@ -241,6 +242,7 @@ static void test_strictest_password_age(void **state)
 
 int main(void)
 {
+	(void)test_audit_signer_install();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_defaults_allow_and_require_totp, world_setup,
 					    world_teardown),
