@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "http/framing.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -214,6 +215,14 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->route_pattern = r->pattern;
 		if (r->max_body != 0)
 			cap = r->max_body;
+	}
+	if (!framing_ok(rq)) {
+		/* Where the body ends is in doubt: answer before reading any of it, and close. */
+		rq->early_err = COFFER_ERR_INVALID_INPUT;
+		rq->early_msg = rq->msg;
+		rq->close_after = true;
+		reply_early(rq);
+		return;
 	}
 	if (atomic_load(&srv->stopping)) {
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
