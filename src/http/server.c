@@ -2,8 +2,10 @@
  * cap, validate, dispatch, reply, log, free.
  *
  * Design points:
- * - Limits are explicit: connections overall and per address, a per-connection memory pool that
- *   bounds request headers, an inactivity timeout, and a cap on every body set before it is read.
+ * - Limits are explicit: connections overall and per address (well below the overall cap, so
+ *   that a few addresses cannot take every connection), a per-connection memory pool that bounds
+ *   request headers, a short inactivity limit until the headers are in (TLS handshake included)
+ *   and a longer one after, and a cap on every body set before it is read.
  * - A handler never runs before its route's body rules are enforced: bodies of JSON routes are
  *   parsed and validated here, and a route that takes no body refuses one.
  * - The request log holds the route pattern, never the raw path (paths can carry tokens), and
@@ -33,12 +35,17 @@
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
  * anything larger is answered 431 by libmicrohttpd. */
-#define CONNECTION_LIMIT	1024
-#define PER_IP_CONNECTION_LIMIT 256 /* generous: a reverse proxy is one address */
-#define CONNECTION_TIMEOUT_S	30
-#define CONNECTION_MEMORY_LIMIT (32 * 1024)
-#define JSON_BODY_DEFAULT_MAX	(64 * 1024)
-#define SLOW_QUEUE_CAP		64 /* slow requests waiting for a worker; beyond it, 503 at once */
+#define CONNECTION_LIMIT 1024
+/* Well below CONNECTION_LIMIT, so that a few addresses cannot hold every connection; a reverse
+ * proxy is one address, and its operator raises it (connections_per_address). */
+#define PER_IP_CONNECTION_LIMIT 64
+/* Until its headers are in, a connection gets HEADER_TIMEOUT; then CONNECTION_TIMEOUT_S of
+ * inactivity, for a client reading or writing a body. */
+#define HEADER_TIMEOUT_DEFAULT_S 10
+#define CONNECTION_TIMEOUT_S	 30
+#define CONNECTION_MEMORY_LIMIT	 (32 * 1024)
+#define JSON_BODY_DEFAULT_MAX	 (64 * 1024)
+#define SLOW_QUEUE_CAP		 64 /* slow requests waiting for a worker; beyond it, 503 at once */
 /* Writers spend their time waiting for fsync, not on a core: many of them cost little, and as
  * many writes as there are writers can share one commit. */
 #define WRITERS_DEFAULT 64
@@ -393,6 +400,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	if (rq == NULL) {
+		/* The headers are in: from now on the longer inactivity limit. */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)CONNECTION_TIMEOUT_S);
 		rq = request_new(srv, conn, url, method);
 		if (rq == NULL)
 			return MHD_NO;
@@ -562,11 +572,12 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-	    NULL, MHD_OPTION_END);
+	    opts->per_address ? opts->per_address : (unsigned int)PER_IP_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    opts->header_timeout ? opts->header_timeout : (unsigned int)HEADER_TIMEOUT_DEFAULT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(errbuf, errlen,
 			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",
