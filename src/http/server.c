@@ -63,6 +63,7 @@ struct http_server {
 	void (*record_read)(struct request *rq);
 	struct workers *workers;
 	struct workers *writers;
+	unsigned int header_timeout; /* seconds */
 	atomic_uint inflight;
 	atomic_bool stopping;
 };
@@ -460,10 +461,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct request *rq = *con_cls;
-	(void)conn;
 	if (rq == NULL)
 		return;
 	*con_cls = NULL;
+	/* A kept-alive connection waits for its next request's headers under the short limit. */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
 	double ms = (double)(time_mono_ns() - rq->start_ns) / 1e6;
 	char peer[46];
 	netaddr_format(&rq->peer, peer);
@@ -539,6 +542,8 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->app = opts->app;
 	srv->authorize_hook = opts->authorize;
 	srv->record_read = opts->record_read;
+	srv->header_timeout =
+	    opts->header_timeout ? opts->header_timeout : HEADER_TIMEOUT_DEFAULT_S;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 
@@ -573,11 +578,10 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	    HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    opts->per_address ? opts->per_address : (unsigned int)PER_IP_CONNECTION_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    opts->header_timeout ? opts->header_timeout : (unsigned int)HEADER_TIMEOUT_DEFAULT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, srv->header_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(errbuf, errlen,
 			 "cannot serve on %s:%u (address in use, or bad TLS certificate/key)",

@@ -96,21 +96,27 @@ def short_deadline_server(deployment):
 
 
 def test_no_headers_closed_after_deadline(short_deadline_server):
-    """Bare TCP, a finished TLS handshake and a partial request line are all closed soon after
-    header_timeout (2 s here), well before the 30 s inactivity limit that applies afterwards."""
+    """Bare TCP, a finished TLS handshake, a partial request and a kept-alive connection waiting
+    for its next request are all closed soon after header_timeout (2 s here), well before the
+    30 s inactivity limit that applies while a request is under way."""
     srv = short_deadline_server
     bare = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
     handshaken = _tls(srv)
     partial = _tls(srv)
     partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    kept = _tls(srv)
+    kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while b'{"status":"ok"}' not in answer:
+        answer += kept.recv(65536)
     t0 = time.monotonic()
     try:
         for name, s in (("bare TCP", bare), ("TLS, no request", handshaken),
-                        ("partial headers", partial)):
+                        ("partial headers", partial), ("kept alive after a request", kept)):
             left = max(0.1, 15 - (time.monotonic() - t0))
             assert _closed_within(s, left), f"{name}: still open 15 s after the header deadline"
     finally:
-        for s in (bare, handshaken, partial):
+        for s in (bare, handshaken, partial, kept):
             s.close()
 
 
