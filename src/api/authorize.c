@@ -12,8 +12,12 @@
 #include "common/timefmt.h"
 #include "http/forwarded.h"
 
-#define CSRF_HEADER		 "X-CSRF-Token"
-#define SESSION_TOUCH_INTERVAL_S 60 /* last_seen is written at most this often */
+#define CSRF_HEADER "X-CSRF-Token"
+/* last_seen is written when the stored one is this old or older: the idle clock is then right
+ * to within this much (a twelfth of the shortest session_idle_ttl allowed), at one write per
+ * session every few seconds at most. The stored value is read on every request, so any number of
+ * web servers sharing the database keep one clock. */
+#define SESSION_TOUCH_INTERVAL_S 5
 
 static bool state_changing(const char *method)
 {
@@ -105,7 +109,7 @@ enum coffer_err api_authorize(struct request *rq)
 		return COFFER_ERR_PASSWORD_CHANGE_REQUIRED;
 	if (access == ACCESS_SYSADMIN && strcmp(c->user.role, "sysadmin") != 0)
 		return COFFER_ERR_FORBIDDEN;
-	/* Idle expiry counts from the last use, written at most once a minute. */
+	/* Idle expiry counts from the last use, written at most every SESSION_TOUCH_INTERVAL_S. */
 	if (now - c->session.last_seen >= SESSION_TOUCH_INTERVAL_S &&
 	    store_session_touch(rq->app->store, &hash, now) == COFFER_OK)
 		c->session.last_seen = now;

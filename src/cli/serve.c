@@ -271,6 +271,8 @@ int cmd_serve(int argc, char **argv)
 	    /* Password hashing runs on as many workers as keyd hashes at once: the connection
 	     * threads stay free for everything else. */
 	    .workers = KEYD_HASH_CONCURRENCY,
+	    .header_timeout = cfg.header_timeout,
+	    .per_address = cfg.connections_per_address,
 	    .authorize = api_authorize,
 	    .record_read = org_audit_read,
 	};

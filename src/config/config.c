@@ -22,6 +22,8 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->session_idle_ttl = 30 * 60;
 	cfg->max_file_size = 2ull << 30; /* 2 GiB */
 	cfg->log_level = LOG_INFO;
+	cfg->header_timeout = 10;
+	cfg->connections_per_address = 64;
 }
 
 void config_free(struct coffer_config *cfg)
@@ -210,6 +212,27 @@ static const char *set_log_level(struct coffer_config *cfg, const char *v)
 	return log_level_parse(v, &cfg->log_level) ? NULL : "expected debug, info, warn or error";
 }
 
+static const char *set_header_timeout(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	/* Long enough for a slow link's TLS handshake; short enough that idle connections cannot
+	 * pile up. */
+	if (!parse_u64(v, 1, 60, &n))
+		return "expected whole seconds from 1 to 60";
+	cfg->header_timeout = (unsigned int)n;
+	return NULL;
+}
+
+static const char *set_per_address(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	/* At most the server's whole connection cap (1024), which one address must never fill. */
+	if (!parse_u64(v, 1, 1024, &n))
+		return "expected a number of connections from 1 to 1024";
+	cfg->connections_per_address = (unsigned int)n;
+	return NULL;
+}
+
 static const struct {
 	const char *key;
 	setter_fn set;
@@ -223,6 +246,8 @@ static const struct {
     {"breached_passwords_file", set_breached},
     {"max_file_size", set_max_file_size},
     {"log_level", set_log_level},
+    {"header_timeout", set_header_timeout},
+    {"connections_per_address", set_per_address},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

@@ -33,6 +33,8 @@ struct coffer_config {
 	char *breached_passwords_file; /* NULL when unset */
 	uint64_t max_file_size;	       /* bytes */
 	enum log_level log_level;
+	unsigned int header_timeout;	      /* seconds a connection has to send its headers */
+	unsigned int connections_per_address; /* open connections one client address may hold */
 };
 
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */

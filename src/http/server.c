@@ -2,8 +2,10 @@
  * cap, validate, dispatch, reply, log, free.
  *
  * Design points:
- * - Limits are explicit: connections overall and per address, a per-connection memory pool that
- *   bounds request headers, an inactivity timeout, and a cap on every body set before it is read.
+ * - Limits are explicit: connections overall and per address (well below the overall cap, so
+ *   that a few addresses cannot take every connection), a per-connection memory pool that bounds
+ *   request headers, a short inactivity limit until the headers are in (TLS handshake included)
+ *   and a longer one after, and a cap on every body set before it is read.
  * - A handler never runs before its route's body rules are enforced: bodies of JSON routes are
  *   parsed and validated here, and a route that takes no body refuses one.
  * - The request log holds the route pattern, never the raw path (paths can carry tokens), and
@@ -25,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "http/framing.h"
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -32,12 +35,17 @@
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
  * anything larger is answered 431 by libmicrohttpd. */
-#define CONNECTION_LIMIT	1024
-#define PER_IP_CONNECTION_LIMIT 256 /* generous: a reverse proxy is one address */
-#define CONNECTION_TIMEOUT_S	30
-#define CONNECTION_MEMORY_LIMIT (32 * 1024)
-#define JSON_BODY_DEFAULT_MAX	(64 * 1024)
-#define SLOW_QUEUE_CAP		64 /* slow requests waiting for a worker; beyond it, 503 at once */
+#define CONNECTION_LIMIT 1024
+/* Well below CONNECTION_LIMIT, so that a few addresses cannot hold every connection; a reverse
+ * proxy is one address, and its operator raises it (connections_per_address). */
+#define PER_IP_CONNECTION_LIMIT 64
+/* Until its headers are in, a connection gets HEADER_TIMEOUT; then CONNECTION_TIMEOUT_S of
+ * inactivity, for a client reading or writing a body. */
+#define HEADER_TIMEOUT_DEFAULT_S 10
+#define CONNECTION_TIMEOUT_S	 30
+#define CONNECTION_MEMORY_LIMIT	 (32 * 1024)
+#define JSON_BODY_DEFAULT_MAX	 (64 * 1024)
+#define SLOW_QUEUE_CAP		 64 /* slow requests waiting for a worker; beyond it, 503 at once */
 /* Writers spend their time waiting for fsync, not on a core: many of them cost little, and as
  * many writes as there are writers can share one commit. */
 #define WRITERS_DEFAULT 64
@@ -55,6 +63,7 @@ struct http_server {
 	void (*record_read)(struct request *rq);
 	struct workers *workers;
 	struct workers *writers;
+	unsigned int header_timeout; /* seconds */
 	atomic_uint inflight;
 	atomic_bool stopping;
 };
@@ -214,6 +223,14 @@ static void request_begin(struct http_server *srv, struct request *rq)
 		rq->route_pattern = r->pattern;
 		if (r->max_body != 0)
 			cap = r->max_body;
+	}
+	if (!framing_ok(rq)) {
+		/* Where the body ends is in doubt: answer before reading any of it, and close. */
+		rq->early_err = COFFER_ERR_INVALID_INPUT;
+		rq->early_msg = rq->msg;
+		rq->close_after = true;
+		reply_early(rq);
+		return;
 	}
 	if (atomic_load(&srv->stopping)) {
 		rq->early_err = COFFER_ERR_UNAVAILABLE;
@@ -384,6 +401,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	if (rq == NULL) {
+		/* The headers are in: from now on the longer inactivity limit. */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned int)CONNECTION_TIMEOUT_S);
 		rq = request_new(srv, conn, url, method);
 		if (rq == NULL)
 			return MHD_NO;
@@ -441,10 +461,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct request *rq = *con_cls;
-	(void)conn;
 	if (rq == NULL)
 		return;
 	*con_cls = NULL;
+	/* A kept-alive connection waits for its next request's headers under the short limit. */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
 	double ms = (double)(time_mono_ns() - rq->start_ns) / 1e6;
 	char peer[46];
 	netaddr_format(&rq->peer, peer);
@@ -520,6 +542,8 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	srv->app = opts->app;
 	srv->authorize_hook = opts->authorize;
 	srv->record_read = opts->record_read;
+	srv->header_timeout =
+	    opts->header_timeout ? opts->header_timeout : HEADER_TIMEOUT_DEFAULT_S;
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 
@@ -553,8 +577,8 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
 	    HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    opts->per_address ? opts->per_address : (unsigned int)PER_IP_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, srv->header_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 	    NULL, MHD_OPTION_END);

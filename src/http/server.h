@@ -29,6 +29,10 @@ struct http_server_opts {
 	unsigned int threads;	/* 0: four per online core (at most 64) */
 	unsigned int workers;	/* threads for slow routes; 0: one */
 	unsigned int writers;	/* threads for durable routes; 0: WRITERS_DEFAULT */
+	/* Seconds a new connection has, from accept and TLS handshake on, to send its request
+	 * headers (an inactivity limit until then); 0: HEADER_TIMEOUT_DEFAULT_S. */
+	unsigned int header_timeout;
+	unsigned int per_address; /* connections one client address may hold; 0: the default */
 	/* Called before every handler: COFFER_OK lets the request through (having set rq->auth
 	 * as it likes), anything else is the answer. NULL lets only routes with access != 0. */
 	enum coffer_err (*authorize)(struct request *rq);

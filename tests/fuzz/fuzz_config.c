@@ -54,10 +54,12 @@ static size_t serialise(const struct coffer_config *cfg, char *buf, size_t cap)
 	}
 	snprintf(line, sizeof line,
 		 "session_absolute_ttl = %ld\r\nsession_idle_ttl = %ld\n"
-		 "max_file_size = %llu # bytes\nlog_level = %s\n",
+		 "max_file_size = %llu # bytes\nlog_level = %s\n"
+		 "header_timeout = %u\nconnections_per_address = %u\n",
 		 cfg->session_absolute_ttl, cfg->session_idle_ttl,
 		 (unsigned long long)cfg->max_file_size,
-		 (const char *[]){"debug", "info", "warn", "error"}[cfg->log_level]);
+		 (const char *[]){"debug", "info", "warn", "error"}[cfg->log_level],
+		 cfg->header_timeout, cfg->connections_per_address);
 	used = append(buf, cap, used, line);
 	used = append(buf, cap, used, "trusted_proxies =");
 	for (size_t i = 0; i < cfg->n_trusted_proxies; i++) {
@@ -93,6 +95,9 @@ static void check_same(const struct coffer_config *a, const struct coffer_config
 	check(a->session_idle_ttl == b->session_idle_ttl, "round trip: idle ttl");
 	check(a->max_file_size == b->max_file_size, "round trip: max_file_size");
 	check(a->log_level == b->log_level, "round trip: log_level");
+	check(a->header_timeout == b->header_timeout, "round trip: header_timeout");
+	check(a->connections_per_address == b->connections_per_address,
+	      "round trip: connections_per_address");
 	check(a->n_trusted_proxies == b->n_trusted_proxies, "round trip: proxy count");
 	for (size_t i = 0; i < a->n_trusted_proxies; i++)
 		check(memcmp(&a->trusted_proxies[i].addr, &b->trusted_proxies[i].addr, 16) == 0 &&
@@ -115,6 +120,9 @@ static void check_values(const struct coffer_config *cfg)
 	      "idle ttl in range and <= absolute");
 	check(cfg->max_file_size >= 1 && cfg->max_file_size <= (1ull << 40), "max_file_size");
 	check(cfg->log_level <= LOG_ERROR, "log_level");
+	check(cfg->header_timeout >= 1 && cfg->header_timeout <= 60, "header_timeout");
+	check(cfg->connections_per_address >= 1 && cfg->connections_per_address <= 1024,
+	      "connections_per_address");
 	check(cfg->n_trusted_proxies <= CONFIG_MAX_TRUSTED_PROXIES, "proxy count");
 	check(cfg->tls_cert == NULL || cfg->tls_cert[0] != '\0', "tls_cert non-empty");
 	check(cfg->tls_key == NULL || cfg->tls_key[0] != '\0', "tls_key non-empty");

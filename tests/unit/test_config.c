@@ -45,6 +45,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_trusted_proxies, 0);
 	assert_null(cfg.breached_passwords_file);
 	assert_true(cfg.max_file_size == 2ull * 1024 * 1024 * 1024);
+	assert_int_equal(cfg.header_timeout, 10);
+	assert_int_equal(cfg.connections_per_address, 64);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 }
 
@@ -165,6 +167,10 @@ static const struct good_case good_cases[] = {
     {"session_idle_ttl = 43200", "idle", NULL, 43200}, /* equal to the default absolute */
     {"session_absolute_ttl = 2592000\nsession_idle_ttl = 2592000", "idle", NULL, 2592000},
     {"max_file_size = 1", "max_file_size", NULL, 1},
+    {"header_timeout = 1", "header_timeout", NULL, 1},
+    {"header_timeout = 60", "header_timeout", NULL, 60},
+    {"connections_per_address = 1", "per_address", NULL, 1},
+    {"connections_per_address = 1024", "per_address", NULL, 1024},
     {"max_file_size = 1099511627776", "max_file_size", NULL, 1099511627776ull},
     {"log_level = debug", "log_level", NULL, LOG_DEBUG},
     {"log_level = info", "log_level", NULL, LOG_INFO},
@@ -202,6 +208,10 @@ static void test_good_values(void **state)
 			n = (unsigned long long)cfg.session_idle_ttl;
 		} else if (strcmp(c->field, "max_file_size") == 0) {
 			n = cfg.max_file_size;
+		} else if (strcmp(c->field, "header_timeout") == 0) {
+			n = cfg.header_timeout;
+		} else if (strcmp(c->field, "per_address") == 0) {
+			n = cfg.connections_per_address;
 		} else if (strcmp(c->field, "log_level") == 0) {
 			n = (unsigned long long)cfg.log_level;
 		} else if (strcmp(c->field, "breached") == 0) {
@@ -305,6 +315,11 @@ static const struct bad_case bad_cases[] = {
     {"trusted_proxies = localhost", 0, 1, "expected addresses or CIDR blocks"},
     /* max_file_size */
     {"max_file_size = 0", 0, 1, "from 1 to 1099511627776"},
+    {"header_timeout = 0", 0, 1, "from 1 to 60"},
+    {"header_timeout = 61", 0, 1, "from 1 to 60"},
+    {"header_timeout = 10s", 0, 1, "from 1 to 60"},
+    {"connections_per_address = 0", 0, 1, "from 1 to 1024"},
+    {"connections_per_address = 1025", 0, 1, "from 1 to 1024"},
     {"max_file_size = 1099511627777", 0, 1, "from 1 to 1099511627776"},
     {"max_file_size = -1", 0, 1, "from 1 to 1099511627776"},
     {"max_file_size = 1k", 0, 1, "from 1 to 1099511627776"},
