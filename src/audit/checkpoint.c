@@ -117,6 +117,10 @@ bool audit_checkpoint_parse(const char *line, size_t len, struct audit_checkpoin
 	const char *space = memchr(p, ' ', (size_t)(end - p));
 	if (space == NULL || space == p || (size_t)(space - p) > AUDIT_CHAIN_ID_MAX)
 		return false;
+	for (const char *c = p; c < space; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+			return false; /* a NUL among them would hide what follows */
+	}
 	memcpy(cp.chain, p, (size_t)(space - p));
 	p = space + 1;
 	uint64_t seq = 0, time = 0, version = 0;

@@ -20,7 +20,10 @@
 
 #define CONF "listen = 127.0.0.1:9443\ntls_cert = tls/cert.pem\ntls_key = tls/key.pem\n"
 
-/* A deployment in the test's directory: an unsealed master key and coffer.conf. */
+static struct audit_mac_keys *keys; /* the deployment's, as its commands derive them */
+
+/* A deployment in the test's directory: an unsealed master key and coffer.conf; the test's
+ * own audit entries linked with the deployment's audit keys. */
 static int deploy_setup(void **state)
 {
 	char path[PATH_MAX];
@@ -31,7 +34,18 @@ static int deploy_setup(void **state)
 	if (master_key_create(path, NULL, 0) != COFFER_OK)
 		return -1;
 	path_in(e->tmp, "coffer.conf", path);
-	return file_write_atomic(path, CONF, strlen(CONF), 0600, 1) == COFFER_OK ? 0 : -1;
+	if (file_write_atomic(path, CONF, strlen(CONF), 0600, 1) != COFFER_OK)
+		return -1;
+	keys = test_audit_signer_install_for(e->tmp->dir, e->st);
+	return 0;
+}
+
+static int deploy_teardown(void **state)
+{
+	audit_signer_install(NULL, NULL, NULL);
+	audit_mac_keys_free(keys);
+	keys = NULL;
+	return env_teardown(state);
 }
 
 static struct master_keyring *load_ring(const struct env *e)
@@ -161,7 +175,11 @@ static struct cli_run recover(const struct env *e, const char *org, const char *
 	snprintf(email_arg, sizeof email_arg, "%s", email);
 	char *argv[] = {"org",	 "recover",	  "--data",  e->tmp->dir, "--org",
 			org_arg, "--admin-email", email_arg, NULL};
-	return cli_run(cmd_org, 8, argv);
+	struct cli_run r = cli_run(cmd_org, 8, argv);
+	/* The command installs and removes a signer of its own: put the test's back. */
+	struct audit_signer s = audit_signer_local(keys);
+	audit_signer_install(&s, test_audit_store_now, e->st);
+	return r;
 }
 
 /* What a recovery writes, counted. */
@@ -356,22 +374,21 @@ static void test_failure_part_way_leaves_no_invitation(void **state)
 
 int main(void)
 {
-	(void)test_audit_signer_install();
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_seal_opens_as_keyd_would, deploy_setup,
-					    env_teardown),
+					    deploy_teardown),
 	    cmocka_unit_test_setup_teardown(test_seal_refuses_what_keyd_would, deploy_setup,
-					    env_teardown),
+					    deploy_teardown),
 	    cmocka_unit_test(test_invite_url),
 	    cmocka_unit_test_setup_teardown(
 		test_recovery_writes_both_chains_the_notice_and_the_invite, deploy_setup,
-		env_teardown),
+		deploy_teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals_write_nothing, deploy_setup,
-					    env_teardown),
+					    deploy_teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_part_way_leaves_no_invitation,
-					    deploy_setup, env_teardown),
+					    deploy_setup, deploy_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,8 @@ static const struct {
     {KEYD_MSG_PASSWORD_SET, PERMIT_NONE},
     {KEYD_MSG_BREACH_LIST, PERMIT_NONE},
     {KEYD_MSG_BREACH_CHECK, PERMIT_SESSION},
+    {KEYD_MSG_AUDIT_LINK, PERMIT_NONE},
+    {KEYD_MSG_AUDIT_CHECK, PERMIT_NONE},
 };
 
 /* Who asks. The user is an org_admin of org-a with clearance internal (or a plain member);
@@ -383,6 +385,25 @@ static void test_rows_without_session(void **state)
 		case KEYD_MSG_BREACH_LIST: /* the list is the descriptor */
 			want_type = KEYD_MSG_BREACH_LISTED;
 			break;
+		case KEYD_MSG_AUDIT_LINK: /* the web process's own: links for any chain */
+			wire_put_u32(w, 0);
+			wire_put_str(w, "system");
+			wire_put_bytes(w, junk, 32);
+			wire_put_u64(w, 1);
+			wire_put_u32(w, 1);
+			wire_put_raw(w, junk, 32);
+			wire_put_u8(w, 1);
+			want_type = KEYD_MSG_AUDIT_LINKS;
+			break;
+		case KEYD_MSG_AUDIT_CHECK: /* a checkpoint keyd did not seal: not believed */
+			wire_put_str(w, "system");
+			wire_put_u32(w, 1);
+			wire_put_u64(w, 1);
+			wire_put_bytes(w, junk, 32);
+			wire_put_u64(w, 1);
+			wire_put_bytes(w, junk, 32);
+			want_type = KEYD_MSG_AUDIT_CHECKED;
+			break;
 		default: fail_msg("no request made here for type %u", type);
 		}
 		assert_true(frame_end(&req));
@@ -391,6 +412,8 @@ static void test_rows_without_session(void **state)
 			fail_msg("type %u: answered %u, not %u", type, got, want_type);
 		if (got == KEYD_MSG_DENIED)
 			assert_int_equal(wire_get_u32(&r), COFFER_ERR_UNAUTHENTICATED);
+		if (got == KEYD_MSG_AUDIT_CHECKED)
+			assert_int_equal(wire_get_u8(&r), 0);
 	}
 }
 

@@ -182,7 +182,8 @@ static const struct tamper tampering[] = {
      "UPDATE audit SET seq = 8 WHERE seq = 1000;",
      7},
     {"replay a row at the end",
-     "INSERT INTO audit SELECT 31, time, actor, action, target, ip, outcome, reason, hash"
+     "INSERT INTO audit SELECT 31, time, actor, action, target, ip, outcome, reason, hash,"
+     " key_version"
      " FROM audit WHERE seq = 3",
      31},
     {"truncate the end", "DELETE FROM audit WHERE seq > 25", 0},

@@ -388,7 +388,8 @@ static const struct tamper tampering[] = {
      7},
     {"renumber the last row", "UPDATE audit SET seq = 40 WHERE seq = 30", 30},
     {"replay a row at the end",
-     "INSERT INTO audit SELECT 31, time, actor, action, target, ip, outcome, reason, hash"
+     "INSERT INTO audit SELECT 31, time, actor, action, target, ip, outcome, reason, hash,"
+     " key_version"
      " FROM audit WHERE seq = 3",
      31},
     {"a hash of the wrong length",

@@ -198,8 +198,11 @@ static enum coffer_err walk_entry(sqlite3_stmt *s, void *ctx)
 	struct walk *w = ctx;
 	struct audit_entry e;
 	enum coffer_err err = read_entry(s, &e);
-	if (err != COFFER_OK)
-		return err;
+	if (err != COFFER_OK) {
+		/* A link that is not one: the entry at this position does not verify. */
+		err = flush_page(w);
+		return err != COFFER_OK ? err : walk_break(w, w->next_seq, AUDIT_BREAK_LINK);
+	}
 	if (e.seq != w->next_seq) {
 		err = flush_page(w);
 		return err != COFFER_OK ? err : walk_break(w, w->next_seq, AUDIT_BREAK_GAP);
