@@ -228,7 +228,7 @@ def test_recovery_with_a_sealed_master_key(tmp_path):
             "new@example.test"]
         assert [e["target"] for e in system_audit(sysadmin.client)
                 if e["action"] == "org.recover"] == ["new@example.test"]
-        proc = run_coffer("audit", "verify", "--data", dep.data_dir)
+        proc = run_coffer("audit", "verify", "--data", dep.data_dir, "--passphrase-file", pfile)
         assert proc.returncode == 0, proc.stderr
     finally:
         finish_server(srv)

@@ -106,14 +106,6 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 		err = COFFER_ERR_VERSION_CONFLICT;
 	if (err == COFFER_OK)
 		err = insert_key(db, k->org_id, k->key, k->now);
-	/* Its chain's first checkpoint, of an empty chain: from now on a chain that is empty
-	 * because it was emptied is told from one that never had anything. */
-	static const uint8_t zeros[AUDIT_HASH_BYTES];
-	struct audit_checkpoint cp;
-	if (err == COFFER_OK)
-		err = audit_sign_head(audit_signer_get(), k->org_id, 0, zeros, &cp);
-	if (err == COFFER_OK)
-		err = audit_checkpoint_put_row(db, &cp);
 	return err;
 }
 
