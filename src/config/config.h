@@ -33,6 +33,7 @@ struct coffer_config {
 	char *breached_passwords_file; /* NULL when unset */
 	uint64_t max_file_size;	       /* bytes */
 	enum log_level log_level;
+	char *user; /* the account `coffer serve` runs as once started as root; NULL when unset */
 };
 
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */
