@@ -2,12 +2,26 @@
 # demo.sh DIR — `make run`: create a demo deployment in DIR on first use, then serve it.
 # The bootstrap invite URL is printed by `coffer init` once; for the demo we keep a copy beside
 # (not inside) the data directory, so each `make run` can show it again until it is used.
+# Run as root, coffer serve gives up root for the system user `coffer` (made here if absent),
+# which owns DIR: see docs/OPERATIONS.md, "Who coffer runs as".
 set -eu
 dir=$1
 url_file=$dir.invite-url
+user=coffer
+if [ "$(id -u)" = 0 ] && ! getent passwd "$user" >/dev/null; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+fi
 if [ ! -f "$dir/coffer.conf" ]; then
   mkdir -p "$(dirname "$dir")"
   (umask 077; build/coffer init --data "$dir" --admin-email admin@example.org | tail -n 1 > "$url_file")
+fi
+if [ "$(id -u)" = 0 ]; then
+  # A demo made before coffer gave up root has no `user` line and belongs to root.
+  if ! grep -q '^[[:space:]]*user[[:space:]]*=' "$dir/coffer.conf"; then
+    printf 'user = %s\n' "$user" >> "$dir/coffer.conf"
+  fi
+  user=$(sed -n 's/^[[:space:]]*user[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$dir/coffer.conf")
+  chown -R "$user:" "$dir"
 fi
 echo "coffer demo: https://127.0.0.1:8443 (self-signed certificate: $dir/tls/cert.pem)"
 if [ -f "$url_file" ]; then

@@ -7,8 +7,9 @@
  *   because a line is missing is not a default anyone should get by accident.
  * - The decision is made once, before keyd is forked, so that both processes become the same
  *   user and a mistake is reported before anything has started.
- * - DATA must belong to the user: after the drop the web process opens organisations'
- *   databases and writes blobs there. A mismatch is refused at start, naming the chown that
+ * - DATA must belong to the user, and its parents let the user through: after the drop the
+ *   web process opens organisations' databases and writes blobs there, by path (SQLite makes
+ *   every path absolute, so a working directory inside DATA would not spare the parents). A mismatch is refused at start, naming the chown that
  *   fixes it, rather than found at the first write.
  */
 #include "cli/run_as.h"
@@ -132,9 +133,9 @@ int run_as_drop(const struct privdrop_target *target, const char *data_dir)
 	snprintf(path, sizeof path, "%s/system.db", data_dir);
 	if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(path, R_OK | W_OK) != 0) {
 		name_of(getuid(), self, sizeof self);
-		return cli_fail("%s cannot read and write %s (its parent directories must let it "
-				"through; chown -R %s: %s)",
-				self, data_dir, self, data_dir);
+		return cli_fail("%s cannot read and write %s and its system.db (chown -R %s: it, and "
+				"let the user through its parent directories)",
+				self, data_dir, self);
 	}
 	return 0;
 }

@@ -402,6 +402,13 @@ def _service_user():
         ensure_service_user()
 
 
+@pytest.fixture(autouse=True)
+def _tmp_path_reachable(request):
+    """A test's tmp_path lets the service user through, for deployments made in it directly."""
+    if AS_ROOT and "tmp_path" in request.fixturenames:
+        make_traversable(request.getfixturevalue("tmp_path") / "data")
+
+
 @pytest.fixture
 def port():
     return free_port()

@@ -210,10 +210,19 @@ def test_data_owned_by_someone_else_is_refused(tmp_path, user):
     assert f"chown -R {name}:" in proc.stderr
 
 
-def test_unreachable_data_is_refused_after_the_drop(tmp_path, user):
+def test_data_behind_closed_parents_is_refused_after_the_drop(tmp_path, user):
     name, _, _ = user
     dep = init_deployment(tmp_path / "deep" / "data", user=name)
     os.chmod(tmp_path / "deep", 0o700)  # root's, and closed to the user
     proc = run_coffer("serve", "--data", dep.data_dir)
     assert_user_error(proc)
-    assert f"{name} cannot read and write" in proc.stderr
+    assert f"{name} cannot read and write {dep.data_dir}" in proc.stderr
+
+
+def test_data_the_user_cannot_write_is_refused_after_the_drop(tmp_path, user):
+    name, _, _ = user
+    dep = init_deployment(tmp_path / "data", user=name)
+    os.chown(dep.data_dir / "system.db", 0, 0)
+    proc = run_coffer("serve", "--data", dep.data_dir)
+    assert_user_error(proc)
+    assert f"{name} cannot read and write {dep.data_dir}" in proc.stderr
