@@ -9,8 +9,9 @@
  *   user and a mistake is reported before anything has started.
  * - DATA must belong to the user, and its parents let the user through: after the drop the
  *   web process opens organisations' databases and writes blobs there, by path (SQLite makes
- *   every path absolute, so a working directory inside DATA would not spare the parents). A mismatch is refused at start, naming the chown that
- *   fixes it, rather than found at the first write.
+ *   every path absolute, so a working directory inside DATA would not spare the parents). A
+ * mismatch is refused at start, naming the chown that fixes it, rather than found at the first
+ * write.
  */
 #include "cli/run_as.h"
 
@@ -19,6 +20,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,10 +109,11 @@ static int serve_as_user(const char *data_dir, const char *user, struct privdrop
 	return 0;
 }
 
-int run_as_for_serve(const char *data_dir, struct privdrop_target *target)
+int run_as_for_serve(const char **data_dirp, char real[PATH_MAX], struct privdrop_target *target)
 {
 	char path[PATH_MAX], why[512];
 	struct coffer_config cfg;
+	const char *data_dir = *data_dirp;
 	int rc;
 	config_defaults(&cfg);
 	snprintf(path, sizeof path, "%s/coffer.conf", data_dir);
@@ -120,6 +123,11 @@ int run_as_for_serve(const char *data_dir, struct privdrop_target *target)
 	}
 	rc = geteuid() == 0 ? serve_as_root(data_dir, cfg.user, target)
 			    : serve_as_user(data_dir, cfg.user, target);
+	/* SQLite makes every path absolute and follows it from /: a relative DATA below a
+	 * directory closed to the user (a checkout under /root, DATA a link out of it) would fail
+	 * after the drop where its real path works. */
+	if (rc == 0 && realpath(data_dir, real) != NULL)
+		*data_dirp = real;
 out:
 	config_free(&cfg);
 	return rc;
@@ -127,15 +135,16 @@ out:
 
 int run_as_drop(const struct privdrop_target *target, const char *data_dir)
 {
-	char path[PATH_MAX], self[64];
+	char db[PATH_MAX + 16], self[64];
 	if (privdrop_apply(target) != COFFER_OK)
 		return cli_fail("cannot give up root and every capability in the web process");
-	snprintf(path, sizeof path, "%s/system.db", data_dir);
-	if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(path, R_OK | W_OK) != 0) {
+	snprintf(db, sizeof db, "%s/system.db", data_dir);
+	if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(db, R_OK | W_OK) != 0) {
 		name_of(getuid(), self, sizeof self);
-		return cli_fail("%s cannot read and write %s and its system.db (chown -R %s: it, and "
-				"let the user through its parent directories)",
-				self, data_dir, self);
+		return cli_fail(
+		    "%s cannot read and write %s and its system.db (chown -R %s: it, and "
+		    "let the user through its parent directories)",
+		    self, data_dir, self);
 	}
 	return 0;
 }
@@ -194,8 +203,12 @@ static int chown_one(const char *path, const struct stat *st, int type, struct F
 
 enum coffer_err run_as_chown_tree(const char *dir, const struct run_as_owner *owner)
 {
+	char top[PATH_MAX];
+	/* "DIR/." so that DIR itself may be a symbolic link (followed), and nothing below it. */
+	if (snprintf(top, sizeof top, "%s/.", dir) >= (int)sizeof top)
+		return COFFER_ERR_INVALID_INPUT;
 	walking = owner;
-	int rc = nftw(dir, chown_one, 16, FTW_PHYS);
+	int rc = nftw(top, chown_one, 16, FTW_PHYS);
 	walking = NULL;
 	return rc == 0 ? COFFER_OK : COFFER_ERR_IO;
 }

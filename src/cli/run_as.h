@@ -4,6 +4,7 @@
 #ifndef COFFER_CLI_RUN_AS_H
 #define COFFER_CLI_RUN_AS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -15,14 +16,15 @@
 #define RUN_AS_DEFAULT_USER "coffer"
 #define RUN_AS_NAME_MAX	    32
 
-/* For `coffer serve`, before keyd is forked: reads DATA_DIR/coffer.conf and decides *TARGET.
- * Started as root: the configured user (not root, existing, owning DATA_DIR), or a refusal
- * when none is configured. Started as anyone else: stay who we are, or a refusal when the
- * configured user is someone else. 0, or the exit status after saying why not. */
-int run_as_for_serve(const char *data_dir, struct privdrop_target *target);
+/* For `coffer serve`, before keyd is forked: reads *DATA_DIR/coffer.conf and decides *TARGET.
+ * Started as root: the configured user (not root, existing, owning the data directory), or a
+ * refusal when none is configured. Started as anyone else: stay who we are, or a refusal when
+ * the configured user is someone else. Then points *DATA_DIR at REAL, the directory's real
+ * absolute path, for all that follows. 0, or the exit status after saying why not. */
+int run_as_for_serve(const char **data_dir, char real[PATH_MAX], struct privdrop_target *target);
 
 /* For the web process, once it holds what needs root: becomes TARGET's user for good
- * (privdrop_apply), then checks that DATA_DIR is still open to it. 0, or the exit status
+ * (privdrop_apply), then checks that DATA_DIR (absolute) is still open to it. 0, or the exit status
  * after saying why not. */
 int run_as_drop(const struct privdrop_target *target, const char *data_dir);
 
@@ -39,7 +41,8 @@ struct run_as_owner {
  * name oneself, and nothing is handed over. 0, or the exit status after saying why not. */
 int run_as_for_init(const char *option, struct run_as_owner *owner);
 
-/* Hands DIR and everything in it (not following symbolic links) to OWNER. */
+/* Hands DIR and everything in it to OWNER: DIR may be a symbolic link (followed), nothing in
+ * it is followed. */
 COFFER_MUST_CHECK enum coffer_err run_as_chown_tree(const char *dir,
 						    const struct run_as_owner *owner);
 

@@ -174,9 +174,10 @@ int cmd_serve(int argc, char **argv)
 	const char *breached_file = NULL; /* breached_path, when one is configured */
 	int lock_fd = -1;
 	struct privdrop_target run_as;
+	char data_real[PATH_MAX];
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
-	if (rc == 0)
-		rc = run_as_for_serve(data_dir, &run_as); /* both processes become that user */
+	if (rc == 0) /* who both processes become; data_dir becomes absolute */
+		rc = run_as_for_serve(&data_dir, data_real, &run_as);
 	if (rc != 0)
 		return rc;
 	/* keyd first: it must not inherit anything the parsing below might leave behind. */
