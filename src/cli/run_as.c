@@ -65,31 +65,32 @@ static int serve_as_root(const char *data_dir, const char *user, struct privdrop
 	gid_t gid = 0;
 	struct stat st;
 	char owner[64];
+	int rc = 0;
+	enum coffer_err err = user != NULL ? lookup(user, &uid, &gid) : COFFER_ERR_CONFIG;
 	if (user == NULL)
-		return cli_fail("coffer serve will not run as root: set 'user = NAME' in "
-				"%s/coffer.conf to the system user that owns %s (e.g. %s; see "
-				"docs/OPERATIONS.md)",
-				data_dir, data_dir, RUN_AS_DEFAULT_USER);
-	enum coffer_err err = lookup(user, &uid, &gid);
-	if (err == COFFER_ERR_NOT_FOUND)
-		return cli_fail("user = %s in %s/coffer.conf: no such user (create it with useradd "
-				"--system --no-create-home --shell /usr/sbin/nologin %s)",
-				user, data_dir, user);
-	if (err != COFFER_OK)
-		return cli_fail("user = %s in %s/coffer.conf: cannot look the user up", user,
-				data_dir);
-	if (uid == 0 || gid == 0)
-		return cli_fail(
-		    "user = %s in %s/coffer.conf is root or in group root; coffer serve "
-		    "does not keep root",
-		    user, data_dir);
-	if (stat(data_dir, &st) == 0 && st.st_uid != uid) {
+		rc = cli_fail("coffer serve will not run as root: set 'user = NAME' in "
+			      "%s/coffer.conf to the system user that owns %s (e.g. %s; see "
+			      "docs/OPERATIONS.md)",
+			      data_dir, data_dir, RUN_AS_DEFAULT_USER);
+	else if (err == COFFER_ERR_NOT_FOUND)
+		rc = cli_fail("user = %s in %s/coffer.conf: no such user (create it with useradd "
+			      "--system --no-create-home --shell /usr/sbin/nologin %s)",
+			      user, data_dir, user);
+	else if (err != COFFER_OK)
+		rc = cli_fail("user = %s in %s/coffer.conf: cannot look the user up", user,
+			      data_dir);
+	else if (uid == 0 || gid == 0)
+		rc = cli_fail("user = %s in %s/coffer.conf is root or in group root; coffer serve "
+			      "does not keep root",
+			      user, data_dir);
+	else if (stat(data_dir, &st) == 0 && st.st_uid != uid) {
 		name_of(st.st_uid, owner, sizeof owner);
-		return cli_fail("%s belongs to %s, not to user = %s: chown -R %s: %s", data_dir,
-				owner, user, user, data_dir);
+		rc = cli_fail("%s belongs to %s, not to user = %s: chown -R %s: %s", data_dir,
+			      owner, user, user, data_dir);
 	}
-	*target = (struct privdrop_target){.change = true, .uid = uid, .gid = gid};
-	return 0;
+	if (rc == 0)
+		*target = (struct privdrop_target){.change = true, .uid = uid, .gid = gid};
+	return rc;
 }
 
 /* As anyone else: stay who we are; a configured user must be us. */
@@ -98,15 +99,16 @@ static int serve_as_user(const char *data_dir, const char *user, struct privdrop
 	uid_t uid = 0;
 	gid_t gid = 0;
 	char self[64];
+	int rc = 0;
 	if (user != NULL && (lookup(user, &uid, &gid) != COFFER_OK || uid != geteuid())) {
 		name_of(geteuid(), self, sizeof self);
-		return cli_fail(
-		    "user = %s in %s/coffer.conf, but coffer serve runs as %s and cannot "
-		    "become another user: start it as root or as %s",
-		    user, data_dir, self, user);
+		rc = cli_fail("user = %s in %s/coffer.conf, but coffer serve runs as %s and cannot "
+			      "become another user: start it as root or as %s",
+			      user, data_dir, self, user);
 	}
-	*target = (struct privdrop_target){.change = false};
-	return 0;
+	if (rc == 0)
+		*target = (struct privdrop_target){.change = false};
+	return rc;
 }
 
 int run_as_for_serve(const char **data_dirp, char real[PATH_MAX], struct privdrop_target *target)
@@ -136,17 +138,25 @@ out:
 int run_as_drop(const struct privdrop_target *target, const char *data_dir)
 {
 	char db[PATH_MAX + 16], self[64];
-	if (privdrop_apply(target) != COFFER_OK)
-		return cli_fail("cannot give up root and every capability in the web process");
+	int rc = 0;
 	snprintf(db, sizeof db, "%s/system.db", data_dir);
-	if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(db, R_OK | W_OK) != 0) {
+	if (privdrop_apply(target) != COFFER_OK)
+		rc = cli_fail("cannot give up root and every capability in the web process");
+	else if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(db, R_OK | W_OK) != 0) {
 		name_of(getuid(), self, sizeof self);
-		return cli_fail(
-		    "%s cannot read and write %s and its system.db (chown -R %s: it, and "
-		    "let the user through its parent directories)",
-		    self, data_dir, self);
+		rc = cli_fail("%s cannot read and write %s and its system.db (chown -R %s: it, and "
+			      "let the user through its parent directories)",
+			      self, data_dir, self);
 	}
-	return 0;
+	return rc;
+}
+
+static bool is_user_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= RUN_AS_NAME_MAX && name[0] != '-' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		   n;
 }
 
 int run_as_for_init(const char *option, struct run_as_owner *owner)
@@ -155,38 +165,37 @@ int run_as_for_init(const char *option, struct run_as_owner *owner)
 	uid_t uid = 0;
 	gid_t gid = 0;
 	char self[64];
+	int rc = 0;
+	bool root = geteuid() == 0;
+	enum coffer_err err =
+	    is_user_name(name) ? lookup(name, &uid, &gid) : COFFER_ERR_INVALID_INPUT;
 	*owner = (struct run_as_owner){.set = false};
-	if (strlen(name) > RUN_AS_NAME_MAX || name[0] == '-' ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-		strlen(name))
-		return cli_fail("--user: not a user name");
-	enum coffer_err err = lookup(name, &uid, &gid);
-	if (geteuid() != 0) {
-		if (option != NULL && (err != COFFER_OK || uid != geteuid())) {
-			name_of(geteuid(), self, sizeof self);
-			return cli_fail(
-			    "--user %s: only root can hand a deployment to another user "
-			    "(this is %s)",
-			    name, self);
-		}
-		return 0;
+	if (err == COFFER_ERR_INVALID_INPUT)
+		rc = cli_fail("--user: not a user name");
+	else if (!root && option != NULL && (err != COFFER_OK || uid != geteuid())) {
+		name_of(geteuid(), self, sizeof self);
+		rc = cli_fail("--user %s: only root can hand a deployment to another user (this is "
+			      "%s)",
+			      name, self);
+	} else if (!root)
+		rc = 0; /* the files are ours, and nothing is written */
+	else if (err == COFFER_ERR_NOT_FOUND && option == NULL)
+		rc = cli_fail("run as root, init hands the deployment to the system user %s, "
+			      "which does not exist: create it (useradd --system --no-create-home "
+			      "--shell /usr/sbin/nologin %s) or give --user NAME",
+			      name, name);
+	else if (err != COFFER_OK)
+		rc = cli_fail("--user %s: no such user", name);
+	else if (uid == 0 || gid == 0)
+		rc = cli_fail("--user %s: root or group root; coffer serve does not keep root",
+			      name);
+	else {
+		owner->set = true;
+		snprintf(owner->name, sizeof owner->name, "%s", name);
+		owner->uid = uid;
+		owner->gid = gid;
 	}
-	if (err == COFFER_ERR_NOT_FOUND && option == NULL)
-		return cli_fail(
-		    "run as root, init hands the deployment to the system user %s, "
-		    "which does not exist: create it (useradd --system --no-create-home "
-		    "--shell /usr/sbin/nologin %s) or give --user NAME",
-		    name, name);
-	if (err != COFFER_OK)
-		return cli_fail("--user %s: no such user", name);
-	if (uid == 0 || gid == 0)
-		return cli_fail("--user %s: root or group root; coffer serve does not keep root",
-				name);
-	owner->set = true;
-	snprintf(owner->name, sizeof owner->name, "%s", name);
-	owner->uid = uid;
-	owner->gid = gid;
-	return 0;
+	return rc;
 }
 
 /* nftw passes no context: the owner being applied, set for the length of one walk (init is

@@ -72,13 +72,10 @@ out:
 static bool thread_has_no_caps(pid_t tid)
 {
 	struct __user_cap_data_struct data[CAP_WORDS];
-	if (caps_get(tid, data) != 0)
-		return false;
-	for (int i = 0; i < CAP_WORDS; i++) {
-		if (data[i].permitted != 0 || data[i].effective != 0 || data[i].inheritable != 0)
-			return false;
-	}
-	return true;
+	bool none = caps_get(tid, data) == 0;
+	for (int i = 0; none && i < CAP_WORDS; i++)
+		none = data[i].permitted == 0 && data[i].effective == 0 && data[i].inheritable == 0;
+	return none;
 }
 
 /* Every thread of the process, as /proc lists them; false if one holds a capability or the
@@ -90,9 +87,8 @@ static bool no_thread_has_caps(void)
 	DIR *d = opendir("/proc/self/task");
 	if (d == NULL)
 		goto out;
-	struct dirent *e;
 	ok = true;
-	while (ok && (e = readdir(d)) != NULL) {
+	for (struct dirent *e = readdir(d); ok && e != NULL; e = readdir(d)) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		ok = thread_has_no_caps((pid_t)strtol(e->d_name, NULL, 10));
@@ -108,18 +104,14 @@ out:
  * CHANGED), no_new_privs is on, and the way back to root is closed. */
 static bool ids_are(uid_t uid, gid_t gid, bool changed)
 {
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg, groups[2];
-	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
-		return false;
-	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
-		return false;
-	if (changed && (getgroups(2, groups) != 1 || groups[0] != gid))
-		return false;
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		return false;
+	uid_t ru = 0, eu = 0, su = 0;
+	gid_t rg = 0, eg = 0, sg = 0, groups[2];
+	bool ok = getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0 && ru == uid &&
+		  eu == uid && su == uid && rg == gid && eg == gid && sg == gid;
+	ok = ok && (!changed || (getgroups(2, groups) == 1 && groups[0] == gid));
+	ok = ok && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
 	/* Each succeeds only for a process that can still become root. */
-	return setuid(0) != 0 && setgid(0) != 0;
+	return ok && setuid(0) != 0 && setgid(0) != 0;
 }
 
 enum coffer_err privdrop_apply(const struct privdrop_target *target)

@@ -113,6 +113,25 @@ def test_init_refuses_an_unknown_user(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+def test_init_as_a_user_keeps_the_deployment(tmp_path, user):
+    """Not root: init writes no `user`, and cannot hand the deployment to someone else."""
+    name, uid, gid = user
+    os.chown(tmp_path, uid, gid)
+    base = ("init", "--admin-email", "a@example.test", "--listen", "127.0.0.1:1")
+    run = lambda *args: subprocess.run([*as_user(uid, gid), str(COFFER_BIN), *args],
+                                       capture_output=True, text=True, timeout=60,
+                                       stdin=subprocess.DEVNULL)
+    proc = run(*base, "--data", str(tmp_path / "other"), "--user", SERVICE_USER)
+    assert_user_error(proc)
+    assert "only root can hand a deployment to another user" in proc.stderr
+    assert not (tmp_path / "other").exists()
+    proc = run(*base, "--data", str(tmp_path / "own"))
+    assert proc.returncode == 0, proc.stderr
+    assert not [l for l in (tmp_path / "own" / "coffer.conf").read_text().splitlines()
+                if l.startswith("user")]
+    assert (tmp_path / "own").stat().st_uid == uid
+
+
 def test_both_processes_drop_and_the_service_works(tmp_path, user):
     name, uid, gid = user
     world = ContentWorld(tmp_path, user=name)

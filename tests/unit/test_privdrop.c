@@ -127,9 +127,9 @@ static int drop_with_threads(void)
 	snprintf(tid, sizeof tid, "%ld", (long)syscall(SYS_gettid));
 	int rc = thread_ok(tid, ids_u, ids_g, groups);
 	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
 	int n = 0;
-	while (rc == 0 && d != NULL && (e = readdir(d)) != NULL) {
+	for (struct dirent *e = d != NULL ? readdir(d) : NULL; rc == 0 && e != NULL;
+	     e = readdir(d)) {
 		if (e->d_name[0] == '.')
 			continue;
 		rc = thread_ok(e->d_name, ids_u, ids_g, groups);
