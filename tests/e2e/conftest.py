@@ -161,7 +161,7 @@ def make_traversable(path):
         if parent == tmp or tmp not in parent.parents:
             break
         if not parent.exists():
-            continue  # coffer init makes it, open to all (0755)
+            continue
         st = parent.stat()
         if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
             os.chmod(parent, (st.st_mode & 0o7777) | 0o001)
@@ -178,6 +178,8 @@ def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None):
     """`coffer init`; USER is --user (as root the default is SERVICE_USER)."""
     port = port or free_port()
     if AS_ROOT:
+        # Made here rather than by init, whose parents follow the umask (0700 under 077).
+        Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
         make_traversable(data_dir)
     extra = ("--user", user) if user else ()
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
