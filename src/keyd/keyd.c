@@ -1,8 +1,9 @@
 /* keyd.c — the key service process: start-up, one thread per channel, and shutdown.
  *
  * Design points:
- * - keyd is forked from `coffer serve` before the configuration is parsed or a socket opened,
- *   so it inherits nothing an attacker could have shaped; it closes every descriptor but its
+ * - keyd is forked from `coffer serve` before a socket is opened or the configuration put to
+ *   use (only who to become is read from it first), so it inherits nothing an attacker could
+ *   have shaped; it closes every descriptor but its
  *   ends of the socket pairs and stderr.
  * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit.
  * - Once its keys are loaded it gives up root for the user `coffer serve` chose (privdrop.h),
