@@ -24,8 +24,8 @@
 int run_as_for_serve(const char **data_dir, char real[PATH_MAX], struct privdrop_target *target);
 
 /* For the web process, once it holds what needs root: becomes TARGET's user for good
- * (privdrop_apply), then checks that DATA_DIR (absolute) is still open to it. 0, or the exit status
- * after saying why not. */
+ * (privdrop_apply), then checks that DATA_DIR (absolute) is still open to it. 0, or the exit
+ * status after saying why not. */
 int run_as_drop(const struct privdrop_target *target, const char *data_dir);
 
 /* Who will own a new deployment. */
