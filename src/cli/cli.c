@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/master_key.h"
@@ -112,6 +113,12 @@ enum coffer_err cli_lock_data(const char *data_dir, int *fd)
 	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (f < 0)
 		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
+	/* Made by root, the lock would shut out a later start as the user DATA belongs to. */
+	struct stat dir;
+	if (geteuid() == 0 && stat(data_dir, &dir) == 0 && fchown(f, dir.st_uid, dir.st_gid) != 0) {
+		close(f);
+		return COFFER_ERR_IO;
+	}
 	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 		close(f);

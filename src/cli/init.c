@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/invite.h"
+#include "cli/run_as.h"
 #include "common/email.h"
 #include "common/fileio.h"
 #include "common/timefmt.h"
@@ -29,7 +30,7 @@
 
 #define USAGE                                                                                      \
 	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                         \
-	"[--tls-cert F --tls-key F] [--passphrase-file F]"
+	"[--tls-cert F --tls-key F] [--passphrase-file F] [--user NAME]"
 
 struct init_args {
 	const char *data_dir;
@@ -37,6 +38,8 @@ struct init_args {
 	struct listen_addr listen;
 	const char *tls_cert, *tls_key;
 	const char *passphrase_file;
+	const char *user; /* --user; run_as_for_init decides */
+	struct run_as_owner owner;
 };
 
 /* Files this run created, removed again if a later step fails. */
@@ -106,6 +109,7 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	    {"tls-cert",        &a->tls_cert,        NULL},
 	    {"tls-key",         &a->tls_key,         NULL},
 	    {"passphrase-file", &a->passphrase_file, NULL},
+	    {"user",            &a->user,            NULL},
 	};
 	// clang-format on
 	int next = 0;
@@ -124,14 +128,20 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	memcpy(a->listen.host, "127.0.0.1", sizeof "127.0.0.1");
 	if (listen != NULL && listen_addr_parse(listen, &a->listen) != COFFER_OK)
 		return cli_fail("--listen: expected HOST:PORT or [IPV6]:PORT");
-	return 0;
+	return run_as_for_init(a->user, &a->owner);
 }
 
 static int write_config(const struct init_args *a, const char *path, const char *cert,
 			const char *key)
 {
-	char listen[CONFIG_HOST_MAX + 16], text[8192];
+	char listen[CONFIG_HOST_MAX + 16], text[8192], user[RUN_AS_NAME_MAX + 128] = "";
 	listen_addr_format(&a->listen, listen, sizeof listen);
+	if (a->owner.set)
+		snprintf(
+		    user, sizeof user,
+		    "# Started as root, coffer serve runs as this user (it owns this directory).\n"
+		    "user = %s\n",
+		    a->owner.name);
 	int n =
 	    snprintf(text, sizeof text,
 		     "# coffer deployment settings; see README.md for every key.\n"
@@ -150,8 +160,9 @@ static int write_config(const struct init_args *a, const char *path, const char 
 		     "# A Pwned Passwords file (SHA1HEX:COUNT lines, sorted), if you have one.\n"
 		     "breached_passwords_file =\n"
 		     "max_file_size = 2147483648\n"
-		     "log_level = info\n",
-		     listen, cert, key);
+		     "log_level = info\n"
+		     "%s",
+		     listen, cert, key, user);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return -1;
 	/* Prove that what we write is what serve will accept. */
@@ -275,6 +286,9 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 	step = "coffer.conf";
 	snprintf(path, sizeof path, "%s/coffer.conf", a.data_dir);
 	if (write_config(&a, path, cert_abs, key_abs) != 0 || dir_fsync(a.data_dir) != COFFER_OK)
+		goto fail;
+	step = "ownership of the files";
+	if (a.owner.set && run_as_chown_tree(a.data_dir, &a.owner) != COFFER_OK)
 		goto fail;
 
 	char url[CONFIG_HOST_MAX + 16 + sizeof "https:///invite/" + TOKEN_TEXT_LEN];

@@ -22,6 +22,7 @@
 #include "api/routes.h"
 #include "signin/breached.h"
 #include "cli/cli.h"
+#include "cli/run_as.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -86,10 +87,11 @@ static enum coffer_err read_pem(const char *data_dir, const char *p, int secure,
 }
 
 /* Starts keyd and waits until it holds the master key; explains a failure in one line. */
-static int start_keyd(const char *data_dir, const char *passphrase_file, pid_t *pid,
-		      struct keyd_client **keyd)
+static int start_keyd(const char *data_dir, const char *passphrase_file,
+		      const struct privdrop_target *run_as, pid_t *pid, struct keyd_client **keyd)
 {
-	struct keyd_start start = {.data_dir = data_dir, .passphrase_file = passphrase_file};
+	struct keyd_start start = {
+	    .data_dir = data_dir, .passphrase_file = passphrase_file, .run_as = *run_as};
 	enum coffer_err err = keyd_spawn(&start, pid, keyd);
 	if (err != COFFER_OK)
 		return cli_fail("cannot start the key service");
@@ -174,11 +176,15 @@ int cmd_serve(int argc, char **argv)
 	char breached_path[PATH_MAX];
 	const char *breached_file = NULL; /* breached_path, when one is configured */
 	int lock_fd = -1;
+	struct privdrop_target run_as;
+	char data_real[PATH_MAX];
 	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
+	if (rc == 0) /* who both processes become; data_dir becomes absolute */
+		rc = run_as_for_serve(&data_dir, data_real, &run_as);
 	if (rc != 0)
 		return rc;
 	/* keyd first: it must not inherit anything the parsing below might leave behind. */
-	rc = start_keyd(data_dir, passphrase_file, &keyd_pid, &keyd);
+	rc = start_keyd(data_dir, passphrase_file, &run_as, &keyd_pid, &keyd);
 	if (rc != 0)
 		return rc;
 	/* One server per data directory; held until we exit, so that `keys rotate --master`
@@ -278,6 +284,12 @@ int cmd_serve(int argc, char **argv)
 	};
 	if (http_server_start(&opts, &srv, why, sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);
+		goto out;
+	}
+	/* The port is bound and what needs root is open: root goes, before anything else. */
+	rc = run_as_drop(&run_as, data_dir);
+	if (rc != 0) {
+		http_server_shutdown(srv, 0);
 		goto out;
 	}
 	/* Blobs left by a crash go, in the background. */

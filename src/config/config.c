@@ -31,6 +31,7 @@ void config_free(struct coffer_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->breached_passwords_file);
+	free(cfg->user);
 	config_defaults(cfg);
 }
 
@@ -146,6 +147,17 @@ static const char *set_breached(struct coffer_config *cfg, const char *v)
 	return set_string(&cfg->breached_passwords_file, v, true);
 }
 
+/* A login name as useradd(8) accepts it by default: no path, option or shell syntax. */
+static const char *set_user(struct coffer_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+	if (n > 32 || (n > 0 && (v[0] == '-' || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							  "0123456789_.-") != n)))
+		return "expected a user name (letters, digits, '_', '.', '-'; at most 32)";
+	return set_string(&cfg->user, v, true);
+}
+
 static const char *set_ttl(long *slot, const char *v)
 {
 	uint64_t n;
@@ -248,6 +260,7 @@ static const struct {
     {"log_level", set_log_level},
     {"header_timeout", set_header_timeout},
     {"connections_per_address", set_per_address},
+    {"user", set_user},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -297,7 +310,9 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 	next.tls_cert = NULL;
 	next.tls_key = NULL;
 	next.breached_passwords_file = NULL;
-	if ((cfg->tls_cert && (next.tls_cert = strdup(cfg->tls_cert)) == NULL) ||
+	next.user = NULL;
+	if ((cfg->user && (next.user = strdup(cfg->user)) == NULL) ||
+	    (cfg->tls_cert && (next.tls_cert = strdup(cfg->tls_cert)) == NULL) ||
 	    (cfg->tls_key && (next.tls_key = strdup(cfg->tls_key)) == NULL) ||
 	    (cfg->breached_passwords_file &&
 	     (next.breached_passwords_file = strdup(cfg->breached_passwords_file)) == NULL)) {

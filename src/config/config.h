@@ -35,6 +35,7 @@ struct coffer_config {
 	enum log_level log_level;
 	unsigned int header_timeout;	      /* seconds a connection has to send its headers */
 	unsigned int connections_per_address; /* open connections one client address may hold */
+	char *user; /* the account `coffer serve` runs as once started as root; NULL when unset */
 };
 
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */

@@ -1,10 +1,13 @@
 /* keyd.c — the key service process: start-up, one thread per channel, and shutdown.
  *
  * Design points:
- * - keyd is forked from `coffer serve` before the configuration is parsed or a socket opened,
- *   so it inherits nothing an attacker could have shaped; it closes every descriptor but its
+ * - keyd is forked from `coffer serve` before a socket is opened or the configuration put to
+ *   use (only who to become is read from it first), so it inherits nothing an attacker could
+ *   have shaped; it closes every descriptor but its
  *   ends of the socket pairs and stderr.
  * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit.
+ * - Once its keys are loaded it gives up root for the user `coffer serve` chose (privdrop.h),
+ *   in every thread, before the filter that would forbid it.
  * - Its threads are all started before the seccomp filter goes on (for every thread at once),
  *   and wait at a gate until it has: after that keyd can open no file, make no socket and start
  *   no process or thread.
@@ -28,6 +31,7 @@
 #include "keyd/keys.h"
 #include "keyproto/frame.h"
 #include "sandbox/harden.h"
+#include "sandbox/privdrop.h"
 #include "sandbox/seccomp.h"
 
 struct channel {
@@ -138,7 +142,9 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 		err = keyd_keys_load(start->data_dir, start->passphrase_file, &keys);
 	if (err == COFFER_OK)
 		err = start_threads(fds);
-	/* Keys loaded, threads started: from here on keyd needs no file, socket or process. */
+	/* Keys loaded, threads started: keyd needs no file, socket, process or root any more. */
+	if (err == COFFER_OK)
+		err = privdrop_apply(&start->run_as);
 	if (err == COFFER_OK && !sandbox_skipped_for_sanitizers())
 		err = sandbox_keyd();
 	if (err != COFFER_OK) {

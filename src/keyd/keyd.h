@@ -10,10 +10,12 @@
 #define COFFER_KEYD_H
 
 #include "keyproto/protocol.h"
+#include "sandbox/privdrop.h"
 
 struct keyd_start {
 	const char *data_dir;
-	const char *passphrase_file; /* NULL when the master key is not sealed */
+	const char *passphrase_file;   /* NULL when the master key is not sealed */
+	struct privdrop_target run_as; /* who keyd becomes once its keys are loaded */
 };
 
 /* Becomes keyd, in a process just forked, over FDS (keyd's ends of the socket pairs): loads the

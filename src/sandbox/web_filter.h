@@ -7,7 +7,8 @@
 /* For every thread: networking on sockets it already has or accepts, files (the databases and
  * blobs under the data directory), memory, threads' own housekeeping, naming a thread, clocks
  * and signals. Not allowed, among everything else: exec, fork, ptrace and other processes'
- * memory, creating or connecting sockets, mounting, changing identity, loading kernel code. */
+ * memory, creating or connecting sockets, mounting, changing identity or file ownership,
+ * loading kernel code. */
 COFFER_MUST_CHECK enum coffer_err sandbox_web(void);
 
 #endif

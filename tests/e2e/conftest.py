@@ -2,6 +2,12 @@
 
 The binary under test comes from $COFFER_BIN (default: <repo>/build/coffer), so the
 same suite runs against the normal and the AddressSanitizer builds.
+
+Run as root (as in CI), `coffer init` hands each deployment to the system user `coffer`
+(created here when absent, as `make run` does) and `coffer serve` drops to it: the whole
+suite runs the way a real deployment does. That user must reach every data directory, so
+the session's temporary directories live in a base of their own whose directories let it
+through (o+x, no listing), which no other pytest session resets.
 """
 
 import base64
@@ -13,6 +19,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +38,9 @@ READY_TIMEOUT = 30
 SHUTDOWN_TIMEOUT = 10
 
 INVITE_URL_RE = re.compile(r"^https://(?P<host>[^/:]+):(?P<port>\d+)/invite/(?P<token>[A-Za-z0-9_-]{43})$")
+
+SERVICE_USER = "coffer"  # what `coffer init` run as root hands a deployment to by default
+AS_ROOT = os.geteuid() == 0
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
@@ -142,10 +152,38 @@ class Deployment:
         return self.data_dir / "master.key"
 
 
-def init_deployment(data_dir, port=None, email=ADMIN_EMAIL):
+def make_traversable(path):
+    """Lets other users through (o+x) the temporary directories above PATH, so that the user
+    `coffer serve` drops to reaches its data directory. Nothing outside the temporary
+    directory is touched."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    for parent in Path(path).resolve().parents:
+        if parent == tmp or tmp not in parent.parents:
+            break
+        if not parent.exists():
+            continue
+        st = parent.stat()
+        if st.st_uid == os.geteuid() and not st.st_mode & 0o001:
+            os.chmod(parent, (st.st_mode & 0o7777) | 0o001)
+
+
+def chown_tree(path, uid, gid):
+    os.lchown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), uid, gid)
+
+
+def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None):
+    """`coffer init`; USER is --user (as root the default is SERVICE_USER)."""
     port = port or free_port()
+    if AS_ROOT:
+        # Made here rather than by init, whose parents follow the umask (0700 under 077).
+        Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        make_traversable(data_dir)
+    extra = ("--user", user) if user else ()
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
-                      "--listen", f"127.0.0.1:{port}")
+                      "--listen", f"127.0.0.1:{port}", *extra)
     assert proc.returncode == 0, (
         f"coffer init failed: rc={proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
     return Deployment(data_dir, port, proc)
@@ -156,6 +194,11 @@ def copy_deployment(src, dst_dir):
     a valid data dir. Faster than a fresh init."""
     shutil.copytree(src.data_dir, dst_dir, symlinks=True)
     os.chmod(dst_dir, 0o700)
+    if AS_ROOT:
+        # The copy belongs to whoever made it; serve wants it to be the deployment's user's.
+        st = src.data_dir.stat()
+        chown_tree(dst_dir, st.st_uid, st.st_gid)
+        make_traversable(dst_dir)
     clone = Deployment.__new__(Deployment)
     clone.__dict__.update(src.__dict__)
     clone.data_dir = Path(dst_dir)
@@ -167,7 +210,8 @@ def copy_deployment(src, dst_dir):
 class Server:
     """A running `coffer serve`."""
 
-    def __init__(self, deployment, port=None, extra_args=()):
+    def __init__(self, deployment, port=None, extra_args=(), prefix=()):
+        """PREFIX runs before the binary (e.g. setpriv and its options, which exec it)."""
         self.deployment = deployment
         self.data_dir = deployment.data_dir
         self.port = port or deployment.port
@@ -178,7 +222,7 @@ class Server:
         self._out_f = open(self.stdout_path, "wb")
         env = dict(os.environ)
         env.pop("COFFER_DATA", None)
-        self.proc = subprocess.Popen([str(COFFER_BIN), "serve", "--data", str(self.data_dir), *extra_args],
+        self.proc = subprocess.Popen([*prefix, str(COFFER_BIN), "serve", "--data", str(self.data_dir), *extra_args],
                                      stdin=subprocess.DEVNULL, stdout=self._out_f, stderr=self._log_f,
                                      env=env)
         self.returncode = None
@@ -285,8 +329,8 @@ class Server:
                 f.close()
 
 
-def start_server(deployment, port=None, extra_args=()):
-    srv = Server(deployment, port=port, extra_args=extra_args)
+def start_server(deployment, port=None, extra_args=(), prefix=()):
+    srv = Server(deployment, port=port, extra_args=extra_args, prefix=prefix)
     try:
         srv.wait_ready()
     except BaseException:
@@ -324,9 +368,47 @@ def _check_binary():
                     returncode=1)
 
 
+def ensure_service_user():
+    """Creates the system user SERVICE_USER when absent, as `make run` does (root only)."""
+    if subprocess.run(["getent", "passwd", SERVICE_USER], capture_output=True).returncode == 0:
+        return
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    SERVICE_USER], capture_output=True)
+    # Another session may have made it at the same moment: only its existence matters.
+    assert subprocess.run(["getent", "passwd", SERVICE_USER],
+                          capture_output=True).returncode == 0, f"cannot create user {SERVICE_USER}"
+
+
+_own_basetemp = None
+
+
 def pytest_configure(config):
     # Only the readiness probe uses verify=False (see Server.wait_ready).
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+    global _own_basetemp
+    if AS_ROOT and not config.option.basetemp:
+        # Not /tmp/pytest-of-root, which every new session resets to 0700 under the servers
+        # of the sessions already running.
+        _own_basetemp = Path(tempfile.mkdtemp(prefix="coffer-e2e-"))
+        config.option.basetemp = str(_own_basetemp / "t")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _own_basetemp is not None and exitstatus == 0:
+        shutil.rmtree(_own_basetemp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _service_user():
+    if AS_ROOT:
+        ensure_service_user()
+
+
+@pytest.fixture(autouse=True)
+def _tmp_path_reachable(request):
+    """A test's tmp_path lets the service user through, for deployments made in it directly."""
+    if AS_ROOT and "tmp_path" in request.fixturenames:
+        make_traversable(request.getfixturevalue("tmp_path") / "data")
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ class ContentWorld:
     sysadmin creates an organisation and invites its first org_admin (`founders[org]`, with
     restricted clearance), who invites everyone else."""
 
-    def __init__(self, base, conf=()):
-        self.dep = init_deployment(Path(base) / "data")
+    def __init__(self, base, conf=(), user=None):
+        self.dep = init_deployment(Path(base) / "data", user=user)
         set_conf(self.dep.conf, "trusted_proxies", "127.0.0.1")
         for key, value in conf:
             set_conf(self.dep.conf, key, value)

@@ -184,6 +184,9 @@ static const struct good_case good_cases[] = {
     {"trusted_proxies = 10.0.0.0/8,192.168.0.0/16", "proxies", NULL, 2},
     {"trusted_proxies =  10.0.0.0/8 ,\t192.168.0.0/16 , ::1 ", "proxies", NULL, 3},
     {"trusted_proxies = ::/0, 0.0.0.0/0", "proxies", NULL, 2},
+    {"user = coffer", "user", "coffer", 0},
+    {"user = svc_coffer.2-x", "user", "svc_coffer.2-x", 0},
+    {"user = ", "user", NULL, 0},
 };
 // clang-format on
 
@@ -220,6 +223,8 @@ static void test_good_values(void **state)
 			s = cfg.tls_key;
 		} else if (strcmp(c->field, "proxies") == 0) {
 			n = cfg.n_trusted_proxies;
+		} else if (strcmp(c->field, "user") == 0) {
+			s = cfg.user;
 		} else {
 			fail_msg("bad field %s", c->field);
 		}
@@ -278,6 +283,13 @@ static const struct bad_case bad_cases[] = {
     {"# idle above the default absolute (12 h)\nsession_idle_ttl = 43201", 0, 2,
      "session_idle_ttl must not exceed session_absolute_ttl"},
     {"session_absolute_ttl = 60", 0, 1, "must not exceed"}, /* below the default idle */
+    /* user: a login name, nothing a shell or a path could make more of */
+    {"user = -coffer", 0, 1, "bad value for 'user'"},
+    {"user = ../root", 0, 1, "expected a user name"},
+    {"user = cof fer", 0, 1, "expected a user name"},
+    {"user = coffer;id", 0, 1, "expected a user name"},
+    {"user = abcdefghijklmnopqrstuvwxyz0123456", 0, 1, "at most 32"},
+    {"user = a\nuser = b", 0, 2, "'user' already set on line 1"},
     /* listen */
     {"listen = nonsense", 0, 1, "bad value for 'listen'"},
     {"listen = :80", 0, 1, "expected HOST:PORT"},

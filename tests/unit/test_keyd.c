@@ -70,7 +70,8 @@ static const char *make_own_dir(const char *what)
 
 static void spawn_in(const char *data_dir, const char *passphrase_file)
 {
-	const struct keyd_start start = {.data_dir = data_dir, .passphrase_file = passphrase_file};
+	const struct keyd_start start = {
+	    .data_dir = data_dir, .passphrase_file = passphrase_file, .run_as = test_keyd_run_as()};
 	assert_int_equal(keyd_spawn(&start, &pid, &client), COFFER_OK);
 	assert_true(pid > 0);
 	assert_non_null(client);

@@ -17,6 +17,7 @@
 #include "keyd/dispatch.h"
 #include "keyd/keys.h"
 #include "keyproto/frame.h"
+#include "test_run_as.h"
 
 #ifndef KEYD_FIXTURE_DIR
 #define KEYD_FIXTURE_DIR "/tmp/coffer-test-keyd-XXXXXX"
@@ -37,7 +38,8 @@ static struct frame_writer req, reply;
 static int start_keyd(void **state)
 {
 	(void)state;
-	const struct keyd_start start = {.data_dir = dir, .passphrase_file = NULL};
+	const struct keyd_start start = {
+	    .data_dir = dir, .passphrase_file = NULL, .run_as = test_keyd_run_as()};
 	assert_int_equal(keyd_spawn(&start, &pid, &client), COFFER_OK);
 	assert_true(pid > 0);
 	assert_non_null(client);

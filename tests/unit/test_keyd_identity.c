@@ -32,6 +32,7 @@
 #include "crypto/token.h"
 #include "keyclient/keyclient.h"
 #include "keyclient/spawn.h"
+#include "test_run_as.h"
 #include "keyd/account.h"
 #include "keyd/dispatch.h"
 #include "keyd/hash_gate.h"
@@ -1058,7 +1059,8 @@ static void test_malformed_login_ends_keyd(void **state)
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	close(fd);
-	const struct keyd_start start = {.data_dir = dir, .passphrase_file = NULL};
+	const struct keyd_start start = {
+	    .data_dir = dir, .passphrase_file = NULL, .run_as = test_keyd_run_as()};
 	assert_int_equal(keyd_spawn(&start, &pid, &client), COFFER_OK);
 	static uint8_t body[FRAME_MAX];
 	size_t len = 0;

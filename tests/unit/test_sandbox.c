@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +30,9 @@ enum action {
 	DO_NAME_THREAD,
 	DO_MAKE_DUMPABLE,
 	DO_LOG,
-	DO_IDENTITY_WORK
+	DO_IDENTITY_WORK,
+	DO_SET_IDS,
+	DO_CHOWN
 };
 
 /* What keyd does for a login: Argon2id at its cost (a 64 MiB mapping) under the semaphore,
@@ -87,6 +90,10 @@ static int run_under(enum coffer_err (*install)(void), enum action action)
 		case DO_MAKE_DUMPABLE: (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); break;
 		case DO_LOG: log_msg(LOG_WARN, "test", "the first log line of the process"); break;
 		case DO_IDENTITY_WORK: _exit(identity_work());
+		/* Raw calls: what an attacker's code would make, not glibc's all-threads versions.
+		 */
+		case DO_SET_IDS: (void)syscall(SYS_setresuid, 0, 0, 0); break;
+		case DO_CHOWN: (void)syscall(SYS_fchown, pipefd[1], 0, 0); break;
 		}
 		_exit(0);
 	}
@@ -122,7 +129,8 @@ static void test_keyd_allowed_work_runs(void **state)
 static void test_keyd_forbidden_calls_kill(void **state)
 {
 	(void)state;
-	const enum action forbidden[] = {DO_OPEN, DO_SOCKET, DO_FORK, DO_EXEC, DO_NAME_THREAD};
+	const enum action forbidden[] = {DO_OPEN, DO_SOCKET,	  DO_FORK,
+					 DO_EXEC, DO_NAME_THREAD, DO_SET_IDS};
 	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
 		assert_killed(run_under(sandbox_keyd, forbidden[i]));
 }
@@ -134,8 +142,10 @@ static void test_web_filter(void **state)
 	assert_exits(run_under(sandbox_web, DO_ALLOWED_WORK), 0);
 	assert_exits(run_under(sandbox_web, DO_OPEN), 5);
 	assert_exits(run_under(sandbox_web, DO_NAME_THREAD), 0);
-	/* ...but makes no sockets, runs nothing, and cannot undo its hardening. */
-	const enum action forbidden[] = {DO_SOCKET, DO_FORK, DO_EXEC, DO_MAKE_DUMPABLE};
+	/* ...but makes no sockets, runs nothing, cannot undo its hardening, and cannot change
+	 * its identity (root is given up before the filter goes on) or a file's owner. */
+	const enum action forbidden[] = {DO_SOCKET,	   DO_FORK,    DO_EXEC,
+					 DO_MAKE_DUMPABLE, DO_SET_IDS, DO_CHOWN};
 	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
 		assert_killed(run_under(sandbox_web, forbidden[i]));
 }
