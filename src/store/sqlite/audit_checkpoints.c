@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit/checkpoint.h"
 #include "common/fileio.h"
@@ -60,6 +62,12 @@ static enum coffer_err put_file(struct store *st, const struct audit_checkpoint 
 		err = COFFER_OK; /* a later one is there already */
 	else
 		err = file_write_atomic(path, line, len, 0600, 0);
+	/* A command run as root writes it too: it stays DATA's owner's, whom `coffer serve`
+	 * runs as, or the server could no longer read it. lchown: never through a link. */
+	struct stat dir;
+	if (err == COFFER_OK && geteuid() == 0 && stat(st->data_dir, &dir) == 0 &&
+	    lchown(path, dir.st_uid, dir.st_gid) != 0)
+		err = COFFER_ERR_IO;
 	pthread_mutex_unlock(&mu);
 	return err;
 }
