@@ -2,6 +2,10 @@
  * and with --rewrap move every key wrapped by an older version under the new one.
  *
  *   coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] [--passphrase-file F]
+ *                      [--pkcs11-pin-file F]
+ *
+ * For a master key in a PKCS#11 token, --master makes a new key object in the token for the new
+ * version; the old ones stay, as old versions do in a file.
  *
  * This runs beside a live `coffer serve` for an organisation's key (the server reads key
  * versions from the system database as it needs them), but not for the master key: a running
@@ -17,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "audit/chain.h"
+#include "cli/keyring.h"
 #include "cli/rewrap.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
@@ -25,10 +30,10 @@
 
 #define USAGE                                                                                      \
 	"coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] "                      \
-	"[--passphrase-file F]"
+	"[--passphrase-file F|-] [--pkcs11-pin-file F|-]"
 
 struct rotate_args {
-	const char *data_dir, *org_id, *passphrase_file;
+	const char *data_dir, *org_id, *passphrase_file, *pin_file;
 	bool master, rewrap;
 };
 
@@ -43,6 +48,7 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 	    {"master",          NULL,                &a->master},
 	    {"rewrap",          NULL,                &a->rewrap},
 	    {"passphrase-file", &a->passphrase_file, NULL},
+	    {"pkcs11-pin-file", &a->pin_file,        NULL},
 	};
 	// clang-format on
 	int next = 0;
@@ -56,17 +62,6 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 		return cli_usage(USAGE, "give exactly one of --org and --master");
 	if (a->org_id != NULL && !uuid_valid(a->org_id))
 		return cli_usage(USAGE, "--org: expected an organisation id (a UUID)");
-	return 0;
-}
-
-/* Reads the passphrase (if any) into guarded memory. */
-static int read_passphrase(const struct rotate_args *a, char **pass, size_t *len)
-{
-	*pass = NULL;
-	*len = 0;
-	if (a->passphrase_file != NULL &&
-	    passphrase_read(a->passphrase_file, pass, len) != COFFER_OK)
-		return cli_master_key_failure(a->data_dir, a->passphrase_file, COFFER_ERR_CONFIG);
 	return 0;
 }
 
@@ -98,8 +93,13 @@ static void audit_rotation(const char *data_dir, const char *target, uint32_t ve
 	store_close(st);
 }
 
-static int rotate_master(const struct rotate_args *a, const char *key_path, const char *pass,
-			 size_t pass_len)
+static int failure(const struct rotate_args *a, enum coffer_err err)
+{
+	return cli_keyring_failure(a->data_dir, a->passphrase_file, a->pin_file, err);
+}
+
+static int rotate_master(const struct rotate_args *a, const char *key_path,
+			 const struct master_unlock *u)
 {
 	int lock = -1;
 	uint32_t version = 0;
@@ -114,19 +114,19 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 	if (err != COFFER_OK)
 		return cli_fail("cannot lock %s", a->data_dir);
 	int rc = 0;
-	err = master_key_rotate(key_path, pass, pass_len, &version);
+	err = master_key_rotate_with(key_path, u, &version);
 	if (err == COFFER_ERR_TOO_LARGE)
 		rc = cli_fail("the master keyring is full (%d versions)", MASTER_KEYRING_MAX);
 	else if (err != COFFER_OK)
-		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+		rc = failure(a, err);
 	if (rc == 0) {
 		printf("master key: version %u\n", (unsigned int)version);
 		audit_rotation(a->data_dir, "master", version);
 	}
 	if (rc == 0 && a->rewrap) {
-		err = master_key_load(key_path, pass, pass_len, &ring);
+		err = master_key_open(key_path, u, &ring);
 		if (err != COFFER_OK)
-			rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+			rc = failure(a, err);
 		if (rc == 0)
 			rc = open_store(a->data_dir, &st);
 		if (rc == 0 && rewrap_org_keys(st, ring, &done) != COFFER_OK)
@@ -144,8 +144,8 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 	return rc;
 }
 
-static int rotate_org(const struct rotate_args *a, const char *key_path, const char *pass,
-		      size_t pass_len)
+static int rotate_org(const struct rotate_args *a, const char *key_path,
+		      const struct master_unlock *u)
 {
 	struct master_keyring *ring = NULL;
 	struct store *st = NULL;
@@ -153,9 +153,9 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 	uint32_t version = 0;
 	size_t done = 0;
 	char failed[STORE_ID_MAX + 1];
-	enum coffer_err err = master_key_load(key_path, pass, pass_len, &ring);
+	enum coffer_err err = master_key_open(key_path, u, &ring);
 	if (err != COFFER_OK)
-		return cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+		return failure(a, err);
 	int rc = open_store(a->data_dir, &st);
 	if (rc == 0) {
 		err = rotate_org_key(st, ring, a->org_id, time_now(), &version);
@@ -197,18 +197,19 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 int cmd_keys(int argc, char **argv)
 {
 	struct rotate_args a;
-	char key_path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0;
+	struct master_unlock u;
+	char key_path[PATH_MAX];
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;
 	if ((rc = cli_master_key_path(a.data_dir, key_path)) != 0)
 		return rc;
-	rc = read_passphrase(&a, &pass, &pass_len);
+	/* Read once: standard input ('-') cannot be read twice, and --master --rewrap opens the
+	 * keyring twice. */
+	rc = cli_unlock_read(a.passphrase_file, a.pin_file, &u);
 	if (rc != 0)
 		return rc;
-	rc = a.master ? rotate_master(&a, key_path, pass, pass_len)
-		      : rotate_org(&a, key_path, pass, pass_len);
-	sodium_free(pass);
+	rc = a.master ? rotate_master(&a, key_path, &u) : rotate_org(&a, key_path, &u);
+	cli_unlock_free(&u);
 	return rc;
 }

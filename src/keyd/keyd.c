@@ -135,7 +135,8 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	prctl(PR_SET_NAME, "coffer-keyd", 0, 0, 0); /* so that ps tells the two apart */
 	enum coffer_err err = harden_process();
 	if (err == COFFER_OK)
-		err = keyd_keys_load(start->data_dir, start->passphrase_file, &keys);
+		err =
+		    keyd_keys_load(start->data_dir, start->passphrase_file, start->pin_file, &keys);
 	if (err == COFFER_OK)
 		err = start_threads(fds);
 	/* Keys loaded, threads started: from here on keyd needs no file, socket or process. */

@@ -13,7 +13,8 @@
 
 struct keyd_start {
 	const char *data_dir;
-	const char *passphrase_file; /* NULL when the master key is not sealed */
+	const char *passphrase_file; /* NULL when the master key is not sealed by a passphrase */
+	const char *pin_file;	     /* the token's PIN, for a master key in a PKCS#11 token */
 };
 
 /* Becomes keyd, in a process just forked, over FDS (keyd's ends of the socket pairs): loads the

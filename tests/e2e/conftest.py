@@ -142,10 +142,12 @@ class Deployment:
         return self.data_dir / "master.key"
 
 
-def init_deployment(data_dir, port=None, email=ADMIN_EMAIL):
+def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, keeping=("--unsealed",)):
+    """A fresh deployment. KEEPING is init's choice of how the master key is kept: unsealed
+    unless a test asks for a passphrase or a PKCS#11 token."""
     port = port or free_port()
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
-                      "--listen", f"127.0.0.1:{port}")
+                      "--listen", f"127.0.0.1:{port}", *keeping)
     assert proc.returncode == 0, (
         f"coffer init failed: rc={proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
     return Deployment(data_dir, port, proc)
