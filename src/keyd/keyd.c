@@ -4,7 +4,10 @@
  * - keyd is forked from `coffer serve` before the configuration is parsed or a socket opened,
  *   so it inherits nothing an attacker could have shaped; it closes every descriptor but its
  *   ends of the socket pairs and stderr.
- * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit.
+ * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit. A
+ *   master key in a PKCS#11 token is opened (module loaded, logged in, session copies of its
+ *   keys made) inside keyd_keys_load, before the seccomp filter and anything that follows the
+ *   loading of the keys; after that the token only encrypts and decrypts in memory.
  * - Its threads are all started before the seccomp filter goes on (for every thread at once),
  *   and wait at a gate until it has: after that keyd can open no file, make no socket and start
  *   no process or thread.
