@@ -13,6 +13,8 @@
  *   could have replaced (module_path.h); the PIN is read from a file into guarded memory and
  *   never passed in argv or the environment.
  * - A session is not safe for concurrent use: one mutex serialises every operation on it.
+ * - One token is open in a process at a time (p11_close finalises the module): coffer's commands
+ *   open the keyring, use it and free it before they open it again.
  */
 #ifndef COFFER_HSM_P11_H
 #define COFFER_HSM_P11_H
