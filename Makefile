@@ -14,7 +14,8 @@
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+# p11-kit gives only the PKCS#11 header: modules are loaded with dlopen (src/hsm/p11.c).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) p11-kit-1)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 
 CC ?= cc

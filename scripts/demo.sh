@@ -4,6 +4,8 @@
 # (not inside) the data directory, so each `make run` can show it again until it is used.
 # Run as root, coffer serve gives up root for the system user `coffer` (made here if absent),
 # which owns DIR: see docs/OPERATIONS.md, "Who coffer runs as".
+# The demo's master key is --unsealed, said so at every start: fine for a demo on loopback, not
+# for real data (docs/OPERATIONS.md: seal it with a passphrase or keep it in a PKCS#11 token).
 set -eu
 dir=$1
 url_file=$dir.invite-url
@@ -28,7 +30,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 if [ ! -f "$dir/coffer.conf" ]; then
   mkdir -p "$(dirname "$dir")"
-  (umask 077; build/coffer init --data "$dir" --admin-email admin@example.org | tail -n 1 > "$url_file")
+  (umask 077; build/coffer init --unsealed --data "$dir" --admin-email admin@example.org | tail -n 1 > "$url_file")
 fi
 if [ "$(id -u)" = 0 ]; then
   # A demo made before coffer gave up root has no `user` line and belongs to root.

@@ -6,11 +6,12 @@ set -eu
 # Build and runtime libraries (the -dev packages pull in the shared libraries).
 build="gcc make pkg-config libc6-dev
 libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev
-liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev"
+liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
 oathtool openssl gnutls-bin sqlite3 procps
+softhsm2 opensc
 chromium"
 
 # Benchmarks: the load generator and the static-file server whose rates are the ceilings.

@@ -3,6 +3,7 @@
  * act on).
  *
  *   coffer audit verify --data DIR [--org ORG_ID] [--passphrase-file F|-]
+ *                       [--pkcs11-pin-file F|-]
  *
  * Without --org it checks the system chain, then every organisation's (in the order of their
  * names), and prints the total of their entries; with --org, that organisation's chain only.
@@ -19,12 +20,15 @@
 #include "audit/mac_keys.h"
 #include "audit/signer.h"
 #include "cli/cli.h"
+#include "cli/keyring.h"
 #include "common/uuid.h"
 #include "crypto/master_key.h"
 #include "store/audit_check.h"
 #include "store/store.h"
 
-#define USAGE "coffer audit verify --data DIR [--org ORG_ID] [--passphrase-file F]"
+#define USAGE                                                                                      \
+	"coffer audit verify --data DIR [--org ORG_ID] [--passphrase-file F] "                     \
+	"[--pkcs11-pin-file F]"
 
 static void report(void *ctx, const struct audit_chain_report *r)
 {
@@ -41,24 +45,17 @@ static void report(void *ctx, const struct audit_chain_report *r)
 	fprintf(stderr, "coffer: audit chain of organisation %s ('%s'): %s\n", r->chain, name, why);
 }
 
-static int verify(const char *data_dir, const char *org_id, const char *passphrase_file)
+static int verify(const char *data_dir, const char *org_id, const char *passphrase_file,
+		  const char *pin_file)
 {
-	char key_path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0, bad = 0;
+	size_t bad = 0;
 	uint64_t entries = 0;
 	struct master_keyring *ring = NULL;
 	struct audit_mac_keys *keys = NULL;
 	struct store *st = NULL;
-	int rc = cli_master_key_path(data_dir, key_path);
+	int rc = cli_master_keyring_load(data_dir, passphrase_file, pin_file, &ring);
 	if (rc != 0)
 		return rc;
-	if (passphrase_file != NULL &&
-	    passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
-		return cli_master_key_failure(data_dir, passphrase_file, COFFER_ERR_CONFIG);
-	enum coffer_err err = master_key_load(key_path, pass, pass_len, &ring);
-	sodium_free(pass);
-	if (err != COFFER_OK)
-		return cli_master_key_failure(data_dir, passphrase_file, err);
 	if (store_system_open(data_dir, &st) != COFFER_OK) {
 		rc = cli_fail("cannot open the system database in %s", data_dir);
 		goto out;
@@ -66,7 +63,8 @@ static int verify(const char *data_dir, const char *org_id, const char *passphra
 	rc = cli_audit_signer_begin(ring, st, &keys);
 	if (rc != 0)
 		goto out;
-	err = audit_check_chains(st, data_dir, org_id, report, NULL, &entries, &bad);
+	enum coffer_err err =
+	    audit_check_chains(st, data_dir, org_id, report, NULL, &entries, &bad);
 	if (err == COFFER_ERR_NOT_FOUND && org_id != NULL)
 		rc = cli_fail("no organisation %s in %s", org_id, data_dir);
 	else if (err != COFFER_OK)
@@ -88,9 +86,11 @@ out:
 int cmd_audit(int argc, char **argv)
 {
 	const char *data_dir = cli_default_data_dir(), *org_id = NULL, *passphrase_file = NULL;
+	const char *pin_file = NULL;
 	const struct cli_option opts[] = {{"data", &data_dir, NULL},
 					  {"org", &org_id, NULL},
-					  {"passphrase-file", &passphrase_file, NULL}};
+					  {"passphrase-file", &passphrase_file, NULL},
+					  {"pkcs11-pin-file", &pin_file, NULL}};
 	int next = 0;
 	int rc =
 	    cli_options(argc, argv, "verify", opts, sizeof opts / sizeof opts[0], USAGE, &next);
@@ -100,5 +100,5 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage(USAGE, "unexpected argument '%s'", argv[next]);
 	if (org_id != NULL && !uuid_valid(org_id))
 		return cli_fail("--org: '%s' is not an organisation id", org_id);
-	return verify(data_dir, org_id, passphrase_file);
+	return verify(data_dir, org_id, passphrase_file, pin_file);
 }

@@ -39,7 +39,7 @@ struct cli_option {
 	bool *flag;
 };
 
-#define CLI_OPTIONS_MAX 8
+#define CLI_OPTIONS_MAX 16
 
 /* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from the arguments of subcommand ARGV[0]
  * (after VERB, its first argument, unless VERB is NULL): 0, with *NEXT the index of the first

@@ -1,5 +1,8 @@
 /* init.c — `coffer init`: create a new deployment in a data directory.
  *
+ * How the master key is kept is a choice made here, and made explicitly: sealed by a passphrase,
+ * in a PKCS#11 token, or --unsealed. Nobody gets an unsealed key by leaving an option out.
+ *
  * Order matters: the directory is checked and created first, coffer.conf is written last, and a
  * failure on the way removes what this run created, so a half-made deployment is never left to
  * be mistaken for a whole one.
@@ -18,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/invite.h"
 #include "cli/run_as.h"
+#include "cli/keyring.h"
 #include "common/email.h"
 #include "common/fileio.h"
 #include "common/timefmt.h"
@@ -30,7 +34,11 @@
 
 #define USAGE                                                                                      \
 	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                         \
-	"[--tls-cert F --tls-key F] [--passphrase-file F] [--user NAME]"
+	"[--tls-cert F --tls-key F] (--passphrase-file F|- | --pkcs11-module PATH "                \
+	"--pkcs11-token LABEL --pkcs11-pin-file F|- | --unsealed) [--user NAME]"
+#define CHOICES                                                                                    \
+	"--passphrase-file F (F '-' for standard input), --pkcs11-module PATH --pkcs11-token "     \
+	"LABEL --pkcs11-pin-file F, or --unsealed"
 
 struct init_args {
 	const char *data_dir;
@@ -40,6 +48,8 @@ struct init_args {
 	const char *passphrase_file;
 	const char *user; /* --user; run_as_for_init decides */
 	struct run_as_owner owner;
+	const char *pkcs11_module, *pkcs11_token, *pkcs11_pin_file;
+	bool unsealed;
 };
 
 /* Files this run created, removed again if a later step fails. */
@@ -110,6 +120,10 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	    {"tls-key",         &a->tls_key,         NULL},
 	    {"passphrase-file", &a->passphrase_file, NULL},
 	    {"user",            &a->user,            NULL},
+	    {"pkcs11-module",   &a->pkcs11_module,   NULL},
+	    {"pkcs11-token",    &a->pkcs11_token,    NULL},
+	    {"pkcs11-pin-file", &a->pkcs11_pin_file, NULL},
+	    {"unsealed",        NULL,                &a->unsealed},
 	};
 	// clang-format on
 	int next = 0;
@@ -122,6 +136,17 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		return cli_usage(USAGE, "--admin-email is required");
 	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
 		return cli_usage(USAGE, "--tls-cert and --tls-key go together");
+	bool pkcs11 =
+	    a->pkcs11_module != NULL || a->pkcs11_token != NULL || a->pkcs11_pin_file != NULL;
+	int choices = (a->passphrase_file != NULL) + pkcs11 + a->unsealed;
+	if (choices == 0)
+		return cli_usage(USAGE, "choose how the master key is kept: " CHOICES);
+	if (choices > 1)
+		return cli_usage(USAGE, "choose only one way to keep the master key: " CHOICES);
+	if (pkcs11 &&
+	    (a->pkcs11_module == NULL || a->pkcs11_token == NULL || a->pkcs11_pin_file == NULL))
+		return cli_usage(
+		    USAGE, "--pkcs11-module, --pkcs11-token and --pkcs11-pin-file go together");
 	if (!email_normalize(email, a->email))
 		return cli_fail("--admin-email: not a valid email address");
 	a->listen.port = 8443;
@@ -189,8 +214,8 @@ static bool config_safe_path(const char *p)
  * sysadmin exists yet for keyd to seal it for (invite.h). And the first checkpoints of the
  * audit chains (of an empty system chain), made with the same keyring, which mark the
  * deployment as one whose chains are MAC-linked from the start. */
-static enum coffer_err bootstrap_invite(const char *data_dir, const char *email, const char *pass,
-					size_t pass_len, struct store *st,
+static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
+					const struct master_unlock *u, struct store *st,
 					char token[TOKEN_TEXT_LEN + 1])
 {
 	char path[PATH_MAX];
@@ -201,7 +226,7 @@ static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
 	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
 	struct audit_mac_keys *audit_keys = NULL;
 	size_t chains = 0;
-	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
+	enum coffer_err err = master_key_open(path, u, &ring);
 	if (err == COFFER_OK)
 		err = cli_invite_seal(ring, &order, time_now(), token, &hash, &rec);
 	if (err == COFFER_OK && cli_audit_signer_begin(ring, st, &audit_keys) != 0)
@@ -216,7 +241,7 @@ static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
 	return err;
 }
 
-static int init_deployment(const struct init_args *args, const char *pass, size_t pass_len)
+static int init_deployment(const struct init_args *args, const struct master_unlock *u)
 {
 	struct init_args a = *args;
 	char path[PATH_MAX], cert_abs[PATH_MAX], key_abs[PATH_MAX];
@@ -252,8 +277,16 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 
 	const char *step = "master key";
 	snprintf(path, sizeof path, "%s/%s", a.data_dir, MASTER_KEY_FILE);
-	if (master_key_create(path, pass, pass_len) != COFFER_OK)
+	if (a.pkcs11_module != NULL) {
+		enum coffer_err kerr =
+		    master_key_create_pkcs11(path, a.pkcs11_module, a.pkcs11_token, u);
+		if (kerr != COFFER_OK) {
+			undo(a.data_dir, made_dir);
+			return cli_token_failure(a.pkcs11_module, a.pkcs11_token, kerr);
+		}
+	} else if (master_key_create(path, u->passphrase, u->pass_len) != COFFER_OK) {
 		goto fail;
+	}
 
 	step = "TLS certificate";
 	if (a.tls_cert == NULL) {
@@ -278,7 +311,7 @@ static int init_deployment(const struct init_args *args, const char *pass, size_
 
 	step = "bootstrap invite";
 	char token[TOKEN_TEXT_LEN + 1];
-	enum coffer_err err = bootstrap_invite(a.data_dir, a.email, pass, pass_len, st, token);
+	enum coffer_err err = bootstrap_invite(a.data_dir, a.email, u, st, token);
 	store_close(st);
 	if (err != COFFER_OK)
 		goto fail;
@@ -312,14 +345,11 @@ int cmd_init(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 
-	char *pass = NULL;
-	size_t pass_len = 0;
-	if (a.passphrase_file != NULL &&
-	    passphrase_read(a.passphrase_file, &pass, &pass_len) != COFFER_OK)
-		return cli_fail(
-		    "--passphrase-file: cannot read a passphrase (1 to %d bytes) from %s",
-		    PASSPHRASE_MAX, a.passphrase_file);
-	rc = init_deployment(&a, pass, pass_len);
-	sodium_free(pass);
+	struct master_unlock u;
+	rc = cli_unlock_read(a.passphrase_file, a.pkcs11_pin_file, &u);
+	if (rc != 0)
+		return rc;
+	rc = init_deployment(&a, &u);
+	cli_unlock_free(&u);
 	return rc;
 }

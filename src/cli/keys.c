@@ -2,6 +2,10 @@
  * and with --rewrap move every key wrapped by an older version under the new one.
  *
  *   coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] [--passphrase-file F]
+ *                      [--pkcs11-pin-file F]
+ *
+ * For a master key in a PKCS#11 token, --master makes a new key object in the token for the new
+ * version; the old ones stay, as old versions do in a file.
  *
  * This runs beside a live `coffer serve` for an organisation's key (the server reads key
  * versions from the system database as it needs them), but not for the master key: a running
@@ -17,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "audit/chain.h"
+#include "cli/keyring.h"
 #include "cli/rewrap.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
@@ -25,10 +30,10 @@
 
 #define USAGE                                                                                      \
 	"coffer keys rotate --data DIR (--org ORG_ID | --master) [--rewrap] "                      \
-	"[--passphrase-file F]"
+	"[--passphrase-file F|-] [--pkcs11-pin-file F|-]"
 
 struct rotate_args {
-	const char *data_dir, *org_id, *passphrase_file;
+	const char *data_dir, *org_id, *passphrase_file, *pin_file;
 	bool master, rewrap;
 };
 
@@ -43,6 +48,7 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 	    {"master",          NULL,                &a->master},
 	    {"rewrap",          NULL,                &a->rewrap},
 	    {"passphrase-file", &a->passphrase_file, NULL},
+	    {"pkcs11-pin-file", &a->pin_file,        NULL},
 	};
 	// clang-format on
 	int next = 0;
@@ -59,17 +65,6 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 	return 0;
 }
 
-/* Reads the passphrase (if any) into guarded memory. */
-static int read_passphrase(const struct rotate_args *a, char **pass, size_t *len)
-{
-	*pass = NULL;
-	*len = 0;
-	if (a->passphrase_file != NULL &&
-	    passphrase_read(a->passphrase_file, pass, len) != COFFER_OK)
-		return cli_master_key_failure(a->data_dir, a->passphrase_file, COFFER_ERR_CONFIG);
-	return 0;
-}
-
 static int open_store(const char *data_dir, struct store **st)
 {
 	if (store_system_open(data_dir, st) != COFFER_OK)
@@ -80,8 +75,8 @@ static int open_store(const char *data_dir, struct store **st)
 /* Records the rotation in the system audit chain: every key rotation is audited. The command
  * line has no user or address: the actor is "cli". A failure to record is reported, not
  * fatal: the key version exists either way. */
-static void audit_rotation(const struct rotate_args *a, const char *key_path, const char *pass,
-			   size_t pass_len, const char *target, uint32_t version)
+static void audit_rotation(const struct rotate_args *a, const char *key_path,
+			   const struct master_unlock *u, const char *target, uint32_t version)
 {
 	struct master_keyring *ring = NULL;
 	struct audit_mac_keys *keys = NULL;
@@ -94,7 +89,7 @@ static void audit_rotation(const struct rotate_args *a, const char *key_path, co
 	snprintf(e.target, sizeof e.target, "%s", target);
 	snprintf(e.outcome, sizeof e.outcome, "success");
 	snprintf(e.reason, sizeof e.reason, "version %u", (unsigned int)version);
-	bool ok = master_key_load(key_path, pass, pass_len, &ring) == COFFER_OK &&
+	bool ok = master_key_open(key_path, u, &ring) == COFFER_OK &&
 		  store_system_open(a->data_dir, &st) == COFFER_OK &&
 		  cli_audit_signer_begin(ring, st, &keys) == 0 &&
 		  store_audit_append(st, &e) == COFFER_OK;
@@ -107,8 +102,13 @@ static void audit_rotation(const struct rotate_args *a, const char *key_path, co
 	master_keyring_free(ring);
 }
 
-static int rotate_master(const struct rotate_args *a, const char *key_path, const char *pass,
-			 size_t pass_len)
+static int failure(const struct rotate_args *a, enum coffer_err err)
+{
+	return cli_keyring_failure(a->data_dir, a->passphrase_file, a->pin_file, err);
+}
+
+static int rotate_master(const struct rotate_args *a, const char *key_path,
+			 const struct master_unlock *u)
 {
 	int lock = -1;
 	uint32_t version = 0;
@@ -123,19 +123,19 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 	if (err != COFFER_OK)
 		return cli_fail("cannot lock %s", a->data_dir);
 	int rc = 0;
-	err = master_key_rotate(key_path, pass, pass_len, &version);
+	err = master_key_rotate_with(key_path, u, &version);
 	if (err == COFFER_ERR_TOO_LARGE)
 		rc = cli_fail("the master keyring is full (%d versions)", MASTER_KEYRING_MAX);
 	else if (err != COFFER_OK)
-		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+		rc = failure(a, err);
 	if (rc == 0) {
 		printf("master key: version %u\n", (unsigned int)version);
-		audit_rotation(a, key_path, pass, pass_len, "master", version);
+		audit_rotation(a, key_path, u, "master", version);
 	}
 	if (rc == 0 && a->rewrap) {
-		err = master_key_load(key_path, pass, pass_len, &ring);
+		err = master_key_open(key_path, u, &ring);
 		if (err != COFFER_OK)
-			rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+			rc = failure(a, err);
 		if (rc == 0)
 			rc = open_store(a->data_dir, &st);
 		if (rc == 0 && rewrap_org_keys(st, ring, &done) != COFFER_OK)
@@ -153,8 +153,8 @@ static int rotate_master(const struct rotate_args *a, const char *key_path, cons
 	return rc;
 }
 
-static int rotate_org(const struct rotate_args *a, const char *key_path, const char *pass,
-		      size_t pass_len)
+static int rotate_org(const struct rotate_args *a, const char *key_path,
+		      const struct master_unlock *u)
 {
 	struct master_keyring *ring = NULL;
 	struct store *st = NULL;
@@ -162,9 +162,9 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 	uint32_t version = 0;
 	size_t done = 0;
 	char failed[STORE_ID_MAX + 1];
-	enum coffer_err err = master_key_load(key_path, pass, pass_len, &ring);
+	enum coffer_err err = master_key_open(key_path, u, &ring);
 	if (err != COFFER_OK)
-		return cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+		return failure(a, err);
 	int rc = open_store(a->data_dir, &st);
 	if (rc == 0) {
 		err = rotate_org_key(st, ring, a->org_id, time_now(), &version);
@@ -179,7 +179,7 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 	}
 	if (rc == 0) {
 		printf("organisation %s: key version %u\n", a->org_id, (unsigned int)version);
-		audit_rotation(a, key_path, pass, pass_len, a->org_id, version);
+		audit_rotation(a, key_path, u, a->org_id, version);
 	}
 	if (rc == 0 && a->rewrap) {
 		err = store_org_db_open(a->data_dir, a->org_id, true, &odb);
@@ -206,18 +206,19 @@ static int rotate_org(const struct rotate_args *a, const char *key_path, const c
 int cmd_keys(int argc, char **argv)
 {
 	struct rotate_args a;
-	char key_path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0;
+	struct master_unlock u;
+	char key_path[PATH_MAX];
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;
 	if ((rc = cli_master_key_path(a.data_dir, key_path)) != 0)
 		return rc;
-	rc = read_passphrase(&a, &pass, &pass_len);
+	/* Read once: standard input ('-') cannot be read twice, and --master --rewrap opens the
+	 * keyring twice. */
+	rc = cli_unlock_read(a.passphrase_file, a.pin_file, &u);
 	if (rc != 0)
 		return rc;
-	rc = a.master ? rotate_master(&a, key_path, pass, pass_len)
-		      : rotate_org(&a, key_path, pass, pass_len);
-	sodium_free(pass);
+	rc = a.master ? rotate_master(&a, key_path, &u) : rotate_org(&a, key_path, &u);
+	cli_unlock_free(&u);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * admin it had.
  *
  *   coffer org recover --data DIR --org ORG_ID --admin-email EMAIL [--passphrase-file F]
+ *                      [--pkcs11-pin-file F]
  *
  * Membership belongs to the organisation: once founded, only its own org_admins add people, and
  * keyd seals invitations for nobody else. When the last of them is gone (disabled, left) nobody
@@ -32,6 +33,7 @@
 #include "audit/chain.h"
 #include "cli/cli.h"
 #include "cli/invite.h"
+#include "cli/keyring.h"
 #include "common/email.h"
 #include "common/timefmt.h"
 #include "common/uuid.h"
@@ -39,13 +41,15 @@
 #include "crypto/master_key.h"
 #include "store/store.h"
 
-#define USAGE "coffer org recover --data DIR --org ORG_ID --admin-email EMAIL [--passphrase-file F]"
+#define USAGE                                                                                      \
+	"coffer org recover --data DIR --org ORG_ID --admin-email EMAIL [--passphrase-file F|-] "  \
+	"[--pkcs11-pin-file F|-]"
 
 #define RECOVERED_CLEARANCE LEVEL_RESTRICTED
 #define NOTICE_KIND	    "recovered"
 
 struct recover_args {
-	const char *data_dir, *org_id, *passphrase_file;
+	const char *data_dir, *org_id, *passphrase_file, *pin_file;
 	char email[EMAIL_MAX + 1];
 };
 
@@ -60,6 +64,7 @@ static int parse_args(int argc, char **argv, struct recover_args *a)
 	    {"org",             &a->org_id,          NULL},
 	    {"admin-email",     &email,              NULL},
 	    {"passphrase-file", &a->passphrase_file, NULL},
+	    {"pkcs11-pin-file", &a->pin_file,        NULL},
 	};
 	// clang-format on
 	int next = 0;
@@ -191,8 +196,7 @@ static int record_and_invite(struct store *st, const struct recover_args *a,
 			noted ? "" : " (and the failure is not in the system chain)");
 }
 
-static int recover(const struct recover_args *a, const char *key_path, const char *pass,
-		   size_t pass_len)
+static int recover(const struct recover_args *a)
 {
 	struct coffer_config cfg;
 	struct master_keyring *ring = NULL;
@@ -208,7 +212,6 @@ static int recover(const struct recover_args *a, const char *key_path, const cha
 					       .role = INVITE_ORG_ADMIN,
 					       .org_id = a->org_id,
 					       .clearance = RECOVERED_CLEARANCE};
-	enum coffer_err err;
 	int rc = 0;
 
 	/* The printed link must be the one the server answers on. */
@@ -219,11 +222,9 @@ static int recover(const struct recover_args *a, const char *key_path, const cha
 		goto out;
 	}
 	/* The master key first: without it nothing is read or written. */
-	err = master_key_load(key_path, pass, pass_len, &ring);
-	if (err != COFFER_OK) {
-		rc = cli_master_key_failure(a->data_dir, a->passphrase_file, err);
+	rc = cli_master_keyring_load(a->data_dir, a->passphrase_file, a->pin_file, &ring);
+	if (rc != 0)
 		goto out;
-	}
 	if (store_system_open(a->data_dir, &st) != COFFER_OK) {
 		rc = cli_fail("cannot open the system database in %s", a->data_dir);
 		goto out;
@@ -267,17 +268,12 @@ out:
 int cmd_org(int argc, char **argv)
 {
 	struct recover_args a;
-	char key_path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0;
+	char key_path[PATH_MAX];
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;
+	/* Before anything else: a directory without a deployment is said to be one. */
 	if ((rc = cli_master_key_path(a.data_dir, key_path)) != 0)
 		return rc;
-	if (a.passphrase_file != NULL &&
-	    passphrase_read(a.passphrase_file, &pass, &pass_len) != COFFER_OK)
-		return cli_master_key_failure(a.data_dir, a.passphrase_file, COFFER_ERR_CONFIG);
-	rc = recover(&a, key_path, pass, pass_len);
-	sodium_free(pass);
-	return rc;
+	return recover(&a);
 }

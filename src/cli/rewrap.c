@@ -1,6 +1,8 @@
 /* rewrap.c — key rotation and re-wrapping (see rewrap.h). */
 #include "cli/rewrap.h"
 
+#include "crypto/master_wrap.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@ enum coffer_err rotate_org_key(struct store *st, const struct master_keyring *ri
 	next.version = newest.version + 1;
 	next.master_version = mk->version;
 	randombytes_buf(key, sizeof key);
-	err = keywrap_org_key(mk->key, org_id, next.version, key, next.wrapped);
+	err = master_wrap_org_key(ring, mk->version, org_id, next.version, key, next.wrapped);
 	sodium_memzero(key, sizeof key);
 	if (err == COFFER_OK)
 		err = store_org_key_add(st, org_id, &next, now);
@@ -44,15 +46,12 @@ enum coffer_err rewrap_org_keys(struct store *st, const struct master_keyring *r
 			break;
 		for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 			struct org_key_ref *r = &batch[i];
-			const struct master_key *mk =
-			    master_keyring_find(ring, r->key.master_version);
 			old[i] = r->key.master_version;
-			err = mk ? keyunwrap_org_key(mk->key, r->org_id, r->key.version,
-						     r->key.wrapped, key)
-				 : COFFER_ERR_CRYPTO;
+			err = master_unwrap_org_key(ring, r->key.master_version, r->org_id,
+						    r->key.version, r->key.wrapped, key);
 			if (err == COFFER_OK)
-				err = keywrap_org_key(newest->key, r->org_id, r->key.version, key,
-						      r->key.wrapped);
+				err = master_wrap_org_key(ring, newest->version, r->org_id,
+							  r->key.version, key, r->key.wrapped);
 			r->key.master_version = newest->version;
 		}
 		sodium_memzero(key, sizeof key);
@@ -89,12 +88,10 @@ static enum coffer_err cached_org_key(struct org_key_cache *c, struct store *st,
 	enum coffer_err err = store_org_key_get(st, org_id, version, &rec);
 	if (err != COFFER_OK)
 		return err == COFFER_ERR_NOT_FOUND ? COFFER_ERR_CRYPTO : err;
-	const struct master_key *mk = master_keyring_find(ring, rec.master_version);
-	if (mk == NULL)
-		return COFFER_ERR_CRYPTO;
 	/* Slot 0 holds the first key asked for (the newest) and is never reused. */
 	size_t i = c->n < ORG_KEY_CACHE ? c->n++ : 1 + c->next++ % (ORG_KEY_CACHE - 1);
-	err = keyunwrap_org_key(mk->key, org_id, version, rec.wrapped, c->slot[i].key);
+	err = master_unwrap_org_key(ring, rec.master_version, org_id, version, rec.wrapped,
+				    c->slot[i].key);
 	c->slot[i].version = err == COFFER_OK ? version : 0;
 	*key = c->slot[i].key;
 	return err;

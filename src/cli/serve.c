@@ -23,6 +23,7 @@
 #include "signin/breached.h"
 #include "cli/cli.h"
 #include "cli/run_as.h"
+#include "cli/keyring.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "config/config.h"
@@ -37,23 +38,27 @@
 #include "store/sweep.h"
 #include "version.h"
 
-#define USAGE		  "coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F]"
+#define USAGE                                                                                      \
+	"coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F|-] "                    \
+	"[--pkcs11-pin-file F|-]"
 #define SHUTDOWN_GRACE_MS 10000
 #define PEM_MAX		  (256 * 1024)
 
 static int parse_args(int argc, char **argv, const char **data_dir, const char **listen,
-		      const char **passphrase_file)
+		      const char **passphrase_file, const char **pin_file)
 {
 	static const struct option opts[] = {
 	    {"data", required_argument, NULL, 'd'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {"pkcs11-pin-file", required_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	*data_dir = cli_default_data_dir();
 	*listen = NULL;
 	*passphrase_file = NULL;
+	*pin_file = NULL;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -61,6 +66,7 @@ static int parse_args(int argc, char **argv, const char **data_dir, const char *
 		case 'd': *data_dir = optarg; break;
 		case 'l': *listen = optarg; break;
 		case 'p': *passphrase_file = optarg; break;
+		case 'P': *pin_file = optarg; break;
 		default: return cli_usage(USAGE, "unknown or incomplete option");
 		}
 	}
@@ -87,11 +93,13 @@ static enum coffer_err read_pem(const char *data_dir, const char *p, int secure,
 }
 
 /* Starts keyd and waits until it holds the master key; explains a failure in one line. */
-static int start_keyd(const char *data_dir, const char *passphrase_file,
+static int start_keyd(const char *data_dir, const char *passphrase_file, const char *pin_file,
 		      const struct privdrop_target *run_as, pid_t *pid, struct keyd_client **keyd)
 {
-	struct keyd_start start = {
-	    .data_dir = data_dir, .passphrase_file = passphrase_file, .run_as = *run_as};
+	struct keyd_start start = {.data_dir = data_dir,
+				   .passphrase_file = passphrase_file,
+				   .pin_file = pin_file,
+				   .run_as = *run_as};
 	enum coffer_err err = keyd_spawn(&start, pid, keyd);
 	if (err != COFFER_OK)
 		return cli_fail("cannot start the key service");
@@ -101,7 +109,24 @@ static int start_keyd(const char *data_dir, const char *passphrase_file,
 	keyd_client_free(*keyd);
 	*keyd = NULL;
 	waitpid(*pid, NULL, 0);
-	return cli_master_key_failure(data_dir, passphrase_file, err);
+	return cli_keyring_failure(data_dir, passphrase_file, pin_file, err);
+}
+
+/* An unsealed master key is a choice made at init; it is said again at every start, since
+ * anyone with a copy of DATA reads everything. Only the kind byte is read: no key. */
+static void warn_if_unsealed(const char *data_dir)
+{
+	char path[PATH_MAX];
+	struct master_key_info info;
+	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	if (master_key_info(path, &info) == COFFER_OK && info.kind == MASTER_KIND_PLAIN)
+		log_event(LOG_WARN, "master_key",
+			  json_pack("{s:s,s:s,s:s}", "sealed", "no", "msg",
+				    "the master key is not sealed: anyone with a copy of the data "
+				    "directory can read every organisation's data",
+				    "fix",
+				    "a new deployment made with coffer init --passphrase-file or "
+				    "--pkcs11-module"));
 }
 
 /* Re-opens the breached-password list (SIGHUP): a failure keeps the list in use. */
@@ -160,7 +185,7 @@ static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *br
 
 int cmd_serve(int argc, char **argv)
 {
-	const char *data_dir, *listen, *passphrase_file;
+	const char *data_dir, *listen, *passphrase_file, *pin_file;
 	char conf_path[PATH_MAX], why[512];
 	struct coffer_config cfg;
 	char *cert = NULL, *key = NULL;
@@ -178,13 +203,13 @@ int cmd_serve(int argc, char **argv)
 	int lock_fd = -1;
 	struct privdrop_target run_as;
 	char data_real[PATH_MAX];
-	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file);
+	int rc = parse_args(argc, argv, &data_dir, &listen, &passphrase_file, &pin_file);
 	if (rc == 0) /* who both processes become; data_dir becomes absolute */
 		rc = run_as_for_serve(&data_dir, data_real, &run_as);
 	if (rc != 0)
 		return rc;
 	/* keyd first: it must not inherit anything the parsing below might leave behind. */
-	rc = start_keyd(data_dir, passphrase_file, &run_as, &keyd_pid, &keyd);
+	rc = start_keyd(data_dir, passphrase_file, pin_file, &run_as, &keyd_pid, &keyd);
 	if (rc != 0)
 		return rc;
 	/* One server per data directory; held until we exit, so that `keys rotate --master`
@@ -212,6 +237,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(cfg.log_level);
+	warn_if_unsealed(data_dir);
 
 	if (read_pem(data_dir, cfg.tls_cert, 0, &cert) != COFFER_OK) {
 		rc = cli_fail("cannot read the TLS certificate %s", cfg.tls_cert);

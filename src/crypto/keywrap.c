@@ -42,7 +42,7 @@ static void put_u32(struct aad *a, uint32_t v)
 	put(a, b, 4);
 }
 
-static size_t org_aad(const char *org_id, uint32_t version, uint8_t out[KEYWRAP_AAD_MAX])
+size_t keywrap_org_aad(const char *org_id, uint32_t version, uint8_t out[KEYWRAP_AAD_MAX])
 {
 	struct aad a = {out, 0, false};
 	put(&a, org_label, sizeof org_label - 1);
@@ -84,7 +84,7 @@ enum coffer_err keywrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const char
 				uint8_t out[KEYWRAP_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	return wrapping(true, master, aad, org_aad(org_id, version, aad), org_key, out);
+	return wrapping(true, master, aad, keywrap_org_aad(org_id, version, aad), org_key, out);
 }
 
 enum coffer_err keyunwrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const char *org_id,
@@ -92,7 +92,8 @@ enum coffer_err keyunwrap_org_key(const uint8_t master[AEAD_KEY_BYTES], const ch
 				  uint8_t org_key[AEAD_KEY_BYTES])
 {
 	uint8_t aad[KEYWRAP_AAD_MAX];
-	return wrapping(false, master, aad, org_aad(org_id, version, aad), wrapped, org_key);
+	return wrapping(false, master, aad, keywrap_org_aad(org_id, version, aad), wrapped,
+			org_key);
 }
 
 enum coffer_err keywrap_data_key(const uint8_t org_key[AEAD_KEY_BYTES],

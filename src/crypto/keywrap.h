@@ -30,6 +30,8 @@ struct object_ctx {
 	enum level level;
 };
 
+/* Encodes the AAD of version VERSION of ORG_ID's key; its length, or 0 as below. */
+size_t keywrap_org_aad(const char *org_id, uint32_t version, uint8_t out[KEYWRAP_AAD_MAX]);
 /* Encodes the AAD of an object; returns its length, or 0 if a field is empty or too long. */
 size_t keywrap_object_aad(const struct object_ctx *ctx, uint8_t out[KEYWRAP_AAD_MAX]);
 

@@ -1,4 +1,9 @@
-/* filter.c — keyd's seccomp allow-list (filter.h). */
+/* filter.c — keyd's seccomp allow-list (filter.h).
+ *
+ * A PKCS#11 module (a master key in a token) is loaded, logged in to and given session copies of
+ * its keys before the filter goes on (keys.c); what it does afterwards to encrypt and decrypt
+ * (futex, getpid, memory, getrandom) is on the list already, and it must open nothing: a module
+ * that does is killed here, by design (docs/KEYD.md). */
 #include "keyd/filter.h"
 
 #include <seccomp.h>

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crypto/keywrap.h"
+#include "crypto/master_wrap.h"
 #include "keyd/handlers.h"
 
 bool keyd_read_ping(struct wire_reader *r, struct keyd_request *q)
@@ -47,7 +48,8 @@ void keyd_answer_org_key_new(const struct keyd_keys *keys, const struct keyd_cal
 	}
 	const struct master_key *mk = master_keyring_newest(keys->ring);
 	randombytes_buf(org_key, sizeof org_key);
-	enum coffer_err err = keywrap_org_key(mk->key, q->org_id, q->org_version, org_key, wrapped);
+	enum coffer_err err = master_wrap_org_key(keys->ring, mk->version, q->org_id,
+						  q->org_version, org_key, wrapped);
 	sodium_memzero(org_key, sizeof org_key);
 	if (err != COFFER_OK) {
 		keyd_deny(reply, err);
@@ -117,10 +119,8 @@ static struct object_ctx context_of(const struct keyd_object_ref *o)
 static enum coffer_err unwrap_org_key(const struct keyd_keys *keys, const struct keyd_object_ref *o,
 				      uint8_t org_key[AEAD_KEY_BYTES])
 {
-	const struct master_key *mk = master_keyring_find(keys->ring, o->master_version);
-	if (mk == NULL)
-		return COFFER_ERR_CRYPTO;
-	return keyunwrap_org_key(mk->key, o->org_id, o->org_version, o->wrapped_org, org_key);
+	return master_unwrap_org_key(keys->ring, o->master_version, o->org_id, o->org_version,
+				     o->wrapped_org, org_key);
 }
 
 /* DATA_KEY for the object O: a new key wrapped for it, or (OPEN) the key O's wrapped key

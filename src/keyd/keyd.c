@@ -5,7 +5,10 @@
  *   use (only who to become is read from it first), so it inherits nothing an attacker could
  *   have shaped; it closes every descriptor but its
  *   ends of the socket pairs and stderr.
- * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit.
+ * - The master keys are read here and nowhere else, into guarded memory, and wiped on exit. A
+ *   master key in a PKCS#11 token is opened (module loaded, logged in, session copies of its
+ *   keys made) inside keyd_keys_load, before the seccomp filter and anything that follows the
+ *   loading of the keys; after that the token only encrypts and decrypts in memory.
  * - Once its keys are loaded it gives up root for the user `coffer serve` chose (privdrop.h),
  *   in every thread, before the filter that would forbid it.
  * - Its threads are all started before the seccomp filter goes on (for every thread at once),
@@ -139,7 +142,8 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	prctl(PR_SET_NAME, "coffer-keyd", 0, 0, 0); /* so that ps tells the two apart */
 	enum coffer_err err = harden_process();
 	if (err == COFFER_OK)
-		err = keyd_keys_load(start->data_dir, start->passphrase_file, &keys);
+		err =
+		    keyd_keys_load(start->data_dir, start->passphrase_file, start->pin_file, &keys);
 	if (err == COFFER_OK)
 		err = start_threads(fds);
 	/* Keys loaded, threads started: keyd needs no file, socket, process or root any more. */

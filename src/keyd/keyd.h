@@ -14,7 +14,8 @@
 
 struct keyd_start {
 	const char *data_dir;
-	const char *passphrase_file;   /* NULL when the master key is not sealed */
+	const char *passphrase_file;   /* NULL when the master key is not sealed by a passphrase */
+	const char *pin_file;	       /* the token's PIN, for a master key in a PKCS#11 token */
 	struct privdrop_target run_as; /* who keyd becomes once its keys are loaded */
 };
 

@@ -52,20 +52,27 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 }
 
 enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
-			       struct keyd_keys *keys)
+			       const char *pin_file, struct keyd_keys *keys)
 {
-	char path[PATH_MAX], *pass = NULL;
-	size_t pass_len = 0;
+	char path[PATH_MAX], *pass = NULL, *pin = NULL;
+	struct master_unlock u = {0};
 	struct master_keyring *ring = NULL;
+	enum coffer_err err = COFFER_OK;
 	if (passphrase_file != NULL &&
-	    passphrase_read(passphrase_file, &pass, &pass_len) != COFFER_OK)
-		return COFFER_ERR_CONFIG;
-	if (snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE) >= (int)sizeof path) {
-		sodium_free(pass);
-		return COFFER_ERR_INVALID_INPUT;
-	}
-	enum coffer_err err = master_key_load(path, pass, pass_len, &ring);
+	    passphrase_read(passphrase_file, &pass, &u.pass_len) != COFFER_OK)
+		err = COFFER_ERR_CONFIG;
+	if (err == COFFER_OK && pin_file != NULL &&
+	    passphrase_read(pin_file, &pin, &u.pin_len) != COFFER_OK)
+		err = COFFER_ERR_CONFIG;
+	if (err == COFFER_OK &&
+	    snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE) >= (int)sizeof path)
+		err = COFFER_ERR_INVALID_INPUT;
+	u.passphrase = pass;
+	u.pin = pin;
+	if (err == COFFER_OK)
+		err = master_key_open(path, &u, &ring);
 	sodium_free(pass);
+	sodium_free(pin);
 	if (err == COFFER_OK)
 		err = keyd_keys_from_ring(ring, keys);
 	if (err != COFFER_OK)

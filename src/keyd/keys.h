@@ -22,9 +22,13 @@ struct keyd_keys {
 	struct audit_mac_keys *audit;	 /* audit links and checkpoints */
 };
 
-/* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). */
+/* Loads the keyring from DATA_DIR and derives the keys (keyd_keys_from_ring). For a keyring in
+ * a PKCS#11 token this loads the module, logs in with the PIN from PIN_FILE and takes session
+ * copies of the token keys: everything keyd will ask of the token afterwards needs no file, so
+ * it works under keyd's seccomp filter (and after a change of user). COFFER_ERR_CONFIG when
+ * the passphrase or PIN file cannot be read; else as master_key_open. */
 COFFER_MUST_CHECK enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file,
-						 struct keyd_keys *keys);
+						 const char *pin_file, struct keyd_keys *keys);
 /* Derives the ticket key and the seal keys from a loaded keyring into guarded memory, and sets
  * up the password hashing gate (which hashes the dummy password once: ~100 ms) and an empty
  * breached-password list. On success KEYS owns RING; on failure the caller still does. */

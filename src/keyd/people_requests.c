@@ -23,6 +23,7 @@
 #include "common/email.h"
 #include "common/uuid.h"
 #include "crypto/keywrap.h"
+#include "crypto/master_wrap.h"
 #include "keyd/handlers.h"
 
 #define FOUNDING_TTL_S (72 * 3600) /* a new organisation's charter: as long as an invite */
@@ -44,7 +45,8 @@ void keyd_answer_org_create(const struct keyd_keys *keys, const struct keyd_call
 	uuid_generate(x->charter.org_id);
 	x->charter.founding_until = caller->now + FOUNDING_TTL_S;
 	randombytes_buf(org_key, sizeof org_key);
-	enum coffer_err err = keywrap_org_key(mk->key, x->charter.org_id, 1, org_key, wrapped);
+	enum coffer_err err =
+	    master_wrap_org_key(keys->ring, mk->version, x->charter.org_id, 1, org_key, wrapped);
 	sodium_memzero(org_key, sizeof org_key);
 	if (err == COFFER_OK)
 		err = charter_seal(keys->seals, &x->charter, x->out2, &x->out2_len);

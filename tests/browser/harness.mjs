@@ -38,7 +38,7 @@ export async function startCoffer(adminEmail, conf = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-browser-'));
   const port = await freePort();
   const data = join(dir, 'data');
-  const out = execFileSync(COFFER, ['init', '--data', data, '--admin-email', adminEmail, '--listen', `127.0.0.1:${port}`],
+  const out = execFileSync(COFFER, ['init', '--unsealed', '--data', data, '--admin-email', adminEmail, '--listen', `127.0.0.1:${port}`],
     {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
   const inviteUrl = out.trim().split('\n').pop().trim();
   const confPath = join(data, 'coffer.conf');

@@ -174,8 +174,10 @@ def chown_tree(path, uid, gid):
             os.lchown(os.path.join(root, name), uid, gid)
 
 
-def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None):
-    """`coffer init`; USER is --user (as root the default is SERVICE_USER)."""
+def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None, keeping=("--unsealed",)):
+    """`coffer init`; USER is --user (as root the default is SERVICE_USER). KEEPING is init's
+    choice of how the master key is kept: unsealed unless a test asks for a passphrase or a
+    PKCS#11 token."""
     port = port or free_port()
     if AS_ROOT:
         # Made here rather than by init, whose parents follow the umask (0700 under 077).
@@ -183,7 +185,7 @@ def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None):
         make_traversable(data_dir)
     extra = ("--user", user) if user else ()
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
-                      "--listen", f"127.0.0.1:{port}", *extra)
+                      "--listen", f"127.0.0.1:{port}", *keeping, *extra)
     assert proc.returncode == 0, (
         f"coffer init failed: rc={proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
     return Deployment(data_dir, port, proc)

@@ -30,12 +30,13 @@ class ContentWorld:
     sysadmin creates an organisation and invites its first org_admin (`founders[org]`, with
     restricted clearance), who invites everyone else."""
 
-    def __init__(self, base, conf=(), user=None):
-        self.dep = init_deployment(Path(base) / "data", user=user)
+    def __init__(self, base, conf=(), user=None, keeping=("--unsealed",), serve_args=()):
+        self.dep = init_deployment(Path(base) / "data", user=user, keeping=keeping)
+        self.serve_args = tuple(str(a) for a in serve_args)
         set_conf(self.dep.conf, "trusted_proxies", "127.0.0.1")
         for key, value in conf:
             set_conf(self.dep.conf, key, value)
-        self.srv = start_server(self.dep)
+        self.srv = start_server(self.dep, extra_args=self.serve_args)
         self._n = itertools.count(1)
         self.founders = {}
         try:
@@ -91,7 +92,7 @@ class ContentWorld:
 
     def restart(self):
         """A fresh `coffer serve` on the same data directory (the old one must be gone)."""
-        self.srv = start_server(self.dep)
+        self.srv = start_server(self.dep, extra_args=self.serve_args)
         return self.srv
 
     def close(self):

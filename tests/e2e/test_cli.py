@@ -171,7 +171,7 @@ def test_conf_written_with_listen(deployment):
 
 def test_init_twice_fails_and_changes_nothing(deployment):
     before = snapshot_dir(deployment.data_dir)
-    r = run_coffer("init", "--data", deployment.data_dir, "--admin-email", "other@example.test",
+    r = run_coffer("init", "--unsealed", "--data", deployment.data_dir, "--admin-email", "other@example.test",
                    "--listen", f"127.0.0.1:{deployment.port}")
     assert_user_error(r, 1)
     assert len([l for l in r.stderr.splitlines() if l.strip()]) == 1, f"expected one stderr line: {r.stderr!r}"
@@ -185,7 +185,7 @@ def test_init_refuses_nonempty_foreign_dir(tmp_path):
     d = tmp_path / "data"
     d.mkdir()
     (d / "notes.txt").write_text("precious\n")
-    r = run_coffer("init", "--data", d, "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}")
+    r = run_coffer("init", "--unsealed", "--data", d, "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}")
     assert_user_error(r, 1)
     assert sorted(os.listdir(d)) == ["notes.txt"]
     assert (d / "notes.txt").read_text() == "precious\n"
@@ -202,7 +202,7 @@ def test_init_into_existing_empty_dir(tmp_path):
 
 def test_init_uses_coffer_data_env(tmp_path):
     d = tmp_path / "envdata"
-    r = run_coffer("init", "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}",
+    r = run_coffer("init", "--unsealed", "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}",
                    env={"COFFER_DATA": str(d)}, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (d / "master.key").is_file()
@@ -210,7 +210,7 @@ def test_init_uses_coffer_data_env(tmp_path):
 
 
 def test_init_default_data_dir(tmp_path):
-    r = run_coffer("init", "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}",
+    r = run_coffer("init", "--unsealed", "--admin-email", ADMIN_EMAIL, "--listen", f"127.0.0.1:{free_port()}",
                    cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "var" / "coffer" / "master.key").is_file()
@@ -238,7 +238,7 @@ def test_bad_usage_exits_2(tmp_path, args):
                                    "admin@example.test\nInjected: x"])
 def test_init_invalid_email(tmp_path, email):
     d = tmp_path / "data"
-    r = run_coffer("init", "--data", d, "--admin-email", email, "--listen", f"127.0.0.1:{free_port()}")
+    r = run_coffer("init", "--unsealed", "--data", d, "--admin-email", email, "--listen", f"127.0.0.1:{free_port()}")
     assert r.returncode in (1, 2), f"rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r}"
     assert any(l.startswith("coffer: ") for l in r.stderr.splitlines()), r.stderr
     assert not (d / "master.key").exists(), "invalid email still created a deployment"
@@ -248,7 +248,7 @@ def test_init_invalid_email(tmp_path, email):
 @pytest.mark.parametrize("listen", ["nonsense", "127.0.0.1:99999", "127.0.0.1:", "127.0.0.1:abc"])
 def test_init_invalid_listen(tmp_path, listen):
     d = tmp_path / "data"
-    r = run_coffer("init", "--data", d, "--admin-email", ADMIN_EMAIL, "--listen", listen)
+    r = run_coffer("init", "--unsealed", "--data", d, "--admin-email", ADMIN_EMAIL, "--listen", listen)
     assert r.returncode in (1, 2), f"rc={r.returncode} stderr={r.stderr!r}"
     assert any(l.startswith("coffer: ") for l in r.stderr.splitlines()), r.stderr
     assert not (d / "master.key").exists()

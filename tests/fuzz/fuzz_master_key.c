@@ -5,7 +5,9 @@
  * - 0: the rest is a key file, loaded without a passphrase. A keyring that loads has 1 to 32
  *   keys, versions strictly rising from 1 or more, each found by its version; rotating it adds
  *   one key a version above the newest and keeps the others, unless the keyring is full. The
- *   same bytes are also read as a passphrase file, against a plain reading of its rules.
+ *   same bytes are also read as a passphrase file, against a plain reading of its rules. A
+ *   PKCS#11 keyring (kind 2) parses or not without any token being opened (no PIN is given):
+ *   master_key_info agrees with the load on whether it parses.
  * - 1: the rest is a key file, loaded with a passphrase (when the Argon2id cost it names is the
  *   cheapest, or one the reader refuses: a costlier one would take seconds per input). Only the
  *   documented refusals may come back, and never a keyring.
@@ -112,8 +114,22 @@ static void load_plain(const uint8_t *data, size_t size)
 		check(rc == COFFER_ERR_CRYPTO || rc == COFFER_ERR_UNAUTHENTICATED,
 		      "an undocumented refusal without a passphrase");
 		check(rc != COFFER_ERR_UNAUTHENTICATED ||
-			  (size > HEAD_LEN && data[HEAD_LEN - 1] == 1),
-		      "UNAUTHENTICATED for a file that is not sealed");
+			  (size > HEAD_LEN && (data[HEAD_LEN - 1] == 1 || data[HEAD_LEN - 1] == 2)),
+		      "UNAUTHENTICATED for a file that is neither sealed nor in a token");
+	}
+	struct master_key_info info;
+	enum coffer_err irc = master_key_info(key_path, &info);
+	check(irc == COFFER_OK || irc == COFFER_ERR_CRYPTO, "an undocumented refusal of info");
+	if (rc == COFFER_OK)
+		check(irc == COFFER_OK && info.kind == MASTER_KIND_PLAIN,
+		      "info of a plain keyring");
+	if (size > HEAD_LEN && data[HEAD_LEN - 1] == 2 && memcmp(data, MAGIC, 8) == 0 &&
+	    data[8] == 2) {
+		check((irc == COFFER_OK) == (rc == COFFER_ERR_UNAUTHENTICATED),
+		      "info and load disagree on a token keyring");
+		check(irc != COFFER_OK || (info.kind == MASTER_KIND_PKCS11 &&
+					   info.module[0] != '\0' && info.token_label[0] != '\0'),
+		      "info of a token keyring");
 	}
 	scratch_write(key_path, data, size, 0600);
 	passphrase_file(data, size);
