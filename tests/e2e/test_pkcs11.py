@@ -101,6 +101,16 @@ def test_token_deployment_lifecycle(tmp_path, token):
         assert get_record(person2.client, org2, rec2["id"])["body"] == f"body {marker2}"
         text = offline_plaintexts(world, tmp_path, "copy2")
         assert marker.encode() not in text and marker2.encode() not in text
+        world.close()
+
+        # The audit chains, linked under keys derived from the token's sealed roots across
+        # the rotation, verify with the PIN, and not without it.
+        proc = run_coffer("audit", "verify", "--data", world.data_dir,
+                          "--pkcs11-pin-file", token.pin_file)
+        assert proc.returncode == 0 and proc.stdout.startswith("ok: "), proc.stderr
+        proc = run_coffer("audit", "verify", "--data", world.data_dir)
+        assert_user_error(proc)
+        assert "--pkcs11-pin-file" in proc.stderr
     finally:
         world.close()
 

@@ -107,7 +107,7 @@ def test_init_as_root_defaults_to_coffer(tmp_path):
 
 def test_init_refuses_an_unknown_user(tmp_path):
     proc = run_coffer("init", "--data", tmp_path / "data", "--admin-email", "a@example.test",
-                      "--user", "no-such-user-here")
+                      "--unsealed", "--user", "no-such-user-here")
     assert_user_error(proc)
     assert "no such user" in proc.stderr
     assert not (tmp_path / "data").exists()
@@ -117,7 +117,7 @@ def test_init_as_a_user_keeps_the_deployment(tmp_path, user):
     """Not root: init writes no `user`, and cannot hand the deployment to someone else."""
     name, uid, gid = user
     os.chown(tmp_path, uid, gid)
-    base = ("init", "--admin-email", "a@example.test", "--listen", "127.0.0.1:1")
+    base = ("init", "--admin-email", "a@example.test", "--listen", "127.0.0.1:1", "--unsealed")
     run = lambda *args: subprocess.run([*as_user(uid, gid), str(COFFER_BIN), *args],
                                        capture_output=True, text=True, timeout=60,
                                        stdin=subprocess.DEVNULL)
