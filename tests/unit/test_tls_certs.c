@@ -287,19 +287,28 @@ static void test_chain_is_sent_whole(void **state)
 	tls_certs_close();
 }
 
+/* Closes the set even after a failed assertion, so that one failure does not fail the rest. */
+static int close_and_teardown(void **state)
+{
+	tls_certs_close();
+	return teardown(state);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0 || gnutls_global_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nothing_before_open),
-	    cmocka_unit_test_setup_teardown(test_open_and_close, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_refuses_bad_pairs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_and_close, setup, close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_refuses_bad_pairs, setup, close_and_teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_swaps_and_keeps_the_old_pair_alive, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_the_pair, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_replaced_pairs_are_bounded, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chain_is_sent_whole, setup, teardown),
+					    close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_reload_keeps_the_pair, setup,
+					    close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_replaced_pairs_are_bounded, setup,
+					    close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_is_sent_whole, setup, close_and_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	gnutls_global_deinit();
