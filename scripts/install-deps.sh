@@ -10,7 +10,7 @@ liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
-oathtool openssl gnutls-bin sqlite3 procps
+oathtool openssl gnutls-bin sqlite3 procps testssl.sh
 softhsm2 opensc
 chromium"
 

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "crypto/master_key.h"
 #include "http/server.h"
+#include "http/tls_certs.h"
 #include "keyclient/spawn.h"
 #include "sandbox/harden.h"
 #include "sandbox/seccomp.h"
@@ -42,7 +43,6 @@
 	"coffer serve --data DIR [--listen HOST:PORT] [--passphrase-file F|-] "                    \
 	"[--pkcs11-pin-file F|-]"
 #define SHUTDOWN_GRACE_MS 10000
-#define PEM_MAX		  (256 * 1024)
 
 static int parse_args(int argc, char **argv, const char **data_dir, const char **listen,
 		      const char **passphrase_file, const char **pin_file)
@@ -82,14 +82,6 @@ static void data_path(const char *data_dir, const char *p, char out[PATH_MAX])
 		snprintf(out, PATH_MAX, "%s", p);
 	else
 		snprintf(out, PATH_MAX, "%s/%s", data_dir, p);
-}
-
-static enum coffer_err read_pem(const char *data_dir, const char *p, int secure, char **out)
-{
-	char path[PATH_MAX];
-	size_t len;
-	data_path(data_dir, p, path);
-	return file_read_all(path, PEM_MAX, secure, out, &len);
 }
 
 /* Starts keyd and waits until it holds the master key; explains a failure in one line. */
@@ -165,7 +157,8 @@ static void raise_fd_limit(void)
 }
 
 /* Waits for SIGTERM or SIGINT, or for keyd to die (SIGCHLD): serving without the key service
- * is not an option. SIGHUP re-opens the breached-password list. */
+ * is not an option. SIGHUP re-opens the breached-password list and re-reads the TLS certificate
+ * and key. */
 static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *breached,
 			 const char *breached_path)
 {
@@ -175,6 +168,7 @@ static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *br
 			continue;
 		if (sig == SIGHUP) {
 			reload_breached(breached, breached_path);
+			tls_certs_reload_logged();
 			continue;
 		}
 		if (sig == SIGCHLD && waitpid(keyd, NULL, WNOHANG) != keyd)
@@ -188,7 +182,7 @@ int cmd_serve(int argc, char **argv)
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
 	char conf_path[PATH_MAX], why[512];
 	struct coffer_config cfg;
-	char *cert = NULL, *key = NULL;
+	char cert_path[PATH_MAX], key_path[PATH_MAX];
 	struct store *store = NULL;
 	struct org_cache *orgs = NULL;
 	struct audit_batch *audit = NULL;
@@ -239,12 +233,10 @@ int cmd_serve(int argc, char **argv)
 	log_set_level(cfg.log_level);
 	warn_if_unsealed(data_dir);
 
-	if (read_pem(data_dir, cfg.tls_cert, 0, &cert) != COFFER_OK) {
-		rc = cli_fail("cannot read the TLS certificate %s", cfg.tls_cert);
-		goto out;
-	}
-	if (read_pem(data_dir, cfg.tls_key, 1, &key) != COFFER_OK) {
-		rc = cli_fail("cannot read the TLS key %s", cfg.tls_key);
+	data_path(data_dir, cfg.tls_cert, cert_path);
+	data_path(data_dir, cfg.tls_key, key_path);
+	if (tls_certs_open(cert_path, key_path, why, sizeof why) != COFFER_OK) {
+		rc = cli_fail("%s", why);
 		goto out;
 	}
 	if (cfg.breached_passwords_file != NULL) {
@@ -295,8 +287,6 @@ int cmd_serve(int argc, char **argv)
 				 .audit = audit};
 	struct http_server_opts opts = {
 	    .listen = cfg.listen,
-	    .cert_pem = cert,
-	    .key_pem = key,
 	    .routes = api_routes,
 	    .n_routes = api_routes_count,
 	    .app = &app,
@@ -358,9 +348,7 @@ out:
 	store_org_cache_free(orgs);
 	breached_db_close(breached);
 	store_close(store);
-	free(cert);
-	if (key != NULL)
-		sodium_free(key);
+	tls_certs_close();
 	config_free(&cfg);
 out_keyd:
 	/* Closing our ends tells keyd to wipe its keys and exit. */

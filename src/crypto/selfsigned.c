@@ -11,7 +11,10 @@
 
 #include "common/fileio.h"
 
-#define VALIDITY_DAYS 825 /* the longest lifetime browsers accept for a server certificate */
+/* Under the 398 days that browsers (and the CA/Browser Forum's rules) allow a server certificate
+ * issued since September 2020, counted from the backdated start below. */
+#define VALIDITY_DAYS 397
+#define BACKDATE_S    3600 /* a client whose clock is a little behind still accepts it */
 
 static bool add_san(gnutls_x509_crt_t crt, const char *name)
 {
@@ -46,8 +49,9 @@ enum coffer_err selfsigned_create(const char *host, const char *cert_path, const
 	serial[0] &= 0x7f; /* a positive INTEGER */
 	if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
 	    gnutls_x509_crt_set_serial(crt, serial, sizeof serial) < 0 ||
-	    gnutls_x509_crt_set_activation_time(crt, now - 3600) < 0 ||
-	    gnutls_x509_crt_set_expiration_time(crt, now + (time_t)VALIDITY_DAYS * 86400) < 0 ||
+	    gnutls_x509_crt_set_activation_time(crt, now - BACKDATE_S) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt, now - BACKDATE_S +
+							 (time_t)VALIDITY_DAYS * 86400) < 0 ||
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, host,
 					  (unsigned int)strlen(host)) < 0 ||
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, "coffer", 6) <

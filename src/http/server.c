@@ -31,6 +31,7 @@
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "http/tls_certs.h"
 #include "http/workers.h"
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
@@ -573,10 +574,10 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 			     (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
 	    flags, opts->listen.port, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT, opts->cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY, opts->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
-	    HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (struct sockaddr *)&ss, MHD_OPTION_HTTPS_CERT_CALLBACK, tls_certs_retrieve,
+	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    opts->per_address ? opts->per_address : (unsigned int)PER_IP_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, srv->header_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

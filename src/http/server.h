@@ -13,16 +13,17 @@ struct http_server;
 struct coffer_app;
 struct request;
 
-/* TLS 1.2 and 1.3 only, ECDHE (or TLS 1.3 groups) for forward secrecy, AEAD ciphers only. */
+/* TLS 1.2 and 1.3 only; key exchange by ECDHE on elliptic curves only (no finite-field groups,
+ * in TLS 1.3 either), for forward secrecy; AES-256-GCM or ChaCha20-Poly1305 only, so every
+ * connection has a 256-bit key. */
 #define HTTP_TLS_PRIORITIES                                                                        \
 	"SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"                     \
-	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:"         \
 	"%SERVER_PRECEDENCE"
 
 struct http_server_opts {
+	/* The certificate and key are tls_certs' (http/tls_certs.h), opened before the start. */
 	struct listen_addr listen;
-	const char *cert_pem;	    /* borrowed, NUL-terminated; must outlive the server */
-	const char *key_pem;	    /* borrowed, NUL-terminated; must outlive the server */
 	const struct route *routes; /* borrowed static table */
 	size_t n_routes;
 	struct coffer_app *app; /* handed to every request */

@@ -1,5 +1,9 @@
 """TLS: versions, cipher suites, certificate.
 
+Only ECDHE with AES-256-GCM or ChaCha20-Poly1305 (TLS 1.2 and 1.3). The self-signed certificate
+`coffer init` makes is ECDSA, so the ECDHE-ECDSA suites are checked against it; the ECDHE-RSA and
+DHE-RSA ones against a second server given an RSA certificate.
+
 Negative checks are made non-vacuous with a control server (`openssl s_server` with the same
 certificate, accepting TLS 1.0+ and every cipher): the exact client command that must fail against
 coffer is first shown to succeed against the control, so a failure against coffer is the server's
@@ -10,18 +14,22 @@ import re
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 import pytest
 import requests
 
-from conftest import free_port
+from conftest import finish_server, free_port, init_deployment, start_server
 
 pytestmark = pytest.mark.usefixtures("shared_server")
 
 TIMEOUT = 30
 LEGACY = "DEFAULT:@SECLEVEL=0"
 GNUTLS_OLD = "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"
+ALL_TLS13_SUITES = ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
+                    "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256")
+MAX_VALIDITY_DAYS = 397
 
 
 def s_client(port, *args):
@@ -71,32 +79,71 @@ def assert_server_refused(rc, out):
     assert any(e in out for e in evidence), f"no sign of a server-side refusal:\n{out}"
 
 
-@pytest.fixture(scope="module")
-def control_port(shared_server):
-    """openssl s_server with coffer's certificate that accepts everything (TLS 1.0+, all ciphers)."""
+def start_control(cert, key):
+    """openssl s_server with CERT that accepts everything (TLS 1.0+, all ciphers and groups);
+    returns (process, port)."""
     port = free_port()
-    dep = shared_server.deployment
     proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}",
-                             "-cert", str(dep.cert), "-key", str(dep.key),
-                             "-min_protocol", "TLSv1", "-cipher", "ALL:@SECLEVEL=0"],
+                             "-cert", str(cert), "-key", str(key),
+                             "-min_protocol", "TLSv1", "-cipher", "ALL:@SECLEVEL=0",
+                             "-ciphersuites", ALL_TLS13_SUITES],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return proc, port
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 pytest.fail("control openssl s_server did not start")
             time.sleep(0.1)
-    yield port
+
+
+def stop_control(proc):
     proc.terminate()
     try:
         proc.wait(5)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def control_port(shared_server):
+    """A control server with coffer's own (ECDSA) certificate."""
+    dep = shared_server.deployment
+    proc, port = start_control(dep.cert, dep.key)
+    yield port
+    stop_control(proc)
+
+
+@pytest.fixture(scope="module")
+def rsa_server(tmp_path_factory):
+    """coffer serving an RSA certificate (as an operator's own may be), and a control server
+    with the same certificate: (coffer's port, control's port)."""
+    top = tmp_path_factory.mktemp("rsa")
+    dep = init_deployment(top / "data")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(dep.key),
+                    "-out", str(dep.cert), "-days", "90", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=TIMEOUT)
+    srv = start_server(dep)
+    proc, control = start_control(dep.cert, dep.key)
+    try:
+        yield srv.port, control
+    finally:
+        stop_control(proc)
+        finish_server(srv)
+
+
+def assert_refused_but_control_accepts(port, control, *args, cipher=None):
+    rc, out = s_client(control, *args)
+    assert_handshake_ok(rc, out)  # control: the client really offers this
+    if cipher is not None:
+        assert negotiated(out)[1] == cipher, out
+    rc, out = s_client(port, *args)
+    assert_server_refused(rc, out)
 
 
 # ----------------------------------------------------------------------------- versions
@@ -106,8 +153,8 @@ def test_tls12_ok_with_ecdhe_aead(shared_server):
     assert_handshake_ok(rc, out)
     proto, cipher = negotiated(out)
     assert proto == "TLSv1.2", out
-    assert re.match(r"^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$", cipher), \
-        f"TLS 1.2 negotiated {cipher}, not an ECDHE AEAD suite"
+    assert re.match(r"^ECDHE-(ECDSA|RSA)-(AES256-GCM-SHA384|CHACHA20-POLY1305)$", cipher), \
+        f"TLS 1.2 negotiated {cipher}, not ECDHE with AES-256-GCM or ChaCha20-Poly1305"
     assert "Server Temp Key:" in out, "no ephemeral key exchange reported"
     assert re.search(r"Compression:\s*NONE", out), "TLS compression enabled"
 
@@ -117,7 +164,7 @@ def test_tls13_ok(shared_server):
     assert_handshake_ok(rc, out)
     proto, cipher = negotiated(out)
     assert proto == "TLSv1.3", out
-    assert cipher in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"), cipher
+    assert cipher in ("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"), cipher
 
 
 def test_python_client_defaults_to_tls13(shared_server):
@@ -147,28 +194,73 @@ def test_old_tls_refused_gnutls(shared_server, control_port):
 
 # ----------------------------------------------------------------------------- cipher suites
 
-def test_tls12_ecdhe_ecdsa_aead_suites(shared_server):
-    rc, out = s_client(shared_server.port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384")
+def test_selfsigned_certificate_is_ecdsa(shared_server):
+    """The suites below are the ECDHE-ECDSA ones because this is what `coffer init` makes."""
+    r = subprocess.run(["openssl", "x509", "-in", str(shared_server.deployment.cert), "-noout", "-text"],
+                       capture_output=True, text=True, check=True, timeout=TIMEOUT)
+    assert "id-ecPublicKey" in r.stdout and "prime256v1" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("cipher", ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"])
+def test_tls12_ecdhe_ecdsa_256_bit_suites_accepted(shared_server, cipher):
+    rc, out = s_client(shared_server.port, "-tls1_2", "-cipher", cipher)
     assert_handshake_ok(rc, out)
-    assert negotiated(out)[1] == "ECDHE-ECDSA-AES256-GCM-SHA384"
-    ok = []
-    for c in ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"):
-        rc, out = s_client(shared_server.port, "-tls1_2", "-cipher", c)
-        if rc == 0:
-            assert negotiated(out)[1] == c
-            ok.append(c)
-    assert ok, "neither AES128-GCM nor ChaCha20-Poly1305 is offered with TLS 1.2"
+    assert negotiated(out) == ("TLSv1.2", cipher), out
+
+
+def test_tls12_aes128_gcm_refused(shared_server, control_port):
+    assert_refused_but_control_accepts(shared_server.port, control_port, "-tls1_2", "-cipher",
+                                       "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                       cipher="ECDHE-ECDSA-AES128-GCM-SHA256")
+
+
+@pytest.mark.parametrize("suite", ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"])
+def test_tls13_256_bit_suites_accepted(shared_server, suite):
+    rc, out = s_client(shared_server.port, "-tls1_3", "-ciphersuites", suite)
+    assert_handshake_ok(rc, out)
+    assert negotiated(out) == ("TLSv1.3", suite), out
+
+
+@pytest.mark.parametrize("suite", ["TLS_AES_128_GCM_SHA256", "TLS_AES_128_CCM_SHA256"])
+def test_tls13_128_bit_suites_refused(shared_server, control_port, suite):
+    assert_refused_but_control_accepts(shared_server.port, control_port, "-tls1_3", "-ciphersuites", suite,
+                                       cipher=suite)
+
+
+@pytest.mark.parametrize("group", ["ffdhe2048", "ffdhe3072"])
+def test_tls13_finite_field_groups_refused(shared_server, control_port, group):
+    """Only elliptic-curve Diffie-Hellman, in TLS 1.3 too."""
+    assert_refused_but_control_accepts(shared_server.port, control_port, "-tls1_3", "-groups", group)
+
+
+@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"])
+def test_tls12_ecdhe_rsa_256_bit_suites_accepted(rsa_server, cipher):
+    rc, out = s_client(rsa_server[0], "-tls1_2", "-cipher", cipher)
+    assert_handshake_ok(rc, out)
+    assert negotiated(out) == ("TLSv1.2", cipher), out
+
+
+@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384",
+                                    "DHE-RSA-CHACHA20-POLY1305", "DHE-RSA-AES128-GCM-SHA256",
+                                    "AES256-GCM-SHA384", "AES128-SHA", "ECDHE-RSA-AES256-SHA384",
+                                    "ECDHE-RSA-AES256-SHA", "DHE-RSA-AES256-SHA256"])
+def test_tls12_rsa_certificate_other_suites_refused(rsa_server, cipher):
+    port, control = rsa_server
+    assert_refused_but_control_accepts(port, control, "-tls1_2", "-cipher", f"{cipher}:@SECLEVEL=0",
+                                       cipher=cipher)
+
+
+def test_tls13_with_rsa_certificate(rsa_server):
+    rc, out = s_client(rsa_server[0], "-tls1_3")
+    assert_handshake_ok(rc, out)
+    assert negotiated(out)[1] in ("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"), out
 
 
 @pytest.mark.parametrize("cipher", ["ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA",
                                     "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384"])
 def test_cbc_suites_refused(shared_server, control_port, cipher):
-    args = ["-tls1_2", "-cipher", f"{cipher}:@SECLEVEL=0"]
-    rc, out = s_client(control_port, *args)
-    assert_handshake_ok(rc, out)  # control
-    assert negotiated(out)[1] == cipher
-    rc, out = s_client(shared_server.port, *args)
-    assert_server_refused(rc, out)
+    assert_refused_but_control_accepts(shared_server.port, control_port, "-tls1_2", "-cipher",
+                                       f"{cipher}:@SECLEVEL=0", cipher=cipher)
 
 
 @pytest.mark.parametrize("cipher", ["AES256-GCM-SHA384", "AES128-GCM-SHA256", "AES256-SHA",
@@ -184,7 +276,7 @@ def test_only_aead_fs_suites_any_client_offer(shared_server):
     rc, out = s_client(shared_server.port, "-tls1_2", "-cipher", "ALL:@SECLEVEL=0")
     assert_handshake_ok(rc, out)
     cipher = negotiated(out)[1]
-    assert cipher.startswith("ECDHE-") and ("GCM" in cipher or "CHACHA20" in cipher), cipher
+    assert cipher in ("ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"), cipher
 
 
 # ----------------------------------------------------------------------------- certificate
@@ -212,3 +304,56 @@ def test_cert_does_not_verify_for_other_names(shared_server):
     with socket.create_connection(("127.0.0.1", shared_server.port), timeout=15) as raw:
         with pytest.raises(ssl.SSLCertVerificationError):
             ctx.wrap_socket(raw, server_hostname="evil.example.com")
+
+
+def validity_days(pem_text):
+    """notAfter - notBefore in days, as openssl x509 reads them."""
+    r = subprocess.run(["openssl", "x509", "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"],
+                       input=pem_text, capture_output=True, text=True, check=True, timeout=TIMEOUT)
+    dates = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    fmt = "%Y-%m-%d %H:%M:%SZ"
+    start = time.mktime(time.strptime(dates["notBefore"], fmt))
+    end = time.mktime(time.strptime(dates["notAfter"], fmt))
+    return (end - start) / 86400
+
+
+def test_selfsigned_validity_at_most_397_days(shared_server):
+    days = validity_days(shared_server.deployment.cert.read_text())
+    assert 396 <= days <= MAX_VALIDITY_DAYS, days
+
+
+def test_presented_certificate_validity_at_most_397_days(shared_server):
+    rc, out = s_client(shared_server.port, "-showcerts")
+    assert_handshake_ok(rc, out)
+    pem = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S).group(0)
+    assert validity_days(pem + "\n") <= MAX_VALIDITY_DAYS
+    assert pem.strip() == shared_server.deployment.cert.read_text().strip()
+
+
+def test_client_initiated_renegotiation_refused(shared_server):
+    """A ClientHello on an established TLS 1.2 connection is answered by closing it (close_notify),
+    never by a ServerHello: no renegotiation, so no handshake work for a client to make the server
+    repeat on one connection."""
+    # stdin stays open: s_client ends only because the server closed the connection.
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{shared_server.port}", "-tls1_2",
+                             "-msg"], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(2)  # the handshake
+        proc.stdin.write("R\n")
+        proc.stdin.flush()
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        log.seek(0)
+        pytest.fail(f"the connection stayed open after a renegotiation attempt:\n{log.read()}")
+    finally:
+        proc.stdin.close()
+    log.seek(0)
+    out = log.read()
+    assert "RENEGOTIATING" in out, out
+    after = out.split("RENEGOTIATING", 1)[1]
+    assert re.search(r">>> .*ClientHello", after), out  # the client did send one
+    assert "ServerHello" not in after, out
+    assert "close_notify" in after, out
