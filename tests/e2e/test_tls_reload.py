@@ -48,10 +48,13 @@ def make_pair(directory, name, key_type="ec"):
 
 
 def install(dest, src):
-    """Replace DEST by SRC's bytes with a rename, as ACME clients do."""
+    """Replace DEST by SRC's bytes with a rename, as ACME clients do, owned (as a deploy hook
+    would make them) by the user the server runs as: DATA's owner."""
     tmp = dest.with_name(dest.name + ".new")
     tmp.write_bytes(src.read_bytes())
     os.chmod(tmp, 0o600)
+    owner = dest.parent.stat()
+    os.chown(tmp, owner.st_uid, owner.st_gid)
     os.replace(tmp, dest)
 
 
