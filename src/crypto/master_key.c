@@ -3,6 +3,7 @@
 #include "crypto/master_key.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -433,13 +434,23 @@ static enum coffer_err keyring_read(const char *path, const struct master_unlock
 }
 
 /* The first HEAD_LEN bytes of PATH: enough to tell the kind without reading a key. */
+/* The header alone, with read(2) of exactly its length: stdio would buffer a whole block, and
+ * with it an unsealed file's keys, in memory this process never wipes. */
 static enum coffer_err head_read(const char *path, uint8_t head[HEAD_LEN])
 {
-	FILE *f = fopen(path, "rbe");
-	if (f == NULL)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
-	size_t n = fread(head, 1, HEAD_LEN, f);
-	fclose(f);
+	size_t n = 0;
+	while (n < HEAD_LEN) {
+		ssize_t got = read(fd, head + n, HEAD_LEN - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
 	if (n != HEAD_LEN || memcmp(head, MAGIC, MAGIC_LEN) != 0 ||
 	    head[MAGIC_LEN] != FORMAT_VERSION || head[MAGIC_LEN + 1] > KIND_PKCS11)
 		return COFFER_ERR_CRYPTO;

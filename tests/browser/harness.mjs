@@ -3,7 +3,7 @@
 // codes from oathtool, and a tiny test runner whose output tests/run_all.py counts
 // ("ok - NAME" / "not ok - NAME", then "browser: N passed, N failed").
 import {spawn, execFileSync} from 'node:child_process';
-import {mkdtempSync, rmSync, openSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdtempSync, rmSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import {request} from 'node:https';
 import {tmpdir} from 'node:os';
@@ -36,6 +36,8 @@ function healthz(base) {
 // Returns {base, inviteUrl, dir, data (its --data directory), log(), signal(name), stop()}.
 export async function startCoffer(adminEmail, conf = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-browser-'));
+  // Run as root, coffer serve becomes the user `coffer`, who must get through to DATA.
+  chmodSync(dir, 0o711);
   const port = await freePort();
   const data = join(dir, 'data');
   const out = execFileSync(COFFER, ['init', '--unsealed', '--data', data, '--admin-email', adminEmail, '--listen', `127.0.0.1:${port}`],

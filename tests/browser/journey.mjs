@@ -13,7 +13,7 @@
 import {chromium} from 'playwright-core';
 import {execFileSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ROOT, COFFER, startCoffer, Authenticator, Runner, assert, sleep} from './harness.mjs';
@@ -52,6 +52,7 @@ const MOSS_NEW_HEAD = 'new-head@moss.example.test';
 // in coffer.conf before coffer serve starts; a password joins it later, with a SIGHUP.
 const sha1 = (t) => createHash('sha1').update(t).digest('hex').toUpperCase();
 const pwnedDir = mkdtempSync(join(tmpdir(), 'coffer-pwned-'));
+chmodSync(pwnedDir, 0o711); // read on SIGHUP by the user coffer serve runs as
 const pwnedFile = join(pwnedDir, 'pwned.txt');
 function writePwned(passwords) {
   const lines = passwords.map((p, i) => `${sha1(p)}:${i + 1}`).sort();
@@ -776,7 +777,8 @@ try {
   });
 
   await run.step('a password found in the breached list forces a change before anything else', async () => {
-    const reloads = () => (coffer.log().match(/"event":\s*"reload"[^\n]*"level":\s*"info"|"level":\s*"info"[^\n]*"event":\s*"reload"/g) || []).length;
+    const reloads = () => coffer.log().split('\n').filter((l) =>
+      /"event":\s*"reload"/.test(l) && /"level":\s*"info"/.test(l) && l.includes('breached_passwords_file')).length;
     const before = reloads();
     writePwned(['password1', PWNED_OTHER, PARTNER_PW]);
     coffer.signal('SIGHUP');
