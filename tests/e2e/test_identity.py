@@ -343,8 +343,19 @@ def test_unknown_accounts_are_throttled_too(world):
     c = Client(world.srv, {"X-Forwarded-For": new_address()})
     for _ in range(3):
         assert c.login("ghost-throttle@example.test", "x", "123456").status_code == 401
-    r = c.login("ghost-throttle@example.test", "x", "123456")
-    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    # The fourth is refused if it comes within a second of the third failure. A failed login
+    # costs a (dummy) password hash, which a loaded machine under a sanitizer can stretch past
+    # that second; the next failure then starts a longer wait, which the attempt after it
+    # cannot miss.
+    answers = []
+    for _ in range(3):
+        r = c.login("ghost-throttle@example.test", "x", "123456")
+        answers.append(r.status_code)
+        if r.status_code == 429:
+            break
+    assert answers[-1] == 429 and set(answers[:-1]) <= {401}, answers
+    assert r.json()["error"]["code"] == "throttled"
+    assert int(r.headers["Retry-After"]) in (1, 2)
 
 
 def test_address_throttle_after_twenty_failures(world):
