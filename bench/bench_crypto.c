@@ -10,6 +10,7 @@
  * derived from the same keyring, as keyd's login will do.
  */
 #include <limits.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -32,6 +33,7 @@
 #include "keyclient/spawn.h"
 #include "keyd/keys.h"
 #include "keyd/ticket.h"
+#include "sandbox/privdrop.h"
 
 #define RECORD_BYTES 1024
 #define SECONDS_PER_TEST 2.0
@@ -257,7 +259,13 @@ int main(void)
 	snprintf(path, sizeof path, "%s/%s", dir, MASTER_KEY_FILE);
 	if (master_key_create(path, NULL, 0) != COFFER_OK)
 		die("cannot create a keyring");
-	const struct keyd_start start = {.data_dir = dir, .passphrase_file = NULL};
+	/* keyd does not keep root: run as root, it becomes nobody once its keys are loaded, as
+	 * under coffer serve it becomes the configured user. */
+	struct keyd_start start = {.data_dir = dir, .passphrase_file = NULL};
+	const struct passwd *nobody = geteuid() == 0 ? getpwnam("nobody") : NULL;
+	if (nobody != NULL)
+		start.run_as = (struct privdrop_target){
+		    .change = true, .uid = nobody->pw_uid, .gid = nobody->pw_gid};
 	if (keyd_spawn(&start, &pid, &keyd) != COFFER_OK || keyd_wait_ready(keyd) != COFFER_OK)
 		die("cannot start keyd");
 	uuid_generate(org_id);

@@ -1,10 +1,12 @@
 /* keeper.c — the checkpoint keeper's thread and its set of chains waiting (keeper.h). */
 #include "audit/keeper.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -20,6 +22,7 @@ struct audit_keeper {
 	uint64_t noted, stored; /* notes counted, and how many of them are stored */
 	enum coffer_err last;	/* the outcome of the last write */
 	bool stopping;
+	bool hurry; /* someone waits in audit_keeper_sync: write now */
 };
 
 void audit_keeper_note(void *void_keeper, const struct audit_checkpoint *cp)
@@ -75,6 +78,17 @@ static void *run(void *arg)
 		k->stored = upto;
 		k->last = err;
 		pthread_cond_broadcast(&k->round);
+		/* At most one write per AUDIT_KEEPER_INTERVAL_MS: under load the checkpoints of
+		 * many commits then share one, instead of a write (and fsync) per commit. */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += AUDIT_KEEPER_INTERVAL_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!k->stopping && !k->hurry &&
+		       pthread_cond_timedwait(&k->cv, &k->mu, &until) != ETIMEDOUT) {
+		}
+		k->hurry = false;
 	}
 	pthread_mutex_unlock(&k->mu);
 	return NULL;
@@ -106,6 +120,10 @@ enum coffer_err audit_keeper_sync(struct audit_keeper *k)
 {
 	pthread_mutex_lock(&k->mu);
 	uint64_t want = k->noted;
+	if (k->stored < want) {
+		k->hurry = true;
+		pthread_cond_signal(&k->cv);
+	}
 	while (k->stored < want)
 		pthread_cond_wait(&k->round, &k->mu);
 	enum coffer_err err = k->last;

@@ -4,8 +4,8 @@
  *
  * A checkpoint that has not been written yet when the process dies is lost: the chain's
  * entries after the stored checkpoint are still linked by MACs, but removing them from the end
- * would then go unseen. The thread writes as soon as something is noted, so that window is one
- * write of the system database long.
+ * would then go unseen. The thread writes as soon as something is noted, and then at most once
+ * every AUDIT_KEEPER_INTERVAL_MS, so that window is at most that long plus one write.
  */
 #ifndef COFFER_AUDIT_KEEPER_H
 #define COFFER_AUDIT_KEEPER_H
@@ -14,6 +14,8 @@
 
 #include "audit/checkpoint.h"
 #include "common/err.h"
+
+#define AUDIT_KEEPER_INTERVAL_MS 200
 
 /* Stores N checkpoints (each the newest of its chain) durably. */
 typedef enum coffer_err (*audit_keeper_store_fn)(void *ctx, const struct audit_checkpoint *cps,
