@@ -53,6 +53,16 @@ static enum coffer_err encode_and_hash(const char *label, const char *chain, con
 	return COFFER_OK;
 }
 
+bool audit_entry_fits(const struct audit_entry *e)
+{
+	const char *const fields[] = {e->actor, e->action, e->target, e->ip, e->outcome, e->reason};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (strnlen(fields[i], AUDIT_FIELD_MAX + 1) > AUDIT_FIELD_MAX)
+			return false;
+	}
+	return true;
+}
+
 enum coffer_err audit_legacy_hash(const char *chain, const uint8_t prev[AUDIT_HASH_BYTES],
 				  const struct audit_entry *e, uint8_t out[AUDIT_HASH_BYTES])
 {

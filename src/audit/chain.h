@@ -46,6 +46,10 @@ struct audit_entry {
 	uint8_t hash[AUDIT_HASH_BYTES];	   /* its link */
 };
 
+/* True when every field of E fits AUDIT_FIELD_MAX: what audit_digest also checks, without the
+ * hashing. */
+bool audit_entry_fits(const struct audit_entry *e);
+
 /* E's digest in chain CHAIN (what keyd links). COFFER_ERR_INVALID_INPUT when the chain id or a
  * field is too long. */
 COFFER_MUST_CHECK enum coffer_err audit_digest(const char *chain, const struct audit_entry *e,

@@ -2,6 +2,7 @@
 #include "audit/checkpoint.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,14 +11,18 @@
 #define MAC_LABEL   "coffer/audit-checkpoint/v1"
 #define LINE_PREFIX "coffer-audit-checkpoint 1 "
 
+static bool chain_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
 bool audit_chain_id_ok(const char *chain)
 {
 	size_t n = strnlen(chain, AUDIT_CHAIN_ID_MAX + 1);
 	if (n == 0 || n > AUDIT_CHAIN_ID_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char c = chain[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+		if (!chain_char_ok(chain[i]))
 			return false;
 	}
 	return true;
@@ -39,23 +44,13 @@ size_t audit_checkpoint_encode(const struct audit_checkpoint *cp,
 	return w.bad ? 0 : w.len;
 }
 
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 size_t audit_checkpoint_format(const struct audit_checkpoint *cp, char *out, size_t outlen)
 {
 	char head[2 * AUDIT_HASH_BYTES + 1], mac[2 * AUDIT_HASH_BYTES + 1];
 	if (!audit_chain_id_ok(cp->chain) || cp->time < 0)
 		return 0;
-	to_hex(cp->head, AUDIT_HASH_BYTES, head);
-	to_hex(cp->mac, AUDIT_HASH_BYTES, mac);
+	sodium_bin2hex(head, sizeof head, cp->head, AUDIT_HASH_BYTES);
+	sodium_bin2hex(mac, sizeof mac, cp->mac, AUDIT_HASH_BYTES);
 	int n = snprintf(out, outlen, LINE_PREFIX "%s %" PRIu64 " %" PRId64 " %" PRIu32 " %s %s\n",
 			 cp->chain, cp->seq, cp->time, cp->key_version, head, mac);
 	return n > 0 && (size_t)n < outlen ? (size_t)n : 0;
@@ -118,7 +113,7 @@ bool audit_checkpoint_parse(const char *line, size_t len, struct audit_checkpoin
 	if (space == NULL || space == p || (size_t)(space - p) > AUDIT_CHAIN_ID_MAX)
 		return false;
 	for (const char *c = p; c < space; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+		if (!chain_char_ok(*c))
 			return false; /* a NUL among them would hide what follows */
 	}
 	memcpy(cp.chain, p, (size_t)(space - p));

@@ -99,7 +99,10 @@ enum coffer_err audit_watch_start(struct store *st, const char *data_dir,
 			  json_pack("{s:I}", "chains_linked", (json_int_t)chains));
 	/* A chain that cannot be re-linked is reported by the verification, and serving goes
 	 * on: what it holds is evidence, and stopping would not make it less so. */
-	err = COFFER_OK;
+	if (err != COFFER_OK)
+		log_event(LOG_ERROR, "audit_upgrade",
+			  json_pack("{s:s,s:s}", "msg", "the audit chains were not all re-linked",
+				    "error", coffer_err_info(err)->code));
 	if (pthread_create(&w->thread, NULL, run, w) != 0) {
 		audit_watch_stop(w);
 		return COFFER_ERR_INTERNAL;

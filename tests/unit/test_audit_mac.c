@@ -75,6 +75,10 @@ static void test_digest_covers_every_field(void **state)
 	memset(b.actor, 'a', sizeof b.actor - 1);
 	b.actor[sizeof b.actor - 1] = '\0';
 	assert_int_equal(audit_digest("system", &b, db), COFFER_OK);
+	assert_true(audit_entry_fits(&b));
+	b.actor[sizeof b.actor - 1] = 'a'; /* one byte over, and no NUL where one must be */
+	b.action[0] = '\0';
+	assert_false(audit_entry_fits(&b));
 	assert_int_equal(audit_digest("", &a, db), COFFER_ERR_INVALID_INPUT);
 }
 

@@ -53,12 +53,10 @@ static enum coffer_err append_entries(struct org_db *odb, sqlite3 *db, struct or
 static void commit_batch(struct org_db *odb, sqlite3 *db, struct org_write_op *batch)
 {
 	struct audit_checkpoint cp;
-	uint8_t digest[AUDIT_HASH_BYTES];
 	enum coffer_err err = db_begin(db);
 	struct org_write_op *op = batch;
 	for (; op != NULL && err == COFFER_OK; op = op->next) {
-		op->entry.seq = 1; /* any: only the fields' lengths are checked here */
-		op->err = audit_digest(odb->org_id, &op->entry, digest);
+		op->err = audit_entry_fits(&op->entry) ? COFFER_OK : COFFER_ERR_INVALID_INPUT;
 		if (op->err == COFFER_OK)
 			op->err = db_savepoint(db);
 		if (op->err == COFFER_OK) {
