@@ -6,11 +6,11 @@ set -eu
 # Build and runtime libraries (the -dev packages pull in the shared libraries).
 build="gcc make pkg-config libc6-dev
 libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev
-liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev"
+liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev libzip-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
-oathtool openssl gnutls-bin sqlite3 procps testssl.sh
+oathtool openssl gnutls-bin sqlite3 procps testssl.sh p7zip-full
 softhsm2 opensc
 chromium"
 
