@@ -16,6 +16,7 @@ static const struct {
     {"keys", cmd_keys, "rotate the master key or an organisation's key"},
     {"audit", cmd_audit, "verify the audit trail"},
     {"org", cmd_org, "recover an organisation that lost all its admins"},
+    {"backup", cmd_backup, "make, list, verify and restore encrypted snapshots"},
     {"version", cmd_version, "print versions"},
 };
 

@@ -44,11 +44,18 @@ int cli_master_keyring_load(const char *data_dir, const char *passphrase_file, c
 			    struct master_keyring **out)
 {
 	char path[PATH_MAX];
-	struct master_unlock u;
 	int rc = cli_master_key_path(data_dir, path);
 	if (rc != 0)
 		return rc;
-	rc = cli_unlock_read(passphrase_file, pin_file, &u);
+	return cli_master_keyring_load_file(path, data_dir, passphrase_file, pin_file, out);
+}
+
+int cli_master_keyring_load_file(const char *path, const char *data_dir,
+				 const char *passphrase_file, const char *pin_file,
+				 struct master_keyring **out)
+{
+	struct master_unlock u;
+	int rc = cli_unlock_read(passphrase_file, pin_file, &u);
 	if (rc != 0)
 		return rc;
 	enum coffer_err err = master_key_open(path, &u, out);

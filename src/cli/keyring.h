@@ -23,6 +23,12 @@ void cli_unlock_free(struct master_unlock *u);
 int cli_master_keyring_load(const char *data_dir, const char *passphrase_file, const char *pin_file,
 			    struct master_keyring **out);
 
+/* The same from the master key file PATH (a copy kept apart from any deployment, for a
+ * restore); failures are explained as for the deployment in DATA_DIR. */
+int cli_master_keyring_load_file(const char *path, const char *data_dir,
+				 const char *passphrase_file, const char *pin_file,
+				 struct master_keyring **out);
+
 /* Explains in one line why DATA_DIR's master keyring did not load, rotate or get created
  * (ERR as master_key_open reports it; COFFER_ERR_CONFIG for a passphrase or PIN file that cannot
  * be read) and returns EXIT_USER_ERROR. */

@@ -24,6 +24,10 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->header_timeout = 10;
 	cfg->connections_per_address = 64;
+	memcpy(cfg->backup_dir, "backups", sizeof "backups");
+	cfg->backup_at = 2 * 60 + 30;
+	memcpy(cfg->backup_time_zone, "UTC", sizeof "UTC");
+	cfg->backup_keep_days = 28;
 }
 
 void config_free(struct coffer_config *cfg)
@@ -245,6 +249,47 @@ static const char *set_per_address(struct coffer_config *cfg, const char *v)
 	return NULL;
 }
 
+static const char *set_backup_dir(struct coffer_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > CONFIG_PATH_MAX)
+		return "expected a directory path of 1 to 1024 bytes";
+	memcpy(cfg->backup_dir, v, n + 1);
+	return NULL;
+}
+
+static const char *set_backup_at(struct coffer_config *cfg, const char *v)
+{
+	unsigned int h, m;
+	char extra;
+	if (strlen(v) != 5 || sscanf(v, "%2u:%2u%c", &h, &m, &extra) != 2 || h > 23 || m > 59 ||
+	    v[2] != ':')
+		return "expected a time of day as HH:MM (00:00 to 23:59)";
+	cfg->backup_at = h * 60 + m;
+	return NULL;
+}
+
+static const char *set_backup_zone(struct coffer_config *cfg, const char *v)
+{
+	/* Whether the zone exists is checked when the server starts (tz_name_valid reads the
+	 * system's zone files); here only its shape. */
+	size_t n = strlen(v);
+	if (n == 0 || n > CONFIG_ZONE_MAX ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n)
+		return "expected an IANA time zone name such as UTC or Europe/London";
+	memcpy(cfg->backup_time_zone, v, n + 1);
+	return NULL;
+}
+
+static const char *set_backup_keep(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	if (!parse_u64(v, 1, 3650, &n))
+		return "expected whole days from 1 to 3650";
+	cfg->backup_keep_days = (unsigned int)n;
+	return NULL;
+}
+
 static const struct {
 	const char *key;
 	setter_fn set;
@@ -261,6 +306,10 @@ static const struct {
     {"header_timeout", set_header_timeout},
     {"connections_per_address", set_per_address},
     {"user", set_user},
+    {"backup_dir", set_backup_dir},
+    {"backup_at", set_backup_at},
+    {"backup_time_zone", set_backup_zone},
+    {"backup_keep_days", set_backup_keep},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

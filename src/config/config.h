@@ -22,6 +22,9 @@ struct listen_addr {
 	uint16_t port;
 };
 
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_ZONE_MAX 64 /* TZ_NAME_MAX */
+
 struct coffer_config {
 	struct listen_addr listen;
 	char *tls_cert; /* path; relative paths are relative to the data dir */
@@ -36,6 +39,12 @@ struct coffer_config {
 	unsigned int header_timeout;	      /* seconds a connection has to send its headers */
 	unsigned int connections_per_address; /* open connections one client address may hold */
 	char *user; /* the account `coffer serve` runs as once started as root; NULL when unset */
+	/* Nightly snapshots (backup/nightly.h): where (relative paths are relative to the data
+	 * dir), at what local time of which zone, and how many days they are kept. */
+	char backup_dir[CONFIG_PATH_MAX + 1];
+	unsigned int backup_at; /* minute of the day, 0..1439 */
+	char backup_time_zone[CONFIG_ZONE_MAX + 1];
+	unsigned int backup_keep_days;
 };
 
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */

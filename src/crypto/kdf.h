@@ -16,4 +16,11 @@
 COFFER_MUST_CHECK enum coffer_err kdf_derive(const uint8_t *ikm, size_t ikm_len, const char *label,
 					     uint8_t *out, size_t out_len);
 
+/* OUT_LEN bytes of HKDF-SHA256(SALT, IKM, info = LABEL): for a key of its own per salt (a backup
+ * snapshot's, for instance). */
+COFFER_MUST_CHECK enum coffer_err kdf_derive_salted(const uint8_t *ikm, size_t ikm_len,
+						    const uint8_t *salt, size_t salt_len,
+						    const char *label, uint8_t *out,
+						    size_t out_len);
+
 #endif

@@ -34,15 +34,20 @@ enum coffer_err db_err(int rc)
 /* SQLite counts its memory use under one global mutex by default: every allocation of every
  * connection in every thread then meets there (the server's hottest lock). Nothing reads the
  * counts, so they are turned off, once, before SQLite initialises. */
-static void configure_sqlite(void)
+static void configure_sqlite_once(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-enum coffer_err db_open(const char *path, bool create, sqlite3 **out)
+static void configure_sqlite(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, configure_sqlite);
+	pthread_once(&once, configure_sqlite_once);
+}
+
+enum coffer_err db_open(const char *path, bool create, sqlite3 **out)
+{
+	configure_sqlite();
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
 		    (create ? SQLITE_OPEN_CREATE : 0);
@@ -67,6 +72,27 @@ enum coffer_err db_open(const char *path, bool create, sqlite3 **out)
 		sqlite3_close(db);
 		return db_err(rc);
 	}
+	*out = db;
+	return COFFER_OK;
+}
+
+enum coffer_err db_open_reader(const char *path, sqlite3 **out)
+{
+	configure_sqlite();
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0;PRAGMA trusted_schema=OFF;",
+				  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "db", "cannot open %s to read: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return rc == SQLITE_CANTOPEN ? COFFER_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_busy_timeout(db, 5000);
 	*out = db;
 	return COFFER_OK;
 }

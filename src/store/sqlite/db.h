@@ -33,6 +33,11 @@ struct db_migration {
 /* Opens PATH (creating it when CREATE) with WAL, full fsync, foreign keys and a busy timeout. */
 COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3 **out);
 
+/* Opens PATH read-only for a copy of it (VACUUM INTO) while others write it: a connection that
+ * never checkpoints, not even when it closes as the last one, so that it never takes part in
+ * the WAL's resetting (docs/STORAGE.md). */
+COFFER_MUST_CHECK enum coffer_err db_open_reader(const char *path, sqlite3 **out);
+
 /* Brings DB up to the N_STEPS of STEPS in one transaction. Refuses a database newer than us. */
 COFFER_MUST_CHECK enum coffer_err db_migrate(sqlite3 *db, const struct db_migration *steps,
 					     unsigned int n_steps);
