@@ -8,14 +8,17 @@
 #include "keyclient/keyclient.h"
 #include "store/store.h"
 
+struct backup_nightly;
+
 struct coffer_app {
 	const struct coffer_config *cfg;
 	const char *data_dir;
 	struct store *store;
-	struct keyd_client *keyd;     /* the web process's connections to the key service */
-	struct breached_db *breached; /* the breached-password list (re-opened on SIGHUP) */
-	struct org_cache *orgs;	      /* the organisations' databases, a bounded number open */
-	struct audit_batch *audit;    /* group commit of the organisations' audit entries */
+	struct keyd_client *keyd;	/* the web process's connections to the key service */
+	struct breached_db *breached;	/* the breached-password list (re-opened on SIGHUP) */
+	struct org_cache *orgs;		/* the organisations' databases, a bounded number open */
+	struct audit_batch *audit;	/* group commit of the organisations' audit entries */
+	struct backup_nightly *backups; /* the server's backups (backup/nightly.h) */
 };
 
 #endif

@@ -21,6 +21,7 @@
 #include "api/org_audit.h"
 #include "api/routes.h"
 #include "signin/breached.h"
+#include "backup/nightly.h"
 #include "cli/cli.h"
 #include "cli/run_as.h"
 #include "cli/keyring.h"
@@ -188,6 +189,7 @@ int cmd_serve(int argc, char **argv)
 	struct audit_batch *audit = NULL;
 	struct audit_watch *watch = NULL;
 	struct sweep *sweep = NULL;
+	struct backup_nightly *backups = NULL;
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
@@ -267,6 +269,12 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	if (backup_nightly_new(data_dir, &cfg, keyd, &backups) != COFFER_OK) {
+		rc = cli_fail("backup_time_zone: '%s' is not a time zone this system knows",
+			      cfg.backup_time_zone);
+		goto out;
+	}
+
 	/* Block the signals before libmicrohttpd starts its threads, so they inherit the mask
 	 * and only sigwait() below ever takes them. A closed peer must not kill us: SIGPIPE off. */
 	sigset_t set;
@@ -284,7 +292,8 @@ int cmd_serve(int argc, char **argv)
 				 .keyd = keyd,
 				 .breached = breached,
 				 .orgs = orgs,
-				 .audit = audit};
+				 .audit = audit,
+				 .backups = backups};
 	struct http_server_opts opts = {
 	    .listen = cfg.listen,
 	    .routes = api_routes,
@@ -311,6 +320,9 @@ int cmd_serve(int argc, char **argv)
 	/* Blobs left by a crash go, in the background. */
 	if (sweep_start(data_dir, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
+	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
+	if (backup_nightly_start(backups) != COFFER_OK)
+		log_msg(LOG_ERROR, "backup", "cannot start the nightly backups");
 	/* Start-up is over: from here on the web process lives under its allow-list. */
 	if (!sandbox_skipped_for_sanitizers() && sandbox_web() != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
@@ -343,6 +355,7 @@ out:
 	/* After the server's threads are gone: no request can be in flight. The audit batch
 	 * commits what is queued before it stops. */
 	sweep_stop(sweep);
+	backup_nightly_free(backups);
 	audit_batch_stop(audit);
 	audit_watch_stop(watch);
 	store_org_cache_free(orgs);

@@ -67,6 +67,8 @@ static const struct row table[] = {
 	 keyd_read_audit_link,     keyd_answer_audit_link},
 	{KEYD_MSG_AUDIT_CHECK,    PERMIT_NONE,        "audit checkpoint check",
 	 keyd_read_audit_check,    keyd_answer_audit_check},
+	{KEYD_MSG_BACKUP_KEY,     PERMIT_NONE,        "backup key",
+	 keyd_read_backup_key,     keyd_answer_backup_key},
 };
 // clang-format on
 

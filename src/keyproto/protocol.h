@@ -80,6 +80,11 @@
  *   AUDIT_CHECK   web → keyd:  str chain id | u32 master key version | u64 seq | bytes(32) head |
  *                              i64 time | bytes(32) MAC
  *   AUDIT_CHECKED keyd → web:  u8 1 when the checkpoint's MAC holds, 0 when it does not
+ *   BACKUP_KEY    web → keyd:  (no fields)
+ *   BACKUP_KEYS   keyd → web:  u32 master key version | raw(32) salt | raw(32) snapshot key
+ *                 A new backup snapshot's key (backup/key.h) under the newest master key,
+ *                 with a salt keyd draws: the web process can have keys for new snapshots
+ *                 only, never ask for an existing snapshot's (that takes the master key).
  *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
  * where
  *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
@@ -168,6 +173,8 @@ enum keyd_msg {
 	KEYD_MSG_AUDIT_LINKS = 35,
 	KEYD_MSG_AUDIT_CHECK = 36,
 	KEYD_MSG_AUDIT_CHECKED = 37,
+	KEYD_MSG_BACKUP_KEY = 38,
+	KEYD_MSG_BACKUP_KEYS = 39,
 };
 
 /* BREACH_RESULT: what keyd found. */

@@ -1,0 +1,317 @@
+"""Backups end to end: the restore drill and everything a snapshot must refuse.
+
+One deployment for the module: two organisations, records with history, three files (one of
+100 MiB). `coffer backup create` runs while four clients keep writing; the snapshot is
+verified, restored into a new directory and served, and every write acknowledged before the
+snapshot began reads back byte-identical, `coffer audit verify` passes there and members sign
+in. A flipped byte anywhere makes `verify` and `restore` refuse and name the member; restore
+refuses a non-empty directory and writes nothing for a snapshot that does not verify. The
+server's own backups: a sysadmin asks for one (202) and sees it listed, verified; others get
+403. Last, a snapshot made before `keys rotate --master` restores after it.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import AS_ROOT, free_port, make_traversable, run_coffer, set_conf, start_server
+from coffer_client import (HashingIter, create_record, download, get_record, org_path,
+                           pattern_chunks, post_raw_json, upload_file)
+from conftest import finish_server
+from content_world import ContentWorld, new_address
+
+MIB = 1 << 20
+SNAPSHOT_RE = re.compile(r"coffer-backup-\d{8}T\d{6}Z\.cfb$")
+
+
+@pytest.fixture(scope="module")
+def w(tmp_path_factory):
+    world = ContentWorld(tmp_path_factory.mktemp("backup"))
+    try:
+        world.org_a = world.new_org("Backup Org A")
+        world.org_b = world.new_org("Backup Org B")
+        world.a_member = world.new_person("b-a@example.test", world.org_a, "member", "restricted")
+        world.b_member = world.new_person("b-b@example.test", world.org_b, "member", "restricted")
+        world.records = {}  # (org, id) -> the last acknowledged version (title, body, version)
+        world.files = {}    # (org, id) -> sha256 hex
+        world.base = Path(world.data_dir).parent
+    except BaseException:
+        world.srv.kill()
+        raise
+    yield world
+    world.close()
+
+
+def put_record(client, org, rid, title, body, level, version):
+    r = post_raw_json(client, "PUT", org_path(org, "records", rid),
+                      {"title": title, "body": body, "level": level, "version": version})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def upload(w, person, org, name, size, seed):
+    body = HashingIter(pattern_chunks(size, seed=seed))
+    r = upload_file(person.client, org, name, "confidential", body)
+    assert r.status_code == 201, r.text[:300]
+    meta = r.json()
+    assert meta["sha256"] == body.hexdigest()
+    w.files[(org, meta["id"])] = meta["sha256"]
+    return meta
+
+
+def master_key_copy(w, name):
+    """The master key file kept apart from the deployment, as its operator would."""
+    dst = w.base / name
+    shutil.copyfile(Path(w.data_dir) / "master.key", dst)
+    os.chmod(dst, 0o600)
+    return dst
+
+
+def snapshot_path(out):
+    lines = [l for l in out.stdout.splitlines() if l.strip()]
+    assert lines and SNAPSHOT_RE.search(lines[-1]), out.stdout
+    return Path(lines[-1])
+
+
+def restore_target(w, name):
+    target = w.base / name
+    if AS_ROOT:
+        make_traversable(target)
+    return target
+
+
+def flip_byte(src, dst, offset):
+    data = bytearray(Path(src).read_bytes())
+    data[offset] ^= 0x20
+    Path(dst).write_bytes(bytes(data))
+
+
+# ------------------------------------------------------------------------------ the drill
+
+def test_restore_drill(w):
+    a, b = w.founders[w.org_a], w.founders[w.org_b]
+    # records with history in both organisations
+    for org, person in ((w.org_a, w.a_member), (w.org_b, w.b_member)):
+        for i in range(5):
+            rec = create_record(person.client, org, f"case {i}", f"first notes {i}\n", "internal")
+            for v in (1, 2):
+                rec = put_record(person.client, org, rec["id"], f"case {i} v{v + 1}",
+                                 f"notes {i}, revision {v + 1}: ünïcødé\n", "confidential", v)
+            w.records[(org, rec["id"])] = (rec["title"], rec["body"], rec["version"])
+    # three files, one of 100 MiB
+    upload(w, w.a_member, w.org_a, "small.txt", 1000, b"small")
+    upload(w, w.b_member, w.org_b, "segment.bin", 65536 * 3 + 7, b"segment")
+    upload(w, w.a_member, w.org_a, "large.bin", 100 * MIB, b"large")
+
+    # four clients keep writing while the snapshot is made
+    stop = threading.Event()
+    acked = []  # (time acknowledged, org, id, title, body, version)
+    errors = []
+
+    def writer(person, org, n):
+        i = 0
+        while not stop.is_set():
+            try:
+                rec = create_record(person.client, org, f"busy {n}-{i}", f"written while the "
+                                    f"backup runs {n}-{i}\n", "internal")
+                acked.append((time.time(), org, rec["id"], rec["title"], rec["body"], 1))
+            except Exception as e:  # noqa: BLE001 — reported below
+                errors.append(repr(e))
+                return
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(p, o, n)) for n, (p, o) in enumerate(
+        [(w.a_member, w.org_a), (w.b_member, w.org_b), (a, w.org_a), (b, w.org_b)])]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    began = time.time()
+    out = run_coffer("backup", "create", "--data", w.data_dir, timeout=600)
+    time.sleep(0.3)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert out.returncode == 0, out.stderr
+    assert "needs the master key" in out.stderr and "keep a copy" in out.stderr, out.stderr
+    snap = snapshot_path(out)
+    assert snap.parent == Path(w.data_dir).resolve() / "backups"
+    assert snap.stat().st_mode & 0o077 == 0
+    before = [x for x in acked if x[0] < began]
+    assert len(before) >= 4 and len(acked) > len(before), (len(before), len(acked))
+    w.snapshot = snap
+
+    # the snapshot holds no plaintext and no master key
+    raw = snap.read_bytes()
+    assert b"first notes" not in raw and b"revision" not in raw and b"SQLite format" not in raw
+    assert (Path(w.data_dir) / "master.key").read_bytes()[10:] not in raw
+
+    # list and verify
+    out = run_coffer("backup", "list", "--data", w.data_dir)
+    assert out.returncode == 0 and snap.name in out.stdout, out
+    mk = master_key_copy(w, "kept-master.key")
+    w.master_key = mk
+    for how in (("--data", w.data_dir), ("--master-key", mk)):
+        out = run_coffer("backup", "verify", snap, *how, timeout=600)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("ok:"), out.stdout
+
+    # restore into a new directory and serve it
+    target = restore_target(w, "restored")
+    out = run_coffer("backup", "restore", snap, "--data", target, "--master-key", mk, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert not list(target.glob("*.db-wal")) and not list(target.glob("orgs/*/org.db-wal"))
+    out = run_coffer("audit", "verify", "--data", target)
+    assert out.returncode == 0, out.stderr
+    port = free_port()
+    set_conf(target / "coffer.conf", "listen", f"127.0.0.1:{port}")
+    dep = _restored_deployment(w, target, port)
+    srv = start_server(dep)
+    try:
+        w.a_member.login(srv, headers={"X-Forwarded-For": new_address()})
+        w.b_member.login(srv, headers={"X-Forwarded-For": new_address()})
+        clients = {w.org_a: w.a_member.client, w.org_b: w.b_member.client}
+        for (org, rid), (title, body, version) in w.records.items():
+            rec = get_record(clients[org], org, rid)
+            assert (rec["title"], rec["body"], rec["version"]) == (title, body, version)
+        for _, org, rid, title, body, version in before:
+            rec = get_record(clients[org], org, rid)
+            assert (rec["title"], rec["body"], rec["version"]) == (title, body, version)
+        for (org, fid), sha in w.files.items():
+            r, got, _ = download(clients[org], org, fid)
+            assert r.status_code == 200 and got == sha, (org, fid)
+        # the restored deployment takes writes
+        create_record(clients[w.org_a], w.org_a, "after the restore", "new\n", "internal")
+    finally:
+        finish_server(srv)
+        w.login(w.a_member)  # back to the original server
+        w.login(w.b_member)
+    out = run_coffer("audit", "verify", "--data", target)
+    assert out.returncode == 0, out.stderr
+
+
+def _restored_deployment(w, target, port):
+    dep = w.dep.__class__.__new__(w.dep.__class__)
+    dep.__dict__.update(w.dep.__dict__)
+    dep.data_dir = Path(target)
+    dep.port = port
+    return dep
+
+
+# ------------------------------------------------------------------------------ damage
+
+def test_every_flipped_byte_is_refused_and_named(w):
+    size = w.snapshot.stat().st_size
+    # the header, the stream header, the manifest, the middle of the large file, the end
+    for i, offset in enumerate((12, 60, 100, size // 2, size - 5)):
+        bad = w.base / f"flipped-{i}.cfb"
+        flip_byte(w.snapshot, bad, offset)
+        out = run_coffer("backup", "verify", bad, "--master-key", w.master_key, timeout=600)
+        assert out.returncode == 1, (offset, out)
+        assert "does not verify" in out.stderr, out.stderr
+        named = re.search(r"does not verify: (\S+) ", out.stderr)
+        assert named and (named.group(1).startswith("(") or "/" in named.group(1)
+                          or named.group(1).endswith(".db")), out.stderr
+        target = restore_target(w, f"never-{i}")
+        out = run_coffer("backup", "restore", bad, "--data", target, "--master-key",
+                         w.master_key, timeout=600)
+        assert out.returncode == 1 and "does not verify" in out.stderr, out
+        assert not target.exists(), f"restore of a damaged snapshot left {target}"
+    # the middle of the 100 MiB file is that file's member
+    out = run_coffer("backup", "verify", w.base / "flipped-3.cfb", "--master-key", w.master_key)
+    assert re.search(r"orgs/[0-9a-f-]{36}/blobs/[0-9a-f-]{36} ", out.stderr), out.stderr
+
+
+def test_truncated_and_extended_refused(w):
+    data = w.snapshot.read_bytes()
+    for name, content in (("cut.cfb", data[:-65552]), ("longer.cfb", data + b"\0")):
+        (w.base / name).write_bytes(content)
+        out = run_coffer("backup", "verify", w.base / name, "--master-key", w.master_key,
+                         timeout=600)
+        assert out.returncode == 1 and "does not verify" in out.stderr, out
+
+
+def test_restore_refuses_a_non_empty_directory(w):
+    target = restore_target(w, "occupied")
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    out = run_coffer("backup", "restore", w.snapshot, "--data", target, "--master-key",
+                     w.master_key)
+    assert out.returncode == 1 and "not empty" in out.stderr, out
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def test_wrong_master_key_is_refused(w, tmp_path):
+    other = tmp_path / "other"
+    out = run_coffer("init", "--data", other, "--admin-email", "x@example.test", "--unsealed")
+    assert out.returncode == 0, out.stderr
+    out = run_coffer("backup", "verify", w.snapshot, "--master-key", other / "master.key")
+    assert out.returncode == 1 and "does not verify" in out.stderr, out
+
+
+def test_usage_errors(w):
+    out = run_coffer("backup", "verify", "--master-key", w.master_key)
+    assert out.returncode == 2, out
+    out = run_coffer("backup", "restore", w.snapshot, "--data", w.base / "x")
+    assert out.returncode == 2 and "--master-key" in out.stderr, out
+    out = run_coffer("backup", "frobnicate")
+    assert out.returncode == 2, out
+    out = run_coffer("backup", "verify", w.base / "missing.cfb", "--master-key", w.master_key)
+    assert out.returncode == 1, out
+
+
+# ------------------------------------------------------------------------------ the server's
+
+def test_sysadmin_asks_for_a_backup_and_sees_it(w):
+    before = {b.get("name") for b in w.admin.client.get("/api/v1/admin/backups").json()["backups"]}
+    r = w.admin.client.post("/api/v1/admin/backups")
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 300
+    while True:
+        body = w.admin.client.get("/api/v1/admin/backups").json()
+        new = [b for b in body["backups"] if b.get("name") not in before]
+        if new and not body["running"]:
+            break
+        assert time.monotonic() < deadline, body
+        time.sleep(0.5)
+    assert new[0]["state"] == "complete" and new[0]["verified"] is True, new
+    assert new[0]["size"] > 100 * MIB
+    assert body["last_success"]["name"] == new[0]["name"]
+    assert body["backup_at"] == "02:30" and body["time_zone"] == "UTC"
+    assert body["keep_days"] == 28 and body["next_run"].endswith("T02:30:00Z")
+    # metadata only: no path, no key
+    assert "dir" not in body and "path" not in str(body)
+    # the server's snapshot verifies with the master key like any other
+    snap = Path(w.data_dir) / "backups" / new[0]["name"]
+    out = run_coffer("backup", "verify", snap, "--master-key", w.master_key, timeout=600)
+    assert out.returncode == 0, out.stderr
+    # it is audited in the system chain
+    entries = w.admin.client.get("/api/v1/admin/audit").json()
+    assert "backup.request" in str(entries)
+
+
+def test_backups_are_for_sysadmins_only(w):
+    for person in (w.a_member, w.founders[w.org_a]):
+        assert person.client.get("/api/v1/admin/backups").status_code == 403
+        assert person.client.post("/api/v1/admin/backups").status_code == 403
+
+
+def test_snapshot_from_before_a_master_key_rotation_restores_after_it(w):
+    finish_server(w.srv)
+    out = run_coffer("keys", "rotate", "--data", w.data_dir, "--master", "--rewrap")
+    assert out.returncode == 0, out.stderr
+    rotated = master_key_copy(w, "rotated-master.key")
+    target = restore_target(w, "restored-after-rotation")
+    out = run_coffer("backup", "restore", w.snapshot, "--data", target, "--master-key", rotated,
+                     timeout=600)
+    assert out.returncode == 0, out.stderr
+    out = run_coffer("audit", "verify", "--data", target)
+    assert out.returncode == 0, out.stderr
+    w.restart()
+    w.login(w.admin)
