@@ -670,6 +670,14 @@ try {
     await page.getByRole('link', {name: 'System audit'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'System audit trail'}).waitFor();
     await shot(page, 'admin-audit');
+    await page.getByRole('link', {name: 'Backups'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Backups'}).waitFor();
+    await page.getByText('No backups yet.').waitFor();
+    await page.getByRole('button', {name: 'Back up now'}).click();
+    await page.getByRole('cell', {name: 'verified', exact: true}).waitFor({timeout: 60000});
+    await page.getByRole('button', {name: 'Back up now'}).waitFor();
+    assert(!(await page.locator('main').textContent()).includes('none yet'), 'the last success is shown');
+    await shot(page, 'admin-backups');
     await go(member.page, `#/orgs/${orgId}/records`); // the member's page stays open
     await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
     await page.getByRole('link', {name: 'Users'}).click();
