@@ -9,6 +9,8 @@
 #define COFFER_BACKUP_BACKUP_H
 
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,10 +47,12 @@ struct backup_problem {
 /* Makes a snapshot of DATA_DIR in TO_DIR (created when missing) at NOW, then verifies it
  * (backup_verify, with DATA_DIR/backup-verify as its scratch directory); *OUT describes it.
  * One at a time per deployment: COFFER_ERR_EXISTS when another is being made. A snapshot that
- * does not verify is removed and *PROBLEM says why (COFFER_ERR_CRYPTO or COFFER_ERR_STORAGE). */
+ * does not verify is removed and *PROBLEM says why (COFFER_ERR_CRYPTO or COFFER_ERR_STORAGE).
+ * When STOP (may be NULL) becomes true, the run gives up at the next 64 KiB, leaving nothing
+ * behind (COFFER_ERR_UNAVAILABLE): a server that is stopping does not wait for a long one. */
 COFFER_MUST_CHECK enum coffer_err backup_create(const char *data_dir, const char *to_dir,
 						int64_t now, const struct backup_keys *keys,
-						struct backup_made *out,
+						const atomic_bool *stop, struct backup_made *out,
 						struct backup_problem *problem);
 
 /* Checks the snapshot at PATH: every segment, every member against the manifest, each

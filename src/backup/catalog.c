@@ -77,6 +77,30 @@ enum coffer_err backup_catalog_list(const char *dir, struct backup_entry **out, 
 	return COFFER_OK;
 }
 
+/* Removes the temporary files of runs that were killed (".coffer-backup-….cfb.tmp"), once a
+ * day old: no run still writing one is that old. */
+static void remove_stale_temporaries(const char *dir, int64_t now)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] != '.' || len != BACKUP_FILE_NAME_LEN + 5 ||
+		    strncmp(e->d_name + 1, BACKUP_PREFIX, sizeof BACKUP_PREFIX - 1) != 0 ||
+		    strcmp(e->d_name + len - 4, ".tmp") != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < now - 86400 &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			log_msg(LOG_INFO, "backup", "removed %s, left by an interrupted run",
+				e->d_name);
+	}
+	closedir(d);
+}
+
 enum coffer_err backup_catalog_prune(const char *dir, int64_t now, unsigned int keep_days,
 				     size_t *removed)
 {
@@ -87,6 +111,7 @@ enum coffer_err backup_catalog_prune(const char *dir, int64_t now, unsigned int 
 	enum coffer_err err = backup_catalog_list(dir, &list, &n);
 	if (err != COFFER_OK)
 		return err;
+	remove_stale_temporaries(dir, now);
 	int64_t cutoff = now - (int64_t)keep_days * 86400;
 	/* list[0] is the newest: it stays, however old. */
 	for (size_t i = 1; i < n && err == COFFER_OK; i++) {

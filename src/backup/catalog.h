@@ -25,7 +25,8 @@ COFFER_MUST_CHECK enum coffer_err backup_catalog_list(const char *dir, struct ba
 						      size_t *n);
 
 /* Deletes the snapshots in DIR made more than KEEP_DAYS days before NOW, but never the newest
- * one, whatever its age. *REMOVED counts them. */
+ * one, whatever its age. *REMOVED counts them. Also removes temporary files of interrupted
+ * runs once they are a day old. */
 COFFER_MUST_CHECK enum coffer_err backup_catalog_prune(const char *dir, int64_t now,
 						       unsigned int keep_days, size_t *removed);
 

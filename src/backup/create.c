@@ -33,7 +33,7 @@ static enum coffer_err add_member(void *ctx, const char *name)
 /* Reads the staged file of M, hashing it into M (and its size), and, when W is not NULL,
  * appending it there. */
 static enum coffer_err pass_member(const char *staging, struct backup_member *m,
-				   struct backup_writer *w, uint8_t *buf)
+				   struct backup_writer *w, uint8_t *buf, const atomic_bool *stop)
 {
 	char path[PATH_MAX];
 	uint8_t digest[BACKUP_DIGEST_BYTES];
@@ -48,6 +48,8 @@ static enum coffer_err pass_member(const char *staging, struct backup_member *m,
 				  ? COFFER_OK
 				  : COFFER_ERR_NOMEM;
 	for (;;) {
+		if (err == COFFER_OK && stop != NULL && atomic_load(stop))
+			err = COFFER_ERR_UNAVAILABLE;
 		ssize_t n = err == COFFER_OK ? read(fd, buf, CHUNK) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -84,7 +86,8 @@ static enum coffer_err pass_member(const char *staging, struct backup_member *m,
 /* Writes the snapshot of the members staged in STAGING (hashed into M) to TO_DIR. */
 static enum coffer_err write_snapshot(const char *staging, const char *to_dir, int64_t now,
 				      const struct backup_keys *keys, struct backup_manifest *m,
-				      uint8_t *buf, struct backup_made *out)
+				      uint8_t *buf, const atomic_bool *stop,
+				      struct backup_made *out)
 {
 	struct backup_header h = {.time = now};
 	struct backup_writer *w = NULL;
@@ -109,7 +112,7 @@ static enum coffer_err write_snapshot(const char *staging, const char *to_dir, i
 	if (err == COFFER_OK)
 		err = backup_writer_put(w, mbytes, mlen);
 	for (size_t i = 0; err == COFFER_OK && i < m->n; i++)
-		err = pass_member(staging, &m->members[i], w, buf);
+		err = pass_member(staging, &m->members[i], w, buf, stop);
 	if (err == COFFER_OK) {
 		out->size = backup_writer_size(w) + AEAD_TAG_BYTES; /* with the last segment's */
 		err = backup_writer_commit(w);
@@ -159,8 +162,8 @@ static enum coffer_err fresh_dir(const char *data_dir, const char *name, char pa
 }
 
 enum coffer_err backup_create(const char *data_dir, const char *to_dir, int64_t now,
-			      const struct backup_keys *keys, struct backup_made *out,
-			      struct backup_problem *problem)
+			      const struct backup_keys *keys, const atomic_bool *stop,
+			      struct backup_made *out, struct backup_problem *problem)
 {
 	char staging[PATH_MAX], scratch[PATH_MAX];
 	struct backup_manifest m = {0};
@@ -178,9 +181,9 @@ enum coffer_err backup_create(const char *data_dir, const char *to_dir, int64_t 
 	if (err == COFFER_OK)
 		err = store_snapshot_stage(data_dir, staging, add_member, &m);
 	for (size_t i = 0; err == COFFER_OK && i < m.n; i++)
-		err = pass_member(staging, &m.members[i], NULL, buf);
+		err = pass_member(staging, &m.members[i], NULL, buf, stop);
 	if (err == COFFER_OK)
-		err = write_snapshot(staging, to_dir, now, keys, &m, buf, out);
+		err = write_snapshot(staging, to_dir, now, keys, &m, buf, stop, out);
 	if (lock >= 0 && backup_remove_tree(staging) != COFFER_OK)
 		log_msg(LOG_WARN, "backup", "cannot remove %s", staging);
 	/* Proven before it counts: a snapshot that does not read back is no backup. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct backup_nightly {
 	pthread_cond_t cv;
 	pthread_t thread;
 	bool started, stopping, asked;
+	atomic_bool cancel; /* set when the server stops: a run in progress gives up */
 	struct keyd_client *keyd;
 	char data_dir[PATH_MAX];
 	struct backup_status status; /* under MU */
@@ -105,7 +107,8 @@ static void run_once(struct backup_nightly *n)
 	size_t removed = 0;
 	enum coffer_err err = keyd_backup_keys_begin(n->keyd, &kk, &keys);
 	if (err == COFFER_OK)
-		err = backup_create(n->data_dir, n->status.dir, now, &keys, &made, &problem);
+		err = backup_create(n->data_dir, n->status.dir, now, &keys, &n->cancel, &made,
+				    &problem);
 	keyd_backup_keys_end(kk);
 	if (err != COFFER_OK) {
 		if (problem.why[0] != '\0')
@@ -196,6 +199,7 @@ void backup_nightly_free(struct backup_nightly *n)
 	if (n == NULL)
 		return;
 	if (n->started) {
+		atomic_store(&n->cancel, true);
 		pthread_mutex_lock(&n->mu);
 		n->stopping = true;
 		pthread_cond_signal(&n->cv);

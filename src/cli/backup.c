@@ -138,7 +138,8 @@ static int create(struct backup_args *a)
 		return rc;
 	}
 	struct backup_keys keys = backup_keys_from_ring(ring);
-	enum coffer_err err = backup_create(a->data_dir, dir, time_now(), &keys, &made, &problem);
+	enum coffer_err err =
+	    backup_create(a->data_dir, dir, time_now(), &keys, NULL, &made, &problem);
 	signer_end(mac);
 	master_keyring_free(ring);
 	if (err == COFFER_ERR_EXISTS)

@@ -260,10 +260,12 @@ static const char *set_backup_dir(struct coffer_config *cfg, const char *v)
 
 static const char *set_backup_at(struct coffer_config *cfg, const char *v)
 {
-	unsigned int h, m;
-	char extra;
-	if (strlen(v) != 5 || sscanf(v, "%2u:%2u%c", &h, &m, &extra) != 2 || h > 23 || m > 59 ||
-	    v[2] != ':')
+	if (strlen(v) != 5 || !isdigit((unsigned char)v[0]) || !isdigit((unsigned char)v[1]) ||
+	    v[2] != ':' || !isdigit((unsigned char)v[3]) || !isdigit((unsigned char)v[4]))
+		return "expected a time of day as HH:MM (00:00 to 23:59)";
+	unsigned int h = (unsigned int)(v[0] - '0') * 10 + (unsigned int)(v[1] - '0');
+	unsigned int m = (unsigned int)(v[3] - '0') * 10 + (unsigned int)(v[4] - '0');
+	if (h > 23 || m > 59)
 		return "expected a time of day as HH:MM (00:00 to 23:59)";
 	cfg->backup_at = h * 60 + m;
 	return NULL;

@@ -259,8 +259,19 @@ static void test_catalog_prune(void **state)
 	size_t n = 0, removed = 0;
 	for (int i = 0; i < 40; i += 3)
 		write_one(f, key, (const uint8_t *)"x", 1, now - i * day, path);
+	char stale[PATH_MAX], fresh[PATH_MAX];
+	path_in(f, ".coffer-backup-20261101T023000Z.cfb.tmp", stale);
+	path_in(f, ".coffer-backup-20261205T023000Z.cfb.tmp", fresh);
+	int fd = open(stale, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	fd = open(fresh, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	struct timespec old[2] = {{.tv_sec = now - 2 * day}, {.tv_sec = now - 2 * day}};
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	struct timespec recent[2] = {{.tv_sec = now - 3600}, {.tv_sec = now - 3600}};
+	assert_int_equal(utimensat(AT_FDCWD, fresh, recent, 0), 0);
 	path_in(f, "notes.txt", path);
-	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	close(fd);
 	assert_int_equal(backup_catalog_list(f->dir, &e, &n), COFFER_OK);
 	assert_int_equal(n, 14);
@@ -275,6 +286,9 @@ static void test_catalog_prune(void **state)
 	assert_int_equal(e[n - 1].time, now - 27 * day);
 	free(e);
 	assert_int_equal(access(path, F_OK), 0); /* not a snapshot: left alone */
+	/* an interrupted run's temporary file goes once a day old, not before */
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(fresh, F_OK), 0);
 	/* a year later, the newest is kept however old */
 	assert_int_equal(backup_catalog_prune(f->dir, now + 365 * day, 28, &removed), COFFER_OK);
 	assert_int_equal(removed, 9);

@@ -48,6 +48,10 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.header_timeout, 10);
 	assert_int_equal(cfg.connections_per_address, 64);
 	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_string_equal(cfg.backup_dir, "backups");
+	assert_int_equal(cfg.backup_at, 2 * 60 + 30);
+	assert_string_equal(cfg.backup_time_zone, "UTC");
+	assert_int_equal(cfg.backup_keep_days, 28);
 }
 
 /* Texts with nothing to set leave every default in place. */
@@ -187,6 +191,15 @@ static const struct good_case good_cases[] = {
     {"user = coffer", "user", "coffer", 0},
     {"user = svc_coffer.2-x", "user", "svc_coffer.2-x", 0},
     {"user = ", "user", NULL, 0},
+    {"backup_dir = /srv/backups/coffer", "backup_dir", "/srv/backups/coffer", 0},
+    {"backup_dir = elsewhere", "backup_dir", "elsewhere", 0},
+    {"backup_at = 00:00", "backup_at", NULL, 0},
+    {"backup_at = 23:59", "backup_at", NULL, 1439},
+    {"backup_at = 04:05", "backup_at", NULL, 245},
+    {"backup_time_zone = Europe/London", "backup_zone", "Europe/London", 0},
+    {"backup_time_zone = Etc/GMT+5", "backup_zone", "Etc/GMT+5", 0},
+    {"backup_keep_days = 1", "backup_keep", NULL, 1},
+    {"backup_keep_days = 3650", "backup_keep", NULL, 3650},
 };
 // clang-format on
 
@@ -225,6 +238,14 @@ static void test_good_values(void **state)
 			n = cfg.n_trusted_proxies;
 		} else if (strcmp(c->field, "user") == 0) {
 			s = cfg.user;
+		} else if (strcmp(c->field, "backup_dir") == 0) {
+			s = cfg.backup_dir;
+		} else if (strcmp(c->field, "backup_at") == 0) {
+			n = cfg.backup_at;
+		} else if (strcmp(c->field, "backup_zone") == 0) {
+			s = cfg.backup_time_zone;
+		} else if (strcmp(c->field, "backup_keep") == 0) {
+			n = cfg.backup_keep_days;
 		} else {
 			fail_msg("bad field %s", c->field);
 		}
@@ -258,6 +279,19 @@ static const struct bad_case bad_cases[] = {
     {"listen 127.0.0.1:8443", 0, 1, "expected 'key = value'"},
     {"log_level info", 0, 1, "expected 'key = value'"},
     {"\n\nlog_level # = info", 0, 3, "expected 'key = value'"},
+    /* backups */
+    {"backup_dir = ", 0, 1, "expected a directory path"},
+    {"backup_at = 2:30", 0, 1, "HH:MM"},
+    {"backup_at = 24:00", 0, 1, "HH:MM"},
+    {"backup_at = 02:60", 0, 1, "HH:MM"},
+    {"backup_at = 02:30x", 0, 1, "HH:MM"},
+    {"backup_at = 0230", 0, 1, "HH:MM"},
+    {"backup_at = +2:30", 0, 1, "HH:MM"},
+    {"backup_time_zone = ", 0, 1, "IANA time zone"},
+    {"backup_time_zone = ../etc/passwd", 0, 1, "IANA time zone"},
+    {"backup_time_zone = Europe London", 0, 1, "IANA time zone"},
+    {"backup_keep_days = 0", 0, 1, "from 1 to 3650"},
+    {"backup_keep_days = 3651", 0, 1, "from 1 to 3650"},
     /* ttl values */
     {"session_absolute_ttl = abc", 0, 1, "bad value for 'session_absolute_ttl'"},
     {"session_absolute_ttl = -5", 0, 1, "from 60 to 2592000"},
