@@ -22,7 +22,7 @@
 #include "store/snapshot.h"
 #include "store/store.h"
 
-#define CHUNK 65536
+#define CHUNK (1024 * 1024) /* bytes handled at a time */
 
 /* What a walk writes: every member (extract), or only those verification checks further. */
 enum walk_writes { WRITE_NONE, WRITE_CHECKED, WRITE_ALL };

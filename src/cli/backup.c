@@ -200,17 +200,9 @@ static int load_ring(const struct backup_args *a, struct master_keyring **ring)
 {
 	if (a->master_key == NULL)
 		return cli_master_keyring_load(a->data_dir, a->passphrase_file, a->pin_file, ring);
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", a->master_key);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
 	if (access(a->master_key, F_OK) != 0)
 		return cli_fail("--master-key: %s: no such file", a->master_key);
-	return cli_master_keyring_load_file(a->master_key, dir, a->passphrase_file, a->pin_file,
-					    ring);
+	return cli_master_keyring_load_file(a->master_key, a->passphrase_file, a->pin_file, ring);
 }
 
 /* Verifies A->file with RING: 0, or the exit status after naming what is wrong. */

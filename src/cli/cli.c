@@ -88,6 +88,11 @@ int cli_master_key_failure(const char *data_dir, const char *passphrase_file, en
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	return cli_master_key_failure_at(path, passphrase_file, err);
+}
+
+int cli_master_key_failure_at(const char *path, const char *passphrase_file, enum coffer_err err)
+{
 	switch (err) {
 	case COFFER_ERR_CONFIG:
 		return cli_fail(

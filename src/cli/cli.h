@@ -60,6 +60,8 @@ const char *cli_default_data_dir(void);
  * reports it; COFFER_ERR_CONFIG for an unreadable passphrase file) and returns
  * EXIT_USER_ERROR. */
 int cli_master_key_failure(const char *data_dir, const char *passphrase_file, enum coffer_err err);
+/* The same for the master key file PATH. */
+int cli_master_key_failure_at(const char *path, const char *passphrase_file, enum coffer_err err);
 
 /* Takes DATA_DIR's lock (DATA/serve.lock, an exclusive flock held for the life of the process):
  * `coffer serve` holds it while it runs, and what must not run beside it (rotating the master

@@ -47,12 +47,11 @@ int cli_master_keyring_load(const char *data_dir, const char *passphrase_file, c
 	int rc = cli_master_key_path(data_dir, path);
 	if (rc != 0)
 		return rc;
-	return cli_master_keyring_load_file(path, data_dir, passphrase_file, pin_file, out);
+	return cli_master_keyring_load_file(path, passphrase_file, pin_file, out);
 }
 
-int cli_master_keyring_load_file(const char *path, const char *data_dir,
-				 const char *passphrase_file, const char *pin_file,
-				 struct master_keyring **out)
+int cli_master_keyring_load_file(const char *path, const char *passphrase_file,
+				 const char *pin_file, struct master_keyring **out)
 {
 	struct master_unlock u;
 	int rc = cli_unlock_read(passphrase_file, pin_file, &u);
@@ -60,7 +59,7 @@ int cli_master_keyring_load_file(const char *path, const char *data_dir,
 		return rc;
 	enum coffer_err err = master_key_open(path, &u, out);
 	cli_unlock_free(&u);
-	return err == COFFER_OK ? 0 : cli_keyring_failure(data_dir, passphrase_file, pin_file, err);
+	return err == COFFER_OK ? 0 : cli_keyring_failure_at(path, passphrase_file, pin_file, err);
 }
 
 int cli_token_failure(const char *module, const char *token_label, enum coffer_err err)
@@ -98,9 +97,15 @@ int cli_keyring_failure(const char *data_dir, const char *passphrase_file, const
 			enum coffer_err err)
 {
 	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
+	return cli_keyring_failure_at(path, passphrase_file, pin_file, err);
+}
+
+int cli_keyring_failure_at(const char *path, const char *passphrase_file, const char *pin_file,
+			   enum coffer_err err)
+{
 	struct master_key_info info;
 	struct stat st;
-	snprintf(path, sizeof path, "%s/%s", data_dir, MASTER_KEY_FILE);
 	if (err == COFFER_ERR_CONFIG && pin_file != NULL && passphrase_file == NULL)
 		return cli_fail("--pkcs11-pin-file: cannot read a PIN (1 to %d bytes) from %s",
 				P11_PIN_MAX, pin_file);
@@ -110,7 +115,7 @@ int cli_keyring_failure(const char *data_dir, const char *passphrase_file, const
 		if (err == COFFER_ERR_INVALID_INPUT && pin_file != NULL)
 			return cli_fail("the master key is not in a PKCS#11 token: drop "
 					"--pkcs11-pin-file");
-		return cli_master_key_failure(data_dir, passphrase_file, err);
+		return cli_master_key_failure_at(path, passphrase_file, err);
 	}
 	if (err == COFFER_ERR_INVALID_INPUT && passphrase_file != NULL)
 		return cli_fail("the master key is in the PKCS#11 token '%s', not sealed by a "
@@ -121,6 +126,6 @@ int cli_keyring_failure(const char *data_dir, const char *passphrase_file, const
 				"it",
 				path, info.token_label);
 	if (err == COFFER_ERR_INTERNAL)
-		return cli_master_key_failure(data_dir, passphrase_file, err);
+		return cli_master_key_failure_at(path, passphrase_file, err);
 	return cli_token_failure(info.module, info.token_label, err);
 }

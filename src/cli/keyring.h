@@ -24,16 +24,19 @@ int cli_master_keyring_load(const char *data_dir, const char *passphrase_file, c
 			    struct master_keyring **out);
 
 /* The same from the master key file PATH (a copy kept apart from any deployment, for a
- * restore); failures are explained as for the deployment in DATA_DIR. */
-int cli_master_keyring_load_file(const char *path, const char *data_dir,
-				 const char *passphrase_file, const char *pin_file,
-				 struct master_keyring **out);
+ * restore); failures name PATH. */
+int cli_master_keyring_load_file(const char *path, const char *passphrase_file,
+				 const char *pin_file, struct master_keyring **out);
 
 /* Explains in one line why DATA_DIR's master keyring did not load, rotate or get created
  * (ERR as master_key_open reports it; COFFER_ERR_CONFIG for a passphrase or PIN file that cannot
  * be read) and returns EXIT_USER_ERROR. */
 int cli_keyring_failure(const char *data_dir, const char *passphrase_file, const char *pin_file,
 			enum coffer_err err);
+
+/* The same for the master key file PATH. */
+int cli_keyring_failure_at(const char *path, const char *passphrase_file, const char *pin_file,
+			   enum coffer_err err);
 
 /* The same for a token named on the command line (coffer init), before any master.key exists. */
 int cli_token_failure(const char *module, const char *token_label, enum coffer_err err);
