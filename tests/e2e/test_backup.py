@@ -315,3 +315,37 @@ def test_snapshot_from_before_a_master_key_rotation_restores_after_it(w):
     assert out.returncode == 0, out.stderr
     w.restart()
     w.login(w.admin)
+
+
+# ------------------------------------------------------------------------------ sealed keys
+
+def test_a_passphrase_sealed_deployment_backs_up_and_restores(tmp_path):
+    """The master key sealed under a passphrase: create and restore need it, and say so
+    without it; the restored deployment keeps the sealed key file."""
+    pfile = tmp_path / "passphrase"
+    pfile.write_bytes(b"correct horse battery staple\n")
+    data = tmp_path / "sealed"
+    if AS_ROOT:
+        make_traversable(data)
+    out = run_coffer("init", "--data", data, "--admin-email", "s@example.test",
+                     "--passphrase-file", pfile)
+    assert out.returncode == 0, out.stderr
+    out = run_coffer("backup", "create", "--data", data)
+    assert out.returncode == 1 and "passphrase" in out.stderr, out
+    out = run_coffer("backup", "create", "--data", data, "--passphrase-file", pfile)
+    assert out.returncode == 0, out.stderr
+    snap = snapshot_path(out)
+    key = tmp_path / "sealed.key"
+    shutil.copyfile(data / "master.key", key)
+    os.chmod(key, 0o600)
+    target = tmp_path / "sealed-restored"
+    if AS_ROOT:
+        make_traversable(target)
+    out = run_coffer("backup", "restore", snap, "--data", target, "--master-key", key)
+    assert out.returncode == 1 and "passphrase" in out.stderr and not target.exists(), out
+    out = run_coffer("backup", "restore", snap, "--data", target, "--master-key", key,
+                     "--passphrase-file", pfile)
+    assert out.returncode == 0, out.stderr
+    assert (target / "master.key").read_bytes() == key.read_bytes()
+    out = run_coffer("audit", "verify", "--data", target, "--passphrase-file", pfile)
+    assert out.returncode == 0, out.stderr
