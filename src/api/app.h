@@ -5,6 +5,7 @@
 #include "audit/batch.h"
 #include "signin/breached.h"
 #include "config/config.h"
+#include "export/exports.h"
 #include "keyclient/keyclient.h"
 #include "store/store.h"
 
@@ -16,6 +17,7 @@ struct coffer_app {
 	struct breached_db *breached; /* the breached-password list (re-opened on SIGHUP) */
 	struct org_cache *orgs;	      /* the organisations' databases, a bounded number open */
 	struct audit_batch *audit;    /* group commit of the organisations' audit entries */
+	struct exports *exports;      /* organisations' own exports (export/exports.h) */
 };
 
 #endif
