@@ -8,6 +8,8 @@
 
 /* The longest extension kept whole when a name is cut. */
 #define EXT_KEEP_MAX 16
+/* The bytes of a name looked at, at most. */
+#define INPUT_MAX 1024
 
 /* The length of the valid UTF-8 sequence at S (at most LEFT bytes) and its code point, or 0
  * when it is not one (overlong forms, surrogates and values past U+10FFFF included). */
@@ -76,25 +78,36 @@ static size_t shorten(char *buf, size_t len)
 	return stem + ext;
 }
 
-void zip_name_safe(const char *name, size_t len, char out[ZIP_NAME_MAX + 1])
+/* Appends the safe form of the LEN bytes at S to BUF at *N (each byte of input makes at most
+ * one byte of output). */
+static void append_safe(const unsigned char *s, size_t len, char *buf, size_t *n)
 {
-	/* Every input byte becomes at most 4 output bytes ('_' for one byte of a bad sequence,
-	 * or the sequence itself): cut the input first so the work buffer stays bounded. */
-	char buf[4 * (ZIP_NAME_MAX + EXT_KEEP_MAX) + 8];
-	size_t n = 0;
-	const unsigned char *s = (const unsigned char *)name;
-	size_t limit = len < (sizeof buf - 8) / 4 ? len : (sizeof buf - 8) / 4;
-	for (size_t i = 0; i < limit;) {
+	for (size_t i = 0; i < len;) {
 		uint32_t cp = 0;
-		size_t k = utf8_seq(s + i, limit - i, &cp);
+		size_t k = utf8_seq(s + i, len - i, &cp);
 		if (k == 0 || refused(cp)) {
-			buf[n++] = '_';
+			buf[(*n)++] = '_';
 			i += k == 0 ? 1 : k;
 			continue;
 		}
-		memcpy(buf + n, s + i, k);
-		n += k;
+		memcpy(buf + *n, s + i, k);
+		*n += k;
 		i += k;
+	}
+}
+
+void zip_name_safe(const char *name, size_t len, char out[ZIP_NAME_MAX + 1])
+{
+	/* An uploaded name is at most 255 bytes; a longer input keeps its head and its tail (the
+	 * extension), so the work buffer stays bounded. */
+	char buf[INPUT_MAX + 1];
+	size_t n = 0;
+	const unsigned char *s = (const unsigned char *)name;
+	if (len <= INPUT_MAX) {
+		append_safe(s, len, buf, &n);
+	} else {
+		append_safe(s, INPUT_MAX - EXT_KEEP_MAX, buf, &n);
+		append_safe(s + len - EXT_KEEP_MAX, EXT_KEEP_MAX, buf, &n);
 	}
 	buf[n] = '\0';
 	bool dots_only = n > 0 && strspn(buf, ".") == n;

@@ -16,8 +16,10 @@ import json
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -169,6 +171,26 @@ def test_every_member_is_aes256(made):
         method = next(l for l in e.splitlines() if l.startswith("Method = "))
         assert "AES-256" in method, e
         assert "Encrypted = +" in e, e
+
+
+def test_members_are_winzip_ae2_aes256(made):
+    """The WinZip AES extra field (0x9901) of every member: vendor version 2 (AE-2), "AE",
+    strength 3 (AES-256); the ZIP method is 99 (AES)."""
+    with zipfile.ZipFile(made["zip"]) as z:
+        infos = z.infolist()
+    assert infos
+    for info in infos:
+        assert info.compress_type == 99, info
+        assert info.flag_bits & 1, info  # encrypted
+        extra, found = info.extra, None
+        while len(extra) >= 4:
+            hid, size = struct.unpack("<HH", extra[:4])
+            if hid == 0x9901:
+                found = extra[4:4 + size]
+            extra = extra[4 + size:]
+        assert found is not None and len(found) == 7, info
+        version, vendor, strength, _method = struct.unpack("<H2sBH", found)
+        assert (version, vendor, strength) == (2, b"AE", 3), (info.filename, found)
 
 
 def test_wrong_passphrase_opens_nothing(made, tmp_path):
