@@ -29,6 +29,8 @@ static zip_int64_t fail(struct member *m, enum coffer_err err)
 static zip_int64_t member_read(struct member *m, uint8_t *out, zip_uint64_t max)
 {
 	zip_uint64_t n = 0;
+	if (atomic_load(m->job->stop))
+		return fail(m, COFFER_ERR_UNAVAILABLE); /* the server is stopping */
 	while (n < max && !m->eof) {
 		if (m->pos == m->len) {
 			enum coffer_err err = m->ops->next(m->ctx, &m->data, &m->len);
