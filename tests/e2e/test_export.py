@@ -24,13 +24,16 @@ from pathlib import Path
 
 import pytest
 
-from coffer_client import (create_record, expect_error, get_record, list_all, org_path,
-                           post_raw_json, upload_file, audit_all)
+from conftest import COFFER_BIN, finish_server
+from coffer_client import (HashingIter, RssSampler, audit_all, create_record, expect_error,
+                           get_record, list_all, org_path, pattern_chunks, post_raw_json,
+                           upload_file)
 from content_world import ContentWorld
 
 PASSPHRASE = "correct horse battery staple 17"
 SEVEN_Z = shutil.which("7z")
 MIB = 1 << 20
+IS_ASAN = "/asan/" in str(COFFER_BIN)
 
 pytestmark = pytest.mark.skipif(SEVEN_Z is None, reason="7z (p7zip-full) is not installed")
 
@@ -356,4 +359,86 @@ def test_an_export_stops_when_its_session_ends(w):
     entries = audit_all(other, org)
     failed = [e for e in entries if e["target"] == r2.json()["id"]]
     assert failed and failed[-1]["outcome"] == "failure", failed
+    assert failed[-1]["reason"] == "unauthenticated", failed
     del c
+
+
+def test_an_export_stops_when_the_admins_role_changes(w):
+    """A clearance lowered while the export waits: the kept ticket no longer says what keyd
+    would now, and the export fails rather than go on with it."""
+    founder, org = w.founder.client, w.org_a
+    r1 = _export(founder, org)
+    assert r1.status_code == 202, r1.text
+    r2 = _export(w.admin2.client, org)
+    assert r2.status_code == 202, r2.text
+    r = founder.request("PATCH", org_path(org, "members", w.admin2.id), json={"clearance": "internal"})
+    assert r.status_code == 200, r.text
+    try:
+        final, _ = _wait_done(w.admin2.client, org, r2.json()["id"])
+        assert final["status"] == "failed" and final["error"] == "forbidden", final
+        assert _wait_done(founder, org, r1.json()["id"])[0]["status"] == "done"
+    finally:
+        r = founder.request("PATCH", org_path(org, "members", w.admin2.id),
+                            json={"clearance": "confidential"})
+        assert r.status_code == 200, r.text
+
+
+@pytest.mark.skipif(IS_ASAN, reason="a large export runs against the release build only")
+def test_a_large_export_in_bounded_memory(w, tmp_path):
+    """A 256 MiB file goes through the export, the download and 7-Zip's integrity test while
+    the web process's memory stays far below the file's size."""
+    c, org = w.founder.client, w.org_a
+    body = HashingIter(pattern_chunks(256 * MIB, seed=b"export"))
+    r = upload_file(c, org, "large.bin", "internal", body, timeout=(30, 300))
+    assert r.status_code == 201, r.text
+    pid = w.srv.proc.pid
+    with RssSampler(pid) as made:
+        r = _export(c, org)
+        assert r.status_code == 202, r.text
+        final, seen = _wait_done(c, org, r.json()["id"], timeout=300)
+    assert final["status"] == "done", final
+    assert final["size"] > 256 * MIB
+    zpath = tmp_path / "large.zip"
+    with RssSampler(pid) as down:
+        resp = c.get(org_path(org, "exports", r.json()["id"], "download"), stream=True,
+                     timeout=(30, 300))
+        assert resp.status_code == 200
+        with open(zpath, "wb") as f:
+            for piece in resp.iter_content(1 << 20):
+                f.write(piece)
+    assert zpath.stat().st_size == final["size"]
+    print(f"\nexport: +{made.growth_mib:.1f} MiB, download: +{down.growth_mib:.1f} MiB")
+    assert made.growth_mib < 64, f"export grew the web process by {made.growth_mib:.0f} MiB"
+    assert down.growth_mib < 64, f"download grew the web process by {down.growth_mib:.0f} MiB"
+    p = subprocess.run([SEVEN_Z, "t", f"-p{PASSPHRASE}", str(zpath)], capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = subprocess.run([SEVEN_Z, "e", "-so", f"-p{PASSPHRASE}", str(zpath), "files/large.bin"],
+                       capture_output=True, timeout=300)
+    assert p.returncode == 0 and hashlib.sha256(p.stdout).hexdigest() == body.hexdigest()
+    r = c.request("DELETE", org_path(org, "files", [f for f in list_all(c, org, "files")
+                                                     if f["name"] == "large.bin"][0]["id"]))
+    assert r.status_code == 204
+
+
+def test_a_restart_removes_exports_not_downloaded(tmp_path):
+    world = ContentWorld(tmp_path)
+    try:
+        org = world.new_org("Restart Org")
+        c = world.founders[org].client
+        create_record(c, org, "kept", "body", "internal")
+        r = _export(c, org)
+        assert r.status_code == 202
+        eid = r.json()["id"]
+        assert _wait_done(c, org, eid)[0]["status"] == "done"
+        exports = Path(world.data_dir) / "exports"
+        assert os.listdir(exports) == [f"{eid}.zip"]
+        finish_server(world.srv)
+        assert os.listdir(exports) == [], "a stopping server removes its exports"
+        (exports / "left-over.zip").write_bytes(b"from a crash")
+        world.restart()
+        assert os.listdir(exports) == []
+        assert stat.S_IMODE(exports.stat().st_mode) == 0o700
+        expect_error(c.get(org_path(org, "exports", eid)), 404, "not_found")
+    finally:
+        world.close()
