@@ -18,7 +18,7 @@
 #include "common/timefmt.h"
 #include "export/job.h"
 
-#define EXPORTS_MAX   64 /* queued, under way and waiting for download, at once */
+#define EXPORTS_MAX   256 /* queued, under way and finished (within a day), at once */
 #define SWEEP_EVERY_S 60
 
 struct exports {
@@ -109,6 +109,18 @@ static void sweep_expired(struct exports *x, int64_t now)
 		x->jobs[i] = NULL;
 		job_free(j);
 	}
+}
+
+/* Under X->mu: forgets slot I's finished export, removing its archive if it has one. */
+static void forget(struct exports *x, size_t i)
+{
+	struct export_job *j = x->jobs[i];
+	char path[PATH_MAX];
+	job_path(x, j->id, path, sizeof path);
+	if (j->status == EXPORT_DONE && unlink(path) != 0 && errno != ENOENT)
+		log_msg(LOG_ERROR, "exports", "export %s: cannot remove its archive", j->id);
+	x->jobs[i] = NULL;
+	job_free(j);
 }
 
 /* Under X->mu: the oldest queued export, or NULL. */
@@ -297,13 +309,17 @@ enum coffer_err exports_submit(struct exports *x, const struct export_request *r
 	sweep_expired(x, time_now());
 	for (size_t i = 0; i < EXPORTS_MAX; i++) {
 		struct export_job *o = x->jobs[i];
-		if (o == NULL) {
-			if (slot == EXPORTS_MAX)
-				slot = i;
-		} else if ((o->status == EXPORT_QUEUED || o->status == EXPORT_RUNNING) &&
-			   strcmp(o->user_id, j->user_id) == 0) {
+		if (o != NULL && strcmp(o->user_id, j->user_id) == 0 &&
+		    (o->status == EXPORT_QUEUED || o->status == EXPORT_RUNNING))
 			err = COFFER_ERR_EXISTS;
-		}
+	}
+	/* A user holds one export at a time: a new one replaces those finished before it. */
+	for (size_t i = 0; err == COFFER_OK && i < EXPORTS_MAX; i++) {
+		struct export_job *o = x->jobs[i];
+		if (o != NULL && strcmp(o->user_id, j->user_id) == 0)
+			forget(x, i);
+		if (x->jobs[i] == NULL && slot == EXPORTS_MAX)
+			slot = i;
 	}
 	if (err == COFFER_OK && slot == EXPORTS_MAX)
 		err = COFFER_ERR_THROTTLED;

@@ -92,8 +92,10 @@ COFFER_MUST_CHECK enum coffer_err exports_run(struct exports *x);
  * no-op. */
 void exports_stop(struct exports *x);
 
-/* Queues an export for R; ID receives its id. COFFER_ERR_EXISTS when R's user already has one
- * queued or under way; COFFER_ERR_THROTTLED when the queue is full. */
+/* Queues an export for R; ID receives its id. A user holds one export at a time: the user's
+ * earlier exports that are finished are forgotten (an archive not downloaded is removed).
+ * COFFER_ERR_EXISTS when R's user has one queued or under way; COFFER_ERR_THROTTLED when the
+ * registry is full. */
 COFFER_MUST_CHECK enum coffer_err exports_submit(struct exports *x, const struct export_request *r,
 						 char id[UUID_TEXT_LEN + 1]);
 

@@ -273,6 +273,11 @@ static enum coffer_err text_next(struct record_member *m)
 					 "Created: %s by %s\nUpdated: %s by %s\n\n",
 					 o.title, r->id, level_name(r->level), r->version, created,
 					 r->created_by, updated, r->updated_by);
+			if (n < 0 || (size_t)n >= cap - o.body_len - 1) {
+				free(buf);
+				opened_clear(&o);
+				return COFFER_ERR_INTERNAL;
+			}
 			size_t len = (size_t)n;
 			memcpy(buf + len, o.body, o.body_len);
 			len += o.body_len;

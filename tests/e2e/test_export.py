@@ -328,6 +328,28 @@ def test_twelve_characters_are_enough_and_count_as_characters(w):
     assert final["status"] == "done", final
 
 
+def test_one_export_per_user_at_a_time(w):
+    """A second request while one is under way is 409; one after it has finished replaces it,
+    removing its archive not yet downloaded."""
+    c, org = w.founder.client, w.org_a
+    r1 = _export(c, org)
+    assert r1.status_code == 202, r1.text
+    second = _export(c, org)
+    if second.status_code == 202:  # the first was already finished: nothing to refuse
+        first_id = second.json()["id"]
+    else:
+        expect_error(second, 409, "exists")
+        first_id = r1.json()["id"]
+    assert _wait_done(c, org, first_id)[0]["status"] == "done"
+    archive = Path(w.data_dir) / "exports" / f"{first_id}.zip"
+    assert archive.exists()
+    r3 = _export(c, org)
+    assert r3.status_code == 202, r3.text
+    assert not archive.exists()
+    expect_error(c.get(org_path(org, "exports", first_id)), 404, "not_found")
+    assert _wait_done(c, org, r3.json()["id"])[0]["status"] == "done"
+
+
 def test_malformed_id_is_refused(w):
     expect_error(w.admin2.client.get(org_path(w.org_a, "exports", "not-an-id")), 400)
     expect_error(w.admin2.client.get(org_path(w.org_a, "exports",
@@ -348,6 +370,8 @@ def test_an_export_stops_when_its_session_ends(w):
     assert r1.status_code == 202, r1.text
     r2 = _export(w.admin2.client, org)
     assert r2.status_code == 202, r2.text
+    # queued behind the founder's: a second one of admin2's is refused meanwhile
+    expect_error(_export(w.admin2.client, org), 409, "exists")
     logout = w.admin2.client.post("/api/v1/logout")
     assert logout.status_code == 204
     w.login(w.admin2)

@@ -55,7 +55,7 @@ export async function exportView(el, {params, alive}) {
         const link = h('a', {href: api.orgPath(org, 'exports', api.seg(id), 'download'),
           download: `coffer-export-${id}.zip`, class: 'button primary'}, 'Download the archive');
         link.addEventListener('click', () => {
-          setTimeout(() => replace(result, h('p', {class: 'hint'}, 'Downloaded. The server has removed its copy.')), 500);
+          setTimeout(() => replace(result, h('p', {class: 'hint'}, 'Your browser is downloading the archive. Once all of it has been sent, the server removes its copy: keep the file, and the passphrase, safe.')), 500);
         });
         replace(result, h('div', {class: 'card'},
           h('p', {}, `The archive is ready (${size(s.size)}). It can be downloaded once, until ${new Date(s.expires_at).toLocaleString()}.`),
