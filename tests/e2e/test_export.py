@@ -320,12 +320,22 @@ def test_bad_passphrases_are_refused(w, body):
     expect_error(r, 400)
 
 
-def test_twelve_characters_are_enough_and_count_as_characters(w):
-    c = w.founder.client
-    r = _export(c, w.org_a, "ééééééééééé✓")  # 12 characters, more bytes
+def test_twelve_characters_are_enough_and_count_as_characters(w, tmp_path):
+    """Twelve characters of more bytes: accepted, and the archive opens with them as UTF-8."""
+    c, passphrase = w.founder.client, "ééééééééééé✓"
+    r = _export(c, w.org_a, passphrase)
     assert r.status_code == 202, r.text
-    final, _ = _wait_done(c, w.org_a, r.json()["id"])
+    eid = r.json()["id"]
+    final, _ = _wait_done(c, w.org_a, eid)
     assert final["status"] == "done", final
+    d = c.get(org_path(w.org_a, "exports", eid, "download"))
+    assert d.status_code == 200
+    zpath = tmp_path / "utf8.zip"
+    zpath.write_bytes(d.content)
+    env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    p = subprocess.run([SEVEN_Z, "t", f"-p{passphrase}", str(zpath)], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_one_export_per_user_at_a_time(w):
