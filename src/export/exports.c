@@ -137,7 +137,8 @@ static struct export_job *next_queued(struct exports *x)
 }
 
 /* The export's entry in its organisation's audit chain: made, with its counts, or failed. */
-static void audit_outcome(struct exports *x, struct export_job *j, bool ok, const char *reason)
+static enum coffer_err audit_outcome(struct exports *x, struct export_job *j, bool ok,
+				     const char *reason)
 {
 	struct audit_entry e;
 	memset(&e, 0, sizeof e);
@@ -157,6 +158,7 @@ static void audit_outcome(struct exports *x, struct export_job *j, bool ok, cons
 	if (err != COFFER_OK)
 		log_msg(LOG_ERROR, "audit", "export %s could not be recorded in %s's chain", j->id,
 			j->org_id);
+	return err;
 }
 
 static void run_job(struct exports *x, struct export_job *j)
@@ -165,10 +167,15 @@ static void run_job(struct exports *x, struct export_job *j)
 	job_path(x, j->id, path, sizeof path);
 	uint64_t t0 = time_mono_ns();
 	enum coffer_err err = export_build(j, path, summary, sizeof summary);
+	bool made = err == COFFER_OK;
+	enum coffer_err audited = audit_outcome(x, j, made, made ? summary : j->failure_reason);
+	/* An export whose entry cannot be recorded is not handed out. */
+	if (made && audited != COFFER_OK) {
+		err = COFFER_ERR_UNAVAILABLE;
+		job_fail(j, err, "audit_unavailable");
+	}
 	if (err != COFFER_OK)
 		(void)unlink(path);
-	/* An export whose entry cannot be recorded is not handed out. */
-	audit_outcome(x, j, err == COFFER_OK, err == COFFER_OK ? summary : j->failure_reason);
 	pthread_mutex_lock(&x->mu);
 	job_secrets_free(j);
 	j->finished_at = time_now();
