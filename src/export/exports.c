@@ -44,6 +44,11 @@ const char *export_status_name(enum export_status s)
 	return "failed";
 }
 
+static int64_t now_of(const struct exports *x)
+{
+	return x->deps.clock != NULL ? x->deps.clock() : time_now();
+}
+
 static void job_path(const struct exports *x, const char *id, char *out, size_t len)
 {
 	/* X->dir was checked to leave room for the name when the registry started. */
@@ -86,9 +91,8 @@ static void empty_dir(const char *dir)
 	}
 	closedir(d);
 	if (removed > 0)
-		log_event(LOG_INFO, "exports",
-			  json_pack("{s:s,s:I}", "event", "left_over_removed", "files",
-				    (json_int_t)removed));
+		log_event(LOG_INFO, "exports_left_over_removed",
+			  json_pack("{s:I}", "files", (json_int_t)removed));
 }
 
 /* Under X->mu: removes archives made more than EXPORT_TTL_S ago, and forgets their exports. */
@@ -103,9 +107,7 @@ static void sweep_expired(struct exports *x, int64_t now)
 		char path[PATH_MAX];
 		job_path(x, j->id, path, sizeof path);
 		if (unlink(path) == 0)
-			log_event(
-			    LOG_INFO, "exports",
-			    json_pack("{s:s,s:s}", "event", "expired_removed", "export", j->id));
+			log_event(LOG_INFO, "export_expired", json_pack("{s:s}", "export", j->id));
 		x->jobs[i] = NULL;
 		job_free(j);
 	}
@@ -178,17 +180,17 @@ static void run_job(struct exports *x, struct export_job *j)
 		(void)unlink(path);
 	pthread_mutex_lock(&x->mu);
 	job_secrets_free(j);
-	j->finished_at = time_now();
+	j->finished_at = now_of(x);
 	j->status = err == COFFER_OK ? EXPORT_DONE : EXPORT_FAILED;
 	if (err != COFFER_OK)
 		snprintf(j->error, sizeof j->error, "%s", j->failure_reason);
 	else
 		j->done = j->total;
 	pthread_mutex_unlock(&x->mu);
-	log_event(err == COFFER_OK ? LOG_INFO : LOG_WARN, "exports",
-		  json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "event", "export", "export", j->id, "org",
-			    j->org_id, "outcome", err == COFFER_OK ? "done" : j->failure_reason,
-			    "bytes", (json_int_t)j->size, "ms",
+	log_event(err == COFFER_OK ? LOG_INFO : LOG_WARN, "export",
+		  json_pack("{s:s,s:s,s:s,s:I,s:I}", "export", j->id, "org", j->org_id, "outcome",
+			    err == COFFER_OK ? "done" : j->failure_reason, "bytes",
+			    (json_int_t)j->size, "ms",
 			    (json_int_t)((time_mono_ns() - t0) / 1000000)));
 }
 
@@ -197,7 +199,7 @@ static void *worker_main(void *arg)
 	struct exports *x = arg;
 	pthread_mutex_lock(&x->mu);
 	while (!atomic_load(&x->stop)) {
-		sweep_expired(x, time_now());
+		sweep_expired(x, now_of(x));
 		struct export_job *j = next_queued(x);
 		if (j == NULL) {
 			struct timespec until;
@@ -290,7 +292,7 @@ static struct export_job *job_new(struct exports *x, const struct export_request
 	j->clearance = r->clearance;
 	j->token_hash = *r->token_hash;
 	j->account_version = r->account_version;
-	j->created_at = time_now();
+	j->created_at = now_of(x);
 	snprintf(j->token, TOKEN_TEXT_LEN + 1, "%s", r->token);
 	memcpy(j->ticket, r->ticket, r->ticket_len);
 	j->ticket_len = r->ticket_len;
@@ -313,7 +315,7 @@ enum coffer_err exports_submit(struct exports *x, const struct export_request *r
 	enum coffer_err err = COFFER_OK;
 	size_t slot = EXPORTS_MAX;
 	pthread_mutex_lock(&x->mu);
-	sweep_expired(x, time_now());
+	sweep_expired(x, now_of(x));
 	for (size_t i = 0; i < EXPORTS_MAX; i++) {
 		struct export_job *o = x->jobs[i];
 		if (o != NULL && strcmp(o->user_id, j->user_id) == 0 &&
@@ -360,6 +362,7 @@ enum coffer_err exports_progress(struct exports *x, const char *org_id, const ch
 {
 	enum coffer_err err = COFFER_ERR_NOT_FOUND;
 	pthread_mutex_lock(&x->mu);
+	sweep_expired(x, now_of(x)); /* an expired export is gone at once, not at the next sweep */
 	struct export_job *j = find(x, org_id, user_id, id);
 	if (j != NULL) {
 		memset(out, 0, sizeof *out);
@@ -381,6 +384,7 @@ enum coffer_err exports_open(struct exports *x, const char *org_id, const char *
 {
 	enum coffer_err err = COFFER_ERR_NOT_FOUND;
 	pthread_mutex_lock(&x->mu);
+	sweep_expired(x, now_of(x));
 	struct export_job *j = find(x, org_id, user_id, id);
 	if (j != NULL && j->status == EXPORT_DONE) {
 		char path[PATH_MAX];

@@ -46,6 +46,7 @@ struct export_deps {
 	struct org_cache *orgs;
 	struct keyd_client *keyd;
 	int64_t session_idle_ttl;
+	int64_t (*clock)(void); /* seconds since the epoch; NULL: the system's (tests set theirs) */
 };
 
 /* What an org_admin's request hands over (all borrowed for the call; copied). */
