@@ -157,7 +157,8 @@ enum coffer_err exports_download(struct request *rq)
 		snprintf(rq->msg, sizeof rq->msg,
 			 "No such export ready for download: it may be under way, have failed, "
 			 "or have been downloaded already.");
-	if (err == COFFER_OK)
+	/* A HEAD sends no archive: nothing to record, and the archive stays. */
+	if (err == COFFER_OK && strcmp(rq->method, "HEAD") != 0)
 		err = org_audit_event(rq, c->org_id, "export.download", id, "");
 	struct download *d = err == COFFER_OK ? calloc(1, sizeof *d) : NULL;
 	if (err == COFFER_OK && d == NULL)

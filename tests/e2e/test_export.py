@@ -138,6 +138,9 @@ def made(w, tmp_path_factory):
     assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
     assert final["size"] == st.st_size
     assert sorted(os.listdir(Path(w.data_dir) / "exports")) == [f"{eid}.zip"]
+    head = c.request("HEAD", org_path(org, "exports", eid, "download"))
+    assert head.status_code == 200 and int(head.headers["Content-Length"]) == st.st_size
+    assert archive.exists(), "a HEAD leaves the archive"
     d = c.get(org_path(org, "exports", eid, "download"))
     assert d.status_code == 200, d.text[:300]
     assert d.headers["Content-Type"] == "application/zip"
@@ -292,7 +295,8 @@ def test_audit_trail_is_in_the_archive_and_records_the_export(w, made):
                  "left_out_records=1", "left_out_files=1", "left_out_versions=1"):
         assert part in e["reason"], e
     assert PASSPHRASE not in json.dumps(api)
-    assert any(e["action"] == "export.download" and e["target"] == made["id"] for e in api)
+    downloads = [e for e in api if e["action"] == "export.download" and e["target"] == made["id"]]
+    assert len(downloads) == 1, downloads  # the GET, not the HEAD
 
 
 def test_an_export_is_its_requesters_alone(w, made):
