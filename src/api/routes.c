@@ -99,6 +99,14 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/audit", .handler = org_audit_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 
+	/* an organisation's own export (exports.c): its org_admins, within their clearance */
+	{.method = "POST", .pattern = "/api/v1/orgs/{org}/exports", .handler = exports_post,
+	 JSON(export_create_schema), .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/exports/{id}", .handler = exports_get,
+	 .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/exports/{id}/download",
+	 .handler = exports_download, .api = true, .access = ACCESS_ORG_ADMIN},
+
 	/* confidential records: members of the org, within their clearance */
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/records", .handler = records_post,
 	 RECORD_BODY(record_create_schema), .api = true, .access = ACCESS_ORG_MEMBER,

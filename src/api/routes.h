@@ -75,6 +75,11 @@ enum coffer_err files_list(struct request *rq);
 enum coffer_err files_download(struct request *rq);
 enum coffer_err files_delete(struct request *rq);
 /* src/api/audit_trail.c */
+extern const struct json_schema export_create_schema;
+enum coffer_err exports_post(struct request *rq);
+enum coffer_err exports_get(struct request *rq);
+enum coffer_err exports_download(struct request *rq);
+
 enum coffer_err admin_audit_get(struct request *rq);
 enum coffer_err org_audit_get(struct request *rq);
 

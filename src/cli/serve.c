@@ -190,6 +190,7 @@ int cmd_serve(int argc, char **argv)
 	struct audit_watch *watch = NULL;
 	struct sweep *sweep = NULL;
 	struct backup_nightly *backups = NULL;
+	struct exports *exports = NULL;
 	struct http_server *srv = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
@@ -294,6 +295,16 @@ int cmd_serve(int argc, char **argv)
 				 .orgs = orgs,
 				 .audit = audit,
 				 .backups = backups};
+	const struct export_deps export_deps = {.data_dir = data_dir,
+						.store = store,
+						.orgs = orgs,
+						.keyd = keyd,
+						.session_idle_ttl = cfg.session_idle_ttl};
+	if (exports_new(&export_deps, &exports) != COFFER_OK) {
+		rc = cli_fail("cannot prepare organisations' exports");
+		goto out;
+	}
+	app.exports = exports;
 	struct http_server_opts opts = {
 	    .listen = cfg.listen,
 	    .routes = api_routes,
@@ -323,6 +334,13 @@ int cmd_serve(int argc, char **argv)
 	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
 	if (backup_nightly_start(backups) != COFFER_OK)
 		log_msg(LOG_ERROR, "backup", "cannot start the nightly backups");
+	/* Organisations' exports: their worker starts now, as the server's user. */
+	if (exports_run(exports) != COFFER_OK) {
+		rc = cli_fail("cannot start organisations' exports under %s/%s", data_dir,
+			      EXPORT_DIR);
+		http_server_shutdown(srv, 0);
+		goto out;
+	}
 	/* Start-up is over: from here on the web process lives under its allow-list. */
 	if (!sandbox_skipped_for_sanitizers() && sandbox_web() != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
@@ -356,6 +374,7 @@ out:
 	 * commits what is queued before it stops. */
 	sweep_stop(sweep);
 	backup_nightly_free(backups);
+	exports_stop(exports);
 	audit_batch_stop(audit);
 	audit_watch_stop(watch);
 	store_org_cache_free(orgs);

@@ -599,6 +599,35 @@ try {
     assert(r.status === 403, `records answered ${r.status}`);
   });
 
+  await run.step('org admin exports the organisation: a passphrase, a progress bar, one download that 7z opens', async () => {
+    const {page} = member;
+    await go(page, `#/orgs/${orgId}/records`);
+    await page.getByRole('link', {name: 'Export'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Export · Smith & Partners'}).waitFor();
+    await page.getByLabel('Passphrase', {exact: true}).fill('too short');
+    await page.getByLabel('Passphrase again').fill('too short');
+    await page.getByRole('button', {name: 'Export', exact: true}).click();
+    await page.getByText('The passphrase needs at least 12 characters.').waitFor();
+    const pass = 'a journey passphrase for the export';
+    await page.getByLabel('Passphrase', {exact: true}).fill(pass);
+    await page.getByLabel('Passphrase again').fill(pass);
+    await page.getByRole('button', {name: 'Export', exact: true}).click();
+    await page.getByRole('link', {name: 'Download the archive'}).waitFor({timeout: 60000});
+    assert(await page.locator('progress').evaluate((p) => p.value) === 100, 'progress at 100');
+    assert(await page.getByLabel('Passphrase', {exact: true}).inputValue() === '', 'the passphrase is cleared');
+    await shot(page, 'export-ready');
+    const dl = page.waitForEvent('download');
+    await page.getByRole('link', {name: 'Download the archive'}).click();
+    const file = await (await dl).path();
+    const listing = execFileSync('7z', ['l', '-slt', `-p${pass}`, file], {encoding: 'utf8'});
+    assert(listing.includes('Path = manifest.json') && listing.includes('Path = audit.jsonl'), 'the archive lists its members');
+    assert(!/Method = (?!AES-256)/.test(listing), 'every member is AES-256');
+    const manifest = JSON.parse(execFileSync('7z', ['e', '-so', `-p${pass}`, file, 'manifest.json'], {encoding: 'utf8'}));
+    assert(manifest.organisation.name === 'Smith & Partners' && manifest.clearance === 'restricted', JSON.stringify(manifest));
+    const again = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/exports/${manifest.export_id}/download`);
+    assert(again.status === 404, `a second download answers ${again.status}`);
+  });
+
   await run.step('org admin changes the policy, with validation, and reads the audit trail', async () => {
     const {page} = member;
     await go(page, `#/orgs/${orgId}/records`);

@@ -19,6 +19,7 @@ import {backupsView} from './backups.js';
 import {peopleView} from './people.js';
 import {memberRulesView} from './people_rules.js';
 import {showNotices} from './notices.js';
+import {exportView} from './export.js';
 
 // How often an open page asks whether its session still stands (a disabled account, a sign-out
 // elsewhere), while someone is using it. A page left alone stops asking, so that the server's
@@ -40,6 +41,7 @@ route('/orgs/:org/people', peopleView, {access: 'org_admin'});
 route('/orgs/:org/people/:user/rules', memberRulesView, {access: 'org_admin'});
 route('/orgs/:org/audit', orgAuditView, {access: 'org_admin'});
 route('/orgs/:org/policy', orgPolicyView, {access: 'org_admin'});
+route('/orgs/:org/export', exportView, {access: 'org_admin'});
 route('/admin/orgs', adminOrgsView, {access: 'sysadmin'});
 route('/admin/invites', adminInvitesView, {access: 'sysadmin'});
 route('/admin/users', adminUsersView, {access: 'sysadmin'});
@@ -94,6 +96,7 @@ function drawTopbar(path) {
       links.push(navLink(`${base}/people`, 'People', here.startsWith(`${base}/people`)));
       links.push(navLink(`${base}/audit`, 'Audit trail', here.startsWith(`${base}/audit`)));
       links.push(navLink(`${base}/policy`, 'Policy', here.startsWith(`${base}/policy`)));
+      links.push(navLink(`${base}/export`, 'Export', here.startsWith(`${base}/export`)));
     }
   }
   replace(bar, brand, orgSwitcher(path), h('nav', {'aria-label': 'Main'}, links), accountMenu());
@@ -106,7 +109,7 @@ function orgSwitcher(path) {
   const select = h('select', {id: 'org-switch', 'aria-label': 'Organisation'},
     orgs().map((o) => h('option', {value: o.id, selected: o.id === currentOrg}, o.name)));
   select.addEventListener('change', () => {
-    const adminOnly = ['people', 'audit', 'policy'];
+    const adminOnly = ['people', 'audit', 'policy', 'export'];
     let section = path[0] === 'orgs' && ['files', ...adminOnly].includes(path[2]) ? path[2] : 'records';
     if (adminOnly.includes(section) && !isOrgAdmin(select.value)) section = 'records';
     navigate(`${href('orgs', select.value)}/${section}`);
