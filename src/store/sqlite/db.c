@@ -213,7 +213,7 @@ void db_pool_close(struct db_pool *pool)
 	sqlite3 *db = db_pool_get_writer(pool);
 	checkpoint_or_later(pool, db);
 	db_pool_put(pool, db);
-	writing = NULL;
+	writing = pool->outer_writer;
 	pthread_mutex_unlock(&pool->write_mu);
 	for (unsigned int i = 0; i < pool->n; i++)
 		db_close(pool->conns[i]);
@@ -279,6 +279,7 @@ void db_pool_put(struct db_pool *pool, sqlite3 *db)
 sqlite3 *db_pool_get_writer(struct db_pool *pool)
 {
 	pthread_mutex_lock(&pool->write_mu);
+	pool->outer_writer = writing;
 	writing = pool;
 	return db_pool_get(pool);
 }
@@ -294,7 +295,7 @@ void db_pool_put_writer(struct db_pool *pool, sqlite3 *db)
 	if (frames >= pool->checkpoint_at && sqlite3_get_autocommit(db))
 		checkpoint_or_later(pool, db);
 	db_pool_put(pool, db);
-	writing = NULL;
+	writing = pool->outer_writer;
 	pthread_mutex_unlock(&pool->write_mu);
 }
 

@@ -38,6 +38,8 @@ struct db_pool {
 	atomic_uint wal_frames;
 	unsigned int seen_frames;
 	unsigned int checkpoint_at;
+	/* The pool whose write lock the writing thread held before this one's (usually none). */
+	const struct db_pool *outer_writer;
 	/* Commits made without WRITE_MU: a bug of ours (tests require none). */
 	atomic_uint unguarded_commits;
 };
