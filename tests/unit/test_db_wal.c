@@ -17,8 +17,6 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/query.h"
 
-#define PAD_BYTES 3000 /* a row takes most of a page: the log grows a frame or more a row */
-
 static const struct db_migration schema[] = {
     {"CREATE TABLE t (w INTEGER NOT NULL, i INTEGER NOT NULL, pad BLOB NOT NULL,"
      " PRIMARY KEY (w, i))"}};
@@ -101,7 +99,8 @@ static void connection_never_checkpoints_by_itself(void **state)
 	assert_int_equal(file_size(path), db_bytes);
 }
 
-/* A writer's transaction: PER rows of thread W from I. */
+/* A writer's transaction: PER rows of thread W from I, each most of a page (the log grows a
+ * frame or more a row). */
 struct rows {
 	int64_t w, i, per;
 };
