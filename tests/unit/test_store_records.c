@@ -5,6 +5,7 @@
  * and a database from the previous release (data keys only) upgraded in place. */
 #include "test_org_store.h"
 #include "test_audit_signer.h"
+#include "store/sqlite/org_db.h"
 
 #include <pthread.h>
 
@@ -791,6 +792,8 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(chain_len(e), GC_THREADS * GC_ROUNDS * 2);
 	assert_int_equal(raw_org_int(e, e->org, "SELECT count(*) FROM record_versions"),
 			 GC_THREADS * GC_ROUNDS * 2);
+	/* Every commit held the pool's write lock (the WAL-reset race: db.c). */
+	assert_int_equal(db_pool_unguarded_commits(&e->odb->pool), 0);
 }
 
 int main(void)

@@ -1,4 +1,25 @@
-/* db.c — SQLite connections: pragmas, migrations and the (lazily filled) connection pool. */
+/* db.c — SQLite connections: pragmas, migrations, the (lazily filled) connection pool, and the
+ * one way coffer checkpoints a write-ahead log.
+ *
+ * SQLite 3.7.0 to 3.51.2 (Debian 12 ships 3.40.1) have a data race, the WAL-reset bug: a
+ * checkpoint that starts while another connection's write transaction restarts the log can
+ * leave a stale mark in the log's index, and a later checkpoint then skips committed frames
+ * (a corrupt database, lost writes). It needs a checkpoint running at the same time as a
+ * write that restarts the log. A write can only restart the log holding the database's WAL
+ * write lock, so coffer never checkpoints without holding that lock itself:
+ * - no connection checkpoints on its own: automatic checkpoints after a commit are off and so
+ *   is the checkpoint when the last connection closes (db_open);
+ * - db_pool_checkpoint is the only checkpoint. It first opens a guard connection and begins a
+ *   write transaction on it (BEGIN IMMEDIATE: the WAL write lock, waiting as any writer would),
+ *   runs a PASSIVE checkpoint on the caller's connection while the guard holds the lock, and
+ *   only then lets the lock go. No writer of any connection in any process can start, let
+ *   alone restart the log, while the checkpoint runs. (SQLite's own FULL, RESTART and
+ *   TRUNCATE modes take the same lock, but quietly fall back to PASSIVE without it when a
+ *   writer holds it past the busy timeout: the guard has no such fallback.)
+ * - It runs under the pool's write lock, which every write of this process takes
+ *   (db_pool_get_writer): the process's writers queue on it rather than in SQLite's busy
+ *   wait, and a commit made without it is counted (the commit hook) as a bug. docs/STORAGE.md
+ *   has the whole argument, the other processes included. */
 #include "store/sqlite/db.h"
 
 #include <stdio.h>
@@ -6,6 +27,17 @@
 #include <string.h>
 
 #include "common/log.h"
+
+/* The log file is cut back to this size when a write restarts it, so a log a long reader let
+ * grow does not keep its size for good. */
+#define DB_WAL_SIZE_LIMIT "8388608"
+
+/* The pool whose write lock this thread holds, if any. */
+static _Thread_local const struct db_pool *writing;
+
+/* The test observer of checkpoints (db_checkpoint_observe). */
+static void (*observe_fn)(struct db_pool *pool, void *arg);
+static void *observe_arg;
 
 enum coffer_err db_err(int rc)
 {
@@ -63,9 +95,13 @@ enum coffer_err db_open(const char *path, bool create, sqlite3 **out)
 				      "PRAGMA synchronous=FULL;"
 				      "PRAGMA foreign_keys=ON;"
 				      "PRAGMA secure_delete=ON;"
-				      "PRAGMA trusted_schema=OFF;";
+				      "PRAGMA trusted_schema=OFF;"
+				      "PRAGMA journal_size_limit=" DB_WAL_SIZE_LIMIT ";";
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	/* Checkpoints run only through db_pool_checkpoint (the WAL-reset race, above). */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(db, 0);
 	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		log_msg(LOG_ERROR, "db", "cannot configure %s: %s", path, sqlite3_errmsg(db));
@@ -136,6 +172,35 @@ out:
 	return err;
 }
 
+/* SQLite's commit hook in WAL mode: FRAMES is the log's length after the commit. Replaces the
+ * automatic checkpoint, which is the same hook. */
+static int committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	struct db_pool *pool = arg;
+	atomic_store(&pool->wal_frames, frames > 0 ? (unsigned int)frames : 0);
+	if (writing != pool) {
+		atomic_fetch_add(&pool->unguarded_commits, 1);
+		log_msg(LOG_ERROR, "db", "a commit to %s ran without the pool's write lock",
+			pool->path);
+	}
+	return SQLITE_OK;
+}
+
+static void watch_commits(struct db_pool *pool, sqlite3 *db)
+{
+	sqlite3_wal_hook(db, committed, pool);
+}
+
+/* A checkpoint whose failure only leaves the frames in the log for a later one (it is logged:
+ * db_pool_checkpoint). */
+static void checkpoint_or_later(struct db_pool *pool, sqlite3 *db)
+{
+	if (db_pool_checkpoint(pool, db, false) != COFFER_OK)
+		return;
+}
+
 enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create,
 			     const struct db_migration *steps, unsigned int n_steps,
 			     unsigned int size)
@@ -157,6 +222,9 @@ enum coffer_err db_pool_open(struct db_pool *pool, const char *path, bool create
 	pool->size = size == 0 || size > DB_POOL_MAX ? DB_POOL_MAX : size;
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
+	pthread_mutex_init(&pool->write_mu, NULL);
+	pool->checkpoint_at = DB_CHECKPOINT_FRAMES;
+	watch_commits(pool, first);
 	pool->conns[0] = first;
 	pool->n = 1;
 	return COFFER_OK;
@@ -166,6 +234,13 @@ void db_pool_close(struct db_pool *pool)
 {
 	if (pool->path == NULL)
 		return; /* never opened, or closed already */
+	/* What the log holds goes into the database file before the connections close (which
+	 * no longer checkpoint by themselves). Nobody borrows a connection of a closing pool. */
+	sqlite3 *db = db_pool_get_writer(pool);
+	checkpoint_or_later(pool, db);
+	db_pool_put(pool, db);
+	writing = pool->outer_writer;
+	pthread_mutex_unlock(&pool->write_mu);
 	for (unsigned int i = 0; i < pool->n; i++)
 		db_close(pool->conns[i]);
 	pool->n = 0;
@@ -173,6 +248,7 @@ void db_pool_close(struct db_pool *pool)
 	pool->path = NULL;
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
+	pthread_mutex_destroy(&pool->write_mu);
 }
 
 sqlite3 *db_pool_get(struct db_pool *pool)
@@ -198,6 +274,7 @@ sqlite3 *db_pool_get(struct db_pool *pool)
 			pthread_mutex_lock(&pool->mu);
 			pool->opening--;
 			if (err == COFFER_OK) {
+				watch_commits(pool, db);
 				pool->conns[pool->n] = db;
 				pool->busy[pool->n] = true;
 				pool->n++;
@@ -223,6 +300,122 @@ void db_pool_put(struct db_pool *pool, sqlite3 *db)
 	}
 	pthread_cond_signal(&pool->cv);
 	pthread_mutex_unlock(&pool->mu);
+}
+
+sqlite3 *db_pool_get_writer(struct db_pool *pool)
+{
+	pthread_mutex_lock(&pool->write_mu);
+	pool->outer_writer = writing;
+	writing = pool;
+	return db_pool_get(pool);
+}
+
+void db_pool_put_writer(struct db_pool *pool, sqlite3 *db)
+{
+	finish_left_over(db);
+	unsigned int frames = atomic_load(&pool->wal_frames);
+	if (frames < pool->seen_frames)
+		pool->checkpoint_at = DB_CHECKPOINT_FRAMES; /* a writer restarted the log */
+	pool->seen_frames = frames;
+	/* A connection left inside a transaction cannot checkpoint; the next writer will. */
+	if (frames >= pool->checkpoint_at && sqlite3_get_autocommit(db))
+		checkpoint_or_later(pool, db);
+	db_pool_put(pool, db);
+	writing = pool->outer_writer;
+	pthread_mutex_unlock(&pool->write_mu);
+}
+
+bool db_pool_writing(const struct db_pool *pool)
+{
+	return writing == pool;
+}
+
+unsigned int db_pool_unguarded_commits(struct db_pool *pool)
+{
+	return atomic_load(&pool->unguarded_commits);
+}
+
+void db_checkpoint_observe(void (*fn)(struct db_pool *pool, void *arg), void *arg)
+{
+	observe_fn = fn;
+	observe_arg = arg;
+}
+
+/* A PASSIVE checkpoint of POOL on DB while a guard connection holds the database's WAL write
+ * lock (see the top of this file); *LOG and *DONE: frames in the log, and copied. */
+static enum coffer_err guarded_checkpoint(struct db_pool *pool, sqlite3 *db, int *log, int *done)
+{
+	sqlite3 *guard = NULL;
+	enum coffer_err err = db_open(pool->path, false, &guard);
+	if (err != COFFER_OK)
+		return err;
+	err = db_err(sqlite3_exec(guard, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+	if (err == COFFER_OK) {
+		if (observe_fn != NULL)
+			observe_fn(pool, observe_arg);
+		err = db_err(
+		    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done));
+		sqlite3_exec(guard, "ROLLBACK", NULL, NULL, NULL);
+	}
+	db_close(guard);
+	return err;
+}
+
+/* Restarts POOL's log, whose every frame is in the database file: a write transaction that
+ * changes nothing (page 1 rewritten as it is) begins the log again from its start, and the
+ * connection's journal_size_limit of 0 cuts the file after that one frame. A reader still
+ * using the old frames keeps SQLite from restarting: COFFER_ERR_UNAVAILABLE. */
+static enum coffer_err restart_log(struct db_pool *pool)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	enum coffer_err err = db_open(pool->path, false, &db);
+	if (err != COFFER_OK)
+		return err;
+	err = db_err(
+	    sqlite3_exec(db, "PRAGMA journal_size_limit=0; BEGIN IMMEDIATE", NULL, NULL, NULL));
+	int version = -1;
+	if (err == COFFER_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (err == COFFER_OK && version < 0)
+		err = COFFER_ERR_STORAGE;
+	if (err == COFFER_OK) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d; COMMIT", version);
+		err = db_err(sqlite3_exec(db, sql, NULL, NULL, NULL));
+	}
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	db_close(db);
+	return err;
+}
+
+enum coffer_err db_pool_checkpoint(struct db_pool *pool, sqlite3 *db, bool wipe)
+{
+	int log = -1, done = -1;
+	enum coffer_err err = guarded_checkpoint(pool, db, &log, &done);
+	if (err == COFFER_OK && wipe) {
+		if (log != done)
+			err = COFFER_ERR_UNAVAILABLE;
+		if (err == COFFER_OK)
+			err = restart_log(pool);
+		if (err == COFFER_OK)
+			err = guarded_checkpoint(pool, db, &log, &done);
+		/* Restarted, the log holds the one frame of restart_log's write. */
+		if (err == COFFER_OK && (log != done || log > 1))
+			err = COFFER_ERR_UNAVAILABLE;
+	}
+	/* Due again once the log has grown a little more: at once when readers held frames
+	 * back would repeat the same partial copy at every commit. */
+	unsigned int next = (log > 0 ? (unsigned int)log : 0) + DB_CHECKPOINT_FRAMES / 4;
+	pool->checkpoint_at = next > DB_CHECKPOINT_FRAMES ? next : DB_CHECKPOINT_FRAMES;
+	if (err != COFFER_OK)
+		log_msg(LOG_WARN, "db", "checkpoint of %s: %s", pool->path,
+			coffer_err_info(err)->code);
+	return err;
 }
 
 /* Runs SQL, a statement without rows or parameters, through the connection's kept statements
@@ -282,12 +475,15 @@ enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
 
 static enum coffer_err run_tx(struct db_pool *pool, bool write, db_tx_fn tx, void *ctx)
 {
-	sqlite3 *db = db_pool_get(pool);
+	sqlite3 *db = write ? db_pool_get_writer(pool) : db_pool_get(pool);
 	enum coffer_err err = write ? db_begin(db) : db_begin_read(db);
 	if (err == COFFER_OK)
 		err = tx(db, ctx);
 	err = db_end(db, err);
-	db_pool_put(pool, db);
+	if (write)
+		db_pool_put_writer(pool, db);
+	else
+		db_pool_put(pool, db);
 	return err;
 }
 

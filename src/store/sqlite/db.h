@@ -5,11 +5,16 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "common/err.h"
 
 #define DB_POOL_MAX 16
+
+/* A pool checkpoints its write-ahead log once a commit leaves it at least this many frames
+ * (pages): SQLite's own default threshold, now reached only on our explicit path (db.c). */
+#define DB_CHECKPOINT_FRAMES 1000
 
 /* Up to SIZE connections to one file, opened as threads need them: a database that one thread
  * at a time uses holds one connection (and its three descriptors: the file, the WAL and the
@@ -23,6 +28,20 @@ struct db_pool {
 	unsigned int n;	      /* connections open: conns[0 .. n - 1] */
 	unsigned int opening; /* connections being opened by db_pool_get, outside the lock */
 	unsigned int size;    /* at most this many */
+	/* Every write of this process to the file runs holding WRITE_MU (db_pool_get_writer), and
+	 * so does every checkpoint: this process's writers queue here, woken as soon as it is
+	 * free, rather than in SQLite's busy wait of growing sleeps; other processes (e.g.
+	 * `coffer keys rotate --rewrap`) still meet that wait. */
+	pthread_mutex_t write_mu;
+	/* Frames in the write-ahead log after the last commit (set by the commit hook), and the
+	 * count at which the next checkpoint is due; both read under WRITE_MU. */
+	atomic_uint wal_frames;
+	unsigned int seen_frames;
+	unsigned int checkpoint_at;
+	/* The pool whose write lock the writing thread held before this one's (usually none). */
+	const struct db_pool *outer_writer;
+	/* Commits made without WRITE_MU: a bug of ours (tests require none). */
+	atomic_uint unguarded_commits;
 };
 
 /* Schema steps, applied in order; PRAGMA user_version counts how many a database has had. */
@@ -30,7 +49,9 @@ struct db_migration {
 	const char *sql;
 };
 
-/* Opens PATH (creating it when CREATE) with WAL, full fsync, foreign keys and a busy timeout. */
+/* Opens PATH (creating it when CREATE) with WAL, full fsync, foreign keys and a busy timeout.
+ * The connection never checkpoints by itself: automatic checkpoints after a commit and the
+ * checkpoint when the last connection closes are off (SQLite's WAL-reset race, db.c). */
 COFFER_MUST_CHECK enum coffer_err db_open(const char *path, bool create, sqlite3 **out);
 
 /* Opens PATH read-only for a copy of it (VACUUM INTO) while others write it: a connection that
@@ -56,6 +77,30 @@ void db_pool_close(struct db_pool *pool);
  * least one). Give it back with db_pool_put. */
 sqlite3 *db_pool_get(struct db_pool *pool);
 void db_pool_put(struct db_pool *pool, sqlite3 *db);
+
+/* Borrows a connection for writing: takes the pool's write lock first (so at most one thread
+ * of this process writes the file), then a connection as db_pool_get. Give it back with
+ * db_pool_put_writer, which checkpoints the log once it has grown to DB_CHECKPOINT_FRAMES and
+ * then lets the next writer in. Every write transaction and autocommit write of the store
+ * runs between the two; never nest them on one pool (the lock is not recursive). */
+sqlite3 *db_pool_get_writer(struct db_pool *pool);
+void db_pool_put_writer(struct db_pool *pool, sqlite3 *db);
+
+/* Checkpoints POOL's log on DB, a connection from db_pool_get_writer with no transaction open
+ * (see db.c for why this is the only way coffer checkpoints). Copies every frame no reader
+ * still needs into the database file. With WIPE it must copy all of them, then cuts the log
+ * back to one frame (page 1), so that pages freed by deletions are gone from it too;
+ * COFFER_ERR_UNAVAILABLE when readers or another process's writer held it back (try again). */
+COFFER_MUST_CHECK enum coffer_err db_pool_checkpoint(struct db_pool *pool, sqlite3 *db, bool wipe);
+
+/* Commits made on POOL's connections without its write lock (a bug; see db.c). */
+unsigned int db_pool_unguarded_commits(struct db_pool *pool);
+/* Whether this thread holds POOL's write lock. */
+bool db_pool_writing(const struct db_pool *pool);
+
+/* For tests: FN(POOL, ARG) is called by every checkpoint at the moment it starts, while the
+ * guard transaction (db.c) holds the database's write lock. NULL turns it off. */
+void db_checkpoint_observe(void (*fn)(struct db_pool *pool, void *arg), void *arg);
 
 /* Maps an SQLite result code to coffer's errors: busy/locked → unavailable; a clash of a key
  * or a unique column → exists; a reference to a row that is not there → not found; a value a

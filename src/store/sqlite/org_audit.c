@@ -112,11 +112,9 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 		}
 		pthread_mutex_unlock(&odb->queue_mu);
 
-		pthread_mutex_lock(&odb->write_mu);
-		sqlite3 *db = db_pool_get(&odb->pool);
+		sqlite3 *db = db_pool_get_writer(&odb->pool);
 		commit_batch(odb, db, batch);
-		db_pool_put(&odb->pool, db);
-		pthread_mutex_unlock(&odb->write_mu);
+		db_pool_put_writer(&odb->pool, db);
 
 		pthread_mutex_lock(&odb->queue_mu);
 		for (op = batch; op != NULL;) {
@@ -141,10 +139,7 @@ enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
-	pthread_mutex_lock(&odb->write_mu);
-	enum coffer_err err = audit_rows_commit(&odb->pool, odb->org_id, e, n);
-	pthread_mutex_unlock(&odb->write_mu);
-	return err;
+	return audit_rows_commit(&odb->pool, odb->org_id, e, n);
 }
 
 enum coffer_err store_org_audit_list(struct org_db *odb, uint64_t after, struct audit_entry *out,
@@ -173,8 +168,5 @@ enum coffer_err store_org_audit_upgrade(struct org_db *odb, const char *org_id,
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
-	pthread_mutex_lock(&odb->write_mu);
-	enum coffer_err err = audit_rows_upgrade(&odb->pool, odb->org_id, cp, legacy);
-	pthread_mutex_unlock(&odb->write_mu);
-	return err;
+	return audit_rows_upgrade(&odb->pool, odb->org_id, cp, legacy);
 }

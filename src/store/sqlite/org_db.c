@@ -138,7 +138,6 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		return err;
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
-	pthread_mutex_init(&odb->write_mu, NULL);
 	pthread_mutex_init(&odb->queue_mu, NULL);
 	pthread_cond_init(&odb->queue_cv, NULL);
 	*out = odb;
@@ -156,7 +155,6 @@ void store_org_db_close(struct org_db *odb)
 	if (odb == NULL)
 		return;
 	db_pool_close(&odb->pool);
-	pthread_mutex_destroy(&odb->write_mu);
 	pthread_mutex_destroy(&odb->queue_mu);
 	pthread_cond_destroy(&odb->queue_cv);
 	free(odb);
@@ -186,9 +184,9 @@ enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k
 
 enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
 {
-	sqlite3 *db = db_pool_get(&odb->pool);
+	sqlite3 *db = db_pool_get_writer(&odb->pool);
 	enum coffer_err err = org_data_key_insert(db, k);
-	db_pool_put(&odb->pool, db);
+	db_pool_put_writer(&odb->pool, db);
 	return err;
 }
 
@@ -256,8 +254,5 @@ enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_
 					  const uint32_t *old_version, size_t n)
 {
 	const struct rewrapped r = {keys, old_version};
-	pthread_mutex_lock(&odb->write_mu);
-	enum coffer_err err = db_pool_write_each(&odb->pool, rewrite_key, &r, n);
-	pthread_mutex_unlock(&odb->write_mu);
-	return err;
+	return db_pool_write_each(&odb->pool, rewrite_key, &r, n);
 }

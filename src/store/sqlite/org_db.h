@@ -20,13 +20,9 @@ struct org_db {
 	char org_id[STORE_ID_MAX + 1];
 	/* The cache entry holding this database (org_cache.c), NULL when opened directly. */
 	struct org_cache_entry *cache_entry;
-	/* SQLite lets one transaction write at a time and makes the others wait by sleeping and
-	 * retrying, with growing sleeps: under load a writer could wait seconds while the lock was
-	 * free. The process's own writers queue here instead and are woken as soon as it is free
-	 * (other processes, e.g. `coffer keys rotate --rewrap`, still meet SQLite's busy wait). */
-	pthread_mutex_t write_mu;
 	/* Group commit (org_write): writers queue here; one of them at a time (the leader)
-	 * takes every queued write into one transaction and one fsync, and wakes the others. */
+	 * takes every queued write into one transaction and one fsync, and wakes the others.
+	 * The leader writes holding the pool's write lock (db_pool_get_writer). */
 	pthread_mutex_t queue_mu;
 	pthread_cond_t queue_cv;
 	struct org_write_op *queue;

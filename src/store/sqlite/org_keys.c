@@ -161,19 +161,18 @@ enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_
 
 enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 {
-	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3 *db = db_pool_get_writer(&st->pool);
 	enum coffer_err err =
 	    db_change(db, "DELETE FROM org_keys WHERE org_id = ?", DB_ARGS(db_text(org_id)));
 	/* The deleted rows' pages are zeroed in the new versions (secure_delete), but the old
 	 * versions still sit in the write-ahead log until it is checkpointed and cut back. Done
 	 * even when nothing was deleted, so that a retry after a failed checkpoint finishes it. */
 	if (err == COFFER_OK || err == COFFER_ERR_NOT_FOUND) {
-		enum coffer_err cp = db_err(
-		    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+		enum coffer_err cp = db_pool_checkpoint(&st->pool, db, true);
 		if (cp != COFFER_OK)
 			err = cp;
 	}
-	db_pool_put(&st->pool, db);
+	db_pool_put_writer(&st->pool, db);
 	return err;
 }
 

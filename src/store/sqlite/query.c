@@ -199,17 +199,17 @@ enum coffer_err db_rows_alloc(sqlite3 *db, const char *sql, struct db_args args,
 
 enum coffer_err db_pool_exec(struct db_pool *pool, const char *sql, struct db_args args)
 {
-	sqlite3 *db = db_pool_get(pool);
+	sqlite3 *db = db_pool_get_writer(pool);
 	enum coffer_err err = db_exec(db, sql, args);
-	db_pool_put(pool, db);
+	db_pool_put_writer(pool, db);
 	return err;
 }
 
 enum coffer_err db_pool_change(struct db_pool *pool, const char *sql, struct db_args args)
 {
-	sqlite3 *db = db_pool_get(pool);
+	sqlite3 *db = db_pool_get_writer(pool);
 	enum coffer_err err = db_change(db, sql, args);
-	db_pool_put(pool, db);
+	db_pool_put_writer(pool, db);
 	return err;
 }
 

@@ -486,7 +486,7 @@ enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64
 {
 	if (step < 0)
 		return COFFER_ERR_INVALID_INPUT;
-	sqlite3 *db = db_pool_get(&st->pool);
+	sqlite3 *db = db_pool_get_writer(&st->pool);
 	/* One statement compares and sets; the look-up after a refusal only names the error. */
 	enum coffer_err err = db_change(
 	    db, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1",
@@ -498,6 +498,6 @@ enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64
 			err =
 			    COFFER_ERR_VERSION_CONFLICT; /* a step at or after this one was used */
 	}
-	db_pool_put(&st->pool, db);
+	db_pool_put_writer(&st->pool, db);
 	return err;
 }
