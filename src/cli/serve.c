@@ -218,6 +218,19 @@ int cmd_serve(int argc, char **argv)
 			 : cli_fail("cannot lock %s", data_dir);
 		goto out_keyd;
 	}
+	/* Block the signals before any thread starts (the audit watch's, libmicrohttpd's), so
+	 * that they inherit the mask and only sigwait() below ever takes them, and before anything
+	 * is logged that a supervisor might answer with a signal: a SIGTERM during start-up waits
+	 * for an orderly stop. A closed peer must not kill us: SIGPIPE off. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	if (harden_process() != COFFER_OK) {
 		rc = cli_fail("cannot harden the web process");
 		goto out_keyd;
@@ -275,17 +288,6 @@ int cmd_serve(int argc, char **argv)
 			      cfg.backup_time_zone);
 		goto out;
 	}
-
-	/* Block the signals before libmicrohttpd starts its threads, so they inherit the mask
-	 * and only sigwait() below ever takes them. A closed peer must not kill us: SIGPIPE off. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	struct coffer_app app = {.cfg = &cfg,
 				 .data_dir = data_dir,

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -228,6 +229,47 @@ def test_every_flipped_byte_is_refused_and_named(w):
     assert re.search(r"orgs/[0-9a-f-]{36}/blobs/[0-9a-f-]{36} ", out.stderr), out.stderr
 
 
+def test_an_upload_in_progress_is_not_in_the_snapshot(w):
+    started, release = threading.Event(), threading.Event()
+    result = {}
+
+    def slow_body():
+        yield b"a" * 65536
+        started.set()
+        release.wait(120)
+        yield b"b" * 1000
+
+    def upload_slowly():
+        r = upload_file(w.a_member.client, w.org_a, "slow.bin", "internal", slow_body())
+        result["r"] = r
+
+    t = threading.Thread(target=upload_slowly)
+    t.start()
+    try:
+        assert started.wait(30)
+        time.sleep(0.5)  # the first segment is in the blob's temporary file by now
+        tmp_blobs = list((Path(w.data_dir) / "orgs" / w.org_a / "blobs").glob(".tmp-*"))
+        assert tmp_blobs, "the upload should be under way"
+        out = run_coffer("backup", "create", "--data", w.data_dir, timeout=600)
+        assert out.returncode == 0, out.stderr
+    finally:
+        release.set()
+        t.join()
+    assert result["r"].status_code == 201, result["r"].text
+    slow_id = result["r"].json()["id"]
+    snap = snapshot_path(out)
+    target = restore_target(w, "restored-during-upload")
+    out = run_coffer("backup", "restore", snap, "--data", target, "--master-key", w.master_key,
+                     timeout=600)
+    assert out.returncode == 0, out.stderr
+    blobs = sorted(p.name for p in (target / "orgs" / w.org_a / "blobs").iterdir())
+    db = sqlite3.connect(f"file:{target / 'orgs' / w.org_a / 'org.db'}?mode=ro", uri=True)
+    rows = sorted(r[0] for r in db.execute("SELECT id FROM files"))
+    db.close()
+    assert blobs == rows, (blobs, rows)
+    assert slow_id not in blobs and not any(b.startswith(".") for b in blobs)
+
+
 def test_truncated_and_extended_refused(w):
     data = w.snapshot.read_bytes()
     for name, content in (("cut.cfb", data[:-65552]), ("longer.cfb", data + b"\0")):
@@ -349,3 +391,66 @@ def test_a_passphrase_sealed_deployment_backs_up_and_restores(tmp_path):
     assert (target / "master.key").read_bytes() == key.read_bytes()
     out = run_coffer("audit", "verify", "--data", target, "--passphrase-file", pfile)
     assert out.returncode == 0, out.stderr
+
+
+# ------------------------------------------------------------------------------ failures, pruning
+
+@pytest.fixture()
+def small(tmp_path):
+    world = ContentWorld(tmp_path / "small")
+    yield world
+    world.close()
+
+
+def wait_idle(client):
+    deadline = time.monotonic() + 120
+    while True:
+        body = client.get("/api/v1/admin/backups").json()
+        if not body["running"]:
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+
+
+def test_a_failed_backup_is_shown_logged_and_tried_again_without_stopping_the_server(small):
+    # backup_dir names a file: no snapshot can be made there
+    blocker = Path(small.data_dir).parent / "not-a-directory"
+    blocker.write_text("x")
+    finish_server(small.srv)
+    set_conf(small.dep.conf, "backup_dir", str(blocker))
+    small.restart()
+    small.login(small.admin)
+    c = small.admin.client
+    for attempt in (1, 2):
+        assert c.post("/api/v1/admin/backups").status_code == 202
+        body = wait_idle(c)
+        failed = [b for b in body["backups"] if b["state"] == "failed"]
+        assert len(failed) == attempt, body
+        assert failed[0]["verified"] is False and failed[0]["error"], failed
+        assert body["last_success"] is None
+    assert small.srv.get("/healthz").status_code == 200
+    errors = [r for r in small.srv.log_records() if r.get("event") == "backup"
+              and r.get("level") == "error"]
+    assert len(errors) >= 2, errors
+    assert "tried again at the next run" in errors[0]["msg"]
+
+
+def test_the_server_prunes_snapshots_older_than_the_keep_period(small):
+    backups = Path(small.data_dir) / "backups"
+    if not backups.exists():
+        backups.mkdir(mode=0o700)
+    old = backups / "coffer-backup-20200101T023000Z.cfb"
+    old.write_bytes(b"an old snapshot")
+    keep_name = time.strftime("coffer-backup-%Y%m%dT000000Z.cfb", time.gmtime(time.time() - 86400))
+    (backups / keep_name).write_bytes(b"yesterday's")
+    if AS_ROOT:
+        st = Path(small.data_dir).stat()
+        for p in (backups, old, backups / keep_name):
+            os.chown(p, st.st_uid, st.st_gid)
+    c = small.admin.client
+    assert c.post("/api/v1/admin/backups").status_code == 202
+    body = wait_idle(c)
+    names = [b["name"] for b in body["backups"] if b["state"] == "complete"]
+    assert old.name not in names and not old.exists(), names
+    assert keep_name in names and (backups / keep_name).exists(), names
+    assert body["last_success"]["name"] == names[0]

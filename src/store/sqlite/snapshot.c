@@ -374,6 +374,26 @@ static enum coffer_err stage_settings(struct stage *sg)
 	return err;
 }
 
+/* Opens the copy at PATH (ours alone: nothing else ever opens it) to write into it, in rollback
+ * journal mode, so that what is written is in the one file when it closes: no -wal is left
+ * beside a copy. */
+static enum coffer_err open_copy(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=DELETE;PRAGMA synchronous=FULL;"
+				      "PRAGMA trusted_schema=OFF;",
+				  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, "snapshot", "cannot open the copy %s", path);
+		sqlite3_close(db);
+		return db_err(rc);
+	}
+	*out = db;
+	return COFFER_OK;
+}
+
 /* Seals a checkpoint of every copied chain's head and writes them into the copy: the
  * organisations' into its system database, the system chain's into audit.checkpoint. */
 static enum coffer_err stage_checkpoints(struct stage *sg)
@@ -385,7 +405,7 @@ static enum coffer_err stage_checkpoints(struct stage *sg)
 		return COFFER_ERR_INTERNAL;
 	enum coffer_err err = join(path, sg->staging, "system.db");
 	if (err == COFFER_OK)
-		err = db_open(path, false, &db);
+		err = open_copy(path, &db);
 	if (err == COFFER_OK)
 		err = db_begin(db);
 	for (size_t i = 0; err == COFFER_OK && i < sg->n_heads; i++) {
@@ -412,9 +432,6 @@ static enum coffer_err stage_checkpoints(struct stage *sg)
 	}
 	if (db != NULL) {
 		err = db_end(db, err);
-		/* One self-contained file again, as VACUUM INTO made it. */
-		if (err == COFFER_OK)
-			err = db_exec(db, "PRAGMA journal_mode=DELETE", DB_ARGS());
 		if (db_close(db) != SQLITE_OK && err == COFFER_OK)
 			err = COFFER_ERR_STORAGE;
 	}
