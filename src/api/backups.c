@@ -3,6 +3,7 @@
  * snapshot's bytes never leave the server through the API, and opening one takes the master
  * key, which the web process does not have. */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "api/app.h"
@@ -49,11 +50,9 @@ enum coffer_err admin_backups_get(struct request *rq)
 		return COFFER_ERR_UNAVAILABLE;
 	}
 	backup_nightly_status(rq->app->backups, s);
-	enum coffer_err err = backup_catalog_list(s->dir, &list, &n);
-	if (err != COFFER_OK) {
-		free(s);
-		return err;
-	}
+	/* A backup directory that cannot be read is what the failed runs listed say; the status
+	 * is still worth showing. */
+	bool readable = backup_catalog_list(s->dir, &list, &n) == COFFER_OK;
 	/* Snapshots (each verified when it was made) and the failed runs, newest first. */
 	json_t *items = json_array();
 	size_t i = 0, k = 0;
@@ -72,9 +71,10 @@ enum coffer_err admin_backups_get(struct request *rq)
 			 : json_null());
 	snprintf(at, sizeof at, "%02u:%02u", s->at / 60 % 24, s->at % 60);
 	json_t *body =
-	    json_pack("{s:b,s:o,s:o*,s:s,s:s,s:i,s:o*}", "running", s->running, "next_run",
+	    json_pack("{s:b,s:o,s:o*,s:s,s:s,s:i,s:b,s:o*}", "running", s->running, "next_run",
 		      when(s->next_run), "last_success", last, "backup_at", at, "time_zone",
-		      s->zone, "keep_days", (json_int_t)s->keep_days, "backups", items);
+		      s->zone, "keep_days", (json_int_t)s->keep_days, "backup_dir_readable",
+		      readable, "backups", items);
 	free(list);
 	free(s);
 	return reply_json(rq, 200, body);

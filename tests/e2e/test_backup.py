@@ -427,7 +427,7 @@ def test_a_failed_backup_is_shown_logged_and_tried_again_without_stopping_the_se
         failed = [b for b in body["backups"] if b["state"] == "failed"]
         assert len(failed) == attempt, body
         assert failed[0]["verified"] is False and failed[0]["error"], failed
-        assert body["last_success"] is None
+        assert body["last_success"] is None and body["backup_dir_readable"] is False
     assert small.srv.get("/healthz").status_code == 200
     errors = [r for r in small.srv.log_records() if r.get("event") == "backup"
               and r.get("level") == "error"]
