@@ -98,7 +98,7 @@ static enum coffer_err read_ids(const char *path, const char *sql, struct id_lis
 		err = db_each(db, sql, DB_ARGS(), read_id, out);
 	if (db != NULL)
 		db_close(db);
-	if (err == COFFER_OK)
+	if (err == COFFER_OK && out->n > 1)
 		qsort(out->ids, out->n, sizeof *out->ids, id_cmp);
 	return err;
 }
