@@ -20,7 +20,7 @@ struct coffer_app {
 	struct org_cache *orgs;		/* the organisations' databases, a bounded number open */
 	struct audit_batch *audit;	/* group commit of the organisations' audit entries */
 	struct backup_nightly *backups; /* the server's backups (backup/nightly.h) */
-	struct exports *exports;      /* organisations' own exports (export/exports.h) */
+	struct exports *exports;	/* organisations' own exports (export/exports.h) */
 };
 
 #endif

@@ -70,11 +70,10 @@ enum coffer_err admin_backups_get(struct request *rq)
 				     (json_int_t)list[0].size, "name", list[0].name)
 			 : json_null());
 	snprintf(at, sizeof at, "%02u:%02u", s->at / 60 % 24, s->at % 60);
-	json_t *body =
-	    json_pack("{s:b,s:o,s:o*,s:s,s:s,s:i,s:b,s:o*}", "running", s->running, "next_run",
-		      when(s->next_run), "last_success", last, "backup_at", at, "time_zone",
-		      s->zone, "keep_days", (json_int_t)s->keep_days, "backup_dir_readable",
-		      readable, "backups", items);
+	json_t *body = json_pack("{s:b,s:o,s:o*,s:s,s:s,s:i,s:b,s:o*}", "running", s->running,
+				 "next_run", when(s->next_run), "last_success", last, "backup_at",
+				 at, "time_zone", s->zone, "keep_days", (json_int_t)s->keep_days,
+				 "backup_dir_readable", readable, "backups", items);
 	free(list);
 	free(s);
 	return reply_json(rq, 200, body);

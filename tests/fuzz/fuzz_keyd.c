@@ -978,6 +978,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      "BREACH_CHECK not answered with BREACH_RESULT");
 		check_breach_result(payload, len, &rr);
 		break;
+	case KEYD_MSG_BACKUP_KEY: {
+		/* No fields: anything after the type is a malformed request, never answered. */
+		check(rtype == KEYD_MSG_BACKUP_KEYS && len == 0,
+		      "BACKUP_KEY not answered with BACKUP_KEYS, or answered with bytes after it");
+		uint32_t version = wire_get_u32(&rr);
+		check(wire_get_raw(&rr, 32) != NULL && wire_get_raw(&rr, 32) != NULL &&
+			  wire_reader_end(&rr) && version >= 1,
+		      "BACKUP_KEYS reply malformed");
+		break;
+	}
 	default: check(false, "a request type keyd does not serve was answered");
 	}
 	return 0;

@@ -47,6 +47,7 @@ static const struct {
     {KEYD_MSG_BREACH_CHECK, PERMIT_SESSION},
     {KEYD_MSG_AUDIT_LINK, PERMIT_NONE},
     {KEYD_MSG_AUDIT_CHECK, PERMIT_NONE},
+    {KEYD_MSG_BACKUP_KEY, PERMIT_NONE},
 };
 
 /* Who asks. The user is an org_admin of org-a with clearance internal (or a plain member);
@@ -404,6 +405,9 @@ static void test_rows_without_session(void **state)
 			wire_put_bytes(w, junk, 32);
 			want_type = KEYD_MSG_AUDIT_CHECKED;
 			break;
+		case KEYD_MSG_BACKUP_KEY: /* a new snapshot's key: nothing that exists */
+			want_type = KEYD_MSG_BACKUP_KEYS;
+			break;
 		default: fail_msg("no request made here for type %u", type);
 		}
 		assert_true(frame_end(&req));
@@ -414,6 +418,13 @@ static void test_rows_without_session(void **state)
 			assert_int_equal(wire_get_u32(&r), COFFER_ERR_UNAUTHENTICATED);
 		if (got == KEYD_MSG_AUDIT_CHECKED)
 			assert_int_equal(wire_get_u8(&r), 0);
+		if (got ==
+		    KEYD_MSG_BACKUP_KEYS) { /* version 1, a fresh salt and key, nothing else */
+			assert_int_equal(wire_get_u32(&r), 1);
+			assert_non_null(wire_get_raw(&r, 32));
+			assert_non_null(wire_get_raw(&r, 32));
+			assert_true(wire_reader_end(&r));
+		}
 	}
 }
 

@@ -382,8 +382,9 @@ static enum coffer_err open_copy(const char *path, sqlite3 **out)
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=DELETE;PRAGMA synchronous=FULL;"
-				      "PRAGMA trusted_schema=OFF;",
+		rc = sqlite3_exec(db,
+				  "PRAGMA journal_mode=DELETE;PRAGMA synchronous=FULL;"
+				  "PRAGMA trusted_schema=OFF;",
 				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		log_msg(LOG_ERROR, "snapshot", "cannot open the copy %s", path);
