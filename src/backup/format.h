@@ -8,8 +8,8 @@
  *   plaintext = u32 manifest length | MANIFEST | every member's bytes, in manifest order
  *   MANIFEST  = "CFBM" | u32 count | count × (str name | u64 size | SHA-256 (32))
  *
- * The snapshot key is HKDF-SHA256 of that master key version with the salt (backup/key.h), so
- * the header names everything needed to open the rest, and every segment authenticates the
+ * The snapshot key is HKDF-SHA256 of that master key version with the salt (crypto/snapshot_key.h),
+ * so the header names everything needed to open the rest, and every segment authenticates the
  * header. Member names are relative paths of a deployment directory, from a short list of
  * shapes (backup_member_name_ok): a restore never writes anywhere a name chooses.
  */
@@ -21,10 +21,11 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "crypto/snapshot_key.h"
 
 #define BACKUP_MAGIC	       "COFFERBK"
 #define BACKUP_FORMAT_VERSION  1
-#define BACKUP_SALT_BYTES      32
+#define BACKUP_SALT_BYTES      SNAPSHOT_SALT_BYTES
 #define BACKUP_HEADER_BYTES    54
 #define BACKUP_CONTEXT_LABEL   "coffer/backup/v1"
 #define BACKUP_CONTEXT_BYTES   (sizeof BACKUP_CONTEXT_LABEL - 1 + BACKUP_HEADER_BYTES)

@@ -1,18 +1,9 @@
-/* key.c — snapshot keys (see key.h). */
+/* key.c — snapshot keys from a loaded keyring (see key.h). */
 #include "backup/key.h"
 
-#include <sodium.h>
 #include <stdint.h>
 
-#include "crypto/kdf.h"
-
-enum coffer_err backup_key_from_root(const uint8_t root[MASTER_KEY_BYTES],
-				     const uint8_t salt[BACKUP_SALT_BYTES],
-				     uint8_t out[AEAD_KEY_BYTES])
-{
-	return kdf_derive_salted(root, MASTER_KEY_BYTES, salt, BACKUP_SALT_BYTES, BACKUP_KEY_LABEL,
-				 out, AEAD_KEY_BYTES);
-}
+#include "crypto/snapshot_key.h"
 
 enum coffer_err backup_key_for(const struct master_keyring *ring, const struct backup_header *h,
 			       uint8_t out[AEAD_KEY_BYTES])
@@ -20,22 +11,13 @@ enum coffer_err backup_key_for(const struct master_keyring *ring, const struct b
 	const struct master_key *mk = master_keyring_find(ring, h->master_version);
 	if (mk == NULL)
 		return COFFER_ERR_NOT_FOUND;
-	return backup_key_from_root(mk->key, h->salt, out);
-}
-
-enum coffer_err backup_key_new(const struct master_keyring *ring, uint32_t *version,
-			       uint8_t salt[BACKUP_SALT_BYTES], uint8_t out[AEAD_KEY_BYTES])
-{
-	const struct master_key *mk = master_keyring_newest(ring);
-	randombytes_buf(salt, BACKUP_SALT_BYTES);
-	*version = mk->version;
-	return backup_key_from_root(mk->key, salt, out);
+	return snapshot_key_from_root(mk->key, h->salt, out);
 }
 
 static enum coffer_err ring_new_key(void *ctx, uint32_t *version, uint8_t salt[BACKUP_SALT_BYTES],
 				    uint8_t key[AEAD_KEY_BYTES])
 {
-	return backup_key_new(ctx, version, salt, key);
+	return snapshot_key_new(ctx, version, salt, key);
 }
 
 static enum coffer_err ring_key_for(void *ctx, const struct backup_header *h,

@@ -12,9 +12,9 @@
 
 #include "backup/backup.h"
 #include "backup/catalog.h"
+#include "backup/keyd_keys.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "keyclient/keyclient.h"
 #include "signin/tz.h"
 
 struct backup_nightly {
@@ -98,18 +98,18 @@ static void note_failure(struct backup_nightly *n, int64_t when, const char *why
 /* One run: a snapshot, verified, then the old ones pruned. */
 static void run_once(struct backup_nightly *n)
 {
-	struct keyd_backup_keys *kk = NULL;
+	struct backup_keyd_keys *kk = NULL;
 	struct backup_keys keys;
 	struct backup_made made;
 	struct backup_problem problem = {0};
 	char why[512];
 	int64_t now = time_now();
 	size_t removed = 0;
-	enum coffer_err err = keyd_backup_keys_begin(n->keyd, &kk, &keys);
+	enum coffer_err err = backup_keyd_keys_begin(n->keyd, &kk, &keys);
 	if (err == COFFER_OK)
 		err = backup_create(n->data_dir, n->status.dir, now, &keys, &n->cancel, &made,
 				    &problem);
-	keyd_backup_keys_end(kk);
+	backup_keyd_keys_end(kk);
 	if (err != COFFER_OK) {
 		if (problem.why[0] != '\0')
 			snprintf(why, sizeof why, "the snapshot did not verify: %s %s",

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "crypto/keywrap.h"
+#include "crypto/snapshot_key.h"
 #include "keyproto/protocol.h"
 
 /* KEYD_CHANNELS connections to keyd. */
@@ -214,15 +215,11 @@ COFFER_MUST_CHECK enum coffer_err
 keyd_breach_check(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
 		  size_t account_len, enum keyd_breach_verdict *verdict, uint64_t *generation);
 
-/* Snapshot keys (backup/backup.h) for one backup run, from keyd: *KEYS gives new snapshots'
- * keys, and the key of the one snapshot made with it (for its verification). End with
- * keyd_backup_keys_end, which wipes it. */
-struct keyd_backup_keys;
-struct backup_keys;
-COFFER_MUST_CHECK enum coffer_err keyd_backup_keys_begin(struct keyd_client *c,
-							 struct keyd_backup_keys **out,
-							 struct backup_keys *keys);
-void keyd_backup_keys_end(struct keyd_backup_keys *k);
+/* BACKUP_KEY: a new backup snapshot's key under the newest master key (*VERSION), with the
+ * salt keyd drew. Keep KEY in guarded memory and wipe it. */
+COFFER_MUST_CHECK enum coffer_err keyd_backup_key(struct keyd_client *c, uint32_t *version,
+						  uint8_t salt[SNAPSHOT_SALT_BYTES],
+						  uint8_t key[AEAD_KEY_BYTES]);
 
 /* An audit signer (audit/signer.h) whose links and checkpoints keyd makes over C. */
 struct audit_signer;
