@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -27,35 +26,10 @@ os.environ.setdefault("COFFER_BIN", str(ROOT / "build" / "coffer"))
 
 from conftest import COFFER_BIN, finish_server, init_deployment, start_server  # noqa: E402
 from coffer_client import ADMIN_PASSWORD, accept_invite  # noqa: E402
+from measure import PeakRss  # noqa: E402
 
 MIB = 1024 * 1024
 FILES = int(os.environ.get("COFFER_BENCH_BACKUP_FILES", "8"))  # of 128 MiB: about 1 GiB
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-class PeakRss:
-    def __init__(self, pid):
-        self.pid, self.peak, self.base = pid, 0, rss_kib(pid)
-        self.done = threading.Event()
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        while not self.done.is_set():
-            self.peak = max(self.peak, rss_kib(self.pid))
-            time.sleep(0.05)
-
-    def stop(self):
-        self.done.set()
-        self.t.join()
-        return self.base / 1024, self.peak / 1024
 
 
 def chunks(total, seed):

@@ -28,6 +28,7 @@ os.environ.setdefault("COFFER_BIN", str(ROOT / "build" / "coffer"))
 
 from conftest import finish_server, free_port, init_deployment, start_server  # noqa: E402
 from coffer_client import ADMIN_PASSWORD, accept_invite  # noqa: E402
+from measure import PeakRss  # noqa: E402
 
 DURATION = int(os.environ.get("COFFER_BENCH_SECONDS", "8"))
 MIB = 1024 * 1024
@@ -133,34 +134,6 @@ def tree_cpu_s(pid):
             continue
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-class PeakRss:
-    """Samples a process's resident memory every 50 ms while a transfer runs."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self.base = pid, 0, rss_kib(pid)
-        self.done = threading.Event()
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        while not self.done.is_set():
-            self.peak = max(self.peak, rss_kib(self.pid))
-            time.sleep(0.05)
-
-    def stop(self):
-        self.done.set()
-        self.t.join()
-        return self.base / 1024, self.peak / 1024
 
 
 def chunks(total, size=MIB):

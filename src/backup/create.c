@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,18 +137,7 @@ static enum coffer_err write_snapshot(const char *staging, const char *to_dir, i
  * (the server's nightly run, a sysadmin's, the command line). */
 static enum coffer_err lock_backups(const char *data_dir, int *fd)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/backup.lock", data_dir);
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (f < 0)
-		return COFFER_ERR_IO;
-	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-		close(f);
-		return e == EWOULDBLOCK ? COFFER_ERR_EXISTS : COFFER_ERR_IO;
-	}
-	*fd = f;
-	return COFFER_OK;
+	return file_lock_in(data_dir, "backup.lock", fd);
 }
 
 /* An empty directory DATA_DIR/NAME (what a crash left there is removed). */

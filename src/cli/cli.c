@@ -9,10 +9,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "crypto/master_key.h"
 
 int cli_fail(const char *fmt, ...)
@@ -112,25 +112,7 @@ int cli_master_key_failure_at(const char *path, const char *passphrase_file, enu
 
 enum coffer_err cli_lock_data(const char *data_dir, int *fd)
 {
-	char path[PATH_MAX];
-	if (snprintf(path, sizeof path, "%s/serve.lock", data_dir) >= (int)sizeof path)
-		return COFFER_ERR_INVALID_INPUT;
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (f < 0)
-		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
-	/* Made by root, the lock would shut out a later start as the user DATA belongs to. */
-	struct stat dir;
-	if (geteuid() == 0 && stat(data_dir, &dir) == 0 && fchown(f, dir.st_uid, dir.st_gid) != 0) {
-		close(f);
-		return COFFER_ERR_IO;
-	}
-	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-		close(f);
-		return e == EWOULDBLOCK ? COFFER_ERR_EXISTS : COFFER_ERR_IO;
-	}
-	*fd = f;
-	return COFFER_OK;
+	return file_lock_in(data_dir, "serve.lock", fd);
 }
 
 int cli_master_key_path(const char *data_dir, char *out)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,4 +134,27 @@ out:
 	}
 	close(fd);
 	return err;
+}
+
+enum coffer_err file_lock_in(const char *dir, const char *name, int *fd)
+{
+	char path[PATH_MAX];
+	struct stat owner;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return COFFER_ERR_INVALID_INPUT;
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f < 0)
+		return errno == ENOENT ? COFFER_ERR_NOT_FOUND : COFFER_ERR_IO;
+	if (geteuid() == 0 && stat(dir, &owner) == 0 &&
+	    fchown(f, owner.st_uid, owner.st_gid) != 0) {
+		close(f);
+		return COFFER_ERR_IO;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(f);
+		return e == EWOULDBLOCK ? COFFER_ERR_EXISTS : COFFER_ERR_IO;
+	}
+	*fd = f;
+	return COFFER_OK;
 }

@@ -23,4 +23,10 @@ COFFER_MUST_CHECK enum coffer_err fd_write_all(int fd, const void *data, size_t 
 /* fsync(2)s the directory PATH so that entries created in it survive a crash. */
 COFFER_MUST_CHECK enum coffer_err dir_fsync(const char *path);
 
+/* Takes the lock file NAME in directory DIR (created mode 0600; made by root, it is handed to
+ * DIR's owner, so that the lock never shuts out that user): an exclusive flock held until *FD
+ * is closed. COFFER_ERR_EXISTS when another process holds it, COFFER_ERR_NOT_FOUND when DIR
+ * does not exist. */
+COFFER_MUST_CHECK enum coffer_err file_lock_in(const char *dir, const char *name, int *fd);
+
 #endif
