@@ -102,6 +102,12 @@ static enum coffer_err write_snapshot(const char *staging, const char *to_dir, i
 		err = keys->new_key(keys->ctx, &h.master_version, h.salt, key);
 	if (err == COFFER_OK)
 		err = backup_writer_open(to_dir, &h, key, out->path, &w);
+	/* A snapshot's name is its second: one made in the same second as another (the server's
+	 * and a command's, say) is named, and dated, a second on. */
+	for (int i = 0; err == COFFER_ERR_EXISTS && i < 60; i++) {
+		h.time++;
+		err = backup_writer_open(to_dir, &h, key, out->path, &w);
+	}
 	if (err == COFFER_OK) {
 		backup_manifest_encode(m, mbytes, mlen);
 		lenbuf[0] = (uint8_t)(mlen >> 24);
@@ -126,7 +132,7 @@ static enum coffer_err write_snapshot(const char *staging, const char *to_dir, i
 		struct stat st;
 		if (stat(out->path, &st) == 0)
 			out->size = (uint64_t)st.st_size;
-		out->time = now;
+		out->time = h.time;
 		out->content = backup_manifest_bytes(m);
 		out->members = m->n;
 	}

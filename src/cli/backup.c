@@ -143,8 +143,7 @@ static int create(struct backup_args *a)
 	signer_end(mac);
 	master_keyring_free(ring);
 	if (err == COFFER_ERR_EXISTS)
-		return cli_fail("a snapshot of %s is being made already (or one of this second "
-				"exists); try again in a moment",
+		return cli_fail("a snapshot of %s is being made already; try again when it is done",
 				a->data_dir);
 	if (err != COFFER_OK && problem.why[0] != '\0')
 		return cli_fail("the snapshot did not verify and was removed: %s %s",

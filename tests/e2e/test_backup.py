@@ -454,3 +454,53 @@ def test_the_server_prunes_snapshots_older_than_the_keep_period(small):
     assert old.name not in names and not old.exists(), names
     assert keep_name in names and (backups / keep_name).exists(), names
     assert body["last_success"]["name"] == names[0]
+
+
+def test_a_token_deployment_backs_up_and_restores(tmp_path, monkeypatch):
+    """The master key in a PKCS#11 token (SoftHSM2): keyd derives the server's snapshot keys
+    from the token-sealed roots, the commands open the token with the PIN, and the restored
+    deployment serves with the same token."""
+    from softhsm import Token
+    token = Token(tmp_path)
+    for k, v in token.env.items():
+        monkeypatch.setenv(k, v)
+    world = ContentWorld(tmp_path / "w", keeping=token.init_args(),
+                         serve_args=("--pkcs11-pin-file", token.pin_file))
+    try:
+        org = world.new_org("Token Backups")
+        person = world.new_person("t-member@example.test", org, "member", "restricted")
+        rec = create_record(person.client, org, "kept in a token", "its body\n", "confidential")
+        c = world.admin.client
+        assert c.post("/api/v1/admin/backups").status_code == 202
+        body = wait_idle(c)
+        assert body["backups"][0]["state"] == "complete", body
+        served = Path(world.data_dir) / "backups" / body["backups"][0]["name"]
+    finally:
+        world.close()
+    key = tmp_path / "token.key"
+    shutil.copyfile(Path(world.data_dir) / "master.key", key)
+    os.chmod(key, 0o600)
+    out = run_coffer("backup", "verify", served, "--master-key", key)
+    assert out.returncode == 1 and "PIN" in out.stderr.upper(), out
+    out = run_coffer("backup", "verify", served, "--master-key", key, "--pkcs11-pin-file",
+                     token.pin_file)
+    assert out.returncode == 0, out.stderr
+    out = run_coffer("backup", "create", "--data", world.data_dir, "--pkcs11-pin-file",
+                     token.pin_file)
+    assert out.returncode == 0, out.stderr
+    target = tmp_path / "token-restored"
+    if AS_ROOT:
+        make_traversable(target)
+    out = run_coffer("backup", "restore", snapshot_path(out), "--data", target, "--master-key",
+                     key, "--pkcs11-pin-file", token.pin_file)
+    assert out.returncode == 0, out.stderr
+    port = free_port()
+    set_conf(target / "coffer.conf", "listen", f"127.0.0.1:{port}")
+    srv = start_server(_restored_deployment(world, target, port),
+                       extra_args=("--pkcs11-pin-file", str(token.pin_file)))
+    try:
+        person.login(srv, headers={"X-Forwarded-For": new_address()})
+        got = get_record(person.client, org, rec["id"])
+        assert (got["title"], got["body"]) == ("kept in a token", "its body\n")
+    finally:
+        finish_server(srv)
