@@ -224,7 +224,6 @@ def test_master_key_rotation_keeps_the_file(dep, tmp_path):
 def test_a_passphrase_sealed_deployment(tmp_path):
     pfile = tmp_path / "passphrase"
     pfile.write_bytes(b"correct horse battery staple\n")
-    os.chmod(pfile, 0o644)  # the server's user reads it after the drop
     dep = init_deployment(tmp_path / "sealed", keeping=("--passphrase-file", pfile))
     d = dep.data_dir
     v = value_file(tmp_path, "pg", PG)
@@ -281,3 +280,23 @@ def test_a_snapshot_restores_with_its_secrets(dep, tmp_path):
     restored.port = free_port()
     set_conf(restored.conf, "listen", f"127.0.0.1:{restored.port}")
     finish_server(start_server(restored))
+
+
+def test_a_master_key_in_a_pkcs11_token(tmp_path, monkeypatch):
+    """The file's key derives from the version's root, which the token seals: the PIN opens it,
+    and serve (with the PIN) starts with the file."""
+    from softhsm import Token
+    token = Token(tmp_path)
+    for k, v in token.env.items():
+        monkeypatch.setenv(k, v)
+    dep = init_deployment(tmp_path / "token", keeping=token.init_args())
+    d = dep.data_dir
+    v = value_file(tmp_path, "pg", PG)
+    out = secret(d, "set", "pg_password", "--from-file", v)
+    assert_user_error(out)
+    assert "--pkcs11-pin-file" in out.stderr
+    out = secret(d, "set", "pg_password", "--from-file", v, "--pkcs11-pin-file", token.pin_file)
+    assert out.returncode == 0, out.stderr
+    assert names_listed(d, "--pkcs11-pin-file", token.pin_file)[0] == ["pg_password"]
+    assert PG not in (d / "secrets").read_bytes()
+    finish_server(start_server(dep, extra_args=("--pkcs11-pin-file", str(token.pin_file))))
