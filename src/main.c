@@ -17,6 +17,7 @@ static const struct {
     {"audit", cmd_audit, "verify the audit trail"},
     {"org", cmd_org, "recover an organisation that lost all its admins"},
     {"backup", cmd_backup, "make, list, verify and restore encrypted snapshots"},
+    {"secret", cmd_secret, "set, list and remove the sealed credentials"},
     {"version", cmd_version, "print versions"},
 };
 

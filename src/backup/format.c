@@ -81,7 +81,8 @@ static bool uuid_then(const char *s, const char **rest)
 
 bool backup_member_name_ok(const char *name)
 {
-	static const char *const fixed[] = {"system.db", "coffer.conf", "audit.checkpoint"};
+	static const char *const fixed[] = {"system.db", "coffer.conf", "audit.checkpoint",
+					    "secrets"};
 	const char *rest;
 	if (strlen(name) > BACKUP_MEMBER_NAME_MAX)
 		return false;

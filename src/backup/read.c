@@ -77,8 +77,8 @@ enum coffer_err backup_remove_tree(const char *path)
 static void empty_dir(const char *dir)
 {
 	char path[PATH_MAX];
-	static const char *const tops[] = {"orgs", "tls", "system.db", "audit.checkpoint",
-					   "coffer.conf"};
+	static const char *const tops[] = {"orgs",	  "tls",    "system.db", "audit.checkpoint",
+					   "coffer.conf", "secrets"};
 	for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, tops[i]);
 		if (backup_remove_tree(path) != COFFER_OK)

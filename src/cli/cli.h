@@ -21,6 +21,7 @@ int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_org(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
 
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -62,6 +63,10 @@ const char *cli_default_data_dir(void);
 int cli_master_key_failure(const char *data_dir, const char *passphrase_file, enum coffer_err err);
 /* The same for the master key file PATH. */
 int cli_master_key_failure_at(const char *path, const char *passphrase_file, enum coffer_err err);
+
+/* Explains in one line, naming the file, why DATA_DIR/secrets did not open (ERR as secrets_load
+ * reports it, crypto/secrets_file.h) and returns EXIT_USER_ERROR. */
+int cli_secrets_failure(const char *data_dir, enum coffer_err err);
 
 /* Takes DATA_DIR's lock (DATA/serve.lock, an exclusive flock held for the life of the process):
  * `coffer serve` holds it while it runs, and what must not run beside it (rotating the master

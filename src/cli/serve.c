@@ -96,12 +96,15 @@ static int start_keyd(const char *data_dir, const char *passphrase_file, const c
 	enum coffer_err err = keyd_spawn(&start, pid, keyd);
 	if (err != COFFER_OK)
 		return cli_fail("cannot start the key service");
-	err = keyd_wait_ready(*keyd);
+	enum keyd_fail_source source = KEYD_FAIL_KEYRING;
+	err = keyd_wait_ready_from(*keyd, &source);
 	if (err == COFFER_OK)
 		return 0;
 	keyd_client_free(*keyd);
 	*keyd = NULL;
 	waitpid(*pid, NULL, 0);
+	if (source == KEYD_FAIL_SECRETS)
+		return cli_secrets_failure(data_dir, err);
 	return cli_keyring_failure(data_dir, passphrase_file, pin_file, err);
 }
 

@@ -158,3 +158,29 @@ enum coffer_err file_lock_in(const char *dir, const char *name, int *fd)
 	*fd = f;
 	return COFFER_OK;
 }
+
+enum coffer_err stdin_read_all(size_t max, char **out, size_t *len)
+{
+	char *buf = sodium_malloc(max + 1);
+	size_t got = 0;
+	enum coffer_err err = buf != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
+	while (err == COFFER_OK) {
+		ssize_t n = read(STDIN_FILENO, buf + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = COFFER_ERR_IO;
+		else if (n == 0)
+			break;
+		else if ((got += (size_t)n) > max)
+			err = COFFER_ERR_TOO_LARGE;
+	}
+	if (err != COFFER_OK) {
+		sodium_free(buf);
+		return err;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return COFFER_OK;
+}

@@ -17,6 +17,10 @@ COFFER_MUST_CHECK enum coffer_err file_write_atomic(const char *path, const void
 COFFER_MUST_CHECK enum coffer_err file_read_all(const char *path, size_t max, int secure,
 						char **out, size_t *len);
 
+/* Reads standard input to its end into guarded memory (free with sodium_free): at most MAX
+ * bytes (COFFER_ERR_TOO_LARGE beyond), *LEN of them plus a NUL terminator. */
+COFFER_MUST_CHECK enum coffer_err stdin_read_all(size_t max, char **out, size_t *len);
+
 /* Writes exactly LEN bytes, retrying after EINTR and short writes. */
 COFFER_MUST_CHECK enum coffer_err fd_write_all(int fd, const void *data, size_t len);
 

@@ -545,39 +545,12 @@ enum coffer_err master_key_rotate(const char *path, const char *passphrase, size
 	return master_key_rotate_with(path, &u, new_version);
 }
 
-/* Reads standard input to its end into guarded memory (MAX bytes at most). */
-static enum coffer_err stdin_read(size_t max, char **out, size_t *len)
-{
-	char *buf = sodium_malloc(max + 1);
-	size_t got = 0;
-	enum coffer_err err = buf != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
-	while (err == COFFER_OK) {
-		ssize_t n = read(STDIN_FILENO, buf + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = COFFER_ERR_IO;
-		else if (n == 0)
-			break;
-		else if ((got += (size_t)n) > max)
-			err = COFFER_ERR_TOO_LARGE;
-	}
-	if (err != COFFER_OK) {
-		sodium_free(buf);
-		return err;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return COFFER_OK;
-}
-
 enum coffer_err passphrase_read(const char *path, char **out, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
 	enum coffer_err err = strcmp(path, "-") == 0
-				  ? stdin_read(PASSPHRASE_MAX + 2, &buf, &n)
+				  ? stdin_read_all(PASSPHRASE_MAX + 2, &buf, &n)
 				  : file_read_all(path, PASSPHRASE_MAX + 2, 1, &buf, &n);
 	if (err != COFFER_OK)
 		return err;

@@ -89,6 +89,11 @@ enum coffer_err keyd_channel_round_trip_fd(struct keyd_channel *ch, uint8_t want
 
 enum coffer_err keyd_wait_ready(struct keyd_client *c)
 {
+	return keyd_wait_ready_from(c, NULL);
+}
+
+enum coffer_err keyd_wait_ready_from(struct keyd_client *c, enum keyd_fail_source *source)
+{
 	struct keyd_channel *ch = &c->ch[0];
 	uint8_t type = 0;
 	struct wire_reader r;
@@ -100,8 +105,13 @@ enum coffer_err keyd_wait_ready(struct keyd_client *c)
 			err = COFFER_OK;
 		} else if (type == KEYD_MSG_FAIL) {
 			uint32_t code = wire_get_u32(&r);
-			if (wire_reader_end(&r) && code > 0 && code < COFFER_ERR__COUNT)
+			uint8_t what = wire_get_u8(&r);
+			if (wire_reader_end(&r) && code > 0 && code < COFFER_ERR__COUNT &&
+			    what <= KEYD_FAIL_SECRETS) {
 				err = (enum coffer_err)code;
+				if (source != NULL)
+					*source = (enum keyd_fail_source)what;
+			}
 		}
 	}
 	keyd_channel_release(ch);

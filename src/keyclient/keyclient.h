@@ -42,6 +42,10 @@ void keyd_client_free(struct keyd_client *c);
 /* Waits for keyd's first message: COFFER_OK when it is ready, else the error it stopped with
  * (as master_key_load reports them), or COFFER_ERR_UNAVAILABLE if it died. */
 COFFER_MUST_CHECK enum coffer_err keyd_wait_ready(struct keyd_client *c);
+/* The same, and on a FAIL sets *SOURCE (when not NULL) to what keyd could not load: the
+ * keyring (errors as master_key_open), or DATA/secrets (errors as secrets_load). */
+COFFER_MUST_CHECK enum coffer_err keyd_wait_ready_from(struct keyd_client *c,
+						       enum keyd_fail_source *source);
 
 /* One round trip, to check keyd is alive (and to measure the round trip). */
 COFFER_MUST_CHECK enum coffer_err keyd_ping(struct keyd_client *c);
@@ -220,6 +224,15 @@ keyd_breach_check(struct keyd_client *c, const struct keyd_session *s, const uin
 COFFER_MUST_CHECK enum coffer_err keyd_backup_key(struct keyd_client *c, uint32_t *version,
 						  uint8_t salt[SNAPSHOT_SALT_BYTES],
 						  uint8_t key[AEAD_KEY_BYTES]);
+
+/* --- sealed credentials (secret.c) ---------------------------------------------------- */
+
+/* SECRET_GET: the credential NAME (one of crypto/secrets_file.h's defined names) from the
+ * DATA/secrets keyd opened at start, into VALUE (CAP bytes; guarded memory, wiped after use)
+ * as a C string of *LEN bytes. COFFER_ERR_NOT_FOUND when it is not set; COFFER_ERR_INVALID_INPUT
+ * for a name that is not defined or a CAP below SECRET_VALUE_MAX + 1. */
+COFFER_MUST_CHECK enum coffer_err keyd_secret_get(struct keyd_client *c, const char *name,
+						  char *value, size_t cap, size_t *len);
 
 /* An audit signer (audit/signer.h) whose links and checkpoints keyd makes over C. */
 struct audit_signer;

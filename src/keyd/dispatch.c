@@ -69,6 +69,8 @@ static const struct row table[] = {
 	 keyd_read_audit_check,    keyd_answer_audit_check},
 	{KEYD_MSG_BACKUP_KEY,     PERMIT_NONE,        "backup key",
 	 keyd_read_backup_key,     keyd_answer_backup_key},
+	{KEYD_MSG_SECRET_GET,     PERMIT_NONE,        "sealed credential",
+	 keyd_read_secret_get,     keyd_answer_secret_get},
 };
 // clang-format on
 

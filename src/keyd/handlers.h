@@ -122,4 +122,9 @@ bool keyd_read_backup_key(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_backup_key(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			    struct keyd_request *q, struct frame_writer *reply);
 
+/* secret_requests.c */
+bool keyd_read_secret_get(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_secret_get(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			    struct keyd_request *q, struct frame_writer *reply);
+
 #endif

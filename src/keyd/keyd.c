@@ -95,12 +95,14 @@ static void *channel_thread(void *arg)
 	return NULL;
 }
 
-static void tell(int fd, enum keyd_msg type, uint32_t code)
+static void tell(int fd, enum keyd_msg type, uint32_t code, enum keyd_fail_source source)
 {
 	static struct frame_writer f;
 	struct wire_writer *w = frame_begin(&f, (uint8_t)type);
-	if (type == KEYD_MSG_FAIL)
+	if (type == KEYD_MSG_FAIL) {
 		wire_put_u32(w, code);
+		wire_put_u8(w, (uint8_t)source);
+	}
 	if (!frame_end(&f) || frame_send(fd, &f) != COFFER_OK)
 		_exit(1);
 }
@@ -141,9 +143,14 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	signal(SIGHUP, SIG_IGN);
 	prctl(PR_SET_NAME, "coffer-keyd", 0, 0, 0); /* so that ps tells the two apart */
 	enum coffer_err err = harden_process();
+	enum keyd_fail_source source = KEYD_FAIL_KEYRING;
 	if (err == COFFER_OK)
 		err =
 		    keyd_keys_load(start->data_dir, start->passphrase_file, start->pin_file, &keys);
+	if (err == COFFER_OK) {
+		err = keyd_secrets_load(start->data_dir, &keys);
+		source = err == COFFER_OK ? KEYD_FAIL_KEYRING : KEYD_FAIL_SECRETS;
+	}
 	if (err == COFFER_OK)
 		err = start_threads(fds);
 	/* Keys loaded, threads started: keyd needs no file, socket, process or root any more. */
@@ -152,11 +159,11 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	if (err == COFFER_OK && !sandbox_skipped_for_sanitizers())
 		err = sandbox_keyd();
 	if (err != COFFER_OK) {
-		tell(fds[0], KEYD_MSG_FAIL, (uint32_t)err);
+		tell(fds[0], KEYD_MSG_FAIL, (uint32_t)err, source);
 		stop_now(1);
 	}
 	pthread_barrier_wait(&gate);
-	tell(fds[0], KEYD_MSG_READY, 0);
+	tell(fds[0], KEYD_MSG_READY, 0, KEYD_FAIL_KEYRING);
 	serve_channel(&channels[0]);
 	/* The web process closes every channel at once when it ends. */
 	for (int i = 1; i < KEYD_CHANNELS; i++)

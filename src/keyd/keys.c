@@ -7,6 +7,7 @@
 
 #include "audit/mac_keys.h"
 #include "crypto/kdf.h"
+#include "crypto/secrets_file.h"
 #include "crypto/mac.h"
 #include "keyd/breach_list.h"
 #include "keyd/hash_gate.h"
@@ -48,6 +49,7 @@ enum coffer_err keyd_keys_from_ring(struct master_keyring *ring, struct keyd_key
 	keys->hashing = hashing;
 	keys->breach = breach;
 	keys->audit = audit;
+	keys->secrets = NULL;
 	return COFFER_OK;
 }
 
@@ -80,8 +82,22 @@ enum coffer_err keyd_keys_load(const char *data_dir, const char *passphrase_file
 	return err;
 }
 
+enum coffer_err keyd_secrets_load(const char *data_dir, struct keyd_keys *keys)
+{
+	struct secrets *s = NULL;
+	enum coffer_err err = secrets_load(data_dir, keys->ring, &s);
+	if (err != COFFER_OK)
+		return err;
+	sodium_mprotect_readonly(s);
+	secrets_free(keys->secrets);
+	keys->secrets = s;
+	return COFFER_OK;
+}
+
 void keyd_keys_free(struct keyd_keys *keys)
 {
+	secrets_free(keys->secrets);
+	keys->secrets = NULL;
 	master_keyring_free(keys->ring);
 	sodium_free(keys->ticket_key);
 	if (keys->seals != NULL)
@@ -110,4 +126,8 @@ void keyd_keys_wipe(struct keyd_keys *keys)
 	if (keys->seals != NULL)
 		seal_keys_wipe(keys->seals);
 	audit_mac_keys_wipe(keys->audit);
+	if (keys->secrets != NULL) {
+		sodium_mprotect_readwrite(keys->secrets);
+		secrets_wipe(keys->secrets);
+	}
 }

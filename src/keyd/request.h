@@ -11,6 +11,7 @@
 #include "audit/checkpoint.h"
 #include "common/wire.h"
 #include "crypto/keywrap.h"
+#include "crypto/secrets_file.h"
 #include "crypto/token.h"
 #include "keyd/account.h"
 #include "keyd/ticket.h"
@@ -98,6 +99,7 @@ struct keyd_request {
 	struct keyd_account_work work;
 	struct keyd_audit_fields audit;
 	int passed_fd; /* BREACH_LIST: the descriptor that came with it (-1: none, or taken) */
+	char secret_name[SECRET_NAME_MAX + 1]; /* SECRET_GET */
 };
 
 /* Reads SESSION (protocol.h) into S. */

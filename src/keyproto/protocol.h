@@ -4,7 +4,8 @@
  *
  * Messages (type byte of a frame; fields are wire fields, common/wire.h):
  *   READY         keyd → web, once, on channel 0, when it holds its keys:  (no fields)
- *   FAIL          keyd → web, once, instead of READY:                      u32 coffer_err
+ *   FAIL          keyd → web, once, instead of READY:                      u32 coffer_err |
+ *                                                  u8 enum keyd_fail_source (what failed)
  *   PING          web → keyd:  u64 nonce
  *   PONG          keyd → web:  u64 the same nonce
  *   ORG_KEY_NEW   web → keyd:  str org id | u32 org key version (1 or more)
@@ -85,6 +86,11 @@
  *                 A new backup snapshot's key (backup/key.h) under the newest master key,
  *                 with a salt keyd draws: the web process can have keys for new snapshots
  *                 only, never ask for an existing snapshot's (that takes the master key).
+ *   SECRET_GET    web → keyd:  str name (1..SECRET_NAME_MAX)
+ *   SECRET        keyd → web:  bytes value (1..SECRET_VALUE_MAX)
+ *                 A credential from DATA/secrets (crypto/secrets_file.h), which keyd opened at
+ *                 start: only the names coffer defines (FORBIDDEN for any other), NOT_FOUND
+ *                 when it is not set. The web process asks for what it uses, when it uses it.
  *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
  * where
  *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
@@ -175,6 +181,14 @@ enum keyd_msg {
 	KEYD_MSG_AUDIT_CHECKED = 37,
 	KEYD_MSG_BACKUP_KEY = 38,
 	KEYD_MSG_BACKUP_KEYS = 39,
+	KEYD_MSG_SECRET_GET = 40,
+	KEYD_MSG_SECRET = 41,
+};
+
+/* FAIL: what keyd could not load. */
+enum keyd_fail_source {
+	KEYD_FAIL_KEYRING = 0, /* the master keyring (or anything else before the secrets) */
+	KEYD_FAIL_SECRETS = 1, /* DATA/secrets */
 };
 
 /* BREACH_RESULT: what keyd found. */

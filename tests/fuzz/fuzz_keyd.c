@@ -36,7 +36,11 @@
  *     only for a live session presenting its own user's account keyd sealed, and its verdict is
  *     the truth about that account's digest and the list keyd was given here at start (the
  *     SHA-1 of "pw", the seeds' password), found here afresh. BREACH_LIST needs a descriptor,
- *     which keyd_handle never has: it must not be answered.
+ *     which keyd_handle never has: it must not be answered;
+ *   - sealed credentials: SECRET_GET answers, with exactly the value keyd holds, only a name
+ *     coffer defines that is set here (pg_password); a defined name not set is NOT_FOUND, and
+ *     any other name FORBIDDEN, even one keyd holds (a_later_name, as a later coffer might
+ *     leave in DATA/secrets).
  * This build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, see the Makefile) hashes passwords at
  * Argon2id's minimum cost, so identity requests run thousands a second, not ten.
  * Seeds (tests/fuzz/corpus/fuzz_keyd/) include valid data key requests: tickets sealed with
@@ -64,6 +68,7 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "crypto/keywrap.h"
+#include "crypto/secrets_file.h"
 #include "crypto/token.h"
 #include "fuzz_util.h"
 #include "keyd/account.h"
@@ -76,6 +81,7 @@
 #include "signin/totp.h"
 
 static struct keyd_keys keys;
+#define PG_PASSWORD "the database password"
 static struct frame_writer reply;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -96,6 +102,14 @@ static void setup(void)
 		ring->keys[0].key[i] = (uint8_t)(0xc0 + i);
 	sodium_mprotect_readonly(ring);
 	check(keyd_keys_from_ring(ring, &keys) == COFFER_OK, "keyd_keys_from_ring");
+	/* What keyd_secrets_load would have opened from DATA/secrets. */
+	check(secrets_new(&keys.secrets) == COFFER_OK &&
+		  secrets_put(keys.secrets, SECRET_PG_PASSWORD, (const uint8_t *)PG_PASSWORD,
+			      strlen(PG_PASSWORD), 1) == COFFER_OK &&
+		  secrets_put(keys.secrets, "a_later_name", (const uint8_t *)"later", 5, 1) ==
+		      COFFER_OK,
+	      "secrets");
+	sodium_mprotect_readonly(keys.secrets);
 	/* keyd's breached-password list: the SHA-1 of "pw", as the web process would hand it. */
 	uint8_t listed[20];
 	unsigned int n = 0;
@@ -780,6 +794,34 @@ static void check_breach_result(const uint8_t *p, size_t len, struct wire_reader
 	check(verdict == want, "a breach check's verdict is not the truth");
 }
 
+/* The name a SECRET_GET asks for, read afresh ("" when it does not parse). */
+static void secret_name_of(const uint8_t *payload, size_t len, char name[SECRET_NAME_MAX + 1])
+{
+	struct wire_reader q = wire_reader_init(payload, len);
+	wire_get_str(&q, name, SECRET_NAME_MAX);
+	check(wire_reader_end(&q), "keyd answered a SECRET_GET that does not parse");
+}
+
+static void check_secret(const uint8_t *payload, size_t len, struct wire_reader *rr)
+{
+	char name[SECRET_NAME_MAX + 1], value[SECRET_VALUE_MAX + 1];
+	secret_name_of(payload, len, name);
+	wire_get_str(rr, value, SECRET_VALUE_MAX);
+	check(wire_reader_end(rr), "SECRET reply malformed");
+	check(strcmp(name, SECRET_PG_PASSWORD) == 0,
+	      "a credential handed out for a name that is not defined, or not set");
+	check(strcmp(value, PG_PASSWORD) == 0, "SECRET is not the value keyd holds");
+}
+
+static void check_secret_refused(const uint8_t *payload, size_t len, uint32_t code)
+{
+	char name[SECRET_NAME_MAX + 1];
+	secret_name_of(payload, len, name);
+	check(strcmp(name, SECRET_PG_PASSWORD) != 0, "a set, defined credential refused");
+	check(code == (secret_name_defined(name) ? COFFER_ERR_NOT_FOUND : COFFER_ERR_FORBIDDEN),
+	      "SECRET_GET refused with the wrong reason");
+}
+
 /* The reasons documented for refusing each request (and NOMEM when Argon2id cannot
  * have its memory, CRYPTO when a TOTP secret does not open or a new key or secret cannot be
  * sealed). */
@@ -818,6 +860,8 @@ static bool denial_documented(uint8_t type, uint32_t code)
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOMEM;
 	case KEYD_MSG_BREACH_CHECK: return code == COFFER_ERR_UNAUTHENTICATED;
+	case KEYD_MSG_SECRET_GET:
+		return code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
 	default: return false;
 	}
 }
@@ -903,6 +947,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      "DENIED to a request never refused, or with an undocumented reason");
 		if (type == KEYD_MSG_INVITE_SEAL)
 			check_invite_refused(payload, len, code);
+		if (type == KEYD_MSG_SECRET_GET)
+			check_secret_refused(payload, len, code);
 		return 0;
 	}
 	switch (type) {
@@ -988,6 +1034,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      "BACKUP_KEYS reply malformed");
 		break;
 	}
+	case KEYD_MSG_SECRET_GET:
+		check(rtype == KEYD_MSG_SECRET, "SECRET_GET not answered with SECRET");
+		check_secret(payload, len, &rr);
+		break;
 	default: check(false, "a request type keyd does not serve was answered");
 	}
 	return 0;

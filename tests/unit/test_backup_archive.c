@@ -26,11 +26,14 @@ static void test_member_names(void **state)
 	assert_true(backup_member_name_ok("system.db"));
 	assert_true(backup_member_name_ok("coffer.conf"));
 	assert_true(backup_member_name_ok("audit.checkpoint"));
+	assert_true(backup_member_name_ok("secrets"));
 	assert_true(backup_member_name_ok("tls/cert.pem"));
 	assert_true(backup_member_name_ok("orgs/" ORG "/org.db"));
 	assert_true(backup_member_name_ok("orgs/" ORG "/blobs/" FILE1));
 	assert_false(backup_member_name_ok(""));
 	assert_false(backup_member_name_ok("master.key"));
+	assert_false(backup_member_name_ok("secrets/x"));
+	assert_false(backup_member_name_ok("secrets.tmp"));
 	assert_false(backup_member_name_ok("tls/.hidden"));
 	assert_false(backup_member_name_ok("tls/../master.key"));
 	assert_false(backup_member_name_ok("tls/a/b"));

@@ -23,6 +23,7 @@
 #include "crypto/kdf.h"
 #include "crypto/keywrap.h"
 #include "crypto/master_key.h"
+#include "crypto/secrets_file.h"
 #include "crypto/token.h"
 #include "keyclient/keyclient.h"
 #include "keyclient/spawn.h"
@@ -694,6 +695,78 @@ static void test_start_failures(void **state)
 	stop_expect(0);
 }
 
+/* keyd opens DATA/secrets at start and hands out the defined credentials it holds; a damaged
+ * or foreign file stops it, and says that the file is what failed. */
+static void test_secrets_at_start(void **state)
+{
+	(void)state;
+	const char *d = make_own_dir("secrets");
+	char path[256], file[256], value[SECRET_VALUE_MAX + 1];
+	size_t len = 0;
+	struct master_keyring *ring = NULL, *other = NULL;
+	struct secrets *s = NULL;
+	enum keyd_fail_source source = KEYD_FAIL_KEYRING;
+	join(path, d, MASTER_KEY_FILE);
+	join(file, d, SECRETS_FILE);
+	assert_int_equal(master_key_create(path, NULL, 0), COFFER_OK);
+	assert_int_equal(master_key_load(path, NULL, 0, &ring), COFFER_OK);
+	/* No file: nothing is set. */
+	spawn_in(d, NULL);
+	assert_int_equal(keyd_wait_ready(client), COFFER_OK);
+	assert_int_equal(keyd_secret_get(client, SECRET_PG_PASSWORD, value, sizeof value, &len),
+			 COFFER_ERR_NOT_FOUND);
+	stop_expect(0);
+	assert_int_equal(secrets_new(&s), COFFER_OK);
+	assert_int_equal(secrets_put(s, SECRET_PG_PASSWORD, (const uint8_t *)"pg secret", 9, 1),
+			 COFFER_OK);
+	assert_int_equal(secrets_save(d, ring, s), COFFER_OK);
+	spawn_in(d, NULL);
+	assert_int_equal(keyd_wait_ready(client), COFFER_OK);
+	assert_int_equal(keyd_secret_get(client, SECRET_PG_PASSWORD, value, sizeof value, &len),
+			 COFFER_OK);
+	assert_int_equal(len, 9);
+	assert_string_equal(value, "pg secret");
+	assert_int_equal(
+	    keyd_secret_get(client, SECRET_S3_SECRET_ACCESS_KEY, value, sizeof value, &len),
+	    COFFER_ERR_NOT_FOUND);
+	/* Checked before sending: an undefined name, a buffer too small. */
+	assert_int_equal(keyd_secret_get(client, "other", value, sizeof value, &len),
+			 COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(keyd_secret_get(client, SECRET_PG_PASSWORD, value, 16, &len),
+			 COFFER_ERR_INVALID_INPUT);
+	stop_expect(0);
+	/* Sealed by another deployment's master key. */
+	char other_dir[256];
+	join(other_dir, d, "other.key");
+	assert_int_equal(master_key_create(other_dir, NULL, 0), COFFER_OK);
+	assert_int_equal(master_key_load(other_dir, NULL, 0, &other), COFFER_OK);
+	assert_int_equal(secrets_save(d, other, s), COFFER_OK);
+	spawn_in(d, NULL);
+	assert_int_equal(keyd_wait_ready_from(client, &source), COFFER_ERR_CRYPTO);
+	assert_int_equal(source, KEYD_FAIL_SECRETS);
+	stop_expect(1);
+	/* Damaged. */
+	assert_int_equal(secrets_save(d, ring, s), COFFER_OK);
+	int fd = open(file, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "!", 1), 1);
+	close(fd);
+	source = KEYD_FAIL_KEYRING;
+	spawn_in(d, NULL);
+	assert_int_equal(keyd_wait_ready_from(client, &source), COFFER_ERR_CRYPTO);
+	assert_int_equal(source, KEYD_FAIL_SECRETS);
+	stop_expect(1);
+	/* A keyring failure says so. */
+	assert_int_equal(chmod(path, 0644), 0);
+	spawn_in(d, NULL);
+	assert_int_equal(keyd_wait_ready_from(client, &source), COFFER_ERR_FORBIDDEN);
+	assert_int_equal(source, KEYD_FAIL_KEYRING);
+	stop_expect(1);
+	secrets_free(s);
+	master_keyring_free(ring);
+	master_keyring_free(other);
+}
+
 /* ---- malformed requests ------------------------------------------------------------------- */
 
 /* Spawns keyd and finds the web process's end of channel 0 by reading keyd's READY on it:
@@ -868,6 +941,7 @@ static void test_keyd_handle_direct(void **state)
 					  KEYD_MSG_TOTP_OK,
 					  KEYD_MSG_SESSION_NEW,
 					  KEYD_MSG_LOGIN_FAILED,
+					  KEYD_MSG_SECRET,
 					  21,
 					  0x80,
 					  0xff};
@@ -1055,6 +1129,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_sealed_keyring, reap_keyd),
 	    cmocka_unit_test_teardown(test_rotated_keyring, reap_keyd),
 	    cmocka_unit_test_teardown(test_start_failures, reap_keyd),
+	    cmocka_unit_test_teardown(test_secrets_at_start, reap_keyd),
 	    cmocka_unit_test_teardown(test_malformed_request_ends_keyd, reap_keyd),
 	    cmocka_unit_test_teardown(test_bad_frame_length_ends_keyd, reap_keyd),
 	    cmocka_unit_test(test_keyd_handle_direct),

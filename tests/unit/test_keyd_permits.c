@@ -7,7 +7,8 @@
  * user's whose clearance is below the object's level, or an object whose level is none, is
  * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS). Requests of
  * PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
- * proof (a sealed record, a password). BREACH_LIST alone comes with a descriptor, and must. */
+ * proof (a sealed record, a password). BREACH_LIST alone comes with a descriptor, and must.
+ * SECRET_GET hands out the defined credentials keyd holds, and nothing else. */
 #include "test_util.h"
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "crypto/keywrap.h"
+#include "crypto/secrets_file.h"
 #include "keyd/account.h"
 #include "keyd/dispatch.h"
 #include "keyd/keys.h"
@@ -48,6 +50,7 @@ static const struct {
     {KEYD_MSG_AUDIT_LINK, PERMIT_NONE},
     {KEYD_MSG_AUDIT_CHECK, PERMIT_NONE},
     {KEYD_MSG_BACKUP_KEY, PERMIT_NONE},
+    {KEYD_MSG_SECRET_GET, PERMIT_NONE},
 };
 
 /* Who asks. The user is an org_admin of org-a with clearance internal (or a plain member);
@@ -408,6 +411,10 @@ static void test_rows_without_session(void **state)
 		case KEYD_MSG_BACKUP_KEY: /* a new snapshot's key: nothing that exists */
 			want_type = KEYD_MSG_BACKUP_KEYS;
 			break;
+		case KEYD_MSG_SECRET_GET: /* a defined credential keyd holds */
+			wire_put_str(w, SECRET_PG_PASSWORD);
+			want_type = KEYD_MSG_SECRET;
+			break;
 		default: fail_msg("no request made here for type %u", type);
 		}
 		assert_true(frame_end(&req));
@@ -425,7 +432,60 @@ static void test_rows_without_session(void **state)
 			assert_non_null(wire_get_raw(&r, 32));
 			assert_true(wire_reader_end(&r));
 		}
+		if (got == KEYD_MSG_SECRET) {
+			char value[SECRET_VALUE_MAX + 1];
+			wire_get_str(&r, value, SECRET_VALUE_MAX);
+			assert_true(wire_reader_end(&r));
+			assert_string_equal(value, "the pg password");
+		}
 	}
+}
+
+static uint8_t secret_get(const char *name, struct wire_reader *r)
+{
+	wire_put_str(frame_begin(&req, KEYD_MSG_SECRET_GET), name);
+	assert_true(frame_end(&req));
+	return handle(r);
+}
+
+/* SECRET_GET: a defined name keyd holds is answered with its value; a defined name not set is
+ * NOT_FOUND; a name that is not defined is FORBIDDEN even when the file holds it; a name
+ * beyond the limit, or bytes after it, end keyd. With no secrets file, every name is
+ * NOT_FOUND. */
+static void test_secret_get(void **state)
+{
+	(void)state;
+	struct wire_reader r;
+	assert_int_equal(secret_get(SECRET_PG_PASSWORD, &r), KEYD_MSG_SECRET);
+	assert_int_equal(secret_get(SECRET_S3_SECRET_ACCESS_KEY, &r), KEYD_MSG_DENIED);
+	assert_int_equal(wire_get_u32(&r), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(secret_get("a_later_name", &r), KEYD_MSG_DENIED);
+	assert_int_equal(wire_get_u32(&r), COFFER_ERR_FORBIDDEN);
+	assert_int_equal(secret_get("pg_password2", &r), KEYD_MSG_DENIED);
+	assert_int_equal(wire_get_u32(&r), COFFER_ERR_FORBIDDEN);
+	char long_name[SECRET_NAME_MAX + 2];
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	wire_put_str(frame_begin(&req, KEYD_MSG_SECRET_GET), long_name);
+	assert_true(frame_end(&req));
+	struct wire_reader in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle(&keys, KEYD_MSG_SECRET_GET, &in, &reply));
+	struct wire_writer *w = frame_begin(&req, KEYD_MSG_SECRET_GET);
+	wire_put_str(w, SECRET_PG_PASSWORD);
+	wire_put_u8(w, 0);
+	assert_true(frame_end(&req));
+	in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle(&keys, KEYD_MSG_SECRET_GET, &in, &reply));
+	(void)frame_begin(&req, KEYD_MSG_SECRET_GET);
+	assert_true(frame_end(&req));
+	in = wire_reader_init(req.buf + 8, req.w.len - 8);
+	assert_false(keyd_handle(&keys, KEYD_MSG_SECRET_GET, &in, &reply));
+	/* No file: nothing set. */
+	struct secrets *held = keys.secrets;
+	keys.secrets = NULL;
+	assert_int_equal(secret_get(SECRET_PG_PASSWORD, &r), KEYD_MSG_DENIED);
+	assert_int_equal(wire_get_u32(&r), COFFER_ERR_NOT_FOUND);
+	keys.secrets = held;
 }
 
 /* Only BREACH_LIST carries a descriptor, and it must: otherwise the request is malformed (keyd
@@ -474,7 +534,16 @@ static int setup(void **state)
 	    keywrap_org_key(mk, "org-b", 1, org_key, org_b) != COFFER_OK)
 		return -1;
 	sodium_mprotect_readonly(ring);
-	return keyd_keys_from_ring(ring, &keys) == COFFER_OK ? 0 : -1;
+	if (keyd_keys_from_ring(ring, &keys) != COFFER_OK)
+		return -1;
+	/* What keyd_secrets_load would have opened: a defined name and one a later coffer set. */
+	return secrets_new(&keys.secrets) == COFFER_OK &&
+		       secrets_put(keys.secrets, SECRET_PG_PASSWORD,
+				   (const uint8_t *)"the pg password", 15, 1) == COFFER_OK &&
+		       secrets_put(keys.secrets, "a_later_name", (const uint8_t *)"x", 1, 1) ==
+			   COFFER_OK
+		   ? 0
+		   : -1;
 }
 
 static int teardown(void **state)
@@ -494,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(test_sessions_by_class),
 	    cmocka_unit_test(test_rows_without_session),
 	    cmocka_unit_test(test_descriptors),
+	    cmocka_unit_test(test_secret_get),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -350,11 +350,15 @@ static enum coffer_err stage_file(struct stage *sg, const char *name)
 	return err;
 }
 
-/* The settings: coffer.conf and every plain file of tls/ (the certificate and its key). */
+/* The settings: coffer.conf, the sealed credentials (secrets, as sealed: a restore needs the
+ * master key for them as for everything else) and every plain file of tls/ (the certificate and
+ * its key). */
 static enum coffer_err stage_settings(struct stage *sg)
 {
 	char path[PATH_MAX], name[PATH_MAX];
 	enum coffer_err err = stage_file(sg, "coffer.conf");
+	if (err == COFFER_OK)
+		err = stage_file(sg, "secrets");
 	if (err != COFFER_OK)
 		return err;
 	snprintf(path, sizeof path, "%s/tls", sg->data_dir);
