@@ -13,7 +13,7 @@
 .PHONY: all asan unit fuzzers run test fuzz bench deps test-deps bench-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
-        libzip
+        libzip libpq
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
 # p11-kit gives only the PKCS#11 header: modules are loaded with dlopen (src/hsm/p11.c).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) p11-kit-1)
