@@ -130,6 +130,15 @@ void pg_pool_close(struct pg_pool *pool)
 	free(pool);
 }
 
+/* The server's notices and warnings (e.g. "there is already a transaction in progress") would
+ * go to stderr raw, among the JSON log lines, and may quote values: they are dropped. Errors
+ * come back as results and are logged by the caller. */
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* Opens a connection to DB. libpq keeps its own copy of the password while the connection
  * lives (and clears it when the connection is freed). */
 static enum coffer_err connect_db(struct pg_pool *pool, const char *db, PGconn **out)
@@ -172,6 +181,7 @@ static enum coffer_err connect_db(struct pg_pool *pool, const char *db, PGconn *
 		PQfinish(pq);
 		return COFFER_ERR_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(pq, drop_notice, NULL);
 	*out = pq;
 	return COFFER_OK;
 }
