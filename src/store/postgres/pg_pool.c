@@ -188,25 +188,32 @@ static enum coffer_err connect_db(struct pg_pool *pool, const char *db, PGconn *
 
 /* Whether an idle connection still stands. An idle connection has nothing to read unless the
  * server spoke on its own: a notice, or its last words before closing (57P01 on a shutdown)
- * and then the end of the stream. So a socket with nothing to read is alive, and one with
- * something is read to see whether libpq found the connection closed. */
+ * followed by the end of the stream. So a socket with nothing to read is alive; one with
+ * something is read (and what was read parsed, PQisBusy) until nothing is left, and libpq
+ * marks the connection bad when the read meets the end. An end of stream stays readable, so
+ * a few rounds always find it. */
 static bool idle_alive(PGconn *pq)
 {
-	struct pollfd p = {.fd = PQsocket(pq), .events = POLLIN};
-	if (p.fd < 0)
-		return false;
-	int r;
-	do
-		r = poll(&p, 1, 0);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return PQstatus(pq) == CONNECTION_OK;
-	if (r < 0 || PQconsumeInput(pq) == 0)
-		return false;
-	PGnotify *note;
-	while ((note = PQnotifies(pq)) != NULL)
-		PQfreemem(note);
-	return PQstatus(pq) == CONNECTION_OK;
+	for (int round = 0; round < 4; round++) {
+		struct pollfd p = {.fd = PQsocket(pq), .events = POLLIN};
+		if (p.fd < 0)
+			return false;
+		int r;
+		do
+			r = poll(&p, 1, 0);
+		while (r < 0 && errno == EINTR);
+		if (r == 0)
+			return PQstatus(pq) == CONNECTION_OK;
+		if (r < 0 || PQconsumeInput(pq) == 0)
+			return false;
+		(void)PQisBusy(pq);
+		PGnotify *note;
+		while ((note = PQnotifies(pq)) != NULL)
+			PQfreemem(note);
+		if (PQstatus(pq) != CONNECTION_OK)
+			return false;
+	}
+	return false; /* the server keeps talking to a connection that asked nothing */
 }
 
 static void deadline_after(struct timespec *ts, unsigned int ms)
