@@ -133,3 +133,21 @@ def test_server_stopped_mid_transaction(pg):
     lines = judge("outage", rc, "".join(out), p.stderr.read(), pg.env())
     assert "ok - COMMIT with the server gone → unavailable" in lines
     assert "ok - the uncommitted write is not there" in lines
+
+
+def test_serve_refuses_postgresql_until_the_store_exists(pg, cloned_deployment):
+    """database = postgresql parses (with a reachable server at hand), but serve says plainly
+    that the store is not built and does not start; a missing setting names its line."""
+    from conftest import append_conf_line, assert_user_error, run_coffer
+    conf = cloned_deployment.conf
+    line = append_conf_line(conf, "database = postgresql")
+    p = run_coffer("serve", "--data", cloned_deployment.data_dir, timeout=30)
+    assert_user_error(p)
+    assert f"coffer.conf:{line}: database = postgresql needs pg_host" in p.stderr
+    append_conf_line(conf, f"pg_host = {pg.socket_dir}")
+    append_conf_line(conf, f"pg_port = {pg.port}")
+    append_conf_line(conf, "pg_user = coffer")
+    p = run_coffer("serve", "--data", cloned_deployment.data_dir, timeout=30)
+    assert_user_error(p)
+    assert "the PostgreSQL store is not built yet" in p.stderr, p.stderr
+    assert len([l for l in p.stderr.splitlines() if l.startswith("coffer: ")]) == 1
