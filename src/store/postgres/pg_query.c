@@ -60,6 +60,10 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 			values[i] = nums[i];
 			break;
 		case PG_ARG_TEXT:
+			if (a->p == NULL) { /* pg_null() is the way to send NULL */
+				err = COFFER_ERR_INTERNAL;
+				break;
+			}
 			if (a->len == SIZE_MAX) {
 				values[i] = a->p;
 				break;
@@ -83,6 +87,10 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 		case PG_ARG_BYTEA:
 			if (a->len > INT32_MAX) {
 				err = COFFER_ERR_TOO_LARGE;
+				break;
+			}
+			if (a->p == NULL && a->len > 0) {
+				err = COFFER_ERR_INTERNAL;
 				break;
 			}
 			/* A zero-length bytea still needs a non-NULL pointer (NULL is SQL NULL). */
