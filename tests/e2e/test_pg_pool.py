@@ -80,6 +80,11 @@ def test_pool_closes_least_recently_used_and_org_databases(pg):
     assert "ok - no organisation database is left" in lines
 
 
+def test_many_threads_share_a_small_pool(pg):
+    lines = run_check("threads", pg.env())
+    assert "ok - never more than pg_pool_size open" in lines
+
+
 def test_tls_verify_full(pg):
     lines = run_check("tls", pg.env(over_tcp=True))
     assert "ok - the server sees a TLS connection" in lines

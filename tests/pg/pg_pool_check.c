@@ -13,6 +13,7 @@
  * build/asan/tests/ (tests/run_all.py runs everything there without one). */
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -565,6 +566,80 @@ static void scenario_lru(void)
 	PQfinish(m);
 }
 
+/* --- threads: many borrowers, few connections, several databases ----------------------------- */
+enum { THREADS = 8, ROUNDS = 40, THREAD_DBS = 3, THREAD_POOL = 2 };
+
+struct borrower {
+	struct pg_pool *pool;
+	char (*names)[PG_ORG_DB_NAME_LEN + 1];
+	unsigned int seed;
+	int wrong, failed, over; /* answers from another database, errors, pool above its size */
+};
+
+static void *borrow_loop(void *arg)
+{
+	struct borrower *b = arg;
+	for (int i = 0; i < ROUNDS; i++) {
+		const char *db = b->names[rand_r(&b->seed) % THREAD_DBS];
+		struct pg_conn *c = NULL;
+		char v[80];
+		if (pg_pool_get(b->pool, db, &c) != COFFER_OK ||
+		    scalar(c, "SELECT current_database()", PG_NO_ARGS, v, sizeof v) != COFFER_OK) {
+			b->failed++;
+		} else if (strcmp(v, db) != 0) {
+			b->wrong++;
+		}
+		struct pg_pool_stats st;
+		pg_pool_stats(b->pool, &st);
+		b->over += st.open > THREAD_POOL;
+		pg_pool_put(b->pool, c);
+	}
+	return NULL;
+}
+
+static void scenario_threads(void)
+{
+	char ids[THREAD_DBS][UUID_TEXT_LEN + 1], names[THREAD_DBS][PG_ORG_DB_NAME_LEN + 1];
+	struct pg_target admin_t = target(1);
+	struct pg_pool *admin = open_pool(&admin_t);
+	for (int i = 0; i < THREAD_DBS; i++) {
+		uuid_generate(ids[i]);
+		if (pg_org_db_name(ids[i], names[i]) != COFFER_OK ||
+		    pg_org_db_create(admin, ids[i]) != COFFER_OK)
+			exit(2);
+	}
+	struct pg_target t = target(THREAD_POOL);
+	t.borrow_timeout_ms = 30000; /* waiting is expected here; failing is not */
+	struct pg_pool *pool = open_pool(&t);
+	pthread_t th[THREADS];
+	struct borrower b[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		b[i] = (struct borrower){.pool = pool, .names = names, .seed = (unsigned int)i + 1};
+		if (pthread_create(&th[i], NULL, borrow_loop, &b[i]) != 0)
+			exit(2);
+	}
+	int wrong = 0, failed = 0, over = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		wrong += b[i].wrong;
+		failed += b[i].failed;
+		over += b[i].over;
+	}
+	check(failed == 0, "8 threads, 3 databases, 2 connections: every borrow served",
+	      "%d failed", failed);
+	check(wrong == 0, "each on the database it asked for", "%d on another", wrong);
+	check(over == 0, "never more than pg_pool_size open", "%d times more", over);
+	struct pg_pool_stats st;
+	pg_pool_stats(pool, &st);
+	check(st.open <= THREAD_POOL && st.busy == 0 && st.opened - st.closed == st.open,
+	      "the counts add up", "open %u busy %u opened %" PRIu64 " closed %" PRIu64, st.open,
+	      st.busy, st.opened, st.closed);
+	pg_pool_close(pool);
+	for (int i = 0; i < THREAD_DBS; i++)
+		CHECK_ERR(pg_org_db_drop(admin, ids[i]), COFFER_OK, "drop");
+	pg_pool_close(admin);
+}
+
 /* --- outage: the server stops mid-transaction, then comes back ------------------------------- */
 static void scenario_outage(void)
 {
@@ -663,7 +738,7 @@ int main(int argc, char **argv)
 	    {"basics", scenario_basics},       {"params", scenario_params},
 	    {"sqlstates", scenario_sqlstates}, {"lru", scenario_lru},
 	    {"outage", scenario_outage},       {"tls", scenario_tls},
-	    {"refused", scenario_refused},
+	    {"refused", scenario_refused},     {"threads", scenario_threads},
 	};
 	for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
 		if (strcmp(argv[1], scenarios[i].name) == 0) {
