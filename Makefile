@@ -10,10 +10,10 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit fuzzers run test fuzz bench deps test-deps bench-deps clean format
+.PHONY: all asan unit pgtests fuzzers run test fuzz bench deps test-deps bench-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
-        libzip
+        libzip libpq
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
 # p11-kit gives only the PKCS#11 header: modules are loaded with dlopen (src/hsm/p11.c).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) p11-kit-1)
@@ -121,8 +121,18 @@ build/asan/tests/crosscheck: tests/vectors/crosscheck.c build/asan/libcoffer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
 
+# The PostgreSQL connection layer's checks against a real server (tests/e2e/test_pg_pool.py
+# starts one and drives this program). Not under build/asan/tests/: tests/run_all.py runs every
+# test_* there with no server.
+PG_CHECK_BIN := build/asan/tests-pg/pg_pool_check
+$(PG_CHECK_BIN): tests/pg/pg_pool_check.c build/asan/libcoffer.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
+
 asan: build/asan/coffer
 unit: $(UNIT_BIN) build/asan/tests/crosscheck
+pgtests: $(PG_CHECK_BIN)
 
 # --- libFuzzer targets (clang) -------------------------------------------------------------
 FUZZ_CC := clang
@@ -176,7 +186,8 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 test: test-deps
-	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit fuzzers $(BROWSER_MODULES)
+	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit pgtests fuzzers \
+	  $(BROWSER_MODULES)
 	@/usr/bin/python3 tests/run_all.py
 
 bench-deps:

@@ -245,6 +245,14 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("%s", why);
 		goto out;
 	}
+	if (cfg.database == CONFIG_DB_POSTGRESQL) {
+		/* Only the connection layer exists yet (src/store/postgres/, docs/STORAGE.md):
+		 * refuse rather than serve from a store that is not there. */
+		rc = cli_fail("%s: database = postgresql: the PostgreSQL store is not built yet; "
+			      "use database = sqlite",
+			      conf_path);
+		goto out;
+	}
 	if (listen != NULL && listen_addr_parse(listen, &cfg.listen) != COFFER_OK) {
 		rc = cli_fail("--listen: expected HOST:PORT or [IPV6]:PORT");
 		goto out;

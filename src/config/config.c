@@ -28,6 +28,11 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->backup_at = 2 * 60 + 30;
 	memcpy(cfg->backup_time_zone, "UTC", sizeof "UTC");
 	cfg->backup_keep_days = 28;
+	cfg->database = CONFIG_DB_SQLITE;
+	cfg->pg_port = 5432;
+	memcpy(cfg->pg_database, "coffer", sizeof "coffer");
+	cfg->pg_sslmode = CONFIG_PG_SSL_VERIFY_FULL;
+	cfg->pg_pool_size = 16;
 }
 
 void config_free(struct coffer_config *cfg)
@@ -292,6 +297,122 @@ static const char *set_backup_keep(struct coffer_config *cfg, const char *v)
 	return NULL;
 }
 
+static const char *set_database(struct coffer_config *cfg, const char *v)
+{
+	if (strcmp(v, "sqlite") == 0)
+		cfg->database = CONFIG_DB_SQLITE;
+	else if (strcmp(v, "postgresql") == 0)
+		cfg->database = CONFIG_DB_POSTGRESQL;
+	else
+		return "expected sqlite or postgresql";
+	return NULL;
+}
+
+bool config_pg_host_is_socket(const char *host)
+{
+	return host[0] == '/'; /* libpq's own rule for its host parameter */
+}
+
+/* A TCP host (a DNS name, an IPv4 or an IPv6 literal without brackets) or an absolute
+ * unix-socket directory. Nothing libpq would read as a list ("a,b") or as a conninfo string. */
+static const char *set_pg_host(struct coffer_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+	if (config_pg_host_is_socket(v)) {
+		if (n > CONFIG_PG_SOCKET_DIR_MAX ||
+		    strspn(v,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_.-") !=
+			n ||
+		    strstr(v, "/../") != NULL || (n >= 3 && strcmp(v + n - 3, "/..") == 0))
+			return "expected a host name, an address, or an absolute socket directory "
+			       "(at most 91 bytes of letters, digits, '/', '_', '.', '-')";
+	} else {
+		struct netaddr na;
+		if (n > CONFIG_HOST_MAX || (!valid_hostname(v) && !netaddr_parse(v, &na)))
+			return "expected a host name, an address, or an absolute socket directory";
+	}
+	memcpy(cfg->pg_host, v, n + 1);
+	return NULL;
+}
+
+static const char *set_pg_port(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	if (!parse_u64(v, 1, 65535, &n))
+		return "expected a port from 1 to 65535";
+	cfg->pg_port = (uint16_t)n;
+	return NULL;
+}
+
+/* Role and database names: PostgreSQL accepts nearly anything quoted, coffer only names that
+ * need no quoting care anywhere (a conninfo value, a log line, a shell). */
+static bool valid_pg_name(const char *v)
+{
+	size_t n = strlen(v);
+	return n >= 1 && n <= CONFIG_PG_NAME_MAX && v[0] != '-' &&
+	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+static const char *set_pg_user(struct coffer_config *cfg, const char *v)
+{
+	if (!valid_pg_name(v))
+		return "expected a role name (letters, digits, '_', '.', '-'; at most 63)";
+	memcpy(cfg->pg_user, v, strlen(v) + 1);
+	return NULL;
+}
+
+static const char *set_pg_database(struct coffer_config *cfg, const char *v)
+{
+	if (!valid_pg_name(v))
+		return "expected a database name (letters, digits, '_', '.', '-'; at most 63)";
+	/* The organisations' databases are coffer_org_<id>: the system database is not one. */
+	if (strncmp(v, "coffer_org_", 11) == 0)
+		return "names starting coffer_org_ are the organisations' databases";
+	memcpy(cfg->pg_database, v, strlen(v) + 1);
+	return NULL;
+}
+
+static const char *const sslmode_names[] = {
+    [CONFIG_PG_SSL_DISABLE] = "disable",     [CONFIG_PG_SSL_ALLOW] = "allow",
+    [CONFIG_PG_SSL_PREFER] = "prefer",	     [CONFIG_PG_SSL_REQUIRE] = "require",
+    [CONFIG_PG_SSL_VERIFY_CA] = "verify-ca", [CONFIG_PG_SSL_VERIFY_FULL] = "verify-full",
+};
+
+const char *config_pg_sslmode_name(enum config_pg_sslmode mode)
+{
+	return (size_t)mode < sizeof sslmode_names / sizeof sslmode_names[0] ? sslmode_names[mode]
+									     : "verify-full";
+}
+
+static const char *set_pg_sslmode(struct coffer_config *cfg, const char *v)
+{
+	for (size_t i = 0; i < sizeof sslmode_names / sizeof sslmode_names[0]; i++) {
+		if (strcmp(v, sslmode_names[i]) == 0) {
+			cfg->pg_sslmode = (enum config_pg_sslmode)i;
+			return NULL;
+		}
+	}
+	return "expected disable, allow, prefer, require, verify-ca or verify-full";
+}
+
+static const char *set_pg_sslrootcert(struct coffer_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > CONFIG_PATH_MAX)
+		return "expected a file path of 1 to 1024 bytes";
+	memcpy(cfg->pg_sslrootcert, v, n + 1);
+	return NULL;
+}
+
+static const char *set_pg_pool_size(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	if (!parse_u64(v, 1, 1024, &n))
+		return "expected a number of connections from 1 to 1024";
+	cfg->pg_pool_size = (unsigned int)n;
+	return NULL;
+}
+
 static const struct {
 	const char *key;
 	setter_fn set;
@@ -312,6 +433,14 @@ static const struct {
     {"backup_at", set_backup_at},
     {"backup_time_zone", set_backup_zone},
     {"backup_keep_days", set_backup_keep},
+    {"database", set_database},
+    {"pg_host", set_pg_host},
+    {"pg_port", set_pg_port},
+    {"pg_user", set_pg_user},
+    {"pg_database", set_pg_database},
+    {"pg_sslmode", set_pg_sslmode},
+    {"pg_sslrootcert", set_pg_sslrootcert},
+    {"pg_pool_size", set_pg_pool_size},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -336,6 +465,22 @@ static void say(char *errbuf, size_t errlen, const char *name, size_t lineno, co
 	va_start(ap, fmt);
 	vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
 	va_end(ap);
+}
+
+/* What a PostgreSQL deployment's settings lack, or NULL. A TCP connection that verifies the
+ * server needs the CA to verify it with: libpq 15 would otherwise look in the home directory
+ * of whoever runs coffer (~/.postgresql/root.crt), which is no place for a deployment's trust. */
+static const char *pg_settings_missing(const struct coffer_config *cfg)
+{
+	if (cfg->pg_host[0] == '\0')
+		return "needs pg_host";
+	if (cfg->pg_user[0] == '\0')
+		return "needs pg_user";
+	if (!config_pg_host_is_socket(cfg->pg_host) && cfg->pg_sslmode >= CONFIG_PG_SSL_VERIFY_CA &&
+	    cfg->pg_sslrootcert[0] == '\0')
+		return "needs pg_sslrootcert (the CA certificate) for pg_sslmode verify-ca or "
+		       "verify-full";
+	return NULL;
 }
 
 static char *trim(char *s)
@@ -434,6 +579,14 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 		say(errbuf, errlen, name, a > i ? a : i,
 		    "session_idle_ttl must not exceed session_absolute_ttl");
 		goto fail;
+	}
+	if (next.database == CONFIG_DB_POSTGRESQL) {
+		const char *why = pg_settings_missing(&next);
+		if (why != NULL) {
+			say(errbuf, errlen, name, seen_line[key_index("database")],
+			    "database = postgresql %s", why);
+			goto fail;
+		}
 	}
 	config_free(cfg);
 	*cfg = next;

@@ -6,6 +6,7 @@
 #ifndef COFFER_CONFIG_H
 #define COFFER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,25 @@ struct listen_addr {
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ZONE_MAX 64 /* TZ_NAME_MAX */
+
+/* Where the deployment's data lives (docs/STORAGE.md). */
+enum config_database { CONFIG_DB_SQLITE, CONFIG_DB_POSTGRESQL };
+
+/* libpq's sslmode values, weakest first. */
+enum config_pg_sslmode {
+	CONFIG_PG_SSL_DISABLE,
+	CONFIG_PG_SSL_ALLOW,
+	CONFIG_PG_SSL_PREFER,
+	CONFIG_PG_SSL_REQUIRE,
+	CONFIG_PG_SSL_VERIFY_CA,
+	CONFIG_PG_SSL_VERIFY_FULL,
+};
+
+/* PostgreSQL's identifiers (role and database names) are at most NAMEDATALEN - 1 bytes. */
+#define CONFIG_PG_NAME_MAX 63
+/* A unix-socket directory: libpq appends "/.s.PGSQL.PORT" (at most 16 bytes) and the whole
+ * must fit in sockaddr_un's 108 bytes with its NUL. */
+#define CONFIG_PG_SOCKET_DIR_MAX (107 - 16)
 
 struct coffer_config {
 	struct listen_addr listen;
@@ -45,7 +65,25 @@ struct coffer_config {
 	unsigned int backup_at; /* minute of the day, 0..1439 */
 	char backup_time_zone[CONFIG_ZONE_MAX + 1];
 	unsigned int backup_keep_days;
+	/* PostgreSQL (database = postgresql; docs/STORAGE.md). PG_HOST is a host name, an
+	 * address, or an absolute unix-socket directory ("" when unset); PG_SSLROOTCERT is a path,
+	 * relative ones relative to the data dir ("" when unset). The password is never here: it
+	 * is a sealed secret (`coffer secret set pg_password`). */
+	enum config_database database;
+	char pg_host[CONFIG_HOST_MAX + 1];
+	uint16_t pg_port;
+	char pg_user[CONFIG_PG_NAME_MAX + 1];
+	char pg_database[CONFIG_PG_NAME_MAX + 1]; /* the system database */
+	enum config_pg_sslmode pg_sslmode;
+	char pg_sslrootcert[CONFIG_PATH_MAX + 1];
+	unsigned int pg_pool_size; /* connections one node holds, all databases together */
 };
+
+/* The libpq name of MODE ("verify-full", …). */
+const char *config_pg_sslmode_name(enum config_pg_sslmode mode);
+
+/* Whether HOST (a pg_host value) names a unix-socket directory rather than a TCP host. */
+bool config_pg_host_is_socket(const char *host);
 
 /* Fills CFG with the defaults. Owns no memory until a parse sets a string. */
 void config_defaults(struct coffer_config *cfg);

@@ -292,6 +292,50 @@ static const struct bad_case bad_cases[] = {
     {"backup_time_zone = Europe London", 0, 1, "IANA time zone"},
     {"backup_keep_days = 0", 0, 1, "from 1 to 3650"},
     {"backup_keep_days = 3651", 0, 1, "from 1 to 3650"},
+    /* PostgreSQL */
+    {"database = postgres", 0, 1, "expected sqlite or postgresql"},
+    {"database = SQLite", 0, 1, "expected sqlite or postgresql"},
+    {"database = ", 0, 1, "expected sqlite or postgresql"},
+    {"pg_host = ", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = db1,db2", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = host=evil", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = -db", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = db 1", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = [::1]", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = relative/dir", 0, 1, "bad value for 'pg_host'"},
+    {"pg_host = /run/../etc", 0, 1, "socket directory"},
+    {"pg_host = /run/pg sql", 0, 1, "socket directory"},
+    {"pg_host = /run/postgresql/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     0, 1, "at most 91 bytes"},
+    {"pg_port = 0", 0, 1, "from 1 to 65535"},
+    {"pg_port = 65536", 0, 1, "from 1 to 65535"},
+    {"pg_port = 5432x", 0, 1, "from 1 to 65535"},
+    {"pg_user = ", 0, 1, "expected a role name"},
+    {"pg_user = co'ffer", 0, 1, "expected a role name"},
+    {"pg_user = cof fer", 0, 1, "expected a role name"},
+    {"pg_user = -U", 0, 1, "expected a role name"},
+    {"pg_user = abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl", 0, 1,
+     "at most 63"},
+    {"pg_database = ", 0, 1, "expected a database name"},
+    {"pg_database = coffer;drop", 0, 1, "expected a database name"},
+    {"pg_database = coffer_org_0123", 0, 1, "organisations' databases"},
+    {"pg_sslmode = verify_full", 0, 1, "expected disable, allow, prefer, require, verify-ca"},
+    {"pg_sslmode = VERIFY-FULL", 0, 1, "expected disable"},
+    {"pg_sslmode = ", 0, 1, "expected disable"},
+    {"pg_sslrootcert = ", 0, 1, "expected a file path"},
+    {"pg_pool_size = 0", 0, 1, "from 1 to 1024"},
+    {"pg_pool_size = 1025", 0, 1, "from 1 to 1024"},
+    {"pg_pool_size = -1", 0, 1, "from 1 to 1024"},
+    /* cross-checks, pinned on the database line */
+    {"database = postgresql", 0, 1, "database = postgresql needs pg_host"},
+    {"pg_user = coffer\n\ndatabase = postgresql\npg_sslrootcert = ca.pem", 0, 3,
+     "needs pg_host"},
+    {"database = postgresql\npg_host = db.example\npg_sslrootcert = ca.pem", 0, 1,
+     "needs pg_user"},
+    {"database = postgresql\npg_host = db.example\npg_user = coffer", 0, 1,
+     "needs pg_sslrootcert"},
+    {"database = postgresql\npg_host = 10.0.0.5\npg_user = coffer\npg_sslmode = verify-ca", 0,
+     1, "needs pg_sslrootcert"},
     /* ttl values */
     {"session_absolute_ttl = abc", 0, 1, "bad value for 'session_absolute_ttl'"},
     {"session_absolute_ttl = -5", 0, 1, "from 60 to 2592000"},
@@ -411,6 +455,71 @@ static void check_bad(const struct bad_case *c, size_t idx)
 		fail_msg("case %zu ('%s'): message '%s' lacks '%s'", idx, c->text, err, c->why);
 	if (!is_defaults(&cfg))
 		fail_msg("case %zu ('%s'): cfg changed on failure", idx, c->text);
+}
+
+/* Every PostgreSQL key, and the combinations that need no certificate. */
+static void test_postgresql_settings(void **state)
+{
+	(void)state;
+	struct coffer_config cfg;
+	char err[ERRLEN];
+	config_defaults(&cfg);
+	assert_int_equal(cfg.database, CONFIG_DB_SQLITE);
+	assert_string_equal(cfg.pg_host, "");
+	assert_int_equal(cfg.pg_port, 5432);
+	assert_string_equal(cfg.pg_user, "");
+	assert_string_equal(cfg.pg_database, "coffer");
+	assert_int_equal(cfg.pg_sslmode, CONFIG_PG_SSL_VERIFY_FULL);
+	assert_string_equal(cfg.pg_sslrootcert, "");
+	assert_int_equal(cfg.pg_pool_size, 16);
+
+	assert_int_equal(parse(&cfg,
+			       "database = postgresql\n"
+			       "pg_host = db-1.example.net\n"
+			       "pg_port = 6432\n"
+			       "pg_user = coffer_app\n"
+			       "pg_database = coffer.sys\n"
+			       "pg_sslmode = verify-ca\n"
+			       "pg_sslrootcert = pg-ca.pem\n"
+			       "pg_pool_size = 1024\n",
+			       err),
+			 COFFER_OK);
+	assert_int_equal(cfg.database, CONFIG_DB_POSTGRESQL);
+	assert_string_equal(cfg.pg_host, "db-1.example.net");
+	assert_int_equal(cfg.pg_port, 6432);
+	assert_string_equal(cfg.pg_user, "coffer_app");
+	assert_string_equal(cfg.pg_database, "coffer.sys");
+	assert_int_equal(cfg.pg_sslmode, CONFIG_PG_SSL_VERIFY_CA);
+	assert_string_equal(config_pg_sslmode_name(cfg.pg_sslmode), "verify-ca");
+	assert_string_equal(cfg.pg_sslrootcert, "pg-ca.pem");
+	assert_int_equal(cfg.pg_pool_size, 1024);
+	config_free(&cfg);
+
+	/* A socket directory needs no certificate (TLS does not run over a unix socket); nor
+	 * does a TCP host whose sslmode does not verify. Address literals are hosts too. */
+	static const char *const good[] = {
+	    "database = postgresql\npg_host = /run/postgresql\npg_user = coffer",
+	    "database = postgresql\npg_host = 127.0.0.1\npg_user = c\npg_sslmode = require",
+	    "database = postgresql\npg_host = ::1\npg_user = c\npg_sslmode = disable",
+	    "database = sqlite\npg_host = db\npg_pool_size = 1",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		config_defaults(&cfg);
+		if (parse(&cfg, good[i], err) != COFFER_OK)
+			fail_msg("'%s' refused: %s", good[i], err);
+		config_free(&cfg);
+	}
+	assert_true(config_pg_host_is_socket("/run/postgresql"));
+	assert_false(config_pg_host_is_socket("db.example"));
+	static const char *const modes[] = {"disable", "allow",	    "prefer",
+					    "require", "verify-ca", "verify-full"};
+	for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
+		char text[64];
+		snprintf(text, sizeof text, "pg_sslmode = %s", modes[i]);
+		config_defaults(&cfg);
+		assert_int_equal(parse(&cfg, text, err), COFFER_OK);
+		assert_string_equal(config_pg_sslmode_name(cfg.pg_sslmode), modes[i]);
+	}
 }
 
 static void test_bad_values(void **state)
@@ -772,6 +881,7 @@ int main(void)
 	    cmocka_unit_test(test_comments_whitespace_crlf),
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_postgresql_settings),
 	    cmocka_unit_test(test_error_line_counts_every_line),
 	    cmocka_unit_test(test_trusted_proxies_limit),
 	    cmocka_unit_test(test_line_length_limit),
