@@ -822,6 +822,32 @@ static void check_secret_refused(const uint8_t *payload, size_t len, uint32_t co
 	      "SECRET_GET refused with the wrong reason");
 }
 
+/* AUDIT_LINKS answers the request it was asked: one link per digest sent, the version used,
+ * and the checkpoint exactly when it was wanted. */
+static void check_audit_links(const uint8_t *payload, size_t len, struct wire_reader *rr)
+{
+	char chain[AUDIT_CHAIN_ID_MAX + 1];
+	uint8_t prev[32];
+	struct wire_reader q = wire_reader_init(payload, len);
+	uint32_t asked = wire_get_u32(&q);
+	wire_get_str(&q, chain, AUDIT_CHAIN_ID_MAX);
+	wire_get_exact(&q, prev, sizeof prev);
+	(void)wire_get_u64(&q);
+	uint32_t n = wire_get_u32(&q);
+	(void)wire_get_raw(&q, (size_t)n * 32);
+	uint8_t want = wire_get_u8(&q);
+	check(!q.bad && wire_reader_end(&q), "a malformed AUDIT_LINK was answered");
+	uint32_t used = wire_get_u32(rr);
+	check(asked == 0 ? used >= 1 : used == asked, "AUDIT_LINKS names another key version");
+	check(wire_get_raw(rr, (size_t)n * 32) != NULL || n == 0, "AUDIT_LINKS: links missing");
+	if (want) {
+		uint8_t mac[32];
+		(void)wire_get_u64(rr);
+		wire_get_exact(rr, mac, sizeof mac);
+	}
+	check(!rr->bad && wire_reader_end(rr), "AUDIT_LINKS reply malformed");
+}
+
 /* The reasons documented for refusing each request (and NOMEM when Argon2id cannot
  * have its memory, CRYPTO when a TOTP secret does not open or a new key or secret cannot be
  * sealed). */
@@ -862,6 +888,9 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_BREACH_CHECK: return code == COFFER_ERR_UNAUTHENTICATED;
 	case KEYD_MSG_SECRET_GET:
 		return code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
+	case KEYD_MSG_AUDIT_LINK: /* NOT_FOUND: a master key version keyd does not have */
+		return code == COFFER_ERR_NOT_FOUND || code == COFFER_ERR_INVALID_INPUT ||
+		       code == COFFER_ERR_CRYPTO;
 	default: return false;
 	}
 }
@@ -1038,6 +1067,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(rtype == KEYD_MSG_SECRET, "SECRET_GET not answered with SECRET");
 		check_secret(payload, len, &rr);
 		break;
+	case KEYD_MSG_AUDIT_LINK:
+		check(rtype == KEYD_MSG_AUDIT_LINKS, "AUDIT_LINK not answered with AUDIT_LINKS");
+		check_audit_links(payload, len, &rr);
+		break;
+	case KEYD_MSG_AUDIT_CHECK: {
+		check(rtype == KEYD_MSG_AUDIT_CHECKED,
+		      "AUDIT_CHECK not answered with AUDIT_CHECKED");
+		uint8_t ok = wire_get_u8(&rr);
+		check(wire_reader_end(&rr) && ok <= 1, "AUDIT_CHECKED reply malformed");
+		break;
+	}
 	default: check(false, "a request type keyd does not serve was answered");
 	}
 	return 0;
