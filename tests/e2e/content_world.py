@@ -148,7 +148,10 @@ def consistent_copy(data_dir, dst, blobs=False):
                     s.close()
                     d.close()
             else:
-                shutil.copy2(src, dst / rel / name)
+                try:
+                    shutil.copy2(src, dst / rel / name)
+                except FileNotFoundError:
+                    pass  # a temporary file renamed into place meanwhile (a checkpoint's)
     os.chmod(dst, 0o700)
     return dst
 
