@@ -111,31 +111,51 @@ def test_processes_migrating_at_once(pg, kind):
 
 
 def parse_listing(out):
-    """{(engine, kind): {table: [(column, nullability), …]}} and {(engine, kind): {index, …}}."""
+    """{(engine, kind): {table: [(column, nullability), …]}}, {(engine, kind): {index, …}},
+    {(engine, kind): {(table, key or foreign key), …}}, {(engine, kind): {table: CHECKs}} and
+    {kind: {table: boolean columns}} (PostgreSQL's)."""
     columns = collections.defaultdict(lambda: collections.defaultdict(list))
     indexes = collections.defaultdict(set)
+    keys = collections.defaultdict(set)
+    checks = collections.defaultdict(dict)
+    booleans = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         f = line.split()
-        if f and f[0] == "column":
+        if not f:
+            continue
+        if f[0] == "column":
             columns[(f[1], f[2])][f[3]].append((f[4], f[5]))
-        elif f and f[0] == "index":
+            if f[1] == "pg" and f[6] == "boolean":
+                booleans[f[2]][f[3]] += 1
+        elif f[0] == "index":
             indexes[(f[1], f[2])].add(f[3])
-    return columns, indexes
+        elif f[0] in ("key", "fk"):
+            keys[(f[1], f[2])].add((f[3], f[4]))
+        elif f[0] == "checks":
+            checks[(f[1], f[2])][f[3]] = int(f[4])
+    return columns, indexes, keys, checks, booleans
 
 
 def test_same_tables_and_columns_as_sqlite(pg, template_deployment):
     """SQLite's schemas as its migrations leave them (system.db and an org.db made by the store
     code in the check program) against PostgreSQL's information_schema after pg_schema_migrate:
     the same tables, the same columns in the same order, the same NOT NULLs, the same named
-    indexes."""
+    indexes, primary keys, UNIQUEs and foreign keys (with their ON DELETE), and as many CHECKs
+    (less SQLite's CHECK (x IN (0, 1)) of each column that is a boolean here)."""
     lines, p = run_check("columns", pg.env())
-    columns, indexes = parse_listing(p.stdout)
+    columns, indexes, keys, checks, booleans = parse_listing(p.stdout)
     for kind in ("system", "org"):
         lite, post = columns[("sqlite", kind)], columns[("pg", kind)]
         assert lite and sorted(lite) == sorted(post), (kind, sorted(lite), sorted(post))
         for table in lite:
             assert lite[table] == post[table], (kind, table, lite[table], post[table])
         assert indexes[("sqlite", kind)] == indexes[("pg", kind)], kind
+        assert keys[("sqlite", kind)] and keys[("sqlite", kind)] == keys[("pg", kind)], (
+            kind, keys[("sqlite", kind)] ^ keys[("pg", kind)])
+        assert sorted(checks[("sqlite", kind)]) == sorted(lite), kind
+        for table, n in checks[("sqlite", kind)].items():
+            assert checks[("pg", kind)][table] + booleans[kind][table] == n, (kind, table)
+    assert sum(booleans["system"].values()) == 3 and sum(booleans["org"].values()) == 1
     # The system.db that `coffer init` made is the one the check program read.
     db = sqlite3.connect(f"file:{template_deployment.data_dir}/system.db?mode=ro", uri=True)
     try:

@@ -475,6 +475,57 @@ static void scenario_concurrent(void)
 }
 
 /* --- columns: the same tables and columns as SQLite's ------------------------------------- */
+/* The keys, foreign keys and number of CHECKs of every table, as lines "WHAT ENGINE KIND
+ * TABLE DETAIL" (DETAIL without spaces): "key … pk a,b", "key … unique a", "fk … a->t.b:CASCADE",
+ * "checks … N". SQLite keeps the text of each table's CREATE TABLE, with the columns that
+ * ALTER TABLE added, so its CHECKs are counted in it. */
+#define SQLITE_TABLES                                                                              \
+	"(SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "             \
+	"'sqlite\\_%' ESCAPE '\\')"
+#define SQLITE_CONSTRAINTS_SQL                                                                     \
+	"SELECT 'key', t.name, 'pk:' || (SELECT group_concat(name, ',') FROM (SELECT name FROM"    \
+	" pragma_table_info(t.name) WHERE pk > 0 ORDER BY pk)) FROM " SQLITE_TABLES " t WHERE"     \
+	" EXISTS (SELECT 1 FROM pragma_table_info(t.name) WHERE pk > 0)"                           \
+	" UNION ALL SELECT 'key', t.name, 'unique:' || (SELECT group_concat(name, ',') FROM"       \
+	" (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) FROM " SQLITE_TABLES " t," \
+	" pragma_index_list(t.name) il WHERE il.origin = 'u'"                                      \
+	" UNION ALL SELECT 'fk', t.name, f.\"from\" || '->' || f.\"table\" || '.' || f.\"to\" ||"  \
+	" ':' || replace(f.on_delete, ' ', '_') FROM " SQLITE_TABLES " t,"                         \
+	" pragma_foreign_key_list(t.name) f"                                                       \
+	" UNION ALL SELECT 'checks', t.name, (length(t.sql) - length(replace(t.sql, 'CHECK', "     \
+	"'')))"                                                                                    \
+	" / 5 FROM " SQLITE_TABLES " t"
+
+#define PG_CONSTRAINTS_SQL                                                                         \
+	"SELECT CASE contype WHEN 'f' THEN 'fk' ELSE 'key' END, conrelid::regclass::text,"         \
+	" CASE contype WHEN 'p' THEN 'pk:' WHEN 'u' THEN 'unique:' ELSE '' END ||"                 \
+	" (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(conkey) WITH ORDINALITY"   \
+	"  k(num, ord) JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k.num) ||"      \
+	" CASE contype WHEN 'f' THEN '->' || confrelid::regclass::text || '.' ||"                  \
+	"  (SELECT string_agg(a.attname, ',') FROM pg_attribute a WHERE a.attrelid = confrelid"    \
+	"   AND a.attnum = ANY (confkey)) || ':' || CASE confdeltype WHEN 'c' THEN 'CASCADE'"      \
+	"   WHEN 'n' THEN 'SET_NULL' WHEN 'a' THEN 'NO_ACTION' WHEN 'r' THEN 'RESTRICT'"           \
+	"   ELSE 'SET_DEFAULT' END ELSE '' END"                                                    \
+	" FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype IN ('p', "    \
+	"'u',"                                                                                     \
+	" 'f') AND conrelid <> 'coffer_schema'::regclass"                                          \
+	" UNION ALL SELECT 'checks', c.relname, (SELECT count(*) FROM pg_constraint k WHERE"       \
+	" k.conrelid = c.oid AND k.contype = 'c')::text FROM pg_class c WHERE c.relkind = 'r' AND" \
+	" c.relnamespace = 'public'::regnamespace AND c.relname <> 'coffer_schema'"
+
+static void print_sqlite_rows(sqlite3 *db, const char *kind, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		check(0, "SQLite's constraints", "%s", sqlite3_errmsg(db));
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		printf("%s sqlite %s %s %s\n", sqlite3_column_text(st, 0), kind,
+		       sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+}
+
 static int print_sqlite_columns(sqlite3 *db, const char *kind)
 {
 	sqlite3_stmt *st = NULL;
@@ -500,6 +551,7 @@ static int print_sqlite_columns(sqlite3 *db, const char *kind)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		printf("index sqlite %s %s\n", kind, sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
+	print_sqlite_rows(db, kind, SQLITE_CONSTRAINTS_SQL);
 	return n;
 }
 
@@ -528,6 +580,15 @@ static int print_pg_columns(struct pg_conn *c, const char *kind)
 		     PG_NO_ARGS, PG_TEXT_RESULTS, &res) == COFFER_OK) {
 		for (int i = 0; i < PQntuples(res); i++)
 			printf("index pg %s %s\n", kind, PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
+	res = NULL;
+	if (pg_query(c, PG_CONSTRAINTS_SQL, PG_NO_ARGS, PG_TEXT_RESULTS, &res) == COFFER_OK) {
+		for (int i = 0; i < PQntuples(res); i++)
+			printf("%s pg %s %s %s\n", PQgetvalue(res, i, 0), kind,
+			       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	} else {
+		check(0, "PostgreSQL's constraints", "the query failed");
 	}
 	PQclear(res);
 	return n;
