@@ -121,11 +121,11 @@ build/asan/tests/crosscheck: tests/vectors/crosscheck.c build/asan/libcoffer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
 
-# The PostgreSQL connection layer's checks against a real server (tests/e2e/test_pg_pool.py
-# starts one and drives this program). Not under build/asan/tests/: tests/run_all.py runs every
-# test_* there with no server.
-PG_CHECK_BIN := build/asan/tests-pg/pg_pool_check
-$(PG_CHECK_BIN): tests/pg/pg_pool_check.c build/asan/libcoffer.a
+# The PostgreSQL store's checks against a real server (tests/e2e/test_pg_pool.py and
+# test_pg_schema.py start one and drive these programs, tests/pg/*_check.c). Not under
+# build/asan/tests/: tests/run_all.py runs every test_* there with no server.
+PG_CHECK_BIN := $(patsubst tests/pg/%.c,build/asan/tests-pg/%,$(wildcard tests/pg/*_check.c))
+build/asan/tests-pg/%: tests/pg/%.c tests/pg/pg_check.h build/asan/libcoffer.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@

@@ -27,89 +27,7 @@
 #include "store/postgres/pg_orgdb.h"
 #include "store/postgres/pg_pool.h"
 #include "store/postgres/pg_query.h"
-
-static int failures;
-
-static void check(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *name, const char *fmt, ...)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-	} else {
-		va_list ap;
-		va_start(ap, fmt);
-		printf("not ok - %s: ", name);
-		vprintf(fmt, ap);
-		printf("\n");
-		va_end(ap);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-/* GOT is evaluated once: it is usually the call under test. */
-static void check_err(enum coffer_err got, enum coffer_err want, const char *name)
-{
-	check(got == want, name, "got %s, want %s", coffer_err_info(got)->code,
-	      coffer_err_info(want)->code);
-}
-
-#define CHECK_ERR(got, want, name) check_err((got), (want), (name))
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *env(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-	return v != NULL && v[0] != '\0' ? v : dflt;
-}
-
-/* The pool's target from the environment; SIZE connections. */
-static struct pg_target target(unsigned int size)
-{
-	return (struct pg_target){
-	    .host = env("COFFER_PG_HOST", ""),
-	    .port = (unsigned int)atoi(env("COFFER_PG_PORT", "5432")),
-	    .user = env("COFFER_PG_USER", ""),
-	    .system_db = env("COFFER_PG_DATABASE", "coffer"),
-	    .sslmode = env("COFFER_PG_SSLMODE", "verify-full"),
-	    .sslrootcert = getenv("COFFER_PG_SSLROOTCERT"),
-	    .size = size,
-	    .connect_timeout_s = 3,
-	    .statement_timeout_ms = 10000,
-	    .borrow_timeout_ms = 500,
-	};
-}
-
-/* Opens a pool for T with the password from COFFER_PG_PASSWORD_FILE, read into guarded
- * memory and wiped once the pool has its own copy. */
-static struct pg_pool *open_pool(const struct pg_target *t)
-{
-	const char *path = env("COFFER_PG_PASSWORD_FILE", "");
-	FILE *f = fopen(path, "r");
-	char *pw = sodium_malloc(256);
-	if (f == NULL || pw == NULL || fgets(pw, 256, f) == NULL) {
-		fprintf(stderr, "cannot read the password file %s\n", path);
-		exit(2);
-	}
-	fclose(f);
-	pw[strcspn(pw, "\r\n")] = '\0';
-	struct pg_pool *pool = NULL;
-	enum coffer_err err = pg_pool_open(t, pw, &pool);
-	sodium_free(pw);
-	if (err != COFFER_OK) {
-		fprintf(stderr, "pg_pool_open: %s\n", coffer_err_info(err)->code);
-		exit(2);
-	}
-	return pool;
-}
+#include "pg_check.h"
 
 static void pause_for(const char *what)
 {
@@ -118,19 +36,6 @@ static void pause_for(const char *what)
 	fflush(stdout);
 	if (fgets(line, sizeof line, stdin) == NULL)
 		exit(2);
-}
-
-/* The first column of the first row of SQL on C as text, into OUT ("" on failure). */
-static enum coffer_err scalar(struct pg_conn *c, const char *sql, struct pg_args args, char *out,
-			      size_t outlen)
-{
-	PGresult *res = NULL;
-	out[0] = '\0';
-	enum coffer_err err = pg_query(c, sql, args, PG_TEXT_RESULTS, &res);
-	if (err == COFFER_OK && PQntuples(res) > 0)
-		snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return err;
 }
 
 /* --- basics: connect, query, the session settings, reuse ----------------------------------- */
