@@ -270,6 +270,36 @@ def test_an_upload_in_progress_is_not_in_the_snapshot(w):
     assert slow_id not in blobs and not any(b.startswith(".") for b in blobs)
 
 
+def test_a_backup_killed_midway_leaves_the_deployment_and_the_next_backup_whole(w):
+    """kill -9 of `backup create` while it writes: the server keeps serving, nothing under
+    the final name appears, the lock is free again, and the next backup is whole."""
+    import signal
+    import subprocess
+    from conftest import COFFER_BIN
+    backups = Path(w.data_dir) / "backups"
+    before = {p.name for p in backups.glob("coffer-backup-*.cfb")}
+    proc = subprocess.Popen([str(COFFER_BIN), "backup", "create", "--data", str(w.data_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(backups.glob(".coffer-backup-*.tmp")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the snapshot never started"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    after = {p.name for p in backups.glob("coffer-backup-*.cfb")}
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert after == before, "a killed run left a snapshot under a final name"
+    assert w.srv.get("/healthz").status_code == 200
+    create_record(w.a_member.client, w.org_a, "after the kill", "still here\n", "internal")
+    out = run_coffer("backup", "create", "--data", w.data_dir, timeout=600)
+    assert out.returncode == 0, out.stderr
+    out = run_coffer("backup", "verify", snapshot_path(out), "--master-key", w.master_key,
+                     timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert not (Path(w.data_dir) / "backup-staging").exists()
+    assert not (Path(w.data_dir) / "backup-verify").exists()
+
+
 def test_truncated_and_extended_refused(w):
     data = w.snapshot.read_bytes()
     for name, content in (("cut.cfb", data[:-65552]), ("longer.cfb", data + b"\0")):
