@@ -50,22 +50,7 @@ static enum coffer_err read_version_row(sqlite3_stmt *s, void *out)
 	m->updated_at = sqlite3_column_int64(s, 5);
 	db_column_text(s, 6, m->updated_by, sizeof m->updated_by);
 	m->deleted = false;
-	enum coffer_err err = org_data_key_read(s, 7, &row->key);
-	if (err != COFFER_OK)
-		return err;
-	if (!db_column_blob_max(s, 13, row->title, sizeof row->title, &row->title_len) ||
-	    row->title_len == 0)
-		return COFFER_ERR_STORAGE;
-	const void *body = sqlite3_column_blob(s, 14);
-	size_t len = (size_t)sqlite3_column_bytes(s, 14);
-	if (body == NULL || len == 0 || len > RECORD_BODY_SEALED_MAX)
-		return COFFER_ERR_STORAGE;
-	row->body = malloc(len);
-	if (row->body == NULL)
-		return COFFER_ERR_NOMEM;
-	memcpy(row->body, body, len);
-	row->body_len = len;
-	return COFFER_OK;
+	return record_sealed_read(s, 7, true, row);
 }
 
 enum coffer_err store_record_version_get(struct org_db *odb, const char *id, uint32_t version,

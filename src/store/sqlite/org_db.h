@@ -41,6 +41,14 @@ COFFER_MUST_CHECK enum coffer_err org_data_key_insert(sqlite3 *db, const struct 
 COFFER_MUST_CHECK enum coffer_err org_data_key_read(sqlite3_stmt *s, int first,
 						    struct data_key_record *out);
 
+/* Reads a record version's sealed parts from S, starting at column FIRST: its data key (the six
+ * columns of org_data_key_read), its title (FIRST + 6) and, when WITH_BODY, its body (FIRST +
+ * 7, malloc'd into OUT->body; NULL otherwise). A live version without its key or content is
+ * damage: COFFER_ERR_STORAGE. */
+struct record_row;
+COFFER_MUST_CHECK enum coffer_err record_sealed_read(sqlite3_stmt *s, int first, bool with_body,
+						     struct record_row *out);
+
 /* Whether K belongs to object (KIND, ID, VERSION, LEVEL): a write refuses a data key bound to
  * another object, which could never open its content. */
 bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,

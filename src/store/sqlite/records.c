@@ -57,18 +57,24 @@ static enum coffer_err read_meta(sqlite3_stmt *s, void *out)
 static enum coffer_err read_row(sqlite3_stmt *s, bool with_body, struct record_row *out)
 {
 	(void)read_meta(s, &out->meta);
+	return record_sealed_read(s, 8, with_body, out);
+}
+
+enum coffer_err record_sealed_read(sqlite3_stmt *s, int first, bool with_body,
+				   struct record_row *out)
+{
 	out->body = NULL;
 	out->body_len = 0;
-	enum coffer_err err = org_data_key_read(s, 8, &out->key);
+	enum coffer_err err = org_data_key_read(s, first, &out->key);
 	if (err != COFFER_OK)
 		return err;
-	if (!db_column_blob_max(s, 14, out->title, sizeof out->title, &out->title_len) ||
+	if (!db_column_blob_max(s, first + 6, out->title, sizeof out->title, &out->title_len) ||
 	    out->title_len == 0)
 		return COFFER_ERR_STORAGE;
 	if (!with_body)
 		return COFFER_OK;
-	const void *body = sqlite3_column_blob(s, 15);
-	size_t len = (size_t)sqlite3_column_bytes(s, 15);
+	const void *body = sqlite3_column_blob(s, first + 7);
+	size_t len = (size_t)sqlite3_column_bytes(s, first + 7);
 	if (body == NULL || len == 0 || len > RECORD_BODY_SEALED_MAX)
 		return COFFER_ERR_STORAGE;
 	out->body = malloc(len);
