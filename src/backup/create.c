@@ -44,10 +44,12 @@ static enum coffer_err pass_member(const char *staging, struct backup_member *m,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return COFFER_ERR_IO;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	enum coffer_err err = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
-				  ? COFFER_OK
-				  : COFFER_ERR_NOMEM;
+	/* Only the first pass hashes. */
+	EVP_MD_CTX *md = w == NULL ? EVP_MD_CTX_new() : NULL;
+	enum coffer_err err =
+	    w != NULL || (md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1)
+		? COFFER_OK
+		: COFFER_ERR_NOMEM;
 	for (;;) {
 		if (err == COFFER_OK && stop != NULL && atomic_load(stop))
 			err = COFFER_ERR_UNAVAILABLE;

@@ -148,7 +148,7 @@ static enum coffer_err walk(const char *path, const struct backup_keys *keys, co
 	struct backup_header h;
 	struct backup_reader *r = NULL;
 	struct backup_manifest m = {0};
-	uint8_t lenbuf[4], *mbytes = NULL, *buf = NULL;
+	uint8_t lenbuf[4] = {0}, *mbytes = NULL, *buf = NULL;
 	uint8_t *key = sodium_malloc(AEAD_KEY_BYTES);
 	char why[160];
 	enum coffer_err err = key != NULL ? backup_reader_open(path, &h, &r) : COFFER_ERR_NOMEM;
