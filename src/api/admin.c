@@ -103,7 +103,7 @@ enum coffer_err admin_orgs_get(struct request *rq)
 	json_t *list = json_array();
 	for (size_t i = 0; list != NULL && i < n; i++) {
 		uint64_t bytes = 0;
-		if (store_org_storage_bytes(rq->app->data_dir, orgs[i].id, &bytes) != COFFER_OK)
+		if (store_org_storage_bytes_in(rq->app->store, orgs[i].id, &bytes) != COFFER_OK)
 			bytes = 0; /* no directory yet: nothing stored */
 		json_array_append_new(list, org_json(&orgs[i], bytes));
 	}

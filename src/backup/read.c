@@ -249,7 +249,7 @@ static enum coffer_err check_databases(const char *dir, struct backup_problem *p
 	struct store *st = NULL;
 	enum coffer_err err = store_system_open(dir, &st);
 	if (err == COFFER_OK)
-		err = audit_check_chains(st, dir, NULL, note_chain, &v, &entries, &v.bad);
+		err = audit_check_chains(st, NULL, note_chain, &v, &entries, &v.bad);
 	if (err == COFFER_OK && v.bad > 0)
 		err = COFFER_ERR_STORAGE;
 	else if (err != COFFER_OK && p->why[0] == '\0')

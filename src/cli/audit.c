@@ -63,8 +63,7 @@ static int verify(const char *data_dir, const char *org_id, const char *passphra
 	rc = cli_audit_signer_begin(ring, st, &keys);
 	if (rc != 0)
 		goto out;
-	enum coffer_err err =
-	    audit_check_chains(st, data_dir, org_id, report, NULL, &entries, &bad);
+	enum coffer_err err = audit_check_chains(st, org_id, report, NULL, &entries, &bad);
 	if (err == COFFER_ERR_NOT_FOUND && org_id != NULL)
 		rc = cli_fail("no organisation %s in %s", org_id, data_dir);
 	else if (err != COFFER_OK)

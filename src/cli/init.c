@@ -232,7 +232,7 @@ static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
 	if (err == COFFER_OK && cli_audit_signer_begin(ring, st, &audit_keys) != 0)
 		err = COFFER_ERR_CRYPTO;
 	if (err == COFFER_OK)
-		err = audit_upgrade_chains(st, data_dir, &chains);
+		err = audit_upgrade_chains(st, &chains);
 	if (audit_keys != NULL)
 		cli_audit_signer_end(audit_keys);
 	master_keyring_free(ring);

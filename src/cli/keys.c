@@ -182,7 +182,7 @@ static int rotate_org(const struct rotate_args *a, const char *key_path,
 		audit_rotation(a, key_path, u, a->org_id, version);
 	}
 	if (rc == 0 && a->rewrap) {
-		err = store_org_db_open(a->data_dir, a->org_id, true, &odb);
+		err = store_org_db_open_in(st, a->org_id, true, &odb);
 		if (err == COFFER_OK)
 			err = rewrap_data_keys(st, odb, ring, a->org_id, &done, failed);
 		if (err == COFFER_ERR_CRYPTO && failed[0] != '\0')

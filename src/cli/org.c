@@ -149,13 +149,12 @@ static void entry(struct audit_entry *e, const char *target, const char *outcome
 }
 
 /* The organisation's own chain. */
-static enum coffer_err org_chain_append(const char *data_dir, const char *org_id,
-					struct audit_entry *e)
+static enum coffer_err org_chain_append(struct store *st, const char *org_id, struct audit_entry *e)
 {
 	struct org_db *odb = NULL;
 	/* Created if missing (an organisation whose database was never made): the chain starts
 	 * here. */
-	enum coffer_err err = store_org_db_open(data_dir, org_id, true, &odb);
+	enum coffer_err err = store_org_db_open_in(st, org_id, true, &odb);
 	if (err == COFFER_OK)
 		err = store_org_audit_append(odb, org_id, e, 1);
 	store_org_db_close(odb);
@@ -176,7 +175,7 @@ static int record_and_invite(struct store *st, const struct recover_args *a,
 
 	step = "organisation's audit chain";
 	entry(&e, a->email, "success", level_name(RECOVERED_CLEARANCE), rec->created_at);
-	enum coffer_err err = org_chain_append(a->data_dir, a->org_id, &e);
+	enum coffer_err err = org_chain_append(st, a->org_id, &e);
 	if (err == COFFER_OK) {
 		step = "notice to the members";
 		err = store_notice_add(st, a->org_id, NOTICE_KIND, a->email, rec->created_at);

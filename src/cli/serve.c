@@ -288,7 +288,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	raise_fd_limit();
-	if (store_org_cache_new(data_dir, ORG_CACHE_DEFAULT, &orgs) != COFFER_OK ||
+	if (store_org_cache_for(store, ORG_CACHE_DEFAULT, &orgs) != COFFER_OK ||
 	    audit_batch_start(org_audit_commit, orgs, &audit) != COFFER_OK) {
 		rc = cli_fail("cannot set up the organisations' storage");
 		goto out;

@@ -45,9 +45,8 @@ static enum coffer_err checkpoint_of(struct store *st, const char *chain,
 	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err;
 }
 
-static enum coffer_err check_org(struct store *st, const char *data_dir,
-				 const struct org_record *org, audit_report_fn report, void *ctx,
-				 uint64_t *entries, size_t *bad)
+static enum coffer_err check_org(struct store *st, const struct org_record *org,
+				 audit_report_fn report, void *ctx, uint64_t *entries, size_t *bad)
 {
 	struct audit_checkpoint cp;
 	struct audit_walk w = {.pin_seq = 0};
@@ -57,7 +56,7 @@ static enum coffer_err check_org(struct store *st, const char *data_dir,
 	if (err != COFFER_OK)
 		return err;
 	w.pin_seq = have ? cp.seq : 0;
-	err = store_org_db_open(data_dir, org->id, false, &odb);
+	err = store_org_db_open_in(st, org->id, false, &odb);
 	if (err == COFFER_ERR_NOT_FOUND) {
 		w.pinned = w.pin_seq == 0; /* nothing written: an empty chain */
 		err = COFFER_OK;
@@ -104,9 +103,8 @@ static enum coffer_err check_system(struct store *st, audit_report_fn report, vo
 	return COFFER_OK;
 }
 
-enum coffer_err audit_check_chains(struct store *st, const char *data_dir, const char *only_org,
-				   audit_report_fn report, void *ctx, uint64_t *entries,
-				   size_t *bad)
+enum coffer_err audit_check_chains(struct store *st, const char *only_org, audit_report_fn report,
+				   void *ctx, uint64_t *entries, size_t *bad)
 {
 	struct org_record *orgs = NULL;
 	size_t n = 0;
@@ -115,28 +113,26 @@ enum coffer_err audit_check_chains(struct store *st, const char *data_dir, const
 	if (only_org != NULL) {
 		struct org_record org;
 		enum coffer_err err = store_org_get(st, only_org, &org);
-		return err != COFFER_OK ? err
-					: check_org(st, data_dir, &org, report, ctx, entries, bad);
+		return err != COFFER_OK ? err : check_org(st, &org, report, ctx, entries, bad);
 	}
 	enum coffer_err err = check_system(st, report, ctx, entries, bad);
 	if (err == COFFER_OK)
 		err = store_orgs_list(st, &orgs, &n);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++)
-		err = check_org(st, data_dir, &orgs[i], report, ctx, entries, bad);
+		err = check_org(st, &orgs[i], report, ctx, entries, bad);
 	free(orgs);
 	return err;
 }
 
 /* Re-links ORG's chain and stores its checkpoint: one more in *CHAINS. A chain that does not
  * verify is logged and left alone. */
-static enum coffer_err upgrade_org(struct store *st, const char *data_dir,
-				   const struct org_record *org, size_t *chains)
+static enum coffer_err upgrade_org(struct store *st, const struct org_record *org, size_t *chains)
 {
 	static const uint8_t zeros[AUDIT_HASH_BYTES];
 	struct audit_checkpoint cp;
 	struct org_db *odb = NULL;
 	uint64_t legacy = 0;
-	enum coffer_err err = store_org_db_open(data_dir, org->id, false, &odb);
+	enum coffer_err err = store_org_db_open_in(st, org->id, false, &odb);
 	if (err == COFFER_ERR_NOT_FOUND) {
 		err = audit_sign_head(audit_signer_get(), org->id, 0, zeros, &cp);
 	} else if (err == COFFER_OK) {
@@ -156,7 +152,7 @@ static enum coffer_err upgrade_org(struct store *st, const char *data_dir,
 	return err;
 }
 
-enum coffer_err audit_upgrade_chains(struct store *st, const char *data_dir, size_t *chains)
+enum coffer_err audit_upgrade_chains(struct store *st, size_t *chains)
 {
 	struct org_record *orgs = NULL;
 	struct audit_checkpoint cp;
@@ -175,7 +171,7 @@ enum coffer_err audit_upgrade_chains(struct store *st, const char *data_dir, siz
 	}
 	err = store_orgs_list(st, &orgs, &n);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++)
-		err = upgrade_org(st, data_dir, &orgs[i], chains);
+		err = upgrade_org(st, &orgs[i], chains);
 	free(orgs);
 	uint64_t legacy = 0;
 	if (err == COFFER_OK) {

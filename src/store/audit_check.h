@@ -29,16 +29,15 @@ typedef void (*audit_report_fn)(void *ctx, const struct audit_chain_report *r);
  * calling REPORT for each; *ENTRIES is the sum of their entries and *BAD the number not
  * intact. COFFER_ERR_NOT_FOUND for an ONLY_ORG that does not exist; another error when a
  * chain cannot be read at all. */
-COFFER_MUST_CHECK enum coffer_err audit_check_chains(struct store *st, const char *data_dir,
-						     const char *only_org, audit_report_fn report,
-						     void *ctx, uint64_t *entries, size_t *bad);
+COFFER_MUST_CHECK enum coffer_err audit_check_chains(struct store *st, const char *only_org,
+						     audit_report_fn report, void *ctx,
+						     uint64_t *entries, size_t *bad);
 
 /* Re-links, once per deployment, every chain that verifies, and stores a checkpoint of each
  * (an organisation without a database gets that of an empty chain); a chain that does not
  * verify is left as it is and logged. Does nothing when it was done already. *CHAINS counts
  * the chains checkpointed. Refuses (COFFER_ERR_EXISTS) when the system chain already has a
  * checkpoint file: a deployment that had MAC links is never taken back to plain hashes. */
-COFFER_MUST_CHECK enum coffer_err audit_upgrade_chains(struct store *st, const char *data_dir,
-						       size_t *chains);
+COFFER_MUST_CHECK enum coffer_err audit_upgrade_chains(struct store *st, size_t *chains);
 
 #endif

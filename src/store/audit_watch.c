@@ -45,8 +45,7 @@ static void verify_all(struct audit_watch *w)
 {
 	uint64_t entries = 0;
 	size_t bad = 0;
-	enum coffer_err err =
-	    audit_check_chains(w->st, w->data_dir, NULL, report, NULL, &entries, &bad);
+	enum coffer_err err = audit_check_chains(w->st, NULL, report, NULL, &entries, &bad);
 	if (err != COFFER_OK)
 		log_event(LOG_ERROR, "audit_verify",
 			  json_pack("{s:s,s:s}", "msg", "cannot read the audit chains", "error",
@@ -93,7 +92,7 @@ enum coffer_err audit_watch_start(struct store *st, const char *data_dir,
 	}
 	audit_signer_install(signer, audit_keeper_note, w->keeper);
 	size_t chains = 0;
-	err = audit_upgrade_chains(st, data_dir, &chains);
+	err = audit_upgrade_chains(st, &chains);
 	if (err == COFFER_OK && chains > 0)
 		log_event(LOG_INFO, "audit_upgrade",
 			  json_pack("{s:I}", "chains_linked", (json_int_t)chains));

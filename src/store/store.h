@@ -42,6 +42,20 @@ struct invite_record {
 	char user_id[STORE_ID_MAX + 1]; /* the account accepting it; "" before acceptance */
 };
 
+/* Where a deployment's data is: SQLite files under DATA_DIR (the default), or a PostgreSQL
+ * cluster PG names (store/postgres/pg_pool.h), with one database for the system and one per
+ * organisation. DATA_DIR is set either way: the system chain's checkpoint file is there. */
+struct pg_target;
+struct store_location {
+	const char *data_dir;
+	const struct pg_target *pg; /* NULL: SQLite */
+	const char *pg_password;    /* NULL when the server asks none; copied, never kept */
+};
+
+/* Opens the system database LOC names, upgrading its schema if it is older (on PostgreSQL,
+ * one node migrates while the others wait). */
+COFFER_MUST_CHECK enum coffer_err store_open(const struct store_location *loc, struct store **out);
+
 /* Creates the system database of a new deployment in DATA_DIR. COFFER_ERR_EXISTS if present. */
 COFFER_MUST_CHECK enum coffer_err store_system_create(const char *data_dir);
 
@@ -131,6 +145,11 @@ COFFER_MUST_CHECK enum coffer_err store_org_keys_destroy(struct store *st, const
 COFFER_MUST_CHECK enum coffer_err store_org_db_open(const char *data_dir, const char *org_id,
 						    bool create, struct org_db **out);
 void store_org_db_close(struct org_db *odb);
+/* ORG_ID's database in ST's deployment, whichever engine holds it (on SQLite, as
+ * store_org_db_open in ST's data directory; on PostgreSQL, coffer_org_<id>, created with
+ * CREATE DATABASE when CREATE). */
+COFFER_MUST_CHECK enum coffer_err store_org_db_open_in(struct store *st, const char *org_id,
+						       bool create, struct org_db **out);
 
 /* A data key as stored: the object it belongs to (kind, id, version, level), the version of
  * the organisation key that wraps it, and the wrapped key. */
@@ -171,6 +190,9 @@ struct org_cache;
 #define ORG_CACHE_DEFAULT 64
 
 COFFER_MUST_CHECK enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
+						      struct org_cache **out);
+/* The same for ST's deployment, whichever engine holds it. */
+COFFER_MUST_CHECK enum coffer_err store_org_cache_for(struct store *st, unsigned int capacity,
 						      struct org_cache **out);
 /* Closes every database; none may be borrowed. */
 void store_org_cache_free(struct org_cache *c);
@@ -379,6 +401,11 @@ COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_r
  * COFFER_ERR_INVALID_INPUT for an id that is not a UUID. */
 COFFER_MUST_CHECK enum coffer_err store_org_storage_bytes(const char *data_dir, const char *org_id,
 							  uint64_t *bytes);
+
+/* The same figure for ST's deployment: on PostgreSQL, the size of the organisation's
+ * database (its files' blobs are counted by the blob store). */
+COFFER_MUST_CHECK enum coffer_err store_org_storage_bytes_in(struct store *st, const char *org_id,
+							     uint64_t *bytes);
 
 /* One member of an organisation, as its org_admins see them. */
 struct member_row {

@@ -23,7 +23,7 @@ static int deployment_setup(void **state)
 		return -1;
 	struct env *e = *state;
 	keys = test_audit_signer_install_for(e->tmp->dir, e->st);
-	return audit_upgrade_chains(e->st, e->tmp->dir, &chains) == COFFER_OK ? 0 : -1;
+	return audit_upgrade_chains(e->st, &chains) == COFFER_OK ? 0 : -1;
 }
 
 static int deployment_teardown(void **state)

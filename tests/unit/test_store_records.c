@@ -793,7 +793,7 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(raw_org_int(e, e->org, "SELECT count(*) FROM record_versions"),
 			 GC_THREADS * GC_ROUNDS * 2);
 	/* Every commit held the pool's write lock (the WAL-reset race: db.c). */
-	assert_int_equal(db_pool_unguarded_commits(&e->odb->pool), 0);
+	assert_int_equal(db_pool_unguarded_commits(&e->odb->sqlite->pool), 0);
 }
 
 int main(void)

@@ -289,7 +289,7 @@ static void test_audit_concurrent(void **state)
 	}
 	verify_ok(e, THREADS * PER_THREAD);
 	/* Every commit held the pool's write lock (the WAL-reset race: db.c). */
-	assert_int_equal(db_pool_unguarded_commits(&e->st->pool), 0);
+	assert_int_equal(db_pool_unguarded_commits(&e->st->sqlite->pool), 0);
 	/* The hashes handed back are the ones stored. */
 	static struct audit_entry all[THREADS * PER_THREAD];
 	size_t n = 0;

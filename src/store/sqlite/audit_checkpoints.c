@@ -21,14 +21,14 @@ static bool is_system(const struct audit_checkpoint *cp)
 	return strcmp(cp->chain, AUDIT_SYSTEM_CHAIN) == 0;
 }
 
-static enum coffer_err file_path(const struct store *st, char out[PATH_MAX])
+static enum coffer_err file_path(const struct sqlite_store *st, char out[PATH_MAX])
 {
 	if (snprintf(out, PATH_MAX, "%s/%s", st->data_dir, AUDIT_CHECKPOINT_FILE) >= PATH_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	return COFFER_OK;
 }
 
-static enum coffer_err read_file(struct store *st, struct audit_checkpoint *out)
+static enum coffer_err read_file(struct sqlite_store *st, struct audit_checkpoint *out)
 {
 	char path[PATH_MAX];
 	char *text = NULL;
@@ -47,7 +47,7 @@ static enum coffer_err read_file(struct store *st, struct audit_checkpoint *out)
 /* The system chain's checkpoint, unless the file already holds one further along. The
  * system chain's appends are serialised by the database's write lock, but their checkpoints
  * may arrive here out of order: the lock keeps the read and the write together. */
-static enum coffer_err put_file(struct store *st, const struct audit_checkpoint *cp)
+static enum coffer_err put_file(struct sqlite_store *st, const struct audit_checkpoint *cp)
 {
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	char path[PATH_MAX], line[AUDIT_CHECKPOINT_LINE_MAX];
@@ -95,8 +95,8 @@ static enum coffer_err put_rows(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_audit_checkpoints_put(struct store *st, const struct audit_checkpoint *cps,
-					    size_t n)
+enum coffer_err sqlite_store_audit_checkpoints_put(struct sqlite_store *st,
+						   const struct audit_checkpoint *cps, size_t n)
 {
 	enum coffer_err err = COFFER_OK;
 	size_t rows = 0;
@@ -135,8 +135,8 @@ static enum coffer_err read_row(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_audit_checkpoint_get(struct store *st, const char *chain,
-					   struct audit_checkpoint *out)
+enum coffer_err sqlite_store_audit_checkpoint_get(struct sqlite_store *st, const char *chain,
+						  struct audit_checkpoint *out)
 {
 	struct audit_checkpoint cp;
 	memset(&cp, 0, sizeof cp);
@@ -164,13 +164,13 @@ static enum coffer_err read_flag(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_audit_links_upgraded(struct store *st, bool *done)
+enum coffer_err sqlite_store_audit_links_upgraded(struct sqlite_store *st, bool *done)
 {
 	return db_pool_row(&st->pool, "SELECT links_upgraded FROM audit_state WHERE id = 1",
 			   DB_NO_ARGS, read_flag, done);
 }
 
-enum coffer_err store_audit_links_mark_upgraded(struct store *st)
+enum coffer_err sqlite_store_audit_links_mark_upgraded(struct sqlite_store *st)
 {
 	return db_pool_exec(&st->pool, "UPDATE audit_state SET links_upgraded = 1 WHERE id = 1",
 			    DB_NO_ARGS);

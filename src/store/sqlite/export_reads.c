@@ -20,8 +20,8 @@ static enum coffer_err read_above(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_org_count_above(struct org_db *odb, enum level level, uint64_t *records,
-				      uint64_t *files)
+enum coffer_err sqlite_store_org_count_above(struct sqlite_org_db *odb, enum level level,
+					     uint64_t *records, uint64_t *files)
 {
 	struct above a = {0};
 	/* One statement: one read snapshot of both counts. */
@@ -53,8 +53,8 @@ static enum coffer_err read_version_row(sqlite3_stmt *s, void *out)
 	return record_sealed_read(s, 7, true, row);
 }
 
-enum coffer_err store_record_version_get(struct org_db *odb, const char *id, uint32_t version,
-					 struct record_row *out)
+enum coffer_err sqlite_store_record_version_get(struct sqlite_org_db *odb, const char *id,
+						uint32_t version, struct record_row *out)
 {
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;

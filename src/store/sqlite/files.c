@@ -58,8 +58,8 @@ static enum coffer_err add_tx(sqlite3 *db, const void *ctx)
 	return err;
 }
 
-enum coffer_err store_file_add(struct org_db *odb, const char *org_id, const struct file_row *row,
-			       struct audit_entry *audit)
+enum coffer_err sqlite_store_file_add(struct sqlite_org_db *odb, const char *org_id,
+				      const struct file_row *row, struct audit_entry *audit)
 {
 	/* content_type is bound as text: it must end within its array. */
 	if (!uuid_valid(row->id) || !uuid_valid(row->created_by) || row->created_at < 0 ||
@@ -71,7 +71,8 @@ enum coffer_err store_file_add(struct org_db *odb, const char *org_id, const str
 	return org_write(odb, org_id, add_tx, row, audit);
 }
 
-enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_row *out)
+enum coffer_err sqlite_store_file_get(struct sqlite_org_db *odb, const char *id,
+				      struct file_row *out)
 {
 	struct file_row row; /* OUT changes only on success */
 	if (!uuid_valid(id))
@@ -84,8 +85,9 @@ enum coffer_err store_file_get(struct org_db *odb, const char *id, struct file_r
 	return err;
 }
 
-enum coffer_err store_files_list(struct org_db *odb, enum level max_level, const char *after,
-				 size_t limit, struct file_row *out, size_t *n, bool *more)
+enum coffer_err sqlite_store_files_list(struct sqlite_org_db *odb, enum level max_level,
+					const char *after, size_t limit, struct file_row *out,
+					size_t *n, bool *more)
 {
 	static const struct org_list_query q = {
 	    .cursor_sql = "SELECT seq FROM files WHERE id = ?1 AND level <= ?2",
@@ -111,15 +113,15 @@ static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
 	return err;
 }
 
-enum coffer_err store_file_delete(struct org_db *odb, const char *org_id, const char *id,
-				  struct audit_entry *audit)
+enum coffer_err sqlite_store_file_delete(struct sqlite_org_db *odb, const char *org_id,
+					 const char *id, struct audit_entry *audit)
 {
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
 	return org_write(odb, org_id, delete_tx, id, audit);
 }
 
-enum coffer_err store_file_exists(struct org_db *odb, const char *id, bool *exists)
+enum coffer_err sqlite_store_file_exists(struct sqlite_org_db *odb, const char *id, bool *exists)
 {
 	if (!uuid_valid(id)) {
 		*exists = false;

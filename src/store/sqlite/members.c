@@ -54,8 +54,8 @@ static enum coffer_err members_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_org_members(struct store *st, const char *org_id, struct member_row **out,
-				  size_t *n)
+enum coffer_err sqlite_store_org_members(struct sqlite_store *st, const char *org_id,
+					 struct member_row **out, size_t *n)
 {
 	struct member_list l = {org_id, NULL, 0};
 	enum coffer_err err = db_pool_read(&st->pool, members_tx, &l);
@@ -68,7 +68,8 @@ enum coffer_err store_org_members(struct store *st, const char *org_id, struct m
 	return COFFER_OK;
 }
 
-enum coffer_err store_org_active_admins(struct store *st, const char *org_id, size_t *n)
+enum coffer_err sqlite_store_org_active_admins(struct sqlite_store *st, const char *org_id,
+					       size_t *n)
 {
 	int64_t count = 0;
 	/* One row per organisation: NOT_FOUND when there is none. */
@@ -150,10 +151,10 @@ static enum coffer_err set_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_membership_set(struct store *st, const char *user_id, const char *org_id,
-				     const char *role, const char *clearance,
-				     const uint8_t *account, size_t account_len, uint64_t based_on,
-				     int64_t now)
+enum coffer_err sqlite_store_membership_set(struct sqlite_store *st, const char *user_id,
+					    const char *org_id, const char *role,
+					    const char *clearance, const uint8_t *account,
+					    size_t account_len, uint64_t based_on, int64_t now)
 {
 	struct membership_change c = {user_id, org_id,	    role,     clearance,
 				      account, account_len, based_on, now};
@@ -193,9 +194,9 @@ static enum coffer_err remove_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_membership_remove(struct store *st, const char *user_id, const char *org_id,
-					const uint8_t *account, size_t account_len,
-					uint64_t based_on, int64_t now)
+enum coffer_err sqlite_store_membership_remove(struct sqlite_store *st, const char *user_id,
+					       const char *org_id, const uint8_t *account,
+					       size_t account_len, uint64_t based_on, int64_t now)
 {
 	struct membership_change c = {user_id, org_id,	    NULL,     NULL,
 				      account, account_len, based_on, now};

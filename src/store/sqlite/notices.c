@@ -8,8 +8,8 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
-enum coffer_err store_notice_add(struct store *st, const char *org_id, const char *kind,
-				 const char *subject, int64_t now)
+enum coffer_err sqlite_store_notice_add(struct sqlite_store *st, const char *org_id,
+					const char *kind, const char *subject, int64_t now)
 {
 	size_t kind_len = strnlen(kind, STORE_NOTICE_KIND_MAX + 1);
 	size_t subject_len = strnlen(subject, EMAIL_MAX + 1);
@@ -35,8 +35,8 @@ static enum coffer_err read_notice(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_notices_unseen(struct store *st, const char *user_id,
-				     struct notice_record *out, size_t max, size_t *n)
+enum coffer_err sqlite_store_notices_unseen(struct sqlite_store *st, const char *user_id,
+					    struct notice_record *out, size_t max, size_t *n)
 {
 	if (max > INT64_MAX)
 		return COFFER_ERR_INVALID_INPUT;
@@ -68,8 +68,8 @@ static enum coffer_err mark_one(sqlite3 *db, const void *ctx, size_t i)
 		       DB_ARGS(db_text(s->user_id), db_int(s->ids[i])));
 }
 
-enum coffer_err store_notices_mark_seen(struct store *st, const char *user_id, const int64_t *ids,
-					size_t n)
+enum coffer_err sqlite_store_notices_mark_seen(struct sqlite_store *st, const char *user_id,
+					       const int64_t *ids, size_t n)
 {
 	const struct seen s = {user_id, ids};
 	/* Checked apart: when every id is skipped, no insert meets the foreign key on users. */

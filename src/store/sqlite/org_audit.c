@@ -22,8 +22,9 @@ struct org_write_op {
 };
 
 /* The entries of the writes of BATCH that succeeded, linked after them in one call. */
-static enum coffer_err append_entries(struct org_db *odb, sqlite3 *db, struct org_write_op *batch,
-				      struct org_write_op *end, struct audit_checkpoint *cp)
+static enum coffer_err append_entries(struct sqlite_org_db *odb, sqlite3 *db,
+				      struct org_write_op *batch, struct org_write_op *end,
+				      struct audit_checkpoint *cp)
 {
 	size_t n = 0, k = 0;
 	for (struct org_write_op *op = batch; op != end; op = op->next)
@@ -50,7 +51,7 @@ static enum coffer_err append_entries(struct org_db *odb, sqlite3 *db, struct or
 /* Runs every write of BATCH in one transaction on DB, each in a savepoint, appends the audit
  * entries of those that succeeded, and commits once: a write that fails is undone alone (an
  * entry that cannot be encoded fails its write); a commit that fails fails all. */
-static void commit_batch(struct org_db *odb, sqlite3 *db, struct org_write_op *batch)
+static void commit_batch(struct sqlite_org_db *odb, sqlite3 *db, struct org_write_op *batch)
 {
 	struct audit_checkpoint cp;
 	enum coffer_err err = db_begin(db);
@@ -81,7 +82,7 @@ static void commit_batch(struct org_db *odb, sqlite3 *db, struct org_write_op *b
 		op->err = err; /* never run: the transaction was lost before its turn */
 }
 
-enum coffer_err org_write(struct org_db *odb, const char *org_id,
+enum coffer_err org_write(struct sqlite_org_db *odb, const char *org_id,
 			  enum coffer_err (*write)(sqlite3 *db, const void *ctx), const void *ctx,
 			  struct audit_entry *audit)
 {
@@ -134,37 +135,38 @@ enum coffer_err org_write(struct org_db *odb, const char *org_id,
 	return me.err;
 }
 
-enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,
-				       struct audit_entry *e, size_t n)
+enum coffer_err sqlite_store_org_audit_append(struct sqlite_org_db *odb, const char *org_id,
+					      struct audit_entry *e, size_t n)
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	return audit_rows_commit(&odb->pool, odb->org_id, e, n);
 }
 
-enum coffer_err store_org_audit_list(struct org_db *odb, uint64_t after, struct audit_entry *out,
-				     size_t max, size_t *n)
+enum coffer_err sqlite_store_org_audit_list(struct sqlite_org_db *odb, uint64_t after,
+					    struct audit_entry *out, size_t max, size_t *n)
 {
 	return audit_rows_list(&odb->pool, after, out, max, n);
 }
 
-enum coffer_err store_org_audit_verify(struct org_db *odb, const char *org_id, uint64_t *n,
-				       uint64_t *broken)
+enum coffer_err sqlite_store_org_audit_verify(struct sqlite_org_db *odb, const char *org_id,
+					      uint64_t *n, uint64_t *broken)
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	return audit_rows_verify(&odb->pool, odb->org_id, n, broken);
 }
 
-enum coffer_err store_org_audit_walk(struct org_db *odb, const char *org_id, struct audit_walk *w)
+enum coffer_err sqlite_store_org_audit_walk(struct sqlite_org_db *odb, const char *org_id,
+					    struct audit_walk *w)
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	return audit_rows_walk(&odb->pool, odb->org_id, w);
 }
 
-enum coffer_err store_org_audit_upgrade(struct org_db *odb, const char *org_id,
-					struct audit_checkpoint *cp, uint64_t *legacy)
+enum coffer_err sqlite_store_org_audit_upgrade(struct sqlite_org_db *odb, const char *org_id,
+					       struct audit_checkpoint *cp, uint64_t *legacy)
 {
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 #define ORG_CACHE_MAX 65536
@@ -30,12 +31,13 @@ enum slot_state { SLOT_FREE, SLOT_OPENING, SLOT_OPEN, SLOT_CLOSING };
 struct org_cache_entry {
 	enum slot_state state;
 	char org_id[STORE_ID_MAX + 1];
-	struct org_db *odb; /* set while SLOT_OPEN (and SLOT_CLOSING) */
-	unsigned int refs;  /* borrows outstanding */
-	uint64_t last_used; /* the cache's clock at the last borrow or return */
+	struct sqlite_org_db *odb; /* set while SLOT_OPEN (and SLOT_CLOSING) */
+	unsigned int refs;	   /* borrows outstanding */
+	uint64_t last_used;	   /* the cache's clock at the last borrow or return */
 };
 
-struct org_cache {
+struct sqlite_org_cache {
+	struct org_cache pub; /* the caller's handle (handle.h) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* a slot settled or came back: waiters look again */
 	char *data_dir;
@@ -44,20 +46,21 @@ struct org_cache {
 	struct org_cache_entry *slots; /* CAPACITY of them */
 };
 
-enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
-				    struct org_cache **out)
+enum coffer_err sqlite_store_org_cache_new(const char *data_dir, unsigned int capacity,
+					   struct sqlite_org_cache **out)
 {
 	if (capacity == 0 || capacity > ORG_CACHE_MAX)
 		return COFFER_ERR_INVALID_INPUT;
-	struct org_cache *c = calloc(1, sizeof *c);
+	struct sqlite_org_cache *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return COFFER_ERR_NOMEM;
+	c->pub.sqlite = c;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	c->data_dir = strdup(data_dir);
 	c->slots = calloc(capacity, sizeof *c->slots);
 	if (c->data_dir == NULL || c->slots == NULL) {
-		store_org_cache_free(c); /* its capacity is still 0: no slot to close */
+		sqlite_store_org_cache_free(c); /* its capacity is still 0: no slot to close */
 		return COFFER_ERR_NOMEM;
 	}
 	c->capacity = capacity;
@@ -65,7 +68,7 @@ enum coffer_err store_org_cache_new(const char *data_dir, unsigned int capacity,
 	return COFFER_OK;
 }
 
-void store_org_cache_free(struct org_cache *c)
+void sqlite_store_org_cache_free(struct sqlite_org_cache *c)
 {
 	if (c == NULL)
 		return;
@@ -75,7 +78,7 @@ void store_org_cache_free(struct org_cache *c)
 			continue;
 		if (e->refs > 0 || e->state != SLOT_OPEN)
 			log_msg(LOG_ERROR, "store", "org cache freed while a database is in use");
-		store_org_db_close(e->odb);
+		sqlite_store_org_db_close(e->odb);
 	}
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
@@ -85,7 +88,7 @@ void store_org_cache_free(struct org_cache *c)
 }
 
 /* The slot holding ORG_ID in any state but free, or NULL. Under the lock. */
-static struct org_cache_entry *find(struct org_cache *c, const char *org_id)
+static struct org_cache_entry *find(struct sqlite_org_cache *c, const char *org_id)
 {
 	for (unsigned int i = 0; i < c->capacity; i++) {
 		struct org_cache_entry *e = &c->slots[i];
@@ -96,7 +99,7 @@ static struct org_cache_entry *find(struct org_cache *c, const char *org_id)
 }
 
 /* A free slot, else the least recently used open one that nobody borrows, else NULL. */
-static struct org_cache_entry *free_or_victim(struct org_cache *c)
+static struct org_cache_entry *free_or_victim(struct sqlite_org_cache *c)
 {
 	struct org_cache_entry *victim = NULL;
 	for (unsigned int i = 0; i < c->capacity; i++) {
@@ -110,8 +113,8 @@ static struct org_cache_entry *free_or_victim(struct org_cache *c)
 	return victim;
 }
 
-enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id, bool create,
-				 struct org_db **out)
+enum coffer_err sqlite_store_org_borrow(struct sqlite_org_cache *c, const char *org_id, bool create,
+					struct sqlite_org_db **out)
 {
 	struct org_cache_entry *e;
 	if (!uuid_valid(org_id))
@@ -133,10 +136,10 @@ enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id, bool c
 			if (e != NULL) {
 				/* Make room, then look again from the start: meanwhile another
 				 * thread may have opened ORG_ID, or taken the slot. */
-				struct org_db *old = e->odb;
+				struct sqlite_org_db *old = e->odb;
 				e->state = SLOT_CLOSING;
 				pthread_mutex_unlock(&c->mu);
-				store_org_db_close(old);
+				sqlite_store_org_db_close(old);
 				pthread_mutex_lock(&c->mu);
 				memset(e, 0, sizeof *e);
 				pthread_cond_broadcast(&c->cv);
@@ -150,8 +153,8 @@ enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id, bool c
 	memcpy(e->org_id, org_id, STORE_ID_MAX + 1);
 	pthread_mutex_unlock(&c->mu);
 
-	struct org_db *odb = NULL;
-	enum coffer_err err = store_org_db_open(c->data_dir, org_id, create, &odb);
+	struct sqlite_org_db *odb = NULL;
+	enum coffer_err err = sqlite_store_org_db_open(c->data_dir, org_id, create, &odb);
 
 	pthread_mutex_lock(&c->mu);
 	if (err == COFFER_OK) {
@@ -169,7 +172,7 @@ enum coffer_err store_org_borrow(struct org_cache *c, const char *org_id, bool c
 	return err;
 }
 
-void store_org_return(struct org_cache *c, struct org_db *odb)
+void sqlite_store_org_return(struct sqlite_org_cache *c, struct sqlite_org_db *odb)
 {
 	if (odb == NULL)
 		return;
@@ -191,7 +194,7 @@ void store_org_return(struct org_cache *c, struct org_db *odb)
 	pthread_mutex_unlock(&c->mu);
 }
 
-unsigned int store_org_cache_open_count(struct org_cache *c)
+unsigned int sqlite_store_org_cache_open_count(struct sqlite_org_cache *c)
 {
 	unsigned int n = 0;
 	pthread_mutex_lock(&c->mu);
@@ -199,4 +202,9 @@ unsigned int store_org_cache_open_count(struct org_cache *c)
 		n += c->slots[i].state != SLOT_FREE;
 	pthread_mutex_unlock(&c->mu);
 	return n;
+}
+
+struct org_cache *sqlite_org_cache_public(struct sqlite_org_cache *c)
+{
+	return &c->pub;
 }

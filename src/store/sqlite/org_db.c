@@ -14,6 +14,7 @@
 #include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
 #include "store/sqlite/query.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 #define ORG_POOL_SIZE 4
@@ -98,8 +99,8 @@ static enum coffer_err ensure_dir(const char *path)
 	return COFFER_ERR_IO;
 }
 
-enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool create,
-				  struct org_db **out)
+enum coffer_err sqlite_store_org_db_open(const char *data_dir, const char *org_id, bool create,
+					 struct sqlite_org_db **out)
 {
 	char orgs[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
 	if (!uuid_valid(org_id))
@@ -121,11 +122,13 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 		if (err == COFFER_OK)
 			err = dir_fsync(data_dir);
 	}
-	struct org_db *odb = NULL;
+	struct sqlite_org_db *odb = NULL;
 	if (err == COFFER_OK) {
 		odb = calloc(1, sizeof *odb);
 		if (odb == NULL)
 			err = COFFER_ERR_NOMEM;
+		else
+			odb->pub.sqlite = odb;
 	}
 	if (err == COFFER_OK)
 		err = db_pool_open(&odb->pool, path, create, org_schema, N_STEPS, ORG_POOL_SIZE);
@@ -144,13 +147,13 @@ enum coffer_err store_org_db_open(const char *data_dir, const char *org_id, bool
 	return COFFER_OK;
 }
 
-bool org_db_is(const struct org_db *odb, const char *org_id)
+bool org_db_is(const struct sqlite_org_db *odb, const char *org_id)
 {
 	return org_id != NULL && strnlen(org_id, STORE_ID_MAX + 1) == STORE_ID_MAX &&
 	       memcmp(odb->org_id, org_id, STORE_ID_MAX) == 0;
 }
 
-void store_org_db_close(struct org_db *odb)
+void sqlite_store_org_db_close(struct sqlite_org_db *odb)
 {
 	if (odb == NULL)
 		return;
@@ -182,7 +185,8 @@ enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k
 			       db_blob(k->wrapped, KEYWRAP_BYTES)));
 }
 
-enum coffer_err store_data_key_put(struct org_db *odb, const struct data_key_record *k)
+enum coffer_err sqlite_store_data_key_put(struct sqlite_org_db *odb,
+					  const struct data_key_record *k)
 {
 	sqlite3 *db = db_pool_get_writer(&odb->pool);
 	enum coffer_err err = org_data_key_insert(db, k);
@@ -209,8 +213,9 @@ static enum coffer_err read_data_key(sqlite3_stmt *s, void *out)
 	return org_data_key_read(s, 0, out);
 }
 
-enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const char *object_id,
-				   uint32_t object_version, struct data_key_record *out)
+enum coffer_err sqlite_store_data_key_get(struct sqlite_org_db *odb, const char *kind,
+					  const char *object_id, uint32_t object_version,
+					  struct data_key_record *out)
 {
 	/* Bounded before they are bound: an id that is not one names no key. */
 	if (!uuid_valid(object_id) || strnlen(kind, sizeof out->kind) >= sizeof out->kind)
@@ -222,8 +227,10 @@ enum coffer_err store_data_key_get(struct org_db *odb, const char *kind, const c
 			   read_data_key, out);
 }
 
-enum coffer_err store_data_keys_wrapped_before(struct org_db *odb, uint32_t org_key_version,
-					       struct data_key_record *out, size_t max, size_t *n)
+enum coffer_err sqlite_store_data_keys_wrapped_before(struct sqlite_org_db *odb,
+						      uint32_t org_key_version,
+						      struct data_key_record *out, size_t max,
+						      size_t *n)
 {
 	return db_pool_rows(&odb->pool,
 			    "SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE org_key_version < ? "
@@ -250,9 +257,15 @@ static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
 			       db_int(r->old_version[i])));
 }
 
-enum coffer_err store_data_keys_rewrapped(struct org_db *odb, const struct data_key_record *keys,
-					  const uint32_t *old_version, size_t n)
+enum coffer_err sqlite_store_data_keys_rewrapped(struct sqlite_org_db *odb,
+						 const struct data_key_record *keys,
+						 const uint32_t *old_version, size_t n)
 {
 	const struct rewrapped r = {keys, old_version};
 	return db_pool_write_each(&odb->pool, rewrite_key, &r, n);
+}
+
+struct org_db *sqlite_org_db_public(struct sqlite_org_db *odb)
+{
+	return &odb->pub;
 }

@@ -7,13 +7,16 @@
 #include <stddef.h>
 
 #include "audit/chain.h"
+#include "store/handle.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 struct org_cache_entry;
 struct org_write_op;
 
-struct org_db {
+struct sqlite_org_db {
+	struct org_db pub; /* the caller's handle (handle.h) */
 	struct db_pool pool;
 	/* The organisation whose database this is: the writes that take an org id (the id of its
 	 * audit chain) refuse another, so an entry can never be chained under the wrong id. */
@@ -30,7 +33,7 @@ struct org_db {
 };
 
 /* Whether ORG_ID names ODB's organisation. */
-bool org_db_is(const struct org_db *odb, const char *org_id);
+bool org_db_is(const struct sqlite_org_db *odb, const char *org_id);
 
 /* Inserts K (checked) on DB, inside the caller's transaction. */
 COFFER_MUST_CHECK enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k);
@@ -60,7 +63,7 @@ bool org_data_key_matches(const struct data_key_record *k, const char *kind, con
  * are. AUDIT's seq and hash are written back only when the transaction commits. Writes that
  * arrive together share a transaction and its fsync (group commit), each in a savepoint of its
  * own, so a write that fails undoes only itself; WRITE must therefore touch nothing but DB. */
-COFFER_MUST_CHECK enum coffer_err org_write(struct org_db *odb, const char *org_id,
+COFFER_MUST_CHECK enum coffer_err org_write(struct sqlite_org_db *odb, const char *org_id,
 					    enum coffer_err (*write)(sqlite3 *db, const void *ctx),
 					    const void *ctx, struct audit_entry *audit);
 
@@ -81,7 +84,8 @@ struct org_list_query {
  * first page) into OUT, in one read snapshot; *N and *MORE set. COFFER_ERR_NOT_FOUND when
  * AFTER names no row at or below MAX_LEVEL (or is not an id at all: a hostile cursor names
  * nothing), COFFER_ERR_INVALID_INPUT for a LIMIT or level out of range. */
-COFFER_MUST_CHECK enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q,
+COFFER_MUST_CHECK enum coffer_err org_list_page(struct sqlite_org_db *odb,
+						const struct org_list_query *q,
 						enum level max_level, const char *after,
 						size_t limit, void *out, size_t *n, bool *more);
 

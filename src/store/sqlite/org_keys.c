@@ -45,9 +45,10 @@ static enum coffer_err create_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_org_create(struct store *st, const char *org_id, const char *name,
-				 const uint8_t *charter, size_t charter_len,
-				 const struct org_key_record *key, int64_t now)
+enum coffer_err sqlite_store_org_create(struct sqlite_store *st, const char *org_id,
+					const char *name, const uint8_t *charter,
+					size_t charter_len, const struct org_key_record *key,
+					int64_t now)
 {
 	struct new_key k = {org_id, name, key, now, charter, charter_len};
 	if (charter_len > STORE_CHARTER_MAX || (charter == NULL && charter_len > 0))
@@ -55,8 +56,8 @@ enum coffer_err store_org_create(struct store *st, const char *org_id, const cha
 	return db_pool_write(&st->pool, create_tx, &k); /* EXISTS for a clash of id or name */
 }
 
-enum coffer_err store_org_charter_set(struct store *st, const char *org_id, const uint8_t *charter,
-				      size_t charter_len)
+enum coffer_err sqlite_store_org_charter_set(struct sqlite_store *st, const char *org_id,
+					     const uint8_t *charter, size_t charter_len)
 {
 	if (charter == NULL || charter_len == 0 || charter_len > STORE_CHARTER_MAX)
 		return COFFER_ERR_INVALID_INPUT;
@@ -75,16 +76,16 @@ static enum coffer_err read_key(sqlite3_stmt *s, void *out)
 	return db_column_blob(s, 2, k->wrapped, KEYWRAP_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
 }
 
-enum coffer_err store_org_key_newest(struct store *st, const char *org_id,
-				     struct org_key_record *out)
+enum coffer_err sqlite_store_org_key_newest(struct sqlite_store *st, const char *org_id,
+					    struct org_key_record *out)
 {
 	return db_pool_row(
 	    &st->pool, KEY_COLUMNS " FROM org_keys WHERE org_id = ? ORDER BY version DESC LIMIT 1",
 	    DB_ARGS(db_text(org_id)), read_key, out);
 }
 
-enum coffer_err store_org_key_get(struct store *st, const char *org_id, uint32_t version,
-				  struct org_key_record *out)
+enum coffer_err sqlite_store_org_key_get(struct sqlite_store *st, const char *org_id,
+					 uint32_t version, struct org_key_record *out)
 {
 	if (version == 0)
 		return COFFER_ERR_NOT_FOUND;
@@ -109,8 +110,8 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_org_key_add(struct store *st, const char *org_id,
-				  const struct org_key_record *key, int64_t now)
+enum coffer_err sqlite_store_org_key_add(struct sqlite_store *st, const char *org_id,
+					 const struct org_key_record *key, int64_t now)
 {
 	struct new_key k = {org_id, NULL, key, now, NULL, 0};
 	return db_pool_write(&st->pool, add_tx, &k);
@@ -124,8 +125,9 @@ static enum coffer_err read_key_ref(sqlite3_stmt *s, void *out)
 	return read_key(s, &r->key);
 }
 
-enum coffer_err store_org_keys_wrapped_before(struct store *st, uint32_t master_version,
-					      struct org_key_ref *out, size_t max, size_t *n)
+enum coffer_err sqlite_store_org_keys_wrapped_before(struct sqlite_store *st,
+						     uint32_t master_version,
+						     struct org_key_ref *out, size_t max, size_t *n)
 {
 	return db_pool_rows(&st->pool,
 			    KEY_COLUMNS ", org_id FROM org_keys WHERE master_version < ? "
@@ -152,14 +154,15 @@ static enum coffer_err rewrite_key(sqlite3 *db, const void *ctx, size_t i)
 			       db_int(ref->key.version), db_int(r->old_master[i])));
 }
 
-enum coffer_err store_org_keys_rewrapped(struct store *st, const struct org_key_ref *refs,
-					 const uint32_t *old_master, size_t n)
+enum coffer_err sqlite_store_org_keys_rewrapped(struct sqlite_store *st,
+						const struct org_key_ref *refs,
+						const uint32_t *old_master, size_t n)
 {
 	const struct rewrapped r = {refs, old_master};
 	return db_pool_write_each(&st->pool, rewrite_key, &r, n);
 }
 
-enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
+enum coffer_err sqlite_store_org_keys_destroy(struct sqlite_store *st, const char *org_id)
 {
 	sqlite3 *db = db_pool_get_writer(&st->pool);
 	enum coffer_err err =
@@ -194,13 +197,14 @@ static enum coffer_err read_org(sqlite3_stmt *s, void *out)
 		   : COFFER_ERR_STORAGE;
 }
 
-enum coffer_err store_org_get(struct store *st, const char *org_id, struct org_record *out)
+enum coffer_err sqlite_store_org_get(struct sqlite_store *st, const char *org_id,
+				     struct org_record *out)
 {
 	return db_pool_row(&st->pool, ORG_COLUMNS "WHERE o.id = ?", DB_ARGS(db_text(org_id)),
 			   read_org, out);
 }
 
-enum coffer_err store_orgs_list(struct store *st, struct org_record **out, size_t *n)
+enum coffer_err sqlite_store_orgs_list(struct sqlite_store *st, struct org_record **out, size_t *n)
 {
 	void *list = NULL;
 	sqlite3 *db = db_pool_get(&st->pool);

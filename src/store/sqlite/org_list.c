@@ -56,7 +56,7 @@ static enum coffer_err page_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err org_list_page(struct org_db *odb, const struct org_list_query *q,
+enum coffer_err org_list_page(struct sqlite_org_db *odb, const struct org_list_query *q,
 			      enum level max_level, const char *after, size_t limit, void *out,
 			      size_t *n, bool *more)
 {

@@ -33,7 +33,8 @@ static enum coffer_err read_policy(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_policy_get(struct store *st, const char *scope, char *out, size_t outlen)
+enum coffer_err sqlite_store_policy_get(struct sqlite_store *st, const char *scope, char *out,
+					size_t outlen)
 {
 	struct policy_out p = {out, outlen};
 	if (!scope_ok(scope))
@@ -42,7 +43,8 @@ enum coffer_err store_policy_get(struct store *st, const char *scope, char *out,
 			   DB_ARGS(db_text(scope)), read_policy, &p);
 }
 
-enum coffer_err store_policy_put(struct store *st, const char *scope, const char *json, int64_t now)
+enum coffer_err sqlite_store_policy_put(struct sqlite_store *st, const char *scope,
+					const char *json, int64_t now)
 {
 	if (!scope_ok(scope))
 		return COFFER_ERR_INVALID_INPUT;
@@ -56,8 +58,8 @@ enum coffer_err store_policy_put(struct store *st, const char *scope, const char
 			    DB_ARGS(db_text(scope), db_text_n(json, len), db_int(now)));
 }
 
-enum coffer_err store_member_policy_get(struct store *st, const char *org_id, const char *user_id,
-					char *out, size_t outlen)
+enum coffer_err sqlite_store_member_policy_get(struct sqlite_store *st, const char *org_id,
+					       const char *user_id, char *out, size_t outlen)
 {
 	struct policy_out p = {out, outlen};
 	return db_pool_row(&st->pool,
@@ -65,8 +67,8 @@ enum coffer_err store_member_policy_get(struct store *st, const char *org_id, co
 			   DB_ARGS(db_text(org_id), db_text(user_id)), read_policy, &p);
 }
 
-enum coffer_err store_member_policy_put(struct store *st, const char *org_id, const char *user_id,
-					const char *json, int64_t now)
+enum coffer_err sqlite_store_member_policy_put(struct sqlite_store *st, const char *org_id,
+					       const char *user_id, const char *json, int64_t now)
 {
 	size_t len = strnlen(json, STORE_POLICY_MAX + 1);
 	if (len > STORE_POLICY_MAX)

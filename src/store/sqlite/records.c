@@ -169,7 +169,7 @@ static enum coffer_err create_tx(sqlite3 *db, const void *ctx)
 }
 
 /* Checks ROW, a new version by BY at AT, and writes it with TX. */
-static enum coffer_err write_version(struct org_db *odb, const char *org_id,
+static enum coffer_err write_version(struct sqlite_org_db *odb, const char *org_id,
 				     const struct record_row *row, const char *by, int64_t at,
 				     enum coffer_err (*tx)(sqlite3 *db, const void *ctx),
 				     struct audit_entry *audit)
@@ -180,8 +180,8 @@ static enum coffer_err write_version(struct org_db *odb, const char *org_id,
 	return org_write(odb, org_id, tx, row, audit);
 }
 
-enum coffer_err store_record_create(struct org_db *odb, const char *org_id,
-				    const struct record_row *row, struct audit_entry *audit)
+enum coffer_err sqlite_store_record_create(struct sqlite_org_db *odb, const char *org_id,
+					   const struct record_row *row, struct audit_entry *audit)
 {
 	if (row->meta.version != 1)
 		return COFFER_ERR_INVALID_INPUT;
@@ -211,8 +211,8 @@ static enum coffer_err update_tx(sqlite3 *db, const void *ctx)
 	return err;
 }
 
-enum coffer_err store_record_update(struct org_db *odb, const char *org_id,
-				    const struct record_row *row, struct audit_entry *audit)
+enum coffer_err sqlite_store_record_update(struct sqlite_org_db *odb, const char *org_id,
+					   const struct record_row *row, struct audit_entry *audit)
 {
 	return write_version(odb, org_id, row, row->meta.updated_by, row->meta.updated_at,
 			     update_tx, audit);
@@ -258,9 +258,9 @@ static enum coffer_err delete_tx(sqlite3 *db, const void *ctx)
 	return err;
 }
 
-enum coffer_err store_record_delete(struct org_db *odb, const char *org_id, const char *id,
-				    uint32_t version, const char *actor, int64_t now,
-				    struct audit_entry *audit)
+enum coffer_err sqlite_store_record_delete(struct sqlite_org_db *odb, const char *org_id,
+					   const char *id, uint32_t version, const char *actor,
+					   int64_t now, struct audit_entry *audit)
 {
 	struct deletion d = {.id = id, .version = version, .actor = actor, .now = now};
 	if (!uuid_valid(actor) || now < 0)
@@ -272,7 +272,8 @@ enum coffer_err store_record_delete(struct org_db *odb, const char *org_id, cons
 
 /* --- reads --------------------------------------------------------------------------------- */
 
-enum coffer_err store_record_meta(struct org_db *odb, const char *id, struct record_meta *out)
+enum coffer_err sqlite_store_record_meta(struct sqlite_org_db *odb, const char *id,
+					 struct record_meta *out)
 {
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
@@ -291,8 +292,8 @@ static enum coffer_err read_row_without_body(sqlite3_stmt *s, void *out)
 	return read_row(s, false, out);
 }
 
-enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_body,
-				 struct record_row *out)
+enum coffer_err sqlite_store_record_get(struct sqlite_org_db *odb, const char *id, bool with_body,
+					struct record_row *out)
 {
 	if (!uuid_valid(id))
 		return COFFER_ERR_NOT_FOUND;
@@ -316,8 +317,9 @@ enum coffer_err store_record_get(struct org_db *odb, const char *id, bool with_b
 	return err;
 }
 
-enum coffer_err store_records_list(struct org_db *odb, enum level max_level, const char *after,
-				   size_t limit, struct record_row *out, size_t *n, bool *more)
+enum coffer_err sqlite_store_records_list(struct sqlite_org_db *odb, enum level max_level,
+					  const char *after, size_t limit, struct record_row *out,
+					  size_t *n, bool *more)
 {
 	static const struct org_list_query q = {
 	    .cursor_sql = "SELECT seq FROM records WHERE id = ?1 AND level <= ?2",
@@ -342,8 +344,8 @@ static enum coffer_err read_version(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_record_history(struct org_db *odb, const char *id,
-				     struct record_version **out, size_t *n)
+enum coffer_err sqlite_store_record_history(struct sqlite_org_db *odb, const char *id,
+					    struct record_version **out, size_t *n)
 {
 	void *list = NULL;
 	size_t len = 0;

@@ -3,7 +3,7 @@
  *
  * Design points:
  * - Adding a reset ends every session of the member and marks the member reset_pending in the
- *   same transaction, and store_session_get finds no session of such a user: nobody holding
+ *   same transaction, and sqlite_store_session_get finds no session of such a user: nobody holding
  *   the old password or a stolen session keeps working while the reset is under way.
  * - A member has at most one usable reset: adding one uses up the older ones.
  * - Completing a reset checks it (unused, unexpired) in the write transaction that replaces the
@@ -60,8 +60,8 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_reset_add(struct store *st, const struct token_hash *h,
-				const struct reset_record *r, int64_t now)
+enum coffer_err sqlite_store_reset_add(struct sqlite_store *st, const struct token_hash *h,
+				       const struct reset_record *r, int64_t now)
 {
 	struct reset_op op = {.h = h, .now = now, .r = r};
 	if (r->sealed_len == 0 || r->sealed_len > sizeof r->sealed || !uuid_valid(r->user_id) ||
@@ -87,8 +87,8 @@ static enum coffer_err read_reset(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_reset_get(struct store *st, const struct token_hash *h, int64_t now,
-				struct reset_record *out)
+enum coffer_err sqlite_store_reset_get(struct sqlite_store *st, const struct token_hash *h,
+				       int64_t now, struct reset_record *out)
 {
 	struct reset_record r; /* OUT changes only on success */
 	enum coffer_err err =
@@ -103,8 +103,8 @@ enum coffer_err store_reset_get(struct store *st, const struct token_hash *h, in
 	return err;
 }
 
-enum coffer_err store_reset_stage(struct store *st, const struct token_hash *h,
-				  const uint8_t *account, size_t account_len, int64_t now)
+enum coffer_err sqlite_store_reset_stage(struct sqlite_store *st, const struct token_hash *h,
+					 const uint8_t *account, size_t account_len, int64_t now)
 {
 	if (!user_account_ok(account, account_len))
 		return COFFER_ERR_INVALID_INPUT;
@@ -148,9 +148,9 @@ static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_reset_confirm(struct store *st, const struct token_hash *h,
-				    const uint8_t *account, size_t account_len,
-				    int64_t totp_last_step, int64_t now)
+enum coffer_err sqlite_store_reset_confirm(struct sqlite_store *st, const struct token_hash *h,
+					   const uint8_t *account, size_t account_len,
+					   int64_t totp_last_step, int64_t now)
 {
 	struct reset_op op = {.h = h,
 			      .now = now,

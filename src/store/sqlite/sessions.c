@@ -47,7 +47,8 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_session_add(struct store *st, const struct session_record *s, int64_t now)
+enum coffer_err sqlite_store_session_add(struct sqlite_store *st, const struct session_record *s,
+					 int64_t now)
 {
 	struct new_session n = {s, strnlen(s->csrf_token, sizeof s->csrf_token), now};
 	if (n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
@@ -74,8 +75,8 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_session_get(struct store *st, const struct token_hash *h, int64_t now,
-				  int64_t idle_ttl, struct session_record *out)
+enum coffer_err sqlite_store_session_get(struct sqlite_store *st, const struct token_hash *h,
+					 int64_t now, int64_t idle_ttl, struct session_record *out)
 {
 	enum coffer_err err = db_pool_row(
 	    &st->pool,
@@ -90,13 +91,13 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 	return err;
 }
 
-enum coffer_err store_session_set_ticket(struct store *st, const struct token_hash *h,
-					 const uint8_t *ticket, size_t len,
-					 uint64_t account_version)
+enum coffer_err sqlite_store_session_set_ticket(struct sqlite_store *st, const struct token_hash *h,
+						const uint8_t *ticket, size_t len,
+						uint64_t account_version)
 {
 	if ((ticket == NULL && len > 0) || len > STORE_TICKET_MAX || account_version > INT64_MAX)
 		return COFFER_ERR_INVALID_INPUT;
-	/* A zero-length ticket is stored as an empty BLOB, as store_session_add does. */
+	/* A zero-length ticket is stored as an empty BLOB, as sqlite_store_session_add does. */
 	static const uint8_t none[1];
 	return db_pool_change(&st->pool,
 			      "UPDATE sessions SET ticket = ?, account_version = ? "
@@ -106,7 +107,8 @@ enum coffer_err store_session_set_ticket(struct store *st, const struct token_ha
 				      db_blob(h->bytes, sizeof h->bytes)));
 }
 
-enum coffer_err store_session_touch(struct store *st, const struct token_hash *h, int64_t now)
+enum coffer_err sqlite_store_session_touch(struct sqlite_store *st, const struct token_hash *h,
+					   int64_t now)
 {
 	/* max(): two servers touching at once with clocks a little apart never move it back. */
 	return db_pool_change(
@@ -114,7 +116,7 @@ enum coffer_err store_session_touch(struct store *st, const struct token_hash *h
 	    DB_ARGS(db_int(now), db_blob(h->bytes, sizeof h->bytes)));
 }
 
-enum coffer_err store_session_delete(struct store *st, const struct token_hash *h)
+enum coffer_err sqlite_store_session_delete(struct sqlite_store *st, const struct token_hash *h)
 {
 	return db_pool_exec(&st->pool, "DELETE FROM sessions WHERE token_hash = ?",
 			    DB_ARGS(db_blob(h->bytes, sizeof h->bytes)));

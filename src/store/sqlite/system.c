@@ -9,6 +9,7 @@
 #include "store/sqlite/audit_rows.h"
 #include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 #define SYSTEM_DB_NAME "system.db"
@@ -229,15 +230,16 @@ enum coffer_err store_system_create(const char *data_dir)
 	return err;
 }
 
-enum coffer_err store_system_open(const char *data_dir, struct store **out)
+enum coffer_err sqlite_store_system_open(const char *data_dir, struct sqlite_store **out)
 {
 	char path[PATH_MAX];
 	enum coffer_err err = db_path(data_dir, path);
 	if (err != COFFER_OK)
 		return err;
-	struct store *st = calloc(1, sizeof *st);
+	struct sqlite_store *st = calloc(1, sizeof *st);
 	if (st == NULL)
 		return COFFER_ERR_NOMEM;
+	st->pub.sqlite = st;
 	if (snprintf(st->data_dir, sizeof st->data_dir, "%s", data_dir) >=
 	    (int)sizeof st->data_dir) {
 		free(st);
@@ -251,7 +253,7 @@ enum coffer_err store_system_open(const char *data_dir, struct store **out)
 	return err;
 }
 
-void store_close(struct store *st)
+void sqlite_store_close(struct sqlite_store *st)
 {
 	if (st == NULL)
 		return;
@@ -259,8 +261,8 @@ void store_close(struct store *st)
 	free(st);
 }
 
-enum coffer_err store_invite_add(struct store *st, const struct token_hash *h,
-				 const struct invite_record *inv)
+enum coffer_err sqlite_store_invite_add(struct sqlite_store *st, const struct token_hash *h,
+					const struct invite_record *inv)
 {
 	if (inv->sealed_len > sizeof inv->sealed || !FIELD_TERMINATED(inv->email) ||
 	    !FIELD_TERMINATED(inv->role) || !FIELD_TERMINATED(inv->org_id) ||
@@ -294,8 +296,8 @@ static enum coffer_err read_invite(sqlite3_stmt *s, void *out)
 		   : COFFER_ERR_STORAGE;
 }
 
-enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, int64_t now,
-				 struct invite_record *out)
+enum coffer_err sqlite_store_invite_get(struct sqlite_store *st, const struct token_hash *h,
+					int64_t now, struct invite_record *out)
 {
 	struct invite_record r; /* OUT changes only on success */
 	enum coffer_err err =
@@ -307,4 +309,14 @@ enum coffer_err store_invite_get(struct store *st, const struct token_hash *h, i
 	if (err == COFFER_OK)
 		*out = r;
 	return err;
+}
+
+const char *sqlite_store_data_dir(const struct sqlite_store *st)
+{
+	return st->data_dir;
+}
+
+struct store *sqlite_store_public(struct sqlite_store *st)
+{
+	return &st->pub;
 }

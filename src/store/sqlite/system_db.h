@@ -11,13 +11,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "store/handle.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/sqlite_store.h"
 
 /* True when the char array FIELD of a record holds its NUL: bound as text, it is never read
  * past its end. */
 #define FIELD_TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
-struct store {
+struct sqlite_store {
+	struct store pub; /* the caller's handle (handle.h) */
 	struct db_pool pool;
 	char data_dir[PATH_MAX]; /* where the system chain's checkpoint file is */
 };

@@ -95,8 +95,9 @@ static bool query_ok(const struct throttle_query *q)
 	return key_ok(q->account) && key_ok(q->address) && q->now >= 0 && q->window > 0;
 }
 
-enum coffer_err store_throttle_get(struct store *st, const char *account, const char *address,
-				   int64_t now, int64_t window, struct throttle_state *out)
+enum coffer_err sqlite_store_throttle_get(struct sqlite_store *st, const char *account,
+					  const char *address, int64_t now, int64_t window,
+					  struct throttle_state *out)
 {
 	struct throttle_query q = {account, address, now, window, {0}};
 	if (!query_ok(&q))
@@ -160,8 +161,8 @@ static enum coffer_err fail_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_throttle_fail(struct store *st, const char *account, const char *address,
-				    int64_t now, int64_t window)
+enum coffer_err sqlite_store_throttle_fail(struct sqlite_store *st, const char *account,
+					   const char *address, int64_t now, int64_t window)
 {
 	struct throttle_query q = {account, address, now, window, {0}};
 	if (!query_ok(&q))
@@ -169,7 +170,7 @@ enum coffer_err store_throttle_fail(struct store *st, const char *account, const
 	return db_pool_write(&st->pool, fail_tx, &q);
 }
 
-enum coffer_err store_throttle_reset(struct store *st, const char *account)
+enum coffer_err sqlite_store_throttle_reset(struct sqlite_store *st, const char *account)
 {
 	if (!key_ok(account))
 		return COFFER_ERR_INVALID_INPUT;
@@ -261,9 +262,9 @@ static bool guess_ok(const struct guess_who *who, const struct guess_limits *lim
 	       (who->device == NULL || who->user_id != NULL);
 }
 
-enum coffer_err store_guess_get(struct store *st, const struct guess_who *who,
-				const struct guess_limits *lim, int64_t now,
-				struct guess_state *out)
+enum coffer_err sqlite_store_guess_get(struct sqlite_store *st, const struct guess_who *who,
+				       const struct guess_limits *lim, int64_t now,
+				       struct guess_state *out)
 {
 	struct guess_query g = {who, lim, 0, now, {{0}, 0, 0, 0}};
 	if (!guess_ok(who, lim, now))
@@ -339,8 +340,9 @@ static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
 	return count_tx(db, g->who, g->flags, g->lim, g->now, NULL);
 }
 
-enum coffer_err store_guess_fail(struct store *st, const struct guess_who *who, unsigned int flags,
-				 const struct guess_limits *lim, int64_t now)
+enum coffer_err sqlite_store_guess_fail(struct sqlite_store *st, const struct guess_who *who,
+					unsigned int flags, const struct guess_limits *lim,
+					int64_t now)
 {
 	struct guess_query g = {who, lim, flags, now, {{0}, 0, 0, 0}};
 	if (!guess_ok(who, lim, now) || !flags_ok(who, flags))
@@ -370,9 +372,10 @@ static enum coffer_err claim_tx(sqlite3 *db, void *ctx)
 	return count_tx(db, c->g.who, flags, c->g.lim, c->g.now, &c->claim);
 }
 
-enum coffer_err store_guess_claim(struct store *st, const struct guess_who *who,
-				  const struct guess_limits *lim, int64_t now,
-				  guess_decide_fn decide, void *ctx, struct guess_claim *claim)
+enum coffer_err sqlite_store_guess_claim(struct sqlite_store *st, const struct guess_who *who,
+					 const struct guess_limits *lim, int64_t now,
+					 guess_decide_fn decide, void *ctx,
+					 struct guess_claim *claim)
 {
 	struct claim_query c = {{who, lim, 0, now, {{0}, 0, 0, 0}}, decide, ctx, {0, 0, 0}};
 	if (!guess_ok(who, lim, now))
@@ -413,9 +416,9 @@ static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_guess_confirm(struct store *st, const struct guess_who *who,
-				    const struct guess_claim *claim, unsigned int code,
-				    const struct guess_limits *lim, int64_t now)
+enum coffer_err sqlite_store_guess_confirm(struct sqlite_store *st, const struct guess_who *who,
+					   const struct guess_claim *claim, unsigned int code,
+					   const struct guess_limits *lim, int64_t now)
 {
 	struct confirm_query c = {{who, lim, code, now, {{0}, 0, 0, 0}}, claim};
 	if (!guess_ok(who, lim, now) || !flags_ok(who, claim->flags) ||
@@ -458,8 +461,8 @@ static enum coffer_err forgive_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_guess_forgive(struct store *st, const struct guess_who *who,
-				    const struct guess_claim *claim)
+enum coffer_err sqlite_store_guess_forgive(struct sqlite_store *st, const struct guess_who *who,
+					   const struct guess_claim *claim)
 {
 	struct forgive_query f = {who, claim};
 	if (!flags_ok(who, claim->flags) || (claim->flags & STORE_GUESS_CODE))
@@ -496,8 +499,8 @@ static enum coffer_err device_key_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_device_key(struct store *st, const uint8_t fresh[32], int64_t now,
-				 uint8_t out[32])
+enum coffer_err sqlite_store_device_key(struct sqlite_store *st, const uint8_t fresh[32],
+					int64_t now, uint8_t out[32])
 {
 	uint8_t key[32];
 	struct device_key_query k = {fresh, now, key};

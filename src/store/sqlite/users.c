@@ -121,19 +121,21 @@ static enum coffer_err find_tx(sqlite3 *db, void *ctx)
 
 /* The one user that SQL finds for KEY. Read straight into OUT (some 60 KiB, looked up on every
  * request): on an error its contents are unspecified, and NOT_FOUND leaves it untouched. */
-static enum coffer_err find_user(struct store *st, const char *sql, const char *key,
+static enum coffer_err find_user(struct sqlite_store *st, const char *sql, const char *key,
 				 struct user_record *out)
 {
 	struct find_user f = {sql, key, out};
 	return db_pool_read(&st->pool, find_tx, &f);
 }
 
-enum coffer_err store_user_by_email(struct store *st, const char *email, struct user_record *out)
+enum coffer_err sqlite_store_user_by_email(struct sqlite_store *st, const char *email,
+					   struct user_record *out)
 {
 	return find_user(st, USER_COLUMNS "WHERE email = ?", email, out);
 }
 
-enum coffer_err store_user_get(struct store *st, const char *user_id, struct user_record *out)
+enum coffer_err sqlite_store_user_get(struct sqlite_store *st, const char *user_id,
+				      struct user_record *out)
 {
 	return find_user(st, USER_COLUMNS "WHERE id = ?", user_id, out);
 }
@@ -156,7 +158,8 @@ static enum coffer_err list_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_users_list(struct store *st, struct user_record **out, size_t *n)
+enum coffer_err sqlite_store_users_list(struct sqlite_store *st, struct user_record **out,
+					size_t *n)
 {
 	struct user_list l = {NULL, 0};
 	enum coffer_err err = db_pool_read(&st->pool, list_tx, &l);
@@ -335,9 +338,9 @@ static enum coffer_err accept_tx(sqlite3 *db, void *ctx)
 	return accept_new(db, a->h, a->u, a->mode, &inv, a->now);
 }
 
-enum coffer_err store_invite_accept(struct store *st, const struct token_hash *h,
-				    const struct user_record *u, enum store_accept mode,
-				    int64_t now)
+enum coffer_err sqlite_store_invite_accept(struct sqlite_store *st, const struct token_hash *h,
+					   const struct user_record *u, enum store_accept mode,
+					   int64_t now)
 {
 	struct acceptance a = {.h = h, .now = now, .u = u, .mode = mode};
 	if (!uuid_valid(u->id) || !user_account_ok(u->account, u->account_len) ||
@@ -377,9 +380,9 @@ static enum coffer_err confirm_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_invite_confirm(struct store *st, const struct token_hash *h,
-				     const char *user_id, const uint8_t *account,
-				     size_t account_len, int64_t totp_last_step, int64_t now)
+enum coffer_err sqlite_store_invite_confirm(struct sqlite_store *st, const struct token_hash *h,
+					    const char *user_id, const uint8_t *account,
+					    size_t account_len, int64_t totp_last_step, int64_t now)
 {
 	struct acceptance a = {.h = h,
 			       .now = now,
@@ -422,8 +425,8 @@ static enum coffer_err set_status_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_user_set_status(struct store *st, const char *user_id, const char *status,
-				      int64_t now)
+enum coffer_err sqlite_store_user_set_status(struct sqlite_store *st, const char *user_id,
+					     const char *status, int64_t now)
 {
 	struct user_change c = {.user_id = user_id, .now = now, .status = status};
 	if (strcmp(status, "disabled") != 0 && strcmp(status, "active") != 0)
@@ -452,9 +455,9 @@ static enum coffer_err set_account_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-enum coffer_err store_user_set_account(struct store *st, const char *user_id,
-				       const uint8_t *account, size_t account_len,
-				       const struct token_hash *keep, int64_t now)
+enum coffer_err sqlite_store_user_set_account(struct sqlite_store *st, const char *user_id,
+					      const uint8_t *account, size_t account_len,
+					      const struct token_hash *keep, int64_t now)
 {
 	struct user_change c = {.user_id = user_id,
 				.now = now,
@@ -472,7 +475,8 @@ static enum coffer_err read_email(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
-enum coffer_err store_user_email(struct store *st, const char *user_id, char out[EMAIL_MAX + 1])
+enum coffer_err sqlite_store_user_email(struct sqlite_store *st, const char *user_id,
+					char out[EMAIL_MAX + 1])
 {
 	char email[EMAIL_MAX + 1]; /* OUT changes only on success */
 	enum coffer_err err = db_pool_row(&st->pool, "SELECT email FROM users WHERE id = ?",
@@ -482,7 +486,8 @@ enum coffer_err store_user_email(struct store *st, const char *user_id, char out
 	return err;
 }
 
-enum coffer_err store_totp_step_use(struct store *st, const char *user_id, int64_t step)
+enum coffer_err sqlite_store_totp_step_use(struct sqlite_store *st, const char *user_id,
+					   int64_t step)
 {
 	if (step < 0)
 		return COFFER_ERR_INVALID_INPUT;
