@@ -123,6 +123,11 @@ enum coffer_err pg_org_rows(struct pg_org_db *odb, const char *sql, struct pg_ar
 					  .n = n});
 }
 
+enum coffer_err pg_lock(struct pg_conn *c, enum pg_lock lock)
+{
+	return pg_exec(c, "SELECT pg_advisory_xact_lock($1::bigint)", PG_ARGS(pg_int(lock)));
+}
+
 /* --- the system database ------------------------------------------------------------------ */
 
 /* Brings the schema of database DB (NULL: the system database) up to date. */

@@ -53,6 +53,35 @@ struct pg_org_db {
 /* Whether ORG_ID names ODB's organisation. */
 bool pg_org_db_is(const struct pg_org_db *odb, const char *org_id);
 
+/* Transaction-scoped advisory locks (pg_advisory_xact_lock): a write that reads before it
+ * writes takes its concern's lock first, so the same write from two nodes at once runs one
+ * after the other, as SQLite's one writer at a time. PostgreSQL keeps advisory locks per
+ * database: the chain lock of one organisation's database never waits for another's. The keys
+ * differ from pg_schema's. */
+enum pg_lock {
+	PG_LOCK_AUDIT_CHAIN = 0x636f6601, /* the database's audit chain (and, in an organisation's
+					     database, every write: pg_org_write) */
+	PG_LOCK_GUESSES = 0x636f6602,	  /* login throttling and guess claims */
+	PG_LOCK_PEOPLE = 0x636f6603,	  /* users, memberships, invites and resets */
+	PG_LOCK_ORG_KEYS = 0x636f6604,	  /* organisations and their key versions */
+	PG_LOCK_DEVICE_KEY = 0x636f6605,  /* the shared device-cookie key */
+};
+
+/* Takes LOCK until the end of C's transaction (waiting for another holder to commit). */
+COFFER_MUST_CHECK enum coffer_err pg_lock(struct pg_conn *c, enum pg_lock lock);
+
+/* The one way an organisation's data changes (as the SQLite store's org_write): in one
+ * transaction on ODB's database, takes PG_LOCK_AUDIT_CHAIN, runs WRITE(C, CTX), appends AUDIT
+ * to the chain ORG_ID (which must be ODB's; else COFFER_ERR_INVALID_INPUT), commits, and hands
+ * the checkpoint to the audit signer's sink. Holding the chain's lock from the start also
+ * serialises the organisation's writes, so creation sequences (identities) are committed in
+ * their order and a listing page never skips a row committed late. AUDIT's seq and hash are
+ * written back only once committed. (pg_org_audit.c) */
+struct audit_entry;
+COFFER_MUST_CHECK enum coffer_err pg_org_write(struct pg_org_db *odb, const char *org_id,
+					       pg_tx_fn write, void *ctx,
+					       struct audit_entry *audit);
+
 /* Forgets that ORG_ID's database was seen ready (it was dropped). */
 void pg_store_org_forget(struct pg_store *st, const char *org_id);
 
