@@ -14,6 +14,7 @@
 #include "store/handle.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/user_rules.h" /* user_account_ok, shared with the PostgreSQL store */
 
 /* True when the char array FIELD of a record holds its NUL: bound as text, it is never read
  * past its end. */
@@ -26,9 +27,6 @@ struct sqlite_store {
 };
 
 /* users.c, for the other writes to a user inside their transactions. */
-
-/* Whether ACCOUNT (LEN bytes) is a sealed account the users table takes. */
-bool user_account_ok(const uint8_t *account, size_t len);
 
 /* Replaces USER_ID's sealed account and moves its account_version on (and its
  * password_changed_at to NOW when NEW_PASSWORD); COFFER_ERR_NOT_FOUND for no such user. */

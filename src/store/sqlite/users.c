@@ -30,11 +30,6 @@
 	"SELECT id, email, role, status, totp_last_step, created_at, NULL, account_version, "      \
 	"last_login_at, password_changed_at, reset_pending FROM users "
 
-bool user_account_ok(const uint8_t *account, size_t len)
-{
-	return account != NULL && len >= 1 && len <= STORE_ACCOUNT_SEALED_MAX;
-}
-
 enum coffer_err user_account_replace(sqlite3 *db, const char *user_id, const uint8_t *account,
 				     size_t account_len, bool new_password, int64_t now)
 {

@@ -1,0 +1,9 @@
+/* user_rules.c — a user's sealed account, as both store engines take it (user_rules.h). */
+#include "store/user_rules.h"
+
+#include "store/store.h"
+
+bool user_account_ok(const uint8_t *account, size_t len)
+{
+	return account != NULL && len >= 1 && len <= STORE_ACCOUNT_SEALED_MAX;
+}
