@@ -13,7 +13,7 @@
 #define COFFER_PG_PEOPLE_H
 
 #include "store/postgres/pg_store_db.h"
-#include "store/user_rules.h"
+#include "store/account_rules.h"
 
 /* Replaces USER_ID's sealed account and moves its account_version on (and its
  * password_changed_at to NOW when NEW_PASSWORD), inside C's transaction; COFFER_ERR_NOT_FOUND

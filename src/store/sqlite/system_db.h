@@ -14,7 +14,7 @@
 #include "store/handle.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
-#include "store/user_rules.h" /* user_account_ok, shared with the PostgreSQL store */
+#include "store/account_rules.h" /* user_account_ok, shared with the PostgreSQL store */
 
 /* True when the char array FIELD of a record holds its NUL: bound as text, it is never read
  * past its end. */

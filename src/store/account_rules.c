@@ -1,5 +1,5 @@
-/* user_rules.c — a user's sealed account, as both store engines take it (user_rules.h). */
-#include "store/user_rules.h"
+/* account_rules.c — a user's sealed account, as both store engines take it (account_rules.h). */
+#include "store/account_rules.h"
 
 #include "store/store.h"
 
