@@ -135,27 +135,19 @@ enum coffer_err pg_audit_rows_commit(const struct pg_chain *ch, struct audit_ent
 	return err;
 }
 
-/* A page of a listing. */
-struct list {
-	uint64_t after;
-	struct audit_entry *out;
-	size_t max, *n;
-};
-
-static enum coffer_err list_tx(struct pg_conn *c, void *ctx)
-{
-	struct list *l = ctx;
-	return pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
-		       PG_ARGS(pg_int(l->after > INT64_MAX ? INT64_MAX : (int64_t)l->after),
-			       pg_int(l->max > INT64_MAX ? INT64_MAX : (int64_t)l->max)),
-		       read_entry, l->out, sizeof *l->out, l->max, l->n);
-}
-
 enum coffer_err pg_audit_rows_list(const struct pg_chain *ch, uint64_t after,
 				   struct audit_entry *out, size_t max, size_t *n)
 {
-	struct list l = {.after = after, .out = out, .max = max, .n = n};
-	return pg_pool_tx(ch->pool, ch->db, list_tx, &l);
+	struct pg_conn *c = NULL;
+	enum coffer_err err = pg_pool_get(ch->pool, ch->db, &c);
+	if (err != COFFER_OK)
+		return err;
+	err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+		      PG_ARGS(pg_int(after > INT64_MAX ? INT64_MAX : (int64_t)after),
+			      pg_int(max > INT64_MAX ? INT64_MAX : (int64_t)max)),
+		      read_entry, out, sizeof *out, max, n);
+	pg_pool_put(ch->pool, c);
+	return err;
 }
 
 /* Rows read per statement of a walk or a re-linking: the signer's page. */
