@@ -176,6 +176,32 @@ enum coffer_err pg_store_open(const struct pg_target *target, const char *passwo
 	return COFFER_OK;
 }
 
+static enum coffer_err read_present(const PGresult *r, int row, void *out)
+{
+	*(bool *)out = !pg_get_null(r, row, 0);
+	return COFFER_OK;
+}
+
+enum coffer_err pg_store_create(const struct pg_target *target, const char *password)
+{
+	struct pg_pool *pool = NULL;
+	enum coffer_err err = pg_pool_open(target, password, &pool);
+	struct pg_conn *c = NULL;
+	if (err == COFFER_OK)
+		err = pg_pool_get(pool, NULL, &c);
+	bool present = false;
+	if (err == COFFER_OK)
+		err = pg_row(c, "SELECT to_regclass('coffer_schema')::text", PG_NO_ARGS,
+			     read_present, &present);
+	if (err == COFFER_OK && present)
+		err = COFFER_ERR_EXISTS; /* a deployment's system database already */
+	if (err == COFFER_OK)
+		err = pg_schema_migrate(c, PG_SCHEMA_SYSTEM);
+	pg_pool_put(pool, c);
+	pg_pool_close(pool);
+	return err;
+}
+
 void pg_store_close(struct pg_store *st)
 {
 	store_free(st);
@@ -351,9 +377,19 @@ enum coffer_err pg_store_org_storage_bytes(struct pg_store *st, const char *org_
 	char name[PG_ORG_DB_NAME_LEN + 1];
 	if (org_id == NULL || pg_org_db_name(org_id, name) != COFFER_OK)
 		return COFFER_ERR_INVALID_INPUT;
-	return pg_sys_row(st,
-			  "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1",
-			  PG_ARGS(pg_text(name)), read_size, bytes);
+	uint64_t in_db = 0, on_disk = 0;
+	enum coffer_err err =
+	    pg_sys_row(st, "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1",
+		       PG_ARGS(pg_text(name)), read_size, &in_db);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = COFFER_OK; /* no data written yet */
+	/* File contents stay in this node's DATA/orgs/<id>/blobs/. */
+	enum coffer_err files = store_org_storage_bytes(st->data_dir, org_id, &on_disk);
+	if (err == COFFER_OK && files != COFFER_OK && files != COFFER_ERR_NOT_FOUND)
+		err = files;
+	if (err == COFFER_OK)
+		*bytes = in_db + (files == COFFER_OK ? on_disk : 0);
+	return err;
 }
 
 /* --- the cache the server borrows them from ----------------------------------------------- */
