@@ -3,27 +3,6 @@
  * ported; `coffer serve` refuses database = postgresql while any such file exists. */
 #include "store/postgres/pg_store_db.h"
 
-enum coffer_err pg_store_org_audit_append(struct pg_org_db *odb, const char *org_id,
-					  struct audit_entry *e, size_t n)
-{
-	(void)odb;
-	(void)org_id;
-	(void)e;
-	(void)n;
-	return COFFER_ERR_UNAVAILABLE;
-}
-
-enum coffer_err pg_store_org_audit_list(struct pg_org_db *odb, uint64_t after,
-					struct audit_entry *out, size_t max, size_t *n)
-{
-	(void)odb;
-	(void)after;
-	(void)out;
-	(void)max;
-	(void)n;
-	return COFFER_ERR_UNAVAILABLE;
-}
-
 enum coffer_err pg_store_org_audit_verify(struct pg_org_db *odb, const char *org_id, uint64_t *n,
 					  uint64_t *broken)
 {
@@ -123,16 +102,5 @@ enum coffer_err pg_store_audit_links_upgraded(struct pg_store *st, bool *done)
 enum coffer_err pg_store_audit_links_mark_upgraded(struct pg_store *st)
 {
 	(void)st;
-	return COFFER_ERR_UNAVAILABLE;
-}
-
-enum coffer_err pg_org_write(struct pg_org_db *odb, const char *org_id, pg_tx_fn write, void *ctx,
-			     struct audit_entry *audit)
-{
-	(void)odb;
-	(void)org_id;
-	(void)write;
-	(void)ctx;
-	(void)audit;
 	return COFFER_ERR_UNAVAILABLE;
 }
