@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "audit/signer.h"
+#include "store/audit_walk_pages.h"
 #include "store/postgres/pg_rows.h"
 #include "store/postgres/pg_store_db.h"
 
@@ -155,4 +156,118 @@ enum coffer_err pg_audit_rows_list(const struct pg_chain *ch, uint64_t after,
 {
 	struct list l = {.after = after, .out = out, .max = max, .n = n};
 	return pg_pool_tx(ch->pool, ch->db, list_tx, &l);
+}
+
+/* Rows read per statement of a walk or a re-linking: the signer's page. */
+#define PAGE_ROWS AUDIT_LINK_MAX
+
+static enum coffer_err walk_tx(struct pg_conn *c, void *ctx)
+{
+	struct audit_walk_pages *w = ctx;
+	/* One snapshot for every page: the rows walked are the chain as it was at one moment,
+	 * however many appends commit meanwhile. */
+	enum coffer_err err =
+	    pg_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", PG_NO_ARGS);
+	uint64_t after = 0;
+	for (bool more = true; err == COFFER_OK && more;) {
+		PGresult *r = NULL;
+		err = pg_query(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+			       PG_ARGS(pg_int((int64_t)after), pg_int(PAGE_ROWS)),
+			       PG_BINARY_RESULTS, &r);
+		if (err != COFFER_OK)
+			break;
+		int rows = PQntuples(r);
+		more = rows == PAGE_ROWS;
+		for (int i = 0; i < rows && err == COFFER_OK; i++) {
+			struct audit_entry e;
+			/* An unreadable row breaks the walk: no page follows it. */
+			bool ok = read_entry(r, i, &e) == COFFER_OK;
+			err = audit_walk_pages_next(w, ok ? &e : NULL);
+			if (ok)
+				after = e.seq;
+		}
+		PQclear(r);
+	}
+	return err;
+}
+
+enum coffer_err pg_audit_rows_walk(const struct pg_chain *ch, struct audit_walk *out)
+{
+	struct audit_walk_pages *w = NULL;
+	enum coffer_err err = audit_walk_pages_start(ch->id, out, &w);
+	if (err != COFFER_OK)
+		return err;
+	err = pg_pool_tx(ch->pool, ch->db, walk_tx, w);
+	return audit_walk_pages_finish(w, err);
+}
+
+enum coffer_err pg_audit_rows_verify(const struct pg_chain *ch, uint64_t *n, uint64_t *broken)
+{
+	struct audit_walk w = {.pin_seq = 0};
+	enum coffer_err err = pg_audit_rows_walk(ch, &w);
+	if (err != COFFER_OK)
+		return err;
+	*n = w.n;
+	*broken = w.broken;
+	return w.broken != 0 ? COFFER_ERR_CRYPTO : COFFER_OK;
+}
+
+/* Re-links every entry of a chain, in a transaction under its lock. */
+struct relink {
+	const char *chain;
+	struct audit_checkpoint *cp;
+	uint64_t n;
+};
+
+static enum coffer_err relink_tx(struct pg_conn *c, void *ctx)
+{
+	struct relink *r = ctx;
+	uint8_t prev[AUDIT_HASH_BYTES] = {0};
+	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
+	if (err != COFFER_OK)
+		return err;
+	struct audit_entry *page = calloc(PAGE_ROWS, sizeof *page);
+	if (page == NULL)
+		return COFFER_ERR_NOMEM;
+	uint64_t after = 0;
+	for (;;) {
+		size_t got = 0;
+		err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+			      PG_ARGS(pg_int((int64_t)after), pg_int(PAGE_ROWS)), read_entry, page,
+			      sizeof *page, PAGE_ROWS, &got);
+		if (err != COFFER_OK || got == 0)
+			break;
+		err = audit_sign_entries(audit_signer_get(), r->chain, prev, page, got, NULL);
+		for (size_t i = 0; err == COFFER_OK && i < got; i++)
+			err = pg_change(
+			    c, "UPDATE audit SET hash = $1, key_version = $2 WHERE seq = $3",
+			    PG_ARGS(pg_bytea(page[i].hash, AUDIT_HASH_BYTES),
+				    pg_int((int64_t)page[i].key_version),
+				    pg_int((int64_t)page[i].seq)));
+		if (err != COFFER_OK)
+			break;
+		memcpy(prev, page[got - 1].hash, AUDIT_HASH_BYTES);
+		after = page[got - 1].seq;
+		r->n = after;
+	}
+	free(page);
+	if (err == COFFER_OK)
+		err = audit_sign_head(audit_signer_get(), r->chain, r->n, prev, r->cp);
+	return err;
+}
+
+enum coffer_err pg_audit_rows_upgrade(const struct pg_chain *ch, struct audit_checkpoint *cp,
+				      uint64_t *legacy)
+{
+	struct audit_walk w = {.pin_seq = 0};
+	enum coffer_err err = pg_audit_rows_walk(ch, &w);
+	if (err != COFFER_OK)
+		return err;
+	*legacy = w.legacy;
+	if (w.broken != 0)
+		return COFFER_ERR_CRYPTO; /* never re-link what does not verify */
+	if (w.legacy == 0)
+		return audit_sign_head(audit_signer_get(), ch->id, w.n, w.head, cp);
+	struct relink r = {.chain = ch->id, .cp = cp, .n = 0};
+	return pg_pool_tx(ch->pool, ch->db, relink_tx, &r);
 }

@@ -42,4 +42,22 @@ COFFER_MUST_CHECK enum coffer_err pg_audit_rows_list(const struct pg_chain *ch, 
 						     struct audit_entry *out, size_t max,
 						     size_t *n);
 
+/* Walks the whole chain in one snapshot (a read-only REPEATABLE READ transaction), a page of
+ * rows at a time, having the signer link it again (OUT->pin_seq set by the caller; judge.h).
+ * COFFER_OK when the walk was made, whatever it found. */
+COFFER_MUST_CHECK enum coffer_err pg_audit_rows_walk(const struct pg_chain *ch,
+						     struct audit_walk *out);
+
+/* Walks the whole chain: COFFER_OK and *N entries when intact; COFFER_ERR_CRYPTO with *BROKEN
+ * the seq of the first broken entry and *N the entries before it otherwise. */
+COFFER_MUST_CHECK enum coffer_err pg_audit_rows_verify(const struct pg_chain *ch, uint64_t *n,
+						       uint64_t *broken);
+
+/* Re-links, in one transaction under the chain's lock, a chain that verifies and still has
+ * plain-hash entries (setting *LEGACY to how many), and seals into CP the checkpoint of its
+ * head (also when there was nothing to re-link). COFFER_ERR_CRYPTO when the chain does not
+ * verify: nothing is changed then. */
+COFFER_MUST_CHECK enum coffer_err
+pg_audit_rows_upgrade(const struct pg_chain *ch, struct audit_checkpoint *cp, uint64_t *legacy);
+
 #endif

@@ -71,3 +71,30 @@ enum coffer_err pg_store_org_audit_list(struct pg_org_db *odb, uint64_t after,
 	struct pg_chain ch = chain_of(odb);
 	return pg_audit_rows_list(&ch, after, out, max, n);
 }
+
+enum coffer_err pg_store_org_audit_verify(struct pg_org_db *odb, const char *org_id, uint64_t *n,
+					  uint64_t *broken)
+{
+	if (!pg_org_db_is(odb, org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	struct pg_chain ch = chain_of(odb);
+	return pg_audit_rows_verify(&ch, n, broken);
+}
+
+enum coffer_err pg_store_org_audit_walk(struct pg_org_db *odb, const char *org_id,
+					struct audit_walk *w)
+{
+	if (!pg_org_db_is(odb, org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	struct pg_chain ch = chain_of(odb);
+	return pg_audit_rows_walk(&ch, w);
+}
+
+enum coffer_err pg_store_org_audit_upgrade(struct pg_org_db *odb, const char *org_id,
+					   struct audit_checkpoint *cp, uint64_t *legacy)
+{
+	if (!pg_org_db_is(odb, org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	struct pg_chain ch = chain_of(odb);
+	return pg_audit_rows_upgrade(&ch, cp, legacy);
+}
