@@ -135,39 +135,29 @@ enum coffer_err pg_audit_rows_commit(const struct pg_chain *ch, struct audit_ent
 	return err;
 }
 
-/* A page of a listing. */
-struct list {
-	uint64_t after;
-	struct audit_entry *out;
-	size_t max, *n;
-};
-
-static enum coffer_err list_tx(struct pg_conn *c, void *ctx)
-{
-	struct list *l = ctx;
-	return pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
-		       PG_ARGS(pg_int(l->after > INT64_MAX ? INT64_MAX : (int64_t)l->after),
-			       pg_int(l->max > INT64_MAX ? INT64_MAX : (int64_t)l->max)),
-		       read_entry, l->out, sizeof *l->out, l->max, l->n);
-}
-
 enum coffer_err pg_audit_rows_list(const struct pg_chain *ch, uint64_t after,
 				   struct audit_entry *out, size_t max, size_t *n)
 {
-	struct list l = {.after = after, .out = out, .max = max, .n = n};
-	return pg_pool_tx(ch->pool, ch->db, list_tx, &l);
+	struct pg_conn *c = NULL;
+	enum coffer_err err = pg_pool_get(ch->pool, ch->db, &c);
+	if (err != COFFER_OK)
+		return err;
+	err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+		      PG_ARGS(pg_int(after > INT64_MAX ? INT64_MAX : (int64_t)after),
+			      pg_int(max > INT64_MAX ? INT64_MAX : (int64_t)max)),
+		      read_entry, out, sizeof *out, max, n);
+	pg_pool_put(ch->pool, c);
+	return err;
 }
 
 /* Rows read per statement of a walk or a re-linking: the signer's page. */
 #define PAGE_ROWS AUDIT_LINK_MAX
 
-static enum coffer_err walk_tx(struct pg_conn *c, void *ctx)
+/* Feeds every row of the chain on C to W in seq order, a page per statement, inside the
+ * caller's transaction. */
+static enum coffer_err walk_rows(struct pg_conn *c, struct audit_walk_pages *w)
 {
-	struct audit_walk_pages *w = ctx;
-	/* One snapshot for every page: the rows walked are the chain as it was at one moment,
-	 * however many appends commit meanwhile. */
-	enum coffer_err err =
-	    pg_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", PG_NO_ARGS);
+	enum coffer_err err = COFFER_OK;
 	uint64_t after = 0;
 	for (bool more = true; err == COFFER_OK && more;) {
 		PGresult *r = NULL;
@@ -191,6 +181,15 @@ static enum coffer_err walk_tx(struct pg_conn *c, void *ctx)
 	return err;
 }
 
+static enum coffer_err walk_tx(struct pg_conn *c, void *ctx)
+{
+	/* One snapshot for every page: the rows walked are the chain as it was at one moment,
+	 * however many appends commit meanwhile. */
+	enum coffer_err err =
+	    pg_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", PG_NO_ARGS);
+	return err == COFFER_OK ? walk_rows(c, ctx) : err;
+}
+
 enum coffer_err pg_audit_rows_walk(const struct pg_chain *ch, struct audit_walk *out)
 {
 	struct audit_walk_pages *w = NULL;
@@ -212,24 +211,24 @@ enum coffer_err pg_audit_rows_verify(const struct pg_chain *ch, uint64_t *n, uin
 	return w.broken != 0 ? COFFER_ERR_CRYPTO : COFFER_OK;
 }
 
-/* Re-links every entry of a chain, in a transaction under its lock. */
-struct relink {
+/* A re-linking: the walk that decides it and the re-linking itself, in one transaction under
+ * the chain's lock, so that no entry appended between the two is re-linked unverified. */
+struct upgrade {
 	const char *chain;
+	struct audit_walk walk;
+	bool walked;
 	struct audit_checkpoint *cp;
-	uint64_t n;
 };
 
-static enum coffer_err relink_tx(struct pg_conn *c, void *ctx)
+/* Re-links every entry of the chain on C, and seals the checkpoint of its head into U->cp. */
+static enum coffer_err relink(struct pg_conn *c, struct upgrade *u)
 {
-	struct relink *r = ctx;
 	uint8_t prev[AUDIT_HASH_BYTES] = {0};
-	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
-	if (err != COFFER_OK)
-		return err;
+	uint64_t after = 0;
 	struct audit_entry *page = calloc(PAGE_ROWS, sizeof *page);
 	if (page == NULL)
 		return COFFER_ERR_NOMEM;
-	uint64_t after = 0;
+	enum coffer_err err;
 	for (;;) {
 		size_t got = 0;
 		err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -237,7 +236,7 @@ static enum coffer_err relink_tx(struct pg_conn *c, void *ctx)
 			      sizeof *page, PAGE_ROWS, &got);
 		if (err != COFFER_OK || got == 0)
 			break;
-		err = audit_sign_entries(audit_signer_get(), r->chain, prev, page, got, NULL);
+		err = audit_sign_entries(audit_signer_get(), u->chain, prev, page, got, NULL);
 		for (size_t i = 0; err == COFFER_OK && i < got; i++)
 			err = pg_change(
 			    c, "UPDATE audit SET hash = $1, key_version = $2 WHERE seq = $3",
@@ -248,26 +247,41 @@ static enum coffer_err relink_tx(struct pg_conn *c, void *ctx)
 			break;
 		memcpy(prev, page[got - 1].hash, AUDIT_HASH_BYTES);
 		after = page[got - 1].seq;
-		r->n = after;
 	}
 	free(page);
 	if (err == COFFER_OK)
-		err = audit_sign_head(audit_signer_get(), r->chain, r->n, prev, r->cp);
+		err = audit_sign_head(audit_signer_get(), u->chain, after, prev, u->cp);
 	return err;
+}
+
+static enum coffer_err upgrade_tx(struct pg_conn *c, void *ctx)
+{
+	struct upgrade *u = ctx;
+	struct audit_walk_pages *w = NULL;
+	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
+	if (err == COFFER_OK)
+		err = audit_walk_pages_start(u->chain, &u->walk, &w);
+	if (err != COFFER_OK)
+		return err;
+	/* Under the lock no append runs: the pages read are the chain as it stands. */
+	err = audit_walk_pages_finish(w, walk_rows(c, w));
+	if (err != COFFER_OK)
+		return err;
+	u->walked = true;
+	if (u->walk.broken != 0)
+		return COFFER_ERR_CRYPTO; /* never re-link what does not verify */
+	if (u->walk.legacy == 0)
+		return audit_sign_head(audit_signer_get(), u->chain, u->walk.n, u->walk.head,
+				       u->cp);
+	return relink(c, u);
 }
 
 enum coffer_err pg_audit_rows_upgrade(const struct pg_chain *ch, struct audit_checkpoint *cp,
 				      uint64_t *legacy)
 {
-	struct audit_walk w = {.pin_seq = 0};
-	enum coffer_err err = pg_audit_rows_walk(ch, &w);
-	if (err != COFFER_OK)
-		return err;
-	*legacy = w.legacy;
-	if (w.broken != 0)
-		return COFFER_ERR_CRYPTO; /* never re-link what does not verify */
-	if (w.legacy == 0)
-		return audit_sign_head(audit_signer_get(), ch->id, w.n, w.head, cp);
-	struct relink r = {.chain = ch->id, .cp = cp, .n = 0};
-	return pg_pool_tx(ch->pool, ch->db, relink_tx, &r);
+	struct upgrade u = {.chain = ch->id, .walk = {.pin_seq = 0}, .cp = cp};
+	enum coffer_err err = pg_pool_tx(ch->pool, ch->db, upgrade_tx, &u);
+	if (u.walked)
+		*legacy = u.walk.legacy;
+	return err;
 }

@@ -53,10 +53,10 @@ COFFER_MUST_CHECK enum coffer_err pg_audit_rows_walk(const struct pg_chain *ch,
 COFFER_MUST_CHECK enum coffer_err pg_audit_rows_verify(const struct pg_chain *ch, uint64_t *n,
 						       uint64_t *broken);
 
-/* Re-links, in one transaction under the chain's lock, a chain that verifies and still has
- * plain-hash entries (setting *LEGACY to how many), and seals into CP the checkpoint of its
- * head (also when there was nothing to re-link). COFFER_ERR_CRYPTO when the chain does not
- * verify: nothing is changed then. */
+/* Walks the chain and, when it verifies and still has plain-hash entries (*LEGACY set to how
+ * many once walked), re-links it, all in one transaction under the chain's lock; seals into CP
+ * the checkpoint of its head (also when there was nothing to re-link). COFFER_ERR_CRYPTO when
+ * the chain does not verify: nothing is changed then. */
 COFFER_MUST_CHECK enum coffer_err
 pg_audit_rows_upgrade(const struct pg_chain *ch, struct audit_checkpoint *cp, uint64_t *legacy);
 
