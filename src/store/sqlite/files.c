@@ -10,11 +10,10 @@
 #include <string.h>
 
 #include "common/uuid.h"
+#include "store/content_rules.h"
 #include "store/sqlite/org_db.h"
 #include "store/sqlite/query.h"
 #include "store/store.h"
-
-#define KIND "file"
 
 /* A file's row (0..5), its data key (6..11) and sealed metadata (12). */
 #define FILE_COLUMNS                                                                               \
@@ -61,13 +60,10 @@ static enum coffer_err add_tx(sqlite3 *db, const void *ctx)
 enum coffer_err sqlite_store_file_add(struct sqlite_org_db *odb, const char *org_id,
 				      const struct file_row *row, struct audit_entry *audit)
 {
-	/* content_type is bound as text: it must end within its array. */
-	if (!uuid_valid(row->id) || !uuid_valid(row->created_by) || row->created_at < 0 ||
-	    (unsigned int)row->level > LEVEL_RESTRICTED || row->size > INT64_MAX ||
-	    !memchr(row->content_type, '\0', sizeof row->content_type) || row->meta_len == 0 ||
-	    row->meta_len > sizeof row->meta ||
-	    !org_data_key_matches(&row->key, KIND, row->id, 1, row->level))
-		return COFFER_ERR_INVALID_INPUT;
+	/* content_type is bound as text: file_row_check checks it ends within its array. */
+	enum coffer_err err = file_row_check(row);
+	if (err != COFFER_OK)
+		return err;
 	return org_write(odb, org_id, add_tx, row, audit);
 }
 

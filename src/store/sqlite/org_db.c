@@ -11,6 +11,7 @@
 
 #include "common/fileio.h"
 #include "common/uuid.h"
+#include "store/content_rules.h"
 #include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
 #include "store/sqlite/query.h"
@@ -163,20 +164,12 @@ void sqlite_store_org_db_close(struct sqlite_org_db *odb)
 	free(odb);
 }
 
-bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,
-			  uint32_t version, enum level level)
-{
-	return strncmp(k->kind, kind, sizeof k->kind) == 0 &&
-	       strncmp(k->object_id, id, sizeof k->object_id) == 0 &&
-	       k->object_version == version && k->level == level;
-}
-
 enum coffer_err org_data_key_insert(sqlite3 *db, const struct data_key_record *k)
 {
 	/* Bounded: these are bound as text, never read past their arrays. */
-	if (!memchr(k->kind, '\0', sizeof k->kind) || !uuid_valid(k->object_id) ||
-	    (unsigned int)k->level > LEVEL_RESTRICTED)
-		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = data_key_check(k);
+	if (err != COFFER_OK)
+		return err;
 	return db_exec(db,
 		       "INSERT INTO data_keys (kind, object_id, object_version, level, "
 		       "org_key_version, wrapped) VALUES (?,?,?,?,?,?)",

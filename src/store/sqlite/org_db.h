@@ -52,11 +52,6 @@ struct record_row;
 COFFER_MUST_CHECK enum coffer_err record_sealed_read(sqlite3_stmt *s, int first, bool with_body,
 						     struct record_row *out);
 
-/* Whether K belongs to object (KIND, ID, VERSION, LEVEL): a write refuses a data key bound to
- * another object, which could never open its content. */
-bool org_data_key_matches(const struct data_key_record *k, const char *kind, const char *id,
-			  uint32_t version, enum level level);
-
 /* The one way an organisation's data changes: runs WRITE(DB, CTX) and appends AUDIT to ODB's
  * chain (ORG_ID, which must be ODB's) in one write transaction (db_begin) on a connection of
  * ODB, so the change and its entry are durable together or not at all, and returns once they

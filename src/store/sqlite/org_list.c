@@ -3,17 +3,11 @@
  * or deleted between two pages never shift one), rows above the reader's level never seen,
  * not even as a cursor. */
 #include "common/uuid.h"
+#include "store/content_rules.h"
 #include "store/sqlite/org_db.h"
 #include "store/sqlite/query.h"
 
 #define FIRST_PAGE INT64_MAX /* the sequence bound of a first page: every row is below */
-
-static enum coffer_err list_check(enum level max_level, size_t limit, size_t max)
-{
-	if ((unsigned int)max_level > LEVEL_RESTRICTED || limit == 0 || limit > max)
-		return COFFER_ERR_INVALID_INPUT;
-	return COFFER_OK;
-}
 
 /* The creation sequence of row AFTER ("" for the first page) at or below MAX_LEVEL. */
 static enum coffer_err list_cursor(sqlite3 *db, const char *sql, enum level max_level,
@@ -61,7 +55,7 @@ enum coffer_err org_list_page(struct sqlite_org_db *odb, const struct org_list_q
 			      size_t *n, bool *more)
 {
 	struct page p = {q, max_level, after, limit, out, 0, false};
-	enum coffer_err err = list_check(max_level, limit, q->max);
+	enum coffer_err err = content_list_check(max_level, limit, q->max);
 	if (err == COFFER_OK)
 		err = db_pool_read(&odb->pool, page_tx, &p);
 	if (err == COFFER_OK) {

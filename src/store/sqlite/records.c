@@ -17,11 +17,10 @@
 #include <string.h>
 
 #include "common/uuid.h"
+#include "store/content_rules.h"
 #include "store/sqlite/org_db.h"
 #include "store/sqlite/query.h"
 #include "store/store.h"
-
-#define KIND "record"
 
 /* A record's metadata: columns 0..7 of the queries below. */
 #define META_COLUMNS                                                                               \
@@ -82,20 +81,6 @@ enum coffer_err record_sealed_read(sqlite3_stmt *s, int first, bool with_body,
 		return COFFER_ERR_NOMEM;
 	memcpy(out->body, body, len);
 	out->body_len = len;
-	return COFFER_OK;
-}
-
-/* A version to be written: its id, level and version, its key bound to exactly that, and sealed
- * content within bounds. Fields bound as text are checked to end within their arrays. */
-static enum coffer_err check_version(const struct record_row *row, const char *by, int64_t at)
-{
-	const struct record_meta *m = &row->meta;
-	if (!uuid_valid(m->id) || !uuid_valid(by) || at < 0 ||
-	    (unsigned int)m->level > LEVEL_RESTRICTED || m->version == 0 ||
-	    !org_data_key_matches(&row->key, KIND, m->id, m->version, m->level) ||
-	    row->title_len == 0 || row->title_len > sizeof row->title || row->body == NULL ||
-	    row->body_len == 0 || row->body_len > RECORD_BODY_SEALED_MAX)
-		return COFFER_ERR_INVALID_INPUT;
 	return COFFER_OK;
 }
 
@@ -174,7 +159,7 @@ static enum coffer_err write_version(struct sqlite_org_db *odb, const char *org_
 				     enum coffer_err (*tx)(sqlite3 *db, const void *ctx),
 				     struct audit_entry *audit)
 {
-	enum coffer_err err = check_version(row, by, at);
+	enum coffer_err err = record_version_check(row, by, at);
 	if (err != COFFER_OK)
 		return err;
 	return org_write(odb, org_id, tx, row, audit);
