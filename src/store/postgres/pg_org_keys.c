@@ -170,12 +170,15 @@ enum coffer_err pg_store_org_keys_destroy(struct pg_store *st, const char *org_i
 {
 	struct doomed d = {org_id};
 	enum coffer_err err = pg_sys_tx(st, destroy_tx, &d);
-	/* The deleted rows stay in the table's pages as dead tuples until a vacuum removes them
-	 * (docs/STORAGE.md says what PostgreSQL cannot promise beyond that). VACUUM runs outside
-	 * any transaction, after the delete committed; also when nothing was deleted, so that a
-	 * retry after a failed vacuum finishes it. */
+	/* A deleted row stays in its page as a dead tuple, and a plain VACUUM, though it frees
+	 * the tuple, leaves its bytes in the page's free space. VACUUM FULL writes the live rows
+	 * to a new file and removes the old one, so the database's files hold no wrapped key of
+	 * ORG_ID (docs/STORAGE.md says what PostgreSQL cannot promise beyond that). The table is
+	 * a few rows per organisation: its lock (every key read waits) is held for moments. It
+	 * runs outside any transaction, after the delete committed; also when nothing was
+	 * deleted, so that a retry after a failed vacuum finishes it. */
 	if (err == COFFER_OK || err == COFFER_ERR_NOT_FOUND) {
-		enum coffer_err vac = pg_sys_exec(st, "VACUUM org_keys", PG_NO_ARGS);
+		enum coffer_err vac = pg_sys_exec(st, "VACUUM (FULL) org_keys", PG_NO_ARGS);
 		if (vac != COFFER_OK)
 			err = vac;
 	}
