@@ -20,6 +20,7 @@
 #include "audit/mac_keys.h"
 #include "audit/signer.h"
 #include "cli/cli.h"
+#include "cli/store_open.h"
 #include "cli/keyring.h"
 #include "common/uuid.h"
 #include "crypto/master_key.h"
@@ -56,10 +57,9 @@ static int verify(const char *data_dir, const char *org_id, const char *passphra
 	int rc = cli_master_keyring_load(data_dir, passphrase_file, pin_file, &ring);
 	if (rc != 0)
 		return rc;
-	if (store_system_open(data_dir, &st) != COFFER_OK) {
-		rc = cli_fail("cannot open the system database in %s", data_dir);
+	rc = cli_store_open(data_dir, ring, &st);
+	if (rc != 0)
 		goto out;
-	}
 	rc = cli_audit_signer_begin(ring, st, &keys);
 	if (rc != 0)
 		goto out;

@@ -41,7 +41,7 @@ struct cli_option {
 	bool *flag;
 };
 
-#define CLI_OPTIONS_MAX 16
+#define CLI_OPTIONS_MAX 24
 
 /* Reads the N (at most CLI_OPTIONS_MAX) options OPTS from the arguments of subcommand ARGV[0]
  * (after VERB, its first argument, unless VERB is NULL): 0, with *NEXT the index of the first
@@ -67,6 +67,11 @@ int cli_master_key_failure_at(const char *path, const char *passphrase_file, enu
 /* Explains in one line, naming the file, why DATA_DIR/secrets did not open (ERR as secrets_load
  * reports it, crypto/secrets_file.h) and returns EXIT_USER_ERROR. */
 int cli_secrets_failure(const char *data_dir, enum coffer_err err);
+
+/* A secret's value from the file FROM_FILE, or standard input (FROM_FILE "-" or NULL), without
+ * one trailing newline, in guarded memory (*OUT NUL-terminated; sodium_free it): 1 to
+ * SECRET_VALUE_MAX bytes, no NUL. Prints why on failure: 0 on success. */
+int cli_secret_read(const char *from_file, char **out, size_t *len);
 
 /* Takes DATA_DIR's lock (DATA/serve.lock, an exclusive flock held for the life of the process):
  * `coffer serve` holds it while it runs, and what must not run beside it (rotating the master

@@ -26,7 +26,9 @@
 #include "common/fileio.h"
 #include "common/timefmt.h"
 #include "config/config.h"
+#include "cli/store_open.h"
 #include "crypto/master_key.h"
+#include "crypto/secrets_file.h"
 #include "crypto/selfsigned.h"
 #include "crypto/token.h"
 #include "store/audit_check.h"
@@ -35,7 +37,9 @@
 #define USAGE                                                                                      \
 	"coffer init --data DIR --admin-email EMAIL [--listen HOST:PORT] "                         \
 	"[--tls-cert F --tls-key F] (--passphrase-file F|- | --pkcs11-module PATH "                \
-	"--pkcs11-token LABEL --pkcs11-pin-file F|- | --unsealed) [--user NAME]"
+	"--pkcs11-token LABEL --pkcs11-pin-file F|- | --unsealed) [--user NAME] "                  \
+	"[--database sqlite|postgresql --pg-host H [--pg-port P] --pg-user U [--pg-database DB] "  \
+	"[--pg-sslmode MODE] [--pg-sslrootcert F] [--pg-password-file F|-]]"
 #define CHOICES                                                                                    \
 	"--passphrase-file F (F '-' for standard input), --pkcs11-module PATH --pkcs11-token "     \
 	"LABEL --pkcs11-pin-file F, or --unsealed"
@@ -50,12 +54,16 @@ struct init_args {
 	struct run_as_owner owner;
 	const char *pkcs11_module, *pkcs11_token, *pkcs11_pin_file;
 	bool unsealed;
+	/* database = postgresql: its settings as coffer.conf lines (checked by config_parse),
+	 * and where the password comes from; "" for SQLite. */
+	char pg_conf[1024];
+	const char *pg_password_file;
 };
 
 /* Files this run created, removed again if a later step fails. */
 static const char *const created_files[] = {
     "coffer.conf",  "system.db",   "system.db-wal", "system.db-shm",
-    "tls/cert.pem", "tls/key.pem", MASTER_KEY_FILE,
+    "tls/cert.pem", "tls/key.pem", MASTER_KEY_FILE, SECRETS_FILE,
 };
 
 static void undo(const char *dir, bool made_dir)
@@ -106,8 +114,47 @@ static int make_dir(const char *dir)
 	return mkdir(path, 0700);
 }
 
+/* Config values are single-line ASCII without a comment sign. */
+static bool config_safe_value(const char *p)
+{
+	for (; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
+			return false;
+	}
+	return true;
+}
+
+/* The coffer.conf lines of --database postgresql and its --pg-* options, into A->pg_conf,
+ * checked as serve will read them. */
+static int pg_settings(struct init_args *a, const char *const pg[7])
+{
+	static const char *const keys[7] = {"pg_host",	   "pg_port",	 "pg_user",
+					    "pg_database", "pg_sslmode", "pg_sslrootcert"};
+	size_t used = (size_t)snprintf(a->pg_conf, sizeof a->pg_conf, "database = postgresql\n");
+	for (size_t i = 0; i < 6; i++) {
+		if (pg[i] == NULL)
+			continue;
+		if (!config_safe_value(pg[i]))
+			return cli_fail("--%s: plain ASCII without '#' only", keys[i] + 0);
+		int n = snprintf(a->pg_conf + used, sizeof a->pg_conf - used, "%s = %s\n", keys[i],
+				 pg[i]);
+		if (n < 0 || (size_t)n >= sizeof a->pg_conf - used)
+			return cli_fail("--%s: too long", keys[i]);
+		used += (size_t)n;
+	}
+	struct coffer_config cfg;
+	char why[256];
+	config_defaults(&cfg);
+	enum coffer_err err = config_parse(&cfg, "--pg options", a->pg_conf, used, why, sizeof why);
+	config_free(&cfg);
+	if (err != COFFER_OK)
+		return cli_fail("%s", why);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct init_args *a)
 {
+	const char *database = NULL, *pg[7] = {0};
 	const char *email = NULL, *listen = NULL;
 	memset(a, 0, sizeof *a);
 	a->data_dir = cli_default_data_dir();
@@ -124,6 +171,14 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	    {"pkcs11-token",    &a->pkcs11_token,    NULL},
 	    {"pkcs11-pin-file", &a->pkcs11_pin_file, NULL},
 	    {"unsealed",        NULL,                &a->unsealed},
+	    {"database",        &database,           NULL},
+	    {"pg-host",         &pg[0],              NULL},
+	    {"pg-port",         &pg[1],              NULL},
+	    {"pg-user",         &pg[2],              NULL},
+	    {"pg-database",     &pg[3],              NULL},
+	    {"pg-sslmode",      &pg[4],              NULL},
+	    {"pg-sslrootcert",  &pg[5],              NULL},
+	    {"pg-password-file", &a->pg_password_file, NULL},
 	};
 	// clang-format on
 	int next = 0;
@@ -147,6 +202,18 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 	    (a->pkcs11_module == NULL || a->pkcs11_token == NULL || a->pkcs11_pin_file == NULL))
 		return cli_usage(
 		    USAGE, "--pkcs11-module, --pkcs11-token and --pkcs11-pin-file go together");
+	bool postgresql = database != NULL && strcmp(database, "postgresql") == 0;
+	if (database != NULL && !postgresql && strcmp(database, "sqlite") != 0)
+		return cli_usage(USAGE, "--database: sqlite or postgresql");
+	bool any_pg = a->pg_password_file != NULL;
+	for (size_t i = 0; i < 6; i++)
+		any_pg = any_pg || pg[i] != NULL;
+	if (any_pg && !postgresql)
+		return cli_usage(USAGE, "the --pg-* options go with --database postgresql");
+	if (postgresql && (pg[0] == NULL || pg[2] == NULL))
+		return cli_usage(USAGE, "--database postgresql needs --pg-host and --pg-user");
+	if (postgresql && pg_settings(a, pg) != 0)
+		return EXIT_USER_ERROR;
 	if (!email_normalize(email, a->email))
 		return cli_fail("--admin-email: not a valid email address");
 	a->listen.port = 8443;
@@ -186,8 +253,13 @@ static int write_config(const struct init_args *a, const char *path, const char 
 		     "breached_passwords_file =\n"
 		     "max_file_size = 2147483648\n"
 		     "log_level = info\n"
-		     "%s",
-		     listen, cert, key, user);
+		     "%s%s%s",
+		     listen, cert, key, user,
+		     a->pg_conf[0] != '\0'
+			 ? "# The store: PostgreSQL (docs/STORAGE.md); its password is sealed in "
+			   "secrets.\n"
+			 : "",
+		     a->pg_conf);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return -1;
 	/* Prove that what we write is what serve will accept. */
@@ -198,16 +270,6 @@ static int write_config(const struct init_args *a, const char *path, const char 
 		return -1;
 	config_free(&cfg);
 	return file_write_atomic(path, text, (size_t)n, 0600, 1) == COFFER_OK ? 0 : -1;
-}
-
-/* Config values are single-line ASCII; a path with anything else cannot be written. */
-static bool config_safe_path(const char *p)
-{
-	for (; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '#')
-			return false;
-	}
-	return true;
 }
 
 /* The first sysadmin's invitation, sealed here with the master keyring just created: no
@@ -241,6 +303,63 @@ static enum coffer_err bootstrap_invite(const char *data_dir, const char *email,
 	return err;
 }
 
+/* The PostgreSQL store of a new deployment: the password sealed in DATA/secrets under the new
+ * master key, the schema created in the system database (which the administrator made, empty:
+ * docs/OPERATIONS.md), and the store opened. */
+static int pg_deployment(const struct init_args *a, const struct master_unlock *u,
+			 struct store **st)
+{
+	char path[PATH_MAX], why[256];
+	struct master_keyring *ring = NULL;
+	struct secrets *s = NULL;
+	char *password = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof path, "%s/%s", a->data_dir, MASTER_KEY_FILE);
+	if (a->pg_password_file != NULL &&
+	    cli_secret_read(a->pg_password_file, &password, &len) != 0)
+		return EXIT_USER_ERROR;
+	enum coffer_err err = master_key_open(path, u, &ring);
+	if (err == COFFER_OK)
+		err = secrets_new(&s);
+	if (err == COFFER_OK && password != NULL)
+		err =
+		    secrets_put(s, SECRET_PG_PASSWORD, (const uint8_t *)password, len, time_now());
+	if (err == COFFER_OK)
+		err = secrets_save(a->data_dir, ring, s);
+	secrets_free(s);
+	master_keyring_free(ring);
+	int rc = 0;
+	if (err != COFFER_OK)
+		rc = cli_fail("cannot seal the PostgreSQL password in %s/%s", a->data_dir,
+			      SECRETS_FILE);
+	struct coffer_config cfg;
+	config_defaults(&cfg);
+	if (rc == 0 && config_parse(&cfg, "--pg options", a->pg_conf, strlen(a->pg_conf), why,
+				    sizeof why) != COFFER_OK)
+		rc = cli_fail("%s", why);
+	struct pg_target target;
+	cli_pg_target(&cfg, &target);
+	const struct store_location loc = {
+	    .data_dir = a->data_dir, .pg = &target, .pg_password = password};
+	if (rc == 0) {
+		err = store_create(&loc);
+		if (err == COFFER_ERR_EXISTS)
+			rc = cli_fail("the database %s on %s already holds a coffer deployment; "
+				      "refusing to touch it",
+				      cfg.pg_database, cfg.pg_host);
+		else if (err != COFFER_OK)
+			rc = cli_fail("cannot create the schema in the database %s on %s (see the "
+				      "log above)",
+				      cfg.pg_database, cfg.pg_host);
+	}
+	if (rc == 0 && store_open(&loc, st) != COFFER_OK)
+		rc = cli_fail("cannot open the database %s on %s", cfg.pg_database, cfg.pg_host);
+	config_free(&cfg);
+	if (password != NULL)
+		sodium_free(password);
+	return rc;
+}
+
 static int init_deployment(const struct init_args *args, const struct master_unlock *u)
 {
 	struct init_args a = *args;
@@ -253,7 +372,7 @@ static int init_deployment(const struct init_args *args, const struct master_unl
 			return cli_fail("--tls-cert: cannot read %s", a.tls_cert);
 		if (realpath(a.tls_key, key_abs) == NULL || access(key_abs, R_OK) != 0)
 			return cli_fail("--tls-key: cannot read %s", a.tls_key);
-		if (!config_safe_path(cert_abs) || !config_safe_path(key_abs))
+		if (!config_safe_value(cert_abs) || !config_safe_value(key_abs))
 			return cli_fail("TLS paths must be plain ASCII without '#'");
 	}
 	switch (dir_state(a.data_dir)) {
@@ -305,9 +424,16 @@ static int init_deployment(const struct init_args *args, const struct master_unl
 
 	step = "system database";
 	struct store *st = NULL;
-	if (store_system_create(a.data_dir) != COFFER_OK ||
-	    store_system_open(a.data_dir, &st) != COFFER_OK)
+	if (a.pg_conf[0] != '\0') {
+		int prc = pg_deployment(&a, u, &st);
+		if (prc != 0) {
+			undo(a.data_dir, made_dir);
+			return prc;
+		}
+	} else if (store_system_create(a.data_dir) != COFFER_OK ||
+		   store_system_open(a.data_dir, &st) != COFFER_OK) {
 		goto fail;
+	}
 
 	step = "bootstrap invite";
 	char token[TOKEN_TEXT_LEN + 1];

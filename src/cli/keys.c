@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/store_open.h"
 #include "audit/chain.h"
 #include "cli/keyring.h"
 #include "cli/rewrap.h"
@@ -65,11 +66,9 @@ static int parse_args(int argc, char **argv, struct rotate_args *a)
 	return 0;
 }
 
-static int open_store(const char *data_dir, struct store **st)
+static int open_store(const char *data_dir, const struct master_keyring *ring, struct store **st)
 {
-	if (store_system_open(data_dir, st) != COFFER_OK)
-		return cli_fail("cannot open the system database in %s", data_dir);
-	return 0;
+	return cli_store_open(data_dir, ring, st);
 }
 
 /* Records the rotation in the system audit chain: every key rotation is audited. The command
@@ -90,7 +89,7 @@ static void audit_rotation(const struct rotate_args *a, const char *key_path,
 	snprintf(e.outcome, sizeof e.outcome, "success");
 	snprintf(e.reason, sizeof e.reason, "version %u", (unsigned int)version);
 	bool ok = master_key_open(key_path, u, &ring) == COFFER_OK &&
-		  store_system_open(a->data_dir, &st) == COFFER_OK &&
+		  cli_store_open(a->data_dir, ring, &st) == 0 &&
 		  cli_audit_signer_begin(ring, st, &keys) == 0 &&
 		  store_audit_append(st, &e) == COFFER_OK;
 	if (!ok)
@@ -137,7 +136,7 @@ static int rotate_master(const struct rotate_args *a, const char *key_path,
 		if (err != COFFER_OK)
 			rc = failure(a, err);
 		if (rc == 0)
-			rc = open_store(a->data_dir, &st);
+			rc = open_store(a->data_dir, ring, &st);
 		if (rc == 0 && rewrap_org_keys(st, ring, &done) != COFFER_OK)
 			rc = cli_fail("re-wrapping stopped after %zu organisation keys; run the "
 				      "command again to finish",
@@ -165,7 +164,7 @@ static int rotate_org(const struct rotate_args *a, const char *key_path,
 	enum coffer_err err = master_key_open(key_path, u, &ring);
 	if (err != COFFER_OK)
 		return failure(a, err);
-	int rc = open_store(a->data_dir, &st);
+	int rc = open_store(a->data_dir, ring, &st);
 	if (rc == 0) {
 		err = rotate_org_key(st, ring, a->org_id, time_now(), &version);
 		if (err == COFFER_ERR_NOT_FOUND)

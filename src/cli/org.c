@@ -32,6 +32,7 @@
 
 #include "audit/chain.h"
 #include "cli/cli.h"
+#include "cli/store_open.h"
 #include "cli/invite.h"
 #include "cli/keyring.h"
 #include "common/email.h"
@@ -224,10 +225,9 @@ static int recover(const struct recover_args *a)
 	rc = cli_master_keyring_load(a->data_dir, a->passphrase_file, a->pin_file, &ring);
 	if (rc != 0)
 		goto out;
-	if (store_system_open(a->data_dir, &st) != COFFER_OK) {
-		rc = cli_fail("cannot open the system database in %s", a->data_dir);
+	rc = cli_store_open(a->data_dir, ring, &st);
+	if (rc != 0)
 		goto out;
-	}
 	rc = cli_audit_signer_begin(ring, st, &audit_keys);
 	if (rc != 0)
 		goto out;

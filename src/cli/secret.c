@@ -27,6 +27,7 @@
 
 #include "audit/chain.h"
 #include "cli/cli.h"
+#include "cli/store_open.h"
 #include "cli/keyring.h"
 #include "common/fileio.h"
 #include "common/timefmt.h"
@@ -65,11 +66,9 @@ int cli_secrets_failure(const char *data_dir, enum coffer_err err)
 	}
 }
 
-/* The value of `set`: from --from-file F, or standard input ("-" or no option), without one
- * trailing newline, in guarded memory. */
-static int read_value(const struct secret_args *a, char **out, size_t *len)
+int cli_secret_read(const char *from_file, char **out, size_t *len)
 {
-	const char *from = a->from_file != NULL ? a->from_file : "-";
+	const char *from = from_file != NULL ? from_file : "-";
 	char *buf = NULL;
 	size_t n = 0;
 	enum coffer_err err = strcmp(from, "-") == 0
@@ -149,7 +148,7 @@ static void audit_change(const struct secret_args *a, const struct master_keyrin
 	snprintf(e.action, sizeof e.action, "%s", action);
 	snprintf(e.target, sizeof e.target, "%s", a->name);
 	snprintf(e.outcome, sizeof e.outcome, "success");
-	bool ok = store_system_open(a->data_dir, &st) == COFFER_OK &&
+	bool ok = cli_store_open(a->data_dir, ring, &st) == 0 &&
 		  cli_audit_signer_begin(ring, st, &keys) == 0 &&
 		  store_audit_append(st, &e) == COFFER_OK;
 	if (!ok)
@@ -173,7 +172,7 @@ static int set(const struct secret_args *a, const struct master_keyring *ring, s
 {
 	char *value = NULL;
 	size_t len = 0;
-	int rc = read_value(a, &value, &len);
+	int rc = cli_secret_read(a->from_file, &value, &len);
 	if (rc != 0)
 		return rc;
 	enum coffer_err err = secrets_put(s, a->name, (const uint8_t *)value, len, time_now());

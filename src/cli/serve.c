@@ -24,11 +24,13 @@
 #include "backup/nightly.h"
 #include "cli/cli.h"
 #include "cli/run_as.h"
+#include "cli/store_open.h"
 #include "cli/keyring.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "crypto/master_key.h"
+#include "crypto/secrets_file.h"
 #include "http/server.h"
 #include "http/tls_certs.h"
 #include "keyclient/spawn.h"
@@ -181,6 +183,44 @@ static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *br
 	}
 }
 
+/* Opens the system database where CFG says: SQLite in DATA_DIR, or PostgreSQL with the password
+ * keyd opened from DATA/secrets (the web process never reads the sealed file). Prints why on
+ * failure. */
+static int open_store(const char *data_dir, const struct coffer_config *cfg,
+		      struct keyd_client *keyd, struct store **out)
+{
+	if (cfg->database != CONFIG_DB_POSTGRESQL) {
+		if (store_system_open(data_dir, out) == COFFER_OK)
+			return 0;
+		return cli_fail("cannot open the system database in %s", data_dir);
+	}
+	char *password = sodium_malloc(SECRET_VALUE_MAX + 1);
+	if (password == NULL)
+		return cli_fail("out of memory");
+	size_t len = 0;
+	enum coffer_err err =
+	    keyd_secret_get(keyd, SECRET_PG_PASSWORD, password, SECRET_VALUE_MAX + 1, &len);
+	if (err != COFFER_OK && err != COFFER_ERR_NOT_FOUND) {
+		sodium_free(password);
+		return cli_fail("keyd cannot give the PostgreSQL password (DATA/secrets)");
+	}
+	struct pg_target target;
+	cli_pg_target(cfg, &target);
+	const struct store_location loc = {
+	    .data_dir = data_dir,
+	    .pg = &target,
+	    .pg_password = err == COFFER_OK ? password : NULL,
+	};
+	err = store_open(&loc, out);
+	sodium_free(password); /* sodium_free wipes it */
+	if (err != COFFER_OK)
+		return cli_fail(
+		    "cannot open the system database %s on PostgreSQL at %s:%u (see the "
+		    "log above)",
+		    cfg->pg_database, cfg->pg_host, (unsigned int)cfg->pg_port);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
@@ -245,14 +285,6 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("%s", why);
 		goto out;
 	}
-	if (cfg.database == CONFIG_DB_POSTGRESQL) {
-		/* Only the connection layer exists yet (src/store/postgres/, docs/STORAGE.md):
-		 * refuse rather than serve from a store that is not there. */
-		rc = cli_fail("%s: database = postgresql: the PostgreSQL store is not built yet; "
-			      "use database = sqlite",
-			      conf_path);
-		goto out;
-	}
 	if (listen != NULL && listen_addr_parse(listen, &cfg.listen) != COFFER_OK) {
 		rc = cli_fail("--listen: expected HOST:PORT or [IPV6]:PORT");
 		goto out;
@@ -278,8 +310,8 @@ int cmd_serve(int argc, char **argv)
 			 : cli_fail("cannot open breached_passwords_file %s", breached_path);
 		goto out;
 	}
-	if (store_system_open(data_dir, &store) != COFFER_OK) {
-		rc = cli_fail("cannot open the system database in %s", data_dir);
+	if (open_store(data_dir, &cfg, keyd, &store) != 0) {
+		rc = EXIT_USER_ERROR;
 		goto out;
 	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
@@ -355,7 +387,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	/* Start-up is over: from here on the web process lives under its allow-list. */
-	if (!sandbox_skipped_for_sanitizers() && sandbox_web() != COFFER_OK) {
+	if (!sandbox_skipped_for_sanitizers() &&
+	    sandbox_web(cfg.database == CONFIG_DB_POSTGRESQL) != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
 		http_server_shutdown(srv, 0);
 		goto out;

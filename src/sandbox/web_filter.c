@@ -1,6 +1,8 @@
 /* web_filter.c — the web process's seccomp allow-list (web_filter.h). */
 #include "sandbox/web_filter.h"
 
+#include <string.h>
+
 #include <seccomp.h>
 
 #include "sandbox/seccomp.h"
@@ -47,9 +49,27 @@ static const int web_syscalls[] = {
 };
 // clang-format on
 
-enum coffer_err sandbox_web(void)
+/* What a client of a database server adds: a new socket for each connection the pool opens
+ * (a PostgreSQL server may restart, or fail over, long after start-up) and its connect. */
+// clang-format off
+static const int client_syscalls[] = {
+	SCMP_SYS(socket), SCMP_SYS(connect),
+};
+// clang-format on
+
+#define N_WEB	 (sizeof web_syscalls / sizeof web_syscalls[0])
+#define N_CLIENT (sizeof client_syscalls / sizeof client_syscalls[0])
+
+enum coffer_err sandbox_web(bool connects)
 {
+	int calls[N_WEB + N_CLIENT];
+	size_t n = N_WEB;
+	memcpy(calls, web_syscalls, sizeof web_syscalls);
+	if (connects) {
+		memcpy(calls + N_WEB, client_syscalls, sizeof client_syscalls);
+		n += N_CLIENT;
+	}
 	/* libmicrohttpd's workers name themselves as they start, which can happen after the
 	 * filter is in place. */
-	return sandbox_load(web_syscalls, sizeof web_syscalls / sizeof web_syscalls[0], true);
+	return sandbox_load(calls, n, true);
 }

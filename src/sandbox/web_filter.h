@@ -2,13 +2,16 @@
 #ifndef COFFER_SANDBOX_WEB_FILTER_H
 #define COFFER_SANDBOX_WEB_FILTER_H
 
+#include <stdbool.h>
+
 #include "common/err.h"
 
 /* For every thread: networking on sockets it already has or accepts, files (the databases and
  * blobs under the data directory), memory, threads' own housekeeping, naming a thread, clocks
  * and signals. Not allowed, among everything else: exec, fork, ptrace and other processes'
  * memory, creating or connecting sockets, mounting, changing identity or file ownership,
- * loading kernel code. */
-COFFER_MUST_CHECK enum coffer_err sandbox_web(void);
+ * loading kernel code — unless CONNECTS: a server whose store is on PostgreSQL opens
+ * connections to it for as long as it runs (socket and connect allowed, nothing more). */
+COFFER_MUST_CHECK enum coffer_err sandbox_web(bool connects);
 
 #endif

@@ -24,6 +24,15 @@ enum coffer_err store_open(const struct store_location *loc, struct store **out)
 	return err;
 }
 
+enum coffer_err store_create(const struct store_location *loc)
+{
+	if (loc == NULL || loc->data_dir == NULL)
+		return COFFER_ERR_INVALID_INPUT;
+	if (loc->pg == NULL)
+		return store_system_create(loc->data_dir);
+	return pg_store_create(loc->pg, loc->pg_password);
+}
+
 enum coffer_err store_system_open(const char *data_dir, struct store **out)
 {
 	struct sqlite_store *st = NULL;

@@ -56,6 +56,10 @@ struct store_location {
  * one node migrates while the others wait). */
 COFFER_MUST_CHECK enum coffer_err store_open(const struct store_location *loc, struct store **out);
 
+/* Creates the system database of a new deployment where LOC says (on PostgreSQL, the schema
+ * in the database the administrator created). COFFER_ERR_EXISTS if present. */
+COFFER_MUST_CHECK enum coffer_err store_create(const struct store_location *loc);
+
 /* Creates the system database of a new deployment in DATA_DIR. COFFER_ERR_EXISTS if present. */
 COFFER_MUST_CHECK enum coffer_err store_system_create(const char *data_dir);
 

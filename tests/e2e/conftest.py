@@ -8,9 +8,16 @@ Run as root (as in CI), `coffer init` hands each deployment to the system user `
 suite runs the way a real deployment does. That user must reach every data directory, so
 the session's temporary directories live in a base of their own whose directories let it
 through (o+x, no listing), which no other pytest session resets.
+
+COFFER_TEST_DB=postgresql runs the same suite on the PostgreSQL store: the session starts one
+throwaway PostgreSQL 15 (pg_server.py) and every deployment `init_deployment` makes gets a
+system database of its own there (`coffer init --database postgresql …`), its organisations'
+databases created by coffer as on a real cluster. Tests that are about SQLite's files mark
+themselves `sqlite_only` and say why; a test that has a PostgreSQL twin elsewhere names it.
 """
 
 import base64
+import itertools
 import json
 import os
 import re
@@ -41,6 +48,45 @@ INVITE_URL_RE = re.compile(r"^https://(?P<host>[^/:]+):(?P<port>\d+)/invite/(?P<
 
 SERVICE_USER = "coffer"  # what `coffer init` run as root hands a deployment to by default
 AS_ROOT = os.geteuid() == 0
+
+TEST_DB = os.environ.get("COFFER_TEST_DB", "sqlite")
+assert TEST_DB in ("sqlite", "postgresql"), f"COFFER_TEST_DB={TEST_DB!r}: sqlite or postgresql"
+ON_PG = TEST_DB == "postgresql"
+
+_pg_server = None  # the session's PostgreSQL, started by the first deployment that needs it
+_pg_names = itertools.count(1)
+
+
+def session_pg():
+    """The session's throwaway PostgreSQL (started on first use, stopped at the end)."""
+    global _pg_server
+    if _pg_server is None:
+        from pg_server import PgServer
+        _pg_server = PgServer().start()
+    return _pg_server
+
+
+def pg_new_system_db():
+    """An empty database for one deployment's system database, owned by coffer's role, as an
+    administrator makes it (docs/OPERATIONS.md)."""
+    from pg_server import ROLE
+    pg = session_pg()
+    name = f"coffer_t{os.getpid()}_{next(_pg_names)}"
+    pg.psql_admin(f"CREATE DATABASE {name} OWNER {ROLE} TEMPLATE template0 ENCODING 'UTF8' "
+                  f"LOCALE 'C';\nREVOKE ALL ON DATABASE {name} FROM PUBLIC;\n")
+    return name
+
+
+def pg_init_args(system_db):
+    """`coffer init`'s options for a deployment on the session's PostgreSQL (its socket)."""
+    from pg_server import ROLE
+    pg = session_pg()
+    return ("--database", "postgresql", "--pg-host", str(pg.socket_dir), "--pg-port",
+            str(pg.port), "--pg-user", ROLE, "--pg-database", system_db,
+            "--pg-password-file", str(pg.password_file))
+
+
+sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store's files")
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
@@ -184,6 +230,8 @@ def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None, keeping=(
         Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
         make_traversable(data_dir)
     extra = ("--user", user) if user else ()
+    if ON_PG:
+        extra += pg_init_args(pg_new_system_db())
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
                       "--listen", f"127.0.0.1:{port}", *keeping, *extra)
     assert proc.returncode == 0, (
@@ -206,6 +254,17 @@ def copy_deployment(src, dst_dir):
     clone.data_dir = Path(dst_dir)
     clone.port = free_port()
     set_conf(clone.conf, "listen", f"127.0.0.1:{clone.port}")
+    if ON_PG:
+        # Its own system database, a copy of the original's (which no server has open: a
+        # template is copied before it is served). Organisations' databases are shared: clone
+        # only deployments that have none.
+        from pg_server import ROLE
+        name = f"coffer_t{os.getpid()}_{next(_pg_names)}"
+        source = next(l.split("=", 1)[1].strip() for l in read_conf_lines(src.conf)
+                      if l.startswith("pg_database"))
+        session_pg().psql_admin(f"CREATE DATABASE {name} OWNER {ROLE} TEMPLATE {source};\n"
+                                f"REVOKE ALL ON DATABASE {name} FROM PUBLIC;\n")
+        set_conf(clone.conf, "pg_database", name)
     return clone
 
 
@@ -397,6 +456,8 @@ def pytest_configure(config):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if _pg_server is not None:
+        _pg_server.cleanup()
     if _own_basetemp is not None and exitstatus == 0:
         shutil.rmtree(_own_basetemp, ignore_errors=True)
 

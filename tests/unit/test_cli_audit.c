@@ -3,6 +3,7 @@
  * --org for one chain, and a broken organisation chain named (id, name, first broken seq) in one
  * line with exit status 1. The command runs in-process (cmd_audit), its output captured. */
 #include "test_store.h"
+#include "common/fileio.h"
 
 #include "audit/chain.h"
 #include "cli/cli.h"
@@ -15,13 +16,19 @@
 
 static struct audit_mac_keys *keys;
 
-/* A deployment as `coffer init` leaves it: a master key, and the first checkpoints. */
+/* A deployment as `coffer init` leaves it: a master key, coffer.conf (SQLite, the default
+ * store), and the first checkpoints. */
 static int deployment_setup(void **state)
 {
 	size_t chains = 0;
+	char path[PATH_MAX];
+	static const char conf[] = "log_level = info\n";
 	if (env_setup(state) != 0)
 		return -1;
 	struct env *e = *state;
+	path_in(e->tmp, "coffer.conf", path);
+	if (file_write_atomic(path, conf, sizeof conf - 1, 0600, 1) != COFFER_OK)
+		return -1;
 	keys = test_audit_signer_install_for(e->tmp->dir, e->st);
 	return audit_upgrade_chains(e->st, &chains) == COFFER_OK ? 0 : -1;
 }

@@ -135,19 +135,42 @@ static void test_keyd_forbidden_calls_kill(void **state)
 		assert_killed(run_under(sandbox_keyd, forbidden[i]));
 }
 
+static enum coffer_err sandbox_web_alone(void)
+{
+	return sandbox_web(false);
+}
+
+/* A web process whose store is on PostgreSQL. */
+static enum coffer_err sandbox_web_connecting(void)
+{
+	return sandbox_web(true);
+}
+
 static void test_web_filter(void **state)
 {
 	(void)state;
 	/* The web process opens files and names its threads... */
-	assert_exits(run_under(sandbox_web, DO_ALLOWED_WORK), 0);
-	assert_exits(run_under(sandbox_web, DO_OPEN), 5);
-	assert_exits(run_under(sandbox_web, DO_NAME_THREAD), 0);
+	assert_exits(run_under(sandbox_web_alone, DO_ALLOWED_WORK), 0);
+	assert_exits(run_under(sandbox_web_alone, DO_OPEN), 5);
+	assert_exits(run_under(sandbox_web_alone, DO_NAME_THREAD), 0);
 	/* ...but makes no sockets, runs nothing, cannot undo its hardening, and cannot change
 	 * its identity (root is given up before the filter goes on) or a file's owner. */
 	const enum action forbidden[] = {DO_SOCKET,	   DO_FORK,    DO_EXEC,
 					 DO_MAKE_DUMPABLE, DO_SET_IDS, DO_CHOWN};
 	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
-		assert_killed(run_under(sandbox_web, forbidden[i]));
+		assert_killed(run_under(sandbox_web_alone, forbidden[i]));
+}
+
+static void test_web_filter_connecting(void **state)
+{
+	(void)state;
+	/* A client of PostgreSQL makes sockets (for the pool's connections)... */
+	assert_exits(run_under(sandbox_web_connecting, DO_SOCKET), 0);
+	assert_exits(run_under(sandbox_web_connecting, DO_ALLOWED_WORK), 0);
+	/* ...and nothing else more: still no processes, no identity or owner changes. */
+	const enum action forbidden[] = {DO_FORK, DO_EXEC, DO_MAKE_DUMPABLE, DO_SET_IDS, DO_CHOWN};
+	for (size_t i = 0; i < ARRAY_LEN(forbidden); i++)
+		assert_killed(run_under(sandbox_web_connecting, forbidden[i]));
 }
 
 int main(void)
@@ -158,6 +181,7 @@ int main(void)
 	    cmocka_unit_test(test_keyd_allowed_work_runs),
 	    cmocka_unit_test(test_keyd_forbidden_calls_kill),
 	    cmocka_unit_test(test_web_filter),
+	    cmocka_unit_test(test_web_filter_connecting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,32 @@ enum coffer_err pg_store_open(const struct pg_target *target, const char *passwo
 	return COFFER_OK;
 }
 
+static enum coffer_err read_present(const PGresult *r, int row, void *out)
+{
+	*(bool *)out = !pg_get_null(r, row, 0);
+	return COFFER_OK;
+}
+
+enum coffer_err pg_store_create(const struct pg_target *target, const char *password)
+{
+	struct pg_pool *pool = NULL;
+	enum coffer_err err = pg_pool_open(target, password, &pool);
+	struct pg_conn *c = NULL;
+	if (err == COFFER_OK)
+		err = pg_pool_get(pool, NULL, &c);
+	bool present = false;
+	if (err == COFFER_OK)
+		err = pg_row(c, "SELECT to_regclass('coffer_schema')::text", PG_NO_ARGS,
+			     read_present, &present);
+	if (err == COFFER_OK && present)
+		err = COFFER_ERR_EXISTS; /* a deployment's system database already */
+	if (err == COFFER_OK)
+		err = pg_schema_migrate(c, PG_SCHEMA_SYSTEM);
+	pg_pool_put(pool, c);
+	pg_pool_close(pool);
+	return err;
+}
+
 void pg_store_close(struct pg_store *st)
 {
 	store_free(st);

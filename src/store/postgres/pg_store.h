@@ -18,6 +18,10 @@ struct pg_target;
 COFFER_MUST_CHECK enum coffer_err pg_store_open(const struct pg_target *target,
 						const char *password, const char *data_dir,
 						struct pg_store **out);
+/* Creates the system database's schema in the (existing, empty) database TARGET names.
+ * COFFER_ERR_EXISTS when it holds a deployment already. */
+COFFER_MUST_CHECK enum coffer_err pg_store_create(const struct pg_target *target,
+						  const char *password);
 /* ORG_ID's database, created (CREATE DATABASE, then its schema) when CREATE and missing;
  * COFFER_ERR_NOT_FOUND when missing and !CREATE. */
 COFFER_MUST_CHECK enum coffer_err pg_store_org_db_open(struct pg_store *st, const char *org_id,

@@ -1,0 +1,64 @@
+/* store_open.c — opening a deployment's store where its coffer.conf says it is. */
+#include "cli/store_open.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "crypto/secrets_file.h"
+
+void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out)
+{
+	*out = (struct pg_target){
+	    .host = cfg->pg_host,
+	    .port = cfg->pg_port,
+	    .user = cfg->pg_user,
+	    .system_db = cfg->pg_database,
+	    .sslmode = config_pg_sslmode_name(cfg->pg_sslmode),
+	    .sslrootcert = cfg->pg_sslrootcert[0] != '\0' ? cfg->pg_sslrootcert : NULL,
+	    .size = cfg->pg_pool_size,
+	};
+}
+
+static int open_pg(const char *data_dir, const struct coffer_config *cfg,
+		   const struct master_keyring *ring, struct store **out)
+{
+	struct secrets *s = NULL;
+	enum coffer_err err = secrets_load(data_dir, ring, &s);
+	if (err != COFFER_OK)
+		return cli_secrets_failure(data_dir, err);
+	const struct secret *password = secrets_find(s, SECRET_PG_PASSWORD);
+	struct pg_target target;
+	cli_pg_target(cfg, &target);
+	const struct store_location loc = {
+	    .data_dir = data_dir,
+	    .pg = &target,
+	    .pg_password = password != NULL ? (const char *)password->value : NULL,
+	};
+	err = store_open(&loc, out);
+	secrets_free(s);
+	if (err != COFFER_OK)
+		return cli_fail("cannot open the system database %s on PostgreSQL at %s (see the "
+				"log above)",
+				cfg->pg_database, cfg->pg_host);
+	return 0;
+}
+
+int cli_store_open(const char *data_dir, const struct master_keyring *ring, struct store **out)
+{
+	char path[PATH_MAX], why[256];
+	struct coffer_config cfg;
+	config_defaults(&cfg);
+	snprintf(path, sizeof path, "%s/coffer.conf", data_dir);
+	if (config_load(&cfg, path, why, sizeof why) != COFFER_OK) {
+		config_free(&cfg);
+		return cli_fail("%s", why);
+	}
+	int rc = 0;
+	if (cfg.database == CONFIG_DB_POSTGRESQL)
+		rc = open_pg(data_dir, &cfg, ring, out);
+	else if (store_system_open(data_dir, out) != COFFER_OK)
+		rc = cli_fail("cannot open the system database in %s", data_dir);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/* store_open.h — opening a deployment's store where its coffer.conf says it is: SQLite files in
+ * the data directory, or PostgreSQL (docs/STORAGE.md) with the password sealed in DATA/secrets.
+ * The commands that open the store hold the master keyring already (to sign audit entries), so
+ * they open the sealed password themselves; `coffer serve` gets it from keyd instead. */
+#ifndef COFFER_CLI_STORE_OPEN_H
+#define COFFER_CLI_STORE_OPEN_H
+
+#include "common/err.h"
+#include "config/config.h"
+#include "crypto/master_key.h"
+#include "store/postgres/pg_pool.h"
+#include "store/store.h"
+
+/* The connection settings of CFG (database = postgresql); every string points into CFG. */
+void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out);
+
+/* Opens the system database of the deployment in DATA_DIR as DATA_DIR/coffer.conf says, the
+ * PostgreSQL password opened from DATA/secrets with RING. Prints why on failure: 0 on success,
+ * else the command's exit code. */
+int cli_store_open(const char *data_dir, const struct master_keyring *ring, struct store **out);
+
+#endif
