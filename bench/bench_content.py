@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 os.environ.setdefault("COFFER_BIN", str(ROOT / "build" / "coffer"))
 
 from conftest import finish_server, free_port, init_deployment, set_conf, start_server  # noqa: E402
-from coffer_client import ADMIN_PASSWORD, accept_invite  # noqa: E402
+from bench_world import member_with_records, wrk_scripts  # noqa: E402
 from measure import PeakRss  # noqa: E402
 
 DURATION = int(os.environ.get("COFFER_BENCH_SECONDS", "8"))
@@ -177,40 +177,9 @@ def main():
         srv = start_server(dep)
         nginx = Nginx(tmp, dep.cert, dep.key)
         try:
-            # As a deployment is set up: the sysadmin creates the organisation and invites its
-            # first org_admin, who invites the member (as tests/e2e/content_world.py does).
-            admin = accept_invite(srv, dep.invite_url, "admin@example.test", ADMIN_PASSWORD)
-            a = admin.login(srv)
-            r = a.post("/api/v1/admin/orgs", {"name": "Bench"})
-            assert r.status_code == 201, r.text
-            org = r.json()["id"]
-            r = a.post("/api/v1/admin/invites", {"email": "founder@example.test",
-                                                 "role": "org_admin", "org_id": org,
-                                                 "clearance": "restricted"})
-            assert r.status_code == 201, r.text
-            founder = accept_invite(srv, r.json()["url"], "founder@example.test",
-                                    "the founder's long password")
-            r = founder.login(srv).post(f"/api/v1/orgs/{org}/invites",
-                                        {"email": "m@example.test", "role": "member",
-                                         "clearance": "restricted"})
-            assert r.status_code == 201, r.text
-            member = accept_invite(srv, r.json()["url"], "m@example.test",
-                                   "a member's long password")
-            c = member.login(srv)
-            cookie = f"coffer_session={c.http.cookies.get('coffer_session')}"
-            body = "x" * 1024
-            ids = []
-            for i in range(50):
-                r = c.post(f"/api/v1/orgs/{org}/records",
-                           {"title": f"Case {i}", "body": body, "level": "confidential"})
-                assert r.status_code == 201, r.text
-                ids.append(r.json()["id"])
+            c, org, ids = member_with_records(srv, dep)
             base = f"https://127.0.0.1:{dep.port}/api/v1/orgs/{org}"
-            get_lua = lua(f"{tmp}/get.lua", "GET", {"Cookie": cookie})
-            post_lua = lua(f"{tmp}/post.lua", "POST",
-                           {"Cookie": cookie, "X-CSRF-Token": c.csrf,
-                            "Content-Type": "application/json"},
-                           '\'{"title":"A new case","body":"' + body + '","level":"internal"}\'')
+            cookie, get_lua, post_lua = wrk_scripts(lua, tmp, c)
             up_lua = lua(f"{tmp}/up.lua", "POST",
                          {"Cookie": cookie, "X-CSRF-Token": c.csrf,
                           "Content-Type": "application/octet-stream"},

@@ -73,6 +73,9 @@ def main():
           flush=True)
     results.update(run_program("/usr/bin/python3",
                                os.path.join(ROOT, "bench", "bench_content.py")))
+    print("bench: bench_pg.py (records on PostgreSQL 15, beside pgbench on the same server)",
+          flush=True)
+    results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_pg.py")))
     print("bench: bench_backup.py (snapshots of about 1 GiB: create, restore, verify)",
           flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_backup.py")))
@@ -213,6 +216,34 @@ def main():
         f"+{max(0.0, v('file_256m_rss_rise_mib')):.0f} MiB | | | independent of size | "
         f"{'met' if v('file_256m_rss_rise_mib') < 64 else 'missed'}: "
         f"{results['file_256m_rss_rise_mib'][2]} |",
+        "",
+        "## Records on PostgreSQL (wrk over HTTPS, 16 connections; the store on a PostgreSQL 15 "
+        "of this machine, on a unix socket, fsync and synchronous_commit on)",
+        "",
+        "The same requests as above with `database = postgresql`. The SQLite figures are this "
+        "run's, above; pgbench's built-in scripts on the same PostgreSQL, at the same 16 "
+        "connections, are the database's own ceiling: select-only is one indexed SELECT per "
+        "transaction, simple-update an UPDATE, a SELECT and an INSERT committed.",
+        "",
+        "| what | on PostgreSQL | on SQLite (this run) | PostgreSQL / SQLite | ceiling: pgbench | target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    pg_read_ratio = v("pg_record_read_rps") / v("record_read_c16_rps")
+    for what, name, ceiling, target in (
+            ("record read (GET one 1 KiB record, audited)", "record_read",
+             f"select-only {v('pgbench_select_only_tps'):,.0f} tx/s",
+             f"≥ 50 % of SQLite: {'met' if pg_read_ratio >= 0.5 else 'missed'}"),
+            ("record list (a page of 20)", "record_list",
+             f"select-only {v('pgbench_select_only_tps'):,.0f} tx/s", "—"),
+            ("record create (durable, with its audit entry)", "record_create",
+             f"simple-update {v('pgbench_simple_update_tps'):,.0f} tx/s", "—")):
+        pg_rps, lite_rps = v(f"pg_{name}_rps"), v(f"{name}_c16_rps")
+        lines.append(
+            f"| {what} | {pg_rps:,.0f} req/s, p50 {v(f'pg_{name}_p50_ms'):.1f} ms, p99 "
+            f"{v(f'pg_{name}_p99_ms'):.1f} ms, {v(f'pg_{name}_cpu_us'):.0f} µs CPU/req "
+            f"(coffer's processes) | {lite_rps:,.0f} req/s | {pg_rps / lite_rps:.0%} | "
+            f"{ceiling} | {target} |")
+    lines += [
         "",
         "## Backups (a deployment of about 1 GiB; ceiling: the same bytes read, encrypted and "
         "written once, in this run)",

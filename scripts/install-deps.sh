@@ -9,14 +9,15 @@ libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev
 liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev libzip-dev libpq-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients, and PostgreSQL 15's
 # server binaries (/usr/lib/postgresql/15/bin): the PostgreSQL tests start a throwaway server of
-# their own (tests/e2e/pg_server.py). Debian's package also creates a `main` cluster on port 5432
+# their own (tests/e2e/pg_server.py); sqlmap probes the PostgreSQL deployment. Debian's package also creates a `main` cluster on port 5432
 # (started when the machine has an init system): it is left alone, and no test ever uses it.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
 oathtool openssl gnutls-bin sqlite3 procps testssl.sh p7zip-full
 softhsm2 opensc
 chromium
-postgresql-15"
+postgresql-15
+sqlmap"
 
 # Benchmarks: the load generator and the static-file server whose rates are the ceilings.
 bench="wrk nginx-light"

@@ -3,7 +3,7 @@
 
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
 key formats against python3-cryptography, the end-to-end suite against the
-release binary and again against the sanitizer binary, the browser journey of the web application
+release binary, again against the sanitizer binary and again on the PostgreSQL store, the browser journey of the web application
 (tests/browser, Debian's chromium driven by playwright-core), and a short smoke run of every
 libFuzzer target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
@@ -70,16 +70,33 @@ def run_unit():
     record("unit (ASan+UBSan)", passed, failed)
 
 
-def run_pytest(label, path, binary=None):
+def start_pytest(label, path, binary=None, env_extra=None, log=None):
+    """Starts pytest on PATH; with LOG, its output goes there (a suite running beside another),
+    else to this terminal. finish_pytest waits for it and records its counts."""
     xml = tempfile.NamedTemporaryFile(suffix=".xml", delete=False).name
-    env = dict(os.environ, **SANITIZER_ENV)
+    env = dict(os.environ, **SANITIZER_ENV, **(env_extra or {}))
     if binary is not None:
         env["COFFER_BIN"] = os.path.join(ROOT, binary)
     cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
            f"--junitxml={xml}", os.path.join(ROOT, path)]
     print(f"{label}: {' '.join(cmd[3:])}", flush=True)
-    p = subprocess.run(cmd, cwd=ROOT, env=env)
+    out = open(log, "w") if log else None
+    p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+    return {"label": label, "xml": xml, "proc": p, "log": log, "out": out}
+
+
+def finish_pytest(run):
+    p = run["proc"]
+    p.wait()
+    if run["out"] is not None:
+        run["out"].close()
+        with open(run["log"], errors="replace") as f:
+            text = f.read()
+        # The summary line, and everything when something failed.
+        print(f"{run['label']}:", flush=True)
+        print(text if p.returncode != 0 else "\n".join(text.splitlines()[-3:]), flush=True)
     passed = failed = 0
+    xml = run["xml"]
     try:
         root = ET.parse(xml).getroot()
         suites = [root] if root.tag == "testsuite" else list(root)
@@ -96,7 +113,11 @@ def run_pytest(label, path, binary=None):
             os.unlink(xml)
     if p.returncode != 0 and failed == 0:
         failed = 1  # pytest failed outside any test (collection error, no tests)
-    record(label, passed, failed)
+    record(run["label"], passed, failed)
+
+
+def run_pytest(label, path, binary=None):
+    finish_pytest(start_pytest(label, path, binary))
 
 
 def run_fuzz_smoke():
@@ -179,7 +200,13 @@ def main():
     run_unit()
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
     run_pytest("e2e (release)", "tests/e2e", "build/coffer")
+    # The same suite on the PostgreSQL store (its own throwaway PostgreSQL 15), beside the
+    # sanitizer run: the two share no port, directory or database.
+    pg_log = os.path.join(tempfile.mkdtemp(prefix="coffer-e2e-pg-"), "pytest.log")
+    on_pg = start_pytest("e2e (PostgreSQL, release)", "tests/e2e", "build/coffer",
+                         {"COFFER_TEST_DB": "postgresql"}, log=pg_log)
     run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
+    finish_pytest(on_pg)
     run_browser()
     run_fuzz_smoke()
     print("\nsuites:")

@@ -13,6 +13,7 @@
 #include "backup/catalog.h"
 #include "backup/nightly.h"
 #include "common/timefmt.h"
+#include "config/config.h"
 #include "http/reply.h"
 
 static json_t *when(int64_t t)
@@ -37,8 +38,19 @@ static json_t *failure_json(const struct backup_failure *f)
 			 0, "error", f->why);
 }
 
+/* A deployment on PostgreSQL has no backups of coffer's making: the database's own tools
+ * (pgBackRest) keep them, and nothing here would be true of them. */
+static enum coffer_err not_on_postgresql(struct request *rq)
+{
+	return reply_error(rq, COFFER_ERR_NOT_FOUND,
+			   "This deployment's store is PostgreSQL: its backups are the database's "
+			   "(pgBackRest; docs/OPERATIONS.md), not coffer's.");
+}
+
 enum coffer_err admin_backups_get(struct request *rq)
 {
+	if (rq->app->cfg->database == CONFIG_DB_POSTGRESQL)
+		return not_on_postgresql(rq);
 	struct backup_status *s = calloc(1, sizeof *s);
 	struct backup_entry *list = NULL;
 	size_t n = 0;
@@ -81,6 +93,8 @@ enum coffer_err admin_backups_get(struct request *rq)
 
 enum coffer_err admin_backups_post(struct request *rq)
 {
+	if (rq->app->cfg->database == CONFIG_DB_POSTGRESQL)
+		return not_on_postgresql(rq);
 	if (rq->app->backups == NULL)
 		return COFFER_ERR_UNAVAILABLE;
 	enum coffer_err err = backup_nightly_run_now(rq->app->backups);

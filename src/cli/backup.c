@@ -72,6 +72,13 @@ static int backup_dir(const char *data_dir, const char *given, char out[PATH_MAX
 		config_free(&cfg);
 		return cli_fail("%s", why);
 	}
+	if (cfg.database == CONFIG_DB_POSTGRESQL) {
+		config_free(&cfg);
+		return cli_fail("%s: the store is on PostgreSQL, whose backups are the database's "
+				"(pgBackRest: docs/OPERATIONS.md); coffer backup copies the SQLite "
+				"store only",
+				conf);
+	}
 	if (cfg.backup_dir[0] == '/')
 		snprintf(out, PATH_MAX, "%s", cfg.backup_dir);
 	else if ((size_t)snprintf(out, PATH_MAX, "%s/%s", data_dir, cfg.backup_dir) >= PATH_MAX)

@@ -142,7 +142,9 @@ int run_as_drop(const struct privdrop_target *target, const char *data_dir)
 	snprintf(db, sizeof db, "%s/system.db", data_dir);
 	if (privdrop_apply(target) != COFFER_OK)
 		rc = cli_fail("cannot give up root and every capability in the web process");
-	else if (access(data_dir, R_OK | W_OK | X_OK) != 0 || access(db, R_OK | W_OK) != 0) {
+	/* system.db is absent on a deployment whose store is PostgreSQL. */
+	else if (access(data_dir, R_OK | W_OK | X_OK) != 0 ||
+		 (access(db, F_OK) == 0 && access(db, R_OK | W_OK) != 0)) {
 		name_of(getuid(), self, sizeof self);
 		rc = cli_fail("%s cannot read and write %s and its system.db (chown -R %s: it, and "
 			      "let the user through its parent directories)",

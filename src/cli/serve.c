@@ -326,7 +326,10 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	if (backup_nightly_new(data_dir, &cfg, keyd, &backups) != COFFER_OK) {
+	/* On PostgreSQL the database's own tools back it up (docs/OPERATIONS.md): coffer's
+	 * nightly copies the SQLite store only. */
+	if (cfg.database != CONFIG_DB_POSTGRESQL &&
+	    backup_nightly_new(data_dir, &cfg, keyd, &backups) != COFFER_OK) {
 		rc = cli_fail("backup_time_zone: '%s' is not a time zone this system knows",
 			      cfg.backup_time_zone);
 		goto out;
@@ -377,7 +380,7 @@ int cmd_serve(int argc, char **argv)
 	if (sweep_start(data_dir, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
 	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
-	if (backup_nightly_start(backups) != COFFER_OK)
+	if (backups != NULL && backup_nightly_start(backups) != COFFER_OK)
 		log_msg(LOG_ERROR, "backup", "cannot start the nightly backups");
 	/* Organisations' exports: their worker starts now, as the server's user. */
 	if (exports_run(exports) != COFFER_OK) {

@@ -44,7 +44,9 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 	[COFFER_ERR_STORAGE] = {"internal", 500, "Storage failure."},
 	[COFFER_ERR_CONFIG] = {"internal", 500, "Configuration error."},
 	[COFFER_ERR_EXISTS] = {"exists", 409, "It already exists."},
-	[COFFER_ERR_UNAVAILABLE] = {"unavailable", 503, "The service is shutting down or overloaded."},
+	[COFFER_ERR_UNAVAILABLE] = {"unavailable", 503,
+				    "The service cannot answer now (shutting down, overloaded, or its "
+				    "database unreachable); try again shortly."},
 };
 // clang-format on
 

@@ -406,8 +406,9 @@ COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_r
 COFFER_MUST_CHECK enum coffer_err store_org_storage_bytes(const char *data_dir, const char *org_id,
 							  uint64_t *bytes);
 
-/* The same figure for ST's deployment: on PostgreSQL, the size of the organisation's
- * database (its files' blobs are counted by the blob store). */
+/* The same figure for ST's deployment: on PostgreSQL, the size of the organisation's database
+ * and of the file contents in this node's DATA/orgs/<org id>/blobs/ (0 before anything was
+ * written). */
 COFFER_MUST_CHECK enum coffer_err store_org_storage_bytes_in(struct store *st, const char *org_id,
 							     uint64_t *bytes);
 

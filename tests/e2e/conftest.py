@@ -66,21 +66,22 @@ def session_pg():
     return _pg_server
 
 
-def pg_new_system_db():
-    """An empty database for one deployment's system database, owned by coffer's role, as an
-    administrator makes it (docs/OPERATIONS.md)."""
+def pg_new_system_db(pg=None):
+    """An empty database for one deployment's system database on PG (default: the session's),
+    owned by coffer's role, as an administrator makes it (docs/OPERATIONS.md)."""
     from pg_server import ROLE
-    pg = session_pg()
+    pg = pg or session_pg()
     name = f"coffer_t{os.getpid()}_{next(_pg_names)}"
     pg.psql_admin(f"CREATE DATABASE {name} OWNER {ROLE} TEMPLATE template0 ENCODING 'UTF8' "
                   f"LOCALE 'C';\nREVOKE ALL ON DATABASE {name} FROM PUBLIC;\n")
     return name
 
 
-def pg_init_args(system_db):
-    """`coffer init`'s options for a deployment on the session's PostgreSQL (its socket)."""
+def pg_init_args(system_db, pg=None):
+    """`coffer init`'s options for a deployment on PG (default: the session's), on its
+    socket."""
     from pg_server import ROLE
-    pg = session_pg()
+    pg = pg or session_pg()
     return ("--database", "postgresql", "--pg-host", str(pg.socket_dir), "--pg-port",
             str(pg.port), "--pg-user", ROLE, "--pg-database", system_db,
             "--pg-password-file", str(pg.password_file))
@@ -220,18 +221,20 @@ def chown_tree(path, uid, gid):
             os.lchown(os.path.join(root, name), uid, gid)
 
 
-def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None, keeping=("--unsealed",)):
+def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None, keeping=("--unsealed",),
+                    pg=None):
     """`coffer init`; USER is --user (as root the default is SERVICE_USER). KEEPING is init's
     choice of how the master key is kept: unsealed unless a test asks for a passphrase or a
-    PKCS#11 token."""
+    PKCS#11 token. PG (a pg_server.PgServer) puts the store on that PostgreSQL, whichever suite
+    runs."""
     port = port or free_port()
     if AS_ROOT:
         # Made here rather than by init, whose parents follow the umask (0700 under 077).
         Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
         make_traversable(data_dir)
     extra = ("--user", user) if user else ()
-    if ON_PG:
-        extra += pg_init_args(pg_new_system_db())
+    if ON_PG or pg is not None:
+        extra += pg_init_args(pg_new_system_db(pg), pg)
     proc = run_coffer("init", "--data", data_dir, "--admin-email", email,
                       "--listen", f"127.0.0.1:{port}", *keeping, *extra)
     assert proc.returncode == 0, (

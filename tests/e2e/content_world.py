@@ -30,8 +30,8 @@ class ContentWorld:
     sysadmin creates an organisation and invites its first org_admin (`founders[org]`, with
     restricted clearance), who invites everyone else."""
 
-    def __init__(self, base, conf=(), user=None, keeping=("--unsealed",), serve_args=()):
-        self.dep = init_deployment(Path(base) / "data", user=user, keeping=keeping)
+    def __init__(self, base, conf=(), user=None, keeping=("--unsealed",), serve_args=(), pg=None):
+        self.dep = init_deployment(Path(base) / "data", user=user, keeping=keeping, pg=pg)
         self.serve_args = tuple(str(a) for a in serve_args)
         set_conf(self.dep.conf, "trusted_proxies", "127.0.0.1")
         for key, value in conf:

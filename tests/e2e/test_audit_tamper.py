@@ -15,9 +15,13 @@ import struct
 
 import pytest
 
-from conftest import assert_user_error, copy_deployment, finish_server, run_coffer, start_server
+from conftest import (assert_user_error, copy_deployment, finish_server, run_coffer, sqlite_only,
+                      start_server)
 from coffer_client import create_record
 from content_world import ContentWorld
+
+# The attacks edit system.db and org.db; on PostgreSQL, test_pg_audit_tamper.py makes them.
+pytestmark = sqlite_only
 
 LEGACY_LABEL = b"coffer/audit/v1"
 

@@ -1,8 +1,12 @@
 /* pg_store.c — the PostgreSQL store's handles: the system database, each organisation's
  * database, and the cache the server borrows them from (see pg_store_db.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/log.h"
 #include "common/uuid.h"
 #include "store/postgres/pg_schema.h"
@@ -298,8 +302,35 @@ static enum coffer_err db_exists(struct pg_store *st, const char *name, bool *ex
 	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err;
 }
 
+static enum coffer_err make_dir(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return COFFER_OK;
+	return COFFER_ERR_IO;
+}
+
+/* DATA/orgs/<org id>/ on this node, where the organisation's file contents (blobs.h) go: the
+ * database is in PostgreSQL, the files stay on the node's disk. */
+static enum coffer_err ensure_org_dir(const char *data_dir, const char *org_id)
+{
+	char orgs[PATH_MAX], dir[PATH_MAX];
+	if (snprintf(orgs, sizeof orgs, "%s/orgs", data_dir) >= (int)sizeof orgs ||
+	    snprintf(dir, sizeof dir, "%s/%s", orgs, org_id) >= (int)sizeof dir)
+		return COFFER_ERR_INVALID_INPUT;
+	if (access(dir, F_OK) == 0)
+		return COFFER_OK;
+	enum coffer_err err = make_dir(orgs);
+	if (err == COFFER_OK)
+		err = make_dir(dir);
+	if (err == COFFER_OK)
+		err = dir_fsync(orgs);
+	if (err == COFFER_OK)
+		err = dir_fsync(data_dir);
+	return err;
+}
+
 /* Makes sure ORG_ID's database exists (creating it when CREATE) with an up-to-date schema,
- * once per process. */
+ * and its directory on this node, once per process. */
 static enum coffer_err make_ready(struct pg_store *st, const char *org_id, const char *name,
 				  bool create)
 {
@@ -316,6 +347,8 @@ static enum coffer_err make_ready(struct pg_store *st, const char *org_id, const
 	}
 	if (err == COFFER_OK)
 		err = migrate(st->pool, name, PG_SCHEMA_ORG);
+	if (err == COFFER_OK)
+		err = ensure_org_dir(st->data_dir, org_id);
 	if (err == COFFER_OK)
 		err = mark_ready(st, org_id);
 	return err;
@@ -377,9 +410,19 @@ enum coffer_err pg_store_org_storage_bytes(struct pg_store *st, const char *org_
 	char name[PG_ORG_DB_NAME_LEN + 1];
 	if (org_id == NULL || pg_org_db_name(org_id, name) != COFFER_OK)
 		return COFFER_ERR_INVALID_INPUT;
-	return pg_sys_row(st,
-			  "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1",
-			  PG_ARGS(pg_text(name)), read_size, bytes);
+	uint64_t in_db = 0, on_disk = 0;
+	enum coffer_err err =
+	    pg_sys_row(st, "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1",
+		       PG_ARGS(pg_text(name)), read_size, &in_db);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = COFFER_OK; /* no data written yet */
+	/* File contents stay in this node's DATA/orgs/<id>/blobs/. */
+	enum coffer_err files = store_org_storage_bytes(st->data_dir, org_id, &on_disk);
+	if (err == COFFER_OK && files != COFFER_OK && files != COFFER_ERR_NOT_FOUND)
+		err = files;
+	if (err == COFFER_OK)
+		*bytes = in_db + (files == COFFER_OK ? on_disk : 0);
+	return err;
 }
 
 /* --- the cache the server borrows them from ----------------------------------------------- */

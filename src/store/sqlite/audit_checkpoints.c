@@ -1,17 +1,12 @@
 /* audit_checkpoints.c — where chains' checkpoints are kept (store.h; audit/checkpoint.h): the
- * organisations' in the system database, the system chain's in a file of its own beside it,
- * so that no one table or file holds both a chain and the checkpoint that pins its end.
+ * organisations' in the system database, the system chain's in a file of its own beside it
+ * (store/checkpoint_file.h).
  */
-#include <limits.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "audit/checkpoint.h"
-#include "common/fileio.h"
+#include "store/checkpoint_file.h"
 #include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
@@ -19,57 +14,6 @@
 static bool is_system(const struct audit_checkpoint *cp)
 {
 	return strcmp(cp->chain, AUDIT_SYSTEM_CHAIN) == 0;
-}
-
-static enum coffer_err file_path(const struct sqlite_store *st, char out[PATH_MAX])
-{
-	if (snprintf(out, PATH_MAX, "%s/%s", st->data_dir, AUDIT_CHECKPOINT_FILE) >= PATH_MAX)
-		return COFFER_ERR_INVALID_INPUT;
-	return COFFER_OK;
-}
-
-static enum coffer_err read_file(struct sqlite_store *st, struct audit_checkpoint *out)
-{
-	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len = 0;
-	enum coffer_err err = file_path(st, path);
-	if (err == COFFER_OK)
-		err = file_read_all(path, AUDIT_CHECKPOINT_LINE_MAX, 0, &text, &len);
-	if (err == COFFER_ERR_TOO_LARGE)
-		err = COFFER_ERR_STORAGE;
-	if (err == COFFER_OK && (!audit_checkpoint_parse(text, len, out) || !is_system(out)))
-		err = COFFER_ERR_STORAGE;
-	free(text);
-	return err;
-}
-
-/* The system chain's checkpoint, unless the file already holds one further along. The
- * system chain's appends are serialised by the database's write lock, but their checkpoints
- * may arrive here out of order: the lock keeps the read and the write together. */
-static enum coffer_err put_file(struct sqlite_store *st, const struct audit_checkpoint *cp)
-{
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	char path[PATH_MAX], line[AUDIT_CHECKPOINT_LINE_MAX];
-	struct audit_checkpoint have;
-	size_t len = audit_checkpoint_format(cp, line, sizeof line);
-	enum coffer_err err = len ? file_path(st, path) : COFFER_ERR_INVALID_INPUT;
-	if (err != COFFER_OK)
-		return err;
-	pthread_mutex_lock(&mu);
-	enum coffer_err got = read_file(st, &have);
-	if (got == COFFER_OK && have.seq > cp->seq)
-		err = COFFER_OK; /* a later one is there already */
-	else
-		err = file_write_atomic(path, line, len, 0600, 0);
-	/* A command run as root writes it too: it stays DATA's owner's, whom `coffer serve`
-	 * runs as, or the server could no longer read it. lchown: never through a link. */
-	struct stat dir;
-	if (err == COFFER_OK && geteuid() == 0 && stat(st->data_dir, &dir) == 0 &&
-	    lchown(path, dir.st_uid, dir.st_gid) != 0)
-		err = COFFER_ERR_IO;
-	pthread_mutex_unlock(&mu);
-	return err;
 }
 
 enum coffer_err audit_checkpoint_put_row(sqlite3 *db, const struct audit_checkpoint *cp)
@@ -115,7 +59,7 @@ enum coffer_err sqlite_store_audit_checkpoints_put(struct sqlite_store *st,
 		err = db_pool_write(&st->pool, put_rows, list);
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
 		if (is_system(&cps[i]))
-			err = put_file(st, &cps[i]);
+			err = checkpoint_file_put(st->data_dir, &cps[i]);
 	}
 out:
 	free(list);
@@ -143,7 +87,7 @@ enum coffer_err sqlite_store_audit_checkpoint_get(struct sqlite_store *st, const
 	if (!audit_chain_id_ok(chain))
 		return COFFER_ERR_INVALID_INPUT;
 	if (strcmp(chain, AUDIT_SYSTEM_CHAIN) == 0) {
-		enum coffer_err err = read_file(st, &cp);
+		enum coffer_err err = checkpoint_file_read(st->data_dir, &cp);
 		if (err == COFFER_OK)
 			*out = cp;
 		return err;

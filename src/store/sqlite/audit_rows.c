@@ -7,18 +7,17 @@
  *   entries with one seq, never two entries after the same one. The links come from the
  *   process's audit signer (keyd in `coffer serve`) in one round trip per append, which also
  *   seals the checkpoint handed on once the transaction has committed.
- * - A walk reads every row in seq order in one statement (one read snapshot), has the signer
- *   link them again a page at a time, and reports the first entry that does not follow: a
- *   gap (a deleted row), an edited field, an inserted row or rows re-hashed by someone without
- *   the key all break it there.
+ * - A walk reads every row in seq order in one statement (one read snapshot) and feeds them to
+ *   the walk shared with the PostgreSQL store (store/audit_walk_pages.h), which has the signer
+ *   link them again a page at a time and reports the first entry that does not follow.
  */
 #include "store/sqlite/audit_rows.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/signer.h"
+#include "store/audit_walk_pages.h"
 #include "store/sqlite/query.h"
 
 #define ENTRY_COLUMNS                                                                              \
@@ -133,133 +132,22 @@ enum coffer_err audit_rows_list(struct db_pool *pool, uint64_t after, struct aud
 			    read_entry, DB_ITEMS(out, max), n, NULL);
 }
 
-/* A walk over a chain: the entries seen so far, and a page of entries linked by the same
- * key version waiting to be linked again by the signer. */
-struct walk {
-	const struct audit_signer *signer;
-	const char *chain;
-	struct audit_walk *out;
-	struct audit_verifier legacy; /* for entries with key version 0 */
-	uint64_t next_seq;
-	uint8_t prev[AUDIT_HASH_BYTES]; /* the link before the page */
-	uint32_t page_version;
-	size_t page_n;
-	uint64_t page_seq[AUDIT_LINK_MAX];
-	uint8_t digests[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
-	uint8_t stored[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
-	uint8_t links[AUDIT_LINK_MAX][AUDIT_HASH_BYTES];
-};
-
-/* Notes entry SEQ with link LINK as verified. */
-static void accept_entry(struct walk *w, uint64_t seq, const uint8_t link[AUDIT_HASH_BYTES])
-{
-	struct audit_walk *o = w->out;
-	o->n = seq;
-	memcpy(o->head, link, AUDIT_HASH_BYTES);
-	memcpy(w->prev, link, AUDIT_HASH_BYTES);
-	if (seq == o->pin_seq) {
-		o->pinned = true;
-		memcpy(o->pin_link, link, AUDIT_HASH_BYTES);
-	}
-}
-
-static enum coffer_err walk_break(struct walk *w, uint64_t seq, enum audit_break why)
-{
-	w->out->broken = seq;
-	w->out->why = why;
-	return COFFER_ERR_CRYPTO;
-}
-
-/* Has the signer link the page again and compares. */
-static enum coffer_err flush_page(struct walk *w)
-{
-	if (w->page_n == 0)
-		return COFFER_OK;
-	uint32_t used = 0;
-	size_t n = w->page_n;
-	w->page_n = 0;
-	enum coffer_err err = w->signer->link(
-	    w->signer->ctx, w->chain, w->page_version, w->prev, w->page_seq[0],
-	    (const uint8_t(*)[AUDIT_HASH_BYTES])w->digests, n, w->links, &used, NULL);
-	if (err == COFFER_ERR_NOT_FOUND)
-		return walk_break(w, w->page_seq[0], AUDIT_BREAK_VERSION);
-	if (err != COFFER_OK)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		if (sodium_memcmp(w->links[i], w->stored[i], AUDIT_HASH_BYTES) != 0)
-			return walk_break(w, w->page_seq[i], AUDIT_BREAK_LINK);
-		accept_entry(w, w->page_seq[i], w->stored[i]);
-	}
-	return COFFER_OK;
-}
-
 static enum coffer_err walk_entry(sqlite3_stmt *s, void *ctx)
 {
-	struct walk *w = ctx;
 	struct audit_entry e;
-	enum coffer_err err = read_entry(s, &e);
-	if (err != COFFER_OK) {
-		/* A link that is not one: the entry at this position does not verify. */
-		err = flush_page(w);
-		return err != COFFER_OK ? err : walk_break(w, w->next_seq, AUDIT_BREAK_LINK);
-	}
-	if (e.seq != w->next_seq) {
-		err = flush_page(w);
-		return err != COFFER_OK ? err : walk_break(w, w->next_seq, AUDIT_BREAK_GAP);
-	}
-	w->next_seq++;
-	if (e.key_version == 0) {
-		/* A plain-hash entry: only before any MAC-linked one. */
-		err = flush_page(w);
-		if (err != COFFER_OK)
-			return err;
-		if (w->out->n + 1 != e.seq || w->out->legacy != w->out->n)
-			return walk_break(w, e.seq, AUDIT_BREAK_LEGACY);
-		if (audit_verify_next(&w->legacy, &e) != COFFER_OK)
-			return walk_break(w, e.seq, AUDIT_BREAK_LEGACY);
-		w->out->legacy++;
-		accept_entry(w, e.seq, e.hash);
-		return COFFER_OK;
-	}
-	if (w->page_n == AUDIT_LINK_MAX || (w->page_n > 0 && w->page_version != e.key_version)) {
-		err = flush_page(w);
-		if (err != COFFER_OK)
-			return err;
-	}
-	if (audit_digest(w->chain, &e, w->digests[w->page_n]) != COFFER_OK)
-		return walk_break(w, e.seq, AUDIT_BREAK_LINK);
-	w->page_version = e.key_version;
-	w->page_seq[w->page_n] = e.seq;
-	memcpy(w->stored[w->page_n], e.hash, AUDIT_HASH_BYTES);
-	w->page_n++;
-	return COFFER_OK;
+	return audit_walk_pages_next(ctx, read_entry(s, &e) == COFFER_OK ? &e : NULL);
 }
 
 enum coffer_err audit_rows_walk(struct db_pool *pool, const char *chain, struct audit_walk *out)
 {
-	uint64_t pin = out->pin_seq;
-	memset(out, 0, sizeof *out);
-	out->pin_seq = pin;
-	out->pinned = pin == 0;
-	const struct audit_signer *signer = audit_signer_get();
-	if (signer == NULL)
-		return COFFER_ERR_INTERNAL;
-	struct walk *w = calloc(1, sizeof *w);
-	if (w == NULL)
-		return COFFER_ERR_NOMEM;
-	w->signer = signer;
-	w->chain = chain;
-	w->out = out;
-	w->next_seq = 1;
-	audit_verify_start(&w->legacy, chain);
+	struct audit_walk_pages *w = NULL;
+	enum coffer_err err = audit_walk_pages_start(chain, out, &w);
+	if (err != COFFER_OK)
+		return err;
 	sqlite3 *db = db_pool_get(pool);
-	enum coffer_err err = db_each(db, ENTRY_COLUMNS "ORDER BY seq", DB_NO_ARGS, walk_entry, w);
-	if (err == COFFER_OK)
-		err = flush_page(w);
+	err = db_each(db, ENTRY_COLUMNS "ORDER BY seq", DB_NO_ARGS, walk_entry, w);
 	db_pool_put(pool, db);
-	free(w);
-	/* A break is a finding, not a failure to walk. */
-	return err == COFFER_ERR_CRYPTO && out->broken != 0 ? COFFER_OK : err;
+	return audit_walk_pages_finish(w, err);
 }
 
 enum coffer_err audit_rows_verify(struct db_pool *pool, const char *chain, uint64_t *n,

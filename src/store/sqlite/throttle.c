@@ -4,10 +4,10 @@
  * per user; and the key of the device cookies.
  *
  * Design points:
- * - An account's count is forgotten once it has been idle for a day (ACCOUNT_IDLE_S): reads
+ * - An account's count is forgotten once it has been idle for a day (GUESS_ACCOUNT_IDLE_S): reads
  *   ignore such a row and the next failure starts again from one.
  * - The tables cannot grow without bound: each failure adds at most one row to each table it
- *   counts in, and removes up to SWEEP_ROWS stale rows from each of them (rows older than
+ *   counts in, and removes up to GUESS_SWEEP_ROWS stale rows from each of them (rows older than
  *   their window, of any key; account rows idle for a day), so an attacker spraying addresses,
  *   accounts or device cookies never outpaces the sweep, and no call does more than a fixed
  *   amount of work beyond its own rows.
@@ -18,20 +18,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "store/guess_rules.h"
 #include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
-
-#define ACCOUNT_IDLE_S 86400
-#define SWEEP_ROWS     8
-#define KEY_MAX	       320 /* an account (email) or an address, as text */
-#define USER_ID_MAX    36
-
-static bool key_ok(const char *key)
-{
-	size_t n = strnlen(key, KEY_MAX + 1);
-	return n >= 1 && n <= KEY_MAX;
-}
 
 static enum coffer_err read_account(sqlite3_stmt *s, void *out)
 {
@@ -60,11 +50,11 @@ struct throttle_query {
 static enum coffer_err get_account(sqlite3 *db, const char *account, int64_t now,
 				   struct throttle_state *out)
 {
-	enum coffer_err err =
-	    db_row(db,
-		   "SELECT failures, last_failure FROM throttle_accounts "
-		   "WHERE account = ? AND last_failure > ?",
-		   DB_ARGS(db_text(account), db_int(now - ACCOUNT_IDLE_S)), read_account, out);
+	enum coffer_err err = db_row(db,
+				     "SELECT failures, last_failure FROM throttle_accounts "
+				     "WHERE account = ? AND last_failure > ?",
+				     DB_ARGS(db_text(account), db_int(now - GUESS_ACCOUNT_IDLE_S)),
+				     read_account, out);
 	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err; /* none, or none for a day */
 }
 
@@ -90,17 +80,12 @@ static enum coffer_err get_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-static bool query_ok(const struct throttle_query *q)
-{
-	return key_ok(q->account) && key_ok(q->address) && q->now >= 0 && q->window > 0;
-}
-
 enum coffer_err sqlite_store_throttle_get(struct sqlite_store *st, const char *account,
 					  const char *address, int64_t now, int64_t window,
 					  struct throttle_state *out)
 {
 	struct throttle_query q = {account, address, now, window, {0}};
-	if (!query_ok(&q))
+	if (!guess_throttle_ok(account, address, now, window))
 		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = db_pool_read(&st->pool, get_tx, &q);
 	if (err == COFFER_OK)
@@ -125,14 +110,14 @@ static enum coffer_err fail_address(sqlite3 *db, const char *address, int64_t no
 		err = db_exec(db,
 			      "DELETE FROM throttle_addresses WHERE rowid IN (SELECT rowid FROM "
 			      "throttle_addresses WHERE time <= ? LIMIT ?)",
-			      DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+			      DB_ARGS(db_int(stale), db_int(GUESS_SWEEP_ROWS)));
 	return err;
 }
 
 /* One more consecutive failure for ACCOUNT at NOW. */
 static enum coffer_err fail_account(sqlite3 *db, const char *account, int64_t now)
 {
-	int64_t idle = now - ACCOUNT_IDLE_S;
+	int64_t idle = now - GUESS_ACCOUNT_IDLE_S;
 	/* A count idle for a day starts again; the cap (2^30) is far past any back-off and far
 	 * from wrapping a uint32_t; last_failure never moves back (clocks of several servers a
 	 * little apart). */
@@ -148,7 +133,7 @@ static enum coffer_err fail_account(sqlite3 *db, const char *account, int64_t no
 		err = db_exec(db,
 			      "DELETE FROM throttle_accounts WHERE rowid IN (SELECT rowid FROM "
 			      "throttle_accounts WHERE last_failure <= ? LIMIT ?)",
-			      DB_ARGS(db_int(idle), db_int(SWEEP_ROWS)));
+			      DB_ARGS(db_int(idle), db_int(GUESS_SWEEP_ROWS)));
 	return err;
 }
 
@@ -165,37 +150,20 @@ enum coffer_err sqlite_store_throttle_fail(struct sqlite_store *st, const char *
 					   const char *address, int64_t now, int64_t window)
 {
 	struct throttle_query q = {account, address, now, window, {0}};
-	if (!query_ok(&q))
+	if (!guess_throttle_ok(account, address, now, window))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, fail_tx, &q);
 }
 
 enum coffer_err sqlite_store_throttle_reset(struct sqlite_store *st, const char *account)
 {
-	if (!key_ok(account))
+	if (!guess_key_ok(account))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_exec(&st->pool, "DELETE FROM throttle_accounts WHERE account = ?",
 			    DB_ARGS(db_text(account)));
 }
 
 /* --- device cookies and wrong codes ---------------------------------------------------- */
-
-static bool window_ok(const struct store_window *w)
-{
-	return w->max >= 1 && w->max <= INT32_MAX && w->window > 0;
-}
-
-static bool limits_ok(const struct guess_limits *lim)
-{
-	return lim->address_window > 0 && window_ok(&lim->device) && window_ok(&lim->devices) &&
-	       window_ok(&lim->codes);
-}
-
-static bool user_ok(const char *user_id)
-{
-	size_t n = user_id != NULL ? strnlen(user_id, USER_ID_MAX + 1) : 0;
-	return n >= 1 && n <= USER_ID_MAX;
-}
 
 /* A look-up or a failure of struct guess_who. */
 struct guess_query {
@@ -255,19 +223,12 @@ static enum coffer_err guess_get_tx(sqlite3 *db, void *ctx)
 	return err;
 }
 
-static bool guess_ok(const struct guess_who *who, const struct guess_limits *lim, int64_t now)
-{
-	return (who->account == NULL || key_ok(who->account)) && key_ok(who->address) && now >= 0 &&
-	       limits_ok(lim) && (who->user_id == NULL || user_ok(who->user_id)) &&
-	       (who->device == NULL || who->user_id != NULL);
-}
-
 enum coffer_err sqlite_store_guess_get(struct sqlite_store *st, const struct guess_who *who,
 				       const struct guess_limits *lim, int64_t now,
 				       struct guess_state *out)
 {
 	struct guess_query g = {who, lim, 0, now, {{0}, 0, 0, 0}};
-	if (!guess_ok(who, lim, now))
+	if (!guess_who_ok(who, lim, now))
 		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = db_pool_read(&st->pool, guess_get_tx, &g);
 	if (err == COFFER_OK)
@@ -276,7 +237,7 @@ enum coffer_err sqlite_store_guess_get(struct sqlite_store *st, const struct gue
 }
 
 /* One failure at NOW in a window table: INSERT_SQL adds its row (with ARGS; its id to *ROW
- * unless NULL), SWEEP_SQL forgets up to SWEEP_ROWS rows of any key older than STALE. */
+ * unless NULL), SWEEP_SQL forgets up to GUESS_SWEEP_ROWS rows of any key older than STALE. */
 static enum coffer_err fail_window(sqlite3 *db, const char *insert_sql, struct db_args args,
 				   int64_t *row, const char *sweep_sql, int64_t stale)
 {
@@ -284,7 +245,7 @@ static enum coffer_err fail_window(sqlite3 *db, const char *insert_sql, struct d
 	if (err == COFFER_OK && row != NULL)
 		*row = sqlite3_last_insert_rowid(db);
 	if (err == COFFER_OK)
-		err = db_exec(db, sweep_sql, DB_ARGS(db_int(stale), db_int(SWEEP_ROWS)));
+		err = db_exec(db, sweep_sql, DB_ARGS(db_int(stale), db_int(GUESS_SWEEP_ROWS)));
 	return err;
 }
 
@@ -324,16 +285,6 @@ static enum coffer_err count_tx(sqlite3 *db, const struct guess_who *w, unsigned
 	return err;
 }
 
-/* Whether FLAGS name only what W has. */
-static bool flags_ok(const struct guess_who *w, unsigned int flags)
-{
-	const unsigned int all =
-	    STORE_GUESS_ADDRESS | STORE_GUESS_ACCOUNT | STORE_GUESS_DEVICE | STORE_GUESS_CODE;
-	return (flags & ~all) == 0 && (!(flags & STORE_GUESS_ACCOUNT) || w->account != NULL) &&
-	       (!(flags & STORE_GUESS_DEVICE) || w->device != NULL) &&
-	       (!(flags & STORE_GUESS_CODE) || w->user_id != NULL);
-}
-
 static enum coffer_err guess_fail_tx(sqlite3 *db, void *ctx)
 {
 	const struct guess_query *g = ctx;
@@ -345,7 +296,7 @@ enum coffer_err sqlite_store_guess_fail(struct sqlite_store *st, const struct gu
 					int64_t now)
 {
 	struct guess_query g = {who, lim, flags, now, {{0}, 0, 0, 0}};
-	if (!guess_ok(who, lim, now) || !flags_ok(who, flags))
+	if (!guess_who_ok(who, lim, now) || !guess_flags_ok(who, flags))
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, guess_fail_tx, &g);
 }
@@ -367,7 +318,7 @@ static enum coffer_err claim_tx(sqlite3 *db, void *ctx)
 	if (err != COFFER_OK)
 		return err;
 	unsigned int flags = c->decide(&c->g.state, c->g.now, c->ctx);
-	if (!flags_ok(c->g.who, flags))
+	if (!guess_flags_ok(c->g.who, flags))
 		return COFFER_ERR_INVALID_INPUT; /* a bug in DECIDE */
 	return count_tx(db, c->g.who, flags, c->g.lim, c->g.now, &c->claim);
 }
@@ -378,7 +329,7 @@ enum coffer_err sqlite_store_guess_claim(struct sqlite_store *st, const struct g
 					 struct guess_claim *claim)
 {
 	struct claim_query c = {{who, lim, 0, now, {{0}, 0, 0, 0}}, decide, ctx, {0, 0, 0}};
-	if (!guess_ok(who, lim, now))
+	if (!guess_who_ok(who, lim, now))
 		return COFFER_ERR_INVALID_INPUT;
 	enum coffer_err err = db_pool_write(&st->pool, claim_tx, &c);
 	if (err == COFFER_OK)
@@ -421,9 +372,7 @@ enum coffer_err sqlite_store_guess_confirm(struct sqlite_store *st, const struct
 					   const struct guess_limits *lim, int64_t now)
 {
 	struct confirm_query c = {{who, lim, code, now, {{0}, 0, 0, 0}}, claim};
-	if (!guess_ok(who, lim, now) || !flags_ok(who, claim->flags) ||
-	    (claim->flags & STORE_GUESS_CODE) || (code != 0 && code != STORE_GUESS_CODE) ||
-	    !flags_ok(who, code))
+	if (!guess_confirm_ok(who, claim, code, lim, now))
 		return COFFER_ERR_INVALID_INPUT;
 	if (claim->flags == 0 && code == 0)
 		return COFFER_OK;
@@ -465,7 +414,7 @@ enum coffer_err sqlite_store_guess_forgive(struct sqlite_store *st, const struct
 					   const struct guess_claim *claim)
 {
 	struct forgive_query f = {who, claim};
-	if (!flags_ok(who, claim->flags) || (claim->flags & STORE_GUESS_CODE))
+	if (!guess_forgive_ok(who, claim))
 		return COFFER_ERR_INVALID_INPUT;
 	if (claim->flags == 0)
 		return COFFER_OK;

@@ -1,0 +1,287 @@
+/* pg_audit_rows.c — an audit chain's rows in PostgreSQL (pg_audit_rows.h; format:
+ * audit/chain.h).
+ *
+ * Design points:
+ * - An entry's seq and link are computed from the last stored entry inside the transaction that
+ *   inserts it, after the chain's advisory lock (PG_LOCK_AUDIT_CHAIN): every node's appends to
+ *   one chain run one after the other, and under READ COMMITTED each statement sees what the
+ *   lock's previous holder committed, so there are never two entries with one seq nor two
+ *   entries after the same one. The primary key on seq would refuse the second anyway; the
+ *   lock makes it wait instead of fail. The links come from the process's audit signer in one
+ *   round trip per append, which also seals the checkpoint handed on once committed.
+ * - A walk reads the chain in one snapshot (a REPEATABLE READ read-only transaction), a page
+ *   of rows at a time in seq order, and has the signer link them again (audit_walk_pages.h).
+ */
+#include "store/postgres/pg_audit_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/signer.h"
+#include "store/audit_walk_pages.h"
+#include "store/postgres/pg_rows.h"
+#include "store/postgres/pg_store_db.h"
+
+#define ENTRY_COLUMNS                                                                              \
+	"SELECT seq, time, actor, action, target, ip, outcome, reason, hash, key_version FROM "    \
+	"audit "
+
+/* Reads row ROW (ENTRY_COLUMNS) into OUT; COFFER_ERR_STORAGE when a value is not what the
+ * schema promises. */
+static enum coffer_err read_entry(const PGresult *r, int row, void *out)
+{
+	struct audit_entry *e = out;
+	int64_t seq = 0, v = 0;
+	if (!pg_get_int(r, row, 0, &seq) || seq < 1 || !pg_get_int(r, row, 1, &e->time) ||
+	    !pg_get_text(r, row, 2, e->actor, sizeof e->actor) ||
+	    !pg_get_text(r, row, 3, e->action, sizeof e->action) ||
+	    !pg_get_text(r, row, 4, e->target, sizeof e->target) ||
+	    !pg_get_text(r, row, 5, e->ip, sizeof e->ip) ||
+	    !pg_get_text(r, row, 6, e->outcome, sizeof e->outcome) ||
+	    !pg_get_text(r, row, 7, e->reason, sizeof e->reason) ||
+	    !pg_get_bytea_exact(r, row, 8, e->hash, AUDIT_HASH_BYTES) || !pg_get_int(r, row, 9, &v))
+		return COFFER_ERR_STORAGE;
+	e->seq = (uint64_t)seq;
+	e->key_version = v >= 0 && v <= UINT32_MAX ? (uint32_t)v : UINT32_MAX;
+	return COFFER_OK;
+}
+
+/* Bounded: audit_digest has refused a longer field before anything is sent. */
+static struct pg_arg field(const char *f)
+{
+	return pg_text_n(f, strnlen(f, AUDIT_FIELD_MAX));
+}
+
+/* The chain's last entry: its seq and hash. */
+struct last {
+	uint64_t seq;
+	uint8_t hash[AUDIT_HASH_BYTES];
+};
+
+static enum coffer_err read_last(const PGresult *r, int row, void *out)
+{
+	struct last *l = out;
+	int64_t seq = 0;
+	if (!pg_get_int(r, row, 0, &seq) || seq < 1 ||
+	    !pg_get_bytea_exact(r, row, 1, l->hash, AUDIT_HASH_BYTES))
+		return COFFER_ERR_STORAGE;
+	l->seq = (uint64_t)seq;
+	return COFFER_OK;
+}
+
+enum coffer_err pg_audit_rows_append(struct pg_conn *c, const char *chain, struct audit_entry *e,
+				     size_t n, struct audit_checkpoint *cp)
+{
+	struct last prev = {0}; /* an empty chain: seq 0 and a hash of zeros */
+	enum coffer_err err = pg_row(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+				     PG_NO_ARGS, read_last, &prev);
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = COFFER_OK;
+	if (err == COFFER_OK && prev.seq > INT64_MAX - n)
+		err = COFFER_ERR_STORAGE;
+	for (size_t i = 0; err == COFFER_OK && i < n; i++)
+		e[i].seq = prev.seq + 1 + i;
+	if (err == COFFER_OK && n > 0)
+		err = audit_sign_entries(audit_signer_get(), chain, prev.hash, e, n, cp);
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+		err = pg_exec(c,
+			      "INSERT INTO audit (seq, time, actor, action, target, ip, outcome, "
+			      "reason, hash, key_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+			      PG_ARGS(pg_int((int64_t)e[i].seq), pg_int(e[i].time),
+				      field(e[i].actor), field(e[i].action), field(e[i].target),
+				      field(e[i].ip), field(e[i].outcome), field(e[i].reason),
+				      pg_bytea(e[i].hash, AUDIT_HASH_BYTES),
+				      pg_int((int64_t)e[i].key_version)));
+	}
+	return err;
+}
+
+/* Entries to append to a chain. */
+struct append {
+	const char *chain;
+	struct audit_entry *e;
+	size_t n;
+	struct audit_checkpoint cp;
+};
+
+static enum coffer_err append_tx(struct pg_conn *c, void *ctx)
+{
+	struct append *a = ctx;
+	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
+	if (err == COFFER_OK)
+		err = pg_audit_rows_append(c, a->chain, a->e, a->n, &a->cp);
+	return err;
+}
+
+enum coffer_err pg_audit_rows_commit(const struct pg_chain *ch, struct audit_entry *e, size_t n)
+{
+	if (n == 0)
+		return COFFER_OK;
+	/* Copies: E's seqs and hashes change only once the entries are committed. */
+	struct audit_entry *next = calloc(n, sizeof *next);
+	if (next == NULL)
+		return COFFER_ERR_NOMEM;
+	memcpy(next, e, n * sizeof *next);
+	struct append a = {.chain = ch->id, .e = next, .n = n};
+	enum coffer_err err = pg_pool_tx(ch->pool, ch->db, append_tx, &a);
+	if (err == COFFER_OK)
+		audit_checkpoint_emit(&a.cp);
+	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
+		e[i].seq = next[i].seq;
+		e[i].key_version = next[i].key_version;
+		memcpy(e[i].hash, next[i].hash, AUDIT_HASH_BYTES);
+	}
+	free(next);
+	return err;
+}
+
+enum coffer_err pg_audit_rows_list(const struct pg_chain *ch, uint64_t after,
+				   struct audit_entry *out, size_t max, size_t *n)
+{
+	struct pg_conn *c = NULL;
+	enum coffer_err err = pg_pool_get(ch->pool, ch->db, &c);
+	if (err != COFFER_OK)
+		return err;
+	err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+		      PG_ARGS(pg_int(after > INT64_MAX ? INT64_MAX : (int64_t)after),
+			      pg_int(max > INT64_MAX ? INT64_MAX : (int64_t)max)),
+		      read_entry, out, sizeof *out, max, n);
+	pg_pool_put(ch->pool, c);
+	return err;
+}
+
+/* Rows read per statement of a walk or a re-linking: the signer's page. */
+#define PAGE_ROWS AUDIT_LINK_MAX
+
+/* Feeds every row of the chain on C to W in seq order, a page per statement, inside the
+ * caller's transaction. */
+static enum coffer_err walk_rows(struct pg_conn *c, struct audit_walk_pages *w)
+{
+	enum coffer_err err = COFFER_OK;
+	uint64_t after = 0;
+	for (bool more = true; err == COFFER_OK && more;) {
+		PGresult *r = NULL;
+		err = pg_query(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+			       PG_ARGS(pg_int((int64_t)after), pg_int(PAGE_ROWS)),
+			       PG_BINARY_RESULTS, &r);
+		if (err != COFFER_OK)
+			break;
+		int rows = PQntuples(r);
+		more = rows == PAGE_ROWS;
+		for (int i = 0; i < rows && err == COFFER_OK; i++) {
+			struct audit_entry e;
+			/* An unreadable row breaks the walk: no page follows it. */
+			bool ok = read_entry(r, i, &e) == COFFER_OK;
+			err = audit_walk_pages_next(w, ok ? &e : NULL);
+			if (ok)
+				after = e.seq;
+		}
+		PQclear(r);
+	}
+	return err;
+}
+
+static enum coffer_err walk_tx(struct pg_conn *c, void *ctx)
+{
+	/* One snapshot for every page: the rows walked are the chain as it was at one moment,
+	 * however many appends commit meanwhile. */
+	enum coffer_err err =
+	    pg_exec(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", PG_NO_ARGS);
+	return err == COFFER_OK ? walk_rows(c, ctx) : err;
+}
+
+enum coffer_err pg_audit_rows_walk(const struct pg_chain *ch, struct audit_walk *out)
+{
+	struct audit_walk_pages *w = NULL;
+	enum coffer_err err = audit_walk_pages_start(ch->id, out, &w);
+	if (err != COFFER_OK)
+		return err;
+	err = pg_pool_tx(ch->pool, ch->db, walk_tx, w);
+	return audit_walk_pages_finish(w, err);
+}
+
+enum coffer_err pg_audit_rows_verify(const struct pg_chain *ch, uint64_t *n, uint64_t *broken)
+{
+	struct audit_walk w = {.pin_seq = 0};
+	enum coffer_err err = pg_audit_rows_walk(ch, &w);
+	if (err != COFFER_OK)
+		return err;
+	*n = w.n;
+	*broken = w.broken;
+	return w.broken != 0 ? COFFER_ERR_CRYPTO : COFFER_OK;
+}
+
+/* A re-linking: the walk that decides it and the re-linking itself, in one transaction under
+ * the chain's lock, so that no entry appended between the two is re-linked unverified. */
+struct upgrade {
+	const char *chain;
+	struct audit_walk walk;
+	bool walked;
+	struct audit_checkpoint *cp;
+};
+
+/* Re-links every entry of the chain on C, and seals the checkpoint of its head into U->cp. */
+static enum coffer_err relink(struct pg_conn *c, struct upgrade *u)
+{
+	uint8_t prev[AUDIT_HASH_BYTES] = {0};
+	uint64_t after = 0;
+	struct audit_entry *page = calloc(PAGE_ROWS, sizeof *page);
+	if (page == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err;
+	for (;;) {
+		size_t got = 0;
+		err = pg_rows(c, ENTRY_COLUMNS "WHERE seq > $1 ORDER BY seq LIMIT $2",
+			      PG_ARGS(pg_int((int64_t)after), pg_int(PAGE_ROWS)), read_entry, page,
+			      sizeof *page, PAGE_ROWS, &got);
+		if (err != COFFER_OK || got == 0)
+			break;
+		err = audit_sign_entries(audit_signer_get(), u->chain, prev, page, got, NULL);
+		for (size_t i = 0; err == COFFER_OK && i < got; i++)
+			err = pg_change(
+			    c, "UPDATE audit SET hash = $1, key_version = $2 WHERE seq = $3",
+			    PG_ARGS(pg_bytea(page[i].hash, AUDIT_HASH_BYTES),
+				    pg_int((int64_t)page[i].key_version),
+				    pg_int((int64_t)page[i].seq)));
+		if (err != COFFER_OK)
+			break;
+		memcpy(prev, page[got - 1].hash, AUDIT_HASH_BYTES);
+		after = page[got - 1].seq;
+	}
+	free(page);
+	if (err == COFFER_OK)
+		err = audit_sign_head(audit_signer_get(), u->chain, after, prev, u->cp);
+	return err;
+}
+
+static enum coffer_err upgrade_tx(struct pg_conn *c, void *ctx)
+{
+	struct upgrade *u = ctx;
+	struct audit_walk_pages *w = NULL;
+	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
+	if (err == COFFER_OK)
+		err = audit_walk_pages_start(u->chain, &u->walk, &w);
+	if (err != COFFER_OK)
+		return err;
+	/* Under the lock no append runs: the pages read are the chain as it stands. */
+	err = audit_walk_pages_finish(w, walk_rows(c, w));
+	if (err != COFFER_OK)
+		return err;
+	u->walked = true;
+	if (u->walk.broken != 0)
+		return COFFER_ERR_CRYPTO; /* never re-link what does not verify */
+	if (u->walk.legacy == 0)
+		return audit_sign_head(audit_signer_get(), u->chain, u->walk.n, u->walk.head,
+				       u->cp);
+	return relink(c, u);
+}
+
+enum coffer_err pg_audit_rows_upgrade(const struct pg_chain *ch, struct audit_checkpoint *cp,
+				      uint64_t *legacy)
+{
+	struct upgrade u = {.chain = ch->id, .walk = {.pin_seq = 0}, .cp = cp};
+	enum coffer_err err = pg_pool_tx(ch->pool, ch->db, upgrade_tx, &u);
+	if (u.walked)
+		*legacy = u.walk.legacy;
+	return err;
+}
