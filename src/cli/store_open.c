@@ -17,6 +17,7 @@ void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out)
 	    .sslmode = config_pg_sslmode_name(cfg->pg_sslmode),
 	    .sslrootcert = cfg->pg_sslrootcert[0] != '\0' ? cfg->pg_sslrootcert : NULL,
 	    .size = cfg->pg_pool_size,
+	    .no_prepare = !cfg->pg_prepared_statements,
 	};
 }
 

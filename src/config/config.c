@@ -33,6 +33,7 @@ void config_defaults(struct coffer_config *cfg)
 	memcpy(cfg->pg_database, "coffer", sizeof "coffer");
 	cfg->pg_sslmode = CONFIG_PG_SSL_VERIFY_FULL;
 	cfg->pg_pool_size = 16;
+	cfg->pg_prepared_statements = true;
 }
 
 void config_free(struct coffer_config *cfg)
@@ -413,6 +414,17 @@ static const char *set_pg_pool_size(struct coffer_config *cfg, const char *v)
 	return NULL;
 }
 
+static const char *set_pg_prepared_statements(struct coffer_config *cfg, const char *v)
+{
+	if (strcmp(v, "on") == 0)
+		cfg->pg_prepared_statements = true;
+	else if (strcmp(v, "off") == 0)
+		cfg->pg_prepared_statements = false;
+	else
+		return "expected on or off";
+	return NULL;
+}
+
 static const struct {
 	const char *key;
 	setter_fn set;
@@ -441,6 +453,7 @@ static const struct {
     {"pg_sslmode", set_pg_sslmode},
     {"pg_sslrootcert", set_pg_sslrootcert},
     {"pg_pool_size", set_pg_pool_size},
+    {"pg_prepared_statements", set_pg_prepared_statements},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

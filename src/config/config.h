@@ -77,6 +77,9 @@ struct coffer_config {
 	enum config_pg_sslmode pg_sslmode;
 	char pg_sslrootcert[CONFIG_PATH_MAX + 1];
 	unsigned int pg_pool_size; /* connections one node holds, all databases together */
+	/* Statements prepared once per connection (off behind pgbouncer's transaction pooling
+	 * before 1.21: store/postgres/pg_prepared.h). */
+	bool pg_prepared_statements;
 };
 
 /* The libpq name of MODE ("verify-full", …). */

@@ -89,6 +89,51 @@ def pg_init_args(system_db, pg=None):
 
 sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store's files")
 
+
+def _sql_literal(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def system_database(dep):
+    """DEP's system database on PostgreSQL, or None when its store is SQLite."""
+    return next((l.split("=", 1)[1].strip() for l in read_conf_lines(dep.conf)
+                 if l.split("=", 1)[0].strip() == "pg_database"), None)
+
+
+def org_store_exists(dep, org_id):
+    """Whether ORG_ID's own database exists: DATA/orgs/<id>/org.db, or coffer_org_<hex>."""
+    if system_database(dep) is None:
+        return (Path(dep.data_dir) / "orgs" / org_id / "org.db").is_file()
+    name = "coffer_org_" + org_id.replace("-", "")
+    out = session_pg().psql_admin(f"SELECT count(*) FROM pg_database WHERE datname = '{name}';\n")
+    return out.strip() == "1"
+
+
+def system_sql(dep, sql, *params):
+    """Runs SQL (with ? placeholders, values of the test's own) on DEP's system database,
+    past coffer, whichever engine holds it: system.db, or its PostgreSQL database as the
+    superuser. Returns the rows (a SELECT's, or an INSERT's RETURNING) as tuples, integers as
+    int. Write SQL both engines take (true/false for flags, RETURNING for new ids)."""
+    db_name = system_database(dep)
+    if db_name is None:
+        import sqlite3
+        with sqlite3.connect(Path(dep.data_dir) / "system.db", timeout=10) as db:
+            return [tuple(r) for r in db.execute(sql, params).fetchall()]
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1, "one value per placeholder"
+    text = parts[0] + "".join(_sql_literal(v) + rest for v, rest in zip(params, parts[1:]))
+    out = session_pg().psql_admin(f"\\pset fieldsep '\\037'\n{text};\n", db=db_name)
+    rows = []
+    for line in out.splitlines():
+        if not line or line.startswith(("Field separator", "INSERT", "UPDATE", "DELETE")):
+            continue
+        rows.append(tuple(int(f) if re.fullmatch(r"-?\d+", f) else f for f in line.split("\x1f")))
+    return rows
+
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
 

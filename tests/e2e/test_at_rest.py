@@ -2,10 +2,12 @@
 a file's name and a file's content must appear nowhere under the data directory — not in the
 databases, their write-ahead logs, the blobs, nor in any file's name — in its raw bytes, as
 UTF-16, hex or base64. Checked while the server runs (the WAL not yet checkpointed) and again
-after it stops."""
+after it stops. On PostgreSQL the cluster's files (the deployment's databases and the
+write-ahead log) are scanned too."""
 
 import secrets
 
+from conftest import ON_PG, session_pg, system_database
 from coffer_client import (check_file, create_record, download, get_record, org_path,
                            post_raw_json, upload_file)
 from content_world import ContentWorld, all_files, blob_names, encoded_forms, find_marker
@@ -38,6 +40,21 @@ def test_scanner_finds_a_planted_marker(tmp_path):
         assert find_marker(tmp_path, marker), pad
     (tmp_path / f"x{marker}y").write_bytes(b"")
     assert find_marker(tmp_path, marker)
+
+
+def find_marker_in_postgresql(world, org, marker):
+    """On PostgreSQL, the deployment's data is in the cluster's files: the system database's
+    and the organisation's directories and the write-ahead log, scanned after a CHECKPOINT has
+    written every page out."""
+    pg = session_pg()
+    pg.psql_admin("CHECKPOINT;\n")
+    names = (system_database(world.dep), "coffer_org_" + org.replace("-", ""))
+    hits = []
+    for name in names:
+        oid = pg.psql_admin(f"SELECT oid FROM pg_database WHERE datname = '{name}';\n").strip()
+        assert oid.isdigit(), (name, oid)
+        hits += find_marker(pg.data / "base" / oid, marker)
+    return hits + find_marker(pg.data / "pg_wal", marker)
 
 
 def test_no_plaintext_under_the_data_directory(tmp_path):
@@ -77,10 +94,14 @@ def test_no_plaintext_under_the_data_directory(tmp_path):
         assert r.status_code == 201, r.text
 
         files = all_files(world.data_dir)
-        assert any(f.endswith("/org.db") for f in files), files
+        if not ON_PG:
+            assert any(f.endswith("/org.db") for f in files), files
         assert len(blob_names(world.data_dir, org)) == 4
         hits = find_marker(world.data_dir, marker)
         assert not hits, f"plaintext at rest while serving: {hits}"
+        if ON_PG:
+            hits = find_marker_in_postgresql(world, org, marker)
+            assert not hits, f"plaintext at rest in PostgreSQL's files: {hits}"
 
         world.close()
         hits = find_marker(world.data_dir, marker)

@@ -24,7 +24,11 @@ import pytest
 from conftest import AS_ROOT, free_port, make_traversable, run_coffer, set_conf, start_server
 from coffer_client import (HashingIter, create_record, download, get_record, org_path,
                            pattern_chunks, post_raw_json, upload_file)
-from conftest import finish_server
+from conftest import finish_server, sqlite_only
+
+# coffer's snapshots copy the SQLite store; on PostgreSQL they refuse (test_pg_backup.py) and
+# the database's own tools back it up.
+pytestmark = sqlite_only
 from content_world import ContentWorld, new_address
 
 MIB = 1 << 20

@@ -15,7 +15,7 @@ import requests
 
 from conftest import (ADMIN_EMAIL, COFFER_BIN, INVITE_URL_RE, append_conf_line,
                       assert_no_sanitizer_report, assert_user_error, b64url_decode, free_port, init_deployment, run_coffer,
-                      set_conf, snapshot_dir, start_server, finish_server)
+                      set_conf, snapshot_dir, start_server, finish_server, ON_PG, session_pg)
 
 
 READY_TIMEOUT_BAD = 30
@@ -65,8 +65,16 @@ def test_init_creates_layout_and_modes(deployment):
     d = deployment.data_dir
     assert d.is_dir()
     assert mode(d) == 0o700, f"data dir mode {oct(mode(d))}"
-    for rel in ("coffer.conf", "master.key", "tls/cert.pem", "tls/key.pem", "system.db"):
+    # On PostgreSQL the system database is the cluster's, and its password sealed in secrets.
+    store = ("secrets",) if ON_PG else ("system.db",)
+    for rel in ("coffer.conf", "master.key", "tls/cert.pem", "tls/key.pem") + store:
         assert (d / rel).is_file(), f"{rel} missing after init"
+    if ON_PG:
+        assert not (d / "system.db").exists()
+        conf = (d / "coffer.conf").read_text()
+        assert "database = postgresql" in conf and "password" not in conf
+        assert session_pg().password not in conf
+        assert session_pg().password.encode() not in (d / "secrets").read_bytes()
     assert mode(deployment.master_key) == 0o600, f"master.key mode {oct(mode(deployment.master_key))}"
     assert mode(deployment.key) == 0o600, f"tls/key.pem mode {oct(mode(deployment.key))}"
     # No file or directory in the deployment is readable or writable by group/other,
@@ -77,7 +85,8 @@ def test_init_creates_layout_and_modes(deployment):
             if p == deployment.cert:
                 continue
             assert mode(p) & 0o077 == 0, f"{p.relative_to(d)} has mode {oct(mode(p))} (group/other access)"
-    assert (d / "system.db").read_bytes()[:16] == b"SQLite format 3\x00"
+    if not ON_PG:
+        assert (d / "system.db").read_bytes()[:16] == b"SQLite format 3\x00"
 
 
 def test_master_key_format(deployment):

@@ -16,13 +16,13 @@ share one address, to show that it is the cookie, not the address, that lets the
 """
 
 import itertools
-import sqlite3
 import threading
 import time
 
 import pytest
 
-from conftest import ADMIN_EMAIL, finish_server, init_deployment, set_conf, start_server
+from conftest import (ADMIN_EMAIL, finish_server, init_deployment, set_conf, start_server,
+                      system_sql)
 from coffer_client import (ADMIN_PASSWORD, Client, accept_invite, expect_error, token_of,
                            totp_code)
 
@@ -324,8 +324,7 @@ def test_reset_pending_refuses_the_old_password_like_a_wrong_one(world):
     uid = r.json()["user"]["id"]
     # An org_admin's reset marks the account (the store does it when a reset is made; here
     # directly, as the reset routes are built in parallel).
-    with sqlite3.connect(world.dep.data_dir / "system.db", timeout=10) as db:
-        db.execute("UPDATE users SET reset_pending = 1 WHERE id = ?", (uid,))
+    system_sql(world.dep, "UPDATE users SET reset_pending = true WHERE id = ?", uid)
     wrong = c.login(p.email, "not the password", "123456")
     right = c.login(p.email, p.password, p.auth.next_code())
     expect_error(wrong, 401, "invalid_credentials")
@@ -333,17 +332,15 @@ def test_reset_pending_refuses_the_old_password_like_a_wrong_one(world):
     assert right.json() == wrong.json()
     assert "Set-Cookie" not in right.headers
     assert audit_reasons(world, uid)[-1] == ("failure", "reset_pending")
-    with sqlite3.connect(world.dep.data_dir / "system.db", timeout=10) as db:
-        db.execute("UPDATE users SET reset_pending = 0 WHERE id = ?", (uid,))
+    system_sql(world.dep, "UPDATE users SET reset_pending = false WHERE id = ?", uid)
 
 
 # ---------------------------------------------------------------------------------- notices
 
 def add_notice(w, org, kind, subject):
-    with sqlite3.connect(w.dep.data_dir / "system.db", timeout=10) as db:
-        cur = db.execute("INSERT INTO notices (org_id, kind, subject, created_at) "
-                         "VALUES (?, ?, ?, ?)", (org, kind, subject, int(time.time())))
-        return cur.lastrowid
+    return system_sql(w.dep, "INSERT INTO notices (org_id, kind, subject, created_at) "
+                             "VALUES (?, ?, ?, ?) RETURNING id", org, kind, subject,
+                      int(time.time()))[0][0]
 
 
 def test_notices_show_at_sign_in_until_marked_seen(world):

@@ -14,7 +14,7 @@ import zoneinfo
 import pytest
 
 from conftest import (ADMIN_EMAIL, assert_user_error, finish_server, init_deployment, run_coffer,
-                      set_conf, start_server)
+                      org_store_exists, set_conf, sqlite_only, start_server)
 from coffer_client import (ADMIN_PASSWORD, Authenticator, Client, Person, accept_invite,
                            token_of, totp_code)
 
@@ -585,7 +585,7 @@ def test_orgs_create_and_list(world):
     assert org["name"] == name
     names = {o["name"]: o["id"] for o in c.get("/api/v1/admin/orgs").json()["orgs"]}
     assert names[name] == org["id"] and "Acme Legal" in names
-    assert (world.dep.data_dir / "orgs" / org["id"] / "org.db").is_file()
+    assert org_store_exists(world.dep, org["id"])
 
 
 # ------------------------------------------------------------------------------ audit
@@ -614,6 +614,7 @@ def test_audit_trail_records_and_verifies(world):
     assert proc.stdout.strip() == f"ok: {n} entries" and n >= len(entries)
 
 
+@sqlite_only  # the PostgreSQL twin: test_pg_audit_tamper.py
 def test_audit_verify_names_an_edited_entry(tmp_path, world):
     import shutil
     copy = tmp_path / "copy"

@@ -14,7 +14,6 @@ import datetime
 import hashlib
 import os
 import signal
-import sqlite3
 import time
 import zoneinfo
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from coffer_client import (Authenticator, Client, accept_invite, expect_error, org_path,
                            token_of, wait_audit)
+from conftest import system_sql
 from content_world import ContentWorld, new_address
 
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -322,12 +322,8 @@ def test_totp_can_be_required_for_one_member(w):
 # ------------------------------------------------------------------ password age
 
 def set_password_changed(w, user_id, when):
-    db = sqlite3.connect(w.data_dir / "system.db", timeout=10)
-    try:
-        db.execute("UPDATE users SET password_changed_at = ? WHERE id = ?", (int(when), user_id))
-        db.commit()
-    finally:
-        db.close()
+    system_sql(w.dep, "UPDATE users SET password_changed_at = ? WHERE id = ?", int(when),
+               user_id)
 
 
 def test_max_password_age_forces_a_change(w):

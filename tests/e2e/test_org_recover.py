@@ -9,11 +9,10 @@ change nothing.
 The notices are checked in system.db directly (the query store_notices_unseen runs): showing
 them at sign-in is the web process's part."""
 
-import sqlite3
 import uuid
 
 from conftest import (INVITE_URL_RE, ADMIN_EMAIL, assert_user_error, finish_server,
-                      init_deployment, run_coffer, start_server)
+                      init_deployment, run_coffer, start_server, system_sql)
 from coffer_client import (ADMIN_PASSWORD, Client, accept_invite, audit_all, create_record,
                            epoch_of, get_record)
 from test_master_key import init_sealed
@@ -73,11 +72,7 @@ def disable(sysadmin, email):
 
 
 def db_rows(dep, sql, *args):
-    db = sqlite3.connect(f"file:{dep.data_dir / 'system.db'}?mode=ro", uri=True)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return system_sql(dep, sql, *args)
 
 
 def unseen_notices(dep, uid):

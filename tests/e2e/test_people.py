@@ -8,6 +8,7 @@ import pytest
 
 from coffer_client import (Authenticator, Client, accept_invite, create_record, expect_error, get_record,
                            list_all, org_path, token_of)
+from conftest import system_sql
 from content_world import ContentWorld, new_address
 
 
@@ -301,17 +302,11 @@ def test_the_sysadmin_user_list_says_not_which_organisations(w):
 def test_a_charter_that_is_not_this_organisations_founds_nothing(w):
     """keyd, not the web process, holds the sysadmin to the charter: one that is not the
     organisation's own (as a lapsed one) is refused, and the sysadmin is told what to do."""
-    import sqlite3
     sa = w.admin.client
     x = sa.post("/api/v1/admin/orgs", {"name": "Charter X"}).json()["id"]
     y = sa.post("/api/v1/admin/orgs", {"name": "Charter Y"}).json()["id"]
-    db = sqlite3.connect(w.data_dir / "system.db", timeout=10)
-    try:
-        with db:
-            db.execute("UPDATE orgs SET charter = (SELECT charter FROM orgs WHERE id = ?) "
-                       "WHERE id = ?", (y, x))
-    finally:
-        db.close()
+    system_sql(w.dep, "UPDATE orgs SET charter = (SELECT charter FROM orgs WHERE id = ?) "
+                      "WHERE id = ?", y, x)
     r = sa.post("/api/v1/admin/invites", {"email": "first@charter-x.example",
                                           "role": "org_admin", "org_id": x,
                                           "clearance": "restricted"})

@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, assert_no_sanitizer_report
+from conftest import REPO_ROOT, assert_no_sanitizer_report, sqlite_only, ON_PG
+from pg_checks import SANITIZER_ENV, judge
 from pg_server import PgServer
 
+# Engine-level checks (their own PostgreSQL, their own check programs): the SQLite suites
+# run them; the PostgreSQL suite, which runs coffer on that engine, need not again.
+pytestmark = pytest.mark.skipif(ON_PG, reason="engine-level checks; run in the SQLite suites")
+
 CHECK_BIN = REPO_ROOT / "build" / "asan" / "tests-pg" / "pg_pool_check"
-SANITIZER_ENV = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
-                 "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +44,6 @@ def run_check(scenario, env, timeout=120, log_has=None):
     if log_has is not None:
         assert log_has in p.stderr, p.stderr[-3000:]
     return judge(scenario, p.returncode, p.stdout, p.stderr, env)
-
-
-def judge(scenario, rc, out, err, env):
-    assert_no_sanitizer_report(err, f"pg_pool_check {scenario}")
-    password = Path(env["COFFER_PG_PASSWORD_FILE"]).read_text().strip()
-    assert password not in out and password not in err, "the password was printed"
-    lines = [l for l in out.splitlines() if l.startswith(("ok - ", "not ok - "))]
-    failed = [l for l in lines if l.startswith("not ok")]
-    assert not failed, "\n".join(failed) + "\n" + err[-3000:]
-    assert rc == 0 and lines, f"exit {rc}\n{out}\n{err[-3000:]}"
-    assert out.rstrip().endswith("done: 0 failed"), out
-    return lines
 
 
 def test_connect_query_and_transactions(pg):
@@ -140,9 +131,11 @@ def test_server_stopped_mid_transaction(pg):
     assert "ok - the uncommitted write is not there" in lines
 
 
-def test_serve_refuses_postgresql_until_the_store_exists(pg, cloned_deployment):
-    """database = postgresql parses (with a reachable server at hand), but serve says plainly
-    that the store is not built and does not start; a missing setting names its line."""
+@sqlite_only  # it points a SQLite deployment's coffer.conf at PostgreSQL
+def test_serve_refuses_a_postgresql_it_cannot_open(pg, cloned_deployment):
+    """database = postgresql parses (with a reachable server at hand); a missing setting names
+    its line, and a server that refuses the deployment (no password sealed for it) stops serve
+    with one line naming the database, without a hang."""
     from conftest import append_conf_line, assert_user_error, run_coffer
     conf = cloned_deployment.conf
     line = append_conf_line(conf, "database = postgresql")
@@ -154,5 +147,6 @@ def test_serve_refuses_postgresql_until_the_store_exists(pg, cloned_deployment):
     append_conf_line(conf, "pg_user = coffer")
     p = run_coffer("serve", "--data", cloned_deployment.data_dir, timeout=30)
     assert_user_error(p)
-    assert "the PostgreSQL store is not built yet" in p.stderr, p.stderr
+    assert (f"cannot open the system database coffer on PostgreSQL at {pg.socket_dir}"
+            in p.stderr), p.stderr
     assert len([l for l in p.stderr.splitlines() if l.startswith("coffer: ")]) == 1

@@ -15,9 +15,13 @@ import uuid
 
 import pytest
 
-from conftest import REPO_ROOT, assert_no_sanitizer_report
+from conftest import REPO_ROOT, assert_no_sanitizer_report, sqlite_only, ON_PG
 from pg_server import PgServer
-from test_pg_pool import SANITIZER_ENV, judge
+from pg_checks import SANITIZER_ENV, judge
+
+# Engine-level checks (their own PostgreSQL, their own check programs): the SQLite suites
+# run them; the PostgreSQL suite, which runs coffer on that engine, need not again.
+pytestmark = pytest.mark.skipif(ON_PG, reason="engine-level checks; run in the SQLite suites")
 
 CHECK_BIN = REPO_ROOT / "build" / "asan" / "tests-pg" / "pg_schema_check"
 
@@ -136,6 +140,7 @@ def parse_listing(out):
     return columns, indexes, keys, checks, booleans
 
 
+@sqlite_only  # compares with the system.db `coffer init` made
 def test_same_tables_and_columns_as_sqlite(pg, template_deployment):
     """SQLite's schemas as its migrations leave them (system.db and an org.db made by the store
     code in the check program) against PostgreSQL's information_schema after pg_schema_migrate:

@@ -9,32 +9,22 @@ printing one `ok - …` / `not ok - …` line per check, as pg_pool_check does (
 """
 
 import os
-import subprocess
 
 import pytest
 
-from conftest import REPO_ROOT
-from pg_server import PgServer
-from test_pg_pool import SANITIZER_ENV, judge
+from conftest import ON_PG
+import pg_checks
+from pg_checks import pg  # noqa: F401 (the module's server)
 
-CHECK_BIN = REPO_ROOT / "build" / "asan" / "tests-pg" / "pg_system_check"
+# Engine-level checks (their own PostgreSQL, their own check programs): the SQLite suites
+# run them; the PostgreSQL suite, which runs coffer on that engine, need not again.
+pytestmark = pytest.mark.skipif(ON_PG, reason="engine-level checks; run in the SQLite suites")
 
-
-@pytest.fixture(scope="module")
-def pg():
-    assert CHECK_BIN.is_file(), f"{CHECK_BIN} is missing: make pgtests"
-    server = PgServer(tls=False)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
+CHECK_BIN = pg_checks.check_program("pg_system_check")
 
 
 def run_check(scenario, env):
-    p = subprocess.run([str(CHECK_BIN), scenario], env=dict(os.environ, **SANITIZER_ENV, **env),
-                       capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    return judge(scenario, p.returncode, p.stdout, p.stderr, env), p
+    return pg_checks.run_check(CHECK_BIN, scenario, env)
 
 
 def test_invites(pg):

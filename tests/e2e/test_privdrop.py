@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (AS_ROOT, COFFER_BIN, SERVICE_USER, assert_user_error, finish_server,
-                      init_deployment, run_coffer, set_conf, start_server)
+                      init_deployment, run_coffer, set_conf, sqlite_only, start_server)
 from coffer_client import create_record, download, get_record, upload_file
 from content_world import ContentWorld
 
@@ -238,6 +238,7 @@ def test_data_behind_closed_parents_is_refused_after_the_drop(tmp_path, user):
     assert f"{name} cannot read and write {dep.data_dir}" in proc.stderr
 
 
+@sqlite_only  # about system.db, a file of the SQLite store
 def test_data_the_user_cannot_write_is_refused_after_the_drop(tmp_path, user):
     name, _, _ = user
     dep = init_deployment(tmp_path / "data", user=name)

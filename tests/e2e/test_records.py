@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import assert_user_error, run_coffer
+from conftest import assert_user_error, run_coffer, sqlite_only
 from coffer_client import (LEVELS, UUID4_RE, Client, assert_rfc3339_utc, audit_all, check_record,
                            content_audit, create_record, epoch_of, expect_error, get_record,
                            list_all, list_ids, list_page, malformed_ids, org_path, post_raw_json,
@@ -806,6 +806,7 @@ def names_entry(line, org, seq, data_dir):
     return re.search(rf"(?<![\w.-]){seq}(?![\w.-])", rest) is not None
 
 
+@sqlite_only  # the PostgreSQL twin: test_pg_audit_tamper.py
 def test_audit_verify_passes_and_names_an_edited_entry(w, tmp_path):
     counts = {org: len(audit_all(w.founders[org].client, org)) for org in (w.org_a, w.org_b)}
     system = len(w.admin.client.get("/api/v1/admin/audit", params={"limit": 1000}).json()["entries"])

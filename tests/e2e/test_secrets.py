@@ -17,7 +17,11 @@ import pytest
 
 from conftest import (AS_ROOT, CMD_TIMEOUT, COFFER_BIN, Server, assert_no_sanitizer_report,
                       assert_user_error, finish_server, free_port, init_deployment,
-                      make_traversable, run_coffer, set_conf, start_server)
+                      make_traversable, run_coffer, set_conf, sqlite_only, start_server)
+
+# These set pg_password to test values, which a PostgreSQL deployment would then connect with;
+# there, init seals the real one (test_cli.py) and every test of that suite opens it.
+pytestmark = sqlite_only
 
 PG = b"pg-Secret value with spaces & symbols: \xc3\xa9!"
 S3 = b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

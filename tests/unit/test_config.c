@@ -326,6 +326,7 @@ static const struct bad_case bad_cases[] = {
     {"pg_pool_size = 0", 0, 1, "from 1 to 1024"},
     {"pg_pool_size = 1025", 0, 1, "from 1 to 1024"},
     {"pg_pool_size = -1", 0, 1, "from 1 to 1024"},
+    {"pg_prepared_statements = yes", 0, 1, "expected on or off"},
     /* cross-checks, pinned on the database line */
     {"database = postgresql", 0, 1, "database = postgresql needs pg_host"},
     {"pg_user = coffer\n\ndatabase = postgresql\npg_sslrootcert = ca.pem", 0, 3,
@@ -472,6 +473,7 @@ static void test_postgresql_settings(void **state)
 	assert_int_equal(cfg.pg_sslmode, CONFIG_PG_SSL_VERIFY_FULL);
 	assert_string_equal(cfg.pg_sslrootcert, "");
 	assert_int_equal(cfg.pg_pool_size, 16);
+	assert_true(cfg.pg_prepared_statements);
 
 	assert_int_equal(parse(&cfg,
 			       "database = postgresql\n"
@@ -481,9 +483,11 @@ static void test_postgresql_settings(void **state)
 			       "pg_database = coffer.sys\n"
 			       "pg_sslmode = verify-ca\n"
 			       "pg_sslrootcert = pg-ca.pem\n"
-			       "pg_pool_size = 1024\n",
+			       "pg_pool_size = 1024\n"
+			       "pg_prepared_statements = off\n",
 			       err),
 			 COFFER_OK);
+	assert_false(cfg.pg_prepared_statements);
 	assert_int_equal(cfg.database, CONFIG_DB_POSTGRESQL);
 	assert_string_equal(cfg.pg_host, "db-1.example.net");
 	assert_int_equal(cfg.pg_port, 6432);

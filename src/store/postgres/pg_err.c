@@ -42,5 +42,11 @@ enum coffer_err pg_err_result(PGconn *conn, const PGresult *res)
 	/* A lost connection first: the server's last words (57P01 on a fast shutdown) or none. */
 	if (res == NULL || PQstatus(conn) != CONNECTION_OK)
 		return COFFER_ERR_UNAVAILABLE;
-	return pg_err_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+	/* Every error the server sends has a SQLSTATE; one without comes from libpq itself (the
+	 * connection failing under it, seen before libpq marks it bad), never from the
+	 * statement. */
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (sqlstate == NULL)
+		return COFFER_ERR_UNAVAILABLE;
+	return pg_err_sqlstate(sqlstate);
 }

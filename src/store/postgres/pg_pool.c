@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "store/postgres/pg_prepared.h"
 
 enum slot_state { SLOT_FREE, SLOT_OPENING, SLOT_IDLE, SLOT_BUSY };
 
@@ -43,6 +44,7 @@ struct pg_pool {
 	char sslmode[16], sslrootcert[1025], connect_timeout[12], options[160];
 	char *password; /* sodium_malloc'd, read-only; NULL when none */
 	unsigned int borrow_timeout_ms;
+	bool prepare;
 };
 
 static bool copy_str(char *dst, size_t dstlen, const char *src)
@@ -68,6 +70,7 @@ enum coffer_err pg_pool_open(const struct pg_target *t, const char *password, st
 	    t->connect_timeout_s ? t->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
 	pool->borrow_timeout_ms =
 	    t->borrow_timeout_ms ? t->borrow_timeout_ms : DEFAULT_BORROW_TIMEOUT_MS;
+	pool->prepare = !t->no_prepare;
 	snprintf(pool->port, sizeof pool->port, "%u", t->port);
 	snprintf(pool->connect_timeout, sizeof pool->connect_timeout, "%u", conn_s);
 	/* Server settings for the session: a statement that runs past the timeout is cancelled
@@ -121,6 +124,7 @@ void pg_pool_close(struct pg_pool *pool)
 		if (pool->slots[i].state == SLOT_BUSY || pool->slots[i].state == SLOT_OPENING)
 			log_msg(LOG_ERROR, "pg", "pool closed with a connection still out");
 		PQfinish(pool->slots[i].pq);
+		pg_prepared_free(&pool->slots[i]);
 	}
 	free(pool->slots);
 	if (pool->password != NULL)
@@ -286,8 +290,10 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 				return err;
 			}
 			pool->opened++;
+			s->serial = pool->opened;
 			s->state = SLOT_BUSY;
 			s->broken = s->retire = false;
+			s->prepare = pool->prepare;
 			memcpy(s->db, db, strlen(db) + 1);
 			pthread_mutex_unlock(&pool->mu);
 			*out = s;

@@ -38,6 +38,9 @@ struct pg_target {
 	unsigned int
 	    statement_timeout_ms;	/* for one statement, set on the server (default 30000) */
 	unsigned int borrow_timeout_ms; /* to wait for a connection (default 5000) */
+	/* Run every statement unnamed (PQexecParams) rather than prepared once per connection:
+	 * for pgbouncer's transaction pooling before 1.21 (pg_prepared.h). */
+	bool no_prepare;
 };
 
 /* A borrowed connection: PQ is libpq's, for reading results (PQgetvalue, …); run statements
@@ -49,6 +52,9 @@ struct pg_conn {
 	/* The pool's bookkeeping, under its lock. */
 	int state;
 	bool retire;   /* close it when it comes back (its database is being dropped) */
+	bool prepare;  /* prepare the store's statements (pg_prepared.h) */
+	uint64_t serial; /* which connection of the pool's this is: a new one, a new serial */
+	struct pg_prepared *prepared; /* what this slot's connection has prepared */
 	uint64_t used; /* when it was last given back: the pool's clock */
 };
 

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "store/postgres/pg_err.h"
+#include "store/postgres/pg_prepared.h"
 
 #define BYTEA_OID 17 /* pg_type.oid of bytea: a binary parameter's type is given, not guessed */
 
@@ -104,9 +105,17 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 	}
 	PGresult *res = NULL;
 	if (err == COFFER_OK) {
-		res = PQexecParams(c->pq, sql, (int)args.n, types, values, lengths, formats,
-				   (int)format);
-		err = pg_err_result(c->pq, res);
+		char name[16];
+		bool prepared = false;
+		err = pg_prepared_name(c, sql, (int)args.n, types, name, &prepared);
+		if (err == COFFER_OK && prepared)
+			res = PQexecPrepared(c->pq, name, (int)args.n, values, lengths, formats,
+					     (int)format);
+		else if (err == COFFER_OK)
+			res = PQexecParams(c->pq, sql, (int)args.n, types, values, lengths,
+					   formats, (int)format);
+		if (err == COFFER_OK)
+			err = pg_err_result(c->pq, res);
 		if (err != COFFER_OK)
 			note_failure(c, res, err);
 	}
