@@ -104,7 +104,6 @@ def test_database_down_under_load_is_503_then_recovers(world, pg, mode):
         pg.start()
         wait_until_served(c, org)
         time.sleep(1.0)
-    open("/tmp/faults_server.log", "w").write(world.srv.log_text())  # DEBUG
     assert not w.errors, (w.errors[:3], [l for l in world.srv.log_lines()
                                           if '"level":"error"' in l or '"level":"warn"' in l][-20:])
     assert max(took for _, took in w.answers) < ANSWER_WITHIN_S, sorted(w.answers)[-5:]
