@@ -29,6 +29,7 @@ static void caller_clear(struct caller *c)
 	memset(c->org_id, 0, sizeof c->org_id);
 	c->member = NULL;
 	c->clearance = LEVEL_PUBLIC;
+	c->policy_scope[0] = '\0';
 }
 
 /* The request's cleanup: the record is wiped and kept as a spare, or freed. */

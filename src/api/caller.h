@@ -8,6 +8,7 @@
 #include "common/level.h"
 #include "crypto/token.h"
 #include "keyclient/keyclient.h"
+#include "signin/org_policy.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -20,6 +21,11 @@ struct caller {
 	char org_id[STORE_ID_MAX + 1];
 	const struct membership_record *member;
 	enum level clearance;
+	/* The organisation policy this request read last (stored_policy.c): the checks of one
+	 * request read the same organisation's more than once, and once from the database is
+	 * enough. "" when none; forgotten when the request stores a policy. */
+	char policy_scope[STORE_ID_MAX + 1];
+	struct org_policy policy;
 };
 
 /* A cleared caller record, hung on RQ (rq->auth) and given back when the request ends; NULL

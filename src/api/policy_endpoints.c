@@ -43,6 +43,7 @@ static enum coffer_err policy_store(struct request *rq, const char *scope)
 	char *text = canonical ? json_dumps(canonical, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	err = text != NULL ? store_policy_put(rq->app->store, scope, text, time_now())
 			   : COFFER_ERR_NOMEM;
+	stored_policy_forget(rq);
 	free(text);
 	if (err != COFFER_OK) {
 		json_decref(canonical);

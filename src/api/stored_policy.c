@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/caller.h"
 #include "common/log.h"
 
 /* Parses TEXT as the policy of SCOPE (for the log) with PARSE. */
@@ -39,7 +40,14 @@ static enum coffer_err parse_member(json_t *json, void *out, char *msg, size_t m
 	return member_policy_from_json(json, out, msg, msglen);
 }
 
-enum coffer_err stored_policy_load(struct request *rq, const char *scope, struct org_policy *out)
+/* The caller record of an API request with a session, where the policy read last is kept;
+ * NULL on the public routes (login reads policies before there is a caller). */
+static struct caller *memo_of(struct request *rq)
+{
+	return rq->auth; /* the authorize hook's caller (caller.h), or NULL */
+}
+
+static enum coffer_err load(struct request *rq, const char *scope, struct org_policy *out)
 {
 	static __thread char text[STORE_POLICY_MAX + 1];
 	bool system = strcmp(scope, STORE_POLICY_SYSTEM) == 0;
@@ -51,6 +59,28 @@ enum coffer_err stored_policy_load(struct request *rq, const char *scope, struct
 	if (err != COFFER_OK)
 		return err;
 	return parse_stored(text, scope, system ? parse_system : parse_org, out);
+}
+
+enum coffer_err stored_policy_load(struct request *rq, const char *scope, struct org_policy *out)
+{
+	struct caller *memo = memo_of(rq);
+	if (memo != NULL && strcmp(memo->policy_scope, scope) == 0) {
+		*out = memo->policy;
+		return COFFER_OK;
+	}
+	enum coffer_err err = load(rq, scope, out);
+	if (err == COFFER_OK && memo != NULL && strlen(scope) < sizeof memo->policy_scope) {
+		memcpy(memo->policy_scope, scope, strlen(scope) + 1);
+		memo->policy = *out;
+	}
+	return err;
+}
+
+void stored_policy_forget(struct request *rq)
+{
+	struct caller *memo = memo_of(rq);
+	if (memo != NULL)
+		memo->policy_scope[0] = '\0';
 }
 
 enum coffer_err stored_member_policy_load(struct request *rq, const char *org_id,

@@ -13,6 +13,10 @@
 COFFER_MUST_CHECK enum coffer_err stored_policy_load(struct request *rq, const char *scope,
 						     struct org_policy *out);
 
+/* Forgets the policy this request read last (stored_policy_load keeps it for the rest of the
+ * request): after the request stores one. */
+void stored_policy_forget(struct request *rq);
+
 /* The login policy of member USER_ID within ORG_ID; the defaults (member_policy_default) when
  * none was set. Errors as stored_policy_load. */
 COFFER_MUST_CHECK enum coffer_err stored_member_policy_load(struct request *rq, const char *org_id,

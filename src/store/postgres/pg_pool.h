@@ -51,11 +51,11 @@ struct pg_conn {
 	bool broken; /* set by a failure that may have left the connection unusable */
 	/* The pool's bookkeeping, under its lock. */
 	int state;
-	bool retire;   /* close it when it comes back (its database is being dropped) */
-	bool prepare;  /* prepare the store's statements (pg_prepared.h) */
+	bool retire;	 /* close it when it comes back (its database is being dropped) */
+	bool prepare;	 /* prepare the store's statements (pg_prepared.h) */
 	uint64_t serial; /* which connection of the pool's this is: a new one, a new serial */
 	struct pg_prepared *prepared; /* what this slot's connection has prepared */
-	uint64_t used; /* when it was last given back: the pool's clock */
+	uint64_t used;		      /* when it was last given back: the pool's clock */
 };
 
 struct pg_pool;

@@ -10,8 +10,8 @@
  *
  * Named prepared statements live in the server session: behind pgbouncer in transaction mode
  * before 1.21 they are lost between transactions, so coffer.conf's pg_prepared_statements =
- * off turns this off (docs/STORAGE.md). A cache belongs to one connection (its serial): when the pool
- * replaces the connection, the cache is emptied before its next use. */
+ * off turns this off (docs/STORAGE.md). A cache belongs to one connection (its serial): when the
+ * pool replaces the connection, the cache is emptied before its next use. */
 #ifndef COFFER_PG_PREPARED_H
 #define COFFER_PG_PREPARED_H
 

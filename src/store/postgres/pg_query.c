@@ -112,8 +112,8 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 			res = PQexecPrepared(c->pq, name, (int)args.n, values, lengths, formats,
 					     (int)format);
 		else if (err == COFFER_OK)
-			res = PQexecParams(c->pq, sql, (int)args.n, types, values, lengths,
-					   formats, (int)format);
+			res = PQexecParams(c->pq, sql, (int)args.n, types, values, lengths, formats,
+					   (int)format);
 		if (err == COFFER_OK)
 			err = pg_err_result(c->pq, res);
 		if (err != COFFER_OK)
