@@ -72,7 +72,7 @@ def test_init_creates_layout_and_modes(deployment):
     if ON_PG:
         assert not (d / "system.db").exists()
         conf = (d / "coffer.conf").read_text()
-        assert "database = postgresql" in conf and "password" not in conf
+        assert "database = postgresql" in conf and "pg_password" not in conf
         assert session_pg().password not in conf
         assert session_pg().password.encode() not in (d / "secrets").read_bytes()
     assert mode(deployment.master_key) == 0o600, f"master.key mode {oct(mode(deployment.master_key))}"

@@ -100,8 +100,9 @@ def test_token_deployment_lifecycle(tmp_path, token):
         assert get_record(person.client, org, rec["id"])["title"] == f"title {marker}"
         org2, person2, rec2, marker2 = plant(world, "After Rotation")
         assert get_record(person2.client, org2, rec2["id"])["body"] == f"body {marker2}"
-        text = offline_plaintexts(world, tmp_path, "copy2")
-        assert marker.encode() not in text and marker2.encode() not in text
+        if not ON_PG:  # the offline reader opens the SQLite store's files
+            text = offline_plaintexts(world, tmp_path, "copy2")
+            assert marker.encode() not in text and marker2.encode() not in text
         world.close()
 
         # The audit chains, linked under keys derived from the token's sealed roots across
