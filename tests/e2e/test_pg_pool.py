@@ -150,3 +150,14 @@ def test_serve_refuses_a_postgresql_it_cannot_open(pg, cloned_deployment):
     assert (f"cannot open the system database coffer on PostgreSQL at {pg.socket_dir}"
             in p.stderr), p.stderr
     assert len([l for l in p.stderr.splitlines() if l.startswith("coffer: ")]) == 1
+
+
+def test_two_busy_databases_share_the_pool(pg):
+    """A request's pattern (system database, an organisation's, system again) from eight
+    threads through four connections: served, and without the two databases closing each
+    other's connections in turn (a connection set-up per statement)."""
+    lines = run_check("share", pg.env())
+    assert "ok - 8 threads on 2 databases, 4 connections: every borrow served" in lines
+    assert ("ok - the two databases share the pool without closing each other's connections"
+            in lines)
+

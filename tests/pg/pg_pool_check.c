@@ -629,6 +629,71 @@ static void scenario_refused(void)
 	pg_pool_close(pool);
 }
 
+/* --- share: two busy databases in one pool -------------------------------------------------- */
+enum { SHARE_THREADS = 8, SHARE_ROUNDS = 200, SHARE_POOL = 4 };
+
+struct sharer {
+	struct pg_pool *pool;
+	const char *org_db;
+	int failed;
+};
+
+/* A request's pattern: the system database, then an organisation's, then the system's. */
+static void *share_loop(void *arg)
+{
+	struct sharer *s = arg;
+	for (int i = 0; i < SHARE_ROUNDS; i++) {
+		const char *dbs[] = {NULL, s->org_db, NULL};
+		for (size_t k = 0; k < 3; k++) {
+			struct pg_conn *c = NULL;
+			char v[80];
+			if (pg_pool_get(s->pool, dbs[k], &c) != COFFER_OK ||
+			    scalar(c, "SELECT 1", PG_NO_ARGS, v, sizeof v) != COFFER_OK)
+				s->failed++;
+			pg_pool_put(s->pool, c);
+		}
+	}
+	return NULL;
+}
+
+static void scenario_share(void)
+{
+	char id[UUID_TEXT_LEN + 1], name[PG_ORG_DB_NAME_LEN + 1];
+	struct pg_target admin_t = target(1);
+	struct pg_pool *admin = open_pool(&admin_t);
+	uuid_generate(id);
+	if (pg_org_db_name(id, name) != COFFER_OK || pg_org_db_create(admin, id) != COFFER_OK)
+		exit(2);
+	struct pg_target t = target(SHARE_POOL);
+	t.borrow_timeout_ms = 30000;
+	struct pg_pool *pool = open_pool(&t);
+	pthread_t th[SHARE_THREADS];
+	struct sharer s[SHARE_THREADS];
+	for (int i = 0; i < SHARE_THREADS; i++) {
+		s[i] = (struct sharer){.pool = pool, .org_db = name};
+		if (pthread_create(&th[i], NULL, share_loop, &s[i]) != 0)
+			exit(2);
+	}
+	int failed = 0;
+	for (int i = 0; i < SHARE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		failed += s[i].failed;
+	}
+	struct pg_pool_stats st;
+	pg_pool_stats(pool, &st);
+	check(failed == 0, "8 threads on 2 databases, 4 connections: every borrow served",
+	      "%d failed", failed);
+	/* Closing the other database's connection at each switch would open thousands. */
+	check(st.opened <= 2 * SHARE_POOL,
+	      "the two databases share the pool without closing each "
+	      "other's connections",
+	      "%" PRIu64 " connections opened for %d borrows", st.opened,
+	      SHARE_THREADS * SHARE_ROUNDS * 3);
+	pg_pool_close(pool);
+	CHECK_ERR(pg_org_db_drop(admin, id), COFFER_OK, "drop");
+	pg_pool_close(admin);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || sodium_init() < 0) {
@@ -644,6 +709,7 @@ int main(int argc, char **argv)
 	    {"sqlstates", scenario_sqlstates}, {"lru", scenario_lru},
 	    {"outage", scenario_outage},       {"tls", scenario_tls},
 	    {"refused", scenario_refused},     {"threads", scenario_threads},
+	    {"share", scenario_share},
 	};
 	for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
 		if (strcmp(argv[1], scenarios[i].name) == 0) {

@@ -231,8 +231,23 @@ static void deadline_after(struct timespec *ts, unsigned int ms)
 	}
 }
 
+/* How many slots hold (or are opening) a connection to DB. */
+static unsigned int held_by(const struct pg_pool *pool, const char *db)
+{
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < pool->size; i++) {
+		const struct pg_conn *s = &pool->slots[i];
+		n += s->state != SLOT_FREE && strcmp(s->db, db) == 0;
+	}
+	return n;
+}
+
 /* Under the lock: the idle connection to DB used last (most likely still warm), the free
- * slot, and the idle connection used longest ago, each NULL when there is none. */
+ * slot, and the idle connection of another database to close for DB, each NULL when there is
+ * none. That one is the least recently used idle connection, taken only when its database
+ * holds more connections than DB: two busy databases (the system's and an organisation's)
+ * settle at a share each rather than close each other's connections in turn, which would
+ * cost a connection set-up per statement. */
 static void scan(struct pg_pool *pool, const char *db, struct pg_conn **mine,
 		 struct pg_conn **free_slot, struct pg_conn **oldest)
 {
@@ -245,9 +260,12 @@ static void scan(struct pg_pool *pool, const char *db, struct pg_conn **mine,
 			continue;
 		if (strcmp(s->db, db) == 0 && (*mine == NULL || s->used > (*mine)->used))
 			*mine = s;
-		if (*oldest == NULL || s->used < (*oldest)->used)
+		if (strcmp(s->db, db) != 0 && (*oldest == NULL || s->used < (*oldest)->used))
 			*oldest = s;
 	}
+	if (*mine == NULL && *free_slot == NULL && *oldest != NULL &&
+	    held_by(pool, (*oldest)->db) <= held_by(pool, db))
+		*oldest = NULL; /* wait for one of DB's own to come back */
 }
 
 enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn **out)
@@ -268,6 +286,8 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			PGconn *old = s->pq;
 			bool reuse = s == mine;
 			s->state = SLOT_OPENING;
+			/* Counted as DB's from now on (scan: held_by), while it connects. */
+			memcpy(s->db, db, strlen(db) + 1);
 			pthread_mutex_unlock(&pool->mu);
 			if (reuse && idle_alive(old)) {
 				pthread_mutex_lock(&pool->mu);
@@ -285,7 +305,7 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			s->pq = pq;
 			if (err != COFFER_OK) {
 				s->state = SLOT_FREE;
-				pthread_cond_signal(&pool->cv);
+				pthread_cond_broadcast(&pool->cv);
 				pthread_mutex_unlock(&pool->mu);
 				return err;
 			}
@@ -331,7 +351,8 @@ void pg_pool_put(struct pg_pool *pool, struct pg_conn *c)
 		c->state = SLOT_IDLE;
 		c->used = ++pool->clock;
 	}
-	pthread_cond_signal(&pool->cv);
+	/* Every waiter looks: one waiting for another database may leave it to the next. */
+	pthread_cond_broadcast(&pool->cv);
 	pthread_mutex_unlock(&pool->mu);
 	PQfinish(drop);
 }

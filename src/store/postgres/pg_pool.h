@@ -4,10 +4,11 @@
  *
  * The pool holds at most SIZE connections in all (coffer.conf's pg_pool_size): a borrower for
  * a database with an idle connection gets it; otherwise a new one is opened while fewer than
- * SIZE are open; otherwise the least recently used idle connection (of any database) is
- * closed to make room; otherwise the borrower waits for one to come back, at most
- * BORROW_TIMEOUT_MS, then gets COFFER_ERR_UNAVAILABLE. docs/STORAGE.md gives the limit's
- * consequences (and pgbouncer).
+ * SIZE are open; otherwise the least recently used idle connection of another database is
+ * closed to make room, if that database holds more connections than this one (so that two
+ * busy databases share the pool rather than close each other's connections in turn);
+ * otherwise the borrower waits for one to come back, at most BORROW_TIMEOUT_MS, then gets
+ * COFFER_ERR_UNAVAILABLE. docs/STORAGE.md gives the limit's consequences (and pgbouncer).
  *
  * A connection that failed — lost, or left inside a transaction — is closed when it comes
  * back, never handed out again; an idle one the server has dropped meanwhile (a restart) is
