@@ -352,8 +352,8 @@ static int pg_deployment(const struct init_args *a, const struct master_unlock *
 				      "log above)",
 				      cfg.pg_database, cfg.pg_host);
 	}
-	if (rc == 0 && store_open(&loc, st) != COFFER_OK)
-		rc = cli_fail("cannot open the database %s on %s", cfg.pg_database, cfg.pg_host);
+	if (rc == 0)
+		rc = cli_store_open_with(a->data_dir, &cfg, password, st);
 	config_free(&cfg);
 	if (password != NULL)
 		sodium_free(password);

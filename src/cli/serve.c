@@ -189,11 +189,8 @@ static int wait_for_stop(const sigset_t *set, pid_t keyd, struct breached_db *br
 static int open_store(const char *data_dir, const struct coffer_config *cfg,
 		      struct keyd_client *keyd, struct store **out)
 {
-	if (cfg->database != CONFIG_DB_POSTGRESQL) {
-		if (store_system_open(data_dir, out) == COFFER_OK)
-			return 0;
-		return cli_fail("cannot open the system database in %s", data_dir);
-	}
+	if (cfg->database != CONFIG_DB_POSTGRESQL)
+		return cli_store_open_with(data_dir, cfg, NULL, out);
 	char *password = sodium_malloc(SECRET_VALUE_MAX + 1);
 	if (password == NULL)
 		return cli_fail("out of memory");
@@ -204,21 +201,9 @@ static int open_store(const char *data_dir, const struct coffer_config *cfg,
 		sodium_free(password);
 		return cli_fail("keyd cannot give the PostgreSQL password (DATA/secrets)");
 	}
-	struct pg_target target;
-	cli_pg_target(cfg, &target);
-	const struct store_location loc = {
-	    .data_dir = data_dir,
-	    .pg = &target,
-	    .pg_password = err == COFFER_OK ? password : NULL,
-	};
-	err = store_open(&loc, out);
+	int rc = cli_store_open_with(data_dir, cfg, err == COFFER_OK ? password : NULL, out);
 	sodium_free(password); /* sodium_free wipes it */
-	if (err != COFFER_OK)
-		return cli_fail(
-		    "cannot open the system database %s on PostgreSQL at %s:%u (see the "
-		    "log above)",
-		    cfg->pg_database, cfg->pg_host, (unsigned int)cfg->pg_port);
-	return 0;
+	return rc;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -315,7 +300,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
-	if (audit_watch_start(store, data_dir, &signer, &watch) != COFFER_OK) {
+	if (audit_watch_start(store, &signer, &watch) != COFFER_OK) {
 		rc = cli_fail("cannot set up the audit chains' checkpoints");
 		goto out;
 	}

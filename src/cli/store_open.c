@@ -21,6 +21,26 @@ void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out)
 	};
 }
 
+int cli_store_open_with(const char *data_dir, const struct coffer_config *cfg,
+			const char *pg_password, struct store **out)
+{
+	if (cfg->database != CONFIG_DB_POSTGRESQL) {
+		if (store_system_open(data_dir, out) == COFFER_OK)
+			return 0;
+		return cli_fail("cannot open the system database in %s", data_dir);
+	}
+	struct pg_target target;
+	cli_pg_target(cfg, &target);
+	const struct store_location loc = {
+	    .data_dir = data_dir, .pg = &target, .pg_password = pg_password};
+	if (store_open(&loc, out) == COFFER_OK)
+		return 0;
+	return cli_fail("cannot open the system database %s on PostgreSQL at %s:%u (see the log "
+			"above)",
+			cfg->pg_database, cfg->pg_host, (unsigned int)cfg->pg_port);
+}
+
+/* With the password DATA/secrets holds, opened with RING. */
 static int open_pg(const char *data_dir, const struct coffer_config *cfg,
 		   const struct master_keyring *ring, struct store **out)
 {
@@ -29,20 +49,10 @@ static int open_pg(const char *data_dir, const struct coffer_config *cfg,
 	if (err != COFFER_OK)
 		return cli_secrets_failure(data_dir, err);
 	const struct secret *password = secrets_find(s, SECRET_PG_PASSWORD);
-	struct pg_target target;
-	cli_pg_target(cfg, &target);
-	const struct store_location loc = {
-	    .data_dir = data_dir,
-	    .pg = &target,
-	    .pg_password = password != NULL ? (const char *)password->value : NULL,
-	};
-	err = store_open(&loc, out);
+	int rc = cli_store_open_with(data_dir, cfg,
+				     password != NULL ? (const char *)password->value : NULL, out);
 	secrets_free(s);
-	if (err != COFFER_OK)
-		return cli_fail("cannot open the system database %s on PostgreSQL at %s (see the "
-				"log above)",
-				cfg->pg_database, cfg->pg_host);
-	return 0;
+	return rc;
 }
 
 int cli_store_open(const char *data_dir, const struct master_keyring *ring, struct store **out)
@@ -55,11 +65,9 @@ int cli_store_open(const char *data_dir, const struct master_keyring *ring, stru
 		config_free(&cfg);
 		return cli_fail("%s", why);
 	}
-	int rc = 0;
-	if (cfg.database == CONFIG_DB_POSTGRESQL)
-		rc = open_pg(data_dir, &cfg, ring, out);
-	else if (store_system_open(data_dir, out) != COFFER_OK)
-		rc = cli_fail("cannot open the system database in %s", data_dir);
+	int rc = cfg.database == CONFIG_DB_POSTGRESQL
+		     ? open_pg(data_dir, &cfg, ring, out)
+		     : cli_store_open_with(data_dir, &cfg, NULL, out);
 	config_free(&cfg);
 	return rc;
 }

@@ -14,6 +14,12 @@
 /* The connection settings of CFG (database = postgresql); every string points into CFG. */
 void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out);
 
+/* Opens the system database where CFG (DATA_DIR's coffer.conf) says: SQLite in DATA_DIR, or
+ * PostgreSQL with PG_PASSWORD (NULL for none). Prints why on failure: 0 on success, else the
+ * command's exit code. */
+int cli_store_open_with(const char *data_dir, const struct coffer_config *cfg,
+			const char *pg_password, struct store **out);
+
 /* Opens the system database of the deployment in DATA_DIR as DATA_DIR/coffer.conf says, the
  * PostgreSQL password opened from DATA/secrets with RING. Prints why on failure: 0 on success,
  * else the command's exit code. */

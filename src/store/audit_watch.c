@@ -15,7 +15,6 @@
 
 struct audit_watch {
 	struct store *st;
-	const char *data_dir;
 	struct audit_keeper *keeper;
 	pthread_t thread;
 	bool running;
@@ -75,14 +74,13 @@ static void *run(void *arg)
 	return NULL;
 }
 
-enum coffer_err audit_watch_start(struct store *st, const char *data_dir,
-				  const struct audit_signer *signer, struct audit_watch **out)
+enum coffer_err audit_watch_start(struct store *st, const struct audit_signer *signer,
+				  struct audit_watch **out)
 {
 	struct audit_watch *w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return COFFER_ERR_NOMEM;
 	w->st = st;
-	w->data_dir = data_dir;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	enum coffer_err err = audit_keeper_start(store_checkpoints, st, &w->keeper);

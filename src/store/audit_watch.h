@@ -15,10 +15,9 @@
 struct audit_watch;
 
 /* Installs SIGNER (copied) with a checkpoint keeper writing into ST, runs the one-time
- * re-linking, and starts the verifying thread. ST and DATA_DIR must outlive the watch. */
-COFFER_MUST_CHECK enum coffer_err audit_watch_start(struct store *st, const char *data_dir,
-						    const struct audit_signer *signer,
-						    struct audit_watch **out);
+ * re-linking, and starts the verifying thread. ST must outlive the watch. */
+COFFER_MUST_CHECK enum coffer_err
+audit_watch_start(struct store *st, const struct audit_signer *signer, struct audit_watch **out);
 
 /* Stops verifying, stores the checkpoints still waiting and uninstalls the signer: call it
  * once nothing appends any more. NULL is fine. */

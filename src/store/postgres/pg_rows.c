@@ -12,7 +12,6 @@
 #define INT8_OID  20
 #define INT2_OID  21
 #define INT4_OID  23
-#define TEXT_OID  25
 
 enum coffer_err pg_rows(struct pg_conn *c, const char *sql, struct pg_args args, pg_row_fn read,
 			void *out, size_t item_size, size_t max, size_t *n)
@@ -88,12 +87,6 @@ bool pg_get_int(const PGresult *r, int row, int col, int64_t *out)
 		return true;
 	default: return false;
 	}
-}
-
-int64_t pg_get_int_or0(const PGresult *r, int row, int col)
-{
-	int64_t v = 0;
-	return pg_get_int(r, row, col, &v) ? v : 0;
 }
 
 bool pg_get_text(const PGresult *r, int row, int col, char *out, size_t size)

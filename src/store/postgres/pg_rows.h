@@ -44,10 +44,6 @@ bool pg_get_null(const PGresult *r, int row, int col);
  * NULL or another type. */
 COFFER_MUST_CHECK bool pg_get_int(const PGresult *r, int row, int col, int64_t *out);
 
-/* The same, 0 for NULL (for a column the schema makes NOT NULL, read where an error cannot be
- * reported; a wrong type also reads 0). */
-int64_t pg_get_int_or0(const PGresult *r, int row, int col);
-
 /* A text column into OUT (SIZE bytes with its NUL); false for NULL or a value that does not
  * fit. */
 COFFER_MUST_CHECK bool pg_get_text(const PGresult *r, int row, int col, char *out, size_t size);

@@ -99,12 +99,6 @@ enum coffer_err pg_org_exec(struct pg_org_db *odb, const char *sql, struct pg_ar
 		      &(struct statement){.kind = ST_EXEC, .sql = sql, .args = args});
 }
 
-enum coffer_err pg_org_change(struct pg_org_db *odb, const char *sql, struct pg_args args)
-{
-	return run_on(odb->st->pool, odb->db,
-		      &(struct statement){.kind = ST_CHANGE, .sql = sql, .args = args});
-}
-
 enum coffer_err pg_org_row(struct pg_org_db *odb, const char *sql, struct pg_args args,
 			   pg_row_fn read, void *out)
 {
@@ -272,19 +266,6 @@ static enum coffer_err mark_ready(struct pg_store *st, const char *org_id)
 	return err;
 }
 
-static void forget_ready(struct pg_store *st, const char *org_id)
-{
-	bool found = false;
-	pthread_mutex_lock(&st->ready_mu);
-	size_t at = ready_find(st, org_id, &found);
-	if (found) {
-		memmove(st->ready + at, st->ready + at + 1,
-			(st->n_ready - at - 1) * sizeof *st->ready);
-		st->n_ready--;
-	}
-	pthread_mutex_unlock(&st->ready_mu);
-}
-
 static enum coffer_err read_exists(const PGresult *r, int row, void *out)
 {
 	(void)r;
@@ -387,13 +368,6 @@ struct org_db *pg_org_db_public(struct pg_org_db *odb)
 bool pg_org_db_is(const struct pg_org_db *odb, const char *org_id)
 {
 	return org_id != NULL && strcmp(odb->org_id, org_id) == 0;
-}
-
-/* Dropping an organisation's database (pg_org_db_drop) happens with its deletion; a node
- * that had it ready forgets it here. */
-void pg_store_org_forget(struct pg_store *st, const char *org_id)
-{
-	forget_ready(st, org_id);
 }
 
 static enum coffer_err read_size(const PGresult *r, int row, void *out)

@@ -82,9 +82,6 @@ COFFER_MUST_CHECK enum coffer_err pg_org_write(struct pg_org_db *odb, const char
 					       pg_tx_fn write, void *ctx,
 					       struct audit_entry *audit);
 
-/* Forgets that ORG_ID's database was seen ready (it was dropped). */
-void pg_store_org_forget(struct pg_store *st, const char *org_id);
-
 /* Runs TX in one transaction on the system database / ODB's database. */
 COFFER_MUST_CHECK enum coffer_err pg_sys_tx(struct pg_store *st, pg_tx_fn tx, void *ctx);
 COFFER_MUST_CHECK enum coffer_err pg_org_tx(struct pg_org_db *odb, pg_tx_fn tx, void *ctx);
@@ -102,8 +99,6 @@ COFFER_MUST_CHECK enum coffer_err pg_sys_rows(struct pg_store *st, const char *s
 					      size_t item_size, size_t max, size_t *n);
 COFFER_MUST_CHECK enum coffer_err pg_org_exec(struct pg_org_db *odb, const char *sql,
 					      struct pg_args args);
-COFFER_MUST_CHECK enum coffer_err pg_org_change(struct pg_org_db *odb, const char *sql,
-						struct pg_args args);
 COFFER_MUST_CHECK enum coffer_err pg_org_row(struct pg_org_db *odb, const char *sql,
 					     struct pg_args args, pg_row_fn read, void *out);
 COFFER_MUST_CHECK enum coffer_err pg_org_rows(struct pg_org_db *odb, const char *sql,
