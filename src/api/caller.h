@@ -12,6 +12,17 @@
 #include "http/request.h"
 #include "store/store.h"
 
+/* What the authorize hook read about the path's organisation with the session
+ * (store_caller_get), for the checks and handlers of this request to use rather than read it
+ * again: only what the engine read in that one go, and only about ORG_ID. */
+struct caller_ahead {
+	char org_id[STORE_ID_MAX + 1]; /* "" when nothing was read ahead */
+	bool has_policy, has_member_policy, has_key;
+	struct org_policy policy;	    /* the organisation's, or the defaults */
+	struct member_policy member_policy; /* the caller's own there, or the defaults */
+	struct org_key_record key;	    /* its newest key */
+};
+
 struct caller {
 	char token[TOKEN_TEXT_LEN + 1]; /* the session token, for keyd (wiped at the end) */
 	struct session_record session;
@@ -26,6 +37,7 @@ struct caller {
 	 * enough. "" when none; forgotten when the request stores a policy. */
 	char policy_scope[STORE_ID_MAX + 1];
 	struct org_policy policy;
+	struct caller_ahead ahead;
 };
 
 /* A cleared caller record, hung on RQ (rq->auth) and given back when the request ends; NULL

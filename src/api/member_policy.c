@@ -112,6 +112,7 @@ enum coffer_err member_policy_put(struct request *rq)
 		goto out;
 	}
 	err = store_member_policy_put(rq->app->store, caller->org_id, u->id, text, time_now());
+	stored_policy_forget(rq);
 	if (err == COFFER_ERR_NOT_FOUND) { /* removed from the organisation meanwhile */
 		err = reply_error(rq, err, "No such member.");
 		goto out;

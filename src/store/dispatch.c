@@ -492,6 +492,21 @@ enum coffer_err store_session_add(struct store *st, const struct session_record 
 		      : sqlite_store_session_add(st->sqlite, s, now);
 }
 
+enum coffer_err store_caller_get(struct store *st, const struct token_hash *h, int64_t now,
+				 int64_t idle_ttl, struct session_record *s, struct user_record *u,
+				 struct caller_org_read *org)
+{
+	if (org != NULL)
+		org->read = false;
+	if (st->pg != NULL)
+		return pg_store_caller_get(st->pg, h, now, idle_ttl, s, u, org);
+	/* SQLite reads in-process: each part costs microseconds, and is read when it is wanted. */
+	enum coffer_err err = sqlite_store_session_get(st->sqlite, h, now, idle_ttl, s);
+	if (err == COFFER_OK)
+		err = sqlite_store_user_get(st->sqlite, s->user_id, u);
+	return err;
+}
+
 enum coffer_err store_session_get(struct store *st, const struct token_hash *h, int64_t now,
 				  int64_t idle_ttl, struct session_record *out)
 {

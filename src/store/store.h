@@ -579,6 +579,28 @@ COFFER_MUST_CHECK enum coffer_err store_session_get(struct store *st, const stru
 						    int64_t now, int64_t idle_ttl,
 						    struct session_record *out);
 
+/* What a request's caller is, read with the session where the engine gains by reading it in
+ * one statement (a database across the network): the organisation the request names, its
+ * policy and the caller's member policy there as stored (JSON text, as store_policy_get and
+ * store_member_policy_get give them), and its newest key (as store_org_key_newest). */
+struct caller_org_read {
+	const char *org_id;  /* in: the organisation, or NULL for none */
+	char *policy;	     /* in: STORE_POLICY_MAX + 1 bytes, for the organisation's policy */
+	char *member_policy; /* in: STORE_POLICY_MAX + 1 bytes, for the caller's within it */
+	bool read;	     /* out: false when the engine left all of these to be read on demand */
+	bool has_policy, has_member_policy, has_key; /* out: false for none stored */
+	struct org_key_record key;		     /* out: the newest, when has_key */
+};
+
+/* The session with token hash H as store_session_get finds it, into *S, and its user as
+ * store_user_get reads it, into *U, from one snapshot where the engine can; with ORG (NULL
+ * allowed; ORG->read false unless it was read) what ORG->org_id names. COFFER_ERR_NOT_FOUND
+ * when there is no such session. */
+COFFER_MUST_CHECK enum coffer_err store_caller_get(struct store *st, const struct token_hash *h,
+						   int64_t now, int64_t idle_ttl,
+						   struct session_record *s, struct user_record *u,
+						   struct caller_org_read *org);
+
 /* Replaces the session's keyd TICKET (LEN bytes, at most STORE_TICKET_MAX) and the
  * ACCOUNT_VERSION it was issued for, after a stale ticket was renewed. COFFER_ERR_NOT_FOUND
  * when the session is gone. */

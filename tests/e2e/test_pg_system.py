@@ -96,3 +96,15 @@ def test_policies(pg):
     lines, _ = run_check("policies", pg.env())
     assert "ok - for a user who is not a member → not_found" in lines
     assert "ok - into too small a buffer → too_large" in lines
+
+
+def test_caller_in_one_statement(pg):
+    lines, _ = run_check("caller", pg.env())
+    assert "ok - its user with both memberships" in lines
+    assert "ok - nothing is read about no organisation" in lines
+    assert "ok - the rotated key, as store_org_key_newest reads it" in lines
+    assert "ok - the organisation's policies, not the other's" in lines
+    assert "ok - still both memberships, once each" in lines
+    assert "ok - no key is read" in lines
+    assert "ok - its user disabled → not_found" in lines
+    assert "ok - a sign-in reset pending → not_found" in lines

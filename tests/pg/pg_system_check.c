@@ -647,6 +647,93 @@ static void scenario_sessions(void)
 	close_store(st);
 }
 
+/* --- the caller, in one statement (pg_caller.c) --------------------------------------------- */
+
+/* store_caller_get for TOKEN at NOW (idle lifetime 600 s), about ORG (NULL for none). */
+static enum coffer_err caller_get(struct store *st, const struct token_hash *token, int64_t now,
+				  const char *org, struct session_record *s, struct user_record *u,
+				  struct caller_org_read *read)
+{
+	static char policy[STORE_POLICY_MAX + 1], member_policy[STORE_POLICY_MAX + 1];
+	*read = (struct caller_org_read){
+	    .org_id = org, .policy = policy, .member_policy = member_policy};
+	return store_caller_get(st, token, now, 600, s, u, read);
+}
+
+static void scenario_caller(void)
+{
+	struct store *st = open_store(4);
+	char org[UUID_TEXT_LEN + 1], other[UUID_TEXT_LEN + 1], u[UUID_TEXT_LEN + 1];
+	make_org(st, org, "caller", NULL);
+	make_org(st, other, "caller other", NULL);
+	make_user(st, u, "active");
+	make_member(st, u, org);
+	make_member(st, u, other);
+	const int64_t t0 = 2000000;
+	struct session_record s = session_of(u, t0), got;
+	CHECK_ERR(store_session_add(st, &s, t0), COFFER_OK, "a session is added");
+	struct user_record *user = calloc(1, sizeof *user);
+	if (user == NULL)
+		exit(2);
+	struct caller_org_read read;
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, NULL, &got, user, &read), COFFER_OK,
+		  "the caller is read without an organisation");
+	check(same_session(&s, &got), "the session as written", "a field differs");
+	check(strcmp(user->id, u) == 0 && user->n_orgs == 2, "its user with both memberships",
+	      "%zu", user->n_orgs);
+	check(!read.read, "nothing is read about no organisation", "it says it was");
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, org, &got, user, &read), COFFER_OK,
+		  "read with the organisation");
+	check(read.read && !read.has_policy && !read.has_member_policy,
+	      "no policies stored: none read", "read %d policy %d member %d", read.read,
+	      read.has_policy, read.has_member_policy);
+	check(read.has_key && read.key.version == 1 && read.key.master_version == 1,
+	      "its first key is the newest", "version %u", read.key.version);
+	struct org_key_record k2 = key_of(2, 1, 0x22), newest;
+	CHECK_ERR(store_org_key_add(st, org, &k2, 10), COFFER_OK, "a rotation");
+	CHECK_ERR(store_policy_put(st, org, "{\"p\":1}", 10), COFFER_OK, "a policy");
+	CHECK_ERR(store_member_policy_put(st, org, u, "{\"m\":1}", 10), COFFER_OK,
+		  "a member policy");
+	CHECK_ERR(store_member_policy_put(st, other, u, "{\"m\":2}", 10), COFFER_OK,
+		  "one in the other organisation");
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, org, &got, user, &read), COFFER_OK,
+		  "read again");
+	CHECK_ERR(store_org_key_newest(st, org, &newest), COFFER_OK, "the newest key alone");
+	check(read.has_key && read.key.version == 2 &&
+		  memcmp(read.key.wrapped, newest.wrapped, KEYWRAP_BYTES) == 0,
+	      "the rotated key, as store_org_key_newest reads it", "version %u", read.key.version);
+	check(read.has_policy && strcmp(read.policy, "{\"p\":1}") == 0 && read.has_member_policy &&
+		  strcmp(read.member_policy, "{\"m\":1}") == 0,
+	      "the organisation's policies, not the other's", "'%s' '%s'", read.policy,
+	      read.member_policy);
+	check(user->n_orgs == 2, "still both memberships, once each", "%zu", user->n_orgs);
+	CHECK_ERR(store_org_keys_destroy(st, org), COFFER_OK, "its keys are destroyed");
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, org, &got, user, &read), COFFER_OK,
+		  "read after");
+	check(read.read && !read.has_key, "no key is read", "one is");
+	char none[UUID_TEXT_LEN + 1];
+	uuid_generate(none);
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, none, &got, user, &read), COFFER_OK,
+		  "an organisation nobody created");
+	check(read.read && !read.has_policy && !read.has_member_policy && !read.has_key,
+	      "reads as nothing stored", "something was read");
+	/* The session's rules hold as store_session_get's */
+	CHECK_ERR(caller_get(st, &s.token, t0 + 611, org, &got, user, &read), COFFER_ERR_NOT_FOUND,
+		  "past its idle time → not_found");
+	struct token_hash gone = some_hash();
+	CHECK_ERR(caller_get(st, &gone, t0 + 10, org, &got, user, &read), COFFER_ERR_NOT_FOUND,
+		  "no such session → not_found");
+	sql(st, "UPDATE users SET status = 'disabled' WHERE id = $1", PG_ARGS(pg_text(u)));
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, org, &got, user, &read), COFFER_ERR_NOT_FOUND,
+		  "its user disabled → not_found");
+	sql(st, "UPDATE users SET status = 'active', reset_pending = true WHERE id = $1",
+	    PG_ARGS(pg_text(u)));
+	CHECK_ERR(caller_get(st, &s.token, t0 + 10, NULL, &got, user, &read), COFFER_ERR_NOT_FOUND,
+		  "a sign-in reset pending → not_found");
+	free(user);
+	close_store(st);
+}
+
 /* --- notices -------------------------------------------------------------------------------- */
 static void scenario_notices(void)
 {
@@ -795,6 +882,8 @@ int main(int argc, char **argv)
 		scenario_notices();
 	else if (strcmp(s, "policies") == 0)
 		scenario_policies();
+	else if (strcmp(s, "caller") == 0)
+		scenario_caller();
 	else
 		return 2;
 	printf("done: %d failed\n", failures);

@@ -14,6 +14,8 @@
  */
 #include "store/postgres/pg_audit_rows.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,64 @@ static struct pg_arg field(const char *f)
 	return pg_text_n(f, strnlen(f, AUDIT_FIELD_MAX));
 }
 
+/* A round of the group commit (audit/batch.h) appends tens of entries at once: they go in
+ * INSERTs of 2^j rows each (the largest that fits what is left, at most INSERT_ROWS_MAX), so
+ * that a round costs a handful of statements, each one of INSERT_SIZES texts that stay
+ * prepared on the connection. */
+#define INSERT_SIZES	6
+#define INSERT_ROWS_MAX (1u << (INSERT_SIZES - 1))
+#define INSERT_COLUMNS	10
+#define INSERT_HEAD                                                                                \
+	"INSERT INTO audit (seq, time, actor, action, target, ip, outcome, reason, hash, "         \
+	"key_version) VALUES "
+#define INSERT_SQL_MAX (sizeof INSERT_HEAD + INSERT_ROWS_MAX * INSERT_COLUMNS * 8)
+_Static_assert(INSERT_ROWS_MAX *INSERT_COLUMNS <= PG_ARGS_MAX, "an INSERT's parameters");
+
+static char insert_sql[INSERT_SIZES][INSERT_SQL_MAX];
+static pthread_once_t insert_sql_once = PTHREAD_ONCE_INIT;
+
+/* INSERT_HEAD and ROWS tuples of INSERT_COLUMNS parameters each into OUT. */
+static void write_insert(char *out, size_t rows)
+{
+	size_t len = (size_t)snprintf(out, INSERT_SQL_MAX, "%s", INSERT_HEAD);
+	for (size_t r = 0; r < rows; r++)
+		for (size_t col = 1; col <= INSERT_COLUMNS; col++)
+			len += (size_t)snprintf(out + len, INSERT_SQL_MAX - len, "%s$%zu%s",
+						col == 1 ? (r > 0 ? ",(" : "(") : ",",
+						r * INSERT_COLUMNS + col,
+						col == INSERT_COLUMNS ? ")" : "");
+}
+
+static void write_inserts(void)
+{
+	for (size_t j = 0; j < INSERT_SIZES; j++)
+		write_insert(insert_sql[j], (size_t)1 << j);
+}
+
+/* Inserts the K entries at E (K a power of two, at most INSERT_ROWS_MAX) in one statement. */
+static enum coffer_err insert_rows(struct pg_conn *c, const struct audit_entry *e, size_t k)
+{
+	struct pg_arg args[INSERT_ROWS_MAX * INSERT_COLUMNS];
+	struct pg_arg *a = args;
+	for (size_t i = 0; i < k; i++) {
+		*a++ = pg_int((int64_t)e[i].seq);
+		*a++ = pg_int(e[i].time);
+		*a++ = field(e[i].actor);
+		*a++ = field(e[i].action);
+		*a++ = field(e[i].target);
+		*a++ = field(e[i].ip);
+		*a++ = field(e[i].outcome);
+		*a++ = field(e[i].reason);
+		*a++ = pg_bytea(e[i].hash, AUDIT_HASH_BYTES);
+		*a++ = pg_int((int64_t)e[i].key_version);
+	}
+	size_t j = 0;
+	while (((size_t)1 << j) < k)
+		j++;
+	pthread_once(&insert_sql_once, write_inserts);
+	return pg_exec(c, insert_sql[j], (struct pg_args){args, k * INSERT_COLUMNS});
+}
+
 /* The chain's last entry: its seq and hash. */
 struct last {
 	uint64_t seq;
@@ -83,15 +143,11 @@ enum coffer_err pg_audit_rows_append(struct pg_conn *c, const char *chain, struc
 		e[i].seq = prev.seq + 1 + i;
 	if (err == COFFER_OK && n > 0)
 		err = audit_sign_entries(audit_signer_get(), chain, prev.hash, e, n, cp);
-	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		err = pg_exec(c,
-			      "INSERT INTO audit (seq, time, actor, action, target, ip, outcome, "
-			      "reason, hash, key_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-			      PG_ARGS(pg_int((int64_t)e[i].seq), pg_int(e[i].time),
-				      field(e[i].actor), field(e[i].action), field(e[i].target),
-				      field(e[i].ip), field(e[i].outcome), field(e[i].reason),
-				      pg_bytea(e[i].hash, AUDIT_HASH_BYTES),
-				      pg_int((int64_t)e[i].key_version)));
+	for (size_t i = 0, k = 0; err == COFFER_OK && i < n; i += k) {
+		k = INSERT_ROWS_MAX;
+		while (k > n - i)
+			k /= 2;
+		err = insert_rows(c, &e[i], k);
 	}
 	return err;
 }

@@ -27,14 +27,19 @@ static bool get_version(const PGresult *r, int row, int col, uint32_t *out)
 	return true;
 }
 
-/* Reads one key row: version, master_version, wrapped (exactly KEYWRAP_BYTES). */
-static enum coffer_err read_key(const PGresult *r, int row, void *out)
+enum coffer_err pg_org_key_read_at(const PGresult *r, int row, int base, struct org_key_record *k)
 {
-	struct org_key_record *k = out;
-	return get_version(r, row, 0, &k->version) && get_version(r, row, 1, &k->master_version) &&
-		       pg_get_bytea_exact(r, row, 2, k->wrapped, KEYWRAP_BYTES)
+	return get_version(r, row, base, &k->version) &&
+		       get_version(r, row, base + 1, &k->master_version) &&
+		       pg_get_bytea_exact(r, row, base + 2, k->wrapped, KEYWRAP_BYTES)
 		   ? COFFER_OK
 		   : COFFER_ERR_STORAGE;
+}
+
+/* Reads one key row: version, master_version, wrapped. */
+static enum coffer_err read_key(const PGresult *r, int row, void *out)
+{
+	return pg_org_key_read_at(r, row, 0, out);
 }
 
 enum coffer_err pg_store_org_key_newest(struct pg_store *st, const char *org_id,

@@ -1,5 +1,6 @@
 /* pg_people.h — what the PostgreSQL store's files on people share (pg_users.c,
- * pg_user_changes.c, pg_invite_accept.c, pg_members.c, pg_resets.c): the writes to a user made
+ * pg_user_changes.c, pg_invite_accept.c, pg_members.c, pg_resets.c, pg_sessions.c,
+ * pg_caller.c): the columns a user and a session are read from, the writes to a user made
  * inside another write's transaction, as the SQLite store's users.c offers them to members.c
  * and resets.c, and one query whose rows the caller walks itself.
  *
@@ -33,6 +34,38 @@ COFFER_MUST_CHECK enum coffer_err pg_user_found_orgs(struct pg_conn *c, const ch
  * reads whose rows are not one item each (a user and its memberships). (pg_users.c) */
 COFFER_MUST_CHECK enum coffer_err pg_people_query(struct pg_store *st, const char *sql,
 						  struct pg_args args, PGresult **out);
+
+/* A user's columns (ACCOUNT: u.account, or NULL::bytea to leave it out), then one
+ * membership's (NULL for none), in the order pg_user_read_rows reads them, from column 0 on;
+ * then the tables they come from, and the order that keeps a user's rows together. */
+#define PG_USER_COLUMNS(account)                                                                   \
+	"u.id, u.email, u.role, u.status, u.totp_last_step, u.created_at, " #account ", "          \
+	"u.account_version, u.last_login_at, u.password_changed_at, u.reset_pending, "             \
+	"m.org_id, o.name, m.role, m.clearance"
+#define PG_USER_N_COLUMNS 15
+#define PG_USER_MEMBERSHIPS                                                                        \
+	"LEFT JOIN (memberships m JOIN orgs o ON o.id = m.org_id) ON m.user_id = u.id "
+#define PG_USER_FROM	    "FROM users u " PG_USER_MEMBERSHIPS
+#define PG_MEMBERSHIP_ORDER "o.name COLLATE \"C\", m.org_id COLLATE \"C\""
+
+/* Reads the user of row *ROW with its memberships (its rows from *ROW on, PG_USER_COLUMNS
+ * first) into U; *ROW moves past them. (pg_users.c) */
+COFFER_MUST_CHECK enum coffer_err pg_user_read_rows(const PGresult *r, int *row,
+						    struct user_record *u);
+
+/* A session's columns, as pg_session_read_at reads them, and the condition that finds it live
+ * ($1 its token hash, $2 now, $3 the idle lifetime; sessions s joined with users u). */
+#define PG_SESSION_COLUMNS                                                                         \
+	"s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "             \
+	"s.must_change_password, s.account_version"
+#define PG_SESSION_N_COLUMNS 8
+#define PG_SESSION_LIVE                                                                            \
+	"s.token_hash = $1 AND u.status = 'active' AND NOT u.reset_pending "                       \
+	"AND $2::bigint < s.expires_at AND $2::bigint - s.last_seen <= $3::bigint"
+
+/* Reads PG_SESSION_COLUMNS from column BASE on into V (its token excepted). (pg_sessions.c) */
+COFFER_MUST_CHECK enum coffer_err pg_session_read_at(const PGresult *r, int row, int base,
+						     struct session_record *v);
 
 /* Row readers for pg_row: one that reads nothing (the row's existence is the answer), and
  * one that reads column 0, an integer (a count), into the int64_t at OUT. */

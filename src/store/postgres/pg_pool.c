@@ -337,11 +337,12 @@ void pg_pool_put(struct pg_pool *pool, struct pg_conn *c)
 	 * transaction (a caller that did not end it) would give the next borrower its state. */
 	PGconn *drop = NULL;
 	if (c->broken || c->retire || PQstatus(c->pq) != CONNECTION_OK ||
-	    PQtransactionStatus(c->pq) != PQTRANS_IDLE) {
+	    PQtransactionStatus(c->pq) != PQTRANS_IDLE || c->begin_pending) {
 		if (!c->broken && !c->retire && PQstatus(c->pq) == CONNECTION_OK)
 			log_msg(LOG_ERROR, "pg", "a connection came back inside a transaction");
 		drop = c->pq;
 		c->pq = NULL;
+		c->begin_pending = false; /* the slot's next connection starts outside one */
 	}
 	pthread_mutex_lock(&pool->mu);
 	if (drop != NULL) {

@@ -50,6 +50,9 @@ struct pg_conn {
 	PGconn *pq;
 	char db[PG_DB_NAME_MAX + 1];
 	bool broken; /* set by a failure that may have left the connection unusable */
+	/* pg_begin was called and BEGIN not yet sent: it goes with the transaction's first
+	 * statement (pg_query.c), and a transaction that sends none has nothing to end. */
+	bool begin_pending;
 	/* The pool's bookkeeping, under its lock. */
 	int state;
 	bool retire;	 /* close it when it comes back (its database is being dropped) */

@@ -48,6 +48,8 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 	*out = NULL;
 	if (args.n > PG_ARGS_MAX)
 		return COFFER_ERR_INTERNAL;
+	if (c->begin_pending && (err = pg_exec_simple(c, "BEGIN")) != COFFER_OK)
+		return err;
 	for (size_t i = 0; i < args.n && err == COFFER_OK; i++) {
 		const struct pg_arg *a = &args.v[i];
 		values[i] = NULL;
@@ -160,13 +162,31 @@ enum coffer_err pg_query(struct pg_conn *c, const char *sql, struct pg_args args
 	return err;
 }
 
+enum coffer_err pg_exec_simple(struct pg_conn *c, const char *sql)
+{
+	c->begin_pending = false;
+	PGresult *res = PQexec(c->pq, sql);
+	enum coffer_err err = pg_err_result(c->pq, res);
+	if (err != COFFER_OK)
+		note_failure(c, res, err);
+	PQclear(res);
+	return err;
+}
+
 enum coffer_err pg_begin(struct pg_conn *c)
 {
-	return pg_exec(c, "BEGIN", PG_NO_ARGS);
+	if (c->begin_pending || PQtransactionStatus(c->pq) != PQTRANS_IDLE)
+		return COFFER_ERR_INTERNAL; /* one transaction at a time */
+	c->begin_pending = true;
+	return COFFER_OK;
 }
 
 enum coffer_err pg_end(struct pg_conn *c, enum coffer_err err)
 {
+	if (c->begin_pending) { /* nothing was sent: nothing to commit or roll back */
+		c->begin_pending = false;
+		return err;
+	}
 	if (err != COFFER_OK) {
 		/* A rollback that fails leaves the connection in doubt: pg_pool_put closes a
 		 * connection still inside a transaction, and the server ends the transaction

@@ -20,8 +20,9 @@
 #include "common/err.h"
 #include "store/postgres/pg_pool.h"
 
-/* At most this many parameters in one statement. */
-#define PG_ARGS_MAX 32
+/* At most this many parameters in one statement: the widest is an audit round's INSERT of 32
+ * entries of 10 columns (pg_audit_rows.c). */
+#define PG_ARGS_MAX 320
 
 enum pg_arg_kind { PG_ARG_NULL, PG_ARG_TEXT, PG_ARG_BYTEA, PG_ARG_INT };
 
@@ -84,12 +85,17 @@ COFFER_MUST_CHECK enum coffer_err pg_exec(struct pg_conn *c, const char *sql, st
 COFFER_MUST_CHECK enum coffer_err pg_change(struct pg_conn *c, const char *sql,
 					    struct pg_args args);
 
+/* Runs SQL, one or more statements of ours without parameters, through the simple protocol
+ * (one round trip; a pending BEGIN must lead it). */
+COFFER_MUST_CHECK enum coffer_err pg_exec_simple(struct pg_conn *c, const char *sql);
+
 /* Runs SQL, a query; on success *OUT holds its rows (the caller PQclear()s it). */
 COFFER_MUST_CHECK enum coffer_err pg_query(struct pg_conn *c, const char *sql, struct pg_args args,
 					   enum pg_results format, PGresult **out);
 
 /* Transactions. pg_begin starts one (READ COMMITTED, PostgreSQL's default; the store takes
- * row locks where it needs them). pg_end ends it: with ERR = COFFER_OK it commits and returns
+ * row locks where it needs them). Its BEGIN is sent with the first statement inside, and
+ * with pg_lock's in one round trip. pg_end ends it: with ERR = COFFER_OK it commits and returns
  * the commit's result; otherwise it rolls back and returns ERR.
  *
  * A COMMIT whose answer never arrives (the connection lost while it ran) has an UNKNOWN

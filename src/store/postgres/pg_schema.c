@@ -134,7 +134,7 @@ enum coffer_err pg_schema_apply(struct pg_conn *c, const struct pg_schema *schem
 		*applied = 0;
 	/* Inside a caller's transaction the lock would be held, and the steps committed, by
 	 * whatever the caller does next. */
-	if (latest == 0 || PQtransactionStatus(c->pq) != PQTRANS_IDLE)
+	if (latest == 0 || PQtransactionStatus(c->pq) != PQTRANS_IDLE || c->begin_pending)
 		return COFFER_ERR_INTERNAL;
 	enum coffer_err err = pg_begin(c);
 	if (err != COFFER_OK)

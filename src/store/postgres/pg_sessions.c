@@ -5,7 +5,7 @@
  * inside both its absolute and its idle lifetime: the check is one SELECT joined with users, on
  * every request, outside any transaction, so a session can never outlive the status of its
  * user. Sessions past their absolute expiry are swept when new ones are added. */
-#include "store/postgres/pg_store_db.h"
+#include "store/postgres/pg_people.h"
 
 /* A new session, the length of its CSRF token, and the time it is added at. */
 struct new_session {
@@ -57,19 +57,18 @@ enum coffer_err pg_store_session_add(struct pg_store *st, const struct session_r
 	return pg_sys_tx(st, add_tx, &n);
 }
 
-/* user_id, csrf_token, ticket, created_at, last_seen, expires_at, must_change_password,
- * account_version */
-static enum coffer_err read_session(const PGresult *r, int row, void *out)
+enum coffer_err pg_session_read_at(const PGresult *r, int row, int base, struct session_record *v)
 {
-	struct session_record *v = out;
 	int64_t must_change = 0, account_version = 0;
 	size_t ticket_len = 0;
-	if (!pg_get_text(r, row, 0, v->user_id, sizeof v->user_id) ||
-	    !pg_get_text(r, row, 1, v->csrf_token, sizeof v->csrf_token) ||
-	    !pg_get_bytea_max(r, row, 2, v->ticket, sizeof v->ticket, &ticket_len) ||
-	    !pg_get_int(r, row, 3, &v->created_at) || !pg_get_int(r, row, 4, &v->last_seen) ||
-	    !pg_get_int(r, row, 5, &v->expires_at) || !pg_get_int(r, row, 6, &must_change) ||
-	    !pg_get_int(r, row, 7, &account_version) || account_version < 0)
+	if (!pg_get_text(r, row, base, v->user_id, sizeof v->user_id) ||
+	    !pg_get_text(r, row, base + 1, v->csrf_token, sizeof v->csrf_token) ||
+	    !pg_get_bytea_max(r, row, base + 2, v->ticket, sizeof v->ticket, &ticket_len) ||
+	    !pg_get_int(r, row, base + 3, &v->created_at) ||
+	    !pg_get_int(r, row, base + 4, &v->last_seen) ||
+	    !pg_get_int(r, row, base + 5, &v->expires_at) ||
+	    !pg_get_int(r, row, base + 6, &must_change) ||
+	    !pg_get_int(r, row, base + 7, &account_version) || account_version < 0)
 		return COFFER_ERR_STORAGE;
 	v->ticket_len = ticket_len;
 	v->must_change_password = must_change != 0;
@@ -77,16 +76,18 @@ static enum coffer_err read_session(const PGresult *r, int row, void *out)
 	return COFFER_OK;
 }
 
+static enum coffer_err read_session(const PGresult *r, int row, void *out)
+{
+	return pg_session_read_at(r, row, 0, out);
+}
+
 enum coffer_err pg_store_session_get(struct pg_store *st, const struct token_hash *h, int64_t now,
 				     int64_t idle_ttl, struct session_record *out)
 {
 	enum coffer_err err = pg_sys_row(
 	    st,
-	    "SELECT s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "
-	    "s.must_change_password, s.account_version FROM sessions s "
-	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.status = 'active' "
-	    "AND NOT u.reset_pending AND $2::bigint < s.expires_at "
-	    "AND $2::bigint - s.last_seen <= $3::bigint",
+	    "SELECT " PG_SESSION_COLUMNS " FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE " PG_SESSION_LIVE,
 	    PG_ARGS(pg_bytea(h->bytes, sizeof h->bytes), pg_int(now), pg_int(idle_ttl)),
 	    read_session, out);
 	if (err == COFFER_OK)

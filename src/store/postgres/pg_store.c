@@ -123,7 +123,15 @@ enum coffer_err pg_org_rows(struct pg_org_db *odb, const char *sql, struct pg_ar
 
 enum coffer_err pg_lock(struct pg_conn *c, enum pg_lock lock)
 {
-	return pg_exec(c, "SELECT pg_advisory_xact_lock($1::bigint)", PG_ARGS(pg_int(lock)));
+	if (!c->begin_pending)
+		return pg_exec(c, "SELECT pg_advisory_xact_lock($1::bigint)",
+			       PG_ARGS(pg_int(lock)));
+	/* A transaction's first statement: BEGIN and the lock go as one string in one round trip
+	 * (the simple protocol runs its statements in order). The key is one of enum pg_lock's
+	 * constants, never input. */
+	char sql[64];
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d)", (int)lock);
+	return pg_exec_simple(c, sql);
 }
 
 /* --- the system database ------------------------------------------------------------------ */

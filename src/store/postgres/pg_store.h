@@ -181,6 +181,9 @@ COFFER_MUST_CHECK enum coffer_err pg_store_session_get(struct pg_store *st,
 						       const struct token_hash *h, int64_t now,
 						       int64_t idle_ttl,
 						       struct session_record *out);
+COFFER_MUST_CHECK enum coffer_err
+pg_store_caller_get(struct pg_store *st, const struct token_hash *h, int64_t now, int64_t idle_ttl,
+		    struct session_record *s, struct user_record *u, struct caller_org_read *org);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_set_ticket(struct pg_store *st,
 							      const struct token_hash *h,
 							      const uint8_t *ticket, size_t len,

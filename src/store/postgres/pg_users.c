@@ -5,7 +5,7 @@
  * - A user and its memberships (with their organisations' names) come from one statement, a
  *   LEFT JOIN, so they are read in one snapshot and always agree; a user without memberships
  *   is one row whose membership columns are NULL. A user's rows are consecutive (ordered by
- *   the unique email first), and read_user_rows() is the one place that reads them.
+ *   the unique email first), and pg_user_read_rows() is the one place that reads them.
  * - Orders compare bytes (COLLATE "C"), as SQLite's BINARY collation does: lists come in the
  *   same order on both engines, whatever collation the database was created with.
  */
@@ -14,16 +14,10 @@
 
 #include "store/postgres/pg_people.h"
 
-/* A user's columns, then one membership's (NULL for none), in the order read_user_rows reads
- * them; the list leaves the account out. */
-#define USER_SELECT_FIRST "SELECT u.id, u.email, u.role, u.status, u.totp_last_step, u.created_at, "
-#define USER_SELECT_REST                                                                           \
-	", u.account_version, u.last_login_at, u.password_changed_at, u.reset_pending, "           \
-	"m.org_id, o.name, m.role, m.clearance FROM users u "                                      \
-	"LEFT JOIN (memberships m JOIN orgs o ON o.id = m.org_id) ON m.user_id = u.id "
-#define USER_SELECT	       USER_SELECT_FIRST "u.account" USER_SELECT_REST
-#define USER_SELECT_NO_ACCOUNT USER_SELECT_FIRST "NULL::bytea" USER_SELECT_REST
-#define MEMBERSHIP_ORDER       "o.name COLLATE \"C\", m.org_id COLLATE \"C\""
+/* The list leaves the account out. */
+#define USER_SELECT	       "SELECT " PG_USER_COLUMNS(u.account) " " PG_USER_FROM
+#define USER_SELECT_NO_ACCOUNT "SELECT " PG_USER_COLUMNS(NULL::bytea) " " PG_USER_FROM
+#define MEMBERSHIP_ORDER       PG_MEMBERSHIP_ORDER
 
 enum {
 	COL_ID,
@@ -103,9 +97,7 @@ static bool same_user(const PGresult *r, int a, int b)
 		      (size_t)PQgetlength(r, a, COL_ID)) == 0;
 }
 
-/* Reads the user of row *ROW with its memberships (its rows from *ROW on) into U; *ROW moves
- * past them. */
-static enum coffer_err read_user_rows(const PGresult *r, int *row, struct user_record *u)
+enum coffer_err pg_user_read_rows(const PGresult *r, int *row, struct user_record *u)
 {
 	int first = *row, rows = PQntuples(r);
 	enum coffer_err err = read_user(r, first, u);
@@ -137,7 +129,7 @@ static enum coffer_err find_user(struct pg_store *st, const char *sql, const cha
 	if (PQntuples(r) == 0)
 		err = COFFER_ERR_NOT_FOUND;
 	else
-		err = read_user_rows(r, &row, out);
+		err = pg_user_read_rows(r, &row, out);
 	if (err == COFFER_OK && row != PQntuples(r))
 		err = COFFER_ERR_STORAGE; /* a key that finds two users: not a unique column */
 	PQclear(r);
@@ -178,7 +170,7 @@ enum coffer_err pg_store_users_list(struct pg_store *st, struct user_record **ou
 	}
 	int row = 0;
 	for (size_t i = 0; err == COFFER_OK && i < n_users; i++)
-		err = read_user_rows(r, &row, &users[i]);
+		err = pg_user_read_rows(r, &row, &users[i]);
 	PQclear(r);
 	if (err != COFFER_OK) {
 		free(users);
