@@ -114,6 +114,16 @@ static void test_keys(void **state)
 	longest[S3_KEY_MAX] = 'k';
 	longest[S3_KEY_MAX + 1] = '\0';
 	assert_false(s3_key_valid(longest));
+
+	assert_true(s3_prefix_valid(""));
+	assert_true(s3_prefix_valid("orgs/"));
+	assert_true(s3_prefix_valid("orgs/a/blobs/"));
+	assert_true(s3_prefix_valid("orgs/a/blobs/0b"));
+	assert_false(s3_prefix_valid("/"));
+	assert_false(s3_prefix_valid("orgs//"));
+	assert_false(s3_prefix_valid("orgs/../"));
+	assert_false(s3_prefix_valid("a b/"));
+	assert_false(s3_prefix_valid(NULL));
 }
 
 static void test_sha256(void **state)
