@@ -28,8 +28,10 @@ from conftest import ON_PG, REPO_ROOT
 from swift_server import SwiftServer
 from swift_s3 import pid_alive
 
-# It runs no coffer: the SQLite suites run it; the PostgreSQL suite need not again.
-pytestmark = pytest.mark.skipif(ON_PG, reason="the test store itself; run in the SQLite suites")
+# It runs no coffer: the suites on SQLite with files on disk run it; those on PostgreSQL or with
+# files on S3 (COFFER_TEST_BLOBS=s3) need not again.
+pytestmark = pytest.mark.skipif(ON_PG or os.environ.get("COFFER_TEST_BLOBS") == "s3",
+                                reason="the test store itself; run in the SQLite suites")
 
 SCRIPT = REPO_ROOT / "scripts" / "swift_s3.py"
 MiB = 1024 * 1024
