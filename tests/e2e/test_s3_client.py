@@ -92,6 +92,7 @@ def test_listings_paginate(store):
     lines, _ = run_check(store, "list")
     assert "ok - all five, in order, with sizes and times" in lines
     assert "ok - all three" in lines
+    assert "ok - all three, one by one" in lines
 
 
 def test_bucket_checks(store):
