@@ -19,9 +19,11 @@ import pytest
 from conftest import REPO_ROOT, assert_no_sanitizer_report, ON_PG
 from swift_server import SwiftServer
 
-# Client-level checks against their own store: the SQLite suites run them; the PostgreSQL
-# suite, which runs coffer on another database engine, need not again.
-pytestmark = pytest.mark.skipif(ON_PG, reason="client-level checks; run in the SQLite suites")
+# Client-level checks against their own store, running no coffer: the suites on SQLite with
+# files on disk run them; those on PostgreSQL or with files on S3 (COFFER_TEST_BLOBS=s3) need
+# not again.
+pytestmark = pytest.mark.skipif(ON_PG or os.environ.get("COFFER_TEST_BLOBS") == "s3",
+                                reason="client-level checks; run in the SQLite suites")
 
 CHECK_BIN = REPO_ROOT / "build" / "asan" / "tests-s3" / "s3_check"
 BUCKET = "coffer-s3-check"
