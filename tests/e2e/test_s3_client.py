@@ -11,8 +11,6 @@ proxy under it, and to bring it back.
 
 import os
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
