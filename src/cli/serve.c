@@ -39,6 +39,7 @@
 #include "sandbox/web_filter.h"
 #include "keyclient/keyclient.h"
 #include "store/audit_watch.h"
+#include "store/blobs.h"
 #include "store/sweep.h"
 #include "version.h"
 
@@ -206,6 +207,17 @@ static int open_store(const char *data_dir, const struct coffer_config *cfg,
 	return rc;
 }
 
+/* Opens where the organisations' file contents live, as CFG says. Prints why on failure. */
+static int open_blobs(const char *data_dir, const struct coffer_config *cfg,
+		      struct keyd_client *keyd, struct blob_store **out)
+{
+	(void)cfg;
+	(void)keyd;
+	if (blob_store_files(data_dir, out) != COFFER_OK)
+		return cli_fail("cannot set up the blob store under %s", data_dir);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
@@ -213,6 +225,7 @@ int cmd_serve(int argc, char **argv)
 	struct coffer_config cfg;
 	char cert_path[PATH_MAX], key_path[PATH_MAX];
 	struct store *store = NULL;
+	struct blob_store *blobs = NULL;
 	struct org_cache *orgs = NULL;
 	struct audit_batch *audit = NULL;
 	struct audit_watch *watch = NULL;
@@ -299,6 +312,10 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_USER_ERROR;
 		goto out;
 	}
+	if (open_blobs(data_dir, &cfg, keyd, &blobs) != 0) {
+		rc = EXIT_USER_ERROR;
+		goto out;
+	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
 	if (audit_watch_start(store, &signer, &watch) != COFFER_OK) {
 		rc = cli_fail("cannot set up the audit chains' checkpoints");
@@ -323,6 +340,7 @@ int cmd_serve(int argc, char **argv)
 	struct coffer_app app = {.cfg = &cfg,
 				 .data_dir = data_dir,
 				 .store = store,
+				 .blobs = blobs,
 				 .keyd = keyd,
 				 .breached = breached,
 				 .orgs = orgs,
@@ -330,6 +348,7 @@ int cmd_serve(int argc, char **argv)
 				 .backups = backups};
 	const struct export_deps export_deps = {.data_dir = data_dir,
 						.store = store,
+						.blobs = blobs,
 						.orgs = orgs,
 						.keyd = keyd,
 						.session_idle_ttl = cfg.session_idle_ttl};
@@ -362,7 +381,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	/* Blobs left by a crash go, in the background. */
-	if (sweep_start(data_dir, store, orgs, &sweep) != COFFER_OK)
+	if (sweep_start(blobs, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
 	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
 	if (backups != NULL && backup_nightly_start(backups) != COFFER_OK)
@@ -414,6 +433,7 @@ out:
 	store_org_cache_free(orgs);
 	breached_db_close(breached);
 	store_close(store);
+	blob_store_free(blobs);
 	tls_certs_close();
 	config_free(&cfg);
 out_keyd:
