@@ -395,7 +395,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* Start-up is over: from here on the web process lives under its allow-list. */
 	if (!sandbox_skipped_for_sanitizers() &&
-	    sandbox_web(cfg.database == CONFIG_DB_POSTGRESQL) != COFFER_OK) {
+	    sandbox_web(cfg.database == CONFIG_DB_POSTGRESQL ||
+			cfg.blob_store == CONFIG_BLOBS_S3) != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
 		http_server_shutdown(srv, 0);
 		goto out;
