@@ -10,10 +10,10 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit pgtests fuzzers run test fuzz bench deps test-deps bench-deps clean format
+.PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench deps test-deps bench-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
-        libzip libpq
+        libzip libpq libcurl expat
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
 # p11-kit gives only the PKCS#11 header: modules are loaded with dlopen (src/hsm/p11.c).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) p11-kit-1)
@@ -130,9 +130,18 @@ build/asan/tests-pg/%: tests/pg/%.c tests/pg/pg_check.h build/asan/libcoffer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
 
+# The S3 client's checks against a real object store (tests/e2e/test_s3_client.py starts
+# OpenStack Swift with s3api and drives tests/s3/s3_check.c). Not under build/asan/tests/ either.
+S3_CHECK_BIN := $(patsubst tests/s3/%.c,build/asan/tests-s3/%,$(wildcard tests/s3/*_check.c))
+build/asan/tests-s3/%: tests/s3/%.c build/asan/libcoffer.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
+
 asan: build/asan/coffer
 unit: $(UNIT_BIN) build/asan/tests/crosscheck
 pgtests: $(PG_CHECK_BIN)
+s3tests: $(S3_CHECK_BIN)
 
 # --- libFuzzer targets (clang) -------------------------------------------------------------
 FUZZ_CC := clang
@@ -186,7 +195,7 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 test: test-deps
-	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit pgtests fuzzers \
+	@$(MAKE) --no-print-directory build/coffer build/asan/coffer unit pgtests s3tests fuzzers \
 	  $(BROWSER_MODULES)
 	@/usr/bin/python3 tests/run_all.py
 
