@@ -303,6 +303,38 @@ def make_traversable(path):
             os.chmod(parent, (st.st_mode & 0o7777) | 0o001)
 
 
+def s3_bucket_of(data_dir):
+    """The bucket of the deployment at DATA_DIR when its blobs are in an object store, else
+    None."""
+    conf = dict(l.split("=", 1) for l in read_conf_lines(Path(data_dir) / "coffer.conf")
+                if "=" in l)
+    conf = {k.strip(): v.strip() for k, v in conf.items()}
+    return conf.get("s3_bucket") if conf.get("blob_store") == "s3" else None
+
+
+def s3_client(swift=None):
+    """A boto3 client of SWIFT (default: the session's): an independent S3 implementation's
+    view of the bucket, SigV4 and path-style as coffer's."""
+    import boto3
+    from botocore.config import Config
+    swift = swift or session_swift()
+    return boto3.client("s3", endpoint_url=swift.endpoint, region_name=swift.region,
+                        aws_access_key_id=swift.access_key_id,
+                        aws_secret_access_key=swift.secret_access_key,
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "path"}))
+
+
+def s3_blob_names(bucket, org, swift=None):
+    """The file ids of ORG's objects in BUCKET (orgs/<org>/blobs/<id>), sorted."""
+    prefix = f"orgs/{org}/blobs/"
+    names = []
+    for page in s3_client(swift).get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                           Prefix=prefix):
+        names += [o["Key"][len(prefix):] for o in page.get("Contents", [])]
+    return sorted(names)
+
+
 def chown_tree(path, uid, gid):
     os.lchown(path, uid, gid)
     for root, dirs, files in os.walk(path):
