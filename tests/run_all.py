@@ -2,8 +2,9 @@
 """run_all.py — runs every test suite of coffer and sums them into one closing line.
 
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
-key formats against python3-cryptography, the end-to-end suite against the
-release binary, again against the sanitizer binary and again on the PostgreSQL store, the browser journey of the web application
+key formats against python3-cryptography, the end-to-end suite against the release binary,
+again against the sanitizer binary and again on the PostgreSQL store, the file tests with their
+contents in an object store (Swift with s3api), the browser journey of the web application
 (tests/browser, Debian's chromium driven by playwright-core), and a short smoke run of every
 libFuzzer target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
