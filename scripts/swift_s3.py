@@ -18,7 +18,7 @@ As a module (tests/e2e/swift_server.py re-exports it):
 
 As a command:
 
-    scripts/swift_s3.py start DIR [--region R]   # prints S3_ENDPOINT=…, S3_REGION=…, S3_ACCESS_KEY_ID=…
+    scripts/swift_s3.py start DIR [--region R]   # prints S3_ENDPOINT=…, S3_REGION=…, …
     scripts/swift_s3.py stop DIR
 
 docs/OPERATIONS.md ("An S3 store for testing") says which settings matter and why.
