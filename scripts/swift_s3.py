@@ -18,7 +18,7 @@ As a module (tests/e2e/swift_server.py re-exports it):
 
 As a command:
 
-    scripts/swift_s3.py start DIR [--region R]   # prints S3_ENDPOINT=…, S3_REGION=…, S3_ACCESS_KEY_ID=…
+    scripts/swift_s3.py start DIR [--region R]   # prints S3_ENDPOINT=…, S3_REGION=…, …
     scripts/swift_s3.py stop DIR
 
 docs/OPERATIONS.md ("An S3 store for testing") says which settings matter and why.
@@ -262,6 +262,8 @@ class SwiftServer:
         common = (f"bind_ip = 127.0.0.1\nworkers = 0\nuser = {user}\nswift_dir = {self.etc}\n"
                   f"devices = {self.dir / 'srv'}\nmount_check = false\ndisable_fallocate = true\n"
                   "bind_timeout = 3\nlog_udp_host = 127.0.0.1\nlog_level = INFO\n")
+        # The container server's allow_versions (old-style versioning) is left at its default,
+        # off: setting it at all logs a deprecation.
         for name in BACKENDS:
             (self.etc / f"{name}-server.conf").write_text(
                 _backend_conf(name, self.ports[name], common))
@@ -365,8 +367,9 @@ class SwiftServer:
                 return self
             except Exception as e:
                 self.stop()
-                if attempt < 2 and "Could not bind" in self.log_text() \
-                        and time.monotonic() < deadline:
+                logs = self.log_text()
+                taken = "Could not bind" in logs or "Address already in use" in logs
+                if attempt < 2 and taken and time.monotonic() < deadline:
                     self._rotate_logs(attempt)
                     continue  # another process took a port in the meantime
                 raise RuntimeError(f"Swift did not start: {e}\n{self.log_text()[-6000:]}") from e

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "export/exports.h"
 #include "keyclient/keyclient.h"
+#include "store/blobs.h"
 #include "store/store.h"
 
 struct backup_nightly;
@@ -15,6 +16,7 @@ struct coffer_app {
 	const struct coffer_config *cfg;
 	const char *data_dir;
 	struct store *store;
+	struct blob_store *blobs;	/* the organisations' file contents (store/blobs.h) */
 	struct keyd_client *keyd;	/* the web process's connections to the key service */
 	struct breached_db *breached;	/* the breached-password list (re-opened on SIGHUP) */
 	struct org_cache *orgs;		/* the organisations' databases, a bounded number open */

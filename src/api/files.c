@@ -235,7 +235,7 @@ static enum coffer_err upload_begin(struct request *rq)
 		return COFFER_ERR_NOMEM;
 	err = object_key_new(rq, KIND, f->id, 1, level, up->key, &f->key);
 	if (err == COFFER_OK)
-		err = blob_create(rq->app->data_dir, caller->org_id, f->id, &up->blob);
+		err = blob_create(rq->app->blobs, caller->org_id, f->id, &up->blob);
 	uint8_t aad[KEYWRAP_AAD_MAX];
 	struct object_ctx ctx;
 	object_ctx_of(rq, &f->key, &ctx);
@@ -283,7 +283,7 @@ enum coffer_err files_upload(struct request *rq)
 			store_org_return(rq->app->orgs, odb);
 		}
 		if (err != COFFER_OK &&
-		    blob_remove(rq->app->data_dir, caller->org_id, f->id) != COFFER_OK)
+		    blob_remove(rq->app->blobs, caller->org_id, f->id) != COFFER_OK)
 			log_msg(LOG_WARN, "files",
 				"request %s: a blob without a row is left for the "
 				"start-up sweep",
@@ -393,7 +393,7 @@ enum coffer_err files_download(struct request *rq)
 	else
 		memcpy(d->id, id, sizeof d->id);
 	if (err == COFFER_OK)
-		err = blob_open(rq->app->data_dir, api_caller(rq)->org_id, id, &d->blob, &sealed);
+		err = blob_open(rq->app->blobs, api_caller(rq)->org_id, id, &d->blob, &sealed);
 	uint8_t aad[KEYWRAP_AAD_MAX];
 	struct object_ctx ctx;
 	object_ctx_of(rq, &f.key, &ctx);
@@ -484,7 +484,7 @@ enum coffer_err files_delete(struct request *rq)
 		return err;
 	/* The row and key are gone: the content is unreadable already. A blob left behind by a
 	 * failure here is an orphan for the start-up sweep. */
-	if (blob_remove(rq->app->data_dir, caller->org_id, id) != COFFER_OK)
+	if (blob_remove(rq->app->blobs, caller->org_id, id) != COFFER_OK)
 		log_msg(LOG_WARN, "files", "file %s: its blob is left for the start-up sweep", id);
 	return reply_no_content(rq);
 }

@@ -39,6 +39,9 @@
 #include "sandbox/web_filter.h"
 #include "keyclient/keyclient.h"
 #include "store/audit_watch.h"
+#include "s3/s3_bucket.h"
+#include "store/blob_s3.h"
+#include "store/blobs.h"
 #include "store/sweep.h"
 #include "version.h"
 
@@ -206,6 +209,87 @@ static int open_store(const char *data_dir, const struct coffer_config *cfg,
 	return rc;
 }
 
+/* Whether the bucket is there, opens with coffer's credentials and is kept where
+ * data_region says. Prints why not. */
+static int check_bucket(const struct coffer_config *cfg, struct s3_client *client)
+{
+	enum coffer_err err = s3_bucket_check(client);
+	if (err == COFFER_ERR_NOT_FOUND)
+		return cli_fail("the object store at %s has no bucket %s (s3_bucket)",
+				cfg->s3_endpoint, cfg->s3_bucket);
+	if (err == COFFER_ERR_FORBIDDEN)
+		return cli_fail("the object store at %s refuses coffer's credentials for bucket %s "
+				"(s3_access_key_id, and the secret of `coffer secret set "
+				"s3_secret_access_key`)",
+				cfg->s3_endpoint, cfg->s3_bucket);
+	if (err != COFFER_OK)
+		return cli_fail("cannot reach the object store at %s (%s)", cfg->s3_endpoint,
+				coffer_err_info(err)->code);
+	if (cfg->data_region[0] == '\0')
+		return 0;
+	char region[S3_REGION_MAX + 1];
+	err = s3_bucket_region(client, region);
+	if (err != COFFER_OK)
+		return cli_fail("cannot ask the object store where bucket %s is kept (%s)",
+				cfg->s3_bucket, coffer_err_info(err)->code);
+	if (strcmp(region, cfg->data_region) != 0)
+		return cli_fail("bucket %s is kept in %s, but data_region is %s: files would leave "
+				"their region",
+				cfg->s3_bucket, region, cfg->data_region);
+	return 0;
+}
+
+/* The object-store kind of blob store, with the secret key keyd opened from DATA/secrets. */
+static int open_s3_blobs(const char *data_dir, const struct coffer_config *cfg,
+			 struct keyd_client *keyd, struct blob_store **out)
+{
+	if (cfg->data_region[0] != '\0' && strcmp(cfg->s3_region, cfg->data_region) != 0)
+		return cli_fail("s3_region is %s, but data_region is %s: files would leave their "
+				"region",
+				cfg->s3_region, cfg->data_region);
+	char *secret = sodium_malloc(SECRET_VALUE_MAX + 1);
+	if (secret == NULL)
+		return cli_fail("out of memory");
+	size_t len = 0;
+	enum coffer_err err =
+	    keyd_secret_get(keyd, SECRET_S3_SECRET_ACCESS_KEY, secret, SECRET_VALUE_MAX + 1, &len);
+	if (err != COFFER_OK) {
+		sodium_free(secret);
+		return err == COFFER_ERR_NOT_FOUND
+			   ? cli_fail("blob_store = s3 needs the secret key: coffer secret set "
+				      "s3_secret_access_key --data %s",
+				      data_dir)
+			   : cli_fail(
+				 "keyd cannot give the object store's secret key (DATA/secrets)");
+	}
+	char ca_path[PATH_MAX];
+	if (cfg->s3_ca_file[0] != '\0')
+		data_path(data_dir, cfg->s3_ca_file, ca_path);
+	struct s3_config sc = {.endpoint = cfg->s3_endpoint,
+			       .ca_file = cfg->s3_ca_file[0] != '\0' ? ca_path : NULL,
+			       .bucket = cfg->s3_bucket,
+			       .region = cfg->s3_region,
+			       .access_key_id = cfg->s3_access_key_id,
+			       .secret_access_key = secret,
+			       .virtual_hosted = !cfg->s3_path_style};
+	err = blob_store_s3(&sc, data_dir, out);
+	sodium_free(secret); /* the client keeps its own copy; sodium_free wipes this one */
+	if (err != COFFER_OK)
+		return cli_fail("cannot set up the object store client for %s", cfg->s3_endpoint);
+	return check_bucket(cfg, blob_store_s3_client(*out));
+}
+
+/* Opens where the organisations' file contents live, as CFG says. Prints why on failure. */
+static int open_blobs(const char *data_dir, const struct coffer_config *cfg,
+		      struct keyd_client *keyd, struct blob_store **out)
+{
+	if (cfg->blob_store == CONFIG_BLOBS_S3)
+		return open_s3_blobs(data_dir, cfg, keyd, out);
+	if (blob_store_files(data_dir, out) != COFFER_OK)
+		return cli_fail("cannot set up the blob store under %s", data_dir);
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
@@ -213,6 +297,7 @@ int cmd_serve(int argc, char **argv)
 	struct coffer_config cfg;
 	char cert_path[PATH_MAX], key_path[PATH_MAX];
 	struct store *store = NULL;
+	struct blob_store *blobs = NULL;
 	struct org_cache *orgs = NULL;
 	struct audit_batch *audit = NULL;
 	struct audit_watch *watch = NULL;
@@ -299,6 +384,10 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_USER_ERROR;
 		goto out;
 	}
+	if (open_blobs(data_dir, &cfg, keyd, &blobs) != 0) {
+		rc = EXIT_USER_ERROR;
+		goto out;
+	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
 	if (audit_watch_start(store, &signer, &watch) != COFFER_OK) {
 		rc = cli_fail("cannot set up the audit chains' checkpoints");
@@ -323,6 +412,7 @@ int cmd_serve(int argc, char **argv)
 	struct coffer_app app = {.cfg = &cfg,
 				 .data_dir = data_dir,
 				 .store = store,
+				 .blobs = blobs,
 				 .keyd = keyd,
 				 .breached = breached,
 				 .orgs = orgs,
@@ -330,6 +420,7 @@ int cmd_serve(int argc, char **argv)
 				 .backups = backups};
 	const struct export_deps export_deps = {.data_dir = data_dir,
 						.store = store,
+						.blobs = blobs,
 						.orgs = orgs,
 						.keyd = keyd,
 						.session_idle_ttl = cfg.session_idle_ttl};
@@ -362,7 +453,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	/* Blobs left by a crash go, in the background. */
-	if (sweep_start(data_dir, store, orgs, &sweep) != COFFER_OK)
+	if (sweep_start(blobs, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
 	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
 	if (backups != NULL && backup_nightly_start(backups) != COFFER_OK)
@@ -376,7 +467,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	/* Start-up is over: from here on the web process lives under its allow-list. */
 	if (!sandbox_skipped_for_sanitizers() &&
-	    sandbox_web(cfg.database == CONFIG_DB_POSTGRESQL) != COFFER_OK) {
+	    sandbox_web(cfg.database == CONFIG_DB_POSTGRESQL ||
+			cfg.blob_store == CONFIG_BLOBS_S3) != COFFER_OK) {
 		rc = cli_fail("cannot install the web process's seccomp filter");
 		http_server_shutdown(srv, 0);
 		goto out;
@@ -414,6 +506,7 @@ out:
 	store_org_cache_free(orgs);
 	breached_db_close(breached);
 	store_close(store);
+	blob_store_free(blobs);
 	tls_certs_close();
 	config_free(&cfg);
 out_keyd:

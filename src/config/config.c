@@ -1,5 +1,6 @@
 /* config.c — the coffer.conf parser: a table of keys, each with its own strict value parser. */
 #include "config/config.h"
+#include "config/config_s3.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,8 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->pg_sslmode = CONFIG_PG_SSL_VERIFY_FULL;
 	cfg->pg_pool_size = 16;
 	cfg->pg_prepared_statements = true;
+	cfg->blob_store = CONFIG_BLOBS_FILE;
+	cfg->s3_path_style = true;
 }
 
 void config_free(struct coffer_config *cfg)
@@ -454,6 +457,14 @@ static const struct {
     {"pg_sslrootcert", set_pg_sslrootcert},
     {"pg_pool_size", set_pg_pool_size},
     {"pg_prepared_statements", set_pg_prepared_statements},
+    {"blob_store", config_set_blob_store},
+    {"s3_endpoint", config_set_s3_endpoint},
+    {"s3_ca_file", config_set_s3_ca_file},
+    {"s3_bucket", config_set_s3_bucket},
+    {"s3_region", config_set_s3_region},
+    {"s3_access_key_id", config_set_s3_access_key_id},
+    {"s3_path_style", config_set_s3_path_style},
+    {"data_region", config_set_data_region},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -598,6 +609,14 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 		if (why != NULL) {
 			say(errbuf, errlen, name, seen_line[key_index("database")],
 			    "database = postgresql %s", why);
+			goto fail;
+		}
+	}
+	if (next.blob_store == CONFIG_BLOBS_S3) {
+		const char *why = config_s3_missing(&next);
+		if (why != NULL) {
+			say(errbuf, errlen, name, seen_line[key_index("blob_store")],
+			    "blob_store = s3 %s", why);
 			goto fail;
 		}
 	}

@@ -29,6 +29,14 @@ struct listen_addr {
 /* Where the deployment's data lives (docs/STORAGE.md). */
 enum config_database { CONFIG_DB_SQLITE, CONFIG_DB_POSTGRESQL };
 
+/* Where the organisations' file contents live (store/blobs.h). */
+enum config_blob_store { CONFIG_BLOBS_FILE, CONFIG_BLOBS_S3 };
+
+#define CONFIG_URL_MAX	     (8 + CONFIG_HOST_MAX + 2 + 6)
+#define CONFIG_S3_BUCKET_MAX 63
+#define CONFIG_S3_KEY_ID_MAX 128
+#define CONFIG_REGION_MAX    32
+
 /* libpq's sslmode values, weakest first. */
 enum config_pg_sslmode {
 	CONFIG_PG_SSL_DISABLE,
@@ -80,6 +88,20 @@ struct coffer_config {
 	/* Statements prepared once per connection (off behind pgbouncer's transaction pooling
 	 * before 1.21: store/postgres/pg_prepared.h). */
 	bool pg_prepared_statements;
+	/* File contents (blob_store = s3; docs/STORAGE.md). S3_ENDPOINT is a base URL without a
+	 * path; S3_CA_FILE a PEM path, relative ones relative to the data dir ("" when unset:
+	 * the system's). The secret key is never here: `coffer secret set s3_secret_access_key`.
+	 */
+	enum config_blob_store blob_store;
+	char s3_endpoint[CONFIG_URL_MAX + 1];
+	char s3_ca_file[CONFIG_PATH_MAX + 1];
+	char s3_bucket[CONFIG_S3_BUCKET_MAX + 1];
+	char s3_region[CONFIG_REGION_MAX + 1];
+	char s3_access_key_id[CONFIG_S3_KEY_ID_MAX + 1];
+	bool s3_path_style; /* https://HOST/BUCKET/KEY rather than https://BUCKET.HOST/KEY */
+	/* Where the data must stay ("" when no promise is made): the object store's region and
+	 * its bucket's location must be this one, or the server does not start. */
+	char data_region[CONFIG_REGION_MAX + 1];
 };
 
 /* The libpq name of MODE ("verify-full", …). */

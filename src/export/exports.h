@@ -30,6 +30,7 @@
 #include "common/uuid.h"
 #include "crypto/token.h"
 #include "keyclient/keyclient.h"
+#include "store/blobs.h"
 #include "store/store.h"
 
 #define EXPORT_PASSPHRASE_MIN_CHARS 12
@@ -43,6 +44,7 @@ struct exports;
 struct export_deps {
 	const char *data_dir;
 	struct store *store;
+	struct blob_store *blobs;
 	struct org_cache *orgs;
 	struct keyd_client *keyd;
 	int64_t session_idle_ttl;

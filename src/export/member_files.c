@@ -102,7 +102,7 @@ static enum coffer_err file_open(void *ctx)
 	job_object_ctx(j, &now.key, &octx);
 	size_t aad_len = keywrap_object_aad(&octx, aad);
 	if (err == COFFER_OK)
-		err = blob_open(j->deps->data_dir, j->org_id, now.id, &m->blob, &sealed);
+		err = blob_open(j->deps->blobs, j->org_id, now.id, &m->blob, &sealed);
 	if (err == COFFER_OK)
 		err = file_opener_new(key, aad, aad_len, from_blob, m->blob, sealed, now.size,
 				      &m->opener);

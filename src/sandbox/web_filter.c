@@ -49,11 +49,12 @@ static const int web_syscalls[] = {
 };
 // clang-format on
 
-/* What a client of a database server adds: a new socket for each connection the pool opens
- * (a PostgreSQL server may restart, or fail over, long after start-up) and its connect. */
+/* What a client of a database or object store adds: a new socket for each connection a pool
+ * opens (a server may restart, or fail over, long after start-up) and its connect; libcurl's
+ * transfers also make a socketpair to wake themselves. */
 // clang-format off
 static const int client_syscalls[] = {
-	SCMP_SYS(socket), SCMP_SYS(connect),
+	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(socketpair),
 };
 // clang-format on
 

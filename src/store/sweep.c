@@ -11,7 +11,7 @@
 #include "store/blobs.h"
 
 struct sweep {
-	const char *data_dir;
+	struct blob_store *blobs;
 	struct store *st;
 	struct org_cache *cache;
 	int64_t before_ns;
@@ -33,7 +33,7 @@ static void sweep_org(struct sweep *s, const char *org_id, size_t *removed)
 	if (store_org_borrow(s->cache, org_id, false, &odb) != COFFER_OK)
 		return; /* no database yet: no files either */
 	size_t n = 0;
-	enum coffer_err err = blob_sweep(s->data_dir, org_id, s->before_ns, is_recorded, odb, &n);
+	enum coffer_err err = blob_sweep(s->blobs, org_id, s->before_ns, is_recorded, odb, &n);
 	store_org_return(s->cache, odb);
 	if (err != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "organisation %s: the sweep stopped: %s", org_id,
@@ -59,7 +59,7 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
-enum coffer_err sweep_start(const char *data_dir, struct store *st, struct org_cache *cache,
+enum coffer_err sweep_start(struct blob_store *blobs, struct store *st, struct org_cache *cache,
 			    struct sweep **out)
 {
 	struct sweep *s = calloc(1, sizeof *s);
@@ -67,7 +67,7 @@ enum coffer_err sweep_start(const char *data_dir, struct store *st, struct org_c
 		return COFFER_ERR_NOMEM;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	s->data_dir = data_dir;
+	s->blobs = blobs;
 	s->st = st;
 	s->cache = cache;
 	s->before_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;

@@ -6,12 +6,13 @@
 #define COFFER_SWEEP_H
 
 #include "common/err.h"
+#include "store/blobs.h"
 #include "store/store.h"
 
 struct sweep;
 
-/* Starts sweeping every organisation of ST, through the databases of CACHE. */
-COFFER_MUST_CHECK enum coffer_err sweep_start(const char *data_dir, struct store *st,
+/* Starts sweeping BLOBS of every organisation of ST, through the databases of CACHE. */
+COFFER_MUST_CHECK enum coffer_err sweep_start(struct blob_store *blobs, struct store *st,
 					      struct org_cache *cache, struct sweep **out);
 
 /* Asks the sweep to stop after the organisation it is on, waits for it, and frees it. */

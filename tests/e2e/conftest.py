@@ -14,6 +14,11 @@ throwaway PostgreSQL 15 (pg_server.py) and every deployment `init_deployment` ma
 system database of its own there (`coffer init --database postgresql …`), its organisations'
 databases created by coffer as on a real cluster. Tests that are about SQLite's files mark
 themselves `sqlite_only` and say why; a test that has a PostgreSQL twin elsewhere names it.
+
+COFFER_TEST_BLOBS=s3 keeps every deployment's file contents in an object store: the session
+starts one OpenStack Swift with s3api (scripts/swift_s3.py), and each deployment gets a bucket of
+its own there and `blob_store = s3` (its secret key sealed with `coffer secret set`). Tests about
+the blob files on disk mark themselves `file_blobs_only`.
 """
 
 import base64
@@ -53,6 +58,10 @@ TEST_DB = os.environ.get("COFFER_TEST_DB", "sqlite")
 assert TEST_DB in ("sqlite", "postgresql"), f"COFFER_TEST_DB={TEST_DB!r}: sqlite or postgresql"
 ON_PG = TEST_DB == "postgresql"
 
+TEST_BLOBS = os.environ.get("COFFER_TEST_BLOBS", "file")
+assert TEST_BLOBS in ("file", "s3"), f"COFFER_TEST_BLOBS={TEST_BLOBS!r}: file or s3"
+ON_S3 = TEST_BLOBS == "s3"
+
 _pg_server = None  # the session's PostgreSQL, started by the first deployment that needs it
 _pg_names = itertools.count(1)
 
@@ -88,6 +97,41 @@ def pg_init_args(system_db, pg=None):
 
 
 sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store's files")
+file_blobs_only = pytest.mark.skipif(ON_S3, reason="about the blob files on this node's disk")
+
+_swift_server = None  # the session's Swift, started by the first deployment that needs it
+_bucket_names = itertools.count(1)
+
+
+def session_swift():
+    """The session's throwaway Swift with s3api (started on first use, stopped at the end)."""
+    global _swift_server
+    if _swift_server is None:
+        from swift_server import SwiftServer
+        _swift_server = SwiftServer().start()
+    return _swift_server
+
+
+def use_s3(dep, swift=None, bucket=None, region=None):
+    """Puts DEP's file contents in a bucket of its own (BUCKET, made here, unless given) on
+    SWIFT (default: the session's): the coffer.conf settings and the sealed secret key, as an
+    operator sets them (docs/OPERATIONS.md). REGION overrides s3_region."""
+    swift = swift or session_swift()
+    if bucket is None:
+        bucket = f"coffer-t{os.getpid()}-{next(_bucket_names)}"
+        swift.make_bucket(bucket)
+    for key, value in (("blob_store", "s3"), ("s3_endpoint", swift.endpoint),
+                       ("s3_bucket", bucket), ("s3_region", region or swift.region),
+                       ("s3_access_key_id", swift.access_key_id)):
+        set_conf(dep.conf, key, value)
+    secret = Path(dep.data_dir).parent / f"s3-secret-{bucket}"
+    secret.write_text(swift.secret_access_key + "\n")
+    secret.chmod(0o600)
+    proc = run_coffer("secret", "set", "s3_secret_access_key", "--data", dep.data_dir,
+                      "--from-file", secret)
+    secret.unlink()
+    assert proc.returncode == 0, proc.stderr
+    return bucket
 
 
 def _sql_literal(v):
@@ -259,6 +303,38 @@ def make_traversable(path):
             os.chmod(parent, (st.st_mode & 0o7777) | 0o001)
 
 
+def s3_bucket_of(data_dir):
+    """The bucket of the deployment at DATA_DIR when its blobs are in an object store, else
+    None."""
+    conf = dict(l.split("=", 1) for l in read_conf_lines(Path(data_dir) / "coffer.conf")
+                if "=" in l)
+    conf = {k.strip(): v.strip() for k, v in conf.items()}
+    return conf.get("s3_bucket") if conf.get("blob_store") == "s3" else None
+
+
+def s3_client(swift=None):
+    """A boto3 client of SWIFT (default: the session's): an independent S3 implementation's
+    view of the bucket, SigV4 and path-style as coffer's."""
+    import boto3
+    from botocore.config import Config
+    swift = swift or session_swift()
+    return boto3.client("s3", endpoint_url=swift.endpoint, region_name=swift.region,
+                        aws_access_key_id=swift.access_key_id,
+                        aws_secret_access_key=swift.secret_access_key,
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "path"}))
+
+
+def s3_blob_names(bucket, org, swift=None):
+    """The file ids of ORG's objects in BUCKET (orgs/<org>/blobs/<id>), sorted."""
+    prefix = f"orgs/{org}/blobs/"
+    names = []
+    for page in s3_client(swift).get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                           Prefix=prefix):
+        names += [o["Key"][len(prefix):] for o in page.get("Contents", [])]
+    return sorted(names)
+
+
 def chown_tree(path, uid, gid):
     os.lchown(path, uid, gid)
     for root, dirs, files in os.walk(path):
@@ -284,7 +360,10 @@ def init_deployment(data_dir, port=None, email=ADMIN_EMAIL, user=None, keeping=(
                       "--listen", f"127.0.0.1:{port}", *keeping, *extra)
     assert proc.returncode == 0, (
         f"coffer init failed: rc={proc.returncode}\nstdout={proc.stdout!r}\nstderr={proc.stderr!r}")
-    return Deployment(data_dir, port, proc)
+    dep = Deployment(data_dir, port, proc)
+    if ON_S3:
+        use_s3(dep)
+    return dep
 
 
 def copy_deployment(src, dst_dir):
@@ -506,6 +585,8 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     if _pg_server is not None:
         _pg_server.cleanup()
+    if _swift_server is not None:
+        _swift_server.cleanup()
     if _own_basetemp is not None and exitstatus == 0:
         shutil.rmtree(_own_basetemp, ignore_errors=True)
 

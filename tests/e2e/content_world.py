@@ -13,7 +13,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from conftest import ADMIN_EMAIL, finish_server, init_deployment, set_conf, start_server
+from conftest import (ADMIN_EMAIL, finish_server, init_deployment, s3_blob_names, s3_bucket_of,
+                      s3_client, set_conf, start_server)
 from coffer_client import ADMIN_PASSWORD, accept_invite
 
 _addresses = itertools.count(1)
@@ -107,11 +108,37 @@ def org_dir(data_dir, org):
 
 def blob_names(data_dir, org):
     """Every name in the org's blobs/ directory (temporary files included); [] when it does
-    not exist yet."""
+    not exist yet. With blob_store = s3, the names of its objects in the deployment's bucket."""
+    bucket = s3_bucket_of(data_dir)
+    if bucket is not None:
+        return s3_blob_names(bucket, org)
     d = org_dir(data_dir, org) / "blobs"
     if not d.is_dir():
         return []
     return sorted(os.listdir(d))
+
+
+def read_blob(data_dir, org, file_id):
+    """The stored bytes of FILE_ID's blob (a file, or an object in the deployment's bucket);
+    None when there is none."""
+    bucket = s3_bucket_of(data_dir)
+    if bucket is None:
+        path = org_dir(data_dir, org) / "blobs" / file_id
+        return path.read_bytes() if path.is_file() else None
+    try:
+        return s3_client().get_object(Bucket=bucket,
+                                      Key=f"orgs/{org}/blobs/{file_id}")["Body"].read()
+    except s3_client().exceptions.NoSuchKey:
+        return None
+
+
+def write_blob(data_dir, org, file_id, data):
+    """Replaces FILE_ID's stored bytes behind coffer's back (a tampering test)."""
+    bucket = s3_bucket_of(data_dir)
+    if bucket is None:
+        (org_dir(data_dir, org) / "blobs" / file_id).write_bytes(data)
+    else:
+        s3_client().put_object(Bucket=bucket, Key=f"orgs/{org}/blobs/{file_id}", Body=data)
 
 
 def wait_blob_names(data_dir, org, want, timeout=5.0):

@@ -22,7 +22,7 @@ from coffer_client import (LEVELS, Client, HashingIter, RssSampler, audit_all, c
                            content_audit, content_disposition, download, expect_error, list_all,
                            list_ids, list_page, malformed_ids, org_path, pattern_chunks,
                            upload_file, wait_audit)
-from content_world import ContentWorld, blob_names, wait_blob_names
+from content_world import ContentWorld, blob_names, read_blob, wait_blob_names, write_blob
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -153,9 +153,8 @@ def test_upload_and_download_round_trip(w, size):
                      "application/x-coffer-test")
     assert meta["sha256"] == hashlib.sha256(data).hexdigest()
     assert meta["created_by"] == w.a_restricted.id
-    blob = w.data_dir / "orgs" / w.org_a / "blobs" / meta["id"]
-    assert blob.is_file(), f"no blob at {blob}"
-    stored = blob.read_bytes()
+    stored = read_blob(w.data_dir, w.org_a, meta["id"])
+    assert stored is not None, f"no blob for {meta['id']}"
     assert len(stored) >= size
     if size >= 32:
         assert data[:32] not in stored and data[-32:] not in stored, "the blob holds plaintext"
@@ -553,10 +552,9 @@ def test_downloads_carry_repr_digest_that_catches_a_cut_download(w, tmp_path):
     assert headers["repr-digest"] == want
     assert "sha-256=:" + base64.b64encode(hashlib.sha256(got).digest()).decode() + ":" == want
 
-    blob = w.data_dir / "orgs" / w.org_a / "blobs" / meta["id"]
-    raw = bytearray(blob.read_bytes())
+    raw = bytearray(read_blob(w.data_dir, w.org_a, meta["id"]))
     raw[len(raw) // 2] ^= 0x01  # a segment in the middle no longer opens
-    blob.write_bytes(bytes(raw))
+    write_blob(w.data_dir, w.org_a, meta["id"], bytes(raw))
     proc, got, headers = curl_download("cut")
     assert headers["repr-digest"] == want
     assert len(got) < len(data)

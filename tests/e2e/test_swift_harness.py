@@ -226,14 +226,37 @@ def test_failed_start_leaves_no_process(tmp_path):
     assert not server.dir.exists()
 
 
+def test_port_taken_before_bind_gets_new_ports(tmp_path, monkeypatch):
+    import swift_s3
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        taken = held.getsockname()[1]
+        calls = iter(range(1000))
+        real = swift_s3._free_port
+        # The first start's third port (the account server's) is one another process holds.
+        monkeypatch.setattr(swift_s3, "_free_port",
+                            lambda: taken if next(calls) == 2 else real())
+        server = SwiftServer(base=tmp_path)
+        try:
+            server.start()
+            assert taken not in server.ports.values()
+            assert "Could not bind to 127.0.0.1:%d" % taken in \
+                (server.logs / "account.log.failed0").read_text()
+            server.make_bucket("after-retry")
+        finally:
+            server.cleanup()
+
+
 def test_command_start_and_stop(tmp_path):
     store = tmp_path / "store"
-    p = subprocess.run([str(SCRIPT), "start", str(store), "--region", "eu-central-1"],
+    # us-east-1: the region requests name by omission, which GetBucketLocation answers empty.
+    p = subprocess.run([str(SCRIPT), "start", str(store), "--region", "us-east-1"],
                        capture_output=True, text=True, timeout=120)
     try:
         assert p.returncode == 0, p.stderr
         env = dict(re.findall(r"^(S3_[A-Z_]+)=(\S+)$", p.stdout, re.M))
-        assert env["S3_REGION"] == "eu-central-1"
+        assert env["S3_REGION"] == "us-east-1"
         assert env["S3_ACCESS_KEY_ID"] == "test:tester"
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", env["S3_ENDPOINT"])
         secret_file = store / "secret_access_key"
@@ -242,12 +265,12 @@ def test_command_start_and_stop(tmp_path):
         assert secret not in p.stdout + p.stderr
         import boto3
         from botocore.config import Config
-        c = boto3.client("s3", endpoint_url=env["S3_ENDPOINT"], region_name="eu-central-1",
+        c = boto3.client("s3", endpoint_url=env["S3_ENDPOINT"], region_name="us-east-1",
                          aws_access_key_id=env["S3_ACCESS_KEY_ID"], aws_secret_access_key=secret,
                          config=Config(signature_version="s3v4",
                                        s3={"addressing_style": "path"}))
-        c.create_bucket(Bucket="cmd", CreateBucketConfiguration={"LocationConstraint":
-                                                                 "eu-central-1"})
+        c.create_bucket(Bucket="cmd")
+        assert c.get_bucket_location(Bucket="cmd")["LocationConstraint"] is None
         c.put_object(Bucket="cmd", Key="k", Body=b"v")
         assert c.get_object(Bucket="cmd", Key="k")["Body"].read() == b"v"
         state = json.loads((store / "state.json").read_text())

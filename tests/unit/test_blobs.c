@@ -27,6 +27,29 @@
 
 /* --- helpers -------------------------------------------------------------------------------- */
 
+/* The file blob store under the fixture's directory (one per test, freed with the group). */
+static struct blob_store *blobs_kept;
+static char blobs_kept_dir[PATH_MAX];
+
+static struct blob_store *blobs_of(const struct fixture *f)
+{
+	if (blobs_kept != NULL && strcmp(blobs_kept_dir, f->dir) == 0)
+		return blobs_kept;
+	blob_store_free(blobs_kept);
+	blobs_kept = NULL;
+	assert_int_equal(blob_store_files(f->dir, &blobs_kept), COFFER_OK);
+	snprintf(blobs_kept_dir, sizeof blobs_kept_dir, "%s", f->dir);
+	return blobs_kept;
+}
+
+static int free_blobs(void **state)
+{
+	(void)state;
+	blob_store_free(blobs_kept);
+	blobs_kept = NULL;
+	return 0;
+}
+
 static void org_dir(const struct fixture *f, const char *org, char out[PATH_MAX])
 {
 	snprintf(out, PATH_MAX, "%s/orgs/%s", f->dir, org);
@@ -134,7 +157,7 @@ static void check_pattern_blob(const struct fixture *f, const char *org, const c
 	uint64_t size = 0;
 	uint8_t *got = malloc(len + 1), *want = malloc(len + 1);
 	assert_true(got != NULL && want != NULL);
-	assert_int_equal(blob_open(f->dir, org, id, &r, &size), COFFER_OK);
+	assert_int_equal(blob_open(blobs_of(f), org, id, &r, &size), COFFER_OK);
 	assert_int_equal(size, len);
 	assert_int_equal(blob_read_at(r, 0, got, len), COFFER_OK);
 	fill_pattern(want, 0, len);
@@ -232,7 +255,7 @@ static void test_write_commit_read(void **state)
 		uuid_generate(id);
 		tmp_path(f, id, tmp);
 		blob_path(f, id, path);
-		assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+		assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 		assert_int_equal(stat(dir, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0700);
 		assert_int_equal(stat(tmp, &st), 0);
@@ -259,10 +282,10 @@ static void test_read_at(void **state)
 	uint64_t size;
 	make_org(f, ORG);
 	uuid_generate(id);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, len, 4096), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_OK);
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_OK);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_OK);
 	assert_int_equal(size, len);
 	static const uint64_t offsets[] = {0, 1, 4095, 65536, 123457, 200000 - 5000};
 	for (size_t i = 0; i < ARRAY_LEN(offsets); i++) {
@@ -290,7 +313,7 @@ static void test_writer_flushes(void **state)
 	make_org(f, ORG);
 	uuid_generate(id);
 	tmp_path(f, id, tmp);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 8 << 20, 1000), COFFER_OK);
 	assert_true(file_size(tmp) >= (8 << 20) - (256 << 10));
 	assert_int_equal(write_pattern(w, 8 << 20, 65552), COFFER_OK);
@@ -308,17 +331,17 @@ static void test_abort_leaves_nothing(void **state)
 	make_org(f, ORG);
 	blobs_dir(f, ORG, dir);
 	uuid_generate(id);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 700000, 65552), COFFER_OK);
 	assert_int_equal(blob_write(w, NULL, 0), COFFER_OK);
 	assert_int_equal(blob_write(w, NULL, 1), COFFER_ERR_INVALID_INPUT);
 	assert_int_equal(count_entries(dir), 1);
 	blob_abort(w);
 	assert_int_equal(count_entries(dir), 0);
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
 	blob_abort(NULL);
 	/* The id is free again. */
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 10, 10), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_OK);
 	check_pattern_blob(f, ORG, id, 10);
@@ -334,13 +357,13 @@ static void test_no_silent_replace(void **state)
 	make_org(f, ORG);
 	blobs_dir(f, ORG, dir);
 	uuid_generate(id);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w2), COFFER_ERR_EXISTS);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w2), COFFER_ERR_EXISTS);
 	assert_int_equal(write_pattern(w, 5000, 5000), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_OK);
 
 	w = NULL;
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(blob_write(w, "other content", 13), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_ERR_EXISTS);
 	assert_int_equal(count_entries(dir), 1); /* no temporary file left */
@@ -358,22 +381,22 @@ static void test_remove(void **state)
 	blobs_dir(f, ORG, dir);
 	uuid_generate(id);
 	uuid_generate(other);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 100, 100), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_OK);
-	assert_int_equal(blob_create(f->dir, ORG, other, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, other, &w), COFFER_OK);
 	assert_int_equal(write_pattern(w, 100, 100), COFFER_OK);
 	assert_int_equal(blob_commit(w), COFFER_OK);
 
-	assert_int_equal(blob_remove(f->dir, ORG, id), COFFER_OK);
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_remove(blobs_of(f), ORG, id), COFFER_OK);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
 	assert_int_equal(count_entries(dir), 1);
 	check_pattern_blob(f, ORG, other, 100); /* only that one */
 	/* Absent: not an error, whether the blob, its directory or its organisation is missing. */
-	assert_int_equal(blob_remove(f->dir, ORG, id), COFFER_OK);
+	assert_int_equal(blob_remove(blobs_of(f), ORG, id), COFFER_OK);
 	make_org(f, ORG2);
-	assert_int_equal(blob_remove(f->dir, ORG2, id), COFFER_OK);
-	assert_int_equal(blob_remove(f->dir, "99999999-7777-4888-9999-aaaaaaaaaaaa", id),
+	assert_int_equal(blob_remove(blobs_of(f), ORG2, id), COFFER_OK);
+	assert_int_equal(blob_remove(blobs_of(f), "99999999-7777-4888-9999-aaaaaaaaaaaa", id),
 			 COFFER_OK);
 }
 
@@ -387,20 +410,22 @@ static void test_missing_directories(void **state)
 	size_t removed = 99;
 	uuid_generate(id);
 	/* No organisation directory at all. */
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
-	assert_int_equal(blob_sweep(f->dir, ORG, now_ns(), keep_all, NULL, &removed), COFFER_OK);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_sweep(blobs_of(f), ORG, now_ns(), keep_all, NULL, &removed),
+			 COFFER_OK);
 	assert_int_equal(removed, 0);
 	/* blobs/ is created on demand, the organisation's own directory only with its database. */
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_ERR_NOT_FOUND);
 	/* The organisation exists, its blobs/ not yet. */
 	make_org(f, ORG);
 	blobs_dir(f, ORG, dir);
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
 	removed = 99;
-	assert_int_equal(blob_sweep(f->dir, ORG, now_ns(), keep_all, NULL, &removed), COFFER_OK);
+	assert_int_equal(blob_sweep(blobs_of(f), ORG, now_ns(), keep_all, NULL, &removed),
+			 COFFER_OK);
 	assert_int_equal(removed, 0);
 	assert_false(exists(dir)); /* neither created it */
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_true(exists(dir));
 	blob_abort(w);
 }
@@ -437,16 +462,19 @@ static void test_ids_refused(void **state)
 	int before = count_tree(f);
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		print_message("id \"%s\"\n", bad[i] == NULL ? "(null)" : bad[i]);
-		assert_int_equal(blob_create(f->dir, ORG, bad[i], &w), COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_create(f->dir, bad[i], good, &w), COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_open(f->dir, ORG, bad[i], &r, &size),
+		assert_int_equal(blob_create(blobs_of(f), ORG, bad[i], &w),
 				 COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_open(f->dir, bad[i], good, &r, &size),
+		assert_int_equal(blob_create(blobs_of(f), bad[i], good, &w),
 				 COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_remove(f->dir, ORG, bad[i]), COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_remove(f->dir, bad[i], good), COFFER_ERR_INVALID_INPUT);
-		assert_int_equal(blob_sweep(f->dir, bad[i], now_ns(), keep_all, NULL, &removed),
+		assert_int_equal(blob_open(blobs_of(f), ORG, bad[i], &r, &size),
 				 COFFER_ERR_INVALID_INPUT);
+		assert_int_equal(blob_open(blobs_of(f), bad[i], good, &r, &size),
+				 COFFER_ERR_INVALID_INPUT);
+		assert_int_equal(blob_remove(blobs_of(f), ORG, bad[i]), COFFER_ERR_INVALID_INPUT);
+		assert_int_equal(blob_remove(blobs_of(f), bad[i], good), COFFER_ERR_INVALID_INPUT);
+		assert_int_equal(
+		    blob_sweep(blobs_of(f), bad[i], now_ns(), keep_all, NULL, &removed),
+		    COFFER_ERR_INVALID_INPUT);
 		assert_int_equal(removed, 99);
 	}
 	/* Nothing was created, not even blobs/ (which the first good create would make). */
@@ -533,7 +561,7 @@ static void test_sweep(void **state)
 	char log_path[PATH_MAX], *log = NULL;
 	path_in(f, "sweep.log", log_path);
 	int saved = start_capture(log_path);
-	enum coffer_err err = blob_sweep(f->dir, ORG, cut, keep_one, &k, &removed);
+	enum coffer_err err = blob_sweep(blobs_of(f), ORG, cut, keep_one, &k, &removed);
 	log = end_capture(saved, log_path);
 	assert_int_equal(err, COFFER_OK);
 	assert_int_equal(removed, 3);
@@ -574,7 +602,8 @@ static void test_sweep(void **state)
 	/* A second sweep after everything: only the newer unkept files go, and the one kept stays.
 	 */
 	k.n = 0;
-	assert_int_equal(blob_sweep(f->dir, ORG, INT64_MAX, keep_one, &k, &removed), COFFER_OK);
+	assert_int_equal(blob_sweep(blobs_of(f), ORG, INT64_MAX, keep_one, &k, &removed),
+			 COFFER_OK);
 	assert_int_equal(removed, 3); /* at_cut, newer, the new temporary file */
 	assert_int_equal(count_entries(dir), (int)ARRAY_LEN(foreign) + 3);
 	blob_path(f, kept, path);
@@ -600,7 +629,7 @@ static void test_write_failure(void **state)
 		struct blob_writer *w = NULL;
 		signal(SIGXFSZ, SIG_IGN);
 		if (setrlimit(RLIMIT_FSIZE, &lim) != 0 ||
-		    blob_create(f->dir, ORG, id, &w) != COFFER_OK)
+		    blob_create(blobs_of(f), ORG, id, &w) != COFFER_OK)
 			_exit(2);
 		enum coffer_err err = write_pattern(w, 3 << 20, 65552);
 		if (err != COFFER_ERR_IO && err != COFFER_OK)
@@ -631,7 +660,7 @@ static void test_killed_mid_write(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct blob_writer *w = NULL;
-		if (blob_create(f->dir, ORG, id, &w) != COFFER_OK)
+		if (blob_create(blobs_of(f), ORG, id, &w) != COFFER_OK)
 			_exit(2);
 		for (;;) {
 			if (write_pattern(w, 1 << 20, 65552) != COFFER_OK)
@@ -651,10 +680,11 @@ static void test_killed_mid_write(void **state)
 	size_t removed = 0;
 	struct blob_reader *r = NULL;
 	uint64_t size;
-	assert_int_equal(blob_sweep(f->dir, ORG, now_ns(), keep_all, NULL, &removed), COFFER_OK);
+	assert_int_equal(blob_sweep(blobs_of(f), ORG, now_ns(), keep_all, NULL, &removed),
+			 COFFER_OK);
 	assert_int_equal(removed, 1);
 	assert_int_equal(count_entries(dir), 0);
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &size), COFFER_ERR_NOT_FOUND);
 }
 
 /* A writer killed right after blob_commit returned leaves the complete blob. */
@@ -674,7 +704,7 @@ static void test_killed_after_commit(void **state)
 	if (pid == 0) {
 		struct blob_writer *w = NULL;
 		close(fds[0]);
-		if (blob_create(f->dir, ORG, id, &w) != COFFER_OK ||
+		if (blob_create(blobs_of(f), ORG, id, &w) != COFFER_OK ||
 		    write_pattern(w, len, 65552) != COFFER_OK || blob_commit(w) != COFFER_OK)
 			_exit(2);
 		if (write(fds[1], "c", 1) != 1)
@@ -690,7 +720,8 @@ static void test_killed_after_commit(void **state)
 	assert_true(WIFSIGNALED(status));
 
 	size_t removed = 99;
-	assert_int_equal(blob_sweep(f->dir, ORG, now_ns(), keep_all, NULL, &removed), COFFER_OK);
+	assert_int_equal(blob_sweep(blobs_of(f), ORG, now_ns(), keep_all, NULL, &removed),
+			 COFFER_OK);
 	assert_int_equal(removed, 0);
 	assert_int_equal(count_entries(dir), 1); /* the blob, no temporary file */
 	check_pattern_blob(f, ORG, id, len);
@@ -726,7 +757,7 @@ static void test_sealed_file_through_blob(void **state)
 	randombytes_buf(plain, len);
 	make_org(f, ORG);
 	uuid_generate(id);
-	assert_int_equal(blob_create(f->dir, ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
 	assert_int_equal(file_sealer_new(key, ctx, sizeof ctx, to_blob, w, &s), COFFER_OK);
 	for (size_t pos = 0; pos < len; pos += 10000) {
 		size_t n = len - pos < 10000 ? len - pos : 10000;
@@ -736,7 +767,7 @@ static void test_sealed_file_through_blob(void **state)
 	file_sealer_free(s);
 	assert_int_equal(blob_commit(w), COFFER_OK);
 
-	assert_int_equal(blob_open(f->dir, ORG, id, &r, &blob_size), COFFER_OK);
+	assert_int_equal(blob_open(blobs_of(f), ORG, id, &r, &blob_size), COFFER_OK);
 	assert_int_equal(blob_size, stream_sealed_size(len));
 	assert_int_equal(file_opener_new(key, ctx, sizeof ctx, from_blob, r, blob_size, len, &o),
 			 COFFER_OK);
@@ -774,5 +805,5 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_killed_after_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_file_through_blob, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, free_blobs);
 }

@@ -337,6 +337,39 @@ static const struct bad_case bad_cases[] = {
      "needs pg_sslrootcert"},
     {"database = postgresql\npg_host = 10.0.0.5\npg_user = coffer\npg_sslmode = verify-ca", 0,
      1, "needs pg_sslrootcert"},
+    /* The object store and residency */
+    {"blob_store = S3", 0, 1, "expected file or s3"},
+    {"blob_store = s3", 0, 1, "blob_store = s3 needs s3_endpoint"},
+    {"blob_store = s3\ns3_endpoint = https://s3.example", 0, 1, "needs s3_bucket"},
+    {"blob_store = s3\ns3_endpoint = https://s3.example\ns3_bucket = files", 0, 1,
+     "needs s3_region"},
+    {"blob_store = s3\ns3_endpoint = https://s3.example\ns3_bucket = files\n"
+     "s3_region = eu-west-2",
+     0, 1, "needs s3_access_key_id"},
+    {"s3_endpoint = http://s3.example", 0, 1, "plain http only to a loopback address"},
+    {"s3_endpoint = http://10.0.0.1:8080", 0, 1, "plain http only to a loopback address"},
+    {"s3_endpoint = http://localhost:8080", 0, 1, "plain http only to a loopback address"},
+    {"s3_endpoint = ftp://s3.example", 0, 1, "expected https://HOST[:PORT]"},
+    {"s3_endpoint = https://", 0, 1, "expected https://HOST[:PORT]"},
+    {"s3_endpoint = https:///", 0, 1, "expected https://HOST[:PORT]"},
+    {"s3_endpoint = https://s3.example/bucket", 0, 1, "nothing after the host and port"},
+    {"s3_endpoint = https://s3.example?x=1", 0, 1, "nothing after the host and port"},
+    {"s3_endpoint = https://user@s3.example", 0, 1, "nothing after the host and port"},
+    {"s3_endpoint = https://s3.example:0", 0, 1, "nothing after the host and port"},
+    {"s3_endpoint = https://s3.example:65536", 0, 1, "nothing after the host and port"},
+    {"s3_endpoint = https://[::1", 0, 1, "nothing after the host and port"},
+    {"s3_bucket = ab", 0, 1, "expected a bucket name"},
+    {"s3_bucket = Files", 0, 1, "expected a bucket name"},
+    {"s3_bucket = -files", 0, 1, "expected a bucket name"},
+    {"s3_bucket = files.", 0, 1, "expected a bucket name"},
+    {"s3_bucket = a/b/c", 0, 1, "expected a bucket name"},
+    {"s3_region = EU-WEST-2", 0, 1, "expected a region name"},
+    {"s3_region = ", 0, 1, "expected a region name"},
+    {"data_region = eu west", 0, 1, "expected a region name"},
+    {"s3_access_key_id = key with space", 0, 1, "expected an access key id"},
+    {"s3_access_key_id = key/slash", 0, 1, "expected an access key id"},
+    {"s3_path_style = yes", 0, 1, "expected true or false"},
+    {"s3_ca_file = ", 0, 1, "expected a path to a PEM file"},
     /* ttl values */
     {"session_absolute_ttl = abc", 0, 1, "bad value for 'session_absolute_ttl'"},
     {"session_absolute_ttl = -5", 0, 1, "from 60 to 2592000"},
@@ -523,6 +556,54 @@ static void test_postgresql_settings(void **state)
 		config_defaults(&cfg);
 		assert_int_equal(parse(&cfg, text, err), COFFER_OK);
 		assert_string_equal(config_pg_sslmode_name(cfg.pg_sslmode), modes[i]);
+	}
+}
+
+/* Every object-store key, and the defaults. */
+static void test_s3_settings(void **state)
+{
+	(void)state;
+	struct coffer_config cfg;
+	char err[ERRLEN];
+	config_defaults(&cfg);
+	assert_int_equal(cfg.blob_store, CONFIG_BLOBS_FILE);
+	assert_true(cfg.s3_path_style);
+	assert_string_equal(cfg.s3_endpoint, "");
+	assert_string_equal(cfg.data_region, "");
+	assert_int_equal(parse(&cfg,
+			       "blob_store = s3\n"
+			       "s3_endpoint = https://objects.example.net:8443/\n"
+			       "s3_ca_file = s3-ca.pem\n"
+			       "s3_bucket = coffer-files.eu\n"
+			       "s3_region = eu-west-2\n"
+			       "s3_access_key_id = test:tester\n"
+			       "s3_path_style = false\n"
+			       "data_region = eu-west-2\n",
+			       err),
+			 COFFER_OK);
+	assert_int_equal(cfg.blob_store, CONFIG_BLOBS_S3);
+	assert_string_equal(cfg.s3_endpoint, "https://objects.example.net:8443");
+	assert_string_equal(cfg.s3_ca_file, "s3-ca.pem");
+	assert_string_equal(cfg.s3_bucket, "coffer-files.eu");
+	assert_string_equal(cfg.s3_region, "eu-west-2");
+	assert_string_equal(cfg.s3_access_key_id, "test:tester");
+	assert_false(cfg.s3_path_style);
+	assert_string_equal(cfg.data_region, "eu-west-2");
+	config_free(&cfg);
+	/* Loopback may be plain http (a test's Swift); anything may be https. */
+	static const char *const good[] = {
+	    "s3_endpoint = http://127.0.0.1:8080",
+	    "s3_endpoint = http://127.8.9.10",
+	    "s3_endpoint = http://[::1]:8080",
+	    "s3_endpoint = https://[2001:db8::5]:443",
+	    "s3_endpoint = https://s3.eu-west-2.amazonaws.com",
+	    "blob_store = file\ns3_bucket = abc",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		config_defaults(&cfg);
+		if (parse(&cfg, good[i], err) != COFFER_OK)
+			fail_msg("'%s' refused: %s", good[i], err);
+		config_free(&cfg);
 	}
 }
 
@@ -884,6 +965,7 @@ int main(void)
 	    cmocka_unit_test(test_every_key),
 	    cmocka_unit_test(test_comments_whitespace_crlf),
 	    cmocka_unit_test(test_good_values),
+	    cmocka_unit_test(test_s3_settings),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_postgresql_settings),
 	    cmocka_unit_test(test_error_line_counts_every_line),
