@@ -274,6 +274,8 @@ static int open_s3_blobs(const char *data_dir, const struct coffer_config *cfg,
 			       .virtual_hosted = !cfg->s3_path_style};
 	err = blob_store_s3(&sc, data_dir, out);
 	sodium_free(secret); /* the client keeps its own copy; sodium_free wipes this one */
+	if (err == COFFER_ERR_UNAVAILABLE)
+		return cli_fail("cannot resolve the object store's host in %s", cfg->s3_endpoint);
 	if (err != COFFER_OK)
 		return cli_fail("cannot set up the object store client for %s", cfg->s3_endpoint);
 	return check_bucket(cfg, blob_store_s3_client(*out));

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -141,8 +142,51 @@ static bool config_refused(const char *what)
 	return true;
 }
 
-/* Parses ENDPOINT; writes the base URL of every request into *BASE (caller frees). */
-static enum coffer_err make_base_url(const struct s3_config *cfg, char **base)
+/* HOST's addresses as one CURLOPT_RESOLVE entry "HOST:PORT:ADDR[,ADDR…]" into *OUT, or
+ * nothing when HOST is an address itself (libcurl then resolves nothing). libcurl's resolver
+ * would start a thread for each look-up, which the web process's sandbox does not allow once
+ * it is up; resolved here, at start, the names never need it again. A store that moves to
+ * another address needs a restart. */
+static enum coffer_err pin_addresses(const char *host, const char *port, struct curl_slist **out)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, host, addr) == 1 || host[0] == '[')
+		return COFFER_OK;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG},
+			*res = NULL;
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		log_msg(LOG_ERROR, "s3_config", "cannot resolve %s: %s", host, gai_strerror(rc));
+		return COFFER_ERR_UNAVAILABLE;
+	}
+	char entry[1024];
+	int n = snprintf(entry, sizeof entry, "%s:%s:", host, port);
+	bool first = true;
+	for (struct addrinfo *a = res; a != NULL && n > 0 && (size_t)n < sizeof entry;
+	     a = a->ai_next) {
+		char text[INET6_ADDRSTRLEN];
+		const void *src =
+		    a->ai_family == AF_INET
+			? (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr
+			: (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+		    inet_ntop(a->ai_family, src, text, sizeof text) == NULL)
+			continue;
+		n += snprintf(entry + n, sizeof entry - (size_t)n,
+			      a->ai_family == AF_INET6 ? "%s[%s]" : "%s%s", first ? "" : ",", text);
+		first = false;
+	}
+	freeaddrinfo(res);
+	if (first || n <= 0 || (size_t)n >= sizeof entry)
+		return COFFER_ERR_UNAVAILABLE;
+	*out = curl_slist_append(NULL, entry);
+	return *out != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
+}
+
+/* Parses ENDPOINT; writes the base URL of every request into *BASE (caller frees) and pins
+ * the request host's addresses into *RESOLVE. */
+static enum coffer_err make_base_url(const struct s3_config *cfg, char **base,
+				     struct curl_slist **resolve)
 {
 	enum coffer_err err = COFFER_ERR_CONFIG;
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL,
@@ -184,7 +228,16 @@ static enum coffer_err make_base_url(const struct s3_config *cfg, char **base)
 	else
 		snprintf(*base, len, "%s://%s%s%s/%s", scheme, host, port != NULL ? ":" : "",
 			 port != NULL ? port : "", cfg->bucket);
-	err = COFFER_OK;
+	char request_host[S3_BUCKET_MAX + 2 + 256];
+	if (strlen(host) > 255)
+		goto out;
+	snprintf(request_host, sizeof request_host, "%s%s%s",
+		 cfg->virtual_hosted ? cfg->bucket : "", cfg->virtual_hosted ? "." : "", host);
+	err = pin_addresses(request_host,
+			    port != NULL ? port : (strcmp(scheme, "https") == 0 ? "443" : "80"),
+			    resolve);
+	if (err == COFFER_ERR_UNAVAILABLE) /* perhaps for now only: not a CONFIG error */
+		log_msg(LOG_ERROR, "s3_config", "s3_endpoint's host does not resolve");
 out:
 	curl_free(scheme);
 	curl_free(host);
@@ -246,7 +299,7 @@ enum coffer_err s3_client_new(const struct s3_config *cfg, struct s3_client **ou
 		return COFFER_ERR_NOMEM;
 	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&c->locks[i], NULL);
-	err = make_base_url(cfg, &c->base_url);
+	err = make_base_url(cfg, &c->base_url, &c->resolve);
 	if (err != COFFER_OK)
 		goto out;
 	err = COFFER_ERR_NOMEM;
@@ -297,6 +350,7 @@ void s3_client_free(struct s3_client *c)
 	free(c->access_key_id);
 	free(c->ca_file);
 	free(c->base_url);
+	curl_slist_free_all(c->resolve);
 	free(c);
 }
 

@@ -53,7 +53,9 @@ struct s3_config {
 struct s3_client;
 
 /* Checks CONFIG and makes a client; caller frees with s3_client_free. COFFER_ERR_CONFIG when a
- * setting is refused (the log says which, never the secret). */
+ * setting is refused (the log says which, never the secret); COFFER_ERR_UNAVAILABLE when the
+ * endpoint's host name does not resolve: names are resolved here, once, and pinned (a store
+ * that moves to another address needs a new client). */
 COFFER_MUST_CHECK enum coffer_err s3_client_new(const struct s3_config *config,
 						struct s3_client **out);
 /* Closes the client's connections and wipes its secret. NULL is allowed. No call may be under

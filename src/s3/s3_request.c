@@ -220,6 +220,8 @@ static void set_options(struct s3_client *c, struct attempt *a, const char *url,
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, CONNECTIONS_KEPT);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	if (c->resolve != NULL)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, c->resolve);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

@@ -21,7 +21,10 @@ struct s3_client {
 	CURLSH *share; /* connection, DNS and TLS session caches of every call's handle */
 	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
 	char *base_url; /* "scheme://host[:port]/bucket" (path style) or "scheme://bucket.host" */
-	char *ca_file;	/* NULL: the system's CAs */
+	/* The request host's addresses, resolved once by s3_client_new (CURLOPT_RESOLVE), or
+	 * NULL when it is an address already: see s3_client.c. */
+	struct curl_slist *resolve;
+	char *ca_file; /* NULL: the system's CAs */
 	char *access_key_id;
 	char *secret; /* sodium_malloc'd, read-only: see s3_client.c */
 	char sigv4[sizeof "aws:amz::s3" + S3_REGION_MAX];

@@ -21,6 +21,7 @@
 #include "s3/s3_list.h"
 #include "s3/s3_multipart.h"
 #include "s3/s3_objects.h"
+#include "s3/s3_request.h"
 #include "s3/s3_sha256.h"
 
 /* --- the scripted server ---------------------------------------------------------------- */
@@ -233,6 +234,41 @@ static int body_file(const void *data, size_t len)
 }
 
 /* --- the tests ------------------------------------------------------------------------------ */
+
+/* A host name is resolved once, when the client is made, and pinned for libcurl: its threaded
+ * resolver must never run under the web process's sandbox. An address is not resolved. */
+static void test_names_resolved_at_start(void **state)
+{
+	(void)state;
+	struct s3_config cfg = {.endpoint = "https://localhost:9443",
+				.bucket = "coffer-files",
+				.region = "eu-west-2",
+				.access_key_id = "test:tester",
+				.secret_access_key = "testing"};
+	struct s3_client *c = NULL;
+	assert_int_equal(s3_client_new(&cfg, &c), COFFER_OK);
+	assert_non_null(c->resolve);
+	assert_true(strncmp(c->resolve->data, "localhost:9443:", 15) == 0);
+	assert_non_null(strstr(c->resolve->data, "127.0.0.1") != NULL
+			    ? c->resolve->data
+			    : strstr(c->resolve->data, "[::1]"));
+	s3_client_free(c);
+	/* Virtual-hosted style resolves BUCKET.HOST, the name its requests go to (which
+	 * localhost's resolver here does not know). */
+	cfg.virtual_hosted = true;
+	assert_int_equal(s3_client_new(&cfg, &c), COFFER_ERR_UNAVAILABLE);
+	cfg.virtual_hosted = false;
+	cfg.endpoint = "https://192.0.2.7";
+	assert_int_equal(s3_client_new(&cfg, &c), COFFER_OK);
+	assert_null(c->resolve);
+	s3_client_free(c);
+	cfg.endpoint = "https://[2001:db8::7]:8443";
+	assert_int_equal(s3_client_new(&cfg, &c), COFFER_OK);
+	assert_null(c->resolve);
+	s3_client_free(c);
+	cfg.endpoint = "https://no-such-host.invalid";
+	assert_int_equal(s3_client_new(&cfg, &c), COFFER_ERR_UNAVAILABLE);
+}
 
 static void test_put_signed_and_retried(void **state)
 {
@@ -507,6 +543,7 @@ static void test_multipart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_resolved_at_start),
 	    cmocka_unit_test_setup_teardown(test_put_signed_and_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
