@@ -67,6 +67,21 @@ bool s3_key_valid(const char *key)
 	return !(seg == dots && dots <= 2); /* nor may it end in "/", "/." or "/.." */
 }
 
+bool s3_prefix_valid(const char *prefix)
+{
+	if (prefix == NULL)
+		return false;
+	size_t n = strlen(prefix);
+	if (n == 0 || prefix[n - 1] != '/')
+		return n == 0 || s3_key_valid(prefix);
+	char key[S3_KEY_MAX + 1];
+	if (n - 1 > S3_KEY_MAX)
+		return false;
+	memcpy(key, prefix, n - 1);
+	key[n - 1] = '\0';
+	return s3_key_valid(key);
+}
+
 static bool bucket_valid(const char *b)
 {
 	size_t n = b != NULL ? strlen(b) : 0;

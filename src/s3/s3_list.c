@@ -17,8 +17,7 @@ enum coffer_err s3_list_objects(struct s3_client *c, const char *prefix,
 	char max[16];
 	char *query = NULL, *token = NULL;
 	struct s3_xml_page *page = NULL;
-	if (c == NULL || prefix == NULL || fn == NULL ||
-	    (prefix[0] != '\0' && !s3_key_valid(prefix)))
+	if (c == NULL || prefix == NULL || fn == NULL || !s3_prefix_valid(prefix))
 		return COFFER_ERR_INVALID_INPUT;
 	/* A token is up to S3_TOKEN_MAX bytes, three times that encoded: off the stack. */
 	page = calloc(1, sizeof *page);

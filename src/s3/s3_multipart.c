@@ -199,8 +199,7 @@ enum coffer_err s3_multipart_list(struct s3_client *c, const char *prefix,
 	enum coffer_err err = COFFER_OK;
 	char query[S3_QUERY_MAX], max[16];
 	struct s3_xml_page *page = NULL;
-	if (c == NULL || prefix == NULL || fn == NULL ||
-	    (prefix[0] != '\0' && !s3_key_valid(prefix)))
+	if (c == NULL || prefix == NULL || fn == NULL || !s3_prefix_valid(prefix))
 		return COFFER_ERR_INVALID_INPUT;
 	page = calloc(1, sizeof *page); /* a few KiB: not on a request thread's stack */
 	if (page == NULL)

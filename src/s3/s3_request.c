@@ -11,8 +11,11 @@
  * - A retry re-sends the body from its file (the read position is the attempt's own); a GET
  *   starts its buffer again. Retries wait an exponentially growing time with jitter (libsodium's
  *   random numbers), so that many threads do not hammer a recovering store in step.
- * - A transfer fails when it moves no byte for stall_timeout_s seconds (CURLOPT_LOW_SPEED_*):
- *   a store that stops answering is noticed in seconds, however large the object.
+ * - A transfer fails when it moves no byte for stall_timeout_s seconds (a progress callback that
+ *   notes when a byte last moved either way): a store that stops answering is noticed in
+ *   seconds, however large the object. Not CURLOPT_LOW_SPEED_*: it judges a speed averaged over
+ *   the last seconds, so a transfer that stops after a burst failed only after about twice the
+ *   time.
  */
 #include "s3/s3_request.h"
 
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "s3/s3_status.h"
 #include "s3/s3_xml.h"
 
@@ -39,13 +43,17 @@ struct attempt {
 	CURL *h;
 	const struct s3_request *rq;
 	struct s3_response *rs;
-	uint64_t sent;	    /* body bytes handed to curl */
-	uint64_t skipped;   /* of a 200 to a ranged GET: bytes before the range */
-	size_t got;	    /* bytes written into rq->sink */
-	size_t cap;	    /* of rs->body */
-	bool overflow;	    /* the answer was longer than we take */
-	bool sink_full;	    /* a 200 to a ranged GET gave all we wanted: stopped on purpose */
-	bool body_read_err; /* our own file failed */
+	uint64_t sent;	     /* body bytes handed to curl */
+	uint64_t skipped;    /* of a 200 to a ranged GET: bytes before the range */
+	size_t got;	     /* bytes written into rq->sink */
+	size_t cap;	     /* of rs->body */
+	bool overflow;	     /* the answer was longer than we take */
+	bool sink_full;	     /* a 200 to a ranged GET gave all we wanted: stopped on purpose */
+	bool body_read_err;  /* our own file failed */
+	uint64_t stall_ns;   /* the client's stall_timeout_s */
+	uint64_t moved_at;   /* time_mono_ns() when a byte last moved, 0 before the first call */
+	curl_off_t down, up; /* bytes moved so far, as curl last reported them */
+	bool stalled;	     /* stopped on purpose: nothing moved for stall_ns */
 };
 
 /* --- callbacks ---------------------------------------------------------------------------- */
@@ -71,6 +79,26 @@ static size_t read_body(char *buf, size_t size, size_t nitems, void *ud)
 		a->sent += (uint64_t)n;
 		return (size_t)n;
 	}
+}
+
+/* Called by curl about once a second, and more often while bytes move. */
+static int watch_stall(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)ultotal;
+	struct attempt *a = ud;
+	uint64_t now = time_mono_ns();
+	if (a->moved_at == 0 || dlnow != a->down || ulnow != a->up) {
+		a->down = dlnow;
+		a->up = ulnow;
+		a->moved_at = now;
+		return 0;
+	}
+	if (now - a->moved_at < a->stall_ns)
+		return 0;
+	a->stalled = true;
+	return 1; /* CURLE_ABORTED_BY_CALLBACK */
 }
 
 /* curl rewinds the body itself when it must send it again on one handle (e.g. after a 100
@@ -193,8 +221,9 @@ static void set_options(struct s3_client *c, struct attempt *a, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout_s);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_stall);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
 	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
 	if (c->ca_file != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
@@ -281,6 +310,7 @@ static enum coffer_err attempt_once(struct s3_client *c, const struct s3_request
 				    struct curl_slist *headers, char *range, CURLcode *rc)
 {
 	struct attempt a = {.rq = rq, .rs = rs};
+	a.stall_ns = (uint64_t)c->stall_timeout_s * 1000000000u;
 	a.cap = rq->want_body ? S3_XML_MAX : ERROR_BODY_MAX;
 	start_over(rs);
 	a.h = curl_easy_init();
@@ -300,6 +330,8 @@ static enum coffer_err attempt_once(struct s3_client *c, const struct s3_request
 
 	if (*rc == CURLE_WRITE_ERROR && a.sink_full)
 		*rc = CURLE_OK; /* we stopped a 200 once the range was in */
+	if (*rc == CURLE_ABORTED_BY_CALLBACK && a.stalled)
+		*rc = CURLE_OPERATION_TIMEDOUT; /* our stall watch: a timeout, retried as one */
 	if (a.body_read_err) {
 		log_msg(LOG_ERROR, "s3_body_read", "%s %s: the body's file could not be read",
 			rq->op, rq->key != NULL ? rq->key : "-");
