@@ -14,8 +14,8 @@
  * - A transfer fails when it moves no byte for stall_timeout_s seconds (a progress callback that
  *   notes when a byte last moved either way): a store that stops answering is noticed in
  *   seconds, however large the object. Not CURLOPT_LOW_SPEED_*: it judges a speed averaged over
- *   the last seconds, so a transfer that stops after a burst failed only after about twice the
- *   time.
+ *   the last seconds, so a transfer that stops after a burst would be stopped only after about
+ *   twice the time.
  */
 #include "s3/s3_request.h"
 
