@@ -12,13 +12,17 @@ libcurl4-openssl-dev libexpat1-dev"
 # server binaries (/usr/lib/postgresql/15/bin): the PostgreSQL tests start a throwaway server of
 # their own (tests/e2e/pg_server.py); sqlmap probes the PostgreSQL deployment. Debian's package also creates a `main` cluster on port 5432
 # (started when the machine has an init system): it is left alone, and no test ever uses it.
+# The S3 store of the tests is OpenStack Swift 2.30 with its s3api middleware and memcached
+# (scripts/swift_s3.py starts its own, on 127.0.0.1); boto3 is the independent S3 client that
+# checks it. The packages' own services, when an init system starts them, are never used.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
 oathtool openssl gnutls-bin sqlite3 procps testssl.sh p7zip-full
 softhsm2 opensc
 chromium
 postgresql-15
-sqlmap"
+sqlmap
+swift swift-proxy swift-account swift-container swift-object memcached python3-boto3"
 
 # Benchmarks: the load generator and the static-file server whose rates are the ceilings.
 bench="wrk nginx-light"

@@ -2,8 +2,9 @@
 """run_all.py — runs every test suite of coffer and sums them into one closing line.
 
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
-key formats against python3-cryptography, the end-to-end suite against the
-release binary, again against the sanitizer binary and again on the PostgreSQL store, the browser journey of the web application
+key formats against python3-cryptography, the end-to-end suite against the release binary,
+again against the sanitizer binary and again on the PostgreSQL store, the file tests with their
+contents in an object store (Swift with s3api), the browser journey of the web application
 (tests/browser, Debian's chromium driven by playwright-core), and a short smoke run of every
 libFuzzer target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
@@ -24,6 +25,10 @@ SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:strict_string_checks=1",
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
 }
+
+# The tests that store file contents, run again with `blob_store = s3` (COFFER_TEST_BLOBS).
+S3_SUITE = ["tests/e2e/test_files.py", "tests/e2e/test_export.py",
+            "tests/e2e/test_content_crash.py"]
 
 totals = {"passed": 0, "failed": 0}
 summary = []
@@ -71,14 +76,16 @@ def run_unit():
 
 
 def start_pytest(label, path, binary=None, env_extra=None, log=None):
-    """Starts pytest on PATH; with LOG, its output goes there (a suite running beside another),
-    else to this terminal. finish_pytest waits for it and records its counts."""
+    """Starts pytest on PATH (a path, or a list of them); with LOG, its output goes there (a
+    suite running beside another), else to this terminal. finish_pytest waits for it and
+    records its counts."""
     xml = tempfile.NamedTemporaryFile(suffix=".xml", delete=False).name
     env = dict(os.environ, **SANITIZER_ENV, **(env_extra or {}))
     if binary is not None:
         env["COFFER_BIN"] = os.path.join(ROOT, binary)
     cmd = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           f"--junitxml={xml}", os.path.join(ROOT, path)]
+           f"--junitxml={xml}",
+           *[os.path.join(ROOT, p) for p in ([path] if isinstance(path, str) else path)]]
     print(f"{label}: {' '.join(cmd[3:])}", flush=True)
     out = open(log, "w") if log else None
     p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
@@ -116,8 +123,8 @@ def finish_pytest(run):
     record(run["label"], passed, failed)
 
 
-def run_pytest(label, path, binary=None):
-    finish_pytest(start_pytest(label, path, binary))
+def run_pytest(label, path, binary=None, env_extra=None):
+    finish_pytest(start_pytest(label, path, binary, env_extra))
 
 
 def run_fuzz_smoke():
@@ -207,6 +214,9 @@ def main():
                          {"COFFER_TEST_DB": "postgresql"}, log=pg_log)
     run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
     finish_pytest(on_pg)
+    # The file tests again with file contents in an object store (its own throwaway Swift).
+    run_pytest("e2e files on S3 (Swift, release)", S3_SUITE, "build/coffer",
+               {"COFFER_TEST_BLOBS": "s3"})
     run_browser()
     run_fuzz_smoke()
     print("\nsuites:")

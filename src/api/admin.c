@@ -93,6 +93,18 @@ static json_t *org_json(const struct org_record *org, uint64_t storage_bytes)
 			 org->founded_at != 0);
 }
 
+/* Where the deployment keeps what the organisations store, for the sysadmins who answer for
+ * it: the database, the blob store and, when one is promised, the region data stays in. */
+static json_t *storage_json(const struct request *rq)
+{
+	const struct coffer_config *cfg = rq->app->cfg;
+	bool s3 = cfg->blob_store == CONFIG_BLOBS_S3;
+	return json_pack("{s:s,s:s,s:s*,s:s*}", "database",
+			 cfg->database == CONFIG_DB_POSTGRESQL ? "postgresql" : "sqlite",
+			 "blob_store", s3 ? "s3" : "file", "s3_region", s3 ? cfg->s3_region : NULL,
+			 "data_region", cfg->data_region[0] != '\0' ? cfg->data_region : NULL);
+}
+
 enum coffer_err admin_orgs_get(struct request *rq)
 {
 	struct org_record *orgs = NULL;
@@ -108,7 +120,8 @@ enum coffer_err admin_orgs_get(struct request *rq)
 		json_array_append_new(list, org_json(&orgs[i], bytes));
 	}
 	free(orgs);
-	return reply_json(rq, 200, json_pack("{s:o*}", "orgs", list));
+	return reply_json(rq, 200,
+			  json_pack("{s:o*,s:o*}", "orgs", list, "storage", storage_json(rq)));
 }
 
 /* --- invitations -------------------------------------------------------------------------- */

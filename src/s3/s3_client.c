@@ -9,7 +9,8 @@
  * - The secret is copied into sodium_malloc'd memory, made read-only, and sodium_free wipes
  *   it. libcurl keeps its own copy per handle while a request runs (CURLOPT_PASSWORD copies)
  *   and frees it without wiping: a known limit, docs/S3.md.
- * - curl_global_init runs once per process (pthread_once): with 7.88 it is not thread-safe.
+ * - curl_global_init (and sodium_init) run once per process (pthread_once): with 7.88
+ *   curl_global_init is not thread-safe.
  */
 #include "s3/s3_client.h"
 
@@ -34,9 +35,11 @@
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
+/* libsodium too: the secret's guarded memory and the retries' jitter need it. */
 static void curl_init(void)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl_init_rc =
+	    sodium_init() < 0 ? CURLE_FAILED_INIT : curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 bool s3_key_valid(const char *key)
@@ -69,16 +72,17 @@ bool s3_key_valid(const char *key)
 
 bool s3_prefix_valid(const char *prefix)
 {
+	char key[S3_KEY_MAX + 1];
 	if (prefix == NULL)
 		return false;
 	size_t n = strlen(prefix);
-	if (n == 0 || prefix[n - 1] != '/')
-		return n == 0 || s3_key_valid(prefix);
-	char key[S3_KEY_MAX + 1];
-	if (n - 1 > S3_KEY_MAX)
+	if (n == 0)
+		return true;
+	if (n > S3_KEY_MAX)
 		return false;
-	memcpy(key, prefix, n - 1);
-	key[n - 1] = '\0';
+	memcpy(key, prefix, n + 1);
+	if (key[n - 1] == '/')
+		key[n - 1] = '\0';
 	return s3_key_valid(key);
 }
 

@@ -68,8 +68,7 @@ uint64_t s3_client_connections(const struct s3_client *c);
  * with '/', no empty, "." or ".." path segment. */
 bool s3_key_valid(const char *key);
 
-/* True when PREFIX can select keys in a listing: empty, a valid key, or a valid key followed by
- * one '/' (as "orgs/ORG/blobs/", which must not also select "orgs/ORG/blobs-old/..."). */
+/* True when PREFIX can select keys in a listing: "", a valid key, or one followed by '/'. */
 bool s3_prefix_valid(const char *prefix);
 
 #endif

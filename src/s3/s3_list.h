@@ -13,7 +13,7 @@ struct s3_object {
 	int64_t last_modified; /* seconds since the epoch */
 };
 
-/* Calls FN for each object under PREFIX ("" for all; [A-Za-z0-9/._-] only), in key order. FN's
+/* Calls FN for each object under PREFIX (s3_prefix_valid), in key order. FN's
  * pointers are valid during the call only; a result other than COFFER_OK stops the listing and
  * is returned. */
 COFFER_MUST_CHECK enum coffer_err

@@ -47,7 +47,7 @@ struct s3_upload {
 	int64_t initiated; /* seconds since the epoch */
 };
 
-/* Calls FN for each upload under PREFIX ("" for all; [A-Za-z0-9/._-] only), page after page.
+/* Calls FN for each upload under PREFIX (s3_prefix_valid), page after page.
  * FN's pointers are valid during the call only; a result other than COFFER_OK stops the
  * listing and is returned. */
 COFFER_MUST_CHECK enum coffer_err

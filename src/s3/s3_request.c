@@ -11,11 +11,9 @@
  * - A retry re-sends the body from its file (the read position is the attempt's own); a GET
  *   starts its buffer again. Retries wait an exponentially growing time with jitter (libsodium's
  *   random numbers), so that many threads do not hammer a recovering store in step.
- * - A transfer fails when it moves no byte for stall_timeout_s seconds (a progress callback that
- *   notes when a byte last moved either way): a store that stops answering is noticed in
- *   seconds, however large the object. Not CURLOPT_LOW_SPEED_*: it judges a speed averaged over
- *   the last seconds, so a transfer that stops after a burst would be stopped only after about
- *   twice the time.
+ * - A transfer fails when it moves no byte either way for stall_timeout_s seconds (our
+ *   progress watchdog; curl's low-speed check stays as a backstop): a store that stops
+ *   answering is noticed in seconds, however large the object.
  */
 #include "s3/s3_request.h"
 
@@ -37,23 +35,27 @@
 #define BACKOFF_BASE_MS 200u
 #define BACKOFF_CAP_MS	3000u
 #define URL_MAX		(S3_KEY_MAX + 2048u)
+/* Connections the shared cache keeps. libcurl 7.88 caps the cache at each transfer's
+ * CURLOPT_MAXCONNECTS (default 5) counting the connections in use too, and closes the oldest
+ * beyond it: with more request threads than that, nearly every request would connect anew. */
+#define CONNECTIONS_KEPT 64L
 
 /* The state of one attempt, seen by curl's callbacks. */
 struct attempt {
 	CURL *h;
 	const struct s3_request *rq;
 	struct s3_response *rs;
-	uint64_t sent;	     /* body bytes handed to curl */
-	uint64_t skipped;    /* of a 200 to a ranged GET: bytes before the range */
-	size_t got;	     /* bytes written into rq->sink */
-	size_t cap;	     /* of rs->body */
-	bool overflow;	     /* the answer was longer than we take */
-	bool sink_full;	     /* a 200 to a ranged GET gave all we wanted: stopped on purpose */
-	bool body_read_err;  /* our own file failed */
-	uint64_t stall_ns;   /* the client's stall_timeout_s */
-	uint64_t moved_at;   /* time_mono_ns() when a byte last moved, 0 before the first call */
-	curl_off_t down, up; /* bytes moved so far, as curl last reported them */
-	bool stalled;	     /* stopped on purpose: nothing moved for stall_ns */
+	uint64_t sent;	    /* body bytes handed to curl */
+	uint64_t skipped;   /* of a 200 to a ranged GET: bytes before the range */
+	size_t got;	    /* bytes written into rq->sink */
+	size_t cap;	    /* of rs->body */
+	bool overflow;	    /* the answer was longer than we take */
+	bool sink_full;	    /* a 200 to a ranged GET gave all we wanted: stopped on purpose */
+	bool body_read_err; /* our own file failed */
+	bool stalled;	    /* no byte moved for stall_timeout_s: stopped by us */
+	uint64_t stall_ns;
+	uint64_t last_move_ns; /* when a byte last moved either way */
+	curl_off_t last_up, last_down;
 };
 
 /* --- callbacks ---------------------------------------------------------------------------- */
@@ -79,26 +81,6 @@ static size_t read_body(char *buf, size_t size, size_t nitems, void *ud)
 		a->sent += (uint64_t)n;
 		return (size_t)n;
 	}
-}
-
-/* Called by curl about once a second, and more often while bytes move. */
-static int watch_stall(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
-{
-	(void)dltotal;
-	(void)ultotal;
-	struct attempt *a = ud;
-	uint64_t now = time_mono_ns();
-	if (a->moved_at == 0 || dlnow != a->down || ulnow != a->up) {
-		a->down = dlnow;
-		a->up = ulnow;
-		a->moved_at = now;
-		return 0;
-	}
-	if (now - a->moved_at < a->stall_ns)
-		return 0;
-	a->stalled = true;
-	return 1; /* CURLE_ABORTED_BY_CALLBACK */
 }
 
 /* curl rewinds the body itself when it must send it again on one handle (e.g. after a 100
@@ -163,6 +145,28 @@ static size_t write_answer(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* The stall watchdog. curl calls this about once a second even when nothing moves. Its own
+ * low-speed check averages over a window of several seconds, so after a body has gone out it
+ * notices a silent store only seconds later than asked; this one counts from the last byte. */
+static int watch_progress(void *ud, curl_off_t down_total, curl_off_t down, curl_off_t up_total,
+			  curl_off_t up)
+{
+	struct attempt *a = ud;
+	uint64_t now = time_mono_ns();
+	(void)down_total;
+	(void)up_total;
+	if (down != a->last_down || up != a->last_up || a->last_move_ns == 0) {
+		a->last_down = down;
+		a->last_up = up;
+		a->last_move_ns = now;
+		return 0;
+	}
+	if (now - a->last_move_ns < a->stall_ns)
+		return 0;
+	a->stalled = true;
+	return 1;
+}
+
 /* Copies the value of header LINE into OUT when its name is NAME (case-insensitive). */
 static void header_value(const char *line, size_t len, const char *name, char *out, size_t out_len)
 {
@@ -214,6 +218,7 @@ static void set_options(struct s3_client *c, struct attempt *a, const char *url,
 	CURL *h = a->h;
 	const struct s3_request *rq = a->rq;
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, CONNECTIONS_KEPT);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -221,9 +226,8 @@ static void set_options(struct s3_client *c, struct attempt *a, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_stall);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout_s);
 	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
 	if (c->ca_file != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
@@ -235,6 +239,9 @@ static void set_options(struct s3_client *c, struct attempt *a, const char *url,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_answer);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
 	if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(rq->method, "PUT") == 0) {
@@ -310,8 +317,8 @@ static enum coffer_err attempt_once(struct s3_client *c, const struct s3_request
 				    struct curl_slist *headers, char *range, CURLcode *rc)
 {
 	struct attempt a = {.rq = rq, .rs = rs};
-	a.stall_ns = (uint64_t)c->stall_timeout_s * 1000000000u;
 	a.cap = rq->want_body ? S3_XML_MAX : ERROR_BODY_MAX;
+	a.stall_ns = (uint64_t)c->stall_timeout_s * 1000000000u;
 	start_over(rs);
 	a.h = curl_easy_init();
 	if (a.h == NULL)
@@ -331,7 +338,7 @@ static enum coffer_err attempt_once(struct s3_client *c, const struct s3_request
 	if (*rc == CURLE_WRITE_ERROR && a.sink_full)
 		*rc = CURLE_OK; /* we stopped a 200 once the range was in */
 	if (*rc == CURLE_ABORTED_BY_CALLBACK && a.stalled)
-		*rc = CURLE_OPERATION_TIMEDOUT; /* our stall watch: a timeout, retried as one */
+		*rc = CURLE_OPERATION_TIMEDOUT;
 	if (a.body_read_err) {
 		log_msg(LOG_ERROR, "s3_body_read", "%s %s: the body's file could not be read",
 			rq->op, rq->key != NULL ? rq->key : "-");

@@ -338,7 +338,10 @@ struct sweep_walk {
 	struct s3_blobs *bs;
 	const char *org_id;
 	size_t prefix_len;
-	int64_t before_s; /* whole seconds: the store's times have no finer grain */
+	/* Whole seconds: the store's times have no finer grain (Swift rounds them up, AWS gives
+	 * milliseconds, read down to the second), so an object younger than the cut-off always
+	 * reads as no older than it. */
+	int64_t before_s;
 	bool (*keep)(void *ctx, const char *file_id);
 	void *ctx;
 	size_t removed, aborted;
@@ -392,7 +395,7 @@ static enum coffer_err s3_sweep(struct blob_store *base, const char *org_id, int
 	struct sweep_walk s = {.bs = store_of(base),
 			       .org_id = org_id,
 			       .prefix_len = (size_t)n,
-			       .before_s = before_ns / 1000000000 - 1,
+			       .before_s = before_ns / 1000000000,
 			       .keep = keep,
 			       .ctx = ctx};
 	enum coffer_err err = s3_list_objects(s.bs->client, prefix, sweep_object, &s);

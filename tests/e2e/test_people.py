@@ -8,7 +8,7 @@ import pytest
 
 from coffer_client import (Authenticator, Client, accept_invite, create_record, expect_error, get_record,
                            list_all, org_path, token_of)
-from conftest import system_sql
+from conftest import ON_PG, ON_S3, session_swift, system_sql
 from content_world import ContentWorld, new_address
 
 
@@ -108,6 +108,10 @@ def test_the_sysadmin_sees_metadata_only(w):
     assert a["name"] == "People Org A" and a["founded"] is True
     assert a["member_count"] >= 2 and a["storage_bytes"] > 0
     assert "meta-member@example.test" not in r.text and "meta secret" not in r.text
+    # Where it is all kept: this deployment's engine, and no promise of a region.
+    assert r.json()["storage"] == {"database": "postgresql" if ON_PG else "sqlite",
+                                   "blob_store": "s3" if ON_S3 else "file"} | (
+        {"s3_region": session_swift().region} if ON_S3 else {})
 
 
 # ------------------------------------------------------------------- an org_admin's people

@@ -514,7 +514,7 @@ def test_the_start_up_sweep_removes_orphans_and_stale_uploads(w):
     w.s3.put_object(Bucket=w.bucket, Key=foreign, Body=b"left here by someone")
     upload_id = w.s3.create_multipart_upload(Bucket=w.bucket, Key=key_of(org, stale))["UploadId"]
     # Older than the start by more than the store's grain: the sweep keeps what was modified in
-    # the second before its start, and Swift rounds its times up to the next whole second.
+    # the second it started in, and Swift rounds its times up to the next whole second.
     time.sleep(3.2)
     kept = [k for k in object_keys(w, org) if k not in (key_of(org, orphan), foreign)]
     w.restart()

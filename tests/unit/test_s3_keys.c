@@ -37,22 +37,23 @@ static void test_prefixes(void **state)
 	assert_false(s3_prefix_valid(NULL));
 }
 
+/* A prefix is held to a key's length, its '/' included. */
 static void test_lengths(void **state)
 {
 	(void)state;
-	char s[S3_KEY_MAX + 3];
+	char s[S3_KEY_MAX + 2];
 	memset(s, 'k', sizeof s);
 	s[S3_KEY_MAX] = '\0';
 	assert_true(s3_key_valid(s));
 	assert_true(s3_prefix_valid(s));
-	s[S3_KEY_MAX] = '/';
-	s[S3_KEY_MAX + 1] = '\0';
-	assert_true(s3_prefix_valid(s)); /* a whole key and its '/' */
+	s[S3_KEY_MAX - 1] = '/';
+	assert_true(s3_prefix_valid(s));
+	s[S3_KEY_MAX - 1] = 'k';
 	s[S3_KEY_MAX] = 'k';
+	s[S3_KEY_MAX + 1] = '\0';
 	assert_false(s3_key_valid(s));
 	assert_false(s3_prefix_valid(s));
-	s[S3_KEY_MAX + 1] = '/';
-	s[S3_KEY_MAX + 2] = '\0';
+	s[S3_KEY_MAX] = '/';
 	assert_false(s3_prefix_valid(s));
 }
 

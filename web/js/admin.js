@@ -38,9 +38,13 @@ export async function adminOrgsView(el, {alive}) {
     o.founded ? 'yes'
       : h('span', {}, 'not yet · ', h('a', {href: firstAdminHref(o.id), 'aria-label': `Invite the first administrator of ${o.name}`}, 'Invite its first administrator')),
   ]);
+  const st = list.storage || {};
+  const where = h('p', {class: 'hint'},
+    `Stored in ${st.database === 'postgresql' ? 'PostgreSQL' : 'SQLite'}; file contents ${st.blob_store === 's3' ? `in an object store (region ${st.s3_region})` : 'on this server\'s disk'}; `,
+    st.data_region ? `data kept in ${st.data_region}.` : 'no data region set.');
   replace(el, heading('Organisations'),
     h('p', {class: 'hint'}, 'You create organisations and invite each one\'s first administrator. From then on its people, policy, audit trail and content are its own: you see only what is listed here.'),
-    slot.el, form, h('h2', {}, 'All organisations'),
+    where, slot.el, form, h('h2', {}, 'All organisations'),
     table('Organisations', ['Name', 'Created', 'Members', 'Storage used', 'Founded'], rows, {empty: 'No organisations yet.'}));
 }
 
