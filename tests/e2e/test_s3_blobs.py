@@ -183,6 +183,18 @@ def fpath(org, fid=None):
     return org_path(org, "files", *([fid] if fid else []))
 
 
+def stable_keys(w, org, quiet=2.0, timeout=15):
+    """ORG's object keys once they have not changed for QUIET seconds."""
+    deadline = time.monotonic() + timeout
+    keys, since = object_keys(w, org), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = object_keys(w, org)
+        if now != keys:
+            keys, since = now, time.monotonic()
+    return keys
+
+
 def listed_ids(client, org):
     return sorted(f["id"] for f in list_all(client, org, "files"))
 
@@ -479,7 +491,12 @@ def test_a_frozen_store_answers_503_and_the_server_recovers(w, swift):
     finally:
         if swift.paused:
             swift.resume()
-    assert object_keys(w, org) == keys0, "an upload the store never acknowledged left an object"
+    # The frozen proxy still holds the requests it never answered, and may carry them out once
+    # it runs again: an object can appear that no file refers to. Never listed; the next
+    # start-up sweep removes it (test_the_start_up_sweep_…).
+    late = stable_keys(w, org)
+    assert listed_ids(c, org) == ids0, "an upload answered 503 is listed"
+    assert len(set(late) - set(keys0)) <= 1, late
     meta = upload_ok(c, org, "after-freeze.bin", data)
     assert c.get(fpath(org, meta["id"])).content == data
 
@@ -516,7 +533,6 @@ def test_the_start_up_sweep_removes_orphans_and_stale_uploads(w):
     # Older than the start by more than the store's grain: the sweep keeps what was modified in
     # the second it started in, and Swift rounds its times up to the next whole second.
     time.sleep(3.2)
-    kept = [k for k in object_keys(w, org) if k not in (key_of(org, orphan), foreign)]
     w.restart()
     w.login(w.a)
     wait_until(lambda: key_of(org, orphan) not in object_keys(w, org), 10,
@@ -524,10 +540,12 @@ def test_the_start_up_sweep_removes_orphans_and_stale_uploads(w):
     wait_until(lambda: not [u for u in open_uploads(w, org) if u["UploadId"] == upload_id], 10,
                "the stale multipart upload was aborted")
     assert foreign in object_keys(w, org), "an object that is not a blob was removed"
-    assert sorted(set(object_keys(w, org)) - {foreign}) == kept, "a file's object was removed"
     w.srv.wait_log(lambda o: "not-a-blob-name.txt" in str(o))
-    for fid in listed_ids(w.a.client, org):
-        assert key_of(org, fid) in kept
+    w.srv.wait_log(lambda o: o.get("event") == "sweep" and "blobs_removed" in o)
+    # Every object left is a listed file's (orphans from the fault tests gone too), and every
+    # listed file still has its object.
+    files = {key_of(org, fid) for fid in listed_ids(w.a.client, org)}
+    assert files and set(object_keys(w, org)) - {foreign} == files
 
 
 # ------------------------------------------------------------------------------ 9. credentials

@@ -9,8 +9,8 @@ static void test_keys(void **state)
 {
 	(void)state;
 	static const char *good[] = {"a", "orgs/0f3c/blobs/5d2e-77", "a.b/c_d-e", "x/..y/z", "..."};
-	static const char *bad[] = {"",	     "/a",	"a//b",	 "a/./b", "a/../b", "a/",
-				    "a/.",   "a/..",	".",	 "..",	  "a b",    "a?b",
+	static const char *bad[] = {"",	     "/a",	    "a//b", "a/./b", "a/../b", "a/",
+				    "a/.",   "a/..",	    ".",    "..",    "a b",    "a?b",
 				    "a%2Fb", "caf\xc3\xa9", "a\\b", "a+b"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		if (!s3_key_valid(good[i]))
