@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import (ADMIN_EMAIL, ON_PG, Server, finish_server, init_deployment, run_coffer,
-                      set_conf, start_server, use_s3)
+from conftest import (ADMIN_EMAIL, ON_PG, Server, assert_no_sanitizer_report, finish_server,
+                      init_deployment, run_coffer, set_conf, start_server, use_s3)
 from coffer_client import (ADMIN_PASSWORD, HashingIter, accept_invite, check_file, download,
                            expect_error, list_all, org_path, pattern_chunks, upload_file)
 from content_world import ContentWorld
@@ -381,6 +381,7 @@ def serve_refused(dep, timeout=60):
     srv.kill()
     text = srv.log_path.read_text(errors="replace") + srv.stdout_path.read_text(errors="replace")
     assert rc != 0, f"coffer serve started where it must refuse:\n{text[-3000:]}"
+    assert_no_sanitizer_report(text, "coffer serve")
     check_no_secret(srv)
     return text
 
