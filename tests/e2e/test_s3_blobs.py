@@ -16,7 +16,6 @@ import os
 import random
 import re
 import secrets
-import signal
 import socket
 import ssl
 import time
