@@ -367,6 +367,8 @@ struct uploads_ctx {
 	struct field *fields;
 	enum coffer_err (*fn)(void *ctx, const struct s3_upload *u);
 	void *ctx;
+	char last_key[S3_KEY_MAX + 1]; /* of the page's last upload */
+	char last_id[S3_UPLOAD_ID_MAX + 1];
 };
 
 static enum coffer_err upload_item(struct reader *r)
@@ -378,6 +380,8 @@ static enum coffer_err upload_item(struct reader *r)
 		return COFFER_ERR_IO;
 	u.key = f[U_KEY].buf;
 	u.upload_id = f[U_ID].buf;
+	memcpy(uc->last_key, f[U_KEY].buf, f[U_KEY].len + 1);
+	memcpy(uc->last_id, f[U_ID].buf, f[U_ID].len + 1);
 	return uc->fn(uc->ctx, &u);
 }
 
@@ -395,7 +399,8 @@ enum coffer_err s3_xml_uploads(const char *xml, size_t len,
 	    [U_NEXT_ID] =
 		FIELD("ListMultipartUploadsResult/NextUploadIdMarker", page->next_upload_id_marker),
 	};
-	struct uploads_ctx uc = {.fields = fields, .fn = fn, .ctx = ctx};
+	struct uploads_ctx uc = {
+	    .fields = fields, .fn = fn, .ctx = ctx, .last_key = "", .last_id = ""};
 	struct reader r = {.root = "ListMultipartUploadsResult",
 			   .fields = fields,
 			   .nfields = U_COUNT,
@@ -406,9 +411,16 @@ enum coffer_err s3_xml_uploads(const char *xml, size_t len,
 	enum coffer_err err = run(&r, xml, len);
 	if (err != COFFER_OK)
 		return err;
-	if (!parse_bool(&fields[U_TRUNCATED], &page->truncated) ||
-	    (page->truncated && fields[U_NEXT_KEY].len == 0))
-		return COFFER_ERR_IO; /* a next page nobody can ask for */
+	if (!parse_bool(&fields[U_TRUNCATED], &page->truncated))
+		return COFFER_ERR_IO;
+	if (page->truncated && fields[U_NEXT_KEY].len == 0) {
+		/* Swift 2.30's s3api leaves both markers empty on a page of one upload; S3 defines
+		 * them as the page's last upload, which is where the next page starts. */
+		if (uc.last_key[0] == '\0')
+			return COFFER_ERR_IO; /* a next page nobody can ask for */
+		memcpy(page->next_key_marker, uc.last_key, strlen(uc.last_key) + 1);
+		memcpy(page->next_upload_id_marker, uc.last_id, strlen(uc.last_id) + 1);
+	}
 	return COFFER_OK;
 }
 

@@ -24,6 +24,25 @@ static void test_error(void **state)
 				 "provided.</Message><RequestId>tx1</RequestId></Error>";
 	assert_int_equal(xml_error(swift, code), COFFER_OK);
 	assert_string_equal(code, "SignatureDoesNotMatch");
+	/* Swift's, as captured: the canonical request it signed, with its escaped '&' and its
+	 * line breaks, inside */
+	const char *swift_sig =
+	    DECL "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+		 "calculated does not match the signature you provided. Check your key and signing "
+		 "method.</Message><RequestId>tx07a4c71741374cda978f3-006b161890</RequestId>"
+		 "<AWSAccessKeyId>test</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n"
+		 "20261207T022312Z\n20261207/eu-west-2/s3/aws4_request\nc985c12e</StringToSign>"
+		 "<CanonicalRequest>GET\n/cap\nmax-uploads=1&amp;prefix=orgs%2Fa%2F&amp;uploads=\n"
+		 "host:127.0.0.1:46035\n</CanonicalRequest></Error>";
+	assert_int_equal(xml_error(swift_sig, code), COFFER_OK);
+	assert_string_equal(code, "SignatureDoesNotMatch");
+	const char *swift_upload =
+	    DECL "<Error><Code>NoSuchUpload</Code><Message>The specified multipart upload does not "
+		 "exist. The upload ID might be invalid, or the multipart upload might have been "
+		 "aborted or completed.</Message><RequestId>tx66376a56ac2d4c5889f42-006b16189c"
+		 "</RequestId><UploadId>nope</UploadId></Error>";
+	assert_int_equal(xml_error(swift_upload, code), COFFER_OK);
+	assert_string_equal(code, "NoSuchUpload");
 	assert_int_equal(xml_error("<Error><Code>NoSuchKey</Code></Error>", code), COFFER_OK);
 	assert_string_equal(code, "NoSuchKey");
 	/* the code split by an entity reference and CDATA is still one field */
@@ -196,6 +215,34 @@ static const char uploads_page[] =
 	 "<Initiated>2026-12-07T10:00:01.500Z</Initiated></Upload>"
 	 "</ListMultipartUploadsResult>";
 
+/* Swift 2.30's answer to max-uploads=1: truncated, its markers empty. */
+static const char swift_uploads_page[] =
+    "<?xml version='1.0' encoding='UTF-8'?>\n<ListMultipartUploadsResult "
+    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>cap</Bucket><KeyMarker>"
+    "</KeyMarker><UploadIdMarker></UploadIdMarker><NextKeyMarker></NextKeyMarker>"
+    "<NextUploadIdMarker></NextUploadIdMarker><Prefix>orgs/a/</Prefix><MaxUploads>1"
+    "</MaxUploads><IsTruncated>true</IsTruncated><Upload><Key>orgs/a/blobs/u1</Key><UploadId>"
+    "MmY2Njk4ZDYtYTkwNS00ZjNkLTk3YjEtYzZiOWE0MTdiYTJj</UploadId><Initiator><ID>test:tester"
+    "</ID><DisplayName>test:tester</DisplayName></Initiator><Owner><ID>test:tester</ID>"
+    "<DisplayName>test:tester</DisplayName></Owner><StorageClass>STANDARD</StorageClass>"
+    "<Initiated>2026-12-07T02:23:25.000Z</Initiated></Upload></ListMultipartUploadsResult>";
+
+static void test_uploads_swift_markers(void **state)
+{
+	(void)state;
+	struct seen s = {0};
+	struct s3_xml_page page;
+	assert_int_equal(
+	    s3_xml_uploads(swift_uploads_page, strlen(swift_uploads_page), on_upload, &s, &page),
+	    COFFER_OK);
+	assert_int_equal(s.n, 1);
+	assert_true(page.truncated);
+	/* the next page starts after the last upload listed */
+	assert_string_equal(page.next_key_marker, "orgs/a/blobs/u1");
+	assert_string_equal(page.next_upload_id_marker,
+			    "MmY2Njk4ZDYtYTkwNS00ZjNkLTk3YjEtYzZiOWE0MTdiYTJj");
+}
+
 static void test_uploads(void **state)
 {
 	(void)state;
@@ -228,7 +275,7 @@ static void test_uploads(void **state)
 	assert_false(page.truncated);
 
 	static const char *const bad[] = {
-	    /* truncated with nowhere to go on */
+	    /* truncated with nowhere to go on: no marker and no upload to start after */
 	    "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
 	    "</ListMultipartUploadsResult>",
 	    "<ListMultipartUploadsResult><IsTruncated>yes</IsTruncated>"
@@ -346,10 +393,15 @@ static void test_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_error),    cmocka_unit_test(test_hostile),
-	    cmocka_unit_test(test_initiate), cmocka_unit_test(test_complete),
-	    cmocka_unit_test(test_location), cmocka_unit_test(test_uploads),
-	    cmocka_unit_test(test_objects),  cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_error),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_initiate),
+	    cmocka_unit_test(test_complete),
+	    cmocka_unit_test(test_location),
+	    cmocka_unit_test(test_uploads),
+	    cmocka_unit_test(test_uploads_swift_markers),
+	    cmocka_unit_test(test_objects),
+	    cmocka_unit_test(test_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
