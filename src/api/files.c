@@ -300,6 +300,10 @@ struct download {
 	struct blob_reader *blob;
 	struct file_opener *opener;
 	char id[UUID_TEXT_LEN + 1];
+	/* The file's first byte, opened before the answer began (see files_download), and
+	 * whether it still waits to be sent. */
+	uint8_t first;
+	bool first_pending;
 };
 
 static enum coffer_err from_blob(void *ctx, uint64_t offset, uint8_t *buf, size_t len)
@@ -310,8 +314,19 @@ static enum coffer_err from_blob(void *ctx, uint64_t offset, uint8_t *buf, size_
 static long download_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
 	struct download *d = ctx;
-	size_t n = 0;
-	enum coffer_err err = file_opener_read(d->opener, pos, (uint8_t *)buf, max, &n);
+	size_t n = 0, given = 0;
+	if (d->first_pending && pos == 0 && max > 0) {
+		buf[0] = (char)d->first;
+		d->first_pending = false;
+		given = 1;
+		pos = 1;
+		buf++;
+		max--;
+	}
+	enum coffer_err err =
+	    max > 0 ? file_opener_read(d->opener, pos, (uint8_t *)buf, max, &n) : COFFER_OK;
+	if (given > 0 && err == COFFER_OK)
+		return (long)(given + n); /* n == 0: a file of one byte, whole */
 	if (err != COFFER_OK || n == 0) {
 		log_msg(LOG_ERROR, "files",
 			"file %s: content failed to verify at byte %llu; the "
@@ -402,6 +417,16 @@ enum coffer_err files_download(struct request *rq)
 		err = file_opener_new(key, aad, aad_len, from_blob, d->blob, sealed, f.size,
 				      &d->opener);
 	sodium_memzero(key, sizeof key);
+	/* The first segment is opened before the answer starts: content that does not verify
+	 * from its very beginning (a one-segment file tampered with, a blob swapped) is an error
+	 * answer, not a 200 followed by nothing. Later segments can only cut the stream. */
+	if (err == COFFER_OK && f.size > 0) {
+		size_t n = 0;
+		err = file_opener_read(d->opener, 0, &d->first, 1, &n);
+		if (err == COFFER_OK && n != 1)
+			err = COFFER_ERR_CRYPTO;
+		d->first_pending = err == COFFER_OK;
+	}
 	if (err != COFFER_OK) {
 		if (d != NULL)
 			download_free(d);

@@ -561,6 +561,25 @@ def test_downloads_carry_repr_digest_that_catches_a_cut_download(w, tmp_path):
     assert "sha-256=:" + base64.b64encode(hashlib.sha256(got).digest()).decode() + ":" != want
 
 
+def test_a_file_whose_first_segment_fails_is_an_error_not_an_empty_200(w):
+    """The first segment is opened before the answer starts: a one-segment file whose stored
+    bytes were changed is answered 500, without a byte of it."""
+    c = w.a_restricted.client
+    data = b"a short file: one segment, changed where it is stored"
+    meta = upload_ok(c, w.org_a, "short.txt", "internal", data, "text/plain")
+    raw = bytearray(read_blob(w.data_dir, w.org_a, meta["id"]))
+    raw[len(raw) // 2] ^= 0x01
+    write_blob(w.data_dir, w.org_a, meta["id"], bytes(raw))
+    r = fetch(c, w.org_a, meta["id"])
+    assert r.status_code == 500, (r.status_code, r.content[:80])
+    assert data[:16] not in r.content
+    # Restored, it is served whole again: the refusal was about the bytes, nothing else.
+    raw[len(raw) // 2] ^= 0x01
+    write_blob(w.data_dir, w.org_a, meta["id"], bytes(raw))
+    r = fetch(c, w.org_a, meta["id"])
+    assert r.status_code == 200 and r.content == data
+
+
 def test_bidirectional_formatting_characters_are_refused_in_file_names(w):
     c = w.a_restricted.client
     before = blob_names(w.data_dir, w.org_a)
