@@ -15,6 +15,7 @@ same transfer against the same Swift in the same run (the ceiling).
     with neither disk nor encryption on curl's side.
 Prints NAME <TAB> VALUE <TAB> UNIT <TAB> NOTE lines, like the other benchmarks."""
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,40 @@ from swift_server import SwiftServer  # noqa: E402
 SIZE = 256 * MIB
 CONNS = 16
 CONTAINER = "ceiling"
+ROUNDS = 2
+
+
+class Cpu:
+    """CPU seconds (user + system) spent while measured by coffer serve (PID and keyd), by this
+    process and the programs it ran and waited for (the client: requests and its TLS, or curl),
+    and by Swift's servers: whether a transfer was bound by the machine's cores or waited."""
+
+    def __init__(self, swift, pid=None):
+        self.swift, self.pid = swift, pid
+        self.spent, self.rounds, self.before = [0.0, 0.0, 0.0], 0, None
+
+    def now(self):
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), \
+            resource.getrusage(resource.RUSAGE_CHILDREN)
+        client = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+        store = sum(tree_cpu_s(pid) for name, pid in self.swift.pids.items()
+                    if name != "memcached")
+        return (tree_cpu_s(self.pid) if self.pid else 0.0), client, store
+
+    def start(self):
+        self.before = self.now()
+
+    def stop(self):
+        for i, (a, b) in enumerate(zip(self.before, self.now())):
+            self.spent[i] += b - a
+        self.rounds += 1
+
+    def report(self, name, note):
+        server, client, store = (t / self.rounds for t in self.spent)
+        if self.pid:
+            print(f"{name}_server_cpu_s\t{server:.2f}\ts\t{note}")
+        print(f"{name}_client_cpu_s\t{client:.2f}\ts\t{note}")
+        print(f"{name}_swift_cpu_s\t{store:.2f}\ts\t{note}")
 
 
 def curl_swift(tmp, swift, method, url, body=None):
@@ -57,20 +92,22 @@ def curl_swift(tmp, swift, method, url, body=None):
     return float(seconds)
 
 
-def ceiling(tmp, swift):
+def ceiling(tmp, swift, cpu):
     """curl's PUT and GET of SIZE bytes through the same Swift proxy: MB/s each."""
     src = Path(tmp) / "ceiling.bin"
-    block = os.urandom(MIB)
-    with open(src, "wb") as f:
-        for _ in range(SIZE // MIB):
-            f.write(block)
+    if not src.exists():
+        block = os.urandom(MIB)
+        with open(src, "wb") as f:
+            for _ in range(SIZE // MIB):
+                f.write(block)
+        curl_swift(tmp, swift, "PUT", CONTAINER)
     with open(src, "rb") as f:  # into the page cache, so that the PUT reads no disk
         while f.read(16 * MIB):
             pass
-    curl_swift(tmp, swift, "PUT", CONTAINER)
+    cpu.start()
     put = SIZE / curl_swift(tmp, swift, "PUT", f"{CONTAINER}/big.bin", body=src) / 1e6
     get = SIZE / curl_swift(tmp, swift, "GET", f"{CONTAINER}/big.bin") / 1e6
-    src.unlink()
+    cpu.stop()
     return put, get
 
 
@@ -84,13 +121,37 @@ def main():
             srv = start_server(dep)
             try:
                 c, org, _ = member_with_records(srv, dep, n_records=1)
-                up, down, base_mib, peak_mib = big_file(c, org, srv.proc.pid, SIZE)
+                # A single 256 MiB transfer on this store varies by tens of per cent from one
+                # to the next (the servers' fsyncs meet the disk's write-back): ROUNDS of each,
+                # coffer's and curl's in turn, and the best of each is kept.
+                coffer_cpu, curl_cpu = Cpu(swift, srv.proc.pid), Cpu(swift)
+                up = down = put = get = 0.0
+                rise, base_mib, peak_mib = -1.0, 0.0, 0.0
+                for _ in range(ROUNDS):
+                    coffer_cpu.start()
+                    u, d, b, p = big_file(c, org, srv.proc.pid, SIZE)
+                    coffer_cpu.stop()
+                    up, down = max(up, u), max(down, d)
+                    if p - b > rise:
+                        rise, base_mib, peak_mib = p - b, b, p
+                    pu, g = ceiling(tmp, swift, curl_cpu)
+                    put, get = max(put, pu), max(get, g)
                 print(f"s3_file_upload_256m_mbs\t{up:.1f}\tMB/s\tone 256 MiB upload to S3 "
-                      f"(multipart; requests client)")
+                      f"(multipart; requests client), best of {ROUNDS}")
                 print(f"s3_file_download_256m_mbs\t{down:.1f}\tMB/s\tone 256 MiB download "
-                      f"from S3")
-                print(f"s3_file_256m_rss_rise_mib\t{peak_mib - base_mib:.1f}\tMiB\t"
+                      f"from S3, best of {ROUNDS}")
+                print(f"s3_file_256m_rss_rise_mib\t{rise:.1f}\tMiB\t"
                       f"peak {peak_mib:.0f} MiB over {base_mib:.0f} MiB before")
+                print(f"curl_swift_put_256m_mbs\t{put:.1f}\tMB/s\tcurl -T, 256 MiB from the "
+                      f"page cache, Swift's native API, same Swift, best of {ROUNDS}")
+                print(f"curl_swift_get_256m_mbs\t{get:.1f}\tMB/s\tcurl GET of it to /dev/null, "
+                      f"best of {ROUNDS}")
+                coffer_cpu.report("s3_file_256m", "per 256 MiB upload and download through "
+                                  "coffer: coffer serve (both processes), its client (requests "
+                                  "and TLS) and Swift (proxy, object, container, account "
+                                  "servers)")
+                curl_cpu.report("curl_swift_256m", "per 256 MiB PUT and GET by curl: curl and "
+                                "Swift")
 
                 base = f"https://127.0.0.1:{dep.port}/api/v1/orgs/{org}"
                 cookie, get_lua, _ = wrk_scripts(lua, tmp, c)
@@ -119,10 +180,6 @@ def main():
                        up_lua, f"POST a 1 MiB file to S3, {CONNS} conns")
             finally:
                 finish_server(srv)
-            put, get = ceiling(tmp, swift)
-            print(f"curl_swift_put_256m_mbs\t{put:.1f}\tMB/s\tcurl -T, 256 MiB from the page "
-                  f"cache, Swift's native API, same Swift")
-            print(f"curl_swift_get_256m_mbs\t{get:.1f}\tMB/s\tcurl GET of it to /dev/null")
     finally:
         swift.cleanup()
 
