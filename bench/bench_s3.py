@@ -13,6 +13,9 @@ same transfer against the same Swift in the same run (the ceiling).
     that curl's -u would split) and GETs it back, timed. The file is read from the page cache
     for the PUT and the GET is written to /dev/null, so the ceiling is the store's own rate,
     with neither disk nor encryption on curl's side.
+The 256 MiB transfers run twice, coffer's and curl's in turn, and the best of each is kept; the
+CPU that coffer serve, the client and Swift spend on them is printed beside, so that the table
+can say whether the machine's cores or the waits between the programs bound a transfer.
 Prints NAME <TAB> VALUE <TAB> UNIT <TAB> NOTE lines, like the other benchmarks."""
 import os
 import resource
