@@ -276,6 +276,19 @@ def main():
             f"{v(f'file_{verb}_256m_mbs'):,.0f} MB/s | {ceil:,.0f} MB/s (curl "
             f"{curl_name.upper()}) | {s3 / ceil:.0%} | {s3_rise} |")
     s3_up_1m = v("s3_file_upload_1m_rps") * 1.048576
+
+    def wall(up_name, down_name):
+        return 256 * 1.048576 / v(up_name) + 256 * 1.048576 / v(down_name)
+
+    def busy(cpu_name, up_name, down_name):
+        """The share of the machine's cores the transfers kept busy: well under 100 % means
+        they waited on one another rather than on the cores."""
+        cpu = sum(v(f"{cpu_name}_{who}_cpu_s") for who in ("server", "client", "swift")
+                  if f"{cpu_name}_{who}_cpu_s" in results)
+        return cpu / (wall(up_name, down_name) * os.cpu_count())
+
+    s3_wall = wall("s3_file_upload_256m_mbs", "s3_file_download_256m_mbs")
+    curl_wall = wall("curl_swift_put_256m_mbs", "curl_swift_get_256m_mbs")
     lines += [
         f"| 1 MiB files downloaded, 16 connections (wrk) | "
         f"{v('s3_file_download_1m_mbs'):,.0f} MB/s, p50 {v('s3_file_download_1m_p50_ms'):.0f} "
@@ -286,12 +299,15 @@ def main():
         f"{up_mbs:,.0f} MB/s | | | |",
         "",
         f"CPU per 256 MiB upload and download, to see whether the cores or the waits bound "
-        f"them ({os.cpu_count()} cores, shared): through coffer, "
-        f"{v('s3_file_256m_server_cpu_s'):.2f} s in coffer serve, "
+        f"them: through coffer, {v('s3_file_256m_server_cpu_s'):.2f} s in coffer serve, "
         f"{v('s3_file_256m_client_cpu_s'):.2f} s in its client (requests, TLS) and "
-        f"{v('s3_file_256m_swift_cpu_s'):.2f} s in Swift; by curl, "
+        f"{v('s3_file_256m_swift_cpu_s'):.2f} s in Swift, the {os.cpu_count()} cores "
+        f"{busy('s3_file_256m', 's3_file_upload_256m_mbs', 's3_file_download_256m_mbs'):.0%} "
+        f"busy over the transfers' {s3_wall:.1f} s; by curl, "
         f"{v('curl_swift_256m_client_cpu_s'):.2f} s in curl and "
-        f"{v('curl_swift_256m_swift_cpu_s'):.2f} s in Swift.",
+        f"{v('curl_swift_256m_swift_cpu_s'):.2f} s in Swift, the cores "
+        f"{busy('curl_swift_256m', 'curl_swift_put_256m_mbs', 'curl_swift_get_256m_mbs'):.0%} "
+        f"busy over {curl_wall:.1f} s.",
     ]
     lines += [
         "",
