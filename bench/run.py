@@ -76,6 +76,9 @@ def main():
     print("bench: bench_pg.py (records on PostgreSQL 15, beside pgbench on the same server)",
           flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_pg.py")))
+    print("bench: bench_s3.py (files on blob_store = s3, a Swift with s3api, beside curl "
+          "against the same Swift)", flush=True)
+    results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_s3.py")))
     print("bench: bench_backup.py (snapshots of about 1 GiB: create, restore, verify)",
           flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_backup.py")))
@@ -243,6 +246,69 @@ def main():
             f"{v(f'pg_{name}_p99_ms'):.1f} ms, {v(f'pg_{name}_cpu_us'):.0f} µs CPU/req "
             f"(coffer's processes) | {lite_rps:,.0f} req/s | {pg_rps / lite_rps:.0%} | "
             f"{ceiling} | {target} |")
+    lines += [
+        "",
+        "## Files in an object store (Swift with s3api on this machine)",
+        "",
+        "One 256 MiB upload and download through the API, as above, with `blob_store = s3` on "
+        "an OpenStack Swift 2.30 with s3api started for the run (scripts/swift_s3.py: every "
+        "server one process on 127.0.0.1, one device on this machine's disk): uploads go to "
+        "the store as multipart, sealed as they stream, and downloads come back through the "
+        "segment check. The ceiling is curl doing the same PUT and GET against the same Swift "
+        "in the same run, through Swift's native API (tempauth's S3 access key holds a colon "
+        "that curl's -u would split), the PUT's file read from the page cache and the GET "
+        "written to /dev/null. Each 256 MiB figure is the best of two rounds, coffer's and "
+        "curl's in turn (one transfer on this store varies by tens of per cent). The 1 MiB "
+        "rows, with wrk at 16 connections, have no ceiling of their own. The local store's "
+        "figures are this run's, above.",
+        "",
+        "| what | coffer on S3 | coffer on the local store | ceiling: curl against the same "
+        "Swift | coffer on S3 / ceiling | memory |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    # One figure for both rows: the peak over the upload and the download together.
+    s3_rise = f"server +{max(0.0, v('s3_file_256m_rss_rise_mib')):.0f} MiB over both " \
+              f"({results['s3_file_256m_rss_rise_mib'][2]})"
+    for what, verb, curl_name in (("upload", "upload", "put"), ("download", "download", "get")):
+        s3, ceil = v(f"s3_file_{verb}_256m_mbs"), v(f"curl_swift_{curl_name}_256m_mbs")
+        lines.append(
+            f"| one 256 MiB {what} (one client) | {s3:,.0f} MB/s | "
+            f"{v(f'file_{verb}_256m_mbs'):,.0f} MB/s | {ceil:,.0f} MB/s (curl "
+            f"{curl_name.upper()}) | {s3 / ceil:.0%} | {s3_rise} |")
+    s3_up_1m = v("s3_file_upload_1m_rps") * 1.048576
+
+    def wall(up_name, down_name):
+        return 256 * 1.048576 / v(up_name) + 256 * 1.048576 / v(down_name)
+
+    def busy(cpu_name, up_name, down_name):
+        """The share of the machine's cores the transfers kept busy: well under 100 % means
+        they waited on one another rather than on the cores."""
+        cpu = sum(v(f"{cpu_name}_{who}_cpu_s") for who in ("server", "client", "swift")
+                  if f"{cpu_name}_{who}_cpu_s" in results)
+        return cpu / (wall(up_name, down_name) * os.cpu_count())
+
+    s3_wall = wall("s3_file_upload_256m_mbs", "s3_file_download_256m_mbs")
+    curl_wall = wall("curl_swift_put_256m_mbs", "curl_swift_get_256m_mbs")
+    lines += [
+        f"| 1 MiB files downloaded, 16 connections (wrk) | "
+        f"{v('s3_file_download_1m_mbs'):,.0f} MB/s, p50 {v('s3_file_download_1m_p50_ms'):.0f} "
+        f"ms, p99 {v('s3_file_download_1m_p99_ms'):.0f} ms | "
+        f"{v('file_download_1m_mbs'):,.0f} MB/s | | | |",
+        f"| 1 MiB files uploaded, 16 connections (wrk) | {s3_up_1m:,.0f} MB/s, p50 "
+        f"{v('s3_file_upload_1m_p50_ms'):.0f} ms, p99 {v('s3_file_upload_1m_p99_ms'):.0f} ms | "
+        f"{up_mbs:,.0f} MB/s | | | |",
+        "",
+        f"CPU per 256 MiB upload and download, to see whether the cores or the waits bound "
+        f"them: through coffer, {v('s3_file_256m_server_cpu_s'):.2f} s in coffer serve, "
+        f"{v('s3_file_256m_client_cpu_s'):.2f} s in its client (requests, TLS) and "
+        f"{v('s3_file_256m_swift_cpu_s'):.2f} s in Swift, the {os.cpu_count()} cores "
+        f"{busy('s3_file_256m', 's3_file_upload_256m_mbs', 's3_file_download_256m_mbs'):.0%} "
+        f"busy over the transfers' {s3_wall:.1f} s; by curl, "
+        f"{v('curl_swift_256m_client_cpu_s'):.2f} s in curl and "
+        f"{v('curl_swift_256m_swift_cpu_s'):.2f} s in Swift, the cores "
+        f"{busy('curl_swift_256m', 'curl_swift_put_256m_mbs', 'curl_swift_get_256m_mbs'):.0%} "
+        f"busy over {curl_wall:.1f} s.",
+    ]
     lines += [
         "",
         "## Backups (a deployment of about 1 GiB; ceiling: the same bytes read, encrypted and "
