@@ -125,7 +125,7 @@ build/asan/tests/crosscheck: tests/vectors/crosscheck.c build/asan/libcoffer.a
 # test_pg_schema.py start one and drive these programs, tests/pg/*_check.c). Not under
 # build/asan/tests/: tests/run_all.py runs every test_* there with no server.
 PG_CHECK_BIN := $(patsubst tests/pg/%.c,build/asan/tests-pg/%,$(wildcard tests/pg/*_check.c))
-build/asan/tests-pg/%: tests/pg/%.c tests/pg/pg_check.h build/asan/libcoffer.a
+build/asan/tests-pg/%: tests/pg/%.c tests/pg/pg_check.h tests/check_tap.h build/asan/libcoffer.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@
@@ -133,7 +133,7 @@ build/asan/tests-pg/%: tests/pg/%.c tests/pg/pg_check.h build/asan/libcoffer.a
 # The S3 client's checks against a real object store (tests/e2e/test_s3_client.py starts
 # OpenStack Swift with s3api and drives tests/s3/s3_check.c). Not under build/asan/tests/ either.
 S3_CHECK_BIN := $(patsubst tests/s3/%.c,build/asan/tests-s3/%,$(wildcard tests/s3/*_check.c))
-build/asan/tests-s3/%: tests/s3/%.c build/asan/libcoffer.a
+build/asan/tests-s3/%: tests/s3/%.c tests/check_tap.h build/asan/libcoffer.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< build/asan/libcoffer.a $(PKG_LIBS) -o $@

@@ -15,6 +15,7 @@
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/object_keys.h"
+#include "api/idempotency_key.h"
 #include "api/org_audit.h"
 #include "api/page.h"
 #include "api/routes.h"
@@ -216,11 +217,64 @@ static enum coffer_err reply_version(struct request *rq, enum coffer_err err,
 	return reply_json(rq, status, record_json(&row->meta, p));
 }
 
+/* A creation sent again with its Idempotency-Key: the record it made the first time (ID), as it
+ * is now, answered as that creation was (201) when it still holds what this request asks for
+ * (P at LEVEL); otherwise the key was reused for another request (422). Never a second
+ * record. */
+static enum coffer_err replay_creation(struct request *rq, struct org_db *odb, const char *id,
+				       const struct plain *p, enum level level)
+{
+	struct record_row row = {0};
+	char title[RECORD_TITLE_MAX * 4 + 1], *body = NULL;
+	struct plain now = {.title = title};
+	enum coffer_err err = store_record_get(odb, id, true, &row);
+	if (err == COFFER_ERR_NOT_FOUND) /* deleted since */
+		err = COFFER_ERR_IDEMPOTENCY_KEY_REUSED;
+	if (err == COFFER_OK)
+		err = access_level(rq, row.meta.level);
+	if (err == COFFER_OK)
+		err = open_version(rq, &row, title, &now.title_len, &body, &now.body_len);
+	free(row.body);
+	now.body = body;
+	if (err == COFFER_OK &&
+	    (row.meta.level != level || now.title_len != p->title_len ||
+	     now.body_len != p->body_len || memcmp(title, p->title, p->title_len) != 0 ||
+	     (p->body_len > 0 && memcmp(body, p->body, p->body_len) != 0)))
+		err = COFFER_ERR_IDEMPOTENCY_KEY_REUSED;
+	if (err == COFFER_OK)
+		err = reply_json(rq, 201, record_json(&row.meta, &now));
+	sodium_memzero(title, sizeof title);
+	free_secret(body, now.body_len);
+	return err;
+}
+
+/* Stores the new record ROW, once per Idempotency-Key when the request has one (KEY not
+ * ""): a key used before answers with its record (replay_creation) and stores nothing. */
+static enum coffer_err create_record(struct request *rq, struct org_db *odb,
+				     const struct record_row *row, const char *key,
+				     const struct plain *p, enum level level)
+{
+	if (key[0] == '\0')
+		return save_version(rq, odb, row, store_record_create);
+	struct audit_entry e;
+	org_audit_entry(rq, row->meta.id, &e);
+	struct idempotency idem = {
+	    .user_id = api_caller(rq)->user.id, .key = key, .now = row->meta.created_at};
+	enum coffer_err err = store_record_create_once(odb, api_caller(rq)->org_id, row, &e, &idem);
+	if (err == COFFER_ERR_EXISTS && idem.found)
+		return replay_creation(rq, odb, idem.record_id, p, level);
+	return err;
+}
+
 enum coffer_err records_post(struct request *rq)
 {
 	struct plain p;
 	enum level level;
-	enum coffer_err err = read_plain(rq, &p, &level);
+	char key[STORE_IDEMPOTENCY_KEY_MAX + 1];
+	bool keyed = false;
+	enum coffer_err err = idempotency_key_of(rq, key, &keyed);
+	if (err == COFFER_OK)
+		err = read_plain(rq, &p, &level);
 	if (err == COFFER_OK)
 		err = access_level(rq, level);
 	if (err != COFFER_OK)
@@ -235,9 +289,15 @@ enum coffer_err records_post(struct request *rq)
 	struct org_db *odb = NULL;
 	if (err == COFFER_OK)
 		err = store_org_borrow(rq->app->orgs, caller->org_id, false, &odb);
+	bool replayed = false;
 	if (err == COFFER_OK) {
-		err = save_version(rq, odb, &row, store_record_create);
+		err = create_record(rq, odb, &row, key, &p, level);
+		replayed = err == COFFER_OK && rq->replied;
 		store_org_return(rq->app->orgs, odb);
+	}
+	if (replayed) { /* answered with the first creation's record */
+		free(row.body);
+		return COFFER_OK;
 	}
 	return reply_version(rq, err, &row, &p, 201);
 }

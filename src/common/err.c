@@ -37,6 +37,8 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 		"The organisation would have no administrator left."},
 	[COFFER_ERR_SHARED_ACCOUNT] = {"shared_account", 409,
 		"This sign-in also belongs to other organisations; only the person can change it."},
+	[COFFER_ERR_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422,
+		"This Idempotency-Key was used for another request; use a new key."},
 	[COFFER_ERR_INTERNAL] = {"internal", 500, "Internal error."},
 	[COFFER_ERR_NOMEM] = {"internal", 500, "Out of memory."},
 	[COFFER_ERR_IO] = {"internal", 500, "Input/output error."},

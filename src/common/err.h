@@ -27,6 +27,7 @@ enum coffer_err {
 	COFFER_ERR_ORG_OWNED,	   /* only the organisation's own org_admins may do this */
 	COFFER_ERR_LAST_ADMIN,	   /* it would leave the organisation without an org_admin */
 	COFFER_ERR_SHARED_ACCOUNT, /* the sign-in belongs to other organisations too */
+	COFFER_ERR_IDEMPOTENCY_KEY_REUSED, /* an Idempotency-Key sent again with another request */
 	/* Server-side failures (5xx, or exit status 1 on the command line). */
 	COFFER_ERR_INTERNAL,
 	COFFER_ERR_NOMEM,

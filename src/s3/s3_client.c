@@ -229,8 +229,13 @@ static enum coffer_err make_base_url(const struct s3_config *cfg, char **base,
 		snprintf(*base, len, "%s://%s%s%s/%s", scheme, host, port != NULL ? ":" : "",
 			 port != NULL ? port : "", cfg->bucket);
 	char request_host[S3_BUCKET_MAX + 2 + 256];
+	unsigned char addr[sizeof(struct in6_addr)];
 	if (strlen(host) > 255)
 		goto out;
+	if (cfg->virtual_hosted && (host[0] == '[' || inet_pton(AF_INET, host, addr) == 1)) {
+		config_refused("virtual-hosted style (s3_path_style = false) needs a host name");
+		goto out;
+	}
 	snprintf(request_host, sizeof request_host, "%s%s%s",
 		 cfg->virtual_hosted ? cfg->bucket : "", cfg->virtual_hosted ? "." : "", host);
 	err = pin_addresses(request_host,

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "store/export_reads.h"
 #include "store/handle.h"
@@ -289,6 +290,27 @@ enum coffer_err store_org_audit_upgrade(struct org_db *odb, const char *org_id,
 {
 	return odb->pg ? pg_store_org_audit_upgrade(odb->pg, org_id, cp, legacy)
 		       : sqlite_store_org_audit_upgrade(odb->sqlite, org_id, cp, legacy);
+}
+
+enum coffer_err store_record_create_once(struct org_db *odb, const char *org_id,
+					 const struct record_row *row, struct audit_entry *audit,
+					 struct idempotency *idem)
+{
+	if (idem == NULL || !store_idempotency_key_ok(idem->key) || idem->user_id == NULL ||
+	    strlen(idem->user_id) != STORE_ID_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	idem->found = false;
+	idem->record_id[0] = '\0';
+	return odb->pg ? pg_store_record_create_once(odb->pg, org_id, row, audit, idem)
+		       : sqlite_store_record_create_once(odb->sqlite, org_id, row, audit, idem);
+}
+
+bool store_idempotency_key_ok(const char *key)
+{
+	size_t n = key != NULL ? strlen(key) : 0;
+	return n >= 1 && n <= STORE_IDEMPOTENCY_KEY_MAX &&
+	       strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:~-") ==
+		   n;
 }
 
 enum coffer_err store_record_create(struct org_db *odb, const char *org_id,

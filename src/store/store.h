@@ -291,6 +291,33 @@ COFFER_MUST_CHECK enum coffer_err store_record_create(struct org_db *odb, const 
 						      const struct record_row *row,
 						      struct audit_entry *audit);
 
+/* A client's key for one creation (the Idempotency-Key header, API.md): the same KEY from the
+ * same USER_ID within STORE_IDEMPOTENCY_TTL seconds finds the record made the first time
+ * instead of making another. Kept in the organisation's database, in the creation's own
+ * transaction: a creation whose answer was lost is found by its retry exactly when it
+ * committed. */
+#define STORE_IDEMPOTENCY_KEY_MAX 128
+#define STORE_IDEMPOTENCY_TTL	  86400
+struct idempotency {
+	const char *user_id;
+	const char
+	    *key; /* 1..STORE_IDEMPOTENCY_KEY_MAX of [A-Za-z0-9._:~-] (store_idempotency_key_ok) */
+	int64_t now;
+	/* Set when an earlier creation holds the key (the call then answers EXISTS). */
+	bool found;
+	char record_id[STORE_ID_MAX + 1];
+};
+
+bool store_idempotency_key_ok(const char *key);
+
+/* As store_record_create, keyed by IDEM: when IDEM's key was used before (within the TTL) by
+ * the same user, nothing is written, IDEM->found is set with the record it made, and the
+ * answer is COFFER_ERR_EXISTS. */
+COFFER_MUST_CHECK enum coffer_err store_record_create_once(struct org_db *odb, const char *org_id,
+							   const struct record_row *row,
+							   struct audit_entry *audit,
+							   struct idempotency *idem);
+
 /* Adds version ROW->meta.version (which must be one above the current version) with its data
  * key and content, and AUDIT, in one transaction; the record's metadata becomes ROW->meta
  * (created_* kept as stored). COFFER_ERR_VERSION_CONFLICT when the current version is another;

@@ -13,46 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "../check_tap.h"
 #include "common/err.h"
 #include "store/postgres/pg_pool.h"
 #include "store/postgres/pg_query.h"
-
-static int failures;
-
-static inline void check(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static inline void check(int ok, const char *name, const char *fmt, ...)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-	} else {
-		va_list ap;
-		va_start(ap, fmt);
-		printf("not ok - %s: ", name);
-		vprintf(fmt, ap);
-		printf("\n");
-		va_end(ap);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-/* GOT is evaluated once: it is usually the call under test. */
-static inline void check_err(enum coffer_err got, enum coffer_err want, const char *name)
-{
-	check(got == want, name, "got %s, want %s", coffer_err_info(got)->code,
-	      coffer_err_info(want)->code);
-}
-
-#define CHECK_ERR(got, want, name) check_err((got), (want), (name))
-
-static inline double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static inline const char *env(const char *name, const char *dflt)
 {

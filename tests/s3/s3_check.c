@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../check_tap.h"
 #include "common/err.h"
 #include "s3/s3_bucket.h"
 #include "s3/s3_client.h"
@@ -37,40 +38,6 @@
 #include "s3/s3_sha256.h"
 
 #define MIB (1024u * 1024u)
-
-static int failures;
-
-static void check(int ok, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *name, const char *fmt, ...)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-	} else {
-		va_list ap;
-		va_start(ap, fmt);
-		printf("not ok - %s: ", name);
-		vprintf(fmt, ap);
-		printf("\n");
-		va_end(ap);
-		failures++;
-	}
-	fflush(stdout);
-}
-
-static void check_err(enum coffer_err got, enum coffer_err want, const char *name)
-{
-	check(got == want, name, "got %s, want %s", coffer_err_info(got)->code,
-	      coffer_err_info(want)->code);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *env(const char *name)
 {

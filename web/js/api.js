@@ -49,9 +49,10 @@ export function notify(err, isPublic) {
   if (err.status === 403 && err.code === 'forbidden' && !isPublic) hooks.forbidden(err);
 }
 
-// METHOD PATH with an optional JSON BODY; resolves to the parsed answer (null for 204).
-export async function api(method, path, body, {isPublic = false} = {}) {
-  const headers = {'Accept': 'application/json'};
+// METHOD PATH with an optional JSON BODY (and HEADERS besides the usual); resolves to the
+// parsed answer (null for 204).
+export async function api(method, path, body, {isPublic = false, headers: extra = {}} = {}) {
+  const headers = {'Accept': 'application/json', ...extra};
   if (method !== 'GET' && method !== 'HEAD') Object.assign(headers, csrfHeader());
   const init = {method, headers, credentials: 'same-origin', cache: 'no-store'};
   if (body !== undefined) {
@@ -72,6 +73,22 @@ export async function api(method, path, body, {isPublic = false} = {}) {
   const err = errorFrom(resp.status, data, resp.headers.get('Retry-After'));
   notify(err, isPublic);
   throw err;
+}
+
+// A creation that may be retried: sent with KEY as its Idempotency-Key, and sent again with
+// the same key when the server could not answer (503, or the connection failed), so that a
+// creation whose answer was lost is found rather than made twice. Three retries, 1, 2 and 4 s
+// apart.
+export async function createOnce(path, body, key) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api('POST', path, body, {headers: {'Idempotency-Key': key}});
+    } catch (err) {
+      const retryable = err.status === 503 || err.code === 'network';
+      if (!retryable || attempt === 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000 << attempt));
+    }
+  }
 }
 
 export const get = (path, opts) => api('GET', path, undefined, opts);

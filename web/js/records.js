@@ -142,6 +142,7 @@ function recordForm(el, org, rec) {
     field('Classification', level, 'Who may see it: members cleared for this level or higher.'),
     field('Text', body),
     h('div', {class: 'actions'}, submit, h('a', {class: 'button secondary', href: cancelHref}, 'Cancel')));
+  let key = null, keyFor = null; // the Idempotency-Key of a new record, and what it was for
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const t = title.value.trim();
@@ -165,7 +166,11 @@ function recordForm(el, org, rec) {
       if (rec) {
         saved = await busy(form, api.put(api.orgPath(org, 'records', api.seg(rec.id)), {...payload, version}));
       } else {
-        saved = await busy(form, api.post(api.orgPath(org, 'records'), payload));
+        // One key per content: sending the same again (a retry after an error) finds the
+        // record the first attempt made; changed content is another creation.
+        const sig = JSON.stringify(payload);
+        if (sig !== keyFor) { key = crypto.randomUUID(); keyFor = sig; }
+        saved = await busy(form, api.createOnce(api.orgPath(org, 'records'), payload, key));
       }
       toast(rec ? 'Your changes have been saved.' : 'The record has been created.');
       navigate(href('orgs', org, 'records', saved.id));

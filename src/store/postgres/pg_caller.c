@@ -68,13 +68,7 @@ enum coffer_err pg_store_caller_get(struct pg_store *st, const struct token_hash
 			    &r);
 	if (err != COFFER_OK)
 		return err;
-	int row = 0;
-	if (PQntuples(r) == 0)
-		err = COFFER_ERR_NOT_FOUND;
-	else
-		err = pg_user_read_rows(r, &row, u);
-	if (err == COFFER_OK && row != PQntuples(r))
-		err = COFFER_ERR_STORAGE; /* one token hash, one session, one user */
+	err = pg_user_read_one(r, u); /* one token hash, one session, one user */
 	if (err == COFFER_OK)
 		err = pg_session_read_at(r, 0, COL_SESSION, s);
 	if (err == COFFER_OK && org_id != NULL)

@@ -48,6 +48,10 @@ COFFER_MUST_CHECK enum coffer_err pg_people_query(struct pg_store *st, const cha
 #define PG_USER_FROM	    "FROM users u " PG_USER_MEMBERSHIPS
 #define PG_MEMBERSHIP_ORDER "o.name COLLATE \"C\", m.org_id COLLATE \"C\""
 
+/* Reads the one user R holds (its rows, PG_USER_COLUMNS first) into U: COFFER_ERR_NOT_FOUND
+ * for no row, COFFER_ERR_STORAGE for the rows of two users. (pg_users.c) */
+COFFER_MUST_CHECK enum coffer_err pg_user_read_one(const PGresult *r, struct user_record *u);
+
 /* Reads the user of row *ROW with its memberships (its rows from *ROW on, PG_USER_COLUMNS
  * first) into U; *ROW moves past them. (pg_users.c) */
 COFFER_MUST_CHECK enum coffer_err pg_user_read_rows(const PGresult *r, int *row,

@@ -172,6 +172,70 @@ static enum coffer_err create_tx(struct pg_conn *c, void *ctx)
 	return err;
 }
 
+/* A creation keyed by a client's Idempotency-Key. Under pg_org_write's chain lock, the look-up
+ * and the claim see every other node's committed claims (READ COMMITTED). */
+struct keyed_create {
+	const struct record_row *row;
+	struct idempotency *idem;
+};
+
+static enum coffer_err read_claimed(const PGresult *r, int row, void *out)
+{
+	return pg_get_text(r, row, 0, out, STORE_ID_MAX + 1) ? COFFER_OK : COFFER_ERR_STORAGE;
+}
+
+/* Finds the record IDEM's key made within the TTL (EXISTS, IDEM->found), or claims the key for
+ * RECORD_ID, dropping the keys past the TTL first. */
+static enum coffer_err claim_key(struct pg_conn *c, struct idempotency *idem, const char *record_id)
+{
+	int64_t cutoff = idem->now - STORE_IDEMPOTENCY_TTL;
+	enum coffer_err err =
+	    pg_row(c,
+		   "SELECT record_id FROM idempotency_keys WHERE user_id = $1 "
+		   "AND key = $2 AND created_at > $3",
+		   PG_ARGS(pg_text(idem->user_id), pg_text(idem->key), pg_int(cutoff)),
+		   read_claimed, idem->record_id);
+	if (err == COFFER_OK) {
+		idem->found = true;
+		return COFFER_ERR_EXISTS;
+	}
+	if (err != COFFER_ERR_NOT_FOUND)
+		return err;
+	err = pg_exec(c, "DELETE FROM idempotency_keys WHERE created_at <= $1",
+		      PG_ARGS(pg_int(cutoff)));
+	if (err == COFFER_OK)
+		err = pg_exec(c,
+			      "INSERT INTO idempotency_keys (user_id, key, record_id, created_at) "
+			      "VALUES ($1, $2, $3, $4)",
+			      PG_ARGS(pg_text(idem->user_id), pg_text(idem->key),
+				      pg_text(record_id), pg_int(idem->now)));
+	return err;
+}
+
+static enum coffer_err create_once_tx(struct pg_conn *c, void *ctx)
+{
+	struct keyed_create *k = ctx;
+	enum coffer_err err = claim_key(c, k->idem, k->row->meta.id);
+	if (err == COFFER_OK) {
+		struct version_write w = {k->row};
+		err = create_tx(c, &w);
+	}
+	return err;
+}
+
+enum coffer_err pg_store_record_create_once(struct pg_org_db *odb, const char *org_id,
+					    const struct record_row *row, struct audit_entry *audit,
+					    struct idempotency *idem)
+{
+	if (row->meta.version != 1)
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = record_version_check(row, row->meta.created_by, row->meta.created_at);
+	if (err != COFFER_OK)
+		return err;
+	struct keyed_create k = {row, idem};
+	return pg_org_write(odb, org_id, create_once_tx, &k, audit);
+}
+
 /* Checks ROW, a new version by BY at AT, and writes it with TX. */
 static enum coffer_err write_version(struct pg_org_db *odb, const char *org_id,
 				     const struct record_row *row, const char *by, int64_t at,

@@ -246,6 +246,15 @@ static const struct pg_schema_stmt org_stmts[] = {
 	    ")"},
 	{1, "CREATE INDEX files_by_level ON files (level, seq)"},
 	{1, AUDIT_TABLE_SQL},
+	/* 2: as org_db.c's step 6: clients' keys for creations, kept a day. */
+	{2, "CREATE TABLE idempotency_keys ("
+	    " user_id text NOT NULL CHECK (char_length(user_id) = 36),"
+	    " key text NOT NULL CHECK (char_length(key) BETWEEN 1 AND 128),"
+	    " record_id text NOT NULL CHECK (char_length(record_id) = 36),"
+	    " created_at bigint NOT NULL,"
+	    " PRIMARY KEY (user_id, key)"
+	    ")"},
+	{2, "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (created_at)"},
 };
 // clang-format on
 

@@ -104,6 +104,9 @@ COFFER_MUST_CHECK enum coffer_err pg_store_org_audit_upgrade(struct pg_org_db *o
 							     const char *org_id,
 							     struct audit_checkpoint *cp,
 							     uint64_t *legacy);
+COFFER_MUST_CHECK enum coffer_err
+pg_store_record_create_once(struct pg_org_db *odb, const char *org_id, const struct record_row *row,
+			    struct audit_entry *audit, struct idempotency *idem);
 COFFER_MUST_CHECK enum coffer_err pg_store_record_create(struct pg_org_db *odb, const char *org_id,
 							 const struct record_row *row,
 							 struct audit_entry *audit);

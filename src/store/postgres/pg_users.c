@@ -97,6 +97,17 @@ static bool same_user(const PGresult *r, int a, int b)
 		      (size_t)PQgetlength(r, a, COL_ID)) == 0;
 }
 
+enum coffer_err pg_user_read_one(const PGresult *r, struct user_record *u)
+{
+	int row = 0;
+	if (PQntuples(r) == 0)
+		return COFFER_ERR_NOT_FOUND;
+	enum coffer_err err = pg_user_read_rows(r, &row, u);
+	if (err == COFFER_OK && row != PQntuples(r))
+		err = COFFER_ERR_STORAGE; /* a key that finds two users: not a unique column */
+	return err;
+}
+
 enum coffer_err pg_user_read_rows(const PGresult *r, int *row, struct user_record *u)
 {
 	int first = *row, rows = PQntuples(r);
@@ -125,13 +136,7 @@ static enum coffer_err find_user(struct pg_store *st, const char *sql, const cha
 	enum coffer_err err = pg_people_query(st, sql, PG_ARGS(pg_text(key)), &r);
 	if (err != COFFER_OK)
 		return err;
-	int row = 0;
-	if (PQntuples(r) == 0)
-		err = COFFER_ERR_NOT_FOUND;
-	else
-		err = pg_user_read_rows(r, &row, out);
-	if (err == COFFER_OK && row != PQntuples(r))
-		err = COFFER_ERR_STORAGE; /* a key that finds two users: not a unique column */
+	err = pg_user_read_one(r, out);
 	PQclear(r);
 	return err;
 }

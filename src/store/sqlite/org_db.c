@@ -87,6 +87,15 @@ static const struct db_migration org_schema[] = {
 	 * written before, until store_audit_links_upgrade re-links them). */
 	{"ALTER TABLE audit ADD COLUMN key_version INTEGER NOT NULL DEFAULT 0"
 	 " CHECK (key_version >= 0);"},
+	/* 6: clients' keys for creations (store_record_create_once), kept a day. */
+	{"CREATE TABLE idempotency_keys ("
+	 " user_id TEXT NOT NULL CHECK (length(user_id) = 36),"
+	 " key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 128),"
+	 " record_id TEXT NOT NULL CHECK (length(record_id) = 36),"
+	 " created_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (user_id, key)"
+	 ") STRICT;"
+	 "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (created_at);"},
 };
 // clang-format on
 

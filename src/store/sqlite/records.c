@@ -174,6 +174,68 @@ enum coffer_err sqlite_store_record_create(struct sqlite_org_db *odb, const char
 			     create_tx, audit);
 }
 
+/* A creation keyed by a client's Idempotency-Key. */
+struct keyed_create {
+	const struct record_row *row;
+	struct idempotency *idem;
+};
+
+static enum coffer_err read_claimed(sqlite3_stmt *s, void *out)
+{
+	db_column_text(s, 0, out, STORE_ID_MAX + 1);
+	return COFFER_OK;
+}
+
+/* Finds the record IDEM's key made within the TTL (EXISTS, IDEM->found), or claims the key for
+ * RECORD_ID, dropping the keys past the TTL first. */
+static enum coffer_err claim_key(sqlite3 *db, struct idempotency *idem, const char *record_id)
+{
+	int64_t cutoff = idem->now - STORE_IDEMPOTENCY_TTL;
+	enum coffer_err err =
+	    db_row(db,
+		   "SELECT record_id FROM idempotency_keys WHERE user_id = ? AND "
+		   "key = ? AND created_at > ?",
+		   DB_ARGS(db_text(idem->user_id), db_text(idem->key), db_int(cutoff)),
+		   read_claimed, idem->record_id);
+	if (err == COFFER_OK) {
+		idem->found = true;
+		return COFFER_ERR_EXISTS;
+	}
+	if (err != COFFER_ERR_NOT_FOUND)
+		return err;
+	err = db_exec(db, "DELETE FROM idempotency_keys WHERE created_at <= ?",
+		      DB_ARGS(db_int(cutoff)));
+	if (err == COFFER_OK)
+		err = db_exec(db,
+			      "INSERT INTO idempotency_keys (user_id, key, record_id, created_at) "
+			      "VALUES (?, ?, ?, ?)",
+			      DB_ARGS(db_text(idem->user_id), db_text(idem->key),
+				      db_text_n(record_id, UUID_TEXT_LEN), db_int(idem->now)));
+	return err;
+}
+
+static enum coffer_err create_once_tx(sqlite3 *db, const void *ctx)
+{
+	const struct keyed_create *k = ctx;
+	enum coffer_err err = claim_key(db, k->idem, k->row->meta.id);
+	if (err == COFFER_OK)
+		err = create_tx(db, k->row);
+	return err;
+}
+
+enum coffer_err sqlite_store_record_create_once(struct sqlite_org_db *odb, const char *org_id,
+						const struct record_row *row,
+						struct audit_entry *audit, struct idempotency *idem)
+{
+	if (row->meta.version != 1)
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = record_version_check(row, row->meta.created_by, row->meta.created_at);
+	if (err != COFFER_OK)
+		return err;
+	struct keyed_create k = {row, idem};
+	return org_write(odb, org_id, create_once_tx, &k, audit);
+}
+
 /* --- update -------------------------------------------------------------------------------- */
 
 static enum coffer_err update_tx(sqlite3 *db, const void *ctx)

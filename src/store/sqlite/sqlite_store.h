@@ -97,6 +97,11 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_org_audit_upgrade(struct sqlite_o
 								 const char *org_id,
 								 struct audit_checkpoint *cp,
 								 uint64_t *legacy);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_record_create_once(struct sqlite_org_db *odb,
+								  const char *org_id,
+								  const struct record_row *row,
+								  struct audit_entry *audit,
+								  struct idempotency *idem);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_record_create(struct sqlite_org_db *odb,
 							     const char *org_id,
 							     const struct record_row *row,
