@@ -24,6 +24,7 @@ struct blob_ops {
 	enum coffer_err (*sweep)(struct blob_store *bs, const char *org_id, int64_t before_ns,
 				 bool (*keep)(void *ctx, const char *file_id), void *ctx,
 				 size_t *removed);
+	enum coffer_err (*remove_org)(struct blob_store *bs, const char *org_id, size_t *removed);
 	void (*free)(struct blob_store *bs);
 };
 

@@ -405,6 +405,28 @@ static enum coffer_err files_sweep(struct blob_store *bs, const char *org_id, in
 	return err;
 }
 
+/* Keeps nothing: every name in the directory goes, blobs and temporary files alike. */
+static bool keep_none(void *ctx, const char *file_id)
+{
+	(void)ctx;
+	(void)file_id;
+	return false;
+}
+
+static enum coffer_err files_remove_org(struct blob_store *bs, const char *org_id, size_t *removed)
+{
+	char org_dir[PATH_MAX], dir[PATH_MAX];
+	enum coffer_err err = make_dir_paths(data_dir_of(bs), org_id, org_dir, dir);
+	if (err == COFFER_OK) /* everything, whatever its age */
+		err = files_sweep(bs, org_id, INT64_MAX, keep_none, NULL, removed);
+	if (err != COFFER_OK)
+		return err;
+	/* Names that are not ours were left, and logged, by the sweep: the directory stays. */
+	if (rmdir(dir) != 0)
+		return errno == ENOENT || errno == ENOTEMPTY ? COFFER_OK : COFFER_ERR_IO;
+	return dir_fsync(org_dir);
+}
+
 static void files_free(struct blob_store *bs)
 {
 	free(bs);
@@ -420,6 +442,7 @@ static const struct blob_ops files_ops = {
     .close = files_close,
     .remove = files_remove,
     .sweep = files_sweep,
+    .remove_org = files_remove_org,
     .free = files_free,
 };
 

@@ -409,6 +409,19 @@ static enum coffer_err s3_sweep(struct blob_store *base, const char *org_id, int
 	return err;
 }
 
+static bool keep_none(void *ctx, const char *file_id)
+{
+	(void)ctx;
+	(void)file_id;
+	return false;
+}
+
+static enum coffer_err s3_remove_org(struct blob_store *base, const char *org_id, size_t *removed)
+{
+	/* Every object and upload under the prefix, whatever its age. */
+	return s3_sweep(base, org_id, INT64_MAX, keep_none, NULL, removed);
+}
+
 static void s3_free(struct blob_store *base)
 {
 	struct s3_blobs *bs = store_of(base);
@@ -426,6 +439,7 @@ static const struct blob_ops s3_ops = {
     .close = s3r_close,
     .remove = s3_remove,
     .sweep = s3_sweep,
+    .remove_org = s3_remove_org,
     .free = s3_free,
 };
 

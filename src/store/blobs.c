@@ -74,6 +74,14 @@ enum coffer_err blob_remove(struct blob_store *bs, const char *org_id, const cha
 	return bs->ops->remove(bs, org_id, file_id);
 }
 
+enum coffer_err blob_remove_org(struct blob_store *bs, const char *org_id, size_t *removed)
+{
+	if (!ids_ok(bs, org_id, NULL) || removed == NULL)
+		return COFFER_ERR_INVALID_INPUT;
+	*removed = 0;
+	return bs->ops->remove_org(bs, org_id, removed);
+}
+
 enum coffer_err blob_sweep(struct blob_store *bs, const char *org_id, int64_t before_ns,
 			   bool (*keep)(void *ctx, const char *file_id), void *ctx, size_t *removed)
 {

@@ -58,6 +58,13 @@ void blob_close(struct blob_reader *r);
 COFFER_MUST_CHECK enum coffer_err blob_remove(struct blob_store *bs, const char *org_id,
 					      const char *file_id);
 
+/* Removes every blob of ORG_ID, and whatever a crash left with them (temporary files,
+ * multipart uploads), durably: for an organisation being deleted. Sets *REMOVED to the number
+ * of blobs and temporary files removed (uploads aborted are logged). None at all is not an
+ * error; a name that is not ours is left, and logged. */
+COFFER_MUST_CHECK enum coffer_err blob_remove_org(struct blob_store *bs, const char *org_id,
+						  size_t *removed);
+
 /* Removes from ORG_ID's blobs every temporary file, and every blob for which KEEP(CTX, id)
  * answers false, among the files last modified before BEFORE_NS (CLOCK_REALTIME nanoseconds).
  * Names that are neither are left alone (and logged). Sets *REMOVED. A missing blobs directory

@@ -142,3 +142,18 @@ def test_outage_is_noticed_and_survived(store):
     assert "ok - after resume the object reads back" in lines
     assert "ok - after restart a put works" in lines
     assert "s3_retry" in err  # each failure was retried before it was given up
+
+
+def test_the_blob_store_on_s3(store):
+    """src/store/blob_s3.c under AddressSanitizer: one PUT, a multipart upload of 65 MiB read
+    back across its parts, an upload given up and aborted on the store, removal, the sweep's
+    cut-off, and an organisation's blobs removed all at once (its deletion)."""
+    lines, _ = run_check(store, "blobs", timeout=600)
+    for want in ("ok - a blob past 64 MiB goes as a multipart upload",
+                 "ok - the large one reads back, across its parts",
+                 "ok - it became a multipart upload as it was written",
+                 "ok - blob_abort aborts it on the store",
+                 "ok - removes nothing younger than its cut-off",
+                 "ok - no object of ORG A is left",
+                 "ok - ORG B's is still there"):
+        assert want in lines, want

@@ -36,6 +36,8 @@
 #include "s3/s3_multipart.h"
 #include "s3/s3_objects.h"
 #include "s3/s3_sha256.h"
+#include "store/blob_s3.h"
+#include "store/blobs.h"
 
 #define MIB (1024u * 1024u)
 
@@ -524,6 +526,139 @@ static void scenario_outage(void)
 	close(fd);
 }
 
+/* --- blobs: the S3 kind of struct blob_store (src/store/blob_s3.c) ------------------------- */
+
+#define ORG_A "11111111-2222-4333-8444-555555555555"
+#define ORG_B "66666666-7777-4888-9999-aaaaaaaaaaaa"
+
+/* Writes LEN bytes of DATA as blob ID of ORG in pieces of PIECE bytes, and commits it. */
+static enum coffer_err put_blob(struct blob_store *bs, const char *org, const char *id,
+				const unsigned char *data, size_t len, size_t piece)
+{
+	struct blob_writer *w = NULL;
+	enum coffer_err err = blob_create(bs, org, id, &w);
+	for (size_t at = 0; err == COFFER_OK && at < len; at += piece)
+		err = blob_write(w, data + at, len - at < piece ? len - at : piece);
+	if (err == COFFER_OK)
+		return blob_commit(w);
+	blob_abort(w);
+	return err;
+}
+
+/* Whether blob ID of ORG reads back as DATA (LEN bytes), at a few awkward offsets. */
+static bool blob_reads_back(struct blob_store *bs, const char *org, const char *id,
+			    const unsigned char *data, size_t len)
+{
+	struct blob_reader *r = NULL;
+	uint64_t size = 0;
+	unsigned char buf[70000];
+	bool same = blob_open(bs, org, id, &r, &size) == COFFER_OK && size == len;
+	const size_t offsets[] = {0, 1, 65551, 2u * MIB - 3, len / 2, len - 1};
+	for (size_t i = 0; same && i < sizeof offsets / sizeof offsets[0]; i++) {
+		size_t at = offsets[i] < len ? offsets[i] : 0,
+		       n = len - at < sizeof buf ? len - at : sizeof buf;
+		same = blob_read_at(r, at, buf, n) == COFFER_OK && memcmp(buf, data + at, n) == 0;
+	}
+	blob_close(r);
+	return same;
+}
+
+static enum coffer_err count_object(void *ctx, const struct s3_object *o)
+{
+	(void)o;
+	++*(size_t *)ctx;
+	return COFFER_OK;
+}
+
+/* The objects under PREFIX; SIZE_MAX when they cannot be listed. */
+static size_t count_under(struct s3_client *c, const char *prefix)
+{
+	size_t n = 0;
+	return s3_list_objects(c, prefix, count_object, &n) == COFFER_OK ? n : SIZE_MAX;
+}
+
+static enum coffer_err count_upload(void *ctx, const struct s3_upload *u)
+{
+	(void)u;
+	++*(size_t *)ctx;
+	return COFFER_OK;
+}
+
+/* The multipart uploads open under orgs/; SIZE_MAX when they cannot be listed. */
+static size_t open_uploads(struct s3_client *c)
+{
+	size_t n = 0;
+	return s3_multipart_list(c, "orgs/", count_upload, &n) == COFFER_OK ? n : SIZE_MAX;
+}
+
+static bool keep_none(void *ctx, const char *file_id)
+{
+	(void)ctx;
+	(void)file_id;
+	return false;
+}
+
+static void scenario_blobs(void)
+{
+	char spool[] = "/tmp/s3_blobs.XXXXXX";
+	if (mkdtemp(spool) == NULL)
+		exit(2);
+	struct s3_config cfg = config();
+	struct blob_store *bs = NULL;
+	CHECK_ERR(blob_store_s3(&cfg, spool, &bs), COFFER_OK, "an S3 blob store");
+	struct s3_client *c = blob_store_s3_client(bs);
+	check(c != NULL, "its client", "none");
+	unsigned char *small = NULL, *big = NULL;
+	size_t big_len = 65u * MIB + 100; /* past one PUT: a multipart upload of 5 parts */
+	close(data_file(200003, &small));
+	close(data_file(big_len, &big));
+	CHECK_ERR(put_blob(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000001", small, 200003, 4096),
+		  COFFER_OK, "a small blob is one PUT");
+	CHECK_ERR(
+	    put_blob(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000002", big, big_len, 1u * MIB + 7),
+	    COFFER_OK, "a blob past 64 MiB goes as a multipart upload");
+	CHECK_ERR(put_blob(bs, ORG_B, "bbbbbbbb-0000-4000-8000-000000000001", small, 1000, 1000),
+		  COFFER_OK, "another organisation's");
+	check(blob_reads_back(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000001", small, 200003),
+	      "the small one reads back", "it differs");
+	check(blob_reads_back(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000002", big, big_len),
+	      "the large one reads back, across its parts", "it differs");
+	size_t uploads = open_uploads(c);
+	check(uploads == 0, "no multipart upload is left open", "%zu", uploads);
+	/* A writer given up past 64 MiB: its upload is aborted on the store. */
+	struct blob_writer *w = NULL;
+	CHECK_ERR(blob_create(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000003", &w), COFFER_OK,
+		  "a third");
+	enum coffer_err err = COFFER_OK;
+	for (size_t at = 0; err == COFFER_OK && at < big_len; at += MIB)
+		err = blob_write(w, big + at, big_len - at < MIB ? big_len - at : MIB);
+	CHECK_ERR(err, COFFER_OK, "written, not committed");
+	uploads = open_uploads(c);
+	check(uploads == 1, "it became a multipart upload as it was written", "%zu", uploads);
+	blob_abort(w);
+	uploads = open_uploads(c);
+	check(uploads == 0, "blob_abort aborts it on the store", "%zu", uploads);
+	check(count_under(c, "orgs/" ORG_A "/blobs/") == 2, "ORG A holds two objects", "%zu",
+	      count_under(c, "orgs/" ORG_A "/blobs/"));
+	CHECK_ERR(blob_remove(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000001"), COFFER_OK,
+		  "one removed");
+	CHECK_ERR(blob_remove(bs, ORG_A, "aaaaaaaa-0000-4000-8000-000000000001"), COFFER_OK,
+		  "removing it again is no error");
+	size_t removed = 9;
+	CHECK_ERR(blob_sweep(bs, ORG_B, 0, keep_none, NULL, &removed), COFFER_OK,
+		  "a sweep whose cut-off is before everything");
+	check(removed == 0, "removes nothing younger than its cut-off", "%zu", removed);
+	CHECK_ERR(blob_remove_org(bs, ORG_A, &removed), COFFER_OK, "ORG A's blobs all go");
+	check(removed == 1 && count_under(c, "orgs/" ORG_A "/") == 0, "no object of ORG A is left",
+	      "removed %zu", removed);
+	check(count_under(c, "orgs/" ORG_B "/blobs/") == 1, "ORG B's is still there", "gone");
+	CHECK_ERR(blob_remove_org(bs, ORG_B, &removed), COFFER_OK, "then ORG B's");
+	free(small);
+	free(big);
+	blob_store_free(bs);
+	rmdir(spool);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -533,6 +668,7 @@ int main(int argc, char **argv)
 	    {"objects", scenario_objects}, {"multipart", scenario_multipart},
 	    {"list", scenario_list},	   {"bucket", scenario_bucket},
 	    {"threads", scenario_threads}, {"outage", scenario_outage},
+	    {"blobs", scenario_blobs},
 	};
 	if (argc != 2 || sodium_init() < 0) {
 		fprintf(stderr, "usage: %s SCENARIO\n", argv[0]);

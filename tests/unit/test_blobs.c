@@ -400,6 +400,51 @@ static void test_remove(void **state)
 			 COFFER_OK);
 }
 
+/* An organisation's blobs all go at once (its deletion), temporary files with them; another
+ * organisation's stay; a name that is not ours stays too (and keeps the directory). */
+static void test_remove_org(void **state)
+{
+	struct fixture *f = *state;
+	char dir[PATH_MAX], id[UUID_TEXT_LEN + 1], other[UUID_TEXT_LEN + 1], path[PATH_MAX];
+	struct blob_writer *w = NULL, *pending = NULL;
+	size_t removed = 99;
+	make_org(f, ORG);
+	make_org(f, ORG2);
+	blobs_dir(f, ORG, dir);
+	for (int i = 0; i < 3; i++) {
+		uuid_generate(id);
+		assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
+		assert_int_equal(write_pattern(w, 1000, 100), COFFER_OK);
+		assert_int_equal(blob_commit(w), COFFER_OK);
+	}
+	uuid_generate(id);
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &pending), COFFER_OK); /* a .tmp- */
+	uuid_generate(other);
+	assert_int_equal(blob_create(blobs_of(f), ORG2, other, &w), COFFER_OK);
+	assert_int_equal(write_pattern(w, 100, 100), COFFER_OK);
+	assert_int_equal(blob_commit(w), COFFER_OK);
+
+	assert_int_equal(blob_remove_org(blobs_of(f), ORG, &removed), COFFER_OK);
+	assert_int_equal(removed, 4); /* the three blobs and the upload's temporary file */
+	assert_int_equal(access(dir, F_OK), -1); /* the directory went with them */
+	blob_abort(pending);
+	check_pattern_blob(f, ORG2, other, 100);
+	assert_int_equal(blob_remove_org(blobs_of(f), ORG, &removed), COFFER_OK);
+	assert_int_equal(removed, 0); /* nothing left: not an error */
+
+	assert_int_equal(blob_create(blobs_of(f), ORG, id, &w), COFFER_OK);
+	assert_int_equal(blob_commit(w), COFFER_OK);
+	assert_true(snprintf(path, sizeof path, "%.4000s/not-ours", dir) < (int)sizeof path);
+	FILE *foreign = fopen(path, "w");
+	assert_non_null(foreign);
+	fclose(foreign);
+	assert_int_equal(blob_remove_org(blobs_of(f), ORG, &removed), COFFER_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(count_entries(dir), 1); /* only the stranger */
+	assert_int_equal(blob_remove_org(blobs_of(f), "not-an-id", &removed),
+			 COFFER_ERR_INVALID_INPUT);
+}
+
 static void test_missing_directories(void **state)
 {
 	struct fixture *f = *state;
@@ -797,6 +842,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_silent_replace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_org, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_directories, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ids_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
