@@ -338,7 +338,8 @@ static int pg_deployment(const struct init_args *a, const struct master_unlock *
 				    sizeof why) != COFFER_OK)
 		rc = cli_fail("%s", why);
 	struct pg_target target;
-	cli_pg_target(&cfg, &target);
+	char rootcert[PATH_MAX];
+	cli_pg_target(a->data_dir, &cfg, rootcert, &target);
 	const struct store_location loc = {
 	    .data_dir = a->data_dir, .pg = &target, .pg_password = password};
 	if (rc == 0) {

@@ -7,15 +7,21 @@
 #include "cli/cli.h"
 #include "crypto/secrets_file.h"
 
-void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out)
+void cli_pg_target(const char *data_dir, const struct coffer_config *cfg, char rootcert[PATH_MAX],
+		   struct pg_target *out)
 {
+	const char *ca = cfg->pg_sslrootcert;
+	if (ca[0] != '\0' && ca[0] != '/') { /* coffer.conf's relative paths are DATA's */
+		snprintf(rootcert, PATH_MAX, "%s/%s", data_dir, ca);
+		ca = rootcert;
+	}
 	*out = (struct pg_target){
 	    .host = cfg->pg_host,
 	    .port = cfg->pg_port,
 	    .user = cfg->pg_user,
 	    .system_db = cfg->pg_database,
 	    .sslmode = config_pg_sslmode_name(cfg->pg_sslmode),
-	    .sslrootcert = cfg->pg_sslrootcert[0] != '\0' ? cfg->pg_sslrootcert : NULL,
+	    .sslrootcert = ca[0] != '\0' ? ca : NULL,
 	    .size = cfg->pg_pool_size,
 	    .no_prepare = !cfg->pg_prepared_statements,
 	};
@@ -30,7 +36,8 @@ int cli_store_open_with(const char *data_dir, const struct coffer_config *cfg,
 		return cli_fail("cannot open the system database in %s", data_dir);
 	}
 	struct pg_target target;
-	cli_pg_target(cfg, &target);
+	char rootcert[PATH_MAX];
+	cli_pg_target(data_dir, cfg, rootcert, &target);
 	const struct store_location loc = {
 	    .data_dir = data_dir, .pg = &target, .pg_password = pg_password};
 	if (store_open(&loc, out) == COFFER_OK)

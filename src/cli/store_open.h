@@ -5,14 +5,19 @@
 #ifndef COFFER_CLI_STORE_OPEN_H
 #define COFFER_CLI_STORE_OPEN_H
 
+#include <limits.h>
+
 #include "common/err.h"
 #include "config/config.h"
 #include "crypto/master_key.h"
 #include "store/postgres/pg_pool.h"
 #include "store/store.h"
 
-/* The connection settings of CFG (database = postgresql); every string points into CFG. */
-void cli_pg_target(const struct coffer_config *cfg, struct pg_target *out);
+/* The connection settings of CFG (database = postgresql), DATA_DIR's: every string points into
+ * CFG but the CA file's path, which a relative pg_sslrootcert makes relative to DATA_DIR in
+ * ROOTCERT. */
+void cli_pg_target(const char *data_dir, const struct coffer_config *cfg, char rootcert[PATH_MAX],
+		   struct pg_target *out);
 
 /* Opens the system database where CFG (DATA_DIR's coffer.conf) says: SQLite in DATA_DIR, or
  * PostgreSQL with PG_PASSWORD (NULL for none). Prints why on failure: 0 on success, else the
