@@ -369,7 +369,7 @@ def start_haproxy(cl):
     check = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], capture_output=True, text=True)
     if check.returncode != 0:
         raise ClusterError(f"haproxy refuses its configuration: {check.stdout}{check.stderr}")
-    # -db: in the foreground (no fork), so that its pid is the one recorded; -W none needed.
+    # -db: in the foreground (no fork), so that its pid is the one recorded.
     cl.state["pids"]["haproxy"] = procs.spawn([HAPROXY, "-db", "-f", cfg],
                                               cl.log / "haproxy.log", cwd=cl.dir)
     cl.save()
@@ -428,6 +428,7 @@ def init_coffer(cl, store, admin_email):
         set_conf(conf_path, key, value)
     run([coffer_bin(), "secret", "set", "s3_secret_access_key", "--data", data,
          "--from-file", store.secret_file], "coffer secret set s3_secret_access_key")
+    chown_tree(data, user)  # what root wrote in DATA belongs to the user serve runs as
     copy = cl.coffer_data(second["name"])
     shutil.copytree(data, copy, symlinks=True,
                     ignore=shutil.ignore_patterns("orgs", "exports", "backups", "spool",
