@@ -81,6 +81,11 @@ def patroni_config(*, name, dir, pg_port, rest_port, etcd_port, passwords, post_
                         # A standby that stops answering is noticed within seconds.
                         "wal_sender_timeout": "5s",
                         "wal_receiver_timeout": "5s",
+                        # A standby whose primary went away tries again every second (default
+                        # 5 s): after a failover the remaining replica reaches the new leader,
+                        # and becomes its synchronous standby, that much sooner. Until then the
+                        # new leader's commits wait (synchronous_mode_strict).
+                        "wal_retrieve_retry_interval": "1s",
                     },
                 },
             },
