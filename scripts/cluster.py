@@ -575,9 +575,9 @@ def main(argv=None):
         if args.command == "up":
             try:
                 up(cl, args.admin_email)
-            except BaseException as e:
-                say(f"up failed: {e}; stopping what started (logs in {cl.log})")
+            except BaseException:
                 if cl.state:
+                    say(f"up failed; stopping what started (logs in {cl.log})")
                     try:
                         down(cl)
                     except ClusterError as e2:
@@ -593,7 +593,7 @@ def main(argv=None):
             cl.load()
         print(json.dumps(cl.summary()), flush=True)
         return 0
-    except ClusterError as e:
+    except (ClusterError, RuntimeError, OSError, subprocess.SubprocessError) as e:
         say(str(e))
         return 1
     except KeyboardInterrupt:
