@@ -153,6 +153,30 @@ def people(cluster):
     return admin, org, founder
 
 
+def test_a_failed_up_stops_what_it_started_and_down_still_works():
+    # First, before the module's cluster starts. coffer init fails (a binary that only exits
+    # 1) once etcd, PostgreSQL, HAProxy and Swift run: `up` must stop them all itself.
+    directory = Path(tempfile.mkdtemp(prefix="coffer-cluster-"))
+    try:
+        env = dict(os.environ, COFFER_BIN="/bin/false")
+        p = subprocess.run([str(CLUSTER_SH), "up", str(directory)], capture_output=True,
+                           text=True, timeout=600, env=env, stdin=subprocess.DEVNULL)
+        assert p.returncode == 1 and p.stdout == "", p
+        assert "coffer init failed" in p.stderr and "stopping what started" in p.stderr, p.stderr
+        state = json.loads((directory / "cluster.json").read_text())
+        assert state["stopped"] is True
+        assert processes_naming(f"{directory}/") == []
+        assert not any(alive(pid) for pid in state["pids"].values() if isinstance(pid, int))
+        # status says so; down again is harmless.
+        line = one_json_line(cluster_sh("status", directory, timeout=60))
+        assert [n["role"] for n in line["nodes"]] == ["down"] * 3
+        assert all(n["pids"] == [] for n in line["nodes"])
+        assert cluster_sh("down", directory, timeout=120).returncode == 0
+    finally:
+        cluster_sh("down", directory, timeout=120)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def test_up_prints_one_line_of_json_describing_the_cluster(cluster):
     line = cluster.line
     assert set(line) == {"url", "admin_invite_url", "nodes", "coffer"}
@@ -294,26 +318,3 @@ def test_the_leader_killed_a_new_one_takes_writes_and_nothing_acknowledged_is_lo
     again = create_record(founder.client, org, "later", "written once more", "internal")
     assert get_record(founder.client, org, again["id"])["body"] == "written once more"
 
-
-def test_a_failed_up_stops_what_it_started_and_down_still_works():
-    # coffer init fails (a binary that only exits 1) once etcd, PostgreSQL, HAProxy and Swift
-    # run: `up` must stop them all itself.
-    directory = Path(tempfile.mkdtemp(prefix="coffer-cluster-"))
-    try:
-        env = dict(os.environ, COFFER_BIN="/bin/false")
-        p = subprocess.run([str(CLUSTER_SH), "up", str(directory)], capture_output=True,
-                           text=True, timeout=600, env=env, stdin=subprocess.DEVNULL)
-        assert p.returncode == 1 and p.stdout == "", p
-        assert "coffer init failed" in p.stderr and "stopping what started" in p.stderr, p.stderr
-        state = json.loads((directory / "cluster.json").read_text())
-        assert state["stopped"] is True
-        assert processes_naming(f"{directory}/") == []
-        assert not any(alive(pid) for pid in state["pids"].values() if isinstance(pid, int))
-        # status says so; down again is harmless.
-        line = one_json_line(cluster_sh("status", directory, timeout=60))
-        assert [n["role"] for n in line["nodes"]] == ["down"] * 3
-        assert all(n["pids"] == [] for n in line["nodes"])
-        assert cluster_sh("down", directory, timeout=120).returncode == 0
-    finally:
-        cluster_sh("down", directory, timeout=120)
-        shutil.rmtree(directory, ignore_errors=True)
