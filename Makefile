@@ -7,10 +7,13 @@
 #   make test     install what is missing, build everything, run every suite
 #   make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)
 #   make bench    run the benchmarks, write bench/results/latest.md
+#   make cluster  start a highly available cluster on this machine (scripts/cluster.sh up
+#                 $(CLUSTER_DIR)); `scripts/cluster.sh down $(CLUSTER_DIR)` stops it
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench deps test-deps bench-deps clean format
+.PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench cluster deps test-deps bench-deps \
+        cluster-deps clean format
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
         libzip libpq libcurl expat
@@ -201,6 +204,16 @@ test: test-deps
 
 bench-deps:
 	@sh scripts/install-deps.sh bench
+
+# etcd, three PostgreSQL under Patroni, HAProxy, Swift and two coffer nodes on 127.0.0.1
+# (docs/DEPLOY.md, "On one machine"); prints one line of JSON that describes them.
+CLUSTER_DIR ?= /tmp/coffer-cluster
+cluster-deps:
+	@sh scripts/install-deps.sh cluster
+
+cluster: cluster-deps
+	@$(MAKE) --no-print-directory build/coffer
+	@scripts/cluster.sh up $(CLUSTER_DIR)
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory build/coffer $(BENCH_BIN)

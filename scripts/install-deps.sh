@@ -24,15 +24,23 @@ postgresql-15
 sqlmap
 swift swift-proxy swift-account swift-container swift-object memcached python3-boto3"
 
+# The highly available cluster on one machine (scripts/cluster.sh, tests/cluster): etcd 3.4 (the
+# v3 API, which Patroni's etcd3 section speaks through python3-etcd), Patroni 3.0 (psycopg2 and
+# PyYAML are what cluster.py uses of it too), HAProxy, and pgBackRest for the cluster's backups;
+# PostgreSQL 15 and Swift come from the test group. The packages' own services, when an init
+# system starts them, are never used.
+cluster="etcd-server etcd-client patroni python3-etcd python3-psycopg2 python3-yaml haproxy
+pgbackrest"
+
 # Benchmarks: the load generator and the static-file server whose rates are the ceilings.
 bench="wrk nginx-light"
 
 want="$build"
 case "${1:-build}" in
   build) ;;
-  test) want="$build $test" ;;
-  bench) want="$build $test $bench" ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  test|cluster) want="$build $test $cluster" ;;
+  bench) want="$build $test $cluster $bench" ;;
+  *) echo "usage: $0 [build|test|cluster|bench]" >&2; exit 2 ;;
 esac
 # The browser tests (tests/browser) run playwright-core from npm under Node. A machine that
 # already has node and npm (Debian's, or NodeSource's) keeps them; otherwise Debian's.

@@ -1,0 +1,5 @@
+#!/bin/sh
+# cluster.sh up|down|status|failover [DIR] — a highly available coffer on this machine (etcd,
+# three PostgreSQL under Patroni, HAProxy, an S3 store, two coffer nodes). The logic is in
+# cluster.py; docs/DEPLOY.md describes it.
+exec /usr/bin/python3 "$(dirname "$0")/cluster.py" "$@"
