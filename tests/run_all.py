@@ -4,7 +4,8 @@
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
 key formats against python3-cryptography, the end-to-end suite against the release binary,
 again against the sanitizer binary and again on the PostgreSQL store, the file tests with their
-contents in an object store (Swift with s3api), the browser journey of the web application
+contents in an object store (Swift with s3api), the highly available cluster's drills
+(tests/cluster: etcd, Patroni, HAProxy), the browser journey of the web application
 (tests/browser, Debian's chromium driven by playwright-core), and a short smoke run of every
 libFuzzer target. The last line is `N passed, N failed`; the exit status is non-zero on any failure.
 """
@@ -217,6 +218,9 @@ def main():
     # The file tests again with file contents in an object store (its own throwaway Swift).
     run_pytest("e2e files on S3 (Swift, release)", S3_SUITE, "build/coffer",
                {"COFFER_TEST_BLOBS": "s3"})
+    # The highly available cluster (etcd, three PostgreSQL under Patroni, HAProxy, Swift, two
+    # coffer nodes: scripts/cluster.sh) and its drills.
+    run_pytest("cluster (Patroni, HAProxy; release)", "tests/cluster", "build/coffer")
     run_browser()
     run_fuzz_smoke()
     print("\nsuites:")
