@@ -441,10 +441,8 @@ def init_coffer(cl, store, admin_email):
 
 def start_coffer(cl):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFFER_")}
-    # serve drops to the user coffer but keeps the environment, and libpq looks for a client
-    # certificate under $HOME/.postgresql: under root's HOME (0700) that lookup is refused
-    # (EACCES, not "absent") and every TLS connection fails. The user's own HOME, as a service
-    # manager would give it.
+    # The user's own HOME, as a service manager would give it (serve also sets it when it
+    # drops from root: libpq looks for client certificates under it).
     env["HOME"] = pwd.getpwnam(COFFER_USER).pw_dir
     for c in cl.state["coffer"]:
         cl.state["pids"][c["name"]] = procs.spawn(
