@@ -28,6 +28,9 @@ struct blob_ops {
 	void (*free)(struct blob_store *bs);
 };
 
+/* A sweep's KEEP that keeps nothing: what blob_remove_org sweeps with, whatever its age. */
+bool blob_keep_none(void *ctx, const char *file_id);
+
 struct blob_store {
 	const struct blob_ops *ops;
 };

@@ -405,20 +405,12 @@ static enum coffer_err files_sweep(struct blob_store *bs, const char *org_id, in
 	return err;
 }
 
-/* Keeps nothing: every name in the directory goes, blobs and temporary files alike. */
-static bool keep_none(void *ctx, const char *file_id)
-{
-	(void)ctx;
-	(void)file_id;
-	return false;
-}
-
 static enum coffer_err files_remove_org(struct blob_store *bs, const char *org_id, size_t *removed)
 {
 	char org_dir[PATH_MAX], dir[PATH_MAX];
 	enum coffer_err err = make_dir_paths(data_dir_of(bs), org_id, org_dir, dir);
 	if (err == COFFER_OK) /* everything, whatever its age */
-		err = files_sweep(bs, org_id, INT64_MAX, keep_none, NULL, removed);
+		err = files_sweep(bs, org_id, INT64_MAX, blob_keep_none, NULL, removed);
 	if (err != COFFER_OK)
 		return err;
 	/* Names that are not ours were left, and logged, by the sweep: the directory stays. */

@@ -409,17 +409,10 @@ static enum coffer_err s3_sweep(struct blob_store *base, const char *org_id, int
 	return err;
 }
 
-static bool keep_none(void *ctx, const char *file_id)
-{
-	(void)ctx;
-	(void)file_id;
-	return false;
-}
-
 static enum coffer_err s3_remove_org(struct blob_store *base, const char *org_id, size_t *removed)
 {
 	/* Every object and upload under the prefix, whatever its age. */
-	return s3_sweep(base, org_id, INT64_MAX, keep_none, NULL, removed);
+	return s3_sweep(base, org_id, INT64_MAX, blob_keep_none, NULL, removed);
 }
 
 static void s3_free(struct blob_store *base)

@@ -6,6 +6,13 @@
 #include "common/uuid.h"
 #include "store/blob_backend.h"
 
+bool blob_keep_none(void *ctx, const char *file_id)
+{
+	(void)ctx;
+	(void)file_id;
+	return false;
+}
+
 void blob_store_free(struct blob_store *bs)
 {
 	if (bs != NULL)
