@@ -111,6 +111,22 @@ static int serve_as_user(const char *data_dir, const char *user, struct privdrop
 	return rc;
 }
 
+/* HOME becomes the home of UID, the user serve will run as (or "/" when it has none): libraries
+ * look there for files of their own, and libpq, finding root's home unreadable, would refuse
+ * every connection it opens after the drop ("could not open certificate file
+ * /root/.postgresql/postgresql.crt"). Set before any thread or process starts: setenv is not
+ * safe beside other threads' getenv. */
+static void home_of(uid_t uid)
+{
+	struct passwd pw, *found = NULL;
+	char buf[PW_BUF];
+	const char *home = "/";
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL &&
+	    pw.pw_dir != NULL && pw.pw_dir[0] == '/')
+		home = pw.pw_dir;
+	setenv("HOME", home, 1);
+}
+
 int run_as_for_serve(const char **data_dirp, char real[PATH_MAX], struct privdrop_target *target)
 {
 	char path[PATH_MAX], why[512];
@@ -130,24 +146,11 @@ int run_as_for_serve(const char **data_dirp, char real[PATH_MAX], struct privdro
 	 * after the drop where its real path works. */
 	if (rc == 0 && realpath(data_dir, real) != NULL)
 		*data_dirp = real;
+	if (rc == 0 && target->change)
+		home_of(target->uid);
 out:
 	config_free(&cfg);
 	return rc;
-}
-
-/* HOME becomes the home of the user the process now is (or "/" when it has none): libraries
- * look there for files of their own, and libpq, finding root's home unreadable, would refuse
- * every connection it opens after the drop ("could not open certificate file
- * /root/.postgresql/postgresql.crt"). */
-static void home_of_new_self(void)
-{
-	struct passwd pw, *found = NULL;
-	char buf[PW_BUF];
-	const char *home = "/";
-	if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 && found != NULL &&
-	    pw.pw_dir != NULL && pw.pw_dir[0] == '/')
-		home = pw.pw_dir;
-	setenv("HOME", home, 1);
 }
 
 int run_as_drop(const struct privdrop_target *target, const char *data_dir)
@@ -157,13 +160,9 @@ int run_as_drop(const struct privdrop_target *target, const char *data_dir)
 	snprintf(db, sizeof db, "%s/system.db", data_dir);
 	if (privdrop_apply(target) != COFFER_OK)
 		rc = cli_fail("cannot give up root and every capability in the web process");
-	else if (target->change)
-		home_of_new_self();
-	if (rc != 0)
-		return rc;
 	/* system.db is absent on a deployment whose store is PostgreSQL. */
-	if (access(data_dir, R_OK | W_OK | X_OK) != 0 ||
-	    (access(db, F_OK) == 0 && access(db, R_OK | W_OK) != 0)) {
+	else if (access(data_dir, R_OK | W_OK | X_OK) != 0 ||
+		 (access(db, F_OK) == 0 && access(db, R_OK | W_OK) != 0)) {
 		name_of(getuid(), self, sizeof self);
 		rc = cli_fail("%s cannot read and write %s and its system.db (chown -R %s: it, and "
 			      "let the user through its parent directories)",

@@ -162,8 +162,7 @@ static enum coffer_err pin_addresses(const char *host, const char *port, struct 
 	char entry[1024];
 	int n = snprintf(entry, sizeof entry, "%s:%s:", host, port);
 	bool first = true;
-	for (struct addrinfo *a = res; a != NULL && n > 0 && (size_t)n < sizeof entry;
-	     a = a->ai_next) {
+	for (struct addrinfo *a = res; a != NULL && n > 0; a = a->ai_next) {
 		char text[INET6_ADDRSTRLEN];
 		const void *src =
 		    a->ai_family == AF_INET
@@ -172,8 +171,14 @@ static enum coffer_err pin_addresses(const char *host, const char *port, struct 
 		if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
 		    inet_ntop(a->ai_family, src, text, sizeof text) == NULL)
 			continue;
-		n += snprintf(entry + n, sizeof entry - (size_t)n,
-			      a->ai_family == AF_INET6 ? "%s[%s]" : "%s%s", first ? "" : ",", text);
+		char piece[INET6_ADDRSTRLEN + 4];
+		int len =
+		    snprintf(piece, sizeof piece, a->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+			     first ? "" : ",", text);
+		if (len < 0 || (size_t)(n + len) >= sizeof entry)
+			break; /* as many addresses as fit: a name with hundreds has plenty */
+		memcpy(entry + n, piece, (size_t)len + 1);
+		n += len;
 		first = false;
 	}
 	freeaddrinfo(res);
