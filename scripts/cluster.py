@@ -333,29 +333,34 @@ def write_pg_files(cl):
             tls_cert=str(tls / "server.crt"), tls_key=str(tls / "server.key")), 0o600, pg)
 
 
-def start_patroni(cl):
+def spawn_patroni(cl, name):
     pg = pwd.getpwnam(PG_USER)
     env = {"PATH": "/usr/bin:/bin", "HOME": pg.pw_dir, "LANG": "C.UTF-8"}
+    cl.state["pids"][name] = procs.spawn([PATRONI, cl.patroni_conf(name)],
+                                         cl.log / f"{name}.log", user=PG_USER,
+                                         cwd=cl.node_dir(name), env=env)
+    cl.save()
+
+
+def full_strength(cl):
+    """A leader, its synchronous standby and a replica, each running or streaming."""
+    m = cl.members()
+    roles = sorted(x.get("role") for x in m.values())
+    running = all(x.get("state") in ("running", "streaming") for x in m.values())
+    return len(m) == 3 and running and roles == ["leader", "replica", "sync_standby"]
+
+
+def start_patroni(cl):
     # All three at once: the first to take the initialize key in etcd runs initdb, the others
     # wait for a leader and copy it (pg_basebackup).
     for node in cl.state["nodes"]:
-        name = node["name"]
-        cl.state["pids"][name] = procs.spawn([PATRONI, cl.patroni_conf(name)],
-                                             cl.log / f"{name}.log", user=PG_USER,
-                                             cwd=cl.node_dir(name), env=env)
-        cl.save()
+        spawn_patroni(cl, node["name"])
 
     def dead():
         return next((n for n in NODES if not cl.patroni_pid(n)), None)
 
-    def ready():
-        m = cl.members()
-        roles = sorted(x.get("role") for x in m.values())
-        running = all(x.get("state") in ("running", "streaming") for x in m.values())
-        return len(m) == 3 and running and roles == ["leader", "replica", "sync_standby"]
-
-    wait_for("three PostgreSQL nodes (a leader, its synchronous standby, a replica)", ready,
-             240, interval=0.5, dead=dead)
+    wait_for("three PostgreSQL nodes (a leader, its synchronous standby, a replica)",
+             lambda: full_strength(cl), 240, interval=0.5, dead=dead)
     # The bootstrap script has run: its copy of the password has no further use.
     (cl.dir / "bootstrap" / "coffer_password").unlink(missing_ok=True)
 
@@ -439,31 +444,40 @@ def init_coffer(cl, store, admin_email):
     cl.save()
 
 
-def start_coffer(cl):
+def spawn_coffer(cl, c):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFFER_")}
     # The user's own HOME, as a service manager would give it (serve also sets it when it
     # drops from root: libpq looks for client certificates under it).
     env["HOME"] = pwd.getpwnam(COFFER_USER).pw_dir
-    for c in cl.state["coffer"]:
-        cl.state["pids"][c["name"]] = procs.spawn(
-            [coffer_bin(), "serve", "--data", cl.coffer_data(c["name"])],
-            cl.log / f"{c['name']}.log", cwd=cl.dir, env=env)
-        cl.save()
+    cl.state["pids"][c["name"]] = procs.spawn(
+        [coffer_bin(), "serve", "--data", cl.coffer_data(c["name"])],
+        cl.log / f"{c['name']}.log", cwd=cl.dir, env=env)
+    cl.save()
+
+
+def coffer_healthy(cl, url):
     ctx = ssl.create_default_context(cafile=cl.state["coffer_cert"])
 
-    def healthy(url):
-        def check():
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5, context=ctx) as r:
-                    return r.status == 200
-            except (OSError, urllib.error.URLError):
-                return False
-        return check
+    def check():
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5, context=ctx) as r:
+                return r.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
+    return check
 
+
+def wait_coffer(cl, c):
+    wait_for(f"{c['name']}", coffer_healthy(cl, f"https://127.0.0.1:{c['port']}"), 60,
+             dead=lambda: None if cl.coffer_pid(c["name"]) else c["name"])
+
+
+def start_coffer(cl):
     for c in cl.state["coffer"]:
-        wait_for(f"{c['name']}", healthy(f"https://127.0.0.1:{c['port']}"), 60,
-                 dead=lambda c=c: None if cl.coffer_pid(c["name"]) else c["name"])
-    wait_for("coffer through HAProxy", healthy(cl.state["url"]), 30)
+        spawn_coffer(cl, c)
+    for c in cl.state["coffer"]:
+        wait_coffer(cl, c)
+    wait_for("coffer through HAProxy", coffer_healthy(cl, cl.state["url"]), 30)
 
 
 def up(cl, admin_email):
@@ -556,13 +570,38 @@ def failover(cl, timeout=60):
         f"{time.monotonic() - started:.1f} s")
 
 
+# ---------------------------------------------------------------------------------- start
+
+def start(cl, timeout=120):
+    """Starts again what of a running cluster is down: a PostgreSQL node whose processes are
+    gone (the loss of its machine; its Patroni rewinds it and it rejoins as a standby) and a
+    coffer node that stopped. Returns once the cluster is at full strength again."""
+    if cl.state.get("stopped"):
+        raise ClusterError(f"the cluster in {cl.dir} was stopped: `up` makes a new one")
+    started = time.monotonic()
+    lost = [n["name"] for n in cl.state["nodes"] if not cl.node_pids(n["name"])]
+    for name in lost:
+        spawn_patroni(cl, name)
+    stopped = [c for c in cl.state["coffer"] if not cl.coffer_pid(c["name"])]
+    for c in stopped:
+        spawn_coffer(cl, c)
+    wait_for("a leader, its synchronous standby and a replica", lambda: full_strength(cl),
+             timeout, interval=0.5,
+             dead=lambda: next((n for n in lost if not cl.patroni_pid(n)), None))
+    for c in stopped:
+        wait_coffer(cl, c)
+    what = lost + [c["name"] for c in stopped]
+    say(f"started {', '.join(what) if what else 'nothing (all was running)'}; full strength "
+        f"after {time.monotonic() - started:.1f} s")
+
+
 # ---------------------------------------------------------------------------------- main
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="A highly available coffer on this machine: "
                                  "etcd, three PostgreSQL under Patroni, HAProxy, an S3 store, "
                                  "two coffer nodes (docs/DEPLOY.md).")
-    ap.add_argument("command", choices=("up", "down", "status", "failover"))
+    ap.add_argument("command", choices=("up", "down", "status", "failover", "start"))
     ap.add_argument("dir", nargs="?", default=DEFAULT_DIR,
                     help=f"the cluster's directory (default {DEFAULT_DIR})")
     ap.add_argument("--admin-email", default=ADMIN_EMAIL,
@@ -587,6 +626,8 @@ def main(argv=None):
             return 0
         elif args.command == "failover":
             failover(cl.load())
+        elif args.command == "start":
+            start(cl.load())
         else:
             cl.load()
         print(json.dumps(cl.summary()), flush=True)

@@ -187,6 +187,9 @@ listen postgresql
 listen coffer
     bind 127.0.0.1:{https_port}
     balance roundrobin
+    # A connection sent to a node that died before the checks noticed is sent to another.
+    retries 2
+    option redispatch 1
     timeout client 10m
     timeout server 10m
     option httpchk

@@ -23,6 +23,7 @@ void cli_pg_target(const char *data_dir, const struct coffer_config *cfg, char r
 	    .sslmode = config_pg_sslmode_name(cfg->pg_sslmode),
 	    .sslrootcert = ca[0] != '\0' ? ca : NULL,
 	    .size = cfg->pg_pool_size,
+	    .statement_timeout_ms = cfg->pg_statement_timeout_ms,
 	    .no_prepare = !cfg->pg_prepared_statements,
 	};
 }

@@ -34,6 +34,7 @@ void config_defaults(struct coffer_config *cfg)
 	memcpy(cfg->pg_database, "coffer", sizeof "coffer");
 	cfg->pg_sslmode = CONFIG_PG_SSL_VERIFY_FULL;
 	cfg->pg_pool_size = 16;
+	cfg->pg_statement_timeout_ms = 30000;
 	cfg->pg_prepared_statements = true;
 	cfg->blob_store = CONFIG_BLOBS_FILE;
 	cfg->s3_path_style = true;
@@ -417,6 +418,15 @@ static const char *set_pg_pool_size(struct coffer_config *cfg, const char *v)
 	return NULL;
 }
 
+static const char *set_pg_statement_timeout_ms(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	if (!parse_u64(v, 100, 600000, &n))
+		return "expected milliseconds from 100 to 600000";
+	cfg->pg_statement_timeout_ms = (unsigned int)n;
+	return NULL;
+}
+
 static const char *set_pg_prepared_statements(struct coffer_config *cfg, const char *v)
 {
 	if (strcmp(v, "on") == 0)
@@ -456,6 +466,7 @@ static const struct {
     {"pg_sslmode", set_pg_sslmode},
     {"pg_sslrootcert", set_pg_sslrootcert},
     {"pg_pool_size", set_pg_pool_size},
+    {"pg_statement_timeout_ms", set_pg_statement_timeout_ms},
     {"pg_prepared_statements", set_pg_prepared_statements},
     {"blob_store", config_set_blob_store},
     {"s3_endpoint", config_set_s3_endpoint},

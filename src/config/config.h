@@ -85,6 +85,8 @@ struct coffer_config {
 	enum config_pg_sslmode pg_sslmode;
 	char pg_sslrootcert[CONFIG_PATH_MAX + 1];
 	unsigned int pg_pool_size; /* connections one node holds, all databases together */
+	/* How long one statement, or a COMMIT, may take before the request fails with 503. */
+	unsigned int pg_statement_timeout_ms;
 	/* Statements prepared once per connection (off behind pgbouncer's transaction pooling
 	 * before 1.21: store/postgres/pg_prepared.h). */
 	bool pg_prepared_statements;

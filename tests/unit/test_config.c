@@ -326,6 +326,9 @@ static const struct bad_case bad_cases[] = {
     {"pg_pool_size = 0", 0, 1, "from 1 to 1024"},
     {"pg_pool_size = 1025", 0, 1, "from 1 to 1024"},
     {"pg_pool_size = -1", 0, 1, "from 1 to 1024"},
+    {"pg_statement_timeout_ms = 99", 0, 1, "from 100 to 600000"},
+    {"pg_statement_timeout_ms = 600001", 0, 1, "from 100 to 600000"},
+    {"pg_statement_timeout_ms = 5s", 0, 1, "from 100 to 600000"},
     {"pg_prepared_statements = yes", 0, 1, "expected on or off"},
     /* cross-checks, pinned on the database line */
     {"database = postgresql", 0, 1, "database = postgresql needs pg_host"},
@@ -506,6 +509,7 @@ static void test_postgresql_settings(void **state)
 	assert_int_equal(cfg.pg_sslmode, CONFIG_PG_SSL_VERIFY_FULL);
 	assert_string_equal(cfg.pg_sslrootcert, "");
 	assert_int_equal(cfg.pg_pool_size, 16);
+	assert_int_equal(cfg.pg_statement_timeout_ms, 30000);
 	assert_true(cfg.pg_prepared_statements);
 
 	assert_int_equal(parse(&cfg,
@@ -517,6 +521,7 @@ static void test_postgresql_settings(void **state)
 			       "pg_sslmode = verify-ca\n"
 			       "pg_sslrootcert = pg-ca.pem\n"
 			       "pg_pool_size = 1024\n"
+			       "pg_statement_timeout_ms = 2500\n"
 			       "pg_prepared_statements = off\n",
 			       err),
 			 COFFER_OK);
@@ -530,6 +535,7 @@ static void test_postgresql_settings(void **state)
 	assert_string_equal(config_pg_sslmode_name(cfg.pg_sslmode), "verify-ca");
 	assert_string_equal(cfg.pg_sslrootcert, "pg-ca.pem");
 	assert_int_equal(cfg.pg_pool_size, 1024);
+	assert_int_equal(cfg.pg_statement_timeout_ms, 2500);
 	config_free(&cfg);
 
 	/* A socket directory needs no certificate (TLS does not run over a unix socket); nor

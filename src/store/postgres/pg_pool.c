@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "store/postgres/pg_prepared.h"
+#include "store/postgres/pg_query.h"
 
 enum slot_state { SLOT_FREE, SLOT_OPENING, SLOT_IDLE, SLOT_BUSY };
 
@@ -43,7 +44,7 @@ struct pg_pool {
 	char host[256], port[8], user[PG_DB_NAME_MAX + 1], system_db[PG_DB_NAME_MAX + 1];
 	char sslmode[16], sslrootcert[1025], connect_timeout[12], options[160];
 	char *password; /* sodium_malloc'd, read-only; NULL when none */
-	unsigned int borrow_timeout_ms;
+	unsigned int borrow_timeout_ms, statement_timeout_ms;
 	bool prepare;
 };
 
@@ -71,6 +72,7 @@ enum coffer_err pg_pool_open(const struct pg_target *t, const char *password, st
 	pool->borrow_timeout_ms =
 	    t->borrow_timeout_ms ? t->borrow_timeout_ms : DEFAULT_BORROW_TIMEOUT_MS;
 	pool->prepare = !t->no_prepare;
+	pool->statement_timeout_ms = stmt_ms;
 	snprintf(pool->port, sizeof pool->port, "%u", t->port);
 	snprintf(pool->connect_timeout, sizeof pool->connect_timeout, "%u", conn_s);
 	/* Server settings for the session: a statement that runs past the timeout is cancelled
@@ -134,18 +136,10 @@ void pg_pool_close(struct pg_pool *pool)
 	free(pool);
 }
 
-/* The server's notices and warnings (e.g. "there is already a transaction in progress") would
- * go to stderr raw, among the JSON log lines, and may quote values: they are dropped. Errors
- * come back as results and are logged by the caller. */
-static void drop_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
 /* Opens a connection to DB. libpq keeps its own copy of the password while the connection
  * lives (and clears it when the connection is freed). */
-static enum coffer_err connect_db(struct pg_pool *pool, const char *db, PGconn **out)
+static enum coffer_err connect_db(struct pg_pool *pool, struct pg_conn *slot, const char *db,
+				  PGconn **out)
 {
 	const char *keys[20], *vals[20];
 	size_t n = 0;
@@ -185,7 +179,8 @@ static enum coffer_err connect_db(struct pg_pool *pool, const char *db, PGconn *
 		PQfinish(pq);
 		return COFFER_ERR_UNAVAILABLE;
 	}
-	PQsetNoticeProcessor(pq, drop_notice, NULL);
+	/* Notices never reach stderr (pg_commit_notice); errors come back as results. */
+	PQsetNoticeReceiver(pq, pg_commit_notice, slot);
 	*out = pq;
 	return COFFER_OK;
 }
@@ -299,7 +294,7 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			/* A dead connection to DB, or another database's that makes room. */
 			PQfinish(old);
 			PGconn *pq = NULL;
-			enum coffer_err err = connect_db(pool, db, &pq);
+			enum coffer_err err = connect_db(pool, s, db, &pq);
 			pthread_mutex_lock(&pool->mu);
 			pool->closed += old != NULL;
 			s->pq = pq;
@@ -314,6 +309,7 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			s->state = SLOT_BUSY;
 			s->broken = s->retire = false;
 			s->prepare = pool->prepare;
+			s->commit_timeout_ms = pool->statement_timeout_ms;
 			memcpy(s->db, db, strlen(db) + 1);
 			pthread_mutex_unlock(&pool->mu);
 			*out = s;

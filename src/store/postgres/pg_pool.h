@@ -53,6 +53,10 @@ struct pg_conn {
 	/* pg_begin was called and BEGIN not yet sent: it goes with the transaction's first
 	 * statement (pg_query.c), and a transaction that sends none has nothing to end. */
 	bool begin_pending;
+	/* pg_commit's: how long a COMMIT may take, whether one runs, and whether the server
+	 * warned meanwhile (pg_commit_notice). */
+	unsigned int commit_timeout_ms;
+	bool committing, commit_in_doubt;
 	/* The pool's bookkeeping, under its lock. */
 	int state;
 	bool retire;	 /* close it when it comes back (its database is being dropped) */

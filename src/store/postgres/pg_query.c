@@ -195,25 +195,10 @@ enum coffer_err pg_end(struct pg_conn *c, enum coffer_err err)
 			c->broken = true;
 		return err;
 	}
-	PGresult *res = PQexecParams(c->pq, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
-	if (PQstatus(c->pq) != CONNECTION_OK) {
-		/* The outcome is unknown (pg_query.h): 503, and this connection is done. */
-		c->broken = true;
-		PQclear(res);
-		log_msg(LOG_WARN, "pg", "connection to %s lost during COMMIT: outcome unknown",
-			c->db);
-		return COFFER_ERR_UNAVAILABLE;
-	}
-	err = pg_err_result(c->pq, res);
-	if (err != COFFER_OK) {
-		note_failure(c, res, err);
-	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		/* The transaction had failed: PostgreSQL rolled it back and says so. */
-		log_msg(LOG_ERROR, "pg", "COMMIT on %s answered %s", c->db, PQcmdStatus(res));
-		err = COFFER_ERR_STORAGE;
-	}
-	PQclear(res);
-	if (PQtransactionStatus(c->pq) != PQTRANS_IDLE &&
+	err = pg_commit(c);
+	/* A COMMIT abandoned unanswered may still be running: the connection is dropped (broken)
+	 * and nothing more is sent on it. One the server refused leaves a failed transaction. */
+	if (!c->broken && PQtransactionStatus(c->pq) != PQTRANS_IDLE &&
 	    pg_exec(c, "ROLLBACK", PG_NO_ARGS) != COFFER_OK)
 		c->broken = true;
 	return err;

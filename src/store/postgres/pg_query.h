@@ -98,16 +98,26 @@ COFFER_MUST_CHECK enum coffer_err pg_query(struct pg_conn *c, const char *sql, s
  * with pg_lock's in one round trip. pg_end ends it: with ERR = COFFER_OK it commits and returns
  * the commit's result; otherwise it rolls back and returns ERR.
  *
- * A COMMIT whose answer never arrives (the connection lost while it ran) has an UNKNOWN
- * outcome: the server may have made it durable just before the connection went, or not.
- * pg_end then returns COFFER_ERR_UNAVAILABLE and the connection is dropped. A caller must
- * answer that 503, never 2xx (the write may be lost) and never 4xx (it may have happened):
- * the client retries, which is why writes are idempotent or versioned (409 on a replay of an
- * update that did land). A COMMIT the server refused (a deferred constraint, a serialisation
- * failure) did not happen, and is mapped like any other error. A transaction already failed
- * inside (PostgreSQL then answers COMMIT with ROLLBACK) is COFFER_ERR_STORAGE. */
+ * A COMMIT whose answer never arrives (the connection lost while it ran, or no answer within
+ * the statement timeout) has an UNKNOWN outcome: the server may have made it durable just before
+ * the connection went, or not. pg_end then returns COFFER_ERR_UNAVAILABLE and the connection is
+ * dropped. A caller must answer that 503, never 2xx (the write may be lost) and never 4xx (it may
+ * have happened): the client retries, which is why writes are idempotent or versioned (409 on a
+ * replay of an update that did land). A COMMIT the server refused (a deferred constraint, a
+ * serialisation failure) did not happen, and is mapped like any other error. A transaction already
+ * failed inside (PostgreSQL then answers COMMIT with ROLLBACK) is COFFER_ERR_STORAGE. */
 COFFER_MUST_CHECK enum coffer_err pg_begin(struct pg_conn *c);
 COFFER_MUST_CHECK enum coffer_err pg_end(struct pg_conn *c, enum coffer_err err);
+
+/* pg_end's COMMIT (pg_commit.c). Under synchronous replication, a COMMIT whose wait for the
+ * standby was cancelled still answers COMMIT, with a WARNING, though it may exist on the
+ * leader only: that too is an unknown outcome (COFFER_ERR_UNAVAILABLE). The wait is never
+ * cancelled by the server's statement_timeout; coffer's own deadline, C->commit_timeout_ms,
+ * abandons the connection instead. */
+COFFER_MUST_CHECK enum coffer_err pg_commit(struct pg_conn *c);
+/* libpq's notice receiver for every connection (ARG: its struct pg_conn): notes a WARNING
+ * during a COMMIT, drops every notice otherwise. */
+void pg_commit_notice(void *arg, const PGresult *notice);
 
 /* What runs inside a transaction: statements on C, with CTX the caller's arguments and
  * results. */
