@@ -215,14 +215,19 @@ def main():
                          {"COFFER_TEST_DB": "postgresql"}, log=pg_log)
     run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
     finish_pytest(on_pg)
+    # The highly available cluster (etcd, three PostgreSQL under Patroni, HAProxy, Swift, two
+    # coffer nodes: scripts/cluster.sh), its drills and its backups, beside the suites that
+    # follow: it mostly waits (for leases to expire, nodes to rejoin), and shares no port,
+    # directory or process with them.
+    cluster_log = os.path.join(tempfile.mkdtemp(prefix="coffer-cluster-suite-"), "pytest.log")
+    on_cluster = start_pytest("cluster (Patroni, HAProxy, pgBackRest; release)",
+                              "tests/cluster", "build/coffer", log=cluster_log)
     # The file tests again with file contents in an object store (its own throwaway Swift).
     run_pytest("e2e files on S3 (Swift, release)", S3_SUITE, "build/coffer",
                {"COFFER_TEST_BLOBS": "s3"})
-    # The highly available cluster (etcd, three PostgreSQL under Patroni, HAProxy, Swift, two
-    # coffer nodes: scripts/cluster.sh) and its drills.
-    run_pytest("cluster (Patroni, HAProxy; release)", "tests/cluster", "build/coffer")
     run_browser()
     run_fuzz_smoke()
+    finish_pytest(on_cluster)
     print("\nsuites:")
     print("\n".join(summary))
     print(f"{totals['passed']} passed, {totals['failed']} failed")

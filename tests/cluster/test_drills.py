@@ -10,8 +10,8 @@ written is missing, nothing they were told failed exists, and every audit chain 
   but 503s, which they retry.
 - One coffer node killed: its clients go on through the other, signed in as before.
 
-Each client retries a failed creation (503, or a connection cut) with the same Idempotency-Key
-until it is answered 201: so every creation ends acknowledged, once.
+The clients are drill_load.py's: each retries a failed creation with the same Idempotency-Key
+until it is answered 201.
 """
 
 import json
@@ -19,154 +19,29 @@ import os
 import signal
 import statistics
 import subprocess
-import threading
 import time
-import uuid
 
 import pytest
 import requests
 
-from conftest import (FAILOVER_LIMIT, REPO, Client, alive, cluster_sh, get_record,
-                      one_json_line)
+from conftest import FAILOVER_LIMIT, REPO, alive, cluster_sh, get_record, one_json_line
+from drill_load import GAP_ANSWERS, WRITERS, Load, kill_all, lost_and_extra, signed_in_as
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the cluster runs as root")
 
 KILLS = 5
-WRITERS = 4
-# A client's request timeout: longer than coffer's own bounds (a statement or COMMIT, 30 s),
-# so that a hang would show as an exception here, not be cut short by the client.
-REQUEST_TIMEOUT = 60
-RETRIES_FOR = 120  # seconds a writer keeps retrying one creation before calling it lost
 
 
-def signed_in_as(person_client, front):
-    """A client of its own (one per thread) carrying PERSON_CLIENT's session."""
-    c = Client(front)
-    c.http.cookies.update(person_client.http.cookies)
-    c.csrf = person_client.csrf
-    return c
-
-
-class Writer(threading.Thread):
-    """Creates records in ORG until stopped. Every answer is kept: (sent, answered, status)."""
-
-    def __init__(self, client, org, n):
-        super().__init__(daemon=True)
-        self.client, self.org, self.n = client, org, n
-        self.stopping = threading.Event()
-        self.acked = []  # (id, title, body, sent, answered) of each 201
-        self.answers = []  # (sent, answered, status or exception name)
-        self.unexpected = []  # anything but 201, 503 or a cut connection
-        self.given_up = []
-
-    def create_once(self, title, body):
-        key = str(uuid.uuid4())
-        first = time.monotonic()
-        while time.monotonic() - first < RETRIES_FOR:
-            sent = time.monotonic()
-            try:
-                r = self.client.post(f"/api/v1/orgs/{self.org}/records",
-                                     {"title": title, "body": body, "level": "internal"},
-                                     headers={"Idempotency-Key": key}, timeout=REQUEST_TIMEOUT)
-                status = r.status_code
-            except requests.RequestException as e:
-                status = type(e).__name__
-            answered = time.monotonic()
-            self.answers.append((sent, answered, status))
-            if status == 201:
-                self.acked.append((r.json()["id"], title, body, sent, answered))
-                return
-            if status != 503 and isinstance(status, int):
-                self.unexpected.append(f"{status} {r.text[:200]}")
-            time.sleep(0.2)
-        self.given_up.append(title)
-
-    def run(self):
-        k = 0
-        while not self.stopping.is_set():
-            k += 1
-            self.create_once(f"drill w{self.n} #{k}", f"body of w{self.n} #{k} {uuid.uuid4()}")
-            time.sleep(0.05)
-
-    def stop(self):
-        self.stopping.set()
-        self.join(RETRIES_FOR + REQUEST_TIMEOUT)
-        assert not self.is_alive(), f"writer {self.n} did not finish"
-
-
-class Load:
-    """WRITERS writers at once, started and stopped together."""
-
-    def __init__(self, cluster, people):
-        _, self.org, founder = people
-        self.writers = [Writer(signed_in_as(founder.client, cluster.front), self.org, i)
-                        for i in range(WRITERS)]
-
-    def __enter__(self):
-        for w in self.writers:
-            w.start()
-        return self
-
-    def __exit__(self, *exc):
-        for w in self.writers:
-            w.stop()
-
-    def acked(self):
-        return [a for w in self.writers for a in w.acked]
-
-    def answers(self):
-        return [a for w in self.writers for a in w.answers]
-
-    def wait_for_acks(self, more, timeout=60):
-        want = len(self.acked()) + more
-        deadline = time.monotonic() + timeout
-        while len(self.acked()) < want and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(self.acked()) >= want, f"no progress: {self.answers()[-10:]}"
-
-    def first_ack_sent_after(self, moment, timeout):
-        deadline = moment + timeout
-        while time.monotonic() < deadline:
-            after = [a for a in self.acked() if a[3] > moment]
-            if after:
-                return min(a[4] for a in after) - moment
-            time.sleep(0.05)
-        return None
-
-    def check(self):
-        """What every drill must leave: no unexpected answer, no creation given up."""
-        for w in self.writers:
-            assert not w.unexpected, w.unexpected[:5]
-            assert not w.given_up, w.given_up[:5]
-
-
-def all_records(client, org):
-    items, after = [], None
-    while True:
-        params = {"limit": 1000, **({"after": after} if after else {})}
-        r = client.get(f"/api/v1/orgs/{org}/records", params=params, timeout=REQUEST_TIMEOUT)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        items += body["items"]
-        after = body.get("next")
-        if not after:
-            return items
-
-
-def check_nothing_lost_nothing_extra(cluster, people, acked):
+def check_nothing_lost_nothing_extra(cluster, people, load):
     """Every acknowledged record reads back with its body; every drill record that exists was
     acknowledged, once."""
     _, org, founder = people
     c = signed_in_as(founder.client, cluster.front)
-    ours = [r for r in all_records(c, org) if r["title"].startswith("drill ")]
-    want = {a[0]: a for a in acked}
-    titles = [r["title"] for r in ours]
-    assert len(titles) == len(set(titles)), "a creation made two records"
-    extra = [r for r in ours if r["id"] not in want]
+    lost, extra, twice = lost_and_extra(c, org, load)
+    assert not twice, f"a creation made two records: {twice[:5]}"
     assert not extra, f"records no client was told exist: {extra[:5]}"
-    missing = set(want) - {r["id"] for r in ours}
-    assert not missing, f"{len(missing)} acknowledged records are gone: {sorted(missing)[:5]}"
-    for rid, title, body, _, _ in acked:
+    assert not lost, f"{len(lost)} acknowledged records are gone: {lost[:5]}"
+    for rid, title, body, _, _ in load.acked():
         assert get_record(c, org, rid)["body"] == body, title
 
 
@@ -190,19 +65,11 @@ def full_strength(cluster):
     return line
 
 
-def kill_all(pids):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def test_five_leader_kills_under_four_writers_lose_nothing(cluster, people):
     line = full_strength(cluster)
     coffer_pids = [c["pid"] for c in line["coffer"]]
     seconds = []
-    with Load(cluster, people) as load:
+    with Load(cluster.front, people[1], people[2].client) as load:
         load.wait_for_acks(WRITERS * 3)
         for i in range(KILLS):
             leader = next(n for n in cluster.status()["nodes"] if n["role"] == "leader")
@@ -230,9 +97,8 @@ def test_five_leader_kills_under_four_writers_lose_nothing(cluster, people):
               "answers": sorted(map(str, statuses)),
               "retried": sum(1 for a in load.answers() if a[2] != 201)}
     # In the gaps coffer answered 503, or HAProxy cut a connection: nothing else.
-    assert statuses <= {201, 503, "ConnectionError", "ReadTimeout", "ChunkedEncodingError",
-                        "SSLError"}, statuses
-    check_nothing_lost_nothing_extra(cluster, people, acked)
+    assert statuses <= GAP_ANSWERS, statuses
+    check_nothing_lost_nothing_extra(cluster, people, load)
     report["lost"] = 0
     report["audit"] = audit_verifies(cluster)
     (cluster.dir / "drills.json").write_text(json.dumps(report) + "\n")
@@ -246,7 +112,7 @@ def test_five_leader_kills_under_four_writers_lose_nothing(cluster, people):
 
 def test_a_switchover_shows_clients_only_retried_503s(cluster, people):
     full_strength(cluster)
-    with Load(cluster, people) as load:
+    with Load(cluster.front, people[1], people[2].client) as load:
         load.wait_for_acks(WRITERS * 2)
         before = len(load.answers())
         p = cluster_sh("failover", cluster.dir, timeout=180)
@@ -256,7 +122,7 @@ def test_a_switchover_shows_clients_only_retried_503s(cluster, people):
     during = {a[2] for a in load.answers()[before:]}
     assert during <= {201, 503}, during
     print(f"\nswitchover: {p.stderr.strip()}; answers during it: {sorted(map(str, during))}")
-    check_nothing_lost_nothing_extra(cluster, people, load.acked())
+    check_nothing_lost_nothing_extra(cluster, people, load)
 
 
 def test_a_coffer_node_killed_its_clients_go_on_through_the_other_signed_in(cluster, people):
