@@ -186,8 +186,8 @@ repo1-path={repo}
 # the repository alone, off the machine, reveals nothing of it.
 repo1-cipher-type=aes-256-cbc
 repo1-cipher-pass={passphrase}
-# Full backups are kept {RETENTION_DAYS} days (the oldest one still needed to reach back that far is
-# kept too); differentials and WAL go with the full backup they build on.
+# Full backups are kept {RETENTION_DAYS} days (and the newest older one, so that the whole span
+# can be reached); differentials and WAL go with the full backup they build on.
 repo1-retention-full-type=time
 repo1-retention-full={RETENTION_DAYS}
 compress-type=zst
