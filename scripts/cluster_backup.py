@@ -35,6 +35,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+# cluster.py's helpers (free ports, waiting, coffer.conf): used at call time, when cluster.py,
+# which imports this module, is complete.
+import cluster
 import cluster_conf as conf
 import cluster_procs as procs
 
@@ -52,11 +55,6 @@ CHECKPOINT_MARGIN = 2
 
 class BackupError(Exception):
     pass
-
-
-def say(msg):
-    import sys
-    print(f"cluster: {msg}", file=sys.stderr, flush=True)
 
 
 def backup_dir(cl):
@@ -156,11 +154,10 @@ def copy_blobs(cl, now):
     """The bucket's blobs into a new snapshot named after NOW; unchanged objects hard-linked to
     the previous snapshot. The snapshot appears under its name only once complete."""
     from swift_s3 import SwiftServer
-    import cluster
-    store = SwiftServer.attach(cl.dir / "s3")
-    s3 = store.client()
+    s3 = SwiftServer.attach(cl.dir / "s3").client()
     root = blobs_path(cl)
-    previous = snapshots(cl)[-1][1] if snapshots(cl) else None
+    made = snapshots(cl)
+    previous = made[-1][1] if made else None
     name = now.strftime(SNAPSHOT_FORMAT)
     final = root / name
     if final.exists():
@@ -308,15 +305,9 @@ def _restore_blobs(cl, data, coffer_user):
     return seen
 
 
-def _free_ports(n):
-    import cluster
-    return cluster.free_ports(n)
-
-
 def _restored_conf(path, pg_port, listen_port, pg_ca):
     """coffer.conf of the restored node: its own listen, the restored PostgreSQL, blobs as
     files (no s3_* setting left)."""
-    import cluster
     lines = [line for line in Path(path).read_text().splitlines()
              if not line.strip().split("=", 1)[0].strip().startswith("s3_")]
     Path(path).write_text("\n".join(lines) + "\n")
@@ -336,13 +327,12 @@ def restore(cl, target_text, to):
     except BaseException:
         made = cl.state.get("restores", [])[count:]
         if made:
-            say(f"restore failed; stopping what it started (logs in {made[0]['dir']}/log)")
+            cluster.say(f"restore failed; stopping what it started (logs in {made[0]['dir']}/log)")
             stop_restores(cl, made)
         raise
 
 
 def _restore(cl, target_text, to):
-    import cluster
     target = parse_target(target_text)
     to = Path(to).resolve()
     if to.exists() and any(to.iterdir()):
@@ -358,7 +348,7 @@ def _restore(cl, target_text, to):
     pgdir = to / "pg"
     for sub in ("", "data", "sock", "tls"):
         _mkdir(pgdir / sub, 0o700, pg)
-    pg_port, coffer_port = _free_ports(2)
+    pg_port, coffer_port = cluster.free_ports(2)
     record = {"dir": str(to), "target": target.isoformat(), "pg_port": pg_port,
               "coffer_port": coffer_port, "pids": {}}
     cl.state.setdefault("restores", []).append(record)
@@ -386,7 +376,7 @@ def _restore(cl, target_text, to):
         user=PG_USER, cwd=pgdir, env=env)
     cl.save()
     cluster.wait_for("the restored PostgreSQL to reach the target and take writes",
-                     lambda: _promoted(pgdir), 600, interval=0.5,
+                     lambda: _promoted(pgdir, pg_port), 600, interval=0.5,
                      dead=lambda: None if procs.alive(record["pids"]["postgresql"])
                      else "the restored PostgreSQL (" + _fatal(to / "log" / "postgresql.log")
                      + ")")
@@ -446,21 +436,14 @@ def _fatal(log):
     return "; ".join(lines[-3:]) or f"see {log}"
 
 
-def _promoted(pgdir):
+def _promoted(pgdir, port):
     """Whether the restored PostgreSQL answers and is out of recovery (the target reached)."""
     p = subprocess.run([f"{conf.PG_BIN}/psql", "-X", "-A", "-t", "-h", str(pgdir / "sock"),
-                        "-p", str(_port_of(pgdir)), "-U", conf.SUPERUSER, "-d", "postgres",
+                        "-p", str(port), "-U", conf.SUPERUSER, "-d", "postgres",
                         "-c", "SELECT pg_is_in_recovery()"],
                        capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
                        user=PG_USER, group=PG_USER, extra_groups=[], cwd="/")
     return p.returncode == 0 and p.stdout.strip() == "f"
-
-
-def _port_of(pgdir):
-    for line in (pgdir / "data" / "postgresql.conf").read_text().splitlines():
-        if line.startswith("port = "):
-            return int(line.split("=", 1)[1])
-    raise BackupError(f"no port in {pgdir}/data/postgresql.conf")
 
 
 def stop_restores(cl, which=None):
