@@ -15,6 +15,8 @@
     scripts/cluster.sh status [DIR]    the same line, as things stand now
     scripts/cluster.sh failover [DIR]  a controlled switchover to the synchronous standby
     scripts/cluster.sh down [DIR]      stops everything (also what a failed `up` left)
+    scripts/cluster.sh backup DIR [--type full|diff]          pgBackRest and the blobs
+    scripts/cluster.sh restore DIR --target TIME --to NEWDIR  a node restored to TIME
 
 The line: {"url": HTTPS through HAProxy, "admin_invite_url": the first sysadmin's invitation,
 "nodes": [{"name", "patroni_url", "role", "pids"}], "coffer": [{"url", "pid"}]}; `pids` are every
@@ -44,6 +46,10 @@ from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS))
+# cluster_backup imports this module by name for its helpers: run as a script, it is the same
+# module object rather than a second copy (whose ClusterError this one would not catch).
+sys.modules.setdefault("cluster", sys.modules[__name__])
+import cluster_backup as backup  # noqa: E402
 import cluster_conf as conf  # noqa: E402
 import cluster_procs as procs  # noqa: E402
 
@@ -330,7 +336,8 @@ def write_pg_files(cl):
             name=node["name"], dir=cl.dir, pg_port=node["pg_port"],
             rest_port=node["rest_port"], etcd_port=cl.state["ports"]["etcd"],
             passwords=passwords, post_bootstrap=str(boot / "post_bootstrap.sh"),
-            tls_cert=str(tls / "server.crt"), tls_key=str(tls / "server.key")), 0o600, pg)
+            tls_cert=str(tls / "server.crt"), tls_key=str(tls / "server.key"),
+            pgbackrest_conf=str(backup.config_path(cl))), 0o600, pg)
 
 
 def spawn_patroni(cl, name):
@@ -510,8 +517,11 @@ def up(cl, admin_email):
     start_etcd(cl)
     done("etcd up")
     write_pg_files(cl)
+    backup.prepare(cl)
     start_patroni(cl)
     done("PostgreSQL: leader, synchronous standby and replica up")
+    backup.stanza_create(cl)
+    done("pgBackRest: stanza created, the leader archives its WAL")
     start_haproxy(cl)
     done("HAProxy up, the leader takes writes through it")
     store = start_s3(cl)
@@ -526,6 +536,7 @@ def up(cl, admin_email):
 # ---------------------------------------------------------------------------------- down
 
 def down(cl):
+    still = backup.stop_restores(cl)
     pids = cl.state.get("pids", {})
     procs.stop([cl.coffer_pid(c["name"]) for c in cl.state.get("coffer", [])], grace=15)
     procs.stop([procs.ours(pids.get("haproxy"), str(cl.dir / "haproxy.cfg"))], grace=5)
@@ -543,7 +554,7 @@ def down(cl):
         SwiftServer.attach(cl.dir / "s3").stop()
     cl.state["stopped"] = True
     cl.save()
-    still = [n for n in nodes if cl.node_pids(n)]
+    still += [n for n in nodes if cl.node_pids(n)]
     still += [c["name"] for c in cl.state.get("coffer", []) if cl.coffer_pid(c["name"])]
     if still:
         raise ClusterError(f"still running after down: {', '.join(still)}")
@@ -601,12 +612,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="A highly available coffer on this machine: "
                                  "etcd, three PostgreSQL under Patroni, HAProxy, an S3 store, "
                                  "two coffer nodes (docs/DEPLOY.md).")
-    ap.add_argument("command", choices=("up", "down", "status", "failover", "start"))
+    ap.add_argument("command", choices=("up", "down", "status", "failover", "start",
+                                        "backup", "restore"))
     ap.add_argument("dir", nargs="?", default=DEFAULT_DIR,
                     help=f"the cluster's directory (default {DEFAULT_DIR})")
     ap.add_argument("--admin-email", default=ADMIN_EMAIL,
                     help="the first sysadmin's address (up)")
+    ap.add_argument("--type", default="diff", choices=("full", "diff"),
+                    help="backup: a full or a differential backup (default diff)")
+    ap.add_argument("--target", help="restore: the time to restore to, with its zone")
+    ap.add_argument("--to", help="restore: the new directory of the restored node")
     args = ap.parse_args(argv)
+    if args.command == "restore" and not (args.target and args.to):
+        ap.error("restore needs --target TIME and --to NEWDIR")
     cl = Cluster(args.dir)
     try:
         if args.command == "up":
@@ -628,11 +646,18 @@ def main(argv=None):
             failover(cl.load())
         elif args.command == "start":
             start(cl.load())
+        elif args.command == "backup":
+            print(json.dumps(backup.backup(cl.load(), args.type)), flush=True)
+            return 0
+        elif args.command == "restore":
+            print(json.dumps(backup.restore(cl.load(), args.target, args.to)), flush=True)
+            return 0
         else:
             cl.load()
         print(json.dumps(cl.summary()), flush=True)
         return 0
-    except (ClusterError, RuntimeError, OSError, subprocess.SubprocessError) as e:
+    except (ClusterError, backup.BackupError, RuntimeError, OSError,
+            subprocess.SubprocessError) as e:
         say(str(e))
         return 1
     except KeyboardInterrupt:

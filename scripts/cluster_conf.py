@@ -1,6 +1,7 @@
 """cluster_conf.py — the configuration files of the cluster that scripts/cluster.py starts: each
-Patroni node's YAML, HAProxy's configuration, PostgreSQL's TLS certificate and the script that
-creates coffer's role and system database once the first node is initialised.
+Patroni node's YAML, HAProxy's configuration, PostgreSQL's TLS certificate, the script that
+creates coffer's role and system database once the first node is initialised, pgBackRest's
+configuration, and that of a PostgreSQL restored from its backups (scripts/cluster_backup.py).
 
 Only text and certificates are made here; cluster.py writes them where they belong, owns the
 processes and decides the order. docs/DEPLOY.md ("On one machine") explains every timing.
@@ -24,6 +25,13 @@ REPLICATION_USER = "replicator"
 TTL = 10
 LOOP_WAIT = 1
 RETRY_TIMEOUT = 4
+# pgBackRest (scripts/cluster_backup.py): its stanza (the name of this cluster's backups in the
+# repository), the binary, how long full backups are kept, and how often a WAL segment with
+# writes in it is archived at the latest.
+PGBACKREST = "/usr/bin/pgbackrest"
+STANZA = "coffer"
+RETENTION_DAYS = 28
+ARCHIVE_TIMEOUT = "60s"
 # HAProxy asks each Patroni whether it is the primary every CHECK_INTER; FALL failures mark a
 # server down (and end its sessions), RISE successes mark it up.
 CHECK_INTER = "1s"
@@ -32,7 +40,7 @@ RISE = 1
 
 
 def patroni_config(*, name, dir, pg_port, rest_port, etcd_port, passwords, post_bootstrap,
-                   tls_cert, tls_key):
+                   tls_cert, tls_key, pgbackrest_conf):
     """The YAML text of node NAME's Patroni configuration (it holds passwords: mode 0600)."""
     node = f"{dir}/{name}"
     conf = {
@@ -86,6 +94,14 @@ def patroni_config(*, name, dir, pg_port, rest_port, etcd_port, passwords, post_
                         # and becomes its synchronous standby, that much sooner. Until then the
                         # new leader's commits wait (synchronous_mode_strict).
                         "wal_retrieve_retry_interval": "1s",
+                        # Every WAL segment the leader fills goes to pgBackRest's repository
+                        # (archive_command, below), so that a backup can be replayed to any
+                        # moment after it. A standby archives nothing (on, not always): the one
+                        # that is promoted takes over. A segment is closed and archived at least
+                        # every ARCHIVE_TIMEOUT while there are writes, which bounds what a
+                        # restore from the repository alone can miss.
+                        "archive_mode": "on",
+                        "archive_timeout": ARCHIVE_TIMEOUT,
                     },
                 },
             },
@@ -116,6 +132,14 @@ def patroni_config(*, name, dir, pg_port, rest_port, etcd_port, passwords, post_
                 "logging_collector": "on",
                 "log_directory": f"{node}/log",
                 "log_min_messages": "warning",
+                # Each node names its own data directory: pgBackRest resolves %p (relative to
+                # the server's working directory) under pg1-path, and refuses a working
+                # directory that is not pg1-path, while its configuration lists all three nodes.
+                # No restore_command: a replica that falls behind is copied again by Patroni
+                # (pg_basebackup) rather than slowed by the repository after every failover.
+                "archive_command": (f"{PGBACKREST} --config={pgbackrest_conf} "
+                                    f"--stanza={STANZA} --pg1-path={node}/data "
+                                    f"archive-push %p"),
             },
             # coffer only over TLS with its password; Patroni's own connections (the superuser
             # and replication) with theirs; the superuser by peer on the socket for the scripts.
@@ -146,6 +170,72 @@ CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '$pw';
 CREATE DATABASE {ROLE} OWNER {ROLE} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C';
 REVOKE ALL ON DATABASE {ROLE} FROM PUBLIC;
 EOF
+"""
+
+
+def pgbackrest_config(*, repo, log, passphrase, nodes):
+    """pgBackRest's configuration (it holds the repository's passphrase: mode 0600, owned by
+    postgres, who alone runs pgBackRest). NODES are (data directory, port, socket directory) of
+    each PostgreSQL: pgBackRest asks each whether it is the primary and backs that one up."""
+    pg = "\n".join(f"pg{i}-path={path}\npg{i}-port={port}\npg{i}-socket-path={sock}"
+                   for i, (path, port, sock) in enumerate(nodes, 1))
+    return f"""# Written by scripts/cluster.py; docs/DEPLOY.md ("Backups") explains it.
+[global]
+repo1-path={repo}
+# The repository is encrypted (backups and WAL alike) with a key only this file holds: a copy of
+# the repository alone, off the machine, reveals nothing of it.
+repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass={passphrase}
+# Full backups are kept {RETENTION_DAYS} days (and the newest older one, so that the whole span
+# can be reached); differentials and WAL go with the full backup they build on.
+repo1-retention-full-type=time
+repo1-retention-full={RETENTION_DAYS}
+compress-type=zst
+# The backup starts at once (an immediate checkpoint) rather than after a spread one.
+start-fast=y
+process-max=2
+log-path={log}
+lock-path={log}
+log-level-console=warn
+log-level-file=info
+
+[{STANZA}]
+{pg}
+"""
+
+
+def restored_pg_config(*, dir, port, tls_cert, tls_key):
+    """postgresql.conf of a PostgreSQL restored from the repository into DIR (its data in
+    DIR/data), alone: the one of the backup is Patroni's, which names the cluster's synchronous
+    standby (every commit would wait for it), its ports and its archive."""
+    return f"""# Written by scripts/cluster_backup.py (restore); docs/DEPLOY.md ("Backups").
+include 'postgresql.base.conf'
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{dir}/sock'
+hba_file = '{dir}/data/pg_hba.conf'
+ident_file = '{dir}/data/pg_ident.conf'
+ssl = on
+ssl_cert_file = '{tls_cert}'
+ssl_key_file = '{tls_key}'
+ssl_min_protocol_version = 'TLSv1.2'
+password_encryption = 'scram-sha-256'
+wal_level = replica
+# Not archived: its WAL (a new timeline) must never mix with the cluster's in the repository.
+archive_mode = off
+synchronous_standby_names = ''
+synchronous_commit = on
+# Recovery needs at least the primary's values (pg_control records them).
+max_connections = 100
+max_worker_processes = 8
+max_wal_senders = 10
+max_replication_slots = 10
+max_prepared_transactions = 0
+max_locks_per_transaction = 64
+wal_log_hints = on
+hot_standby = on
+logging_collector = off
+log_min_messages = warning
 """
 
 
