@@ -40,6 +40,9 @@ int main(int argc, char **argv)
 	/* libsodium must be initialised before any randomness or guarded memory is used. */
 	if (sodium_init() < 0)
 		return cli_fail("cannot initialise libsodium");
+	/* Started by serve only (alerts/runner.h): not listed. */
+	if (strcmp(argv[1], "alert-runner") == 0)
+		return cmd_alert_runner(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

@@ -1,5 +1,6 @@
 /* access.c — the organisation and clearance checks, and the rules every request of a session
  * is held to (access.h). */
+#include "api/alert_rules.h"
 #include "api/access.h"
 
 #include <stdio.h>
@@ -108,6 +109,7 @@ enum coffer_err access_session(struct request *rq, struct caller *c)
 			return err;
 		if (!org_policy_login_allowed(&p, &rq->client, now)) {
 			system_audit(rq, c->user.id, "request", "", "refused", "login_policy");
+			alert_rules_admin_refused(rq, c->user.id);
 			snprintf(
 			    rq->msg, sizeof rq->msg,
 			    "The system policy does not allow administration from this address "

@@ -105,6 +105,8 @@ static unsigned int decide_signin(const struct guess_state *s, int64_t now, void
 	    .codes_until = s->codes_until,
 	};
 	throttle_decide(&c, now, &g->verdict);
+	g->account_failures = g->verdict.trusted ? 0 : s->untrusted.account_failures;
+	g->address_failures = s->untrusted.address_failures;
 	if (g->verdict.wait > 0)
 		return 0;
 	return STORE_GUESS_ADDRESS |

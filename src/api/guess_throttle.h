@@ -35,8 +35,11 @@ struct signin_guess {
 	bool has_device;     /* DEVICE is a valid device cookie of USER_ID */
 	struct device_cookie device;
 	struct throttle_verdict verdict; /* set by signin_guess_throttled */
-	struct guess_claim claim;	 /* what it counted at once */
-	bool settled;			 /* a failure, or taken back */
+	/* The failures counted before this attempt, set with VERDICT (the account's only for
+	 * a client without a standing device cookie; alert_rules.h reads them). */
+	uint32_t account_failures, address_failures;
+	struct guess_claim claim; /* what it counted at once */
+	bool settled;		  /* a failure, or taken back */
 };
 
 /* Whether the sign-in G must wait (as guess_throttled does, auditing "login"); decides

@@ -24,6 +24,7 @@
 #include "api/caller.h"
 #include "api/guarded_state.h"
 #include "api/device_cookie.h"
+#include "api/alert_rules.h"
 #include "api/guess_throttle.h"
 #include "metrics/metrics.h"
 #include "api/notices.h"
@@ -85,6 +86,9 @@ static enum coffer_err fail(struct request *rq, struct login_state *st, const ch
 	signin_guess_failed(rq, &st->guess, wrong_code);
 	metrics_signin(METRICS_SIGNIN_FAILED);
 	system_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
+	alert_rules_signin_failed(rq, st->known ? st->user.id : st->email,
+				  st->guess.verdict.trusted ? 0 : st->guess.account_failures + 1,
+				  st->guess.address_failures + 1);
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
 
@@ -187,6 +191,8 @@ static enum coffer_err do_login(struct request *rq, void *state)
 		metrics_signin(METRICS_SIGNIN_FAILED);
 		system_audit(rq, st->user.id, "login", "", "refused",
 			     allowed ? "totp_required" : "login_policy");
+		if (!allowed && strcmp(st->user.role, "sysadmin") == 0)
+			alert_rules_admin_refused(rq, st->user.id);
 		return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
 				   allowed ? "Your organisation requires an authenticator app; "
 					     "ask an administrator for a new invitation."
@@ -215,6 +221,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	metrics_signin(METRICS_SIGNIN_SUCCEEDED);
 	system_audit(rq, st->user.id, "login", "", "success",
 		     s->must_change_password ? "password_breached" : "");
+	alert_rules_signed_in(rq, st->user.id);
 	return login_reply(rq, st);
 }
 

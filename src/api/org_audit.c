@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/alert_rules.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "audit/batch.h"
@@ -88,6 +89,8 @@ void org_audit_read(struct request *rq)
 	struct audit_entry e;
 	path_target(rq, target);
 	fill(rq, target, "success", "", &e);
+	if (c != NULL)
+		alert_rules_read(rq, c->org_id, c->user.id);
 	if (c == NULL || !audit_batch_submit(rq->app->audit, c->org_id, &e, read_recorded, rq)) {
 		/* the queue is full: the server is overloaded */
 		reply_discard(rq);

@@ -70,6 +70,8 @@ const struct route api_routes[] = {
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "GET", .pattern = "/api/v1/admin/audit", .handler = admin_audit_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "GET", .pattern = "/api/v1/admin/alerts", .handler = admin_alerts_get,
+	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "GET", .pattern = "/api/v1/admin/policy", .handler = policy_system_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
@@ -97,6 +99,8 @@ const struct route api_routes[] = {
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
 	 JSON(org_policy_schema), .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/audit", .handler = org_audit_get,
+	 .api = true, .access = ACCESS_ORG_ADMIN},
+	{.method = "GET", .pattern = "/api/v1/orgs/{org}/alerts", .handler = org_alerts_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 
 	/* an organisation's own export (exports.c): its org_admins, within their clearance */

@@ -82,5 +82,7 @@ enum coffer_err exports_download(struct request *rq);
 
 enum coffer_err admin_audit_get(struct request *rq);
 enum coffer_err org_audit_get(struct request *rq);
+enum coffer_err admin_alerts_get(struct request *rq);
+enum coffer_err org_alerts_get(struct request *rq);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts/alerts.h"
 #include "backup/backup.h"
 #include "backup/catalog.h"
 #include "backup/keyd_keys.h"
@@ -88,6 +89,7 @@ enum coffer_err backup_nightly_new(const char *data_dir, const struct coffer_con
 
 static void note_failure(struct backup_nightly *n, int64_t when, const char *why)
 {
+	alert_raise(ALERT_BACKUP_FAILED, NULL, "nightly", why, "");
 	struct backup_status *s = &n->status;
 	log_msg(LOG_ERROR, "backup",
 		"the backup of %s failed: %s; it is tried again at the next "

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alerts/alerts.h"
+#include "alerts/runner.h"
 #include "api/app.h"
 #include "api/authorize.h"
 #include "api/org_audit.h"
@@ -295,6 +297,12 @@ static int open_blobs(const char *data_dir, const struct coffer_config *cfg,
 	return 0;
 }
 
+/* An alert concerning an organisation, entered in its chain as any other of its entries. */
+static enum coffer_err alert_org_append(void *ctx, const char *org_id, struct audit_entry *e)
+{
+	return org_audit_commit(ctx, org_id, e, 1);
+}
+
 /* What the metrics read at each scrape: the sessions live now. */
 struct metrics_source {
 	struct store *store;
@@ -324,7 +332,7 @@ int cmd_serve(int argc, char **argv)
 	struct exports *exports = NULL;
 	struct http_server *srv = NULL;
 	struct metrics_listener *metrics = NULL;
-	pid_t keyd_pid = -1;
+	pid_t keyd_pid = -1, runner_pid = -1;
 	struct keyd_client *keyd = NULL;
 	struct breached_db *breached = NULL;
 	char breached_path[PATH_MAX];
@@ -412,6 +420,11 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_USER_ERROR;
 		goto out;
 	}
+	/* Before the first verification of the audit chains, which may raise one. */
+	if (alerts_init(store) != COFFER_OK) {
+		rc = cli_fail("cannot set up the alerts");
+		goto out;
+	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
 	if (audit_watch_start(store, &signer, &watch) != COFFER_OK) {
 		rc = cli_fail("cannot set up the audit chains' checkpoints");
@@ -423,6 +436,7 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("cannot set up the organisations' storage");
 		goto out;
 	}
+	alerts_set_org_chains(alert_org_append, orgs);
 
 	/* On PostgreSQL the database's own tools back it up (docs/OPERATIONS.md): coffer's
 	 * nightly copies the SQLite store only. */
@@ -483,6 +497,16 @@ int cmd_serve(int argc, char **argv)
 		http_server_shutdown(srv, 0);
 		goto out;
 	}
+	/* alert_command runs in a process of its own, started now: as the server's user, and
+	 * before the sandbox, which lets the web process start none. */
+	int runner_fd = -1;
+	if (cfg.alert_command[0] != '\0' &&
+	    alert_runner_spawn(data_dir, &runner_pid, &runner_fd) != COFFER_OK) {
+		rc = cli_fail("cannot start the alert runner for alert_command");
+		http_server_shutdown(srv, 0);
+		goto out;
+	}
+	alerts_set_runner(runner_fd); /* -1: none; the alerts kept until now are let go */
 	/* Blobs left by a crash go, in the background. */
 	if (sweep_start(blobs, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
@@ -532,6 +556,10 @@ out:
 	/* After the server's threads are gone: no request can be in flight. The audit batch
 	 * commits what is queued before it stops. */
 	metrics_listener_stop(metrics);
+	/* The runner's pipe closes: it passes on what it holds and ends. */
+	alerts_shutdown();
+	if (runner_pid > 0)
+		waitpid(runner_pid, NULL, 0);
 	sweep_stop(sweep);
 	backup_nightly_free(backups);
 	exports_stop(exports);

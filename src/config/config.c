@@ -35,6 +35,10 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->pg_sslmode = CONFIG_PG_SSL_VERIFY_FULL;
 	cfg->pg_pool_size = 16;
 	cfg->pg_statement_timeout_ms = 30000;
+	cfg->alert_signin_failures_account = 5;
+	cfg->alert_signin_failures_address = 20;
+	cfg->alert_reads_per_hour = 300;
+	cfg->alert_reads_factor = 3;
 	cfg->pg_prepared_statements = true;
 	cfg->blob_store = CONFIG_BLOBS_FILE;
 	cfg->s3_path_style = true;
@@ -156,6 +160,45 @@ static const char *set_metrics_listen(struct coffer_config *cfg, const char *v)
 		return "expected off, HOST:PORT or [IPV6]:PORT";
 	cfg->metrics_on = true;
 	return NULL;
+}
+
+static const char *set_alert_command(struct coffer_config *cfg, const char *v)
+{
+	size_t n = strlen(v);
+	if (n > CONFIG_PATH_MAX)
+		return "expected a command of at most 1024 bytes";
+	memcpy(cfg->alert_command, v, n + 1);
+	return NULL;
+}
+
+static const char *set_threshold(unsigned int *slot, const char *v, uint64_t max)
+{
+	uint64_t n;
+	if (!parse_u64(v, 1, max, &n))
+		return max == 1000 ? "expected a number from 1 to 1000"
+				   : "expected a number from 1 to 1000000";
+	*slot = (unsigned int)n;
+	return NULL;
+}
+
+static const char *set_alert_account(struct coffer_config *cfg, const char *v)
+{
+	return set_threshold(&cfg->alert_signin_failures_account, v, 1000);
+}
+
+static const char *set_alert_address(struct coffer_config *cfg, const char *v)
+{
+	return set_threshold(&cfg->alert_signin_failures_address, v, 1000000);
+}
+
+static const char *set_alert_reads(struct coffer_config *cfg, const char *v)
+{
+	return set_threshold(&cfg->alert_reads_per_hour, v, 1000000);
+}
+
+static const char *set_alert_factor(struct coffer_config *cfg, const char *v)
+{
+	return set_threshold(&cfg->alert_reads_factor, v, 1000);
 }
 
 static const char *set_tls_cert(struct coffer_config *cfg, const char *v)
@@ -456,6 +499,11 @@ static const struct {
 } keys[] = {
     {"listen", set_listen},
     {"metrics_listen", set_metrics_listen},
+    {"alert_command", set_alert_command},
+    {"alert_signin_failures_account", set_alert_account},
+    {"alert_signin_failures_address", set_alert_address},
+    {"alert_reads_per_hour", set_alert_reads},
+    {"alert_reads_factor", set_alert_factor},
     {"tls_cert", set_tls_cert},
     {"tls_key", set_tls_key},
     {"session_absolute_ttl", set_abs_ttl},

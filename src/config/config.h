@@ -58,7 +58,15 @@ struct coffer_config {
 	/* Where GET /metrics is served, plain HTTP (metrics/metrics_http.h); off by default. */
 	bool metrics_on;
 	struct listen_addr metrics_listen;
-	char *tls_cert; /* path; relative paths are relative to the data dir */
+	/* Alerts on suspicious activity (alerts/alerts.h): the command each alert is passed to,
+	 * one JSON line on its standard input ("" when unset; run by /bin/sh -c), and the
+	 * thresholds of the rules. */
+	char alert_command[CONFIG_PATH_MAX + 1];
+	unsigned int alert_signin_failures_account; /* consecutive failures of one account */
+	unsigned int alert_signin_failures_address; /* failures from one address, in an hour */
+	unsigned int alert_reads_per_hour; /* a member's reads in an hour before any judgement */
+	unsigned int alert_reads_factor;   /* … and over this many times their busiest hour */
+	char *tls_cert;			   /* path; relative paths are relative to the data dir */
 	char *tls_key;
 	long session_absolute_ttl; /* seconds */
 	long session_idle_ttl;	   /* seconds */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/alerts.h"
 #include "http/router.h"
 #include "version.h"
 
@@ -41,6 +42,7 @@ struct registry {
 	struct histogram keyd, commit;
 	atomic_int_fast64_t backup_time, backup_bytes;
 	atomic_int_fast64_t audit_time, audit_not_intact;
+	atomic_uint_fast64_t alerts[ALERT__COUNT];
 };
 
 static struct registry *reg;
@@ -119,6 +121,12 @@ void metrics_bytes(enum metrics_direction direction, uint64_t n)
 {
 	if (reg != NULL && direction < METRICS_DIRECTION__COUNT)
 		atomic_fetch_add_explicit(&reg->bytes[direction], n, memory_order_relaxed);
+}
+
+void metrics_alert(unsigned int kind)
+{
+	if (reg != NULL && kind < ALERT__COUNT)
+		atomic_fetch_add_explicit(&reg->alerts[kind], 1, memory_order_relaxed);
 }
 
 void metrics_backup_succeeded(int64_t unix_time, uint64_t bytes)
@@ -285,6 +293,12 @@ enum coffer_err metrics_render(FILE *out, const struct metrics_now *now)
 	     "The size of the last backup that succeeded.");
 	fprintf(out, "coffer_backup_last_success_bytes %" PRId64 "\n",
 		(int64_t)atomic_load(&reg->backup_bytes));
+
+	help(out, "coffer_alerts_total", "counter", "Alerts raised, by kind.");
+	for (unsigned int k = 0; k < ALERT__COUNT; k++)
+		fprintf(out, "coffer_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
+			alert_kind_name((enum alert_kind)k),
+			(uint64_t)atomic_load(&reg->alerts[k]));
 
 	help(out, "coffer_audit_chains_not_intact", "gauge",
 	     "Audit chains the last verification found altered (-1: not verified yet).");

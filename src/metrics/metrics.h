@@ -48,6 +48,9 @@ void metrics_backup_succeeded(int64_t unix_time, uint64_t bytes);
 /* A verification of every audit chain at UNIX_TIME found CHAINS_NOT_INTACT broken. */
 void metrics_audit_verified(int64_t unix_time, uint64_t chains_not_intact);
 
+/* An alert of kind KIND (alerts/alerts.h's enum) was raised. */
+void metrics_alert(unsigned int kind);
+
 /* What is read at each scrape rather than counted: sessions open now (-1: unknown). */
 struct metrics_now {
 	int64_t sessions_open;

@@ -7,8 +7,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "alerts/alerts.h"
 #include "audit/keeper.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -37,6 +39,9 @@ static void report(void *ctx, const struct audit_chain_report *r)
 	if (r->verdict == AUDIT_INTACT)
 		return;
 	audit_verdict_explain(r->verdict, r->walk, r->checkpoint, why, sizeof why);
+	/* An organisation's chain is named by its id: the alert is that organisation's too. */
+	bool org = strcmp(r->chain, AUDIT_SYSTEM_CHAIN) != 0;
+	alert_raise(ALERT_AUDIT_CHAIN, org ? r->chain : NULL, r->chain, why, "");
 	log_event(LOG_ERROR, "audit_verify",
 		  json_pack("{s:s,s:s,s:s}", "chain", r->chain, "verdict",
 			    audit_verdict_name(r->verdict), "msg", why));

@@ -265,6 +265,13 @@ enum coffer_err store_org_audit_append(struct org_db *odb, const char *org_id,
 		       : sqlite_store_org_audit_append(odb->sqlite, org_id, e, n);
 }
 
+enum coffer_err store_org_reads_busiest_hour(struct org_db *odb, const char *actor, int64_t since,
+					     int64_t until, int64_t *out)
+{
+	return odb->pg ? pg_store_org_reads_busiest_hour(odb->pg, actor, since, until, out)
+		       : sqlite_store_org_reads_busiest_hour(odb->sqlite, actor, since, until, out);
+}
+
 enum coffer_err store_org_audit_list(struct org_db *odb, uint64_t after, struct audit_entry *out,
 				     size_t max, size_t *n)
 {
@@ -534,6 +541,27 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 {
 	return st->pg ? pg_store_session_get(st->pg, h, now, idle_ttl, out)
 		      : sqlite_store_session_get(st->sqlite, h, now, idle_ttl, out);
+}
+
+enum coffer_err store_alert_add(struct store *st, struct alert_record *a)
+{
+	return st->pg ? pg_store_alert_add(st->pg, a) : sqlite_store_alert_add(st->sqlite, a);
+}
+
+enum coffer_err store_alerts_list(struct store *st, const char *org_id, int64_t before,
+				  struct alert_record *out, size_t max, size_t *n, bool *more)
+{
+	return st->pg ? pg_store_alerts_list(st->pg, org_id, before, out, max, n, more)
+		      : sqlite_store_alerts_list(st->sqlite, org_id, before, out, max, n, more);
+}
+
+enum coffer_err store_signin_address_note(struct store *st, const char *user_id,
+					  const char *address, int64_t now, int64_t *previous,
+					  bool *known)
+{
+	return st->pg ? pg_store_signin_address_note(st->pg, user_id, address, now, previous, known)
+		      : sqlite_store_signin_address_note(st->sqlite, user_id, address, now,
+							 previous, known);
 }
 
 enum coffer_err store_sessions_open(struct store *st, int64_t now, int64_t idle_ttl, int64_t *out)

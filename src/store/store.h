@@ -244,6 +244,13 @@ COFFER_MUST_CHECK enum coffer_err store_org_audit_upgrade(struct org_db *odb, co
 							  struct audit_checkpoint *cp,
 							  uint64_t *legacy);
 
+/* The most content reads (record.read, record.list, file.download, file.list) ACTOR made in
+ * any one hour (of the clock) from SINCE to before UNTIL, by the organisation's audit chain:
+ * their usual busiest hour, for the alert on unusual volume. */
+COFFER_MUST_CHECK enum coffer_err store_org_reads_busiest_hour(struct org_db *odb,
+							       const char *actor, int64_t since,
+							       int64_t until, int64_t *out);
+
 /* --- records (an organisation's database) ------------------------------------------------ */
 
 #define RECORD_TITLE_MAX 200		 /* characters (code points) */
@@ -722,6 +729,38 @@ COFFER_MUST_CHECK enum coffer_err store_notices_unseen(struct store *st, const c
  * no notice are skipped). COFFER_ERR_NOT_FOUND when there is no such user. */
 COFFER_MUST_CHECK enum coffer_err store_notices_mark_seen(struct store *st, const char *user_id,
 							  const int64_t *ids, size_t n);
+
+/* --- alerts on suspicious activity (system database; alerts/alerts.h raises them) --------- */
+
+#define STORE_ALERT_KIND_MAX	 31
+#define STORE_ALERT_SUBJECT_MAX	 EMAIL_MAX /* a user id, an address, an email, a chain */
+#define STORE_ALERT_DETAIL_MAX	 255
+#define STORE_SIGNIN_ADDRESS_MAX 45 /* an address as text: INET6_ADDRSTRLEN - 1 */
+
+struct alert_record {
+	int64_t seq; /* increasing; store_alert_add sets it */
+	int64_t time;
+	char kind[STORE_ALERT_KIND_MAX + 1];
+	char org_id[STORE_ID_MAX + 1]; /* "" when it concerns no organisation */
+	char subject[STORE_ALERT_SUBJECT_MAX + 1];
+	char detail[STORE_ALERT_DETAIL_MAX + 1];
+};
+
+/* Adds A (its seq is set). */
+COFFER_MUST_CHECK enum coffer_err store_alert_add(struct store *st, struct alert_record *a);
+
+/* Up to MAX alerts, newest first, with seq below BEFORE (0: from the newest); ORG_ID NULL for
+ * every alert, else only that organisation's. *N set; *MORE whether older ones follow. */
+COFFER_MUST_CHECK enum coffer_err store_alerts_list(struct store *st, const char *org_id,
+						    int64_t before, struct alert_record *out,
+						    size_t max, size_t *n, bool *more);
+
+/* Notes that USER_ID signed in from ADDRESS at NOW. *PREVIOUS: when the user last signed in
+ * from that address before (0: never); *KNOWN: whether any sign-in of the user from any
+ * address was noted before (false on a first sign-in). */
+COFFER_MUST_CHECK enum coffer_err store_signin_address_note(struct store *st, const char *user_id,
+							    const char *address, int64_t now,
+							    int64_t *previous, bool *known);
 
 /* --- login throttling (system database, so every server sees the same counts) ---------- */
 

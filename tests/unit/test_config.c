@@ -328,6 +328,9 @@ static const struct bad_case bad_cases[] = {
     {"pg_pool_size = -1", 0, 1, "from 1 to 1024"},
     {"pg_statement_timeout_ms = 99", 0, 1, "from 100 to 600000"},
     {"metrics_listen = on", 0, 1, "expected off, HOST:PORT"},
+    {"alert_signin_failures_account = 0", 0, 1, "from 1 to 1000"},
+    {"alert_reads_factor = 1001", 0, 1, "from 1 to 1000"},
+    {"alert_reads_per_hour = 1000001", 0, 1, "from 1 to 1000000"},
     {"metrics_listen = 127.0.0.1", 0, 1, "expected off, HOST:PORT"},
     {"pg_statement_timeout_ms = 600001", 0, 1, "from 100 to 600000"},
     {"pg_statement_timeout_ms = 5s", 0, 1, "from 100 to 600000"},
@@ -513,6 +516,11 @@ static void test_postgresql_settings(void **state)
 	assert_int_equal(cfg.pg_pool_size, 16);
 	assert_int_equal(cfg.pg_statement_timeout_ms, 30000);
 	assert_false(cfg.metrics_on);
+	assert_string_equal(cfg.alert_command, "");
+	assert_int_equal(cfg.alert_signin_failures_account, 5);
+	assert_int_equal(cfg.alert_signin_failures_address, 20);
+	assert_int_equal(cfg.alert_reads_per_hour, 300);
+	assert_int_equal(cfg.alert_reads_factor, 3);
 	assert_true(cfg.pg_prepared_statements);
 
 	assert_int_equal(parse(&cfg,

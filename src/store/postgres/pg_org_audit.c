@@ -9,6 +9,7 @@
 
 #include "audit/signer.h"
 #include "store/postgres/pg_audit_rows.h"
+#include "store/postgres/pg_people.h"
 #include "store/postgres/pg_store_db.h"
 
 static struct pg_chain chain_of(struct pg_org_db *odb)
@@ -63,6 +64,18 @@ enum coffer_err pg_store_org_audit_append(struct pg_org_db *odb, const char *org
 		return COFFER_ERR_INVALID_INPUT;
 	struct pg_chain ch = chain_of(odb);
 	return pg_audit_rows_commit(&ch, e, n);
+}
+
+enum coffer_err pg_store_org_reads_busiest_hour(struct pg_org_db *odb, const char *actor,
+						int64_t since, int64_t until, int64_t *out)
+{
+	return pg_org_row(odb,
+			  "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM audit "
+			  "WHERE actor = $1 AND time >= $2 AND time < $3 AND outcome = 'success' "
+			  "AND action IN ('record.read', 'record.list', 'file.download', "
+			  "'file.list') GROUP BY time / 3600) h",
+			  PG_ARGS(pg_text(actor), pg_int(since), pg_int(until)), people_read_int,
+			  out);
 }
 
 enum coffer_err pg_store_org_audit_list(struct pg_org_db *odb, uint64_t after,

@@ -192,6 +192,22 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    " links_upgraded boolean NOT NULL"
 	    ")"},
 	{1, "INSERT INTO audit_state (id, links_upgraded) VALUES (1, false)"},
+	/* 2: as system.c's step 7: alerts, and the addresses each user signed in from. */
+	{2, "CREATE TABLE alerts ("
+	    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	    " time bigint NOT NULL,"
+	    " kind text NOT NULL CHECK (char_length(kind) BETWEEN 1 AND 31),"
+	    " org_id text CHECK (org_id IS NULL OR char_length(org_id) = 36),"
+	    " subject text NOT NULL CHECK (octet_length(subject) <= 254),"
+	    " detail text NOT NULL CHECK (octet_length(detail) <= 255)"
+	    ")"},
+	{2, "CREATE INDEX alerts_by_org ON alerts (org_id, seq)"},
+	{2, "CREATE TABLE signin_addresses ("
+	    " user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	    " address text NOT NULL CHECK (char_length(address) BETWEEN 1 AND 45),"
+	    " last_seen bigint NOT NULL,"
+	    " PRIMARY KEY (user_id, address)"
+	    ")"},
 };
 
 static const struct pg_schema_stmt org_stmts[] = {

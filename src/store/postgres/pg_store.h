@@ -93,6 +93,9 @@ unsigned int pg_store_org_cache_open_count(struct pg_org_cache *c);
 COFFER_MUST_CHECK enum coffer_err pg_store_org_audit_append(struct pg_org_db *odb,
 							    const char *org_id,
 							    struct audit_entry *e, size_t n);
+COFFER_MUST_CHECK enum coffer_err pg_store_org_reads_busiest_hour(struct pg_org_db *odb,
+								  const char *actor, int64_t since,
+								  int64_t until, int64_t *out);
 COFFER_MUST_CHECK enum coffer_err pg_store_org_audit_list(struct pg_org_db *odb, uint64_t after,
 							  struct audit_entry *out, size_t max,
 							  size_t *n);
@@ -180,6 +183,14 @@ COFFER_MUST_CHECK enum coffer_err pg_store_totp_step_use(struct pg_store *st, co
 							 int64_t step);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_add(struct pg_store *st,
 						       const struct session_record *s, int64_t now);
+COFFER_MUST_CHECK enum coffer_err pg_store_alert_add(struct pg_store *st, struct alert_record *a);
+COFFER_MUST_CHECK enum coffer_err pg_store_alerts_list(struct pg_store *st, const char *org_id,
+						       int64_t before, struct alert_record *out,
+						       size_t max, size_t *n, bool *more);
+COFFER_MUST_CHECK enum coffer_err pg_store_signin_address_note(struct pg_store *st,
+							       const char *user_id,
+							       const char *address, int64_t now,
+							       int64_t *previous, bool *known);
 COFFER_MUST_CHECK enum coffer_err pg_store_sessions_open(struct pg_store *st, int64_t now,
 							 int64_t idle_ttl, int64_t *out);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_get(struct pg_store *st,

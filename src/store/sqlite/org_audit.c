@@ -9,6 +9,7 @@
 #include "audit/signer.h"
 #include "store/sqlite/audit_rows.h"
 #include "store/sqlite/org_db.h"
+#include "store/sqlite/query.h"
 #include "store/store.h"
 
 /* One writer's part of a group commit. */
@@ -141,6 +142,20 @@ enum coffer_err sqlite_store_org_audit_append(struct sqlite_org_db *odb, const c
 	if (!org_db_is(odb, org_id))
 		return COFFER_ERR_INVALID_INPUT;
 	return audit_rows_commit(&odb->pool, odb->org_id, e, n);
+}
+
+enum coffer_err sqlite_store_org_reads_busiest_hour(struct sqlite_org_db *odb, const char *actor,
+						    int64_t since, int64_t until, int64_t *out)
+{
+	/* A scan of the chain's rows in the window: made at most once an hour per member, when
+	 * their reads pass alert_reads_per_hour (alerts/volume.c). */
+	return db_pool_row(&odb->pool,
+			   "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM audit "
+			   "WHERE actor = ?1 AND time >= ?2 AND time < ?3 AND outcome = 'success' "
+			   "AND action IN ('record.read', 'record.list', 'file.download', "
+			   "'file.list') GROUP BY time / 3600)",
+			   DB_ARGS(db_text(actor), db_int(since), db_int(until)), db_read_int64,
+			   out);
 }
 
 enum coffer_err sqlite_store_org_audit_list(struct sqlite_org_db *odb, uint64_t after,

@@ -199,6 +199,23 @@ static const struct db_migration system_schema[] = {
 	 " links_upgraded INTEGER NOT NULL CHECK (links_upgraded IN (0, 1))"
 	 ") STRICT;"
 	 "INSERT INTO audit_state (id, links_upgraded) VALUES (1, 0);"},
+	/* 7: alerts on suspicious activity (alerts/alerts.h), and the addresses each user signed
+	 * in from, for "a sign-in from an address not seen for 30 days". */
+	{"CREATE TABLE alerts ("
+	 " seq INTEGER PRIMARY KEY,"
+	 " time INTEGER NOT NULL,"
+	 " kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 31),"
+	 " org_id TEXT CHECK (org_id IS NULL OR length(org_id) = 36),"
+	 " subject TEXT NOT NULL CHECK (length(subject) <= 254),"
+	 " detail TEXT NOT NULL CHECK (length(detail) <= 255)"
+	 ") STRICT;"
+	 "CREATE INDEX alerts_by_org ON alerts (org_id, seq);"
+	 "CREATE TABLE signin_addresses ("
+	 " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	 " address TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 45),"
+	 " last_seen INTEGER NOT NULL,"
+	 " PRIMARY KEY (user_id, address)"
+	 ") STRICT;"},
 };
 // clang-format on
 
