@@ -79,6 +79,10 @@ def main():
     print("bench: bench_s3.py (files on blob_store = s3, a Swift with s3api, beside curl "
           "against the same Swift)", flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_s3.py")))
+    print("bench: bench_cluster.py (the highly available cluster of scripts/cluster.sh: rates "
+          "through HAProxy, and failovers under load)", flush=True)
+    results.update(run_program("/usr/bin/python3",
+                               os.path.join(ROOT, "bench", "bench_cluster.py")))
     print("bench: bench_backup.py (snapshots of about 1 GiB: create, restore, verify)",
           flush=True)
     results.update(run_program("/usr/bin/python3", os.path.join(ROOT, "bench", "bench_backup.py")))
@@ -246,6 +250,43 @@ def main():
             f"{v(f'pg_{name}_p99_ms'):.1f} ms, {v(f'pg_{name}_cpu_us'):.0f} µs CPU/req "
             f"(coffer's processes) | {lite_rps:,.0f} req/s | {pg_rps / lite_rps:.0%} | "
             f"{ceiling} | {target} |")
+    lines += [
+        "",
+        "## The highly available cluster (scripts/cluster.sh on this machine)",
+        "",
+        "etcd, three PostgreSQL 15 under Patroni with synchronous replication (a commit "
+        "answered once it is on two nodes), HAProxy, Swift and two coffer nodes, all on this "
+        "machine's two cores: the same wrk requests as above through HAProxy's HTTPS port "
+        "(TLS passed through to coffer), beside the single PostgreSQL of the section above. "
+        "Then the failover drill of tests/cluster/test_drills.py, shorter: four clients "
+        "creating records through HAProxy (each retrying a 503 with its Idempotency-Key) while "
+        "every process of the PostgreSQL leader is killed with SIGKILL, "
+        f"{results['cluster_failover_median_s'][2].split(' SIGKILL')[0]} times, the killed "
+        "node started again each time.",
+        "",
+        "| what | through HAProxy on the cluster | one PostgreSQL (this run) | cluster / one |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for what, name in (("record read (GET one 1 KiB record, audited)", "record_read"),
+                       ("record list (a page of 20)", "record_list"),
+                       ("record create (committed on two nodes)", "record_create")):
+        c_rps, pg_rps = v(f"cluster_{name}_rps"), v(f"pg_{name}_rps")
+        lines.append(
+            f"| {what} | {c_rps:,.0f} req/s, p50 {v(f'cluster_{name}_p50_ms'):.1f} ms, p99 "
+            f"{v(f'cluster_{name}_p99_ms'):.1f} ms, {v(f'cluster_{name}_cpu_us'):.0f} µs CPU/req "
+            f"(both coffer nodes) | {pg_rps:,.0f} req/s | {c_rps / pg_rps:.0%} |")
+    lines += [
+        "",
+        "| failover drill | measured | target |",
+        "| --- | ---: | --- |",
+        f"| from the SIGKILL to the first record created by a request sent after it | median "
+        f"{v('cluster_failover_median_s'):.1f} s, worst {v('cluster_failover_worst_s'):.1f} s | "
+        f"≤ 15 s: {'met' if v('cluster_failover_worst_s') <= 15 else 'missed'} |",
+        f"| records acknowledged during the drill, and lost | "
+        f"{v('cluster_writes_acked'):,.0f} acknowledged, {v('cluster_writes_lost'):.0f} lost, "
+        f"{v('cluster_writes_extra'):.0f} unacknowledged or twice | 0 lost: "
+        f"{'met' if v('cluster_writes_lost') == 0 else 'missed'} |",
+    ]
     lines += [
         "",
         "## Files in an object store (Swift with s3api on this machine)",

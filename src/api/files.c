@@ -35,6 +35,7 @@
 #include "http/query.h"
 #include "http/reply.h"
 #include "store/blobs.h"
+#include "metrics/metrics.h"
 
 #define KIND		     "file"
 #define DEFAULT_CONTENT_TYPE "application/octet-stream"
@@ -256,6 +257,7 @@ static enum coffer_err upload_data(struct request *rq, const char *data, size_t 
 		return COFFER_ERR_TOO_LARGE;
 	}
 	up->received += len;
+	metrics_bytes(METRICS_UPLOADED, len);
 	return file_sealer_push(up->sealer, (const uint8_t *)data, len);
 }
 
@@ -325,8 +327,10 @@ static long download_read(void *ctx, uint64_t pos, char *buf, size_t max)
 	}
 	enum coffer_err err =
 	    max > 0 ? file_opener_read(d->opener, pos, (uint8_t *)buf, max, &n) : COFFER_OK;
-	if (given > 0 && err == COFFER_OK)
+	if (given > 0 && err == COFFER_OK) {
+		metrics_bytes(METRICS_DOWNLOADED, given + n);
 		return (long)(given + n); /* n == 0: a file of one byte, whole */
+	}
 	if (err != COFFER_OK || n == 0) {
 		log_msg(LOG_ERROR, "files",
 			"file %s: content failed to verify at byte %llu; the "
@@ -334,6 +338,7 @@ static long download_read(void *ctx, uint64_t pos, char *buf, size_t max)
 			d->id, (unsigned long long)pos);
 		return -1;
 	}
+	metrics_bytes(METRICS_DOWNLOADED, n);
 	return (long)n;
 }
 

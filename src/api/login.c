@@ -25,6 +25,7 @@
 #include "api/guarded_state.h"
 #include "api/device_cookie.h"
 #include "api/guess_throttle.h"
+#include "metrics/metrics.h"
 #include "api/notices.h"
 #include "api/password_checks.h"
 #include "api/routes.h"
@@ -82,6 +83,7 @@ static enum coffer_err fail(struct request *rq, struct login_state *st, const ch
 			    bool wrong_code)
 {
 	signin_guess_failed(rq, &st->guess, wrong_code);
+	metrics_signin(METRICS_SIGNIN_FAILED);
 	system_audit(rq, st->known ? st->user.id : st->email, "login", "", "failure", reason);
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
@@ -116,9 +118,11 @@ static enum coffer_err after_keyd(struct request *rq, struct login_state *st)
 			return fail(rq, st, "totp_reused", true);
 		if (err != COFFER_OK)
 			return err;
-		if (st->guess.verdict.codes_wait > 0)
+		if (st->guess.verdict.codes_wait > 0) {
+			metrics_signin(METRICS_SIGNIN_THROTTLED);
 			return guess_refuse(rq, st->user.id, "login", "throttled_codes",
 					    st->guess.verdict.codes_wait);
+		}
 	}
 	return COFFER_OK;
 }
@@ -149,8 +153,10 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	 * the time taken says nothing about it; "" matches no cookie. */
 	st->guess.has_device =
 	    device_cookie_of_request(rq, st->known ? st->user.id : "", &st->guess.device);
-	if (signin_guess_throttled(rq, &st->guess, &err))
+	if (signin_guess_throttled(rq, &st->guess, &err)) {
+		metrics_signin(METRICS_SIGNIN_THROTTLED);
 		return err;
+	}
 
 	struct keyd_login in = {
 	    .account = st->known ? st->user.account : NULL,
@@ -178,6 +184,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	if (err != COFFER_OK)
 		return err;
 	if (!allowed || (require_totp && st->result.step < 0)) {
+		metrics_signin(METRICS_SIGNIN_FAILED);
 		system_audit(rq, st->user.id, "login", "", "refused",
 			     allowed ? "totp_required" : "login_policy");
 		return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
@@ -205,6 +212,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	if ((err = store_session_add(rq->app->store, s, now)) != COFFER_OK)
 		return err;
 	signin_guess_succeeded(rq, &st->guess);
+	metrics_signin(METRICS_SIGNIN_SUCCEEDED);
 	system_audit(rq, st->user.id, "login", "", "success",
 		     s->must_change_password ? "password_breached" : "");
 	return login_reply(rq, st);

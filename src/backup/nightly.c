@@ -15,6 +15,7 @@
 #include "backup/keyd_keys.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "metrics/metrics.h"
 #include "signin/tz.h"
 
 struct backup_nightly {
@@ -66,6 +67,13 @@ enum coffer_err backup_nightly_new(const char *data_dir, const struct coffer_con
 	else
 		snprintf(n->status.dir, sizeof n->status.dir, "%.2048s/%.1024s", data_dir,
 			 cfg->backup_dir);
+	/* The metrics' last success: the newest snapshot kept, each having been verified when it
+	 * was made, so that a restart does not look like a backup missed. */
+	struct backup_entry *kept = NULL;
+	size_t n_kept = 0;
+	if (backup_catalog_list(n->status.dir, &kept, &n_kept) == COFFER_OK && n_kept > 0)
+		metrics_backup_succeeded(kept[0].time, kept[0].size);
+	free(kept);
 	n->status.at = cfg->backup_at;
 	n->status.keep_days = cfg->backup_keep_days;
 	snprintf(n->status.zone, sizeof n->status.zone, "%s", cfg->backup_time_zone);
@@ -129,6 +137,7 @@ static void run_once(struct backup_nightly *n)
 	pthread_mutex_lock(&n->mu);
 	n->status.last_success = made.time;
 	n->status.last_success_size = (int64_t)made.size;
+	metrics_backup_succeeded(made.time, made.size);
 	const char *base = strrchr(made.path, '/');
 	snprintf(n->status.last_success_name, sizeof n->status.last_success_name, "%.34s",
 		 base != NULL ? base + 1 : made.path);

@@ -28,12 +28,15 @@
 #include "cli/keyring.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "config/config.h"
 #include "crypto/master_key.h"
 #include "crypto/secrets_file.h"
 #include "http/server.h"
 #include "http/tls_certs.h"
 #include "keyclient/spawn.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_http.h"
 #include "sandbox/harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/web_filter.h"
@@ -292,6 +295,19 @@ static int open_blobs(const char *data_dir, const struct coffer_config *cfg,
 	return 0;
 }
 
+/* What the metrics read at each scrape: the sessions live now. */
+struct metrics_source {
+	struct store *store;
+	int64_t idle_ttl;
+};
+
+static int64_t sessions_open(void *ctx)
+{
+	const struct metrics_source *m = ctx;
+	int64_t n = -1;
+	return store_sessions_open(m->store, time_now(), m->idle_ttl, &n) == COFFER_OK ? n : -1;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
@@ -307,6 +323,7 @@ int cmd_serve(int argc, char **argv)
 	struct backup_nightly *backups = NULL;
 	struct exports *exports = NULL;
 	struct http_server *srv = NULL;
+	struct metrics_listener *metrics = NULL;
 	pid_t keyd_pid = -1;
 	struct keyd_client *keyd = NULL;
 	struct breached_db *breached = NULL;
@@ -363,6 +380,11 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	warn_if_unsealed(data_dir);
+	/* Before anything that counts (the audit chains' first verification among them). */
+	if (cfg.metrics_on && metrics_init(api_routes, api_routes_count) != COFFER_OK) {
+		rc = cli_fail("cannot set up the metrics");
+		goto out;
+	}
 
 	data_path(data_dir, cfg.tls_cert, cert_path);
 	data_path(data_dir, cfg.tls_key, key_path);
@@ -448,6 +470,13 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("%s", why);
 		goto out;
 	}
+	struct metrics_source source = {.store = store, .idle_ttl = cfg.session_idle_ttl};
+	if (cfg.metrics_on && metrics_listener_start(&cfg.metrics_listen, sessions_open, &source,
+						     &metrics, why, sizeof why) != COFFER_OK) {
+		rc = cli_fail("metrics_listen: %s", why);
+		http_server_shutdown(srv, 0);
+		goto out;
+	}
 	/* The port is bound and what needs root is open: root goes, before anything else. */
 	rc = run_as_drop(&run_as, data_dir);
 	if (rc != 0) {
@@ -491,6 +520,8 @@ int cmd_serve(int argc, char **argv)
 			  json_pack("{s:s}", "signal", sig == SIGTERM ? "TERM" : "INT"));
 		rc = 0;
 	}
+	metrics_listener_stop(metrics);
+	metrics = NULL;
 	unsigned int cut = http_server_shutdown(srv, SHUTDOWN_GRACE_MS);
 	if (cut > 0)
 		log_event(LOG_WARN, "stopped",
@@ -500,6 +531,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	/* After the server's threads are gone: no request can be in flight. The audit batch
 	 * commits what is queued before it stops. */
+	metrics_listener_stop(metrics);
 	sweep_stop(sweep);
 	backup_nightly_free(backups);
 	exports_stop(exports);
@@ -511,6 +543,7 @@ out:
 	blob_store_free(blobs);
 	tls_certs_close();
 	config_free(&cfg);
+	metrics_free();
 out_keyd:
 	/* Closing our ends tells keyd to wipe its keys and exit. */
 	keyd_client_free(keyd);

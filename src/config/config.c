@@ -146,6 +146,18 @@ static const char *set_listen(struct coffer_config *cfg, const char *v)
 		   : "expected HOST:PORT or [IPV6]:PORT";
 }
 
+static const char *set_metrics_listen(struct coffer_config *cfg, const char *v)
+{
+	if (strcmp(v, "off") == 0) {
+		cfg->metrics_on = false;
+		return NULL;
+	}
+	if (listen_addr_parse(v, &cfg->metrics_listen) != COFFER_OK)
+		return "expected off, HOST:PORT or [IPV6]:PORT";
+	cfg->metrics_on = true;
+	return NULL;
+}
+
 static const char *set_tls_cert(struct coffer_config *cfg, const char *v)
 {
 	return set_string(&cfg->tls_cert, v, false);
@@ -443,6 +455,7 @@ static const struct {
 	setter_fn set;
 } keys[] = {
     {"listen", set_listen},
+    {"metrics_listen", set_metrics_listen},
     {"tls_cert", set_tls_cert},
     {"tls_key", set_tls_key},
     {"session_absolute_ttl", set_abs_ttl},

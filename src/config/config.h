@@ -55,6 +55,9 @@ enum config_pg_sslmode {
 
 struct coffer_config {
 	struct listen_addr listen;
+	/* Where GET /metrics is served, plain HTTP (metrics/metrics_http.h); off by default. */
+	bool metrics_on;
+	struct listen_addr metrics_listen;
 	char *tls_cert; /* path; relative paths are relative to the data dir */
 	char *tls_key;
 	long session_absolute_ttl; /* seconds */

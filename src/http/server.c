@@ -33,6 +33,7 @@
 #include "http/request.h"
 #include "http/tls_certs.h"
 #include "http/workers.h"
+#include "metrics/metrics.h"
 
 /* Limits against resource exhaustion. The memory pool bounds the request line and headers:
  * anything larger is answered 431 by libmicrohttpd. */
@@ -468,7 +469,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* A kept-alive connection waits for its next request's headers under the short limit. */
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
-	double ms = (double)(time_mono_ns() - rq->start_ns) / 1e6;
+	uint64_t took = time_mono_ns() - rq->start_ns;
+	metrics_request(rq->route, (unsigned int)rq->status, took);
+	double ms = (double)took / 1e6;
 	char peer[46];
 	netaddr_format(&rq->peer, peer);
 	json_t *fields = json_pack("{s:s,s:s,s:s?,s:i,s:f,s:s}", "request_id", rq->id, "method",
@@ -505,8 +508,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_event(LOG_DEBUG, "http", json_pack("{s:s}", "msg", msg));
 }
 
-static bool resolve(const struct listen_addr *l, struct sockaddr_storage *ss, bool *v6,
-		    char *errbuf, size_t errlen)
+bool http_listen_resolve(const struct listen_addr *l, struct sockaddr_storage *ss, bool *v6,
+			 char *errbuf, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
@@ -532,7 +535,7 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 {
 	struct sockaddr_storage ss;
 	bool v6 = false;
-	if (!resolve(&opts->listen, &ss, &v6, errbuf, errlen))
+	if (!http_listen_resolve(&opts->listen, &ss, &v6, errbuf, errlen))
 		return COFFER_ERR_CONFIG;
 
 	struct http_server *srv = calloc(1, sizeof *srv);

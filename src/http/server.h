@@ -3,6 +3,7 @@
 #ifndef COFFER_SERVER_H
 #define COFFER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -45,6 +46,12 @@ struct http_server_opts {
 	 * recorded is not answered. */
 	void (*record_read)(struct request *rq);
 };
+
+/* The address to bind for L (a name resolved once, an address literal as it is): *V6 says
+ * whether it is IPv6. On failure writes why to ERRBUF. */
+struct sockaddr_storage;
+bool http_listen_resolve(const struct listen_addr *l, struct sockaddr_storage *ss, bool *v6,
+			 char *errbuf, size_t errlen);
 
 /* Lets a held answer go (see record_read). */
 void http_request_release(struct request *rq);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/timefmt.h"
+#include "metrics/metrics.h"
+
 struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS])
 {
 	struct keyd_client *c = calloc(1, sizeof *c);
@@ -63,12 +66,14 @@ enum coffer_err keyd_channel_round_trip_fd(struct keyd_channel *ch, uint8_t want
 					   int pass)
 {
 	uint8_t type = 0;
+	uint64_t started = time_mono_ns();
 	if (!frame_end(&ch->request) ||
 	    (pass >= 0 ? frame_send_fd(ch->fd, &ch->request, pass)
 		       : frame_send(ch->fd, &ch->request)) != COFFER_OK ||
 	    frame_recv(ch->fd, ch->reply, &ch->reply_len) != COFFER_OK ||
 	    !frame_open(ch->reply, ch->reply_len, &type, r))
 		return COFFER_ERR_UNAVAILABLE;
+	metrics_keyd_round_trip(time_mono_ns() - started);
 	if (type == want)
 		return COFFER_OK;
 	if (type == KEYD_MSG_DENIED) {

@@ -11,6 +11,8 @@
 
 #include "audit/keeper.h"
 #include "common/log.h"
+#include "common/timefmt.h"
+#include "metrics/metrics.h"
 #include "store/audit_check.h"
 
 struct audit_watch {
@@ -50,6 +52,8 @@ static void verify_all(struct audit_watch *w)
 			  json_pack("{s:s,s:s}", "msg", "cannot read the audit chains", "error",
 				    coffer_err_info(err)->code));
 	else
+		metrics_audit_verified(time_now(), bad);
+	if (err == COFFER_OK)
 		log_event(bad ? LOG_ERROR : LOG_INFO, "audit_verify",
 			  json_pack("{s:I,s:I}", "entries", (json_int_t)entries,
 				    "chains_not_intact", (json_int_t)bad));

@@ -536,6 +536,12 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 		      : sqlite_store_session_get(st->sqlite, h, now, idle_ttl, out);
 }
 
+enum coffer_err store_sessions_open(struct store *st, int64_t now, int64_t idle_ttl, int64_t *out)
+{
+	return st->pg ? pg_store_sessions_open(st->pg, now, idle_ttl, out)
+		      : sqlite_store_sessions_open(st->sqlite, now, idle_ttl, out);
+}
+
 enum coffer_err store_session_set_ticket(struct store *st, const struct token_hash *h,
 					 const uint8_t *ticket, size_t len,
 					 uint64_t account_version)

@@ -606,6 +606,10 @@ COFFER_MUST_CHECK enum coffer_err store_session_get(struct store *st, const stru
 						    int64_t now, int64_t idle_ttl,
 						    struct session_record *out);
 
+/* How many sessions are live at NOW, as store_session_get judges one (for the metrics). */
+COFFER_MUST_CHECK enum coffer_err store_sessions_open(struct store *st, int64_t now,
+						      int64_t idle_ttl, int64_t *out);
+
 /* What a request's caller is, read with the session where the engine gains by reading it in
  * one statement (a database across the network): the organisation the request names, its
  * policy and the caller's member policy there as stored (JSON text, as store_policy_get and

@@ -327,6 +327,8 @@ static const struct bad_case bad_cases[] = {
     {"pg_pool_size = 1025", 0, 1, "from 1 to 1024"},
     {"pg_pool_size = -1", 0, 1, "from 1 to 1024"},
     {"pg_statement_timeout_ms = 99", 0, 1, "from 100 to 600000"},
+    {"metrics_listen = on", 0, 1, "expected off, HOST:PORT"},
+    {"metrics_listen = 127.0.0.1", 0, 1, "expected off, HOST:PORT"},
     {"pg_statement_timeout_ms = 600001", 0, 1, "from 100 to 600000"},
     {"pg_statement_timeout_ms = 5s", 0, 1, "from 100 to 600000"},
     {"pg_prepared_statements = yes", 0, 1, "expected on or off"},
@@ -510,6 +512,7 @@ static void test_postgresql_settings(void **state)
 	assert_string_equal(cfg.pg_sslrootcert, "");
 	assert_int_equal(cfg.pg_pool_size, 16);
 	assert_int_equal(cfg.pg_statement_timeout_ms, 30000);
+	assert_false(cfg.metrics_on);
 	assert_true(cfg.pg_prepared_statements);
 
 	assert_int_equal(parse(&cfg,
@@ -522,6 +525,7 @@ static void test_postgresql_settings(void **state)
 			       "pg_sslrootcert = pg-ca.pem\n"
 			       "pg_pool_size = 1024\n"
 			       "pg_statement_timeout_ms = 2500\n"
+			       "metrics_listen = [::1]:9464\n"
 			       "pg_prepared_statements = off\n",
 			       err),
 			 COFFER_OK);
@@ -536,6 +540,9 @@ static void test_postgresql_settings(void **state)
 	assert_string_equal(cfg.pg_sslrootcert, "pg-ca.pem");
 	assert_int_equal(cfg.pg_pool_size, 1024);
 	assert_int_equal(cfg.pg_statement_timeout_ms, 2500);
+	assert_true(cfg.metrics_on);
+	assert_string_equal(cfg.metrics_listen.host, "::1");
+	assert_int_equal(cfg.metrics_listen.port, 9464);
 	config_free(&cfg);
 
 	/* A socket directory needs no certificate (TLS does not run over a unix socket); nor

@@ -20,6 +20,8 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/timefmt.h"
+#include "metrics/metrics.h"
 #include "store/postgres/pg_err.h"
 #include "store/postgres/pg_query.h"
 
@@ -75,6 +77,7 @@ enum coffer_err pg_commit(struct pg_conn *c)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
+	uint64_t started = time_mono_ns();
 	c->committing = true;
 	c->commit_in_doubt = false;
 	enum coffer_err err = COFFER_OK;
@@ -110,6 +113,7 @@ enum coffer_err pg_commit(struct pg_conn *c)
 		}
 	}
 	c->committing = false;
+	metrics_commit(time_mono_ns() - started);
 	/* UNAVAILABLE: the connection failed under the COMMIT, or the server is shutting down
 	 * while it ran; either way it may or may not have happened. */
 	if (unknown || err == COFFER_ERR_UNAVAILABLE || PQstatus(c->pq) != CONNECTION_OK ||

@@ -95,6 +95,17 @@ enum coffer_err pg_store_session_get(struct pg_store *st, const struct token_has
 	return err;
 }
 
+enum coffer_err pg_store_sessions_open(struct pg_store *st, int64_t now, int64_t idle_ttl,
+				       int64_t *out)
+{
+	return pg_sys_row(
+	    st,
+	    "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE u.status = 'active' AND NOT u.reset_pending "
+	    "AND $1::bigint < s.expires_at AND $1::bigint - s.last_seen <= $2::bigint",
+	    PG_ARGS(pg_int(now), pg_int(idle_ttl)), people_read_int, out);
+}
+
 enum coffer_err pg_store_session_set_ticket(struct pg_store *st, const struct token_hash *h,
 					    const uint8_t *ticket, size_t len,
 					    uint64_t account_version)

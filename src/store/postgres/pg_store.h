@@ -180,6 +180,8 @@ COFFER_MUST_CHECK enum coffer_err pg_store_totp_step_use(struct pg_store *st, co
 							 int64_t step);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_add(struct pg_store *st,
 						       const struct session_record *s, int64_t now);
+COFFER_MUST_CHECK enum coffer_err pg_store_sessions_open(struct pg_store *st, int64_t now,
+							 int64_t idle_ttl, int64_t *out);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_get(struct pg_store *st,
 						       const struct token_hash *h, int64_t now,
 						       int64_t idle_ttl,

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/timefmt.h"
+#include "metrics/metrics.h"
 
 /* The log file is cut back to this size when a write restarts it, so a log a long reader let
  * grow does not keep its size for good. */
@@ -467,7 +469,9 @@ enum coffer_err db_end(sqlite3 *db, enum coffer_err err)
 		rollback(db);
 		return err;
 	}
+	uint64_t started = time_mono_ns();
 	int rc = exec_kept(db, "COMMIT");
+	metrics_commit(time_mono_ns() - started);
 	if (rc != SQLITE_OK)
 		rollback(db);
 	return db_err(rc);

@@ -91,6 +91,16 @@ enum coffer_err sqlite_store_session_get(struct sqlite_store *st, const struct t
 	return err;
 }
 
+enum coffer_err sqlite_store_sessions_open(struct sqlite_store *st, int64_t now, int64_t idle_ttl,
+					   int64_t *out)
+{
+	return db_pool_row(&st->pool,
+			   "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id "
+			   "WHERE u.status = 'active' AND u.reset_pending = 0 "
+			   "AND ?1 < s.expires_at AND ?1 - s.last_seen <= ?2",
+			   DB_ARGS(db_int(now), db_int(idle_ttl)), db_read_int64, out);
+}
+
 enum coffer_err sqlite_store_session_set_ticket(struct sqlite_store *st, const struct token_hash *h,
 						const uint8_t *ticket, size_t len,
 						uint64_t account_version)

@@ -185,6 +185,8 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_totp_step_use(struct sqlite_store
 							     const char *user_id, int64_t step);
 COFFER_MUST_CHECK enum coffer_err
 sqlite_store_session_add(struct sqlite_store *st, const struct session_record *s, int64_t now);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_sessions_open(struct sqlite_store *st, int64_t now,
+							     int64_t idle_ttl, int64_t *out);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_session_get(struct sqlite_store *st,
 							   const struct token_hash *h, int64_t now,
 							   int64_t idle_ttl,
