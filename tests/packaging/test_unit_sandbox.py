@@ -16,8 +16,8 @@ it (never as root):
 Not reproduced: PrivateUsers=, PrivateIPC=, RestrictNamespaces=, RestrictAddressFamilies=,
 ProtectKernel*=, LockPersonality= and LoadCredential= (the deployment is --unsealed here).
 coffer's own seccomp filters go on top, as they would under systemd. The server must start,
-answer, reload on SIGHUP and stop cleanly with exit 0, and both its processes must show the
-unit's user, no capability, no_new_privs and seccomp filters.
+answer (the API and the metrics listener), reload on SIGHUP and stop cleanly with exit 0, and
+both its processes must show the unit's user, no capability, no_new_privs and seccomp filters.
 """
 
 import os
@@ -119,7 +119,11 @@ def test_serve_runs_in_the_units_sandbox(sandbox_dir):
                         "--user", SERVICE_USER], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     # coffer.conf's `user` names the user the unit runs as, which serve accepts from that user.
-    assert re.search(rf"^user = {SERVICE_USER}$", (b / "data/coffer.conf").read_text(), re.M)
+    conf = b / "data/coffer.conf"
+    assert re.search(rf"^user = {SERVICE_USER}$", conf.read_text(), re.M)
+    metrics_port = free_port()
+    with conf.open("a") as f:
+        f.write(f"metrics_listen = 127.0.0.1:{metrics_port}\n")
 
     proc = subprocess.Popen(["unshare", "-m", "sh", "-c", SETUP, "setup", str(b)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -138,6 +142,8 @@ def test_serve_runs_in_the_units_sandbox(sandbox_dir):
                           json={"email": "nobody@example.test", "password": "not the one at all",
                                 "totp": "123456"})
         assert 400 <= r.status_code < 500, r.text
+        m = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+        assert m.status_code == 200 and "coffer_http_requests_total" in m.text
         # The web process is the one unshare became (each step execs); keyd is its child.
         serve = status(proc.pid)
         assert serve["Name"] == "coffer"
