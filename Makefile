@@ -9,11 +9,13 @@
 #   make bench    run the benchmarks, write bench/results/latest.md
 #   make cluster  start a highly available cluster on this machine (scripts/cluster.sh up
 #                 $(CLUSTER_DIR)); `scripts/cluster.sh down $(CLUSTER_DIR)` stops it
+#   make install  install build/coffer, the systemd unit, the man pages and an example
+#                 coffer.conf under PREFIX (default /usr/local), below DESTDIR if given
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
 .PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench cluster deps test-deps bench-deps \
-        cluster-deps clean format
+        cluster-deps clean format install
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
         libzip libpq libcurl expat
@@ -228,6 +230,27 @@ fuzz: test-deps
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n \
 	    tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# --- installing -----------------------------------------------------------------------------
+# systemd looks for units under /usr/local/lib/systemd/system and /usr/lib/systemd/system alike,
+# so the unit goes under PREFIX too; its ExecStart names the binary installed here.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+UNITDIR = $(PREFIX)/lib/systemd/system
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/coffer
+install: build/coffer packaging/coffer.service packaging/coffer.conf.example man/coffer.1 \
+         man/coffer.conf.5
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)
+	install -m 0755 build/coffer $(DESTDIR)$(BINDIR)/coffer
+	sed 's|^ExecStart=/usr/local/bin/coffer |ExecStart=$(BINDIR)/coffer |' \
+	  packaging/coffer.service > $(DESTDIR)$(UNITDIR)/coffer.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/coffer.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/coffer.service.tmp $(DESTDIR)$(UNITDIR)/coffer.service
+	install -m 0644 man/coffer.1 $(DESTDIR)$(MANDIR)/man1/coffer.1
+	install -m 0644 man/coffer.conf.5 $(DESTDIR)$(MANDIR)/man5/coffer.conf.5
+	install -m 0644 packaging/coffer.conf.example $(DESTDIR)$(DOCDIR)/coffer.conf.example
 
 format:
 	find src tests -name "*.[ch]" -not -path "*/node_modules/*" | xargs clang-format -i

@@ -16,6 +16,8 @@ libcurl4-openssl-dev libexpat1-dev"
 # (scripts/swift_s3.py starts its own, on 127.0.0.1); boto3 is the independent S3 client that
 # checks it. Prometheus scrapes coffer's metrics in a test, and its promtool lints them. The
 # packages' own services, when an init system starts them, are never used.
+# tests/packaging checks the systemd unit with systemd-analyze (offline: systemd need not be
+# PID 1) and the man pages with man-db's `man --warnings`, which runs groff.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
 python3-cryptography
 oathtool openssl gnutls-bin sqlite3 procps testssl.sh p7zip-full
@@ -24,7 +26,8 @@ chromium
 postgresql-15
 sqlmap
 swift swift-proxy swift-account swift-container swift-object memcached python3-boto3
-prometheus"
+prometheus
+systemd man-db groff-base"
 
 # The highly available cluster on one machine (scripts/cluster.sh, tests/cluster): etcd 3.4 (the
 # v3 API, which Patroni's etcd3 section speaks through python3-etcd), Patroni 3.0 (psycopg2 and

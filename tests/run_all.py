@@ -2,7 +2,8 @@
 """run_all.py — runs every test suite of coffer and sums them into one closing line.
 
 Suites: the cmocka unit tests (AddressSanitizer + UBSan build), the cross-check of the file and
-key formats against python3-cryptography, the end-to-end suite against the release binary,
+key formats against python3-cryptography, the packaging checks (the systemd unit offline and in
+a sandbox rebuilt by hand, the man pages, `make install`), the end-to-end suite against the release binary,
 again against the sanitizer binary and again on the PostgreSQL store, the file tests with their
 contents in an object store (Swift with s3api), the highly available cluster's drills
 (tests/cluster: etcd, Patroni, HAProxy), the browser journey of the web application
@@ -207,6 +208,8 @@ def main():
     run_format_check()
     run_unit()
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
+    run_pytest("packaging (systemd unit, man pages, make install)", "tests/packaging",
+               "build/coffer")
     run_pytest("e2e (release)", "tests/e2e", "build/coffer")
     # The same suite on the PostgreSQL store (its own throwaway PostgreSQL 15), beside the
     # sanitizer run: the two share no port, directory or database.
