@@ -699,6 +699,15 @@ try {
     await page.getByRole('link', {name: 'System audit'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'System audit trail'}).waitFor();
     await shot(page, 'admin-audit');
+    // Alerts: the link's badge counts those not looked at; the screen lists them and the
+    // badge is gone once they have been seen.
+    await page.getByRole('link', {name: /^Alerts/}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Alerts'}).waitFor();
+    await page.locator('table.alerts, p.empty').first().waitFor();
+    await shot(page, 'admin-alerts');
+    await page.getByRole('link', {name: 'System audit'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'System audit trail'}).waitFor();
+    assert(await page.locator('.count-badge:not([hidden])').count() === 0, 'no unseen alerts after looking');
     await page.getByRole('link', {name: 'Backups'}).click();
     await page.getByRole('heading', {level: 1, exact: true, name: 'Backups'}).waitFor();
     await page.getByText('No backups yet.').waitFor();

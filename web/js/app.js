@@ -13,6 +13,7 @@ import {passwordView} from './password.js';
 import {recordsView, recordView, recordEditView, recordNewView, historyView} from './records.js';
 import {filesView} from './files.js';
 import {orgAuditView, systemAuditView} from './audit.js';
+import {orgAlertsView, systemAlertsView, unseenAlerts} from './alerts.js';
 import {orgPolicyView, systemPolicyView} from './policy.js';
 import {adminOrgsView, adminInvitesView, adminUsersView} from './admin.js';
 import {backupsView} from './backups.js';
@@ -40,6 +41,7 @@ route('/orgs/:org/files', filesView);
 route('/orgs/:org/people', peopleView, {access: 'org_admin'});
 route('/orgs/:org/people/:user/rules', memberRulesView, {access: 'org_admin'});
 route('/orgs/:org/audit', orgAuditView, {access: 'org_admin'});
+route('/orgs/:org/alerts', orgAlertsView, {access: 'org_admin'});
 route('/orgs/:org/policy', orgPolicyView, {access: 'org_admin'});
 route('/orgs/:org/export', exportView, {access: 'org_admin'});
 route('/admin/orgs', adminOrgsView, {access: 'sysadmin'});
@@ -47,6 +49,7 @@ route('/admin/invites', adminInvitesView, {access: 'sysadmin'});
 route('/admin/users', adminUsersView, {access: 'sysadmin'});
 route('/admin/policy', systemPolicyView, {access: 'sysadmin'});
 route('/admin/audit', systemAuditView, {access: 'sysadmin'});
+route('/admin/alerts', systemAlertsView, {access: 'sysadmin'});
 route('/admin/backups', backupsView, {access: 'sysadmin'});
 
 // Pages the server answers at a path of their own, for someone not signed in: the link in an
@@ -74,6 +77,23 @@ function navLink(hash, text, current) {
   return h('a', {href: hash, class: 'nav-link', 'aria-current': current ? 'page' : false}, text);
 }
 
+// The Alerts link, with a badge counting those not looked at yet (filled in once known; none
+// on the alerts screen itself, which marks them looked at).
+function alertsLink(hash, path, scope, current) {
+  const count = h('span', {class: 'count-badge', hidden: true});
+  const link = h('a', {href: hash, class: 'nav-link', 'aria-current': current ? 'page' : false}, 'Alerts', count);
+  if (!current) {
+    unseenAlerts(path, scope).then((n) => {
+      if (n > 0) {
+        count.textContent = n >= 200 ? '200+' : String(n);
+        count.hidden = false;
+        link.setAttribute('aria-label', `Alerts, ${count.textContent} new`);
+      }
+    }).catch(() => { /* the badge is a hint: the screen says what went wrong */ });
+  }
+  return link;
+}
+
 function drawTopbar(path) {
   const bar = document.getElementById('topbar');
   const brand = h('a', {class: 'brand', href: signedIn() ? homeHash() : '#/signin'}, 'coffer');
@@ -88,6 +108,7 @@ function drawTopbar(path) {
       ['policy', 'System policy'], ['audit', 'System audit'], ['backups', 'Backups']]) {
       links.push(navLink(`#/admin/${p}`, t, here.startsWith(`#/admin/${p}`)));
     }
+    links.push(alertsLink('#/admin/alerts', '/api/v1/admin/alerts', 'system', here.startsWith('#/admin/alerts')));
   } else if (currentOrg && membership(currentOrg)) {
     const base = href('orgs', currentOrg);
     links.push(navLink(`${base}/records`, 'Records', here.startsWith(`${base}/records`)));
@@ -95,6 +116,7 @@ function drawTopbar(path) {
     if (isOrgAdmin(currentOrg)) {
       links.push(navLink(`${base}/people`, 'People', here.startsWith(`${base}/people`)));
       links.push(navLink(`${base}/audit`, 'Audit trail', here.startsWith(`${base}/audit`)));
+      links.push(alertsLink(`${base}/alerts`, api.orgPath(currentOrg, 'alerts'), `org.${currentOrg}`, here.startsWith(`${base}/alerts`)));
       links.push(navLink(`${base}/policy`, 'Policy', here.startsWith(`${base}/policy`)));
       links.push(navLink(`${base}/export`, 'Export', here.startsWith(`${base}/export`)));
     }
@@ -109,7 +131,7 @@ function orgSwitcher(path) {
   const select = h('select', {id: 'org-switch', 'aria-label': 'Organisation'},
     orgs().map((o) => h('option', {value: o.id, selected: o.id === currentOrg}, o.name)));
   select.addEventListener('change', () => {
-    const adminOnly = ['people', 'audit', 'policy', 'export'];
+    const adminOnly = ['people', 'audit', 'alerts', 'policy', 'export'];
     let section = path[0] === 'orgs' && ['files', ...adminOnly].includes(path[2]) ? path[2] : 'records';
     if (adminOnly.includes(section) && !isOrgAdmin(select.value)) section = 'records';
     navigate(`${href('orgs', select.value)}/${section}`);
