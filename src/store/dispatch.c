@@ -543,8 +543,20 @@ enum coffer_err store_session_get(struct store *st, const struct token_hash *h, 
 		      : sqlite_store_session_get(st->sqlite, h, now, idle_ttl, out);
 }
 
+/* Whether A's fields fit their columns (both engines' CHECKs). */
+static bool alert_fits(const struct alert_record *a)
+{
+	size_t kind = strnlen(a->kind, sizeof a->kind);
+	size_t org = strnlen(a->org_id, sizeof a->org_id);
+	return kind > 0 && kind <= STORE_ALERT_KIND_MAX && (org == 0 || org == STORE_ID_MAX) &&
+	       strnlen(a->subject, sizeof a->subject) <= STORE_ALERT_SUBJECT_MAX &&
+	       strnlen(a->detail, sizeof a->detail) <= STORE_ALERT_DETAIL_MAX;
+}
+
 enum coffer_err store_alert_add(struct store *st, struct alert_record *a)
 {
+	if (!alert_fits(a))
+		return COFFER_ERR_INVALID_INPUT;
 	return st->pg ? pg_store_alert_add(st->pg, a) : sqlite_store_alert_add(st->sqlite, a);
 }
 

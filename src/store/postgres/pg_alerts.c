@@ -3,19 +3,8 @@
 #include "store/postgres/pg_people.h"
 #include "store/postgres/pg_store_db.h"
 
-static bool alert_valid(const struct alert_record *a)
-{
-	size_t kind = strnlen(a->kind, sizeof a->kind);
-	size_t org = strnlen(a->org_id, sizeof a->org_id);
-	return kind > 0 && kind <= STORE_ALERT_KIND_MAX && (org == 0 || org == STORE_ID_MAX) &&
-	       strnlen(a->subject, sizeof a->subject) <= STORE_ALERT_SUBJECT_MAX &&
-	       strnlen(a->detail, sizeof a->detail) <= STORE_ALERT_DETAIL_MAX;
-}
-
 enum coffer_err pg_store_alert_add(struct pg_store *st, struct alert_record *a)
 {
-	if (!alert_valid(a))
-		return COFFER_ERR_INVALID_INPUT;
 	return pg_sys_row(st,
 			  "INSERT INTO alerts (time, kind, org_id, subject, detail) "
 			  "VALUES ($1, $2, $3, $4, $5) RETURNING seq",

@@ -7,16 +7,6 @@
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
 
-/* Whether A's fields fit their columns. */
-static bool alert_valid(const struct alert_record *a)
-{
-	size_t kind = strnlen(a->kind, sizeof a->kind);
-	size_t org = strnlen(a->org_id, sizeof a->org_id);
-	return kind > 0 && kind <= STORE_ALERT_KIND_MAX && (org == 0 || org == STORE_ID_MAX) &&
-	       strnlen(a->subject, sizeof a->subject) <= STORE_ALERT_SUBJECT_MAX &&
-	       strnlen(a->detail, sizeof a->detail) <= STORE_ALERT_DETAIL_MAX;
-}
-
 static enum coffer_err insert_alert(sqlite3 *db, void *ctx)
 {
 	struct alert_record *a = ctx;
@@ -33,8 +23,6 @@ static enum coffer_err insert_alert(sqlite3 *db, void *ctx)
 
 enum coffer_err sqlite_store_alert_add(struct sqlite_store *st, struct alert_record *a)
 {
-	if (!alert_valid(a))
-		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, insert_alert, a);
 }
 
