@@ -91,9 +91,13 @@ static void named(char *out, size_t outlen, char names[NAMED_MAX][PATH_MAX], siz
 		snprintf(out + used, outlen - used, " and %zu more", count - NAMED_MAX);
 }
 
-/* The user coffer serves as: `user` when set, else DATA's owner. */
+/* The user coffer serves as: the server itself; else `user` when set, else DATA's owner. */
 static bool expected_owner(const struct check_context *ctx, const struct stat *data, uid_t *uid)
 {
+	if (ctx->serving) { /* the server is that user already (and may not look users up) */
+		*uid = ctx->euid;
+		return true;
+	}
 	if (ctx->cfg->user == NULL) {
 		*uid = data->st_uid;
 		return true;
