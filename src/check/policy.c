@@ -56,10 +56,13 @@ void check_policies(const struct check_context *ctx, struct check_findings *f)
 {
 	static const char *const ids[] = {"policy.totp", "policy.min_length", "policy.common_list"};
 	if (ctx->store == NULL) {
-		check_add(
-		    f, "policy.unchecked", CHECK_WARNING,
-		    "give --passphrase-file (or --pkcs11-pin-file) so the store can be opened",
-		    "the policies were not checked: the store could not be opened");
+		bool sealed = ctx->audit == CHECK_AUDIT_SEALED;
+		check_add(f, "policy.unchecked", CHECK_WARNING,
+			  sealed ? "give --passphrase-file (or --pkcs11-pin-file): the database's "
+				   "password is sealed under the master key"
+				 : "see why the store could not be opened (said above)",
+			  "the policies were not checked: the store %s",
+			  sealed ? "was not opened" : "could not be opened");
 		return;
 	}
 	size_t before = f->n, n = 0, unreadable = 0;

@@ -316,3 +316,40 @@ def test_a_tampered_chain_is_an_error(world):
     assert proc.returncode == 1
     broken = [f for f in by_id(doc, "audit.chains") if f["severity"] == "error"]
     assert len(broken) == 1 and world.org in broken[0]["seen"], doc
+
+
+def test_postgresql_over_tcp_without_verify_full(cloned_deployment):
+    """Judged from coffer.conf alone: no connection is needed (here none can be made, and the
+    checks that need the store say so as warnings)."""
+    for key, value in (("database", "postgresql"), ("pg_host", "127.0.0.1"), ("pg_port", "1"),
+                       ("pg_user", "coffer"), ("pg_database", "coffer"),
+                       ("pg_sslmode", "prefer")):
+        set_conf(cloned_deployment.conf, key, value)
+    proc, doc = check_json(cloned_deployment.data_dir)
+    assert proc.returncode == 1
+    [f] = by_id(doc, "database.pg_sslmode")
+    assert f["severity"] == "error" and "prefer" in f["seen"], f
+    assert severity(doc, "backup.postgresql") == "info" and not by_id(doc, "backup.last_success")
+    assert severity(doc, "policy.unchecked") == "warning"
+    assert severity(doc, "audit.chains") == "warning"
+    set_conf(cloned_deployment.conf, "pg_sslmode", "require")
+    _, doc = check_json(cloned_deployment.data_dir)
+    assert severity(doc, "database.pg_sslmode") == "warning"
+    set_conf(cloned_deployment.conf, "pg_sslrootcert", "ca.pem")  # verify-full needs one
+    set_conf(cloned_deployment.conf, "pg_sslmode", "verify-full")
+    _, doc = check_json(cloned_deployment.data_dir)
+    assert severity(doc, "database.pg_sslmode") == "ok"
+
+
+def test_a_master_key_in_a_token(tmp_path, monkeypatch):
+    from softhsm import Token
+    token = Token(tmp_path)
+    for k, v in token.env.items():
+        monkeypatch.setenv(k, v)
+    dep = init_deployment(tmp_path / "data", keeping=token.init_args())
+    _, doc = check_json(dep.data_dir)
+    [f] = by_id(doc, "master_key.sealing")
+    assert f["severity"] == "ok" and "PKCS#11" in f["seen"], f
+    assert severity(doc, "audit.chains") == "warning"  # no PIN given
+    _, doc = check_json(dep.data_dir, "--pkcs11-pin-file", token.pin_file)
+    assert severity(doc, "audit.chains") == "ok", doc
