@@ -4,7 +4,9 @@
  * The server runs the checks itself, as the user it serves as, on its own store. The audit
  * chains are verified now rather than taken from the daily verification (store/audit_watch.h):
  * a chain altered since would otherwise pass for a day. That makes the route as slow as
- * `coffer audit verify` on a large deployment, so it runs on a worker thread (.slow). */
+ * `coffer audit verify` on a large deployment, so it runs on a worker thread (.slow). keyd is
+ * not asked, as for GET /api/v1/admin/backups: the answer holds no key and no content, and the
+ * audit links are checked through the signer the server already has. */
 #include <jansson.h>
 #include <unistd.h>
 
