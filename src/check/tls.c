@@ -83,8 +83,10 @@ static void names(gnutls_x509_crt_t crt, const char *host, struct check_findings
 		size_t len = sizeof one - 1;
 		unsigned int type = 0;
 		int rc = gnutls_x509_crt_get_subject_alt_name2(crt, i, one, &len, &type, NULL);
-		if (rc < 0)
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
+		if (rc < 0)
+			continue; /* a name too long to show is still compared below */
 		if (type == GNUTLS_SAN_IPADDRESS) {
 			char text[INET6_ADDRSTRLEN];
 			if ((len != 4 && len != 16) || inet_ntop(len == 4 ? AF_INET : AF_INET6, one,
