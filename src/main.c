@@ -18,6 +18,7 @@ static const struct {
     {"org", cmd_org, "recover an organisation that lost all its admins"},
     {"backup", cmd_backup, "make, list, verify and restore encrypted snapshots"},
     {"secret", cmd_secret, "set, list and remove the sealed credentials"},
+    {"check", cmd_check, "check the deployment against the security baseline"},
     {"version", cmd_version, "print versions"},
 };
 

@@ -68,6 +68,8 @@ const struct route api_routes[] = {
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "POST", .pattern = "/api/v1/admin/backups", .handler = admin_backups_post,
 	 .api = true, .access = ACCESS_SYSADMIN},
+	{.method = "GET", .pattern = "/api/v1/admin/check", .handler = admin_check_get,
+	 .api = true, .access = ACCESS_SYSADMIN, .slow = true},
 	{.method = "GET", .pattern = "/api/v1/admin/audit", .handler = admin_audit_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "GET", .pattern = "/api/v1/admin/alerts", .handler = admin_alerts_get,

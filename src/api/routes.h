@@ -14,6 +14,8 @@ extern const size_t api_routes_count;
 /* src/api/backups.c */
 enum coffer_err admin_backups_get(struct request *rq);
 enum coffer_err admin_backups_post(struct request *rq);
+/* src/api/check.c */
+enum coffer_err admin_check_get(struct request *rq);
 /* src/api/health.c */
 enum coffer_err health_get(struct request *rq);
 /* src/api/invites.c */

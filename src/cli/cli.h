@@ -23,6 +23,7 @@ int cmd_org(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_alert_runner(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Prints "coffer: MESSAGE" on stderr and returns EXIT_USER_ERROR. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

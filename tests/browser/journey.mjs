@@ -716,6 +716,12 @@ try {
     await page.getByRole('button', {name: 'Back up now'}).waitFor();
     assert(!(await page.locator('main').textContent()).includes('none yet'), 'the last success is shown');
     await shot(page, 'admin-backups');
+    await page.getByRole('link', {name: 'Compliance'}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Compliance'}).waitFor();
+    await page.getByRole('cell', {name: 'master_key.sealing', exact: true}).waitFor();
+    assert((await rowCells(page, 'master_key.sealing'))[0] === 'error', 'the unsealed demo key is an error');
+    await page.getByRole('cell', {name: 'backup.last_success', exact: true}).waitFor();
+    await shot(page, 'admin-check');
     await go(member.page, `#/orgs/${orgId}/records`); // the member's page stays open
     await member.page.getByRole('heading', {level: 1, exact: true, name: 'Records · Smith & Partners'}).waitFor();
     await page.getByRole('link', {name: 'Users'}).click();

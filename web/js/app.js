@@ -17,6 +17,7 @@ import {orgAlertsView, systemAlertsView, unseenAlerts} from './alerts.js';
 import {orgPolicyView, systemPolicyView} from './policy.js';
 import {adminOrgsView, adminInvitesView, adminUsersView} from './admin.js';
 import {backupsView} from './backups.js';
+import {checkView} from './check.js';
 import {peopleView} from './people.js';
 import {memberRulesView} from './people_rules.js';
 import {showNotices} from './notices.js';
@@ -51,6 +52,7 @@ route('/admin/policy', systemPolicyView, {access: 'sysadmin'});
 route('/admin/audit', systemAuditView, {access: 'sysadmin'});
 route('/admin/alerts', systemAlertsView, {access: 'sysadmin'});
 route('/admin/backups', backupsView, {access: 'sysadmin'});
+route('/admin/check', checkView, {access: 'sysadmin'});
 
 // Pages the server answers at a path of their own, for someone not signed in: the link in an
 // invitation and in a sign-in reset.
@@ -105,7 +107,8 @@ function drawTopbar(path) {
   const links = [];
   if (isSysadmin()) {
     for (const [p, t] of [['orgs', 'Organisations'], ['invites', 'Invitations'], ['users', 'Users'],
-      ['policy', 'System policy'], ['audit', 'System audit'], ['backups', 'Backups']]) {
+      ['policy', 'System policy'], ['audit', 'System audit'], ['backups', 'Backups'],
+      ['check', 'Compliance']]) {
       links.push(navLink(`#/admin/${p}`, t, here.startsWith(`#/admin/${p}`)));
     }
     links.push(alertsLink('#/admin/alerts', '/api/v1/admin/alerts', 'system', here.startsWith('#/admin/alerts')));
