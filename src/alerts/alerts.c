@@ -71,6 +71,7 @@ enum coffer_err alerts_init(struct store *store)
 	sink.deps.runner_fd = -1;
 	crypto_shorthash_keygen(sink.hash_key);
 	memset(sink.recent, 0, sizeof sink.recent);
+	metrics_name_alerts(KIND_NAMES, ALERT__COUNT);
 	sink.on = true;
 	return COFFER_OK;
 }

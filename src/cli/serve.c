@@ -297,10 +297,35 @@ static int open_blobs(const char *data_dir, const struct coffer_config *cfg,
 	return 0;
 }
 
+/* A chain found altered: an alert, the organisation's too when the chain is one's. */
+static void alert_broken_chain(const char *chain, const char *why)
+{
+	bool org = strcmp(chain, AUDIT_SYSTEM_CHAIN) != 0;
+	alert_raise(ALERT_AUDIT_CHAIN, org ? chain : NULL, chain, why, "");
+}
+
 /* An alert concerning an organisation, entered in its chain as any other of its entries. */
 static enum coffer_err alert_org_append(void *ctx, const char *org_id, struct audit_entry *e)
 {
 	return org_audit_commit(ctx, org_id, e, 1);
+}
+
+/* The labels of the metrics' routes, the route table's in its order. */
+struct route_labels {
+	const char **methods, **patterns;
+};
+
+static int start_metrics(struct route_labels *l)
+{
+	l->methods = calloc(api_routes_count, sizeof *l->methods);
+	l->patterns = calloc(api_routes_count, sizeof *l->patterns);
+	if (l->methods == NULL || l->patterns == NULL)
+		return -1;
+	for (size_t i = 0; i < api_routes_count; i++) {
+		l->methods[i] = api_routes[i].method;
+		l->patterns[i] = api_routes[i].pattern;
+	}
+	return metrics_init(l->methods, l->patterns, api_routes_count) == COFFER_OK ? 0 : -1;
 }
 
 /* What the metrics read at each scrape: the sessions live now. */
@@ -332,6 +357,7 @@ int cmd_serve(int argc, char **argv)
 	struct exports *exports = NULL;
 	struct http_server *srv = NULL;
 	struct metrics_listener *metrics = NULL;
+	struct route_labels route_labels = {0};
 	pid_t keyd_pid = -1, runner_pid = -1;
 	struct keyd_client *keyd = NULL;
 	struct breached_db *breached = NULL;
@@ -389,7 +415,7 @@ int cmd_serve(int argc, char **argv)
 	log_set_level(cfg.log_level);
 	warn_if_unsealed(data_dir);
 	/* Before anything that counts (the audit chains' first verification among them). */
-	if (cfg.metrics_on && metrics_init(api_routes, api_routes_count) != COFFER_OK) {
+	if (cfg.metrics_on && start_metrics(&route_labels) != 0) {
 		rc = cli_fail("cannot set up the metrics");
 		goto out;
 	}
@@ -426,7 +452,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct audit_signer signer = keyd_audit_signer(keyd);
-	if (audit_watch_start(store, &signer, &watch) != COFFER_OK) {
+	if (audit_watch_start(store, &signer, alert_broken_chain, &watch) != COFFER_OK) {
 		rc = cli_fail("cannot set up the audit chains' checkpoints");
 		goto out;
 	}
@@ -572,6 +598,8 @@ out:
 	tls_certs_close();
 	config_free(&cfg);
 	metrics_free();
+	free(route_labels.methods);
+	free(route_labels.patterns);
 out_keyd:
 	/* Closing our ends tells keyd to wipe its keys and exit. */
 	keyd_client_free(keyd);

@@ -470,7 +470,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv->header_timeout);
 	uint64_t took = time_mono_ns() - rq->start_ns;
-	metrics_request(rq->route, (unsigned int)rq->status, took);
+	size_t route =
+	    rq->route != NULL && rq->route >= srv->routes && rq->route < srv->routes + srv->n_routes
+		? (size_t)(rq->route - srv->routes)
+		: METRICS_NO_ROUTE;
+	metrics_request(route, (unsigned int)rq->status, took);
 	double ms = (double)took / 1e6;
 	char peer[46];
 	netaddr_format(&rq->peer, peer);

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerts/alerts.h"
-#include "http/router.h"
 #include "version.h"
 
 /* Upper bounds in seconds, from half a millisecond (a cached read) to ten seconds (a request
@@ -34,7 +32,7 @@ struct route_counts {
 };
 
 struct registry {
-	const struct route *routes;
+	const char *const *methods, *const *patterns;
 	size_t n_routes;
 	struct route_counts *counts; /* n_routes + 1: the last for requests matching none */
 	atomic_uint_fast64_t signins[METRICS_SIGNIN__COUNT];
@@ -42,12 +40,14 @@ struct registry {
 	struct histogram keyd, commit;
 	atomic_int_fast64_t backup_time, backup_bytes;
 	atomic_int_fast64_t audit_time, audit_not_intact;
-	atomic_uint_fast64_t alerts[ALERT__COUNT];
+	atomic_uint_fast64_t alerts[METRICS_ALERT_KINDS_MAX];
+	const char *const *alert_names;
+	unsigned int n_alert_kinds;
 };
 
 static struct registry *reg;
 
-enum coffer_err metrics_init(const struct route *routes, size_t n)
+enum coffer_err metrics_init(const char *const *methods, const char *const *patterns, size_t n)
 {
 	if (reg != NULL)
 		return COFFER_ERR_INTERNAL;
@@ -59,7 +59,8 @@ enum coffer_err metrics_init(const struct route *routes, size_t n)
 		free(r);
 		return COFFER_ERR_NOMEM;
 	}
-	r->routes = routes;
+	r->methods = methods;
+	r->patterns = patterns;
 	r->n_routes = n;
 	atomic_init(&r->audit_not_intact, -1); /* not verified yet */
 	reg = r;
@@ -85,13 +86,11 @@ static void observe(struct histogram *h, uint64_t ns)
 	atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
 }
 
-void metrics_request(const struct route *route, unsigned int status, uint64_t ns)
+void metrics_request(size_t route, unsigned int status, uint64_t ns)
 {
 	if (reg == NULL)
 		return;
-	size_t i = reg->n_routes;
-	if (route != NULL && route >= reg->routes && route < reg->routes + reg->n_routes)
-		i = (size_t)(route - reg->routes);
+	size_t i = route < reg->n_routes ? route : reg->n_routes;
 	struct route_counts *c = &reg->counts[i];
 	if (status >= STATUS_MIN && status <= STATUS_MAX)
 		atomic_fetch_add_explicit(&c->by_status[status - STATUS_MIN], 1,
@@ -123,9 +122,17 @@ void metrics_bytes(enum metrics_direction direction, uint64_t n)
 		atomic_fetch_add_explicit(&reg->bytes[direction], n, memory_order_relaxed);
 }
 
+void metrics_name_alerts(const char *const *names, unsigned int n)
+{
+	if (reg == NULL)
+		return;
+	reg->alert_names = names;
+	reg->n_alert_kinds = n < METRICS_ALERT_KINDS_MAX ? n : METRICS_ALERT_KINDS_MAX;
+}
+
 void metrics_alert(unsigned int kind)
 {
-	if (reg != NULL && kind < ALERT__COUNT)
+	if (reg != NULL && kind < reg->n_alert_kinds)
 		atomic_fetch_add_explicit(&reg->alerts[kind], 1, memory_order_relaxed);
 }
 
@@ -202,9 +209,9 @@ static void route_labels(char *buf, size_t len, size_t i)
 	}
 	if (i < reg->n_routes) {
 		fputs("method=\"", f);
-		label(f, reg->routes[i].method);
+		label(f, reg->methods[i]);
 		fputs("\",route=\"", f);
-		label(f, reg->routes[i].pattern);
+		label(f, reg->patterns[i]);
 		fputs("\",", f);
 	} else {
 		fputs("method=\"\",route=\"none\",", f);
@@ -295,10 +302,11 @@ enum coffer_err metrics_render(FILE *out, const struct metrics_now *now)
 		(int64_t)atomic_load(&reg->backup_bytes));
 
 	help(out, "coffer_alerts_total", "counter", "Alerts raised, by kind.");
-	for (unsigned int k = 0; k < ALERT__COUNT; k++)
-		fprintf(out, "coffer_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
-			alert_kind_name((enum alert_kind)k),
-			(uint64_t)atomic_load(&reg->alerts[k]));
+	for (unsigned int k = 0; k < reg->n_alert_kinds; k++) {
+		fputs("coffer_alerts_total{kind=\"", out);
+		label(out, reg->alert_names[k]);
+		fprintf(out, "\"} %" PRIu64 "\n", (uint64_t)atomic_load(&reg->alerts[k]));
+	}
 
 	help(out, "coffer_audit_chains_not_intact", "gauge",
 	     "Audit chains the last verification found altered (-1: not verified yet).");

@@ -17,8 +17,6 @@
 
 #include "common/err.h"
 
-struct route;
-
 enum metrics_signin {
 	METRICS_SIGNIN_SUCCEEDED,
 	METRICS_SIGNIN_FAILED,	  /* a wrong password or code, an unknown account */
@@ -28,14 +26,16 @@ enum metrics_signin {
 
 enum metrics_direction { METRICS_UPLOADED, METRICS_DOWNLOADED, METRICS_DIRECTION__COUNT };
 
-/* Makes the registry for the N routes of ROUTES (the server's table: requests are counted
- * per entry). Call once, before the server starts. */
-COFFER_MUST_CHECK enum coffer_err metrics_init(const struct route *routes, size_t n);
+/* Makes the registry for N routes, the Ith labelled METHODS[I] and PATTERNS[I] (borrowed: static
+ * strings; the server's route table in order). Call once, before the server starts. */
+COFFER_MUST_CHECK enum coffer_err metrics_init(const char *const *methods,
+					       const char *const *patterns, size_t n);
 void metrics_free(void);
 
-/* A request answered STATUS after NS nanoseconds; ROUTE is the entry it was dispatched to, or
- * NULL (no route matched, or refused before routing). */
-void metrics_request(const struct route *route, unsigned int status, uint64_t ns);
+/* A request answered STATUS after NS nanoseconds; ROUTE is the index of the route it was
+ * dispatched to, or METRICS_NO_ROUTE (no route matched, or refused before routing). */
+#define METRICS_NO_ROUTE SIZE_MAX
+void metrics_request(size_t route, unsigned int status, uint64_t ns);
 void metrics_signin(enum metrics_signin outcome);
 /* One request to keyd and its reply. */
 void metrics_keyd_round_trip(uint64_t ns);
@@ -48,7 +48,10 @@ void metrics_backup_succeeded(int64_t unix_time, uint64_t bytes);
 /* A verification of every audit chain at UNIX_TIME found CHAINS_NOT_INTACT broken. */
 void metrics_audit_verified(int64_t unix_time, uint64_t chains_not_intact);
 
-/* An alert of kind KIND (alerts/alerts.h's enum) was raised. */
+/* The alerts' kinds, by their enum's order (alerts/alerts.h; NAMES borrowed, N at most
+ * METRICS_ALERT_KINDS_MAX), and one of kind KIND raised. */
+#define METRICS_ALERT_KINDS_MAX 16
+void metrics_name_alerts(const char *const *names, unsigned int n);
 void metrics_alert(unsigned int kind);
 
 /* What is read at each scrape rather than counted: sessions open now (-1: unknown). */

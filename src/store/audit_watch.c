@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "alerts/alerts.h"
 #include "audit/keeper.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -19,6 +18,7 @@
 
 struct audit_watch {
 	struct store *st;
+	audit_broken_fn broken;
 	struct audit_keeper *keeper;
 	pthread_t thread;
 	bool running;
@@ -34,14 +34,13 @@ static enum coffer_err store_checkpoints(void *ctx, const struct audit_checkpoin
 
 static void report(void *ctx, const struct audit_chain_report *r)
 {
-	(void)ctx;
 	char why[256];
 	if (r->verdict == AUDIT_INTACT)
 		return;
 	audit_verdict_explain(r->verdict, r->walk, r->checkpoint, why, sizeof why);
-	/* An organisation's chain is named by its id: the alert is that organisation's too. */
-	bool org = strcmp(r->chain, AUDIT_SYSTEM_CHAIN) != 0;
-	alert_raise(ALERT_AUDIT_CHAIN, org ? r->chain : NULL, r->chain, why, "");
+	const struct audit_watch *w = ctx;
+	if (w->broken != NULL)
+		w->broken(r->chain, why);
 	log_event(LOG_ERROR, "audit_verify",
 		  json_pack("{s:s,s:s,s:s}", "chain", r->chain, "verdict",
 			    audit_verdict_name(r->verdict), "msg", why));
@@ -51,7 +50,7 @@ static void verify_all(struct audit_watch *w)
 {
 	uint64_t entries = 0;
 	size_t bad = 0;
-	enum coffer_err err = audit_check_chains(w->st, NULL, report, NULL, &entries, &bad);
+	enum coffer_err err = audit_check_chains(w->st, NULL, report, w, &entries, &bad);
 	if (err != COFFER_OK)
 		log_event(LOG_ERROR, "audit_verify",
 			  json_pack("{s:s,s:s}", "msg", "cannot read the audit chains", "error",
@@ -84,12 +83,13 @@ static void *run(void *arg)
 }
 
 enum coffer_err audit_watch_start(struct store *st, const struct audit_signer *signer,
-				  struct audit_watch **out)
+				  audit_broken_fn broken, struct audit_watch **out)
 {
 	struct audit_watch *w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return COFFER_ERR_NOMEM;
 	w->st = st;
+	w->broken = broken;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	enum coffer_err err = audit_keeper_start(store_checkpoints, st, &w->keeper);

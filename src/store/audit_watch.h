@@ -14,10 +14,17 @@
 
 struct audit_watch;
 
+/* Told of each chain a verification finds not intact: CHAIN ("system" or an organisation's
+ * id) and why, in words. */
+typedef void (*audit_broken_fn)(const char *chain, const char *why);
+
 /* Installs SIGNER (copied) with a checkpoint keeper writing into ST, runs the one-time
- * re-linking, and starts the verifying thread. ST must outlive the watch. */
-COFFER_MUST_CHECK enum coffer_err
-audit_watch_start(struct store *st, const struct audit_signer *signer, struct audit_watch **out);
+ * re-linking, and starts the verifying thread; each verification also reports to BROKEN (NULL:
+ * only the log). ST must outlive the watch. */
+COFFER_MUST_CHECK enum coffer_err audit_watch_start(struct store *st,
+						    const struct audit_signer *signer,
+						    audit_broken_fn broken,
+						    struct audit_watch **out);
 
 /* Stops verifying, stores the checkpoints still waiting and uninstalls the signer: call it
  * once nothing appends any more. NULL is fine. */

@@ -7,13 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/router.h"
 #include "metrics/metrics.h"
 
-static const struct route routes[] = {
-    {.method = "GET", .pattern = "/api/v1/orgs/{org}/records"},
-    {.method = "POST", .pattern = "/a \"quoted\\\" path"},
-};
+static const char *const methods[] = {"GET", "POST"};
+static const char *const patterns[] = {"/api/v1/orgs/{org}/records", "/a \"quoted\\\" path"};
+static const char *const kinds[] = {"one_kind", "other_kind"};
 
 static char *render(void)
 {
@@ -30,7 +28,7 @@ static char *render(void)
 static void test_nothing_before_init(void **state)
 {
 	(void)state;
-	metrics_request(&routes[0], 200, 1000); /* no registry: ignored, no crash */
+	metrics_request(0, 200, 1000); /* no registry: ignored, no crash */
 	metrics_signin(METRICS_SIGNIN_SUCCEEDED);
 	FILE *out = fopen("/dev/null", "w");
 	assert_int_equal(metrics_render(out, NULL), COFFER_ERR_INTERNAL);
@@ -40,13 +38,16 @@ static void test_nothing_before_init(void **state)
 static void test_requests_by_route_and_status(void **state)
 {
 	(void)state;
-	assert_int_equal(metrics_init(routes, 2), COFFER_OK);
-	assert_int_equal(metrics_init(routes, 2), COFFER_ERR_INTERNAL);
-	metrics_request(&routes[0], 200, 300000);      /* 0.3 ms */
-	metrics_request(&routes[0], 200, 2000000);     /* 2 ms */
-	metrics_request(&routes[0], 404, 20000000000); /* 20 s: only +Inf */
-	metrics_request(NULL, 404, 1000);
-	metrics_request(&routes[1], 999, 1000); /* no such status: counted in time only */
+	assert_int_equal(metrics_init(methods, patterns, 2), COFFER_OK);
+	assert_int_equal(metrics_init(methods, patterns, 2), COFFER_ERR_INTERNAL);
+	metrics_name_alerts(kinds, 2);
+	metrics_alert(1);
+	metrics_alert(7);		      /* no such kind: ignored */
+	metrics_request(0, 200, 300000);      /* 0.3 ms */
+	metrics_request(0, 200, 2000000);     /* 2 ms */
+	metrics_request(0, 404, 20000000000); /* 20 s: only +Inf */
+	metrics_request(METRICS_NO_ROUTE, 404, 1000);
+	metrics_request(1, 999, 1000); /* no such status: counted in time only */
 	metrics_signin(METRICS_SIGNIN_FAILED);
 	metrics_signin(METRICS_SIGNIN_FAILED);
 	metrics_bytes(METRICS_UPLOADED, 1234);
@@ -86,6 +87,8 @@ static void test_requests_by_route_and_status(void **state)
 	assert_non_null(strstr(t, "coffer_db_commit_seconds_count 1\n"));
 	assert_non_null(strstr(t, "coffer_keyd_round_trip_seconds_count 0\n"));
 	assert_non_null(strstr(t, "coffer_sessions_open 7\n"));
+	assert_non_null(strstr(t, "coffer_alerts_total{kind=\"one_kind\"} 0\n"));
+	assert_non_null(strstr(t, "coffer_alerts_total{kind=\"other_kind\"} 1\n"));
 	assert_non_null(strstr(t, "coffer_backup_last_success_timestamp_seconds 1700000000\n"));
 	assert_non_null(strstr(t, "coffer_backup_last_success_bytes 42\n"));
 	assert_non_null(strstr(t, "coffer_audit_chains_not_intact 0\n"));
