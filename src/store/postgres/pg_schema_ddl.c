@@ -192,6 +192,15 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    " links_upgraded boolean NOT NULL"
 	    ")"},
 	{1, "INSERT INTO audit_state (id, links_upgraded) VALUES (1, false)"},
+	/* 2: as system.c's step 7: organisations being deleted. */
+	{2, "CREATE TABLE org_deletions ("
+	    " org_id text PRIMARY KEY CHECK (char_length(org_id) = 36),"
+	    " state text NOT NULL CHECK (state IN ('deleting', 'shredding')),"
+	    " requested_at bigint NOT NULL,"
+	    " requested_by text NOT NULL CHECK (char_length(requested_by) BETWEEN 1 AND 36),"
+	    " delete_after bigint NOT NULL"
+	    ")"},
+	{2, "CREATE INDEX org_deletions_by_time ON org_deletions (delete_after)"},
 };
 
 static const struct pg_schema_stmt org_stmts[] = {
