@@ -21,7 +21,7 @@ from conftest import (ON_PG, ON_S3, finish_server, org_store_exists, run_coffer,
                       sqlite_only)
 from content_world import ContentWorld, blob_names, consistent_copy, read_blob
 from coffer_client import (create_record, epoch_of, expect_error, org_path, upload_file)
-from offline_reader import read_records
+from offline_reader import _open, _ro, object_aad, org_keys, read_records
 
 WEEK = 7 * 24 * 3600
 PASSPHRASE = "correct horse battery staple 17"
@@ -152,6 +152,20 @@ def raw_bytes(data_dir):
     return out
 
 
+def file_key_opens(data_dir, org, fid):
+    """Whether the copy at DATA_DIR, with its master key, unwraps file FID's data key: what
+    opening its blob (wherever the blob was copied to) needs."""
+    keys = org_keys(data_dir)
+    with _ro(Path(data_dir) / "orgs" / org / "org.db") as db:
+        rows = db.execute("SELECT object_version, level, org_key_version, wrapped FROM data_keys "
+                          "WHERE kind = 'file' AND object_id = ?", (fid,)).fetchall()
+    assert len(rows) == 1
+    version, level, okv, wrapped = rows[0]
+    key = keys.get((org, okv))
+    return key is not None and _open(key, wrapped, object_aad(org, "file", fid, version,
+                                                              level)) is not None
+
+
 def test_delete_now_shreds_beside_a_live_server(w, tmp_path):
     org = w.new_org("Shredded Ltd")
     keep = w.new_org("Kept Ltd")
@@ -179,7 +193,9 @@ def test_delete_now_shreds_beside_a_live_server(w, tmp_path):
     if not ON_PG:
         copy = consistent_copy(w.data_dir, tmp_path / "copy", blobs=True)
         assert secret in read_records(copy), "the copy reads before the deletion"
+        assert file_key_opens(copy, org, fid)
         blob_copy = read_blob(w.data_dir, org, fid)
+        assert blob_copy is not None
 
     # Asked for through the API, then done at once on the command line.
     assert delete_org(w.admin.client, org, "Shredded Ltd").status_code == 202
@@ -221,7 +237,9 @@ def test_delete_now_shreds_beside_a_live_server(w, tmp_path):
         dst.close()
         records = read_records(copy)
         assert secret not in records and b"kept body" in records
-        assert blob_copy is not None and (copy / "orgs" / org / "blobs" / fid).exists()
+        # The blob copied away (its bytes are kept in BLOB_COPY) has no key to open it with.
+        assert not file_key_opens(copy, org, fid)
+        assert not any((org, v) in org_keys(copy) for v in range(1, 10))
 
     # The system chain has the shredding, and verifies.
     assert [(e["actor"], e["target"]) for e in system_entries(w, "org.delete")] == [("cli", org)]

@@ -4,6 +4,7 @@
  * organisations' rows, so two nodes never race one deletion. */
 #include "store/postgres/pg_orgdb.h"
 #include "store/postgres/pg_store_db.h"
+#include "store/sqlite/sqlite_store.h" /* the node's own directory of the organisation */
 
 struct deletion {
 	const char *org_id, *requested_by;
@@ -147,5 +148,10 @@ enum coffer_err pg_store_org_remove(struct pg_store *st, const char *org_id)
 enum coffer_err pg_store_org_db_drop(struct pg_store *st, const char *org_id)
 {
 	enum coffer_err err = pg_org_db_drop(st->pool, org_id);
-	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err;
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = COFFER_OK;
+	/* This node's DATA/orgs/<org id>/ (the emptied blobs/ of the file blob store) goes too. */
+	if (err == COFFER_OK)
+		err = sqlite_store_org_db_remove(st->data_dir, org_id);
+	return err;
 }

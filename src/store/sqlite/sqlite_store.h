@@ -99,7 +99,8 @@ unsigned int sqlite_store_org_cache_open_count(struct sqlite_org_cache *c);
 /* Closes ORG_ID's database in C, if open, once nobody borrows it. */
 void sqlite_store_org_forget(struct sqlite_org_cache *c, const char *org_id);
 /* Removes DATA_DIR/orgs/ORG_ID/ (org.db, its log and shared memory, the emptied blobs/):
- * close it first. Not an error when it is gone already. */
+ * close it first. Not an error when it is gone already. (Also a PostgreSQL node's, whose
+ * directory holds only the file blob store's blobs/.) */
 COFFER_MUST_CHECK enum coffer_err sqlite_store_org_db_remove(const char *data_dir,
 							     const char *org_id);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_org_audit_append(struct sqlite_org_db *odb,
