@@ -270,6 +270,9 @@ int cmd_org(int argc, char **argv)
 	char key_path[PATH_MAX];
 	if (argc >= 2 && strcmp(argv[1], "delete") == 0)
 		return cmd_org_delete(argc, argv);
+	if (argc < 2 || strcmp(argv[1], "recover") != 0)
+		return cli_usage(USAGE "\n       coffer org delete --data DIR --org ORG_ID --now",
+				 "expected 'org recover' or 'org delete'");
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;
