@@ -6,19 +6,24 @@ left in system.db or its write-ahead log), its database and blobs removed, its m
 ended, all in the system chain, which still verifies. A copy of its data taken before cannot be
 read with the deployment's keys afterwards. The server's reaper finishes deletions whose week
 has passed, and resumes one a crash left half done, at start and every hour (the tests move
-the due time into the past in the database, then restart the server: nobody waits a week).
+the due time into the past in the database, then restart the server: nobody waits a week); the
+command killed with SIGKILL after the keys are gone leaves the organisation closed, and finishes
+it when run again.
 
 Runs on SQLite and, under COFFER_TEST_DB=postgresql, on PostgreSQL; under COFFER_TEST_BLOBS=s3
 the blobs are objects in the test's bucket."""
 
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import (ON_PG, ON_S3, finish_server, org_store_exists, run_coffer, system_sql,
-                      sqlite_only)
+from conftest import (COFFER_BIN, ON_PG, ON_S3, finish_server, org_store_exists, run_coffer,
+                      system_sql)
 from content_world import ContentWorld, blob_names, consistent_copy, read_blob
 from coffer_client import (create_record, epoch_of, expect_error, org_path, upload_file)
 from offline_reader import _open, _ro, object_aad, org_keys, read_records
@@ -290,4 +295,43 @@ def test_the_reaper_finishes_due_and_interrupted_deletions(w):
     system_sql(w.dep, "UPDATE org_deletions SET state = 'shredding' WHERE org_id = ?", waiting)
     expect_error(w.admin.client.post(f"/api/v1/admin/orgs/{waiting}/cancel-deletion"), 409,
                  "org_deleting")
+    verify_audit(w)
+
+
+def test_kill_9_in_the_middle_then_the_command_again(w):
+    """`coffer org delete --now` killed (SIGKILL) once the keys are destroyed, while it removes
+    hundreds of blobs: the organisation is refused to everyone meanwhile, cannot be cancelled,
+    and the command run again finishes it."""
+    org = w.new_org("Killed Midway")
+    c = w.founders[org].client
+    for i in range(300):
+        assert upload_file(c, org, f"f{i}.bin", "internal", b"x" * 100).status_code == 201
+    create_record(c, org, "r", "body", "internal")
+    env = dict(os.environ)
+    env.pop("COFFER_DATA", None)
+    proc = subprocess.Popen([str(COFFER_BIN), "org", "delete", "--data", w.data_dir, "--org", org,
+                             "--now"], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while system_sql(w.dep, "SELECT count(*) FROM org_keys WHERE org_id = ?", org) != [(0,)]:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    # Cut short after the keys: the organisation is still listed, shredding, closed to changes.
+    shown = listed(w, org)
+    assert shown is not None and shown["status"] == "deleting", \
+        "the command finished before it was killed: make the deletion larger"
+    assert system_sql(w.dep, "SELECT state FROM org_deletions WHERE org_id = ?", org) == \
+        [("shredding",)]
+    expect_error(c.post(org_path(org, "records"), {"title": "t", "body": "b",
+                                                    "level": "internal"}), 409, "org_deleting")
+    expect_error(w.admin.client.post(f"/api/v1/admin/orgs/{org}/cancel-deletion"), 409,
+                 "org_deleting")
+    again = run_coffer("org", "delete", "--data", w.data_dir, "--org", org, "--now",
+                       timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert listed(w, org) is None and not org_store_exists(w.dep, org)
+    assert blob_names(w.data_dir, org) == []
+    assert [e["reason"] for e in system_entries(w, "org.shred")] == ["begun", "resumed"]
     verify_audit(w)
