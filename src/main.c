@@ -15,7 +15,7 @@ static const struct {
     {"serve", cmd_serve, "serve HTTPS in the foreground"},
     {"keys", cmd_keys, "rotate the master key or an organisation's key"},
     {"audit", cmd_audit, "verify the audit trail"},
-    {"org", cmd_org, "recover an organisation that lost all its admins"},
+    {"org", cmd_org, "recover an organisation that lost all its admins, or delete one now"},
     {"backup", cmd_backup, "make, list, verify and restore encrypted snapshots"},
     {"secret", cmd_secret, "set, list and remove the sealed credentials"},
     {"check", cmd_check, "check the deployment against the security baseline"},

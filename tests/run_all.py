@@ -30,7 +30,7 @@ SANITIZER_ENV = {
 
 # The tests that store file contents, run again with `blob_store = s3` (COFFER_TEST_BLOBS).
 S3_SUITE = ["tests/e2e/test_files.py", "tests/e2e/test_export.py",
-            "tests/e2e/test_content_crash.py"]
+            "tests/e2e/test_content_crash.py", "tests/e2e/test_org_delete.py"]
 
 totals = {"passed": 0, "failed": 0}
 summary = []

@@ -4,11 +4,13 @@
 #include "api/access.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
 #include "api/breach_recheck.h"
 #include "api/org_audit.h"
+#include "api/routes.h"
 #include "api/stored_policy.h"
 #include "api/system_audit.h"
 #include "api/user_rules.h"
@@ -37,6 +39,36 @@ static void note_refusal(struct request *rq, const char *org_id, const char *rea
 	struct org_record org;
 	if (rq->route->audit != NULL && store_org_get(rq->app->store, org_id, &org) == COFFER_OK)
 		org_audit_refused(rq, org_id, reason);
+}
+
+/* An organisation being deleted is read-only, so that its members can read and export what it
+ * holds during its week, and nothing new goes into what is about to be destroyed; once its
+ * shredding has begun it is closed. Only requests that change something pay for the look-up:
+ * a read of a shredded organisation finds no key and fails anyway. */
+static enum coffer_err org_open_to(struct request *rq, const char *org_id)
+{
+	bool writes = strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0;
+	if (!writes)
+		return COFFER_OK;
+	struct org_record *org = calloc(1, sizeof *org);
+	if (org == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err = store_org_get(rq->app->store, org_id, org);
+	if (err == COFFER_OK && org->state == ORG_SHREDDING)
+		err = COFFER_ERR_ORG_DELETING;
+	else if (err == COFFER_OK && org->state == ORG_DELETING &&
+		 rq->route->handler != exports_post)
+		err = COFFER_ERR_ORG_DELETING;
+	if (err == COFFER_ERR_ORG_DELETING) {
+		note_refusal(rq, org_id, "org_deleting");
+		snprintf(rq->msg, sizeof rq->msg, "%s",
+			 org->state == ORG_SHREDDING
+			     ? "This organisation is being deleted now."
+			     : "This organisation is being deleted: its content can be read and "
+			       "exported, not changed.");
+	}
+	free(org);
+	return err;
 }
 
 enum coffer_err access_org(struct request *rq, struct caller *c, bool admin)
@@ -74,7 +106,7 @@ enum coffer_err access_org(struct request *rq, struct caller *c, bool admin)
 		return COFFER_ERR_LOGIN_POLICY;
 	}
 	c->member = m;
-	return COFFER_OK;
+	return org_open_to(rq, c->org_id);
 }
 
 enum coffer_err access_session(struct request *rq, struct caller *c)

@@ -85,12 +85,16 @@ static enum coffer_err reply_list(struct request *rq, const char *field, void *i
  * keeps. */
 static json_t *org_json(const struct org_record *org, uint64_t storage_bytes)
 {
-	char created[TIMEFMT_RFC3339_LEN];
+	char created[TIMEFMT_RFC3339_LEN], due[TIMEFMT_RFC3339_LEN];
 	timefmt_rfc3339(org->created_at, created);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "id", org->id, "name", org->name,
+	timefmt_rfc3339(org->delete_after, due);
+	static const char *const states[] = {
+	    [ORG_ACTIVE] = "active", [ORG_DELETING] = "deleting", [ORG_SHREDDING] = "deleting"};
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:s,s:s?}", "id", org->id, "name", org->name,
 			 "created_at", created, "member_count", (json_int_t)org->member_count,
 			 "storage_bytes", (json_int_t)storage_bytes, "founded",
-			 org->founded_at != 0);
+			 org->founded_at != 0, "status", states[org->state], "delete_after",
+			 org->state == ORG_ACTIVE ? NULL : due);
 }
 
 /* Where the deployment keeps what the organisations store, for the sysadmins who answer for
@@ -178,7 +182,11 @@ enum coffer_err admin_invites_post(struct request *rq)
 	else if (err == COFFER_OK && strcmp(role, "org_admin") != 0)
 		refusal = "A sysadmin invites only an organisation's first org_admin, who then "
 			  "invites its members.";
-	if (refusal != NULL) {
+	if (err == COFFER_OK && org->state != ORG_ACTIVE) {
+		system_audit(rq, api_actor(rq), "invite.create", org_id, "refused", "org_deleting");
+		err = reply_error(rq, COFFER_ERR_ORG_DELETING,
+				  "This organisation is being deleted: nobody joins it.");
+	} else if (refusal != NULL) {
 		system_audit(rq, api_actor(rq), "invite.create", org_id, "refused", "org_owned");
 		err = reply_error(rq, COFFER_ERR_ORG_OWNED, refusal);
 	} else if (err == COFFER_ERR_NOT_FOUND) {

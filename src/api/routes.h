@@ -42,6 +42,10 @@ enum coffer_err admin_invites_post(struct request *rq);
 enum coffer_err admin_users_get(struct request *rq);
 enum coffer_err admin_user_disable(struct request *rq);
 enum coffer_err admin_user_enable(struct request *rq);
+/* src/api/org_deletion.c */
+extern const struct json_schema admin_org_delete_schema;
+enum coffer_err admin_org_delete(struct request *rq);
+enum coffer_err admin_org_deletion_cancel(struct request *rq);
 /* src/api/members.c */
 extern const struct json_schema org_invite_schema, member_change_schema;
 enum coffer_err members_get(struct request *rq);

@@ -20,6 +20,8 @@ int cmd_version(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_org(int argc, char **argv);
+/* src/cli/org_delete.c: `coffer org delete`, which cmd_org hands on. */
+int cmd_org_delete(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_alert_runner(int argc, char **argv);

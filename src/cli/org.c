@@ -1,5 +1,5 @@
 /* org.c — `coffer org recover`: a new first org_admin for an organisation that has lost every
- * admin it had.
+ * admin it had (and the door to `coffer org delete`, org_delete.c).
  *
  *   coffer org recover --data DIR --org ORG_ID --admin-email EMAIL [--passphrase-file F]
  *                      [--pkcs11-pin-file F]
@@ -268,6 +268,11 @@ int cmd_org(int argc, char **argv)
 {
 	struct recover_args a;
 	char key_path[PATH_MAX];
+	if (argc >= 2 && strcmp(argv[1], "delete") == 0)
+		return cmd_org_delete(argc, argv);
+	if (argc < 2 || strcmp(argv[1], "recover") != 0)
+		return cli_usage(USAGE "\n       coffer org delete --data DIR --org ORG_ID --now",
+				 "expected 'org recover' or 'org delete'");
 	int rc = parse_args(argc, argv, &a);
 	if (rc != 0)
 		return rc;

@@ -47,6 +47,7 @@
 #include "s3/s3_bucket.h"
 #include "store/blob_s3.h"
 #include "store/blobs.h"
+#include "store/org_reaper.h"
 #include "store/sweep.h"
 #include "version.h"
 
@@ -353,6 +354,7 @@ int cmd_serve(int argc, char **argv)
 	struct audit_batch *audit = NULL;
 	struct audit_watch *watch = NULL;
 	struct sweep *sweep = NULL;
+	struct org_reaper *reaper = NULL;
 	struct backup_nightly *backups = NULL;
 	struct exports *exports = NULL;
 	struct http_server *srv = NULL;
@@ -536,6 +538,9 @@ int cmd_serve(int argc, char **argv)
 	/* Blobs left by a crash go, in the background. */
 	if (sweep_start(blobs, store, orgs, &sweep) != COFFER_OK)
 		log_msg(LOG_WARN, "sweep", "cannot start the sweep of orphaned blobs");
+	/* Deletions whose week has passed, and any a crash left half done. */
+	if (org_reaper_start(store, blobs, orgs, &reaper) != COFFER_OK)
+		log_msg(LOG_ERROR, "org_reaper", "cannot start the deletion of organisations");
 	/* Nightly backups: a thread of their own, started before the sandbox forbids threads. */
 	if (backups != NULL && backup_nightly_start(backups) != COFFER_OK)
 		log_msg(LOG_ERROR, "backup", "cannot start the nightly backups");
@@ -587,6 +592,7 @@ out:
 	if (runner_pid > 0)
 		waitpid(runner_pid, NULL, 0);
 	sweep_stop(sweep);
+	org_reaper_stop(reaper);
 	backup_nightly_free(backups);
 	exports_stop(exports);
 	audit_batch_stop(audit);

@@ -39,6 +39,13 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 		"This sign-in also belongs to other organisations; only the person can change it."},
 	[COFFER_ERR_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422,
 		"This Idempotency-Key was used for another request; use a new key."},
+	[COFFER_ERR_ORG_DELETING] = {"org_deleting", 409,
+		"The organisation is being deleted: its content can be read and exported, not "
+		"changed."},
+	[COFFER_ERR_ORG_NOT_DELETING] = {"org_not_deleting", 409,
+		"The organisation is not being deleted."},
+	[COFFER_ERR_CONFIRM_MISMATCH] = {"confirm_mismatch", 422,
+		"Type the organisation's name exactly, in \"confirm\", to delete it."},
 	[COFFER_ERR_INTERNAL] = {"internal", 500, "Internal error."},
 	[COFFER_ERR_NOMEM] = {"internal", 500, "Out of memory."},
 	[COFFER_ERR_IO] = {"internal", 500, "Input/output error."},

@@ -28,6 +28,9 @@ enum coffer_err {
 	COFFER_ERR_LAST_ADMIN,	   /* it would leave the organisation without an org_admin */
 	COFFER_ERR_SHARED_ACCOUNT, /* the sign-in belongs to other organisations too */
 	COFFER_ERR_IDEMPOTENCY_KEY_REUSED, /* an Idempotency-Key sent again with another request */
+	COFFER_ERR_ORG_DELETING,	   /* the organisation is being deleted */
+	COFFER_ERR_ORG_NOT_DELETING,	   /* no deletion of the organisation to take back */
+	COFFER_ERR_CONFIRM_MISMATCH,	   /* a destructive request without its name typed back */
 	/* Server-side failures (5xx, or exit status 1 on the command line). */
 	COFFER_ERR_INTERNAL,
 	COFFER_ERR_NOMEM,

@@ -193,6 +193,51 @@ enum coffer_err store_org_keys_destroy(struct store *st, const char *org_id)
 		      : sqlite_store_org_keys_destroy(st->sqlite, org_id);
 }
 
+enum coffer_err store_org_deletion_request(struct store *st, const char *org_id,
+					   const char *requested_by, int64_t now,
+					   int64_t delete_after)
+{
+	return st->pg
+		   ? pg_store_org_deletion_request(st->pg, org_id, requested_by, now, delete_after)
+		   : sqlite_store_org_deletion_request(st->sqlite, org_id, requested_by, now,
+						       delete_after);
+}
+
+enum coffer_err store_org_deletion_cancel(struct store *st, const char *org_id)
+{
+	return st->pg ? pg_store_org_deletion_cancel(st->pg, org_id)
+		      : sqlite_store_org_deletion_cancel(st->sqlite, org_id);
+}
+
+enum coffer_err store_org_shred_begin(struct store *st, const char *org_id,
+				      const char *requested_by, int64_t now)
+{
+	return st->pg ? pg_store_org_shred_begin(st->pg, org_id, requested_by, now)
+		      : sqlite_store_org_shred_begin(st->sqlite, org_id, requested_by, now);
+}
+
+enum coffer_err store_orgs_deletion_due(struct store *st, int64_t now,
+					char (*ids)[STORE_ID_MAX + 1], size_t max, size_t *n)
+{
+	return st->pg ? pg_store_orgs_deletion_due(st->pg, now, ids, max, n)
+		      : sqlite_store_orgs_deletion_due(st->sqlite, now, ids, max, n);
+}
+
+enum coffer_err store_org_remove(struct store *st, const char *org_id)
+{
+	return st->pg ? pg_store_org_remove(st->pg, org_id)
+		      : sqlite_store_org_remove(st->sqlite, org_id);
+}
+
+enum coffer_err store_org_db_drop(struct store *st, struct org_cache *cache, const char *org_id)
+{
+	if (st->pg != NULL)
+		return pg_store_org_db_drop(st->pg, org_id);
+	if (cache != NULL)
+		sqlite_store_org_forget(cache->sqlite, org_id);
+	return sqlite_store_org_db_remove(sqlite_store_data_dir(st->sqlite), org_id);
+}
+
 void store_org_db_close(struct org_db *odb)
 {
 	if (odb == NULL)

@@ -423,6 +423,10 @@ struct org_record {
 	uint8_t charter[STORE_CHARTER_MAX]; /* keyd's sealed charter; charter_len 0 when none */
 	size_t charter_len;
 	size_t member_count; /* memberships, whatever the status of their users */
+	/* Whether a sysadmin has asked for the organisation's deletion (store_org_deletion_*):
+	 * ORG_ACTIVE, ORG_DELETING until DELETE_AFTER, then ORG_SHREDDING while it is destroyed. */
+	enum org_state { ORG_ACTIVE = 0, ORG_DELETING, ORG_SHREDDING } state;
+	int64_t delete_after; /* when the deletion is due; 0 while ORG_ACTIVE */
 };
 
 /* COFFER_ERR_NOT_FOUND when there is no such organisation. */
@@ -431,6 +435,43 @@ COFFER_MUST_CHECK enum coffer_err store_org_get(struct store *st, const char *or
 /* Every organisation, by name; *OUT is malloc'd (free it), *N set. */
 COFFER_MUST_CHECK enum coffer_err store_orgs_list(struct store *st, struct org_record **out,
 						  size_t *n);
+
+/* --- deleting an organisation (system database; the steps are store/org_shred.h's) ------- */
+
+/* How long an organisation asked to be deleted stays readable (and cancellable): a week. */
+#define STORE_ORG_DELETE_DELAY_S (7 * 24 * 3600)
+
+/* Marks ORG_ID as deleting from NOW, due at DELETE_AFTER, asked by REQUESTED_BY (a user id, or
+ * "cli"). COFFER_ERR_NOT_FOUND when there is no such organisation, COFFER_ERR_EXISTS when its
+ * deletion is already asked for. */
+COFFER_MUST_CHECK enum coffer_err store_org_deletion_request(struct store *st, const char *org_id,
+							     const char *requested_by, int64_t now,
+							     int64_t delete_after);
+/* Takes back ORG_ID's deletion while it has not begun. COFFER_ERR_NOT_FOUND when none was asked
+ * for; COFFER_ERR_ORG_DELETING when its shredding has begun (it cannot be undone). */
+COFFER_MUST_CHECK enum coffer_err store_org_deletion_cancel(struct store *st, const char *org_id);
+/* Marks ORG_ID's deletion as under way (ORG_SHREDDING), asking for it first when nobody had
+ * (REQUESTED_BY, NOW): from here on it only goes forward. COFFER_ERR_NOT_FOUND when there is
+ * no such organisation. Marking one already shredding is no error (a resumed deletion). */
+COFFER_MUST_CHECK enum coffer_err store_org_shred_begin(struct store *st, const char *org_id,
+							const char *requested_by, int64_t now);
+/* Up to MAX organisations whose deletion is under way or due at NOW, into IDS; *N set. */
+COFFER_MUST_CHECK enum coffer_err store_orgs_deletion_due(struct store *st, int64_t now,
+							  char (*ids)[STORE_ID_MAX + 1], size_t max,
+							  size_t *n);
+/* The last step of a deletion: removes every row of ORG_ID in the system database (its
+ * memberships, invitations, resets, notices, policies, chain checkpoint, deletion and
+ * organisation rows) in one transaction. Its keys must be destroyed first
+ * (store_org_keys_destroy): the organisation row is the last trace. COFFER_ERR_NOT_FOUND when
+ * there is no such organisation (already removed). */
+COFFER_MUST_CHECK enum coffer_err store_org_remove(struct store *st, const char *org_id);
+/* Removes ORG_ID's own database for good: on SQLite DATA/orgs/<org id>/ (org.db, its log and
+ * shared memory, the emptied blobs/; closed in CACHE first, when given, once nobody borrows
+ * it), on PostgreSQL coffer_org_<id> (DROP DATABASE … WITH (FORCE)). Remove the blobs first
+ * (blob_remove_org). Not an error when it is gone already. */
+struct org_cache;
+COFFER_MUST_CHECK enum coffer_err store_org_db_drop(struct store *st, struct org_cache *cache,
+						    const char *org_id);
 
 /* The bytes ORG_ID's data takes on disk under DATA_DIR/orgs/<org id>/: the sizes of its
  * files (org.db and its -wal and -shm) and of every file in blobs/ (uploads under way

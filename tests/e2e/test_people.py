@@ -104,8 +104,10 @@ def test_the_sysadmin_sees_metadata_only(w):
     assert r.status_code == 200, r.text
     orgs = {o["id"]: o for o in r.json()["orgs"]}
     a = orgs[w.org_a]
-    assert set(a) == {"id", "name", "created_at", "member_count", "storage_bytes", "founded"}
+    assert set(a) == {"id", "name", "created_at", "member_count", "storage_bytes", "founded",
+                      "status", "delete_after"}
     assert a["name"] == "People Org A" and a["founded"] is True
+    assert a["status"] == "active" and a["delete_after"] is None
     assert a["member_count"] >= 2 and a["storage_bytes"] > 0
     assert "meta-member@example.test" not in r.text and "meta secret" not in r.text
     # Where it is all kept: this deployment's engine, and no promise of a region.

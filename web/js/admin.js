@@ -31,7 +31,9 @@ export async function adminOrgsView(el, {alive}) {
     }
   });
   const rows = list.orgs.map((o) => [
-    o.name,
+    o.status === 'deleting'
+      ? h('span', {}, o.name, ' ', h('span', {class: 'hint'}, '· being deleted, on ', time(o.delete_after)))
+      : o.name,
     time(o.created_at),
     h('span', {class: 'num'}, String(o.member_count)),
     size(o.storage_bytes),

@@ -3,9 +3,11 @@
 // screen until the user dismisses them, which marks them seen (POST /api/v1/notices/seen) so
 // that no later sign-in shows them again.
 //
-// Today the one kind is "recovered": the server's operator gave an organisation that had lost
-// every administrator a new one (`coffer org recover`). Every member is told, because that is
-// the one way into an organisation that bypasses its own administrators.
+// The kinds: "recovered": the server's operator gave an organisation that had lost every
+// administrator a new one (`coffer org recover`); every member is told, because that is the one
+// way into an organisation that bypasses its own administrators. "deletion": a sysadmin asked
+// for the organisation's deletion, due at the subject's time (members can export until then);
+// "deletion_cancelled": that deletion was taken back.
 import * as api from './api.js';
 import {h, replace} from './dom.js';
 import {session} from './session.js';
@@ -22,6 +24,13 @@ function noticeText(n) {
   if (n.kind === 'recovered') {
     return [`${org} was recovered by the server's operator `, when,
       `: ${n.subject} was made its administrator. If you did not expect this, tell your organisation's other members.`];
+  }
+  if (n.kind === 'deletion') {
+    return [`${org} is to be deleted, with everything it holds, `, n.subject ? ['on ', time(n.subject)] : [],
+      `. Until then its content can be read and exported (by its administrators), not changed.`];
+  }
+  if (n.kind === 'deletion_cancelled') {
+    return [`The deletion of ${org} was cancelled `, when, '.'];
   }
   return [`A notice from ${org} `, when, `: ${n.kind}${n.subject ? `, ${n.subject}` : ''}.`];
 }

@@ -75,7 +75,21 @@ enum coffer_err pg_store_org_charter_set(struct pg_store *st, const char *org_id
 /* An organisation's columns, in the order read_org() reads them. */
 #define ORG_COLUMNS                                                                                \
 	"SELECT o.id, o.name, o.created_at, o.founded_at, o.charter, "                             \
-	"(SELECT count(*) FROM memberships m WHERE m.org_id = o.id) FROM orgs o "
+	"(SELECT count(*) FROM memberships m WHERE m.org_id = o.id), d.state, d.delete_after "     \
+	"FROM orgs o LEFT JOIN org_deletions d ON d.org_id = o.id "
+
+/* Column 6's deletion state ("deleting", "shredding", NULL) and column 7's due time. */
+static bool read_state(const PGresult *r, int row, struct org_record *o)
+{
+	char state[16];
+	if (pg_get_null(r, row, 6))
+		return true; /* ORG_ACTIVE, 0 */
+	if (!pg_get_text(r, row, 6, state, sizeof state) ||
+	    !pg_get_int(r, row, 7, &o->delete_after))
+		return false;
+	o->state = strcmp(state, "shredding") == 0 ? ORG_SHREDDING : ORG_DELETING;
+	return true;
+}
 
 static enum coffer_err read_org(const PGresult *r, int row, void *out)
 {
@@ -85,7 +99,7 @@ static enum coffer_err read_org(const PGresult *r, int row, void *out)
 	bool ok = pg_get_text(r, row, 0, o->id, sizeof o->id) &&
 		  pg_get_text(r, row, 1, o->name, sizeof o->name) &&
 		  pg_get_int(r, row, 2, &o->created_at) && pg_get_int(r, row, 5, &members) &&
-		  members >= 0;
+		  members >= 0 && read_state(r, row, o);
 	if (ok && !pg_get_null(r, row, 3)) /* NULL: never founded, 0 */
 		ok = pg_get_int(r, row, 3, &o->founded_at);
 	if (ok && !pg_get_null(r, row, 4)) /* NULL: no charter, charter_len 0 */

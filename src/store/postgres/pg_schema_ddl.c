@@ -192,7 +192,8 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    " links_upgraded boolean NOT NULL"
 	    ")"},
 	{1, "INSERT INTO audit_state (id, links_upgraded) VALUES (1, false)"},
-	/* 2: as system.c's step 7: alerts, and the addresses each user signed in from. */
+	/* 2: as system.c's step 7: alerts, the addresses each user signed in from, and
+	 * organisations being deleted. */
 	{2, "CREATE TABLE alerts ("
 	    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	    " time bigint NOT NULL,"
@@ -208,6 +209,14 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    " last_seen bigint NOT NULL,"
 	    " PRIMARY KEY (user_id, address)"
 	    ")"},
+	{2, "CREATE TABLE org_deletions ("
+	    " org_id text PRIMARY KEY CHECK (char_length(org_id) = 36),"
+	    " state text NOT NULL CHECK (state IN ('deleting', 'shredding')),"
+	    " requested_at bigint NOT NULL,"
+	    " requested_by text NOT NULL CHECK (char_length(requested_by) BETWEEN 1 AND 36),"
+	    " delete_after bigint NOT NULL"
+	    ")"},
+	{2, "CREATE INDEX org_deletions_by_time ON org_deletions (delete_after)"},
 };
 
 static const struct pg_schema_stmt org_stmts[] = {

@@ -68,6 +68,20 @@ COFFER_MUST_CHECK enum coffer_err pg_store_org_keys_wrapped_before(struct pg_sto
 COFFER_MUST_CHECK enum coffer_err pg_store_org_keys_rewrapped(struct pg_store *st,
 							      const struct org_key_ref *refs,
 							      const uint32_t *old_master, size_t n);
+COFFER_MUST_CHECK enum coffer_err pg_store_org_deletion_request(struct pg_store *st,
+								const char *org_id,
+								const char *requested_by,
+								int64_t now, int64_t delete_after);
+COFFER_MUST_CHECK enum coffer_err pg_store_org_deletion_cancel(struct pg_store *st,
+							       const char *org_id);
+COFFER_MUST_CHECK enum coffer_err pg_store_org_shred_begin(struct pg_store *st, const char *org_id,
+							   const char *requested_by, int64_t now);
+COFFER_MUST_CHECK enum coffer_err pg_store_orgs_deletion_due(struct pg_store *st, int64_t now,
+							     char (*ids)[STORE_ID_MAX + 1],
+							     size_t max, size_t *n);
+COFFER_MUST_CHECK enum coffer_err pg_store_org_remove(struct pg_store *st, const char *org_id);
+/* Drops coffer_org_<ORG_ID> (WITH (FORCE)); not an error when it is gone already. */
+COFFER_MUST_CHECK enum coffer_err pg_store_org_db_drop(struct pg_store *st, const char *org_id);
 COFFER_MUST_CHECK enum coffer_err pg_store_org_keys_destroy(struct pg_store *st,
 							    const char *org_id);
 void pg_store_org_db_close(struct pg_org_db *odb);

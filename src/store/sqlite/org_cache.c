@@ -194,6 +194,29 @@ void sqlite_store_org_return(struct sqlite_org_cache *c, struct sqlite_org_db *o
 	pthread_mutex_unlock(&c->mu);
 }
 
+void sqlite_store_org_forget(struct sqlite_org_cache *c, const char *org_id)
+{
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct org_cache_entry *e = find(c, org_id);
+		if (e == NULL)
+			break;
+		if (e->state == SLOT_OPEN && e->refs == 0) {
+			struct sqlite_org_db *old = e->odb;
+			e->state = SLOT_CLOSING;
+			pthread_mutex_unlock(&c->mu);
+			sqlite_store_org_db_close(old);
+			pthread_mutex_lock(&c->mu);
+			memset(e, 0, sizeof *e);
+			pthread_cond_broadcast(&c->cv);
+			break;
+		}
+		/* borrowed, or being opened or closed: wait until it settles */
+		pthread_cond_wait(&c->cv, &c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 unsigned int sqlite_store_org_cache_open_count(struct sqlite_org_cache *c)
 {
 	unsigned int n = 0;

@@ -157,6 +157,40 @@ enum coffer_err sqlite_store_org_db_open(const char *data_dir, const char *org_i
 	return COFFER_OK;
 }
 
+/* unlink that accepts a file already gone. */
+static enum coffer_err remove_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return COFFER_ERR_INVALID_INPUT;
+	return unlink(path) == 0 || errno == ENOENT ? COFFER_OK : COFFER_ERR_IO;
+}
+
+enum coffer_err sqlite_store_org_db_remove(const char *data_dir, const char *org_id)
+{
+	static const char *const files[] = {"org.db", "org.db-wal", "org.db-shm"};
+	char orgs[PATH_MAX], dir[PATH_MAX], blobs[PATH_MAX];
+	if (!uuid_valid(org_id))
+		return COFFER_ERR_INVALID_INPUT;
+	if (snprintf(orgs, sizeof orgs, "%s/orgs", data_dir) >= (int)sizeof orgs ||
+	    snprintf(dir, sizeof dir, "%s/%s", orgs, org_id) >= (int)sizeof dir ||
+	    snprintf(blobs, sizeof blobs, "%s/blobs", dir) >= (int)sizeof blobs)
+		return COFFER_ERR_INVALID_INPUT;
+	if (access(dir, F_OK) != 0)
+		return errno == ENOENT ? COFFER_OK : COFFER_ERR_IO;
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; err == COFFER_OK && i < sizeof files / sizeof files[0]; i++)
+		err = remove_file(dir, files[i]);
+	/* The blobs went first (blob_remove_org): an emptied directory, or none, is left. */
+	if (err == COFFER_OK && rmdir(blobs) != 0 && errno != ENOENT)
+		err = COFFER_ERR_IO;
+	if (err == COFFER_OK && rmdir(dir) != 0 && errno != ENOENT)
+		err = COFFER_ERR_IO;
+	if (err == COFFER_OK)
+		err = dir_fsync(orgs);
+	return err;
+}
+
 bool org_db_is(const struct sqlite_org_db *odb, const char *org_id)
 {
 	return org_id != NULL && strnlen(org_id, STORE_ID_MAX + 1) == STORE_ID_MAX &&

@@ -182,11 +182,18 @@ enum coffer_err sqlite_store_org_keys_destroy(struct sqlite_store *st, const cha
 /* An organisation's columns, in the order read_org() reads them. */
 #define ORG_COLUMNS                                                                                \
 	"SELECT o.id, o.name, o.created_at, o.founded_at, o.charter, "                             \
-	"(SELECT count(*) FROM memberships m WHERE m.org_id = o.id) FROM orgs o "
+	"(SELECT count(*) FROM memberships m WHERE m.org_id = o.id), d.state, d.delete_after "     \
+	"FROM orgs o LEFT JOIN org_deletions d ON d.org_id = o.id "
 
 static enum coffer_err read_org(sqlite3_stmt *s, void *out)
 {
 	struct org_record *o = out;
+	char state[16];
+	db_column_text(s, 6, state, sizeof state); /* NULL reads as "": active */
+	o->state = strcmp(state, "shredding") == 0  ? ORG_SHREDDING
+		   : strcmp(state, "deleting") == 0 ? ORG_DELETING
+						    : ORG_ACTIVE;
+	o->delete_after = o->state == ORG_ACTIVE ? 0 : sqlite3_column_int64(s, 7);
 	db_column_text(s, 0, o->id, sizeof o->id);
 	db_column_text(s, 1, o->name, sizeof o->name);
 	o->created_at = sqlite3_column_int64(s, 2);

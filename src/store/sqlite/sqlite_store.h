@@ -54,6 +54,21 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_org_keys_rewrapped(struct sqlite_
 								  const struct org_key_ref *refs,
 								  const uint32_t *old_master,
 								  size_t n);
+COFFER_MUST_CHECK enum coffer_err
+sqlite_store_org_deletion_request(struct sqlite_store *st, const char *org_id,
+				  const char *requested_by, int64_t now, int64_t delete_after);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_org_deletion_cancel(struct sqlite_store *st,
+								   const char *org_id);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_org_shred_begin(struct sqlite_store *st,
+							       const char *org_id,
+							       const char *requested_by,
+							       int64_t now);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_orgs_deletion_due(struct sqlite_store *st,
+								 int64_t now,
+								 char (*ids)[STORE_ID_MAX + 1],
+								 size_t max, size_t *n);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_org_remove(struct sqlite_store *st,
+							  const char *org_id);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_org_keys_destroy(struct sqlite_store *st,
 								const char *org_id);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_org_db_open(const char *data_dir, const char *org_id,
@@ -81,6 +96,13 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_org_borrow(struct sqlite_org_cach
 							  struct sqlite_org_db **out);
 void sqlite_store_org_return(struct sqlite_org_cache *c, struct sqlite_org_db *odb);
 unsigned int sqlite_store_org_cache_open_count(struct sqlite_org_cache *c);
+/* Closes ORG_ID's database in C, if open, once nobody borrows it. */
+void sqlite_store_org_forget(struct sqlite_org_cache *c, const char *org_id);
+/* Removes DATA_DIR/orgs/ORG_ID/ (org.db, its log and shared memory, the emptied blobs/):
+ * close it first. Not an error when it is gone already. (Also a PostgreSQL node's, whose
+ * directory holds only the file blob store's blobs/.) */
+COFFER_MUST_CHECK enum coffer_err sqlite_store_org_db_remove(const char *data_dir,
+							     const char *org_id);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_org_audit_append(struct sqlite_org_db *odb,
 								const char *org_id,
 								struct audit_entry *e, size_t n);

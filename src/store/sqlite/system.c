@@ -199,8 +199,11 @@ static const struct db_migration system_schema[] = {
 	 " links_upgraded INTEGER NOT NULL CHECK (links_upgraded IN (0, 1))"
 	 ") STRICT;"
 	 "INSERT INTO audit_state (id, links_upgraded) VALUES (1, 0);"},
-	/* 7: alerts on suspicious activity (alerts/alerts.h), and the addresses each user signed
-	 * in from, for "a sign-in from an address not seen for 30 days". */
+	/* 7: alerts on suspicious activity (alerts/alerts.h), the addresses each user signed in
+	 * from (for "a sign-in from an address not seen for 30 days"), and organisations being
+	 * deleted (store_org_deletion_request: asked for, due a week later, cancellable until its
+	 * shredding begins; no foreign key, the row goes with the organisation's in
+	 * store_org_remove's one transaction). */
 	{"CREATE TABLE alerts ("
 	 " seq INTEGER PRIMARY KEY,"
 	 " time INTEGER NOT NULL,"
@@ -215,7 +218,15 @@ static const struct db_migration system_schema[] = {
 	 " address TEXT NOT NULL CHECK (length(address) BETWEEN 1 AND 45),"
 	 " last_seen INTEGER NOT NULL,"
 	 " PRIMARY KEY (user_id, address)"
-	 ") STRICT;"},
+	 ") STRICT;"
+	 "CREATE TABLE org_deletions ("
+	 " org_id TEXT PRIMARY KEY CHECK (length(org_id) = 36),"
+	 " state TEXT NOT NULL CHECK (state IN ('deleting', 'shredding')),"
+	 " requested_at INTEGER NOT NULL,"
+	 " requested_by TEXT NOT NULL CHECK (length(requested_by) BETWEEN 1 AND 36),"
+	 " delete_after INTEGER NOT NULL"
+	 ") STRICT;"
+	 "CREATE INDEX org_deletions_by_time ON org_deletions (delete_after);"},
 };
 // clang-format on
 
