@@ -38,7 +38,7 @@
 #include "http/tls_certs.h"
 #include "keyclient/spawn.h"
 #include "metrics/metrics.h"
-#include "metrics/metrics_http.h"
+#include "http/metrics_listener.h"
 #include "sandbox/harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/web_filter.h"

@@ -55,7 +55,7 @@ enum config_pg_sslmode {
 
 struct coffer_config {
 	struct listen_addr listen;
-	/* Where GET /metrics is served, plain HTTP (metrics/metrics_http.h); off by default. */
+	/* Where GET /metrics is served, plain HTTP (http/metrics_listener.h); off by default. */
 	bool metrics_on;
 	struct listen_addr metrics_listen;
 	/* Alerts on suspicious activity (alerts/alerts.h): the command each alert is passed to,

@@ -2,9 +2,9 @@
  *
  * One registry per process, like a server's statistics: any module notes an event with one
  * call, and metrics_render writes everything in the Prometheus text format (version 0.0.4) for
- * the metrics listener (metrics_http.h). Every note is a handful of relaxed atomic additions,
- * lock-free, on fixed arrays sized at metrics_init; before metrics_init (metrics_listen unset)
- * every note returns at once.
+ * the metrics listener (http/metrics_listener.h). Every note is a handful of relaxed atomic
+ * additions, lock-free, on fixed arrays sized at metrics_init; before metrics_init (metrics_listen
+ * unset) every note returns at once.
  *
  * What is counted never names a person, an organisation or content: requests are labelled by
  * route pattern ("/api/v1/orgs/{org}/records"), method and status only. */

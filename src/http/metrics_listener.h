@@ -1,11 +1,11 @@
-/* metrics_http.h — the metrics listener: `GET /metrics` in Prometheus's text format on
+/* metrics_listener.h — the metrics listener: `GET /metrics` in Prometheus's text format on
  * coffer.conf's metrics_listen, plain HTTP, nothing else.
  *
  * Plain HTTP because Prometheus scrapes it on a private address (the default documented is
  * 127.0.0.1:9464); what it serves names no person, organisation or content (metrics.h), only
  * volumes and timings. `coffer check` warns when it listens beyond loopback. */
-#ifndef COFFER_METRICS_HTTP_H
-#define COFFER_METRICS_HTTP_H
+#ifndef COFFER_HTTP_METRICS_LISTENER_H
+#define COFFER_HTTP_METRICS_LISTENER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
-/* metrics_http.c — the metrics listener of metrics_http.h, on its own libmicrohttpd daemon
+/* metrics_listener.c — the metrics listener of metrics_listener.h, on its own libmicrohttpd daemon
  * (one thread, a few connections): a slow scraper never takes a thread from the API. */
-#include "metrics/metrics_http.h"
+#include "http/metrics_listener.h"
 
 #include <microhttpd.h>
 #include <stdbool.h>
