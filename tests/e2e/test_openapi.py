@@ -84,9 +84,9 @@ def test_the_check_refuses_what_the_document_does_not_say(doc):
                    "content_type": "application/json", "body": '{"error":"not_found"}'})
     assert why.startswith("DELETE /api/v1/orgs/{org}/records/{id} 404: at error:"), why
     # A JSON body where the document gives bytes, and bytes where it gives JSON.
-    assert "a JSON body" in c.check({"method": "GET", "path": path.replace("records", "files"),
-                                     "status": 200, "content_type": "application/json",
-                                     "body": "{}"})
+    assert "a JSON body" in c.check({"method": "GET", "path": f"/api/v1/orgs/{ORG}/exports/"
+                                     f"{ORG}/download", "status": 200,
+                                     "content_type": "application/json", "body": "{}"})
     assert "Content-Type 'text/html'" in c.check({"method": "GET", "path": "/healthz",
                                                   "status": 200, "content_type": "text/html"})
     # No route: 404 or 405 with the envelope, and nothing else.
