@@ -30,6 +30,9 @@ EDGE_STATUSES = {400, 414, 431, 505}
 
 # ------------------------------------------------------------------------------- recording
 
+# The answer headers the document describes, recorded for the check.
+RECORDED_HEADERS = ("Retry-After", "Repr-Digest", "Content-Disposition",
+                    "Content-Security-Policy", "Allow")
 RECORD_PATH = None  # the JSONL file answers are appended to; None records nothing
 _lock = threading.Lock()
 
@@ -42,6 +45,9 @@ def record(method, path, resp, streamed=False):
     ctype = resp.headers.get("Content-Type", "")
     entry = {"method": method.upper(), "path": path.split("?", 1)[0].split("#", 1)[0],
              "status": resp.status_code, "content_type": ctype}
+    headers = {h: resp.headers[h] for h in RECORDED_HEADERS if h in resp.headers}
+    if headers:
+        entry["headers"] = headers
     if not streamed and method.upper() != "HEAD" and ctype.split(";")[0].strip() == "application/json":
         entry["body"] = resp.content.decode("utf-8", errors="replace")
     line = json.dumps(entry) + "\n"
@@ -343,6 +349,29 @@ class Checker:
         at = "/".join(str(p) for p in e.absolute_path) or "(the body)"
         return f"at {at}: {e.message[:300]}"
 
+    def _headers_problem(self, resp, got, template, op_method, status):
+        """Why the recorded headers GOT break RESP's: a required one missing, or a value its
+        schema refuses (only the headers openapi_check records are judged)."""
+        for h, spec in (resp.get("headers") or {}).items():
+            spec = _resolve(self.doc, spec)
+            if h not in RECORDED_HEADERS:
+                continue
+            if h not in got:
+                if spec.get("required"):
+                    return f"header {h} is missing"
+                continue
+            schema = spec.get("schema")
+            if schema is None:
+                continue
+            value = got[h]
+            if schema.get("type") == "integer" and re.fullmatch(r"\d+", value):
+                value = int(value)
+            v = self._validator(("header", template, op_method, status, h), schema)
+            errors = list(v.iter_errors(value))
+            if errors:
+                return f"header {h}: {errors[0].message[:200]}"
+        return None
+
     def check(self, rec):
         """None when REC validates, else why not (a sentence naming the route and status).
         Also "unrouted" or "edge" for answers no route of the document gives."""
@@ -369,6 +398,9 @@ class Checker:
         if resp is None:
             return f"{name}: status {status} is not documented for {method} {template}"
         resp = _resolve(self.doc, resp)
+        why = self._headers_problem(resp, rec.get("headers", {}), template, op_method, status)
+        if why:
+            return f"{name}: {why}"
         content = resp.get("content") or {}
         if "body" not in rec:
             if content and ctype and ctype not in content and "*/*" not in content \

@@ -84,11 +84,22 @@ def test_the_check_refuses_what_the_document_does_not_say(doc):
                    "content_type": "application/json", "body": '{"error":"not_found"}'})
     assert why.startswith("DELETE /api/v1/orgs/{org}/records/{id} 404: at error:"), why
     # A JSON body where the document gives bytes, and bytes where it gives JSON.
-    assert "a JSON body" in c.check({"method": "GET", "path": f"/api/v1/orgs/{ORG}/exports/"
-                                     f"{ORG}/download", "status": 200,
-                                     "content_type": "application/json", "body": "{}"})
+    assert c.check({"method": "POST", "path": "/api/v1/logout", "status": 204,
+                    "content_type": "application/json", "body": "{}"}) == \
+        "POST /api/v1/logout 204: a JSON body where the document gives none"
     assert "Content-Type 'text/html'" in c.check({"method": "GET", "path": "/healthz",
                                                   "status": 200, "content_type": "text/html"})
+    # A header the document requires, missing or malformed.
+    file_path = f"/api/v1/orgs/{ORG}/files/{ORG}"
+    download = {"method": "GET", "path": file_path, "status": 200,
+                "content_type": "text/plain",
+                "headers": {"Content-Disposition": "attachment; filename=\"a.txt\"",
+                            "Repr-Digest": "sha-256=:" + "A" * 43 + "=:"}}
+    assert c.check(download) is None
+    assert c.check(dict(download, headers={"Content-Disposition": "attachment"})) == \
+        "GET /api/v1/orgs/{org}/files/{id} 200: header Repr-Digest is missing"
+    why = c.check(dict(download, headers=dict(download["headers"], **{"Repr-Digest": "md5=x"})))
+    assert why.startswith("GET /api/v1/orgs/{org}/files/{id} 200: header Repr-Digest: 'md5=x'")
     # No route: 404 or 405 with the envelope, and nothing else.
     assert c.check({"method": "GET", "path": "/nowhere", "status": 404,
                     "content_type": "application/json", "body": ERROR}) == "unrouted"
