@@ -49,11 +49,37 @@ def record(method, path, resp, streamed=False):
     if headers:
         entry["headers"] = headers
     if not streamed and method.upper() != "HEAD" and ctype.split(";")[0].strip() == "application/json":
-        entry["body"] = resp.content.decode("utf-8", errors="replace")
+        entry["body"] = _shortened(resp.content.decode("utf-8", errors="replace"))
     line = json.dumps(entry) + "\n"
     with _lock:
         with open(RECORD_PATH, "a", encoding="utf-8") as f:
             f.write(line)
+
+
+# A body longer than this has its long strings cut to this many characters before it is
+# written: records of 1 MiB would otherwise make the file hundreds of megabytes. No schema of
+# the document constrains a string beyond its first 64 Ki characters but a record's body, whose
+# 1 MiB limit the server checks itself.
+LONG = 64 * 1024
+
+
+def _shortened(text):
+    if len(text) <= LONG:
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text[:LONG]  # not JSON: the check says so, and this much shows it
+
+    def cut(v):
+        if isinstance(v, str):
+            return v[:LONG]
+        if isinstance(v, list):
+            return [cut(x) for x in v]
+        if isinstance(v, dict):
+            return {k: cut(x) for k, x in v.items()}
+        return v
+    return json.dumps(cut(value))
 
 
 def read_records(path):

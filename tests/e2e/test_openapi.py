@@ -94,9 +94,11 @@ def test_the_check_refuses_what_the_document_does_not_say(doc):
     download = {"method": "GET", "path": file_path, "status": 200,
                 "content_type": "text/plain",
                 "headers": {"Content-Disposition": "attachment; filename=\"a.txt\"",
-                            "Repr-Digest": "sha-256=:" + "A" * 43 + "=:"}}
+                            "Repr-Digest": "sha-256=:" + "A" * 43 + "=:",
+                            "Content-Security-Policy": "sandbox, default-src 'self'"}}
     assert c.check(download) is None
-    assert c.check(dict(download, headers={"Content-Disposition": "attachment"})) == \
+    assert c.check(dict(download, headers={"Content-Disposition": "attachment",
+                                           "Content-Security-Policy": "sandbox"})) == \
         "GET /api/v1/orgs/{org}/files/{id} 200: header Repr-Digest is missing"
     why = c.check(dict(download, headers=dict(download["headers"], **{"Repr-Digest": "md5=x"})))
     assert why.startswith("GET /api/v1/orgs/{org}/files/{id} 200: header Repr-Digest: 'md5=x'")
