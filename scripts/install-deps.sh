@@ -14,12 +14,14 @@ libcurl4-openssl-dev libexpat1-dev"
 # (started when the machine has an init system): it is left alone, and no test ever uses it.
 # The S3 store of the tests is OpenStack Swift 2.30 with its s3api middleware and memcached
 # (scripts/swift_s3.py starts its own, on 127.0.0.1); boto3 is the independent S3 client that
-# checks it. Prometheus scrapes coffer's metrics in a test, and its promtool lints them. The
-# packages' own services, when an init system starts them, are never used.
+# checks it. Prometheus scrapes coffer's metrics in a test, and its promtool lints them.
+# python3-jsonschema validates docs/openapi.yaml and the answers the end-to-end suite receives
+# against it (with python3-yaml, from the cluster group, which this group includes).
 # tests/packaging checks the systemd unit with systemd-analyze (offline: systemd need not be
-# PID 1) and the man pages with man-db's `man --warnings`, which runs groff.
+# PID 1) and the man pages with man-db's `man --warnings`, which runs groff. The packages' own
+# services, when an init system starts them, are never used.
 test="libcmocka-dev clang clang-format libclang-rt-14-dev python3 python3-pytest python3-requests
-python3-cryptography
+python3-cryptography python3-jsonschema
 oathtool openssl gnutls-bin sqlite3 procps testssl.sh p7zip-full
 softhsm2 opensc
 chromium

@@ -7,6 +7,8 @@ import time
 
 import requests
 
+import openapi_check
+
 ADMIN_PASSWORD = "correct horse battery staple 1"
 
 
@@ -61,7 +63,9 @@ class Client:
         kw.setdefault("timeout", 60)
         # Per request: requests lets REQUESTS_CA_BUNDLE override a session-wide verify.
         kw.setdefault("verify", self.server.cert)
-        return self.http.request(method, self.server.base_url + path, json=json, headers=h, **kw)
+        r = self.http.request(method, self.server.base_url + path, json=json, headers=h, **kw)
+        openapi_check.record(method, path, r, streamed=kw.get("stream", False))
+        return r
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

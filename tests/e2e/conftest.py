@@ -38,6 +38,8 @@ from pathlib import Path
 import pytest
 import requests
 
+import openapi_check
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COFFER_BIN = Path(os.environ.get("COFFER_BIN", str(REPO_ROOT / "build" / "coffer")))
 if not COFFER_BIN.is_absolute():
@@ -423,7 +425,9 @@ class Server:
     def request(self, method, path, **kw):
         kw.setdefault("verify", self.cert)
         kw.setdefault("timeout", 30)
-        return requests.request(method, self.base_url + path, **kw)
+        r = requests.request(method, self.base_url + path, **kw)
+        openapi_check.record(method, path, r, streamed=kw.get("stream", False))
+        return r
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -569,17 +573,34 @@ def ensure_service_user():
 
 
 _own_basetemp = None
+_own_record_dir = None
 
 
 def pytest_configure(config):
     # Only the readiness probe uses verify=False (see Server.wait_ready).
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+    # Every answer the suite receives is recorded, for test_openapi.py's last test to validate
+    # against docs/openapi.yaml; COFFER_OPENAPI_RECORD names the file to keep them in.
+    config.addinivalue_line("markers", "openapi_answers: runs last, on every answer recorded")
+    global _own_record_dir
+    if os.environ.get("COFFER_OPENAPI_RECORD"):
+        openapi_check.RECORD_PATH = os.environ["COFFER_OPENAPI_RECORD"]
+    else:
+        _own_record_dir = tempfile.mkdtemp(prefix="coffer-openapi-")
+        openapi_check.RECORD_PATH = os.path.join(_own_record_dir, "answers.jsonl")
+    open(openapi_check.RECORD_PATH, "a").close()
     global _own_basetemp
     if AS_ROOT and not config.option.basetemp:
         # Not /tmp/pytest-of-root, which every new session resets to 0700 under the servers
         # of the sessions already running.
         _own_basetemp = Path(tempfile.mkdtemp(prefix="coffer-e2e-"))
         config.option.basetemp = str(_own_basetemp / "t")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The check of the recorded answers runs after every other test, whatever the order."""
+    last = [i for i in items if i.get_closest_marker("openapi_answers")]
+    items[:] = [i for i in items if not i.get_closest_marker("openapi_answers")] + last
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -589,6 +610,8 @@ def pytest_sessionfinish(session, exitstatus):
         _swift_server.cleanup()
     if _own_basetemp is not None and exitstatus == 0:
         shutil.rmtree(_own_basetemp, ignore_errors=True)
+    if _own_record_dir is not None and exitstatus == 0:
+        shutil.rmtree(_own_record_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
