@@ -210,13 +210,17 @@ def main():
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
     run_pytest("packaging (systemd unit, man pages, make install)", "tests/packaging",
                "build/coffer")
-    run_pytest("e2e (release)", "tests/e2e", "build/coffer")
-    # The same suite on the PostgreSQL store (its own throwaway PostgreSQL 15), beside the
-    # sanitizer run: the two share no port, directory or database.
+    # The end-to-end suite three times at once: on the release binary, on the PostgreSQL store
+    # (its own throwaway PostgreSQL 15) and on the sanitizer binary. They share no port,
+    # directory or database, and each mostly waits (on fsync, timeouts, its server), so
+    # together they take little longer than the slowest alone.
+    release_log = os.path.join(tempfile.mkdtemp(prefix="coffer-e2e-release-"), "pytest.log")
+    on_release = start_pytest("e2e (release)", "tests/e2e", "build/coffer", log=release_log)
     pg_log = os.path.join(tempfile.mkdtemp(prefix="coffer-e2e-pg-"), "pytest.log")
     on_pg = start_pytest("e2e (PostgreSQL, release)", "tests/e2e", "build/coffer",
                          {"COFFER_TEST_DB": "postgresql"}, log=pg_log)
     run_pytest("e2e (ASan+UBSan)", "tests/e2e", "build/asan/coffer")
+    finish_pytest(on_release)
     finish_pytest(on_pg)
     # The highly available cluster (etcd, three PostgreSQL under Patroni, HAProxy, Swift, two
     # coffer nodes: scripts/cluster.sh), its drills and its backups, beside the suites that

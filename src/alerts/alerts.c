@@ -150,7 +150,7 @@ static bool raised_lately(enum alert_kind kind, const char *org, const char *sub
 	return false;
 }
 
-static void audit_it(const struct alert_record *a, const char *address)
+static void audit_it(const struct alert_record *a, const char *address, bool about_a_chain)
 {
 	struct audit_entry e;
 	memset(&e, 0, sizeof e);
@@ -167,7 +167,9 @@ static void audit_it(const struct alert_record *a, const char *address)
 			"an alert of kind %s could not be entered in the system "
 			"audit chain",
 			a->kind);
-	if (a->org_id[0] != '\0' && sink.deps.org_append != NULL &&
+	/* A chain found altered is evidence: the alert about it goes to the system chain only,
+	 * never appended to the chain in question (its organisation still lists it). */
+	if (a->org_id[0] != '\0' && sink.deps.org_append != NULL && !about_a_chain &&
 	    sink.deps.org_append(sink.deps.org_ctx, a->org_id, &org_copy) != COFFER_OK)
 		log_msg(LOG_ERROR, "alert",
 			"an alert of kind %s could not be entered in %s's "
@@ -231,7 +233,7 @@ bool alert_raise(enum alert_kind kind, const char *org_id, const char *subject, 
 	log_event(LOG_WARN, "alert",
 		  json_pack("{s:I,s:s,s:s?}", "id", (json_int_t)a.seq, "kind", a.kind, "org_id",
 			    a.org_id[0] ? a.org_id : NULL));
-	audit_it(&a, address != NULL ? address : "");
+	audit_it(&a, address != NULL ? address : "", kind == ALERT_AUDIT_CHAIN);
 	hand_over(&a, address != NULL ? address : "");
 	return true;
 }

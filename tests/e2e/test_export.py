@@ -405,6 +405,10 @@ def test_an_export_stops_when_the_admins_role_changes(w):
     """A clearance lowered while the export waits: the kept ticket no longer says what keyd
     would now, and the export fails rather than go on with it."""
     founder, org = w.founder.client, w.org_a
+    # The founder's export goes first and takes a while (a restricted file only it reads), so
+    # that the second one is still queued when the clearance changes, however fast the store.
+    slow = upload_file(founder, org, "slow.bin", "restricted", os.urandom(24 * MIB))
+    assert slow.status_code == 201, slow.text
     r1 = _export(founder, org)
     assert r1.status_code == 202, r1.text
     r2 = _export(w.admin2.client, org)
@@ -419,6 +423,8 @@ def test_an_export_stops_when_the_admins_role_changes(w):
         r = founder.request("PATCH", org_path(org, "members", w.admin2.id),
                             json={"clearance": "confidential"})
         assert r.status_code == 200, r.text
+        r = founder.request("DELETE", org_path(org, "files", slow.json()["id"]))
+        assert r.status_code == 204, r.text
 
 
 @pytest.mark.skipif(IS_ASAN, reason="a large export runs against the release build only")
