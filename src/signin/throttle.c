@@ -9,14 +9,19 @@ int64_t throttle_wait(uint32_t failures, int64_t last, uint32_t free_failures, i
 	int64_t delay = doublings >= 10 ? THROTTLE_CAP_S : (int64_t)1 << doublings;
 	if (delay > THROTTLE_CAP_S)
 		delay = THROTTLE_CAP_S;
-	int64_t until = last + delay;
+	/* Times are whole seconds: a failure stamped LAST happened somewhere in [LAST, LAST + 1),
+	 * so a wait of DELAY seconds from it is sure to have passed only at LAST + 1 + DELAY. */
+	int64_t until = last + 1 + delay;
 	return until > now ? until - now : 0;
 }
 
-/* Seconds until a window that is full until UNTIL has room again. */
+/* Seconds until a window that is full until UNTIL has room again; UNTIL, a whole-second
+ * stamp plus the window's length, is sure to have passed only a second later. */
 static int64_t window_wait(int64_t until, int64_t now)
 {
-	return until > now ? until - now : 0;
+	if (until == 0)
+		return 0;
+	return until + 1 > now ? until + 1 - now : 0;
 }
 
 void throttle_decide(const struct throttle_counts *c, int64_t now, struct throttle_verdict *out)

@@ -4,7 +4,9 @@
  *
  * Per account (known or not), from untrusted clients: after THROTTLE_FREE_FAILURES consecutive
  * failures, attempts wait 1 s after the last failure, then 2 s, 4 s, ... doubling with each
- * further failure, never more than THROTTLE_CAP_S. Per address: more than THROTTLE_ADDRESS_FREE
+ * further failure, never more than THROTTLE_CAP_S. Times are kept in whole seconds, so a wait
+ * ends at the first whole second sure to be that long after the failure: a Retry-After of 1 s
+ * reads 2 in the second the failure happened. Per address: more than THROTTLE_ADDRESS_FREE
  * failures in THROTTLE_WINDOW_S, whatever the accounts, waits the same way. Attempts refused for
  * waiting are not failures: they do not lengthen the wait, and the request thread is never
  * parked.
@@ -44,8 +46,8 @@
 #define THROTTLE_CODE_MAX	 5
 #define THROTTLE_CODE_WINDOW_S	 900
 
-/* Seconds still to wait at NOW after FAILURES counted failures, the last at LAST, when the
- * first FREE of them cost nothing; 0 when an attempt may go ahead. */
+/* Seconds still to wait at NOW after FAILURES counted failures, the last in the second LAST,
+ * when the first FREE of them cost nothing; 0 when an attempt may go ahead. */
 int64_t throttle_wait(uint32_t failures, int64_t last, uint32_t free_failures, int64_t now);
 
 /* What the counts say about one guess at an account. A window's "until" is when it stops being

@@ -47,6 +47,17 @@ def scrape(w):
     return r.text
 
 
+def scrape_until(w, ready, timeout=10):
+    """A request is counted once its reply has gone out, so a scrape sent as soon as the reply
+    is read may come first: scrape again until READY(text) holds or TIMEOUT passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = scrape(w)
+        if ready(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.05)
+
+
 def value(text, name, **labels):
     """The sample NAME{LABELS…} (labels given must match; others may be present)."""
     for line in text.splitlines():
@@ -79,7 +90,8 @@ def test_requests_are_counted_by_route_method_and_status(w):
     get_record(c, w.org, rec["id"])
     r = c.get(f"/api/v1/orgs/{w.org}/records/00000000-0000-4000-8000-000000000000")
     assert r.status_code == 404
-    text = scrape(w)
+    text = scrape_until(w, lambda t: (value(t, "coffer_http_requests_total", method="GET",
+                                            route=route + "/{id}", status="404") or 0) >= 1)
     assert value(text, "coffer_http_requests_total", method="POST", route=route,
                  status="201") == before + 1
     assert value(text, "coffer_http_requests_total", method="GET", route=route + "/{id}",
@@ -92,7 +104,9 @@ def test_requests_are_counted_by_route_method_and_status(w):
                         route=route)
     # A path no route matches is counted under route="none".
     assert c.get("/api/v1/no/such/route").status_code == 404
-    assert value(scrape(w), "coffer_http_requests_total", route="none", status="404") >= 1
+    text = scrape_until(w, lambda t: value(t, "coffer_http_requests_total", route="none",
+                                           status="404") is not None)
+    assert value(text, "coffer_http_requests_total", route="none", status="404") >= 1
 
 
 def test_signins_keyd_commits_and_sessions(w):

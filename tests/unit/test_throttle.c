@@ -1,5 +1,6 @@
 /* test_throttle.c — the waits after failed logins: free failures, then 1 s, 2 s, 4 s … doubling
- * per further failure, counted from the last failure, capped at 900 s, and the address rule's
+ * per further failure, counted from the last failure (stamped in whole seconds, so a wait ends
+ * one second later than the stamp plus the wait), capped at 900 s, and the address rule's
  * "more than 20" boundary; the verdict with and without a standing device cookie and with the
  * window of wrong codes full; and, on a clock the test runs, how many guesses an attacker gets
  * per hour: the figures docs/SECURITY.md states. */
@@ -14,26 +15,26 @@ static void test_account_waits_double(void **state)
 	assert_int_equal(throttle_wait(0, 0, THROTTLE_FREE_FAILURES, last), 0);
 	assert_int_equal(throttle_wait(1, last, THROTTLE_FREE_FAILURES, last), 0);
 	assert_int_equal(throttle_wait(2, last, THROTTLE_FREE_FAILURES, last), 0);
-	assert_int_equal(throttle_wait(3, last, THROTTLE_FREE_FAILURES, last), 1);
-	assert_int_equal(throttle_wait(4, last, THROTTLE_FREE_FAILURES, last), 2);
-	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last), 4);
-	assert_int_equal(throttle_wait(12, last, THROTTLE_FREE_FAILURES, last), 512);
-	assert_int_equal(throttle_wait(13, last, THROTTLE_FREE_FAILURES, last), THROTTLE_CAP_S);
+	assert_int_equal(throttle_wait(3, last, THROTTLE_FREE_FAILURES, last), 2);
+	assert_int_equal(throttle_wait(4, last, THROTTLE_FREE_FAILURES, last), 3);
+	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last), 5);
+	assert_int_equal(throttle_wait(12, last, THROTTLE_FREE_FAILURES, last), 513);
+	assert_int_equal(throttle_wait(13, last, THROTTLE_FREE_FAILURES, last), THROTTLE_CAP_S + 1);
 	assert_int_equal(throttle_wait(4000000000u, last, THROTTLE_FREE_FAILURES, last),
-			 THROTTLE_CAP_S);
+			 THROTTLE_CAP_S + 1);
 }
 
 static void test_wait_counts_from_the_last_failure(void **state)
 {
 	(void)state;
 	const int64_t last = 5000;
-	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 1), 3);
-	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 3), 1);
-	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 4), 0);
+	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 1), 4);
+	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 4), 1);
+	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 5), 0);
 	assert_int_equal(throttle_wait(5, last, THROTTLE_FREE_FAILURES, last + 100000), 0);
 	/* Never more than the cap, whatever the count: no permanent lockout. */
-	assert_int_equal(throttle_wait(100, last, THROTTLE_FREE_FAILURES, last + THROTTLE_CAP_S),
-			 0);
+	assert_int_equal(
+	    throttle_wait(100, last, THROTTLE_FREE_FAILURES, last + 1 + THROTTLE_CAP_S), 0);
 }
 
 static void test_address_more_than_twenty(void **state)
@@ -41,16 +42,17 @@ static void test_address_more_than_twenty(void **state)
 	(void)state;
 	const int64_t t = 777;
 	assert_int_equal(throttle_wait(20, t, THROTTLE_ADDRESS_FREE + 1, t), 0);
-	assert_int_equal(throttle_wait(21, t, THROTTLE_ADDRESS_FREE + 1, t), 1);
-	assert_int_equal(throttle_wait(22, t, THROTTLE_ADDRESS_FREE + 1, t), 2);
+	assert_int_equal(throttle_wait(21, t, THROTTLE_ADDRESS_FREE + 1, t), 2);
+	assert_int_equal(throttle_wait(22, t, THROTTLE_ADDRESS_FREE + 1, t), 3);
 }
 
 static const int64_t T0 = 1700000000;
 
-/* An account whose untrusted clients must wait: 5 failures, the last just now (4 s). */
+/* An account whose untrusted clients must wait: 5 failures, the last stamped in the second
+ * before T0 (4 s after it: until T0 + 4). */
 static struct throttle_counts locked_account(void)
 {
-	return (struct throttle_counts){.account_failures = 5, .account_last = T0};
+	return (struct throttle_counts){.account_failures = 5, .account_last = T0 - 1};
 }
 
 static void test_untrusted_clients_wait_for_the_account(void **state)
@@ -91,8 +93,11 @@ static void test_a_device_cookie_that_failed_too_often_is_untrusted(void **state
 	throttle_decide(&c, T0, &v);
 	assert_false(v.trusted);
 	assert_int_equal(v.wait, 4);
-	/* Once its window has moved on, it stands again. */
+	/* Once its window has moved on (a second after: the stamps are whole seconds), it stands
+	 * again. */
 	throttle_decide(&c, T0 + 100, &v);
+	assert_false(v.trusted);
+	throttle_decide(&c, T0 + 101, &v);
 	assert_true(v.trusted);
 	assert_int_equal(v.wait, 0);
 	/* All the account's cookies together full: none of them stands. */
@@ -106,7 +111,7 @@ static void test_a_device_cookie_that_failed_too_often_is_untrusted(void **state
 static void test_the_address_rule_holds_for_everyone(void **state)
 {
 	(void)state;
-	struct throttle_counts c = {.address_failures = 22, .address_last = T0, .device = true};
+	struct throttle_counts c = {.address_failures = 22, .address_last = T0 - 1, .device = true};
 	struct throttle_verdict v;
 	throttle_decide(&c, T0, &v);
 	assert_true(v.trusted);
@@ -115,7 +120,7 @@ static void test_the_address_rule_holds_for_everyone(void **state)
 	/* Both: the longer wait is told, and which rule asked for it. */
 	c = locked_account();
 	c.address_failures = 21;
-	c.address_last = T0;
+	c.address_last = T0 - 1;
 	throttle_decide(&c, T0, &v);
 	assert_int_equal(v.wait, 4);
 	assert_int_equal(v.why, THROTTLE_ACCOUNT);
@@ -134,8 +139,8 @@ static void test_the_code_window_holds_untrusted_clients_only(void **state)
 	/* No wait for the guess itself (that would tell whether a password was right): only a
 	 * right password and code is refused, for the rest of the window. */
 	assert_int_equal(v.wait, 0);
-	assert_int_equal(v.codes_wait, 600);
-	throttle_decide(&c, T0 + 600, &v);
+	assert_int_equal(v.codes_wait, 601);
+	throttle_decide(&c, T0 + 601, &v);
 	assert_int_equal(v.codes_wait, 0);
 	c.device = true;
 	throttle_decide(&c, T0, &v);
@@ -184,12 +189,15 @@ static size_t simulate(const struct sim *o, int64_t end, int64_t *times)
 			now += wait;
 			continue;
 		}
+		/* The guess goes in at the last instant before NOW: the store stamps it with the
+		 * second before, the earliest stamp a guess allowed at NOW can carry, so that the
+		 * guesser loses no time to whole seconds and the figures are a bound. */
 		times[n++] = now - T0;
-		address[n_address++] = now;
-		codes[n_codes++] = now;
+		address[n_address++] = now - 1;
+		codes[n_codes++] = now - 1;
 		if (!o->spray && !o->owner_resets) {
 			c.account_failures++;
-			c.account_last = now;
+			c.account_last = now - 1;
 		}
 	}
 	return n;
