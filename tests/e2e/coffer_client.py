@@ -48,12 +48,19 @@ class Authenticator:
             time.sleep(max(0.2, (step - 1) * 30 - now + 0.5))
 
 
+# A connection kept alive is reused only while it has been idle for less than this: the server
+# closes one idle for header_timeout (10 s by default), and a request sent just as it does
+# meets a closed connection. Browsers and HTTP libraries keep the same margin.
+KEEP_ALIVE_IDLE_S = 8
+
+
 class Client:
     def __init__(self, server, headers=None):
         self.server = server
         self.http = requests.Session()
         self.csrf = None
         self.extra = dict(headers or {})
+        self.last_used = None
 
     def request(self, method, path, json=None, headers=None, csrf=True, **kw):
         h = dict(self.extra)
@@ -63,7 +70,10 @@ class Client:
         kw.setdefault("timeout", 60)
         # Per request: requests lets REQUESTS_CA_BUNDLE override a session-wide verify.
         kw.setdefault("verify", self.server.cert)
+        if self.last_used is not None and time.monotonic() - self.last_used > KEEP_ALIVE_IDLE_S:
+            self.http.close()
         r = self.http.request(method, self.server.base_url + path, json=json, headers=h, **kw)
+        self.last_used = time.monotonic()
         openapi_check.record(method, path, r, streamed=kw.get("stream", False))
         return r
 
