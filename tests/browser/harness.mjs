@@ -93,7 +93,8 @@ export class Authenticator {
 // Runs named steps in order; a step after a failure is reported failed (it depends on the
 // journey so far) rather than silently skipped.
 export class Runner {
-  constructor() { this.passed = 0; this.failed = 0; this.broken = null; }
+  // ONFAILURE(name), when set, records what the pages showed when a step failed.
+  constructor() { this.passed = 0; this.failed = 0; this.broken = null; this.onFailure = null; }
   async step(name, fn) {
     const t0 = Date.now();
     if (this.broken) {
@@ -109,6 +110,7 @@ export class Runner {
       this.failed++;
       this.broken = name;
       console.log(`not ok - ${name}\n  ${String(err && err.stack || err).split('\n').join('\n  ')}`);
+      if (this.onFailure) await this.onFailure(name).catch((e) => console.log(`  (no record of the pages: ${e})`));
     }
   }
   // An independent check: its failure does not stop the journey.

@@ -91,6 +91,20 @@ async function newPage(name, viewport = {width: 1280, height: 860}, extraHTTPHea
   return {context, page};
 }
 const shot = (page, name) => page.screenshot({path: join(SHOTS, `${name}.png`), fullPage: true});
+// A failed step leaves a picture of every open page and says where each one was.
+let failures = 0;
+run.onFailure = async () => {
+  failures++;
+  let i = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      const name = `failure-${failures}-page-${++i}`;
+      await shot(page, name).catch(() => {});
+      const main = await page.locator('main').textContent({timeout: 2000}).catch(() => '');
+      console.log(`  ${name}: ${page.url()}: ${(main || '').replace(/\s+/g, ' ').slice(0, 300)}`);
+    }
+  }
+};
 // A fresh load of the page at HASH (a query makes the URL new, so the app starts afresh).
 const go = (page, hash) => page.goto(`${coffer.base}/?t=${Date.now()}${hash}`);
 const secretOf = async (page) => (await page.locator('#totp-secret').textContent()).replace(/\s+/g, '');
@@ -465,8 +479,9 @@ try {
     await page.getByText('Their old password, authenticator and sessions have stopped working already.').waitFor();
     await row(PARALEGAL).locator('td').nth(5).getByText('pending').waitFor();
     await shot(page, 'people-reset-link');
-    // The member's page: the next request finds the session gone.
-    await paralegal.page.getByRole('link', {name: 'Files'}).click();
+    // The member's page: the next request finds the session gone (perhaps its own check of
+    // the session, every 5 s while in use, before the click on Files).
+    await paralegal.page.getByRole('link', {name: 'Files'}).click({timeout: 3000}).catch(() => {});
     await paralegal.page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
     await paralegal.page.getByText('Your session has ended').waitFor();
   });
@@ -590,8 +605,10 @@ try {
     await page.getByRole('button', {name: 'Remove member'}).click();
     await page.getByText(`${PARALEGAL} has been removed from Smith & Partners.`).waitFor();
     await row(PARALEGAL).waitFor({state: 'detached'});
-    // The member's page is open on the records list.
-    await paralegal.page.getByRole('link', {name: 'Files'}).click();
+    // The member's page is open on the records list. Its next request is refused; that may be
+    // its own check of the session (every 5 s while in use), which draws the top bar again
+    // without the organisation's links, before the click on Files below.
+    await paralegal.page.getByRole('link', {name: 'Files'}).click({timeout: 3000}).catch(() => {});
     await paralegal.page.getByText('You are not a member of Smith & Partners any more.').waitFor();
     assert(await paralegal.page.locator('#topbar nav a').count() === 0, 'the top bar offers nothing of the organisation');
     await shot(paralegal.page, 'member-removed');
