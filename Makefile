@@ -7,6 +7,8 @@
 #   make test     install what is missing, build everything, run every suite
 #   make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)
 #   make bench    run the benchmarks, write bench/results/latest.md
+#   make profile  where a read's and a create's CPU goes, stage by stage (perf on a build with
+#                 frame pointers), written to bench/results/latest-stages.md
 #   make cluster  start a highly available cluster on this machine (scripts/cluster.sh up
 #                 $(CLUSTER_DIR)); `scripts/cluster.sh down $(CLUSTER_DIR)` stops it
 #   make install  install build/coffer, the systemd unit, the man pages and an example
@@ -14,8 +16,8 @@
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
-.PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench cluster deps test-deps bench-deps \
-        cluster-deps clean format install
+.PHONY: all asan unit pgtests s3tests fuzzers run test fuzz bench profile cluster deps test-deps \
+        bench-deps cluster-deps clean format install
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
         libzip libpq libcurl expat
@@ -92,6 +94,24 @@ build/libcoffer.a: $(REL_LIB_OBJ)
 build/coffer: build/obj/src/main.o build/libcoffer.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(REL_CFLAGS) $(HARDEN_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# --- the profiling build: the release build with frame pointers, for perf ---------------------
+# (bench/profile_stages.py; `make profile`), and with every call a frame of its own (no sibling
+# calls), so that the store's dispatch shows in a stack. perf unwinds the libraries, built
+# without frame pointers, from their .eh_frame (--call-graph dwarf).
+PROF_CFLAGS = $(REL_CFLAGS) -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+              -fno-optimize-sibling-calls
+PROF_LIB_OBJ := $(LIB_SRC:%.c=build/profile/obj/%.o) $(ASM_SRC:%.S=build/obj/%.o) \
+                $(GEN_SRC:%.c=build/profile/obj/%.o) $(GEN_ASM:%.S=build/obj/%.o)
+
+build/profile/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(PROF_CFLAGS) -c $< -o $@
+
+build/profile/coffer: build/profile/obj/src/main.o $(PROF_LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(PROF_CFLAGS) $(HARDEN_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # --- AddressSanitizer + UndefinedBehaviorSanitizer build ----------------------------------
 build/asan/obj/%.o: %.c
@@ -220,6 +240,12 @@ cluster: cluster-deps
 bench: bench-deps
 	@$(MAKE) --no-print-directory build/coffer $(BENCH_BIN)
 	@/usr/bin/python3 bench/run.py
+
+# Where a read's and a create's CPU goes, stage by stage, under load (perf on the profiling
+# build): writes bench/results/latest-stages.md.
+profile: bench-deps
+	@$(MAKE) --no-print-directory build/profile/coffer
+	@/usr/bin/python3 bench/profile_stages.py
 
 FUZZ_SECONDS ?= 60
 fuzz: test-deps

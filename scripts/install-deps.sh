@@ -39,8 +39,9 @@ systemd man-db groff-base"
 cluster="etcd-server etcd-client patroni python3-etcd python3-psycopg2 python3-yaml haproxy
 pgbackrest"
 
-# Benchmarks: the load generator and the static-file server whose rates are the ceilings.
-bench="wrk nginx-light"
+# Benchmarks: the load generator and the static-file server whose rates are the ceilings; perf
+# (linux-perf) for `make profile`'s stages.
+bench="wrk nginx-light linux-perf"
 
 want="$build"
 case "${1:-build}" in

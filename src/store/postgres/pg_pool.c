@@ -9,7 +9,12 @@
  *
  * The slots array holds every connection; a slot is FREE (no connection), OPENING (reserved
  * by a borrower that is connecting outside the lock), IDLE or BUSY. Opening and closing never
- * run under the lock: a slow server must not stall borrowers of connections already open. */
+ * run under the lock: a slow server must not stall borrowers of connections already open.
+ *
+ * Borrowers that find no slot wait in line, each on its own condition variable; a slot that
+ * comes back (or is freed) wakes the first in line that can take it (hand_off). Waking every
+ * waiter at each give-back instead costs, with many more threads than connections, more CPU in
+ * wake-ups and context switches than the statements themselves. */
 #include "store/postgres/pg_pool.h"
 
 #include <errno.h>
@@ -34,7 +39,8 @@ enum slot_state { SLOT_FREE, SLOT_OPENING, SLOT_IDLE, SLOT_BUSY };
 
 struct pg_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* a slot became IDLE or FREE */
+	pthread_condattr_t waiter_clock; /* CLOCK_MONOTONIC, for the waiters' deadlines */
+	struct waiter *waiters;		 /* borrowers waiting for a slot, first come first */
 	struct pg_conn *slots;
 	unsigned int size;
 	uint64_t clock; /* ticks at each give-back: orders idle connections by last use */
@@ -103,11 +109,8 @@ enum coffer_err pg_pool_open(const struct pg_target *t, const char *password, st
 	if (pool->slots == NULL)
 		goto fail;
 	pool->size = t->size;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pool->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_condattr_init(&pool->waiter_clock);
+	pthread_condattr_setclock(&pool->waiter_clock, CLOCK_MONOTONIC);
 	pthread_mutex_init(&pool->mu, NULL);
 	*out = pool;
 	return COFFER_OK;
@@ -131,7 +134,7 @@ void pg_pool_close(struct pg_pool *pool)
 	free(pool->slots);
 	if (pool->password != NULL)
 		sodium_free(pool->password); /* wipes */
-	pthread_cond_destroy(&pool->cv);
+	pthread_condattr_destroy(&pool->waiter_clock);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);
 }
@@ -263,6 +266,54 @@ static void scan(struct pg_pool *pool, const char *db, struct pg_conn **mine,
 		*oldest = NULL; /* wait for one of DB's own to come back */
 }
 
+/* A borrower waiting for a slot of DB. */
+struct waiter {
+	pthread_cond_t cv;
+	const char *db;
+	bool woken; /* handed a slot it can take (which another may still take first) */
+	struct waiter *next;
+};
+
+/* With the lock held, once a slot has become IDLE or FREE: wakes the first waiter not woken
+ * yet that scan would give a slot now. */
+static void hand_off(struct pg_pool *pool)
+{
+	for (struct waiter *w = pool->waiters; w != NULL; w = w->next) {
+		if (w->woken)
+			continue;
+		struct pg_conn *mine, *free_slot, *oldest;
+		scan(pool, w->db, &mine, &free_slot, &oldest);
+		if (mine != NULL || free_slot != NULL || oldest != NULL) {
+			w->woken = true;
+			pthread_cond_signal(&w->cv);
+			return;
+		}
+	}
+}
+
+/* With the lock held: waits at the end of the line until a slot is handed to this borrower
+ * (true) or DEADLINE passes (false). */
+static bool wait_in_line(struct pg_pool *pool, const char *db, const struct timespec *deadline)
+{
+	struct waiter w = {.db = db};
+	pthread_cond_init(&w.cv, &pool->waiter_clock);
+	struct waiter **end = &pool->waiters;
+	while (*end != NULL)
+		end = &(*end)->next;
+	*end = &w;
+	int rc = 0;
+	while (!w.woken && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w.cv, &pool->mu, deadline);
+	for (struct waiter **p = &pool->waiters; *p != NULL; p = &(*p)->next) {
+		if (*p == &w) {
+			*p = w.next;
+			break;
+		}
+	}
+	pthread_cond_destroy(&w.cv);
+	return w.woken;
+}
+
 enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn **out)
 {
 	*out = NULL;
@@ -273,6 +324,7 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 	struct timespec deadline;
 	deadline_after(&deadline, pool->borrow_timeout_ms);
 	pthread_mutex_lock(&pool->mu);
+	bool woken = false;
 	for (;;) {
 		struct pg_conn *mine, *free_slot, *oldest;
 		scan(pool, db, &mine, &free_slot, &oldest);
@@ -300,7 +352,7 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			s->pq = pq;
 			if (err != COFFER_OK) {
 				s->state = SLOT_FREE;
-				pthread_cond_broadcast(&pool->cv);
+				hand_off(pool);
 				pthread_mutex_unlock(&pool->mu);
 				return err;
 			}
@@ -315,13 +367,18 @@ enum coffer_err pg_pool_get(struct pg_pool *pool, const char *db, struct pg_conn
 			*out = s;
 			return COFFER_OK;
 		}
-		/* Every connection is borrowed: wait for one to come back. */
-		if (pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline) == ETIMEDOUT) {
+		/* Woken for a slot someone else took first, or that the rule of scan now keeps
+		 * for its own database: pass the turn on before waiting again. */
+		if (woken)
+			hand_off(pool);
+		/* Every connection is borrowed: wait in line for one to come back. */
+		if (!wait_in_line(pool, db, &deadline)) {
 			pthread_mutex_unlock(&pool->mu);
 			log_msg(LOG_WARN, "pg", "no connection free within %u ms (pg_pool_size %u)",
 				pool->borrow_timeout_ms, pool->size);
 			return COFFER_ERR_UNAVAILABLE;
 		}
+		woken = true;
 	}
 }
 
@@ -348,8 +405,7 @@ void pg_pool_put(struct pg_pool *pool, struct pg_conn *c)
 		c->state = SLOT_IDLE;
 		c->used = ++pool->clock;
 	}
-	/* Every waiter looks: one waiting for another database may leave it to the next. */
-	pthread_cond_broadcast(&pool->cv);
+	hand_off(pool);
 	pthread_mutex_unlock(&pool->mu);
 	PQfinish(drop);
 }
@@ -374,8 +430,8 @@ void pg_pool_retire_db(struct pg_pool *pool, const char *db)
 				pool->closed++;
 			}
 		}
-		if (n > 0)
-			pthread_cond_broadcast(&pool->cv);
+		for (size_t i = 0; i < n; i++)
+			hand_off(pool);
 		pthread_mutex_unlock(&pool->mu);
 		for (size_t i = 0; i < n; i++)
 			PQfinish(drop[i]);
