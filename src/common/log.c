@@ -194,3 +194,70 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 	put_member(&l, true, "msg", msg);
 	log_line(level, event, members, l.full ? 0 : l.len);
 }
+
+/* F's buffer as a line under construction, and back: a field that does not fit leaves F as
+ * it was. */
+static void field_done(struct log_fields *f, const struct line *l)
+{
+	if (!l->full)
+		f->len = l->len;
+}
+
+static void put_number(struct log_fields *f, const char *key, const char *text);
+
+void log_field_str(struct log_fields *f, const char *key, const char *value)
+{
+	if (value == NULL) {
+		put_number(f, key, "null");
+		return;
+	}
+	struct line l = {.buf = f->buf, .cap = sizeof f->buf, .len = f->len};
+	put_member(&l, f->len == 0, key, value);
+	field_done(f, &l);
+}
+
+/* "KEY":TEXT, TEXT written as it is (a number, or null). */
+static void put_number(struct log_fields *f, const char *key, const char *text)
+{
+	struct line l = {.buf = f->buf, .cap = sizeof f->buf, .len = f->len};
+	if (f->len > 0)
+		put(&l, ",", 1);
+	if (!put_string(&l, key))
+		return;
+	put(&l, ":", 1);
+	put(&l, text, strlen(text));
+	field_done(f, &l);
+}
+
+void log_field_int(struct log_fields *f, const char *key, long long value)
+{
+	char text[24];
+	snprintf(text, sizeof text, "%lld", value);
+	put_number(f, key, text);
+}
+
+void log_field_real(struct log_fields *f, const char *key, double value)
+{
+	char text[40];
+	int n = snprintf(text, sizeof text, "%.6g", value);
+	if (n <= 0 || (size_t)n >= sizeof text - 2)
+		return;
+	/* As jansson: a real that prints like an integer gets ".0", and an exponent loses its
+	 * '+' and leading zeros (1.5e+08 is 1.5e8). */
+	char *e = strchr(text, 'e');
+	if (e == NULL && strchr(text, '.') == NULL) {
+		memcpy(text + n, ".0", 3);
+	} else if (e != NULL) {
+		char *digits = e + 1 + (e[1] == '-');
+		char *from = e[1] == '+' ? e + 2 : digits;
+		while (*from == '0' && from[1] != '\0')
+			from++;
+		memmove(digits, from, strlen(from) + 1);
+	}
+	put_number(f, key, text);
+}
+
+void log_fields_emit(enum log_level level, const char *event, const struct log_fields *f)
+{
+	log_line(level, event, f->buf, f->len);
+}

@@ -475,15 +475,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		? (size_t)(rq->route - srv->routes)
 		: METRICS_NO_ROUTE;
 	metrics_request(route, (unsigned int)rq->status, took);
-	double ms = (double)took / 1e6;
-	char peer[46];
-	netaddr_format(&rq->peer, peer);
-	json_t *fields = json_pack("{s:s,s:s,s:s?,s:i,s:f,s:s}", "request_id", rq->id, "method",
-				   rq->method, "route", rq->route_pattern, "status",
-				   (json_int_t)rq->status, "duration_ms", ms, "peer", peer);
-	if (fields != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		json_object_set_new(fields, "terminated", json_integer(toe));
-	log_event(LOG_INFO, "request", fields);
+	if (log_enabled(LOG_INFO)) {
+		char peer[46];
+		netaddr_format(&rq->peer, peer);
+		struct log_fields f = {.len = 0};
+		log_field_str(&f, "request_id", rq->id);
+		log_field_str(&f, "method", rq->method);
+		log_field_str(&f, "route", rq->route_pattern); /* null: no route matched */
+		log_field_int(&f, "status", rq->status);
+		log_field_real(&f, "duration_ms", (double)took / 1e6);
+		log_field_str(&f, "peer", peer);
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			log_field_int(&f, "terminated", toe);
+		log_fields_emit(LOG_INFO, "request", &f);
+	}
 	request_free(rq);
 	atomic_fetch_sub(&srv->inflight, 1);
 }

@@ -185,6 +185,69 @@ static void test_events(void **state)
 	}
 }
 
+/* The request line built with log_field_* is what log_event wrote with jansson for the same
+ * fields: strings escaped alike (one not valid UTF-8 left out), integers, and reals with six
+ * significant digits, ".0" on one that prints like an integer. */
+static void test_fields_as_jansson_writes_them(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *str;
+		long long n;
+		double real;
+	} cases[] = {
+	    {"GET", 200, 1.25},
+	    {"caf\xc3\xa9 \"q\" \x01", -3, 0.1234567},
+	    {"not UTF-8 \xff", 0, 3.0},
+	    {"", 9223372036854775807LL, 123456789.0},
+	    {"\xf0\x9f\x94\x91 key", 1, 0.000012345678},
+	    {"x", 2, 1e-300},
+	    {"y", 3, -2.5e21},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		json_t *a = json_object();
+		json_object_set_new(a, "request_id", json_string("r-1"));
+		json_t *s = json_string(cases[i].str);
+		if (s != NULL)
+			json_object_set_new(a, "s", s);
+		json_object_set_new(a, "n", json_integer(cases[i].n));
+		json_object_set_new(a, "duration_ms", json_real(cases[i].real));
+		char *want = reference(LOG_INFO, "request", a);
+		struct log_fields f = {.len = 0};
+		log_field_str(&f, "request_id", "r-1");
+		log_field_str(&f, "s", cases[i].str);
+		log_field_int(&f, "n", cases[i].n);
+		log_field_real(&f, "duration_ms", cases[i].real);
+		capture_begin();
+		log_fields_emit(LOG_INFO, "request", &f);
+		const char *got = capture_end();
+		size_t wl = strlen(want);
+		if (strncmp(got, want, wl) != 0 || strcmp(got + wl, "\n") != 0)
+			fail_msg("case %zu:\n got  %s want %s", i, got, want);
+		free(want);
+	}
+	/* A NULL string is null, as jansson's "s?" writes it. */
+	json_t *a = json_pack("{s:s?}", "route", NULL);
+	char *want = reference(LOG_INFO, "request", a);
+	struct log_fields nul = {.len = 0};
+	log_field_str(&nul, "route", NULL);
+	capture_begin();
+	log_fields_emit(LOG_INFO, "request", &nul);
+	const char *got = capture_end();
+	assert_true(strncmp(got, want, strlen(want)) == 0);
+	free(want);
+	/* A field that does not fit is dropped whole; the ones before it stay. */
+	static char big[LOG_FIELDS_MAX];
+	memset(big, 'x', sizeof big - 1);
+	struct log_fields f = {.len = 0};
+	log_field_int(&f, "status", 200);
+	size_t before = f.len;
+	log_field_str(&f, "big", big);
+	assert_int_equal(f.len, before);
+	log_field_str(&f, "peer", "127.0.0.1");
+	assert_memory_equal(f.buf, "\"status\":200,\"peer\":\"127.0.0.1\"", f.len);
+}
+
 static void test_level(void **state)
 {
 	(void)state;
@@ -207,9 +270,8 @@ int main(void)
 	if (captured == NULL)
 		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_messages),
-	    cmocka_unit_test(test_random_messages),
-	    cmocka_unit_test(test_events),
+	    cmocka_unit_test(test_messages), cmocka_unit_test(test_random_messages),
+	    cmocka_unit_test(test_events),   cmocka_unit_test(test_fields_as_jansson_writes_them),
 	    cmocka_unit_test(test_level),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
