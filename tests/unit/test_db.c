@@ -1,7 +1,7 @@
 /* test_db.c — the connection's kept statements (db_prepare / db_finish): a statement is
- * compiled once and found again by its text; two live uses of one text get two statements;
- * a finished statement forgets its bindings; transactions run through kept statements; a
- * connection with statements kept closes cleanly. */
+ * compiled once and found again by its text (whatever the text's address); two live uses of one
+ * text get two statements; a finished statement forgets its bindings; transactions run through kept
+ * statements; a connection with statements kept closes cleanly. */
 #include "test_util.h"
 #include "test_tmpdir.h"
 
@@ -39,6 +39,49 @@ static void kept_and_found_again(void **state)
 	db_finish(b);
 	assert_int_equal(count_stmts(db), 1);
 	assert_int_equal(db_close(db), SQLITE_OK);
+}
+
+/* A statement is remembered by the address of its text too: one buffer that holds another
+ * text the next time gets the statement of that text; the same text at another address, the
+ * same statement; and after a close, a connection opened anew (perhaps at the same address)
+ * compiles its own. */
+static void found_by_text_whatever_its_address(void **state)
+{
+	sqlite3 *db = open_db(*state);
+	assert_int_equal(
+	    sqlite3_exec(db, "INSERT INTO t VALUES (1, 'one'), (2, 'two')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	char sql[64];
+	sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+	snprintf(sql, sizeof sql, "SELECT v FROM t WHERE k = 1");
+	assert_int_equal(db_prepare(db, sql, &a), COFFER_OK);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(a, 0), "one");
+	db_finish(a);
+	snprintf(sql, sizeof sql, "SELECT v FROM t WHERE k = 2");
+	assert_int_equal(db_prepare(db, sql, &b), COFFER_OK);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(b, 0), "two");
+	db_finish(b);
+	char copy[64];
+	memcpy(copy, sql, sizeof copy);
+	assert_int_equal(db_prepare(db, copy, &c), COFFER_OK);
+	assert_ptr_equal(b, c);
+	db_finish(c);
+	assert_int_equal(count_stmts(db), 2);
+	assert_int_equal(db_close(db), SQLITE_OK);
+	for (int i = 0; i < 3; i++) {
+		char path[PATH_MAX];
+		path_in(*state, "t.db", path);
+		assert_int_equal(db_open(path, true, &db), COFFER_OK);
+		assert_int_equal(db_prepare(db, copy, &c), COFFER_OK);
+		assert_int_equal(count_stmts(db), 1);
+		assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(c, 0), "two");
+		db_finish(c);
+		assert_int_equal(db_close(db), SQLITE_OK);
+	}
 }
 
 static void two_live_uses_get_two_statements(void **state)
@@ -154,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(kept_and_found_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(found_by_text_whatever_its_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(two_live_uses_get_two_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(finished_statement_forgets_bindings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(transactions_commit_and_roll_back, setup, teardown),

@@ -22,6 +22,8 @@
  *   has the whole argument, the other processes included. */
 #include "store/sqlite/db.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,14 +554,52 @@ static bool hand_out(sqlite3_stmt *s)
 	return false;
 }
 
+/* Walking a connection's statements comparing texts costs a string compare per statement
+ * kept, on every query. So each thread also remembers, by connection and by the address of
+ * the SQL text (a literal, nearly always), the statement it found last: one compare of the text
+ * confirms it (an address that held another text, or a statement handed out already, falls
+ * back to the walk). Statements are finalized only by db_close, which counts closes: a thread
+ * that sees the count move forgets everything it remembered, so a remembered statement never
+ * outlives its connection (a new connection at the same address is opened after the close). */
+#define STMT_CACHE_SLOTS 256
+struct stmt_slot {
+	const sqlite3 *db;
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+static atomic_uint_fast64_t connections_closed;
+static _Thread_local struct stmt_slot stmt_cache[STMT_CACHE_SLOTS];
+static _Thread_local uint_fast64_t stmt_cache_closed;
+
+static struct stmt_slot *stmt_slot_of(const sqlite3 *db, const char *sql)
+{
+	uint_fast64_t seen = atomic_load(&connections_closed);
+	if (seen != stmt_cache_closed) {
+		memset(stmt_cache, 0, sizeof stmt_cache);
+		stmt_cache_closed = seen;
+	}
+	uint64_t h = (uint64_t)(uintptr_t)db * 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)sql;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	return &stmt_cache[(h >> 32) % STMT_CACHE_SLOTS];
+}
+
 enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 {
 	*out = NULL;
+	struct stmt_slot *slot = stmt_slot_of(db, sql);
 	sqlite3_stmt *s = NULL;
-	while ((s = sqlite3_next_stmt(db, s)) != NULL) {
-		const char *text = sqlite3_sql(s);
-		if (text != NULL && strcmp(text, sql) == 0 && !handed_out(s))
-			break;
+	if (slot->db == db && slot->sql == sql && !handed_out(slot->stmt)) {
+		const char *text = sqlite3_sql(slot->stmt);
+		if (text != NULL && strcmp(text, sql) == 0)
+			s = slot->stmt;
+	}
+	if (s == NULL) {
+		while ((s = sqlite3_next_stmt(db, s)) != NULL) {
+			const char *text = sqlite3_sql(s);
+			if (text != NULL && strcmp(text, sql) == 0 && !handed_out(s))
+				break;
+		}
 	}
 	if (s == NULL) {
 		int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
@@ -569,6 +609,7 @@ enum coffer_err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 			return db_err(rc);
 		}
 	}
+	*slot = (struct stmt_slot){db, sql, s};
 	if (!hand_out(s)) {
 		/* A programming error: more statements live at once than any query needs. */
 		log_msg(LOG_ERROR, "db", "more than %d statements in use in one thread",
@@ -611,6 +652,8 @@ int db_close(sqlite3 *db)
 	if (db == NULL)
 		return SQLITE_OK;
 	finish_left_over(db);
+	/* Before any statement goes: every thread forgets what it remembered (db_prepare). */
+	atomic_fetch_add(&connections_closed, 1);
 	sqlite3_stmt *s;
 	while ((s = sqlite3_next_stmt(db, NULL)) != NULL)
 		sqlite3_finalize(s);
