@@ -19,6 +19,7 @@ Writes bench/results/latest-stages.md and a dated copy; prints the table.
 import argparse
 import datetime
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def profile(pg_server, tmp, keep):
             results[name] = {"plain": plain, "rate": rate, "p99": p99, "cpu_us": cpu_us,
                              "pg_us": pg_us, "shares": shares, "samples": samples}
             if keep is not None:
-                os.replace(perf_out, Path(keep) / f"{name}.perf")
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                shutil.move(perf_out, Path(keep) / f"{name}.perf")
             else:
                 Path(perf_out).unlink()
     finally:

@@ -3,6 +3,7 @@
  * organisation's chain into another's does not verify there. Records and files change through
  * org_write, which appends their entry inside the transaction of the change it records: one
  * round trip to the signer per group commit, for every write in it. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,16 @@
 #include "store/sqlite/query.h"
 #include "store/store.h"
 
-/* One writer's part of a group commit. */
+/* One writer's part of a group commit. Each waits on its own condition variable: a leader
+ * that has committed wakes the writers of its batch and one queued writer to lead the next,
+ * not every waiting thread (most of which would only go back to sleep). */
 struct org_write_op {
 	enum coffer_err (*write)(sqlite3 *db, const void *ctx);
 	const void *ctx;
 	struct audit_entry entry; /* a copy: the caller's changes only once committed */
 	enum coffer_err err;
 	bool done;
+	pthread_cond_t wake;
 	struct org_write_op *next;
 };
 
@@ -91,13 +95,14 @@ enum coffer_err org_write(struct sqlite_org_db *odb, const char *org_id,
 		return COFFER_ERR_INVALID_INPUT;
 	struct org_write_op me = {
 	    .write = write, .ctx = ctx, .entry = *audit, .err = COFFER_ERR_INTERNAL};
+	pthread_cond_init(&me.wake, NULL);
 	pthread_mutex_lock(&odb->queue_mu);
 	/* Queued newest first; the leader reverses the batch, so writes commit in arrival order. */
 	me.next = odb->queue;
 	odb->queue = &me;
 	while (!me.done) {
 		if (odb->leading) {
-			pthread_cond_wait(&odb->queue_cv, &odb->queue_mu);
+			pthread_cond_wait(&me.wake, &odb->queue_mu);
 			continue;
 		}
 		/* Lead: take everything queued so far (this write among it) into one commit.
@@ -119,15 +124,18 @@ enum coffer_err org_write(struct sqlite_org_db *odb, const char *org_id,
 		db_pool_put_writer(&odb->pool, db);
 
 		pthread_mutex_lock(&odb->queue_mu);
-		for (op = batch; op != NULL;) {
-			struct org_write_op *next = op->next; /* OP may go once done is seen */
+		/* Under the lock: a writer told done cannot return (and destroy its condition
+		 * variable) before the lock is let go. */
+		for (op = batch; op != NULL; op = op->next) {
 			op->done = true;
-			op = next;
+			pthread_cond_signal(&op->wake);
 		}
 		odb->leading = false;
-		pthread_cond_broadcast(&odb->queue_cv);
+		if (odb->queue != NULL)
+			pthread_cond_signal(&odb->queue->wake); /* it leads the next batch */
 	}
 	pthread_mutex_unlock(&odb->queue_mu);
+	pthread_cond_destroy(&me.wake);
 	if (me.err == COFFER_OK) {
 		audit->seq = me.entry.seq;
 		audit->key_version = me.entry.key_version;

@@ -152,7 +152,6 @@ enum coffer_err sqlite_store_org_db_open(const char *data_dir, const char *org_i
 	}
 	memcpy(odb->org_id, org_id, STORE_ID_MAX + 1);
 	pthread_mutex_init(&odb->queue_mu, NULL);
-	pthread_cond_init(&odb->queue_cv, NULL);
 	*out = odb;
 	return COFFER_OK;
 }
@@ -203,7 +202,6 @@ void sqlite_store_org_db_close(struct sqlite_org_db *odb)
 		return;
 	db_pool_close(&odb->pool);
 	pthread_mutex_destroy(&odb->queue_mu);
-	pthread_cond_destroy(&odb->queue_cv);
 	free(odb);
 }
 

@@ -27,7 +27,6 @@ struct sqlite_org_db {
 	 * takes every queued write into one transaction and one fsync, and wakes the others.
 	 * The leader writes holding the pool's write lock (db_pool_get_writer). */
 	pthread_mutex_t queue_mu;
-	pthread_cond_t queue_cv;
 	struct org_write_op *queue;
 	bool leading;
 };
