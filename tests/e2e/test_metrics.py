@@ -190,6 +190,12 @@ def test_prometheus_scrapes_it(w, tmp_path):
                 continue
         assert found, f"Prometheus stored nothing of coffer (targets: {health}): " \
             f"{(tmp_path / 'prometheus.log').read_text()[-3000:]}"
+        # The target's health is set once its scrape is over, which may be just after the
+        # samples of that scrape can be queried: read it again until it is known.
+        while health == ["unknown"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            targets = requests.get(f"{api}/targets", timeout=5).json()["data"]
+            health = [t["health"] for t in targets["activeTargets"]]
         assert health == ["up"]
         assert {r["metric"]["outcome"] for r in found} == {"succeeded", "failed", "throttled"}
     finally:
