@@ -4,7 +4,8 @@
  * so no writer of any connection can run beside it; the log stays bounded under writers from
  * many threads and a writer outside the pool; every committed row is there afterwards, in a
  * database that passes integrity_check, also when other processes write and checkpoint the
- * same file at the same time; a wiping checkpoint cuts the log to one frame. */
+ * same file at the same time; a wiping checkpoint cuts the log to one frame, waiting out
+ * readers' snapshots rather than failing beside them. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -384,6 +385,95 @@ static void wiping_checkpoint_cuts_the_log(void **state)
 	db_pool_close(&pool);
 }
 
+/* A reader that holds its snapshot for HOLD_MS once, or (with HOLD_MS 0) opens short read
+ * transactions one after another until told to stop: what a live server's requests do. */
+struct reader_arg {
+	struct db_pool *pool;
+	int hold_ms;
+	atomic_int begun, stop, failures;
+};
+
+static void *snapshot_reader(void *p)
+{
+	struct reader_arg *a = p;
+	do {
+		sqlite3 *db = db_pool_get(a->pool);
+		int64_t n = -1;
+		if (db_begin_read(db) != COFFER_OK ||
+		    db_row(db, "SELECT count(*) FROM t", DB_NO_ARGS, db_read_int64, &n) !=
+			COFFER_OK)
+			atomic_fetch_add(&a->failures, 1);
+		atomic_store(&a->begun, 1);
+		if (a->hold_ms > 0)
+			usleep((useconds_t)a->hold_ms * 1000);
+		if (db_end(db, COFFER_OK) != COFFER_OK)
+			atomic_fetch_add(&a->failures, 1);
+		db_pool_put(a->pool, db);
+	} while (a->hold_ms == 0 && !atomic_load(&a->stop));
+	return NULL;
+}
+
+/* Fills the pool's table and deletes it, leaving the deleted rows' old pages in the log. */
+static void rows_deleted_into_the_log(struct db_pool *pool)
+{
+	struct rows r = {0, 0, 100};
+	assert_int_equal(db_pool_write(pool, insert_rows, &r), COFFER_OK);
+	assert_int_equal(db_pool_exec(pool, "DELETE FROM t", DB_NO_ARGS), COFFER_OK);
+}
+
+static void wipe_and_check(struct db_pool *pool, const char *wal)
+{
+	sqlite3 *db = db_pool_get_writer(pool);
+	assert_int_equal(db_pool_checkpoint(pool, db, true), COFFER_OK);
+	int page = (int)scalar(db, "PRAGMA page_size");
+	db_pool_put_writer(pool, db);
+	assert_int_equal(file_size(wal), 32 + 24 + page);
+}
+
+/* A wipe waits for a reader's snapshot to end rather than failing beside it. */
+static void wipe_waits_out_a_short_snapshot(void **state)
+{
+	char path[PATH_MAX], wal[PATH_MAX];
+	path_in(*state, "t.db", path);
+	path_in(*state, "t.db-wal", wal);
+	struct db_pool pool;
+	assert_int_equal(db_pool_open(&pool, path, true, schema, 1, 3), COFFER_OK);
+	rows_deleted_into_the_log(&pool);
+	struct reader_arg a = {.pool = &pool, .hold_ms = 300};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, snapshot_reader, &a), 0);
+	while (!atomic_load(&a.begun))
+		usleep(1000);
+	wipe_and_check(&pool, wal);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&a.failures), 0);
+	db_pool_close(&pool);
+}
+
+/* Nor does a stream of short readers, one nearly always open, keep a wipe from finishing. */
+static void wipe_finishes_beside_busy_readers(void **state)
+{
+	char path[PATH_MAX], wal[PATH_MAX];
+	path_in(*state, "t.db", path);
+	path_in(*state, "t.db-wal", wal);
+	struct db_pool pool;
+	assert_int_equal(db_pool_open(&pool, path, true, schema, 1, 4), COFFER_OK);
+	rows_deleted_into_the_log(&pool);
+	struct reader_arg a[2] = {{.pool = &pool}, {.pool = &pool}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, snapshot_reader, &a[i]), 0);
+	while (!atomic_load(&a[0].begun) || !atomic_load(&a[1].begun))
+		usleep(1000);
+	wipe_and_check(&pool, wal);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&a[i].stop, 1);
+		pthread_join(t[i], NULL);
+		assert_int_equal(atomic_load(&a[i].failures), 0);
+	}
+	db_pool_close(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +483,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(processes_write_and_checkpoint_together, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(wiping_checkpoint_cuts_the_log, setup, teardown),
+	    cmocka_unit_test_setup_teardown(wipe_waits_out_a_short_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(wipe_finishes_beside_busy_readers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -397,20 +397,41 @@ static enum coffer_err restart_log(struct db_pool *pool)
 	return err;
 }
 
+/* One try at copying every frame of POOL's log and cutting it back to one frame. */
+static enum coffer_err wipe_once(struct db_pool *pool, sqlite3 *db, int *log, int *done)
+{
+	enum coffer_err err = guarded_checkpoint(pool, db, log, done);
+	if (err == COFFER_OK && *log != *done)
+		err = COFFER_ERR_UNAVAILABLE;
+	if (err == COFFER_OK)
+		err = restart_log(pool);
+	if (err == COFFER_OK)
+		err = guarded_checkpoint(pool, db, log, done);
+	/* Restarted, the log holds the one frame of restart_log's write. */
+	if (err == COFFER_OK && (*log != *done || *log > 1))
+		err = COFFER_ERR_UNAVAILABLE;
+	return err;
+}
+
+/* A wipe waits out readers as long as a busy writer would (db_open's busy timeout): a live
+ * server's read transactions are short, but one is nearly always open somewhere while it
+ * works, and a single PASSIVE attempt would fail beside it far more often than it needs to. */
+#define WIPE_PATIENCE_MS 5000
+
 enum coffer_err db_pool_checkpoint(struct db_pool *pool, sqlite3 *db, bool wipe)
 {
 	int log = -1, done = -1;
-	enum coffer_err err = guarded_checkpoint(pool, db, &log, &done);
-	if (err == COFFER_OK && wipe) {
-		if (log != done)
-			err = COFFER_ERR_UNAVAILABLE;
-		if (err == COFFER_OK)
-			err = restart_log(pool);
-		if (err == COFFER_OK)
-			err = guarded_checkpoint(pool, db, &log, &done);
-		/* Restarted, the log holds the one frame of restart_log's write. */
-		if (err == COFFER_OK && (log != done || log > 1))
-			err = COFFER_ERR_UNAVAILABLE;
+	enum coffer_err err;
+	if (!wipe) {
+		err = guarded_checkpoint(pool, db, &log, &done);
+	} else {
+		uint64_t give_up = time_mono_ns() + (uint64_t)WIPE_PATIENCE_MS * 1000000u;
+		int pause_ms = 2;
+		while ((err = wipe_once(pool, db, &log, &done)) == COFFER_ERR_UNAVAILABLE &&
+		       time_mono_ns() < give_up) {
+			sqlite3_sleep(pause_ms);
+			pause_ms = pause_ms < 100 ? pause_ms * 2 : 100;
+		}
 	}
 	/* Due again once the log has grown a little more: at once when readers held frames
 	 * back would repeat the same partial copy at every commit. */
