@@ -238,7 +238,7 @@ cluster: cluster-deps
 	@scripts/cluster.sh up $(CLUSTER_DIR)
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory build/coffer $(BENCH_BIN)
+	@$(MAKE) --no-print-directory build/coffer build/profile/coffer $(BENCH_BIN)
 	@/usr/bin/python3 bench/run.py
 
 # Where a read's and a create's CPU goes, stage by stage, under load (perf on the profiling

@@ -14,7 +14,10 @@ request that add up to the measured CPU per request.
 With --database postgresql the store is a throwaway PostgreSQL 15 (tests/e2e/pg_server.py), and
 its server processes' CPU in the window is a stage of its own.
 
-Writes bench/results/latest-stages.md and a dated copy; prints the table.
+Writes bench/results/latest-stages.md and a dated copy; prints the table. With --bench-rows
+(`make bench` runs it so) it prints instead, for bench/run.py, one line per stage and workload:
+stage_<read|create>_<stage's slug>, its µs per request, the unit and the stage's name, and the
+table goes to stderr.
 """
 import argparse
 import datetime
@@ -152,6 +155,8 @@ def main():
     ap.add_argument("--keep", metavar="DIR",
                     help="keep perf's recordings as DIR/read.perf and DIR/create.perf "
                          "(for bench/stage_chains.py or perf report)")
+    ap.add_argument("--bench-rows", action="store_true",
+                    help="print the stages as bench/run.py's result lines (the table to stderr)")
     args = ap.parse_args()
     if not BIN.exists():
         sys.exit(f"profile: {BIN} is missing: make build/profile/coffer")
@@ -194,7 +199,20 @@ def main():
     suffix = "" if args.database == "sqlite" else "-postgresql"
     (results_dir / f"latest-stages{suffix}.md").write_text(text)
     (results_dir / f"{now:%Y-%m-%d-%H%M}-stages{suffix}.md").write_text(text)
-    print(text)
+    if not args.bench_rows:
+        print(text)
+        return
+    print(text, file=sys.stderr)
+    for name, r in results.items():
+        _, cpu, _ = r["plain"]
+        for stage in STAGES:
+            print(f"stage_{name}_{slug(stage)}\t{r['shares'].get(stage, 0.0) * cpu:.1f}\tµs\t"
+                  f"{stage}")
+
+
+def slug(stage):
+    """A stage's name as a result name's part: "keyd (key service process)" -> keyd_key_…"""
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in stage.lower()).split())
 
 
 if __name__ == "__main__":

@@ -681,6 +681,9 @@ static void scenario_caller(void)
 	check(same_session(&s, &got), "the session as written", "a field differs");
 	check(strcmp(user->id, u) == 0 && user->n_orgs == 2, "its user with both memberships",
 	      "%zu", user->n_orgs);
+	check(user->n_orgs == 2 && strcmp(user->orgs[0].org_name, user->orgs[1].org_name) < 0,
+	      "its memberships in name order", "%s first",
+	      user->n_orgs > 0 ? user->orgs[0].org_name : "none");
 	check(!read.read, "nothing is read about no organisation", "it says it was");
 	CHECK_ERR(caller_get(st, &s.token, t0 + 10, org, &got, user, &read), COFFER_OK,
 		  "read with the organisation");

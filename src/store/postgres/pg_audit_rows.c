@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/batch.h"
 #include "audit/signer.h"
 #include "store/audit_walk_pages.h"
 #include "store/postgres/pg_rows.h"
@@ -56,8 +57,8 @@ static struct pg_arg field(const char *f)
 
 /* A round of the group commit (audit/batch.h) appends tens of entries at once: they go in
  * INSERTs of 2^j rows each (the largest that fits what is left, at most INSERT_ROWS_MAX), so
- * that a round costs a handful of statements, each one of INSERT_SIZES texts that stay
- * prepared on the connection. */
+ * that each INSERT is one of INSERT_SIZES texts that stay prepared on the connection, and all
+ * of a round's INSERTs go in one round trip (pg_pipeline). */
 #define INSERT_SIZES	6
 #define INSERT_ROWS_MAX (1u << (INSERT_SIZES - 1))
 #define INSERT_COLUMNS	10
@@ -66,6 +67,8 @@ static struct pg_arg field(const char *f)
 	"key_version) VALUES "
 #define INSERT_SQL_MAX (sizeof INSERT_HEAD + INSERT_ROWS_MAX * INSERT_COLUMNS * 8)
 _Static_assert(INSERT_ROWS_MAX *INSERT_COLUMNS <= PG_ARGS_MAX, "an INSERT's parameters");
+_Static_assert(AUDIT_BATCH_ROUND_MAX / INSERT_ROWS_MAX + INSERT_SIZES <= PG_PIPELINE_MAX,
+	       "a round's INSERTs in one pipeline");
 
 static char insert_sql[INSERT_SIZES][INSERT_SQL_MAX];
 static pthread_once_t insert_sql_once = PTHREAD_ONCE_INIT;
@@ -88,28 +91,49 @@ static void write_inserts(void)
 		write_insert(insert_sql[j], (size_t)1 << j);
 }
 
-/* Inserts the K entries at E (K a power of two, at most INSERT_ROWS_MAX) in one statement. */
-static enum coffer_err insert_rows(struct pg_conn *c, const struct audit_entry *e, size_t k)
+/* Entry E's INSERT_COLUMNS parameters at A. */
+static void entry_args(const struct audit_entry *e, struct pg_arg *a)
 {
-	struct pg_arg args[INSERT_ROWS_MAX * INSERT_COLUMNS];
-	struct pg_arg *a = args;
-	for (size_t i = 0; i < k; i++) {
-		*a++ = pg_int((int64_t)e[i].seq);
-		*a++ = pg_int(e[i].time);
-		*a++ = field(e[i].actor);
-		*a++ = field(e[i].action);
-		*a++ = field(e[i].target);
-		*a++ = field(e[i].ip);
-		*a++ = field(e[i].outcome);
-		*a++ = field(e[i].reason);
-		*a++ = pg_bytea(e[i].hash, AUDIT_HASH_BYTES);
-		*a++ = pg_int((int64_t)e[i].key_version);
-	}
-	size_t j = 0;
-	while (((size_t)1 << j) < k)
-		j++;
+	*a++ = pg_int((int64_t)e->seq);
+	*a++ = pg_int(e->time);
+	*a++ = field(e->actor);
+	*a++ = field(e->action);
+	*a++ = field(e->target);
+	*a++ = field(e->ip);
+	*a++ = field(e->outcome);
+	*a++ = field(e->reason);
+	*a++ = pg_bytea(e->hash, AUDIT_HASH_BYTES);
+	*a = pg_int((int64_t)e->key_version);
+}
+
+/* Inserts the N entries at E: in one round trip for a round of the group commit, in one per
+ * PG_PIPELINE_MAX statements for more. */
+static enum coffer_err insert_rows(struct pg_conn *c, const struct audit_entry *e, size_t n)
+{
+	size_t most = n / INSERT_ROWS_MAX + INSERT_SIZES; /* statements, at most */
+	struct pg_arg *args = malloc(n * INSERT_COLUMNS * sizeof *args);
+	struct pg_stmt *stmts = malloc(most * sizeof *stmts);
+	enum coffer_err err = args != NULL && stmts != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
 	pthread_once(&insert_sql_once, write_inserts);
-	return pg_exec(c, insert_sql[j], (struct pg_args){args, k * INSERT_COLUMNS});
+	size_t n_stmts = 0;
+	for (size_t i = 0, k = 0; err == COFFER_OK && i < n; i += k) {
+		size_t j = INSERT_SIZES - 1;
+		while (((size_t)1 << j) > n - i)
+			j--;
+		k = (size_t)1 << j;
+		for (size_t r = 0; r < k; r++)
+			entry_args(&e[i + r], &args[(i + r) * INSERT_COLUMNS]);
+		stmts[n_stmts++] = (struct pg_stmt){insert_sql[j],
+						    {&args[i * INSERT_COLUMNS], k * INSERT_COLUMNS},
+						    PG_TEXT_RESULTS};
+	}
+	for (size_t i = 0, k = 0; err == COFFER_OK && i < n_stmts; i += k) {
+		k = n_stmts - i < PG_PIPELINE_MAX ? n_stmts - i : PG_PIPELINE_MAX;
+		err = pg_pipeline(c, &stmts[i], k, NULL);
+	}
+	free(stmts);
+	free(args);
+	return err;
 }
 
 /* The chain's last entry: its seq and hash. */
@@ -118,37 +142,72 @@ struct last {
 	uint8_t hash[AUDIT_HASH_BYTES];
 };
 
-static enum coffer_err read_last(const PGresult *r, int row, void *out)
+#define LAST_SQL "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+
+/* The chain's last entry from R (LAST_SQL's rows) into *L: seq 0 and a hash of zeros for an
+ * empty chain. */
+static enum coffer_err read_last(const PGresult *r, struct last *l)
 {
-	struct last *l = out;
+	memset(l, 0, sizeof *l);
+	if (PQntuples(r) == 0)
+		return COFFER_OK;
 	int64_t seq = 0;
-	if (!pg_get_int(r, row, 0, &seq) || seq < 1 ||
-	    !pg_get_bytea_exact(r, row, 1, l->hash, AUDIT_HASH_BYTES))
+	if (PQntuples(r) != 1 || !pg_get_int(r, 0, 0, &seq) || seq < 1 ||
+	    !pg_get_bytea_exact(r, 0, 1, l->hash, AUDIT_HASH_BYTES))
 		return COFFER_ERR_STORAGE;
 	l->seq = (uint64_t)seq;
 	return COFFER_OK;
 }
 
+/* Links the N entries at E after PREV and inserts them (the chain's lock held). */
+static enum coffer_err append_after(struct pg_conn *c, const struct last *prev, const char *chain,
+				    struct audit_entry *e, size_t n, struct audit_checkpoint *cp)
+{
+	if (prev->seq > INT64_MAX - n)
+		return COFFER_ERR_STORAGE;
+	for (size_t i = 0; i < n; i++)
+		e[i].seq = prev->seq + 1 + i;
+	enum coffer_err err = COFFER_OK;
+	if (n > 0)
+		err = audit_sign_entries(audit_signer_get(), chain, prev->hash, e, n, cp);
+	if (err == COFFER_OK && n > 0)
+		err = insert_rows(c, e, n);
+	return err;
+}
+
 enum coffer_err pg_audit_rows_append(struct pg_conn *c, const char *chain, struct audit_entry *e,
 				     size_t n, struct audit_checkpoint *cp)
 {
-	struct last prev = {0}; /* an empty chain: seq 0 and a hash of zeros */
-	enum coffer_err err = pg_row(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-				     PG_NO_ARGS, read_last, &prev);
-	if (err == COFFER_ERR_NOT_FOUND)
-		err = COFFER_OK;
-	if (err == COFFER_OK && prev.seq > INT64_MAX - n)
-		err = COFFER_ERR_STORAGE;
-	for (size_t i = 0; err == COFFER_OK && i < n; i++)
-		e[i].seq = prev.seq + 1 + i;
-	if (err == COFFER_OK && n > 0)
-		err = audit_sign_entries(audit_signer_get(), chain, prev.hash, e, n, cp);
-	for (size_t i = 0, k = 0; err == COFFER_OK && i < n; i += k) {
-		k = INSERT_ROWS_MAX;
-		while (k > n - i)
-			k /= 2;
-		err = insert_rows(c, &e[i], k);
-	}
+	PGresult *r = NULL;
+	struct last prev;
+	enum coffer_err err = pg_query(c, LAST_SQL, PG_NO_ARGS, PG_BINARY_RESULTS, &r);
+	if (err == COFFER_OK)
+		err = read_last(r, &prev);
+	PQclear(r);
+	if (err == COFFER_OK)
+		err = append_after(c, &prev, chain, e, n, cp);
+	return err;
+}
+
+enum coffer_err pg_audit_rows_lock_append(struct pg_conn *c, const char *chain,
+					  struct audit_entry *e, size_t n,
+					  struct audit_checkpoint *cp)
+{
+	/* The lock, then the head read by a statement that starts after the lock is held (each
+	 * statement of a READ COMMITTED transaction takes its own snapshot): in one round trip. */
+	const struct pg_stmt lock_then_head[] = {
+	    {"SELECT pg_advisory_xact_lock($1::bigint)", PG_ARGS(pg_int(PG_LOCK_AUDIT_CHAIN)),
+	     PG_TEXT_RESULTS},
+	    {LAST_SQL, PG_NO_ARGS, PG_BINARY_RESULTS},
+	};
+	PGresult *r = NULL;
+	struct last prev;
+	enum coffer_err err = pg_pipeline(c, lock_then_head, 2, &r);
+	if (err == COFFER_OK)
+		err = read_last(r, &prev);
+	PQclear(r);
+	if (err == COFFER_OK)
+		err = append_after(c, &prev, chain, e, n, cp);
 	return err;
 }
 
@@ -163,10 +222,7 @@ struct append {
 static enum coffer_err append_tx(struct pg_conn *c, void *ctx)
 {
 	struct append *a = ctx;
-	enum coffer_err err = pg_lock(c, PG_LOCK_AUDIT_CHAIN);
-	if (err == COFFER_OK)
-		err = pg_audit_rows_append(c, a->chain, a->e, a->n, &a->cp);
-	return err;
+	return pg_audit_rows_lock_append(c, a->chain, a->e, a->n, &a->cp);
 }
 
 enum coffer_err pg_audit_rows_commit(const struct pg_chain *ch, struct audit_entry *e, size_t n)

@@ -32,6 +32,12 @@ COFFER_MUST_CHECK enum coffer_err pg_audit_rows_append(struct pg_conn *c, const 
 						       struct audit_entry *e, size_t n,
 						       struct audit_checkpoint *cp);
 
+/* The same as a transaction's first statements: takes PG_LOCK_AUDIT_CHAIN and reads the last
+ * entry in one round trip, then appends. */
+COFFER_MUST_CHECK enum coffer_err pg_audit_rows_lock_append(struct pg_conn *c, const char *chain,
+							    struct audit_entry *e, size_t n,
+							    struct audit_checkpoint *cp);
+
 /* The same in a transaction of its own (taking the chain's lock first): E's seq and hash are
  * written only once the entries are committed, and the checkpoint is emitted then. */
 COFFER_MUST_CHECK enum coffer_err pg_audit_rows_commit(const struct pg_chain *ch,

@@ -35,32 +35,45 @@ static void note_failure(struct pg_conn *c, const PGresult *res, enum coffer_err
 	}
 }
 
-/* Runs SQL with ARGS; *OUT the result on success (else cleared). */
-static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args args,
-			   enum pg_results format, PGresult **out)
-{
-	const char *values[PG_ARGS_MAX] = {0};
-	int lengths[PG_ARGS_MAX] = {0}, formats[PG_ARGS_MAX] = {0};
-	Oid types[PG_ARGS_MAX] = {0};
+/* A statement's parameters as libpq takes them. */
+struct encoded {
+	const char *values[PG_ARGS_MAX];
+	int lengths[PG_ARGS_MAX], formats[PG_ARGS_MAX];
+	Oid types[PG_ARGS_MAX];
 	char nums[PG_ARGS_MAX][24];
-	char *copies[PG_ARGS_MAX] = {0};
-	enum coffer_err err = COFFER_OK;
-	*out = NULL;
+	char *copies[PG_ARGS_MAX];
+	size_t n;
+};
+
+static void release(struct encoded *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		free(e->copies[i]);
+		e->copies[i] = NULL;
+	}
+}
+
+/* ARGS into E (whose copies release() frees, also after an error). E need not be zeroed:
+ * only its first E->n entries are ever read, and they are written here. */
+static enum coffer_err encode(struct pg_args args, struct encoded *e)
+{
+	e->n = 0;
 	if (args.n > PG_ARGS_MAX)
 		return COFFER_ERR_INTERNAL;
-	if (c->begin_pending && (err = pg_exec_simple(c, "BEGIN")) != COFFER_OK)
-		return err;
+	enum coffer_err err = COFFER_OK;
 	for (size_t i = 0; i < args.n && err == COFFER_OK; i++) {
 		const struct pg_arg *a = &args.v[i];
-		values[i] = NULL;
-		lengths[i] = 0;
-		formats[i] = 0;
-		types[i] = 0; /* the server infers the type from the statement */
+		e->values[i] = NULL;
+		e->lengths[i] = 0;
+		e->formats[i] = 0;
+		e->types[i] = 0; /* the server infers the type from the statement */
+		e->copies[i] = NULL;
+		e->n = i + 1;
 		switch (a->kind) {
 		case PG_ARG_NULL: break;
 		case PG_ARG_INT:
-			snprintf(nums[i], sizeof nums[i], "%" PRId64, a->i);
-			values[i] = nums[i];
+			snprintf(e->nums[i], sizeof e->nums[i], "%" PRId64, a->i);
+			e->values[i] = e->nums[i];
 			break;
 		case PG_ARG_TEXT:
 			if (a->p == NULL) { /* pg_null() is the way to send NULL */
@@ -68,7 +81,7 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 				break;
 			}
 			if (a->len == SIZE_MAX) {
-				values[i] = a->p;
+				e->values[i] = a->p;
 				break;
 			}
 			/* libpq sends text parameters up to their NUL: a NUL inside would cut
@@ -78,14 +91,14 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 				err = COFFER_ERR_INVALID_INPUT;
 				break;
 			}
-			copies[i] = malloc(a->len + 1);
-			if (copies[i] == NULL) {
+			e->copies[i] = malloc(a->len + 1);
+			if (e->copies[i] == NULL) {
 				err = COFFER_ERR_NOMEM;
 				break;
 			}
-			memcpy(copies[i], a->p, a->len);
-			copies[i][a->len] = '\0';
-			values[i] = copies[i];
+			memcpy(e->copies[i], a->p, a->len);
+			e->copies[i][a->len] = '\0';
+			e->values[i] = e->copies[i];
 			break;
 		case PG_ARG_BYTEA:
 			if (a->len > INT32_MAX) {
@@ -97,38 +110,154 @@ static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args ar
 				break;
 			}
 			/* A zero-length bytea still needs a non-NULL pointer (NULL is SQL NULL). */
-			values[i] = a->p != NULL ? a->p : "";
-			lengths[i] = (int)a->len;
-			formats[i] = 1;
-			types[i] = BYTEA_OID;
+			e->values[i] = a->p != NULL ? a->p : "";
+			e->lengths[i] = (int)a->len;
+			e->formats[i] = 1;
+			e->types[i] = BYTEA_OID;
 			break;
 		default: err = COFFER_ERR_INTERNAL;
 		}
 	}
+	return err;
+}
+
+/* Runs SQL with ARGS; *OUT the result on success (else cleared). */
+static enum coffer_err run(struct pg_conn *c, const char *sql, struct pg_args args,
+			   enum pg_results format, PGresult **out)
+{
+	struct encoded e;
+	*out = NULL;
+	enum coffer_err err = COFFER_OK;
+	if (c->begin_pending && (err = pg_exec_simple(c, "BEGIN")) != COFFER_OK)
+		return err;
+	err = encode(args, &e);
 	PGresult *res = NULL;
 	if (err == COFFER_OK) {
 		char name[16];
 		bool prepared = false;
-		err = pg_prepared_name(c, sql, (int)args.n, types, name, &prepared);
+		int n = (int)e.n;
+		err = pg_prepared_name(c, sql, n, e.types, name, &prepared);
 		if (err == COFFER_OK && prepared)
-			res = PQexecPrepared(c->pq, name, (int)args.n, values, lengths, formats,
+			res = PQexecPrepared(c->pq, name, n, e.values, e.lengths, e.formats,
 					     (int)format);
 		else if (err == COFFER_OK)
-			res = PQexecParams(c->pq, sql, (int)args.n, types, values, lengths, formats,
+			res = PQexecParams(c->pq, sql, n, e.types, e.values, e.lengths, e.formats,
 					   (int)format);
 		if (err == COFFER_OK)
 			err = pg_err_result(c->pq, res);
 		if (err != COFFER_OK)
 			note_failure(c, res, err);
 	}
-	for (size_t i = 0; i < args.n; i++)
-		free(copies[i]);
+	release(&e);
 	if (err != COFFER_OK) {
 		PQclear(res);
 		return err;
 	}
 	*out = res;
 	return COFFER_OK;
+}
+
+/* One statement of a pipeline, encoded and named. */
+struct queued {
+	struct encoded e;
+	char name[16];
+	bool prepared;
+};
+
+/* Reads a pipeline's results: EXPECT of them, each followed by libpq's NULL, then the sync.
+ * The first error is the pipeline's (those after it read PIPELINE_ABORTED); on success the
+ * last result goes to *LAST when asked for. */
+static enum coffer_err collect(struct pg_conn *c, size_t expect, PGresult **last)
+{
+	enum coffer_err err = COFFER_OK;
+	for (size_t i = 0; i < expect && !c->broken; i++) {
+		PGresult *res = PQgetResult(c->pq);
+		if (res == NULL) {
+			c->broken = true; /* results missing: the connection cannot be trusted */
+			break;
+		}
+		if (err == COFFER_OK && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+			err = pg_err_result(c->pq, res);
+			if (err != COFFER_OK)
+				note_failure(c, res, err);
+		}
+		if (err == COFFER_OK && last != NULL && i == expect - 1)
+			*last = res;
+		else
+			PQclear(res);
+		PGresult *end = PQgetResult(c->pq);
+		if (end != NULL) { /* more than one result for a statement: not ours */
+			PQclear(end);
+			c->broken = true;
+		}
+	}
+	PGresult *sync = c->broken ? NULL : PQgetResult(c->pq);
+	if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+		c->broken = true;
+	PQclear(sync);
+	if (!c->broken && PQexitPipelineMode(c->pq) == 0)
+		c->broken = true;
+	if (c->broken && err == COFFER_OK) {
+		/* A lost connection may have run all of it or none: unknown, as pg_err_result. */
+		err =
+		    PQstatus(c->pq) != CONNECTION_OK ? COFFER_ERR_UNAVAILABLE : COFFER_ERR_STORAGE;
+		if (last != NULL) {
+			PQclear(*last);
+			*last = NULL;
+		}
+	}
+	return err;
+}
+
+enum coffer_err pg_pipeline(struct pg_conn *c, const struct pg_stmt *stmts, size_t n,
+			    PGresult **last)
+{
+	if (last != NULL)
+		*last = NULL;
+	if (n == 0 || n > PG_PIPELINE_MAX)
+		return COFFER_ERR_INTERNAL;
+	struct queued *q = malloc(n * sizeof *q);
+	if (q == NULL)
+		return COFFER_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		q[i].e.n = 0;
+	enum coffer_err err = COFFER_OK;
+	/* Encoded and prepared first: a PQprepare is a round trip of its own, which pipeline
+	 * mode does not allow. */
+	for (size_t i = 0; i < n && err == COFFER_OK; i++) {
+		err = encode(stmts[i].args, &q[i].e);
+		if (err == COFFER_OK)
+			err = pg_prepared_name(c, stmts[i].sql, (int)q[i].e.n, q[i].e.types,
+					       q[i].name, &q[i].prepared);
+	}
+	bool begin = c->begin_pending;
+	if (err == COFFER_OK && PQenterPipelineMode(c->pq) == 0)
+		err = COFFER_ERR_INTERNAL; /* the connection was not idle: a bug of ours */
+	if (err == COFFER_OK) {
+		c->begin_pending = false;
+		bool sent =
+		    !begin || PQsendQueryParams(c->pq, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 0;
+		for (size_t i = 0; i < n && sent; i++) {
+			const struct encoded *e = &q[i].e;
+			int format = (int)stmts[i].format;
+			sent =
+			    q[i].prepared
+				? PQsendQueryPrepared(c->pq, q[i].name, (int)e->n, e->values,
+						      e->lengths, e->formats, format) != 0
+				: PQsendQueryParams(c->pq, stmts[i].sql, (int)e->n, e->types,
+						    e->values, e->lengths, e->formats, format) != 0;
+		}
+		if (sent && PQpipelineSync(c->pq) != 0) {
+			err = collect(c, n + (begin ? 1 : 0), last);
+		} else {
+			c->broken = true; /* part of it may have left: the pool closes it */
+			err = COFFER_ERR_UNAVAILABLE;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		release(&q[i].e);
+	free(q);
+	return err;
 }
 
 enum coffer_err pg_exec(struct pg_conn *c, const char *sql, struct pg_args args)

@@ -93,6 +93,23 @@ COFFER_MUST_CHECK enum coffer_err pg_exec_simple(struct pg_conn *c, const char *
 COFFER_MUST_CHECK enum coffer_err pg_query(struct pg_conn *c, const char *sql, struct pg_args args,
 					   enum pg_results format, PGresult **out);
 
+/* One statement of a pipeline: SQL with ARGS, its rows (if any) in FORMAT. */
+struct pg_stmt {
+	const char *sql;
+	struct pg_args args;
+	enum pg_results format;
+};
+
+#define PG_PIPELINE_MAX 64
+
+/* Runs the N statements at STMTS in order in one round trip (libpq's pipeline mode), a
+ * pending BEGIN first: for statements that do not need each other's results, e.g. a lock and
+ * the read it guards, or a batch of INSERTs. The first failure is the result (the statements
+ * after it do not run; inside a transaction, the transaction has failed). On success *LAST,
+ * when not NULL, holds the last statement's result (the caller PQclear()s it). */
+COFFER_MUST_CHECK enum coffer_err pg_pipeline(struct pg_conn *c, const struct pg_stmt *stmts,
+					      size_t n, PGresult **last);
+
 /* Transactions. pg_begin starts one (READ COMMITTED, PostgreSQL's default; the store takes
  * row locks where it needs them). Its BEGIN is sent with the first statement inside, and
  * with pg_lock's in one round trip. pg_end ends it: with ERR = COFFER_OK it commits and returns
