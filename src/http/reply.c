@@ -90,15 +90,12 @@ static void free_wiped(void *text)
 	free(text);
 }
 
-/* A response holding JSON (stolen), or NULL when memory runs out. */
-static struct MHD_Response *json_response(json_t *json)
+/* A response holding TEXT, LEN bytes of JSON (taken: wiped and freed with the response), or
+ * NULL when memory runs out. */
+static struct MHD_Response *text_response(char *text, size_t len)
 {
-	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(json);
-	if (text == NULL)
-		return NULL;
 	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
+	    MHD_create_response_from_buffer_with_free_callback(len, text, free_wiped);
 	if (resp == NULL) {
 		free_wiped(text);
 		return NULL;
@@ -113,6 +110,25 @@ static json_t *error_object(enum coffer_err err, const char *message)
 	const struct coffer_err_info *info = coffer_err_info(err);
 	return json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message",
 			 message ? message : info->message);
+}
+
+/* A response holding JSON (stolen), or NULL when memory runs out. */
+static struct MHD_Response *json_response(json_t *json)
+{
+	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(json);
+	return text != NULL ? text_response(text, strlen(text)) : NULL;
+}
+
+enum coffer_err reply_json_text(struct request *rq, unsigned int status, struct json_text *t)
+{
+	if (t->buf == NULL || t->failed || t->len == 0 || t->buf[t->len - 1] != '}') {
+		json_text_wipe(t);
+		return COFFER_ERR_NOMEM; /* not written whole: as when jansson runs out of memory */
+	}
+	struct MHD_Response *resp = text_response(t->buf, t->len);
+	*t = (struct json_text){.failed = true}; /* the response has the text now, or wiped it */
+	return resp ? reply_queue(rq, status, resp) : COFFER_ERR_NOMEM;
 }
 
 enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "http/json_text.h"
 #include "http/request.h"
 
 struct MHD_Response;
@@ -15,6 +16,10 @@ struct MHD_Response;
 /* Sends JSON (stolen) with STATUS. Returns COFFER_OK if the reply was queued; on failure the
  * request is left unreplied (rq->replied false) and the dispatcher answers 500 or closes. */
 enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json);
+
+/* The same for a text written with json_text.h, ended (json_text_end) or not: its text is
+ * taken (T is left empty), also on failure, when it is wiped. */
+enum coffer_err reply_json_text(struct request *rq, unsigned int status, struct json_text *t);
 
 /* Sends the error object for ERR; MESSAGE (may be NULL for the default) must be safe to show. */
 enum coffer_err reply_error(struct request *rq, enum coffer_err err, const char *message);
