@@ -47,15 +47,21 @@ struct file_meta {
 	size_t name_len;
 };
 
-static json_t *file_json(const struct file_row *f, const struct file_meta *m)
+/* A file's members into T (json_text.h): its reply, and its item in a list. */
+static void file_members(struct json_text *t, const struct file_row *f, const struct file_meta *m)
 {
 	char when[TIMEFMT_RFC3339_LEN], sha[FILE_SHA256_BYTES * 2 + 1];
 	timefmt_rfc3339(f->created_at, when);
 	sodium_bin2hex(sha, sizeof sha, m->sha256, sizeof m->sha256);
-	return json_pack("{s:s,s:s%,s:I,s:s,s:s,s:s,s:s,s:s}", "id", f->id, "name", m->name,
-			 m->name_len, "size", (json_int_t)f->size, "sha256", sha, "content_type",
-			 f->content_type, "level", level_name(f->level), "created_at", when,
-			 "created_by", f->created_by);
+	const char *level = level_name(f->level);
+	json_text_str(t, "id", f->id, strlen(f->id));
+	json_text_str(t, "name", m->name, m->name_len);
+	json_text_int(t, "size", (int64_t)f->size);
+	json_text_str(t, "sha256", sha, strlen(sha));
+	json_text_str(t, "content_type", f->content_type, strlen(f->content_type));
+	json_text_str(t, "level", level, strlen(level));
+	json_text_str(t, "created_at", when, strlen(when));
+	json_text_str(t, "created_by", f->created_by, strlen(f->created_by));
 }
 
 static enum coffer_err seal_meta(const uint8_t key[AEAD_KEY_BYTES], struct request *rq,
@@ -293,7 +299,11 @@ enum coffer_err files_upload(struct request *rq)
 	}
 	if (err != COFFER_OK)
 		return err;
-	return reply_json(rq, 201, file_json(f, &up->meta));
+	struct json_text t;
+	json_text_begin(&t);
+	file_members(&t, f, &up->meta);
+	json_text_end(&t);
+	return reply_json_text(rq, 201, &t);
 }
 
 /* --- download ----------------------------------------------------------------------------- */
@@ -473,12 +483,12 @@ static enum coffer_err list_files(struct org_db *odb, enum level max_level, cons
 }
 
 static enum coffer_err describe_file(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
-				     const void *row, json_t **out)
+				     const void *row, struct json_text *t)
 {
 	struct file_meta m;
 	enum coffer_err err = open_meta(key, rq, row, &m);
 	if (err == COFFER_OK)
-		*out = file_json(row, &m);
+		file_members(t, row, &m);
 	sodium_memzero(&m, sizeof m);
 	return err;
 }

@@ -43,17 +43,16 @@ static const void *nth(const struct page_kind *kind, const void *rows, size_t i)
 	return (const char *)rows + i * kind->row_size;
 }
 
-/* The page's N rows described, each opened with its key (KEYS). */
+/* The page's N rows described into T's open array, each opened with its key (KEYS). */
 static enum coffer_err describe_all(struct request *rq, const struct page_kind *kind,
 				    const void *rows, size_t n, uint8_t (*keys)[AEAD_KEY_BYTES],
-				    json_t *list)
+				    struct json_text *t)
 {
-	enum coffer_err err = list != NULL ? COFFER_OK : COFFER_ERR_NOMEM;
+	enum coffer_err err = COFFER_OK;
 	for (size_t i = 0; err == COFFER_OK && i < n; i++) {
-		json_t *item = NULL;
-		err = kind->describe(rq, keys[i], nth(kind, rows, i), &item);
-		if (err == COFFER_OK && json_array_append_new(list, item) != 0)
-			err = COFFER_ERR_NOMEM;
+		json_text_item(t);
+		err = kind->describe(rq, keys[i], nth(kind, rows, i), t);
+		json_text_item_end(t);
 	}
 	return err;
 }
@@ -86,19 +85,26 @@ enum coffer_err page_list(struct request *rq, const struct page_kind *kind)
 		err = object_keys_open_page(
 		    rq, (const struct data_key_record *)((char *)rows + kind->key_offset),
 		    kind->row_size, n, &keys);
-	json_t *list = json_array();
+	/* Written straight (json_text.h): a page of titles built as a jansson tree cost more
+	 * than opening them. */
+	struct json_text t;
+	json_text_begin(&t);
+	json_text_array(&t, kind->field);
 	if (err == COFFER_OK)
-		err = describe_all(rq, kind, rows, n, keys, list);
+		err = describe_all(rq, kind, rows, n, keys, &t);
+	json_text_array_end(&t);
 	object_keys_free(keys, n);
-	char next[UUID_TEXT_LEN + 1] = "";
-	if (more && n > 0)
-		snprintf(next, sizeof next, "%s",
-			 (const char *)nth(kind, rows, n - 1) + kind->id_offset);
+	const char *next =
+	    more && n > 0 ? (const char *)nth(kind, rows, n - 1) + kind->id_offset : NULL;
+	if (next != NULL)
+		json_text_str(&t, "next", next, strlen(next));
+	else
+		json_text_null(&t, "next");
 	free(rows);
 	if (err != COFFER_OK) {
-		json_decref(list);
+		json_text_wipe(&t);
 		return err;
 	}
-	return reply_json(
-	    rq, 200, json_pack("{s:o,s:s?}", kind->field, list, "next", next[0] ? next : NULL));
+	json_text_end(&t);
+	return reply_json_text(rq, 200, &t);
 }

@@ -7,13 +7,13 @@
 #ifndef COFFER_API_PAGE_H
 #define COFFER_API_PAGE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
 #include "common/level.h"
 #include "crypto/aead.h"
+#include "http/json_text.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -31,9 +31,10 @@ struct page_kind {
 				size_t limit, void *rows, size_t *n, bool *more);
 	size_t key_offset; /* of a row's struct data_key_record */
 	size_t id_offset;  /* of a row's id (a string) */
-	/* ROW as the list shows it, opened with its data KEY: *OUT a new reference. */
+	/* ROW's members as the list shows them, opened with its data KEY, written into T's
+	 * open item. */
 	enum coffer_err (*describe)(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
-				    const void *row, json_t **out);
+				    const void *row, struct json_text *t);
 };
 
 /* Answers a list route with the page its query asks for. */

@@ -49,46 +49,33 @@ struct plain {
 	size_t body_len;
 };
 
-/* A record as a list shows it (P without a body); reply_record writes the same members. */
-static json_t *record_json(const struct record_meta *m, const struct plain *p)
-{
-	char created[TIMEFMT_RFC3339_LEN], updated[TIMEFMT_RFC3339_LEN];
-	timefmt_rfc3339(m->created_at, created);
-	timefmt_rfc3339(m->updated_at, updated);
-	json_t *o = json_pack("{s:s,s:s%}", "id", m->id, "title", p->title, p->title_len);
-	json_t *rest =
-	    json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "level", level_name(m->level), "version",
-		      (json_int_t)m->version, "created_at", created, "created_by", m->created_by,
-		      "updated_at", updated, "updated_by", m->updated_by);
-	if (o != NULL && (rest == NULL || json_object_update(o, rest) != 0)) {
-		json_decref(o);
-		o = NULL;
-	}
-	json_decref(rest);
-	return o;
-}
-
-/* Answers STATUS with the record: record_json's members, written straight (json_text.h), since
- * every read and write of a record answers with it. */
-static enum coffer_err reply_record(struct request *rq, unsigned int status,
-				    const struct record_meta *m, const struct plain *p)
+/* A record's members into T: its body when P has one (lists show titles only). */
+static void record_members(struct json_text *t, const struct record_meta *m, const struct plain *p)
 {
 	char created[TIMEFMT_RFC3339_LEN], updated[TIMEFMT_RFC3339_LEN];
 	timefmt_rfc3339(m->created_at, created);
 	timefmt_rfc3339(m->updated_at, updated);
 	const char *level = level_name(m->level);
+	json_text_str(t, "id", m->id, strlen(m->id));
+	json_text_str(t, "title", p->title, p->title_len);
+	if (p->body != NULL)
+		json_text_str(t, "body", p->body, p->body_len);
+	json_text_str(t, "level", level, strlen(level));
+	json_text_int(t, "version", (int64_t)m->version);
+	json_text_str(t, "created_at", created, strlen(created));
+	json_text_str(t, "created_by", m->created_by, strlen(m->created_by));
+	json_text_str(t, "updated_at", updated, strlen(updated));
+	json_text_str(t, "updated_by", m->updated_by, strlen(m->updated_by));
+}
+
+/* Answers STATUS with the record, written straight (json_text.h): every read and write of a
+ * record answers with it. */
+static enum coffer_err reply_record(struct request *rq, unsigned int status,
+				    const struct record_meta *m, const struct plain *p)
+{
 	struct json_text t;
 	json_text_begin(&t);
-	json_text_str(&t, "id", m->id, strlen(m->id));
-	json_text_str(&t, "title", p->title, p->title_len);
-	if (p->body != NULL)
-		json_text_str(&t, "body", p->body, p->body_len);
-	json_text_str(&t, "level", level, strlen(level));
-	json_text_int(&t, "version", (int64_t)m->version);
-	json_text_str(&t, "created_at", created, strlen(created));
-	json_text_str(&t, "created_by", m->created_by, strlen(m->created_by));
-	json_text_str(&t, "updated_at", updated, strlen(updated));
-	json_text_str(&t, "updated_by", m->updated_by, strlen(m->updated_by));
+	record_members(&t, m, p);
 	json_text_end(&t);
 	return reply_json_text(rq, status, &t);
 }
@@ -396,14 +383,14 @@ static enum coffer_err list_records(struct org_db *odb, enum level max_level, co
 
 /* A record of a list: its title, without its body. */
 static enum coffer_err describe_record(struct request *rq, const uint8_t key[AEAD_KEY_BYTES],
-				       const void *row, json_t **out)
+				       const void *row, struct json_text *t)
 {
 	const struct record_row *r = row;
 	char title[RECORD_TITLE_MAX * 4 + 1];
 	struct plain p = {.title = title};
 	enum coffer_err err = open_with(rq, key, r, title, &p.title_len, NULL, NULL);
 	if (err == COFFER_OK)
-		*out = record_json(&r->meta, &p);
+		record_members(t, &r->meta, &p);
 	sodium_memzero(title, sizeof title);
 	return err;
 }

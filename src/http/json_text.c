@@ -135,6 +135,39 @@ void json_text_int(struct json_text *t, const char *key, int64_t value)
 	put(t, num, (size_t)n);
 }
 
+void json_text_null(struct json_text *t, const char *key)
+{
+	put_key(t, key);
+	put(t, "null", 4);
+}
+
+void json_text_array(struct json_text *t, const char *key)
+{
+	put_key(t, key);
+	put(t, "[", 1);
+	t->first = true;
+}
+
+void json_text_item(struct json_text *t)
+{
+	if (!t->first)
+		put(t, ",", 1);
+	put(t, "{", 1);
+	t->first = true;
+}
+
+void json_text_item_end(struct json_text *t)
+{
+	put(t, "}", 1);
+	t->first = false;
+}
+
+void json_text_array_end(struct json_text *t)
+{
+	put(t, "]", 1);
+	t->first = false;
+}
+
 bool json_text_end(struct json_text *t)
 {
 	put(t, "}", 1);

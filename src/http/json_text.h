@@ -23,7 +23,7 @@
 struct json_text {
 	char *buf;
 	size_t len, cap;
-	bool failed, first; /* FIRST: no member written yet in the open object */
+	bool failed, first; /* FIRST: nothing written yet in the open object or array */
 };
 
 /* Starts T as an object: "{". */
@@ -33,6 +33,14 @@ void json_text_begin(struct json_text *t);
 void json_text_str(struct json_text *t, const char *key, const char *value, size_t len);
 /* "KEY":VALUE. */
 void json_text_int(struct json_text *t, const char *key, int64_t value);
+/* "KEY":null. */
+void json_text_null(struct json_text *t, const char *key);
+/* "KEY":[ …items… ]: each item an object of its own, between json_text_item and
+ * json_text_item_end. */
+void json_text_array(struct json_text *t, const char *key);
+void json_text_item(struct json_text *t);
+void json_text_item_end(struct json_text *t);
+void json_text_array_end(struct json_text *t);
 /* Ends the object: "}" and a NUL after it (not counted in T->len). False, with T wiped, when
  * anything failed. */
 bool json_text_end(struct json_text *t);

@@ -1,12 +1,14 @@
 /* test_json_text.c — http/json_text.h: a text is byte for byte what jansson's
  * json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes for the same members (quotes,
  * backslashes, every control character, NUL, DEL, every UTF-8 length, random valid strings of
- * every length up to past the first buffer, integers at their limits); invalid UTF-8 fails the
- * whole text, which is then wiped. */
+ * every length up to past the first buffer, integers at their limits) and for pages (an array
+ * of objects, then "next" as a string or null); invalid UTF-8 fails the whole text, which is
+ * then wiped. */
 #include "test_util.h"
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http/json_text.h"
@@ -98,6 +100,41 @@ static void test_random_strings(void **state)
 	}
 }
 
+/* A page: {"items":[{…},…],"next":…}, with no item, one and several, next null or an id. */
+static void test_pages(void **state)
+{
+	(void)state;
+	for (int n = 0; n < 4; n++) {
+		json_t *items = json_array();
+		struct json_text t;
+		json_text_begin(&t);
+		json_text_array(&t, "items");
+		for (int i = 0; i < n; i++) {
+			char title[16];
+			snprintf(title, sizeof title, "t\"%d\n", i);
+			json_array_append_new(items, json_pack("{s:s,s:I}", "title", title, "size",
+							       (json_int_t)i * 1000));
+			json_text_item(&t);
+			json_text_str(&t, "title", title, strlen(title));
+			json_text_int(&t, "size", (int64_t)i * 1000);
+			json_text_item_end(&t);
+		}
+		json_text_array_end(&t);
+		const char *next = n % 2 ? "5b0d" : NULL;
+		if (next != NULL)
+			json_text_str(&t, "next", next, strlen(next));
+		else
+			json_text_null(&t, "next");
+		assert_true(json_text_end(&t));
+		json_t *o = json_pack("{s:o,s:s?}", "items", items, "next", next);
+		char *want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		assert_string_equal(t.buf, want);
+		free(want);
+		json_text_wipe(&t);
+	}
+}
+
 /* Invalid UTF-8 (a lone continuation byte, an overlong form, a surrogate, a cut sequence)
  * fails the text, also after members that fitted. */
 static void test_invalid_text_fails(void **state)
@@ -123,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_characters),
 	    cmocka_unit_test(test_random_strings),
+	    cmocka_unit_test(test_pages),
 	    cmocka_unit_test(test_invalid_text_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
