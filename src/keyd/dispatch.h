@@ -24,6 +24,10 @@ COFFER_MUST_CHECK bool keyd_handle_fd(const struct keyd_keys *keys, uint8_t type
 				      struct wire_reader *r, struct frame_writer *reply,
 				      int passed);
 
+/* For the tests: whether the calling thread's last request, and what its permit check found,
+ * were wiped after it (every byte zero, its descriptor number aside). */
+bool keyd_request_left_wiped(void);
+
 /* The permit of requests of TYPE (false for a type keyd does not serve): the table's column,
  * for the tests that hold each row to it. */
 bool keyd_permit_of(uint8_t type, enum keyd_permit *out);

@@ -977,6 +977,7 @@ static void test_keyd_handle_direct(void **state)
 	const struct object_ctx ctx = {"org-a", "record", "rec-1", 9, LEVEL_INTERNAL};
 	put_data_key_request(KEYD_MSG_DATA_KEY_NEW, &x, &a, &ctx, NULL);
 	assert_true(handle());
+	assert_true(keyd_request_left_wiped()); /* only its session and object were: enough */
 	r = reply_of(KEYD_MSG_DATA_KEY);
 	wire_get_exact(&r, key, AEAD_KEY_BYTES);
 	wire_get_exact(&r, wrapped, KEYWRAP_BYTES);
@@ -992,12 +993,16 @@ static void test_keyd_handle_direct(void **state)
 
 	put_data_key_request(KEYD_MSG_DATA_KEY_OPEN, &x, &a, &ctx, wrapped);
 	assert_true(handle());
+	assert_true(keyd_request_left_wiped());
 	r = reply_of(KEYD_MSG_DATA_KEY);
 	wire_get_exact(&r, back, AEAD_KEY_BYTES);
 	assert_memory_equal(back, key, AEAD_KEY_BYTES);
-	for (size_t n = 0; n < req.w.len - 8; n++)
+	for (size_t n = 0; n < req.w.len - 8; n++) {
 		if (handle_cut(n))
 			fail_msg("data key open cut to %zu bytes was handled", n);
+		if (!keyd_request_left_wiped())
+			fail_msg("data key open cut to %zu bytes left something behind", n);
+	}
 	wire_put_u8(&req.w, 0);
 	assert_true(frame_end(&req));
 	assert_false(handle());
