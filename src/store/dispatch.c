@@ -574,11 +574,9 @@ enum coffer_err store_caller_get(struct store *st, const struct token_hash *h, i
 		org->read = false;
 	if (st->pg != NULL)
 		return pg_store_caller_get(st->pg, h, now, idle_ttl, s, u, org);
-	/* SQLite reads in-process: each part costs microseconds, and is read when it is wanted. */
-	enum coffer_err err = sqlite_store_session_get(st->sqlite, h, now, idle_ttl, s);
-	if (err == COFFER_OK)
-		err = sqlite_store_user_get(st->sqlite, s->user_id, u);
-	return err;
+	/* SQLite reads in-process: the organisation's parts cost microseconds, and are read when
+	 * they are wanted. */
+	return sqlite_store_caller_get(st->sqlite, h, now, idle_ttl, s, u);
 }
 
 enum coffer_err store_session_get(struct store *st, const struct token_hash *h, int64_t now,

@@ -75,17 +75,33 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
 	return COFFER_OK;
 }
 
+/* The live session of a token hash (?1) at ?2 with the idle lifetime ?3: its user active and
+ * not in a sign-in reset. */
+#define SESSION_SQL                                                                                \
+	"SELECT s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "      \
+	"s.must_change_password, s.account_version FROM sessions s "                               \
+	"JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.status = 'active' "        \
+	"AND u.reset_pending = 0 AND ?2 < s.expires_at AND ?2 - s.last_seen <= ?3"
+
 enum coffer_err sqlite_store_session_get(struct sqlite_store *st, const struct token_hash *h,
 					 int64_t now, int64_t idle_ttl, struct session_record *out)
 {
-	enum coffer_err err = db_pool_row(
-	    &st->pool,
-	    "SELECT s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "
-	    "s.must_change_password, s.account_version FROM sessions s "
-	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.status = 'active' "
-	    "AND u.reset_pending = 0 AND ?2 < s.expires_at AND ?2 - s.last_seen <= ?3",
-	    DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now), db_int(idle_ttl)),
-	    read_session, out);
+	enum coffer_err err =
+	    db_pool_row(&st->pool, SESSION_SQL,
+			DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now), db_int(idle_ttl)),
+			read_session, out);
+	if (err == COFFER_OK)
+		out->token = *h;
+	return err;
+}
+
+enum coffer_err sqlite_session_read(sqlite3 *db, const struct token_hash *h, int64_t now,
+				    int64_t idle_ttl, struct session_record *out)
+{
+	enum coffer_err err =
+	    db_row(db, SESSION_SQL,
+		   DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now), db_int(idle_ttl)),
+		   read_session, out);
 	if (err == COFFER_OK)
 		out->token = *h;
 	return err;

@@ -26,6 +26,12 @@ struct sqlite_store {
 	char data_dir[PATH_MAX]; /* where the system chain's checkpoint file is */
 };
 
+/* sessions.c: sqlite_store_session_get on DB, inside the caller's read transaction (users.c's
+ * sqlite_store_caller_get). */
+COFFER_MUST_CHECK enum coffer_err sqlite_session_read(sqlite3 *db, const struct token_hash *h,
+						      int64_t now, int64_t idle_ttl,
+						      struct session_record *out);
+
 /* users.c, for the other writes to a user inside their transactions. */
 
 /* Replaces USER_ID's sealed account and moves its account_version on (and its

@@ -123,6 +123,32 @@ static enum coffer_err find_user(struct sqlite_store *st, const char *sql, const
 	return db_pool_read(&st->pool, find_tx, &f);
 }
 
+/* Who a request's caller is: the session, then its user with every membership. */
+struct caller_read {
+	const struct token_hash *h;
+	int64_t now, idle_ttl;
+	struct session_record *s;
+	struct user_record *u;
+};
+
+static enum coffer_err caller_tx(sqlite3 *db, void *ctx)
+{
+	struct caller_read *c = ctx;
+	enum coffer_err err = sqlite_session_read(db, c->h, c->now, c->idle_ttl, c->s);
+	struct find_user f = {USER_COLUMNS "WHERE id = ?", c->s->user_id, c->u};
+	if (err == COFFER_OK)
+		err = find_tx(db, &f);
+	return err;
+}
+
+enum coffer_err sqlite_store_caller_get(struct sqlite_store *st, const struct token_hash *h,
+					int64_t now, int64_t idle_ttl, struct session_record *s,
+					struct user_record *u)
+{
+	struct caller_read c = {h, now, idle_ttl, s, u};
+	return db_pool_read(&st->pool, caller_tx, &c);
+}
+
 enum coffer_err sqlite_store_user_by_email(struct sqlite_store *st, const char *email,
 					   struct user_record *out)
 {
