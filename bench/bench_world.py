@@ -37,7 +37,7 @@ def member_with_records(srv, dep, n_records=50):
 
 def wrk_scripts(lua, tmp, c):
     """wrk scripts for the member's GET and POST of a record (LUA: bench_content.lua)."""
-    cookie = f"coffer_session={c.http.cookies.get('coffer_session')}"
+    cookie = f"__Host-coffer_session={c.http.cookies.get('__Host-coffer_session')}"
     get_lua = lua(f"{tmp}/get.lua", "GET", {"Cookie": cookie})
     post_lua = lua(f"{tmp}/post.lua", "POST",
                    {"Cookie": cookie, "X-CSRF-Token": c.csrf,

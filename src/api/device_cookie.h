@@ -6,7 +6,7 @@
  * epoch, decimal), a 128-bit random nonce that names this cookie for its own failure count
  * (base64url) and HMAC-SHA256 of everything before the last dot under the deployment's device
  * key (base64url). It is handed out on every successful sign-in (a fresh nonce each time),
- * HttpOnly, Secure, SameSite=Strict, and sent back only to the login route.
+ * HttpOnly, Secure, SameSite=Strict; only the login route reads it.
  *
  * Design points:
  * - The key (store_device_key) lives in the system database, so every server checks the same
@@ -30,10 +30,11 @@
 #include "http/request.h"
 #include "store/store.h"
 
-/* __Secure-: a browser takes the cookie only from a secure origin. */
-#define DEVICE_COOKIE	    "__Secure-coffer_device"
+/* __Host-: a browser takes the cookie only from a secure origin, for that host alone (no
+ * Domain) and for the whole site (Path=/), so no other host or path can set one in its place. */
+#define DEVICE_COOKIE	    "__Host-coffer_device"
 #define DEVICE_COOKIE_TTL_S (180 * 86400)
-#define DEVICE_COOKIE_PATH  "/api/v1/login"
+#define DEVICE_COOKIE_PATH  "/"
 #define DEVICE_NONCE_BYTES  STORE_DEVICE_ID_BYTES
 #define DEVICE_KEY_BYTES    MAC_KEY_BYTES
 /* "1." UUID "." up to 12 digits "." 22 "." 43, and the NUL */

@@ -3,6 +3,9 @@
  *
  * The cookie is HttpOnly (no script can read it), Secure, SameSite=Strict and scoped to the
  * whole site; state-changing requests must also carry the session's CSRF token (authorize.c).
+ * Its __Host- prefix makes a browser refuse it unless it came over HTTPS with Path=/ and no
+ * Domain, so a neighbouring host or a plain-HTTP answer cannot plant a session of its own
+ * choosing (ASVS V3.4.4).
  */
 #ifndef COFFER_API_SESSION_COOKIE_H
 #define COFFER_API_SESSION_COOKIE_H
@@ -14,7 +17,7 @@
 #include "crypto/token.h"
 #include "http/request.h"
 
-#define SESSION_COOKIE "coffer_session"
+#define SESSION_COOKIE "__Host-coffer_session"
 
 /* Reads the value of the session cookie: true when it is a well-formed token, whose text goes
  * to TOKEN and hash (the session's key in storage) to HASH; false, touching neither, otherwise.

@@ -531,12 +531,12 @@ def test_downloads_carry_repr_digest_that_catches_a_cut_download(w, tmp_path):
     data = data_of(5 * 65536 + 123)
     meta = upload_ok(c, w.org_a, "digest.bin", "internal", data, "application/octet-stream")
     want = "sha-256=:" + base64.b64encode(hashlib.sha256(data).digest()).decode() + ":"
-    cookie = c.http.cookies.get("coffer_session")
+    cookie = c.http.cookies.get("__Host-coffer_session")
 
     def curl_download(name):
         out, hdrs = tmp_path / name, tmp_path / (name + ".headers")
         proc = subprocess.run(
-            ["curl", "-sS", "--cacert", str(w.srv.cert), "-b", f"coffer_session={cookie}",
+            ["curl", "-sS", "--cacert", str(w.srv.cert), "-b", f"__Host-coffer_session={cookie}",
              "-H", f"X-Forwarded-For: {w.a_restricted.addr}", "-D", str(hdrs), "-o", str(out),
              w.srv.base_url + f"/api/v1/orgs/{w.org_a}/files/{meta['id']}"],
             capture_output=True, text=True, timeout=60)

@@ -26,7 +26,7 @@ from conftest import (ADMIN_EMAIL, finish_server, init_deployment, set_conf, sta
 from coffer_client import (ADMIN_PASSWORD, Client, accept_invite, expect_error, token_of,
                            totp_code)
 
-DEVICE_COOKIE = "__Secure-coffer_device"
+DEVICE_COOKIE = "__Host-coffer_device"
 DEVICE_TTL = 180 * 86400
 CODE_WINDOW = 900
 
@@ -130,7 +130,7 @@ def test_sign_in_hands_out_a_device_cookie(world):
     device = [h for h in headers if h.startswith(DEVICE_COOKIE + "=")]
     assert len(device) == 1, headers
     attrs = [a.strip() for a in device[0].split(";")]
-    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/login",
+    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/",
             f"Max-Age={DEVICE_TTL}"} <= set(attrs), attrs
     value = attrs[0].split("=", 1)[1]
     # 1.USER_ID.EXPIRES.NONCE.MAC: the user's id, never the email or anything secret.
@@ -139,7 +139,7 @@ def test_sign_in_hands_out_a_device_cookie(world):
     assert abs(int(parts[2]) - (time.time() + DEVICE_TTL)) < 120
     assert p.email not in value and p.password not in value
     # The session cookie is still there, unchanged in form.
-    assert any(h.startswith("coffer_session=") for h in headers), headers
+    assert any(h.startswith("__Host-coffer_session=") for h in headers), headers
     # Every sign-in hands out a fresh one.
     r = c.login(p.email, p.password, p.auth.next_code())
     assert r.status_code == 200, r.text
@@ -192,12 +192,12 @@ def test_a_tampered_or_anothers_cookie_is_no_device_cookie(world):
     user_swapped = good.replace(good.split(".")[1], device_cookie(cb).split(".")[1])
     for value in (tampered, user_swapped, device_cookie(cb), "1.garbage", good + "x"):
         c = client(world, new_address())
-        c.http.cookies.set(DEVICE_COOKIE, value, domain="127.0.0.1", path="/api/v1/login")
+        c.http.cookies.set(DEVICE_COOKIE, value, domain="127.0.0.1", path="/")
         r = c.login(a.email, a.password, code)
         expect_error(r, 429, "throttled")
     # The real one still lets its owner in.
     c = client(world, new_address())
-    c.http.cookies.set(DEVICE_COOKIE, good, domain="127.0.0.1", path="/api/v1/login")
+    c.http.cookies.set(DEVICE_COOKIE, good, domain="127.0.0.1", path="/")
     r = c.login(a.email, a.password, code)
     assert r.status_code == 200, r.text
 
@@ -231,7 +231,7 @@ def burst(w, n, email, cookie=None):
     clients = [client(w, new_address()) for _ in range(n)]
     for c in clients:
         if cookie:
-            c.http.cookies.set(DEVICE_COOKIE, cookie, domain="127.0.0.1", path="/api/v1/login")
+            c.http.cookies.set(DEVICE_COOKIE, cookie, domain="127.0.0.1", path="/")
     statuses = []
     go = threading.Barrier(n)
 

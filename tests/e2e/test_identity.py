@@ -217,9 +217,23 @@ def test_session_cookie_and_session_endpoint(world):
     r = c.login(p.email, p.password, p.auth.next_code())
     assert r.status_code == 200, r.text
     cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith("coffer_session=")
+    assert cookie.startswith("__Host-coffer_session=")
     for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
         assert flag in cookie
+    # Both cookies carry the __Host- prefix, which a browser honours only with Secure, Path=/
+    # and no Domain (ASVS V3.4.4): each is held to that.
+    set_cookies = [v for k, v in r.raw.headers.items() if k.lower() == "set-cookie"]
+    assert sorted(v.split("=", 1)[0] for v in set_cookies) == ["__Host-coffer_device",
+                                                               "__Host-coffer_session"]
+    for v in set_cookies:
+        attrs = [a.strip() for a in v.split(";")[1:]]
+        assert "Secure" in attrs and "Path=/" in attrs, v
+        assert not any(a.lower().startswith("domain") for a in attrs), v
+    # The cookie's earlier name is no session.
+    token = c.http.cookies.get("__Host-coffer_session")
+    assert token
+    bare = world.srv.request("GET", "/api/v1/session", cookies={"coffer_session": token})
+    assert bare.status_code == 401
     body = r.json()
     assert body["user"]["role"] == "user" and body["user"]["status"] == "active"
     assert body["user"]["orgs"] == [{"id": world.org, "name": "Acme Legal", "role": "member",

@@ -70,7 +70,7 @@ def test_secrets_never_logged(shared_server):
     headers = {"X-Secret-Test": canaries["header"],
                "Authorization": "Bearer " + canaries["authorization"],
                "X-CSRF-Token": canaries["csrf"]}
-    cookies = {"coffer_session": canaries["cookie"]}
+    cookies = {"__Host-coffer_session": canaries["cookie"]}
     responses = [
         shared_server.get("/healthz", headers=headers, cookies=cookies,
                           params={"secret": canaries["query"]}),

@@ -56,7 +56,7 @@ def sqlmap(tmp_path, url, headers, method="GET", data=None, extra=()):
 
 def session_headers(world, person):
     c = person.client
-    return {"Cookie": f"coffer_session={c.http.cookies.get('coffer_session')}",
+    return {"Cookie": f"__Host-coffer_session={c.http.cookies.get('__Host-coffer_session')}",
             "X-CSRF-Token": c.csrf, "X-Forwarded-For": person.addr}
 
 

@@ -293,7 +293,7 @@ def test_an_upload_cut_off_by_the_client_leaves_nothing_in_the_store(w):
     try:
         head = (f"POST {fpath(org)}?name=cut.bin&level=internal HTTP/1.1\r\n"
                 f"Host: 127.0.0.1:{w.srv.port}\r\n"
-                f"Cookie: coffer_session={c.http.cookies.get('coffer_session')}\r\n"
+                f"Cookie: __Host-coffer_session={c.http.cookies.get('__Host-coffer_session')}\r\n"
                 f"X-CSRF-Token: {c.csrf}\r\nX-Forwarded-For: {w.a.addr}\r\n"
                 "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
         sock.sendall(head.encode())

@@ -194,8 +194,8 @@ static void test_set_cookie(void **state)
 	(void)state;
 	char header[256];
 	assert_true(device_cookie_format("VALUE", DEVICE_COOKIE_TTL_S, header, sizeof header));
-	assert_string_equal(header, "__Secure-coffer_device=VALUE; Max-Age=15552000; "
-				    "Path=/api/v1/login; HttpOnly; Secure; SameSite=Strict");
+	assert_string_equal(header, "__Host-coffer_device=VALUE; Max-Age=15552000; "
+				    "Path=/; HttpOnly; Secure; SameSite=Strict");
 	assert_false(device_cookie_format("VALUE", 1, header, 20));
 	/* The longest value fits the request's slot for it. */
 	char value[DEVICE_COOKIE_VALUE_MAX + 1];
