@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/json_escape.h"
 #include "common/timefmt.h"
 #include "common/utf8.h"
 
@@ -67,20 +68,6 @@ static void put_u_escape(struct line *l, unsigned int unit)
 	put(l, esc, sizeof esc);
 }
 
-static const char *short_escape(int32_t cp)
-{
-	switch (cp) {
-	case '"': return "\\\"";
-	case '\\': return "\\\\";
-	case '\b': return "\\b";
-	case '\f': return "\\f";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
-	default: return NULL;
-	}
-}
-
 /* S as a JSON string as jansson writes it with JSON_ENSURE_ASCII: quoted, with '"', '\\' and
  * the control characters escaped, and everything beyond ASCII as \uXXXX (a surrogate pair above
  * U+FFFF). False, with part of it written, when S is not valid UTF-8. */
@@ -91,7 +78,7 @@ static bool put_string(struct line *l, const char *s)
 	put(l, "\"", 1);
 	for (size_t left = strlen(s); left > 0; p += n, left -= n) {
 		int32_t cp = utf8_next(p, left, &n);
-		const char *esc = short_escape(cp);
+		const char *esc = json_short_escape(cp);
 		if (cp < 0) {
 			return false;
 		} else if (esc != NULL) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json_escape.h"
 #include "common/utf8.h"
 
 #define FIRST_CAP 2048
@@ -49,21 +50,6 @@ static void put(struct json_text *t, const char *s, size_t n)
 	t->len += n;
 }
 
-/* The escape jansson writes for a character that needs one, or NULL. */
-static const char *short_escape(unsigned char c)
-{
-	switch (c) {
-	case '"': return "\\\"";
-	case '\\': return "\\\\";
-	case '\b': return "\\b";
-	case '\f': return "\\f";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
-	default: return NULL;
-	}
-}
-
 static bool needs_escape(unsigned char c)
 {
 	return c < 0x20 || c == '"' || c == '\\';
@@ -90,7 +76,7 @@ static bool put_string(struct json_text *t, const char *s, size_t len)
 			p += n;
 			continue;
 		}
-		const char *esc = short_escape(*p);
+		const char *esc = json_short_escape(*p);
 		if (esc != NULL) {
 			put(t, esc, 2);
 		} else {

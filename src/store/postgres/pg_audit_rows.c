@@ -175,18 +175,28 @@ static enum coffer_err append_after(struct pg_conn *c, const struct last *prev, 
 	return err;
 }
 
-enum coffer_err pg_audit_rows_append(struct pg_conn *c, const char *chain, struct audit_entry *e,
-				     size_t n, struct audit_checkpoint *cp)
+/* Runs the K statements at STMTS, the last of them LAST_SQL, then links the N entries at E after
+ * the last entry it read and inserts them. */
+static enum coffer_err append_after_head(struct pg_conn *c, const struct pg_stmt *stmts, size_t k,
+					 const char *chain, struct audit_entry *e, size_t n,
+					 struct audit_checkpoint *cp)
 {
 	PGresult *r = NULL;
 	struct last prev;
-	enum coffer_err err = pg_query(c, LAST_SQL, PG_NO_ARGS, PG_BINARY_RESULTS, &r);
+	enum coffer_err err = pg_pipeline(c, stmts, k, &r);
 	if (err == COFFER_OK)
 		err = read_last(r, &prev);
 	PQclear(r);
 	if (err == COFFER_OK)
 		err = append_after(c, &prev, chain, e, n, cp);
 	return err;
+}
+
+enum coffer_err pg_audit_rows_append(struct pg_conn *c, const char *chain, struct audit_entry *e,
+				     size_t n, struct audit_checkpoint *cp)
+{
+	const struct pg_stmt head = {LAST_SQL, PG_NO_ARGS, PG_BINARY_RESULTS};
+	return append_after_head(c, &head, 1, chain, e, n, cp);
 }
 
 enum coffer_err pg_audit_rows_lock_append(struct pg_conn *c, const char *chain,
@@ -200,15 +210,7 @@ enum coffer_err pg_audit_rows_lock_append(struct pg_conn *c, const char *chain,
 	     PG_TEXT_RESULTS},
 	    {LAST_SQL, PG_NO_ARGS, PG_BINARY_RESULTS},
 	};
-	PGresult *r = NULL;
-	struct last prev;
-	enum coffer_err err = pg_pipeline(c, lock_then_head, 2, &r);
-	if (err == COFFER_OK)
-		err = read_last(r, &prev);
-	PQclear(r);
-	if (err == COFFER_OK)
-		err = append_after(c, &prev, chain, e, n, cp);
-	return err;
+	return append_after_head(c, lock_then_head, 2, chain, e, n, cp);
 }
 
 /* Entries to append to a chain. */
