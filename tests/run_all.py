@@ -208,7 +208,8 @@ def main():
     run_format_check()
     run_unit()
     run_pytest("cross-implementation (python3-cryptography)", "tests/vectors")
-    run_pytest("packaging (systemd unit, man pages, make install)", "tests/packaging",
+    run_pytest("packaging (systemd unit, man pages, make install, the ASVS checklist)",
+               "tests/packaging",
                "build/coffer")
     # The end-to-end suite three times at once: on the release binary, on the PostgreSQL store
     # (its own throwaway PostgreSQL 15) and on the sanitizer binary. They share no port,
