@@ -302,7 +302,6 @@ enum coffer_err files_upload(struct request *rq)
 	struct json_text t;
 	json_text_begin(&t);
 	file_members(&t, f, &up->meta);
-	json_text_end(&t);
 	return reply_json_text(rq, 201, &t);
 }
 

@@ -105,6 +105,5 @@ enum coffer_err page_list(struct request *rq, const struct page_kind *kind)
 		json_text_wipe(&t);
 		return err;
 	}
-	json_text_end(&t);
 	return reply_json_text(rq, 200, &t);
 }

@@ -76,7 +76,6 @@ static enum coffer_err reply_record(struct request *rq, unsigned int status,
 	struct json_text t;
 	json_text_begin(&t);
 	record_members(&t, m, p);
-	json_text_end(&t);
 	return reply_json_text(rq, status, &t);
 }
 

@@ -8,7 +8,7 @@
  *	json_text_begin(&t);
  *	json_text_str(&t, "title", title, title_len);
  *	json_text_int(&t, "version", version);
- *	return reply_json_text(rq, 200, &t);   // takes the text, or wipes it on failure
+ *	return reply_json_text(rq, 200, &t);   // ends it, takes the text, or wipes it on failure
  *
  * The text may hold plaintext: when the buffer grows, the old one is wiped before it is freed,
  * and json_text_wipe (or the reply, once sent) wipes the last. A member that cannot be written

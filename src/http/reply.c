@@ -122,10 +122,8 @@ static struct MHD_Response *json_response(json_t *json)
 
 enum coffer_err reply_json_text(struct request *rq, unsigned int status, struct json_text *t)
 {
-	if (t->buf == NULL || t->failed || t->len == 0 || t->buf[t->len - 1] != '}') {
-		json_text_wipe(t);
+	if (!json_text_end(t))
 		return COFFER_ERR_NOMEM; /* not written whole: as when jansson runs out of memory */
-	}
 	struct MHD_Response *resp = text_response(t->buf, t->len);
 	*t = (struct json_text){.failed = true}; /* the response has the text now, or wiped it */
 	return resp ? reply_queue(rq, status, resp) : COFFER_ERR_NOMEM;

@@ -17,7 +17,7 @@ struct MHD_Response;
  * request is left unreplied (rq->replied false) and the dispatcher answers 500 or closes. */
 enum coffer_err reply_json(struct request *rq, unsigned int status, json_t *json);
 
-/* The same for a text written with json_text.h, ended (json_text_end) or not: its text is
+/* The same for the object T holds (json_text.h), which this ends (json_text_end): its text is
  * taken (T is left empty), also on failure, when it is wiped. */
 enum coffer_err reply_json_text(struct request *rq, unsigned int status, struct json_text *t);
 

@@ -15,6 +15,7 @@
 #include "keyd/dispatch.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,10 +111,12 @@ static __thread struct keyd_caller caller;
 
 bool keyd_request_left_wiped(void)
 {
-	static __thread struct keyd_request copy;
-	copy = q;
-	copy.passed_fd = 0; /* a descriptor number, not a secret: not wiped by every row */
-	return sodium_is_zero((const unsigned char *)&copy, sizeof copy) &&
+	/* Every byte but the descriptor number's, which is not a secret and not wiped by every
+	 * row. */
+	const unsigned char *p = (const unsigned char *)&q;
+	const size_t fd_at = offsetof(struct keyd_request, passed_fd),
+		     after_fd = fd_at + sizeof q.passed_fd;
+	return sodium_is_zero(p, fd_at) && sodium_is_zero(p + after_fd, sizeof q - after_fd) &&
 	       sodium_is_zero((const unsigned char *)&caller, sizeof caller);
 }
 

@@ -86,12 +86,9 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
 enum coffer_err sqlite_store_session_get(struct sqlite_store *st, const struct token_hash *h,
 					 int64_t now, int64_t idle_ttl, struct session_record *out)
 {
-	enum coffer_err err =
-	    db_pool_row(&st->pool, SESSION_SQL,
-			DB_ARGS(db_blob(h->bytes, sizeof h->bytes), db_int(now), db_int(idle_ttl)),
-			read_session, out);
-	if (err == COFFER_OK)
-		out->token = *h;
+	sqlite3 *db = db_pool_get(&st->pool);
+	enum coffer_err err = sqlite_session_read(db, h, now, idle_ttl, out);
+	db_pool_put(&st->pool, db);
 	return err;
 }
 
