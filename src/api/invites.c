@@ -34,7 +34,7 @@ static const struct json_field accept_fields[] = {
      .type = JSON_FIELD_STRING,
      .required = true,
      .min_len = 1,
-     .max_len = PASSWORD_MAX_CHARS},
+     .max_len = PASSWORD_INPUT_MAX_CHARS},
 };
 const struct json_schema invite_accept_schema = JSON_SCHEMA(accept_fields);
 

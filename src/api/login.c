@@ -48,7 +48,7 @@ static const struct json_field login_fields[] = {
 	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
 	 .min_len = 3, .max_len = EMAIL_MAX},
 	{.name = "password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
-	 .max_len = PASSWORD_MAX_CHARS},
+	 .max_len = PASSWORD_INPUT_MAX_CHARS},
 	{.name = "totp", .type = JSON_FIELD_STRING, .required = false, .max_len = 6},
 };
 // clang-format on

@@ -23,9 +23,9 @@
 // clang-format off
 static const struct json_field password_fields[] = {
 	{.name = "current_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
-	 .max_len = PASSWORD_MAX_CHARS},
+	 .max_len = PASSWORD_INPUT_MAX_CHARS},
 	{.name = "new_password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
-	 .max_len = PASSWORD_MAX_CHARS},
+	 .max_len = PASSWORD_INPUT_MAX_CHARS},
 };
 // clang-format on
 const struct json_schema me_password_schema = JSON_SCHEMA(password_fields);

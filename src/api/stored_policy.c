@@ -31,12 +31,12 @@ static enum coffer_err parse_stored(const char *text, const char *scope, policy_
 
 static enum coffer_err parse_org(json_t *json, void *out, char *msg, size_t msglen)
 {
-	return org_policy_from_json(json, false, out, msg, msglen);
+	return org_policy_from_stored_json(json, false, out, msg, msglen);
 }
 
 static enum coffer_err parse_system(json_t *json, void *out, char *msg, size_t msglen)
 {
-	return org_policy_from_json(json, true, out, msg, msglen);
+	return org_policy_from_stored_json(json, true, out, msg, msglen);
 }
 
 static enum coffer_err parse_member(json_t *json, void *out, char *msg, size_t msglen)

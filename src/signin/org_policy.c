@@ -13,8 +13,9 @@ static const struct json_field text_element = {
 
 // clang-format off
 static const struct json_field password_fields[] = {
+	/* The stored bounds: a client's policy is held to the floor and ceiling after. */
 	{.name = "min_length", .type = JSON_FIELD_INTEGER, .required = true,
-	 .min = PASSWORD_MIN_LENGTH_FLOOR, .max = PASSWORD_MIN_LENGTH_CEILING},
+	 .min = PASSWORD_MIN_LENGTH_STORED_FLOOR, .max = PASSWORD_MIN_LENGTH_STORED_CEILING},
 	{.name = "require_punctuation", .type = JSON_FIELD_BOOLEAN, .required = true},
 	{.name = "reject_common", .type = JSON_FIELD_BOOLEAN, .required = true},
 	{.name = "max_password_age_days", .type = JSON_FIELD_INTEGER, .required = false,
@@ -155,8 +156,27 @@ static enum coffer_err login_from_json(json_t *login, const char *prefix, struct
 	return COFFER_OK;
 }
 
-enum coffer_err org_policy_from_json(json_t *json, bool system, struct org_policy *out, char *msg,
-				     size_t msglen)
+/* Where a policy comes from: a client is held to today's bounds; the store may hold older. */
+enum policy_origin { POLICY_FROM_CLIENT, POLICY_FROM_STORE };
+
+/* MIN_LENGTH (within the stored bounds) as ORIGIN allows it: refused, or raised or lowered. */
+static enum coffer_err min_length_bounded(uint32_t *min_length, enum policy_origin origin,
+					  char *msg, size_t msglen)
+{
+	if (*min_length >= PASSWORD_MIN_LENGTH_FLOOR && *min_length <= PASSWORD_MIN_LENGTH_CEILING)
+		return COFFER_OK;
+	if (origin == POLICY_FROM_CLIENT) {
+		snprintf(msg, msglen, "field 'password.min_length': must be from %d to %d",
+			 PASSWORD_MIN_LENGTH_FLOOR, PASSWORD_MIN_LENGTH_CEILING);
+		return COFFER_ERR_INVALID_INPUT;
+	}
+	*min_length = *min_length < PASSWORD_MIN_LENGTH_FLOOR ? PASSWORD_MIN_LENGTH_FLOOR
+							      : PASSWORD_MIN_LENGTH_CEILING;
+	return COFFER_OK;
+}
+
+static enum coffer_err policy_from_json(json_t *json, bool system, enum policy_origin origin,
+					struct org_policy *out, char *msg, size_t msglen)
 {
 	enum coffer_err err = json_body_validate(json, &org_policy_schema, msg, msglen);
 	if (err != COFFER_OK)
@@ -169,6 +189,9 @@ enum coffer_err org_policy_from_json(json_t *json, bool system, struct org_polic
 		return refuse(msg, msglen, "", "require_totp",
 			      "the system policy always requires TOTP");
 	p.password.min_length = (uint32_t)json_integer_value(json_object_get(pw, "min_length"));
+	err = min_length_bounded(&p.password.min_length, origin, msg, msglen);
+	if (err != COFFER_OK)
+		return err;
 	p.password.require_punctuation = json_is_true(json_object_get(pw, "require_punctuation"));
 	p.password.reject_common = json_is_true(json_object_get(pw, "reject_common"));
 	/* Absent: 0, never (json_integer_value of NULL). The schema bounds it. */
@@ -179,6 +202,18 @@ enum coffer_err org_policy_from_json(json_t *json, bool system, struct org_polic
 		return err;
 	*out = p;
 	return COFFER_OK;
+}
+
+enum coffer_err org_policy_from_json(json_t *json, bool system, struct org_policy *out, char *msg,
+				     size_t msglen)
+{
+	return policy_from_json(json, system, POLICY_FROM_CLIENT, out, msg, msglen);
+}
+
+enum coffer_err org_policy_from_stored_json(json_t *json, bool system, struct org_policy *out,
+					    char *msg, size_t msglen)
+{
+	return policy_from_json(json, system, POLICY_FROM_STORE, out, msg, msglen);
 }
 
 enum coffer_err member_policy_from_json(json_t *json, struct member_policy *out, char *msg,

@@ -71,12 +71,20 @@ void org_policy_default(struct org_policy *p);
 void member_policy_default(struct member_policy *p);
 
 /* Reads a policy from JSON, validating it against org_policy_schema and then checking what a
- * schema cannot: min_length 8..256, max_password_age_days 0..3650, every CIDR, day names (no
- * repeats), HH:MM times with from != to, and that the time zone exists. SYSTEM: require_totp
- * must be true. On failure writes a message naming the field to MSG and returns
- * COFFER_ERR_INVALID_INPUT; *OUT is written only on success. */
+ * schema cannot: min_length PASSWORD_MIN_LENGTH_FLOOR..PASSWORD_MIN_LENGTH_CEILING,
+ * max_password_age_days 0..3650, every CIDR, day names (no repeats), HH:MM times with
+ * from != to, and that the time zone exists. SYSTEM: require_totp must be true. On failure
+ * writes a message naming the field to MSG and returns COFFER_ERR_INVALID_INPUT; *OUT is
+ * written only on success. */
 COFFER_MUST_CHECK enum coffer_err
 org_policy_from_json(json_t *json, bool system, struct org_policy *out, char *msg, size_t msglen);
+
+/* The same for a policy read back from the store, which may have been stored under wider
+ * bounds (min_length 8..256): such a min_length is read as the nearest value the bounds allow
+ * now, so that an organisation's policy keeps working and never asks for less than the floor. */
+COFFER_MUST_CHECK enum coffer_err org_policy_from_stored_json(json_t *json, bool system,
+							      struct org_policy *out, char *msg,
+							      size_t msglen);
 
 /* The same for a member's login policy (member_policy_schema); fields are named as they are
  * in the member's body ("allowed_cidrs", not "login.allowed_cidrs"). */

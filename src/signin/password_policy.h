@@ -16,10 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PASSWORD_MIN_LENGTH_FLOOR   8 /* a policy may never ask for less */
-#define PASSWORD_MIN_LENGTH_CEILING 256
-#define PASSWORD_MAX_CHARS	    1024 /* longer is refused: Argon2 takes any length, but why */
+/* ASVS V2.1.1/V2.1.2: at least 12 characters, at least 64 permitted, more than 128 refused. */
+#define PASSWORD_MIN_LENGTH_FLOOR   12	/* a policy may never ask for less */
+#define PASSWORD_MIN_LENGTH_CEILING 128 /* nor for more than a password may have */
+#define PASSWORD_MAX_CHARS	    128 /* a new password's ceiling */
 #define PASSWORD_MAX_BYTES	    (PASSWORD_MAX_CHARS * 4)
+/* What a request may carry as a password: passwords set while the ceiling was 1024 must still
+ * sign in (and be changed), so only a new password is held to PASSWORD_MAX_CHARS. */
+#define PASSWORD_INPUT_MAX_CHARS 1024
+/* A policy stored while the floor was 8 (and the ceiling 256) still loads: it is read as
+ * asking for the floor (or the ceiling), never for less. */
+#define PASSWORD_MIN_LENGTH_STORED_FLOOR   8
+#define PASSWORD_MIN_LENGTH_STORED_CEILING 256
 
 struct password_rules {
 	uint32_t min_length; /* PASSWORD_MIN_LENGTH_FLOOR..PASSWORD_MIN_LENGTH_CEILING */

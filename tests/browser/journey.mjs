@@ -652,17 +652,18 @@ try {
     await page.getByRole('heading', {level: 1, exact: true, name: 'Policy · Smith & Partners'}).waitFor();
     await page.getByText('NIST SP 800-63B advises against forced periodic password changes').waitFor();
     assert(await page.getByLabel('Maximum password age (days)').inputValue() === '0', 'no maximum age by default');
-    await page.getByLabel('Minimum length (characters)').fill('7');
+    assert(await page.getByLabel('Minimum length (characters)').inputValue() === '12', 'the floor of 12 is the default');
+    await page.getByLabel('Minimum length (characters)').fill('11');
     await page.getByLabel('Maximum password age (days)').fill('4000');
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.1/8');
     await page.getByLabel('Time zone').fill('Mars/Olympus');
     await page.getByRole('button', {name: 'Save policy'}).click();
     await page.getByText('Not an address or block with zero host bits: 10.0.0.1/8').waitFor();
-    await page.getByText('Must be a whole number from 8 to 256.').waitFor();
+    await page.getByText('Must be a whole number from 12 to 128.').waitFor();
     await page.getByText('Must be a whole number from 0 (never) to 3650.').waitFor();
     await page.getByText('Not a time zone this browser knows').waitFor();
     await shot(page, 'policy-invalid');
-    await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByLabel('Minimum length (characters)').fill('14');
     await page.getByLabel('Maximum password age (days)').fill('365');
     await page.getByLabel('Allowed addresses').fill('0.0.0.0/0\n::/0\n10.0.0.0/8');
     await page.getByLabel('Time zone').fill('Europe/Paris');
@@ -676,7 +677,7 @@ try {
     await page.getByText('The policy has been saved.').waitFor();
     await shot(page, 'policy-saved');
     const p = await apiCall(page, 'GET', `/api/v1/orgs/${orgId}/policy`);
-    assert(p.body.password.min_length === 12 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
+    assert(p.body.password.min_length === 14 && p.body.password.require_punctuation && p.body.login.timezone === 'Europe/Paris'
       && !p.body.login.allowed_days.includes(offKey) && p.body.login.allowed_cidrs.includes('10.0.0.0/8')
       && p.body.password.max_password_age_days === 365, JSON.stringify(p.body));
     // Drawn afresh, the form shows the maximum age, and saving it untouched keeps it.

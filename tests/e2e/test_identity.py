@@ -5,6 +5,7 @@ breached passwords forcing a change, disabling, CSRF, bad input, and the audit c
 
 import datetime
 import hashlib
+import json
 import signal
 import sqlite3
 import time
@@ -14,7 +15,7 @@ import zoneinfo
 import pytest
 
 from conftest import (ADMIN_EMAIL, assert_user_error, finish_server, init_deployment, run_coffer,
-                      org_store_exists, set_conf, sqlite_only, start_server)
+                      org_store_exists, set_conf, sqlite_only, start_server, system_sql)
 from coffer_client import (ADMIN_PASSWORD, Authenticator, Client, Person, accept_invite,
                            token_of, totp_code)
 
@@ -196,7 +197,7 @@ def test_accept_refuses_weak_and_compromised_passwords(world):
     r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "short"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "password_policy"
-    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "password123"})
+    r = anon.post(f"/api/v1/invites/{token}/accept", {"password": "password1234"})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "password_compromised"
     # The invite is still good after refusals.
@@ -204,9 +205,28 @@ def test_accept_refuses_weak_and_compromised_passwords(world):
 
 
 def test_accept_allows_long_unicode_passwords(world):
-    password = "ŝekreta pasvorto " * 15  # 255 characters, multi-byte
+    password = ("ŝekreta pasvorto " * 8)[:128]  # the ceiling, multi-byte (ASVS V2.1.2)
+    assert len(password) == 128
     person = new_member(world, "unicode@example.test", password=password)
     login_as(world, person)
+
+
+def test_passwords_of_12_to_128_characters(world):
+    """ASVS V2.1.1/V2.1.2: a new password has 12 characters at least and 128 at most, whatever
+    the policy; the refusal names the rule and creates nothing. Sign-in still reads longer
+    passwords (set while the ceiling was 1024): a long wrong one is a wrong password, not a
+    malformed request."""
+    inv = invite(world, "lengths@example.test")
+    url = f"/api/v1/invites/{inv['token']}/accept"
+    for password, rule in (("eleven char", "at least 12"), ("ŝ" * 129, "at most 128")):
+        r = Client(world.srv).post(url, {"password": password})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["code"] == "password_policy"
+        assert rule in r.json()["error"]["message"], r.text
+    person = accept_invite(world.srv, inv["url"], "lengths@example.test", "twelve chars")
+    login_as(world, person)
+    c = Client(world.srv, {"X-Forwarded-For": new_address()})
+    assert c.login(person.email, "ŝ" * 600, person.auth.next_code()).status_code == 401
 
 
 # ------------------------------------------------------------------------------ login
@@ -391,12 +411,32 @@ def test_address_throttle_after_twenty_failures(world):
 
 def default_policy():
     return {"require_totp": True,
-            "password": {"min_length": 8, "require_punctuation": False, "reject_common": True,
+            "password": {"min_length": 12, "require_punctuation": False, "reject_common": True,
                          "max_password_age_days": 0},
             "login": {"allowed_cidrs": ["0.0.0.0/0", "::/0"],
                       "allowed_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                       "allowed_hours": {"from": "00:00", "to": "24:00"},
                       "timezone": "Europe/London"}}
+
+
+def test_a_policy_stored_under_the_old_floor_reads_as_12(world):
+    """A policy stored while the floor was 8 still loads after the floor became 12: it reads
+    as 12, and a new password is held to 12."""
+    org = new_org(world, "Old Floor Org")
+    admin = accept_invite(world.srv, invite(world, "oldfloor@example.test", "org_admin",
+                                            org=org)["url"], "oldfloor@example.test",
+                          "org admin password 2")
+    a = login_as(world, admin)
+    path = f"/api/v1/orgs/{org}/policy"
+    assert a.put(path, default_policy()).status_code == 200
+    old = default_policy()
+    old["password"]["min_length"] = 8
+    system_sql(world.dep, "UPDATE policies SET json = ? WHERE scope = ?", json.dumps(old), org)
+    assert a.get(path).json() == default_policy()
+    inv = invite(world, "oldfloor-member@example.test", org=org)
+    r = Client(world.srv).post(f"/api/v1/invites/{inv['token']}/accept",
+                               {"password": "nine char"})
+    assert r.status_code == 400 and "at least 12" in r.json()["error"]["message"], r.text
 
 
 def test_policy_access_and_validation(world):
@@ -417,10 +457,11 @@ def test_policy_access_and_validation(world):
     assert m.put(path, default_policy()).status_code == 403
     # An org admin of one organisation cannot see another's policy.
     assert a.get(f"/api/v1/orgs/{world.org}/policy").status_code == 403
-    bad = default_policy()
-    bad["password"]["min_length"] = 7
-    r = a.put(path, bad)
-    assert r.status_code == 400 and "min_length" in r.json()["error"]["message"]
+    for too_few_or_many in (7, 11, 129):
+        bad = default_policy()
+        bad["password"]["min_length"] = too_few_or_many
+        r = a.put(path, bad)
+        assert r.status_code == 400 and "min_length" in r.json()["error"]["message"]
     for field, value in (("allowed_cidrs", ["300.1.1.1/8"]), ("allowed_days", ["someday"]),
                          ("timezone", "Mars/Olympus"), ("allowed_hours", {"from": "9am", "to": "17:00"})):
         bad = default_policy()
@@ -533,7 +574,7 @@ def test_password_change_rules_and_revocation(world):
     r = c1.post("/api/v1/me/password", {"current_password": p.password, "new_password": "short"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "password_policy"
     r = c1.post("/api/v1/me/password", {"current_password": p.password,
-                                        "new_password": "iloveyou"})
+                                        "new_password": "1qaz2wsx3edc"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "password_compromised"
     r = c1.post("/api/v1/me/password", {"current_password": p.password,
                                         "new_password": "a brand new password"})

@@ -47,7 +47,7 @@ def member_rules(cidrs=("0.0.0.0/0", "::/0"), days=ALL_DAYS, hours=("00:00", "24
 
 
 def org_rules(cidrs=("0.0.0.0/0", "::/0"), require_totp=True, max_age=None, days=ALL_DAYS):
-    password = {"min_length": 8, "require_punctuation": False, "reject_common": True}
+    password = {"min_length": 12, "require_punctuation": False, "reject_common": True}
     if max_age is not None:
         password["max_password_age_days"] = max_age
     return {"require_totp": require_totp, "password": password,

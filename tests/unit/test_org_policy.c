@@ -11,7 +11,7 @@
 
 static const char *const default_json =
     "{\"require_totp\": true,"
-    " \"password\": {\"min_length\": 8, \"require_punctuation\": false, \"reject_common\": true,"
+    " \"password\": {\"min_length\": 12, \"require_punctuation\": false, \"reject_common\": true,"
     "  \"max_password_age_days\": 0},"
     " \"login\": {\"allowed_cidrs\": [\"0.0.0.0/0\", \"::/0\"],"
     "  \"allowed_days\": [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"],"
@@ -63,7 +63,7 @@ static void test_defaults_round_trip(void **state)
 	assert_true(json_equal(j, expected));
 	assert_int_equal(org_policy_from_json(j, true, &parsed, msg, sizeof msg), COFFER_OK);
 	assert_true(parsed.require_totp);
-	assert_int_equal(parsed.password.min_length, 8);
+	assert_int_equal(parsed.password.min_length, 12);
 	assert_int_equal(parsed.max_password_age_days, 0);
 	assert_int_equal(parsed.login.n_cidrs, 2);
 	assert_int_equal(parsed.login.hours.days, LOGIN_ALL_DAYS);
@@ -79,8 +79,11 @@ static void test_refusals_name_the_field(void **state)
 		const char *path, *value, *field;
 	} cases[] = {
 	    {"password.min_length", "7", "password.min_length"},
+	    {"password.min_length", "8", "password.min_length"},
+	    {"password.min_length", "11", "password.min_length"},
+	    {"password.min_length", "129", "password.min_length"},
 	    {"password.min_length", "257", "password.min_length"},
-	    {"password.min_length", "\"8\"", "password.min_length"},
+	    {"password.min_length", "\"12\"", "password.min_length"},
 	    {"password.reject_common", NULL, "password.reject_common"},
 	    {"require_totp", "1", "require_totp"},
 	    {"login.allowed_cidrs", "[\"10.0.0.1/8\"]", "login.allowed_cidrs"},
@@ -113,6 +116,35 @@ static void test_refusals_name_the_field(void **state)
 			fail_msg("case %zu (%s = %s): err %d, message '%s'", i, cases[i].path,
 				 cases[i].value ? cases[i].value : "(absent)", err, msg);
 	}
+}
+
+/* The policy DEFAULT_JSON with min_length N, read back as the store would. */
+static enum coffer_err stored_with_min_length(int n, struct org_policy *out)
+{
+	json_t *j = load(default_json);
+	json_object_set_new(json_object_get(j, "password"), "min_length", json_integer(n));
+	char msg[256] = "";
+	enum coffer_err err = org_policy_from_stored_json(j, false, out, msg, sizeof msg);
+	json_decref(j);
+	return err;
+}
+
+static void test_stored_policies_of_wider_bounds_still_load(void **state)
+{
+	(void)state;
+	static const struct {
+		int stored;
+		uint32_t read;
+	} cases[] = {{8, 12}, {11, 12}, {12, 12}, {40, 40}, {128, 128}, {129, 128}, {256, 128}};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct org_policy p;
+		assert_int_equal(stored_with_min_length(cases[i].stored, &p), COFFER_OK);
+		assert_int_equal(p.password.min_length, cases[i].read);
+	}
+	/* What was never storable is damage, not a policy. */
+	struct org_policy p;
+	assert_int_equal(stored_with_min_length(7, &p), COFFER_ERR_INVALID_INPUT);
+	assert_int_equal(stored_with_min_length(257, &p), COFFER_ERR_INVALID_INPUT);
 }
 
 static void test_system_policy_requires_totp(void **state)
@@ -381,6 +413,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_round_trip),
 	    cmocka_unit_test(test_refusals_name_the_field),
+	    cmocka_unit_test(test_stored_policies_of_wider_bounds_still_load),
 	    cmocka_unit_test(test_system_policy_requires_totp),
 	    cmocka_unit_test(test_login_by_address),
 	    cmocka_unit_test(test_login_by_day_and_hour),

@@ -44,24 +44,31 @@ static void test_common_list(void **state)
 static void test_lengths_in_characters(void **state)
 {
 	(void)state;
-	const struct password_rules r = {.min_length = 8};
-	/* Seven 4-byte characters are 28 bytes but only 7 characters: too short. */
+	const struct password_rules r = {.min_length = 12};
+	/* Eleven 4-byte characters are 44 bytes but only 11 characters: too short. */
 	char emoji[64] = "";
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 11; i++)
 		strcat(emoji, "\xf0\x9f\x94\x91");
 	assert_int_equal(password_flaws(&r, emoji, strlen(emoji)), PASSWORD_TOO_SHORT);
 	strcat(emoji, "\xf0\x9f\x94\x91");
 	assert_int_equal(password_flaws(&r, emoji, strlen(emoji)), 0);
-	/* A policy can never ask for less than 8. */
+	/* A policy can never ask for less than 12 (ASVS V2.1.1). */
 	const struct password_rules lax = {.min_length = 3};
-	assert_int_equal(password_flaws(&lax, "x7#kq2z", 7), PASSWORD_TOO_SHORT);
-	/* 256 characters are accepted (the contract asks for at least that); past the cap, not. */
+	assert_int_equal(password_flaws(&lax, "x7#kq2zR9!m", 11), PASSWORD_TOO_SHORT);
+	assert_int_equal(password_flaws(&lax, "x7#kq2zR9!mw", 12), 0);
+	/* 64 characters are accepted, and 128; 129 are refused (ASVS V2.1.2), also when each is
+	 * a 4-byte character. */
 	static char longpw[PASSWORD_MAX_BYTES + 8];
-	memset(longpw, 'q', 256);
-	assert_int_equal(password_flaws(&r, longpw, 256), 0);
-	memset(longpw, 'q', PASSWORD_MAX_CHARS + 1);
-	assert_int_equal(password_flaws(&r, longpw, PASSWORD_MAX_CHARS), 0);
-	assert_int_equal(password_flaws(&r, longpw, PASSWORD_MAX_CHARS + 1), PASSWORD_TOO_LONG);
+	memset(longpw, 'q', 129);
+	assert_int_equal(password_flaws(&r, longpw, 64), 0);
+	assert_int_equal(password_flaws(&r, longpw, 128), 0);
+	assert_int_equal(password_flaws(&r, longpw, 129), PASSWORD_TOO_LONG);
+	char wide[PASSWORD_MAX_BYTES + 8] = "";
+	for (int i = 0; i < 128; i++)
+		strcat(wide, "\xf0\x9f\x94\x91");
+	assert_int_equal(password_flaws(&r, wide, strlen(wide)), 0);
+	strcat(wide, "\xf0\x9f\x94\x91");
+	assert_int_equal(password_flaws(&r, wide, strlen(wide)), PASSWORD_TOO_LONG);
 }
 
 static void test_rules(void **state)
@@ -88,8 +95,8 @@ static void test_rules(void **state)
 			fail_msg("%s: flaws %#x, want %#x", cases[i].pw, got, cases[i].want);
 	}
 	/* reject_common off: the common list is not consulted. */
-	const struct password_rules open = {.min_length = 8};
-	assert_int_equal(password_flaws(&open, "password", 8), 0);
+	const struct password_rules open = {.min_length = 12};
+	assert_int_equal(password_flaws(&open, "password1234", 12), 0);
 	/* Every ASCII punctuation character counts; letters, digits, spaces and non-ASCII do not.
 	 */
 	const char *punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -115,7 +122,7 @@ static void test_message_names_every_rule(void **state)
 	password_flaws_message(PASSWORD_TOO_SHORT, &r, msg, sizeof msg);
 	assert_string_equal(msg, "The password must be at least 12 characters long.");
 	password_flaws_message(PASSWORD_TOO_LONG, &r, msg, sizeof msg);
-	assert_string_equal(msg, "The password must be at most 1024 characters long.");
+	assert_string_equal(msg, "The password must be at most 128 characters long.");
 	/* Truncation is safe. */
 	assert_int_equal(password_flaws_message(PASSWORD_TOO_SHORT, &r, msg, 10), 9);
 	assert_int_equal(strlen(msg), 9);

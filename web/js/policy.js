@@ -9,8 +9,8 @@ import {loginRulesFieldset} from './login_rules.js';
 import {orgName} from './session.js';
 import {heading, messageSlot, errorText, busy, toast} from './ui.js';
 
-export const MIN_LENGTH_MIN = 8;
-export const MIN_LENGTH_MAX = 256;
+export const MIN_LENGTH_MIN = 12;
+export const MIN_LENGTH_MAX = 128;
 export const MAX_AGE_MAX = 3650; // days; 0 = a password never expires
 
 async function policyScreen(el, title, path, system, alive) {

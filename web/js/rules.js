@@ -1,14 +1,14 @@
 // rules.js — the password rules shown and checked as one types (invitation, password change).
 //
-// The page can check only what it knows before the server does: coffer's floor of 8 characters
-// (counted as the server counts them, in Unicode code points), its ceiling of 1024, and that the
+// The page can check only what it knows before the server does: coffer's floor of 12 characters
+// (counted as the server counts them, in Unicode code points), its ceiling of 128 for a new password, and that the
 // two copies match. An organisation's policy may ask for more (a longer minimum, punctuation),
 // and the common and breached lists live on the server: those answers come back as the server's
 // message, which names every rule broken, and are shown as it gives them.
 import {h} from './dom.js';
 
-export const MIN_FLOOR = 8;
-export const MAX_CHARS = 1024;
+export const MIN_FLOOR = 12;
+export const MAX_CHARS = 128;
 const PUNCT = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 const chars = (s) => [...s].length;
