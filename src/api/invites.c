@@ -153,6 +153,12 @@ static enum coffer_err do_accept(struct request *rq, void *state)
 	if (err == COFFER_ERR_UNAUTHENTICATED)
 		return COFFER_ERR_NOT_FOUND; /* a seal or token that does not match: no such invite
 					      */
+	if (err == COFFER_ERR_ADMIN_NEEDS_TOTP)
+		return reply_error(
+		    rq, err,
+		    "An org_admin always signs in with an authenticator app, and your "
+		    "account has none: ask for a member's invitation instead, or for "
+		    "your sign-in to be reset, which enrols one.");
 	if (err != COFFER_OK)
 		return err;
 

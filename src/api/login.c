@@ -92,6 +92,22 @@ static enum coffer_err fail(struct request *rq, struct login_state *st, const ch
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
 
+/* The right password of an administrator (a sysadmin or an org_admin) whose account has no
+ * active authenticator, which keyd never lets in (ASVS V4.3.1): told why when the account is
+ * otherwise usable, since only its password's owner gets this far; like a wrong password
+ * otherwise. */
+static enum coffer_err admin_without_totp(struct request *rq, struct login_state *st)
+{
+	if (strcmp(st->user.status, "active") != 0 || st->user.reset_pending)
+		return fail(rq, st, "totp_not_enrolled", false);
+	metrics_signin(METRICS_SIGNIN_FAILED);
+	system_audit(rq, st->user.id, "login", "", "refused", "admin_totp_required");
+	return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
+			   "An administrator always signs in with an authenticator app, and this "
+			   "account has none: ask another administrator of your organisation to "
+			   "reset your sign-in.");
+}
+
 static enum coffer_err login_reply(struct request *rq, struct login_state *st)
 {
 	const struct coffer_config *cfg = rq->app->cfg;
@@ -172,6 +188,9 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	    .ttl_s = (uint32_t)rq->app->cfg->session_absolute_ttl,
 	};
 	err = keyd_login(rq->app->keyd, &in, &st->result);
+	if (err == COFFER_ERR_INVALID_CREDENTIALS && st->known &&
+	    st->result.failure == KEYD_LOGIN_TOTP_NOT_ENROLLED)
+		return admin_without_totp(rq, st);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		enum keyd_login_failure f = st->result.failure;
 		return fail(rq, st, st->known ? failure_reason(f) : "unknown_account",

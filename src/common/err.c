@@ -46,6 +46,10 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 		"The organisation is not being deleted."},
 	[COFFER_ERR_CONFIRM_MISMATCH] = {"confirm_mismatch", 422,
 		"Type the organisation's name exactly, in \"confirm\", to delete it."},
+	[COFFER_ERR_ADMIN_NEEDS_TOTP] = {"admin_needs_totp", 409,
+		"An administrator always signs in with an authenticator app, and this account has "
+		"none: reset the member's sign-in first (they enrol one), then make them an "
+		"org_admin."},
 	[COFFER_ERR_INTERNAL] = {"internal", 500, "Internal error."},
 	[COFFER_ERR_NOMEM] = {"internal", 500, "Out of memory."},
 	[COFFER_ERR_IO] = {"internal", 500, "Input/output error."},

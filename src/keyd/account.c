@@ -112,6 +112,17 @@ enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in, size_
 			   len);
 }
 
+bool account_is_admin(const struct account *a)
+{
+	if (a->role == TICKET_ROLE_SYSADMIN)
+		return true;
+	for (uint32_t i = 0; i < a->n_orgs && i < TICKET_ORGS_MAX; i++) {
+		if (a->orgs[i].org_role == TICKET_ORG_ADMIN)
+			return true;
+	}
+	return false;
+}
+
 static bool invite_valid(const struct invite *inv)
 {
 	if (!valid_email(inv->email) || inv->expires_at <= 0)

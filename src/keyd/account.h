@@ -78,6 +78,10 @@ COFFER_MUST_CHECK enum coffer_err account_seal(const struct seal_keys *k, const 
 COFFER_MUST_CHECK enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in,
 					       size_t len, struct account *a);
 
+/* Whether A administers anything (a sysadmin, or an org_admin of any organisation): such an
+ * account signs in with an active TOTP, whatever any policy says (ASVS V4.3.1). */
+bool account_is_admin(const struct account *a);
+
 COFFER_MUST_CHECK enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv,
 					      uint8_t *out, size_t *len);
 COFFER_MUST_CHECK enum coffer_err invite_open(const struct seal_keys *k, const uint8_t *in,

@@ -101,8 +101,8 @@ enum coffer_err keyd_enrol(const struct keyd_keys *keys, const uint8_t *password
 	return err;
 }
 
-/* A new account for the opened invite, with a pending TOTP secret when WITH_TOTP (always for a
- * sysadmin). */
+/* A new account for the opened invite, with a pending TOTP secret when WITH_TOTP (always for an
+ * administrator: a sysadmin or an org_admin). */
 static enum coffer_err accept_new(const struct keyd_keys *keys,
 				  const struct keyd_account_fields *in, struct keyd_account_work *x,
 				  bool with_totp)
@@ -122,7 +122,8 @@ static enum coffer_err accept_new(const struct keyd_keys *keys,
 		a->n_orgs = 1;
 		set_membership(&a->orgs[0], inv);
 	}
-	return keyd_enrol(keys, in->password, in->password_len, with_totp, x);
+	return keyd_enrol(keys, in->password, in->password_len, with_totp || account_is_admin(a),
+			  x);
 }
 
 /* The existing account joins the opened invite's organisation, if its password is right. */
@@ -139,6 +140,9 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 		return COFFER_ERR_INVALID_INPUT;
 	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
+	/* Joining cannot enrol an authenticator: an account without one is not made an admin. */
+	if (inv->role == INVITE_ORG_ADMIN && a->totp != ACCOUNT_TOTP_ACTIVE)
+		return COFFER_ERR_ADMIN_NEEDS_TOTP;
 	/* The password is at hand: an account sealed before breach digests gets one. */
 	enum coffer_err err = account_breach_set(keys->seals, a, in->password, in->password_len);
 	if (err != COFFER_OK)
@@ -260,9 +264,9 @@ static enum coffer_err check_login(const struct keyd_keys *keys,
 		*failure = KEYD_LOGIN_BAD_PASSWORD;
 		return COFFER_OK;
 	}
-	/* A sysadmin always needs an active TOTP; nobody signs in with a pending one. */
+	/* An administrator always needs an active TOTP; nobody signs in with a pending one. */
 	if (a->totp == ACCOUNT_TOTP_PENDING ||
-	    (a->role == TICKET_ROLE_SYSADMIN && a->totp != ACCOUNT_TOTP_ACTIVE)) {
+	    (account_is_admin(a) && a->totp != ACCOUNT_TOTP_ACTIVE)) {
 		*failure = KEYD_LOGIN_TOTP_NOT_ENROLLED;
 		return COFFER_OK;
 	}

@@ -206,7 +206,7 @@ enum keyd_login_failure {
 	KEYD_LOGIN_TOTP_MISSING = 2, /* the account has TOTP and no code came */
 	KEYD_LOGIN_TOTP_WRONG = 3,
 	KEYD_LOGIN_TOTP_REUSED = 4,	  /* the code's step was already used */
-	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* a sysadmin without TOTP: never allowed in */
+	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* an administrator without TOTP: never allowed in */
 };
 
 /* Invitation roles: a sysadmin, or a member or org_admin of one organisation. */

@@ -213,6 +213,42 @@ def test_the_last_admin_stays(w):
     expect_error(r, 409, "last_admin")
 
 
+def test_an_org_admin_always_has_an_authenticator(w):
+    """ASVS V4.3.1: whatever the organisation's policy says, an org_admin signs in with a
+    second factor, and keyd refuses to make an account without one an org_admin."""
+    org = w.new_org("Relaxed Org")
+    founder = w.founders[org]
+    policy = founder.client.get(org_path(org, "policy")).json()
+    policy["require_totp"] = False
+    assert founder.client.put(org_path(org, "policy"), policy).status_code == 200
+    member = w.new_person("no-authenticator@relaxed.example", org, "member", "public")
+    assert member.auth is None  # the policy lets a member go without
+    admin = w.new_person("second-admin@relaxed.example", org, "org_admin", "public")
+    assert admin.auth is not None  # an org_admin enrols one all the same
+    # Promoting the member is refused, and changes nothing.
+    r = founder.client.request("PATCH", org_path(org, "members", member.id),
+                               json={"role": "org_admin"})
+    expect_error(r, 409, "admin_needs_totp")
+    assert members(w, org)[member.email]["role"] == "member"
+    assert has_entry(org_chain(w, org), action="member.update", target=member.email) is False
+    # Nor can the account become an org_admin elsewhere by joining from an invitation.
+    other = w.new_org("Strict Org")
+    r = w.founders[other].client.post(org_path(other, "invites"),
+                                      {"email": member.email, "role": "org_admin",
+                                       "clearance": "public"})
+    assert r.status_code == 201, r.text
+    r = Client(w.srv).post(f"/api/v1/invites/{token_of(r.json()['url'])}/accept",
+                           {"password": member.password})
+    expect_error(r, 409, "admin_needs_totp")
+    orgs = member.client.get("/api/v1/session").json()["user"]["orgs"]
+    assert [(o["id"], o["role"]) for o in orgs] == [(org, "member")]
+    # An account with an authenticator steps down and up again.
+    for role in ("member", "org_admin"):
+        r = founder.client.request("PATCH", org_path(org, "members", admin.id),
+                                   json={"role": role})
+        assert r.status_code == 200 and r.json()["role"] == role, r.text
+
+
 # ------------------------------------------------------------------- sign-in resets
 
 def test_a_reset_replaces_password_and_authenticator(w):

@@ -135,7 +135,7 @@ static void accept_new(const struct made_invite *m, bool with_totp, struct acct 
 							      : TICKET_ORG_MEMBER);
 		assert_int_equal(opened.orgs[0].clearance, m->inv.clearance);
 	}
-	bool totp = with_totp || m->inv.role == INVITE_SYSADMIN;
+	bool totp = with_totp || m->inv.role != INVITE_MEMBER; /* an admin always enrols */
 	assert_int_equal(a->has_secret, totp);
 	assert_int_equal(opened.totp, totp ? ACCOUNT_TOTP_PENDING : ACCOUNT_TOTP_NONE);
 	if (totp) {
@@ -293,6 +293,20 @@ static void local_account(struct keyd_sealed *out, uint8_t role, uint8_t totp, c
 	assert_int_equal(account_seal(keys.seals, &a, out->bytes, &out->len), COFFER_OK);
 }
 
+/* An account sealed here that is a member of one organisation and org_admin of a second. */
+static void local_admin_account(struct keyd_sealed *out, uint8_t totp, const char *pw)
+{
+	struct keyd_sealed member;
+	struct account a;
+	local_account(&member, TICKET_ROLE_USER, totp, pw);
+	assert_int_equal(account_open(keys.seals, member.bytes, member.len, &a), COFFER_OK);
+	a.n_orgs = 2;
+	uuid_generate(a.orgs[1].org_id);
+	a.orgs[1].org_role = TICKET_ORG_ADMIN;
+	a.orgs[1].clearance = LEVEL_PUBLIC;
+	assert_int_equal(account_seal(keys.seals, &a, out->bytes, &out->len), COFFER_OK);
+}
+
 /* ---- enrolment and login ------------------------------------------------------------------ */
 
 /* A member with TOTP: accept, confirm, then every way a login succeeds or fails. */
@@ -373,11 +387,11 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 	struct keyd_sealed local;
 	char org[UUID_TEXT_LEN + 1];
 	uuid_generate(org);
-	make_invite(&m, INVITE_ORG_ADMIN, "bob@example.org", org, LEVEL_RESTRICTED, now_s() + 3600);
+	make_invite(&m, INVITE_MEMBER, "bob@example.org", org, LEVEL_RESTRICTED, now_s() + 3600);
 	accept_new(&m, false, &a);
 	login_ok(&a.sealed, PASSWORD, NULL, TOTP_STEP_NONE, &out, &t);
 	assert_int_equal(out.step, TOTP_STEP_NONE);
-	assert_int_equal(t.orgs[0].org_role, TICKET_ORG_ADMIN);
+	assert_int_equal(t.orgs[0].org_role, TICKET_ORG_MEMBER);
 	assert_int_equal(t.orgs[0].clearance, LEVEL_RESTRICTED);
 	login_ok(&a.sealed, PASSWORD, "123456", 5, &out, &t);
 	assert_int_equal(out.step, TOTP_STEP_NONE);
@@ -395,9 +409,16 @@ static void test_user_without_totp_and_sysadmin_rules(void **state)
 	login_fails(&local, "pw", "123456", TOTP_STEP_NONE, KEYD_LOGIN_TOTP_NOT_ENROLLED);
 	/* The password comes first: a wrong one is BAD_PASSWORD whatever else is wrong. */
 	login_fails(&local, "pW", NULL, TOTP_STEP_NONE, KEYD_LOGIN_BAD_PASSWORD);
-	/* A user made here without TOTP logs in. */
+	/* A user made here without TOTP logs in... */
 	local_account(&local, TICKET_ROLE_USER, ACCOUNT_TOTP_NONE, "pw");
 	login_ok(&local, "pw", NULL, TOTP_STEP_NONE, &out, &t);
+	/* ...but not once an org_admin anywhere (ASVS V4.3.1), as an account sealed before that
+	 * rule could be. */
+	struct keyd_sealed admin;
+	local_admin_account(&admin, ACCOUNT_TOTP_NONE, "pw");
+	login_fails(&admin, "pw", NULL, TOTP_STEP_NONE, KEYD_LOGIN_TOTP_NOT_ENROLLED);
+	login_fails(&admin, "pw", "123456", TOTP_STEP_NONE, KEYD_LOGIN_TOTP_NOT_ENROLLED);
+	login_fails(&admin, "pW", NULL, TOTP_STEP_NONE, KEYD_LOGIN_BAD_PASSWORD);
 	/* Session lifetimes keyd will not issue: 0 and more than 7 days; a last step below -1. */
 	const uint32_t ttls[] = {0, 30 * 24 * 3600 + 1, UINT32_MAX};
 	for (size_t i = 0; i < ARRAY_LEN(ttls); i++) {
@@ -645,9 +666,23 @@ static void test_join_second_org(void **state)
 	make_invite(&sys, INVITE_SYSADMIN, "eve@example.org", NULL, 0, now_s() + 600);
 	make_invite(&elsewhere, INVITE_MEMBER, "mallory@example.org", org_b, LEVEL_PUBLIC,
 		    now_s() + 600);
-	accept_new(&first, false, &a);
+	/* Without an authenticator, an account cannot become an org_admin by joining (after the
+	 * password check: a wrong one is still just wrong). */
+	struct acct bare;
+	accept_new(&first, false, &bare);
+	struct keyd_accept in = accept_args(&second, NULL, OTHER_PASSWORD, false);
+	in.account = bare.sealed.bytes;
+	in.account_len = bare.sealed.len;
+	assert_int_equal(keyd_accept(client, &in, &joined, secret, &has),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	in.password = PASSWORD;
+	in.password_len = strlen(PASSWORD);
+	assert_int_equal(keyd_accept(client, &in, &joined, secret, &has),
+			 COFFER_ERR_ADMIN_NEEDS_TOTP);
 
-	struct keyd_accept in = accept_args(&second, NULL, PASSWORD, true);
+	accept_new(&first, true, &a);
+	int64_t step = confirm(&a);
+	in = accept_args(&second, NULL, PASSWORD, true);
 	in.account = a.sealed.bytes;
 	in.account_len = a.sealed.len;
 	/* The wrong password. */
@@ -704,7 +739,9 @@ static void test_join_second_org(void **state)
 	in.account_len = tampered.len;
 	assert_int_equal(keyd_accept(client, &in, &out, secret, &has), COFFER_ERR_UNAUTHENTICATED);
 	/* The session carries both memberships. */
-	login_ok(&joined, PASSWORD, NULL, TOTP_STEP_NONE, &res, &t);
+	char code[7];
+	code_at(a.secret, now_s() + TOTP_STEP_SECONDS, code); /* a step after the confirmed one */
+	login_ok(&joined, PASSWORD, code, step, &res, &t);
 	assert_int_equal(t.n_orgs, 2);
 	assert_string_equal(t.orgs[0].org_id, org_a);
 	assert_string_equal(t.orgs[1].org_id, org_b);

@@ -112,6 +112,17 @@ static void user_account(struct account *a, struct keyd_sealed *out, const char 
 	assert_int_equal(account_seal(keys.seals, a, out->bytes, &out->len), COFFER_OK);
 }
 
+/* A, given an active authenticator, sealed again into OUT. */
+static void with_active_totp(struct account *a, struct keyd_sealed *out)
+{
+	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
+	randombytes_buf(secret, sizeof secret);
+	a->totp = ACCOUNT_TOTP_ACTIVE;
+	assert_int_equal(account_totp_seal(keys.seals, a->user_id, secret, a->totp_sealed),
+			 COFFER_OK);
+	assert_int_equal(account_seal(keys.seals, a, out->bytes, &out->len), COFFER_OK);
+}
+
 static void invite_for(struct invite *inv, uint8_t role, const char *org, uint8_t clearance)
 {
 	char token[TOKEN_TEXT_LEN + 1];
@@ -291,6 +302,13 @@ static void test_member_set(void **state)
 	const char *both[] = {other, org};
 	const uint8_t levels[] = {LEVEL_RESTRICTED, LEVEL_INTERNAL};
 	user_account(&a, &acct, uid, both, levels, 2);
+
+	/* No org_admin without an authenticator (ASVS V4.3.1); a member's changes go on. */
+	assert_int_equal(member_set(&admin, &acct, org, TICKET_ORG_ADMIN, LEVEL_PUBLIC, &changed),
+			 COFFER_ERR_ADMIN_NEEDS_TOTP);
+	assert_int_equal(member_set(&admin, &acct, org, TICKET_ORG_MEMBER, LEVEL_PUBLIC, &changed),
+			 COFFER_OK);
+	with_active_totp(&a, &acct);
 
 	/* Re-cleared and promoted: the membership in ORG changes, the other does not. */
 	assert_int_equal(member_set(&admin, &acct, org, TICKET_ORG_ADMIN, LEVEL_PUBLIC, &changed),
