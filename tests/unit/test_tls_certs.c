@@ -21,7 +21,14 @@ struct taken {
 static struct taken take(void)
 {
 	struct taken t = {NULL, 0, NULL};
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &t.certs, &t.n, &t.key), 0);
+	gnutls_ocsp_data_st *ocsp = NULL;
+	unsigned int n_ocsp = 1, flags = 1;
+	assert_int_equal(
+	    tls_certs_retrieve(NULL, NULL, &t.certs, &t.n, &ocsp, &n_ocsp, &t.key, &flags), 0);
+	/* Self-signed pairs: nothing to staple, and nothing for GnuTLS to free. */
+	assert_null(ocsp);
+	assert_int_equal(n_ocsp, 0);
+	assert_int_equal(flags, 0);
 	assert_non_null(t.certs);
 	assert_non_null(t.key);
 	assert_true(t.n >= 1);
@@ -72,7 +79,7 @@ static void open_live(const struct fixture *f, char cert[PATH_MAX], char key[PAT
 	path_in(f, "key.pem", key);
 	copy_file(crt_a, cert);
 	copy_file(key_a, key);
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_OK);
 }
 
 static void test_nothing_before_open(void **state)
@@ -81,9 +88,12 @@ static void test_nothing_before_open(void **state)
 	gnutls_pcert_st *certs = NULL;
 	unsigned int n = 0;
 	gnutls_privkey_t key = NULL;
+	gnutls_ocsp_data_st *ocsp = NULL;
+	unsigned int n_ocsp = 0, flags = 0;
 	char why[256], serial[64];
 	int64_t not_after;
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &certs, &n, &key), -1);
+	assert_int_equal(tls_certs_retrieve(NULL, NULL, &certs, &n, &ocsp, &n_ocsp, &key, &flags),
+			 -1);
 	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_CONFIG);
 	assert_int_equal(tls_certs_current(serial, sizeof serial, &not_after),
 			 COFFER_ERR_NOT_FOUND);
@@ -99,15 +109,18 @@ static void test_open_and_close(void **state)
 	assert_int_equal(t.n, 1);
 	assert_int_equal(tls_certs_held(), 1);
 	/* One set per process. */
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_ERR_EXISTS);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_ERR_EXISTS);
 	tls_certs_close();
 	assert_int_equal(tls_certs_held(), 0);
 	gnutls_pcert_st *certs = NULL;
 	unsigned int n = 0;
 	gnutls_privkey_t k = NULL;
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &certs, &n, &k), -1);
+	gnutls_ocsp_data_st *ocsp = NULL;
+	unsigned int n_ocsp = 0, flags = 0;
+	assert_int_equal(tls_certs_retrieve(NULL, NULL, &certs, &n, &ocsp, &n_ocsp, &k, &flags),
+			 -1);
 	/* Opening again after close works. */
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_OK);
 	tls_certs_close();
 }
 
@@ -124,21 +137,23 @@ static void test_open_refuses_bad_pairs(void **state)
 	write_text(junk,
 		   "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
 	write_text(empty, "");
-	assert_int_equal(tls_certs_open(missing, key_a, why, sizeof why), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(tls_certs_open(missing, key_a, NULL, why, sizeof why),
+			 COFFER_ERR_NOT_FOUND);
 	assert_non_null(strstr(why, "missing"));
-	assert_int_equal(tls_certs_open(crt_a, missing, why, sizeof why), COFFER_ERR_NOT_FOUND);
-	assert_int_equal(tls_certs_open(junk, key_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(empty, key_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(crt_a, junk, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(crt_a, empty, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, missing, NULL, why, sizeof why),
+			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(tls_certs_open(junk, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(empty, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, junk, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, empty, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	/* The key file holding a certificate, the certificate file holding a key. */
-	assert_int_equal(tls_certs_open(crt_a, crt_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(key_a, key_a, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, crt_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(key_a, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	/* Each file fine, but not a pair. */
-	assert_int_equal(tls_certs_open(crt_a, key_b, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, key_b, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	assert_non_null(strstr(why, "is not the key of the certificate"));
 	assert_int_equal(tls_certs_held(), 0);
-	assert_int_equal(tls_certs_open(crt_b, key_b, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(crt_b, key_b, NULL, why, sizeof why), COFFER_OK);
 	tls_certs_close();
 }
 
