@@ -10,6 +10,7 @@ tls_ocsp_file with one is refused.
 """
 
 import datetime
+import json
 import os
 import re
 import signal
@@ -368,3 +369,50 @@ def test_a_missing_response_at_sighup_keeps_the_old_one(stapling_server):
     rec = sighup_and_wait(srv)
     assert rec["level"] == "error" and "missing" in rec["msg"], rec
     assert stapled(srv.port) == before
+
+
+# ---------------------------------------------------------------------------- coffer check
+
+def ocsp_findings(dep):
+    proc = run_coffer("check", "--data", dep.data_dir, "--json")
+    assert proc.returncode in (0, 1), proc.stderr
+    return [f for f in json.loads(proc.stdout)["findings"] if f["id"] == "tls.ocsp"]
+
+
+def test_check_a_good_response(deployment, ca):
+    chain, key, leaf = ca.issue("server")
+    use_ca_certificate(deployment, chain, key, ca.respond(leaf, ca.dir / "resp.der"))
+    [f] = ocsp_findings(deployment)
+    assert f["severity"] == "ok" and "good until" in f["seen"], f
+
+
+def test_check_a_response_near_its_end_is_a_warning(deployment, ca):
+    chain, key, leaf = ca.issue("server")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    out = ca.respond_dated(leaf, ca.dir / "old.der", now - datetime.timedelta(days=6),
+                           now + datetime.timedelta(hours=24, minutes=30))
+    use_ca_certificate(deployment, chain, key, out)
+    [f] = ocsp_findings(deployment)
+    assert f["severity"] == "warning" and "in 24 hours" in f["seen"], f
+    assert "fetch a fresh response" in f["fix"], f
+
+
+@pytest.mark.parametrize("kind", ["expired", "revoked", "other_certificate"])
+def test_check_a_response_not_stapled_is_an_error(deployment, ca, kind):
+    chain, key, leaf = ca.issue("server")
+    out = ca.dir / "bad.der"
+    words = bad_response(kind, ca, leaf, out)
+    use_ca_certificate(deployment, chain, key, out)
+    [f] = ocsp_findings(deployment)
+    assert f["severity"] == "error" and words in f["seen"], f
+
+
+def test_check_a_ca_certificate_without_stapling_is_info(deployment, ca):
+    chain, key, _ = ca.issue("server")
+    use_ca_certificate(deployment, chain, key)
+    [f] = ocsp_findings(deployment)
+    assert f["severity"] == "info" and "tls_ocsp_file is unset" in f["seen"], f
+
+
+def test_check_says_nothing_of_ocsp_for_the_self_signed_default(cloned_deployment):
+    assert ocsp_findings(cloned_deployment) == []
