@@ -11,12 +11,12 @@
  *   response about another certificate than the one it presents.
  * - GnuTLS keeps pointers to what the callback returns for as long as the session lives, and
  *   frees none of it. It reads them only while it writes its own side of the handshake, just after
- *   the callback (the Certificate message, and the signature in CertificateVerify or
- *   ServerKeyExchange); a renegotiation or a second ClientHello calls the callback again, and
- *   neither GnuTLS nor libmicrohttpd looks at them once the handshake is over. A replaced pair is
- *   kept all the same for TLS_CERTS_RETIRE_S, far longer than any handshake, and only then freed
- *   by a later reload; while TLS_CERTS_SLOTS pairs are held, a reload is refused. So memory stays
- *   bounded, and no pair is freed under a handshake that uses it.
+ *   the callback (the Certificate message, TLS 1.2's CertificateStatus, and the signature in
+ *   CertificateVerify or ServerKeyExchange); a renegotiation or a second ClientHello calls the
+ * callback again, and neither GnuTLS nor libmicrohttpd looks at them once the handshake is over. A
+ * replaced pair is kept all the same for TLS_CERTS_RETIRE_S, far longer than any handshake, and
+ * only then freed by a later reload; while TLS_CERTS_SLOTS pairs are held, a reload is refused. So
+ * memory stays bounded, and no pair is freed under a handshake that uses it.
  * - A reload that fails in any way (a file missing or unreadable, no certificate, no key, a key
  *   that is not the certificate's, an OCSP response that is not a good, current one about the
  *   certificate) changes nothing. Files holding the pair and response already in use are not
