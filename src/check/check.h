@@ -52,6 +52,11 @@ void check_tls_pem(const char *pem, size_t len, const char *host, int64_t now,
 		   struct check_findings *f);
 void check_tls(const struct check_context *ctx, struct check_findings *f);
 
+/* tls_ocsp.c: the OCSP response at OCSP_PATH (NULL: tls_ocsp_file unset) for the certificate in
+ * PEM, at NOW. */
+void check_tls_ocsp(const char *pem, size_t len, const char *ocsp_path, int64_t now,
+		    struct check_findings *f);
+
 /* settings.c: session lifetimes, trusted proxies, metrics, PostgreSQL's TLS, the object
  * store, data_region. */
 void check_sessions(const struct coffer_config *cfg, struct check_findings *f);

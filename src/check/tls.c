@@ -159,5 +159,10 @@ void check_tls(const struct check_context *ctx, struct check_findings *f)
 		return;
 	}
 	check_tls_pem(pem, len, ctx->cfg->listen.host, ctx->now, f);
+	const char *o = ctx->cfg->tls_ocsp_file;
+	if (o != NULL)
+		snprintf(path, sizeof path, "%s%s%s", o[0] == '/' ? "" : ctx->data_dir,
+			 o[0] == '/' ? "" : "/", o);
+	check_tls_ocsp(pem, len, o != NULL ? path : NULL, ctx->now, f);
 	free(pem);
 }

@@ -347,7 +347,7 @@ int cmd_serve(int argc, char **argv)
 	const char *data_dir, *listen, *passphrase_file, *pin_file;
 	char conf_path[PATH_MAX], why[512];
 	struct coffer_config cfg;
-	char cert_path[PATH_MAX], key_path[PATH_MAX];
+	char cert_path[PATH_MAX], key_path[PATH_MAX], ocsp_path[PATH_MAX];
 	struct store *store = NULL;
 	struct blob_store *blobs = NULL;
 	struct org_cache *orgs = NULL;
@@ -424,9 +424,17 @@ int cmd_serve(int argc, char **argv)
 
 	data_path(data_dir, cfg.tls_cert, cert_path);
 	data_path(data_dir, cfg.tls_key, key_path);
-	if (tls_certs_open(cert_path, key_path, why, sizeof why) != COFFER_OK) {
+	if (cfg.tls_ocsp_file != NULL)
+		data_path(data_dir, cfg.tls_ocsp_file, ocsp_path);
+	if (tls_certs_open(cert_path, key_path, cfg.tls_ocsp_file != NULL ? ocsp_path : NULL, why,
+			   sizeof why) != COFFER_OK) {
 		rc = cli_fail("%s", why);
 		goto out;
+	}
+	if (cfg.tls_ocsp_file != NULL) {
+		json_t *fields = json_pack("{s:s}", "file", ocsp_path);
+		tls_certs_ocsp_fields(fields);
+		log_event(LOG_INFO, "ocsp_stapling", fields);
 	}
 	if (cfg.breached_passwords_file != NULL) {
 		data_path(data_dir, cfg.breached_passwords_file, breached_path);

@@ -48,6 +48,7 @@ void config_free(struct coffer_config *cfg)
 {
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->tls_ocsp_file);
 	free(cfg->breached_passwords_file);
 	free(cfg->user);
 	config_defaults(cfg);
@@ -209,6 +210,11 @@ static const char *set_tls_cert(struct coffer_config *cfg, const char *v)
 static const char *set_tls_key(struct coffer_config *cfg, const char *v)
 {
 	return set_string(&cfg->tls_key, v, false);
+}
+
+static const char *set_tls_ocsp_file(struct coffer_config *cfg, const char *v)
+{
+	return set_string(&cfg->tls_ocsp_file, v, true);
 }
 
 static const char *set_breached(struct coffer_config *cfg, const char *v)
@@ -506,6 +512,7 @@ static const struct {
     {"alert_reads_factor", set_alert_factor},
     {"tls_cert", set_tls_cert},
     {"tls_key", set_tls_key},
+    {"tls_ocsp_file", set_tls_ocsp_file},
     {"session_absolute_ttl", set_abs_ttl},
     {"session_idle_ttl", set_idle_ttl},
     {"trusted_proxies", set_trusted},
@@ -601,11 +608,13 @@ enum coffer_err config_parse(struct coffer_config *cfg, const char *name, const 
 	next = *cfg;
 	next.tls_cert = NULL;
 	next.tls_key = NULL;
+	next.tls_ocsp_file = NULL;
 	next.breached_passwords_file = NULL;
 	next.user = NULL;
 	if ((cfg->user && (next.user = strdup(cfg->user)) == NULL) ||
 	    (cfg->tls_cert && (next.tls_cert = strdup(cfg->tls_cert)) == NULL) ||
 	    (cfg->tls_key && (next.tls_key = strdup(cfg->tls_key)) == NULL) ||
+	    (cfg->tls_ocsp_file && (next.tls_ocsp_file = strdup(cfg->tls_ocsp_file)) == NULL) ||
 	    (cfg->breached_passwords_file &&
 	     (next.breached_passwords_file = strdup(cfg->breached_passwords_file)) == NULL)) {
 		snprintf(errbuf, errlen, "%s: out of memory", name);

@@ -68,6 +68,9 @@ struct coffer_config {
 	unsigned int alert_reads_factor;   /* … and over this many times their busiest hour */
 	char *tls_cert;			   /* path; relative paths are relative to the data dir */
 	char *tls_key;
+	/* An OCSP response (DER) for tls_cert, stapled to handshakes; NULL when unset. Relative
+	 * to the data dir, as tls_cert. */
+	char *tls_ocsp_file;
 	long session_absolute_ttl; /* seconds */
 	long session_idle_ttl;	   /* seconds */
 	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED_PROXIES];

@@ -581,12 +581,23 @@ enum coffer_err http_server_start(const struct http_server_opts *opts, struct ht
 		free(srv);
 		return COFFER_ERR_NOMEM;
 	}
+	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
+		/* The callback that can hand GnuTLS an OCSP response with the pair; libmicrohttpd
+		 * built against GnuTLS 3.6.3 or later has it. */
+		snprintf(errbuf, errlen,
+			 "libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2 (built with GnuTLS "
+			 "older than 3.6.3)");
+		workers_stop(srv->workers);
+		workers_stop(srv->writers);
+		free(srv);
+		return COFFER_ERR_CONFIG;
+	}
 	unsigned int flags = MHD_USE_TLS | MHD_ALLOW_SUSPEND_RESUME |
 			     MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 			     (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
 	    flags, opts->listen.port, on_accept, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&ss, MHD_OPTION_HTTPS_CERT_CALLBACK, tls_certs_retrieve,
+	    (struct sockaddr *)&ss, MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_certs_retrieve,
 	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,

@@ -1,5 +1,6 @@
 /* test_tls_certs.c — the HTTPS certificate and key: loaded and checked, swapped on reload, a failed
- * reload keeping the pair in use, replaced pairs kept alive and their number bounded. */
+ * reload keeping the pair in use, replaced pairs kept alive and their number bounded; the OCSP
+ * response stapled with a CA-issued pair, swapped with it and refused with it. */
 #include "test_util.h"
 #include "test_tmpdir.h"
 
@@ -11,17 +12,24 @@
 #include "common/fileio.h"
 #include "crypto/selfsigned.h"
 #include "http/tls_certs.h"
+#include "test_ocsp_ca.h"
 
 struct taken {
 	gnutls_pcert_st *certs;
 	unsigned int n;
 	gnutls_privkey_t key;
+	gnutls_ocsp_data_st *ocsp;
+	unsigned int n_ocsp;
 };
 
 static struct taken take(void)
 {
-	struct taken t = {NULL, 0, NULL};
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &t.certs, &t.n, &t.key), 0);
+	struct taken t = {NULL, 0, NULL, NULL, 7};
+	unsigned int flags = 1;
+	assert_int_equal(
+	    tls_certs_retrieve(NULL, NULL, &t.certs, &t.n, &t.ocsp, &t.n_ocsp, &t.key, &flags), 0);
+	assert_int_equal(flags, 0); /* nothing for GnuTLS to free: the pair is tls_certs' */
+	assert_int_equal(t.n_ocsp, t.ocsp != NULL ? 1 : 0);
 	assert_non_null(t.certs);
 	assert_non_null(t.key);
 	assert_true(t.n >= 1);
@@ -72,7 +80,7 @@ static void open_live(const struct fixture *f, char cert[PATH_MAX], char key[PAT
 	path_in(f, "key.pem", key);
 	copy_file(crt_a, cert);
 	copy_file(key_a, key);
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_OK);
 }
 
 static void test_nothing_before_open(void **state)
@@ -81,9 +89,12 @@ static void test_nothing_before_open(void **state)
 	gnutls_pcert_st *certs = NULL;
 	unsigned int n = 0;
 	gnutls_privkey_t key = NULL;
+	gnutls_ocsp_data_st *ocsp = NULL;
+	unsigned int n_ocsp = 0, flags = 0;
 	char why[256], serial[64];
 	int64_t not_after;
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &certs, &n, &key), -1);
+	assert_int_equal(tls_certs_retrieve(NULL, NULL, &certs, &n, &ocsp, &n_ocsp, &key, &flags),
+			 -1);
 	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_CONFIG);
 	assert_int_equal(tls_certs_current(serial, sizeof serial, &not_after),
 			 COFFER_ERR_NOT_FOUND);
@@ -97,17 +108,21 @@ static void test_open_and_close(void **state)
 	open_live(f, cert, key);
 	struct taken t = take();
 	assert_int_equal(t.n, 1);
+	assert_null(t.ocsp); /* no tls_ocsp_file: nothing stapled */
 	assert_int_equal(tls_certs_held(), 1);
 	/* One set per process. */
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_ERR_EXISTS);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_ERR_EXISTS);
 	tls_certs_close();
 	assert_int_equal(tls_certs_held(), 0);
 	gnutls_pcert_st *certs = NULL;
 	unsigned int n = 0;
 	gnutls_privkey_t k = NULL;
-	assert_int_equal(tls_certs_retrieve(NULL, NULL, 0, NULL, 0, &certs, &n, &k), -1);
+	gnutls_ocsp_data_st *ocsp = NULL;
+	unsigned int n_ocsp = 0, flags = 0;
+	assert_int_equal(tls_certs_retrieve(NULL, NULL, &certs, &n, &ocsp, &n_ocsp, &k, &flags),
+			 -1);
 	/* Opening again after close works. */
-	assert_int_equal(tls_certs_open(cert, key, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(cert, key, NULL, why, sizeof why), COFFER_OK);
 	tls_certs_close();
 }
 
@@ -124,21 +139,23 @@ static void test_open_refuses_bad_pairs(void **state)
 	write_text(junk,
 		   "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
 	write_text(empty, "");
-	assert_int_equal(tls_certs_open(missing, key_a, why, sizeof why), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(tls_certs_open(missing, key_a, NULL, why, sizeof why),
+			 COFFER_ERR_NOT_FOUND);
 	assert_non_null(strstr(why, "missing"));
-	assert_int_equal(tls_certs_open(crt_a, missing, why, sizeof why), COFFER_ERR_NOT_FOUND);
-	assert_int_equal(tls_certs_open(junk, key_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(empty, key_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(crt_a, junk, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(crt_a, empty, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, missing, NULL, why, sizeof why),
+			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(tls_certs_open(junk, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(empty, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, junk, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, empty, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	/* The key file holding a certificate, the certificate file holding a key. */
-	assert_int_equal(tls_certs_open(crt_a, crt_a, why, sizeof why), COFFER_ERR_CONFIG);
-	assert_int_equal(tls_certs_open(key_a, key_a, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, crt_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(key_a, key_a, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	/* Each file fine, but not a pair. */
-	assert_int_equal(tls_certs_open(crt_a, key_b, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_int_equal(tls_certs_open(crt_a, key_b, NULL, why, sizeof why), COFFER_ERR_CONFIG);
 	assert_non_null(strstr(why, "is not the key of the certificate"));
 	assert_int_equal(tls_certs_held(), 0);
-	assert_int_equal(tls_certs_open(crt_b, key_b, why, sizeof why), COFFER_OK);
+	assert_int_equal(tls_certs_open(crt_b, key_b, NULL, why, sizeof why), COFFER_OK);
 	tls_certs_close();
 }
 
@@ -287,6 +304,119 @@ static void test_chain_is_sent_whole(void **state)
 	tls_certs_close();
 }
 
+/* The CA's certificate and response (test_ocsp_ca.h) as the live files; returns their paths. */
+static void open_stapling(const struct fixture *f, char cert[PATH_MAX], char key[PATH_MAX],
+			  char ocsp[PATH_MAX])
+{
+	char from[PATH_MAX], why[512];
+	assert_int_equal(ocsp_ca_make(f->dir), 0);
+	path_in(f, "cert.pem", cert);
+	path_in(f, "key.pem", key);
+	path_in(f, "ocsp.der", ocsp);
+	path_in(f, "leaf.chain.pem", from);
+	copy_file(from, cert);
+	path_in(f, "leaf.key", from);
+	copy_file(from, key);
+	path_in(f, "good.der", from);
+	copy_file(from, ocsp);
+	assert_int_equal(tls_certs_open(cert, key, ocsp, why, sizeof why), COFFER_OK);
+}
+
+static void use_response(const struct fixture *f, const char *name, const char *ocsp)
+{
+	char from[PATH_MAX];
+	path_in(f, name, from);
+	copy_file(from, ocsp);
+}
+
+static void test_the_response_is_stapled_with_its_pair(void **state)
+{
+	struct fixture *f = *state;
+	char cert[PATH_MAX], key[PATH_MAX], ocsp[PATH_MAX], good[PATH_MAX], why[512];
+	struct ocsp_staple_times times;
+	open_stapling(f, cert, key, ocsp);
+	struct taken a = take();
+	assert_int_equal(a.n, 2);
+	assert_non_null(a.ocsp);
+	char *want = NULL;
+	size_t want_len = 0;
+	path_in(f, "good.der", good);
+	assert_int_equal(file_read_all(good, 1 << 20, 0, &want, &want_len), COFFER_OK);
+	assert_int_equal(a.ocsp->version, 0);
+	assert_int_equal(a.ocsp->response.size, want_len);
+	assert_memory_equal(a.ocsp->response.data, want, want_len);
+	/* GnuTLS stops stapling it at its nextUpdate. */
+	assert_int_equal(tls_certs_current_ocsp(&times), COFFER_OK);
+	assert_int_equal((int64_t)a.ocsp->exptime, times.valid_until);
+	assert_int_equal(times.valid_until, times.this_update + 7 * 86400);
+
+	/* The same files: nothing to do. */
+	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_EXISTS);
+	assert_non_null(strstr(why, "OCSP response already in use"));
+	/* A new response for the same certificate is a new pair; the handshake that took the old
+	 * one still finds it whole (ASan would see a use after free). */
+	use_response(f, "nonext.der", ocsp);
+	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_OK);
+	struct taken b = take();
+	assert_non_null(b.ocsp);
+	assert_false(b.ocsp == a.ocsp);
+	assert_false(b.ocsp->response.size == want_len &&
+		     memcmp(b.ocsp->response.data, want, want_len) == 0);
+	assert_memory_equal(a.ocsp->response.data, want, want_len);
+	assert_int_equal(tls_certs_current_ocsp(&times), COFFER_OK);
+	assert_int_equal(times.next_update, -1);
+	free(want);
+	tls_certs_close();
+}
+
+static void test_a_bad_response_keeps_pair_and_response(void **state)
+{
+	struct fixture *f = *state;
+	char cert[PATH_MAX], key[PATH_MAX], ocsp[PATH_MAX], why[512];
+	open_stapling(f, cert, key, ocsp);
+	struct taken a = take();
+	static const struct {
+		const char *file, *words;
+	} cases[] = {
+	    {"revoked.der", "revoked"},
+	    {"other.der", "another certificate"},
+	    {"forged.der", "not signed"},
+	    {"leaf.pem", "not an OCSP response"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		use_response(f, cases[i].file, ocsp);
+		assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_CONFIG);
+		if (strstr(why, cases[i].words) == NULL)
+			fail_msg("%s: %s", cases[i].file, why);
+		assert_true(take().ocsp == a.ocsp);
+	}
+	unlink(ocsp);
+	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_NOT_FOUND);
+	/* A new pair the response is not about (self-signed, with its own key): refused whole. */
+	char other_cert[PATH_MAX], other_key[PATH_MAX];
+	use_response(f, "good.der", ocsp);
+	make_pair(f, "b", other_cert, other_key);
+	copy_file(other_cert, cert);
+	copy_file(other_key, key);
+	assert_int_equal(tls_certs_reload(why, sizeof why), COFFER_ERR_CONFIG);
+	assert_non_null(strstr(why, "self-signed"));
+	assert_true(take().certs == a.certs);
+	assert_int_equal(tls_certs_held(), 1);
+	tls_certs_close();
+}
+
+static void test_open_refuses_a_self_signed_certificate_with_a_response(void **state)
+{
+	struct fixture *f = *state;
+	char crt[PATH_MAX], key[PATH_MAX], ocsp[PATH_MAX], why[512];
+	assert_int_equal(ocsp_ca_make(f->dir), 0);
+	make_pair(f, "a", crt, key);
+	path_in(f, "good.der", ocsp);
+	assert_int_equal(tls_certs_open(crt, key, ocsp, why, sizeof why), COFFER_ERR_CONFIG);
+	assert_non_null(strstr(why, "self-signed"));
+	assert_int_equal(tls_certs_held(), 0);
+}
+
 /* Closes the set even after a failed assertion, so that one failure does not fail the rest. */
 static int close_and_teardown(void **state)
 {
@@ -309,6 +439,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replaced_pairs_are_bounded, setup,
 					    close_and_teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_is_sent_whole, setup, close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_the_response_is_stapled_with_its_pair, setup,
+					    close_and_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_bad_response_keeps_pair_and_response, setup,
+					    close_and_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_open_refuses_a_self_signed_certificate_with_a_response, setup,
+		close_and_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	gnutls_global_deinit();
