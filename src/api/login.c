@@ -108,6 +108,25 @@ static enum coffer_err admin_without_totp(struct request *rq, struct login_state
 			   "reset your sign-in.");
 }
 
+/* Stores the account keyd sealed again at this sign-in (one sealed in an older format, its
+ * password hash in clear: keyd encrypts it), before the session is made, so that the session
+ * is issued for the account as stored. Another change of the account meanwhile wins: keyd
+ * seals it again at the next sign-in. */
+static enum coffer_err keep_resealed_account(struct request *rq, struct login_state *st)
+{
+	const struct keyd_sealed *a = &st->result.account;
+	if (a->len == 0)
+		return COFFER_OK;
+	enum coffer_err err = store_user_account_reseal(
+	    rq->app->store, st->user.id, a->bytes, a->len, st->user.account_version, time_now());
+	if (err == COFFER_OK) {
+		st->user.account_version++;
+		system_audit(rq, st->user.id, "account.reseal", st->user.id, "success",
+			     "password_hash_encrypted");
+	}
+	return err == COFFER_ERR_VERSION_CONFLICT ? COFFER_OK : err;
+}
+
 static enum coffer_err login_reply(struct request *rq, struct login_state *st)
 {
 	const struct coffer_config *cfg = rq->app->cfg;
@@ -200,6 +219,8 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	if (err != COFFER_OK)
 		return err;
 	if ((err = after_keyd(rq, st)) != COFFER_OK)
+		return err;
+	if ((err = keep_resealed_account(rq, st)) != COFFER_OK)
 		return err;
 
 	bool allowed = false, require_totp = false;

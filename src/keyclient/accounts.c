@@ -159,6 +159,8 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 		out->ticket_len = wire_get_bytes(&r, out->ticket, sizeof out->ticket);
 		out->expires_at = (int64_t)wire_get_u64(&r);
 		out->step = (int64_t)wire_get_u64(&r);
+		out->account.len =
+		    wire_get_bytes(&r, out->account.bytes, sizeof out->account.bytes);
 		out->failure = 0;
 		if (!wire_reader_end(&r) || strlen(out->token) != TOKEN_TEXT_LEN ||
 		    out->ticket_len == 0 || out->step < TOTP_STEP_NONE) {

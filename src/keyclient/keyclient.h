@@ -127,6 +127,7 @@ struct keyd_login_result {
 	size_t ticket_len;
 	int64_t expires_at;
 	int64_t step;			 /* the TOTP step used, -1 when none */
+	struct keyd_sealed account;	 /* the account sealed anew (len 0: unchanged): store it */
 	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
 };
 

@@ -9,8 +9,10 @@
 #include "common/wire.h"
 #include "crypto/keywrap.h"
 
-#define FORMAT	       1 /* invites, resets, charters; accounts before breach digests */
-#define ACCOUNT_FORMAT 2 /* accounts: with a breach digest, possibly empty */
+#define FORMAT		     1 /* invites, resets, charters; accounts before breach digests */
+#define ACCOUNT_FORMAT_CLEAR 2 /* accounts with a breach digest and the hash in clear */
+#define ACCOUNT_FORMAT	     3 /* accounts: the password hash encrypted */
+#define HASH_AAD_LABEL	     "coffer/pwhash/v1"
 
 static bool valid_email(const char *s)
 {
@@ -53,23 +55,88 @@ static enum coffer_err open_record(const struct seal_keys *k, enum seal_purpose 
 	return COFFER_ERR_UNAUTHENTICATED;
 }
 
-static bool account_valid(const struct account *a)
+static bool hash_valid(const char *hash)
 {
-	size_t hl = strnlen(a->password_hash, ACCOUNT_HASH_MAX + 1);
-	if (!ticket_id_valid(a->user_id) || !valid_email(a->email) || hl == 0 ||
-	    hl > ACCOUNT_HASH_MAX || a->totp > ACCOUNT_TOTP_ACTIVE)
+	size_t hl = strnlen(hash, ACCOUNT_HASH_MAX + 1);
+	return hl > 0 && hl <= ACCOUNT_HASH_MAX;
+}
+
+/* Everything but the password hash, which an account being opened does not have in clear yet. */
+static bool account_fields_valid(const struct account *a)
+{
+	if (!ticket_id_valid(a->user_id) || !valid_email(a->email) || a->totp > ACCOUNT_TOTP_ACTIVE)
 		return false;
 	return ticket_holder_valid(a->role, a->orgs, a->n_orgs);
 }
 
+static bool account_valid(const struct account *a)
+{
+	return account_fields_valid(a) && hash_valid(a->password_hash);
+}
+
+/* An account as it is written: the record, and its password hash encrypted. */
+struct account_encoding {
+	const struct account *a;
+	uint8_t hash_sealed[ACCOUNT_HASH_SEALED_MAX];
+	size_t hash_sealed_len;
+};
+
+/* An account as it is read: the record, and its password hash as the record holds it. */
+struct account_decoding {
+	struct account a;
+	uint8_t hash_sealed[ACCOUNT_HASH_SEALED_MAX];
+	size_t hash_sealed_len;
+};
+
+static size_t secret_aad(const char *label, const char *user_id, uint8_t out[64]);
+
+/* Encrypts A's password hash into E under the newest master key version's hash key. */
+static enum coffer_err hash_seal(const struct seal_keys *k, struct account_encoding *e)
+{
+	const struct account *a = e->a;
+	uint8_t aad[64];
+	size_t aad_len = secret_aad(HASH_AAD_LABEL, a->user_id, aad);
+	uint32_t v = seal_newest_version(k);
+	const uint8_t *key = seal_hash_key(k, v);
+	size_t hl = strlen(a->password_hash);
+	if (aad_len == 0 || key == NULL)
+		return COFFER_ERR_INVALID_INPUT;
+	struct wire_writer w = wire_writer_init(e->hash_sealed, 4);
+	wire_put_u32(&w, v);
+	e->hash_sealed_len = 4 + AEAD_OVERHEAD + hl;
+	return aead_seal(key, aad, aad_len, (const uint8_t *)a->password_hash, hl,
+			 e->hash_sealed + 4);
+}
+
+/* Decrypts D's sealed password hash into D->a.password_hash. */
+static enum coffer_err hash_open(const struct seal_keys *k, struct account_decoding *d)
+{
+	uint8_t aad[64];
+	size_t aad_len = secret_aad(HASH_AAD_LABEL, d->a.user_id, aad);
+	if (aad_len == 0 || d->hash_sealed_len <= 4 + AEAD_OVERHEAD)
+		return COFFER_ERR_CRYPTO;
+	struct wire_reader r = wire_reader_init(d->hash_sealed, 4);
+	const uint8_t *key = seal_hash_key(k, wire_get_u32(&r));
+	if (key == NULL)
+		return COFFER_ERR_CRYPTO;
+	memset(d->a.password_hash, 0, sizeof d->a.password_hash);
+	enum coffer_err err = aead_open(key, aad, aad_len, d->hash_sealed + 4,
+					d->hash_sealed_len - 4, (uint8_t *)d->a.password_hash);
+	size_t hl = d->hash_sealed_len - 4 - AEAD_OVERHEAD;
+	if (err == COFFER_OK && strnlen(d->a.password_hash, hl + 1) != hl)
+		err = COFFER_ERR_CRYPTO; /* a NUL inside: not a hash keyd wrote */
+	return err;
+}
+
 static void write_account(struct wire_writer *w, const void *rec)
 {
-	const struct account *a = rec;
+	const struct account_encoding *e = rec;
+	const struct account *a = e->a;
 	wire_put_str(w, a->user_id);
 	wire_put_str(w, a->email);
 	wire_put_u8(w, a->role);
 	ticket_orgs_put(w, a->orgs, a->n_orgs);
-	wire_put_str(w, a->password_hash);
+	wire_put_bytes(w, e->hash_sealed, e->hash_sealed_len);
 	wire_put_u8(w, a->totp);
 	wire_put_bytes(w, a->totp_sealed, a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
 	wire_put_bytes(w, a->breach_sealed, a->has_breach ? sizeof a->breach_sealed : 0);
@@ -77,39 +144,63 @@ static void write_account(struct wire_writer *w, const void *rec)
 
 static bool read_account(struct wire_reader *r, uint8_t fmt, void *rec)
 {
-	struct account *a = rec;
-	if (fmt != FORMAT && fmt != ACCOUNT_FORMAT)
+	struct account_decoding *d = rec;
+	struct account *a = &d->a;
+	if (fmt != FORMAT && fmt != ACCOUNT_FORMAT_CLEAR && fmt != ACCOUNT_FORMAT)
 		return false;
 	wire_get_str(r, a->user_id, TICKET_ID_MAX);
 	wire_get_str(r, a->email, EMAIL_MAX);
 	a->role = wire_get_u8(r);
 	bool ok = ticket_orgs_get(r, a->orgs, &a->n_orgs);
-	wire_get_str(r, a->password_hash, ACCOUNT_HASH_MAX);
+	a->hash_in_clear = fmt != ACCOUNT_FORMAT;
+	if (a->hash_in_clear)
+		wire_get_str(r, a->password_hash, ACCOUNT_HASH_MAX);
+	else
+		d->hash_sealed_len = wire_get_bytes(r, d->hash_sealed, sizeof d->hash_sealed);
 	a->totp = wire_get_u8(r);
 	size_t tl = wire_get_bytes(r, a->totp_sealed, sizeof a->totp_sealed);
 	size_t bl = 0;
-	if (fmt == ACCOUNT_FORMAT) {
+	if (fmt != FORMAT) {
 		bl = wire_get_bytes(r, a->breach_sealed, sizeof a->breach_sealed);
 		a->has_breach = bl == sizeof a->breach_sealed;
 	}
 	return ok && tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed) &&
-	       (bl == 0 || a->has_breach) && account_valid(a);
+	       (bl == 0 || a->has_breach) && account_fields_valid(a) &&
+	       (!a->hash_in_clear || hash_valid(a->password_hash));
 }
 
 enum coffer_err account_seal(const struct seal_keys *k, const struct account *a, uint8_t *out,
 			     size_t *len)
 {
+	struct account_encoding e = {.a = a};
 	if (!account_valid(a))
 		return COFFER_ERR_INVALID_INPUT;
-	return seal_record(k, SEAL_ACCOUNT, ACCOUNT_FORMAT, ACCOUNT_SEALED_MAX, write_account, a,
-			   out, len);
+	enum coffer_err err = hash_seal(k, &e);
+	if (err == COFFER_OK)
+		err = seal_record(k, SEAL_ACCOUNT, ACCOUNT_FORMAT, ACCOUNT_SEALED_MAX,
+				  write_account, &e, out, len);
+	return err;
 }
 
 enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in, size_t len,
 			     struct account *a)
 {
-	return open_record(k, SEAL_ACCOUNT, ACCOUNT_SEALED_MAX, read_account, a, sizeof *a, in,
-			   len);
+	/* In guarded memory, like the account it fills: the hash is in clear in it. */
+	struct account_decoding *d = sodium_malloc(sizeof *d);
+	if (d == NULL)
+		return COFFER_ERR_NOMEM;
+	enum coffer_err err =
+	    open_record(k, SEAL_ACCOUNT, ACCOUNT_SEALED_MAX, read_account, d, sizeof *d, in, len);
+	if (err == COFFER_OK && !d->a.hash_in_clear &&
+	    (hash_open(k, d) != COFFER_OK || !hash_valid(d->a.password_hash)))
+		err = COFFER_ERR_UNAUTHENTICATED;
+	if (err == COFFER_OK)
+		*a = d->a;
+	else
+		memset(a, 0, sizeof *a);
+	sodium_memzero(d, sizeof *d);
+	sodium_free(d);
+	return err;
 }
 
 bool account_is_admin(const struct account *a)

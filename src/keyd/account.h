@@ -15,12 +15,13 @@
  * revocation), is enforced by the web process from the database.
  *
  * Encodings (wire fields, common/wire.h), each then sealed:
- *   account: u8 format = 2 | str user id | str email | u8 role | u8 n |
- *            n × (str org id | u8 org role | u8 clearance) | str password hash (Argon2id,
- *            libsodium's encoded form) | u8 totp state | bytes encrypted TOTP secret |
+ *   account: u8 format = 3 | str user id | str email | u8 role | u8 n |
+ *            n × (str org id | u8 org role | u8 clearance) | bytes encrypted password hash |
+ *            u8 totp state | bytes encrypted TOTP secret |
  *            bytes encrypted breach digest (empty when the account has none)
- *            (format 1, written before breach digests, ends after the TOTP secret: it still
- *            opens, as an account without one)
+ *            (formats 1 and 2 hold the password hash in clear, as str; format 1, written
+ *            before breach digests, ends after the TOTP secret. Both still open, and keyd
+ *            seals such an account again at its next sign-in: LOGIN.)
  *   invite:  u8 format = 1 | bytes(32) token hash | str email | u8 role |
  *            bytes org id (empty for a sysadmin) | u8 clearance | i64 expires at
  *   reset:   u8 format = 1 | bytes(32) token hash | str user id | str email | str org id |
@@ -28,6 +29,12 @@
  *   charter: u8 format = 1 | str org id | i64 founding until
  * The TOTP secret is AES-256-GCM-sealed under the TOTP key of the newest master key version
  * (seal.h) with the user id as AAD: u32 master version | nonce | ciphertext (20) | tag.
+ *
+ * The password hash (Argon2id, libsodium's encoded form) is encrypted under the password hash
+ * key of the newest master key version, with the user id as AAD: u32 master version | nonce |
+ * ciphertext (the hash's length) | tag. The database then holds no hash to guess passwords
+ * against without the master key (OWASP ASVS V2.4.5's secret salt, kept apart from the hashes);
+ * the Argon2id cost stays the defence should the master key go too.
  *
  * The breach digest is the SHA-1 of the account's password, the form of the breached-password
  * list (signin/breached.h), which keyd makes whenever it sets or verifies a password for an
@@ -54,6 +61,7 @@
 #define ACCOUNT_TOTP_SEALED_BYTES   (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
 #define ACCOUNT_BREACH_BYTES	    20 /* SHA-1 */
 #define ACCOUNT_BREACH_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_BREACH_BYTES)
+#define ACCOUNT_HASH_SEALED_MAX	    (4 + AEAD_OVERHEAD + ACCOUNT_HASH_MAX)
 
 enum account_totp { ACCOUNT_TOTP_NONE = 0, ACCOUNT_TOTP_PENDING = 1, ACCOUNT_TOTP_ACTIVE = 2 };
 
@@ -63,8 +71,9 @@ struct account {
 	uint8_t role; /* enum ticket_role */
 	uint32_t n_orgs;
 	struct ticket_membership orgs[TICKET_ORGS_MAX];
-	char password_hash[ACCOUNT_HASH_MAX + 1];
-	uint8_t totp;					    /* enum account_totp */
+	char password_hash[ACCOUNT_HASH_MAX + 1]; /* in clear in keyd's memory only */
+	bool hash_in_clear; /* opened from a record that held it unencrypted: seal it again */
+	uint8_t totp;	    /* enum account_totp */
 	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES];	    /* when totp != NONE */
 	bool has_breach;				    /* an account of format 1 has none */
 	uint8_t breach_sealed[ACCOUNT_BREACH_SEALED_BYTES]; /* when has_breach */
@@ -74,7 +83,8 @@ struct account {
  * field is out of range. */
 COFFER_MUST_CHECK enum coffer_err account_seal(const struct seal_keys *k, const struct account *a,
 					       uint8_t *out, size_t *len);
-/* Checks and decodes; COFFER_ERR_UNAUTHENTICATED for anything keyd did not seal as an account. */
+/* Checks, decodes and decrypts the password hash; COFFER_ERR_UNAUTHENTICATED for anything keyd
+ * did not seal as an account. */
 COFFER_MUST_CHECK enum coffer_err account_open(const struct seal_keys *k, const uint8_t *in,
 					       size_t len, struct account *a);
 

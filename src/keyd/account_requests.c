@@ -324,6 +324,11 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 		err = check_login(keys, in, x, caller->now, &failure, &step);
 	if (err == COFFER_OK && failure == 0)
 		err = issue_session(keys, x, caller->now, in->ttl);
+	/* An account that held its password hash in clear is sealed again, encrypting it, for
+	 * the web process to store in its place. */
+	x->out2_len = 0;
+	if (err == COFFER_OK && failure == 0 && x->a.hash_in_clear)
+		err = account_seal(keys->seals, &x->a, x->out2, &x->out2_len);
 	if (err != COFFER_OK) {
 		keyd_refuse(reply, "login", err);
 	} else if (failure != 0) {
@@ -335,6 +340,7 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 		wire_put_bytes(w, x->out, x->out_len);
 		wire_put_u64(w, (uint64_t)x->t.expires_at);
 		wire_put_u64(w, (uint64_t)step);
+		wire_put_bytes(w, x->out2, x->out2_len);
 	}
 }
 

@@ -58,10 +58,11 @@ struct keyd_account_fields {
 
 /* What the account requests decode and make while they are answered. */
 struct keyd_account_work {
-	struct invite inv;		 /* ACCEPT: the invite, opened */
-	struct reset reset;		 /* RESET_SEAL, RESET_ACCEPT */
-	struct charter charter;		 /* INVITE_SEAL, ORG_CREATE */
-	uint8_t out2[INVITE_SEALED_MAX]; /* a second sealed record for the reply (a charter) */
+	struct invite inv;	/* ACCEPT: the invite, opened */
+	struct reset reset;	/* RESET_SEAL, RESET_ACCEPT */
+	struct charter charter; /* INVITE_SEAL, ORG_CREATE */
+	/* A second sealed record for the reply: a charter; LOGIN: the account sealed again. */
+	uint8_t out2[ACCOUNT_SEALED_MAX];
 	size_t out2_len;
 	struct account a; /* the account, opened or made */
 	struct ticket t;  /* LOGIN: the session issued */

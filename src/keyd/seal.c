@@ -18,6 +18,7 @@ static const char *const labels[SEAL__COUNT] = {
 // clang-format on
 #define TOTP_LABEL   "coffer/keyd/totp-secret/v1"
 #define BREACH_LABEL "coffer/keyd/breach-digest/v1"
+#define HASH_LABEL   "coffer/keyd/password-hash/v1"
 
 struct seal_keys {
 	uint32_t count;
@@ -26,6 +27,7 @@ struct seal_keys {
 		uint8_t mac[SEAL__COUNT][MAC_KEY_BYTES];
 		uint8_t totp[AEAD_KEY_BYTES];
 		uint8_t breach[AEAD_KEY_BYTES];
+		uint8_t hash[AEAD_KEY_BYTES];
 	} v[MASTER_KEYRING_MAX];
 };
 
@@ -46,6 +48,9 @@ enum coffer_err seal_keys_derive(const struct master_keyring *ring, struct seal_
 					 AEAD_KEY_BYTES);
 		if (err == COFFER_OK)
 			err = kdf_derive(mk->key, MASTER_KEY_BYTES, BREACH_LABEL, k->v[i].breach,
+					 AEAD_KEY_BYTES);
+		if (err == COFFER_OK)
+			err = kdf_derive(mk->key, MASTER_KEY_BYTES, HASH_LABEL, k->v[i].hash,
 					 AEAD_KEY_BYTES);
 		k->count = i + 1;
 	}
@@ -82,6 +87,12 @@ const uint8_t *seal_breach_key(const struct seal_keys *k, uint32_t version)
 {
 	int i = find(k, version);
 	return i < 0 ? NULL : k->v[i].breach;
+}
+
+const uint8_t *seal_hash_key(const struct seal_keys *k, uint32_t version)
+{
+	int i = find(k, version);
+	return i < 0 ? NULL : k->v[i].hash;
 }
 
 uint32_t seal_newest_version(const struct seal_keys *k)

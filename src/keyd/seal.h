@@ -8,8 +8,8 @@
  * opens as another. The version lets records outlive a rotation of the master key: keyd
  * derives the keys of every version in the keyring, and seals with the newest.
  *
- * The same derivation gives keyd the AES-256-GCM keys it encrypts TOTP secrets and accounts'
- * breach digests (account.h) under, per master key version.
+ * The same derivation gives keyd the AES-256-GCM keys it encrypts TOTP secrets, accounts'
+ * breach digests and password hashes (account.h) under, per master key version.
  */
 #ifndef COFFER_SEAL_H
 #define COFFER_SEAL_H
@@ -60,5 +60,7 @@ uint32_t seal_newest_version(const struct seal_keys *k);
 
 /* The breach digest key of master key VERSION (NULL when the keyring has no such version). */
 const uint8_t *seal_breach_key(const struct seal_keys *k, uint32_t version);
+/* The password hash key of master key VERSION (NULL when the keyring has no such version). */
+const uint8_t *seal_hash_key(const struct seal_keys *k, uint32_t version);
 
 #endif

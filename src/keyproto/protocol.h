@@ -54,7 +54,9 @@
  *                              bytes password | str code ("" when none) | i64 last used step
  *                              (-1 none) | u32 session lifetime in seconds
  *   SESSION_NEW   keyd → web:  str session token (43) | bytes ticket | i64 expires at |
- *                              i64 the code's step (-1 when the account has no TOTP)
+ *                              i64 the code's step (-1 when the account has no TOTP) |
+ *                              bytes the account sealed again ("" when it needs no change:
+ *                              one sealed in an older format is, to be stored in its place)
  *   LOGIN_FAILED  keyd → web:  u8 enum keyd_login_failure
  *   PASSWORD_SET  web → keyd:  bytes sealed account | bytes current password | bytes new
  *   ACCOUNT       (as above, with no TOTP secret)

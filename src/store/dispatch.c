@@ -527,6 +527,16 @@ enum coffer_err store_user_set_account(struct store *st, const char *user_id,
 						      keep, now);
 }
 
+enum coffer_err store_user_account_reseal(struct store *st, const char *user_id,
+					  const uint8_t *account, size_t account_len,
+					  uint64_t based_on, int64_t now)
+{
+	return st->pg ? pg_store_user_account_reseal(st->pg, user_id, account, account_len,
+						     based_on, now)
+		      : sqlite_store_user_account_reseal(st->sqlite, user_id, account, account_len,
+							 based_on, now);
+}
+
 enum coffer_err store_user_email(struct store *st, const char *user_id, char out[EMAIL_MAX + 1])
 {
 	return st->pg ? pg_store_user_email(st->pg, user_id, out)

@@ -594,6 +594,16 @@ COFFER_MUST_CHECK enum coffer_err store_user_set_account(struct store *st, const
 							 const struct token_hash *keep,
 							 int64_t now);
 
+/* Replaces USER_ID's sealed account with ACCOUNT, the same account sealed again by keyd (in a
+ * newer format: no change of password, memberships or sessions), if its account_version is
+ * still BASED_ON; account_version + 1. COFFER_ERR_VERSION_CONFLICT when the account moved on
+ * meanwhile (keep the stored one: keyd seals it again next time), COFFER_ERR_NOT_FOUND for no
+ * such user. */
+COFFER_MUST_CHECK enum coffer_err store_user_account_reseal(struct store *st, const char *user_id,
+							    const uint8_t *account,
+							    size_t account_len, uint64_t based_on,
+							    int64_t now);
+
 /* The email of USER_ID into OUT, and nothing else (to show who did something);
  * COFFER_ERR_NOT_FOUND when there is no such user (OUT untouched). */
 COFFER_MUST_CHECK enum coffer_err store_user_email(struct store *st, const char *user_id,

@@ -141,6 +141,8 @@ def _sql_literal(v):
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, bytes):
+        return "'\\x" + v.hex() + "'::bytea"
     return "'" + str(v).replace("'", "''") + "'"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (ADMIN_EMAIL, assert_user_error, finish_server, init_deployment, run_coffer,
                       org_store_exists, set_conf, sqlite_only, start_server, system_sql)
+from old_account import format_2_of
 from coffer_client import (ADMIN_PASSWORD, Authenticator, Client, Person, accept_invite,
                            token_of, totp_code)
 
@@ -227,6 +228,46 @@ def test_passwords_of_12_to_128_characters(world):
     login_as(world, person)
     c = Client(world.srv, {"X-Forwarded-For": new_address()})
     assert c.login(person.email, "ŝ" * 600, person.auth.next_code()).status_code == 401
+
+
+def test_no_password_hash_in_the_store(world):
+    """ASVS V2.4.5: the sealed accounts the store keeps hold their Argon2id hashes encrypted
+    under a key derived from the master key, which only keyd holds: a copy of the database
+    alone gives nothing to guess passwords against."""
+    new_member(world, "pepper@example.test")
+    rows = system_sql(world.dep, "SELECT email, account FROM users")
+    assert len(rows) >= 3
+    for email, account in rows:
+        blob = bytes.fromhex(account[2:]) if isinstance(account, str) else bytes(account)
+        assert len(blob) > 100, email
+        assert b"$argon2" not in blob and b"m=65536" not in blob, email
+
+
+def test_an_old_account_is_sealed_again_at_sign_in(world):
+    """An account stored before password hashes were encrypted (format 2, the hash in clear)
+    still signs in, and that sign-in stores it sealed again with its hash encrypted."""
+    p = new_member(world, "old-format@example.test")
+    login_as(world, p)
+    p.id = p.user["id"]
+    (sealed, version), = system_sql(world.dep, "SELECT account, account_version FROM users "
+                                    "WHERE id = ?", p.id)
+    blob = bytes.fromhex(sealed[2:]) if isinstance(sealed, str) else bytes(sealed)
+    old = format_2_of(world.dep.data_dir, blob)
+    assert b"$argon2id$" in old
+    system_sql(world.dep, "UPDATE users SET account = ? WHERE id = ?", old, p.id)
+    login_as(world, p)
+    (sealed, after), = system_sql(world.dep, "SELECT account, account_version FROM users "
+                                  "WHERE id = ?", p.id)
+    blob = bytes.fromhex(sealed[2:]) if isinstance(sealed, str) else bytes(sealed)
+    assert blob[0] == 3 and b"$argon2" not in blob
+    assert after == version + 1
+    entries = world.admin.client.get("/api/v1/admin/audit", params={"limit": 1000}).json()
+    assert any(e["action"] == "account.reseal" and e["actor"] == p.id
+               for e in entries["entries"])
+    login_as(world, p)  # and signs in again, unchanged
+    (_, again), = system_sql(world.dep, "SELECT account, account_version FROM users "
+                             "WHERE id = ?", p.id)
+    assert again == after
 
 
 # ------------------------------------------------------------------------------ login

@@ -437,6 +437,22 @@ static void scenario_users(void)
 	    pg_store_user_set_account(st, u2->id, pw, STORE_ACCOUNT_SEALED_MAX + 1, NULL, NOW),
 	    COFFER_ERR_INVALID_INPUT, "an account too long");
 
+	/* The account sealed again: only on the version it was based on, ending no session. */
+	seed_session(u2->id, false);
+	uint8_t resealed[] = "the same account, sealed again";
+	CHECK_ERR(pg_store_user_account_reseal(st, u2->id, resealed, sizeof resealed, 6, NOW + 10),
+		  COFFER_OK, "an account sealed again");
+	CHECK_ERR(pg_store_user_get(st, u2->id, got), COFFER_OK, "read after the new seal");
+	check(got->account_version == 7 && got->account_len == sizeof resealed &&
+		  memcmp(got->account, resealed, sizeof resealed) == 0 &&
+		  got->password_changed_at == NOW + 9 && sessions_of(u2->id) == 1,
+	      "the new seal, its version, the password's time and the session kept", "%llu",
+	      (unsigned long long)got->account_version);
+	CHECK_ERR(pg_store_user_account_reseal(st, u2->id, pw, sizeof pw, 6, NOW + 11),
+		  COFFER_ERR_VERSION_CONFLICT, "a seal based on a version that moved on");
+	CHECK_ERR(pg_store_user_account_reseal(st, missing, pw, sizeof pw, 1, NOW),
+		  COFFER_ERR_NOT_FOUND, "the seal of nobody");
+
 	/* ACTIVE founds the organisations where the user is org_admin. */
 	char org_c[UUID_TEXT_LEN + 1];
 	new_org(org_c);

@@ -3,7 +3,8 @@
  * deployment is refused; records sealed under an older master key version still open after a
  * rotation; TOTP secrets are bound to their account; an account's breach digest is its
  * password's SHA-1, bound to that account, and accounts of the format before digests still
- * open, without one. */
+ * open, without one; the password hash is encrypted in the sealed record, and accounts of the
+ * formats that held it in clear still open, marked to be sealed again. */
 #include "test_util.h"
 
 #include <limits.h>
@@ -246,6 +247,7 @@ static void test_format_1_account(void **state)
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, body, sizeof buf, &len), COFFER_OK);
 	assert_int_equal(account_open(k, buf, len, &a), COFFER_OK);
 	assert_false(a.has_breach);
+	assert_true(a.hash_in_clear);
 	assert_string_equal(a.email, "ann@example.org");
 	/* A format-1 body with a digest field after it, or an unknown format, is refused. */
 	w = wire_writer_init(buf, sizeof buf - SEAL_OVERHEAD);
@@ -253,7 +255,7 @@ static void test_format_1_account(void **state)
 	wire_put_bytes(&w, NULL, 0);
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, sizeof buf, &len), COFFER_OK);
 	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
-	buf[0] = 3;
+	buf[0] = 4;
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, body, sizeof buf, &len), COFFER_OK);
 	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
 	/* A digest of the wrong length, in format 2, is refused. */
@@ -263,6 +265,69 @@ static void test_format_1_account(void **state)
 	wire_put_bytes(&w, "short", 5);
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, sizeof buf, &len), COFFER_OK);
 	assert_int_equal(account_open(k, buf, len, &a), COFFER_ERR_UNAUTHENTICATED);
+	seal_keys_free(k);
+}
+
+static const char sample_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA";
+
+/* The account of sample_account, sealed in format 2: its password hash in clear. */
+static size_t seal_format_2(const struct seal_keys *k, uint8_t *buf, size_t cap)
+{
+	size_t len = 0;
+	struct wire_writer w = wire_writer_init(buf, cap - SEAL_OVERHEAD);
+	wire_put_u8(&w, 2);
+	wire_put_str(&w, "5b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
+	wire_put_str(&w, "ann@example.org");
+	wire_put_u8(&w, TICKET_ROLE_USER);
+	wire_put_u8(&w, 1);
+	wire_put_str(&w, "0f1c2d3e-4b5a-4c6d-8e7f-0123456789ab");
+	wire_put_u8(&w, TICKET_ORG_MEMBER);
+	wire_put_u8(&w, 2);
+	wire_put_str(&w, sample_hash);
+	wire_put_u8(&w, ACCOUNT_TOTP_NONE);
+	wire_put_bytes(&w, NULL, 0);
+	wire_put_bytes(&w, NULL, 0);
+	assert_false(w.bad);
+	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, cap, &len), COFFER_OK);
+	return len;
+}
+
+/* ASVS V2.4.5: the sealed record holds no password hash in clear, only one encrypted under a
+ * key derived from the master key; a record that held it in clear opens, marked, and is sealed
+ * again encrypted. */
+static void test_password_hash_encrypted(void **state)
+{
+	(void)state;
+	struct seal_keys *k = load_seals();
+	struct account a, b;
+	uint8_t sealed[ACCOUNT_SEALED_MAX];
+	size_t len = 0;
+	sample_account(&a);
+	assert_int_equal(account_seal(k, &a, sealed, &len), COFFER_OK);
+	assert_int_equal(sealed[0], 3);
+	assert_null(memmem(sealed, len, "$argon2id$", 10));
+	assert_null(memmem(sealed, len, "c29tZXNhbHQ", 11));
+	assert_int_equal(account_open(k, sealed, len, &b), COFFER_OK);
+	assert_false(b.hash_in_clear);
+	assert_string_equal(b.password_hash, sample_hash);
+	/* Two seals of one account differ (a fresh nonce), and both open. */
+	uint8_t again[ACCOUNT_SEALED_MAX];
+	size_t again_len = 0;
+	assert_int_equal(account_seal(k, &a, again, &again_len), COFFER_OK);
+	assert_int_equal(again_len, len);
+	assert_memory_not_equal(again, sealed, len);
+	/* Format 2 held the hash in clear: it opens, marked, and seals again encrypted. */
+	len = seal_format_2(k, sealed, sizeof sealed);
+	assert_non_null(memmem(sealed, len, "$argon2id$", 10));
+	assert_int_equal(account_open(k, sealed, len, &b), COFFER_OK);
+	assert_true(b.hash_in_clear);
+	assert_string_equal(b.password_hash, sample_hash);
+	assert_int_equal(account_seal(k, &b, again, &again_len), COFFER_OK);
+	assert_int_equal(again[0], 3);
+	assert_null(memmem(again, again_len, "$argon2id$", 10));
+	assert_int_equal(account_open(k, again, again_len, &a), COFFER_OK);
+	assert_false(a.hash_in_clear);
+	assert_string_equal(a.password_hash, sample_hash);
 	seal_keys_free(k);
 }
 
@@ -280,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_rotation_and_other_deployments),
 	    cmocka_unit_test(test_breach_digest),
 	    cmocka_unit_test(test_format_1_account),
+	    cmocka_unit_test(test_password_hash_encrypted),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(key_path);

@@ -748,6 +748,66 @@ static void test_join_second_org(void **state)
 	stop_expect(0);
 }
 
+/* ---- accounts of an older format ------------------------------------------------------------ */
+
+/* A member account with password PW sealed here in format 2, which held the hash in clear. */
+static void format_2_account(struct keyd_sealed *out, const char *pw)
+{
+	char hash[ACCOUNT_HASH_MAX + 1], uid[UUID_TEXT_LEN + 1], org[UUID_TEXT_LEN + 1];
+	uuid_generate(uid);
+	uuid_generate(org);
+	assert_int_equal(crypto_pwhash_str_alg(
+			     hash, pw, strlen(pw), crypto_pwhash_argon2id_OPSLIMIT_MIN,
+			     crypto_pwhash_argon2id_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13),
+			 0);
+	struct wire_writer w = wire_writer_init(out->bytes, sizeof out->bytes - SEAL_OVERHEAD);
+	wire_put_u8(&w, 2);
+	wire_put_str(&w, uid);
+	wire_put_str(&w, "old@example.org");
+	wire_put_u8(&w, TICKET_ROLE_USER);
+	wire_put_u8(&w, 1);
+	wire_put_str(&w, org);
+	wire_put_u8(&w, TICKET_ORG_MEMBER);
+	wire_put_u8(&w, LEVEL_INTERNAL);
+	wire_put_str(&w, hash);
+	wire_put_u8(&w, ACCOUNT_TOTP_NONE);
+	wire_put_bytes(&w, NULL, 0);
+	wire_put_bytes(&w, NULL, 0);
+	assert_false(w.bad);
+	assert_int_equal(
+	    seal_close(keys.seals, SEAL_ACCOUNT, out->bytes, w.len, sizeof out->bytes, &out->len),
+	    COFFER_OK);
+}
+
+/* ASVS V2.4.5: an account whose password hash was sealed in clear is sealed again, encrypted,
+ * at its next sign-in, and handed back to be stored; one sealed so already is not. */
+static void test_login_seals_an_old_account_again(void **state)
+{
+	(void)state;
+	struct keyd_sealed old;
+	struct keyd_login_result out;
+	struct ticket t;
+	struct account opened;
+	format_2_account(&old, "pw");
+	/* A wrong password changes nothing. */
+	assert_int_equal(login(&old, "pW", NULL, TOTP_STEP_NONE, &out),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	login_ok(&old, "pw", NULL, TOTP_STEP_NONE, &out, &t);
+	assert_true(out.account.len > 0);
+	assert_null(memmem(out.account.bytes, out.account.len, "$argon2id$", 10));
+	assert_int_equal(account_open(keys.seals, out.account.bytes, out.account.len, &opened),
+			 COFFER_OK);
+	assert_false(opened.hash_in_clear);
+	assert_string_equal(opened.email, "old@example.org");
+	assert_string_equal(opened.user_id, t.user_id);
+	/* The new record signs in with the same password, and is not sealed again. */
+	struct keyd_sealed resealed = out.account;
+	login_ok(&resealed, "pw", NULL, TOTP_STEP_NONE, &out, &t);
+	assert_int_equal(out.account.len, 0);
+	login_fails(&resealed, "pW", NULL, TOTP_STEP_NONE, KEYD_LOGIN_BAD_PASSWORD);
+	stop_expect(0);
+}
+
 /* ---- password change ---------------------------------------------------------------------- */
 
 static void test_password_set(void **state)
@@ -1130,6 +1190,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_accept_refusals, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_join_second_org, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_password_set, start_keyd, reap_keyd),
+	    cmocka_unit_test_setup_teardown(test_login_seals_an_old_account_again, start_keyd,
+					    reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_unknown_account_costs_a_hash, start_keyd,
 					    reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_concurrent_logins, start_keyd, reap_keyd),

@@ -711,6 +711,42 @@ static void test_set_account(void **state)
 	assert_int_equal(got.account_len, 10);
 }
 
+/* An account sealed again (the same account, a newer format) replaces the stored one only if
+ * nothing changed it meanwhile, and ends no session. */
+static void test_account_reseal(void **state)
+{
+	struct env *e = *state;
+	struct user_record u, got;
+	struct token_hash s1;
+	struct session_record s;
+	char unknown[STORE_ID_MAX + 1];
+	uint8_t account[64];
+	randombytes_buf(account, sizeof account);
+	make_active_user(e, &u, "reseal@example.org", NULL);
+	make_session(e, u.id, T0, T0 + 43200, false, &s1);
+	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
+	uint64_t v = got.account_version;
+	assert_int_equal(store_user_account_reseal(e->st, u.id, account, sizeof account, v, T0 + 1),
+			 COFFER_OK);
+	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
+	assert_int_equal(got.account_version, v + 1);
+	assert_int_equal(got.account_len, sizeof account);
+	assert_memory_equal(got.account, account, sizeof account);
+	assert_int_equal(store_session_get(e->st, &s1, T0 + 2, 1800, &s), COFFER_OK);
+	/* Based on a version that moved on: refused, and the stored account stays. */
+	account[0] ^= 1;
+	assert_int_equal(store_user_account_reseal(e->st, u.id, account, sizeof account, v, T0 + 3),
+			 COFFER_ERR_VERSION_CONFLICT);
+	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
+	assert_int_equal(got.account_version, v + 1);
+	assert_memory_not_equal(got.account, account, sizeof account);
+	uuid_generate(unknown);
+	assert_int_equal(store_user_account_reseal(e->st, unknown, account, sizeof account, v, T0),
+			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_user_account_reseal(e->st, u.id, account, 0, v + 1, T0),
+			 COFFER_ERR_INVALID_INPUT);
+}
+
 /* --- TOTP steps ---------------------------------------------------------------------------- */
 
 #define RACERS 8
@@ -922,6 +958,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_users_list, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_disable, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_set_account, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_account_reseal, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_totp_step, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_strings, env_setup, env_teardown),

@@ -183,6 +183,9 @@ COFFER_MUST_CHECK enum coffer_err pg_store_user_set_status(struct pg_store *st, 
 COFFER_MUST_CHECK enum coffer_err
 pg_store_user_set_account(struct pg_store *st, const char *user_id, const uint8_t *account,
 			  size_t account_len, const struct token_hash *keep, int64_t now);
+COFFER_MUST_CHECK enum coffer_err
+pg_store_user_account_reseal(struct pg_store *st, const char *user_id, const uint8_t *account,
+			     size_t account_len, uint64_t based_on, int64_t now);
 COFFER_MUST_CHECK enum coffer_err pg_store_user_email(struct pg_store *st, const char *user_id,
 						      char out[EMAIL_MAX + 1]);
 COFFER_MUST_CHECK enum coffer_err

@@ -118,15 +118,15 @@ enum coffer_err pg_store_user_set_account(struct pg_store *st, const char *user_
 	return pg_sys_tx(st, set_account_tx, &ch);
 }
 
-/* Whether the step was taken, and whether the user exists. */
-struct step_use {
-	int64_t used, exists;
+/* A compare-and-set on a user's row: whether it changed, and whether the user exists. */
+struct user_cas {
+	int64_t changed, exists;
 };
 
-static enum coffer_err read_step_use(const PGresult *r, int row, void *out)
+static enum coffer_err read_user_cas(const PGresult *r, int row, void *out)
 {
-	struct step_use *s = out;
-	return pg_get_int(r, row, 0, &s->used) && pg_get_int(r, row, 1, &s->exists)
+	struct user_cas *s = out;
+	return pg_get_int(r, row, 0, &s->changed) && pg_get_int(r, row, 1, &s->exists)
 		   ? COFFER_OK
 		   : COFFER_ERR_STORAGE;
 }
@@ -136,17 +136,41 @@ enum coffer_err pg_store_totp_step_use(struct pg_store *st, const char *user_id,
 	if (step < 0)
 		return COFFER_ERR_INVALID_INPUT;
 	/* One statement compares and sets; the second column only names a refusal's error. */
-	struct step_use s = {0, 0};
+	struct user_cas s = {0, 0};
 	enum coffer_err err = pg_sys_row(
 	    st,
 	    "WITH used AS (UPDATE users SET totp_last_step = $1 "
 	    "WHERE id = $2 AND totp_last_step < $1 RETURNING 1) "
 	    "SELECT EXISTS (SELECT 1 FROM used), EXISTS (SELECT 1 FROM users WHERE id = $2)",
-	    PG_ARGS(pg_int(step), pg_text(user_id)), read_step_use, &s);
+	    PG_ARGS(pg_int(step), pg_text(user_id)), read_user_cas, &s);
 	if (err != COFFER_OK)
 		return err;
-	if (s.used)
+	if (s.changed)
 		return COFFER_OK;
 	/* A step at or after this one was used. */
+	return s.exists ? COFFER_ERR_VERSION_CONFLICT : COFFER_ERR_NOT_FOUND;
+}
+
+enum coffer_err pg_store_user_account_reseal(struct pg_store *st, const char *user_id,
+					     const uint8_t *account, size_t account_len,
+					     uint64_t based_on, int64_t now)
+{
+	if (!user_account_ok(account, account_len) || based_on > INT64_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	/* One statement compares and sets; the second column only names a refusal's error. */
+	struct user_cas s = {0, 0};
+	enum coffer_err err = pg_sys_row(
+	    st,
+	    "WITH sealed AS (UPDATE users SET account = $1, "
+	    "account_version = account_version + 1, updated_at = $2 "
+	    "WHERE id = $3 AND account_version = $4 RETURNING 1) "
+	    "SELECT EXISTS (SELECT 1 FROM sealed), EXISTS (SELECT 1 FROM users WHERE id = $3)",
+	    PG_ARGS(pg_bytea(account, account_len), pg_int(now), pg_text(user_id),
+		    pg_int((int64_t)based_on)),
+	    read_user_cas, &s);
+	if (err != COFFER_OK)
+		return err;
+	if (s.changed)
+		return COFFER_OK;
 	return s.exists ? COFFER_ERR_VERSION_CONFLICT : COFFER_ERR_NOT_FOUND;
 }

@@ -490,6 +490,33 @@ enum coffer_err sqlite_store_user_set_account(struct sqlite_store *st, const cha
 	return db_pool_write(&st->pool, set_account_tx, &c);
 }
 
+/* NOT_FOUND from the compare-and-set: no such user, or one whose account moved on. */
+static enum coffer_err reseal_refused(sqlite3 *db, const char *user_id)
+{
+	enum coffer_err err =
+	    db_row(db, "SELECT 1 FROM users WHERE id = ?", DB_ARGS(db_text(user_id)), NULL, NULL);
+	return err == COFFER_OK ? COFFER_ERR_VERSION_CONFLICT : err;
+}
+
+enum coffer_err sqlite_store_user_account_reseal(struct sqlite_store *st, const char *user_id,
+						 const uint8_t *account, size_t account_len,
+						 uint64_t based_on, int64_t now)
+{
+	if (!user_account_ok(account, account_len) || based_on > INT64_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	sqlite3 *db = db_pool_get_writer(&st->pool);
+	enum coffer_err err =
+	    db_change(db,
+		      "UPDATE users SET account = ?1, account_version = account_version + 1, "
+		      "updated_at = ?2 WHERE id = ?3 AND account_version = ?4",
+		      DB_ARGS(db_blob(account, account_len), db_int(now), db_text(user_id),
+			      db_int((int64_t)based_on)));
+	if (err == COFFER_ERR_NOT_FOUND)
+		err = reseal_refused(db, user_id);
+	db_pool_put_writer(&st->pool, db);
+	return err;
+}
+
 static enum coffer_err read_email(sqlite3_stmt *s, void *out)
 {
 	db_column_text(s, 0, out, EMAIL_MAX + 1);
