@@ -110,9 +110,11 @@ def main():
                            {"title": f"Case {i}", "body": "x" * 1024, "level": "internal"})
                 assert r.status_code == 201, r.text
             for i in range(FILES):
-                r = c.post(f"/api/v1/orgs/{org}/files?name=f{i}.bin&level=internal",
+                r = c.post(f"/api/v1/orgs/{org}/files?level=internal",
                            data=chunks(128 * MIB, bytes([i])), timeout=600,
-                           headers={"Content-Type": "application/octet-stream"})
+                           headers={"Content-Type": "application/octet-stream",
+                                    "Content-Disposition":
+                                        f"attachment; filename*=UTF-8''f{i}.bin"})
                 assert r.status_code == 201, r.text
             content = tree_bytes(dep.data_dir / "orgs") + os.path.getsize(dep.data_dir / "system.db")
 

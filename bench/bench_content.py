@@ -148,8 +148,10 @@ def big_file(client, org, pid, size):
     """Uploads and downloads SIZE bytes in one stream each: MB/s and peak memory."""
     sample = PeakRss(pid)
     t0 = time.perf_counter()
-    r = client.post(f"/api/v1/orgs/{org}/files?name=big.bin&level=internal",
-                    data=chunks(size), headers={"Content-Type": "application/octet-stream"},
+    r = client.post(f"/api/v1/orgs/{org}/files?level=internal",
+                    data=chunks(size),
+                    headers={"Content-Type": "application/octet-stream",
+                             "Content-Disposition": "attachment; filename*=UTF-8''big.bin"},
                     timeout=600)
     up = size / (time.perf_counter() - t0) / 1e6
     base, peak_up = sample.stop()
@@ -182,7 +184,8 @@ def main():
             cookie, get_lua, post_lua = wrk_scripts(lua, tmp, c)
             up_lua = lua(f"{tmp}/up.lua", "POST",
                          {"Cookie": cookie, "X-CSRF-Token": c.csrf,
-                          "Content-Type": "application/octet-stream"},
+                          "Content-Type": "application/octet-stream",
+                          "Content-Disposition": "attachment; filename*=UTF-8''up.bin"},
                          "string.rep(\"a\", 1048576)")
 
             coffer_pid = srv.proc.pid
@@ -212,12 +215,14 @@ def main():
                        f"POST a 1 KiB record, durable, {conns} conns")
             report("nginx_1m", nginx.proc.pid, nginx.url("1m.bin"), 16, None,
                    "nginx, 1 MiB static, 16 conns")
-            r = c.post(f"/api/v1/orgs/{org}/files?name=one.bin&level=internal",
-                       data=os.urandom(MIB), headers={"Content-Type": "application/octet-stream"})
+            r = c.post(f"/api/v1/orgs/{org}/files?level=internal",
+                       data=os.urandom(MIB),
+                       headers={"Content-Type": "application/octet-stream",
+                                "Content-Disposition": "attachment; filename*=UTF-8''one.bin"})
             assert r.status_code == 201, r.text
             report("file_download_1m", coffer_pid, f"{base}/files/{r.json()['id']}", 16, get_lua,
                    "GET a 1 MiB file, 16 conns")
-            report("file_upload_1m", coffer_pid, f"{base}/files?name=up.bin&level=internal", 16, up_lua,
+            report("file_upload_1m", coffer_pid, f"{base}/files?level=internal", 16, up_lua,
                    "POST a 1 MiB file, durable, 16 conns")
             size = 256 * MIB
             up, down, base_mib, peak_mib = big_file(c, org, srv.proc.pid, size)

@@ -160,7 +160,8 @@ def main():
                 cookie, get_lua, _ = wrk_scripts(lua, tmp, c)
                 up_lua = lua(f"{tmp}/up.lua", "POST",
                              {"Cookie": cookie, "X-CSRF-Token": c.csrf,
-                              "Content-Type": "application/octet-stream"},
+                              "Content-Type": "application/octet-stream",
+                              "Content-Disposition": "attachment; filename*=UTF-8''up.bin"},
                              "string.rep(\"a\", 1048576)")
 
                 def report(name, url, script, note):
@@ -173,13 +174,14 @@ def main():
                     print(f"{name}_p99_ms\t{p99:.2f}\tms\t{note}")
                     print(f"{name}_mbs\t{mbs:.1f}\tMB/s\t{note}")
 
-                r = c.post(f"/api/v1/orgs/{org}/files?name=one.bin&level=internal",
+                r = c.post(f"/api/v1/orgs/{org}/files?level=internal",
                            data=os.urandom(MIB),
-                           headers={"Content-Type": "application/octet-stream"})
+                           headers={"Content-Type": "application/octet-stream",
+                                    "Content-Disposition": "attachment; filename*=UTF-8''one.bin"})
                 assert r.status_code == 201, r.text
                 report("s3_file_download_1m", f"{base}/files/{r.json()['id']}", get_lua,
                        f"GET a 1 MiB file from S3, {CONNS} conns")
-                report("s3_file_upload_1m", f"{base}/files?name=up.bin&level=internal",
+                report("s3_file_upload_1m", f"{base}/files?level=internal",
                        up_lua, f"POST a 1 MiB file to S3, {CONNS} conns")
             finally:
                 finish_server(srv)

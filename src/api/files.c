@@ -8,7 +8,8 @@
  * segment that does not verify. Memory stays at a few segments whatever the file's size.
  *
  * A file's name and the SHA-256 of its content are sealed under its data key as well (a name
- * says a lot about a case); its size, type and level are the clear metadata.
+ * says a lot about a case); its size, type and level are the clear metadata. For the same reason
+ * the name comes in the Content-Disposition header, not in the request line that proxies log.
  */
 #include <sodium.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@
 #include "common/uuid.h"
 #include "crypto/content.h"
 #include "crypto/file_seal.h"
+#include "http/content_disposition.h"
 #include "http/query.h"
 #include "http/reply.h"
 #include "store/blobs.h"
@@ -187,22 +189,52 @@ static void upload_free(struct request *rq)
 	rq->upload = NULL;
 }
 
-/* Everything the query and headers say is checked here, before a byte of the body is read. */
-static enum coffer_err upload_begin(struct request *rq)
+static const char name_rules[] = "1 to 255 bytes of UTF-8, without '/', '\\', control or "
+				 "bidirectional formatting characters, and not '.' or '..'.";
+
+/* The file's name, into NAME (room for FILE_NAME_MAX + 1 bytes). It comes from the
+ * Content-Disposition header (http/content_disposition.h) because a request line is what proxies
+ * log; ?name= is still read when the header is absent, for older clients, and is deprecated. A
+ * request with both is refused rather than one of them preferred: whatever stands between the
+ * client and coffer must not be able to read one name where coffer stores another. */
+static enum coffer_err upload_name(struct request *rq, char *name, size_t *len)
 {
-	static const char *const allowed[] = {"name", "level", NULL};
-	const struct caller *caller = api_caller(rq);
-	if (!query_only(rq, allowed))
+	size_t query_len = 0;
+	const char *query_name = query_get_n(rq, "name", &query_len);
+	enum disposition_verdict v = content_disposition_of(rq, name, FILE_NAME_MAX, len);
+	if (v == DISPOSITION_ABSENT && query_name == NULL)
+		return bad(rq,
+			   "The file name is required: header 'Content-Disposition: attachment; "
+			   "filename*=UTF-8''NAME', the name percent-encoded.");
+	if (v == DISPOSITION_ABSENT) {
+		if (query_len > FILE_NAME_MAX || !name_ok(query_name, query_len)) {
+			snprintf(rq->msg, sizeof rq->msg, "parameter 'name': %s", name_rules);
+			return COFFER_ERR_INVALID_INPUT;
+		}
+		memcpy(name, query_name, query_len);
+		name[query_len] = '\0';
+		*len = query_len;
+		return COFFER_OK;
+	}
+	if (v == DISPOSITION_OK && query_name != NULL)
+		return bad(rq,
+			   "The file name is given twice, in header 'Content-Disposition' and in "
+			   "parameter 'name': send the header only.");
+	if (v == DISPOSITION_NAME_TOO_LONG || (v == DISPOSITION_OK && !name_ok(name, *len))) {
+		snprintf(rq->msg, sizeof rq->msg, "header 'Content-Disposition': the file name: %s",
+			 name_rules);
 		return COFFER_ERR_INVALID_INPUT;
-	size_t name_len = 0;
-	const char *name = query_get_n(rq, "name", &name_len);
+	}
+	return v == DISPOSITION_OK ? COFFER_OK : bad(rq, content_disposition_message(v));
+}
+
+/* Everything else the query and headers say is checked here, before a byte of the body is read;
+ * then the file's key, blob and sealer are made ready for it. */
+static enum coffer_err upload_open(struct request *rq, const char *name, size_t name_len)
+{
+	const struct caller *caller = api_caller(rq);
 	const char *level_text = query_get(rq, "level");
 	enum level level;
-	if (name == NULL)
-		return bad(rq, "parameter 'name' is required.");
-	if (!name_ok(name, name_len))
-		return bad(rq, "parameter 'name': 1 to 255 bytes of UTF-8, without '/', '\\', "
-			       "control or bidirectional formatting characters.");
 	if (level_text == NULL || !level_parse(level_text, &level))
 		return bad(rq, "parameter 'level': one of public, internal, confidential, "
 			       "restricted.");
@@ -251,6 +283,20 @@ static enum coffer_err upload_begin(struct request *rq)
 		err = COFFER_ERR_INTERNAL;
 	if (err == COFFER_OK)
 		err = file_sealer_new(up->key, aad, aad_len, to_blob, up->blob, &up->sealer);
+	return err;
+}
+
+static enum coffer_err upload_begin(struct request *rq)
+{
+	static const char *const allowed[] = {"name", "level", NULL};
+	char name[FILE_NAME_MAX + 1];
+	size_t name_len = 0;
+	if (!query_only(rq, allowed))
+		return COFFER_ERR_INVALID_INPUT;
+	enum coffer_err err = upload_name(rq, name, &name_len);
+	if (err == COFFER_OK)
+		err = upload_open(rq, name, name_len);
+	sodium_memzero(name, sizeof name);
 	return err;
 }
 

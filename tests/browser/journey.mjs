@@ -73,6 +73,8 @@ const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '
 // (which must carry X-CSRF-Token), and any dialog (alert) at all.
 const problems = [];
 const unsafe = [];
+// A file name that a URL or a naive header would mangle: not ASCII, a quote, parentheses.
+const SCRATCH = "Notiz – März's (Entwurf).txt";
 const dialogs = [];
 async function newPage(name, viewport = {width: 1280, height: 860}, extraHTTPHeaders = {}) {
   const context = await browser.newContext({ignoreHTTPSErrors: true, viewport, acceptDownloads: true, extraHTTPHeaders});
@@ -85,7 +87,8 @@ async function newPage(name, viewport = {width: 1280, height: 860}, extraHTTPHea
     const u = new URL(r.url());
     if (r.method() !== 'GET' && u.pathname.startsWith('/api/v1/') && u.pathname !== '/api/v1/login'
         && !u.pathname.startsWith('/api/v1/invites/') && !u.pathname.startsWith('/api/v1/resets/')) {
-      unsafe.push({name, method: r.method(), path: u.pathname, csrf: r.headers()['x-csrf-token'] || ''});
+      unsafe.push({name, method: r.method(), path: u.pathname, query: u.search, csrf: r.headers()['x-csrf-token'] || '',
+        disposition: r.headers()['content-disposition'] || ''});
     }
   });
   return {context, page};
@@ -344,16 +347,16 @@ try {
     const got = createHash('sha256').update(readFileSync(file)).digest('hex');
     const want = createHash('sha256').update(big).digest('hex');
     assert(got === want, 'downloaded bytes equal the uploaded ones');
-    await page.getByLabel('File', {exact: true}).setInputFiles({name: 'scratch.txt', mimeType: 'text/plain', buffer: Buffer.from('temporary')});
+    await page.getByLabel('File', {exact: true}).setInputFiles({name: SCRATCH, mimeType: 'text/plain', buffer: Buffer.from('temporary')});
     await page.getByLabel('Classification').selectOption('internal');
     await page.getByRole('button', {name: 'Upload'}).click();
-    await page.getByRole('link', {name: 'scratch.txt'}).waitFor();
+    await page.getByRole('link', {name: SCRATCH, exact: true}).waitFor();
     await shot(page, 'files');
-    await page.getByRole('button', {name: 'Delete scratch.txt'}).click();
+    await page.getByRole('button', {name: `Delete ${SCRATCH}`}).click();
     await page.getByRole('dialog').waitFor();
     await shot(page, 'files-delete-confirm');
     await page.getByRole('button', {name: 'Delete file'}).click();
-    await page.getByRole('link', {name: 'scratch.txt'}).waitFor({state: 'detached'});
+    await page.getByRole('link', {name: SCRATCH, exact: true}).waitFor({state: 'detached'});
   });
 
   await run.check('member deletes a record after confirming', async () => {
@@ -1038,6 +1041,17 @@ try {
       'PUT /api/v1/orgs/ID/members/ID/login-policy', 'POST /api/v1/notices/seen']) {
       assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
     }
+  });
+
+  await run.check('every upload sent its file name in Content-Disposition, none in the URL', async () => {
+    const uploads = unsafe.filter((r) => r.method === 'POST' && /^\/api\/v1\/orgs\/[0-9a-f-]{36}\/files$/.test(r.path));
+    assert(uploads.length >= 2, `only ${uploads.length} uploads seen`);
+    for (const u of uploads) {
+      assert(!/[?&]name=/.test(u.query), `a file name in the URL: ${u.query}`);
+      assert(/^attachment; filename\*=UTF-8''[A-Za-z0-9!#$&+\-.^_`|~%]+$/.test(u.disposition), `Content-Disposition: ${u.disposition}`);
+    }
+    const want = "attachment; filename*=UTF-8''Notiz%20%E2%80%93%20M%C3%A4rz%27s%20%28Entwurf%29.txt";
+    assert(uploads.some((u) => u.disposition === want), `no upload of ${SCRATCH} as ${want}`);
   });
 
   await run.check('no CSP violation, script error or dialog on any page', async () => {

@@ -321,19 +321,36 @@ def content_audit(entries):
     return [e for e in entries if str(e.get("action", "")).startswith(("record.", "file."))]
 
 
+# RFC 8187 attr-char beyond what urllib.parse.quote always leaves (letters, digits, "_.-~").
+_ATTR_CHAR_EXTRA = "!#$&+^`|"
+
+
+def content_disposition_of(name):
+    """The Content-Disposition header a client uploads NAME with (RFC 6266, RFC 8187):
+    `attachment; filename*=UTF-8''` and the name's UTF-8 bytes, every byte outside attr-char
+    percent-encoded."""
+    return "attachment; filename*=UTF-8''" + _urlparse.quote(name.encode("utf-8"),
+                                                             safe=_ATTR_CHAR_EXTRA)
+
+
 def upload_file(client, org, name, level, data, content_type=None, params=None, query=None,
                 **kw):
-    """POST /files?name=NAME&level=LEVEL with DATA (bytes, or an iterable of bytes for a chunked
-    body); PARAMS (a dict) or QUERY (a raw query string) replace the usual parameters. Returns
-    the response."""
+    """POST /files?level=LEVEL with NAME in Content-Disposition and DATA (bytes, or an iterable
+    of bytes for a chunked body). PARAMS (a dict) or QUERY (a raw query string) replace the
+    usual query, and then NAME goes in no header (`params={"name": …}` is the deprecated
+    form); a Content-Disposition in HEADERS replaces the usual one. Returns the response."""
     headers = dict(kw.pop("headers", {}) or {})
     if content_type is not None:
         headers["Content-Type"] = content_type
     path = org_path(org, "files")
     if query is not None:
         path, q = f"{path}?{query}", None
+    elif params is not None:
+        q = params
     else:
-        q = params if params is not None else {"name": name, "level": level}
+        q = {"level": level}
+        if name is not None:
+            headers.setdefault("Content-Disposition", content_disposition_of(name))
     return client.request("POST", path, params=q, data=data, headers=headers, **kw)
 
 

@@ -9,17 +9,20 @@ low `max_file_size` for the size limit.
 """
 
 import hashlib
+import http.client
 import json
 import random
 import secrets
 import time
+import urllib.parse
 import uuid
 
 import pytest
 
 from conftest import COFFER_BIN
 from coffer_client import (LEVELS, Client, HashingIter, RssSampler, audit_all, check_file,
-                           content_audit, content_disposition, download, expect_error, list_all,
+                           content_audit, content_disposition, content_disposition_of, download,
+                           expect_error, list_all,
                            list_ids, list_page, malformed_ids, org_path, pattern_chunks,
                            upload_file, wait_audit)
 from content_world import ContentWorld, blob_names, read_blob, wait_blob_names, write_blob
@@ -237,6 +240,174 @@ def test_bad_names_levels_and_parameters_leave_no_blob(w):
     r = upload_file(c, w.org_a, "a/b", "public", iter([b"x" * 1000] * 50))
     expect_error(r, 400)
     assert_unchanged(w, w.org_a, before)
+
+
+# ------------------------------------------------------------------------------ the name's header
+
+# Names that a URL would need to escape, sent the way every client now sends them.
+HEADER_NAMES = ["\u00dcberweisung \u2013 M\u00e4rz.pdf", 'a "quoted" name\'s (final) *draft*.txt',
+                "  spaces   all  around  .txt", "percent %41, plus+ & equals=.bin",
+                "semi;colon,comma.txt"]
+
+
+def test_the_name_travels_in_content_disposition_and_comes_back_exact(w):
+    c = w.a_restricted.client
+    for i, name in enumerate(HEADER_NAMES):
+        data = f"header-named file {i}".encode()
+        r = upload_file(c, w.org_a, name, LEVELS[i % 4], data, "text/plain")
+        assert r.status_code == 201, r.text
+        # The name is in the header, percent-encoded, and nowhere in the request line.
+        assert r.request.headers["Content-Disposition"] == content_disposition_of(name)
+        assert "name=" not in r.request.url, r.request.url
+        meta = check_file(r.json())
+        assert meta["name"] == name, meta
+        check_download(w, c, w.org_a, meta, data)
+        listed = {f["id"]: f for f in list_all(c, w.org_a, "files")}
+        assert listed[meta["id"]]["name"] == name
+
+
+# RFC 6266 / RFC 8187 forms other clients write, and the name each gives.
+OTHER_FORMS = [
+    ("attachment; filename*=UTF-8'de'n%c3%a4chstes%20Kapitel.txt", "n\u00e4chstes Kapitel.txt"),
+    ("Attachment; FILENAME*= utf-8''%e2%82%ac%20rates.csv", "\u20ac rates.csv"),
+    ('attachment; filename="EURO rates.csv"; filename*=UTF-8\'\'%e2%82%ac%20rates.csv',
+     "\u20ac rates.csv"),
+    ("attachment; filename*=UTF-8''right.txt; filename=wrong.txt", "right.txt"),
+    ('attachment; filename="plain ascii (1).txt"', "plain ascii (1).txt"),
+    ("attachment; filename=token.txt", "token.txt"),
+]
+
+
+@pytest.mark.parametrize("header,name", OTHER_FORMS)
+def test_other_clients_forms_of_the_header(w, header, name):
+    c = w.a_restricted.client
+    r = upload_file(c, w.org_a, None, "internal", b"x", headers={"Content-Disposition": header})
+    assert r.status_code == 201, r.text
+    assert check_file(r.json())["name"] == name
+
+
+# Headers refused, and what the message says (it names the header, never quotes it).
+BAD_DISPOSITIONS = [
+    ("inline; filename*=UTF-8''x.txt", "type must be 'attachment'"),
+    ('form-data; name="file"; filename="x.txt"', "type must be 'attachment'"),
+    ("attachment", "filename* is required"),
+    ("attachment; filename*=UTF-8''a.txt; filename*=UTF-8''b.txt", "more than once"),
+    ("attachment; filename=a.txt; filename=b.txt", "more than once"),
+    ("attachment; filename*=UTF-8''x.txt; size=3", "a parameter other than"),
+    ("attachment; filename*=iso-8859-1'en'%A3%20rates", "must be UTF-8"),
+    ("attachment; filename*=UTF-8''%4", "malformed percent escape"),
+    ("attachment; filename*=UTF-8''it's.txt", "must be percent-encoded"),
+    ("attachment; filename*=UTF-8''a%00b", "NUL"),
+    ("attachment; filename*=UTF-8''%ff.txt", "not UTF-8"),
+    ("attachment; filename*=UTF-8''%c0%af", "not UTF-8"),
+    ('attachment; filename="a\\"b.txt"', "printable ASCII"),
+    ('attachment; filename="\u00dc.txt"'.encode(), "printable ASCII"),  # raw UTF-8 bytes
+    ('attachment; filename="\u00dc.txt"'.encode("latin-1"), "printable ASCII"),
+    ("attachment; filename*=\"UTF-8''x.txt\"", "malformed"),
+    ("attachment; filename*=UTF-8''x.txt;", "malformed"),
+    ("attachment; filename*=UTF-8''a b.txt", "malformed"),
+    ("", "malformed"),
+    ("attachment; filename*=UTF-8''" + "%41" * 256, "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''a%2Fb", "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''..%5C..", "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''..", "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''", "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''a%0Ab", "1 to 255 bytes"),
+    ("attachment; filename*=UTF-8''invoice%E2%80%AEgpj.exe", "bidirectional"),
+    ("attachment; filename*=UTF-8''" + "x" * 2100, "longer than 2048 bytes"),
+]
+
+
+def test_bad_content_disposition_is_400_and_leaves_nothing(w):
+    c = w.a_restricted.client
+    before = snapshot(w, w.org_a)
+    marker = "NAME-MARKER"
+    for header, says in BAD_DISPOSITIONS:
+        for body in (b"content that must not be kept", iter([b"y" * 1000] * 20)):
+            r = upload_file(c, w.org_a, None, "public", body,
+                            headers={"Content-Disposition": header})
+            expect_error(r, 400, "invalid_input")
+            message = r.json()["error"]["message"]
+            assert says in message, (header, message)
+            assert "Content-Disposition" in message, message
+    # No message quotes the header's value.
+    r = upload_file(c, w.org_a, None, "public", b"x",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{marker}"})
+    expect_error(r, 400, "invalid_input")
+    assert marker not in r.text
+    assert_unchanged(w, w.org_a, before)
+
+
+def test_the_header_twice_the_name_twice_or_no_name_is_400(w):
+    """Two Content-Disposition headers, or the header beside ?name=, could give a proxy one
+    name and coffer another: refused, as is an upload with no name at all."""
+    c = w.a_restricted.client
+    before = snapshot(w, w.org_a)
+    # requests merges repeated headers: http.client sends them as written.
+    url = urllib.parse.urlsplit(w.srv.base_url)
+    conn = http.client.HTTPSConnection(url.hostname, url.port, context=w.srv.ssl_context(),
+                                       timeout=30)
+    try:
+        conn.putrequest("POST", fpath(w.org_a) + "?level=public")
+        conn.putheader("Cookie", "; ".join(f"{k}={v}" for k, v in c.http.cookies.items()))
+        conn.putheader("X-CSRF-Token", c.csrf)
+        for k, v in c.extra.items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Disposition", content_disposition_of("one.txt"))
+        conn.putheader("content-disposition", content_disposition_of("two.txt"))
+        conn.putheader("Content-Length", "1")
+        conn.endheaders(b"x")
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+    finally:
+        conn.close()
+    assert resp.status == 400 and body["error"]["code"] == "invalid_input", body
+    assert "given more than once" in body["error"]["message"], body
+
+    r = upload_file(c, w.org_a, None, None, b"x", params={"name": "b.txt", "level": "public"},
+                    headers={"Content-Disposition": content_disposition_of("a.txt")})
+    expect_error(r, 400, "invalid_input")
+    assert "given twice" in r.json()["error"]["message"]
+    # A bad header beside ?name= is refused for the header, not saved by the query.
+    r = upload_file(c, w.org_a, None, None, b"x", params={"name": "b.txt", "level": "public"},
+                    headers={"Content-Disposition": "inline; filename*=UTF-8''a.txt"})
+    expect_error(r, 400, "invalid_input")
+    r = upload_file(c, w.org_a, None, "public", b"x")
+    expect_error(r, 400, "invalid_input")
+    assert "Content-Disposition" in r.json()["error"]["message"]
+    assert_unchanged(w, w.org_a, before)
+
+
+def test_the_deprecated_query_name_still_works(w):
+    c = w.a_restricted.client
+    for name in ("legacy.txt", "\u00dcberweisung \u2013 M\u00e4rz.pdf", 'q "uoted".txt'):
+        data = f"legacy upload of {name}".encode()
+        r = upload_file(c, w.org_a, None, None, data, "text/plain",
+                        params={"name": name, "level": "internal"})
+        assert r.status_code == 201, r.text
+        assert "Content-Disposition" not in r.request.headers
+        meta = check_file(r.json())
+        assert meta["name"] == name
+        check_download(w, c, w.org_a, meta, data)
+
+
+def test_file_names_never_reach_the_log(w):
+    """Names sent either way, accepted or refused, appear nowhere in the server's log, in
+    clear or percent-encoded."""
+    c = w.a_restricted.client
+    marker = "LOGGED-NAME-" + secrets.token_hex(6)
+    names = [marker + " \u00fc.txt", marker + "/bad"]
+    for name in names:
+        upload_file(c, w.org_a, name, "internal", b"x")
+        upload_file(c, w.org_a, None, None, b"x", params={"name": name, "level": "internal"})
+        upload_file(c, w.org_a, None, "internal", b"x",
+                    headers={"Content-Disposition": "inline; " + content_disposition_of(name)[12:]})
+    time.sleep(0.5)
+    log = w.srv.log_text()
+    assert marker not in log
+    for name in names:
+        assert content_disposition_of(name) not in log
+        assert urllib.parse.quote(name) not in log
 
 
 # ------------------------------------------------------------------------------ permissions

@@ -134,8 +134,9 @@ def test_files_go_through_tls_to_the_store(tmp_path, tls_swift):
         m = accept_invite(srv, r.json()["url"], "m@tls.example", "a member's long password")
         c = m.login(srv)
         data = bytes(range(256)) * 1000
-        r = c.post(f"/api/v1/orgs/{org}/files?name=t.bin&level=internal", data=data,
-                   headers={"Content-Type": "application/octet-stream"})
+        r = c.post(f"/api/v1/orgs/{org}/files?level=internal", data=data,
+                   headers={"Content-Type": "application/octet-stream",
+                            "Content-Disposition": "attachment; filename*=UTF-8''t.bin"})
         assert r.status_code == 201, r.text
         got = c.get(f"/api/v1/orgs/{org}/files/{r.json()['id']}")
         assert got.status_code == 200 and got.content == data

@@ -7,14 +7,30 @@ import {levelsFor, membership} from './session.js';
 import {heading, messageSlot, badge, time, size, errorText, confirmDialog, toast, retryText} from './ui.js';
 import {who} from './records.js';
 
+// RFC 8187's attr-char: the bytes a name may keep as they are in filename*.
+const ATTR_CHAR = /^[A-Za-z0-9!#$&+\-.^_`|~]$/;
+
+// The header a file's name travels in (RFC 6266: attachment; filename*=UTF-8''<name>, its UTF-8
+// bytes percent-encoded): a name is confidential, and a URL is what proxies log.
+// encodeURIComponent is not used: it leaves ' ( ) * as they are, which filename* does not allow.
+function disposition(name) {
+  let encoded = '';
+  for (const byte of new TextEncoder().encode(name)) {
+    const c = String.fromCharCode(byte);
+    encoded += byte < 0x80 && ATTR_CHAR.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `attachment; filename*=UTF-8''${encoded}`;
+}
+
 // Sends FILE with XMLHttpRequest, whose upload.onprogress fetch() does not offer. Resolves to
 // the new file's metadata; rejects with an ApiError. The returned abort() cancels.
 function upload(org, file, level, onProgress) {
   const xhr = new XMLHttpRequest();
-  const q = new URLSearchParams({name: file.name, level});
+  const q = new URLSearchParams({level});
   const promise = new Promise((resolve, reject) => {
     xhr.open('POST', `${api.orgPath(org, 'files')}?${q}`);
     for (const [k, v] of Object.entries(api.csrfHeader())) xhr.setRequestHeader(k, v);
+    xhr.setRequestHeader('Content-Disposition', disposition(file.name));
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
     xhr.onload = () => {
