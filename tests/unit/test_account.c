@@ -221,6 +221,25 @@ static void test_breach_digest(void **state)
 	seal_keys_free(k);
 }
 
+static const char sample_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA";
+
+/* An account of format FMT (1 or 2, which held the password hash in clear) up to its TOTP
+ * secret: a member of one organisation, without TOTP. */
+static void put_clear_hash_account(struct wire_writer *w, uint8_t fmt)
+{
+	wire_put_u8(w, fmt);
+	wire_put_str(w, "5b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
+	wire_put_str(w, "ann@example.org");
+	wire_put_u8(w, TICKET_ROLE_USER);
+	wire_put_u8(w, 1);
+	wire_put_str(w, "0f1c2d3e-4b5a-4c6d-8e7f-0123456789ab");
+	wire_put_u8(w, TICKET_ORG_MEMBER);
+	wire_put_u8(w, 2);
+	wire_put_str(w, sample_hash);
+	wire_put_u8(w, ACCOUNT_TOTP_NONE);
+	wire_put_bytes(w, NULL, 0);
+}
+
 /* An account of format 1 (before breach digests), sealed as keyd sealed them then: it opens,
  * with no digest, and is written back in the current format. */
 static void test_format_1_account(void **state)
@@ -231,17 +250,7 @@ static void test_format_1_account(void **state)
 	uint8_t buf[ACCOUNT_SEALED_MAX];
 	size_t len = 0;
 	struct wire_writer w = wire_writer_init(buf, sizeof buf - SEAL_OVERHEAD);
-	wire_put_u8(&w, 1);
-	wire_put_str(&w, "5b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
-	wire_put_str(&w, "ann@example.org");
-	wire_put_u8(&w, TICKET_ROLE_USER);
-	wire_put_u8(&w, 1);
-	wire_put_str(&w, "0f1c2d3e-4b5a-4c6d-8e7f-0123456789ab");
-	wire_put_u8(&w, TICKET_ORG_MEMBER);
-	wire_put_u8(&w, 2);
-	wire_put_str(&w, "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA");
-	wire_put_u8(&w, ACCOUNT_TOTP_NONE);
-	wire_put_bytes(&w, NULL, 0);
+	put_clear_hash_account(&w, 1);
 	assert_false(w.bad);
 	size_t body = w.len;
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, body, sizeof buf, &len), COFFER_OK);
@@ -268,25 +277,13 @@ static void test_format_1_account(void **state)
 	seal_keys_free(k);
 }
 
-static const char sample_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$aGFzaA";
-
 /* The account of sample_account, sealed in format 2: its password hash in clear. */
 static size_t seal_format_2(const struct seal_keys *k, uint8_t *buf, size_t cap)
 {
 	size_t len = 0;
 	struct wire_writer w = wire_writer_init(buf, cap - SEAL_OVERHEAD);
-	wire_put_u8(&w, 2);
-	wire_put_str(&w, "5b0b6a8e-3f0e-4c4e-9a53-0c6f2f2e9a11");
-	wire_put_str(&w, "ann@example.org");
-	wire_put_u8(&w, TICKET_ROLE_USER);
-	wire_put_u8(&w, 1);
-	wire_put_str(&w, "0f1c2d3e-4b5a-4c6d-8e7f-0123456789ab");
-	wire_put_u8(&w, TICKET_ORG_MEMBER);
-	wire_put_u8(&w, 2);
-	wire_put_str(&w, sample_hash);
-	wire_put_u8(&w, ACCOUNT_TOTP_NONE);
-	wire_put_bytes(&w, NULL, 0);
-	wire_put_bytes(&w, NULL, 0);
+	put_clear_hash_account(&w, 2);
+	wire_put_bytes(&w, NULL, 0); /* no breach digest */
 	assert_false(w.bad);
 	assert_int_equal(seal_close(k, SEAL_ACCOUNT, buf, w.len, cap, &len), COFFER_OK);
 	return len;
