@@ -79,7 +79,9 @@ void config_webauthn(const struct coffer_config *cfg, char rp_id[CONFIG_RP_ID_MA
 		host = cfg->webauthn_rp_id;
 	else if (!dns_name(host, strlen(host)))
 		host = "localhost";
-	snprintf(rp_id, CONFIG_RP_ID_MAX + 1, "%s", host);
+	size_t n = strnlen(host, CONFIG_RP_ID_MAX); /* a DNS name: at most that */
+	memcpy(rp_id, host, n);
+	rp_id[n] = '\0';
 	if (cfg->webauthn_origin[0] != '\0')
 		snprintf(origin, CONFIG_ORIGIN_MAX + 1, "%s", cfg->webauthn_origin);
 	else if (cfg->listen.port == 443)
