@@ -180,8 +180,8 @@ enum coffer_err me_passkeys_post(struct request *rq)
 	json_t *j = rq->json;
 	const char *name = json_string_value(json_object_get(j, "name"));
 	uint8_t client_data[WEBAUTHN_CLIENT_DATA_MAX], att[WEBAUTHN_ATTESTATION_MAX];
-	uint8_t id[WEBAUTHN_CRED_ID_MAX];
-	size_t cdl = 0, al = 0, idl = 0;
+	struct keyd_passkey_info added;
+	size_t cdl = 0, al = 0;
 	struct keyd_session s;
 	if (strlen(name) > ACCOUNT_PASSKEY_NAME_MAX)
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT,
@@ -196,7 +196,7 @@ enum coffer_err me_passkeys_post(struct request *rq)
 	caller_keyd_session(caller, &s);
 	enum coffer_err err =
 	    keyd_passkey_register(rq->app->keyd, &s, caller->user.account, caller->user.account_len,
-				  name, client_data, cdl, att, al, account, id, &idl);
+				  name, client_data, cdl, att, al, account, &added);
 	if (err == COFFER_OK)
 		err = store_changed_account(rq, account);
 	sodium_free(account);
@@ -207,7 +207,9 @@ enum coffer_err me_passkeys_post(struct request *rq)
 		return refusal(rq, err);
 	}
 	system_audit(rq, caller->user.id, "passkey.register", caller->user.id, "success", "");
-	return reply_json(rq, 201, passkey_json(id, idl, name, time_now(), 0, 0));
+	return reply_json(
+	    rq, 201,
+	    passkey_json(added.id, added.id_len, name, time_now(), added.sign_count, added.alg));
 }
 
 enum coffer_err me_passkeys_get(struct request *rq)

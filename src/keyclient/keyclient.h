@@ -165,16 +165,25 @@ COFFER_MUST_CHECK enum coffer_err keyd_passkey_challenge(struct keyd_client *c,
 							 const struct keyd_session *s,
 							 struct keyd_challenge *out);
 
+struct keyd_passkey_info {
+	uint8_t id[WEBAUTHN_CRED_ID_MAX];
+	size_t id_len;
+	char name[ACCOUNT_PASSKEY_NAME_MAX + 1];
+	int64_t created_at;
+	uint32_t sign_count;
+	int32_t alg;
+};
+
 /* Registers a passkey named NAME for session S's user, whose sealed account is ACCOUNT, from
  * navigator.credentials.create's client data and attestation object (PASSKEY_REGISTER): *OUT
- * the account with it, CRED_ID (WEBAUTHN_CRED_ID_MAX bytes) its credential id. keyd's
- * refusals: INVALID_INPUT (malformed), INVALID_CREDENTIALS (not this ceremony's), EXISTS (held
- * already), TOO_LARGE (no room), UNAUTHENTICATED (not the session's account). */
+ * the account with it, INFO the passkey (its id, algorithm and counter; NAME is the caller's).
+ * keyd's refusals: INVALID_INPUT (malformed), INVALID_CREDENTIALS (not this ceremony's), EXISTS
+ * (held already), TOO_LARGE (no room), UNAUTHENTICATED (not the session's account). */
 COFFER_MUST_CHECK enum coffer_err
 keyd_passkey_register(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
 		      size_t account_len, const char *name, const uint8_t *client_data,
 		      size_t client_data_len, const uint8_t *attestation, size_t attestation_len,
-		      struct keyd_sealed *out, uint8_t *cred_id, size_t *cred_id_len);
+		      struct keyd_sealed *out, struct keyd_passkey_info *info);
 
 /* Removes the passkey CRED_ID from session S's user's ACCOUNT (PASSKEY_REMOVE): *OUT the
  * account without it. NOT_FOUND when it holds none such; ADMIN_NEEDS_TOTP for the last second
@@ -184,15 +193,6 @@ COFFER_MUST_CHECK enum coffer_err keyd_passkey_remove(struct keyd_client *c,
 						      const uint8_t *account, size_t account_len,
 						      const uint8_t *cred_id, size_t cred_id_len,
 						      struct keyd_sealed *out);
-
-struct keyd_passkey_info {
-	uint8_t id[WEBAUTHN_CRED_ID_MAX];
-	size_t id_len;
-	char name[ACCOUNT_PASSKEY_NAME_MAX + 1];
-	int64_t created_at;
-	uint32_t sign_count;
-	int32_t alg;
-};
 
 /* The passkeys of session S's user's ACCOUNT (PASSKEY_LIST), into OUT (ACCOUNT_PASSKEYS_MAX). */
 COFFER_MUST_CHECK enum coffer_err keyd_passkey_list(struct keyd_client *c,

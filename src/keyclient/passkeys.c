@@ -55,11 +55,10 @@ enum coffer_err keyd_passkey_register(struct keyd_client *c, const struct keyd_s
 				      const uint8_t *account, size_t account_len, const char *name,
 				      const uint8_t *client_data, size_t client_data_len,
 				      const uint8_t *attestation, size_t attestation_len,
-				      struct keyd_sealed *out, uint8_t *cred_id,
-				      size_t *cred_id_len)
+				      struct keyd_sealed *out, struct keyd_passkey_info *info)
 {
 	struct wire_reader r;
-	if (c == NULL || out == NULL || cred_id == NULL || cred_id_len == NULL ||
+	if (c == NULL || out == NULL || info == NULL ||
 	    !keyd_text_ok(name, 1, ACCOUNT_PASSKEY_NAME_MAX) ||
 	    !keyd_sealed_ok(client_data, client_data_len, WEBAUTHN_CLIENT_DATA_MAX) ||
 	    !keyd_sealed_ok(attestation, attestation_len, WEBAUTHN_ATTESTATION_MAX))
@@ -76,9 +75,13 @@ enum coffer_err keyd_passkey_register(struct keyd_client *c, const struct keyd_s
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_PASSKEY_ADDED, &r, NULL);
 	if (err == COFFER_OK) {
 		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
-		*cred_id_len = wire_get_bytes(&r, cred_id, WEBAUTHN_CRED_ID_MAX);
-		if (!got || !wire_reader_end(&r) || *cred_id_len == 0)
+		memset(info, 0, sizeof *info);
+		info->id_len = wire_get_bytes(&r, info->id, sizeof info->id);
+		info->alg = (int32_t)wire_get_u32(&r);
+		info->sign_count = wire_get_u32(&r);
+		if (!got || !wire_reader_end(&r) || info->id_len == 0)
 			err = COFFER_ERR_UNAVAILABLE;
+		memcpy(info->name, name, strlen(name) + 1);
 	}
 	keyd_channel_release(ch);
 	return err;

@@ -232,6 +232,8 @@ void keyd_answer_passkey_register(const struct keyd_keys *keys, const struct key
 		struct wire_writer *w = frame_begin(reply, KEYD_MSG_PASSKEY_ADDED);
 		wire_put_bytes(w, q->work.out, q->work.out_len);
 		wire_put_bytes(w, d.cred_id, d.cred_id_len);
+		wire_put_u32(w, (uint32_t)d.key.alg);
+		wire_put_u32(w, d.sign_count);
 	} else {
 		keyd_refuse(reply, "passkey registration", err);
 	}

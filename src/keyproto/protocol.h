@@ -110,7 +110,8 @@
  *   PASSKEY_REGISTER web → keyd: SESSION | bytes sealed account (the session's user's) |
  *                              str passkey name | bytes client data JSON |
  *                              bytes attestation object
- *   PASSKEY_ADDED keyd → web:  bytes sealed account | bytes the new credential id
+ *   PASSKEY_ADDED keyd → web:  bytes sealed account | bytes the new credential id |
+ *                              u32 COSE algorithm | u32 signature counter
  *   PASSKEY_REMOVE web → keyd: SESSION | bytes sealed account (the session's user's) |
  *                              bytes credential id
  *   ACCOUNT       (the account without that passkey; no TOTP secret)

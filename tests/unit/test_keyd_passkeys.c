@@ -141,6 +141,8 @@ static uint8_t send_register(struct person *p, const uint8_t *cd, size_t cdl, co
 		p->account_len = wire_get_bytes(&r, p->account, sizeof p->account);
 		assert_int_equal(wire_get_bytes(&r, id, sizeof id), sizeof p->auth.cred_id);
 		assert_memory_equal(id, p->auth.cred_id, sizeof p->auth.cred_id);
+		assert_int_equal((int32_t)wire_get_u32(&r), p->auth.alg);
+		assert_int_equal(wire_get_u32(&r), 0);
 		assert_true(wire_reader_end(&r));
 		assert_int_equal(account_open(keys.seals, p->account, p->account_len, &p->a),
 				 COFFER_OK);
