@@ -874,7 +874,10 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_INVITE_SEAL:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN;
-	case KEYD_MSG_MEMBER_SET:
+	case KEYD_MSG_MEMBER_SET: /* ADMIN_NEEDS_TOTP: made org_admin without a second factor */
+		if (code == COFFER_ERR_ADMIN_NEEDS_TOTP)
+			return true;
+		/* fall through */
 	case KEYD_MSG_RESET_SEAL: /* NOT_FOUND: the account is no member of the organisation */
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
@@ -886,11 +889,28 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_ACCEPT:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOT_FOUND ||
-		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_NOMEM;
+		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_NOMEM ||
+		       code == COFFER_ERR_ADMIN_NEEDS_TOTP; /* an org_admin invite, no 2nd factor */
 	case KEYD_MSG_TOTP_CONFIRM:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_CRYPTO;
-	case KEYD_MSG_LOGIN: return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
+	case KEYD_MSG_LOGIN: /* CONFIG: a passkey before the relying party was set */
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO ||
+		       code == COFFER_ERR_CONFIG;
+	case KEYD_MSG_WEBAUTHN_SET:
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_FORBIDDEN;
+	case KEYD_MSG_PASSKEY_LOGIN_BEGIN: return code == COFFER_ERR_CONFIG;
+	case KEYD_MSG_PASSKEY_REGISTER_BEGIN:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_CONFIG ||
+		       code == COFFER_ERR_INVALID_INPUT;
+	case KEYD_MSG_PASSKEY_REGISTER:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_CONFIG ||
+		       code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_INVALID_CREDENTIALS ||
+		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_TOO_LARGE;
+	case KEYD_MSG_PASSKEY_REMOVE:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_NOT_FOUND ||
+		       code == COFFER_ERR_ADMIN_NEEDS_TOTP || code == COFFER_ERR_INVALID_INPUT;
+	case KEYD_MSG_PASSKEY_LIST: return code == COFFER_ERR_UNAUTHENTICATED;
 	case KEYD_MSG_PASSWORD_SET:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOMEM;
@@ -1087,6 +1107,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(wire_reader_end(&rr) && ok <= 1, "AUDIT_CHECKED reply malformed");
 		break;
 	}
+	case KEYD_MSG_WEBAUTHN_SET:
+		check(rtype == KEYD_MSG_WEBAUTHN_OK && wire_reader_end(&rr), "WEBAUTHN_SET not OK");
+		break;
+	case KEYD_MSG_PASSKEY_LOGIN_BEGIN:
+	case KEYD_MSG_PASSKEY_REGISTER_BEGIN:
+		check(rtype == KEYD_MSG_PASSKEY_CHALLENGE, "no PASSKEY_CHALLENGE for a challenge");
+		break;
+	case KEYD_MSG_PASSKEY_REGISTER:
+		check(rtype == KEYD_MSG_PASSKEY_ADDED,
+		      "PASSKEY_REGISTER not answered PASSKEY_ADDED");
+		break;
+	case KEYD_MSG_PASSKEY_REMOVE:
+		check(rtype == KEYD_MSG_ACCOUNT, "PASSKEY_REMOVE not answered with ACCOUNT");
+		break;
+	case KEYD_MSG_PASSKEY_LIST:
+		check(rtype == KEYD_MSG_PASSKEYS, "PASSKEY_LIST not answered with PASSKEYS");
+		break;
 	default: check(false, "a request type keyd does not serve was answered");
 	}
 	return 0;
