@@ -20,7 +20,7 @@
         bench-deps cluster-deps clean format install
 
 PKGS := libmicrohttpd gnutls libcrypto jansson libsodium liboath libqrencode sqlite3 libseccomp \
-        libzip libpq libcurl expat
+        libzip libpq libcurl expat libcbor
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
 # p11-kit gives only the PKCS#11 header: modules are loaded with dlopen (src/hsm/p11.c).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) p11-kit-1)

@@ -7,7 +7,7 @@ set -eu
 build="gcc make pkg-config libc6-dev
 libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev
 liboath-dev libqrencode-dev libsqlite3-dev libseccomp-dev libp11-kit-dev libzip-dev libpq-dev
-libcurl4-openssl-dev libexpat1-dev"
+libcurl4-openssl-dev libexpat1-dev libcbor-dev"
 # Tests: unit tests, fuzzers (clang's libFuzzer runtime), end-to-end clients, and PostgreSQL 15's
 # server binaries (/usr/lib/postgresql/15/bin): the PostgreSQL tests start a throwaway server of
 # their own (tests/e2e/pg_server.py); sqlmap probes the PostgreSQL deployment. Debian's package also creates a `main` cluster on port 5432

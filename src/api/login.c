@@ -28,6 +28,7 @@
 #include "api/guess_throttle.h"
 #include "metrics/metrics.h"
 #include "api/notices.h"
+#include "api/passkey_input.h"
 #include "api/password_checks.h"
 #include "api/routes.h"
 #include "api/session_cookie.h"
@@ -40,16 +41,28 @@
 #include "http/json_body.h"
 #include "http/reply.h"
 #include "keyclient/keyclient.h"
+#include "signin/org_policy.h"
 #include "signin/password_policy.h"
 #include "signin/totp.h"
 
 // clang-format off
+static const struct json_field passkey_fields[] = {
+	PASSKEY_B64_FIELD("id", true, WEBAUTHN_CRED_ID_MAX),
+	PASSKEY_B64_FIELD("authenticator_data", true, WEBAUTHN_AUTH_DATA_MAX),
+	PASSKEY_B64_FIELD("client_data_json", true, WEBAUTHN_CLIENT_DATA_MAX),
+	PASSKEY_B64_FIELD("signature", true, WEBAUTHN_SIGNATURE_MAX),
+	PASSKEY_B64_FIELD("user_handle", false, WEBAUTHN_USER_HANDLE_MAX),
+};
+static const struct json_schema passkey_schema = JSON_SCHEMA(passkey_fields);
+
 static const struct json_field login_fields[] = {
 	{.name = "email", .type = JSON_FIELD_STRING, .required = true, .single_line = true,
 	 .min_len = 3, .max_len = EMAIL_MAX},
 	{.name = "password", .type = JSON_FIELD_STRING, .required = true, .min_len = 1,
 	 .max_len = PASSWORD_INPUT_MAX_CHARS},
 	{.name = "totp", .type = JSON_FIELD_STRING, .required = false, .max_len = 6},
+	{.name = "passkey", .type = JSON_FIELD_OBJECT, .required = false,
+	 .object = &passkey_schema},
 };
 // clang-format on
 const struct json_schema login_schema = JSON_SCHEMA(login_fields);
@@ -61,6 +74,10 @@ static const char *failure_reason(enum keyd_login_failure f)
 	case KEYD_LOGIN_TOTP_WRONG: return "totp_wrong";
 	case KEYD_LOGIN_TOTP_REUSED: return "totp_reused";
 	case KEYD_LOGIN_TOTP_NOT_ENROLLED: return "totp_not_enrolled";
+	case KEYD_LOGIN_PASSKEY_UNKNOWN: return "passkey_unknown";
+	case KEYD_LOGIN_PASSKEY_WRONG: return "passkey_wrong";
+	case KEYD_LOGIN_PASSKEY_COUNTER: return "passkey_counter";
+	case KEYD_LOGIN_SECOND_FACTOR_MISSING: return "passkey_missing";
 	case KEYD_LOGIN_BAD_PASSWORD: break;
 	}
 	return "bad_password";
@@ -74,6 +91,7 @@ struct login_state {
 	bool known;
 	struct signin_guess guess;
 	struct keyd_login_result result;
+	struct passkey_assertion passkey; /* the body's, decoded, when it has one */
 	struct session_record session;
 	json_t *notices; /* the answer's, owned until it is sent */
 };
@@ -109,12 +127,15 @@ static enum coffer_err admin_without_totp(struct request *rq, struct login_state
 }
 
 /* Stores the account keyd sealed again at this sign-in (one sealed in an older format, its
- * password hash in clear: keyd encrypts it), before the session is made, so that the session
- * is issued for the account as stored. Another change of the account meanwhile wins: keyd
- * seals it again at the next sign-in. */
+ * password hash in clear: keyd encrypts it; or the passkey's new signature counter), before
+ * the session is made, so that the session is issued for the account as stored. Another
+ * change of the account meanwhile wins a re-encryption (keyd seals it again at the next
+ * sign-in), but not a counter: a sign-in whose counter is not kept could be replayed, so it
+ * fails (401). */
 static enum coffer_err keep_resealed_account(struct request *rq, struct login_state *st)
 {
 	const struct keyd_sealed *a = &st->result.account;
+	const bool counter = st->result.factor == KEYD_FACTOR_PASSKEY;
 	if (a->len == 0)
 		return COFFER_OK;
 	enum coffer_err err = store_user_account_reseal(
@@ -122,9 +143,36 @@ static enum coffer_err keep_resealed_account(struct request *rq, struct login_st
 	if (err == COFFER_OK) {
 		st->user.account_version++;
 		system_audit(rq, st->user.id, "account.reseal", st->user.id, "success",
-			     "password_hash_encrypted");
+			     counter ? "passkey_counter" : "password_hash_encrypted");
 	}
+	if (err == COFFER_ERR_VERSION_CONFLICT && counter)
+		return fail(rq, st, "passkey_counter_conflict", false);
 	return err == COFFER_ERR_VERSION_CONFLICT ? COFFER_OK : err;
+}
+
+/* The refusal of a sign-in whose second factor (FACTOR, enum keyd_second_factor) is not the
+ * one the policies ask for (KINDS, enum org_second_factor), or that they refuse outright
+ * (!ALLOWED). */
+static enum coffer_err policy_refusal(struct request *rq, struct login_state *st, bool allowed,
+				      uint8_t kinds)
+{
+	const char *reason = !allowed			      ? "login_policy"
+			     : kinds == SECOND_FACTOR_PASSKEY ? "passkey_required"
+							      : "totp_required";
+	const char *why = NULL;
+	if (allowed && kinds == SECOND_FACTOR_PASSKEY)
+		why = "Your organisation requires a passkey: sign in with your passkey, or ask an "
+		      "administrator for help if you have none.";
+	else if (allowed && st->result.factor == KEYD_FACTOR_PASSKEY)
+		why = "Your organisation requires the code of an authenticator app.";
+	else if (allowed)
+		why = "Your organisation requires an authenticator app; ask an administrator for a "
+		      "new invitation.";
+	metrics_signin(METRICS_SIGNIN_FAILED);
+	system_audit(rq, st->user.id, "login", "", "refused", reason);
+	if (!allowed && strcmp(st->user.role, "sysadmin") == 0)
+		alert_rules_admin_refused(rq, st->user.id);
+	return reply_error(rq, COFFER_ERR_LOGIN_POLICY, why);
 }
 
 static enum coffer_err login_reply(struct request *rq, struct login_state *st)
@@ -180,6 +228,9 @@ static enum coffer_err do_login(struct request *rq, void *state)
 				   "field 'email': not an email address");
 	if (code != NULL && code[0] != '\0' && !totp_code_valid(code))
 		return reply_error(rq, COFFER_ERR_INVALID_INPUT, "field 'totp': must be 6 digits");
+	json_t *pk = json_object_get(j, "passkey");
+	if (pk != NULL && !passkey_assertion_from_json(rq, pk, &st->passkey))
+		return reply_error(rq, COFFER_ERR_INVALID_INPUT, rq->msg);
 
 	err = store_user_by_email(rq->app->store, st->email, &st->user);
 	if (err != COFFER_OK && err != COFFER_ERR_NOT_FOUND)
@@ -198,6 +249,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	}
 
 	struct keyd_login in = {
+	    .passkey = pk != NULL ? &st->passkey.keyd : NULL,
 	    .account = st->known ? st->user.account : NULL,
 	    .account_len = st->known ? st->user.account_len : 0,
 	    .password = password,
@@ -212,9 +264,12 @@ static enum coffer_err do_login(struct request *rq, void *state)
 		return admin_without_totp(rq, st);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		enum keyd_login_failure f = st->result.failure;
+		/* A wrong passkey counts as a wrong code: the password was right. */
 		return fail(rq, st, st->known ? failure_reason(f) : "unknown_account",
 			    st->known &&
-				(f == KEYD_LOGIN_TOTP_WRONG || f == KEYD_LOGIN_TOTP_REUSED));
+				(f == KEYD_LOGIN_TOTP_WRONG || f == KEYD_LOGIN_TOTP_REUSED ||
+				 f == KEYD_LOGIN_PASSKEY_WRONG || f == KEYD_LOGIN_PASSKEY_UNKNOWN ||
+				 f == KEYD_LOGIN_PASSKEY_COUNTER));
 	}
 	if (err != COFFER_OK)
 		return err;
@@ -223,21 +278,16 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	if ((err = keep_resealed_account(rq, st)) != COFFER_OK)
 		return err;
 
-	bool allowed = false, require_totp = false;
-	err = user_login_allowed(rq, &st->user, &rq->client, &allowed, &require_totp);
+	bool allowed = false, require_2fa = false;
+	uint8_t kinds = SECOND_FACTOR_EITHER;
+	err = user_login_allowed(rq, &st->user, &rq->client, &allowed, &require_2fa, &kinds);
 	if (err != COFFER_OK)
 		return err;
-	if (!allowed || (require_totp && st->result.step < 0)) {
-		metrics_signin(METRICS_SIGNIN_FAILED);
-		system_audit(rq, st->user.id, "login", "", "refused",
-			     allowed ? "totp_required" : "login_policy");
-		if (!allowed && strcmp(st->user.role, "sysadmin") == 0)
-			alert_rules_admin_refused(rq, st->user.id);
-		return reply_error(rq, COFFER_ERR_LOGIN_POLICY,
-				   allowed ? "Your organisation requires an authenticator app; "
-					     "ask an administrator for a new invitation."
-					   : NULL);
-	}
+	const uint8_t used = st->result.factor == KEYD_FACTOR_TOTP	? SECOND_FACTOR_TOTP
+			     : st->result.factor == KEYD_FACTOR_PASSKEY ? SECOND_FACTOR_PASSKEY
+									: 0;
+	if (!allowed || (require_2fa && (used & kinds) == 0))
+		return policy_refusal(rq, st, allowed, kinds);
 	/* Read before the session is made, so that a failure here leaves nothing behind. */
 	if ((err = notices_json(rq->app->store, st->user.id, &st->notices)) != COFFER_OK)
 		return err;

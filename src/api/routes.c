@@ -48,6 +48,18 @@ const struct route api_routes[] = {
 	 .access = ACCESS_SESSION_ANY},
 	{.method = "POST", .pattern = "/api/v1/me/password", .handler = me_password_post,
 	 JSON(me_password_schema), .api = true, .access = ACCESS_SESSION_ANY, .slow = true},
+	{.method = "POST", .pattern = "/api/v1/login/passkey-options",
+	 .handler = login_passkey_options_post, .api = true, .access = ACCESS_PUBLIC},
+
+	/* the caller's own passkeys (passkeys.c) */
+	{.method = "POST", .pattern = "/api/v1/me/passkeys/options",
+	 .handler = me_passkey_options_post, .api = true, .access = ACCESS_SESSION},
+	{.method = "GET", .pattern = "/api/v1/me/passkeys", .handler = me_passkeys_get,
+	 .api = true, .access = ACCESS_SESSION},
+	{.method = "POST", .pattern = "/api/v1/me/passkeys", .handler = me_passkeys_post,
+	 JSON(passkey_register_schema), .api = true, .access = ACCESS_SESSION},
+	{.method = "DELETE", .pattern = "/api/v1/me/passkeys/{id}", .handler = me_passkey_delete,
+	 .api = true, .access = ACCESS_SESSION},
 	{.method = "POST", .pattern = "/api/v1/notices/seen", .handler = notices_seen_post,
 	 JSON(notices_seen_schema), .api = true, .access = ACCESS_SESSION},
 

@@ -34,6 +34,13 @@ enum coffer_err notices_seen_post(struct request *rq);
 /* src/api/me.c */
 extern const struct json_schema me_password_schema;
 enum coffer_err me_password_post(struct request *rq);
+/* passkeys.c */
+extern const struct json_schema passkey_register_schema;
+enum coffer_err login_passkey_options_post(struct request *rq);
+enum coffer_err me_passkey_options_post(struct request *rq);
+enum coffer_err me_passkeys_post(struct request *rq);
+enum coffer_err me_passkeys_get(struct request *rq);
+enum coffer_err me_passkey_delete(struct request *rq);
 /* src/api/admin.c */
 extern const struct json_schema admin_org_schema, admin_invite_schema;
 enum coffer_err admin_orgs_post(struct request *rq);

@@ -51,10 +51,10 @@ enum coffer_err user_password_rules(struct request *rq, bool sysadmin, const str
 }
 
 /* ORG_ID's policy and U's own login policy there, for ADDR at NOW: *ALLOWED when both allow,
- * *REQUIRE_TOTP when either asks for an authenticator app. */
+ * *REQUIRE_TOTP when either asks for a second factor, *SECOND_FACTOR the organisation's kind. */
 static enum coffer_err org_rules(struct request *rq, const struct user_record *u,
 				 const char *org_id, const struct netaddr *addr, int64_t now,
-				 bool *allowed, bool *require_totp)
+				 bool *allowed, bool *require_totp, uint8_t *second_factor)
 {
 	struct org_policy p;
 	struct member_policy m;
@@ -68,16 +68,19 @@ static enum coffer_err org_rules(struct request *rq, const struct user_record *u
 	*allowed =
 	    org_policy_login_allowed(&p, addr, now) && login_rules_allow(&m.login, addr, now);
 	*require_totp = p.require_totp || m.require_totp;
+	*second_factor = p.second_factor;
 	return COFFER_OK;
 }
 
 enum coffer_err user_login_allowed(struct request *rq, const struct user_record *u,
-				   const struct netaddr *addr, bool *allowed, bool *require_totp)
+				   const struct netaddr *addr, bool *allowed, bool *require_totp,
+				   uint8_t *second_factor)
 {
 	struct org_policy p;
 	int64_t now = time_now();
 	*allowed = true;
 	*require_totp = false;
+	*second_factor = SECOND_FACTOR_EITHER;
 	if (is_sysadmin(u)) {
 		enum coffer_err err = stored_policy_load(rq, STORE_POLICY_SYSTEM, &p);
 		if (err != COFFER_OK) {
@@ -86,19 +89,25 @@ enum coffer_err user_login_allowed(struct request *rq, const struct user_record 
 		}
 		*allowed = org_policy_login_allowed(&p, addr, now);
 		*require_totp = true;
+		*second_factor = p.second_factor;
 		return COFFER_OK;
 	}
 	/* Every organisation's rules must allow the sign-in, as they did before members had
 	 * rules of their own: a session is the person's in all their organisations at once. */
 	for (size_t i = 0; i < u->n_orgs && i < STORE_ORGS_MAX; i++) {
 		bool ok = false, totp = false;
-		enum coffer_err err = org_rules(rq, u, u->orgs[i].org_id, addr, now, &ok, &totp);
+		uint8_t kind = SECOND_FACTOR_EITHER;
+		enum coffer_err err =
+		    org_rules(rq, u, u->orgs[i].org_id, addr, now, &ok, &totp, &kind);
 		if (err != COFFER_OK) {
 			*allowed = false;
 			return err;
 		}
 		*allowed = *allowed && ok;
 		*require_totp |= totp;
+		/* An organisation that asks for no second factor has no say in which one. */
+		if (totp)
+			*second_factor = org_policy_second_factor_stricter(*second_factor, kind);
 	}
 	return COFFER_OK;
 }
@@ -108,7 +117,8 @@ enum coffer_err user_org_allowed(struct request *rq, const struct user_record *u
 				 bool *allowed)
 {
 	bool totp = false;
-	return org_rules(rq, u, org_id, addr, now, allowed, &totp);
+	uint8_t kind = SECOND_FACTOR_EITHER;
+	return org_rules(rq, u, org_id, addr, now, allowed, &totp, &kind);
 }
 
 enum coffer_err user_password_expired(struct request *rq, const struct user_record *u, int64_t now,

@@ -23,13 +23,14 @@ user_password_rules(struct request *rq, bool sysadmin, const struct user_record 
 		    const char *org_id, struct password_rules *out, bool *require_totp);
 
 /* Whether every policy that applies to U allows a sign-in from ADDR now (for a sysadmin the
- * system policy; else, for each organisation, its policy and U's own login policy there), and
- * whether any asks for an authenticator app (an organisation's policy, or U's own login policy
- * in one of them). */
+ * system policy; else, for each organisation, its policy and U's own login policy there),
+ * whether any asks for a second factor (an organisation's policy, or U's own login policy in
+ * one of them), and which second factor counts then (enum org_second_factor: the stricter of
+ * the organisations that ask, org_policy_second_factor_stricter). */
 COFFER_MUST_CHECK enum coffer_err user_login_allowed(struct request *rq,
 						     const struct user_record *u,
 						     const struct netaddr *addr, bool *allowed,
-						     bool *require_totp);
+						     bool *require_totp, uint8_t *second_factor);
 
 /* Whether ORG_ID's policy and U's own login policy there both allow a request from ADDR at
  * NOW: the check of every request to the organisation's routes. */

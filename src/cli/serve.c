@@ -26,6 +26,7 @@
 #include "backup/nightly.h"
 #include "cli/cli.h"
 #include "cli/run_as.h"
+#include "config/config_webauthn.h"
 #include "cli/store_open.h"
 #include "cli/keyring.h"
 #include "common/fileio.h"
@@ -329,6 +330,18 @@ static int start_metrics(struct route_labels *l)
 	return metrics_init(l->methods, l->patterns, api_routes_count) == COFFER_OK ? 0 : -1;
 }
 
+/* Tells keyd the WebAuthn relying party (config_webauthn.h), which it checks every passkey
+ * against: once, now, since keyd was started before the configuration was read. */
+static int give_keyd_webauthn(struct keyd_client *keyd, const struct coffer_config *cfg)
+{
+	char rp_id[CONFIG_RP_ID_MAX + 1], origin[CONFIG_ORIGIN_MAX + 1];
+	config_webauthn(cfg, rp_id, origin);
+	if (keyd_webauthn_set(keyd, rp_id, origin) != COFFER_OK)
+		return -1;
+	log_event(LOG_INFO, "webauthn", json_pack("{s:s,s:s}", "rp_id", rp_id, "origin", origin));
+	return 0;
+}
+
 /* What the metrics read at each scrape: the sessions live now. */
 struct metrics_source {
 	struct store *store;
@@ -416,6 +429,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	warn_if_unsealed(data_dir);
+	if (give_keyd_webauthn(keyd, &cfg) != 0) {
+		rc = cli_fail("cannot give the key service the WebAuthn relying party");
+		goto out;
+	}
 	/* Before anything that counts (the audit chains' first verification among them). */
 	if (cfg.metrics_on && start_metrics(&route_labels) != 0) {
 		rc = cli_fail("cannot set up the metrics");

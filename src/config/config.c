@@ -1,6 +1,7 @@
 /* config.c — the coffer.conf parser: a table of keys, each with its own strict value parser. */
 #include "config/config.h"
 #include "config/config_s3.h"
+#include "config/config_webauthn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -544,6 +545,8 @@ static const struct {
     {"s3_access_key_id", config_set_s3_access_key_id},
     {"s3_path_style", config_set_s3_path_style},
     {"data_region", config_set_data_region},
+    {"webauthn_rp_id", config_set_webauthn_rp_id},
+    {"webauthn_origin", config_set_webauthn_origin},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

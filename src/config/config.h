@@ -118,6 +118,9 @@ struct coffer_config {
 	/* Where the data must stay ("" when no promise is made): the object store's region and
 	 * its bucket's location must be this one, or the server does not start. */
 	char data_region[CONFIG_REGION_MAX + 1];
+	/* The WebAuthn relying party ("" when unset: derived from listen, config_webauthn.h). */
+	char webauthn_rp_id[253 + 1];
+	char webauthn_origin[8 + 253 + 6 + 1];
 };
 
 /* The libpq name of MODE ("verify-full", …). */

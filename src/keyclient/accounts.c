@@ -130,6 +130,19 @@ enum coffer_err keyd_totp_confirm(struct keyd_client *c, const uint8_t *account,
 	return err;
 }
 
+/* A passkey assertion (NULL: none) whose every field keyd can parse: a credential id,
+ * authenticator data, client data and signature, each within its bound; a user handle or none. */
+static bool assertion_ok(const struct keyd_assertion *p)
+{
+	return p == NULL ||
+	       (keyd_sealed_ok(p->cred_id, p->cred_id_len, WEBAUTHN_CRED_ID_MAX) &&
+		keyd_sealed_ok(p->auth_data, p->auth_data_len, WEBAUTHN_AUTH_DATA_MAX) &&
+		keyd_sealed_ok(p->client_data, p->client_data_len, WEBAUTHN_CLIENT_DATA_MAX) &&
+		keyd_sealed_ok(p->signature, p->signature_len, WEBAUTHN_SIGNATURE_MAX) &&
+		(p->user_handle_len == 0 ||
+		 keyd_sealed_ok(p->user_handle, p->user_handle_len, WEBAUTHN_USER_HANDLE_MAX)));
+}
+
 enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 			   struct keyd_login_result *out)
 {
@@ -138,7 +151,7 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	if (c == NULL || in == NULL || out == NULL ||
 	    (in->account_len > 0 &&
 	     !keyd_sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX)) ||
-	    !keyd_password_ok(in->password, in->password_len))
+	    !keyd_password_ok(in->password, in->password_len) || !assertion_ok(in->passkey))
 		return COFFER_ERR_INVALID_INPUT;
 	_Static_assert(KEYD_CODE_MAX == TOTP_DIGITS, "keyd parses a six-digit code");
 	const char *code = "-"; /* a code keyd refuses as wrong */
@@ -153,6 +166,14 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 	wire_put_str(w, code);
 	wire_put_u64(w, (uint64_t)in->last_step);
 	wire_put_u32(w, in->ttl_s);
+	const struct keyd_assertion *p = in->passkey, none = {0};
+	if (p == NULL)
+		p = &none;
+	wire_put_bytes(w, p->cred_id, p->cred_id_len);
+	wire_put_bytes(w, p->auth_data, p->auth_data_len);
+	wire_put_bytes(w, p->client_data, p->client_data_len);
+	wire_put_bytes(w, p->signature, p->signature_len);
+	wire_put_bytes(w, p->user_handle, p->user_handle_len);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_SESSION_NEW, &r, &failure);
 	if (err == COFFER_OK) {
 		wire_get_str(&r, out->token, TOKEN_TEXT_LEN);
@@ -161,9 +182,11 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 		out->step = (int64_t)wire_get_u64(&r);
 		out->account.len =
 		    wire_get_bytes(&r, out->account.bytes, sizeof out->account.bytes);
+		out->factor = (enum keyd_second_factor)wire_get_u8(&r);
 		out->failure = 0;
 		if (!wire_reader_end(&r) || strlen(out->token) != TOKEN_TEXT_LEN ||
-		    out->ticket_len == 0 || out->step < TOTP_STEP_NONE) {
+		    out->ticket_len == 0 || out->step < TOTP_STEP_NONE ||
+		    out->factor > KEYD_FACTOR_PASSKEY) {
 			sodium_memzero(out, sizeof *out);
 			err = COFFER_ERR_UNAVAILABLE;
 		}

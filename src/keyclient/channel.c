@@ -84,7 +84,7 @@ enum coffer_err keyd_channel_round_trip_fd(struct keyd_channel *ch, uint8_t want
 	if (type == KEYD_MSG_LOGIN_FAILED && failure != NULL) {
 		uint8_t why = wire_get_u8(r);
 		if (wire_reader_end(r) && why >= KEYD_LOGIN_BAD_PASSWORD &&
-		    why <= KEYD_LOGIN_TOTP_NOT_ENROLLED) {
+		    why <= KEYD_LOGIN_SECOND_FACTOR_MISSING) {
 			*failure = (enum keyd_login_failure)why;
 			return COFFER_ERR_INVALID_CREDENTIALS;
 		}

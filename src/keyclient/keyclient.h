@@ -17,6 +17,7 @@
 #include "crypto/keywrap.h"
 #include "crypto/snapshot_key.h"
 #include "keyproto/protocol.h"
+#include "signin/webauthn.h"
 
 /* KEYD_CHANNELS connections to keyd. */
 struct keyd_client;
@@ -111,7 +112,15 @@ COFFER_MUST_CHECK enum coffer_err keyd_totp_confirm(struct keyd_client *c, const
 						    size_t account_len, const char *code,
 						    struct keyd_sealed *out, int64_t *step);
 
+/* A passkey's answer to a sign-in challenge, as the browser gave it (decoded from base64url):
+ * every length within signin/webauthn.h's bounds, the user handle 0 when none came. */
+struct keyd_assertion {
+	const uint8_t *cred_id, *auth_data, *client_data, *signature, *user_handle;
+	size_t cred_id_len, auth_data_len, client_data_len, signature_len, user_handle_len;
+};
+
 struct keyd_login {
+	const struct keyd_assertion *passkey; /* NULL when none came */
 	const uint8_t *account;
 	size_t account_len; /* NULL/0 for an unknown email */
 	const char *password;
@@ -129,12 +138,67 @@ struct keyd_login_result {
 	int64_t step;			 /* the TOTP step used, -1 when none */
 	struct keyd_sealed account;	 /* the account sealed anew (len 0: unchanged): store it */
 	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
+	enum keyd_second_factor factor;	 /* what the login was made with */
 };
 
 /* Checks a login (LOGIN). COFFER_OK with a new session, or COFFER_ERR_INVALID_CREDENTIALS with
  * OUT->failure saying why (for the audit trail only). */
 COFFER_MUST_CHECK enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 					     struct keyd_login_result *out);
+
+/* --- passkeys (passkeys.c) ------------------------------------------------------------ */
+
+/* Hands keyd the WebAuthn relying party from coffer.conf, once, at start-up (WEBAUTHN_SET). */
+COFFER_MUST_CHECK enum coffer_err keyd_webauthn_set(struct keyd_client *c, const char *rp_id,
+						    const char *origin);
+
+/* A challenge keyd sealed (PASSKEY_CHALLENGE), to hand the browser, and when it expires. */
+struct keyd_challenge {
+	uint8_t bytes[CHALLENGE_BYTES_MAX];
+	size_t len;
+	int64_t expires_at;
+};
+
+/* A challenge for a sign-in with a passkey (S NULL: PASSKEY_LOGIN_BEGIN), or for session S's
+ * user to register one (PASSKEY_REGISTER_BEGIN). COFFER_ERR_CONFIG before keyd_webauthn_set. */
+COFFER_MUST_CHECK enum coffer_err keyd_passkey_challenge(struct keyd_client *c,
+							 const struct keyd_session *s,
+							 struct keyd_challenge *out);
+
+struct keyd_passkey_info {
+	uint8_t id[WEBAUTHN_CRED_ID_MAX];
+	size_t id_len;
+	char name[ACCOUNT_PASSKEY_NAME_MAX + 1];
+	int64_t created_at;
+	uint32_t sign_count;
+	int32_t alg;
+};
+
+/* Registers a passkey named NAME for session S's user, whose sealed account is ACCOUNT, from
+ * navigator.credentials.create's client data and attestation object (PASSKEY_REGISTER): *OUT
+ * the account with it, INFO the passkey (its id, algorithm and counter; NAME is the caller's).
+ * keyd's refusals: INVALID_INPUT (malformed), INVALID_CREDENTIALS (not this ceremony's), EXISTS
+ * (held already), TOO_LARGE (no room), UNAUTHENTICATED (not the session's account). */
+COFFER_MUST_CHECK enum coffer_err
+keyd_passkey_register(struct keyd_client *c, const struct keyd_session *s, const uint8_t *account,
+		      size_t account_len, const char *name, const uint8_t *client_data,
+		      size_t client_data_len, const uint8_t *attestation, size_t attestation_len,
+		      struct keyd_sealed *out, struct keyd_passkey_info *info);
+
+/* Removes the passkey CRED_ID from session S's user's ACCOUNT (PASSKEY_REMOVE): *OUT the
+ * account without it. NOT_FOUND when it holds none such; ADMIN_NEEDS_TOTP for the last second
+ * factor of an administrator. */
+COFFER_MUST_CHECK enum coffer_err keyd_passkey_remove(struct keyd_client *c,
+						      const struct keyd_session *s,
+						      const uint8_t *account, size_t account_len,
+						      const uint8_t *cred_id, size_t cred_id_len,
+						      struct keyd_sealed *out);
+
+/* The passkeys of session S's user's ACCOUNT (PASSKEY_LIST), into OUT (ACCOUNT_PASSKEYS_MAX). */
+COFFER_MUST_CHECK enum coffer_err keyd_passkey_list(struct keyd_client *c,
+						    const struct keyd_session *s,
+						    const uint8_t *account, size_t account_len,
+						    struct keyd_passkey_info *out, size_t *n);
 
 /* --- organisations and their people (people.c) ---------------------------------------- */
 

@@ -9,10 +9,11 @@
 #include "common/wire.h"
 #include "crypto/keywrap.h"
 
-#define FORMAT		     1 /* invites, resets, charters; accounts before breach digests */
-#define ACCOUNT_FORMAT_CLEAR 2 /* accounts with a breach digest and the hash in clear */
-#define ACCOUNT_FORMAT	     3 /* accounts: the password hash encrypted */
-#define HASH_AAD_LABEL	     "coffer/pwhash/v1"
+#define FORMAT		      1 /* invites, resets, charters; accounts before breach digests */
+#define ACCOUNT_FORMAT_CLEAR  2 /* accounts with a breach digest and the hash in clear */
+#define ACCOUNT_FORMAT_HASHED 3 /* accounts: the password hash encrypted, before passkeys */
+#define ACCOUNT_FORMAT	      4 /* accounts: with passkeys */
+#define HASH_AAD_LABEL	      "coffer/pwhash/v1"
 
 static bool valid_email(const char *s)
 {
@@ -69,9 +70,11 @@ static bool account_fields_valid(const struct account *a)
 	return ticket_holder_valid(a->role, a->orgs, a->n_orgs);
 }
 
+static bool passkeys_valid(const struct account *a);
+
 static bool account_valid(const struct account *a)
 {
-	return account_fields_valid(a) && hash_valid(a->password_hash);
+	return account_fields_valid(a) && hash_valid(a->password_hash) && passkeys_valid(a);
 }
 
 /* An account as it is written: the record, and its password hash encrypted. */
@@ -128,6 +131,69 @@ static enum coffer_err hash_open(const struct seal_keys *k, struct account_decod
 	return err;
 }
 
+static bool passkey_valid(const struct account_passkey *p)
+{
+	size_t nl = strnlen(p->name, ACCOUNT_PASSKEY_NAME_MAX + 1);
+	return p->id_len >= 1 && p->id_len <= WEBAUTHN_CRED_ID_MAX && nl >= 1 &&
+	       nl <= ACCOUNT_PASSKEY_NAME_MAX &&
+	       ((p->key.alg == WEBAUTHN_ES256 && p->key.len == 65) ||
+		(p->key.alg == WEBAUTHN_EDDSA && p->key.len == 32));
+}
+
+/* At most ACCOUNT_PASSKEYS_MAX, each valid, no credential id twice. */
+static bool passkeys_valid(const struct account *a)
+{
+	if (a->n_passkeys > ACCOUNT_PASSKEYS_MAX)
+		return false;
+	for (size_t i = 0; i < a->n_passkeys; i++) {
+		const struct account_passkey *p = &a->passkeys[i];
+		if (!passkey_valid(p) || account_passkey_find(a, p->id, p->id_len) != (int)i)
+			return false;
+	}
+	return true;
+}
+
+static void write_passkeys(struct wire_writer *w, const struct account *a)
+{
+	wire_put_u8(w, a->n_passkeys);
+	for (size_t i = 0; i < a->n_passkeys; i++) {
+		const struct account_passkey *p = &a->passkeys[i];
+		wire_put_bytes(w, p->id, p->id_len);
+		wire_put_u32(w, (uint32_t)p->key.alg);
+		wire_put_bytes(w, p->key.bytes, p->key.len);
+		wire_put_u32(w, p->sign_count);
+		wire_put_u64(w, (uint64_t)p->created_at);
+		wire_put_str(w, p->name);
+	}
+}
+
+static void read_passkeys(struct wire_reader *r, struct account *a)
+{
+	a->n_passkeys = wire_get_u8(r);
+	if (a->n_passkeys > ACCOUNT_PASSKEYS_MAX) {
+		r->bad = true;
+		return;
+	}
+	for (size_t i = 0; i < a->n_passkeys; i++) {
+		struct account_passkey *p = &a->passkeys[i];
+		p->id_len = wire_get_bytes(r, p->id, sizeof p->id);
+		p->key.alg = (int32_t)wire_get_u32(r);
+		p->key.len = wire_get_bytes(r, p->key.bytes, sizeof p->key.bytes);
+		p->sign_count = wire_get_u32(r);
+		p->created_at = (int64_t)wire_get_u64(r);
+		wire_get_str(r, p->name, ACCOUNT_PASSKEY_NAME_MAX);
+	}
+}
+
+int account_passkey_find(const struct account *a, const uint8_t *id, size_t len)
+{
+	for (size_t i = 0; i < a->n_passkeys && i < ACCOUNT_PASSKEYS_MAX; i++) {
+		if (a->passkeys[i].id_len == len && memcmp(a->passkeys[i].id, id, len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 static void write_account(struct wire_writer *w, const void *rec)
 {
 	const struct account_encoding *e = rec;
@@ -140,19 +206,21 @@ static void write_account(struct wire_writer *w, const void *rec)
 	wire_put_u8(w, a->totp);
 	wire_put_bytes(w, a->totp_sealed, a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed);
 	wire_put_bytes(w, a->breach_sealed, a->has_breach ? sizeof a->breach_sealed : 0);
+	write_passkeys(w, a);
 }
 
 static bool read_account(struct wire_reader *r, uint8_t fmt, void *rec)
 {
 	struct account_decoding *d = rec;
 	struct account *a = &d->a;
-	if (fmt != FORMAT && fmt != ACCOUNT_FORMAT_CLEAR && fmt != ACCOUNT_FORMAT)
+	if (fmt != FORMAT && fmt != ACCOUNT_FORMAT_CLEAR && fmt != ACCOUNT_FORMAT_HASHED &&
+	    fmt != ACCOUNT_FORMAT)
 		return false;
 	wire_get_str(r, a->user_id, TICKET_ID_MAX);
 	wire_get_str(r, a->email, EMAIL_MAX);
 	a->role = wire_get_u8(r);
 	bool ok = ticket_orgs_get(r, a->orgs, &a->n_orgs);
-	a->hash_in_clear = fmt != ACCOUNT_FORMAT;
+	a->hash_in_clear = fmt == FORMAT || fmt == ACCOUNT_FORMAT_CLEAR;
 	if (a->hash_in_clear)
 		wire_get_str(r, a->password_hash, ACCOUNT_HASH_MAX);
 	else
@@ -164,7 +232,10 @@ static bool read_account(struct wire_reader *r, uint8_t fmt, void *rec)
 		bl = wire_get_bytes(r, a->breach_sealed, sizeof a->breach_sealed);
 		a->has_breach = bl == sizeof a->breach_sealed;
 	}
-	return ok && tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed) &&
+	if (fmt == ACCOUNT_FORMAT)
+		read_passkeys(r, a);
+	return ok && passkeys_valid(a) &&
+	       tl == (a->totp == ACCOUNT_TOTP_NONE ? 0 : sizeof a->totp_sealed) &&
 	       (bl == 0 || a->has_breach) && account_fields_valid(a) &&
 	       (!a->hash_in_clear || hash_valid(a->password_hash));
 }
@@ -212,6 +283,56 @@ bool account_is_admin(const struct account *a)
 			return true;
 	}
 	return false;
+}
+
+bool account_has_second_factor(const struct account *a)
+{
+	return a->totp == ACCOUNT_TOTP_ACTIVE || a->n_passkeys > 0;
+}
+
+static bool challenge_valid(const struct passkey_challenge *c)
+{
+	if (c->kind == CHALLENGE_REGISTER)
+		return ticket_id_valid(c->user_id) && c->expires_at > 0;
+	return c->kind == CHALLENGE_LOGIN && c->user_id[0] == '\0' && c->expires_at > 0;
+}
+
+static void write_challenge(struct wire_writer *w, const void *rec)
+{
+	const struct passkey_challenge *c = rec;
+	wire_put_u8(w, c->kind);
+	wire_put_bytes(w, c->user_id, strlen(c->user_id));
+	wire_put_bytes(w, c->nonce, sizeof c->nonce);
+	wire_put_u64(w, (uint64_t)c->expires_at);
+}
+
+static bool read_challenge(struct wire_reader *r, uint8_t fmt, void *rec)
+{
+	struct passkey_challenge *c = rec;
+	if (fmt != FORMAT)
+		return false;
+	c->kind = wire_get_u8(r);
+	size_t ul = wire_get_bytes(r, c->user_id, TICKET_ID_MAX);
+	c->user_id[ul] = '\0';
+	wire_get_exact(r, c->nonce, sizeof c->nonce);
+	c->expires_at = (int64_t)wire_get_u64(r);
+	return memchr(c->user_id, '\0', ul) == NULL && challenge_valid(c);
+}
+
+enum coffer_err challenge_seal(const struct seal_keys *k, const struct passkey_challenge *c,
+			       uint8_t *out, size_t *len)
+{
+	if (!challenge_valid(c))
+		return COFFER_ERR_INVALID_INPUT;
+	return seal_record(k, SEAL_CHALLENGE, FORMAT, CHALLENGE_SEALED_MAX, write_challenge, c, out,
+			   len);
+}
+
+enum coffer_err challenge_open(const struct seal_keys *k, const uint8_t *in, size_t len,
+			       struct passkey_challenge *c)
+{
+	return open_record(k, SEAL_CHALLENGE, CHALLENGE_SEALED_MAX, read_challenge, c, sizeof *c,
+			   in, len);
 }
 
 static bool invite_valid(const struct invite *inv)

@@ -18,10 +18,16 @@
  *   account: u8 format = 3 | str user id | str email | u8 role | u8 n |
  *            n × (str org id | u8 org role | u8 clearance) | bytes encrypted password hash |
  *            u8 totp state | bytes encrypted TOTP secret |
- *            bytes encrypted breach digest (empty when the account has none)
+ *            bytes encrypted breach digest (empty when the account has none) |
+ *            u8 p (0..ACCOUNT_PASSKEYS_MAX) | p × PASSKEY
  *            (formats 1 and 2 hold the password hash in clear, as str; format 1, written
- *            before breach digests, ends after the TOTP secret. Both still open, and keyd
- *            seals such an account again at its next sign-in: LOGIN.)
+ *            before breach digests, ends after the TOTP secret; format 3, written before
+ *            passkeys, ends after the breach digest. All still open; keyd seals a format 1 or
+ *            2 account again at its next sign-in (LOGIN), and a format 3 one as format 4 at
+ *            its next change.)
+ *   PASSKEY: bytes credential id (1..WEBAUTHN_CRED_ID_MAX) | u32 COSE algorithm (as a two's
+ *            complement: -7 ES256, -8 EdDSA) | bytes public key (65 or 32) |
+ *            u32 signature counter | i64 registered at | str name (1..ACCOUNT_PASSKEY_NAME_MAX)
  *   invite:  u8 format = 1 | bytes(32) token hash | str email | u8 role |
  *            bytes org id (empty for a sysadmin) | u8 clearance | i64 expires at
  *   reset:   u8 format = 1 | bytes(32) token hash | str user id | str email | str org id |
@@ -56,12 +62,28 @@
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
 #include "keyproto/protocol.h" /* struct invite; the sealed records' limits */
+#include "signin/webauthn.h"
 
 #define ACCOUNT_HASH_MAX	    127 /* crypto_pwhash_STRBYTES - 1 */
 #define ACCOUNT_TOTP_SEALED_BYTES   (4 + AEAD_OVERHEAD + ACCOUNT_TOTP_SECRET_BYTES)
 #define ACCOUNT_BREACH_BYTES	    20 /* SHA-1 */
 #define ACCOUNT_BREACH_SEALED_BYTES (4 + AEAD_OVERHEAD + ACCOUNT_BREACH_BYTES)
 #define ACCOUNT_HASH_SEALED_MAX	    (4 + AEAD_OVERHEAD + ACCOUNT_HASH_MAX)
+
+/* Passkeys (WebAuthn credentials, keyd/passkey_requests.c) an account holds: their public keys
+ * need integrity, not secrecy, which the account's seal gives. Eight ES256 passkeys with the
+ * longest ids and names take some 2.2 KiB of the record's 4 KiB: an account with many
+ * memberships may have room for fewer (a registration that does not fit is refused). The
+ * limits, ACCOUNT_PASSKEYS_MAX and ACCOUNT_PASSKEY_NAME_MAX, are in keyproto/protocol.h. */
+
+struct account_passkey {
+	uint8_t id[WEBAUTHN_CRED_ID_MAX];
+	size_t id_len;
+	struct webauthn_public_key key;
+	uint32_t sign_count; /* the highest the authenticator has shown; 0: it keeps none */
+	int64_t created_at;
+	char name[ACCOUNT_PASSKEY_NAME_MAX + 1];
+};
 
 enum account_totp { ACCOUNT_TOTP_NONE = 0, ACCOUNT_TOTP_PENDING = 1, ACCOUNT_TOTP_ACTIVE = 2 };
 
@@ -77,6 +99,8 @@ struct account {
 	uint8_t totp_sealed[ACCOUNT_TOTP_SEALED_BYTES];	    /* when totp != NONE */
 	bool has_breach;				    /* an account of format 1 has none */
 	uint8_t breach_sealed[ACCOUNT_BREACH_SEALED_BYTES]; /* when has_breach */
+	uint8_t n_passkeys;
+	struct account_passkey passkeys[ACCOUNT_PASSKEYS_MAX];
 };
 
 /* Encodes and seals A into OUT (ACCOUNT_SEALED_MAX bytes). COFFER_ERR_INVALID_INPUT when a
@@ -89,8 +113,30 @@ COFFER_MUST_CHECK enum coffer_err account_open(const struct seal_keys *k, const 
 					       size_t len, struct account *a);
 
 /* Whether A administers anything (a sysadmin, or an org_admin of any organisation): such an
- * account signs in with an active TOTP, whatever any policy says (ASVS V4.3.1). */
+ * account signs in with a second factor, whatever any policy says (ASVS V4.3.1). */
 bool account_is_admin(const struct account *a);
+/* Whether A has a second factor to sign in with: an active TOTP, or a passkey. */
+bool account_has_second_factor(const struct account *a);
+/* The index of A's passkey with credential id ID (LEN bytes), or -1. */
+int account_passkey_find(const struct account *a, const uint8_t *id, size_t len);
+
+/* A WebAuthn challenge keyd hands out (keyd/passkey_requests.c) and takes back inside client
+ * data: the challenge the browser signs is this record sealed, so keyd needs no memory of the
+ * challenges it issued. Sealed: u8 format = 1 | u8 kind | str user id ("" for a sign-in) |
+ * bytes(16) random | i64 expires at. */
+enum passkey_challenge_kind { CHALLENGE_REGISTER = 1, CHALLENGE_LOGIN = 2 };
+#define CHALLENGE_SEALED_MAX CHALLENGE_BYTES_MAX
+struct passkey_challenge {
+	uint8_t kind; /* enum passkey_challenge_kind */
+	char user_id[TICKET_ID_MAX + 1];
+	uint8_t nonce[16];
+	int64_t expires_at;
+};
+COFFER_MUST_CHECK enum coffer_err challenge_seal(const struct seal_keys *k,
+						 const struct passkey_challenge *c, uint8_t *out,
+						 size_t *len);
+COFFER_MUST_CHECK enum coffer_err challenge_open(const struct seal_keys *k, const uint8_t *in,
+						 size_t len, struct passkey_challenge *c);
 
 COFFER_MUST_CHECK enum coffer_err invite_seal(const struct seal_keys *k, const struct invite *inv,
 					      uint8_t *out, size_t *len);

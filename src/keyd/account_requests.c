@@ -90,6 +90,9 @@ enum coffer_err keyd_enrol(const struct keyd_keys *keys, const uint8_t *password
 		err = account_breach_set(keys->seals, a, password, password_len);
 	a->totp = ACCOUNT_TOTP_NONE;
 	memset(a->totp_sealed, 0, sizeof a->totp_sealed);
+	/* A reset enrols the second factor anew: the passkeys of before are not trusted. */
+	a->n_passkeys = 0;
+	memset(a->passkeys, 0, sizeof a->passkeys);
 	if (err == COFFER_OK && with_totp) {
 		totp_secret_generate(x->secret);
 		x->has_secret = true;
@@ -141,7 +144,7 @@ static enum coffer_err accept_join(const struct keyd_keys *keys,
 	if (!keyd_verify_password(keys->hashing, a->password_hash, in->password, in->password_len))
 		return COFFER_ERR_INVALID_CREDENTIALS;
 	/* Joining cannot enrol an authenticator: an account without one is not made an admin. */
-	if (inv->role == INVITE_ORG_ADMIN && a->totp != ACCOUNT_TOTP_ACTIVE)
+	if (inv->role == INVITE_ORG_ADMIN && !account_has_second_factor(a))
 		return COFFER_ERR_ADMIN_NEEDS_TOTP;
 	/* The password is at hand: an account sealed before breach digests gets one. */
 	enum coffer_err err = account_breach_set(keys->seals, a, in->password, in->password_len);
@@ -241,20 +244,25 @@ bool keyd_read_login(struct wire_reader *r, struct keyd_request *q)
 	keyd_get_opt_str(r, in->code, KEYD_CODE_MAX);
 	in->last_step = (int64_t)wire_get_u64(r);
 	in->ttl = wire_get_u32(r);
+	keyd_read_assertion(r, &q->passkey);
 	return !r->bad;
 }
 
-/* Checks the credentials: COFFER_OK with *FAILURE 0 and *STEP the code's step (or
- * TOTP_STEP_NONE) for a login that may go ahead, COFFER_OK with *FAILURE set for one that
- * may not, or an error for a fault (DENIED). */
+/* Checks the credentials: COFFER_OK with *FAILURE 0, *STEP the code's step (or
+ * TOTP_STEP_NONE) and X->factor the second factor used, for a login that may go ahead;
+ * COFFER_OK with *FAILURE set for one that may not, or an error for a fault (DENIED). A passkey
+ * presented is the second factor, whatever else the account has; without one, an account with
+ * an active TOTP needs its code, and one with passkeys alone needs a passkey. */
 static enum coffer_err check_login(const struct keyd_keys *keys,
 				   const struct keyd_account_fields *in,
+				   const struct keyd_passkey_fields *pk,
 				   struct keyd_account_work *x, int64_t now,
 				   enum keyd_login_failure *failure, int64_t *step)
 {
 	struct account *a = &x->a;
 	*failure = 0;
 	*step = TOTP_STEP_NONE;
+	x->factor = KEYD_FACTOR_NONE;
 	/* Unknown, or a record keyd did not seal: the same Argon2id run, then the same answer. */
 	bool known = in->account_len > 0 &&
 		     account_open(keys->seals, in->account, in->account_len, a) == COFFER_OK;
@@ -264,14 +272,25 @@ static enum coffer_err check_login(const struct keyd_keys *keys,
 		*failure = KEYD_LOGIN_BAD_PASSWORD;
 		return COFFER_OK;
 	}
-	/* An administrator always needs an active TOTP; nobody signs in with a pending one. */
+	/* An administrator always needs a second factor (an active TOTP or a passkey); nobody
+	 * signs in with a pending TOTP. */
 	if (a->totp == ACCOUNT_TOTP_PENDING ||
-	    (account_is_admin(a) && a->totp != ACCOUNT_TOTP_ACTIVE)) {
+	    (account_is_admin(a) && !account_has_second_factor(a))) {
 		*failure = KEYD_LOGIN_TOTP_NOT_ENROLLED;
 		return COFFER_OK;
 	}
-	if (a->totp != ACCOUNT_TOTP_ACTIVE)
+	if (pk->cred_id_len > 0) {
+		enum coffer_err err =
+		    keyd_passkey_login(keys, pk, a, now, failure, &x->account_changed);
+		if (err == COFFER_OK && *failure == 0)
+			x->factor = KEYD_FACTOR_PASSKEY;
+		return err;
+	}
+	if (a->totp != ACCOUNT_TOTP_ACTIVE) {
+		if (a->n_passkeys > 0)
+			*failure = KEYD_LOGIN_SECOND_FACTOR_MISSING;
 		return COFFER_OK;
+	}
 	if (in->code[0] == '\0') {
 		*failure = KEYD_LOGIN_TOTP_MISSING;
 		return COFFER_OK;
@@ -289,6 +308,8 @@ static enum coffer_err check_login(const struct keyd_keys *keys,
 		*step = TOTP_STEP_NONE;
 		return COFFER_OK;
 	}
+	if (err == COFFER_OK)
+		x->factor = KEYD_FACTOR_TOTP;
 	return err;
 }
 
@@ -321,13 +342,14 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 	    in->password_len == 0)
 		err = COFFER_ERR_INVALID_INPUT;
 	if (err == COFFER_OK)
-		err = check_login(keys, in, x, caller->now, &failure, &step);
+		err = check_login(keys, in, &q->passkey, x, caller->now, &failure, &step);
 	if (err == COFFER_OK && failure == 0)
 		err = issue_session(keys, x, caller->now, in->ttl);
-	/* An account that held its password hash in clear is sealed again, encrypting it, for
-	 * the web process to store in its place. */
+	/* An account that held its password hash in clear is sealed again, encrypting it, and
+	 * one whose passkey's counter moved, with the new counter, for the web process to store
+	 * in its place. */
 	x->out2_len = 0;
-	if (err == COFFER_OK && failure == 0 && x->a.hash_in_clear)
+	if (err == COFFER_OK && failure == 0 && (x->a.hash_in_clear || x->account_changed))
 		err = account_seal(keys->seals, &x->a, x->out2, &x->out2_len);
 	if (err != COFFER_OK) {
 		keyd_refuse(reply, "login", err);
@@ -341,6 +363,7 @@ void keyd_answer_login(const struct keyd_keys *keys, const struct keyd_caller *c
 		wire_put_u64(w, (uint64_t)x->t.expires_at);
 		wire_put_u64(w, (uint64_t)step);
 		wire_put_bytes(w, x->out2, x->out2_len);
+		wire_put_u8(w, x->factor);
 	}
 }
 

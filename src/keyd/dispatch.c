@@ -79,6 +79,18 @@ static const struct row table[] = {
 	 keyd_read_backup_key,     keyd_answer_backup_key,     WIPE_ALL},
 	{KEYD_MSG_SECRET_GET,     PERMIT_NONE,        "sealed credential",
 	 keyd_read_secret_get,     keyd_answer_secret_get,     WIPE_ALL},
+	{KEYD_MSG_WEBAUTHN_SET,   PERMIT_NONE,        "WebAuthn relying party",
+	 keyd_read_webauthn_set,   keyd_answer_webauthn_set,   WIPE_ALL},
+	{KEYD_MSG_PASSKEY_LOGIN_BEGIN, PERMIT_NONE,   "passkey challenge",
+	 keyd_read_passkey_login_begin, keyd_answer_passkey_login_begin, WIPE_ALL},
+	{KEYD_MSG_PASSKEY_REGISTER_BEGIN, PERMIT_SESSION, "passkey challenge",
+	 keyd_read_passkey_register_begin, keyd_answer_passkey_register_begin, WIPE_ALL},
+	{KEYD_MSG_PASSKEY_REGISTER, PERMIT_SESSION,   "passkey registration",
+	 keyd_read_passkey_register, keyd_answer_passkey_register, WIPE_ALL},
+	{KEYD_MSG_PASSKEY_REMOVE, PERMIT_SESSION,     "passkey removal",
+	 keyd_read_passkey_remove, keyd_answer_passkey_remove, WIPE_ALL},
+	{KEYD_MSG_PASSKEY_LIST,   PERMIT_SESSION,     "passkey list",
+	 keyd_read_passkey_list,   keyd_answer_passkey_list,   WIPE_ALL},
 };
 // clang-format on
 

@@ -122,6 +122,35 @@ bool keyd_read_backup_key(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_backup_key(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			    struct keyd_request *q, struct frame_writer *reply);
 
+/* passkey_requests.c */
+bool keyd_read_webauthn_set(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_webauthn_set(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_passkey_login_begin(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_passkey_login_begin(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				     struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_passkey_register_begin(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_passkey_register_begin(const struct keyd_keys *keys,
+					const struct keyd_caller *caller, struct keyd_request *q,
+					struct frame_writer *reply);
+bool keyd_read_passkey_register(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_passkey_register(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				  struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_passkey_remove(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_passkey_remove(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_passkey_list(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_passkey_list(const struct keyd_keys *keys, const struct keyd_caller *caller,
+			      struct keyd_request *q, struct frame_writer *reply);
+/* Reads a LOGIN's ASSERTION (keyproto/protocol.h) into P. */
+void keyd_read_assertion(struct wire_reader *r, struct keyd_passkey_fields *p);
+/* Checks the passkey assertion IN against the opened account A at NOW: COFFER_OK with *FAILURE
+ * 0 when it holds (A's passkey then has the new counter, and *CHANGED says whether it moved),
+ * COFFER_OK with *FAILURE set when it does not, COFFER_ERR_CONFIG before WEBAUTHN_SET. */
+COFFER_MUST_CHECK enum coffer_err
+keyd_passkey_login(const struct keyd_keys *keys, const struct keyd_passkey_fields *in,
+		   struct account *a, int64_t now, enum keyd_login_failure *failure, bool *changed);
+
 /* secret_requests.c */
 bool keyd_read_secret_get(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_secret_get(const struct keyd_keys *keys, const struct keyd_caller *caller,

@@ -19,6 +19,8 @@
  */
 #include "keyd/keyd.h"
 
+#include <jansson.h>
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -151,6 +153,9 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 		err = keyd_secrets_load(start->data_dir, &keys);
 		source = err == COFFER_OK ? KEYD_FAIL_KEYRING : KEYD_FAIL_SECRETS;
 	}
+	/* jansson (client data JSON, passkey_requests.c) seeds its hash function from
+	 * /dev/urandom on first use: done now, before the sandbox forbids opening a file. */
+	json_object_seed(0);
 	if (err == COFFER_OK)
 		err = start_threads(fds);
 	/* Keys loaded, threads started: keyd needs no file, socket, process or root any more. */

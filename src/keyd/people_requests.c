@@ -177,7 +177,7 @@ static enum coffer_err member_set(const struct keyd_keys *keys, const struct key
 		a->n_orgs = last;
 	} else {
 		/* An org_admin signs in with TOTP: one without cannot be made one (ASVS V4.3.1). */
-		if (role == TICKET_ORG_ADMIN && a->totp != ACCOUNT_TOTP_ACTIVE)
+		if (role == TICKET_ORG_ADMIN && !account_has_second_factor(a))
 			return COFFER_ERR_ADMIN_NEEDS_TOTP;
 		m->org_role = role;
 		m->clearance = q->grant;

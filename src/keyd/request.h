@@ -56,6 +56,25 @@ struct keyd_account_fields {
 	uint32_t ttl;	   /* LOGIN */
 };
 
+/* The passkey requests' fields (PASSKEY_REGISTER, PASSKEY_REMOVE) and a LOGIN's ASSERTION. */
+struct keyd_passkey_fields {
+	char rp_id[256];			       /* WEBAUTHN_SET */
+	char origin[WEBAUTHN_ORIGIN_MAX + 1];	       /* WEBAUTHN_SET */
+	char name[ACCOUNT_PASSKEY_NAME_MAX + 1];       /* PASSKEY_REGISTER */
+	uint8_t attestation[WEBAUTHN_ATTESTATION_MAX]; /* PASSKEY_REGISTER */
+	size_t attestation_len;
+	uint8_t client_data[WEBAUTHN_CLIENT_DATA_MAX];
+	size_t client_data_len;
+	uint8_t cred_id[WEBAUTHN_CRED_ID_MAX]; /* LOGIN, PASSKEY_REMOVE */
+	size_t cred_id_len;
+	uint8_t auth_data[WEBAUTHN_AUTH_DATA_MAX]; /* LOGIN */
+	size_t auth_data_len;
+	uint8_t signature[WEBAUTHN_SIGNATURE_MAX]; /* LOGIN */
+	size_t signature_len;
+	uint8_t user_handle[WEBAUTHN_USER_HANDLE_MAX]; /* LOGIN */
+	size_t user_handle_len;
+};
+
 /* What the account requests decode and make while they are answered. */
 struct keyd_account_work {
 	struct invite inv;	/* ACCEPT: the invite, opened */
@@ -72,6 +91,8 @@ struct keyd_account_work {
 	uint8_t out[ACCOUNT_SEALED_MAX]; /* the record sealed for the reply */
 	size_t out_len;
 	uint8_t digest[ACCOUNT_BREACH_BYTES]; /* BREACH_CHECK: the password's SHA-1, opened */
+	uint8_t factor;			      /* LOGIN: enum keyd_second_factor */
+	bool account_changed; /* LOGIN: a passkey's counter moved: seal the account again */
 };
 
 /* AUDIT_LINK and AUDIT_CHECK. */
@@ -98,6 +119,7 @@ struct keyd_request {
 	size_t charter_len;
 	struct keyd_account_fields account; /* the account requests */
 	struct keyd_account_work work;
+	struct keyd_passkey_fields passkey;
 	struct keyd_audit_fields audit;
 	int passed_fd; /* BREACH_LIST: the descriptor that came with it (-1: none, or taken) */
 	char secret_name[SECRET_NAME_MAX + 1]; /* SECRET_GET */

@@ -14,6 +14,7 @@ static const char *const labels[SEAL__COUNT] = {
 	[SEAL_INVITE] = "coffer/keyd/invite/v1",
 	[SEAL_RESET] = "coffer/keyd/reset/v1",
 	[SEAL_CHARTER] = "coffer/keyd/charter/v1",
+	[SEAL_CHALLENGE] = "coffer/keyd/webauthn-challenge/v1",
 };
 // clang-format on
 #define TOTP_LABEL   "coffer/keyd/totp-secret/v1"

@@ -30,6 +30,7 @@ enum seal_purpose {
 	SEAL_INVITE,	 /* invitations (account.h) */
 	SEAL_RESET,	 /* sign-in resets (account.h) */
 	SEAL_CHARTER,	 /* organisations' founding charters (account.h) */
+	SEAL_CHALLENGE,	 /* WebAuthn challenges (account.h) */
 	SEAL__COUNT
 };
 

@@ -52,11 +52,13 @@
  *   LOGIN         web → keyd:  bytes sealed account ("" for an unknown email: keyd then
  *                              verifies against a dummy hash, so it costs the same) |
  *                              bytes password | str code ("" when none) | i64 last used step
- *                              (-1 none) | u32 session lifetime in seconds
+ *                              (-1 none) | u32 session lifetime in seconds | ASSERTION
  *   SESSION_NEW   keyd → web:  str session token (43) | bytes ticket | i64 expires at |
  *                              i64 the code's step (-1 when the account has no TOTP) |
  *                              bytes the account sealed again ("" when it needs no change:
- *                              one sealed in an older format is, to be stored in its place)
+ *                              one sealed in an older format is, to be stored in its place;
+ *                              after a passkey, with its new signature counter) |
+ *                              u8 enum keyd_second_factor (what the login was made with)
  *   LOGIN_FAILED  keyd → web:  u8 enum keyd_login_failure
  *   PASSWORD_SET  web → keyd:  bytes sealed account | bytes current password | bytes new
  *   ACCOUNT       (as above, with no TOTP secret)
@@ -93,12 +95,38 @@
  *                 A credential from DATA/secrets (crypto/secrets_file.h), which keyd opened at
  *                 start: only the names coffer defines (FORBIDDEN for any other), NOT_FOUND
  *                 when it is not set. The web process asks for what it uses, when it uses it.
+ *   WEBAUTHN_SET  web → keyd:  str RP ID (1..255) | str origin (1..WEBAUTHN_ORIGIN_MAX)
+ *   WEBAUTHN_OK   keyd → web:  (no fields)
+ *                 The relying party keyd checks passkeys for, from coffer.conf, which keyd
+ *                 is started before it reads: taken once, at start-up, and never changed
+ *                 after (FORBIDDEN for a second, different one). Until then every passkey
+ *                 request is refused CONFIG.
+ *   PASSKEY_LOGIN_BEGIN web → keyd: (no fields)
+ *   PASSKEY_REGISTER_BEGIN web → keyd: SESSION
+ *   PASSKEY_CHALLENGE keyd → web: bytes challenge (a sealed record, keyd/account.h) |
+ *                              i64 expires at
+ *                 A WebAuthn challenge for a sign-in (any account's), or for the session's user
+ *                 to register a passkey (keyd/passkey_requests.c).
+ *   PASSKEY_REGISTER web → keyd: SESSION | bytes sealed account (the session's user's) |
+ *                              str passkey name | bytes client data JSON |
+ *                              bytes attestation object
+ *   PASSKEY_ADDED keyd → web:  bytes sealed account | bytes the new credential id |
+ *                              u32 COSE algorithm | u32 signature counter
+ *   PASSKEY_REMOVE web → keyd: SESSION | bytes sealed account (the session's user's) |
+ *                              bytes credential id
+ *   ACCOUNT       (the account without that passkey; no TOTP secret)
+ *   PASSKEY_LIST  web → keyd:  SESSION | bytes sealed account (the session's user's)
+ *   PASSKEYS      keyd → web:  u8 n | n × (bytes credential id | str name | i64 registered at |
+ *                              u32 signature counter | u32 COSE algorithm)
  *   DENIED        keyd → web:  u32 coffer_err, the reason a request that parsed was refused
  * where
  *   SESSION     = str session token (43) | bytes session ticket (keyd/ticket.h)
  *   ORG_KEY_REF = str org id | u32 org key version | u32 master key version |
  *                 bytes(60) wrapped org key (as ORG_KEY gave it, read back from storage)
  *   OBJECT      = str kind | str object id | u32 object version | u8 level
+ *   ASSERTION   = bytes credential id | bytes authenticator data | bytes client data JSON |
+ *                 bytes signature | bytes user handle: a passkey's answer to a sign-in
+ *                 challenge (every field "" when none came; the user handle may be "")
  *
  * DENIED reasons: UNAUTHENTICATED for a session, seal or token keyd cannot believe; FORBIDDEN
  * for a live session not entitled to what it asks; INVALID_INPUT for a field out of range;
@@ -142,6 +170,13 @@
 #define INVITE_SEALED_MAX	  512 /* invites, resets and charters */
 #define TICKET_ID_MAX		  36  /* a user or organisation id inside a sealed record */
 #define ACCOUNT_TOTP_SECRET_BYTES 20
+/* How long a WebAuthn challenge keyd issues is good for (keyd/passkey_requests.c), and the
+ * most bytes it takes sealed. */
+#define KEYD_CHALLENGE_TTL  300
+#define CHALLENGE_BYTES_MAX 160
+/* Passkeys an account holds, and the bytes of a passkey's name (keyd/account.h). */
+#define ACCOUNT_PASSKEYS_MAX	 8
+#define ACCOUNT_PASSKEY_NAME_MAX 64
 
 enum keyd_msg {
 	KEYD_MSG_READY = 1,
@@ -185,6 +220,23 @@ enum keyd_msg {
 	KEYD_MSG_BACKUP_KEYS = 39,
 	KEYD_MSG_SECRET_GET = 40,
 	KEYD_MSG_SECRET = 41,
+	KEYD_MSG_PASSKEY_LOGIN_BEGIN = 42,
+	KEYD_MSG_PASSKEY_REGISTER_BEGIN = 43,
+	KEYD_MSG_PASSKEY_CHALLENGE = 44,
+	KEYD_MSG_PASSKEY_REGISTER = 45,
+	KEYD_MSG_PASSKEY_ADDED = 46,
+	KEYD_MSG_PASSKEY_REMOVE = 47,
+	KEYD_MSG_PASSKEY_LIST = 48,
+	KEYD_MSG_PASSKEYS = 49,
+	KEYD_MSG_WEBAUTHN_SET = 50,
+	KEYD_MSG_WEBAUTHN_OK = 51,
+};
+
+/* SESSION_NEW: the second factor a login was made with. */
+enum keyd_second_factor {
+	KEYD_FACTOR_NONE = 0, /* the account has none, and none is needed */
+	KEYD_FACTOR_TOTP = 1,
+	KEYD_FACTOR_PASSKEY = 2,
 };
 
 /* FAIL: what keyd could not load. */
@@ -209,6 +261,10 @@ enum keyd_login_failure {
 	KEYD_LOGIN_TOTP_WRONG = 3,
 	KEYD_LOGIN_TOTP_REUSED = 4,	  /* the code's step was already used */
 	KEYD_LOGIN_TOTP_NOT_ENROLLED = 5, /* an administrator without TOTP: never allowed in */
+	KEYD_LOGIN_PASSKEY_UNKNOWN = 6,	  /* a credential id the account does not hold */
+	KEYD_LOGIN_PASSKEY_WRONG = 7,	  /* challenge, origin, RP ID, flags or signature */
+	KEYD_LOGIN_PASSKEY_COUNTER = 8,	  /* the counter did not go up: a cloned authenticator */
+	KEYD_LOGIN_SECOND_FACTOR_MISSING = 9, /* passkeys and no TOTP, and no passkey came */
 };
 
 /* Invitation roles: a sysadmin, or a member or org_admin of one organisation. */

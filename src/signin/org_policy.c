@@ -60,9 +60,13 @@ static const struct json_field member_fields[] = {
 static const struct json_schema login_schema = JSON_SCHEMA(login_fields);
 const struct json_schema member_policy_schema = JSON_SCHEMA(member_fields);
 
+static const char *const second_factors[] = {"totp", "passkey", "either", NULL};
+
 // clang-format off
 static const struct json_field policy_fields[] = {
 	{.name = "require_totp", .type = JSON_FIELD_BOOLEAN, .required = true},
+	{.name = "second_factor", .type = JSON_FIELD_STRING, .required = false,
+	 .one_of = second_factors},
 	{.name = "password", .type = JSON_FIELD_OBJECT, .required = true, .object = &password_schema},
 	{.name = "login", .type = JSON_FIELD_OBJECT, .required = true, .object = &login_schema},
 };
@@ -86,6 +90,7 @@ void org_policy_default(struct org_policy *p)
 {
 	memset(p, 0, sizeof *p);
 	p->require_totp = true;
+	p->second_factor = SECOND_FACTOR_TOTP;
 	p->password.min_length = PASSWORD_MIN_LENGTH_FLOOR;
 	p->password.require_punctuation = false;
 	p->password.reject_common = true;
@@ -188,6 +193,12 @@ static enum coffer_err policy_from_json(json_t *json, bool system, enum policy_o
 	if (system && !p.require_totp)
 		return refuse(msg, msglen, "", "require_totp",
 			      "the system policy always requires TOTP");
+	/* Absent (a policy stored before passkeys, or a client that does not know them): TOTP,
+	 * as before. The schema allows only the three names. */
+	const char *sf = json_string_value(json_object_get(json, "second_factor"));
+	p.second_factor = sf == NULL || strcmp(sf, "totp") == 0 ? SECOND_FACTOR_TOTP
+			  : strcmp(sf, "passkey") == 0		? SECOND_FACTOR_PASSKEY
+								: SECOND_FACTOR_EITHER;
 	p.password.min_length = (uint32_t)json_integer_value(json_object_get(pw, "min_length"));
 	err = min_length_bounded(&p.password.min_length, origin, msg, msglen);
 	if (err != COFFER_OK)
@@ -264,9 +275,26 @@ static json_t *login_to_json(const struct login_rules *r)
 			 time_text(r->hours.to), "timezone", r->hours.timezone);
 }
 
+const char *org_policy_second_factor_name(uint8_t f)
+{
+	return f == SECOND_FACTOR_PASSKEY  ? "passkey"
+	       : f == SECOND_FACTOR_EITHER ? "either"
+					   : "totp";
+}
+
+uint8_t org_policy_second_factor_stricter(uint8_t a, uint8_t b)
+{
+	if (a == SECOND_FACTOR_PASSKEY || b == SECOND_FACTOR_PASSKEY)
+		return SECOND_FACTOR_PASSKEY;
+	if (a == SECOND_FACTOR_TOTP || b == SECOND_FACTOR_TOTP)
+		return SECOND_FACTOR_TOTP;
+	return SECOND_FACTOR_EITHER;
+}
+
 json_t *org_policy_to_json(const struct org_policy *p)
 {
-	return json_pack("{s:b,s:{s:I,s:b,s:b,s:I},s:o*}", "require_totp", p->require_totp,
+	return json_pack("{s:b,s:s,s:{s:I,s:b,s:b,s:I},s:o*}", "require_totp", p->require_totp,
+			 "second_factor", org_policy_second_factor_name(p->second_factor),
 			 "password", "min_length", (json_int_t)p->password.min_length,
 			 "require_punctuation", p->password.require_punctuation, "reject_common",
 			 p->password.reject_common, "max_password_age_days",

@@ -36,8 +36,19 @@ struct login_rules {
 	struct login_hours hours; /* days, from, to, time zone */
 };
 
+/* Which second factor signs in where one is required (require_totp): a bit each, so that
+ * "either" is both. */
+enum org_second_factor {
+	SECOND_FACTOR_TOTP = 1, /* an authenticator app's code (the default: as before passkeys) */
+	SECOND_FACTOR_PASSKEY = 2, /* a passkey (WebAuthn): phishing-resistant */
+	SECOND_FACTOR_EITHER = 3,
+};
+
 struct org_policy {
+	/* Whether members must sign in with a second factor (the name is older than passkeys),
+	 * and which one counts. */
 	bool require_totp;
+	uint8_t second_factor; /* enum org_second_factor */
 	struct password_rules password;
 	/* password.max_password_age_days: a password older than this must be changed before
 	 * anything else; 0 = never (NIST SP 800-63B advises against forced periodic changes). */
@@ -54,7 +65,7 @@ struct member_policy {
 };
 
 /* The JSON schema of a policy body, for the route's validation: every field required but
- * password.max_password_age_days (0 when left out). */
+ * password.max_password_age_days (0 when left out) and second_factor ("totp" when left out). */
 extern const struct json_schema org_policy_schema;
 
 /* The JSON schema of a member's login policy: the `login` fields, all required, and an optional
@@ -106,6 +117,12 @@ bool login_rules_allow(const struct login_rules *rules, const struct netaddr *ad
  * "login." or "") to MSG. */
 bool login_rules_lock_out(const struct login_rules *rules, const struct netaddr *addr,
 			  const char *prefix, char *msg, size_t msglen);
+
+/* The API's name of second factor F: "totp", "passkey" or "either". */
+const char *org_policy_second_factor_name(uint8_t f);
+/* The stricter of two organisations' second factors, for a person in both: a passkey over an
+ * authenticator app (it cannot be phished), either over neither. */
+uint8_t org_policy_second_factor_stricter(uint8_t a, uint8_t b);
 
 /* Whether a sign-in, or a request, from ADDR at NOW is allowed by P's login rules. */
 bool org_policy_login_allowed(const struct org_policy *p, const struct netaddr *addr, int64_t now);

@@ -1,5 +1,5 @@
 """An account record as coffer sealed it before password hashes were encrypted (format 2), made
-from a current one (format 3) with the master key of an unsealed deployment: an independent
+from a current one (format 4 or 3) with the master key of an unsealed deployment: an independent
 reader and writer of the sealed account (src/keyd/account.h, src/keyd/seal.h) on
 python3-cryptography, for the test that such an account is sealed again at its next sign-in.
 
@@ -57,11 +57,13 @@ def _master_key(data_dir, body_and_version, mac):
 
 
 def format_2_of(data_dir, sealed):
-    """SEALED (a format-3 account) sealed again in format 2, its password hash in clear."""
+    """SEALED (a current account, format 4 without passkeys, or format 3) sealed again in format
+    2, its password hash in clear."""
     body_and_version, mac = sealed[:-32], sealed[-32:]
     master = _master_key(data_dir, body_and_version, mac)
     r = _Reader(body_and_version[:-4])
-    assert r.u8() == 3, "not a format-3 account"
+    fmt = r.u8()
+    assert fmt in (3, 4), "not a format-3 or format-4 account"
     user_id, email, role = r.bytes(), r.bytes(), r.u8()
     orgs = b""
     n = r.u8()
@@ -69,6 +71,9 @@ def format_2_of(data_dir, sealed):
         orgs += _lp(r.bytes()) + r.raw(2)
     hash_sealed = r.bytes()
     rest = r.data[r.at:]  # the TOTP state and secret, the breach digest: unchanged
+    if fmt == 4:  # then the passkeys, which format 2 cannot hold: there must be none
+        assert rest[-1:] == b"\0", "an account with passkeys"
+        rest = rest[:-1]
     version = struct.unpack(">I", hash_sealed[:4])[0]
     assert version == struct.unpack(">I", body_and_version[-4:])[0]
     sealed_hash = hash_sealed[4:]

@@ -259,7 +259,7 @@ def test_an_old_account_is_sealed_again_at_sign_in(world):
     (sealed, after), = system_sql(world.dep, "SELECT account, account_version FROM users "
                                   "WHERE id = ?", p.id)
     blob = bytes.fromhex(sealed[2:]) if isinstance(sealed, str) else bytes(sealed)
-    assert blob[0] == 3 and b"$argon2" not in blob
+    assert blob[0] == 4 and b"$argon2" not in blob
     assert after == version + 1
     entries = world.admin.client.get("/api/v1/admin/audit", params={"limit": 1000}).json()
     assert any(e["action"] == "account.reseal" and e["actor"] == p.id
@@ -451,7 +451,7 @@ def test_address_throttle_after_twenty_failures(world):
 # ------------------------------------------------------------------------------ policies
 
 def default_policy():
-    return {"require_totp": True,
+    return {"require_totp": True, "second_factor": "totp",
             "password": {"min_length": 12, "require_punctuation": False, "reject_common": True,
                          "max_password_age_days": 0},
             "login": {"allowed_cidrs": ["0.0.0.0/0", "::/0"],
@@ -461,8 +461,8 @@ def default_policy():
 
 
 def test_a_policy_stored_under_the_old_floor_reads_as_12(world):
-    """A policy stored while the floor was 8 still loads after the floor became 12: it reads
-    as 12, and a new password is held to 12."""
+    """A policy stored while the floor was 8 (and before passkeys: no second_factor) still loads
+    after the floor became 12: it reads as 12 (and "totp"), and a new password is held to 12."""
     org = new_org(world, "Old Floor Org")
     admin = accept_invite(world.srv, invite(world, "oldfloor@example.test", "org_admin",
                                             org=org)["url"], "oldfloor@example.test",
@@ -472,6 +472,7 @@ def test_a_policy_stored_under_the_old_floor_reads_as_12(world):
     assert a.put(path, default_policy()).status_code == 200
     old = default_policy()
     old["password"]["min_length"] = 8
+    del old["second_factor"]  # stored before passkeys: reads as "totp"
     system_sql(world.dep, "UPDATE policies SET json = ? WHERE scope = ?", json.dumps(old), org)
     assert a.get(path).json() == default_policy()
     inv = invite(world, "oldfloor-member@example.test", org=org)

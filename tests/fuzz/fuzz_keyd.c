@@ -385,14 +385,17 @@ static void check_session(const uint8_t *p, size_t len, struct wire_reader *r)
 {
 	static struct account a;
 	static struct ticket t;
-	static uint8_t ticket[TICKET_SEALED_MAX], password[KEYD_PASSWORD_MAX];
+	static uint8_t ticket[TICKET_SEALED_MAX], password[KEYD_PASSWORD_MAX],
+	    again[ACCOUNT_SEALED_MAX], assertion[WEBAUTHN_ATTESTATION_MAX];
 	char token[TOKEN_TEXT_LEN + 1], code[KEYD_CODE_MAX + 1];
 	struct token_hash h;
 	wire_get_str(r, token, TOKEN_TEXT_LEN);
 	size_t tl = wire_get_bytes(r, ticket, sizeof ticket);
 	int64_t expires = (int64_t)wire_get_u64(r);
 	int64_t step = (int64_t)wire_get_u64(r);
-	check(wire_reader_end(r), "SESSION_NEW reply malformed");
+	(void)wire_get_bytes(r, again, sizeof again); /* the account sealed again, if any */
+	uint8_t factor = wire_get_u8(r);
+	check(wire_reader_end(r) && factor <= KEYD_FACTOR_PASSKEY, "SESSION_NEW reply malformed");
 	check(ticket_open(keys.ticket_key, ticket, tl, &t) == COFFER_OK &&
 		  token_hash_text(token, &h) && same_hash(&h, &t.token) && t.expires_at == expires,
 	      "SESSION_NEW ticket not keyd's for its token");
@@ -402,18 +405,24 @@ static void check_session(const uint8_t *p, size_t len, struct wire_reader *r)
 	size_t cl = wire_get_bytes(&q, code, KEYD_CODE_MAX);
 	(void)wire_get_u64(&q);
 	uint32_t ttl = wire_get_u32(&q);
+	for (int i = 0; i < 5; i++) /* ASSERTION */
+		(void)wire_get_bytes(&q, assertion, sizeof assertion);
 	check(wire_reader_end(&q), "keyd answered a login that does not parse");
 	check(strcmp(t.user_id, a.user_id) == 0 && t.role == a.role && t.n_orgs == a.n_orgs,
 	      "session for another user than the account's");
 	check(t.expires_at - t.issued_at == (int64_t)ttl && ttl >= 1 && ttl <= 30 * 24 * 3600,
 	      "session lifetime not the one asked");
 	check(a.totp != ACCOUNT_TOTP_PENDING, "session for an account with TOTP pending");
-	check(a.role != TICKET_ROLE_SYSADMIN || a.totp == ACCOUNT_TOTP_ACTIVE,
-	      "session for a sysadmin without TOTP");
-	if (a.totp == ACCOUNT_TOTP_ACTIVE)
-		check(cl == TOTP_DIGITS && step >= 0, "session without a TOTP code");
+	check(a.role != TICKET_ROLE_SYSADMIN || account_has_second_factor(&a),
+	      "session for a sysadmin without a second factor");
+	if (factor == KEYD_FACTOR_TOTP)
+		check(a.totp == ACCOUNT_TOTP_ACTIVE && cl == TOTP_DIGITS && step >= 0,
+		      "a TOTP session without a TOTP code");
 	else
-		check(step == TOTP_STEP_NONE, "a TOTP step for an account without TOTP");
+		check(step == TOTP_STEP_NONE, "a TOTP step for a login without a code");
+	check(factor != KEYD_FACTOR_NONE || !account_has_second_factor(&a),
+	      "a session without the account's second factor");
+	check(factor != KEYD_FACTOR_PASSKEY || a.n_passkeys > 0, "a passkey session without one");
 }
 
 static void check_password_set(const uint8_t *p, size_t len, struct wire_reader *r)
@@ -865,7 +874,10 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_INVITE_SEAL:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN;
-	case KEYD_MSG_MEMBER_SET:
+	case KEYD_MSG_MEMBER_SET: /* ADMIN_NEEDS_TOTP: made org_admin without a second factor */
+		if (code == COFFER_ERR_ADMIN_NEEDS_TOTP)
+			return true;
+		/* fall through */
 	case KEYD_MSG_RESET_SEAL: /* NOT_FOUND: the account is no member of the organisation */
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
@@ -877,11 +889,28 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_ACCEPT:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOT_FOUND ||
-		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_NOMEM;
+		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_NOMEM ||
+		       code == COFFER_ERR_ADMIN_NEEDS_TOTP; /* an org_admin invite, no 2nd factor */
 	case KEYD_MSG_TOTP_CONFIRM:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_CRYPTO;
-	case KEYD_MSG_LOGIN: return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO;
+	case KEYD_MSG_LOGIN: /* CONFIG: a passkey before the relying party was set */
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_CRYPTO ||
+		       code == COFFER_ERR_CONFIG;
+	case KEYD_MSG_WEBAUTHN_SET:
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_FORBIDDEN;
+	case KEYD_MSG_PASSKEY_LOGIN_BEGIN: return code == COFFER_ERR_CONFIG;
+	case KEYD_MSG_PASSKEY_REGISTER_BEGIN:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_CONFIG ||
+		       code == COFFER_ERR_INVALID_INPUT;
+	case KEYD_MSG_PASSKEY_REGISTER:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_CONFIG ||
+		       code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_INVALID_CREDENTIALS ||
+		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_TOO_LARGE;
+	case KEYD_MSG_PASSKEY_REMOVE:
+		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_NOT_FOUND ||
+		       code == COFFER_ERR_ADMIN_NEEDS_TOTP || code == COFFER_ERR_INVALID_INPUT;
+	case KEYD_MSG_PASSKEY_LIST: return code == COFFER_ERR_UNAUTHENTICATED;
 	case KEYD_MSG_PASSWORD_SET:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_INVALID_CREDENTIALS || code == COFFER_ERR_NOMEM;
@@ -1037,7 +1066,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rtype == KEYD_MSG_LOGIN_FAILED) {
 			uint8_t why = wire_get_u8(&rr);
 			check(wire_reader_end(&rr) && why >= KEYD_LOGIN_BAD_PASSWORD &&
-				  why <= KEYD_LOGIN_TOTP_NOT_ENROLLED,
+				  why <= KEYD_LOGIN_SECOND_FACTOR_MISSING,
 			      "LOGIN_FAILED reply malformed");
 			break;
 		}
@@ -1078,6 +1107,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(wire_reader_end(&rr) && ok <= 1, "AUDIT_CHECKED reply malformed");
 		break;
 	}
+	case KEYD_MSG_WEBAUTHN_SET:
+		check(rtype == KEYD_MSG_WEBAUTHN_OK && wire_reader_end(&rr), "WEBAUTHN_SET not OK");
+		break;
+	case KEYD_MSG_PASSKEY_LOGIN_BEGIN:
+	case KEYD_MSG_PASSKEY_REGISTER_BEGIN:
+		check(rtype == KEYD_MSG_PASSKEY_CHALLENGE, "no PASSKEY_CHALLENGE for a challenge");
+		break;
+	case KEYD_MSG_PASSKEY_REGISTER:
+		check(rtype == KEYD_MSG_PASSKEY_ADDED,
+		      "PASSKEY_REGISTER not answered PASSKEY_ADDED");
+		break;
+	case KEYD_MSG_PASSKEY_REMOVE:
+		check(rtype == KEYD_MSG_ACCOUNT, "PASSKEY_REMOVE not answered with ACCOUNT");
+		break;
+	case KEYD_MSG_PASSKEY_LIST:
+		check(rtype == KEYD_MSG_PASSKEYS, "PASSKEY_LIST not answered with PASSKEYS");
+		break;
 	default: check(false, "a request type keyd does not serve was answered");
 	}
 	return 0;

@@ -977,6 +977,8 @@ static void put_login(struct frame_writer *f, const uint8_t *account, size_t acc
 	wire_put_str(w, code);
 	wire_put_u64(w, (uint64_t)TOTP_STEP_NONE);
 	wire_put_u32(w, TTL);
+	for (int i = 0; i < 5; i++) /* no passkey: ASSERTION's fields empty */
+		wire_put_bytes(w, NULL, 0);
 	assert_true(frame_end(f));
 }
 

@@ -10,7 +10,7 @@
 #include "signin/org_policy.h"
 
 static const char *const default_json =
-    "{\"require_totp\": true,"
+    "{\"require_totp\": true, \"second_factor\": \"totp\","
     " \"password\": {\"min_length\": 12, \"require_punctuation\": false, \"reject_common\": true,"
     "  \"max_password_age_days\": 0},"
     " \"login\": {\"allowed_cidrs\": [\"0.0.0.0/0\", \"::/0\"],"
@@ -408,10 +408,57 @@ static void test_lock_out(void **state)
 	assert_false(login_rules_lock_out(&p.login, &me, "", msg, sizeof msg));
 }
 
+/* second_factor: the three names, anything else refused naming the field, and left out (a
+ * policy stored before passkeys) TOTP; the stricter of two is a passkey over TOTP over either. */
+static void test_second_factor(void **state)
+{
+	(void)state;
+	struct org_policy p;
+	char msg[256] = "";
+	static const struct {
+		const char *value;
+		uint8_t want;
+	} cases[] = {
+	    {"\"totp\"", SECOND_FACTOR_TOTP},
+	    {"\"passkey\"", SECOND_FACTOR_PASSKEY},
+	    {"\"either\"", SECOND_FACTOR_EITHER},
+	    {NULL, SECOND_FACTOR_TOTP},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		assert_int_equal(
+		    parse_with("second_factor", cases[i].value, false, &p, msg, sizeof msg),
+		    COFFER_OK);
+		assert_int_equal(p.second_factor, cases[i].want);
+		json_t *j = org_policy_to_json(&p);
+		assert_string_equal(json_string_value(json_object_get(j, "second_factor")),
+				    org_policy_second_factor_name(cases[i].want));
+		json_decref(j);
+	}
+	static const char *const refused[] = {"\"sms\"", "\"\"", "\"PASSKEY\"",
+					      "1",	 "null", "true"};
+	for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+		msg[0] = '\0';
+		assert_int_equal(
+		    parse_with("second_factor", refused[i], false, &p, msg, sizeof msg),
+		    COFFER_ERR_INVALID_INPUT);
+		assert_non_null(strstr(msg, "second_factor"));
+	}
+	assert_int_equal(
+	    org_policy_second_factor_stricter(SECOND_FACTOR_EITHER, SECOND_FACTOR_TOTP),
+	    SECOND_FACTOR_TOTP);
+	assert_int_equal(
+	    org_policy_second_factor_stricter(SECOND_FACTOR_TOTP, SECOND_FACTOR_PASSKEY),
+	    SECOND_FACTOR_PASSKEY);
+	assert_int_equal(
+	    org_policy_second_factor_stricter(SECOND_FACTOR_EITHER, SECOND_FACTOR_EITHER),
+	    SECOND_FACTOR_EITHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_round_trip),
+	    cmocka_unit_test(test_second_factor),
 	    cmocka_unit_test(test_refusals_name_the_field),
 	    cmocka_unit_test(test_stored_policies_of_wider_bounds_still_load),
 	    cmocka_unit_test(test_system_policy_requires_totp),
