@@ -100,10 +100,15 @@ static void login(struct world *w, const struct user_record *u, const char *from
 {
 	struct netaddr a = addr(from);
 	bool ok = !allowed, need = !totp;
-	assert_int_equal(user_login_allowed(&w->rq, u, &a, &ok, &need), COFFER_OK);
+	uint8_t kind = 0;
+	assert_int_equal(user_login_allowed(&w->rq, u, &a, &ok, &need, &kind), COFFER_OK);
 	if (ok != allowed || need != totp)
 		fail_msg("%s from %s: allowed %d (want %d), TOTP %d (want %d)", u->email, from, ok,
 			 allowed, need, totp);
+	/* The policies here leave second_factor at its default: no organisation asks for a
+	 * passkey, and one that asks for no second factor has no say. */
+	if (kind != (need ? SECOND_FACTOR_TOTP : SECOND_FACTOR_EITHER))
+		fail_msg("%s from %s: second factor %u", u->email, from, (unsigned int)kind);
 }
 
 static void test_defaults_allow_and_require_totp(void **state)
@@ -202,7 +207,9 @@ static void test_damaged_member_policy_fails_closed(void **state)
 			 COFFER_ERR_STORAGE);
 	assert_false(ok);
 	ok = true;
-	assert_int_equal(user_login_allowed(&w->rq, &w->bob, &a, &ok, &totp), COFFER_ERR_STORAGE);
+	uint8_t kind = 0;
+	assert_int_equal(user_login_allowed(&w->rq, &w->bob, &a, &ok, &totp, &kind),
+			 COFFER_ERR_STORAGE);
 	assert_false(ok);
 }
 
