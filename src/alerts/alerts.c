@@ -179,16 +179,13 @@ static void audit_it(const struct alert_record *a, const char *address, bool abo
 
 /* One JSON line to the runner, in one write (well under PIPE_BUF, so never interleaved);
  * the pipe does not block: a runner that is behind loses the line, and says so in the log.
- * Before the runner starts, the line waits (a few at most). */
-static void hand_over(const struct alert_record *a, const char *address)
+ * Before the runner starts, the line waits (a few at most). J is taken. */
+static void send_line(json_t *j)
 {
-	if (sink.runner_set && sink.deps.runner_fd < 0)
+	if (sink.runner_set && sink.deps.runner_fd < 0) {
+		json_decref(j);
 		return; /* no alert_command */
-	char when[TIMEFMT_RFC3339_LEN];
-	timefmt_rfc3339(a->time, when);
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s}", "id", (json_int_t)a->seq, "time",
-			      when, "kind", a->kind, "org_id", a->org_id[0] ? a->org_id : NULL,
-			      "subject", a->subject, "detail", a->detail, "address", address);
+	}
 	char *line = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(j);
 	if (line == NULL)
@@ -210,6 +207,28 @@ static void hand_over(const struct alert_record *a, const char *address)
 	}
 	pthread_mutex_unlock(&sink.mu);
 	free(text);
+}
+
+static void hand_over(const struct alert_record *a, const char *address)
+{
+	char when[TIMEFMT_RFC3339_LEN];
+	timefmt_rfc3339(a->time, when);
+	send_line(json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s}", "id", (json_int_t)a->seq, "time",
+			    when, "kind", a->kind, "org_id", a->org_id[0] ? a->org_id : NULL,
+			    "subject", a->subject, "detail", a->detail, "address", address));
+}
+
+void alert_pass_on(const struct alert_line *l)
+{
+	if (!sink.on)
+		return;
+	char when[TIMEFMT_RFC3339_LEN];
+	timefmt_rfc3339(l->time, when);
+	send_line(json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:s}", "notice_id",
+			    (json_int_t)l->notice_id, "time", when, "kind", l->kind, "org_id",
+			    l->org_id != NULL && l->org_id[0] ? l->org_id : NULL, "subject",
+			    l->user_id, "detail", l->detail, "address", l->address, "user_id",
+			    l->user_id, "email", l->email));
 }
 
 bool alert_raise(enum alert_kind kind, const char *org_id, const char *subject, const char *detail,

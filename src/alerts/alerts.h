@@ -58,4 +58,22 @@ void alerts_shutdown(void);
 bool alert_raise(enum alert_kind kind, const char *org_id, const char *subject, const char *detail,
 		 const char *address);
 
+/* A security event on one user's own account, for alert_command (api/account_notices.h): no
+ * alert (not stored in the alerts list, audited or counted here; the event's own handler
+ * audits it), but a line like an alert's, with what an operator's script needs to mail the
+ * user. Every field is borrowed. */
+struct alert_line {
+	int64_t notice_id; /* the user's notice of it */
+	int64_t time;
+	const char *kind;    /* "account_password_changed", … */
+	const char *org_id;  /* the organisation it concerns; NULL or "" for none */
+	const char *detail;  /* a sentence for a person, never a secret */
+	const char *address; /* where it came from; "" when nowhere */
+	const char *user_id;
+	const char *email;
+};
+
+/* Hands L to alert_command as one JSON line, when it is set (before alerts_init: nothing). */
+void alert_pass_on(const struct alert_line *l);
+
 #endif

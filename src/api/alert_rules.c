@@ -5,6 +5,7 @@
 
 #include "alerts/alerts.h"
 #include "alerts/volume.h"
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -32,7 +33,7 @@ void alert_rules_signin_failed(struct request *rq, const char *subject, uint32_t
 	}
 }
 
-void alert_rules_signed_in(struct request *rq, const char *user_id)
+void alert_rules_signed_in(struct request *rq, const char *user_id, const char *email)
 {
 	int64_t now = time_now(), previous = 0;
 	bool known = false;
@@ -43,11 +44,14 @@ void alert_rules_signed_in(struct request *rq, const char *user_id)
 	}
 	/* A first sign-in ever is no news; one from an address the user has not used for 30
 	 * days (or never) is. */
-	if (known && (previous == 0 || now - previous > NEW_ADDRESS_AFTER_S))
-		alert_raise(ALERT_NEW_ADDRESS, NULL, user_id,
-			    previous == 0 ? "a sign-in from an address never seen for this user"
-					  : "a sign-in from an address not seen for 30 days",
-			    rq->client_text);
+	if (!known || (previous != 0 && now - previous <= NEW_ADDRESS_AFTER_S))
+		return;
+	alert_raise(ALERT_NEW_ADDRESS, NULL, user_id,
+		    previous == 0 ? "a sign-in from an address never seen for this user"
+				  : "a sign-in from an address not seen for 30 days",
+		    rq->client_text);
+	/* Each new address once: the note above makes it known for the next 30 days. */
+	account_notice(rq, user_id, email, ACCOUNT_NEW_ADDRESS);
 }
 
 /* The member's threshold for this hour: the floor, or a multiple of their busiest hour in

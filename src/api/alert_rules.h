@@ -18,8 +18,9 @@
 void alert_rules_signin_failed(struct request *rq, const char *subject, uint32_t account_failures,
 			       uint32_t address_failures);
 
-/* USER_ID signed in from the request's address. */
-void alert_rules_signed_in(struct request *rq, const char *user_id);
+/* USER_ID (whose email is EMAIL) signed in from the request's address: an address not seen
+ * for 30 days is an alert, and a notice to the user (account_notices.h). */
+void alert_rules_signed_in(struct request *rq, const char *user_id, const char *email);
 
 /* USER_ID read content of ORG_ID (an audited read). */
 void alert_rules_read(struct request *rq, const char *org_id, const char *user_id);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "api/guarded_state.h"
 #include "api/guess_throttle.h"
@@ -84,6 +85,16 @@ struct accept_state {
 	struct keyd_sealed account;
 	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
 };
+
+/* Whether U is a member of ORG_ID (joining then takes the invitation's role and clearance). */
+static bool member_of(const struct user_record *u, const char *org_id)
+{
+	for (size_t i = 0; i < u->n_orgs && i < STORE_ORGS_MAX; i++) {
+		if (strcmp(u->orgs[i].org_id, org_id) == 0)
+			return true;
+	}
+	return false;
+}
 
 static enum coffer_err do_accept(struct request *rq, void *state)
 {
@@ -187,6 +198,14 @@ static enum coffer_err do_accept(struct request *rq, void *state)
 		return err;
 	system_audit(rq, u->id, join ? "invite.join" : "invite.accept", inv->org_id, "success",
 		     has_secret ? "totp_pending" : "");
+	/* An existing account's owner is told (someone holding the password could join it to an
+	 * organisation); a new account is the person's own doing, and nobody else's yet. */
+	if (join)
+		account_notice_org(rq, u->id, u->email,
+				   member_of(&st->existing, inv->org_id)
+				       ? ACCOUNT_MEMBERSHIP_CHANGED
+				       : ACCOUNT_MEMBERSHIP_ADDED,
+				   inv->org_id, inv->role, inv->clearance);
 	if (has_secret)
 		return totp_enrolment_reply(rq, u->email, st->secret);
 	return reply_json(rq, 200, json_pack("{s:b,s:s}", "totp_required", 0, "status", "active"));

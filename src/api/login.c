@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/guarded_state.h"
@@ -107,6 +108,11 @@ static enum coffer_err fail(struct request *rq, struct login_state *st, const ch
 	alert_rules_signin_failed(rq, st->known ? st->user.id : st->email,
 				  st->guess.verdict.trusted ? 0 : st->guess.account_failures + 1,
 				  st->guess.address_failures + 1);
+	/* Whoever sent it holds the password: its owner is told (at most once an hour). */
+	if (st->known && wrong_code)
+		account_notice(rq, st->user.id, st->user.email,
+			       strcmp(reason, "totp_reused") == 0 ? ACCOUNT_TOTP_REUSED
+								  : ACCOUNT_TOTP_WRONG);
 	return COFFER_ERR_INVALID_CREDENTIALS;
 }
 
@@ -311,7 +317,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	metrics_signin(METRICS_SIGNIN_SUCCEEDED);
 	system_audit(rq, st->user.id, "login", "", "success",
 		     s->must_change_password ? "password_breached" : "");
-	alert_rules_signed_in(rq, st->user.id);
+	alert_rules_signed_in(rq, st->user.id, st->user.email);
 	return login_reply(rq, st);
 }
 

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/guess_throttle.h"
@@ -73,5 +74,6 @@ enum coffer_err me_password_post(struct request *rq)
 	if (store_throttle_reset(rq->app->store, caller->user.email) != COFFER_OK)
 		log_msg(LOG_ERROR, "password", "could not reset a throttle count");
 	system_audit(rq, caller->user.id, "password.change", caller->user.id, "success", "");
+	account_notice(rq, caller->user.id, caller->user.email, ACCOUNT_PASSWORD_CHANGED);
 	return reply_no_content(rq);
 }

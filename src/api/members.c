@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/invite_issue.h"
@@ -213,6 +214,9 @@ enum coffer_err member_patch(struct request *rq)
 		snprintf(reason, sizeof reason, "%s/%s", role, level_name(level));
 		err = org_audit_event(rq, caller->org_id, "member.update", m->user.email, reason);
 	}
+	if (err == COFFER_OK && (strcmp(role, m->in_org->role) != 0 || level != m->clearance))
+		account_notice_org(rq, m->user.id, m->user.email, ACCOUNT_MEMBERSHIP_CHANGED,
+				   caller->org_id, role, level_name(level));
 	err = err == COFFER_OK ? member_reply(rq, m) : refused(rq, err);
 out:
 	member_free(m);
@@ -239,6 +243,9 @@ enum coffer_err member_delete(struct request *rq)
 					      m->user.account_version, time_now());
 	if (err == COFFER_OK)
 		err = org_audit_event(rq, caller->org_id, "member.remove", m->user.email, "");
+	if (err == COFFER_OK)
+		account_notice_org(rq, m->user.id, m->user.email, ACCOUNT_MEMBERSHIP_REMOVED,
+				   caller->org_id, NULL, NULL);
 	err = err == COFFER_OK ? reply_no_content(rq) : refused(rq, err);
 	member_free(m);
 	return err;

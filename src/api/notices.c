@@ -3,8 +3,8 @@
  *
  * Marking is explicit: a notice stays in every sign-in's answer until the user says they have
  * read it, so one missed screen does not lose it. An id the user was never shown (another
- * organisation's, or none at all) is skipped by the store and changes only what that user is
- * shown, so it needs no check of its own.
+ * organisation's, another user's own notice, or none at all) is skipped by the store or
+ * changes only what that user is shown, so it needs no check of its own.
  */
 #include "api/notices.h"
 
@@ -27,13 +27,17 @@ static const struct json_field seen_fields[] = {
 // clang-format on
 const struct json_schema notices_seen_schema = JSON_SCHEMA(seen_fields);
 
+/* A personal notice has no organisation as its audience (org_id and org_name null); a
+ * membership notice names its organisation in the subject instead. */
 static json_t *notice_json(const struct notice_record *n)
 {
 	char created[TIMEFMT_RFC3339_LEN];
 	timefmt_rfc3339(n->created_at, created);
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)n->id, "org_id", n->org_id,
-			 "org_name", n->org_name, "kind", n->kind, "subject", n->subject,
-			 "created_at", created);
+	return json_pack("{s:I,s:b,s:s?,s:s?,s:s,s:s,s:s,s:s?,s:s}", "id", (json_int_t)n->id,
+			 "personal", n->personal, "org_id", n->personal ? NULL : n->org_id,
+			 "org_name", n->personal ? NULL : n->org_name, "kind", n->kind, "subject",
+			 n->subject, "detail", n->detail, "address",
+			 n->address[0] != '\0' ? n->address : NULL, "created_at", created);
 }
 
 enum coffer_err notices_json(struct store *st, const char *user_id, json_t **out)

@@ -1,6 +1,7 @@
-/* notices.h — what a user is told at sign-in: the notices of their organisations they have not
- * marked seen (an organisation recovered on the server, say: store.h's notices), shown by the
- * login answer and GET /api/v1/session until POST /api/v1/notices/seen marks them. */
+/* notices.h — what a user is told at sign-in: the notices of their organisations (an
+ * organisation recovered on the server, say: store.h's notices) and their own (a security event
+ * on their account: account_notices.h) they have not marked seen, shown by the login answer and
+ * GET /api/v1/session until POST /api/v1/notices/seen marks them. */
 #ifndef COFFER_API_NOTICES_H
 #define COFFER_API_NOTICES_H
 
@@ -13,8 +14,9 @@
  * marked seen. */
 #define NOTICES_SHOWN_MAX 50
 
-/* USER_ID's unseen notices as a JSON array of {"id","org_id","org_name","kind","subject",
- * "created_at"}: a new reference in *OUT on success. */
+/* USER_ID's unseen notices as a JSON array of {"id","personal","org_id","org_name","kind",
+ * "subject","detail","address","created_at"} (docs/API.md, NOTICE): a new reference in *OUT on
+ * success. */
 COFFER_MUST_CHECK enum coffer_err notices_json(struct store *st, const char *user_id, json_t **out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/account_notices.h"
 #include "api/app.h"
 #include "api/guarded_state.h"
 #include "api/org_audit.h"
@@ -156,6 +157,9 @@ static enum coffer_err do_totp(struct request *rq, void *state)
 	err = org_audit_event(rq, st->reset.org_id, "member.reset_complete", st->user.email, "");
 	if (err != COFFER_OK)
 		return err;
+	/* Told even though the member did it: the reset was an administrator's, and the notice
+	 * is how a member learns of one they did not ask for. */
+	account_notice(rq, st->reset.user_id, st->user.email, ACCOUNT_SIGNIN_RESET);
 	return reply_json(rq, 200, json_pack("{s:s}", "status", "active"));
 }
 

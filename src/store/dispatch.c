@@ -693,6 +693,13 @@ enum coffer_err store_notice_add(struct store *st, const char *org_id, const cha
 		      : sqlite_store_notice_add(st->sqlite, org_id, kind, subject, now);
 }
 
+enum coffer_err store_user_notice_add(struct store *st, const struct user_notice *n,
+				      int64_t quiet_s, int64_t *id)
+{
+	return st->pg ? pg_store_user_notice_add(st->pg, n, quiet_s, id)
+		      : sqlite_store_user_notice_add(st->sqlite, n, quiet_s, id);
+}
+
 enum coffer_err store_notices_unseen(struct store *st, const char *user_id,
 				     struct notice_record *out, size_t max, size_t *n)
 {

@@ -750,18 +750,43 @@ COFFER_MUST_CHECK enum coffer_err store_reset_confirm(struct store *st, const st
 						      const uint8_t *account, size_t account_len,
 						      int64_t totp_last_step, int64_t now);
 
-/* --- notices to the members of an organisation (system database) ------------------------ */
+/* --- notices to the members of an organisation, and to one user (system database) ------- */
 
-#define STORE_NOTICE_KIND_MAX 31
+#define STORE_NOTICE_KIND_MAX	 31
+#define STORE_NOTICE_DETAIL_MAX	 63
+#define STORE_NOTICE_SUBJECT_MAX (STORE_ORG_NAME_MAX * 4) /* bytes: an email, or an org's name */
+#define STORE_SIGNIN_ADDRESS_MAX 45 /* an address as text: INET6_ADDRSTRLEN - 1 */
 
 struct notice_record {
-	int64_t id; /* increasing */
+	int64_t id;    /* increasing, one sequence for both kinds of notice */
+	bool personal; /* addressed to the user alone (org_id and org_name then "") */
 	char org_id[STORE_ID_MAX + 1];
 	char org_name[STORE_ORG_NAME_MAX * 4 + 1];
-	char kind[STORE_NOTICE_KIND_MAX + 1]; /* e.g. "recovered" */
-	char subject[EMAIL_MAX + 1];	      /* what it is about, e.g. an email; may be "" */
+	char kind[STORE_NOTICE_KIND_MAX + 1];	    /* e.g. "recovered", "password_changed" */
+	char subject[STORE_NOTICE_SUBJECT_MAX + 1]; /* what it is about, e.g. an email; may be "" */
+	char detail[STORE_NOTICE_DETAIL_MAX + 1];   /* personal: e.g. "member/internal"; or "" */
+	char address[STORE_SIGNIN_ADDRESS_MAX + 1]; /* personal: where it came from; or "" */
 	int64_t created_at;
 };
+
+/* A notice to one user about their own account (api/account_notices.h): KIND (1 to
+ * STORE_NOTICE_KIND_MAX bytes), SUBJECT (at most 200 characters: an organisation's name, or
+ * ""), DETAIL and ADDRESS ("" for none). */
+struct user_notice {
+	char user_id[STORE_ID_MAX + 1];
+	char kind[STORE_NOTICE_KIND_MAX + 1];
+	char subject[STORE_NOTICE_SUBJECT_MAX + 1];
+	char detail[STORE_NOTICE_DETAIL_MAX + 1];
+	char address[STORE_SIGNIN_ADDRESS_MAX + 1];
+	int64_t created_at;
+};
+
+/* Adds N for its user, its id in *ID. When QUIET_S > 0 and the user has a notice of the same
+ * kind made less than QUIET_S seconds before N's time, adds nothing: COFFER_ERR_EXISTS (the
+ * check and the insert are one transaction, so this holds across servers).
+ * COFFER_ERR_NOT_FOUND when there is no such user. */
+COFFER_MUST_CHECK enum coffer_err
+store_user_notice_add(struct store *st, const struct user_notice *n, int64_t quiet_s, int64_t *id);
 
 /* Adds a notice of KIND (1 to STORE_NOTICE_KIND_MAX bytes) about SUBJECT (at most EMAIL_MAX
  * bytes) for every member of ORG_ID. COFFER_ERR_NOT_FOUND when there is no such
@@ -770,23 +795,23 @@ COFFER_MUST_CHECK enum coffer_err store_notice_add(struct store *st, const char 
 						   const char *kind, const char *subject,
 						   int64_t now);
 
-/* Up to MAX notices of the organisations USER_ID is a member of that the user has not marked
- * seen, oldest first; *N set. */
+/* Up to MAX notices USER_ID has not marked seen, oldest first: the user's own, and those of the
+ * organisations the user is a member of; *N set. */
 COFFER_MUST_CHECK enum coffer_err store_notices_unseen(struct store *st, const char *user_id,
 						       struct notice_record *out, size_t max,
 						       size_t *n);
 
 /* Marks the N notices IDS seen by USER_ID, in one transaction (again is not an error; ids of
- * no notice are skipped). COFFER_ERR_NOT_FOUND when there is no such user. */
+ * no notice, and of another user's own notices, are skipped). COFFER_ERR_NOT_FOUND when there
+ * is no such user. */
 COFFER_MUST_CHECK enum coffer_err store_notices_mark_seen(struct store *st, const char *user_id,
 							  const int64_t *ids, size_t n);
 
 /* --- alerts on suspicious activity (system database; alerts/alerts.h raises them) --------- */
 
-#define STORE_ALERT_KIND_MAX	 31
-#define STORE_ALERT_SUBJECT_MAX	 EMAIL_MAX /* a user id, an address, an email, a chain */
-#define STORE_ALERT_DETAIL_MAX	 255
-#define STORE_SIGNIN_ADDRESS_MAX 45 /* an address as text: INET6_ADDRSTRLEN - 1 */
+#define STORE_ALERT_KIND_MAX	31
+#define STORE_ALERT_SUBJECT_MAX EMAIL_MAX /* a user id, an address, an email, a chain */
+#define STORE_ALERT_DETAIL_MAX	255
 
 struct alert_record {
 	int64_t seq; /* increasing; store_alert_add sets it */

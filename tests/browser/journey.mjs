@@ -891,6 +891,38 @@ try {
     assert(s.body.must_change_password === false, 'no change required any more');
   });
 
+  await run.step('the next sign-in tells the user their password was changed, and from where; dismissed, it is gone', async () => {
+    const {page} = partner;
+    const notice = page.locator('#notices .notice[data-kind="password_changed"]');
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert(/^Your password was changed on .+ from [0-9a-f.:]+\. If this was not you, ask your organisation's administrator to reset your sign-in at once\.Dismiss$/.test(text), text);
+    assert(await notice.locator('time').count() === 1, 'the date is a <time>');
+    // Joining Keller Trust was told too, in words, with the role and clearance given.
+    const joined = page.locator('#notices .notice[data-kind="membership_added"]');
+    assert((await joined.textContent()).startsWith('You were added to Keller Trust as an administrator, with restricted clearance, on '), await joined.textContent());
+    await shot(page, 'notice-password-changed');
+    const seen = page.waitForRequest((r) => r.url().endsWith('/api/v1/notices/seen'));
+    await page.getByRole('button', {name: 'Dismiss the notice about your password change'}).click();
+    const ids = JSON.parse((await seen).postData()).ids;
+    await notice.waitFor({state: 'detached'});
+    // The focus goes on to the next notice's button, not lost.
+    assert(await page.evaluate(() => document.activeElement?.closest('#notices') !== null), 'focus stays in the notices');
+    const s = await apiCall(page, 'GET', '/api/v1/session');
+    const kinds = s.body.notices.map((n) => n.kind);
+    assert(ids.length === 1 && !s.body.notices.some((n) => n.id === ids[0]) && !kinds.includes('password_changed'), `notices: ${JSON.stringify(kinds)}`);
+    assert(s.body.notices.every((n) => n.personal === true && n.org_id === null), 'only personal notices left');
+    // The rest are the partner's to dismiss too; the page shows none after.
+    await page.getByRole('button', {name: /^Dismiss (all \d+ notices|the notice about .+)$/}).first().click();
+    for (let i = 0; i < 50 && (await apiCall(page, 'GET', '/api/v1/session')).body.notices.length > 0; i++) {
+      const more = page.getByRole('button', {name: /^Dismiss (all \d+ notices|the notice about .+)$/}).first();
+      if (await more.count()) await more.click();
+      await sleep(100);
+    }
+    assert((await apiCall(page, 'GET', '/api/v1/session')).body.notices.length === 0, 'every notice dismissed');
+    await page.locator('#notices').waitFor({state: 'hidden'});
+  });
+
   await run.step('a member of two organisations switches between them and sees only each one\'s records', async () => {
     const {page} = partner;
     for (const [org, title] of [[jonesId, 'Jones brief — Patel v Reed'], [kellerId, 'Keller deed of trust 1998']]) {

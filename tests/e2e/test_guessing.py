@@ -355,9 +355,10 @@ def test_notices_show_at_sign_in_until_marked_seen(world):
     notices = r.json()["notices"]
     assert len(notices) == 1, notices
     n = notices[0]
-    assert set(n) == {"id", "org_id", "org_name", "kind", "subject", "created_at"}
-    assert (n["id"], n["org_id"], n["kind"], n["subject"]) == (
-        nid, p.org, "recovered", "new-admin@example.test")
+    assert set(n) == {"id", "personal", "org_id", "org_name", "kind", "subject", "detail",
+                      "address", "created_at"}
+    assert (n["id"], n["personal"], n["org_id"], n["kind"], n["subject"], n["detail"],
+            n["address"]) == (nid, False, p.org, "recovered", "new-admin@example.test", "", None)
     assert n["org_name"].startswith("Guessing ") and n["created_at"].endswith("Z")
     assert c.get("/api/v1/session").json()["notices"] == notices
     # Refused: bad ids, no CSRF header, no session.

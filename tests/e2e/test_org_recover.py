@@ -168,13 +168,18 @@ def test_recovery_of_an_organisation_whose_admins_were_disabled(deployment):
         assert joined and joined[-1]["target"] == org
 
         # Every member has the notice waiting, naming the new admin and when.
-        notices = db_rows(dep, "SELECT org_id, kind, subject, created_at FROM notices")
+        notices = db_rows(dep, "SELECT org_id, kind, subject, created_at FROM notices "
+                               "WHERE org_id IS NOT NULL")
         assert len(notices) == 1
         assert notices[0][:3] == (org, "recovered", "x@example.test")
         assert abs(notices[0][3] - epoch_of(system[0]["time"])) <= 1
         for email in ("a1@example.test", "a2@example.test", "x@example.test"):
             assert unseen_notices(dep, user_id(sysadmin, email)) == notices, email
         assert unseen_notices(dep, user_id(sysadmin, ADMIN_EMAIL)) == []
+        # The new admin's own account is told it joined (a notice to that user alone).
+        assert db_rows(dep, "SELECT kind, subject, detail FROM notices WHERE user_id = ?",
+                       user_id(sysadmin, "x@example.test")) == [
+            ("membership_added", "Lost Admins", "org_admin/restricted")]
 
         # The organisation has an admin again: a second recovery is refused.
         proc = recover(dep, org, "y@example.test")

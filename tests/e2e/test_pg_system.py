@@ -92,6 +92,15 @@ def test_notices(pg):
     assert "ok - sees the earlier notices too" in lines
 
 
+def test_personal_notices(pg):
+    lines, _ = run_check("personal_notices", pg.env())
+    assert "ok - the owner's two and the organisation's, in time order" in lines
+    assert "ok - another member sees the organisation's only" in lines
+    assert "ok - another user's marking changed nothing" in lines
+    assert "ok - another within the hour → exists" in lines
+    assert "ok - after the hour" in lines
+
+
 def test_policies(pg):
     lines, _ = run_check("policies", pg.env())
     assert "ok - for a user who is not a member → not_found" in lines

@@ -287,6 +287,12 @@ static const struct violation system_rows[] = {
 	{"a notice", "INSERT INTO notices (org_id, kind, subject, created_at) VALUES (" ORG1 ", 'k', 's', 1)", COFFER_OK},
 	{"notices_seen of an unknown notice → not_found", "INSERT INTO notices_seen VALUES (" USER1 ", 999)", COFFER_ERR_NOT_FOUND},
 	{"a notice seen", "INSERT INTO notices_seen SELECT " USER1 ", id FROM notices", COFFER_OK},
+	{"a notice to an organisation and a user → invalid_input", "INSERT INTO notices (org_id, user_id, kind, subject, created_at) VALUES (" ORG1 ", " USER1 ", 'k', '', 1)", COFFER_ERR_INVALID_INPUT},
+	{"a notice to nobody → invalid_input", "INSERT INTO notices (kind, subject, created_at) VALUES ('k', '', 1)", COFFER_ERR_INVALID_INPUT},
+	{"a personal notice of an unknown user → not_found", "INSERT INTO notices (user_id, kind, subject, created_at) VALUES (" ID("c") ", 'k', '', 1)", COFFER_ERR_NOT_FOUND},
+	{"notices.detail of 64 characters → invalid_input", "INSERT INTO notices (user_id, kind, subject, detail, created_at) VALUES (" USER1 ", 'k', '', repeat('d', 64), 1)", COFFER_ERR_INVALID_INPUT},
+	{"notices.address empty → invalid_input", "INSERT INTO notices (user_id, kind, subject, address, created_at) VALUES (" USER1 ", 'k', '', '', 1)", COFFER_ERR_INVALID_INPUT},
+	{"a personal notice", "INSERT INTO notices (user_id, kind, subject, detail, address, created_at) VALUES (" USER1 ", 'password_changed', '', '', '198.51.100.7', 1)", COFFER_OK},
 	{"member_policies of an unknown user → not_found", "INSERT INTO member_policies VALUES (" ORG1 ", " ID("c") ", '{}', 1)", COFFER_ERR_NOT_FOUND},
 	{"a member policy", "INSERT INTO member_policies VALUES (" ORG1 ", " USER1 ", '{}', 1)", COFFER_OK},
 	{"device_key.id 2 → invalid_input", "INSERT INTO device_key VALUES (2, " H32("04") ", 1)", COFFER_ERR_INVALID_INPUT},
@@ -301,8 +307,8 @@ static const struct violation system_rows[] = {
 	{"audit.seq twice → exists", "INSERT INTO audit VALUES (1, 1, 'a', 'b', 'c', 'd', 'e', 'f', " H32("06") ", 1)", COFFER_ERR_EXISTS},
 	{"audit_checkpoints.key_version 0 → invalid_input", "INSERT INTO audit_checkpoints VALUES ('system', 0, " H32("07") ", 1, 0, " H32("07") ")", COFFER_ERR_INVALID_INPUT},
 	{"a second audit_state row → invalid_input", "INSERT INTO audit_state VALUES (2, true)", COFFER_ERR_INVALID_INPUT},
-	/* ON DELETE: a user's sessions, memberships, resets and seen notices go with it; an
-	 * invite it accepted forgets it. */
+	/* ON DELETE: a user's sessions, memberships, resets, own notices and seen notices go with
+	 * it; an invite it accepted forgets it. */
 	{"the user deleted", "DELETE FROM users", COFFER_OK},
 	{"an organisation with members cannot go → not_found", "DELETE FROM orgs", COFFER_ERR_NOT_FOUND},
 };
@@ -350,6 +356,7 @@ static void scenario_constraints(void)
 		  scalar_int(c, "SELECT count(*) FROM sessions") == 0 &&
 		  scalar_int(c, "SELECT count(*) FROM resets") == 0 &&
 		  scalar_int(c, "SELECT count(*) FROM notices_seen") == 0 &&
+		  scalar_int(c, "SELECT count(*) FROM notices WHERE user_id IS NOT NULL") == 0 &&
 		  scalar_int(c, "SELECT count(*) FROM member_policies") == 0,
 	      "a deleted user's rows went with it", "some are left");
 	check(scalar_int(c, "SELECT count(*) FROM invites WHERE user_id IS NULL") == 1,

@@ -802,6 +802,87 @@ static void scenario_notices(void)
 	close_store(st);
 }
 
+/* --- personal notices ----------------------------------------------------------------------- */
+static void personal(struct user_notice *p, const char *user_id, const char *kind, int64_t at)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->user_id, sizeof p->user_id, "%s", user_id);
+	snprintf(p->kind, sizeof p->kind, "%s", kind);
+	snprintf(p->address, sizeof p->address, "198.51.100.7");
+	p->created_at = at;
+}
+
+static void scenario_personal_notices(void)
+{
+	struct store *st = open_store(4);
+	char org[UUID_TEXT_LEN + 1], none[UUID_TEXT_LEN + 1], u[UUID_TEXT_LEN + 1],
+	    v[UUID_TEXT_LEN + 1], name[64];
+	make_org(st, org, "personal notices", name);
+	uuid_generate(none);
+	make_user(st, u, "active");
+	make_user(st, v, "active");
+	make_member(st, u, org);
+	make_member(st, v, org);
+	struct user_notice p;
+	int64_t id1 = 0, id2 = 0, ignored = 0;
+	personal(&p, u, "password_changed", 100);
+	CHECK_ERR(store_user_notice_add(st, &p, 0, &id1), COFFER_OK, "a personal notice");
+	CHECK_ERR(store_notice_add(st, org, "recovered", "", 150), COFFER_OK,
+		  "an organisation's notice");
+	personal(&p, u, "membership_changed", 200);
+	snprintf(p.subject, sizeof p.subject, "%s", name);
+	snprintf(p.detail, sizeof p.detail, "org_admin/restricted");
+	p.address[0] = '\0';
+	CHECK_ERR(store_user_notice_add(st, &p, 0, &id2), COFFER_OK, "a membership notice");
+	check(id2 > id1, "ids increase", "%lld, %lld", (long long)id1, (long long)id2);
+	personal(&p, none, "password_changed", 100);
+	CHECK_ERR(store_user_notice_add(st, &p, 0, &ignored), COFFER_ERR_NOT_FOUND,
+		  "of no user → not_found");
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_ERR_NOT_FOUND,
+		  "of no user, quiet → not_found");
+	personal(&p, u, "Bad-Kind", 100);
+	CHECK_ERR(store_user_notice_add(st, &p, 0, &ignored), COFFER_ERR_INVALID_INPUT,
+		  "a bad kind → invalid_input");
+
+	struct notice_record n[8];
+	size_t count = 0;
+	CHECK_ERR(store_notices_unseen(st, u, n, 8, &count), COFFER_OK, "the owner's notices");
+	check(count == 3 && n[0].id == id1 && n[0].personal && n[0].org_id[0] == '\0' &&
+		  n[0].org_name[0] == '\0' && strcmp(n[0].kind, "password_changed") == 0 &&
+		  strcmp(n[0].address, "198.51.100.7") == 0 && n[0].created_at == 100 &&
+		  !n[1].personal && strcmp(n[1].org_id, org) == 0 && n[1].address[0] == '\0' &&
+		  n[2].id == id2 && strcmp(n[2].subject, name) == 0 &&
+		  strcmp(n[2].detail, "org_admin/restricted") == 0 && n[2].address[0] == '\0',
+	      "the owner's two and the organisation's, in time order", "%zu", count);
+	CHECK_ERR(store_notices_unseen(st, v, n, 8, &count), COFFER_OK, "another member's");
+	check(count == 1 && !n[0].personal, "another member sees the organisation's only", "%zu",
+	      count);
+	int64_t theirs[2] = {id1, id2};
+	CHECK_ERR(store_notices_mark_seen(st, v, theirs, 2), COFFER_OK,
+		  "another user marks the owner's");
+	CHECK_ERR(store_notices_unseen(st, u, n, 8, &count), COFFER_OK, "the owner's again");
+	check(count == 3, "another user's marking changed nothing", "%zu", count);
+	CHECK_ERR(store_notices_mark_seen(st, u, theirs, 2), COFFER_OK, "the owner marks them");
+	CHECK_ERR(store_notices_unseen(st, u, n, 8, &count), COFFER_OK, "the owner's after");
+	check(count == 1 && !n[0].personal, "only the organisation's is left", "%zu", count);
+
+	/* The quiet time: once an hour per user and kind, seen or not. */
+	personal(&p, u, "totp_wrong", 1000);
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_OK, "a wrong code");
+	p.created_at = 1000 + 3599;
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_ERR_EXISTS,
+		  "another within the hour → exists");
+	personal(&p, v, "totp_wrong", 1100);
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_OK,
+		  "another user's within the hour");
+	personal(&p, u, "totp_reused", 1100);
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_OK,
+		  "another kind within the hour");
+	personal(&p, u, "totp_wrong", 1000 + 3600);
+	CHECK_ERR(store_user_notice_add(st, &p, 3600, &ignored), COFFER_OK, "after the hour");
+	close_store(st);
+}
+
 /* --- policies ------------------------------------------------------------------------------- */
 static void scenario_policies(void)
 {
@@ -883,6 +964,8 @@ int main(int argc, char **argv)
 		scenario_sessions();
 	else if (strcmp(s, "notices") == 0)
 		scenario_notices();
+	else if (strcmp(s, "personal_notices") == 0)
+		scenario_personal_notices();
 	else if (strcmp(s, "policies") == 0)
 		scenario_policies();
 	else if (strcmp(s, "caller") == 0)

@@ -14,9 +14,9 @@
 #define DAY 86400
 
 /* The system schema's steps (system.c), as a number and as SQL text. */
-#define SYSTEM_SCHEMA_STEPS 7
-#define SCHEMA_CURRENT	    "7"
-#define SCHEMA_TOO_NEW	    "8"
+#define SYSTEM_SCHEMA_STEPS 8
+#define SCHEMA_CURRENT	    "8"
+#define SCHEMA_TOO_NEW	    "9"
 
 static void add_invite(const struct env *e, const char *email, const char *role, const char *org_id,
 		       const char *clearance, int64_t expires, struct token_hash *h)

@@ -1028,7 +1028,7 @@ static void test_schema_upgrade(void **state)
 		    " 1700000000, 1700000000, 1800000000, 0);"
 		    "INSERT INTO policies VALUES ('system', '{\"x\":1}', 5);");
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), 8);
 
 	struct user_record u;
 	assert_int_equal(store_user_get(e->st, ADMIN, &u), COFFER_OK);
@@ -1075,7 +1075,7 @@ static void test_schema_upgrade(void **state)
 	/* Opened again: nothing to do. */
 	store_close(e->st);
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), 8);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM users"), 3);
 }
 

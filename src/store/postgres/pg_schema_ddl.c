@@ -217,6 +217,16 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    " delete_after bigint NOT NULL"
 	    ")"},
 	{2, "CREATE INDEX org_deletions_by_time ON org_deletions (delete_after)"},
+	/* 3: as system.c's step 8: notices to one user about their own account, beside those to
+	 * an organisation's members (one or the other, never both). */
+	{3, "ALTER TABLE notices ALTER COLUMN org_id DROP NOT NULL"},
+	{3, "ALTER TABLE notices"
+	    " ADD COLUMN user_id text REFERENCES users (id) ON DELETE CASCADE,"
+	    " ADD COLUMN detail text NOT NULL DEFAULT '' CHECK (char_length(detail) <= 63),"
+	    " ADD COLUMN address text"
+	    "   CHECK (address IS NULL OR char_length(address) BETWEEN 1 AND 45),"
+	    " ADD CONSTRAINT notices_one_audience CHECK ((org_id IS NULL) <> (user_id IS NULL))"},
+	{3, "CREATE INDEX notices_by_user ON notices (user_id, kind, created_at)"},
 };
 
 static const struct pg_schema_stmt org_stmts[] = {

@@ -242,6 +242,9 @@ COFFER_MUST_CHECK enum coffer_err pg_store_reset_confirm(struct pg_store *st,
 COFFER_MUST_CHECK enum coffer_err pg_store_notice_add(struct pg_store *st, const char *org_id,
 						      const char *kind, const char *subject,
 						      int64_t now);
+COFFER_MUST_CHECK enum coffer_err pg_store_user_notice_add(struct pg_store *st,
+							   const struct user_notice *n,
+							   int64_t quiet_s, int64_t *id);
 COFFER_MUST_CHECK enum coffer_err pg_store_notices_unseen(struct pg_store *st, const char *user_id,
 							  struct notice_record *out, size_t max,
 							  size_t *n);

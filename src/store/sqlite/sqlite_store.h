@@ -263,6 +263,9 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_reset_confirm(struct sqlite_store
 COFFER_MUST_CHECK enum coffer_err sqlite_store_notice_add(struct sqlite_store *st,
 							  const char *org_id, const char *kind,
 							  const char *subject, int64_t now);
+COFFER_MUST_CHECK enum coffer_err sqlite_store_user_notice_add(struct sqlite_store *st,
+							       const struct user_notice *n,
+							       int64_t quiet_s, int64_t *id);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_notices_unseen(struct sqlite_store *st,
 							      const char *user_id,
 							      struct notice_record *out, size_t max,

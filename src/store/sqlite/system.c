@@ -227,6 +227,40 @@ static const struct db_migration system_schema[] = {
 	 " delete_after INTEGER NOT NULL"
 	 ") STRICT;"
 	 "CREATE INDEX org_deletions_by_time ON org_deletions (delete_after);"},
+	/* 8: notices to one user about their own account (api/account_notices.h): a notice is
+	 * addressed to an organisation's members (org_id) or to one user (user_id), never both,
+	 * with the address the event came from and a short detail. SQLite cannot drop org_id's
+	 * NOT NULL in place, so both notice tables are rebuilt, columns in the order PostgreSQL's
+	 * ADD COLUMN leaves them; notices_seen goes first, so that dropping the old notices
+	 * cascades to nothing, and renaming notices_new points notices_seen_new's key at it. */
+	{"CREATE TABLE notices_new ("
+	 " id INTEGER PRIMARY KEY,"
+	 " org_id TEXT REFERENCES orgs (id),"
+	 " kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 31),"
+	 " subject TEXT NOT NULL CHECK (length(subject) <= 254),"
+	 " actor TEXT CHECK (actor IS NULL OR length(actor) = 36),"
+	 " created_at INTEGER NOT NULL,"
+	 " user_id TEXT REFERENCES users (id) ON DELETE CASCADE,"
+	 " detail TEXT NOT NULL DEFAULT '' CHECK (length(detail) <= 63),"
+	 " address TEXT CHECK (address IS NULL OR length(address) BETWEEN 1 AND 45),"
+	 " CHECK ((org_id IS NULL) <> (user_id IS NULL))"
+	 ") STRICT;"
+	 "INSERT INTO notices_new (id, org_id, kind, subject, actor, created_at)"
+	 " SELECT id, org_id, kind, subject, actor, created_at FROM notices;"
+	 "CREATE TABLE notices_seen_new ("
+	 " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	 " notice_id INTEGER NOT NULL REFERENCES notices_new (id) ON DELETE CASCADE,"
+	 " PRIMARY KEY (user_id, notice_id)"
+	 ") STRICT, WITHOUT ROWID;"
+	 "INSERT INTO notices_seen_new (user_id, notice_id)"
+	 " SELECT user_id, notice_id FROM notices_seen;"
+	 "DROP TABLE notices_seen;"
+	 "DROP TABLE notices;"
+	 "ALTER TABLE notices_new RENAME TO notices;"
+	 "ALTER TABLE notices_seen_new RENAME TO notices_seen;"
+	 "CREATE INDEX notices_by_org ON notices (org_id, created_at);"
+	 "CREATE INDEX notices_by_user ON notices (user_id, kind, created_at);"
+	 "CREATE INDEX notices_seen_by_notice ON notices_seen (notice_id);"},
 };
 // clang-format on
 
