@@ -10,6 +10,7 @@ import {signinView, setSigninNotice} from './signin.js';
 import {inviteView} from './invite.js';
 import {resetView} from './reset.js';
 import {passwordView} from './password.js';
+import {passkeysView} from './passkeys.js';
 import {recordsView, recordView, recordEditView, recordNewView, historyView} from './records.js';
 import {filesView} from './files.js';
 import {orgAuditView, systemAuditView} from './audit.js';
@@ -32,6 +33,7 @@ const ACTIVE_MS = 10 * 60 * 1000;
 route('/signin', signinView, {access: 'public'});
 route('/password', passwordView);
 route('/account', passwordView);
+route('/passkeys', passkeysView);
 route('/welcome', welcomeView);
 route('/orgs/:org/records', recordsView);
 route('/orgs/:org/records/new', recordNewView);
@@ -147,6 +149,7 @@ function accountMenu() {
   return h('div', {class: 'account'},
     h('span', {class: 'who', title: session.user.role}, session.user.email),
     session.mustChangePassword ? null : h('a', {href: '#/account', class: 'nav-link'}, 'Password'),
+    session.mustChangePassword ? null : h('a', {href: '#/passkeys', class: 'nav-link'}, 'Passkeys'),
     out);
 }
 
