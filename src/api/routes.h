@@ -34,6 +34,13 @@ enum coffer_err notices_seen_post(struct request *rq);
 /* src/api/me.c */
 extern const struct json_schema me_password_schema;
 enum coffer_err me_password_post(struct request *rq);
+/* src/api/reauthenticate.c */
+extern const struct json_schema me_reauthenticate_schema;
+enum coffer_err me_reauthenticate_post(struct request *rq);
+/* src/api/me_sessions.c */
+enum coffer_err me_sessions_get(struct request *rq);
+enum coffer_err me_sessions_delete(struct request *rq);
+enum coffer_err me_session_delete(struct request *rq);
 /* src/api/admin.c */
 extern const struct json_schema admin_org_schema, admin_invite_schema;
 enum coffer_err admin_orgs_post(struct request *rq);
