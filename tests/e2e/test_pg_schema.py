@@ -66,10 +66,10 @@ def test_fresh_databases_migrate_and_again_changes_nothing(pg):
 
 def test_a_newer_database_is_refused(pg):
     lines, p = run_check("newer", pg.env(),
-                         ("has schema version 3, newer than this coffer knows (2 for system databases)",
+                         ("has schema version 4, newer than this coffer knows (3 for system databases)",
                           "has schema version 3, newer than this coffer knows (2 for org databases)",
                           "upgrade coffer on this node"))
-    assert "ok - a system database at version 3 is refused" in lines
+    assert "ok - a system database at version 4 is refused" in lines
     assert "ok - the newer org database is left as it was" in lines
 
 
