@@ -763,8 +763,7 @@ static void check_ticket_renewed(const uint8_t *p, size_t len, struct wire_reade
 	      "ticket renewed from an account keyd did not seal, or another user's");
 	check(same_hash(&t.token, &was.token) && strcmp(t.user_id, was.user_id) == 0 &&
 		  t.role == was.role && t.issued_at == was.issued_at &&
-		  t.authenticated_at == was.authenticated_at &&
-		  t.expires_at == was.expires_at,
+		  t.authenticated_at == was.authenticated_at && t.expires_at == was.expires_at,
 	      "renewed ticket is not the same session");
 	bool same = t.n_orgs == a.n_orgs;
 	for (uint32_t i = 0; same && i < t.n_orgs; i++)
@@ -792,8 +791,7 @@ static void check_reauthenticated(const uint8_t *p, size_t len, struct wire_read
 	      "re-authenticated with an account keyd did not seal, or another user's");
 	check(same_hash(&t.token, &was.token) && strcmp(t.user_id, was.user_id) == 0 &&
 		  t.role == was.role && t.issued_at == was.issued_at &&
-		  t.expires_at == was.expires_at &&
-		  t.authenticated_at >= (int64_t)time(NULL) - 60,
+		  t.expires_at == was.expires_at && t.authenticated_at >= (int64_t)time(NULL) - 60,
 	      "re-authenticated ticket is not the same session, authenticated now");
 	bool same = t.n_orgs == a.n_orgs;
 	for (uint32_t i = 0; same && i < t.n_orgs; i++)

@@ -545,7 +545,8 @@ static bool same_session(const struct session_record *a, const struct session_re
 	       a->expires_at == b->expires_at &&
 	       a->must_change_password == b->must_change_password &&
 	       a->account_version == b->account_version &&
-	       strcmp(a->public_id, b->public_id) == 0 && a->authenticated_at == b->authenticated_at;
+	       strcmp(a->public_id, b->public_id) == 0 &&
+	       a->authenticated_at == b->authenticated_at;
 }
 
 static void scenario_sessions(void)

@@ -533,8 +533,8 @@ static enum coffer_err reauth(const struct sess *x, const struct keyd_sealed *ac
 			      const char *password, const char *code, int64_t last_step,
 			      struct keyd_reauth_result *res)
 {
-	const struct keyd_reauth in = {acct->bytes, acct->len, password, strlen(password),
-				       code, last_step};
+	const struct keyd_reauth in = {acct->bytes,	 acct->len, password,
+				       strlen(password), code,	    last_step};
 	memset(res, 0, sizeof *res);
 	return keyd_reauthenticate(client, &x->s, &in, res);
 }
@@ -564,9 +564,9 @@ static void test_reauthenticate(void **state)
 	admin.t.issued_at = now_s() - 2 * KEYD_REAUTH_AFTER_S;
 	admin.t.authenticated_at = now_s() - KEYD_REAUTH_AFTER_S - 2;
 	seal_session(&admin);
-	assert_int_equal(member_set(&admin, &member_acct, org, TICKET_ORG_MEMBER, LEVEL_PUBLIC,
-				    &changed),
-			 COFFER_ERR_REAUTHENTICATION_REQUIRED);
+	assert_int_equal(
+	    member_set(&admin, &member_acct, org, TICKET_ORG_MEMBER, LEVEL_PUBLIC, &changed),
+	    COFFER_ERR_REAUTHENTICATION_REQUIRED);
 	struct made_reset m;
 	assert_int_equal(admin_reset(&admin, &member_acct, org, now_s() + 3600, &m),
 			 COFFER_ERR_REAUTHENTICATION_REQUIRED);
@@ -576,9 +576,9 @@ static void test_reauthenticate(void **state)
 	/* A renewal (a membership changed) carries the time forward: still stale. */
 	uint8_t renewed[TICKET_SEALED_MAX];
 	size_t renewed_len = 0;
-	assert_int_equal(keyd_ticket_renew(client, &admin.s, own.bytes, own.len, renewed,
-					   &renewed_len),
-			 COFFER_OK);
+	assert_int_equal(
+	    keyd_ticket_renew(client, &admin.s, own.bytes, own.len, renewed, &renewed_len),
+	    COFFER_OK);
 	assert_int_equal(ticket_open(keys.ticket_key, renewed, renewed_len, &t), COFFER_OK);
 	assert_int_equal(t.authenticated_at, admin.t.authenticated_at);
 

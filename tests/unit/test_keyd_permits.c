@@ -7,8 +7,8 @@
  * user's whose clearance is below the object's level, or an object whose level is none, is
  * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS); a session
  * authenticated over KEYD_REAUTH_AFTER_S ago is refused (REAUTHENTICATION_REQUIRED) exactly on
- * the rows of the auth-age column that want a recent one, and let through on the others. Requests of
- * PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
+ * the rows of the auth-age column that want a recent one, and let through on the others. Requests
+ * of PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
  * proof (a sealed record, a password). BREACH_LIST alone comes with a descriptor, and must.
  * SECRET_GET hands out the defined credentials keyd holds, and nothing else. */
 #include "test_util.h"

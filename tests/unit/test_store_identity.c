@@ -940,8 +940,9 @@ static void test_own_sessions(void **state)
 	/* A re-authentication: a new ticket and time, read back with the session. */
 	uint8_t ticket[40];
 	randombytes_buf(ticket, sizeof ticket);
-	assert_int_equal(store_session_reauthenticated(e->st, &h1, ticket, sizeof ticket, 3, T0 + 25),
-			 COFFER_OK);
+	assert_int_equal(
+	    store_session_reauthenticated(e->st, &h1, ticket, sizeof ticket, 3, T0 + 25),
+	    COFFER_OK);
 	assert_int_equal(store_session_get(e->st, &h1, T0 + 30, 1800, &r1), COFFER_OK);
 	assert_int_equal(r1.authenticated_at, T0 + 25);
 	assert_int_equal(r1.account_version, 3);
