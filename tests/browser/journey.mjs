@@ -1014,10 +1014,11 @@ try {
   });
 
   await run.step('a sensitive change long after sign-in asks for the password and code in a dialog, then goes through; cancelled, nothing changes', async () => {
-    // The phone signs in again, and the sysadmin's own sign-in is made an hour old (as if the
-    // browser had been left open): the server's window is 15 minutes.
+    // The phone signs in again (and is back where it was), and the sysadmin's own sign-in is
+    // made an hour old (as if the browser had been left open): the server's window is 15
+    // minutes.
     await signIn(phone.page, ADMIN, ADMIN_PW, adminAuth);
-    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Organisations'}).waitFor();
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
     const age = () => execFileSync('sqlite3', [join(coffer.data, 'system.db'),
       "UPDATE sessions SET authenticated_at = strftime('%s','now') - 3600 " +
       "WHERE user_id = (SELECT id FROM users WHERE email = 'admin@example.test') " +
