@@ -74,7 +74,7 @@ static void make_session(const char *data_dir)
 	token_generate(token, &t.token);
 	uuid_generate(t.user_id);
 	t.role = TICKET_ROLE_USER;
-	t.issued_at = time_now();
+	t.issued_at = t.authenticated_at = time_now();
 	t.expires_at = t.issued_at + 3600;
 	t.n_orgs = 1;
 	strcpy(t.orgs[0].org_id, org_id);

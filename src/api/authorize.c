@@ -8,6 +8,7 @@
 #include "api/access.h"
 #include "api/app.h"
 #include "api/caller.h"
+#include "api/fresh_auth.h"
 #include "api/session_cookie.h"
 #include "api/stored_policy.h"
 #include "common/timefmt.h"
@@ -129,7 +130,9 @@ enum coffer_err api_authorize(struct request *rq)
 	if (now - c->session.last_seen >= SESSION_TOUCH_INTERVAL_S &&
 	    store_session_touch(rq->app->store, &hash, now) == COFFER_OK)
 		c->session.last_seen = now;
-	if (access == ACCESS_ORG_MEMBER || access == ACCESS_ORG_ADMIN)
-		return access_org(rq, c, access == ACCESS_ORG_ADMIN);
-	return COFFER_OK;
+	if ((access == ACCESS_ORG_MEMBER || access == ACCESS_ORG_ADMIN) &&
+	    (err = access_org(rq, c, access == ACCESS_ORG_ADMIN)) != COFFER_OK)
+		return err;
+	/* Last: only someone otherwise allowed to make the change is asked to prove it is them. */
+	return rq->route->reauth ? fresh_auth_check(rq, c, now) : COFFER_OK;
 }

@@ -39,12 +39,18 @@
 #include "common/email.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "common/uuid.h"
 #include "http/json_body.h"
 #include "http/reply.h"
+#include "http/user_agent.h"
 #include "keyclient/keyclient.h"
 #include "signin/org_policy.h"
 #include "signin/password_policy.h"
 #include "signin/totp.h"
+
+_Static_assert(USER_AGENT_MAX == STORE_BROWSER_MAX, "a session's browser is its User-Agent");
+_Static_assert(sizeof((struct request *)0)->client_text == STORE_ADDRESS_MAX + 1,
+	       "a session's address is its client's");
 
 // clang-format off
 static const struct json_field passkey_fields[] = {
@@ -308,8 +314,13 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	memcpy(s->ticket, st->result.ticket, st->result.ticket_len);
 	s->ticket_len = st->result.ticket_len;
 	s->account_version = st->user.account_version; /* the account keyd issued it from */
-	s->created_at = s->last_seen = now;
+	s->created_at = s->last_seen = s->authenticated_at = now;
 	s->expires_at = st->result.expires_at;
+	/* What its user is shown of it (GET /api/v1/me/sessions): a name unrelated to the
+	 * token, where it signed in from and with what. */
+	uuid_generate(s->public_id);
+	snprintf(s->address, sizeof s->address, "%s", rq->client_text);
+	user_agent_of_request(rq, s->browser);
 	s->must_change_password = password_breached(rq, password, password_len);
 	if ((err = store_session_add(rq->app->store, s, now)) != COFFER_OK)
 		return err;

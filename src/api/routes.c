@@ -2,6 +2,9 @@
  * the audit trail records of it: to find the code behind a URL, or who can reach it, start
  * here. A route without an access level is refused to everyone (api_authorize).
  *
+ * A route marked reauth is a sensitive change: the caller must have proved who they are
+ * recently (fresh_auth.h: the password again, POST /api/v1/me/reauthenticate).
+ *
  * A content route names its audit action once, here: its refusals and the change it makes are
  * recorded under that name (org_audit.h). A read of content (READ_AUDITED) is recorded too, and
  * the server holds its answer until that record is durable.
@@ -57,9 +60,20 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/api/v1/me/passkeys", .handler = me_passkeys_get,
 	 .api = true, .access = ACCESS_SESSION},
 	{.method = "POST", .pattern = "/api/v1/me/passkeys", .handler = me_passkeys_post,
-	 JSON(passkey_register_schema), .api = true, .access = ACCESS_SESSION},
+	 JSON(passkey_register_schema), .api = true, .access = ACCESS_SESSION, .reauth = true},
 	{.method = "DELETE", .pattern = "/api/v1/me/passkeys/{id}", .handler = me_passkey_delete,
+	 .api = true, .access = ACCESS_SESSION, .reauth = true},
+
+	/* the caller's sessions, and proving again who they are (me_sessions.c, reauthenticate.c) */
+	{.method = "POST", .pattern = "/api/v1/me/reauthenticate",
+	 .handler = me_reauthenticate_post, JSON(me_reauthenticate_schema), .api = true,
+	 .access = ACCESS_SESSION, .slow = true},
+	{.method = "GET", .pattern = "/api/v1/me/sessions", .handler = me_sessions_get,
 	 .api = true, .access = ACCESS_SESSION},
+	{.method = "DELETE", .pattern = "/api/v1/me/sessions", .handler = me_sessions_delete,
+	 .api = true, .access = ACCESS_SESSION, .reauth = true},
+	{.method = "DELETE", .pattern = "/api/v1/me/sessions/{id}", .handler = me_session_delete,
+	 .api = true, .access = ACCESS_SESSION, .reauth = true},
 	{.method = "POST", .pattern = "/api/v1/notices/seen", .handler = notices_seen_post,
 	 JSON(notices_seen_schema), .api = true, .access = ACCESS_SESSION},
 
@@ -69,17 +83,17 @@ const struct route api_routes[] = {
 	{.method = "POST", .pattern = "/api/v1/admin/orgs", .handler = admin_orgs_post,
 	 JSON(admin_org_schema), .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "DELETE", .pattern = "/api/v1/admin/orgs/{org}", .handler = admin_org_delete,
-	 JSON(admin_org_delete_schema), .api = true, .access = ACCESS_SYSADMIN},
+	 JSON(admin_org_delete_schema), .api = true, .access = ACCESS_SYSADMIN, .reauth = true},
 	{.method = "POST", .pattern = "/api/v1/admin/orgs/{org}/cancel-deletion",
 	 .handler = admin_org_deletion_cancel, .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "POST", .pattern = "/api/v1/admin/invites", .handler = admin_invites_post,
-	 JSON(admin_invite_schema), .api = true, .access = ACCESS_SYSADMIN},
+	 JSON(admin_invite_schema), .api = true, .access = ACCESS_SYSADMIN, .reauth = true},
 	{.method = "GET", .pattern = "/api/v1/admin/users", .handler = admin_users_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "POST", .pattern = "/api/v1/admin/users/{id}/disable",
-	 .handler = admin_user_disable, .api = true, .access = ACCESS_SYSADMIN},
+	 .handler = admin_user_disable, .api = true, .access = ACCESS_SYSADMIN, .reauth = true},
 	{.method = "POST", .pattern = "/api/v1/admin/users/{id}/enable",
-	 .handler = admin_user_enable, .api = true, .access = ACCESS_SYSADMIN},
+	 .handler = admin_user_enable, .api = true, .access = ACCESS_SYSADMIN, .reauth = true},
 	{.method = "GET", .pattern = "/api/v1/admin/backups", .handler = admin_backups_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "POST", .pattern = "/api/v1/admin/backups", .handler = admin_backups_post,
@@ -93,29 +107,29 @@ const struct route api_routes[] = {
 	{.method = "GET", .pattern = "/api/v1/admin/policy", .handler = policy_system_get,
 	 .api = true, .access = ACCESS_SYSADMIN},
 	{.method = "PUT", .pattern = "/api/v1/admin/policy", .handler = policy_system_put,
-	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN},
+	 JSON(org_policy_schema), .api = true, .access = ACCESS_SYSADMIN, .reauth = true},
 
 	/* an organisation's administration: its own org_admins, never a sysadmin */
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/members", .handler = members_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/invites", .handler = org_invites_post,
-	 JSON(org_invite_schema), .api = true, .access = ACCESS_ORG_ADMIN},
+	 JSON(org_invite_schema), .api = true, .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "PATCH", .pattern = "/api/v1/orgs/{org}/members/{user}",
 	 .handler = member_patch, JSON(member_change_schema), .api = true,
-	 .access = ACCESS_ORG_ADMIN},
+	 .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "DELETE", .pattern = "/api/v1/orgs/{org}/members/{user}",
-	 .handler = member_delete, .api = true, .access = ACCESS_ORG_ADMIN},
+	 .handler = member_delete, .api = true, .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "POST", .pattern = "/api/v1/orgs/{org}/members/{user}/reset",
-	 .handler = member_reset_post, .api = true, .access = ACCESS_ORG_ADMIN},
+	 .handler = member_reset_post, .api = true, .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/members/{user}/login-policy",
 	 .handler = member_policy_get, .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/members/{user}/login-policy",
 	 .handler = member_policy_put, JSON(member_policy_schema), .api = true,
-	 .access = ACCESS_ORG_ADMIN},
+	 .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "PUT", .pattern = "/api/v1/orgs/{org}/policy", .handler = policy_org_put,
-	 JSON(org_policy_schema), .api = true, .access = ACCESS_ORG_ADMIN},
+	 JSON(org_policy_schema), .api = true, .access = ACCESS_ORG_ADMIN, .reauth = true},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/audit", .handler = org_audit_get,
 	 .api = true, .access = ACCESS_ORG_ADMIN},
 	{.method = "GET", .pattern = "/api/v1/orgs/{org}/alerts", .handler = org_alerts_get,

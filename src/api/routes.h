@@ -41,6 +41,13 @@ enum coffer_err me_passkey_options_post(struct request *rq);
 enum coffer_err me_passkeys_post(struct request *rq);
 enum coffer_err me_passkeys_get(struct request *rq);
 enum coffer_err me_passkey_delete(struct request *rq);
+/* src/api/reauthenticate.c */
+extern const struct json_schema me_reauthenticate_schema;
+enum coffer_err me_reauthenticate_post(struct request *rq);
+/* src/api/me_sessions.c */
+enum coffer_err me_sessions_get(struct request *rq);
+enum coffer_err me_sessions_delete(struct request *rq);
+enum coffer_err me_session_delete(struct request *rq);
 /* src/api/admin.c */
 extern const struct json_schema admin_org_schema, admin_invite_schema;
 enum coffer_err admin_orgs_post(struct request *rq);

@@ -50,6 +50,9 @@ static const struct coffer_err_info table[COFFER_ERR__COUNT] = {
 		"An administrator always signs in with an authenticator app, and this account has "
 		"none: reset the member's sign-in first (they enrol one), then make them an "
 		"org_admin."},
+	[COFFER_ERR_REAUTHENTICATION_REQUIRED] = {"reauthentication_required", 403,
+		"This change needs your password (and authenticator code) again: confirm who you "
+		"are with POST /api/v1/me/reauthenticate, then repeat it."},
 	[COFFER_ERR_INTERNAL] = {"internal", 500, "Internal error."},
 	[COFFER_ERR_NOMEM] = {"internal", 500, "Out of memory."},
 	[COFFER_ERR_IO] = {"internal", 500, "Input/output error."},

@@ -32,6 +32,7 @@ enum coffer_err {
 	COFFER_ERR_ORG_NOT_DELETING,	   /* no deletion of the organisation to take back */
 	COFFER_ERR_CONFIRM_MISMATCH,	   /* a destructive request without its name typed back */
 	COFFER_ERR_ADMIN_NEEDS_TOTP, /* an admin role for an account without an authenticator */
+	COFFER_ERR_REAUTHENTICATION_REQUIRED, /* a sensitive change: sign-in older than allowed */
 	/* Server-side failures (5xx, or exit status 1 on the command line). */
 	COFFER_ERR_INTERNAL,
 	COFFER_ERR_NOMEM,

@@ -22,6 +22,7 @@ void config_defaults(struct coffer_config *cfg)
 	cfg->listen.port = 8443;
 	cfg->session_absolute_ttl = 12 * 3600;
 	cfg->session_idle_ttl = 30 * 60;
+	cfg->reauthenticate_after = CONFIG_REAUTH_AFTER_MAX;
 	cfg->max_file_size = 2ull << 30; /* 2 GiB */
 	cfg->log_level = LOG_INFO;
 	cfg->header_timeout = 10;
@@ -252,6 +253,17 @@ static const char *set_abs_ttl(struct coffer_config *cfg, const char *v)
 static const char *set_idle_ttl(struct coffer_config *cfg, const char *v)
 {
 	return set_ttl(&cfg->session_idle_ttl, v);
+}
+
+static const char *set_reauth_after(struct coffer_config *cfg, const char *v)
+{
+	uint64_t n;
+	/* Longer than keyd's own window would promise what keyd refuses; shorter only asks for
+	 * the password more often. */
+	if (!parse_u64(v, 1, CONFIG_REAUTH_AFTER_MAX, &n))
+		return "expected whole seconds from 1 to 900";
+	cfg->reauthenticate_after = (long)n;
+	return NULL;
 }
 
 static const char *set_trusted(struct coffer_config *cfg, const char *v)
@@ -516,6 +528,7 @@ static const struct {
     {"tls_ocsp_file", set_tls_ocsp_file},
     {"session_absolute_ttl", set_abs_ttl},
     {"session_idle_ttl", set_idle_ttl},
+    {"reauthenticate_after", set_reauth_after},
     {"trusted_proxies", set_trusted},
     {"breached_passwords_file", set_breached},
     {"max_file_size", set_max_file_size},

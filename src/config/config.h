@@ -53,6 +53,9 @@ enum config_pg_sslmode {
  * must fit in sockaddr_un's 108 bytes with its NUL. */
 #define CONFIG_PG_SOCKET_DIR_MAX (107 - 16)
 
+/* reauthenticate_after's default and ceiling: 15 minutes, keyd's own (KEYD_REAUTH_AFTER_S). */
+#define CONFIG_REAUTH_AFTER_MAX (15 * 60)
+
 struct coffer_config {
 	struct listen_addr listen;
 	/* Where GET /metrics is served, plain HTTP (http/metrics_listener.h); off by default. */
@@ -73,6 +76,11 @@ struct coffer_config {
 	char *tls_ocsp_file;
 	long session_absolute_ttl; /* seconds */
 	long session_idle_ttl;	   /* seconds */
+	/* A sensitive change (ending sessions, people, policies, invitations, disabling, deleting)
+	 * needs the password again once the session's last authentication is older than this
+	 * (api/fresh_auth.h): seconds, 1 to CONFIG_REAUTH_AFTER_MAX. keyd holds its own requests
+	 * to the maximum whatever this says, so it can only be made stricter. */
+	long reauthenticate_after;
 	struct cidr trusted_proxies[CONFIG_MAX_TRUSTED_PROXIES];
 	size_t n_trusted_proxies;
 	char *breached_passwords_file; /* NULL when unset */

@@ -61,6 +61,9 @@ struct route {
 	 * answer until its record_read hook lets it go (http/server.h). Not with slow or durable.
 	 */
 	bool audit_read;
+	/* A sensitive change: refused unless the session's holder proved who they are recently
+	 * (api/fresh_auth.h). Only on routes with a session. */
+	bool reauth;
 };
 
 struct route_params {

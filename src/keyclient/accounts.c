@@ -1,5 +1,5 @@
 /* accounts.c — the web process's account and session calls to keyd: ACCEPT, TOTP_CONFIRM,
- * LOGIN, PASSWORD_SET (messages in keyproto/protocol.h, channels in channel.h).
+ * LOGIN, REAUTHENTICATE, PASSWORD_SET (messages in keyproto/protocol.h, channels in channel.h).
  *
  * Design points:
  * - Every argument is checked here before keyd sees it: a field keyd could not parse (a token
@@ -9,9 +9,9 @@
  *   not six digits at confirmation, or a current password that is empty or longer than
  *   KEYD_PASSWORD_MAX (no such password was ever set); COFFER_ERR_INVALID_INPUT for anything
  *   else (a missing argument, an empty or too long password to set or to log in with).
- * - LOGIN: a code that is not six digits is sent as "-", which keyd refuses as a wrong code
- *   once the password has been checked, exactly as it would the code itself: the answer and
- *   the time taken are the same, and keyd never sees a code longer than it parses.
+ * - LOGIN, REAUTHENTICATE: a code that is not six digits is sent as "-", which keyd refuses as a
+ * wrong code once the password has been checked, exactly as it would the code itself: the answer
+ * and the time taken are the same, and keyd never sees a code longer than it parses.
  * - Passwords travel in the channel's request buffer, tokens and TOTP secrets in its reply:
  *   keyd_channel_release wipes both. Copies made here are wiped too.
  */
@@ -187,6 +187,49 @@ enum coffer_err keyd_login(struct keyd_client *c, const struct keyd_login *in,
 		if (!wire_reader_end(&r) || strlen(out->token) != TOKEN_TEXT_LEN ||
 		    out->ticket_len == 0 || out->step < TOTP_STEP_NONE ||
 		    out->factor > KEYD_FACTOR_PASSKEY) {
+			sodium_memzero(out, sizeof *out);
+			err = COFFER_ERR_UNAVAILABLE;
+		}
+	} else if (err == COFFER_ERR_INVALID_CREDENTIALS) {
+		out->failure = failure;
+	}
+	keyd_channel_release(ch);
+	return err;
+}
+
+/* The code as keyd is sent it (accounts.c's design points): "" for none, "-" for one that is
+ * not six digits. */
+static const char *code_to_send(const char *code)
+{
+	if (code == NULL || code[0] == '\0')
+		return "";
+	return totp_code_valid(code) ? code : "-";
+}
+
+enum coffer_err keyd_reauthenticate(struct keyd_client *c, const struct keyd_session *s,
+				    const struct keyd_reauth *in, struct keyd_reauth_result *out)
+{
+	struct wire_reader r;
+	enum keyd_login_failure failure = 0;
+	if (!keyd_session_ok(s) || in == NULL ||
+	    !keyd_sealed_ok(in->account, in->account_len, ACCOUNT_SEALED_MAX))
+		return COFFER_ERR_UNAUTHENTICATED;
+	if (c == NULL || out == NULL || !keyd_password_ok(in->password, in->password_len) ||
+	    in->last_step < TOTP_STEP_NONE)
+		return COFFER_ERR_INVALID_INPUT;
+	struct keyd_channel *ch = keyd_channel_acquire(c);
+	struct wire_writer *w = frame_begin(&ch->request, KEYD_MSG_REAUTHENTICATE);
+	keyd_put_session(w, s);
+	wire_put_bytes(w, in->account, in->account_len);
+	wire_put_bytes(w, in->password, in->password_len);
+	wire_put_str(w, code_to_send(in->code));
+	wire_put_u64(w, (uint64_t)in->last_step);
+	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_REAUTHENTICATED, &r, &failure);
+	out->failure = 0;
+	if (err == COFFER_OK) {
+		out->ticket_len = wire_get_bytes(&r, out->ticket, sizeof out->ticket);
+		out->step = (int64_t)wire_get_u64(&r);
+		if (!wire_reader_end(&r) || out->ticket_len == 0 || out->step < TOTP_STEP_NONE) {
 			sodium_memzero(out, sizeof *out);
 			err = COFFER_ERR_UNAVAILABLE;
 		}

@@ -199,6 +199,32 @@ COFFER_MUST_CHECK enum coffer_err keyd_passkey_list(struct keyd_client *c,
 						    const struct keyd_session *s,
 						    const uint8_t *account, size_t account_len,
 						    struct keyd_passkey_info *out, size_t *n);
+/* A signed-in user proving again who they are: the session's user's current ACCOUNT, the
+ * password and the code ("" or NULL when none), LAST_STEP as for a login. */
+struct keyd_reauth {
+	const uint8_t *account;
+	size_t account_len;
+	const char *password;
+	size_t password_len;
+	const char *code;
+	int64_t last_step;
+};
+
+struct keyd_reauth_result {
+	uint8_t ticket[TICKET_SEALED_MAX]; /* the session's ticket, authenticated now */
+	size_t ticket_len;
+	int64_t step;			 /* the TOTP step used, -1 when none */
+	enum keyd_login_failure failure; /* set when COFFER_ERR_INVALID_CREDENTIALS */
+};
+
+/* Checks the password (and code) of session S's own user as a login would (REAUTHENTICATE):
+ * COFFER_OK with the session's ticket re-issued, authenticated now (same token, memberships
+ * from ACCOUNT, same expiry), or COFFER_ERR_INVALID_CREDENTIALS with OUT->failure saying why
+ * (for the audit trail only). */
+COFFER_MUST_CHECK enum coffer_err keyd_reauthenticate(struct keyd_client *c,
+						      const struct keyd_session *s,
+						      const struct keyd_reauth *in,
+						      struct keyd_reauth_result *out);
 
 /* --- organisations and their people (people.c) ---------------------------------------- */
 

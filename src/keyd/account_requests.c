@@ -1,7 +1,8 @@
 /* account_requests.c — keyd's account requests: invitations accepted, TOTP enrolment
- * confirmed, logins checked and sessions issued, tickets renewed, passwords changed (ACCEPT,
- * TOTP_CONFIRM, LOGIN, TICKET_RENEW, PASSWORD_SET in keyproto/protocol.h; permits in
- * dispatch.c). Invitations are sealed in people_requests.c.
+ * confirmed, logins checked and sessions issued, tickets renewed, a session's holder
+ * re-authenticated, passwords changed (ACCEPT, TOTP_CONFIRM, LOGIN, TICKET_RENEW,
+ * REAUTHENTICATE, PASSWORD_SET in keyproto/protocol.h; permits in dispatch.c). Invitations are
+ * sealed in people_requests.c.
  *
  * Design points:
  * - keyd keeps no state: every record it is handed back (invite, account) is believed only
@@ -10,7 +11,8 @@
  * - A session's ticket carries the memberships of the account at login; when the account
  *   changes (a membership changed or removed by an org_admin), the web process has the ticket
  *   renewed from the changed account before the session's next key request, so the change
- *   holds in keyd from then on.
+ *   holds in keyd from then on. A renewal keeps the ticket's authentication time; only
+ *   REAUTHENTICATE, which checks the password (and code) as a login does, moves it to now.
  * - Whenever keyd sets a password, or verifies one to change the account (a join), the account
  *   gets the password's breach digest (account.h), for BREACH_CHECK (breach_requests.c).
  * - Passwords are hashed with Argon2id under the gate (hash_gate.h). A LOGIN for an unknown
@@ -323,7 +325,7 @@ static enum coffer_err issue_session(const struct keyd_keys *keys, struct keyd_a
 	token_generate(x->new_token, &t->token);
 	memcpy(t->user_id, a->user_id, sizeof t->user_id);
 	t->role = a->role;
-	t->issued_at = now;
+	t->issued_at = t->authenticated_at = now;
 	t->expires_at = now + (int64_t)ttl;
 	t->n_orgs = a->n_orgs;
 	memcpy(t->orgs, a->orgs, sizeof t->orgs);
@@ -376,21 +378,33 @@ bool keyd_read_ticket_renew(struct wire_reader *r, struct keyd_request *q)
 	return !r->bad;
 }
 
+/* Whether the opened account A is the one the caller's ticket was issued for. */
+static bool account_is_callers(const struct account *a, const struct keyd_caller *caller)
+{
+	return strcmp(a->user_id, caller->ticket.user_id) == 0 && a->role == caller->ticket.role;
+}
+
+/* The caller's ticket again into X->t, with the memberships of the opened account X->a. Its
+ * authentication time is kept: a renewal proves nothing about the holder. */
+static void ticket_reissue(const struct keyd_caller *caller, struct keyd_account_work *x)
+{
+	struct ticket *t = &x->t;
+	*t = caller->ticket;
+	memset(t->orgs, 0, sizeof t->orgs);
+	t->n_orgs = x->a.n_orgs;
+	memcpy(t->orgs, x->a.orgs, sizeof t->orgs);
+}
+
 /* The caller's ticket again, with the memberships of the account it presents (its own). */
 static enum coffer_err ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
 				    const struct keyd_account_fields *in,
 				    struct keyd_account_work *x)
 {
-	struct account *a = &x->a;
-	struct ticket *t = &x->t;
-	if (account_open(keys->seals, in->account, in->account_len, a) != COFFER_OK ||
-	    strcmp(a->user_id, caller->ticket.user_id) != 0 || a->role != caller->ticket.role)
+	if (account_open(keys->seals, in->account, in->account_len, &x->a) != COFFER_OK ||
+	    !account_is_callers(&x->a, caller))
 		return COFFER_ERR_UNAUTHENTICATED;
-	*t = caller->ticket;
-	memset(t->orgs, 0, sizeof t->orgs);
-	t->n_orgs = a->n_orgs;
-	memcpy(t->orgs, a->orgs, sizeof t->orgs);
-	return ticket_seal(keys->ticket_key, t, x->out, &x->out_len);
+	ticket_reissue(caller, x);
+	return ticket_seal(keys->ticket_key, &x->t, x->out, &x->out_len);
 }
 
 void keyd_answer_ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
@@ -401,6 +415,66 @@ void keyd_answer_ticket_renew(const struct keyd_keys *keys, const struct keyd_ca
 		wire_put_bytes(frame_begin(reply, KEYD_MSG_TICKET), q->work.out, q->work.out_len);
 	else
 		keyd_refuse(reply, "ticket renewal", err);
+}
+
+/* ---- REAUTHENTICATE (PERMIT_SESSION: the live session, and the password and code of its own
+ * account, are the proof) ---------------------------------------------------------------- */
+
+bool keyd_read_reauthenticate(struct wire_reader *r, struct keyd_request *q)
+{
+	struct keyd_account_fields *in = &q->account;
+	keyd_read_session(r, &q->session);
+	in->account_len = wire_get_bytes(r, in->account, sizeof in->account);
+	in->password_len = wire_get_bytes(r, in->password, sizeof in->password);
+	keyd_get_opt_str(r, in->code, KEYD_CODE_MAX);
+	in->last_step = (int64_t)wire_get_u64(r);
+	return !r->bad;
+}
+
+/* The credentials checked exactly as a login's (check_login: the code single-use past
+ * LAST_STEP), for the account of the caller's own session; then the caller's ticket again,
+ * authenticated now. */
+static enum coffer_err reauthenticate(const struct keyd_keys *keys,
+				      const struct keyd_caller *caller,
+				      const struct keyd_account_fields *in,
+				      struct keyd_account_work *x, enum keyd_login_failure *failure,
+				      int64_t *step)
+{
+	*failure = 0;
+	*step = TOTP_STEP_NONE;
+	if (in->password_len == 0 || in->last_step < TOTP_STEP_NONE)
+		return COFFER_ERR_INVALID_INPUT;
+	/* Another account's password proves nothing about this session's holder. */
+	if (account_open(keys->seals, in->account, in->account_len, &x->a) != COFFER_OK ||
+	    !account_is_callers(&x->a, caller))
+		return COFFER_ERR_UNAUTHENTICATED;
+	enum coffer_err err = check_login(keys, in, x, caller->now, failure, step);
+	if (err != COFFER_OK || *failure != 0)
+		return err;
+	ticket_reissue(caller, x);
+	/* Never before the login (another server's keyd, its clock a little behind); the session
+	 * is live, so now is before its expiry. */
+	x->t.authenticated_at =
+	    caller->now > caller->ticket.issued_at ? caller->now : caller->ticket.issued_at;
+	return ticket_seal(keys->ticket_key, &x->t, x->out, &x->out_len);
+}
+
+void keyd_answer_reauthenticate(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				struct keyd_request *q, struct frame_writer *reply)
+{
+	enum keyd_login_failure failure = 0;
+	int64_t step = TOTP_STEP_NONE;
+	enum coffer_err err = reauthenticate(keys, caller, &q->account, &q->work, &failure, &step);
+	if (err != COFFER_OK) {
+		keyd_refuse(reply, "re-authentication", err);
+	} else if (failure != 0) {
+		log_msg(LOG_WARN, "keyd", "re-authentication refused: reason %d", (int)failure);
+		wire_put_u8(frame_begin(reply, KEYD_MSG_LOGIN_FAILED), (uint8_t)failure);
+	} else {
+		struct wire_writer *w = frame_begin(reply, KEYD_MSG_REAUTHENTICATED);
+		wire_put_bytes(w, q->work.out, q->work.out_len);
+		wire_put_u64(w, (uint64_t)step);
+	}
 }
 
 /* ---- PASSWORD_SET (PERMIT_NONE: the account's seal and current password are the proof) ---- */

@@ -32,4 +32,8 @@ bool keyd_request_left_wiped(void);
  * for the tests that hold each row to it. */
 bool keyd_permit_of(uint8_t type, enum keyd_permit *out);
 
+/* How recent the authentication of requests of TYPE must be (false for a type keyd does not
+ * serve): the table's other column. */
+bool keyd_auth_age_of(uint8_t type, enum keyd_auth_age *out);
+
 #endif

@@ -83,6 +83,9 @@ void keyd_answer_password_set(const struct keyd_keys *keys, const struct keyd_ca
 bool keyd_read_ticket_renew(struct wire_reader *r, struct keyd_request *q);
 void keyd_answer_ticket_renew(const struct keyd_keys *keys, const struct keyd_caller *caller,
 			      struct keyd_request *q, struct frame_writer *reply);
+bool keyd_read_reauthenticate(struct wire_reader *r, struct keyd_request *q);
+void keyd_answer_reauthenticate(const struct keyd_keys *keys, const struct keyd_caller *caller,
+				struct keyd_request *q, struct frame_writer *reply);
 
 /* people_requests.c */
 bool keyd_read_org_create(struct wire_reader *r, struct keyd_request *q);

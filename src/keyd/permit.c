@@ -113,3 +113,12 @@ enum coffer_err keyd_permit_check(const uint8_t ticket_key[MAC_KEY_BYTES],
 	}
 	return COFFER_ERR_FORBIDDEN;
 }
+
+enum coffer_err keyd_auth_recent(const struct keyd_caller *caller)
+{
+	/* A ticket authenticated "in the future" (another server's keyd, its clock a little
+	 * ahead) is recent. */
+	return caller->now - caller->ticket.authenticated_at <= KEYD_REAUTH_AFTER_S
+		   ? COFFER_OK
+		   : COFFER_ERR_REAUTHENTICATION_REQUIRED;
+}

@@ -49,6 +49,14 @@ enum keyd_permit {
 	PERMIT_INVITER,
 };
 
+/* How recently a session's holder must have proved who they are (a second column of keyd's
+ * table): AUTH_RECENT for the changes an attacker at an unattended, still signed-in browser
+ * would most want (invitations, membership changes, sign-in resets: ASVS V3.7.1). The ticket's
+ * authenticated_at (ticket.h) is its login, or the last REAUTHENTICATE since; keyd refuses a
+ * ticket whose authentication is older than KEYD_REAUTH_AFTER_S by its own clock, whatever
+ * the web process's own (possibly shorter) window says. */
+enum keyd_auth_age { AUTH_ANY = 0, AUTH_RECENT };
+
 /* What the check found, handed to the handler. */
 struct keyd_caller {
 	int64_t now;	      /* keyd's clock, read once for the request */
@@ -66,5 +74,10 @@ COFFER_MUST_CHECK enum coffer_err keyd_permit_check(const uint8_t ticket_key[MAC
 						    enum keyd_permit permit,
 						    const struct keyd_request *q, int64_t now,
 						    struct keyd_caller *caller);
+
+/* For a request whose permit passed with the live session CALLER->ticket: COFFER_OK when its
+ * authentication is at most KEYD_REAUTH_AFTER_S old at CALLER->now, else
+ * COFFER_ERR_REAUTHENTICATION_REQUIRED. */
+COFFER_MUST_CHECK enum coffer_err keyd_auth_recent(const struct keyd_caller *caller);
 
 #endif

@@ -5,7 +5,8 @@
 
 #include "crypto/keywrap.h"
 
-#define TICKET_FORMAT 1
+#define TICKET_FORMAT	      2
+#define TICKET_FORMAT_NO_AUTH 1 /* before re-authentication: no authenticated_at */
 
 bool ticket_id_valid(const char *s)
 {
@@ -53,6 +54,7 @@ bool ticket_orgs_get(struct wire_reader *r, struct ticket_membership *m, uint32_
 static bool valid(const struct ticket *t)
 {
 	return ticket_id_valid(t->user_id) && t->issued_at >= 0 && t->expires_at > t->issued_at &&
+	       t->authenticated_at >= t->issued_at && t->authenticated_at <= t->expires_at &&
 	       ticket_holder_valid(t->role, t->orgs, t->n_orgs);
 }
 
@@ -67,6 +69,7 @@ enum coffer_err ticket_seal(const uint8_t key[MAC_KEY_BYTES], const struct ticke
 	wire_put_str(&w, t->user_id);
 	wire_put_u8(&w, t->role);
 	wire_put_u64(&w, (uint64_t)t->issued_at);
+	wire_put_u64(&w, (uint64_t)t->authenticated_at);
 	wire_put_u64(&w, (uint64_t)t->expires_at);
 	ticket_orgs_put(&w, t->orgs, t->n_orgs);
 	if (w.bad)
@@ -86,11 +89,14 @@ enum coffer_err ticket_open(const uint8_t key[MAC_KEY_BYTES], const uint8_t *in,
 		return COFFER_ERR_UNAUTHENTICATED;
 	/* Sealed by keyd, so well formed; decode as carefully as if it were not. */
 	struct wire_reader r = wire_reader_init(in, len - MAC_BYTES);
-	bool ok = wire_get_u8(&r) == TICKET_FORMAT;
+	const uint8_t format = wire_get_u8(&r);
+	bool ok = format == TICKET_FORMAT || format == TICKET_FORMAT_NO_AUTH;
 	wire_get_exact(&r, t->token.bytes, TOKEN_HASH_BYTES);
 	wire_get_str(&r, t->user_id, TICKET_ID_MAX);
 	t->role = wire_get_u8(&r);
 	t->issued_at = (int64_t)wire_get_u64(&r);
+	t->authenticated_at =
+	    format == TICKET_FORMAT ? (int64_t)wire_get_u64(&r) : t->issued_at; /* its login */
 	t->expires_at = (int64_t)wire_get_u64(&r);
 	ok = ticket_orgs_get(&r, t->orgs, &t->n_orgs) && ok;
 	if (!ok || !wire_reader_end(&r) || !valid(t)) {

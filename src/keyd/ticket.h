@@ -3,13 +3,19 @@
  *
  * keyd keeps no state of its own (it has no database: its sandbox allows no file opens, and
  * several servers share one deployment). At login keyd issues a ticket: the hash of the
- * session token, the user, their role and memberships with clearances, and the absolute expiry.
+ * session token, the user, their role and memberships with clearances, when its holder last
+ * proved who they are (the login, or a re-authentication since) and the absolute expiry.
  * Every later key request carries the session token and its ticket; keyd checks the MAC, that
  * the token hashes to the ticket's, and the expiry by its own clock, then decides (permit.h).
+ * A renewal (a membership changed) carries the authentication time forward unchanged: only a
+ * password (and code) checked by keyd moves it (REAUTHENTICATE).
  *
  * Sealed encoding (wire fields, common/wire.h):
- *   u8 format = 1 | bytes(32) token hash | str user id | u8 role | u64 issued at |
- *   u64 expires at | u8 n | n × (str org id | u8 org role | u8 clearance) | raw MAC (32)
+ *   u8 format = 2 | bytes(32) token hash | str user id | u8 role | u64 issued at |
+ *   u64 authenticated at | u64 expires at | u8 n | n × (str org id | u8 org role |
+ *   u8 clearance) | raw MAC (32)
+ * Format 1, sealed before re-authentication existed, has no "authenticated at": it opens with
+ * the issue time (its login) in its place. Sealing always writes format 2.
  * The MAC is HMAC-SHA256 over every byte before it, under a key derived from the newest master
  * key with the label TICKET_KEY_LABEL.
  */
@@ -42,7 +48,9 @@ struct ticket {
 	struct token_hash token;
 	char user_id[TICKET_ID_MAX + 1];
 	uint8_t role; /* enum ticket_role */
-	int64_t issued_at, expires_at;
+	/* ISSUED_AT <= AUTHENTICATED_AT <= EXPIRES_AT: the login, the last time the holder's
+	 * password (and code) was checked, the absolute end. */
+	int64_t issued_at, authenticated_at, expires_at;
 	uint32_t n_orgs;
 	struct ticket_membership orgs[TICKET_ORGS_MAX];
 };

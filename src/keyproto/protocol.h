@@ -41,6 +41,13 @@
  *   ACCOUNT       (with a new password and a new pending TOTP secret, shown once)
  *   TICKET_RENEW  web → keyd:  SESSION | bytes sealed account (the session's user's, current)
  *   TICKET        keyd → web:  bytes ticket (the same session, with the account's memberships)
+ *   REAUTHENTICATE web → keyd: SESSION | bytes sealed account (the session's user's, current) |
+ *                              bytes password | str code ("" when none) | i64 last used step
+ *                              (-1 none)
+ *   REAUTHENTICATED keyd → web: bytes ticket (the same session, its authentication now, with
+ *                              the account's memberships) | i64 the code's step (-1 when the
+ *                              account has no TOTP); LOGIN_FAILED, as for LOGIN, when the
+ *                              password or code is not right
  *   ACCEPT        web → keyd:  str invite token (43) | bytes sealed invite |
  *                              bytes sealed account ("" for a new user) | str new user id |
  *                              bytes password | u8 with TOTP (0/1; ignored for a sysadmin,
@@ -135,7 +142,9 @@
  * open in its context; NOMEM when a password hash cannot have its memory; THROTTLED for a
  * BREACH_LIST beyond keyd's allowance (KEYD_BREACH_LISTS_BURST, then one an hour); CONFIG, IO
  * or NOMEM for a list that does not map. A LOGIN that fails
- * answers LOGIN_FAILED, never DENIED: DENIED there means a bad request or a fault.
+ * answers LOGIN_FAILED, never DENIED: DENIED there means a bad request or a fault (and so does a
+ * REAUTHENTICATE's). REAUTHENTICATION_REQUIRED for a live session whose last authentication is
+ * too old for the request (keyd/permit.h, AUTH_RECENT).
  *
  * A request keyd does not expect, or cannot parse (a field longer than its limit below, bytes
  * left over), ends keyd: it never argues with a bad peer. So the client checks every field
@@ -149,12 +158,16 @@
 #include "common/email.h"
 #include "crypto/token.h"
 
-#define KEYD_CHANNELS	      8	   /* socket pairs, each served by its own keyd thread */
-#define KEYD_KIND_MAX	      16   /* an OBJECT's kind: "record", "file" */
-#define KEYD_OPEN_BATCH_MAX   64   /* objects per DATA_KEYS_OPEN: well inside one frame */
-#define KEYD_PASSWORD_MAX     4096 /* bytes: 1024 characters of up to 4 bytes */
-#define KEYD_CODE_MAX	      6	   /* a TOTP code's digits (LOGIN, TOTP_CONFIRM) */
-#define KEYD_SESSION_TTL_MAX  (30 * 24 * 3600) /* LOGIN's lifetime: coffer.conf's ceiling */
+#define KEYD_CHANNELS	     8	  /* socket pairs, each served by its own keyd thread */
+#define KEYD_KIND_MAX	     16	  /* an OBJECT's kind: "record", "file" */
+#define KEYD_OPEN_BATCH_MAX  64	  /* objects per DATA_KEYS_OPEN: well inside one frame */
+#define KEYD_PASSWORD_MAX    4096 /* bytes: 1024 characters of up to 4 bytes */
+#define KEYD_CODE_MAX	     6	  /* a TOTP code's digits (LOGIN, TOTP_CONFIRM) */
+#define KEYD_SESSION_TTL_MAX (30 * 24 * 3600) /* LOGIN's lifetime: coffer.conf's ceiling */
+/* How old a session's last authentication may be for the requests keyd's table marks
+ * AUTH_RECENT (keyd/permit.h): 15 minutes. coffer.conf's reauthenticate_after may only lower
+ * it for the web process's own check. */
+#define KEYD_REAUTH_AFTER_S   (15 * 60)
 #define KEYD_HASH_CONCURRENCY 2 /* password hashes keyd runs at once; more wait their turn */
 #define KEYD_INVITE_TTL_MAX   (72 * 3600 + 300) /* invites and resets: 72 h, and clock slack */
 /* BREACH_LIST: keyd takes this many lists at once, then one more each KEYD_BREACH_LIST_REFILL_S
@@ -230,6 +243,8 @@ enum keyd_msg {
 	KEYD_MSG_PASSKEYS = 49,
 	KEYD_MSG_WEBAUTHN_SET = 50,
 	KEYD_MSG_WEBAUTHN_OK = 51,
+	KEYD_MSG_REAUTHENTICATE = 52,
+	KEYD_MSG_REAUTHENTICATED = 53,
 };
 
 /* SESSION_NEW: the second factor a login was made with. */

@@ -656,6 +656,45 @@ enum coffer_err store_session_delete(struct store *st, const struct token_hash *
 		      : sqlite_store_session_delete(st->sqlite, h);
 }
 
+enum coffer_err store_sessions_list(struct store *st, const char *user_id, int64_t now,
+				    int64_t idle_ttl, struct session_summary **out, size_t *n)
+{
+	if (strnlen(user_id, STORE_ID_MAX + 1) != STORE_ID_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return st->pg ? pg_store_sessions_list(st->pg, user_id, now, idle_ttl, out, n)
+		      : sqlite_store_sessions_list(st->sqlite, user_id, now, idle_ttl, out, n);
+}
+
+enum coffer_err store_session_end(struct store *st, const char *user_id, const char *public_id)
+{
+	if (strnlen(user_id, STORE_ID_MAX + 1) != STORE_ID_MAX ||
+	    strnlen(public_id, STORE_ID_MAX + 1) != STORE_ID_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return st->pg ? pg_store_session_end(st->pg, user_id, public_id)
+		      : sqlite_store_session_end(st->sqlite, user_id, public_id);
+}
+
+enum coffer_err store_sessions_end_others(struct store *st, const char *user_id,
+					  const struct token_hash *keep, int64_t *ended)
+{
+	if (strnlen(user_id, STORE_ID_MAX + 1) != STORE_ID_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return st->pg ? pg_store_sessions_end_others(st->pg, user_id, keep, ended)
+		      : sqlite_store_sessions_end_others(st->sqlite, user_id, keep, ended);
+}
+
+enum coffer_err store_session_reauthenticated(struct store *st, const struct token_hash *h,
+					      const uint8_t *ticket, size_t len,
+					      uint64_t account_version, int64_t authenticated_at)
+{
+	if (ticket == NULL || len == 0 || len > STORE_TICKET_MAX || account_version > INT64_MAX)
+		return COFFER_ERR_INVALID_INPUT;
+	return st->pg ? pg_store_session_reauthenticated(st->pg, h, ticket, len, account_version,
+							 authenticated_at)
+		      : sqlite_store_session_reauthenticated(st->sqlite, h, ticket, len,
+							     account_version, authenticated_at);
+}
+
 enum coffer_err store_reset_add(struct store *st, const struct token_hash *h,
 				const struct reset_record *r, int64_t now)
 {

@@ -639,17 +639,39 @@ COFFER_MUST_CHECK enum coffer_err store_totp_step_use(struct store *st, const ch
 
 /* --- sessions (system database) --------------------------------------------------------- */
 
-#define STORE_CSRF_MAX 43
+#define STORE_CSRF_MAX	     43
+#define STORE_ADDRESS_MAX    45	 /* an IPv6 address's longest text form */
+#define STORE_BROWSER_MAX    200 /* bytes of a sanitised User-Agent (http/user_agent.h) */
+#define STORE_SESSIONS_SHOWN 100 /* the newest sessions store_sessions_list gives */
 
 struct session_record {
 	struct token_hash token; /* the hash of the session token */
+	/* A random UUID that names the session to its user (GET /api/v1/me/sessions): unrelated
+	 * to the token, so showing it gives nothing away. */
+	char public_id[STORE_ID_MAX + 1];
 	char user_id[STORE_ID_MAX + 1];
 	char csrf_token[STORE_CSRF_MAX + 1];
 	uint8_t ticket[STORE_TICKET_MAX]; /* keyd's session ticket */
 	size_t ticket_len;
 	int64_t created_at, last_seen, expires_at;
+	/* When the holder last proved who they are: the login, or a re-authentication since
+	 * (created_at for sessions from before it was recorded). */
+	int64_t authenticated_at;
 	bool must_change_password;
 	uint64_t account_version; /* the user's account_version the ticket was issued for */
+	/* Written by store_session_add, read only by store_sessions_list: the client address
+	 * and the sanitised User-Agent at sign-in, "" when not known (sessions from before they
+	 * were recorded). */
+	char address[STORE_ADDRESS_MAX + 1];
+	char browser[STORE_BROWSER_MAX + 1];
+};
+
+/* A session as its user is shown it (GET /api/v1/me/sessions). */
+struct session_summary {
+	char public_id[STORE_ID_MAX + 1];
+	int64_t created_at, last_seen;
+	char address[STORE_ADDRESS_MAX + 1]; /* "" when not known */
+	char browser[STORE_BROWSER_MAX + 1]; /* "" when not known */
 };
 
 /* Adds a session, and records its created_at as its user's last sign-in (last_login_at); also
@@ -705,6 +727,29 @@ COFFER_MUST_CHECK enum coffer_err store_session_touch(struct store *st, const st
 /* Deletes the session (logout). Deleting one that is gone is not an error. */
 COFFER_MUST_CHECK enum coffer_err store_session_delete(struct store *st,
 						       const struct token_hash *h);
+
+/* USER_ID's sessions that are live at NOW (as store_session_get judges one), newest first, at
+ * most STORE_SESSIONS_SHOWN of them; *OUT malloc'd (free it; NULL when none), *N set. */
+COFFER_MUST_CHECK enum coffer_err store_sessions_list(struct store *st, const char *user_id,
+						      int64_t now, int64_t idle_ttl,
+						      struct session_summary **out, size_t *n);
+
+/* Deletes USER_ID's session whose public id is PUBLIC_ID. COFFER_ERR_NOT_FOUND when USER_ID
+ * has no such session (another user's included). */
+COFFER_MUST_CHECK enum coffer_err store_session_end(struct store *st, const char *user_id,
+						    const char *public_id);
+
+/* Deletes every session of USER_ID but the one whose token hash is KEEP; *ENDED is how many. */
+COFFER_MUST_CHECK enum coffer_err store_sessions_end_others(struct store *st, const char *user_id,
+							    const struct token_hash *keep,
+							    int64_t *ended);
+
+/* After keyd re-authenticated the session's holder: its new TICKET (LEN bytes, at most
+ * STORE_TICKET_MAX), the ACCOUNT_VERSION it was issued for and AUTHENTICATED_AT.
+ * COFFER_ERR_NOT_FOUND when the session is gone. */
+COFFER_MUST_CHECK enum coffer_err
+store_session_reauthenticated(struct store *st, const struct token_hash *h, const uint8_t *ticket,
+			      size_t len, uint64_t account_version, int64_t authenticated_at);
 
 /* --- sign-in resets (system database) ---------------------------------------------------- */
 

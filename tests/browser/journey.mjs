@@ -1016,6 +1016,87 @@ try {
     assert(Array.isArray(s.body.notices) && s.body.notices.length === 0, `notices: ${JSON.stringify(s.body.notices)}`);
   });
 
+  // --- your own sessions, and the password again before a sensitive change ------------------
+
+  // The sysadmin's signed-in browser, as the server sees it from 127.0.0.1, and a phone.
+  let phone;
+  await run.step('a user sees their sessions (this one marked, where from, what browser) and ends another; that browser is signed out', async () => {
+    phone = await newPage('admin-phone', {width: 390, height: 844},
+      {'User-Agent': 'PhoneBrowser/2.0 (journey)', 'X-Forwarded-For': '198.51.100.77'});
+    await signIn(phone.page, ADMIN, ADMIN_PW, adminAuth);
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Organisations'}).waitFor();
+    const {page} = admin;
+    await page.getByRole('link', {name: 'Sessions', exact: true}).click();
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Your sessions'}).waitFor();
+    const rows = page.locator('table.sessions tbody tr');
+    assert(await rows.count() >= 2, `${await rows.count()} sessions listed`);
+    const mine = page.locator('table.sessions tr.current-session');
+    assert(await mine.count() === 1 && (await mine.textContent()).includes('This session'), 'this session is marked');
+    const phoneRow = rows.filter({hasText: 'PhoneBrowser/2.0 (journey)'});
+    assert(await phoneRow.count() === 1, 'the phone is listed with its browser');
+    assert((await phoneRow.textContent()).includes('198.51.100.77'), 'and its address');
+    const a = await screenAudit(page);
+    assert(!a.unlabelled.length && a.h1 === 1, `sessions page: ${JSON.stringify(a)}`);
+    await shot(page, 'sessions');
+    await phoneRow.getByRole('button', {name: 'End the session signed in from 198.51.100.77'}).click();
+    await page.getByRole('dialog', {name: 'End this session?'}).waitFor();
+    await page.getByRole('button', {name: 'End session'}).click();
+    await page.getByText('The session has been ended.').waitFor();
+    await phoneRow.waitFor({state: 'detached'});
+    // The phone's next request finds its session gone: it is back at sign-in.
+    await phone.page.getByRole('link', {name: 'Invitations'}).click();
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+  });
+
+  await run.step('a sensitive change long after sign-in asks for the password and code in a dialog, then goes through; cancelled, nothing changes', async () => {
+    // The phone signs in again (and is back where it was), and the sysadmin's own sign-in is
+    // made an hour old (as if the browser had been left open): the server's window is 15
+    // minutes.
+    await signIn(phone.page, ADMIN, ADMIN_PW, adminAuth);
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Invitations'}).waitFor();
+    const age = () => execFileSync('sqlite3', [join(coffer.data, 'system.db'),
+      "UPDATE sessions SET authenticated_at = strftime('%s','now') - 3600 " +
+      "WHERE user_id = (SELECT id FROM users WHERE email = 'admin@example.test') " +
+      "AND browser NOT LIKE 'PhoneBrowser%'"]);
+    age();
+    const {page} = admin;
+    await go(page, '#/sessions');
+    await page.getByRole('heading', {level: 1, exact: true, name: 'Your sessions'}).waitFor();
+    const endAll = page.getByRole('button', {name: 'End all other sessions'});
+    const dialog = page.getByRole('dialog', {name: 'Confirm it is you'});
+    // Cancelled: the change is not made, and the page says why.
+    await endAll.click();
+    await page.getByRole('button', {name: 'End all other sessions'}).last().click(); // the confirmation's
+    await dialog.waitFor();
+    const a = await screenAudit(page);
+    assert(!a.unlabelled.length, `dialog controls without a label: ${a.unlabelled.join(' | ')}`);
+    await shot(page, 'reauth-dialog');
+    await dialog.getByRole('button', {name: 'Cancel'}).click();
+    await dialog.waitFor({state: 'detached'});
+    await page.locator('.msg-error').filter({hasText: 'needs your password'}).waitFor();
+    assert((await apiCall(phone.page, 'GET', '/api/v1/session')).status === 200, 'the phone is still signed in');
+    // A wrong password is said so in the dialog, which stays open.
+    await endAll.click();
+    await page.getByRole('button', {name: 'End all other sessions'}).last().click();
+    await dialog.waitFor();
+    await dialog.getByLabel('Password', {exact: true}).fill('not the password');
+    await dialog.getByLabel('Code from your authenticator app').fill(await adminAuth.code());
+    await dialog.getByRole('button', {name: 'Confirm'}).click();
+    await dialog.getByText('The password or the code is not right').waitFor();
+    // The right password and a fresh code: the change is sent again and made.
+    await dialog.getByLabel('Password', {exact: true}).fill(ADMIN_PW);
+    await dialog.getByLabel('Code from your authenticator app').fill(await adminAuth.code());
+    await dialog.getByRole('button', {name: 'Confirm'}).click();
+    await dialog.waitFor({state: 'detached'});
+    await page.getByText(/other sessions? ha(s|ve) been ended/).waitFor();
+    await phone.page.getByRole('link', {name: 'Invitations'}).click();
+    await phone.page.getByRole('heading', {level: 1, exact: true, name: 'Sign in to coffer'}).waitFor();
+    // Recent again: the next sensitive change goes straight through.
+    const d = await apiCall(page, 'DELETE', '/api/v1/me/sessions');
+    assert(d.status === 200 && d.body.ended === 0, `end all again: ${d.status} ${JSON.stringify(d.body)}`);
+    await phone.context.close();
+  });
+
   // Keyboard only, on the clerk's signed-in page: every control has a label, each screen one
   // h1, Tab moves through the controls with a visible focus ring, Enter follows a link.
   await run.step('keyboard and labels: every control labelled, one h1, Tab shows focus, Enter works', async () => {
@@ -1070,7 +1151,8 @@ try {
       'POST /api/v1/orgs/ID/files', 'DELETE /api/v1/orgs/ID/files/ID', 'PUT /api/v1/orgs/ID/policy', 'POST /api/v1/admin/users/ID/disable',
       'POST /api/v1/me/password', 'POST /api/v1/admin/invites', 'POST /api/v1/orgs/ID/invites', 'PATCH /api/v1/orgs/ID/members/ID',
       'POST /api/v1/orgs/ID/members/ID/reset', 'DELETE /api/v1/orgs/ID/members/ID',
-      'PUT /api/v1/orgs/ID/members/ID/login-policy', 'POST /api/v1/notices/seen']) {
+      'PUT /api/v1/orgs/ID/members/ID/login-policy', 'POST /api/v1/notices/seen',
+      'DELETE /api/v1/me/sessions/ID', 'DELETE /api/v1/me/sessions', 'POST /api/v1/me/reauthenticate']) {
       assert(kinds.has(k), `no ${k} seen: ${[...kinds].join(', ')}`);
     }
   });

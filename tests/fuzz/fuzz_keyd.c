@@ -772,12 +772,40 @@ static void check_ticket_renewed(const uint8_t *p, size_t len, struct wire_reade
 	      "ticket renewed from an account keyd did not seal, or another user's");
 	check(same_hash(&t.token, &was.token) && strcmp(t.user_id, was.user_id) == 0 &&
 		  t.role == was.role && t.issued_at == was.issued_at &&
-		  t.expires_at == was.expires_at,
+		  t.authenticated_at == was.authenticated_at && t.expires_at == was.expires_at,
 	      "renewed ticket is not the same session");
 	bool same = t.n_orgs == a.n_orgs;
 	for (uint32_t i = 0; same && i < t.n_orgs; i++)
 		same = same_membership(&t.orgs[i], &a.orgs[i]);
 	check(same, "renewed ticket's memberships are not the account's");
+}
+
+/* REAUTHENTICATED for REAUTHENTICATE: only for a live session presenting its own user's account
+ * keyd sealed; the same session again, its memberships the account's, authenticated now. */
+static void check_reauthenticated(const uint8_t *p, size_t len, struct wire_reader *r)
+{
+	static struct ticket t, was;
+	static struct account a;
+	static uint8_t sealed[TICKET_SEALED_MAX];
+	size_t n = wire_get_bytes(r, sealed, sizeof sealed);
+	int64_t step = (int64_t)wire_get_u64(r);
+	check(wire_reader_end(r) && step >= -1, "REAUTHENTICATED reply malformed");
+	check(ticket_open(keys.ticket_key, sealed, n, &t) == COFFER_OK,
+	      "REAUTHENTICATED holds no ticket keyd sealed");
+	struct wire_reader q = wire_reader_init(p, len);
+	const bool live = read_live_session(&q, (int64_t)time(NULL) - 60, &was);
+	const bool opened = read_account(&q, &a);
+	check(live, "re-authenticated a session that is not live");
+	check(opened && strcmp(a.user_id, was.user_id) == 0 && a.role == was.role,
+	      "re-authenticated with an account keyd did not seal, or another user's");
+	check(same_hash(&t.token, &was.token) && strcmp(t.user_id, was.user_id) == 0 &&
+		  t.role == was.role && t.issued_at == was.issued_at &&
+		  t.expires_at == was.expires_at && t.authenticated_at >= (int64_t)time(NULL) - 60,
+	      "re-authenticated ticket is not the same session, authenticated now");
+	bool same = t.n_orgs == a.n_orgs;
+	for (uint32_t i = 0; same && i < t.n_orgs; i++)
+		same = same_membership(&t.orgs[i], &a.orgs[i]);
+	check(same, "re-authenticated ticket's memberships are not the account's");
 }
 
 /* BREACH_RESULT for BREACH_CHECK: only for a live session presenting its own user's account
@@ -873,14 +901,18 @@ static bool denial_documented(uint8_t type, uint32_t code)
 		       code == COFFER_ERR_CRYPTO;
 	case KEYD_MSG_INVITE_SEAL:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
-		       code == COFFER_ERR_FORBIDDEN;
+		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_REAUTHENTICATION_REQUIRED;
 	case KEYD_MSG_MEMBER_SET: /* ADMIN_NEEDS_TOTP: made org_admin without a second factor */
 		if (code == COFFER_ERR_ADMIN_NEEDS_TOTP)
 			return true;
 		/* fall through */
 	case KEYD_MSG_RESET_SEAL: /* NOT_FOUND: the account is no member of the organisation */
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
-		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND;
+		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND ||
+		       code == COFFER_ERR_REAUTHENTICATION_REQUIRED;
+	case KEYD_MSG_REAUTHENTICATE:
+		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
+		       code == COFFER_ERR_CRYPTO;
 	case KEYD_MSG_RESET_ACCEPT: /* NOT_FOUND: an expired reset */
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
 		       code == COFFER_ERR_FORBIDDEN || code == COFFER_ERR_NOT_FOUND ||
@@ -906,10 +938,12 @@ static bool denial_documented(uint8_t type, uint32_t code)
 	case KEYD_MSG_PASSKEY_REGISTER:
 		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_CONFIG ||
 		       code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_INVALID_CREDENTIALS ||
-		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_TOO_LARGE;
+		       code == COFFER_ERR_EXISTS || code == COFFER_ERR_TOO_LARGE ||
+		       code == COFFER_ERR_REAUTHENTICATION_REQUIRED;
 	case KEYD_MSG_PASSKEY_REMOVE:
 		return code == COFFER_ERR_UNAUTHENTICATED || code == COFFER_ERR_NOT_FOUND ||
-		       code == COFFER_ERR_ADMIN_NEEDS_TOTP || code == COFFER_ERR_INVALID_INPUT;
+		       code == COFFER_ERR_ADMIN_NEEDS_TOTP || code == COFFER_ERR_INVALID_INPUT ||
+		       code == COFFER_ERR_REAUTHENTICATION_REQUIRED;
 	case KEYD_MSG_PASSKEY_LIST: return code == COFFER_ERR_UNAUTHENTICATED;
 	case KEYD_MSG_PASSWORD_SET:
 		return code == COFFER_ERR_INVALID_INPUT || code == COFFER_ERR_UNAUTHENTICATED ||
@@ -1053,6 +1087,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case KEYD_MSG_TICKET_RENEW:
 		check(rtype == KEYD_MSG_TICKET, "TICKET_RENEW not answered with TICKET");
 		check_ticket_renewed(payload, len, &rr);
+		break;
+	case KEYD_MSG_REAUTHENTICATE:
+		if (rtype == KEYD_MSG_LOGIN_FAILED) {
+			uint8_t why = wire_get_u8(&rr);
+			check(wire_reader_end(&rr) && why >= KEYD_LOGIN_BAD_PASSWORD &&
+				  why <= KEYD_LOGIN_TOTP_NOT_ENROLLED,
+			      "LOGIN_FAILED reply malformed");
+			break;
+		}
+		check(rtype == KEYD_MSG_REAUTHENTICATED,
+		      "REAUTHENTICATE not answered with REAUTHENTICATED");
+		check_reauthenticated(payload, len, &rr);
 		break;
 	case KEYD_MSG_ACCEPT:
 		check(rtype == KEYD_MSG_ACCOUNT, "ACCEPT not answered with ACCOUNT");

@@ -531,6 +531,8 @@ static struct session_record session_of(const char *user_id, int64_t now)
 	snprintf(s.user_id, sizeof s.user_id, "%s", user_id);
 	snprintf(s.csrf_token, sizeof s.csrf_token, "csrf-%.8s", user_id);
 	randombytes_buf(s.ticket, s.ticket_len);
+	uuid_generate(s.public_id);
+	s.authenticated_at = now;
 	return s;
 }
 
@@ -542,7 +544,9 @@ static bool same_session(const struct session_record *a, const struct session_re
 	       a->created_at == b->created_at && a->last_seen == b->last_seen &&
 	       a->expires_at == b->expires_at &&
 	       a->must_change_password == b->must_change_password &&
-	       a->account_version == b->account_version;
+	       a->account_version == b->account_version &&
+	       strcmp(a->public_id, b->public_id) == 0 &&
+	       a->authenticated_at == b->authenticated_at;
 }
 
 static void scenario_sessions(void)

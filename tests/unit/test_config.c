@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_null(cfg.tls_key);
 	assert_int_equal(cfg.session_absolute_ttl, 12 * 3600);
 	assert_int_equal(cfg.session_idle_ttl, 30 * 60);
+	assert_int_equal(cfg.reauthenticate_after, 15 * 60);
 	assert_int_equal(cfg.n_trusted_proxies, 0);
 	assert_null(cfg.breached_passwords_file);
 	assert_true(cfg.max_file_size == 2ull * 1024 * 1024 * 1024);
@@ -168,6 +169,8 @@ static const struct good_case good_cases[] = {
     {"session_absolute_ttl = 60\nsession_idle_ttl = 60", "abs", NULL, 60},
     {"session_absolute_ttl = 2592000", "abs", NULL, 2592000},
     {"session_idle_ttl = 60", "idle", NULL, 60},
+    {"reauthenticate_after = 1", "reauth", NULL, 1},
+    {"reauthenticate_after = 900", "reauth", NULL, 900},
     {"session_idle_ttl = 43200", "idle", NULL, 43200}, /* equal to the default absolute */
     {"session_absolute_ttl = 2592000\nsession_idle_ttl = 2592000", "idle", NULL, 2592000},
     {"max_file_size = 1", "max_file_size", NULL, 1},
@@ -222,6 +225,8 @@ static void test_good_values(void **state)
 			n = (unsigned long long)cfg.session_absolute_ttl;
 		} else if (strcmp(c->field, "idle") == 0) {
 			n = (unsigned long long)cfg.session_idle_ttl;
+		} else if (strcmp(c->field, "reauth") == 0) {
+			n = (unsigned long long)cfg.reauthenticate_after;
 		} else if (strcmp(c->field, "max_file_size") == 0) {
 			n = cfg.max_file_size;
 		} else if (strcmp(c->field, "header_timeout") == 0) {
@@ -396,6 +401,9 @@ static const struct bad_case bad_cases[] = {
     {"session_absolute_ttl = ", 0, 1, "from 60 to 2592000"},
     {"session_idle_ttl = abc", 0, 1, "bad value for 'session_idle_ttl'"},
     {"session_idle_ttl = 59", 0, 1, "from 60 to 2592000"},
+    {"reauthenticate_after = 0", 0, 1, "from 1 to 900"},
+    {"reauthenticate_after = 901", 0, 1, "from 1 to 900"},
+    {"reauthenticate_after = 15m", 0, 1, "from 1 to 900"},
     {"session_idle_ttl = -5", 0, 1, "from 60 to 2592000"},
     /* idle must not exceed absolute: the error names the later of the two lines */
     {"session_absolute_ttl = 3600\nsession_idle_ttl = 3601", 0, 2, "must not exceed"},

@@ -105,7 +105,7 @@ static void user_session(struct sess *x)
 	token_generate(x->token, &x->t.token);
 	strcpy(x->t.user_id, "user-1");
 	x->t.role = TICKET_ROLE_USER;
-	x->t.issued_at = (int64_t)time(NULL) - 60;
+	x->t.issued_at = x->t.authenticated_at = (int64_t)time(NULL) - 60;
 	x->t.expires_at = (int64_t)time(NULL) + 3600;
 	x->t.n_orgs = 2;
 	strcpy(x->t.orgs[0].org_id, "org-a");

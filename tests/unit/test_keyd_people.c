@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <liboath/oath.h>
 #include <time.h>
 
 #include "common/level.h"
@@ -27,6 +28,7 @@
 #include "keyd/seal.h"
 #include "keyd/ticket.h"
 #include "keyclient/keyclient.h"
+#include "signin/totp.h"
 
 _Static_assert((int)KEYD_ORG_MEMBER == (int)TICKET_ORG_MEMBER &&
 		   (int)KEYD_ORG_ADMIN == (int)TICKET_ORG_ADMIN,
@@ -69,7 +71,7 @@ static void sysadmin_session(struct sess *x, int64_t expires)
 	token_generate(x->token, &x->t.token);
 	uuid_generate(x->t.user_id);
 	x->t.role = TICKET_ROLE_SYSADMIN;
-	x->t.issued_at = now_s() - 60;
+	x->t.issued_at = x->t.authenticated_at = now_s() - 60;
 	x->t.expires_at = expires;
 	seal_session(x);
 }
@@ -81,7 +83,7 @@ static void user_session(struct sess *x, const char *org, uint8_t org_role, uint
 	token_generate(x->token, &x->t.token);
 	uuid_generate(x->t.user_id);
 	x->t.role = TICKET_ROLE_USER;
-	x->t.issued_at = now_s() - 60;
+	x->t.issued_at = x->t.authenticated_at = now_s() - 60;
 	x->t.expires_at = now_s() + 3600;
 	x->t.n_orgs = 1;
 	snprintf(x->t.orgs[0].org_id, sizeof x->t.orgs[0].org_id, "%s", org);
@@ -525,6 +527,137 @@ static void test_ticket_renew(void **state)
 	stop_expect(0);
 }
 
+/* ---- re-authentication: the password (and code) again make a session recent ------------- */
+
+static enum coffer_err reauth(const struct sess *x, const struct keyd_sealed *acct,
+			      const char *password, const char *code, int64_t last_step,
+			      struct keyd_reauth_result *res)
+{
+	const struct keyd_reauth in = {acct->bytes,	 acct->len, password,
+				       strlen(password), code,	    last_step};
+	memset(res, 0, sizeof *res);
+	return keyd_reauthenticate(client, &x->s, &in, res);
+}
+
+static void test_reauthenticate(void **state)
+{
+	(void)state;
+	char org[UUID_TEXT_LEN + 1], uid[UUID_TEXT_LEN + 1];
+	struct sess admin;
+	struct account a, changed;
+	struct keyd_sealed own, member_acct, someone;
+	struct keyd_reauth_result res;
+	struct ticket t;
+	uuid_generate(org);
+	uuid_generate(uid);
+	user_session(&admin, org, TICKET_ORG_ADMIN, LEVEL_RESTRICTED);
+	const char *one[] = {org};
+	const uint8_t levels[] = {LEVEL_INTERNAL};
+	user_account(&a, &member_acct, uid, one, levels, 1);
+	user_account(&a, &own, admin.t.user_id, one, levels, 1);
+	a.orgs[0].org_role = TICKET_ORG_ADMIN;
+	a.orgs[0].clearance = LEVEL_RESTRICTED;
+	assert_int_equal(account_seal(keys.seals, &a, own.bytes, &own.len), COFFER_OK);
+
+	/* Signed in (or last re-authenticated) over 15 minutes ago: keyd refuses the people's
+	 * changes, whatever the web process says, and still answers everything else. */
+	admin.t.issued_at = now_s() - 2 * KEYD_REAUTH_AFTER_S;
+	admin.t.authenticated_at = now_s() - KEYD_REAUTH_AFTER_S - 2;
+	seal_session(&admin);
+	assert_int_equal(
+	    member_set(&admin, &member_acct, org, TICKET_ORG_MEMBER, LEVEL_PUBLIC, &changed),
+	    COFFER_ERR_REAUTHENTICATION_REQUIRED);
+	struct made_reset m;
+	assert_int_equal(admin_reset(&admin, &member_acct, org, now_s() + 3600, &m),
+			 COFFER_ERR_REAUTHENTICATION_REQUIRED);
+	struct invite inv;
+	invite_for(&inv, INVITE_MEMBER, org, LEVEL_INTERNAL);
+	assert_int_equal(seal(&admin, &inv, NULL, NULL), COFFER_ERR_REAUTHENTICATION_REQUIRED);
+	/* A renewal (a membership changed) carries the time forward: still stale. */
+	uint8_t renewed[TICKET_SEALED_MAX];
+	size_t renewed_len = 0;
+	assert_int_equal(
+	    keyd_ticket_renew(client, &admin.s, own.bytes, own.len, renewed, &renewed_len),
+	    COFFER_OK);
+	assert_int_equal(ticket_open(keys.ticket_key, renewed, renewed_len, &t), COFFER_OK);
+	assert_int_equal(t.authenticated_at, admin.t.authenticated_at);
+
+	/* A wrong password, another user's account, or an account keyd did not seal: refused. */
+	assert_int_equal(reauth(&admin, &own, "not the password", "", -1, &res),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(res.failure, KEYD_LOGIN_BAD_PASSWORD);
+	assert_int_equal(reauth(&admin, &member_acct, PASSWORD, "", -1, &res),
+			 COFFER_ERR_UNAUTHENTICATED);
+	someone = own;
+	someone.bytes[someone.len - 1] ^= 1;
+	assert_int_equal(reauth(&admin, &someone, PASSWORD, "", -1, &res),
+			 COFFER_ERR_UNAUTHENTICATED);
+	/* Nor for a session that is not live. */
+	struct sess gone = admin;
+	gone.t.expires_at = now_s() - 1;
+	gone.t.authenticated_at = gone.t.issued_at;
+	seal_session(&gone);
+	assert_int_equal(reauth(&gone, &own, PASSWORD, "", -1, &res), COFFER_ERR_UNAUTHENTICATED);
+
+	/* An administrator always has an authenticator: without one, even the right password
+	 * is refused (as at sign-in). */
+	assert_int_equal(reauth(&admin, &own, PASSWORD, "", -1, &res),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(res.failure, KEYD_LOGIN_TOTP_NOT_ENROLLED);
+
+	/* With one, its code is needed too: missing, wrong, or of a step already used, it is
+	 * refused as at sign-in. */
+	uint8_t secret[ACCOUNT_TOTP_SECRET_BYTES];
+	char code[TOTP_DIGITS + 1];
+	randombytes_buf(secret, sizeof secret);
+	a.totp = ACCOUNT_TOTP_ACTIVE;
+	assert_int_equal(account_totp_seal(keys.seals, a.user_id, secret, a.totp_sealed),
+			 COFFER_OK);
+	assert_int_equal(account_seal(keys.seals, &a, own.bytes, &own.len), COFFER_OK);
+	assert_int_equal(oath_totp_generate((const char *)secret, sizeof secret, time(NULL),
+					    TOTP_STEP_SECONDS, 0, TOTP_DIGITS, code),
+			 OATH_OK);
+	assert_int_equal(reauth(&admin, &own, PASSWORD, "", -1, &res),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(res.failure, KEYD_LOGIN_TOTP_MISSING);
+	assert_int_equal(reauth(&admin, &own, "not the password", code, -1, &res),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(res.failure, KEYD_LOGIN_BAD_PASSWORD);
+	const int64_t step = now_s() / TOTP_STEP_SECONDS;
+	assert_int_equal(reauth(&admin, &own, PASSWORD, code, step + 1, &res),
+			 COFFER_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(res.failure, KEYD_LOGIN_TOTP_REUSED);
+
+	/* The right password and code: the same session, its memberships the account's,
+	 * authenticated now, the code's step given back; and keyd makes the change. */
+	int64_t before = now_s();
+	assert_int_equal(reauth(&admin, &own, PASSWORD, code, -1, &res), COFFER_OK);
+	assert_true(res.step >= step - 1 && res.step <= step + 1);
+	assert_int_equal(ticket_open(keys.ticket_key, res.ticket, res.ticket_len, &t), COFFER_OK);
+	assert_memory_equal(t.token.bytes, admin.t.token.bytes, TOKEN_HASH_BYTES);
+	assert_string_equal(t.user_id, admin.t.user_id);
+	assert_int_equal(t.issued_at, admin.t.issued_at);
+	assert_int_equal(t.expires_at, admin.t.expires_at);
+	assert_true(t.authenticated_at >= before && t.authenticated_at <= now_s());
+	assert_int_equal(t.n_orgs, 1);
+	assert_int_equal(t.orgs[0].clearance, LEVEL_RESTRICTED);
+	const struct keyd_session fresh = {admin.token, res.ticket, res.ticket_len};
+	struct keyd_sealed out;
+	assert_int_equal(keyd_member_set(client, &fresh, member_acct.bytes, member_acct.len, org,
+					 TICKET_ORG_MEMBER, LEVEL_PUBLIC, &out),
+			 COFFER_OK);
+
+	/* A member without an authenticator: the password alone (no step). */
+	struct sess plain;
+	user_session(&plain, org, TICKET_ORG_MEMBER, LEVEL_INTERNAL);
+	memcpy(plain.t.user_id, uid, sizeof uid);
+	seal_session(&plain);
+	assert_int_equal(reauth(&plain, &member_acct, PASSWORD, "", -1, &res), COFFER_OK);
+	assert_int_equal(res.step, -1);
+	sodium_memzero(secret, sizeof secret);
+	stop_expect(0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -536,6 +669,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_member_set, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_reset, start_keyd, reap_keyd),
 	    cmocka_unit_test_setup_teardown(test_ticket_renew, start_keyd, reap_keyd),
+	    cmocka_unit_test_setup_teardown(test_reauthenticate, start_keyd, reap_keyd),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -5,8 +5,10 @@
  * and entitled is answered; the same request with no ticket, a forged ticket, another
  * session's token, an expired ticket, a sysadmin's, a user's of another organisation, a
  * user's whose clearance is below the object's level, or an object whose level is none, is
- * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS). Requests of
- * PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
+ * refused with exactly its reason (DENIED, or each object's code in a DATA_KEYS); a session
+ * authenticated over KEYD_REAUTH_AFTER_S ago is refused (REAUTHENTICATION_REQUIRED) exactly on
+ * the rows of the auth-age column that want a recent one, and let through on the others. Requests
+ * of PERMIT_NONE rows carry no session and are answered by their handler, which checks their own
  * proof (a sealed record, a password). BREACH_LIST alone comes with a descriptor, and must.
  * SECRET_GET hands out the defined credentials keyd holds, and nothing else. */
 #include "test_util.h"
@@ -41,6 +43,7 @@ static const struct {
     {KEYD_MSG_RESET_SEAL, PERMIT_ORG_ADMIN},
     {KEYD_MSG_RESET_ACCEPT, PERMIT_NONE},
     {KEYD_MSG_TICKET_RENEW, PERMIT_SESSION},
+    {KEYD_MSG_REAUTHENTICATE, PERMIT_SESSION},
     {KEYD_MSG_ACCEPT, PERMIT_NONE},
     {KEYD_MSG_TOTP_CONFIRM, PERMIT_NONE},
     {KEYD_MSG_LOGIN, PERMIT_NONE},
@@ -74,8 +77,17 @@ enum who {
 	OTHER_ORG,
 	LOW_CLEARANCE,
 	LEVEL_NONE,
+	STALE, /* an org_admin, signed in (or re-authenticated) over 15 minutes ago */
 	WHO__COUNT
 };
+
+/* The rows that want a session authenticated recently: invitations, membership changes and
+ * resets (keyd/permit.h, AUTH_RECENT). */
+static bool wants_recent(uint8_t type)
+{
+	return type == KEYD_MSG_INVITE_SEAL || type == KEYD_MSG_MEMBER_SET ||
+	       type == KEYD_MSG_RESET_SEAL;
+}
 
 static const char *const who_names[WHO__COUNT] = {"member (org_admin)",
 						  "member (not an org_admin)",
@@ -87,7 +99,8 @@ static const char *const who_names[WHO__COUNT] = {"member (org_admin)",
 						  "sysadmin",
 						  "other organisation",
 						  "clearance too low",
-						  "level that is none"};
+						  "level that is none",
+						  "authenticated too long ago"};
 
 static struct keyd_keys keys;
 static struct frame_writer req, reply;
@@ -99,6 +112,10 @@ static enum coffer_err want(enum keyd_permit permit, uint8_t type, enum who who)
 {
 	const bool people = permit == PERMIT_ORG_ADMIN || permit == PERMIT_INVITER;
 	switch (who) {
+	case STALE:
+		if (permit == PERMIT_SYSADMIN)
+			return COFFER_ERR_FORBIDDEN;
+		return wants_recent(type) ? COFFER_ERR_REAUTHENTICATION_REQUIRED : COFFER_OK;
 	case MEMBER: return permit == PERMIT_SYSADMIN ? COFFER_ERR_FORBIDDEN : COFFER_OK;
 	case PLAIN_MEMBER:
 		return permit == PERMIT_SYSADMIN || people ? COFFER_ERR_FORBIDDEN : COFFER_OK;
@@ -134,6 +151,11 @@ static void put_session(struct wire_writer *w, enum who who)
 	t.role = who == SYSADMIN ? TICKET_ROLE_SYSADMIN : TICKET_ROLE_USER;
 	t.issued_at = now - 60;
 	t.expires_at = who == EXPIRED ? now - 1 : who == EXPIRES_NOW ? now : now + 3600;
+	t.authenticated_at = now - 30;
+	if (who == STALE) {
+		t.issued_at = now - 2 * KEYD_REAUTH_AFTER_S;
+		t.authenticated_at = now - KEYD_REAUTH_AFTER_S - 5;
+	}
 	if (who != SYSADMIN) {
 		t.n_orgs = 1;
 		strcpy(t.orgs[0].org_id, "org-a");
@@ -251,6 +273,12 @@ static void build(uint8_t type, enum who who)
 		put_account(w, who);
 		wire_put_bytes(w, "id", 2);
 		break;
+	case KEYD_MSG_REAUTHENTICATE: /* the account's hash is no password's: a wrong one */
+		put_account(w, who);
+		wire_put_bytes(w, "a password", 10);
+		wire_put_str(w, "");
+		wire_put_u64(w, (uint64_t)-1);
+		break;
 	default: fail_msg("no request made here for type %u", type);
 	}
 	assert_true(frame_end(&req));
@@ -265,6 +293,7 @@ static uint8_t answer_of(uint8_t type)
 	case KEYD_MSG_RESET_SEAL: return KEYD_MSG_SEALED;
 	case KEYD_MSG_MEMBER_SET: return KEYD_MSG_ACCOUNT;
 	case KEYD_MSG_TICKET_RENEW: return KEYD_MSG_TICKET;
+	case KEYD_MSG_REAUTHENTICATE: return KEYD_MSG_LOGIN_FAILED;
 	case KEYD_MSG_BREACH_CHECK: return KEYD_MSG_BREACH_RESULT;
 	case KEYD_MSG_PASSKEY_REGISTER_BEGIN: return KEYD_MSG_PASSKEY_CHALLENGE;
 	case KEYD_MSG_PASSKEY_LIST: return KEYD_MSG_PASSKEYS;
@@ -335,6 +364,11 @@ static void test_column(void **state)
 				 i < ARRAY_LEN(column));
 		if (served && got != column[i].permit)
 			fail_msg("type %u: permit %d, expected %d", type, got, column[i].permit);
+		enum keyd_auth_age age = AUTH_ANY;
+		if (keyd_auth_age_of((uint8_t)type, &age) != served)
+			fail_msg("type %u: an auth age without a permit, or none", type);
+		if (served && (age == AUTH_RECENT) != wants_recent((uint8_t)type))
+			fail_msg("type %u: auth age %d", type, age);
 	}
 }
 

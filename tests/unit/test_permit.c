@@ -27,7 +27,7 @@ static void member(struct ticket *t, uint8_t clearance)
 	assert_true(token_hash_text(token, &t->token));
 	strcpy(t->user_id, "user-1");
 	t->role = TICKET_ROLE_USER;
-	t->issued_at = ISSUED;
+	t->issued_at = t->authenticated_at = ISSUED;
 	t->expires_at = EXPIRES;
 	t->n_orgs = 2;
 	strcpy(t->orgs[0].org_id, "org-1");
@@ -318,6 +318,32 @@ static void test_none_and_unknown(void **state)
 	    COFFER_ERR_FORBIDDEN);
 }
 
+/* keyd_auth_recent: at most KEYD_REAUTH_AFTER_S old at keyd's clock (a time after it, from a
+ * keyd whose clock runs ahead, counts as recent). */
+static void test_auth_recent(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t age;
+		enum coffer_err want;
+	} cases[] = {
+	    {-30, COFFER_OK},
+	    {0, COFFER_OK},
+	    {KEYD_REAUTH_AFTER_S - 1, COFFER_OK},
+	    {KEYD_REAUTH_AFTER_S, COFFER_OK},
+	    {KEYD_REAUTH_AFTER_S + 1, COFFER_ERR_REAUTHENTICATION_REQUIRED},
+	    {EXPIRES - ISSUED, COFFER_ERR_REAUTHENTICATION_REQUIRED},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		memset(&caller, 0, sizeof caller);
+		caller.ticket.authenticated_at = ISSUED;
+		caller.now = ISSUED + cases[i].age;
+		if (keyd_auth_recent(&caller) != cases[i].want)
+			fail_msg("authenticated %lld s ago", (long long)cases[i].age);
+	}
+	assert_int_equal(KEYD_REAUTH_AFTER_S, 15 * 60);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -335,6 +361,7 @@ int main(void)
 	    cmocka_unit_test(test_sysadmin),
 	    cmocka_unit_test(test_member_each),
 	    cmocka_unit_test(test_none_and_unknown),
+	    cmocka_unit_test(test_auth_recent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

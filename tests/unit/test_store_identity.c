@@ -14,9 +14,9 @@
 #define DAY 86400
 
 /* The system schema's steps (system.c), as a number and as SQL text. */
-#define SYSTEM_SCHEMA_STEPS 8
-#define SCHEMA_CURRENT	    "8"
-#define SCHEMA_TOO_NEW	    "9"
+#define SYSTEM_SCHEMA_STEPS 9
+#define SCHEMA_CURRENT	    "9"
+#define SCHEMA_TOO_NEW	    "10"
 
 static void add_invite(const struct env *e, const char *email, const char *role, const char *org_id,
 		       const char *clearance, int64_t expires, struct token_hash *h)
@@ -83,7 +83,8 @@ static void make_session(const struct env *e, const char *user_id, int64_t creat
 	snprintf(s.csrf_token, sizeof s.csrf_token, "%.43s", token);
 	s.ticket_len = 300;
 	randombytes_buf(s.ticket, s.ticket_len);
-	s.created_at = s.last_seen = created;
+	uuid_generate(s.public_id);
+	s.created_at = s.last_seen = s.authenticated_at = created;
 	s.expires_at = expires;
 	s.must_change_password = must_change;
 	assert_int_equal(store_session_add(e->st, &s, created), COFFER_OK);
@@ -817,8 +818,12 @@ static void test_sessions(void **state)
 	randombytes_buf(s.ticket, s.ticket_len);
 	s.created_at = T0;
 	s.last_seen = T0;
+	s.authenticated_at = T0 + 5;
 	s.expires_at = T0 + 43200;
 	s.must_change_password = true;
+	uuid_generate(s.public_id);
+	snprintf(s.address, sizeof s.address, "2001:db8::1");
+	snprintf(s.browser, sizeof s.browser, "Agent/1.0 (test)");
 	assert_int_equal(store_session_add(e->st, &s, T0), COFFER_OK);
 	assert_int_equal(store_session_add(e->st, &s, T0), COFFER_ERR_EXISTS);
 	memset(&got, 0xee, sizeof got);
@@ -832,6 +837,8 @@ static void test_sessions(void **state)
 	assert_int_equal(got.last_seen, T0);
 	assert_int_equal(got.expires_at, T0 + 43200);
 	assert_true(got.must_change_password);
+	assert_string_equal(got.public_id, s.public_id);
+	assert_int_equal(got.authenticated_at, T0 + 5);
 
 	/* Idle: found at exactly idle_ttl after the last use, not a second later. */
 	assert_true(store_session_get(e->st, &h, T0 + 1800, 1800, &got) == COFFER_OK);
@@ -878,6 +885,24 @@ static void test_sessions(void **state)
 	strcpy(s.csrf_token, "x");
 	s.ticket_len = STORE_TICKET_MAX + 1;
 	assert_int_equal(store_session_add(e->st, &s, T0), COFFER_ERR_INVALID_INPUT);
+	s.ticket_len = 1;
+	/* A public id that is no UUID, an authentication before the session, an address or a
+	 * browser too long or not printable ASCII. */
+	struct session_record bad = s;
+	snprintf(bad.public_id, sizeof bad.public_id, "not a uuid");
+	assert_int_equal(store_session_add(e->st, &bad, T0), COFFER_ERR_INVALID_INPUT);
+	bad = s;
+	bad.authenticated_at = bad.created_at - 1;
+	assert_int_equal(store_session_add(e->st, &bad, T0), COFFER_ERR_INVALID_INPUT);
+	bad = s;
+	memset(bad.address, '1', STORE_ADDRESS_MAX + 1);
+	assert_int_equal(store_session_add(e->st, &bad, T0), COFFER_ERR_INVALID_INPUT);
+	bad = s;
+	snprintf(bad.browser, sizeof bad.browser, "tab\there");
+	assert_int_equal(store_session_add(e->st, &bad, T0), COFFER_ERR_INVALID_INPUT);
+	bad = s;
+	snprintf(bad.browser, sizeof bad.browser, "caf\xc3\xa9");
+	assert_int_equal(store_session_add(e->st, &bad, T0), COFFER_ERR_INVALID_INPUT);
 	add_invite(e, "pat@example.org", "sysadmin", "", "", T0 + DAY, &ph);
 	new_user(&pending, "pat@example.org", "sysadmin", 3);
 	assert_int_equal(store_invite_accept(e->st, &ph, &pending, STORE_ACCEPT_PENDING, T0),
@@ -900,6 +925,89 @@ static const char *const hostile[] = {
     "emoji😀@example.org",
 };
 // clang-format on
+
+/* A user's own sessions: listed live ones only, newest first, capped; ended one by one by
+ * public id (never another user's), or all but one; a re-authentication's ticket and time. */
+static void test_own_sessions(void **state)
+{
+	struct env *e = *state;
+	struct user_record u, v;
+	struct token_hash h1, h2, h3, old, theirs;
+	make_active_user(e, &u, "una@example.org", NULL);
+	make_active_user(e, &v, "vic@example.org", NULL);
+	make_session(e, u.id, T0, T0 + 43200, false, &h1);
+	make_session(e, u.id, T0 + 10, T0 + 43200, false, &h2);
+	make_session(e, u.id, T0 + 20, T0 + 43200, false, &h3);
+	make_session(e, u.id, T0 - 40000, T0 + 100, false, &old); /* idle by T0 + 20 */
+	make_session(e, v.id, T0 + 30, T0 + 43200, false, &theirs);
+	struct session_summary *rows = NULL;
+	size_t n = 0;
+	assert_int_equal(store_sessions_list(e->st, u.id, T0 + 30, 1800, &rows, &n), COFFER_OK);
+	assert_int_equal(n, 3);
+	struct session_record r1, r2, r3, rv;
+	assert_int_equal(store_session_get(e->st, &h1, T0 + 30, 1800, &r1), COFFER_OK);
+	assert_int_equal(store_session_get(e->st, &h2, T0 + 30, 1800, &r2), COFFER_OK);
+	assert_int_equal(store_session_get(e->st, &h3, T0 + 30, 1800, &r3), COFFER_OK);
+	assert_int_equal(store_session_get(e->st, &theirs, T0 + 30, 1800, &rv), COFFER_OK);
+	assert_string_equal(rows[0].public_id, r3.public_id);
+	assert_string_equal(rows[1].public_id, r2.public_id);
+	assert_string_equal(rows[2].public_id, r1.public_id);
+	assert_int_equal(rows[0].created_at, T0 + 20);
+	assert_int_equal(rows[0].last_seen, T0 + 20);
+	assert_string_equal(rows[0].address, ""); /* none recorded */
+	assert_string_equal(rows[0].browser, "");
+	free(rows);
+	/* Someone with none: NULL, 0. */
+	struct user_record w;
+	make_active_user(e, &w, "wes@example.org", NULL);
+	rows = (struct session_summary *)1;
+	assert_int_equal(store_sessions_list(e->st, w.id, T0, 1800, &rows, &n), COFFER_OK);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+
+	/* Another user's session is not found, and stays; the user's own ends. */
+	assert_int_equal(store_session_end(e->st, u.id, rv.public_id), COFFER_ERR_NOT_FOUND);
+	assert_true(session_alive(e, &theirs, T0 + 30));
+	assert_int_equal(store_session_end(e->st, u.id, r2.public_id), COFFER_OK);
+	assert_false(session_alive(e, &h2, T0 + 30));
+	assert_int_equal(store_session_end(e->st, u.id, r2.public_id), COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_session_end(e->st, u.id, "short"), COFFER_ERR_INVALID_INPUT);
+
+	/* A re-authentication: a new ticket and time, read back with the session. */
+	uint8_t ticket[40];
+	randombytes_buf(ticket, sizeof ticket);
+	assert_int_equal(
+	    store_session_reauthenticated(e->st, &h1, ticket, sizeof ticket, 3, T0 + 25),
+	    COFFER_OK);
+	assert_int_equal(store_session_get(e->st, &h1, T0 + 30, 1800, &r1), COFFER_OK);
+	assert_int_equal(r1.authenticated_at, T0 + 25);
+	assert_int_equal(r1.account_version, 3);
+	assert_int_equal(r1.ticket_len, sizeof ticket);
+	assert_memory_equal(r1.ticket, ticket, sizeof ticket);
+	assert_int_equal(store_session_reauthenticated(e->st, &h2, ticket, sizeof ticket, 3, T0),
+			 COFFER_ERR_NOT_FOUND);
+	assert_int_equal(store_session_reauthenticated(e->st, &h1, ticket, 0, 3, T0),
+			 COFFER_ERR_INVALID_INPUT);
+
+	/* All but one: the old one too (live or not), never another user's. */
+	int64_t ended = -1;
+	assert_int_equal(store_sessions_end_others(e->st, u.id, &h1, &ended), COFFER_OK);
+	assert_int_equal(ended, 2);
+	assert_true(session_alive(e, &h1, T0 + 30));
+	assert_false(session_alive(e, &h3, T0 + 30));
+	assert_true(session_alive(e, &theirs, T0 + 30));
+	assert_int_equal(store_sessions_end_others(e->st, u.id, &h1, &ended), COFFER_OK);
+	assert_int_equal(ended, 0);
+
+	/* At most STORE_SESSIONS_SHOWN are listed: the newest. */
+	struct token_hash many;
+	for (int i = 0; i < STORE_SESSIONS_SHOWN + 5; i++)
+		make_session(e, w.id, T0 + i, T0 + 43200, false, &many);
+	assert_int_equal(store_sessions_list(e->st, w.id, T0 + 200, 1800, &rows, &n), COFFER_OK);
+	assert_int_equal(n, STORE_SESSIONS_SHOWN);
+	assert_int_equal(rows[0].created_at, T0 + STORE_SESSIONS_SHOWN + 4);
+	free(rows);
+}
 
 static void test_hostile_strings(void **state)
 {
@@ -961,6 +1069,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_account_reseal, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_totp_step, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_own_sessions, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_strings, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -343,7 +343,7 @@ static void test_notices_migration(void **state)
 		 org, org, u.id);
 	raw_exec(e, sql);
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 8);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), 9);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM notices"), 2);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM notices_seen WHERE notice_id = 7"), 1);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM pragma_foreign_key_list('notices_seen') "

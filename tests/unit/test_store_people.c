@@ -130,6 +130,7 @@ static void test_session_ticket(void **state)
 	token_generate(token, &big.token);
 	memcpy(big.user_id, u.id, sizeof big.user_id);
 	strcpy(big.csrf_token, "x");
+	uuid_generate(big.public_id);
 	big.expires_at = T0 + DAY;
 	big.account_version = UINT64_MAX;
 	assert_int_equal(store_session_add(e->st, &big, T0), COFFER_ERR_INVALID_INPUT);
@@ -157,7 +158,7 @@ static void test_sign_in_times(void **state)
 	/* A refused session (a reused token) records nothing. */
 	struct session_record s;
 	assert_int_equal(store_session_get(e->st, &h, T0 + 201, 1800, &s), COFFER_OK);
-	s.created_at = T0 + 300;
+	s.created_at = s.authenticated_at = T0 + 300;
 	assert_int_equal(store_session_add(e->st, &s, T0 + 300), COFFER_ERR_EXISTS);
 	assert_int_equal(store_user_get(e->st, u.id, &got), COFFER_OK);
 	assert_int_equal(got.last_login_at, T0 + 200);
@@ -1028,7 +1029,7 @@ static void test_schema_upgrade(void **state)
 		    " 1700000000, 1700000000, 1800000000, 0);"
 		    "INSERT INTO policies VALUES ('system', '{\"x\":1}', 5);");
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 8);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), 9);
 
 	struct user_record u;
 	assert_int_equal(store_user_get(e->st, ADMIN, &u), COFFER_OK);
@@ -1057,6 +1058,19 @@ static void test_schema_upgrade(void **state)
 	assert_string_equal(s.user_id, MEMB);
 	assert_int_equal(s.account_version, 0);
 	assert_int_equal(s.ticket_len, 2);
+	/* It got a public id, its authentication is its sign-in, and its user sees it with no
+	 * address or browser (never recorded). */
+	assert_true(uuid_valid(s.public_id));
+	assert_int_equal(s.authenticated_at, 1700000000);
+	struct session_summary *listed = NULL;
+	size_t n_listed = 0;
+	assert_int_equal(store_sessions_list(e->st, MEMB, 1700000001, 1800, &listed, &n_listed),
+			 COFFER_OK);
+	assert_int_equal(n_listed, 1);
+	assert_string_equal(listed[0].public_id, s.public_id);
+	assert_string_equal(listed[0].address, "");
+	assert_string_equal(listed[0].browser, "");
+	free(listed);
 	char json[64];
 	assert_int_equal(store_policy_get(e->st, "system", json, sizeof json), COFFER_OK);
 	assert_string_equal(json, "{\"x\":1}");
@@ -1075,7 +1089,7 @@ static void test_schema_upgrade(void **state)
 	/* Opened again: nothing to do. */
 	store_close(e->st);
 	assert_int_equal(store_system_open(e->tmp->dir, &e->st), COFFER_OK);
-	assert_int_equal(raw_int(e, "PRAGMA user_version"), 8);
+	assert_int_equal(raw_int(e, "PRAGMA user_version"), 9);
 	assert_int_equal(raw_int(e, "SELECT count(*) FROM users"), 3);
 }
 

@@ -97,7 +97,8 @@ static inline void make_session(const struct env *e, const char *user_id, int64_
 	snprintf(s.csrf_token, sizeof s.csrf_token, "%.43s", token);
 	s.ticket_len = 64;
 	memset(s.ticket, 0x7a, s.ticket_len);
-	s.created_at = s.last_seen = created;
+	uuid_generate(s.public_id);
+	s.created_at = s.last_seen = s.authenticated_at = created;
 	s.expires_at = created + DAY;
 	s.account_version = version;
 	assert_int_equal(store_session_add(e->st, &s, created), COFFER_OK);

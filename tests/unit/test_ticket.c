@@ -1,7 +1,9 @@
 /* test_ticket.c — keyd/ticket.h: session tickets seal and open to the same fields in the
  * documented encoding; any change to a sealed ticket (a byte, its length, the key) makes it
  * COFFER_ERR_UNAUTHENTICATED; out-of-range tickets are refused at seal time, and also at open
- * time when they carry a valid MAC; the largest ticket fits TICKET_SEALED_MAX. */
+ * time when they carry a valid MAC (an authentication before the login or after the expiry
+ * among them); a format-1 ticket, sealed before authentication times, opens with its login as
+ * its authentication; the largest ticket fits TICKET_SEALED_MAX. */
 #include "test_util.h"
 
 #include <sodium.h>
@@ -23,6 +25,7 @@ static void sample(struct ticket *s)
 	strcpy(s->user_id, "user-1");
 	s->role = TICKET_ROLE_USER;
 	s->issued_at = 1700000000;
+	s->authenticated_at = 1700000000 + 600;
 	s->expires_at = 1700000000 + 12 * 3600;
 	s->n_orgs = 3;
 	strcpy(s->orgs[0].org_id, "org-1");
@@ -42,6 +45,7 @@ static void assert_same(const struct ticket *a, const struct ticket *b)
 	assert_string_equal(a->user_id, b->user_id);
 	assert_int_equal(a->role, b->role);
 	assert_true(a->issued_at == b->issued_at);
+	assert_true(a->authenticated_at == b->authenticated_at);
 	assert_true(a->expires_at == b->expires_at);
 	assert_int_equal(a->n_orgs, b->n_orgs);
 	for (uint32_t i = 0; i < a->n_orgs; i++) {
@@ -70,8 +74,8 @@ static void test_round_trip(void **state)
 {
 	(void)state;
 	size_t len = seal_sample();
-	/* 1 + (2+32) + (2+6) + 1 + 8 + 8 + 1 + (2+5+2) + (2+5+2) + (2+1+2) + MAC */
-	assert_int_equal(len, 1 + 34 + 8 + 1 + 8 + 8 + 1 + 9 + 9 + 5 + MAC_BYTES);
+	/* 1 + (2+32) + (2+6) + 1 + 8 + 8 + 8 + 1 + (2+5+2) + (2+5+2) + (2+1+2) + MAC */
+	assert_int_equal(len, 1 + 34 + 8 + 1 + 8 + 8 + 8 + 1 + 9 + 9 + 5 + MAC_BYTES);
 	memset(&back, 0x55, sizeof back);
 	assert_int_equal(ticket_open(key, sealed, len, &back), COFFER_OK);
 	assert_same(&t, &back);
@@ -81,7 +85,7 @@ static void test_round_trip(void **state)
 		t.role = role;
 		t.n_orgs = 0;
 		assert_int_equal(ticket_seal(key, &t, sealed, &len), COFFER_OK);
-		assert_int_equal(len, 1 + 34 + 8 + 1 + 8 + 8 + 1 + MAC_BYTES);
+		assert_int_equal(len, 1 + 34 + 8 + 1 + 8 + 8 + 8 + 1 + MAC_BYTES);
 		assert_int_equal(ticket_open(key, sealed, len, &back), COFFER_OK);
 		assert_same(&t, &back);
 	}
@@ -93,14 +97,16 @@ static void test_round_trip(void **state)
 	assert_memory_equal(again, sealed, len);
 }
 
-/* Appends the documented encoding of S to W (no MAC). */
-static void encode(struct wire_writer *w, const struct ticket *s)
+/* Appends the documented encoding of S to W (no MAC): FORMAT 2, or 1 (no authentication time). */
+static void encode_format(struct wire_writer *w, const struct ticket *s, uint8_t format)
 {
-	wire_put_u8(w, 1);
+	wire_put_u8(w, format);
 	wire_put_bytes(w, s->token.bytes, TOKEN_HASH_BYTES);
 	wire_put_str(w, s->user_id);
 	wire_put_u8(w, s->role);
 	wire_put_u64(w, (uint64_t)s->issued_at);
+	if (format == 2)
+		wire_put_u64(w, (uint64_t)s->authenticated_at);
 	wire_put_u64(w, (uint64_t)s->expires_at);
 	wire_put_u8(w, (uint8_t)s->n_orgs);
 	for (uint32_t i = 0; i < s->n_orgs; i++) {
@@ -108,6 +114,11 @@ static void encode(struct wire_writer *w, const struct ticket *s)
 		wire_put_u8(w, s->orgs[i].org_role);
 		wire_put_u8(w, s->orgs[i].clearance);
 	}
+}
+
+static void encode(struct wire_writer *w, const struct ticket *s)
+{
+	encode_format(w, s, 2);
 }
 
 /* MACs the LEN bytes at BUF in place, as keyd would; returns the sealed length. */
@@ -130,6 +141,27 @@ static void test_documented_encoding(void **state)
 	assert_memory_equal(mine, sealed, len);
 	/* The MAC is HMAC-SHA256 under the key, over everything before it. */
 	assert_true(mac_sha256_verify(key, sealed, len - MAC_BYTES, sealed + len - MAC_BYTES));
+}
+
+/* A ticket sealed before authentication times (format 1) still opens: its authentication is
+ * its login. */
+static void test_format_1_opens_with_its_login(void **state)
+{
+	(void)state;
+	static uint8_t old[TICKET_SEALED_MAX];
+	sample(&t);
+	struct wire_writer w = wire_writer_init(old, sizeof old);
+	encode_format(&w, &t, 1);
+	assert_false(w.bad);
+	size_t len = mac_in_place(old, w.len);
+	assert_int_equal(ticket_open(key, old, len, &back), COFFER_OK);
+	t.authenticated_at = t.issued_at;
+	assert_same(&t, &back);
+	/* Sealed again, it is format 2 with that time. */
+	size_t len2 = 0;
+	assert_int_equal(ticket_seal(key, &back, sealed, &len2), COFFER_OK);
+	assert_int_equal(sealed[0], 2);
+	assert_int_equal(len2, len + 8);
 }
 
 static void test_every_flipped_byte_refused(void **state)
@@ -199,6 +231,8 @@ enum defect {
 	NEGATIVE_ISSUED,
 	EXPIRES_EQUAL,
 	EXPIRES_BEFORE,
+	AUTH_BEFORE_ISSUED,
+	AUTH_AFTER_EXPIRY,
 	ROLE_0,
 	ROLE_3,
 	SYSADMIN_WITH_ORGS,
@@ -220,6 +254,8 @@ static void spoil(struct ticket *s, enum defect d)
 	case NEGATIVE_ISSUED: s->issued_at = -1; break;
 	case EXPIRES_EQUAL: s->expires_at = s->issued_at; break;
 	case EXPIRES_BEFORE: s->expires_at = s->issued_at - 1; break;
+	case AUTH_BEFORE_ISSUED: s->authenticated_at = s->issued_at - 1; break;
+	case AUTH_AFTER_EXPIRY: s->authenticated_at = s->expires_at + 1; break;
 	case ROLE_0: s->role = 0; break;
 	case ROLE_3: s->role = 3; break;
 	case SYSADMIN_WITH_ORGS: s->role = TICKET_ROLE_SYSADMIN; break;
@@ -264,6 +300,7 @@ static void test_invalid_refused_at_seal(void **state)
 	memset(t.orgs[0].org_id, 'o', TICKET_ID_MAX);
 	t.orgs[0].org_id[TICKET_ID_MAX] = '\0';
 	t.issued_at = 0;
+	t.authenticated_at = 1;
 	t.expires_at = 1;
 	size_t len = 0;
 	assert_int_equal(ticket_seal(key, &t, sealed, &len), COFFER_OK);
@@ -289,7 +326,7 @@ static void test_invalid_refused_at_open(void **state)
 		struct wire_writer w = wire_writer_init(buf, sizeof buf);
 		encode(&w, &t);
 		if (d == ORGS_65)
-			buf[1 + 34 + 2 + strlen(t.user_id) + 1 + 16] = TICKET_ORGS_MAX + 1;
+			buf[1 + 34 + 2 + strlen(t.user_id) + 1 + 24] = TICKET_ORGS_MAX + 1;
 		assert_false(w.bad);
 		size_t len = mac_in_place(buf, w.len);
 		memset(&back, 0x55, sizeof back);
@@ -302,7 +339,7 @@ static void test_invalid_refused_at_open(void **state)
 	for (int k = 0; k < COUNT; k++) {
 		sample(&t);
 		struct wire_writer w = wire_writer_init(buf, sizeof buf);
-		wire_put_u8(&w, k == BAD_FORMAT ? 2 : 1);
+		wire_put_u8(&w, k == BAD_FORMAT ? 3 : 2);
 		wire_put_bytes(&w, t.token.bytes,
 			       TOKEN_HASH_BYTES + (k == LONG_HASH) - (k == SHORT_HASH));
 		if (k == USER_37)
@@ -313,6 +350,7 @@ static void test_invalid_refused_at_open(void **state)
 			wire_put_str(&w, t.user_id);
 		wire_put_u8(&w, t.role);
 		wire_put_u64(&w, (uint64_t)t.issued_at);
+		wire_put_u64(&w, (uint64_t)t.authenticated_at);
 		wire_put_u64(&w, (uint64_t)t.expires_at);
 		wire_put_u8(&w, (uint8_t)(t.n_orgs + (k == MISSING_ORG)));
 		for (uint32_t i = 0; i < t.n_orgs; i++) {
@@ -346,10 +384,11 @@ static void test_largest_ticket_fits(void **state)
 		t.orgs[i].clearance = (uint8_t)(i % 4);
 	}
 	t.issued_at = INT64_MAX - 1;
+	t.authenticated_at = INT64_MAX - 1;
 	t.expires_at = INT64_MAX;
 	size_t len = 0;
 	assert_int_equal(ticket_seal(key, &t, big, &len), COFFER_OK);
-	assert_int_equal(len, 1 + 34 + (2 + 36) + 1 + 8 + 8 + 1 +
+	assert_int_equal(len, 1 + 34 + (2 + 36) + 1 + 8 + 8 + 8 + 1 +
 				  TICKET_ORGS_MAX * (2 + 36 + 1 + 1) + MAC_BYTES);
 	assert_true(len <= TICKET_SEALED_MAX);
 	assert_int_equal(ticket_open(key, big, len, &back), COFFER_OK);
@@ -370,6 +409,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_documented_encoding),
+	    cmocka_unit_test(test_format_1_opens_with_its_login),
 	    cmocka_unit_test(test_every_flipped_byte_refused),
 	    cmocka_unit_test(test_wrong_key_refused),
 	    cmocka_unit_test(test_truncated_or_extended_refused),

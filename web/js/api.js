@@ -9,6 +9,11 @@
 //   account disabled): the app is told, and goes to sign-in remembering where the user was.
 //   A 403 password_change_required sends the user to the password change; a 403 forbidden
 //   makes the app read the session again, as a membership may have changed meanwhile.
+// - A 403 reauthentication_required (a sensitive change, the sign-in too long ago) asks for the
+//   password (and a code) again in a dialog (reauth.js), and on success sends the same request
+//   once more; cancelled, the error is thrown as it came.
+
+import {askToReauthenticate} from './reauth.js';
 
 let csrfToken = null;
 const hooks = {unauthenticated: () => {}, passwordChangeRequired: () => {}, forbidden: () => {}};
@@ -51,7 +56,20 @@ export function notify(err, isPublic) {
 
 // METHOD PATH with an optional JSON BODY (and HEADERS besides the usual); resolves to the
 // parsed answer (null for 204).
-export async function api(method, path, body, {isPublic = false, headers: extra = {}} = {}) {
+export async function api(method, path, body, opts = {}) {
+  try {
+    return await send(method, path, body, opts);
+  } catch (err) {
+    if (err.status !== 403 || err.code !== 'reauthentication_required' || opts.isPublic) throw err;
+    const again = await askToReauthenticate(
+      (creds) => send('POST', '/api/v1/me/reauthenticate', creds, {}));
+    if (!again) throw err;
+    return send(method, path, body, opts);
+  }
+}
+
+// One request, as api() describes, without asking for the password again.
+async function send(method, path, body, {isPublic = false, headers: extra = {}} = {}) {
   const headers = {'Accept': 'application/json', ...extra};
   if (method !== 'GET' && method !== 'HEAD') Object.assign(headers, csrfHeader());
   const init = {method, headers, credentials: 'same-origin', cache: 'no-store'};

@@ -11,6 +11,7 @@ import {inviteView} from './invite.js';
 import {resetView} from './reset.js';
 import {passwordView} from './password.js';
 import {passkeysView} from './passkeys.js';
+import {sessionsView} from './sessions.js';
 import {recordsView, recordView, recordEditView, recordNewView, historyView} from './records.js';
 import {filesView} from './files.js';
 import {orgAuditView, systemAuditView} from './audit.js';
@@ -34,6 +35,7 @@ route('/signin', signinView, {access: 'public'});
 route('/password', passwordView);
 route('/account', passwordView);
 route('/passkeys', passkeysView);
+route('/sessions', sessionsView);
 route('/welcome', welcomeView);
 route('/orgs/:org/records', recordsView);
 route('/orgs/:org/records/new', recordNewView);
@@ -148,6 +150,7 @@ function accountMenu() {
   const out = h('button', {type: 'button', class: 'link-button', onclick: signOut}, 'Sign out');
   return h('div', {class: 'account'},
     h('span', {class: 'who', title: session.user.role}, session.user.email),
+    session.mustChangePassword ? null : h('a', {href: '#/sessions', class: 'nav-link'}, 'Sessions'),
     session.mustChangePassword ? null : h('a', {href: '#/account', class: 'nav-link'}, 'Password'),
     session.mustChangePassword ? null : h('a', {href: '#/passkeys', class: 'nav-link'}, 'Passkeys'),
     out);

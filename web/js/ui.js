@@ -68,6 +68,9 @@ export function errorText(err, context) {
       // The rules hold on every request: the organisation's, and those its administrators set
       // for this member alone. The session still reaches the user's other organisations.
       return `${lead}${err.message} The rules of an organisation (or those its administrators set for you alone) decide from where and when it may be used, on every request, not only at sign-in. Ask one of its administrators if you need access from here or now.`;
+    case 'reauthentication_required':
+      // Asked for in a dialog (reauth.js); here only when the person cancelled it.
+      return `${lead}this change needs your password again, and it was not confirmed. Nothing was changed.`;
     case 'not_found':
       return `${lead}it no longer exists (it may have been deleted). ${err.message}`;
     case 'network':

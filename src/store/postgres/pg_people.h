@@ -61,8 +61,9 @@ COFFER_MUST_CHECK enum coffer_err pg_user_read_rows(const PGresult *r, int *row,
  * ($1 its token hash, $2 now, $3 the idle lifetime; sessions s joined with users u). */
 #define PG_SESSION_COLUMNS                                                                         \
 	"s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "             \
-	"s.must_change_password, s.account_version"
-#define PG_SESSION_N_COLUMNS 8
+	"s.must_change_password, s.account_version, coalesce(s.public_id, ''), "                   \
+	"coalesce(s.authenticated_at, s.created_at)"
+#define PG_SESSION_N_COLUMNS 10
 #define PG_SESSION_LIVE                                                                            \
 	"s.token_hash = $1 AND u.status = 'active' AND NOT u.reset_pending "                       \
 	"AND $2::bigint < s.expires_at AND $2::bigint - s.last_seen <= $3::bigint"

@@ -227,6 +227,19 @@ static const struct pg_schema_stmt system_stmts[] = {
 	    "   CHECK (address IS NULL OR char_length(address) BETWEEN 1 AND 45),"
 	    " ADD CONSTRAINT notices_one_audience CHECK ((org_id IS NULL) <> (user_id IS NULL))"},
 	{3, "CREATE INDEX notices_by_user ON notices (user_id, kind, created_at)"},
+	/* 4: as system.c's step 9: what a user is shown of their own sessions, and when each last
+	 * proved who its holder is. The sessions already open get a public id here; one a node of
+	 * the version before adds meanwhile gets its own when its user lists them
+	 * (pg_session_list.c). */
+	{4, "ALTER TABLE sessions ADD COLUMN public_id text"
+	    " CHECK (public_id IS NULL OR char_length(public_id) = 36)"},
+	{4, "ALTER TABLE sessions ADD COLUMN address text"
+	    " CHECK (address IS NULL OR char_length(address) BETWEEN 1 AND 45)"},
+	{4, "ALTER TABLE sessions ADD COLUMN browser text"
+	    " CHECK (browser IS NULL OR octet_length(browser) BETWEEN 1 AND 200)"},
+	{4, "ALTER TABLE sessions ADD COLUMN authenticated_at bigint"},
+	{4, "UPDATE sessions SET public_id = gen_random_uuid()::text"},
+	{4, "CREATE UNIQUE INDEX sessions_by_public_id ON sessions (public_id)"},
 };
 
 static const struct pg_schema_stmt org_stmts[] = {

@@ -6,6 +6,7 @@
  * every request, outside any transaction, so a session can never outlive the status of its
  * user. Sessions past their absolute expiry are swept when new ones are added. */
 #include "store/postgres/pg_people.h"
+#include "store/session_rules.h"
 
 /* A new session, the length of its CSRF token, and the time it is added at. */
 struct new_session {
@@ -33,13 +34,17 @@ static enum coffer_err add_tx(struct pg_conn *c, void *ctx)
 		err = pg_exec(c,
 			      "INSERT INTO sessions (token_hash, user_id, csrf_token, ticket, "
 			      "created_at, last_seen, expires_at, must_change_password, "
-			      "account_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			      "account_version, public_id, address, browser, authenticated_at) "
+			      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 			      PG_ARGS(pg_bytea(s->token.bytes, sizeof s->token.bytes),
 				      pg_text(s->user_id), pg_text_n(s->csrf_token, n->csrf_len),
 				      pg_bytea(s->ticket, s->ticket_len), pg_int(s->created_at),
 				      pg_int(s->last_seen), pg_int(s->expires_at),
 				      pg_int(s->must_change_password ? 1 : 0),
-				      pg_int((int64_t)s->account_version)));
+				      pg_int((int64_t)s->account_version), pg_text(s->public_id),
+				      s->address[0] != '\0' ? pg_text(s->address) : pg_null(),
+				      s->browser[0] != '\0' ? pg_text(s->browser) : pg_null(),
+				      pg_int(s->authenticated_at)));
 	if (err == COFFER_OK)
 		err = pg_exec(c, "UPDATE users SET last_login_at = $1 WHERE id = $2",
 			      PG_ARGS(pg_int(s->created_at), pg_text(s->user_id)));
@@ -50,9 +55,7 @@ enum coffer_err pg_store_session_add(struct pg_store *st, const struct session_r
 				     int64_t now)
 {
 	struct new_session n = {s, strnlen(s->csrf_token, sizeof s->csrf_token), now};
-	if (n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
-	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX ||
-	    s->account_version > INT64_MAX)
+	if (!store_session_fits(s) || n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	return pg_sys_tx(st, add_tx, &n);
 }
@@ -68,7 +71,9 @@ enum coffer_err pg_session_read_at(const PGresult *r, int row, int base, struct 
 	    !pg_get_int(r, row, base + 4, &v->last_seen) ||
 	    !pg_get_int(r, row, base + 5, &v->expires_at) ||
 	    !pg_get_int(r, row, base + 6, &must_change) ||
-	    !pg_get_int(r, row, base + 7, &account_version) || account_version < 0)
+	    !pg_get_int(r, row, base + 7, &account_version) || account_version < 0 ||
+	    !pg_get_text(r, row, base + 8, v->public_id, sizeof v->public_id) ||
+	    !pg_get_int(r, row, base + 9, &v->authenticated_at))
 		return COFFER_ERR_STORAGE;
 	v->ticket_len = ticket_len;
 	v->must_change_password = must_change != 0;

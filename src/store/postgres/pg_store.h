@@ -225,6 +225,21 @@ COFFER_MUST_CHECK enum coffer_err pg_store_session_touch(struct pg_store *st,
 							 const struct token_hash *h, int64_t now);
 COFFER_MUST_CHECK enum coffer_err pg_store_session_delete(struct pg_store *st,
 							  const struct token_hash *h);
+/* A user's own sessions (pg_session_list.c): store_sessions_list, store_session_end,
+ * store_sessions_end_others, store_session_reauthenticated. */
+COFFER_MUST_CHECK enum coffer_err pg_store_sessions_list(struct pg_store *st, const char *user_id,
+							 int64_t now, int64_t idle_ttl,
+							 struct session_summary **out, size_t *n);
+COFFER_MUST_CHECK enum coffer_err pg_store_session_end(struct pg_store *st, const char *user_id,
+						       const char *public_id);
+COFFER_MUST_CHECK enum coffer_err pg_store_sessions_end_others(struct pg_store *st,
+							       const char *user_id,
+							       const struct token_hash *keep,
+							       int64_t *ended);
+COFFER_MUST_CHECK enum coffer_err
+pg_store_session_reauthenticated(struct pg_store *st, const struct token_hash *h,
+				 const uint8_t *ticket, size_t len, uint64_t account_version,
+				 int64_t authenticated_at);
 COFFER_MUST_CHECK enum coffer_err pg_store_reset_add(struct pg_store *st,
 						     const struct token_hash *h,
 						     const struct reset_record *r, int64_t now);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "store/session_rules.h"
 #include "store/sqlite/query.h"
 #include "store/sqlite/system_db.h"
 #include "store/store.h"
@@ -34,13 +35,16 @@ static enum coffer_err add_tx(sqlite3 *db, void *ctx)
 		err = db_exec(db,
 			      "INSERT INTO sessions (token_hash, user_id, csrf_token, ticket, "
 			      "created_at, last_seen, expires_at, must_change_password, "
-			      "account_version) VALUES (?,?,?,?,?,?,?,?,?)",
+			      "account_version, public_id, address, browser, authenticated_at) "
+			      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			      DB_ARGS(db_blob(s->token.bytes, sizeof s->token.bytes),
 				      db_text(s->user_id), db_text_n(s->csrf_token, n->csrf_len),
 				      db_blob(s->ticket, s->ticket_len), db_int(s->created_at),
 				      db_int(s->last_seen), db_int(s->expires_at),
 				      db_int(s->must_change_password ? 1 : 0),
-				      db_int((int64_t)s->account_version)));
+				      db_int((int64_t)s->account_version), db_text(s->public_id),
+				      db_text_or_null(s->address), db_text_or_null(s->browser),
+				      db_int(s->authenticated_at)));
 	if (err == COFFER_OK)
 		err = db_exec(db, "UPDATE users SET last_login_at = ? WHERE id = ?",
 			      DB_ARGS(db_int(s->created_at), db_text(s->user_id)));
@@ -51,9 +55,7 @@ enum coffer_err sqlite_store_session_add(struct sqlite_store *st, const struct s
 					 int64_t now)
 {
 	struct new_session n = {s, strnlen(s->csrf_token, sizeof s->csrf_token), now};
-	if (n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX || s->ticket_len > STORE_TICKET_MAX ||
-	    strnlen(s->user_id, sizeof s->user_id) != STORE_ID_MAX ||
-	    s->account_version > INT64_MAX)
+	if (!store_session_fits(s) || n.csrf_len == 0 || n.csrf_len > STORE_CSRF_MAX)
 		return COFFER_ERR_INVALID_INPUT;
 	return db_pool_write(&st->pool, add_tx, &n);
 }
@@ -72,6 +74,8 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
 	r->expires_at = sqlite3_column_int64(s, 5);
 	r->must_change_password = sqlite3_column_int(s, 6) != 0;
 	r->account_version = (uint64_t)sqlite3_column_int64(s, 7);
+	db_column_text(s, 8, r->public_id, sizeof r->public_id);
+	r->authenticated_at = sqlite3_column_int64(s, 9);
 	return COFFER_OK;
 }
 
@@ -79,7 +83,8 @@ static enum coffer_err read_session(sqlite3_stmt *s, void *out)
  * not in a sign-in reset. */
 #define SESSION_SQL                                                                                \
 	"SELECT s.user_id, s.csrf_token, s.ticket, s.created_at, s.last_seen, s.expires_at, "      \
-	"s.must_change_password, s.account_version FROM sessions s "                               \
+	"s.must_change_password, s.account_version, coalesce(s.public_id, ''), "                   \
+	"coalesce(s.authenticated_at, s.created_at) FROM sessions s "                              \
 	"JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.status = 'active' "        \
 	"AND u.reset_pending = 0 AND ?2 < s.expires_at AND ?2 - s.last_seen <= ?3"
 

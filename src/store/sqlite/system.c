@@ -15,6 +15,12 @@
 #define SYSTEM_DB_NAME "system.db"
 #define POOL_SIZE      8
 
+/* A fresh random UUID (version 4, RFC 4122 variant, lower case) as an SQL expression. */
+#define SQLITE_UUID_V4                                                                             \
+	"lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "                        \
+	"substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) || "     \
+	"substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+
 /* Append-only: a deployed database has had every step up to its user_version. */
 // clang-format off
 static const struct db_migration system_schema[] = {
@@ -261,6 +267,20 @@ static const struct db_migration system_schema[] = {
 	 "CREATE INDEX notices_by_org ON notices (org_id, created_at);"
 	 "CREATE INDEX notices_by_user ON notices (user_id, kind, created_at);"
 	 "CREATE INDEX notices_seen_by_notice ON notices_seen (notice_id);"},
+	/* 9: what a user is shown of their own sessions (store_sessions_list) and when each
+	 * last proved who its holder is (re-authentication). A public id is a random UUID, unrelated
+	 * to the token; the sessions already open get one here (the expression writes the form
+	 * uuid_valid accepts). Their address and browser were never recorded (NULL), and their
+	 * authentication is their sign-in (NULL reads as created_at). */
+	{"ALTER TABLE sessions ADD COLUMN public_id TEXT"
+	 " CHECK (public_id IS NULL OR length(public_id) = 36);"
+	 "ALTER TABLE sessions ADD COLUMN address TEXT"
+	 " CHECK (address IS NULL OR length(address) BETWEEN 1 AND 45);"
+	 "ALTER TABLE sessions ADD COLUMN browser TEXT"
+	 " CHECK (browser IS NULL OR length(browser) BETWEEN 1 AND 200);"
+	 "ALTER TABLE sessions ADD COLUMN authenticated_at INTEGER;"
+	 "UPDATE sessions SET public_id = " SQLITE_UUID_V4 ";"
+	 "CREATE UNIQUE INDEX sessions_by_public_id ON sessions (public_id);"},
 };
 // clang-format on
 
