@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/login_failure.h"
 #include "api/account_notices.h"
 #include "api/app.h"
 #include "api/caller.h"
@@ -73,22 +74,6 @@ static const struct json_field login_fields[] = {
 };
 // clang-format on
 const struct json_schema login_schema = JSON_SCHEMA(login_fields);
-
-static const char *failure_reason(enum keyd_login_failure f)
-{
-	switch (f) {
-	case KEYD_LOGIN_TOTP_MISSING: return "totp_missing";
-	case KEYD_LOGIN_TOTP_WRONG: return "totp_wrong";
-	case KEYD_LOGIN_TOTP_REUSED: return "totp_reused";
-	case KEYD_LOGIN_TOTP_NOT_ENROLLED: return "totp_not_enrolled";
-	case KEYD_LOGIN_PASSKEY_UNKNOWN: return "passkey_unknown";
-	case KEYD_LOGIN_PASSKEY_WRONG: return "passkey_wrong";
-	case KEYD_LOGIN_PASSKEY_COUNTER: return "passkey_counter";
-	case KEYD_LOGIN_SECOND_FACTOR_MISSING: return "passkey_missing";
-	case KEYD_LOGIN_BAD_PASSWORD: break;
-	}
-	return "bad_password";
-}
 
 /* Everything a login handles, in guarded memory (a user record is large) and wiped at the
  * end. */
@@ -277,7 +262,7 @@ static enum coffer_err do_login(struct request *rq, void *state)
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		enum keyd_login_failure f = st->result.failure;
 		/* A wrong passkey counts as a wrong code: the password was right. */
-		return fail(rq, st, st->known ? failure_reason(f) : "unknown_account",
+		return fail(rq, st, st->known ? login_failure_reason(f) : "unknown_account",
 			    st->known &&
 				(f == KEYD_LOGIN_TOTP_WRONG || f == KEYD_LOGIN_TOTP_REUSED ||
 				 f == KEYD_LOGIN_PASSKEY_WRONG || f == KEYD_LOGIN_PASSKEY_UNKNOWN ||

@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "api/login_failure.h"
 #include "api/app.h"
 #include "api/caller.h"
 #include "api/guess_throttle.h"
@@ -37,18 +38,6 @@ static const struct json_field reauth_fields[] = {
 };
 // clang-format on
 const struct json_schema me_reauthenticate_schema = JSON_SCHEMA(reauth_fields);
-
-static const char *failure_reason(enum keyd_login_failure f)
-{
-	switch (f) {
-	case KEYD_LOGIN_TOTP_MISSING: return "totp_missing";
-	case KEYD_LOGIN_TOTP_WRONG: return "totp_wrong";
-	case KEYD_LOGIN_TOTP_REUSED: return "totp_reused";
-	case KEYD_LOGIN_TOTP_NOT_ENROLLED: return "totp_not_enrolled";
-	case KEYD_LOGIN_BAD_PASSWORD: break;
-	}
-	return "bad_password";
-}
 
 /* 401 invalid_credentials, counted and audited with REASON (WRONG_CODE: a right password with
  * a wrong or reused code, which also fills the account's window of codes). */
@@ -89,7 +78,7 @@ static enum coffer_err reauthenticate(struct request *rq, struct keyd_reauth_res
 	err = keyd_reauthenticate(rq->app->keyd, &ks, &in, res);
 	if (err == COFFER_ERR_INVALID_CREDENTIALS) {
 		enum keyd_login_failure f = res->failure;
-		return fail(rq, caller, failure_reason(f),
+		return fail(rq, caller, login_failure_reason(f),
 			    f == KEYD_LOGIN_TOTP_WRONG || f == KEYD_LOGIN_TOTP_REUSED);
 	}
 	if (err != COFFER_OK)

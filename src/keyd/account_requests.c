@@ -434,11 +434,10 @@ bool keyd_read_reauthenticate(struct wire_reader *r, struct keyd_request *q)
 /* The credentials checked exactly as a login's (check_login: the code single-use past
  * LAST_STEP), for the account of the caller's own session; then the caller's ticket again,
  * authenticated now. */
-static enum coffer_err reauthenticate(const struct keyd_keys *keys,
-				      const struct keyd_caller *caller,
-				      const struct keyd_account_fields *in,
-				      struct keyd_account_work *x, enum keyd_login_failure *failure,
-				      int64_t *step)
+static enum coffer_err
+reauthenticate(const struct keyd_keys *keys, const struct keyd_caller *caller,
+	       const struct keyd_account_fields *in, const struct keyd_passkey_fields *no_passkey,
+	       struct keyd_account_work *x, enum keyd_login_failure *failure, int64_t *step)
 {
 	*failure = 0;
 	*step = TOTP_STEP_NONE;
@@ -448,7 +447,7 @@ static enum coffer_err reauthenticate(const struct keyd_keys *keys,
 	if (account_open(keys->seals, in->account, in->account_len, &x->a) != COFFER_OK ||
 	    !account_is_callers(&x->a, caller))
 		return COFFER_ERR_UNAUTHENTICATED;
-	enum coffer_err err = check_login(keys, in, x, caller->now, failure, step);
+	enum coffer_err err = check_login(keys, in, no_passkey, x, caller->now, failure, step);
 	if (err != COFFER_OK || *failure != 0)
 		return err;
 	ticket_reissue(caller, x);
@@ -464,7 +463,10 @@ void keyd_answer_reauthenticate(const struct keyd_keys *keys, const struct keyd_
 {
 	enum keyd_login_failure failure = 0;
 	int64_t step = TOTP_STEP_NONE;
-	enum coffer_err err = reauthenticate(keys, caller, &q->account, &q->work, &failure, &step);
+	/* The password and a code re-authenticate; a passkey does not. */
+	q->passkey.cred_id_len = 0;
+	enum coffer_err err =
+	    reauthenticate(keys, caller, &q->account, &q->passkey, &q->work, &failure, &step);
 	if (err != COFFER_OK) {
 		keyd_refuse(reply, "re-authentication", err);
 	} else if (failure != 0) {

@@ -90,7 +90,7 @@ void org_policy_default(struct org_policy *p)
 {
 	memset(p, 0, sizeof *p);
 	p->require_totp = true;
-	p->second_factor = SECOND_FACTOR_TOTP;
+	p->second_factor = SECOND_FACTOR_EITHER; /* a passkey registered is a passkey usable */
 	p->password.min_length = PASSWORD_MIN_LENGTH_FLOOR;
 	p->password.require_punctuation = false;
 	p->password.reject_common = true;
@@ -196,9 +196,10 @@ static enum coffer_err policy_from_json(json_t *json, bool system, enum policy_o
 	/* Absent (a policy stored before passkeys, or a client that does not know them): TOTP,
 	 * as before. The schema allows only the three names. */
 	const char *sf = json_string_value(json_object_get(json, "second_factor"));
-	p.second_factor = sf == NULL || strcmp(sf, "totp") == 0 ? SECOND_FACTOR_TOTP
-			  : strcmp(sf, "passkey") == 0		? SECOND_FACTOR_PASSKEY
-								: SECOND_FACTOR_EITHER;
+	/* Left out (and in policies stored before passkeys): either factor. */
+	p.second_factor = sf != NULL && strcmp(sf, "totp") == 0	     ? SECOND_FACTOR_TOTP
+			  : sf != NULL && strcmp(sf, "passkey") == 0 ? SECOND_FACTOR_PASSKEY
+								     : SECOND_FACTOR_EITHER;
 	p.password.min_length = (uint32_t)json_integer_value(json_object_get(pw, "min_length"));
 	err = min_length_bounded(&p.password.min_length, origin, msg, msglen);
 	if (err != COFFER_OK)

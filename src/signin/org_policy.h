@@ -39,9 +39,9 @@ struct login_rules {
 /* Which second factor signs in where one is required (require_totp): a bit each, so that
  * "either" is both. */
 enum org_second_factor {
-	SECOND_FACTOR_TOTP = 1, /* an authenticator app's code (the default: as before passkeys) */
+	SECOND_FACTOR_TOTP = 1,	   /* an authenticator app's code only */
 	SECOND_FACTOR_PASSKEY = 2, /* a passkey (WebAuthn): phishing-resistant */
-	SECOND_FACTOR_EITHER = 3,
+	SECOND_FACTOR_EITHER = 3,  /* the default: a passkey registered signs in */
 };
 
 struct org_policy {

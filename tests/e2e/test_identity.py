@@ -451,7 +451,7 @@ def test_address_throttle_after_twenty_failures(world):
 # ------------------------------------------------------------------------------ policies
 
 def default_policy():
-    return {"require_totp": True, "second_factor": "totp",
+    return {"require_totp": True, "second_factor": "either",
             "password": {"min_length": 12, "require_punctuation": False, "reject_common": True,
                          "max_password_age_days": 0},
             "login": {"allowed_cidrs": ["0.0.0.0/0", "::/0"],
@@ -462,7 +462,7 @@ def default_policy():
 
 def test_a_policy_stored_under_the_old_floor_reads_as_12(world):
     """A policy stored while the floor was 8 (and before passkeys: no second_factor) still loads
-    after the floor became 12: it reads as 12 (and "totp"), and a new password is held to 12."""
+    after the floor became 12: it reads as 12 (and "either"), and a new password is held to 12."""
     org = new_org(world, "Old Floor Org")
     admin = accept_invite(world.srv, invite(world, "oldfloor@example.test", "org_admin",
                                             org=org)["url"], "oldfloor@example.test",
@@ -472,7 +472,7 @@ def test_a_policy_stored_under_the_old_floor_reads_as_12(world):
     assert a.put(path, default_policy()).status_code == 200
     old = default_policy()
     old["password"]["min_length"] = 8
-    del old["second_factor"]  # stored before passkeys: reads as "totp"
+    del old["second_factor"]  # stored before passkeys: reads as "either"
     system_sql(world.dep, "UPDATE policies SET json = ? WHERE scope = ?", json.dumps(old), org)
     assert a.get(path).json() == default_policy()
     inv = invite(world, "oldfloor-member@example.test", org=org)

@@ -66,7 +66,7 @@ static void make_person(struct person *p, bool admin, int alg)
 	token_generate(p->token, &t.token);
 	memcpy(t.user_id, p->a.user_id, sizeof t.user_id);
 	t.role = p->a.role;
-	t.issued_at = now_s();
+	t.issued_at = t.authenticated_at = now_s();
 	t.expires_at = now_s() + 3600;
 	t.n_orgs = 1;
 	t.orgs[0] = p->a.orgs[0];

@@ -86,7 +86,8 @@ enum who {
 static bool wants_recent(uint8_t type)
 {
 	return type == KEYD_MSG_INVITE_SEAL || type == KEYD_MSG_MEMBER_SET ||
-	       type == KEYD_MSG_RESET_SEAL;
+	       type == KEYD_MSG_RESET_SEAL || type == KEYD_MSG_PASSKEY_REGISTER ||
+	       type == KEYD_MSG_PASSKEY_REMOVE;
 }
 
 static const char *const who_names[WHO__COUNT] = {"member (org_admin)",

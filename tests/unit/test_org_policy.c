@@ -10,7 +10,7 @@
 #include "signin/org_policy.h"
 
 static const char *const default_json =
-    "{\"require_totp\": true, \"second_factor\": \"totp\","
+    "{\"require_totp\": true, \"second_factor\": \"either\","
     " \"password\": {\"min_length\": 12, \"require_punctuation\": false, \"reject_common\": true,"
     "  \"max_password_age_days\": 0},"
     " \"login\": {\"allowed_cidrs\": [\"0.0.0.0/0\", \"::/0\"],"
@@ -409,7 +409,8 @@ static void test_lock_out(void **state)
 }
 
 /* second_factor: the three names, anything else refused naming the field, and left out (a
- * policy stored before passkeys) TOTP; the stricter of two is a passkey over TOTP over either. */
+ * policy stored before passkeys) either; the stricter of two is a passkey over TOTP over
+ * either. */
 static void test_second_factor(void **state)
 {
 	(void)state;
@@ -422,7 +423,7 @@ static void test_second_factor(void **state)
 	    {"\"totp\"", SECOND_FACTOR_TOTP},
 	    {"\"passkey\"", SECOND_FACTOR_PASSKEY},
 	    {"\"either\"", SECOND_FACTOR_EITHER},
-	    {NULL, SECOND_FACTOR_TOTP},
+	    {NULL, SECOND_FACTOR_EITHER},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		assert_int_equal(
