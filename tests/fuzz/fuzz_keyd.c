@@ -527,7 +527,8 @@ static bool may_invite(const uint8_t *p, size_t len, int64_t at, struct invite *
 	size_t cl = wire_get_bytes(&q, charter, sizeof charter);
 	check(wire_reader_end(&q), "keyd answered an invite seal request that does not parse");
 	*founding = false;
-	if (!live)
+	/* Live, and authenticated recently enough for a change to people (AUTH_RECENT). */
+	if (!live || at - t.authenticated_at > KEYD_REAUTH_AFTER_S)
 		return false;
 	const bool sysadmin = t.role == TICKET_ROLE_SYSADMIN;
 	if (inv->role == INVITE_SYSADMIN)
