@@ -53,7 +53,7 @@ def run_check(scenario, env, log_has=()):
 
 def test_fresh_databases_migrate_and_again_changes_nothing(pg):
     lines, p = run_check("migrate", pg.env(), (
-        "system database coffer_org_", "migrated from schema version 0 to 3",
+        "system database coffer_org_", "migrated from schema version 0 to 4",
         "org database coffer_org_", "was migrated as another kind of database than"))
     assert "ok - system: migrating again changes nothing" in lines
     assert "ok - org: migrating again changes nothing" in lines
@@ -66,10 +66,10 @@ def test_fresh_databases_migrate_and_again_changes_nothing(pg):
 
 def test_a_newer_database_is_refused(pg):
     lines, p = run_check("newer", pg.env(),
-                         ("has schema version 4, newer than this coffer knows (3 for system databases)",
+                         ("has schema version 5, newer than this coffer knows (4 for system databases)",
                           "has schema version 3, newer than this coffer knows (2 for org databases)",
                           "upgrade coffer on this node"))
-    assert "ok - a system database at version 4 is refused" in lines
+    assert "ok - a system database at version 5 is refused" in lines
     assert "ok - the newer org database is left as it was" in lines
 
 
@@ -108,7 +108,7 @@ def test_processes_migrating_at_once(pg, kind):
             assert p.returncode == 0 and "result ok" in out, out + err[-2000:]
             applied.append(int(out.split("applied ")[1].split()[0]))
         # One of them runs every step (each kind's versions); the others find them done.
-        assert sorted(applied) == [0] * 5 + [{"system": 3, "org": 2}[kind]], applied
+        assert sorted(applied) == [0] * 5 + [{"system": 4, "org": 2}[kind]], applied
         again = run(["migrate", org_id, kind], env)
         assert "applied 0" in again.stdout and again.returncode == 0, again.stdout
     finally:
