@@ -180,27 +180,31 @@ def run_format_check():
 
 
 def run_browser():
-    """The web application in a real browser: tests/browser/journey.mjs prints one `ok - NAME` or
-    `not ok - NAME` line per step; a run that reports nothing, or exits non-zero without a
-    counted failure, is a failure."""
-    script = os.path.join(ROOT, "tests/browser/journey.mjs")
-    cmd = ["node", script]
-    print(f"browser: node tests/browser/journey.mjs", flush=True)
-    try:
-        p = subprocess.run(cmd, cwd=os.path.dirname(script), capture_output=True, text=True,
-                           timeout=600)
-        out, rc = p.stdout + p.stderr, p.returncode
-    except (OSError, subprocess.TimeoutExpired) as e:
-        out, rc = f"could not run the browser tests: {e}", 1
-    passed = len(re.findall(r"^ok - ", out, re.M))
-    failed = len(re.findall(r"^not ok - ", out, re.M))
-    for line in out.splitlines():
-        if line.startswith(("ok - ", "not ok - ", "browser: ", "screenshots: ")):
-            print(f"  {line}", flush=True)
-    if failed or rc != 0:
-        print(out[-8000:], flush=True)
-    if (rc != 0 and failed == 0) or passed + failed == 0:
-        failed += 1
+    """The web application in a real browser: each script in tests/browser (journey.mjs, the
+    whole application; passkeys.mjs, passkeys with chromium's virtual authenticator) prints one
+    `ok - NAME` or `not ok - NAME` line per step; a script that reports nothing, or exits
+    non-zero without a counted failure, is a failure."""
+    passed = failed = 0
+    for name in ("journey.mjs", "passkeys.mjs"):
+        script = os.path.join(ROOT, "tests/browser", name)
+        print(f"browser: node tests/browser/{name}", flush=True)
+        try:
+            p = subprocess.run(["node", script], cwd=os.path.dirname(script),
+                               capture_output=True, text=True, timeout=600)
+            out, rc = p.stdout + p.stderr, p.returncode
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out, rc = f"could not run the browser tests: {e}", 1
+        ok = len(re.findall(r"^ok - ", out, re.M))
+        bad = len(re.findall(r"^not ok - ", out, re.M))
+        for line in out.splitlines():
+            if line.startswith(("ok - ", "not ok - ", "browser: ", "screenshots: ")):
+                print(f"  {line}", flush=True)
+        if bad or rc != 0:
+            print(out[-8000:], flush=True)
+        if (rc != 0 and bad == 0) or ok + bad == 0:
+            bad += 1
+        passed += ok
+        failed += bad
     record("browser (chromium)", passed, failed)
 
 
