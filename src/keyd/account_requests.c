@@ -448,6 +448,10 @@ reauthenticate(const struct keyd_keys *keys, const struct keyd_caller *caller,
 	    !account_is_callers(&x->a, caller))
 		return COFFER_ERR_UNAUTHENTICATED;
 	enum coffer_err err = check_login(keys, in, no_passkey, x, caller->now, failure, step);
+	/* An account whose second factor is a passkey alone re-authenticates with its password:
+	 * the browser's passkey is not asked for again here. */
+	if (err == COFFER_OK && *failure == KEYD_LOGIN_SECOND_FACTOR_MISSING)
+		*failure = 0;
 	if (err != COFFER_OK || *failure != 0)
 		return err;
 	ticket_reissue(caller, x);
@@ -463,7 +467,8 @@ void keyd_answer_reauthenticate(const struct keyd_keys *keys, const struct keyd_
 {
 	enum keyd_login_failure failure = 0;
 	int64_t step = TOTP_STEP_NONE;
-	/* The password and a code re-authenticate; a passkey does not. */
+	/* The password and a code re-authenticate (the password alone, where a passkey is the
+	 * only second factor). */
 	q->passkey.cred_id_len = 0;
 	enum coffer_err err =
 	    reauthenticate(keys, caller, &q->account, &q->passkey, &q->work, &failure, &step);

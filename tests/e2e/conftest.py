@@ -100,6 +100,9 @@ def pg_init_args(system_db, pg=None):
 
 sqlite_only = pytest.mark.skipif(ON_PG, reason="about the SQLite store's files")
 file_blobs_only = pytest.mark.skipif(ON_S3, reason="about the blob files on this node's disk")
+# A module about the TLS and HTTP edge, where the store plays no part: it runs in the suites on
+# SQLite (release and ASan+UBSan) and not a third time beside PostgreSQL.
+edge_only = pytest.mark.skipif(ON_PG, reason="the TLS and HTTP edge: tested on SQLite's suites")
 
 _swift_server = None  # the session's Swift, started by the first deployment that needs it
 _bucket_names = itertools.count(1)

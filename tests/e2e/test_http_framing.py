@@ -9,6 +9,10 @@ import time
 
 import pytest
 
+from conftest import edge_only
+
+pytestmark = edge_only
+
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 LOGIN = b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 STATUS_RE = re.compile(rb"HTTP/1\.1 (\d{3}) ")

@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from conftest import finish_server, set_conf, start_server
+from conftest import edge_only, finish_server, set_conf, start_server
+
+pytestmark = edge_only
 
 FLOOD_ADDRESSES = [f"127.0.0.{i}" for i in range(2, 7)]
 

@@ -270,3 +270,21 @@ def test_passkey_routes_need_a_session(w):
     c = Client(w.srv)
     expect_error(c.get("/api/v1/me/passkeys"), 401)
     expect_error(c.post("/api/v1/me/passkeys/options", csrf=False), 401)
+
+
+def test_a_passkey_only_member_reauthenticates_with_the_password(w):
+    """Where a member's only second factor is a passkey, the re-authentication before a
+    sensitive change asks for the password (the passkey is not asked for again); a wrong one is
+    refused."""
+    relaxed = w.new_org("Passkey Only Org")
+    set_second_factor(w, relaxed, "either", require=False)
+    person = w.new_person("passkey-only@passkey.example", relaxed)
+    assert person.auth is None
+    auth = Authenticator()
+    assert register(w, person, auth).status_code == 201
+    r, c = passkey_login(w, person, auth.get(login_challenge(w), "localhost", origin_of(w)))
+    assert r.status_code == 200, r.text
+    expect_error(c.post("/api/v1/me/reauthenticate", {"password": "not the password"}), 401,
+                 "invalid_credentials")
+    r = c.post("/api/v1/me/reauthenticate", {"password": person.password})
+    assert r.status_code == 200, r.text

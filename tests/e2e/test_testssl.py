@@ -17,6 +17,10 @@ import time
 
 import pytest
 
+from conftest import edge_only
+
+pytestmark = edge_only
+
 TESTSSL = "/usr/bin/testssl"
 FLAGGED = {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
 

@@ -18,11 +18,12 @@ import tempfile
 import time
 
 import pytest
+
 import requests
 
-from conftest import finish_server, free_port, init_deployment, start_server
+from conftest import edge_only, finish_server, free_port, init_deployment, start_server
 
-pytestmark = pytest.mark.usefixtures("shared_server")
+pytestmark = [pytest.mark.usefixtures("shared_server"), edge_only]
 
 TIMEOUT = 30
 LEGACY = "DEFAULT:@SECLEVEL=0"

@@ -18,11 +18,14 @@ import subprocess
 import time
 
 import pytest
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from conftest import run_coffer, set_conf
+from conftest import edge_only, run_coffer, set_conf
+
+pytestmark = edge_only
 
 TIMEOUT = 30
 

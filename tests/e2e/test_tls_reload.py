@@ -17,6 +17,10 @@ import pytest
 import requests
 from cryptography import x509
 
+from conftest import edge_only
+
+pytestmark = edge_only
+
 TIMEOUT = 30
 
 
