@@ -61,6 +61,13 @@ bool keyd_get_sealed(struct wire_reader *r, struct keyd_sealed *out, size_t max)
 	return len > 0;
 }
 
+bool keyd_get_account_only(struct wire_reader *r, struct keyd_sealed *out)
+{
+	bool got = keyd_get_sealed(r, out, ACCOUNT_SEALED_MAX);
+	size_t secret_len = wire_get_bytes(r, NULL, 0);
+	return got && wire_reader_end(r) && secret_len == 0;
+}
+
 enum coffer_err keyd_accept(struct keyd_client *c, const struct keyd_accept *in,
 			    struct keyd_sealed *account,
 			    uint8_t totp_secret[ACCOUNT_TOTP_SECRET_BYTES], bool *has_totp_secret)
@@ -257,12 +264,8 @@ enum coffer_err keyd_password_set(struct keyd_client *c, const uint8_t *account,
 	wire_put_bytes(w, current, current_len);
 	wire_put_bytes(w, new_password, new_len);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_ACCOUNT, &r, NULL);
-	if (err == COFFER_OK) {
-		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
-		size_t secret_len = wire_get_bytes(&r, NULL, 0);
-		if (!got || !wire_reader_end(&r) || secret_len != 0)
-			err = COFFER_ERR_UNAVAILABLE;
-	}
+	if (err == COFFER_OK && !keyd_get_account_only(&r, out))
+		err = COFFER_ERR_UNAVAILABLE;
 	keyd_channel_release(ch);
 	return err;
 }

@@ -24,5 +24,8 @@ bool keyd_session_ok(const struct keyd_session *s);
 void keyd_put_session(struct wire_writer *w, const struct keyd_session *s);
 /* Reads a sealed record of 1..MAX bytes from R into OUT; false if there is none. */
 bool keyd_get_sealed(struct wire_reader *r, struct keyd_sealed *out, size_t max);
+/* Reads an ACCOUNT reply that carries no TOTP secret (a change that enrols none) into OUT:
+ * the sealed account, an empty secret, and nothing after; false otherwise. */
+bool keyd_get_account_only(struct wire_reader *r, struct keyd_sealed *out);
 
 #endif

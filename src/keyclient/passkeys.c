@@ -103,12 +103,8 @@ enum coffer_err keyd_passkey_remove(struct keyd_client *c, const struct keyd_ses
 	wire_put_bytes(w, account, account_len);
 	wire_put_bytes(w, cred_id, cred_id_len);
 	enum coffer_err err = keyd_channel_round_trip(ch, KEYD_MSG_ACCOUNT, &r, NULL);
-	if (err == COFFER_OK) {
-		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
-		size_t secret_len = wire_get_bytes(&r, NULL, 0);
-		if (!got || !wire_reader_end(&r) || secret_len != 0)
-			err = COFFER_ERR_UNAVAILABLE;
-	}
+	if (err == COFFER_OK && !keyd_get_account_only(&r, out))
+		err = COFFER_ERR_UNAVAILABLE;
 	keyd_channel_release(ch);
 	return err;
 }

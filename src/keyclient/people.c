@@ -108,12 +108,8 @@ enum coffer_err keyd_member_set(struct keyd_client *c, const struct keyd_session
 	wire_put_u8(w, org_role);
 	wire_put_u8(w, clearance);
 	err = keyd_channel_round_trip(ch, KEYD_MSG_ACCOUNT, &r, NULL);
-	if (err == COFFER_OK) {
-		bool got = keyd_get_sealed(&r, out, ACCOUNT_SEALED_MAX);
-		size_t secret_len = wire_get_bytes(&r, NULL, 0);
-		if (!got || !wire_reader_end(&r) || secret_len != 0)
-			err = COFFER_ERR_UNAVAILABLE;
-	}
+	if (err == COFFER_OK && !keyd_get_account_only(&r, out))
+		err = COFFER_ERR_UNAVAILABLE;
 	keyd_channel_release(ch);
 	return err;
 }
