@@ -3,10 +3,14 @@
 deployment, a member (invited by the organisation's first org_admin) of an organisation whose
 policy does not require TOTP (so one account can
 log in back to back; a TOTP code is usable once per 30 s), and then
-  - sequential logins: p50 and p99 latency, to compare with raw Argon2id (bench_identity);
+  - sequential logins: p50 and p99 latency, each login taken in turn with one raw Argon2id
+    verification of the same cost in this process (libsodium through ctypes), so that the
+    ceiling and the login meet the same moment of this machine, whose speed drifts by tens of
+    per cent within minutes;
   - four clients at once: logins per second at the hashing limit.
 Prints NAME <TAB> VALUE <TAB> UNIT <TAB> NOTE lines, like the C benchmarks."""
 import concurrent.futures
+import ctypes
 import os
 import sys
 import tempfile
@@ -23,6 +27,35 @@ from coffer_client import ADMIN_PASSWORD, Client, accept_invite  # noqa: E402
 SEQUENTIAL = 100
 PARALLEL_CLIENTS, PARALLEL_EACH = 4, 20
 PASSWORD = "a member's long password"
+# keyd's cost (src/keyd/hash_gate.h: KEYD_PWHASH_OPSLIMIT, KEYD_PWHASH_MEMLIMIT).
+ARGON2_OPSLIMIT, ARGON2_MEMLIMIT = 2, 64 * 1024 * 1024
+ARGON2ID13 = 2  # crypto_pwhash_ALG_ARGON2ID13
+
+
+class RawArgon2id:
+    """libsodium's own Argon2id verification of PASSWORD at keyd's cost: the ceiling a login
+    is compared with."""
+
+    def __init__(self):
+        self.na = ctypes.CDLL("libsodium.so.23")
+        if self.na.sodium_init() < 0:
+            sys.exit("bench: sodium_init failed")
+        self.pw = PASSWORD.encode()
+        self.hash = ctypes.create_string_buffer(128)  # crypto_pwhash_STRBYTES
+        if self.na.crypto_pwhash_str_alg(self.hash, self.pw, ctypes.c_ulonglong(len(self.pw)),
+                                         ctypes.c_ulonglong(ARGON2_OPSLIMIT),
+                                         ctypes.c_size_t(ARGON2_MEMLIMIT),
+                                         ctypes.c_int(ARGON2ID13)) != 0:
+            sys.exit("bench: crypto_pwhash_str_alg failed")
+
+    def verify(self):
+        """Seconds one verification took."""
+        t0 = time.perf_counter()
+        ok = self.na.crypto_pwhash_str_verify(self.hash, self.pw,
+                                              ctypes.c_ulonglong(len(self.pw))) == 0
+        dt = time.perf_counter() - t0
+        assert ok, "the raw verification refused its own password"
+        return dt
 
 
 def percentile(values, p):
@@ -66,10 +99,16 @@ def main():
                 return dt
 
             c = Client(srv)
+            raw = RawArgon2id()
             login(c)  # warm the connection
-            times = [login(c) for _ in range(SEQUENTIAL)]
+            times, raw_times = [], []
+            for _ in range(SEQUENTIAL):
+                raw_times.append(raw.verify())
+                times.append(login(c))
             print(f"login_p50_ms\t{percentile(times, 50) * 1e3:.2f}\tms\t"
                   f"{SEQUENTIAL} sequential logins, password only, keep-alive")
+            print(f"login_paired_argon2id_p50_ms\t{percentile(raw_times, 50) * 1e3:.2f}\tms\t"
+                  f"raw Argon2id verifications at keyd's cost, one before each login")
             print(f"login_p99_ms\t{percentile(times, 99) * 1e3:.2f}\tms\t"
                   f"{SEQUENTIAL} sequential logins")
 

@@ -76,7 +76,7 @@ def speed_targets(v, results, gcm_mbs):
     up_ratio = v("file_upload_1m_rps") * 1.048576 / gcm_mbs
     keyd_us = (v("stage_read_keyd_round_trip_web_side")
                + v("stage_read_keyd_key_service_process"))
-    login = v("login_p50_ms") / v("argon2id_verify_ms") - 1
+    login = v("login_p50_ms") / v("login_paired_argon2id_p50_ms") - 1
     pg_ratio = v("pg_record_read_rps") / v("pg_paired_sqlite_record_read_rps")
     reads, creates = largest_stages(results, "read"), largest_stages(results, "create")
     queue = ("at 64 connections a request waits behind the others: 64 × the CPU per request "
@@ -198,8 +198,11 @@ def main():
         "| what | coffer | ceiling in this run | note |",
         "| --- | ---: | ---: | --- |",
         f"| login over HTTPS (password; Argon2id in keyd), p50 | {v('login_p50_ms'):.1f} ms | "
-        f"{v('argon2id_verify_ms'):.1f} ms raw Argon2id verify (best {v('argon2id_verify_best_ms'):.1f}) | "
-        f"target: within 10 % of the raw cost ({v('login_p50_ms') / v('argon2id_verify_ms') - 1:+.0%}) |",
+        f"{v('login_paired_argon2id_p50_ms'):.1f} ms raw Argon2id verify, p50, one taken before "
+        f"each login (bench_identity alone: mean {v('argon2id_verify_ms'):.1f}, best "
+        f"{v('argon2id_verify_best_ms'):.1f}) | "
+        f"target: within 10 % of the raw cost "
+        f"({v('login_p50_ms') / v('login_paired_argon2id_p50_ms') - 1:+.0%}) |",
         f"| login p99 | {v('login_p99_ms'):.1f} ms | | {results['login_p99_ms'][2]} |",
         f"| logins per second, 4 clients | {v('logins_per_s'):.1f}/s | "
         f"{2 * 1000 / v('argon2id_verify_ms'):.1f}/s (2 hashes at once, KEYD_HASH_CONCURRENCY) | |",
