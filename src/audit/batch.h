@@ -17,8 +17,10 @@
 #include "audit/chain.h"
 #include "common/err.h"
 
-#define AUDIT_BATCH_QUEUE_MAX 8192 /* entries waiting; beyond, submissions are refused */
-#define AUDIT_BATCH_ROUND_MAX 1024 /* entries committed in one round at most */
+#define AUDIT_BATCH_QUEUE_MAX  8192 /* entries waiting; beyond, submissions are refused */
+#define AUDIT_BATCH_ROUND_MAX  1024 /* entries committed in one round at most */
+#define AUDIT_BATCH_GATHER_MIN 32   /* under steady load, a smaller round waits for more */
+#define AUDIT_BATCH_GATHER_US  200  /* for this long (batch.c: gather) */
 
 /* Appends N entries to CHAIN durably, in one transaction (seq and hash filled in). */
 typedef enum coffer_err (*audit_commit_fn)(void *ctx, const char *chain, struct audit_entry *e,
@@ -36,6 +38,10 @@ COFFER_MUST_CHECK enum coffer_err audit_batch_start(audit_commit_fn commit, void
  * queue is full or the batch is stopping. */
 bool audit_batch_submit(struct audit_batch *b, const char *chain, const struct audit_entry *e,
 			audit_done_fn done, void *ctx);
+
+/* For the tests: FN(CTX) instead of the wait of AUDIT_BATCH_GATHER_US, so that they can say
+ * what arrives meanwhile. */
+void audit_batch_set_gather(struct audit_batch *b, void (*fn)(void *ctx), void *ctx);
 
 /* Commits everything queued, then stops the thread and frees B. NULL is allowed. */
 void audit_batch_stop(struct audit_batch *b);

@@ -1,7 +1,7 @@
 /* test_audit_batch.c — the audit group commit (audit/batch.h): every submitter hears back
  * once, with the commit's outcome; each chain gets its entries in submission order and in
- * few transactions when many arrive at once; stopping commits what is queued; a full queue
- * refuses rather than grows. */
+ * few transactions when many arrive at once; under steady load a round waits for more;
+ * stopping commits what is queued; a full queue refuses rather than grows. */
 #include "test_util.h"
 
 #include <pthread.h>
@@ -118,6 +118,60 @@ static void test_failure_reaches_every_submitter(void **state)
 	pthread_mutex_destroy(&fs.mu);
 }
 
+/* What the gather hook does: counts its calls and submits GATHERED entries, as if they had
+ * arrived while the round waited. */
+struct gathering {
+	struct audit_batch *b;
+	struct waiter *w;
+	uint64_t next;
+	int calls;
+};
+
+static void gather_more(void *ctx)
+{
+	struct gathering *g = ctx;
+	g->calls++;
+	for (int i = 0; i < 3; i++) {
+		struct audit_entry e;
+		entry(&e, g->next++);
+		assert_true(audit_batch_submit(g->b, "a", &e, on_done, g->w));
+	}
+}
+
+/* A round on an idle batch commits at once; one that follows a round during which entries
+ * arrived (steady load) waits once for more, and what arrives meanwhile shares it. (Whether
+ * the round after that waits depends on when the next entry comes, so it is not asked.) */
+static void test_steady_load_gathers_a_round(void **state)
+{
+	(void)state;
+	struct fake_store fs = {.delay = 0};
+	pthread_mutex_init(&fs.mu, NULL);
+	struct waiter w = {0};
+	struct gathering g = {.w = &w};
+	assert_int_equal(audit_batch_start(fake_commit, &fs, &g.b), COFFER_OK);
+	audit_batch_set_gather(g.b, gather_more, &g);
+	atomic_store(&fs.hold, true);
+	struct audit_entry e;
+	entry(&e, g.next++);
+	assert_true(audit_batch_submit(g.b, "a", &e, on_done, &w)); /* round 1: idle */
+	while (!atomic_load(&fs.entered))
+		usleep(1000);
+	entry(&e, g.next++);
+	assert_true(audit_batch_submit(g.b, "a", &e, on_done, &w)); /* arrives meanwhile */
+	atomic_store(&fs.hold, false);
+	while (atomic_load(&w.calls) < 5)
+		usleep(1000);
+	/* Round 1 alone, then the entry that waited with the 3 gathered: 2 commits, 1 wait. */
+	pthread_mutex_lock(&fs.mu);
+	assert_int_equal(fs.commits, 2);
+	pthread_mutex_unlock(&fs.mu);
+	audit_batch_stop(g.b);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(atomic_load(&w.calls), 5);
+	assert_false(fs.out_of_order);
+	pthread_mutex_destroy(&fs.mu);
+}
+
 static void test_full_queue_and_bad_chain_refused(void **state)
 {
 	(void)state;
@@ -156,6 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_entry_in_order_and_batched),
 	    cmocka_unit_test(test_failure_reaches_every_submitter),
+	    cmocka_unit_test(test_steady_load_gathers_a_round),
 	    cmocka_unit_test(test_full_queue_and_bad_chain_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
