@@ -3,6 +3,7 @@
  */
 #include "keyclient/channel.h"
 
+#include <sched.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@ struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS])
 		c->ch[i].fd = fds[i];
 		pthread_mutex_init(&c->ch[i].mu, NULL);
 	}
+	c->n_cpus = cpu_set_list(c->cpus);
 	return c;
 }
 
@@ -36,6 +38,11 @@ void keyd_client_free(struct keyd_client *c)
 
 struct keyd_channel *keyd_channel_acquire(struct keyd_client *c)
 {
+	int here = c->n_cpus > 1 ? cpu_set_index(c->cpus, c->n_cpus, sched_getcpu()) : -1;
+	for (int i = here; i >= 0 && i < KEYD_CHANNELS; i += c->n_cpus) {
+		if (pthread_mutex_trylock(&c->ch[i].mu) == 0)
+			return &c->ch[i];
+	}
 	unsigned int start = atomic_fetch_add(&c->next, 1u);
 	for (unsigned int i = 0; i < KEYD_CHANNELS; i++) {
 		struct keyd_channel *ch = &c->ch[(start + i) % KEYD_CHANNELS];

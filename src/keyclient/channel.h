@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/cpu_set.h"
 #include "keyclient/keyclient.h"
 #include "keyproto/frame.h"
 
@@ -26,14 +27,16 @@ struct keyd_channel {
 
 struct keyd_client {
 	atomic_uint next;
+	int n_cpus; /* keyd pins channel i's thread to cpus[i % n_cpus] (cpu_set.h) */
+	int cpus[CPU_SET_LIST_MAX];
 	struct keyd_channel ch[KEYD_CHANNELS];
 };
 
 /* Wraps FDS, the web process's ends of the socket pairs (NULL when out of memory). */
 struct keyd_client *keyd_client_new(const int fds[KEYD_CHANNELS]);
 
-/* A free channel if there is one, else the next in turn, once it is free. Locked: give it back
- * with keyd_channel_release. */
+/* A free channel of the CPU the caller runs on if there is one, else any free channel, else the
+ * next in turn, once it is free. Locked: give it back with keyd_channel_release. */
 struct keyd_channel *keyd_channel_acquire(struct keyd_client *c);
 
 /* Wipes the channel's request and reply, and unlocks it. */

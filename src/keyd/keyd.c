@@ -21,7 +21,9 @@
 
 #include <jansson.h>
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sodium.h>
@@ -30,6 +32,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "common/cpu_set.h"
 #include "common/log.h"
 #include "keyd/dispatch.h"
 #include "keyd/filter.h"
@@ -38,6 +41,9 @@
 #include "sandbox/harden.h"
 #include "sandbox/privdrop.h"
 #include "sandbox/seccomp.h"
+
+/* malloc arenas for keyd's threads (its channels', its hashing threads, the main one). */
+#define KEYD_MALLOC_ARENAS 4
 
 struct channel {
 	int fd;
@@ -109,6 +115,17 @@ static void tell(int fd, enum keyd_msg type, uint32_t code, enum keyd_fail_sourc
 		_exit(1);
 }
 
+/* Channel I's thread runs on the CPU the web process looks for it on (cpu_set.h). */
+static void pin_channel(pthread_t thread, int i, const int *cpus, int n)
+{
+	if (n < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpus[i % n], &set);
+	(void)pthread_setaffinity_np(thread, sizeof set, &set); /* a hint: fine without */
+}
+
 static enum coffer_err start_threads(const int fds[KEYD_CHANNELS])
 {
 	channels = calloc(KEYD_CHANNELS, sizeof *channels);
@@ -116,10 +133,14 @@ static enum coffer_err start_threads(const int fds[KEYD_CHANNELS])
 		return COFFER_ERR_NOMEM;
 	for (int i = 0; i < KEYD_CHANNELS; i++)
 		channels[i].fd = fds[i];
+	int cpus[CPU_SET_LIST_MAX];
+	const int n = cpu_set_list(cpus);
 	for (int i = 1; i < KEYD_CHANNELS; i++) {
 		if (pthread_create(&channels[i].thread, NULL, channel_thread, &channels[i]) != 0)
 			return COFFER_ERR_NOMEM;
+		pin_channel(channels[i].thread, i, cpus, n);
 	}
+	pin_channel(pthread_self(), 0, cpus, n); /* channel 0 is served by this thread */
 	return COFFER_OK;
 }
 
@@ -144,6 +165,10 @@ void keyd_main(const struct keyd_start *start, const int fds[KEYD_CHANNELS])
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	prctl(PR_SET_NAME, "coffer-keyd", 0, 0, 0); /* so that ps tells the two apart */
+	/* glibc counts the CPUs (opening a file under /sys) when threads first need more malloc
+	 * arenas than it allows without asking: with its limit set, it never asks, since the
+	 * sandbox would kill keyd for the open. */
+	mallopt(M_ARENA_MAX, KEYD_MALLOC_ARENAS);
 	enum coffer_err err = harden_process();
 	enum keyd_fail_source source = KEYD_FAIL_KEYRING;
 	if (err == COFFER_OK)

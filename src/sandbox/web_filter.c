@@ -36,6 +36,7 @@ static const int web_syscalls[] = {
 	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock),
 	/* threads, time, signals, randomness; the main thread's waits for signals and keyd */
 	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	SCMP_SYS(getcpu), /* sched_getcpu without rseq or the vDSO (keyclient/channel.c) */
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(gettid), SCMP_SYS(getpid),
 	SCMP_SYS(tgkill), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(rt_sigprocmask),

@@ -130,3 +130,39 @@ def test_keyd_exits_cleanly_under_its_sandbox(cloned_deployment):
         assert srv.get("/healthz").status_code == 200  # PING/PONG through the sandbox
     finish_server(srv)
     assert not any(r.get("event") == "keyd" for r in srv.log_records())
+
+
+def cpu_list(text):
+    """The CPUs of a Cpus_allowed_list ("0-3,6")."""
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+KEYD_CHANNELS, HASHING_THREADS = 8, 2  # src/keyproto/protocol.h: KEYD_CHANNELS, KEYD_HASH_CONCURRENCY
+
+
+def test_keyd_channels_pinned_one_per_cpu_in_turn(server):
+    """Each channel thread runs on one CPU, the CPUs taken in turn, so that a round trip's two
+    wake-ups stay on the CPU of the web thread that asked; the hashing threads may run on any,
+    so that two sign-ins hash on two CPUs (docs/KEYD.md, "Channels and frames")."""
+    kp = keyd_pid(server)
+    allowed = cpu_list(status_field(kp, "Cpus_allowed_list"))  # the main thread: channel 0
+    mine = cpu_list(status_field(server.proc.pid, "Cpus_allowed_list"))
+    threads = [cpu_list(status_field(f"{kp}/task/{t.name}", "Cpus_allowed_list"))
+               for t in Path(f"/proc/{kp}/task").iterdir()]
+    assert len(threads) == 1 + (KEYD_CHANNELS - 1) + HASHING_THREADS, threads
+    if len(mine) < 2:
+        assert all(t == mine for t in threads), "one CPU: nothing to pin"
+        return
+    pinned = [t for t in threads if len(t) == 1]
+    free = [t for t in threads if t == mine]
+    assert len(pinned) == KEYD_CHANNELS and len(free) == HASHING_THREADS, threads
+    assert len(allowed) == 1
+    # Channel i on the (i mod n)-th CPU: every CPU gets KEYD_CHANNELS / n of them, or one more.
+    per_cpu = {c: sum(1 for t in pinned if t == {c}) for c in mine}
+    assert set().union(*pinned) <= mine
+    n = len(mine)
+    assert all(per_cpu[c] in (KEYD_CHANNELS // n, -(-KEYD_CHANNELS // n)) for c in sorted(mine)[:KEYD_CHANNELS]), per_cpu
