@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/thread_random.h"
 #include "common/timefmt.h"
 #include "http/framing.h"
 #include "http/json_body.h"
@@ -109,7 +110,7 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
 		return NULL;
 	}
 	unsigned char id[REQUEST_ID_LEN / 2];
-	randombytes_buf(id, sizeof id);
+	thread_random_bytes(id, sizeof id); /* no system call per request */
 	sodium_bin2hex(rq->id, sizeof rq->id, id, sizeof id);
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
