@@ -103,8 +103,9 @@ def speed_targets(v, results, gcm_mbs):
          "new inode with fsyncs (the upload row above)"),
         ("keyd under load: CPU per read, both sides", f"{keyd_us:.0f} µs", "≤ 20 µs",
          keyd_us <= 20, f"{keyd_us - 20:.0f} µs over: a request and a reply over a socket, a "
-         f"context switch each way, and keyd's own checks of session, membership and "
-         f"clearance"),
+         f"context switch each way (on one CPU: keyd's channel threads are pinned and the web "
+         f"process asks on its own CPU's, docs/KEYD.md), and keyd's own checks of session, "
+         f"membership and clearance"),
         ("sign-in p50 over the raw Argon2id verification", f"{login:+.0%}", "≤ +10 %",
          login <= 0.10, "the sign-in's database reads and TLS beside the hash"),
         ("record read on PostgreSQL, share of SQLite's rate", f"{pg_ratio:.0%}", "≥ 50 %",
@@ -218,8 +219,9 @@ def main():
                 f"50 % of its rate allows {2 * ngx_cpu:.0f} µs. Of a read, the key service "
                 f"(keyd re-checks session, membership and clearance and unwraps the data key; "
                 f"privilege separation keeps data keys out of the web process) costs "
-                f"{keyd_read_us:.0f} µs on an idle core (above) and about twice that under "
-                f"load (two context switches); the rest is TLS, the session and user (system "
+                f"{keyd_read_us:.0f} µs on an idle core (above); under load its two context "
+                f"switches stay on the asking thread's CPU; the rest is TLS, the session and "
+                f"user (system "
                 f"database), the record (organisation database), its audit entry made durable "
                 f"(group commit) and the JSON",
         "list": "the page's keys from keyd in one round trip, a title opened per record, and "
