@@ -11,6 +11,8 @@
  */
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -220,12 +222,29 @@ static void bench_stream(void)
 }
 
 /* The floor under any keyd round trip on this machine: a bare ping-pong of a 16-byte datagram
- * between two processes over a SOCK_SEQPACKET socket pair, nothing else. */
-static double ipc_floor_us(void)
+ * between two processes over a SOCK_SEQPACKET socket pair, nothing else; with ONE_CPU both
+ * processes run on the first CPU this one may use, as a keyd channel's thread and the web
+ * thread that asks on it do (docs/KEYD.md), else wherever the scheduler puts them. */
+static double ipc_floor_us(bool one_cpu)
 {
 	int sv[2];
 	uint8_t m[16] = {0};
 	const int n = 50000;
+	cpu_set_t saved;
+	if (sched_getaffinity(0, sizeof saved, &saved) != 0)
+		die("sched_getaffinity");
+	if (one_cpu) {
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (CPU_ISSET(c, &saved)) {
+				CPU_SET(c, &one);
+				break;
+			}
+		}
+		if (sched_setaffinity(0, sizeof one, &one) != 0)
+			die("sched_setaffinity");
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
 		die("socketpair");
 	pid_t echo = fork();
@@ -247,6 +266,8 @@ static double ipc_floor_us(void)
 	double us = (now_s() - start) / n * 1e6;
 	close(sv[0]);
 	waitpid(echo, NULL, 0);
+	if (sched_setaffinity(0, sizeof saved, &saved) != 0)
+		die("sched_setaffinity");
 	return us;
 }
 
@@ -274,8 +295,10 @@ int main(void)
 	make_session(dir);
 	prepare_read();
 
-	result("ipc_floor_rtt", ipc_floor_us(), "us",
+	result("ipc_floor_rtt", ipc_floor_us(false), "us",
 	       "ceiling: bare 16-byte ping-pong between two processes on a socket pair");
+	result("ipc_floor_one_cpu_rtt", ipc_floor_us(true), "us",
+	       "the same with both processes on one CPU");
 	double ping = run(0, 1);
 	result("keyd_ping_rtt", 1e6 / ping, "us", "one round trip to keyd, one thread");
 	double w1 = run(1, 1), r1 = run(2, 1);
