@@ -528,10 +528,6 @@ int cmd_serve(int argc, char **argv)
 	    /* Password hashing runs on as many workers as keyd hashes at once: the connection
 	     * threads stay free for everything else. */
 	    .workers = KEYD_HASH_CONCURRENCY,
-	    /* Files in an object store stream from it on the connection threads, each waiting
-	     * on the network as long as a transfer stalls (s3 stall_timeout_s): more of them, so
-	     * that a few slow downloads leave threads for everything else. */
-	    .threads_per_core = cfg.blob_store == CONFIG_BLOBS_S3 ? 4 : 2,
 	    .header_timeout = cfg.header_timeout,
 	    .per_address = cfg.connections_per_address,
 	    .authorize = api_authorize,

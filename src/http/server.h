@@ -28,16 +28,9 @@ struct http_server_opts {
 	const struct route *routes; /* borrowed static table */
 	size_t n_routes;
 	struct coffer_app *app; /* handed to every request */
-	/* Connection threads. Handlers wait on keyd, on the database and on the file store, and
-	 * a thread that waits lets the others run; but every thread more is more context
-	 * switches. Measured on 2 cores once keyd's round trips stayed on one CPU (docs/KEYD.md):
-	 * 4 threads rather than 8 took a record read from 105 to 96 µs of CPU, a list of 20 from
-	 * 221 to 203 µs (p99 33 to 18 ms), a PostgreSQL read from 178 to 167 µs; creates, on
-	 * the writer threads, unchanged. 0: threads_per_core per online core (16 cores at most). */
-	unsigned int threads;
-	unsigned int threads_per_core; /* 0: 2 */
-	unsigned int workers;	       /* threads for slow routes; 0: one */
-	unsigned int writers;	       /* threads for durable routes; 0: WRITERS_DEFAULT */
+	unsigned int threads;	/* 0: four per online core (at most 64) */
+	unsigned int workers;	/* threads for slow routes; 0: one */
+	unsigned int writers;	/* threads for durable routes; 0: WRITERS_DEFAULT */
 	/* Seconds a new connection has, from accept and TLS handshake on, to send its request
 	 * headers (an inactivity limit until then); 0: HEADER_TIMEOUT_DEFAULT_S. */
 	unsigned int header_timeout;

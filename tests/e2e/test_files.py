@@ -11,17 +11,15 @@ low `max_file_size` for the size limit.
 import hashlib
 import http.client
 import json
-import os
 import random
 import secrets
 import time
 import urllib.parse
 import uuid
-from pathlib import Path
 
 import pytest
 
-from conftest import COFFER_BIN, s3_bucket_of
+from conftest import COFFER_BIN
 from coffer_client import (LEVELS, Client, HashingIter, RssSampler, audit_all, check_file,
                            content_audit, content_disposition, content_disposition_of, download,
                            expect_error, list_all,
@@ -761,14 +759,3 @@ def test_bidirectional_formatting_characters_are_refused_in_file_names(w):
         expect_error(r, 400, "invalid_input")
         assert "bidirectional" in r.json()["error"]["message"]
     assert wait_blob_names(w.data_dir, w.org_a, before) == before
-
-
-def test_connection_threads_per_core_more_with_an_object_store(w):
-    """Two connection threads a core, four where files stream from an object store on them
-    (src/cli/serve.c): fewer threads, fewer context switches; more, where a slow transfer
-    holds one. libmicrohttpd names its pool's threads MHD-worker."""
-    pid = w.srv.proc.pid
-    names = [(t / "comm").read_text().strip() for t in Path(f"/proc/{pid}/task").iterdir()]
-    cores = min(os.sysconf("SC_NPROCESSORS_ONLN"), 16)
-    per_core = 4 if s3_bucket_of(w.dep.data_dir) is not None else 2
-    assert names.count("MHD-worker") == per_core * cores, sorted(set(names))
