@@ -82,6 +82,42 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _listening_inodes(port):
+    """Inodes of the sockets listening on 127.0.0.1:PORT (or on every IPv4 address)."""
+    inodes = set()
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return inodes
+    for line in lines:
+        f = line.split()
+        addr, _, hexport = f[1].partition(":")
+        if int(hexport, 16) == port and f[3] == "0A" and addr in ("0100007F", "00000000"):
+            inodes.add(f[9])
+    return inodes
+
+
+def holds_listener(pid, port):
+    """Whether PID itself listens on PORT: a port picked free can be taken by another process
+    before ours binds it, and whoever took it may answer a health check in our server's place
+    while ours retries its bind."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
+
+
 def pid_alive(pid):
     """Whether PID runs (a zombie whose parent has not reaped it yet counts as gone)."""
     try:
@@ -335,7 +371,7 @@ class SwiftServer:
             return False
 
     def _wait(self, names, timeout):
-        """Waits until every process of NAMES answers, and then an authenticated S3 request
+        """Waits until every process of NAMES listens on its own port and answers, and then an authenticated S3 request
         succeeds; raises when one exits or TIMEOUT passes."""
         deadline = time.monotonic() + timeout
         pending = list(names)
@@ -343,8 +379,9 @@ class SwiftServer:
             for name in list(pending):
                 if not pid_alive(self.pids[name]):
                     raise RuntimeError(f"{name} exited during start-up")
-                ok = (self._memcached_ok() if name == "memcached"
-                      else self._http_ok(self.ports[name]))
+                ok = holds_listener(self.pids[name], self.ports[name]) and (
+                    self._memcached_ok() if name == "memcached"
+                    else self._http_ok(self.ports[name]))
                 if ok:
                     pending.remove(name)
             if not pending and self._s3_ok():
@@ -471,7 +508,13 @@ class SwiftServer:
         args = {"Bucket": name}
         if self.region != "us-east-1":  # us-east-1 is the one region a request names by omission
             args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        self.client().create_bucket(**args)
+        from botocore.exceptions import ClientError
+        try:
+            self.client().create_bucket(**args)
+        except ClientError as e:
+            # The store's own logs say why: the reply alone may be a bare status.
+            raise RuntimeError(f"CreateBucket {name} failed: {e}\n"
+                               f"{self.log_text()[-6000:]}") from e
 
     def swift_auth(self):
         """(storage URL, token) from tempauth, for Swift's native API (/v1/AUTH_test)."""

@@ -7,13 +7,16 @@ of coffer's; the refusals are checked against a control that succeeds, so that a
 refused everything would fail here.
 """
 
+import contextlib
 import hashlib
+import http.server
 import json
 import os
 import re
 import socket
 import stat
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -226,12 +229,45 @@ def test_failed_start_leaves_no_process(tmp_path):
     assert not server.dir.exists()
 
 
-def test_port_taken_before_bind_gets_new_ports(tmp_path, monkeypatch):
+class AnswersEverything(http.server.BaseHTTPRequestHandler):
+    """Another server's reply, 200 to any request (a health check included)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = do_PUT = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def port_held(answering):
+    """A port of 127.0.0.1 another listener holds: silent, or answering every request."""
+    if not answering:
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", 0))
+            held.listen(1)
+            yield held.getsockname()[1]
+        return
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AnswersEverything)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("answering", [False, True], ids=["silent", "answering"])
+def test_port_taken_before_bind_gets_new_ports(tmp_path, monkeypatch, answering):
+    # An answering holder would pass the account server's health check in its place while
+    # ours retries its bind: the store must not count it as started.
     import swift_s3
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen(1)
-        taken = held.getsockname()[1]
+    with port_held(answering) as taken:
         calls = iter(range(1000))
         real = swift_s3._free_port
         # The first start's third port (the account server's) is one another process holds.
