@@ -23,6 +23,7 @@ struct audit_keeper {
 	enum coffer_err last;	/* the outcome of the last write */
 	bool stopping;
 	bool hurry; /* someone waits in audit_keeper_sync: write now */
+	bool idle;  /* the thread waits for something to be noted */
 };
 
 void audit_keeper_note(void *void_keeper, const struct audit_checkpoint *cp)
@@ -50,7 +51,10 @@ void audit_keeper_note(void *void_keeper, const struct audit_checkpoint *cp)
 	else if (cp->seq >= k->waiting[i].seq)
 		k->waiting[i] = *cp;
 	k->noted++;
-	pthread_cond_signal(&k->cv);
+	/* Between writes the thread waits out the interval: a note then only waits for it, and
+	 * waking the thread for each would cost a switch per commit under load. */
+	if (k->idle)
+		pthread_cond_signal(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -59,8 +63,10 @@ static void *run(void *arg)
 	struct audit_keeper *k = arg;
 	pthread_mutex_lock(&k->mu);
 	for (;;) {
+		k->idle = true;
 		while (k->n == 0 && !k->stopping)
 			pthread_cond_wait(&k->cv, &k->mu);
+		k->idle = false;
 		if (k->n == 0)
 			break; /* stopping, and nothing left */
 		struct audit_checkpoint *batch = k->waiting;

@@ -8,11 +8,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/chain.h"
 #include "audit/checkpoint.h"
@@ -301,6 +303,73 @@ static void test_keeper_keeps_the_furthest_of_each_chain(void **state)
 	pthread_mutex_destroy(&s.mu);
 }
 
+/* The context switches of the task status file PATH, voluntary and not. */
+static long switches_of(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	char line[256];
+	long total = 0, n;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1 ||
+		    sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+			total += n;
+	}
+	fclose(f);
+	return total;
+}
+
+/* The context switches of every thread of this process but the calling one. */
+static long other_threads_switches(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	long total = 0;
+	struct dirent *de;
+	char path[300];
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
+		total += switches_of(path);
+	}
+	closedir(d);
+	return total - switches_of("/proc/thread-self/status");
+}
+
+/* Notes that come while the keeper waits out its interval after a write do not wake its
+ * thread: under load that would be a switch per commit for nothing. */
+static void test_keeper_is_not_woken_between_writes(void **state)
+{
+	(void)state;
+	struct stored s = {.calls = 0};
+	pthread_mutex_init(&s.mu, NULL);
+	struct audit_keeper *k = NULL;
+	struct audit_checkpoint cp;
+	memset(&cp, 0, sizeof cp);
+	memcpy(cp.chain, "a", 2);
+	assert_int_equal(audit_keeper_start(store_fn, &s, &k), COFFER_OK);
+	cp.seq = 1;
+	audit_keeper_note(k, &cp);
+	assert_int_equal(audit_keeper_sync(k), COFFER_OK); /* written: the interval begins */
+	const long before = other_threads_switches();
+	const struct timespec ms = {0, 1000000L};
+	for (uint64_t i = 2; i <= 50; i++) { /* about 50 ms, within AUDIT_KEEPER_INTERVAL_MS */
+		cp.seq = i;
+		audit_keeper_note(k, &cp);
+		nanosleep(&ms, NULL);
+	}
+	const long woken = other_threads_switches() - before;
+	assert_true(woken < 10);
+	assert_int_equal(audit_keeper_sync(k), COFFER_OK);
+	pthread_mutex_lock(&s.mu);
+	assert_int_equal(s.last_seq[0], 50);
+	pthread_mutex_unlock(&s.mu);
+	audit_keeper_stop(k);
+	pthread_mutex_destroy(&s.mu);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -313,6 +382,7 @@ int main(void)
 	    cmocka_unit_test(test_checkpoint_line),
 	    cmocka_unit_test(test_verdicts),
 	    cmocka_unit_test(test_keeper_keeps_the_furthest_of_each_chain),
+	    cmocka_unit_test(test_keeper_is_not_woken_between_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
