@@ -20,7 +20,7 @@
 #define AUDIT_BATCH_QUEUE_MAX  8192 /* entries waiting; beyond, submissions are refused */
 #define AUDIT_BATCH_ROUND_MAX  1024 /* entries committed in one round at most */
 #define AUDIT_BATCH_GATHER_MIN 32   /* under steady load, a smaller round waits for more */
-#define AUDIT_BATCH_GATHER_US  200  /* for this long (batch.c: gather) */
+#define AUDIT_BATCH_GATHER_US  500  /* for this long (batch.c: gather) */
 
 /* Appends N entries to CHAIN durably, in one transaction (seq and hash filled in). */
 typedef enum coffer_err (*audit_commit_fn)(void *ctx, const char *chain, struct audit_entry *e,
