@@ -97,6 +97,19 @@ static void data_path(const char *data_dir, const char *p, char out[PATH_MAX])
 		snprintf(out, PATH_MAX, "%s/%s", data_dir, p);
 }
 
+/* keyd ended by signal SIG before it could say what failed: not its keys' fault, so not
+ * explained as if it were. */
+static int keyd_killed(int sig)
+{
+	if (sig == SIGSYS)
+		return cli_fail(
+		    "the key service was stopped during start-up by its system-call "
+		    "filter (SIGSYS): it made a call the filter forbids; this is a bug in "
+		    "coffer, please report it");
+	return cli_fail("the key service ended during start-up, killed by signal %d (%s)", sig,
+			strsignal(sig));
+}
+
 /* Starts keyd and waits until it holds the master key; explains a failure in one line. */
 static int start_keyd(const char *data_dir, const char *passphrase_file, const char *pin_file,
 		      const struct privdrop_target *run_as, pid_t *pid, struct keyd_client **keyd)
@@ -114,7 +127,9 @@ static int start_keyd(const char *data_dir, const char *passphrase_file, const c
 		return 0;
 	keyd_client_free(*keyd);
 	*keyd = NULL;
-	waitpid(*pid, NULL, 0);
+	int status = 0;
+	if (waitpid(*pid, &status, 0) == *pid && WIFSIGNALED(status))
+		return keyd_killed(WTERMSIG(status));
 	if (source == KEYD_FAIL_SECRETS)
 		return cli_secrets_failure(data_dir, err);
 	return cli_keyring_failure(data_dir, passphrase_file, pin_file, err);

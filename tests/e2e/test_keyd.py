@@ -3,10 +3,13 @@ processes are hardened, and serve stops (non-zero) when keyd dies."""
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
-from conftest import finish_server, start_server
+import pytest
+
+from conftest import COFFER_BIN, finish_server, init_deployment, start_server
 
 
 def children(pid):
@@ -95,6 +98,43 @@ def test_serve_stops_when_keyd_dies(cloned_deployment):
         srv.kill()
 
 
+@pytest.mark.parametrize("sig, said", [
+    (signal.SIGSYS, "stopped during start-up by its system-call filter (SIGSYS)"),
+    (signal.SIGKILL, "ended during start-up, killed by signal 9"),
+])
+def test_keyd_killed_during_start_up_is_not_blamed_on_the_key(tmp_path, sig, said):
+    """keyd ended by a signal before it could say what failed (the system-call filter's SIGSYS
+    is one): serve says so, and does not call the master key damaged or the passphrase wrong."""
+    pfile = tmp_path / "passphrase"
+    pfile.write_text("a passphrase long enough for tests\n")
+    dep = init_deployment(tmp_path / "data", keeping=("--passphrase-file", pfile))
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        # keyd reads the passphrase from standard input: it waits there, alive, not yet ready.
+        proc = subprocess.Popen([str(COFFER_BIN), "serve", "--data", str(dep.data_dir),
+                                 "--passphrase-file", "-"],
+                                stdin=subprocess.PIPE, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 30
+        kids = []
+        while not kids:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "no coffer-keyd child"
+            kids = [k for k in children(proc.pid)
+                    if Path(f"/proc/{k}/comm").read_text().strip() == "coffer-keyd"]
+            time.sleep(0.05)
+        os.kill(kids[0], sig)
+        assert proc.wait(timeout=30) == 1
+    finally:
+        proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = log.read_text()
+    assert said in text, text
+    assert "damaged" not in text and "passphrase" not in text, text
+
+
 def test_keyd_ends_with_serve(cloned_deployment):
     srv = start_server(cloned_deployment)
     kp = keyd_pid(srv)
@@ -111,7 +151,6 @@ def is_sanitizer_build():
 
 
 def test_both_processes_run_under_seccomp(server):
-    import pytest
     if is_sanitizer_build():
         pytest.skip("sanitizer builds leave the filters out (LeakSanitizer needs ptrace at exit)")
     # 2 = filter mode; for the web process, in every thread (the filter is synchronised).
