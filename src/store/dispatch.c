@@ -582,11 +582,8 @@ enum coffer_err store_caller_get(struct store *st, const struct token_hash *h, i
 {
 	if (org != NULL)
 		org->read = false;
-	if (st->pg != NULL)
-		return pg_store_caller_get(st->pg, h, now, idle_ttl, s, u, org);
-	/* SQLite reads in-process: the organisation's parts cost microseconds, and are read when
-	 * they are wanted. */
-	return sqlite_store_caller_get(st->sqlite, h, now, idle_ttl, s, u);
+	return st->pg != NULL ? pg_store_caller_get(st->pg, h, now, idle_ttl, s, u, org)
+			      : sqlite_store_caller_get(st->sqlite, h, now, idle_ttl, s, u, org);
 }
 
 enum coffer_err store_session_get(struct store *st, const struct token_hash *h, int64_t now,

@@ -914,6 +914,72 @@ static void test_sessions(void **state)
 /* --- hostile strings ----------------------------------------------------------------------- */
 
 // clang-format off
+/* store_caller_get for H at T0, about ORG (NULL for none). */
+static enum coffer_err caller_get(const struct env *e, const struct token_hash *h, const char *org,
+				  struct user_record *u, struct caller_org_read *read)
+{
+	static char policy[STORE_POLICY_MAX + 1], member_policy[STORE_POLICY_MAX + 1];
+	struct session_record s;
+	*read = (struct caller_org_read){
+	    .org_id = org, .policy = policy, .member_policy = member_policy};
+	return store_caller_get(e->st, h, T0, 1800, &s, u, read);
+}
+
+/* The caller's read takes the organisation the request names in the same transaction: its
+ * policy, the caller's member policy there and its newest key, each as the store's own call
+ * for it reads them, and nothing of another organisation. */
+static void test_caller_reads_the_organisation(void **state)
+{
+	struct env *e = *state;
+	char org[STORE_ID_MAX + 1], other[STORE_ID_MAX + 1], none[STORE_ID_MAX + 1];
+	make_org(e, "Caller Org", org);
+	make_org(e, "Caller Other", other);
+	struct user_record *u = calloc(2, sizeof *u);
+	assert_non_null(u);
+	make_active_user(e, &u[0], "cat@example.org", org);
+	struct token_hash h;
+	make_session(e, u[0].id, T0, T0 + DAY, false, &h);
+	struct caller_org_read read;
+	assert_int_equal(caller_get(e, &h, NULL, &u[1], &read), COFFER_OK);
+	assert_false(read.read);
+	assert_int_equal(caller_get(e, &h, org, &u[1], &read), COFFER_OK);
+	assert_true(read.read && !read.has_policy && !read.has_member_policy);
+	assert_true(read.has_key && read.key.version == 1);
+
+	struct org_key_record k2 = {.version = 2, .master_version = 1}, newest;
+	randombytes_buf(k2.wrapped, sizeof k2.wrapped);
+	assert_int_equal(store_org_key_add(e->st, org, &k2, 10), COFFER_OK);
+	assert_int_equal(store_policy_put(e->st, org, "{\"p\":1}", 10), COFFER_OK);
+	assert_int_equal(store_policy_put(e->st, other, "{\"p\":2}", 10), COFFER_OK);
+	assert_int_equal(store_member_policy_put(e->st, org, u[0].id, "{\"m\":1}", 10), COFFER_OK);
+	assert_int_equal(caller_get(e, &h, org, &u[1], &read), COFFER_OK);
+	assert_int_equal(store_org_key_newest(e->st, org, &newest), COFFER_OK);
+	assert_true(read.has_key && read.key.version == 2);
+	assert_memory_equal(read.key.wrapped, newest.wrapped, KEYWRAP_BYTES);
+	assert_true(read.has_policy && read.has_member_policy);
+	assert_string_equal(read.policy, "{\"p\":1}");
+	assert_string_equal(read.member_policy, "{\"m\":1}");
+	assert_string_equal(u[1].id, u[0].id);
+	assert_int_equal(u[1].n_orgs, 1);
+
+	/* Another organisation's: its policy, and no member policy of a non-member. */
+	assert_int_equal(caller_get(e, &h, other, &u[1], &read), COFFER_OK);
+	assert_true(read.read && read.has_policy && !read.has_member_policy && read.has_key);
+	assert_string_equal(read.policy, "{\"p\":2}");
+	assert_int_equal(store_org_keys_destroy(e->st, org), COFFER_OK);
+	assert_int_equal(caller_get(e, &h, org, &u[1], &read), COFFER_OK);
+	assert_true(read.read && !read.has_key);
+	uuid_generate(none);
+	assert_int_equal(caller_get(e, &h, none, &u[1], &read), COFFER_OK);
+	assert_true(read.read && !read.has_policy && !read.has_member_policy && !read.has_key);
+	/* No session: nothing is read, the organisation's parts included. */
+	struct token_hash gone;
+	randombytes_buf(gone.bytes, sizeof gone.bytes);
+	assert_int_equal(caller_get(e, &gone, org, &u[1], &read), COFFER_ERR_NOT_FOUND);
+	assert_false(read.read);
+	free(u);
+}
+
 static const char *const hostile[] = {
     "'; DROP TABLE users; --@example.org",
     "robert'); DELETE FROM sessions; --@x.org",
@@ -1070,6 +1136,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_totp_step, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_own_sessions, env_setup, env_teardown),
+	    cmocka_unit_test_setup_teardown(test_caller_reads_the_organisation, env_setup,
+					    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_strings, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

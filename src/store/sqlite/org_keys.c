@@ -76,12 +76,18 @@ static enum coffer_err read_key(sqlite3_stmt *s, void *out)
 	return db_column_blob(s, 2, k->wrapped, KEYWRAP_BYTES) ? COFFER_OK : COFFER_ERR_STORAGE;
 }
 
+#define NEWEST_KEY KEY_COLUMNS " FROM org_keys WHERE org_id = ? ORDER BY version DESC LIMIT 1"
+
 enum coffer_err sqlite_store_org_key_newest(struct sqlite_store *st, const char *org_id,
 					    struct org_key_record *out)
 {
-	return db_pool_row(
-	    &st->pool, KEY_COLUMNS " FROM org_keys WHERE org_id = ? ORDER BY version DESC LIMIT 1",
-	    DB_ARGS(db_text(org_id)), read_key, out);
+	return db_pool_row(&st->pool, NEWEST_KEY, DB_ARGS(db_text(org_id)), read_key, out);
+}
+
+enum coffer_err sqlite_org_key_newest_read(sqlite3 *db, const char *org_id,
+					   struct org_key_record *out)
+{
+	return db_row(db, NEWEST_KEY, DB_ARGS(db_text(org_id)), read_key, out);
 }
 
 enum coffer_err sqlite_store_org_key_get(struct sqlite_store *st, const char *org_id,

@@ -43,6 +43,30 @@ enum coffer_err sqlite_store_policy_get(struct sqlite_store *st, const char *sco
 			   DB_ARGS(db_text(scope)), read_policy, &p);
 }
 
+/* One policy's JSON into OUT (STORE_POLICY_MAX + 1 bytes); *HAS false when none is stored. */
+static enum coffer_err read_one(sqlite3 *db, const char *sql, struct db_args args, char *out,
+				bool *has)
+{
+	struct policy_out p = {out, STORE_POLICY_MAX + 1};
+	enum coffer_err err = db_row(db, sql, args, read_policy, &p);
+	*has = err == COFFER_OK;
+	return err == COFFER_ERR_NOT_FOUND ? COFFER_OK : err;
+}
+
+enum coffer_err sqlite_caller_policies_read(sqlite3 *db, const char *user_id,
+					    struct caller_org_read *org)
+{
+	enum coffer_err err =
+	    read_one(db, "SELECT json FROM policies WHERE scope = ?", DB_ARGS(db_text(org->org_id)),
+		     org->policy, &org->has_policy);
+	if (err == COFFER_OK)
+		err = read_one(db,
+			       "SELECT json FROM member_policies WHERE org_id = ? AND user_id = ?",
+			       DB_ARGS(db_text(org->org_id), db_text(user_id)), org->member_policy,
+			       &org->has_member_policy);
+	return err;
+}
+
 enum coffer_err sqlite_store_policy_put(struct sqlite_store *st, const char *scope,
 					const char *json, int64_t now)
 {

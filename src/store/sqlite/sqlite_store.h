@@ -232,11 +232,13 @@ COFFER_MUST_CHECK enum coffer_err sqlite_store_session_get(struct sqlite_store *
 							   const struct token_hash *h, int64_t now,
 							   int64_t idle_ttl,
 							   struct session_record *out);
-/* store_caller_get: the live session and its user with every membership, in one read
- * transaction (one snapshot, one connection borrowed). */
+/* store_caller_get: the live session and its user with every membership, and with ORG (NULL
+ * allowed) what ORG->org_id names, in one read transaction (one snapshot, one connection
+ * borrowed). */
 COFFER_MUST_CHECK enum coffer_err
 sqlite_store_caller_get(struct sqlite_store *st, const struct token_hash *h, int64_t now,
-			int64_t idle_ttl, struct session_record *s, struct user_record *u);
+			int64_t idle_ttl, struct session_record *s, struct user_record *u,
+			struct caller_org_read *org);
 COFFER_MUST_CHECK enum coffer_err sqlite_store_session_set_ticket(struct sqlite_store *st,
 								  const struct token_hash *h,
 								  const uint8_t *ticket, size_t len,

@@ -32,6 +32,16 @@ COFFER_MUST_CHECK enum coffer_err sqlite_session_read(sqlite3 *db, const struct 
 						      int64_t now, int64_t idle_ttl,
 						      struct session_record *out);
 
+/* policies.c: the policy of ORG->org_id and USER_ID's member policy there into ORG, inside
+ * the caller's read transaction (users.c's sqlite_store_caller_get). */
+COFFER_MUST_CHECK enum coffer_err sqlite_caller_policies_read(sqlite3 *db, const char *user_id,
+							      struct caller_org_read *org);
+
+/* org_keys.c: the newest key of ORG_ID (as sqlite_store_org_key_newest) on DB, inside the
+ * caller's transaction. */
+COFFER_MUST_CHECK enum coffer_err sqlite_org_key_newest_read(sqlite3 *db, const char *org_id,
+							     struct org_key_record *out);
+
 /* users.c, for the other writes to a user inside their transactions. */
 
 /* Replaces USER_ID's sealed account and moves its account_version on (and its

@@ -123,13 +123,30 @@ static enum coffer_err find_user(struct sqlite_store *st, const char *sql, const
 	return db_pool_read(&st->pool, find_tx, &f);
 }
 
-/* Who a request's caller is: the session, then its user with every membership. */
+/* Who a request's caller is: the session, then its user with every membership, then what the
+ * organisation the request names holds for them (its policy, their member policy there, its
+ * newest key). One transaction rather than one per part: each costs the WAL's read lock and,
+ * with many threads beginning them at once, waits on the lock's mutex. */
 struct caller_read {
 	const struct token_hash *h;
 	int64_t now, idle_ttl;
 	struct session_record *s;
 	struct user_record *u;
+	struct caller_org_read *org;
 };
+
+static enum coffer_err org_read(sqlite3 *db, const char *user_id, struct caller_org_read *org)
+{
+	enum coffer_err err = sqlite_caller_policies_read(db, user_id, org);
+	if (err == COFFER_OK) {
+		err = sqlite_org_key_newest_read(db, org->org_id, &org->key);
+		org->has_key = err == COFFER_OK;
+		if (err == COFFER_ERR_NOT_FOUND)
+			err = COFFER_OK;
+	}
+	org->read = err == COFFER_OK;
+	return err;
+}
 
 static enum coffer_err caller_tx(sqlite3 *db, void *ctx)
 {
@@ -138,14 +155,16 @@ static enum coffer_err caller_tx(sqlite3 *db, void *ctx)
 	struct find_user f = {USER_COLUMNS "WHERE id = ?", c->s->user_id, c->u};
 	if (err == COFFER_OK)
 		err = find_tx(db, &f);
+	if (err == COFFER_OK && c->org != NULL && c->org->org_id != NULL)
+		err = org_read(db, c->u->id, c->org);
 	return err;
 }
 
 enum coffer_err sqlite_store_caller_get(struct sqlite_store *st, const struct token_hash *h,
 					int64_t now, int64_t idle_ttl, struct session_record *s,
-					struct user_record *u)
+					struct user_record *u, struct caller_org_read *org)
 {
-	struct caller_read c = {h, now, idle_ttl, s, u};
+	struct caller_read c = {h, now, idle_ttl, s, u, org};
 	return db_pool_read(&st->pool, caller_tx, &c);
 }
 
