@@ -57,6 +57,9 @@ def test_acknowledged_content_survives_sigkill(tmp_path):
             world.srv.kill()
 
 
+STOP = object()  # a writer's signal to end (run_crash_scenario's acknowledged)
+
+
 def run_crash_scenario(world, tmp_path):
     org = world.new_org("Crash Org")
     writer = world.new_person("crash-writer@example.test", org, "member", "restricted")
@@ -66,6 +69,27 @@ def run_crash_scenario(world, tmp_path):
     lock = threading.Lock()
     killed, stop = threading.Event(), threading.Event()
 
+    def acknowledged(who, send):
+        """SEND()'s 201 answer, parsed; None for any other answer (unexpected before the kill);
+        STOP when the writer must stop: its connection failed, or a 201 was cut short (by the
+        kill: not acknowledged; before it: unexpected)."""
+        try:
+            r = send()
+        except requests.RequestException:
+            if not killed.is_set():
+                unexpected.append(f"{who}: connection failed before the kill")
+            return STOP
+        if r.status_code != 201:
+            if not killed.is_set():
+                unexpected.append(f"{who}: {r.status_code} {r.text[:200]}")
+            return None
+        try:
+            return r.json()
+        except ValueError:
+            if not killed.is_set():
+                unexpected.append(f"{who}: a 201 cut short before the kill")
+            return STOP
+
     def record_writer(n):
         c, rnd, i = clone(world, writer), random.Random(n), 0
         while not stop.is_set():
@@ -73,26 +97,16 @@ def run_crash_scenario(world, tmp_path):
             title = f"crash record {n}-{i} ünï"
             body = ("é" + secrets.token_hex(max(1, size // 2)))[:max(0, size)]
             level = rnd.choice(["public", "internal", "confidential", "restricted"])
-            try:
-                r = post_raw_json(c, "POST", org_path(org, "records"),
-                                  {"title": title, "body": body, "level": level}, timeout=60)
-            except requests.RequestException:
-                if not killed.is_set():
-                    unexpected.append(f"record writer {n}: connection failed before the kill")
+            rec = acknowledged(f"record writer {n}", lambda: post_raw_json(
+                c, "POST", org_path(org, "records"),
+                {"title": title, "body": body, "level": level}, timeout=60))
+            if rec is STOP:
                 return
-            if r.status_code == 201:
-                try:
-                    rec = r.json()
-                except ValueError:  # the answer cut short by the kill: not acknowledged
-                    if not killed.is_set():
-                        unexpected.append(f"record writer {n}: a 201 cut short before the kill")
-                    return
+            if rec is not None:
                 with lock:
                     acked_records.append((rec["id"], title, body, level))
                 if (rec["title"], rec["body"]) != (title, body):
                     unexpected.append(f"record {rec['id']} acknowledged with other content")
-            elif not killed.is_set():
-                unexpected.append(f"record writer {n}: {r.status_code} {r.text[:200]}")
             i += 1
 
     def file_writer(n):
@@ -102,25 +116,15 @@ def run_crash_scenario(world, tmp_path):
             data = rnd.randbytes(size)
             # Half are sent with a length, half streamed (chunked) in pieces.
             body = data if i % 2 else (data[j:j + 40000] for j in range(0, len(data), 40000))
-            try:
-                r = upload_file(c, org, f"crash-{n}-{i}.bin", "internal", body, timeout=60)
-            except requests.RequestException:
-                if not killed.is_set():
-                    unexpected.append(f"file writer {n}: connection failed before the kill")
+            meta = acknowledged(f"file writer {n}", lambda: upload_file(
+                c, org, f"crash-{n}-{i}.bin", "internal", body, timeout=60))
+            if meta is STOP:
                 return
-            if r.status_code == 201:
-                try:
-                    meta = r.json()
-                except ValueError:  # the answer cut short by the kill: not acknowledged
-                    if not killed.is_set():
-                        unexpected.append(f"file writer {n}: a 201 cut short before the kill")
-                    return
+            if meta is not None:
                 with lock:
                     acked_files.append((meta["id"], hashlib.sha256(data).hexdigest(), size))
                 if meta["sha256"] != hashlib.sha256(data).hexdigest() or meta["size"] != size:
                     unexpected.append(f"file {meta['id']} acknowledged with another hash/size")
-            elif not killed.is_set():
-                unexpected.append(f"file writer {n}: {r.status_code} {r.text[:200]}")
             i += 1
 
     threads = ([threading.Thread(target=record_writer, args=(n,)) for n in range(3)] +
