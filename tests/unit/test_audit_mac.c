@@ -275,15 +275,23 @@ static enum coffer_err store_fn(void *ctx, const struct audit_checkpoint *cps, s
 	return COFFER_OK;
 }
 
+/* A keeper started on S (its store, ready to record) with CP cleared for the notes. */
+static struct audit_keeper *keeper_on(struct stored *s, struct audit_checkpoint *cp)
+{
+	struct audit_keeper *k = NULL;
+	*s = (struct stored){.calls = 0};
+	pthread_mutex_init(&s->mu, NULL);
+	memset(cp, 0, sizeof *cp);
+	assert_int_equal(audit_keeper_start(store_fn, s, &k), COFFER_OK);
+	return k;
+}
+
 static void test_keeper_keeps_the_furthest_of_each_chain(void **state)
 {
 	(void)state;
-	struct stored s = {.calls = 0};
-	pthread_mutex_init(&s.mu, NULL);
-	struct audit_keeper *k = NULL;
+	struct stored s;
 	struct audit_checkpoint cp;
-	memset(&cp, 0, sizeof cp);
-	assert_int_equal(audit_keeper_start(store_fn, &s, &k), COFFER_OK);
+	struct audit_keeper *k = keeper_on(&s, &cp);
 	for (uint64_t i = 1; i <= 200; i++) {
 		memcpy(cp.chain, i % 2 ? "a" : "b", 2);
 		cp.seq = i;
@@ -343,13 +351,10 @@ static long other_threads_switches(void)
 static void test_keeper_is_not_woken_between_writes(void **state)
 {
 	(void)state;
-	struct stored s = {.calls = 0};
-	pthread_mutex_init(&s.mu, NULL);
-	struct audit_keeper *k = NULL;
+	struct stored s;
 	struct audit_checkpoint cp;
-	memset(&cp, 0, sizeof cp);
+	struct audit_keeper *k = keeper_on(&s, &cp);
 	memcpy(cp.chain, "a", 2);
-	assert_int_equal(audit_keeper_start(store_fn, &s, &k), COFFER_OK);
 	cp.seq = 1;
 	audit_keeper_note(k, &cp);
 	assert_int_equal(audit_keeper_sync(k), COFFER_OK); /* written: the interval begins */
