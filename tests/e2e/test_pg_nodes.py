@@ -28,8 +28,10 @@ class SecondNode:
     """A copy of NODE's DATA directory served on a port of its own."""
 
     def __init__(self, dep, dst):
+        # NODE serves meanwhile: an atomic write's temporary file (fileio.c's NAME.tmp.XXXXXX,
+        # the audit checkpoint's every 200 ms) may be listed and then renamed away.
         shutil.copytree(dep.data_dir, dst, symlinks=True,
-                        ignore=shutil.ignore_patterns("orgs", "exports", "*.lock"))
+                        ignore=shutil.ignore_patterns("orgs", "exports", "*.lock", "*.tmp.*"))
         os.chmod(dst, 0o700)
         if AS_ROOT:
             st = Path(dep.data_dir).stat()
